@@ -1,0 +1,1 @@
+//! The evaluator and the execution context commands run in.

@@ -1,0 +1,227 @@
+//! problem+json error bodies (RFC 9457) with a stable error id and a
+//! PowerShell error category.
+
+use serde::{Deserialize, Serialize};
+
+/// Content type of every error body the server sends.
+pub const PROBLEM_CONTENT_TYPE: &str = "application/problem+json";
+
+/// PowerShell's `ErrorCategory`, which the shell shows in `CategoryInfo`.
+///
+/// The names and their order are PowerShell's; they travel as strings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[allow(missing_docs)]
+pub enum ErrorCategory {
+    NotSpecified,
+    OpenError,
+    CloseError,
+    DeviceError,
+    DeadlockDetected,
+    InvalidArgument,
+    InvalidData,
+    InvalidOperation,
+    InvalidResult,
+    InvalidType,
+    MetadataError,
+    NotImplemented,
+    NotInstalled,
+    ObjectNotFound,
+    OperationStopped,
+    OperationTimeout,
+    SyntaxError,
+    ParserError,
+    PermissionDenied,
+    ResourceBusy,
+    ResourceExists,
+    ResourceUnavailable,
+    ReadError,
+    WriteError,
+    FromStdErr,
+    SecurityError,
+    ProtocolError,
+    ConnectionError,
+    AuthenticationError,
+    LimitsExceeded,
+    QuotaExceeded,
+    NotEnabled,
+}
+
+impl ErrorCategory {
+    /// The category's name as PowerShell prints it.
+    pub fn as_str(self) -> &'static str {
+        use ErrorCategory::*;
+        match self {
+            NotSpecified => "NotSpecified",
+            OpenError => "OpenError",
+            CloseError => "CloseError",
+            DeviceError => "DeviceError",
+            DeadlockDetected => "DeadlockDetected",
+            InvalidArgument => "InvalidArgument",
+            InvalidData => "InvalidData",
+            InvalidOperation => "InvalidOperation",
+            InvalidResult => "InvalidResult",
+            InvalidType => "InvalidType",
+            MetadataError => "MetadataError",
+            NotImplemented => "NotImplemented",
+            NotInstalled => "NotInstalled",
+            ObjectNotFound => "ObjectNotFound",
+            OperationStopped => "OperationStopped",
+            OperationTimeout => "OperationTimeout",
+            SyntaxError => "SyntaxError",
+            ParserError => "ParserError",
+            PermissionDenied => "PermissionDenied",
+            ResourceBusy => "ResourceBusy",
+            ResourceExists => "ResourceExists",
+            ResourceUnavailable => "ResourceUnavailable",
+            ReadError => "ReadError",
+            WriteError => "WriteError",
+            FromStdErr => "FromStdErr",
+            SecurityError => "SecurityError",
+            ProtocolError => "ProtocolError",
+            ConnectionError => "ConnectionError",
+            AuthenticationError => "AuthenticationError",
+            LimitsExceeded => "LimitsExceeded",
+            QuotaExceeded => "QuotaExceeded",
+            NotEnabled => "NotEnabled",
+        }
+    }
+}
+
+impl std::fmt::Display for ErrorCategory {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Stable error ids of the API. They become the first half of a shell
+/// error's `FullyQualifiedErrorId`, so they never change once published.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum ErrorId {
+    /// No `Authorization` header, or not a bearer token.
+    AuthenticationRequired,
+    /// The bearer token is not a credential this server knows.
+    InvalidCredential,
+    /// The session does not exist (never did, or is unknown to this server).
+    SessionNotFound,
+    /// The session existed and was closed; the body says why.
+    SessionClosed,
+    /// The object id is not in the caller's session.
+    ObjectNotFound,
+    /// The request body or parameters are invalid.
+    InvalidRequest,
+    /// The route does not exist.
+    RouteNotFound,
+    /// The method is not allowed on this route.
+    MethodNotAllowed,
+    /// The caller may not do this.
+    PermissionDenied,
+    /// The server is shutting down.
+    ServerShuttingDown,
+    /// An internal failure; details are in the server log, not in the body.
+    InternalError,
+}
+
+impl ErrorId {
+    /// The id as it travels and as the shell shows it.
+    pub fn as_str(self) -> &'static str {
+        use ErrorId::*;
+        match self {
+            AuthenticationRequired => "AuthenticationRequired",
+            InvalidCredential => "InvalidCredential",
+            SessionNotFound => "SessionNotFound",
+            SessionClosed => "SessionClosed",
+            ObjectNotFound => "ObjectNotFound",
+            InvalidRequest => "InvalidRequest",
+            RouteNotFound => "RouteNotFound",
+            MethodNotAllowed => "MethodNotAllowed",
+            PermissionDenied => "PermissionDenied",
+            ServerShuttingDown => "ServerShuttingDown",
+            InternalError => "InternalError",
+        }
+    }
+
+    /// The PowerShell category that goes with the id.
+    pub fn category(self) -> ErrorCategory {
+        use ErrorId::*;
+        match self {
+            AuthenticationRequired | InvalidCredential => ErrorCategory::AuthenticationError,
+            SessionNotFound | ObjectNotFound | RouteNotFound => ErrorCategory::ObjectNotFound,
+            SessionClosed => ErrorCategory::ConnectionError,
+            InvalidRequest => ErrorCategory::InvalidArgument,
+            MethodNotAllowed => ErrorCategory::InvalidOperation,
+            PermissionDenied => ErrorCategory::PermissionDenied,
+            ServerShuttingDown => ErrorCategory::ResourceUnavailable,
+            InternalError => ErrorCategory::NotSpecified,
+        }
+    }
+
+    /// The HTTP status that goes with the id.
+    pub fn status(self) -> u16 {
+        use ErrorId::*;
+        match self {
+            AuthenticationRequired | InvalidCredential => 401,
+            SessionNotFound | ObjectNotFound | RouteNotFound => 404,
+            SessionClosed => 410,
+            InvalidRequest => 400,
+            MethodNotAllowed => 405,
+            PermissionDenied => 403,
+            ServerShuttingDown => 503,
+            InternalError => 500,
+        }
+    }
+}
+
+impl std::fmt::Display for ErrorId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A problem+json body.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Problem {
+    /// URI reference naming the problem type (`urn:rdpm:error:<ErrorId>`).
+    #[serde(rename = "type")]
+    pub type_uri: String,
+    /// Short summary of the problem type.
+    pub title: String,
+    /// HTTP status.
+    pub status: u16,
+    /// What happened and, where it helps, what to do: shown to the user.
+    pub detail: String,
+    /// Stable error id.
+    pub error_id: ErrorId,
+    /// PowerShell error category.
+    pub category: ErrorCategory,
+    /// The name of the object the error is about, when there is one
+    /// (becomes the shell error's target).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<String>,
+}
+
+impl Problem {
+    /// A problem with the id's own status, category and title.
+    pub fn new(error_id: ErrorId, detail: impl Into<String>) -> Self {
+        Problem {
+            type_uri: format!("urn:rdpm:error:{}", error_id.as_str()),
+            title: error_id.as_str().to_string(),
+            status: error_id.status(),
+            detail: detail.into(),
+            error_id,
+            category: error_id.category(),
+            target: None,
+        }
+    }
+
+    /// The same problem naming its target object.
+    pub fn with_target(mut self, target: impl Into<String>) -> Self {
+        self.target = Some(target.into());
+        self
+    }
+}
+
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.detail)
+    }
+}
