@@ -918,6 +918,15 @@ fn statements_and_control_flow() {
         ("New- DPMProtectionGroup -DPMServerName \"DPMServer02\"", r#"New-("DPMProtectionGroup" -DPMServerName "DPMServer02")"#),
         ("$Ver = \"1.0\"; $x", r#"$Ver = "1.0"; $x"#),
         ("param($a, $b)\n$a", "param($a, $b) $a"),
+        ("IF ($x) { } ELSE { }", "if ($x) {} else {}"),
+        ("ForEach-Object -Process { $_ }", "ForEach-Object(-Process {$_})"),
+        ("Do-Something; End-Thing", "Do-Something(); End-Thing()"),
+        ("$x.Count-1", "($x.Count - Int(1)'1')"),
+        ("@{\n  # a comment\n  a = 1 # trailing\n  <# block #> b = 2\n}", r#"@{"a"=Int(1)'1'; "b"=Int(2)'2'}"#),
+        ("@(\n  1\n  2\n)", "@(Int(1)'1'; Int(2)'2')"),
+        ("$x = @\"\nline $y\n\"@\n$z", r#"$x = x"line {$y}"; $z"#),
+        ("Get-Foo{ 1 }", "Get-Foo({Int(1)'1'})"),
+        ("Cmd -Name:-5 -B:$x.Length", "Cmd(-Name:Int(-5)'-5' -B:$x.Length)"),
     ]);
 }
 
@@ -1315,8 +1324,14 @@ fn dpm_documentation_examples_parse() {
                 total += 1;
                 if tags.contains("MALFORMED") {
                     skipped += 1;
-                } else if let Err(e) = parse_text(code) {
-                    failures.push(format!("{code}\n  -> {e:?}"));
+                } else {
+                    match parse_text(code) {
+                        Err(e) => failures.push(format!("{code}\n  -> {e:?}")),
+                        Ok(sb) if std::env::var_os("RDPM_SHOW_SHAPES").is_some() => {
+                            eprintln!("{}", show_script(&sb));
+                        }
+                        Ok(_) => {}
+                    }
                 }
                 block = None;
             }
