@@ -26,6 +26,7 @@ pub mod command;
 pub mod common;
 pub mod error;
 pub mod format;
+pub mod help;
 pub mod host;
 pub mod registry;
 pub mod runtime;
