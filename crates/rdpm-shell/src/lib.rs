@@ -24,6 +24,7 @@ pub mod binder;
 pub mod builtins;
 pub mod command;
 pub mod common;
+pub mod complete;
 pub mod error;
 pub mod format;
 pub mod help;
