@@ -119,7 +119,7 @@ pub fn syntax_lines(sig: &Signature) -> Vec<String> {
         .collect()
 }
 
-fn membership_in<'a>(p: &'a ParameterDecl, set: &str) -> Option<SetMembership> {
+fn membership_in(p: &ParameterDecl, set: &str) -> Option<SetMembership> {
     let ms = p.memberships();
     ms.iter()
         .find(|m| m.set == set)
