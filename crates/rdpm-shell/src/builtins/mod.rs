@@ -14,6 +14,8 @@ use crate::registry::Registry;
 
 pub mod convertto_json;
 pub mod foreach_object;
+pub mod get_command;
+pub mod get_help;
 pub mod format_list;
 pub mod format_table;
 pub mod measure_object;
@@ -55,6 +57,8 @@ pub fn register(reg: &mut Registry) {
     reg.add(Rc::new(out_null::OutNull::new()));
     reg.add(Rc::new(out_string::OutString::new()));
     reg.add(Rc::new(out_default::OutDefault::new()));
+    reg.add(Rc::new(get_help::GetHelp::new()));
+    reg.add(Rc::new(get_command::GetCommand::new()));
 }
 
 #[cfg(test)]
