@@ -44,11 +44,22 @@ async fn scopes_live_in_their_session() {
     assert_eq!(info.scope, Some(b.id));
     assert_eq!(info.objects[&ObjectKind::ServerScope], 2);
 
-    assert_eq!(t.delete(&paths::scope(&b.id), &s.token).await.status(), StatusCode::NO_CONTENT);
-    let info: SessionInfo = t.get(paths::CURRENT_SESSION, &s.token).await.json().await.unwrap();
+    assert_eq!(
+        t.delete(&paths::scope(&b.id), &s.token).await.status(),
+        StatusCode::NO_CONTENT
+    );
+    let info: SessionInfo = t
+        .get(paths::CURRENT_SESSION, &s.token)
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(info.scope, None, "removing the applied scope unapplies it");
     assert_eq!(info.objects[&ObjectKind::ServerScope], 1);
-    assert_eq!(t.delete(&paths::scope(&b.id), &s.token).await.status(), StatusCode::NOT_FOUND);
+    assert_eq!(
+        t.delete(&paths::scope(&b.id), &s.token).await.status(),
+        StatusCode::NOT_FOUND
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -58,10 +69,22 @@ async fn metrics_count_sessions_and_releases() {
     assert_eq!(metric(&before, "rdpm_sessions_open"), 0.0);
     assert_eq!(metric(&before, "rdpm_sessions_opened_total"), 0.0);
     for reason in ["Disconnected", "Expired", "ForcedClose", "ServerShutdown"] {
-        assert_eq!(metric(&before, &format!("rdpm_sessions_closed_total{{reason=\"{reason}\"}}")), 0.0);
+        assert_eq!(
+            metric(
+                &before,
+                &format!("rdpm_sessions_closed_total{{reason=\"{reason}\"}}")
+            ),
+            0.0
+        );
     }
     assert_eq!(metric(&before, "rdpm_sessions_expired_total"), 0.0);
-    assert_eq!(metric(&before, "rdpm_session_objects_released_total{kind=\"ServerScope\"}"), 0.0);
+    assert_eq!(
+        metric(
+            &before,
+            "rdpm_session_objects_released_total{kind=\"ServerScope\"}"
+        ),
+        0.0
+    );
 
     let a = t.open_session().await;
     let b = t.open_session().await;
@@ -76,12 +99,27 @@ async fn metrics_count_sessions_and_releases() {
     let text = t.metrics().await;
     assert_eq!(metric(&text, "rdpm_sessions_open"), 1.0);
     assert_eq!(metric(&text, "rdpm_sessions_opened_total"), 3.0);
-    assert_eq!(metric(&text, "rdpm_sessions_closed_total{reason=\"Disconnected\"}"), 1.0);
-    assert_eq!(metric(&text, "rdpm_sessions_closed_total{reason=\"ForcedClose\"}"), 1.0);
+    assert_eq!(
+        metric(&text, "rdpm_sessions_closed_total{reason=\"Disconnected\"}"),
+        1.0
+    );
+    assert_eq!(
+        metric(&text, "rdpm_sessions_closed_total{reason=\"ForcedClose\"}"),
+        1.0
+    );
     assert_eq!(metric(&text, "rdpm_sessions_expired_total"), 0.0);
-    assert_eq!(metric(&text, "rdpm_session_objects_released_total{kind=\"ServerScope\"}"), 4.0);
+    assert_eq!(
+        metric(
+            &text,
+            "rdpm_session_objects_released_total{kind=\"ServerScope\"}"
+        ),
+        4.0
+    );
     // A session token reads the metrics too.
-    assert_eq!(t.get(paths::METRICS, &c.token).await.status(), StatusCode::OK);
+    assert_eq!(
+        t.get(paths::METRICS, &c.token).await.status(),
+        StatusCode::OK
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -121,12 +159,25 @@ async fn the_openapi_document_describes_every_route() {
     }
     assert_eq!(documented, expected);
     let schemas = doc["components"]["schemas"].as_object().unwrap();
-    for name in ["Problem", "SessionInfo", "ReleaseReport", "CreateSessionRequest", "ServerScope", "ErrorId"] {
+    for name in [
+        "Problem",
+        "SessionInfo",
+        "ReleaseReport",
+        "CreateSessionRequest",
+        "ServerScope",
+        "ErrorId",
+    ] {
         assert!(schemas.contains_key(name), "schema {name} missing");
     }
-    assert_eq!(doc["components"]["securitySchemes"]["bearer"]["scheme"], "bearer");
+    assert_eq!(
+        doc["components"]["securitySchemes"]["bearer"]["scheme"],
+        "bearer"
+    );
     // The health check is the one route without a credential.
-    assert_eq!(doc["paths"][paths::HEALTH]["get"]["security"], serde_json::json!([{}]));
+    assert_eq!(
+        doc["paths"][paths::HEALTH]["get"]["security"],
+        serde_json::json!([{}])
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -144,7 +195,10 @@ async fn only_loopback_addresses_are_served() {
             other => panic!("{listen}: expected a refusal, got {other:?}"),
         }
     }
-    assert!(!dir.path().join("data").exists(), "a refused start creates nothing");
+    assert!(
+        !dir.path().join("data").exists(),
+        "a refused start creates nothing"
+    );
     let config = ServerConfig {
         listen: "[::1]:0".parse().unwrap(),
         ..super::support::config(dir.path(), Duration::from_secs(60))

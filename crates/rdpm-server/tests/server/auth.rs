@@ -32,12 +32,27 @@ async fn every_route_but_health_needs_a_credential() {
     let t = TestServer::start().await;
     for (method, path) in protected_routes() {
         let response = t.request(method.clone(), &path, None).send().await.unwrap();
-        let challenge = response.headers().get(reqwest::header::WWW_AUTHENTICATE).cloned();
+        let challenge = response
+            .headers()
+            .get(reqwest::header::WWW_AUTHENTICATE)
+            .cloned();
         let p = expect_problem(response, 401, ErrorId::AuthenticationRequired).await;
-        assert!(p.detail.contains("Authorization: Bearer"), "{method} {path}: {}", p.detail);
-        assert_eq!(challenge.unwrap(), "Bearer realm=\"rdpm\"", "{method} {path}");
+        assert!(
+            p.detail.contains("Authorization: Bearer"),
+            "{method} {path}: {}",
+            p.detail
+        );
+        assert_eq!(
+            challenge.unwrap(),
+            "Bearer realm=\"rdpm\"",
+            "{method} {path}"
+        );
     }
-    let health = t.request(Method::GET, paths::HEALTH, None).send().await.unwrap();
+    let health = t
+        .request(Method::GET, paths::HEALTH, None)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(health.status(), StatusCode::OK);
     let health: rdpm_types::Health = health.json().await.unwrap();
     assert_eq!(health.name, NAME);
@@ -55,13 +70,31 @@ async fn bad_tokens_are_refused() {
         ("0".repeat(32), 401, ErrorId::InvalidCredential),
         (format!("{}0", t.admin), 401, ErrorId::InvalidCredential),
         (t.admin[..31].to_string(), 401, ErrorId::InvalidCredential),
-        (t.admin.to_uppercase().replace(|c: char| c.is_ascii_digit(), "g"), 401, ErrorId::InvalidCredential),
+        (
+            t.admin
+                .to_uppercase()
+                .replace(|c: char| c.is_ascii_digit(), "g"),
+            401,
+            ErrorId::InvalidCredential,
+        ),
         ("garbage".into(), 401, ErrorId::InvalidCredential),
         (format!("{id}.{flipped}"), 401, ErrorId::InvalidCredential),
-        (format!("{id}.{}", &secret[..30]), 401, ErrorId::InvalidCredential),
+        (
+            format!("{id}.{}", &secret[..30]),
+            401,
+            ErrorId::InvalidCredential,
+        ),
         (format!("{id}."), 401, ErrorId::InvalidCredential),
-        (format!("not-a-uuid.{secret}"), 401, ErrorId::InvalidCredential),
-        (format!("{}.{secret}", rdpm_types::SessionId::new_random()), 404, ErrorId::SessionNotFound),
+        (
+            format!("not-a-uuid.{secret}"),
+            401,
+            ErrorId::InvalidCredential,
+        ),
+        (
+            format!("{}.{secret}", rdpm_types::SessionId::new_random()),
+            404,
+            ErrorId::SessionNotFound,
+        ),
     ];
     for (token, status, error_id) in cases {
         let response = t.get(paths::SERVER, &token).await;
@@ -96,17 +129,30 @@ async fn who_may_do_what() {
         client_process: "p".into(),
         ..Default::default()
     };
-    expect_problem(t.post_json(paths::SESSIONS, &s.token, &request).await, 403, ErrorId::PermissionDenied).await;
+    expect_problem(
+        t.post_json(paths::SESSIONS, &s.token, &request).await,
+        403,
+        ErrorId::PermissionDenied,
+    )
+    .await;
     for (method, path) in [
         (Method::GET, paths::CURRENT_SESSION),
         (Method::DELETE, paths::CURRENT_SESSION),
         (Method::GET, paths::SCOPES),
     ] {
-        let response = t.request(method, path, Some(&t.admin)).send().await.unwrap();
+        let response = t
+            .request(method, path, Some(&t.admin))
+            .send()
+            .await
+            .unwrap();
         expect_problem(response, 403, ErrorId::PermissionDenied).await;
     }
     let response = t
-        .post_json(paths::SCOPES, &t.admin, &super::support::scope_spec(&["PG1"]))
+        .post_json(
+            paths::SCOPES,
+            &t.admin,
+            &super::support::scope_spec(&["PG1"]),
+        )
         .await;
     expect_problem(response, 403, ErrorId::PermissionDenied).await;
     // Both kinds of credential read the server and the session list.
@@ -146,9 +192,19 @@ async fn a_server_that_names_itself_differently_is_refused() {
         expected_server_name: expected.map(String::from),
         allow_name_mismatch: allow,
     };
-    let response = t.post_json(paths::SESSIONS, &t.admin, &request(Some("OtherServer"), false)).await;
+    let response = t
+        .post_json(
+            paths::SESSIONS,
+            &t.admin,
+            &request(Some("OtherServer"), false),
+        )
+        .await;
     let p = expect_problem(response, 400, ErrorId::InvalidRequest).await;
-    assert!(p.detail.contains("'DPMServer07'") && p.detail.contains("'OtherServer'"), "{}", p.detail);
+    assert!(
+        p.detail.contains("'DPMServer07'") && p.detail.contains("'OtherServer'"),
+        "{}",
+        p.detail
+    );
     assert_eq!(p.target.as_deref(), Some("OtherServer"));
     assert_eq!(t.server.sessions().open_count(), 0);
     for (expected, allow) in [
@@ -157,9 +213,21 @@ async fn a_server_that_names_itself_differently_is_refused() {
         (None, false),
         (Some("OtherServer"), true),
     ] {
-        let response = t.post_json(paths::SESSIONS, &t.admin, &request(expected, allow)).await;
-        assert_eq!(response.status(), StatusCode::CREATED, "{expected:?} {allow}");
-        let location = response.headers().get(reqwest::header::LOCATION).unwrap().to_str().unwrap().to_string();
+        let response = t
+            .post_json(paths::SESSIONS, &t.admin, &request(expected, allow))
+            .await;
+        assert_eq!(
+            response.status(),
+            StatusCode::CREATED,
+            "{expected:?} {allow}"
+        );
+        let location = response
+            .headers()
+            .get(reqwest::header::LOCATION)
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .to_string();
         let created: rdpm_types::CreateSessionResponse = response.json().await.unwrap();
         assert_eq!(location, paths::session(&created.session.id));
         assert_eq!(created.server.name, NAME);
@@ -177,9 +245,19 @@ async fn an_administrator_can_force_a_close() {
     let report: ReleaseReport = response.json().await.unwrap();
     assert_eq!(report.reason, CloseReason::ForcedClose);
     assert_eq!(report.total(), 2);
-    let p = expect_problem(t.get(paths::CURRENT_SESSION, &s.token).await, 410, ErrorId::SessionClosed).await;
+    let p = expect_problem(
+        t.get(paths::CURRENT_SESSION, &s.token).await,
+        410,
+        ErrorId::SessionClosed,
+    )
+    .await;
     assert!(p.detail.contains("administrator closed it"), "{}", p.detail);
-    let p = expect_problem(t.get(&paths::session(&s.id()), &t.admin).await, 410, ErrorId::SessionClosed).await;
+    let p = expect_problem(
+        t.get(&paths::session(&s.id()), &t.admin).await,
+        410,
+        ErrorId::SessionClosed,
+    )
+    .await;
     assert!(p.detail.contains("administrator"), "{}", p.detail);
 }
 
@@ -202,12 +280,25 @@ async fn admin_token_file_is_owner_only() {
     let path = t.server.admin_token_path().to_path_buf();
     assert_eq!(path, t.data_dir().join(rdpm_server::ADMIN_TOKEN_FILE));
     assert_eq!(t.admin.len(), 32);
-    assert!(t.admin.chars().all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()));
+    assert!(t
+        .admin
+        .chars()
+        .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()));
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
-        assert_eq!(std::fs::metadata(t.data_dir()).unwrap().permissions().mode() & 0o777, 0o700);
+        assert_eq!(
+            std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+        assert_eq!(
+            std::fs::metadata(t.data_dir())
+                .unwrap()
+                .permissions()
+                .mode()
+                & 0o777,
+            0o700
+        );
     }
     // Reused by the next start.
     let admin = t.admin.clone();

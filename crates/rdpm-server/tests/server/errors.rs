@@ -23,7 +23,14 @@ struct Case {
     detail_contains: &'static str,
 }
 
-fn case(method: Method, path: &'static str, auth: Auth, status: u16, error_id: ErrorId, detail_contains: &'static str) -> Case {
+fn case(
+    method: Method,
+    path: &'static str,
+    auth: Auth,
+    status: u16,
+    error_id: ErrorId,
+    detail_contains: &'static str,
+) -> Case {
     Case {
         method,
         path,
@@ -47,7 +54,14 @@ fn json_case(
     Case {
         content_type: Some("application/json"),
         body: Some(body),
-        ..case(method, path, auth, status, ErrorId::InvalidRequest, detail_contains)
+        ..case(
+            method,
+            path,
+            auth,
+            status,
+            ErrorId::InvalidRequest,
+            detail_contains,
+        )
     }
 }
 
@@ -55,33 +69,180 @@ fn json_case(
 async fn client_mistakes_get_problem_json_with_the_right_status() {
     use Auth::*;
     let cases = vec![
-        case(Method::GET, "/nowhere", Anon, 404, ErrorId::RouteNotFound, "/nowhere"),
-        case(Method::GET, "/api/v1/nowhere", Admin, 404, ErrorId::RouteNotFound, "/api/v1/nowhere"),
-        case(Method::GET, "/api/v2/sessions", Session, 404, ErrorId::RouteNotFound, "openapi.json"),
-        case(Method::POST, paths::HEALTH, Anon, 405, ErrorId::MethodNotAllowed, "POST"),
-        case(Method::DELETE, paths::SESSIONS, Admin, 405, ErrorId::MethodNotAllowed, "DELETE"),
-        case(Method::PUT, paths::METRICS, Admin, 405, ErrorId::MethodNotAllowed, "/metrics"),
-        case(Method::GET, "/api/v1/sessions/not-a-uuid", Admin, 404, ErrorId::SessionNotFound, "not-a-uuid"),
-        case(Method::DELETE, "/api/v1/sessions/not-a-uuid", Admin, 404, ErrorId::SessionNotFound, "not-a-uuid"),
-        case(Method::GET, "/api/v1/sessions/00000000-0000-0000-0000-000000000000", Admin, 404, ErrorId::SessionNotFound, "No session"),
-        case(Method::GET, "/api/v1/scopes/not-a-uuid", Session, 404, ErrorId::ObjectNotFound, "not-a-uuid"),
-        case(Method::GET, "/api/v1/scopes/00000000-0000-0000-0000-000000000000", Session, 404, ErrorId::ObjectNotFound, "No object"),
-        case(Method::DELETE, "/api/v1/scopes/00000000-0000-0000-0000-000000000000", Session, 404, ErrorId::ObjectNotFound, "No object"),
-        json_case(Method::POST, paths::SESSIONS, Admin, "{not json", 400, "JSON"),
+        case(
+            Method::GET,
+            "/nowhere",
+            Anon,
+            404,
+            ErrorId::RouteNotFound,
+            "/nowhere",
+        ),
+        case(
+            Method::GET,
+            "/api/v1/nowhere",
+            Admin,
+            404,
+            ErrorId::RouteNotFound,
+            "/api/v1/nowhere",
+        ),
+        case(
+            Method::GET,
+            "/api/v2/sessions",
+            Session,
+            404,
+            ErrorId::RouteNotFound,
+            "openapi.json",
+        ),
+        case(
+            Method::POST,
+            paths::HEALTH,
+            Anon,
+            405,
+            ErrorId::MethodNotAllowed,
+            "POST",
+        ),
+        case(
+            Method::DELETE,
+            paths::SESSIONS,
+            Admin,
+            405,
+            ErrorId::MethodNotAllowed,
+            "DELETE",
+        ),
+        case(
+            Method::PUT,
+            paths::METRICS,
+            Admin,
+            405,
+            ErrorId::MethodNotAllowed,
+            "/metrics",
+        ),
+        case(
+            Method::GET,
+            "/api/v1/sessions/not-a-uuid",
+            Admin,
+            404,
+            ErrorId::SessionNotFound,
+            "not-a-uuid",
+        ),
+        case(
+            Method::DELETE,
+            "/api/v1/sessions/not-a-uuid",
+            Admin,
+            404,
+            ErrorId::SessionNotFound,
+            "not-a-uuid",
+        ),
+        case(
+            Method::GET,
+            "/api/v1/sessions/00000000-0000-0000-0000-000000000000",
+            Admin,
+            404,
+            ErrorId::SessionNotFound,
+            "No session",
+        ),
+        case(
+            Method::GET,
+            "/api/v1/scopes/not-a-uuid",
+            Session,
+            404,
+            ErrorId::ObjectNotFound,
+            "not-a-uuid",
+        ),
+        case(
+            Method::GET,
+            "/api/v1/scopes/00000000-0000-0000-0000-000000000000",
+            Session,
+            404,
+            ErrorId::ObjectNotFound,
+            "No object",
+        ),
+        case(
+            Method::DELETE,
+            "/api/v1/scopes/00000000-0000-0000-0000-000000000000",
+            Session,
+            404,
+            ErrorId::ObjectNotFound,
+            "No object",
+        ),
+        json_case(
+            Method::POST,
+            paths::SESSIONS,
+            Admin,
+            "{not json",
+            400,
+            "JSON",
+        ),
         json_case(Method::POST, paths::SESSIONS, Admin, "", 400, "JSON"),
-        json_case(Method::POST, paths::SESSIONS, Admin, "{}", 400, "client_host"),
-        json_case(Method::POST, paths::SESSIONS, Admin, r#"{"client_host": 5, "client_process": "p"}"#, 400, "client_host"),
-        json_case(Method::POST, paths::SCOPES, Session, r#"{"object_type": "Nonsense", "object_ids": ["a"]}"#, 400, "object_type"),
-        json_case(Method::POST, paths::SCOPES, Session, r#"{"object_type": "Datasource", "object_ids": []}"#, 400, "object_ids"),
-        json_case(Method::POST, paths::SCOPES, Session, r#"{"object_type": "Datasource", "object_ids": [" "]}"#, 400, "empty id"),
-        json_case(Method::PUT, paths::CURRENT_SESSION_SCOPE, Session, r#"{"scope_id": "x"}"#, 400, "scope_id"),
+        json_case(
+            Method::POST,
+            paths::SESSIONS,
+            Admin,
+            "{}",
+            400,
+            "client_host",
+        ),
+        json_case(
+            Method::POST,
+            paths::SESSIONS,
+            Admin,
+            r#"{"client_host": 5, "client_process": "p"}"#,
+            400,
+            "client_host",
+        ),
+        json_case(
+            Method::POST,
+            paths::SCOPES,
+            Session,
+            r#"{"object_type": "Nonsense", "object_ids": ["a"]}"#,
+            400,
+            "object_type",
+        ),
+        json_case(
+            Method::POST,
+            paths::SCOPES,
+            Session,
+            r#"{"object_type": "Datasource", "object_ids": []}"#,
+            400,
+            "object_ids",
+        ),
+        json_case(
+            Method::POST,
+            paths::SCOPES,
+            Session,
+            r#"{"object_type": "Datasource", "object_ids": [" "]}"#,
+            400,
+            "empty id",
+        ),
+        json_case(
+            Method::PUT,
+            paths::CURRENT_SESSION_SCOPE,
+            Session,
+            r#"{"scope_id": "x"}"#,
+            400,
+            "scope_id",
+        ),
         Case {
             error_id: ErrorId::ObjectNotFound,
-            ..json_case(Method::PUT, paths::CURRENT_SESSION_SCOPE, Session, r#"{"scope_id": "00000000-0000-0000-0000-000000000000"}"#, 404, "No object")
+            ..json_case(
+                Method::PUT,
+                paths::CURRENT_SESSION_SCOPE,
+                Session,
+                r#"{"scope_id": "00000000-0000-0000-0000-000000000000"}"#,
+                404,
+                "No object",
+            )
         },
         Case {
             body: Some(r#"{"client_host": "h", "client_process": "p"}"#),
-            ..case(Method::POST, paths::SESSIONS, Admin, 415, ErrorId::InvalidRequest, "Content-Type")
+            ..case(
+                Method::POST,
+                paths::SESSIONS,
+                Admin,
+                415,
+                ErrorId::InvalidRequest,
+                "Content-Type",
+            )
         },
     ];
     let t = TestServer::start().await;
@@ -118,7 +279,10 @@ async fn client_mistakes_get_problem_json_with_the_right_status() {
 async fn an_oversized_body_is_refused_cleanly() {
     let t = TestServer::start().await;
     let s = t.open_session().await;
-    let huge = format!(r#"{{"object_type": "Datasource", "object_ids": ["{}"]}}"#, "x".repeat(3 << 20));
+    let huge = format!(
+        r#"{{"object_type": "Datasource", "object_ids": ["{}"]}}"#,
+        "x".repeat(3 << 20)
+    );
     let response = t
         .request(Method::POST, paths::SCOPES, Some(&s.token))
         .header("Content-Type", "application/json")
@@ -128,6 +292,11 @@ async fn an_oversized_body_is_refused_cleanly() {
         .unwrap();
     expect_problem(response, 413, ErrorId::InvalidRequest).await;
     let long_host = serde_json::json!({"client_host": "h".repeat(300), "client_process": "p"});
-    let p = expect_problem(t.post_json(paths::SESSIONS, &t.admin, &long_host).await, 400, ErrorId::InvalidRequest).await;
+    let p = expect_problem(
+        t.post_json(paths::SESSIONS, &t.admin, &long_host).await,
+        400,
+        ErrorId::InvalidRequest,
+    )
+    .await;
     assert!(p.detail.contains("client_host"), "{}", p.detail);
 }

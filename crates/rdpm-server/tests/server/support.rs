@@ -71,7 +71,12 @@ impl TestServer {
     }
 
     /// A request with `token` as bearer credential (none when `None`).
-    pub fn request(&self, method: Method, path: &str, token: Option<&str>) -> reqwest::RequestBuilder {
+    pub fn request(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+    ) -> reqwest::RequestBuilder {
         let builder = self.http.request(method, self.url(path));
         match token {
             Some(token) => builder.bearer_auth(token),
@@ -80,14 +85,25 @@ impl TestServer {
     }
 
     pub async fn get(&self, path: &str, token: &str) -> Response {
-        self.request(Method::GET, path, Some(token)).send().await.unwrap()
+        self.request(Method::GET, path, Some(token))
+            .send()
+            .await
+            .unwrap()
     }
 
     pub async fn delete(&self, path: &str, token: &str) -> Response {
-        self.request(Method::DELETE, path, Some(token)).send().await.unwrap()
+        self.request(Method::DELETE, path, Some(token))
+            .send()
+            .await
+            .unwrap()
     }
 
-    pub async fn post_json(&self, path: &str, token: &str, body: &impl serde::Serialize) -> Response {
+    pub async fn post_json(
+        &self,
+        path: &str,
+        token: &str,
+        body: &impl serde::Serialize,
+    ) -> Response {
         self.request(Method::POST, path, Some(token))
             .json(body)
             .send()
@@ -106,7 +122,9 @@ impl TestServer {
     }
 
     pub async fn open_session_as(&self, request: CreateSessionRequest) -> Session {
-        let response = self.post_json(rdpm_types::paths::SESSIONS, &self.admin, &request).await;
+        let response = self
+            .post_json(rdpm_types::paths::SESSIONS, &self.admin, &request)
+            .await;
         assert_eq!(response.status(), StatusCode::CREATED);
         let created: CreateSessionResponse = response.json().await.unwrap();
         Session {
@@ -163,7 +181,11 @@ pub async fn expect_problem(response: Response, status: u16, error_id: ErrorId) 
         .headers()
         .get(reqwest::header::CONTENT_TYPE)
         .map(|v| v.to_str().unwrap().to_string());
-    assert_eq!(content_type.as_deref(), Some(PROBLEM_CONTENT_TYPE), "content type of {url}");
+    assert_eq!(
+        content_type.as_deref(),
+        Some(PROBLEM_CONTENT_TYPE),
+        "content type of {url}"
+    );
     let body: Value = response.json().await.unwrap();
     let problem: Problem = serde_json::from_value(body.clone()).unwrap();
     assert_eq!(problem.error_id, error_id, "error id of {url}: {body}");
