@@ -300,3 +300,22 @@ async fn an_oversized_body_is_refused_cleanly() {
     .await;
     assert!(p.detail.contains("client_host"), "{}", p.detail);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn method_not_allowed_names_the_allowed_methods() {
+    let t = TestServer::start().await;
+    let response = t
+        .request(Method::PATCH, paths::CURRENT_SESSION, Some(&t.admin))
+        .send()
+        .await
+        .unwrap();
+    let allow = response
+        .headers()
+        .get(reqwest::header::ALLOW)
+        .map(|v| v.to_str().unwrap().to_string())
+        .unwrap_or_default();
+    expect_problem(response, 405, ErrorId::MethodNotAllowed).await;
+    for method in ["GET", "DELETE"] {
+        assert!(allow.contains(method), "Allow: {allow:?}");
+    }
+}
