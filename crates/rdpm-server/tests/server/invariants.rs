@@ -291,6 +291,7 @@ async fn start_closes_sessions_a_crashed_run_left_open() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn close_racing_with_requests_releases_exactly_what_was_created() {
     let t = TestServer::start().await;
+    let mut created_in_all = 0;
     for iteration in 0..25 {
         let s = t.open_session().await;
         let workers: Vec<_> = (0..4)
@@ -342,6 +343,7 @@ async fn close_racing_with_requests_releases_exactly_what_was_created() {
             created,
             "iteration {iteration}: released what was created"
         );
+        created_in_all += created;
         assert!(matches!(
             report.reason,
             CloseReason::Disconnected | CloseReason::ForcedClose
@@ -354,6 +356,10 @@ async fn close_racing_with_requests_releases_exactly_what_was_created() {
         .await;
     }
     assert_eq!(t.server.sessions().open_count(), 0);
+    assert!(
+        created_in_all > 0,
+        "the requests must have raced with the closes"
+    );
 }
 
 /// Invariant 6, user side: a shutdown closes every session with its reason.
