@@ -209,3 +209,27 @@ async fn only_loopback_addresses_are_served() {
         server.shutdown().await.unwrap();
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn http2_is_served_too() {
+    let t = TestServer::start().await;
+    let h2 = reqwest::Client::builder()
+        .http2_prior_knowledge()
+        .build()
+        .unwrap();
+    let response = h2.get(t.url(paths::HEALTH)).send().await.unwrap();
+    assert_eq!(response.version(), reqwest::Version::HTTP_2);
+    assert_eq!(response.status(), StatusCode::OK);
+    let response = h2
+        .post(t.url(paths::SESSIONS))
+        .bearer_auth(&t.admin)
+        .json(&rdpm_types::CreateSessionRequest {
+            client_host: "h".into(),
+            client_process: "p".into(),
+            ..Default::default()
+        })
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::CREATED);
+}
