@@ -1,1 +1,385 @@
-//! rdpm-server
+//! The rdpm server: the HTTP API, connection sessions and their objects.
+//!
+//! [`start`] opens (or creates) the data directory, its catalog and its
+//! administrator token, binds a loopback address and serves the API of
+//! `rdpm_types::paths`, returning a [`RunningServer`]; [`run`] does the same
+//! and serves until a shutdown future completes, the way the `rdpm server`
+//! command uses it. Sessions live in the [`SessionManager`]: each has an
+//! object table ([`SessionObject`]) that every kind of close (disconnect,
+//! forced close, lease expiry, shutdown) releases through one path, with a
+//! [`ReleaseReport`](rdpm_types::ReleaseReport) of what it released.
+//!
+//! ```no_run
+//! # async fn example() -> Result<(), rdpm_server::ServerError> {
+//! use std::time::Duration;
+//! let config = rdpm_server::ServerConfig {
+//!     data_dir: "/tmp/rdpm-data".into(),
+//!     listen: "127.0.0.1:0".parse().expect("an address"),
+//!     name: "DPMServer07".into(),
+//!     session_idle_timeout: Duration::from_secs(600),
+//! };
+//! let server = rdpm_server::start(config).await?;
+//! println!("serving on {}", server.base_url());
+//! server.shutdown().await?;
+//! # Ok(()) }
+//! ```
+
+#![warn(missing_docs)]
+#![cfg_attr(test, allow(clippy::unwrap_used))]
+
+mod api;
+mod data_dir;
+mod error;
+mod hex;
+mod metrics;
+mod session;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::Utc;
+use rdpm_catalog::{Catalog, SqliteCatalog};
+use rdpm_types::{CloseReason, ServerInfo, PRODUCT_NAME};
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+use utoipa::OpenApi;
+
+pub use data_dir::{ADMIN_TOKEN_FILE, CATALOG_FILE};
+pub use error::ServerError;
+pub use metrics::{Metrics, METRICS_CONTENT_TYPE};
+pub use session::{
+    ClosedSession, Lookup, OpenSession, Session, SessionError, SessionManager, SessionObject,
+};
+
+/// The server's version, as it reports it.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// How long shutdown waits for requests in flight before it closes the
+/// sessions anyway.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+
+/// How to run the server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServerConfig {
+    /// Where the catalog and the administrator token live.
+    pub data_dir: PathBuf,
+    /// Where to listen; must be a loopback address until TLS is in.
+    pub listen: SocketAddr,
+    /// The name the server states for itself.
+    pub name: String,
+    /// How long a session may go without a request before its lease
+    /// expires and it is closed.
+    pub session_idle_timeout: Duration,
+}
+
+impl ServerConfig {
+    /// Default idle timeout of sessions: 10 minutes.
+    pub const DEFAULT_SESSION_IDLE_TIMEOUT: Duration = Duration::from_secs(600);
+
+    fn validate(&self) -> Result<(), ServerError> {
+        if !self.listen.ip().is_loopback() {
+            return Err(ServerError::NonLoopbackListen(self.listen));
+        }
+        if self.name.trim().is_empty() {
+            return Err(ServerError::InvalidConfig(
+                "the server name is empty".into(),
+            ));
+        }
+        if self.session_idle_timeout < Duration::from_millis(100) {
+            return Err(ServerError::InvalidConfig(format!(
+                "the session idle timeout ({:?}) is below the minimum of 100 ms",
+                self.session_idle_timeout
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// A server serving in the background of this process.
+#[derive(Debug)]
+pub struct RunningServer {
+    local_addr: SocketAddr,
+    name: String,
+    admin_token_path: PathBuf,
+    sessions: Arc<SessionManager>,
+    stop: watch::Sender<bool>,
+    task: JoinHandle<Result<(), ServerError>>,
+}
+
+impl RunningServer {
+    /// The address it listens on (the real port when asked for port 0).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// `http://HOST:PORT`, the base of every API path.
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.local_addr)
+    }
+
+    /// The name the server states.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Where the administrator token is.
+    pub fn admin_token_path(&self) -> &Path {
+        &self.admin_token_path
+    }
+
+    /// The sessions, for in-process benchmarks and tests.
+    pub fn sessions(&self) -> &Arc<SessionManager> {
+        &self.sessions
+    }
+
+    /// Shuts down: stops accepting, lets requests in flight finish (for a
+    /// few seconds at most), closes every session with reason
+    /// `ServerShutdown`, flushes the audit trail and checkpoints the catalog.
+    pub async fn shutdown(self) -> Result<(), ServerError> {
+        // The task may already have ended; its result says how.
+        let _ = self.stop.send(true);
+        match self.task.await {
+            Ok(result) => result,
+            Err(e) => Err(ServerError::Task(e.to_string())),
+        }
+    }
+}
+
+/// Starts the server in the background and returns once it listens.
+///
+/// On first start it creates the data directory (owner-only), the catalog
+/// and `admin.token`. Every start closes, in the catalog, the sessions a
+/// previous run left open: no session survives a restart.
+pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
+    config.validate()?;
+    let started_at = Utc::now();
+    let prepared = {
+        let config = config.clone();
+        tokio::task::spawn_blocking(move || prepare(&config, started_at))
+            .await
+            .map_err(|e| ServerError::Task(e.to_string()))??
+    };
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .map_err(|source| ServerError::Bind {
+            addr: config.listen,
+            source,
+        })?;
+    let local_addr = listener.local_addr().map_err(|source| ServerError::Bind {
+        addr: config.listen,
+        source,
+    })?;
+
+    let metrics = Arc::new(Metrics::new());
+    let sessions = Arc::new(SessionManager::new(
+        Arc::clone(&prepared.catalog),
+        Arc::clone(&metrics),
+        config.session_idle_timeout,
+        started_at,
+    ));
+    let info = ServerInfo {
+        name: config.name.clone(),
+        version: VERSION.to_string(),
+        product_name: PRODUCT_NAME.to_string(),
+        server_id: prepared.server_id,
+        started_at,
+        session_idle_timeout_secs: config.session_idle_timeout.as_secs(),
+    };
+    let openapi_json = api::ApiDoc::openapi()
+        .to_json()
+        .map_err(|e| ServerError::Task(format!("cannot render the OpenAPI document: {e}")))?;
+    let state = Arc::new(api::Shared {
+        sessions: Arc::clone(&sessions),
+        metrics,
+        admin: prepared.admin,
+        info,
+        openapi_json,
+    });
+    let app = api::router(state);
+
+    let (stop, stopped) = watch::channel(false);
+    let expiry = tokio::spawn(expire_sessions(Arc::clone(&sessions), stopped.clone()));
+    let task = tokio::spawn(serve(
+        listener,
+        app,
+        stopped,
+        expiry,
+        Arc::clone(&sessions),
+        prepared.catalog,
+    ));
+    tracing::info!(name = %config.name, address = %local_addr, "server started");
+    Ok(RunningServer {
+        local_addr,
+        name: config.name,
+        admin_token_path: prepared.admin_token_path,
+        sessions,
+        stop,
+        task,
+    })
+}
+
+/// Runs the server until `shutdown` completes, then shuts it down cleanly.
+///
+/// When it listens it prints one line to standard output,
+/// `rdpm server NAME listening on http://HOST:PORT`, which scripts and
+/// tests wait for.
+pub async fn run(
+    config: ServerConfig,
+    shutdown: impl Future<Output = ()>,
+) -> Result<(), ServerError> {
+    let server = start(config).await?;
+    {
+        use std::io::Write;
+        let mut out = std::io::stdout().lock();
+        // A closed stdout must not stop the server.
+        let _ = writeln!(
+            out,
+            "rdpm server {} listening on {}",
+            server.name(),
+            server.base_url()
+        );
+        let _ = out.flush();
+    }
+    shutdown.await;
+    tracing::info!("shutting down");
+    server.shutdown().await
+}
+
+/// Completes on SIGINT (Ctrl-C) or SIGTERM: the shutdown future for [`run`]
+/// in a process that serves until it is told to stop.
+pub async fn shutdown_signal() {
+    let interrupt = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::error!(error = %e, "cannot listen for SIGINT");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut stream) => {
+                stream.recv().await;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => tracing::info!("SIGINT received"),
+        () = terminate => tracing::info!("SIGTERM received"),
+    }
+}
+
+struct Prepared {
+    catalog: Arc<dyn Catalog>,
+    admin: data_dir::AdminToken,
+    admin_token_path: PathBuf,
+    server_id: uuid::Uuid,
+}
+
+/// The blocking part of start-up.
+fn prepare(
+    config: &ServerConfig,
+    started_at: chrono::DateTime<Utc>,
+) -> Result<Prepared, ServerError> {
+    data_dir::ensure_data_dir(&config.data_dir)?;
+    let (admin, admin_token_path) = data_dir::load_or_create_admin_token(&config.data_dir)?;
+    let catalog = SqliteCatalog::open(&config.data_dir.join(CATALOG_FILE))?;
+    catalog.record_server_name(&config.name, started_at)?;
+    let closed = catalog.mark_open_sessions_closed(CloseReason::ServerShutdown, started_at)?;
+    if closed > 0 {
+        tracing::info!(
+            sessions = closed,
+            "closed the sessions a previous run left open"
+        );
+    }
+    let identity = catalog.server_identity()?;
+    tracing::info!(
+        data_dir = %config.data_dir.display(),
+        server_id = %identity.server_id,
+        "catalog ready"
+    );
+    Ok(Prepared {
+        catalog: Arc::new(catalog),
+        admin,
+        admin_token_path,
+        server_id: identity.server_id,
+    })
+}
+
+async fn wait_for_stop(mut stopped: watch::Receiver<bool>) {
+    // An error means the sender is gone, which is a stop too.
+    let _ = stopped.wait_for(|stop| *stop).await;
+}
+
+async fn serve(
+    listener: tokio::net::TcpListener,
+    app: axum::Router,
+    stopped: watch::Receiver<bool>,
+    expiry: JoinHandle<()>,
+    sessions: Arc<SessionManager>,
+    catalog: Arc<dyn Catalog>,
+) -> Result<(), ServerError> {
+    let server = axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(wait_for_stop(stopped.clone()));
+    let served = tokio::select! {
+        result = server => result.map_err(ServerError::Serve),
+        () = async {
+            wait_for_stop(stopped).await;
+            tokio::time::sleep(SHUTDOWN_GRACE).await;
+        } => {
+            tracing::warn!("requests still in flight after the shutdown grace period; closing sessions anyway");
+            Ok(())
+        }
+    };
+    expiry.abort();
+    let finished = tokio::task::spawn_blocking(move || {
+        let reports = sessions.close_all(CloseReason::ServerShutdown);
+        let released: u64 = reports.iter().map(|r| r.total()).sum();
+        tracing::info!(
+            sessions = reports.len(),
+            objects = released,
+            "closed every session"
+        );
+        catalog.flush()?;
+        catalog.checkpoint()?;
+        Ok::<(), ServerError>(())
+    })
+    .await
+    .map_err(|e| ServerError::Task(e.to_string()))?;
+    served.and(finished)
+}
+
+/// The lease keeper: one task for all sessions, not one per session.
+async fn expire_sessions(sessions: Arc<SessionManager>, stopped: watch::Receiver<bool>) {
+    let period =
+        (sessions.idle_timeout() / 4).clamp(Duration::from_millis(25), Duration::from_secs(1));
+    let mut ticks = tokio::time::interval(period);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let stop = wait_for_stop(stopped);
+    tokio::pin!(stop);
+    loop {
+        tokio::select! {
+            _ = ticks.tick() => {
+                let sessions = Arc::clone(&sessions);
+                // Releasing large object tables blocks; keep it off the
+                // executor.
+                if let Err(e) = tokio::task::spawn_blocking(move || sessions.expire_idle()).await {
+                    tracing::error!(error = %e, "session expiry failed");
+                }
+            }
+            () = &mut stop => break,
+        }
+    }
+}

@@ -10,6 +10,7 @@ pub const PROBLEM_CONTENT_TYPE: &str = "application/problem+json";
 ///
 /// The names and their order are PowerShell's; they travel as strings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[allow(missing_docs)]
 pub enum ErrorCategory {
     NotSpecified,
@@ -96,6 +97,7 @@ impl std::fmt::Display for ErrorCategory {
 /// Stable error ids of the API. They become the first half of a shell
 /// error's `FullyQualifiedErrorId`, so they never change once published.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum ErrorId {
     /// No `Authorization` header, or not a bearer token.
     AuthenticationRequired,
@@ -179,6 +181,7 @@ impl std::fmt::Display for ErrorId {
 
 /// A problem+json body.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Problem {
     /// URI reference naming the problem type (`urn:rdpm:error:<ErrorId>`).
     #[serde(rename = "type")]

@@ -43,12 +43,19 @@ pub mod paths {
     pub const CURRENT_SESSION: &str = "/api/v1/sessions/current";
     /// `PUT`: apply a server scope to the current session.
     pub const CURRENT_SESSION_SCOPE: &str = "/api/v1/sessions/current/scope";
-    /// `POST` creates a server scope in the current session.
+    /// `POST` creates a server scope in the current session, `GET` lists the
+    /// current session's scopes.
     pub const SCOPES: &str = "/api/v1/scopes";
     /// The OpenAPI document.
     pub const OPENAPI: &str = "/api/v1/openapi.json";
     /// Prometheus metrics (authenticated).
     pub const METRICS: &str = "/metrics";
+
+    /// Route template of [`session`], as the server's router and the
+    /// OpenAPI document spell it.
+    pub const SESSION_BY_ID_TEMPLATE: &str = "/api/v1/sessions/{id}";
+    /// Route template of [`scope`].
+    pub const SCOPE_BY_ID_TEMPLATE: &str = "/api/v1/scopes/{id}";
 
     /// `GET` / `DELETE` one session by id (`DELETE` with the administrator
     /// token is a forced close).

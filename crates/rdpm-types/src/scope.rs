@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 /// DPM's `ScopedObjectType`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[allow(missing_docs)]
 pub enum ScopedObjectType {
     DpmServer,
@@ -50,6 +51,7 @@ impl ScopedObjectType {
 
 /// Body of `POST /api/v1/scopes`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NewServerScope {
     /// The kind of object the scope names.
     pub object_type: ScopedObjectType,
@@ -68,6 +70,7 @@ pub struct NewServerScope {
 
 /// A server scope held by a session.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ServerScope {
     /// Its id in the session's object table.
     pub id: crate::ObjectId,
@@ -80,6 +83,7 @@ pub struct ServerScope {
 
 /// Body of `PUT /api/v1/sessions/current/scope`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SetSessionScope {
     /// The scope to apply (a scope of the same session).
     pub scope_id: crate::ObjectId,

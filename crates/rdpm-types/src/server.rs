@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 /// Body of `GET /api/v1/health` (no authentication).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Health {
     /// Always `"ok"` when the server answers.
     pub status: String,
@@ -16,6 +17,7 @@ pub struct Health {
 
 /// Body of `GET /api/v1/server`, also part of a new session's response.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ServerInfo {
     /// The name the server states for itself.
     pub name: String,

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 /// A session's public id. Never a secret: it is listed and logged.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(transparent)]
 pub struct SessionId(pub uuid::Uuid);
 
@@ -34,6 +35,7 @@ impl std::str::FromStr for SessionId {
 /// The id of an object in a session's object table. Only meaningful inside
 /// the session that holds it: the same id in another session is "not found".
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(transparent)]
 pub struct ObjectId(pub uuid::Uuid);
 
@@ -60,6 +62,7 @@ impl std::str::FromStr for ObjectId {
 /// The session bearer token: `<session id>.<secret>`, where the secret is 128
 /// random bits in lower-case hex. `Debug` never prints the secret.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(transparent)]
 pub struct SessionToken(pub String);
 
@@ -93,6 +96,7 @@ impl fmt::Debug for SessionToken {
 /// The kinds of object a session can hold. Later features add kinds
 /// (modifiable protection groups, browse cursors, recovery options, ...).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[non_exhaustive]
 pub enum ObjectKind {
     /// A server scope built by `New-DPMServerScope`.
@@ -119,6 +123,7 @@ impl fmt::Display for ObjectKind {
 
 /// Body of `POST /api/v1/sessions`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CreateSessionRequest {
     /// The client's host name.
     pub client_host: String,
@@ -135,6 +140,7 @@ pub struct CreateSessionRequest {
 
 /// Body of the `201 Created` answer to `POST /api/v1/sessions`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CreateSessionResponse {
     /// The new session.
     pub session: SessionInfo,
@@ -146,6 +152,7 @@ pub struct CreateSessionResponse {
 
 /// A session as `GET /api/v1/sessions` lists it. Never carries its secret.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SessionInfo {
     /// Id.
     pub id: SessionId,
@@ -172,6 +179,7 @@ pub struct SessionInfo {
 
 /// Why a session closed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum CloseReason {
     /// `Disconnect-DPMServer` / `DELETE` by its owner.
     Disconnected,
@@ -203,6 +211,7 @@ impl fmt::Display for CloseReason {
 
 /// What closing a session released: the answer to `DELETE` of a session.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ReleaseReport {
     /// The closed session.
     pub session_id: SessionId,

@@ -1,0 +1,470 @@
+//! The SQLite catalog.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use rdpm_types::{CloseReason, SessionId};
+use rusqlite::{params, Connection, OptionalExtension, Row};
+use rusqlite_migration::{Migrations, M};
+
+use crate::writer::{AuditWriter, Message};
+use crate::{
+    close_reason_from_str, format_time, parse_time, Catalog, CatalogError, ServerIdentity,
+    ServerNameRecord, SessionAuditRecord, SessionClosedRecord, SessionOpenedRecord,
+};
+
+/// How long a statement waits for another connection's write lock before
+/// it fails: the audit writer and the main connection share the database.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The schema, one migration per version. Released migrations never change;
+/// a new version is a new entry at the end.
+fn migrations() -> Migrations<'static> {
+    Migrations::new(vec![M::up(
+        "CREATE TABLE server_identity (
+             singleton  INTEGER PRIMARY KEY CHECK (singleton = 1),
+             server_id  TEXT NOT NULL,
+             created_at TEXT NOT NULL
+         );
+         CREATE TABLE server_names (
+             seq   INTEGER PRIMARY KEY AUTOINCREMENT,
+             name  TEXT NOT NULL,
+             since TEXT NOT NULL
+         );
+         CREATE TABLE sessions (
+             id             TEXT PRIMARY KEY NOT NULL,
+             principal      TEXT NOT NULL,
+             client_host    TEXT NOT NULL,
+             client_process TEXT NOT NULL,
+             client_address TEXT NOT NULL,
+             opened_at      TEXT NOT NULL,
+             closed_at      TEXT,
+             close_reason   TEXT,
+             released       TEXT
+         );
+         CREATE INDEX sessions_still_open ON sessions (id) WHERE closed_at IS NULL;
+         CREATE INDEX sessions_by_opened_at ON sessions (opened_at);",
+    )])
+}
+
+/// The catalog in one SQLite file, in WAL mode.
+///
+/// Dropping it stops the audit writer after it has written everything
+/// queued.
+pub struct SqliteCatalog {
+    // Declared before `conn` so that it drains and stops first.
+    writer: AuditWriter,
+    conn: Mutex<Connection>,
+    path: PathBuf,
+}
+
+impl std::fmt::Debug for SqliteCatalog {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteCatalog")
+            .field("path", &self.path)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SqliteCatalog {
+    /// Opens the catalog at `path`, creating it and bringing its schema to
+    /// the current version; a new catalog gets a new server id.
+    pub fn open(path: &Path) -> Result<Self, CatalogError> {
+        let mut conn = Connection::open(path)?;
+        configure(&conn)?;
+        migrations().to_latest(&mut conn)?;
+        conn.execute(
+            "INSERT INTO server_identity (singleton, server_id, created_at) VALUES (1, ?1, ?2)
+             ON CONFLICT (singleton) DO NOTHING",
+            params![uuid::Uuid::new_v4().to_string(), format_time(Utc::now())],
+        )?;
+        let writer_conn = Connection::open(path)?;
+        configure(&writer_conn)?;
+        Ok(SqliteCatalog {
+            writer: AuditWriter::start(writer_conn)?,
+            conn: Mutex::new(conn),
+            path: path.to_path_buf(),
+        })
+    }
+
+    /// Where the database file is.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn conn(&self) -> MutexGuard<'_, Connection> {
+        // A panic while holding the connection leaves no half-done Rust
+        // state behind (SQLite rolls back its own), so the lock stays usable.
+        self.conn
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+fn configure(conn: &Connection) -> Result<(), CatalogError> {
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    let mode: String =
+        conn.pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        return Err(CatalogError::InvalidValue {
+            what: "journal_mode",
+            value: mode,
+        });
+    }
+    // In WAL mode NORMAL loses at most the last commits on power loss, never
+    // consistency; the audit trail can afford that, the hot path cannot
+    // afford an fsync per commit.
+    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    Ok(())
+}
+
+fn session_from_row(row: &Row<'_>) -> Result<SessionAuditRecord, CatalogError> {
+    let id: String = row.get(0)?;
+    let opened_at: String = row.get(5)?;
+    let closed_at: Option<String> = row.get(6)?;
+    let close_reason: Option<String> = row.get(7)?;
+    let released: Option<String> = row.get(8)?;
+    Ok(SessionAuditRecord {
+        id: id.parse().map_err(|_| CatalogError::InvalidValue {
+            what: "sessions.id",
+            value: id.clone(),
+        })?,
+        principal: row.get(1)?,
+        client_host: row.get(2)?,
+        client_process: row.get(3)?,
+        client_address: row.get(4)?,
+        opened_at: parse_time("sessions.opened_at", &opened_at)?,
+        closed_at: closed_at
+            .map(|t| parse_time("sessions.closed_at", &t))
+            .transpose()?,
+        close_reason: close_reason
+            .map(|r| {
+                close_reason_from_str(&r).ok_or(CatalogError::InvalidValue {
+                    what: "sessions.close_reason",
+                    value: r,
+                })
+            })
+            .transpose()?,
+        released: released
+            .map(|json| {
+                serde_json::from_str(&json).map_err(|_| CatalogError::InvalidValue {
+                    what: "sessions.released",
+                    value: json,
+                })
+            })
+            .transpose()?,
+    })
+}
+
+const SESSION_COLUMNS: &str = "id, principal, client_host, client_process, client_address, \
+                               opened_at, closed_at, close_reason, released";
+
+impl Catalog for SqliteCatalog {
+    fn server_identity(&self) -> Result<ServerIdentity, CatalogError> {
+        let conn = self.conn();
+        let (server_id, created_at): (String, String) = conn.query_row(
+            "SELECT server_id, created_at FROM server_identity WHERE singleton = 1",
+            [],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )?;
+        let mut stmt = conn.prepare_cached("SELECT name, since FROM server_names ORDER BY seq")?;
+        let names = stmt
+            .query_map([], |row| {
+                Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?))
+            })?
+            .map(|r| {
+                let (name, since) = r?;
+                Ok(ServerNameRecord {
+                    name,
+                    since: parse_time("server_names.since", &since)?,
+                })
+            })
+            .collect::<Result<Vec<_>, CatalogError>>()?;
+        Ok(ServerIdentity {
+            server_id: server_id.parse().map_err(|_| CatalogError::InvalidValue {
+                what: "server_identity.server_id",
+                value: server_id.clone(),
+            })?,
+            created_at: parse_time("server_identity.created_at", &created_at)?,
+            names,
+        })
+    }
+
+    fn record_server_name(&self, name: &str, at: DateTime<Utc>) -> Result<(), CatalogError> {
+        self.conn().execute(
+            "INSERT INTO server_names (name, since)
+             SELECT ?1, ?2
+             WHERE ?1 IS NOT (SELECT name FROM server_names ORDER BY seq DESC LIMIT 1)",
+            params![name, format_time(at)],
+        )?;
+        Ok(())
+    }
+
+    fn record_session_opened(&self, record: SessionOpenedRecord) -> Result<(), CatalogError> {
+        self.writer.send(Message::Opened(record))
+    }
+
+    fn record_session_closed(&self, record: SessionClosedRecord) -> Result<(), CatalogError> {
+        self.writer.send(Message::Closed(record))
+    }
+
+    fn mark_open_sessions_closed(
+        &self,
+        reason: CloseReason,
+        at: DateTime<Utc>,
+    ) -> Result<u64, CatalogError> {
+        self.writer.flush()?;
+        let n = self.conn().execute(
+            "UPDATE sessions SET closed_at = ?1, close_reason = ?2 WHERE closed_at IS NULL",
+            params![format_time(at), reason.as_str()],
+        )?;
+        Ok(n as u64)
+    }
+
+    fn session(&self, id: SessionId) -> Result<Option<SessionAuditRecord>, CatalogError> {
+        self.writer.flush()?;
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT {SESSION_COLUMNS} FROM sessions WHERE id = ?1"
+        ))?;
+        let mut rows = stmt.query(params![id.to_string()])?;
+        match rows.next()? {
+            Some(row) => Ok(Some(session_from_row(row)?)),
+            None => Ok(None),
+        }
+    }
+
+    fn recent_sessions(&self, limit: u32) -> Result<Vec<SessionAuditRecord>, CatalogError> {
+        self.writer.flush()?;
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT {SESSION_COLUMNS} FROM sessions ORDER BY opened_at DESC, id LIMIT ?1"
+        ))?;
+        let mut rows = stmt.query(params![limit])?;
+        let mut out = Vec::new();
+        while let Some(row) = rows.next()? {
+            out.push(session_from_row(row)?);
+        }
+        Ok(out)
+    }
+
+    fn flush(&self) -> Result<(), CatalogError> {
+        self.writer.flush()
+    }
+
+    fn checkpoint(&self) -> Result<(), CatalogError> {
+        self.writer.flush()?;
+        let busy: i64 = self
+            .conn()
+            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |row| row.get(0))
+            .optional()?
+            .unwrap_or(0);
+        if busy != 0 {
+            tracing::warn!("catalog checkpoint could not complete: the database was busy");
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rdpm_types::ObjectKind;
+    use std::collections::BTreeMap;
+
+    fn opened(id: SessionId) -> SessionOpenedRecord {
+        SessionOpenedRecord {
+            id,
+            principal: "admin".into(),
+            client_host: "host1".into(),
+            client_process: "rdpm[42]".into(),
+            client_address: "127.0.0.1:50000".into(),
+            opened_at: Utc::now(),
+        }
+    }
+
+    fn closed(id: SessionId, reason: CloseReason, scopes: u64) -> SessionClosedRecord {
+        SessionClosedRecord {
+            id,
+            closed_at: Utc::now(),
+            reason,
+            released: BTreeMap::from([(ObjectKind::ServerScope, scopes)]),
+        }
+    }
+
+    #[test]
+    fn identity_is_created_once_and_survives_reopen() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("catalog.db");
+        let first = SqliteCatalog::open(&path)
+            .unwrap()
+            .server_identity()
+            .unwrap();
+        let second = SqliteCatalog::open(&path)
+            .unwrap()
+            .server_identity()
+            .unwrap();
+        assert_eq!(first.server_id, second.server_id);
+        assert_eq!(first.created_at, second.created_at);
+    }
+
+    #[test]
+    fn journal_is_wal_and_synchronous_is_normal() {
+        let dir = tempfile::tempdir().unwrap();
+        let catalog = SqliteCatalog::open(&dir.path().join("catalog.db")).unwrap();
+        let conn = catalog.conn();
+        let mode: String = conn
+            .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+            .unwrap();
+        let sync: i64 = conn
+            .query_row("PRAGMA synchronous", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(mode, "wal");
+        assert_eq!(sync, 1, "1 is NORMAL");
+    }
+
+    #[test]
+    fn name_history_grows_only_on_change() {
+        let dir = tempfile::tempdir().unwrap();
+        let catalog = SqliteCatalog::open(&dir.path().join("catalog.db")).unwrap();
+        for name in ["alpha", "alpha", "beta", "beta", "alpha"] {
+            catalog.record_server_name(name, Utc::now()).unwrap();
+        }
+        let names: Vec<String> = catalog
+            .server_identity()
+            .unwrap()
+            .names
+            .into_iter()
+            .map(|n| n.name)
+            .collect();
+        assert_eq!(names, ["alpha", "beta", "alpha"]);
+    }
+
+    #[test]
+    fn audit_records_round_trip_through_the_writer() {
+        let dir = tempfile::tempdir().unwrap();
+        let catalog = SqliteCatalog::open(&dir.path().join("catalog.db")).unwrap();
+        let id = SessionId::new_random();
+        catalog.record_session_opened(opened(id)).unwrap();
+        let open = catalog
+            .session(id)
+            .unwrap()
+            .expect("flushed before reading");
+        assert_eq!(open.client_process, "rdpm[42]");
+        assert_eq!(open.closed_at, None);
+
+        catalog
+            .record_session_closed(closed(id, CloseReason::Disconnected, 3))
+            .unwrap();
+        let done = catalog.session(id).unwrap().unwrap();
+        assert_eq!(done.close_reason, Some(CloseReason::Disconnected));
+        assert_eq!(
+            done.released,
+            Some(BTreeMap::from([("ServerScope".to_string(), 3)]))
+        );
+        assert!(catalog.session(SessionId::new_random()).unwrap().is_none());
+    }
+
+    #[test]
+    fn a_second_close_record_does_not_overwrite_the_first() {
+        let dir = tempfile::tempdir().unwrap();
+        let catalog = SqliteCatalog::open(&dir.path().join("catalog.db")).unwrap();
+        let id = SessionId::new_random();
+        catalog.record_session_opened(opened(id)).unwrap();
+        catalog
+            .record_session_closed(closed(id, CloseReason::Expired, 1))
+            .unwrap();
+        catalog
+            .record_session_closed(closed(id, CloseReason::ForcedClose, 0))
+            .unwrap();
+        let record = catalog.session(id).unwrap().unwrap();
+        assert_eq!(record.close_reason, Some(CloseReason::Expired));
+    }
+
+    #[test]
+    fn restart_marks_every_open_session_closed() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("catalog.db");
+        let (a, b, c) = (
+            SessionId::new_random(),
+            SessionId::new_random(),
+            SessionId::new_random(),
+        );
+        {
+            let catalog = SqliteCatalog::open(&path).unwrap();
+            for id in [a, b, c] {
+                catalog.record_session_opened(opened(id)).unwrap();
+            }
+            catalog
+                .record_session_closed(closed(c, CloseReason::Disconnected, 0))
+                .unwrap();
+            // Dropped without flush or checkpoint, as a crash after the
+            // writer ran would leave it.
+        }
+        let catalog = SqliteCatalog::open(&path).unwrap();
+        let n = catalog
+            .mark_open_sessions_closed(CloseReason::ServerShutdown, Utc::now())
+            .unwrap();
+        assert_eq!(n, 2);
+        for id in [a, b] {
+            let record = catalog.session(id).unwrap().unwrap();
+            assert_eq!(record.close_reason, Some(CloseReason::ServerShutdown));
+            assert_eq!(record.released, None);
+        }
+        assert_eq!(
+            catalog.session(c).unwrap().unwrap().close_reason,
+            Some(CloseReason::Disconnected)
+        );
+    }
+
+    #[test]
+    fn dropping_the_catalog_writes_everything_queued() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("catalog.db");
+        let ids: Vec<SessionId> = (0..10_000).map(|_| SessionId::new_random()).collect();
+        {
+            let catalog = SqliteCatalog::open(&path).unwrap();
+            for id in &ids {
+                catalog.record_session_opened(opened(*id)).unwrap();
+                catalog
+                    .record_session_closed(closed(*id, CloseReason::Disconnected, 0))
+                    .unwrap();
+            }
+        }
+        let conn = Connection::open(&path).unwrap();
+        let n: i64 = conn
+            .query_row(
+                "SELECT count(*) FROM sessions WHERE close_reason = 'Disconnected'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(n, ids.len() as i64);
+    }
+
+    #[test]
+    fn checkpoint_truncates_the_write_ahead_log() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("catalog.db");
+        let catalog = SqliteCatalog::open(&path).unwrap();
+        for _ in 0..100 {
+            catalog
+                .record_session_opened(opened(SessionId::new_random()))
+                .unwrap();
+        }
+        catalog.flush().unwrap();
+        let wal = dir.path().join("catalog.db-wal");
+        assert!(std::fs::metadata(&wal).unwrap().len() > 0);
+        catalog.checkpoint().unwrap();
+        assert_eq!(std::fs::metadata(&wal).unwrap().len(), 0);
+        assert_eq!(catalog.recent_sessions(1000).unwrap().len(), 100);
+    }
+
+    #[test]
+    fn migrations_are_valid() {
+        migrations().validate().unwrap();
+    }
+}

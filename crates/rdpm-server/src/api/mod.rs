@@ -1,0 +1,233 @@
+//! The HTTP API: router, authentication and request extractors.
+//!
+//! Every failure leaves as problem+json through `ApiError`, including
+//! unknown routes, wrong methods and bodies that do not parse.
+
+mod scopes;
+mod server;
+mod sessions;
+
+use std::sync::Arc;
+
+use axum::extract::{FromRequest, FromRequestParts, Path, Request};
+use axum::http::request::Parts;
+use axum::http::{header, Method, Uri};
+use axum::routing::{get, put};
+use axum::Router;
+use rdpm_types::{paths, ErrorId, ServerInfo, SessionId};
+use serde::de::DeserializeOwned;
+
+use crate::data_dir::AdminToken;
+use crate::error::ApiError;
+use crate::metrics::Metrics;
+use crate::session::{Lookup, Session, SessionManager};
+
+pub(crate) use server::ApiDoc;
+
+/// What every handler can reach.
+pub(crate) struct Shared {
+    pub(crate) sessions: Arc<SessionManager>,
+    pub(crate) metrics: Arc<Metrics>,
+    pub(crate) admin: AdminToken,
+    pub(crate) info: ServerInfo,
+    pub(crate) openapi_json: String,
+}
+
+pub(crate) type AppState = Arc<Shared>;
+
+/// The routes of `rdpm_types::paths`.
+pub(crate) fn router(state: AppState) -> Router {
+    Router::new()
+        .route(paths::HEALTH, get(server::health))
+        .route(paths::SERVER, get(server::server_info))
+        .route(
+            paths::SESSIONS,
+            get(sessions::list_sessions).post(sessions::create_session),
+        )
+        .route(
+            paths::CURRENT_SESSION,
+            get(sessions::get_current_session).delete(sessions::close_current_session),
+        )
+        .route(
+            paths::CURRENT_SESSION_SCOPE,
+            put(sessions::set_current_session_scope),
+        )
+        .route(
+            paths::SESSION_BY_ID_TEMPLATE,
+            get(sessions::get_session).delete(sessions::close_session),
+        )
+        .route(
+            paths::SCOPES,
+            get(scopes::list_scopes).post(scopes::create_scope),
+        )
+        .route(
+            paths::SCOPE_BY_ID_TEMPLATE,
+            get(scopes::get_scope).delete(scopes::delete_scope),
+        )
+        .route(paths::OPENAPI, get(server::openapi))
+        .route(paths::METRICS, get(server::metrics))
+        .fallback(route_not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .with_state(state)
+}
+
+async fn route_not_found(uri: Uri) -> ApiError {
+    ApiError::new(
+        ErrorId::RouteNotFound,
+        format!(
+            "There is no route {} on this server; {} describes the API.",
+            uri.path(),
+            paths::OPENAPI
+        ),
+    )
+}
+
+async fn method_not_allowed(method: Method, uri: Uri) -> ApiError {
+    ApiError::new(
+        ErrorId::MethodNotAllowed,
+        format!("{method} is not allowed on {}.", uri.path()),
+    )
+}
+
+/// Who is calling: the administrator token, or a session's token (whose
+/// lease the request has just renewed).
+pub(crate) enum Caller {
+    Admin,
+    Session(Arc<Session>),
+}
+
+impl Caller {
+    /// The caller's session, for routes that act inside one.
+    pub(crate) fn into_session(self) -> Result<Arc<Session>, ApiError> {
+        match self {
+            Caller::Session(session) => Ok(session),
+            Caller::Admin => Err(ApiError::new(
+                ErrorId::PermissionDenied,
+                "This request acts inside a session, and the administrator token is not one: \
+                 authenticate with a session token (POST /api/v1/sessions opens a session).",
+            )),
+        }
+    }
+}
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let header = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .ok_or_else(ApiError::authentication_required)?;
+        let value = header
+            .to_str()
+            .map_err(|_| ApiError::invalid_credential())?;
+        let token = match value.split_once(' ') {
+            Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") => token.trim(),
+            _ => return Err(ApiError::authentication_required()),
+        };
+        let Some((id, secret)) = token.split_once('.') else {
+            return if state.admin.matches(token) {
+                Ok(Caller::Admin)
+            } else {
+                Err(ApiError::invalid_credential())
+            };
+        };
+        let id: SessionId = id.parse().map_err(|_| ApiError::invalid_credential())?;
+        match state.sessions.lookup(id) {
+            Lookup::Open(session) => {
+                let matches = crate::hex::decode::<16>(secret)
+                    .is_some_and(|secret| session.secret_matches(&secret));
+                if !matches {
+                    return Err(ApiError::invalid_credential());
+                }
+                session.touch();
+                Ok(Caller::Session(session))
+            }
+            Lookup::Closed(closed) => Err(ApiError::session_closed(closed)),
+            Lookup::Unknown => Err(lookup_in_catalog(state, id).await),
+        }
+    }
+}
+
+/// What the catalog knows of a session this run does not remember: closed
+/// by an earlier run (a restart), or never existed.
+pub(crate) async fn lookup_in_catalog(state: &AppState, id: SessionId) -> ApiError {
+    let sessions = Arc::clone(&state.sessions);
+    match tokio::task::spawn_blocking(move || sessions.lookup_in_catalog(id)).await {
+        Ok(Ok(error)) => error.into(),
+        Ok(Err(e)) => ApiError::internal("cannot read the session audit trail", &e),
+        Err(e) => ApiError::internal("session lookup task failed", &e),
+    }
+}
+
+/// A JSON body whose rejections are problem+json with a message that names
+/// the problem.
+pub(crate) struct ApiJson<T>(pub(crate) T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        match axum::Json::<T>::from_request(req, state).await {
+            Ok(axum::Json(value)) => Ok(ApiJson(value)),
+            Err(rejection) => {
+                // A body that parses but does not fit the type is as much a
+                // bad request as one that does not parse.
+                let status = match rejection.status().as_u16() {
+                    413 => 413,
+                    415 => 415,
+                    _ => 400,
+                };
+                Err(
+                    ApiError::new(ErrorId::InvalidRequest, rejection.body_text())
+                        .with_status(status),
+                )
+            }
+        }
+    }
+}
+
+/// The `{id}` path segment, as text: each route decides what a malformed
+/// id means.
+pub(crate) struct IdParam(pub(crate) String);
+
+impl<S: Send + Sync> FromRequestParts<S> for IdParam {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        Path::<String>::from_request_parts(parts, state)
+            .await
+            .map(|Path(id)| IdParam(id))
+            .map_err(|e| ApiError::new(ErrorId::InvalidRequest, e.body_text()))
+    }
+}
+
+/// A session id from a path: a malformed one names no session.
+pub(crate) fn parse_session_id(text: &str) -> Result<SessionId, ApiError> {
+    text.parse().map_err(|_| {
+        ApiError::new(
+            ErrorId::SessionNotFound,
+            format!("No session {text:?} on this server: session ids are UUIDs."),
+        )
+        .with_target(text)
+    })
+}
+
+/// Closing a session with a very large object table runs off the async
+/// executor, so that releasing it does not stall other requests.
+pub(crate) async fn close_session(
+    state: &AppState,
+    id: SessionId,
+    reason: rdpm_types::CloseReason,
+    object_count: usize,
+) -> Result<rdpm_types::ReleaseReport, ApiError> {
+    const INLINE_RELEASE_LIMIT: usize = 1024;
+    if object_count <= INLINE_RELEASE_LIMIT {
+        return state.sessions.close(id, reason).map_err(Into::into);
+    }
+    let sessions = Arc::clone(&state.sessions);
+    match tokio::task::spawn_blocking(move || sessions.close(id, reason)).await {
+        Ok(result) => result.map_err(Into::into),
+        Err(e) => Err(ApiError::internal("session close task failed", &e)),
+    }
+}

@@ -1,0 +1,133 @@
+//! The server's own routes: health, description, metrics, OpenAPI.
+
+use axum::extract::State;
+use axum::http::header;
+use axum::response::IntoResponse;
+use axum::Json;
+use rdpm_types::{Health, Problem, ServerInfo};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+use super::{AppState, Caller};
+use crate::metrics::METRICS_CONTENT_TYPE;
+
+#[utoipa::path(
+    get,
+    path = "/api/v1/health",
+    tag = "server",
+    security(()),
+    responses((status = 200, description = "The server answers; its name and version", body = Health))
+)]
+pub(crate) async fn health(State(state): State<AppState>) -> Json<Health> {
+    Json(Health {
+        status: "ok".to_string(),
+        name: state.info.name.clone(),
+        version: state.info.version.clone(),
+    })
+}
+
+#[utoipa::path(
+    get,
+    path = "/api/v1/server",
+    tag = "server",
+    responses(
+        (status = 200, description = "The server's description", body = ServerInfo),
+        (status = 401, description = "Missing or invalid credential", body = Problem, content_type = "application/problem+json"),
+        (status = 410, description = "The caller's session is closed", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub(crate) async fn server_info(
+    State(state): State<AppState>,
+    _caller: Caller,
+) -> Json<ServerInfo> {
+    Json(state.info.clone())
+}
+
+#[utoipa::path(
+    get,
+    path = "/api/v1/openapi.json",
+    tag = "server",
+    responses(
+        (status = 200, description = "This document", content_type = "application/json"),
+        (status = 401, description = "Missing or invalid credential", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub(crate) async fn openapi(State(state): State<AppState>, _caller: Caller) -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        state.openapi_json.clone(),
+    )
+}
+
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    tag = "server",
+    responses(
+        (status = 200, description = "Prometheus metrics (OpenMetrics text): rdpm_sessions_open, rdpm_sessions_opened_total, rdpm_sessions_closed_total{reason}, rdpm_sessions_expired_total, rdpm_session_objects_released_total{kind}", content_type = "application/openmetrics-text"),
+        (status = 401, description = "Missing or invalid credential", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub(crate) async fn metrics(State(state): State<AppState>, _caller: Caller) -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, METRICS_CONTENT_TYPE)],
+        state.metrics.render(),
+    )
+}
+
+/// The OpenAPI document, generated from the routes and the wire types.
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "rdpm Data Protection Manager API",
+        description = "Sessions, session objects and server administration. Every endpoint \
+                       but the health check needs 'Authorization: Bearer <token>': the \
+                       administrator token or a session token. Errors are problem+json \
+                       bodies with a stable error_id and a PowerShell category."
+    ),
+    paths(
+        health,
+        server_info,
+        super::sessions::create_session,
+        super::sessions::list_sessions,
+        super::sessions::get_current_session,
+        super::sessions::close_current_session,
+        super::sessions::set_current_session_scope,
+        super::sessions::get_session,
+        super::sessions::close_session,
+        super::scopes::create_scope,
+        super::scopes::list_scopes,
+        super::scopes::get_scope,
+        super::scopes::delete_scope,
+        openapi,
+        metrics,
+    ),
+    components(schemas(
+        rdpm_types::Problem,
+        rdpm_types::ErrorId,
+        rdpm_types::ErrorCategory,
+        rdpm_types::CloseReason,
+        rdpm_types::ObjectKind,
+        rdpm_types::ScopedObjectType,
+    )),
+    modifiers(&BearerAuth),
+    security(("bearer" = [])),
+    tags(
+        (name = "server", description = "The server itself"),
+        (name = "sessions", description = "Connection sessions (Connect-DPMServer, Disconnect-DPMServer)"),
+        (name = "scopes", description = "Server scopes (New-DPMServerScope), objects of a session"),
+    )
+)]
+pub(crate) struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}

@@ -1,0 +1,249 @@
+//! Session routes: open, list, describe, close, apply a scope.
+
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, State};
+use axum::http::{header, StatusCode};
+use axum::response::IntoResponse;
+use axum::Json;
+use rdpm_types::{
+    paths, CloseReason, CreateSessionRequest, CreateSessionResponse, ErrorId, Problem,
+    ReleaseReport, SessionInfo, SetSessionScope,
+};
+
+use super::{
+    close_session as close, lookup_in_catalog, parse_session_id, ApiJson, AppState, Caller, IdParam,
+};
+use crate::error::ApiError;
+use crate::session::{Lookup, OpenSession, SessionError};
+
+/// The principal of sessions opened with the administrator token.
+pub(crate) const ADMIN_PRINCIPAL: &str = "admin";
+
+/// Longest client host or process text kept: what the client states is
+/// shown to administrators, not trusted, and must not bloat a session.
+const MAX_CLIENT_FIELD: usize = 256;
+
+#[utoipa::path(
+    post,
+    path = "/api/v1/sessions",
+    tag = "sessions",
+    request_body = CreateSessionRequest,
+    responses(
+        (status = 201, description = "The session is open; the token is shown this once", body = CreateSessionResponse),
+        (status = 400, description = "Invalid body, or the server names itself differently than expected", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Missing or invalid credential", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Only the administrator token opens sessions", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub(crate) async fn create_session(
+    State(state): State<AppState>,
+    caller: Caller,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ApiJson(request): ApiJson<CreateSessionRequest>,
+) -> Result<impl IntoResponse, ApiError> {
+    if let Caller::Session(_) = caller {
+        return Err(ApiError::new(
+            ErrorId::PermissionDenied,
+            "Only the administrator token can open sessions; a session token cannot.",
+        ));
+    }
+    for (field, value) in [
+        ("client_host", &request.client_host),
+        ("client_process", &request.client_process),
+    ] {
+        if value.chars().count() > MAX_CLIENT_FIELD {
+            return Err(ApiError::new(
+                ErrorId::InvalidRequest,
+                format!("{field} is longer than {MAX_CLIENT_FIELD} characters."),
+            ));
+        }
+    }
+    let own_name = &state.info.name;
+    if let Some(expected) = &request.expected_server_name {
+        if !request.allow_name_mismatch && !expected.eq_ignore_ascii_case(own_name) {
+            return Err(ApiError::new(
+                ErrorId::InvalidRequest,
+                format!(
+                    "The server at this address names itself '{own_name}', not '{expected}'. \
+                     Connect to it as '{own_name}', or allow the name mismatch."
+                ),
+            )
+            .with_target(expected.clone()));
+        }
+    }
+    let (session, token) = state.sessions.open(OpenSession {
+        principal: ADMIN_PRINCIPAL.to_string(),
+        client_host: request.client_host,
+        client_process: request.client_process,
+        client_address: peer.to_string(),
+    });
+    let info = session.info(state.sessions.idle_timeout())?;
+    let location = paths::session(&info.id);
+    let body = CreateSessionResponse {
+        session: info,
+        token,
+        server: state.info.clone(),
+    };
+    Ok((
+        StatusCode::CREATED,
+        [(header::LOCATION, location)],
+        Json(body),
+    ))
+}
+
+#[utoipa::path(
+    get,
+    path = "/api/v1/sessions",
+    tag = "sessions",
+    responses(
+        (status = 200, description = "Every open session, oldest first; never their secrets", body = Vec<SessionInfo>),
+        (status = 401, description = "Missing or invalid credential", body = Problem, content_type = "application/problem+json"),
+        (status = 410, description = "The caller's session is closed", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub(crate) async fn list_sessions(
+    State(state): State<AppState>,
+    _caller: Caller,
+) -> Json<Vec<SessionInfo>> {
+    Json(state.sessions.list())
+}
+
+#[utoipa::path(
+    get,
+    path = "/api/v1/sessions/current",
+    tag = "sessions",
+    responses(
+        (status = 200, description = "The caller's session", body = SessionInfo),
+        (status = 401, description = "Missing or invalid credential", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The administrator token is not a session", body = Problem, content_type = "application/problem+json"),
+        (status = 410, description = "The session is closed; the detail says why", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub(crate) async fn get_current_session(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<SessionInfo>, ApiError> {
+    let session = caller.into_session()?;
+    Ok(Json(session.info(state.sessions.idle_timeout())?))
+}
+
+#[utoipa::path(
+    delete,
+    path = "/api/v1/sessions/current",
+    tag = "sessions",
+    responses(
+        (status = 200, description = "Closed; what the close released, by kind", body = ReleaseReport),
+        (status = 401, description = "Missing or invalid credential", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The administrator token is not a session", body = Problem, content_type = "application/problem+json"),
+        (status = 410, description = "The session was already closed; the detail says why", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub(crate) async fn close_current_session(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<ReleaseReport>, ApiError> {
+    let session = caller.into_session()?;
+    let report = close(
+        &state,
+        session.id(),
+        CloseReason::Disconnected,
+        session.object_count(),
+    )
+    .await?;
+    Ok(Json(report))
+}
+
+#[utoipa::path(
+    get,
+    path = "/api/v1/sessions/{id}",
+    tag = "sessions",
+    params(("id" = String, Path, description = "Session id")),
+    responses(
+        (status = 200, description = "The session", body = SessionInfo),
+        (status = 401, description = "Missing or invalid credential", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such session (or another session's, seen from a session token)", body = Problem, content_type = "application/problem+json"),
+        (status = 410, description = "The session is closed; the detail says why", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub(crate) async fn get_session(
+    State(state): State<AppState>,
+    caller: Caller,
+    IdParam(id): IdParam,
+) -> Result<Json<SessionInfo>, ApiError> {
+    let id = parse_session_id(&id)?;
+    let timeout = state.sessions.idle_timeout();
+    match caller {
+        Caller::Session(own) if own.id() == id => Ok(Json(own.info(timeout)?)),
+        // Another session's id is none of this session's business.
+        Caller::Session(_) => Err(SessionError::NotFound(id).into()),
+        Caller::Admin => match state.sessions.lookup(id) {
+            Lookup::Open(session) => Ok(Json(session.info(timeout)?)),
+            Lookup::Closed(closed) => Err(ApiError::session_closed(closed)),
+            Lookup::Unknown => Err(lookup_in_catalog(&state, id).await),
+        },
+    }
+}
+
+#[utoipa::path(
+    delete,
+    path = "/api/v1/sessions/{id}",
+    tag = "sessions",
+    params(("id" = String, Path, description = "Session id")),
+    responses(
+        (status = 200, description = "Closed (by its owner, or forced by the administrator token); what the close released", body = ReleaseReport),
+        (status = 401, description = "Missing or invalid credential", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such session (or another session's, seen from a session token)", body = Problem, content_type = "application/problem+json"),
+        (status = 410, description = "Already closed; the detail says why", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub(crate) async fn close_session(
+    State(state): State<AppState>,
+    caller: Caller,
+    IdParam(id): IdParam,
+) -> Result<Json<ReleaseReport>, ApiError> {
+    let id = parse_session_id(&id)?;
+    match caller {
+        Caller::Session(own) if own.id() == id => {
+            let count = own.object_count();
+            Ok(Json(
+                close(&state, id, CloseReason::Disconnected, count).await?,
+            ))
+        }
+        Caller::Session(_) => Err(SessionError::NotFound(id).into()),
+        Caller::Admin => match state.sessions.lookup(id) {
+            Lookup::Open(session) => {
+                let count = session.object_count();
+                let report = close(&state, id, CloseReason::ForcedClose, count).await?;
+                tracing::info!(session = %id, released = report.total(), "administrator closed a session");
+                Ok(Json(report))
+            }
+            Lookup::Closed(closed) => Err(ApiError::session_closed(closed)),
+            Lookup::Unknown => Err(lookup_in_catalog(&state, id).await),
+        },
+    }
+}
+
+#[utoipa::path(
+    put,
+    path = "/api/v1/sessions/current/scope",
+    tag = "sessions",
+    request_body = SetSessionScope,
+    responses(
+        (status = 200, description = "The scope applies to the session from now on", body = SessionInfo),
+        (status = 400, description = "Invalid body", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Missing or invalid credential", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The administrator token is not a session", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such scope in this session", body = Problem, content_type = "application/problem+json"),
+        (status = 410, description = "The session is closed", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub(crate) async fn set_current_session_scope(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(request): ApiJson<SetSessionScope>,
+) -> Result<Json<SessionInfo>, ApiError> {
+    let session = caller.into_session()?;
+    session.set_scope(request.scope_id)?;
+    Ok(Json(session.info(state.sessions.idle_timeout())?))
+}

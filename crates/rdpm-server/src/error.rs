@@ -1,0 +1,190 @@
+//! The server's errors: [`ServerError`] for starting and stopping, and
+//! `ApiError`, the one type every route answers failures with
+//! (problem+json).
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use rdpm_types::{CloseReason, ErrorId, Problem, PROBLEM_CONTENT_TYPE};
+
+use crate::session::{ClosedSession, SessionError};
+
+/// Why the server could not start, or did not stop cleanly.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ServerError {
+    /// The listen address is not a loopback address.
+    #[error(
+        "refusing to listen on {0}: until TLS is supported the server listens on loopback \
+         addresses only (127.0.0.0/8 or ::1)"
+    )]
+    NonLoopbackListen(SocketAddr),
+    /// A configuration value is out of range.
+    #[error("invalid server configuration: {0}")]
+    InvalidConfig(String),
+    /// The data directory could not be created or used.
+    #[error("cannot use data directory {path}: {source}")]
+    DataDir {
+        /// The directory.
+        path: PathBuf,
+        /// What failed.
+        source: std::io::Error,
+    },
+    /// The administrator token file could not be read or written.
+    #[error("cannot use administrator token file {path}: {source}")]
+    AdminToken {
+        /// The file.
+        path: PathBuf,
+        /// What failed.
+        source: std::io::Error,
+    },
+    /// The administrator token file does not hold a token.
+    #[error(
+        "administrator token file {0} does not hold a 32-digit hex token; \
+         remove it to have the server create a new one"
+    )]
+    AdminTokenInvalid(PathBuf),
+    /// The catalog failed.
+    #[error(transparent)]
+    Catalog(#[from] rdpm_catalog::CatalogError),
+    /// The listen address could not be bound.
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        /// The address.
+        addr: SocketAddr,
+        /// What failed.
+        source: std::io::Error,
+    },
+    /// Serving connections failed.
+    #[error("the HTTP server failed: {0}")]
+    Serve(std::io::Error),
+    /// A server task ended abnormally.
+    #[error("a server task failed: {0}")]
+    Task(String),
+}
+
+/// A failed request, rendered as problem+json. Internal details go to the
+/// log, never into the body.
+#[derive(Debug)]
+pub(crate) struct ApiError {
+    problem: Problem,
+}
+
+impl ApiError {
+    pub(crate) fn new(id: ErrorId, detail: impl Into<String>) -> Self {
+        ApiError {
+            problem: Problem::new(id, detail),
+        }
+    }
+
+    pub(crate) fn with_target(mut self, target: impl Into<String>) -> Self {
+        self.problem = self.problem.with_target(target);
+        self
+    }
+
+    /// Same id and category, another HTTP status (413, 415 for bodies).
+    pub(crate) fn with_status(mut self, status: u16) -> Self {
+        self.problem.status = status;
+        self
+    }
+
+    pub(crate) fn authentication_required() -> Self {
+        ApiError::new(
+            ErrorId::AuthenticationRequired,
+            "This request needs a credential: send 'Authorization: Bearer <token>' with the \
+             administrator token (the admin.token file in the server's data directory) or a \
+             session token.",
+        )
+    }
+
+    pub(crate) fn invalid_credential() -> Self {
+        ApiError::new(
+            ErrorId::InvalidCredential,
+            "The bearer token is not a credential this server accepts.",
+        )
+    }
+
+    pub(crate) fn internal(context: &str, error: &dyn std::fmt::Display) -> Self {
+        tracing::error!(error = %error, "{context}");
+        ApiError::new(
+            ErrorId::InternalError,
+            "The server failed to handle the request; the server log has the details.",
+        )
+    }
+
+    pub(crate) fn session_closed(closed: ClosedSession) -> Self {
+        let at = closed.closed_at.format("%Y-%m-%d %H:%M:%S UTC");
+        let why = match (closed.reason, closed.before_this_run) {
+            (CloseReason::ServerShutdown, true) => format!(
+                "the server restarted (it shut down at {at}); every session closes when the \
+                 server restarts"
+            ),
+            (_, true) => format!(
+                "it was closed ({}) at {at}, and the server has restarted since",
+                closed.reason
+            ),
+            (CloseReason::Disconnected, false) => format!("it was disconnected at {at}"),
+            (CloseReason::Expired, false) => {
+                format!("its lease expired at {at} after a period without requests")
+            }
+            (CloseReason::ForcedClose, false) => {
+                format!("an administrator closed it at {at}")
+            }
+            (CloseReason::ServerShutdown, false) => format!("the server shut down at {at}"),
+        };
+        ApiError::new(
+            ErrorId::SessionClosed,
+            format!(
+                "Session {} is closed: {why}. Its objects were released; connect again to \
+                 open a new session.",
+                closed.id
+            ),
+        )
+        .with_target(closed.id.to_string())
+    }
+}
+
+impl From<SessionError> for ApiError {
+    fn from(error: SessionError) -> Self {
+        match error {
+            SessionError::NotFound(id) => ApiError::new(
+                ErrorId::SessionNotFound,
+                format!("No session {id} on this server."),
+            )
+            .with_target(id.to_string()),
+            SessionError::Closed(closed) => ApiError::session_closed(closed),
+            SessionError::ObjectNotFound(id) => ApiError::new(
+                ErrorId::ObjectNotFound,
+                format!("No object {id} in this session."),
+            )
+            .with_target(id.to_string()),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status =
+            StatusCode::from_u16(self.problem.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let body = match serde_json::to_vec(&self.problem) {
+            Ok(body) => body,
+            // Serialising plain strings and enums cannot fail.
+            Err(_) => b"{}".to_vec(),
+        };
+        let mut response = (status, body).into_response();
+        let headers = response.headers_mut();
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static(PROBLEM_CONTENT_TYPE),
+        );
+        if status == StatusCode::UNAUTHORIZED {
+            headers.insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"rdpm\""),
+            );
+        }
+        response
+    }
+}

@@ -1,0 +1,5 @@
+mod api;
+mod auth;
+mod errors;
+mod invariants;
+mod support;
