@@ -18,7 +18,7 @@ use crate::error::ApiError;
 use crate::session::{Lookup, OpenSession, SessionError};
 
 /// The principal of sessions opened with the administrator token.
-pub(crate) const ADMIN_PRINCIPAL: &str = "admin";
+pub(crate) const ADMIN_PRINCIPAL: &str = "administrator";
 
 /// Longest client host or process text kept: what the client states is
 /// shown to administrators, not trusted, and must not bloat a session.

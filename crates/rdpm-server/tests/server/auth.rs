@@ -179,7 +179,7 @@ async fn the_list_never_shows_secrets() {
     assert_eq!(info[0].client_host, "testhost");
     assert_eq!(info[0].client_process, "tests[1]");
     assert!(info[0].client_address.starts_with("127.0.0.1:"));
-    assert_eq!(info[0].principal, "admin");
+    assert_eq!(info[0].principal, "administrator");
     assert_eq!(info[0].idle_timeout_secs, 600);
 }
 
