@@ -1,1 +1,56 @@
-//! rdpm-cmdlets
+//! The DPM cmdlets of rdpm, one file each, over [`rdpm_client`].
+//!
+//! Each cmdlet declares its signature once as data (see
+//! [`rdpm_shell::Signature`]); [`register`] adds them all to a shell's
+//! command registry. The shell's DPM connections (one per server name,
+//! opened by `Connect-DPMServer` or implicitly) live in
+//! [`connection::DpmConnections`], a shell extension.
+//!
+//! ```
+//! let mut registry = rdpm_shell::Registry::new();
+//! rdpm_cmdlets::register(&mut registry);
+//! assert!(registry.get("disconnect-dpmserver").is_some());
+//! ```
+
+pub mod config;
+pub mod connection;
+pub mod objects;
+
+mod connect_dpm_server;
+mod disconnect_dpm_server;
+mod get_dpm_session;
+mod new_dpm_server_scope;
+
+use std::rc::Rc;
+
+use rdpm_shell::{ErrorCategory, ErrorRecord, Registry};
+
+pub use connect_dpm_server::ConnectDpmServer;
+pub use disconnect_dpm_server::DisconnectDpmServer;
+pub use get_dpm_session::GetDpmSession;
+pub use new_dpm_server_scope::NewDpmServerScope;
+
+/// The module name `Get-Command` shows for DPM cmdlets.
+pub const DPM_MODULE: &str = "DataProtectionManager";
+
+/// The aliases DPM gives `-DPMServerName`.
+pub const SERVER_NAME_ALIASES: &[&str] = &["ComputerName", "CN"];
+
+/// Adds every DPM cmdlet to `registry`.
+pub fn register(registry: &mut Registry) {
+    registry.add(Rc::new(ConnectDpmServer::default()));
+    registry.add(Rc::new(DisconnectDpmServer::default()));
+    registry.add(Rc::new(NewDpmServerScope::default()));
+    registry.add(Rc::new(GetDpmSession::default()));
+}
+
+/// The error for a parameter rdpm accepts but does not support.
+pub fn unsupported_parameter(name: &str, reason: &str) -> ErrorRecord {
+    ErrorRecord::new(
+        format!("The parameter '{name}' is not supported by rdpm: {reason}."),
+        "ParameterNotSupported",
+        ErrorCategory::NotImplemented,
+    )
+    .with_exception("NotSupportedException")
+    .with_target(rdpm_shell::Value::str(name))
+}

@@ -1,1 +1,242 @@
-//! rdpm-testkit
+//! Test fixtures: a real rdpm server process on an ephemeral loopback port
+//! with a temporary data directory, a client configuration file naming it,
+//! and the rdpm shell run the way a user runs it.
+//!
+//! ```no_run
+//! use rdpm_testkit::TestServer;
+//! let bin = std::path::Path::new(env!("CARGO_BIN_EXE_rdpm"));
+//! let server = TestServer::start(bin, "DPMServer07", &[]);
+//! let out = server.shell(&["-NonInteractive", "-Command", "Connect-DPMServer DPMServer07"]);
+//! assert!(out.status.success());
+//! ```
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+/// A running `rdpm server` process. Killed when dropped.
+pub struct TestServer {
+    bin: PathBuf,
+    /// The server's name (`--name`).
+    pub name: String,
+    /// Base URL, `http://127.0.0.1:PORT`.
+    pub url: String,
+    /// The data directory (kept across [`TestServer::restart`]).
+    pub data_dir: PathBuf,
+    /// The administrator token read from `admin.token`.
+    pub admin_token: String,
+    /// The client configuration file naming this server.
+    pub config_path: PathBuf,
+    /// Lines the server wrote to stdout and stderr, collected in the background.
+    pub log: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+    extra_args: Vec<String>,
+    child: Option<Child>,
+    _dir: tempfile::TempDir,
+}
+
+impl TestServer {
+    /// Starts `bin server --name NAME --listen 127.0.0.1:0 --data-dir TMP ARGS...`
+    /// and waits for its `listening on` line.
+    pub fn start(bin: &Path, name: &str, extra_args: &[&str]) -> TestServer {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let data_dir = dir.path().join("data");
+        let config_path = dir.path().join("config.toml");
+        let mut s = TestServer {
+            bin: bin.to_path_buf(),
+            name: name.to_string(),
+            url: String::new(),
+            data_dir,
+            admin_token: String::new(),
+            config_path,
+            log: Default::default(),
+            extra_args: extra_args.iter().map(|s| s.to_string()).collect(),
+            child: None,
+            _dir: dir,
+        };
+        s.spawn("127.0.0.1:0");
+        s
+    }
+
+    fn spawn(&mut self, listen: &str) {
+        let mut child = Command::new(&self.bin)
+            .arg("server")
+            .arg("--name")
+            .arg(&self.name)
+            .arg("--listen")
+            .arg(listen)
+            .arg("--data-dir")
+            .arg(&self.data_dir)
+            .args(&self.extra_args)
+            .env("RUST_LOG", "info")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn rdpm server");
+        let (tx, rx) = mpsc::channel();
+        let stdout = child.stdout.take().expect("piped stdout");
+        let stderr = child.stderr.take().expect("piped stderr");
+        let log = std::sync::Arc::clone(&self.log);
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if let Some(rest) = line.split("listening on ").nth(1) {
+                    let url = rest.split_whitespace().next().unwrap_or("").to_string();
+                    let _ = tx.send(url);
+                }
+                log.lock().expect("log lock").push(line);
+            }
+        });
+        let log = std::sync::Arc::clone(&self.log);
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                log.lock().expect("log lock").push(line);
+            }
+        });
+        let url = match rx.recv_timeout(Duration::from_secs(30)) {
+            Ok(url) => url,
+            Err(_) => {
+                let _ = child.kill();
+                panic!(
+                    "rdpm server did not print 'listening on' within 30 s; log:\n{}",
+                    self.log.lock().expect("log lock").join("\n")
+                );
+            }
+        };
+        self.url = url;
+        self.child = Some(child);
+        self.admin_token = std::fs::read_to_string(self.data_dir.join("admin.token"))
+            .expect("admin.token exists after start")
+            .trim()
+            .to_string();
+        self.write_config(&[]);
+    }
+
+    /// Rewrites the client configuration: this server under its name, plus
+    /// `extra` TOML text appended.
+    pub fn write_config(&self, extra: &[&str]) {
+        let mut f = std::fs::File::create(&self.config_path).expect("create config");
+        writeln!(
+            f,
+            "[servers.{}]\nurl = \"{}\"\ntoken_file = \"{}\"\n",
+            self.name,
+            self.url,
+            self.data_dir.join("admin.token").display()
+        )
+        .expect("write config");
+        for e in extra {
+            writeln!(f, "{e}").expect("write config");
+        }
+    }
+
+    /// The server's port.
+    pub fn port(&self) -> u16 {
+        self.url
+            .rsplit(':')
+            .next()
+            .and_then(|p| p.parse().ok())
+            .expect("url has a port")
+    }
+
+    /// Stops the server with SIGTERM and waits for it.
+    pub fn stop(&mut self) -> std::process::ExitStatus {
+        let mut child = self.child.take().expect("server is running");
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(child.id().to_string())
+            .status();
+        wait_timeout(&mut child, Duration::from_secs(20))
+    }
+
+    /// Kills the server with SIGKILL.
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Stops the server (SIGTERM) and starts it again on the same port and
+    /// data directory.
+    pub fn restart(&mut self) {
+        let listen = format!("127.0.0.1:{}", self.port());
+        self.stop();
+        self.spawn(&listen);
+    }
+
+    /// Whether the server process is still running.
+    pub fn is_running(&mut self) -> bool {
+        self.child
+            .as_mut()
+            .is_some_and(|c| matches!(c.try_wait(), Ok(None)))
+    }
+
+    /// A `Command` for the rdpm shell configured for this server.
+    pub fn shell_command(&self) -> Command {
+        let mut cmd = Command::new(&self.bin);
+        cmd.env("RDPM_CONFIG", &self.config_path)
+            .env("NO_COLOR", "1")
+            .env("HOME", self._dir.path())
+            .env("XDG_CONFIG_HOME", self._dir.path().join("xdg-config"))
+            .env("XDG_DATA_HOME", self._dir.path().join("xdg-data"));
+        cmd
+    }
+
+    /// Runs the shell with `args` and no standard input.
+    pub fn shell(&self, args: &[&str]) -> Output {
+        self.shell_with_input(args, "")
+    }
+
+    /// Runs the shell with `args`, feeding `input` on standard input.
+    pub fn shell_with_input(&self, args: &[&str], input: &str) -> Output {
+        let mut child = self
+            .shell_command()
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn rdpm shell");
+        {
+            let mut stdin = child.stdin.take().expect("piped stdin");
+            let _ = stdin.write_all(input.as_bytes());
+        }
+        child.wait_with_output().expect("shell output")
+    }
+
+    /// Runs `-NonInteractive -Command script` and returns (exit code, stdout, stderr).
+    pub fn run(&self, script: &str) -> (i32, String, String) {
+        let out = self.shell(&["-NonInteractive", "-Command", script]);
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    }
+
+    /// The server's log so far.
+    pub fn log_text(&self) -> String {
+        self.log.lock().expect("log lock").join("\n")
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+fn wait_timeout(child: &mut Child, timeout: Duration) -> std::process::ExitStatus {
+    let deadline = std::time::Instant::now() + timeout;
+    loop {
+        if let Ok(Some(status)) = child.try_wait() {
+            return status;
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            return child.wait().expect("wait after kill");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}

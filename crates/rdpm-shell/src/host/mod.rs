@@ -43,3 +43,5 @@ pub trait HostUi {
     fn progress(&mut self, _activity: &str, _status: &str, _percent: Option<u8>, _completed: bool) {
     }
 }
+
+pub mod console;

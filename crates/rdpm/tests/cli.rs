@@ -1,0 +1,99 @@
+//! The command line: pwsh's exit codes, output formats, help and errors.
+
+use crate::support::*;
+
+#[test]
+fn exit_codes_follow_pwsh() {
+    let s = server("DPMServer07");
+    for (script, code) in [
+        ("'ok'", 0),
+        ("Disconnect-DPMServer nosuch", 1),
+        ("Disconnect-DPMServer nosuch; 'ok'", 0),
+        ("throw 'x'", 1),
+        ("Disconnect-DPMServer nosuch -ea Stop; 'ok'", 1),
+        ("exit 7", 7),
+        ("exit", 0),
+        ("Get-Foo 'unterminated", 1),
+        ("Connect-DPMServer", 1),
+    ] {
+        let (got, out, err) = s.run(script);
+        assert_eq!(got, code, "{script}\nstdout:\n{out}\nstderr:\n{err}");
+    }
+    let out = s.shell(&["-Bogus"]);
+    assert_eq!(out.status.code(), Some(64));
+}
+
+#[test]
+fn file_scripts_run_with_their_exit_code() {
+    let s = server("DPMServer07");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let script = dir.path().join("s.ps1");
+    std::fs::write(
+        &script,
+        "Connect-DPMServer DPMServer07 | Out-Null\nDisconnect-DPMServer nosuch\n'still here'\nexit 3\n",
+    )
+    .expect("write script");
+    let out = s.shell(&["-NonInteractive", "-File", script.to_str().expect("utf-8 path")]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert_eq!(stdout.trim(), "still here");
+    // Positions in a script name the file.
+    assert_contains(&stderr, &format!("At {}:2 char:1", script.display()));
+    assert!(sessions(&s).is_empty(), "leaving the shell disconnects");
+}
+
+#[test]
+fn parse_errors_show_their_position() {
+    let s = server("DPMServer07");
+    let (code, out, err) = s.run("'a'; Write-Output \"unterminated");
+    assert_eq!(code, 1);
+    assert_eq!(out.trim(), "", "a parse error runs nothing");
+    assert_contains(&err, "The string is missing the terminator: \".");
+    assert_contains(&err, "At line:1 char:19");
+    assert_contains(&err, "TerminatorExpectedAtEndOfString");
+}
+
+#[test]
+fn unknown_commands_use_the_51_text() {
+    let s = server("DPMServer07");
+    let (_, _, err) = s.run("Get-Nothing");
+    assert_contains(&err, "Get-Nothing : The term 'Get-Nothing' is not recognized as the name of a cmdlet, function, script file, or operable program. Check the spelling of the name, or if a path was included, verify that the path is correct and try again.");
+    assert_contains(&err, "    + FullyQualifiedErrorId : CommandNotFoundException");
+}
+
+#[test]
+fn json_output_format() {
+    let s = server("DPMServer07");
+    let out = s.shell(&[
+        "-NonInteractive",
+        "-OutputFormat",
+        "Json",
+        "-Command",
+        "Connect-DPMServer DPMServer07",
+    ]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let v: serde_json::Value = serde_json::from_str(stdout.trim()).expect("valid JSON");
+    assert_eq!(v["Name"], "DPMServer07", "{stdout}");
+    assert_eq!(v["User"], "administrator");
+    assert!(v["SessionId"].as_str().is_some_and(|id| id.len() == 36));
+}
+
+#[test]
+fn help_comes_from_the_declaration() {
+    let s = server("DPMServer07");
+    let (code, out, err) = s.run("Get-Help Disconnect-DPMServer");
+    assert_eq!(code, 0, "{err}");
+    assert_contains(&out, "NAME\n    Disconnect-DPMServer\n");
+    assert_contains(
+        &out,
+        "Disconnect-DPMServer [[-DPMServerName] <String>] [-WhatIf] [-Confirm] [<CommonParameters>]",
+    );
+    let (_, same, _) = s.run("Disconnect-DPMServer -?");
+    assert_eq!(same, out, "-? is Get-Help");
+    let (_, full, _) = s.run("Get-Help Disconnect-DPMServer -Full");
+    assert_contains(&full, "    Aliases                      ComputerName, CN");
+    assert_contains(&full, "    Position?                    1");
+    let (_, cmds, _) = s.run("Get-Command *-DPMServer | ForEach-Object Name");
+    assert_eq!(cmds.trim(), "Connect-DPMServer\nDisconnect-DPMServer");
+}

@@ -1,0 +1,84 @@
+//! The interactive shell in a real terminal (a pseudo-terminal): prompt,
+//! confirmation, completion, multi-line input, Ctrl-C, history, exit.
+
+use std::time::{Duration, Instant};
+
+use rexpect::session::{spawn_command, PtySession};
+
+use crate::support::*;
+
+fn shell(s: &TestServer) -> PtySession {
+    let mut cmd = s.shell_command();
+    cmd.env("TERM", "xterm").env("COLUMNS", "120");
+    spawn_command(cmd, Some(20_000)).expect("spawn the shell in a pty")
+}
+
+#[test]
+fn prompt_confirm_completion_multiline_ctrl_c_and_exit() {
+    let s = server("DPMServer07");
+    let mut p = shell(&s);
+    p.exp_string("PS ").expect("prompt");
+    p.exp_string("> ").expect("prompt end");
+
+    p.send_line("Connect-DPMServer DPMServer07 | Out-Null; 'connected'")
+        .expect("send");
+    p.exp_string("connected").expect("connect ran");
+
+    // The Confirm prompt reads the terminal.
+    p.send_line("Disconnect-DPMServer DPMServer07 -Confirm").expect("send");
+    p.exp_string("Are you sure you want to perform this action?")
+        .expect("confirm prompt");
+    p.exp_string("(default is \"Y\"):").expect("choice line");
+    p.send_line("n").expect("answer");
+    p.send_line("(Get-DPMSession DPMServer07 | Where-Object IsCurrent).Count")
+        .expect("send");
+    p.exp_string("1").expect("still connected after N");
+
+    // Completion of a command name, then of a parameter name.
+    p.send("Disconnect-DPMS").expect("send");
+    p.send("\t").expect("tab");
+    p.send(" -DPMServerN").expect("send");
+    p.send("\t").expect("tab");
+    p.send_line(" DPMServer07 -WhatIf").expect("send");
+    p.exp_string("What if: Performing the operation \"Disconnect-DPMServer\" on target \"DPMServer07\".")
+        .expect("completed command ran");
+
+    // Multi-line input continues with >>.
+    p.send_line("if ($true) {").expect("send");
+    p.exp_string(">> ").expect("continuation prompt");
+    p.send_line("'inside-' + 'block'").expect("send");
+    p.send_line("}").expect("send");
+    p.exp_string("inside-block").expect("block ran");
+
+    // Ctrl-C stops the running command, not the shell.
+    p.send_line("Start-Sleep -Seconds 30; 'not-printed'").expect("send");
+    std::thread::sleep(Duration::from_millis(500));
+    let pressed = Instant::now();
+    p.send_control('c').expect("ctrl-c");
+    p.send_line("'alive-' + 'after'").expect("send");
+    p.exp_string("alive-after").expect("shell survived Ctrl-C");
+    assert!(pressed.elapsed() < Duration::from_secs(5));
+
+    p.send_line("exit").expect("send");
+    p.exp_eof().expect("shell exits");
+    assert!(sessions(&s).is_empty(), "leaving the shell disconnects everything");
+}
+
+#[test]
+fn history_is_kept_across_runs() {
+    let s = server("DPMServer07");
+    let mut p = shell(&s);
+    p.exp_string("> ").expect("prompt");
+    p.send_line("'history-' + 'marker'").expect("send");
+    p.exp_string("history-marker").expect("ran");
+    p.send_line("exit").expect("send");
+    p.exp_eof().expect("exit");
+
+    let mut p = shell(&s);
+    p.exp_string("> ").expect("prompt");
+    p.send("\x1b[A").expect("up arrow");
+    p.send("\r").expect("enter");
+    p.exp_string("history-marker").expect("recalled from history");
+    p.send_line("exit").expect("send");
+    p.exp_eof().expect("exit");
+}

@@ -1,0 +1,10 @@
+//! End-to-end tests: the real `rdpm server` on an ephemeral loopback port
+//! with a temporary data directory, driven through the real shell.
+
+mod cli;
+mod connect;
+mod disconnect;
+mod examples;
+mod interactive;
+mod sessions;
+mod support;
