@@ -324,6 +324,11 @@ pub(crate) fn dotnet_replacement(rep: &str) -> String {
     let chars: Vec<char> = rep.chars().collect();
     let mut i = 0;
     while i < chars.len() {
+        if chars[i] == '$' && i + 1 == chars.len() {
+            out.push_str("$$");
+            i += 1;
+            continue;
+        }
         if chars[i] == '$' && i + 1 < chars.len() {
             let n = chars[i + 1];
             if n == '$' {

@@ -16,7 +16,7 @@ use crate::signature::ConfirmImpact;
 use crate::span::{Source, Span};
 use crate::syntax::ast::{
     CommandArg, CommandCall, CommandName, ExprKind, InvocationOperator, Pipeline, PipelineElement,
-    RedirectionTarget, ScriptBlockAst,
+    RedirectionTarget, ScriptBlockAst, UnaryOp,
 };
 use crate::value::Value;
 
@@ -147,6 +147,8 @@ impl Interp {
                 let v = self.eval_expr(e)?;
                 if matches!(&e.kind, ExprKind::Convert { type_name, .. } if type_name.eq_ignore_ascii_case("void"))
                     || (matches!(e.kind, ExprKind::MethodCall { .. }) && v.is_null())
+                    || matches!(&e.kind, ExprKind::Unary { op, .. } if matches!(op,
+                        UnaryOp::PostIncrement | UnaryOp::PostDecrement | UnaryOp::PreIncrement | UnaryOp::PreDecrement))
                 {
                     return Ok(());
                 }

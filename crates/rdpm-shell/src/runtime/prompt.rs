@@ -188,7 +188,7 @@ mod tests {
             "[Y] Yes  [A] Yes to All  [N] No  [L] No to All  [?] Help (default is \"Y\"): "
         );
         assert_eq!(
-            choice_line(&CONFIRM_CHOICES, 0, 76),
+            choice_line(&CONFIRM_CHOICES, 0, 75),
             "[Y] Yes  [A] Yes to All  [N] No  [L] No to All  [?] Help \n(default is \"Y\"):"
         );
         assert_eq!(
