@@ -1,2 +1,125 @@
 //! The language's own cmdlets (`Where-Object`, `ForEach-Object`,
-//! `Select-Object`, ...), one file each.
+//! `Select-Object`, ...), one file each. [`register`] adds them all to a
+//! [`Registry`].
+//!
+//! ```
+//! let mut reg = rdpm_shell::Registry::new();
+//! rdpm_shell::builtins::register(&mut reg);
+//! assert_eq!(reg.get("?").map(|c| c.signature().name), Some("Where-Object"));
+//! ```
+
+use std::rc::Rc;
+
+use crate::registry::Registry;
+
+pub mod convertto_json;
+pub mod foreach_object;
+pub mod get_command;
+pub mod get_help;
+pub mod format_list;
+pub mod format_table;
+pub mod measure_object;
+pub mod out_default;
+pub mod out_null;
+pub mod out_string;
+pub mod select_object;
+pub mod sort_object;
+pub(crate) mod support;
+pub mod where_object;
+pub mod write_debug;
+pub mod write_error;
+pub mod write_host;
+pub mod write_information;
+pub mod write_output;
+pub mod write_verbose;
+pub mod write_warning;
+
+#[cfg(test)]
+pub(crate) mod testing;
+
+/// Adds every builtin cmdlet (and its aliases) to `reg`.
+pub fn register(reg: &mut Registry) {
+    reg.add(Rc::new(where_object::WhereObject::new()));
+    reg.add(Rc::new(foreach_object::ForEachObject::new()));
+    reg.add(Rc::new(select_object::SelectObject::new()));
+    reg.add(Rc::new(sort_object::SortObject::new()));
+    reg.add(Rc::new(measure_object::MeasureObject::new()));
+    reg.add(Rc::new(format_table::FormatTable::new()));
+    reg.add(Rc::new(format_list::FormatList::new()));
+    reg.add(Rc::new(convertto_json::ConvertToJson::new()));
+    reg.add(Rc::new(write_output::WriteOutput::new()));
+    reg.add(Rc::new(write_host::WriteHost::new()));
+    reg.add(Rc::new(write_verbose::WriteVerbose::new()));
+    reg.add(Rc::new(write_warning::WriteWarning::new()));
+    reg.add(Rc::new(write_debug::WriteDebug::new()));
+    reg.add(Rc::new(write_information::WriteInformation::new()));
+    reg.add(Rc::new(write_error::WriteError::new()));
+    reg.add(Rc::new(out_null::OutNull::new()));
+    reg.add(Rc::new(out_string::OutString::new()));
+    reg.add(Rc::new(out_default::OutDefault::new()));
+    reg.add(Rc::new(get_help::GetHelp::new()));
+    reg.add(Rc::new(get_command::GetCommand::new()));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_builtin_and_alias_resolves() {
+        let mut reg = Registry::new();
+        register(&mut reg);
+        let cases = [
+            ("?", "Where-Object"),
+            ("where", "Where-Object"),
+            ("%", "ForEach-Object"),
+            ("foreach", "ForEach-Object"),
+            ("select", "Select-Object"),
+            ("sort", "Sort-Object"),
+            ("measure", "Measure-Object"),
+            ("ft", "Format-Table"),
+            ("fl", "Format-List"),
+            ("echo", "Write-Output"),
+            ("write", "Write-Output"),
+            ("convertto-json", "ConvertTo-Json"),
+            ("Write-Host", "Write-Host"),
+            ("write-verbose", "Write-Verbose"),
+            ("Write-Warning", "Write-Warning"),
+            ("Write-Debug", "Write-Debug"),
+            ("Write-Information", "Write-Information"),
+            ("Write-Error", "Write-Error"),
+            ("Out-Null", "Out-Null"),
+            ("Out-String", "Out-String"),
+            ("Out-Default", "Out-Default"),
+        ];
+        for (name, want) in cases {
+            assert_eq!(
+                reg.get(name).map(|c| c.signature().name),
+                Some(want),
+                "{name}"
+            );
+        }
+        for cmd in reg.iter() {
+            let sig = cmd.signature();
+            assert!(
+                sig.type_name.starts_with("Microsoft.PowerShell.Commands."),
+                "{}",
+                sig.name
+            );
+            assert!(
+                sig.module == "Microsoft.PowerShell.Core"
+                    || sig.module == "Microsoft.PowerShell.Utility",
+                "{}",
+                sig.name
+            );
+            assert!(
+                !sig.synopsis.is_empty() && !sig.examples.is_empty(),
+                "{}",
+                sig.name
+            );
+            for p in &sig.parameters {
+                assert!(!p.help.is_empty(), "{} -{}", sig.name, p.name);
+            }
+        }
+    }
+}

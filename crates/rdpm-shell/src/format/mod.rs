@@ -1,2 +1,340 @@
 //! Output formatting: what `Out-Default` prints (tables, lists, scalars),
 //! error records in the Windows PowerShell 5.1 `NormalView`, and JSON.
+//!
+//! The shape of an object follows PowerShell: its default display property
+//! set (or all its properties) with four or fewer properties makes a table,
+//! five or more a list. Consecutive objects of the same first type name share
+//! one table. Tables size their columns to the data, fit them to the window
+//! (the last columns shrink or are dropped) and truncate with `...`.
+//!
+//! ```
+//! use rdpm_shell::format::out_default;
+//! use rdpm_shell::value::{PsObject, Value};
+//!
+//! let pg = Value::object(PsObject::custom(vec![
+//!     ("Name".to_string(), Value::str("PG-Exch")),
+//!     ("Count".to_string(), Value::Int(12)),
+//! ]));
+//! assert_eq!(out_default(&[pg], 120), "\nName    Count\n----    -----\nPG-Exch    12\n\n");
+//! ```
+
+pub mod error_view;
+pub mod field;
+pub mod json;
+pub mod list;
+pub mod table;
+
+use std::rc::Rc;
+
+pub use error_view::{
+    parse_errors_message, position_message, render_error, render_error_category_view,
+};
+pub use json::{to_json, to_json_value, to_json_with, JsonOptions};
+pub use table::{Align, Column, TableLayout, TableOptions};
+
+use crate::error::ErrorRecord;
+use crate::value::{PsObject, Value};
+use field::{display_properties, field_text, is_right_aligned, read_property, scalar_text};
+
+/// The output of `Format-Table` / `Format-List` (and anything else already
+/// laid out): printed as is by [`out_default`]. Carried in
+/// [`Value::Formatted`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FormatOutput {
+    /// The rendered text, every line ending in `\n`.
+    pub text: String,
+}
+
+impl FormatOutput {
+    /// A `Value::Formatted` holding this text.
+    pub fn value(text: impl Into<String>) -> Value {
+        Value::Formatted(Rc::new(FormatOutput { text: text.into() }))
+    }
+}
+
+/// The rendered text of a `Value::Formatted`, if it holds a [`FormatOutput`].
+pub fn formatted_text(value: &Value) -> Option<&str> {
+    match value {
+        Value::Formatted(any) => any.downcast_ref::<FormatOutput>().map(|f| f.text.as_str()),
+        _ => None,
+    }
+}
+
+/// `$ErrorView`: how error records print.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum ErrorView {
+    /// The Windows PowerShell 5.1 default.
+    #[default]
+    NormalView,
+    /// The `CategoryInfo` line only.
+    CategoryView,
+}
+
+impl ErrorView {
+    /// From `$ErrorView`'s value (case-insensitive); `None` for others.
+    pub fn from_name(name: &str) -> Option<ErrorView> {
+        if name.eq_ignore_ascii_case("NormalView") {
+            Some(ErrorView::NormalView)
+        } else if name.eq_ignore_ascii_case("CategoryView") {
+            Some(ErrorView::CategoryView)
+        } else {
+            None
+        }
+    }
+}
+
+/// An error record in the given view.
+pub fn render_error_view(record: &ErrorRecord, view: ErrorView) -> String {
+    match view {
+        ErrorView::NormalView => render_error(record),
+        ErrorView::CategoryView => render_error_category_view(record),
+    }
+}
+
+/// What the console prints for a batch of top-level output values, laid
+/// out for a window `width` columns wide.
+pub fn out_default(values: &[Value], width: usize) -> String {
+    let mut out = OutDefault::new(width);
+    let mut text = String::new();
+    for v in values {
+        text.push_str(&out.push(v));
+    }
+    text.push_str(&out.finish());
+    text
+}
+
+/// A list of objects as `Format-List` lays them out: a blank line, then each
+/// object's entries followed by a blank line. `entries` are (label, value
+/// text) pairs per object.
+pub fn list_text(objects: &[Vec<(String, String)>], width: usize) -> String {
+    let mut out = String::from("\n");
+    for entries in objects {
+        out.push_str(&list::render_list_entry(entries, width));
+        out.push('\n');
+    }
+    out
+}
+
+/// A table as `Format-Table` lays it out: a blank line, header, rows, a
+/// blank line.
+pub fn table_text(
+    columns: Vec<Column>,
+    rows: &[Vec<String>],
+    width: usize,
+    options: TableOptions,
+) -> String {
+    table::render_table(columns, rows, width, options)
+}
+
+/// The streaming form of [`out_default`]: the runtime pushes each value as
+/// it arrives and prints what comes back. A table holds its rows back until
+/// its group ends (another shape arrives, or [`OutDefault::finish`]) so that
+/// its columns fit the data; [`OutDefault::flush`] fixes the columns early
+/// (PowerShell does so after 300 ms) and later rows print at once.
+pub struct OutDefault {
+    width: usize,
+    error_view: ErrorView,
+    group: Group,
+}
+
+enum Group {
+    None,
+    Table(TableGroup),
+    List { key: String, names: Vec<String> },
+    Hashtable(TableLayout),
+}
+
+struct TableGroup {
+    key: String,
+    names: Vec<String>,
+    columns: Vec<Column>,
+    pending: Vec<Vec<String>>,
+    layout: Option<TableLayout>,
+}
+
+/// Objects with at most this many display properties print as a table.
+const PROPERTY_COUNT_FOR_TABLE: usize = 4;
+
+impl OutDefault {
+    /// A formatter for a window `width` columns wide.
+    pub fn new(width: usize) -> OutDefault {
+        OutDefault {
+            width,
+            error_view: ErrorView::NormalView,
+            group: Group::None,
+        }
+    }
+
+    /// Sets how error records print (`$ErrorView`).
+    pub fn with_error_view(mut self, view: ErrorView) -> OutDefault {
+        self.error_view = view;
+        self
+    }
+
+    /// Takes one output value; returns the text ready to print now.
+    pub fn push(&mut self, value: &Value) -> String {
+        match value {
+            Value::Null => String::new(),
+            Value::Array(items) => {
+                let items = items.borrow().clone();
+                items.iter().map(|v| self.push(v)).collect()
+            }
+            Value::Formatted(_) => {
+                let mut out = self.end_group();
+                match formatted_text(value) {
+                    Some(t) => out.push_str(t),
+                    None => {
+                        out.push_str(&value.to_invariant_string());
+                        out.push('\n');
+                    }
+                }
+                out
+            }
+            Value::Error(e) => {
+                let mut out = self.end_group();
+                out.push_str(&render_error_view(e, self.error_view));
+                out
+            }
+            Value::Hashtable(h) => {
+                let mut out = String::new();
+                if !matches!(self.group, Group::Hashtable(_)) {
+                    out.push_str(&self.end_group());
+                    let table_width = table::usable_width(self.width);
+                    let columns = vec![
+                        Column {
+                            label: "Name".into(),
+                            align: Align::Left,
+                            width: Some(30),
+                        },
+                        Column {
+                            label: "Value".into(),
+                            align: Align::Left,
+                            width: Some(table_width.saturating_sub(31).max(1)),
+                        },
+                    ];
+                    let layout =
+                        TableLayout::new(columns, &[], table_width, TableOptions::default());
+                    out.push('\n');
+                    out.push_str(&layout.header());
+                    self.group = Group::Hashtable(layout);
+                }
+                if let Group::Hashtable(layout) = &self.group {
+                    for (k, v) in h.borrow().entries.values() {
+                        out.push_str(&layout.row(&[k.to_invariant_string(), field_text(v)]));
+                    }
+                }
+                out
+            }
+            Value::Object(o) => self.push_object(o),
+            scalar => {
+                let mut out = self.end_group();
+                out.push_str(&scalar_text(scalar));
+                out.push('\n');
+                out
+            }
+        }
+    }
+
+    fn push_object(&mut self, obj: &PsObject) -> String {
+        let key = obj.type_names.first().cloned().unwrap_or_default();
+        let mut out = String::new();
+        let same = match &self.group {
+            Group::Table(t) => t.key == key,
+            Group::List { key: k, .. } => *k == key,
+            _ => false,
+        };
+        if !same {
+            out.push_str(&self.end_group());
+            let names = display_properties(obj);
+            if names.len() <= PROPERTY_COUNT_FOR_TABLE {
+                let columns = names
+                    .iter()
+                    .map(|n| {
+                        let align = if is_right_aligned(&read_property(obj, n)) {
+                            Align::Right
+                        } else {
+                            Align::Left
+                        };
+                        Column::new(n.clone(), align)
+                    })
+                    .collect();
+                self.group = Group::Table(TableGroup {
+                    key,
+                    names,
+                    columns,
+                    pending: Vec::new(),
+                    layout: None,
+                });
+            } else {
+                out.push('\n');
+                self.group = Group::List { key, names };
+            }
+        }
+        match &mut self.group {
+            Group::Table(t) => {
+                let row: Vec<String> = t
+                    .names
+                    .iter()
+                    .map(|n| field_text(&read_property(obj, n)))
+                    .collect();
+                match &t.layout {
+                    Some(layout) => out.push_str(&layout.row(&row)),
+                    None => t.pending.push(row),
+                }
+            }
+            Group::List { names, .. } => {
+                let entries: Vec<(String, String)> = names
+                    .iter()
+                    .map(|n| (n.clone(), field_text(&read_property(obj, n))))
+                    .collect();
+                out.push_str(&list::render_list_entry(&entries, self.width));
+                out.push('\n');
+            }
+            _ => {}
+        }
+        out
+    }
+
+    /// Fixes the columns of a table in progress from the rows seen so far
+    /// and returns its header and those rows.
+    pub fn flush(&mut self) -> String {
+        let width = self.width;
+        let Group::Table(t) = &mut self.group else {
+            return String::new();
+        };
+        if t.layout.is_some() || t.pending.is_empty() || t.columns.is_empty() {
+            return String::new();
+        }
+        let layout = TableLayout::new(
+            t.columns.clone(),
+            &t.pending,
+            table::usable_width(width),
+            TableOptions::default(),
+        );
+        let mut out = String::from("\n");
+        out.push_str(&layout.header());
+        for r in t.pending.drain(..) {
+            out.push_str(&layout.row(&r));
+        }
+        t.layout = Some(layout);
+        out
+    }
+
+    fn end_group(&mut self) -> String {
+        let mut out = self.flush();
+        match std::mem::replace(&mut self.group, Group::None) {
+            Group::Table(t) if t.layout.is_some() => out.push('\n'),
+            Group::Hashtable(_) => out.push('\n'),
+            _ => {}
+        }
+        out
+    }
+
+    /// Ends the output; returns what is still held back.
+    pub fn finish(&mut self) -> String {
+        self.end_group()
+    }
+}
+
+#[cfg(test)]
+mod tests;

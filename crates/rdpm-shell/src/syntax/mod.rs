@@ -1,6 +1,28 @@
 //! Lexer and parser: text to [`ast`]. Knows no commands.
+//!
+//! PowerShell reads each token in one of two modes: a statement that starts
+//! with a value is an expression (`2+2` is 4), one that starts with a bare
+//! word is a command whose arguments are read in argument mode
+//! (`Write-Output 2+2` passes the string `2+2`). The parser follows
+//! `about_Parsing` and reports PowerShell's parse errors with their ids.
+//!
+//! ```
+//! use rdpm_shell::span::Source;
+//! use rdpm_shell::syntax::{ast::Statement, parse};
+//!
+//! let script = parse(&Source::interactive("Get-DPMProtectionGroup -CN DPM01 | where { $_.Name -eq 'PG1' }")).unwrap();
+//! assert!(matches!(script.statements[0], Statement::Pipeline(_)));
+//!
+//! let err = parse(&Source::interactive("Get-DPMProtectionGroup |")).unwrap_err();
+//! assert!(err.incomplete); // the REPL reads another line
+//! ```
 
 pub mod ast;
+mod lexer;
+mod parser;
+
+#[cfg(test)]
+mod tests;
 
 use std::sync::Arc;
 
@@ -20,12 +42,20 @@ pub struct ParseError {
     pub incomplete: bool,
 }
 
+impl std::fmt::Display for ParseError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for ParseError {}
+
 /// Parses a whole input into a script block.
 pub fn parse(source: &Arc<Source>) -> Result<ast::ScriptBlockAst, ParseError> {
-    Err(ParseError {
-        message: "the parser is not built yet".into(),
-        error_id: "NotImplemented".into(),
-        span: Span::new(0, source.text.len()),
-        incomplete: false,
-    })
+    parse_text(&source.text)
+}
+
+/// Parses text into a script block (what [`parse`] does with a source's text).
+pub fn parse_text(text: &str) -> Result<ast::ScriptBlockAst, ParseError> {
+    parser::Parser::new(text).parse_script()
 }

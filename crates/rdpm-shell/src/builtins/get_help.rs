@@ -1,0 +1,298 @@
+//! `Get-Help`: help derived from the commands' signatures.
+
+use crate::binder::BoundParameters;
+use crate::command::{Command, CommandContext, CommandRun};
+use crate::error::{ErrorCategory, ErrorRecord, FlowResult};
+use crate::help::{has_wildcards, render_help, render_parameter_help, wildcard_match, HelpView};
+use crate::registry::Registry;
+use crate::signature::{Example, ParamType, ParameterDecl, Signature, ALL_PARAMETER_SETS};
+use crate::value::Value;
+
+const TYPE_NAME: &str = "Microsoft.PowerShell.Commands.GetHelpCommand";
+
+/// `Get-Help` (`help`, `man`).
+pub struct GetHelp {
+    sig: Signature,
+}
+
+impl Default for GetHelp {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl GetHelp {
+    /// The command with its signature.
+    pub fn new() -> GetHelp {
+        GetHelp {
+            sig: Signature {
+                module: "Microsoft.PowerShell.Core",
+                synopsis: "Displays information about commands.",
+                description: "The Get-Help cmdlet displays information about commands: their syntax, parameters and examples, derived from the commands' own declarations. Without a name it explains how to use help.",
+                parameters: vec![
+                    ParameterDecl::new("Name", ParamType::String)
+                        .in_set(ALL_PARAMETER_SETS, Some(0), false)
+                        .help("Gets help about the specified command. Wildcard characters are permitted; several matches are listed."),
+                    ParameterDecl::new("Full", ParamType::Switch)
+                        .in_set("AllUsersView", None, false)
+                        .help("Displays the entire help, including parameter attributes, inputs, outputs and notes."),
+                    ParameterDecl::new("Detailed", ParamType::Switch)
+                        .in_set("DetailedView", None, true)
+                        .help("Adds parameter descriptions and examples to the basic display."),
+                    ParameterDecl::new("Examples", ParamType::Switch)
+                        .in_set("Examples", None, true)
+                        .help("Displays only the name, synopsis and examples."),
+                    ParameterDecl::new("Parameter", ParamType::String)
+                        .in_set("Parameters", None, true)
+                        .help("Displays only the detailed descriptions of the specified parameters. Wildcards are permitted."),
+                ],
+                default_set: Some("AllUsersView"),
+                examples: vec![Example {
+                    title: "Example 1: Display help about a cmdlet",
+                    code: "Get-Help Disconnect-DPMServer -Full",
+                    remarks: "Displays the whole help of Disconnect-DPMServer.",
+                }],
+                aliases: &["help", "man"],
+                related_links: &["Get-Command"],
+                ..Signature::new("Get-Help", TYPE_NAME)
+            },
+        }
+    }
+}
+
+impl Command for GetHelp {
+    fn signature(&self) -> &Signature {
+        &self.sig
+    }
+
+    fn start(&self) -> Box<dyn CommandRun> {
+        Box::new(GetHelpRun)
+    }
+}
+
+struct GetHelpRun;
+
+impl CommandRun for GetHelpRun {
+    fn process(
+        &mut self,
+        ctx: &mut dyn CommandContext,
+        params: &BoundParameters,
+        _input: Option<Value>,
+    ) -> FlowResult<()> {
+        match help_text(ctx.commands(), params) {
+            Ok(text) => ctx.write_output(Value::str(text)),
+            Err(record) => ctx.write_error(record),
+        }
+    }
+}
+
+fn error(message: String, id: &str, category: ErrorCategory, exception: &str) -> ErrorRecord {
+    let mut r = ErrorRecord::new(message, id, category).with_exception(exception);
+    r.command_type_name = TYPE_NAME.into();
+    r
+}
+
+const OVERVIEW: &str = "
+TOPIC
+    Get-Help
+
+SHORT DESCRIPTION
+    Displays help about the commands of this shell.
+
+LONG DESCRIPTION
+    Get-Help <command-name>              shows help about a command.
+    Get-Help <command-name> -Detailed    adds the parameters and examples.
+    Get-Help <command-name> -Full        shows all of the help.
+    Get-Help <command-name> -Examples    shows only the examples.
+    Get-Help <command-name> -Parameter * shows the parameters.
+    <command-name> -?                    is the same as Get-Help <command-name>.
+    Get-Command                          lists the commands.";
+
+/// What `Get-Help` writes for these parameters, or its error.
+pub fn help_text(registry: &Registry, params: &BoundParameters) -> Result<String, ErrorRecord> {
+    let Some(name) = params.string("Name").filter(|n| !n.is_empty()) else {
+        return Ok(OVERVIEW.to_string());
+    };
+    let mut matches: Vec<&Signature> = Vec::new();
+    if let Some(c) = registry.get(&name).filter(|_| !has_wildcards(&name)) {
+        matches.push(c.signature());
+    } else if has_wildcards(&name) {
+        matches = registry
+            .iter()
+            .map(|c| c.signature())
+            .filter(|s| wildcard_match(&name, s.name))
+            .collect();
+        matches.sort_by_key(|s| s.name.to_lowercase());
+    }
+    match matches.as_slice() {
+        [] => Err(error(
+            format!("Get-Help could not find {name} in a help file in this session."),
+            "HelpNotFound",
+            ErrorCategory::ResourceUnavailable,
+            "HelpNotFoundException",
+        )),
+        [sig] => {
+            if let Some(pattern) = params.string("Parameter") {
+                return render_parameter_help(sig, &pattern).ok_or_else(|| {
+                    error(
+                        format!("No parameter matches criteria {pattern}."),
+                        "NoParmsFound",
+                        ErrorCategory::InvalidArgument,
+                        "PSArgumentException",
+                    )
+                });
+            }
+            let view = if params.switch("Full") {
+                HelpView::Full
+            } else if params.switch("Detailed") {
+                HelpView::Detailed
+            } else if params.switch("Examples") {
+                HelpView::Examples
+            } else {
+                HelpView::Default
+            };
+            Ok(render_help(sig, view))
+        }
+        several => Ok(help_list(several)),
+    }
+}
+
+/// The list `Get-Help` shows when a pattern matches several commands.
+fn help_list(sigs: &[&Signature]) -> String {
+    let rows: Vec<[&str; 4]> = sigs
+        .iter()
+        .map(|s| [s.name, "Cmdlet", s.module, s.synopsis])
+        .collect();
+    let headers = ["Name", "Category", "Module", "Synopsis"];
+    let mut widths = headers.map(str::len);
+    for row in &rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let line = |cells: [&str; 4]| -> String {
+        let mut s = String::new();
+        for (i, cell) in cells.iter().enumerate() {
+            if i == 3 {
+                s.push_str(cell);
+            } else {
+                s.push_str(&format!("{cell:<w$} ", w = widths[i]));
+            }
+        }
+        s.trim_end().to_string()
+    };
+    let mut lines = vec![String::new(), line(headers)];
+    lines.push(line(headers.map(|h| match h.len() {
+        4 => "----",
+        6 => "------",
+        _ => "--------",
+    })));
+    lines.extend(rows.into_iter().map(line));
+    lines.push(String::new());
+    lines.join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use std::rc::Rc;
+
+    use super::*;
+    use crate::binder::{bind_command_line, ArgValue, Argument, BindOptions};
+    use crate::builtins::get_command::GetCommand;
+    use crate::span::Span;
+
+    fn registry() -> Registry {
+        let mut r = Registry::new();
+        r.add(Rc::new(GetHelp::new()));
+        r.add(Rc::new(GetCommand::new()));
+        r
+    }
+
+    /// Binds `Get-Help` arguments given as words (`-Full`, `Name`).
+    fn params(words: &[&str]) -> BoundParameters {
+        let args: Vec<Argument> = words
+            .iter()
+            .map(|w| match w.strip_prefix('-') {
+                Some(name) => Argument::Parameter {
+                    name: name.into(),
+                    span: Span::default(),
+                },
+                None => Argument::Value(ArgValue {
+                    value: Value::str(*w),
+                    literal_text: None,
+                    span: Span::default(),
+                }),
+            })
+            .collect();
+        bind_command_line(
+            GetHelp::new().signature(),
+            &args,
+            BindOptions::default(),
+            None,
+        )
+        .unwrap_or_else(|e| panic!("{words:?}: {}", e.record.message))
+    }
+
+    #[test]
+    fn views_by_switch() {
+        let r = registry();
+        let gcm = r
+            .get("Get-Command")
+            .expect("registered")
+            .signature()
+            .clone();
+        let rows: [(&[&str], String); 5] = [
+            (&["Get-Command"], render_help(&gcm, HelpView::Default)),
+            (&["gcm", "-Full"], render_help(&gcm, HelpView::Full)),
+            (
+                &["get-command", "-Detailed"],
+                render_help(&gcm, HelpView::Detailed),
+            ),
+            (
+                &["Get-Command", "-Examples"],
+                render_help(&gcm, HelpView::Examples),
+            ),
+            (
+                &["Get-Command", "-Parameter", "Syn*"],
+                render_parameter_help(&gcm, "Syn*").expect("Syntax"),
+            ),
+        ];
+        for (words, expected) in rows {
+            assert_eq!(
+                help_text(&r, &params(words)).map_err(|e| e.message),
+                Ok(expected),
+                "{words:?}"
+            );
+        }
+        assert_eq!(help_text(&r, &params(&[])).ok().as_deref(), Some(OVERVIEW));
+    }
+
+    #[test]
+    fn several_matches_are_listed() {
+        let text = help_text(&registry(), &params(&["Get-*"])).expect("two matches");
+        assert_eq!(
+            text,
+            "\nName        Category Module                    Synopsis\n----        -------- ------                    --------\nGet-Command Cmdlet   Microsoft.PowerShell.Core Gets all commands.\nGet-Help    Cmdlet   Microsoft.PowerShell.Core Displays information about commands.\n"
+        );
+    }
+
+    #[test]
+    fn errors() {
+        let r = registry();
+        let e = help_text(&r, &params(&["Get-Nothing"])).expect_err("unknown");
+        assert_eq!(
+            e.message,
+            "Get-Help could not find Get-Nothing in a help file in this session."
+        );
+        assert_eq!(e.category, ErrorCategory::ResourceUnavailable);
+        assert_eq!(
+            e.fully_qualified_error_id(),
+            "HelpNotFound,Microsoft.PowerShell.Commands.GetHelpCommand"
+        );
+        assert_eq!(e.exception_type, "HelpNotFoundException");
+        let e = help_text(&r, &params(&["Nothing*"])).expect_err("no match");
+        assert_eq!(e.error_id, "HelpNotFound");
+        let e = help_text(&r, &params(&["Get-Help", "-Parameter", "Verbose"])).expect_err("common");
+        assert_eq!(e.message, "No parameter matches criteria Verbose.");
+    }
+}

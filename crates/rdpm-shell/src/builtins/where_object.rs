@@ -1,0 +1,616 @@
+//! `Where-Object`: keeps the input objects for which a condition holds,
+//! given as a script block or in the simplified `Where-Object Prop -EQ x`
+//! form.
+
+use std::cmp::Ordering;
+
+use crate::binder::BoundParameters;
+use crate::command::{Command, CommandContext, CommandRun};
+use crate::error::FlowResult;
+use crate::signature::{Example, ParamType, ParameterDecl, Signature};
+use crate::value::Value;
+
+use super::support::{
+    compare, equals, input_object, is_type, regex_match, script_blocks, wildcard_match,
+};
+
+/// The comparison a simplified-syntax switch asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Op {
+    Eq,
+    Ne,
+    Gt,
+    Ge,
+    Lt,
+    Le,
+    Like,
+    NotLike,
+    Match,
+    NotMatch,
+    Contains,
+    NotContains,
+    In,
+    NotIn,
+    Is,
+    IsNot,
+    Not,
+}
+
+/// (switch, its alias, parameter set, operator, case-sensitive).
+const SWITCHES: &[(&str, &[&str], &str, Op, bool)] = &[
+    ("EQ", &["IEQ"], "EqualSet", Op::Eq, false),
+    ("CEQ", &[], "CaseSensitiveEqualSet", Op::Eq, true),
+    ("NE", &["INE"], "NotEqualSet", Op::Ne, false),
+    ("CNE", &[], "CaseSensitiveNotEqualSet", Op::Ne, true),
+    ("GT", &["IGT"], "GreaterThanSet", Op::Gt, false),
+    ("CGT", &[], "CaseSensitiveGreaterThanSet", Op::Gt, true),
+    ("LT", &["ILT"], "LessThanSet", Op::Lt, false),
+    ("CLT", &[], "CaseSensitiveLessThanSet", Op::Lt, true),
+    ("GE", &["IGE"], "GreaterOrEqualSet", Op::Ge, false),
+    ("CGE", &[], "CaseSensitiveGreaterOrEqualSet", Op::Ge, true),
+    ("LE", &["ILE"], "LessOrEqualSet", Op::Le, false),
+    ("CLE", &[], "CaseSensitiveLessOrEqualSet", Op::Le, true),
+    ("Like", &["ILike"], "LikeSet", Op::Like, false),
+    ("CLike", &[], "CaseSensitiveLikeSet", Op::Like, true),
+    ("NotLike", &["INotLike"], "NotLikeSet", Op::NotLike, false),
+    (
+        "CNotLike",
+        &[],
+        "CaseSensitiveNotLikeSet",
+        Op::NotLike,
+        true,
+    ),
+    ("Match", &["IMatch"], "MatchSet", Op::Match, false),
+    ("CMatch", &[], "CaseSensitiveMatchSet", Op::Match, true),
+    (
+        "NotMatch",
+        &["INotMatch"],
+        "NotMatchSet",
+        Op::NotMatch,
+        false,
+    ),
+    (
+        "CNotMatch",
+        &[],
+        "CaseSensitiveNotMatchSet",
+        Op::NotMatch,
+        true,
+    ),
+    (
+        "Contains",
+        &["IContains"],
+        "ContainsSet",
+        Op::Contains,
+        false,
+    ),
+    (
+        "CContains",
+        &[],
+        "CaseSensitiveContainsSet",
+        Op::Contains,
+        true,
+    ),
+    (
+        "NotContains",
+        &["INotContains"],
+        "NotContainsSet",
+        Op::NotContains,
+        false,
+    ),
+    (
+        "CNotContains",
+        &[],
+        "CaseSensitiveNotContainsSet",
+        Op::NotContains,
+        true,
+    ),
+    ("In", &["IIn"], "InSet", Op::In, false),
+    ("CIn", &[], "CaseSensitiveInSet", Op::In, true),
+    ("NotIn", &["INotIn"], "NotInSet", Op::NotIn, false),
+    ("CNotIn", &[], "CaseSensitiveNotInSet", Op::NotIn, true),
+    ("Is", &[], "IsSet", Op::Is, false),
+    ("IsNot", &[], "IsNotSet", Op::IsNot, false),
+    ("Not", &[], "Not", Op::Not, false),
+];
+
+/// `Where-Object` (`?`, `where`).
+pub struct WhereObject {
+    sig: Signature,
+}
+
+impl Default for WhereObject {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl WhereObject {
+    /// The command with its signature.
+    pub fn new() -> WhereObject {
+        let mut parameters = vec![
+            ParameterDecl::new("InputObject", ParamType::Object)
+                .from_pipeline()
+                .help("Specifies the objects to filter. You can also pipe the objects to Where-Object."),
+            ParameterDecl::new("FilterScript", ParamType::ScriptBlock)
+                .in_set("ScriptBlockSet", Some(0), true)
+                .help("Specifies the script block that is used to filter the objects. Enclose the script block in braces ({})."),
+        ];
+        let mut property = ParameterDecl::new("Property", ParamType::String).help(
+            "Specifies the name of a property of the input object. The property must be an instance property, not a static property.",
+        );
+        let mut value = ParameterDecl::new("Value", ParamType::Object)
+            .help("Specifies a property value. The parameter name, Value, is optional.");
+        value.allow_null = true;
+        for (name, aliases, set, _, _) in SWITCHES {
+            property = property.in_set(set, Some(0), true);
+            if *set != "Not" {
+                value = value.in_set(set, Some(1), false);
+            }
+            // `Where-Object Name` alone binds to EqualSet, so -EQ is optional there.
+            let mandatory = *set != "EqualSet";
+            parameters.push(
+                ParameterDecl::new(name, ParamType::Switch)
+                    .aliases(aliases)
+                    .in_set(set, None, mandatory)
+                    .help(switch_help(name)),
+            );
+        }
+        parameters.insert(2, property);
+        parameters.insert(3, value);
+        WhereObject {
+            sig: Signature {
+                module: "Microsoft.PowerShell.Core",
+                synopsis: "Selects objects from a collection based on their property values.",
+                description: "The Where-Object cmdlet selects objects that have particular property values from the collection of objects that are passed to it. You can write a condition as a script block, where $_ is the current object, or as a comparison statement: a property name, an operator switch such as -EQ or -Like, and a value.",
+                parameters,
+                default_set: Some("EqualSet"),
+                examples: vec![
+                    Example {
+                        title: "Example 1: Get protection groups in a given state",
+                        code: "Get-DPMProtectionGroup | Where-Object { $_.Status -eq 'Ok' }",
+                        remarks: "Keeps the protection groups whose Status property is Ok.",
+                    },
+                    Example {
+                        title: "Example 2: Use the comparison statement format",
+                        code: "Get-DPMProtectionGroup | Where-Object Name -Like 'PG*'",
+                        remarks: "Keeps the protection groups whose names begin with PG.",
+                    },
+                ],
+                inputs: "System.Management.Automation.PSObject",
+                outputs: "Object",
+                aliases: &["?", "where"],
+                related_links: &["ForEach-Object", "Select-Object", "Sort-Object"],
+                ..Signature::new("Where-Object", "Microsoft.PowerShell.Commands.WhereObjectCommand")
+            },
+        }
+    }
+}
+
+fn switch_help(name: &str) -> &'static str {
+    SWITCH_HELP
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case(name))
+        .map(|(_, h)| *h)
+        .unwrap_or("")
+}
+
+const SWITCH_HELP: &[(&str, &str)] = &[
+    ("EQ", "Indicates that this cmdlet gets objects if the property value is the same as the specified value."),
+    ("CEQ", "Indicates that this cmdlet gets objects if the property value is the same as the specified value. This operation is case-sensitive."),
+    ("NE", "Indicates that this cmdlet gets objects if the property value is different than the specified value."),
+    ("CNE", "Indicates that this cmdlet gets objects if the property value is different than the specified value. This operation is case-sensitive."),
+    ("GT", "Indicates that this cmdlet gets objects if the property value is greater than the specified value."),
+    ("CGT", "Indicates that this cmdlet gets objects if the property value is greater than the specified value. This operation is case-sensitive."),
+    ("LT", "Indicates that this cmdlet gets objects if the property value is less than the specified value."),
+    ("CLT", "Indicates that this cmdlet gets objects if the property value is less than the specified value. This operation is case-sensitive."),
+    ("GE", "Indicates that this cmdlet gets objects if the property value is greater than or equal to the specified value."),
+    ("CGE", "Indicates that this cmdlet gets objects if the property value is greater than or equal to the specified value. This operation is case-sensitive."),
+    ("LE", "Indicates that this cmdlet gets objects if the property value is less than or equal to the specified value."),
+    ("CLE", "Indicates that this cmdlet gets objects if the property value is less than or equal to the specified value. This operation is case-sensitive."),
+    ("Like", "Indicates that this cmdlet gets objects if the property value matches a value that includes wildcard characters."),
+    ("CLike", "Indicates that this cmdlet gets objects if the property value matches a value that includes wildcard characters. This operation is case-sensitive."),
+    ("NotLike", "Indicates that this cmdlet gets objects if the property value does not match a value that includes wildcard characters."),
+    ("CNotLike", "Indicates that this cmdlet gets objects if the property value does not match a value that includes wildcard characters. This operation is case-sensitive."),
+    ("Match", "Indicates that this cmdlet gets objects if the property value matches the specified regular expression."),
+    ("CMatch", "Indicates that this cmdlet gets objects if the property value matches the specified regular expression. This operation is case-sensitive."),
+    ("NotMatch", "Indicates that this cmdlet gets objects if the property value does not match the specified regular expression."),
+    ("CNotMatch", "Indicates that this cmdlet gets objects if the property value does not match the specified regular expression. This operation is case-sensitive."),
+    ("Contains", "Indicates that this cmdlet gets objects from a collection if the property value of the object is an exact match for the specified value."),
+    ("CContains", "Indicates that this cmdlet gets objects from a collection if the property value of the object is an exact match for the specified value. This operation is case-sensitive."),
+    ("NotContains", "Indicates that this cmdlet gets objects if none of the items in the property value is an exact match for the specified value."),
+    ("CNotContains", "Indicates that this cmdlet gets objects if none of the items in the property value is an exact match for the specified value. This operation is case-sensitive."),
+    ("In", "Indicates that this cmdlet gets objects if the property value matches any of the specified values."),
+    ("CIn", "Indicates that this cmdlet gets objects if the property value matches any of the specified values. This operation is case-sensitive."),
+    ("NotIn", "Indicates that this cmdlet gets objects if the property value is not an exact match for any of the specified values."),
+    ("CNotIn", "Indicates that this cmdlet gets objects if the property value is not an exact match for any of the specified values. This operation is case-sensitive."),
+    ("Is", "Indicates that this cmdlet gets objects if the property value is an instance of the specified .NET type."),
+    ("IsNot", "Indicates that this cmdlet gets objects if the property value is not an instance of the specified .NET type."),
+    ("Not", "Indicates that this cmdlet gets objects if the property does not exist or has a value of null or false."),
+];
+
+impl Command for WhereObject {
+    fn signature(&self) -> &Signature {
+        &self.sig
+    }
+
+    fn start(&self) -> Box<dyn CommandRun> {
+        Box::new(WhereRun)
+    }
+}
+
+struct WhereRun;
+
+impl CommandRun for WhereRun {
+    fn process(
+        &mut self,
+        ctx: &mut dyn CommandContext,
+        params: &BoundParameters,
+        input: Option<Value>,
+    ) -> FlowResult<()> {
+        let Some(item) = input_object(params, input) else {
+            return Ok(());
+        };
+        let keep = if let Some(block) = script_blocks(params.get("FilterScript")).first() {
+            let out = ctx.invoke_script_block(block, Some(item.clone()), Vec::new())?;
+            Value::array(out).is_truthy()
+        } else {
+            let Some(property) = params.string("Property") else {
+                return Ok(());
+            };
+            let left = ctx.get_member(&item, &property)?;
+            let op = SWITCHES
+                .iter()
+                .find(|(name, ..)| params.switch(name))
+                .map(|(_, _, _, op, cs)| (*op, *cs));
+            let result = match (op, params.get("Value")) {
+                (Some((Op::Not, _)), _) => Ok(!left.is_truthy()),
+                // Without a value, -EQ (or no switch) tests the property's truthiness.
+                (Some((Op::Eq, _)) | None, None) => Ok(left.is_truthy()),
+                (Some((op, cs)), right) => test(op, &left, right.unwrap_or(&Value::Null), cs),
+                (None, Some(right)) => test(Op::Eq, &left, right, false),
+            };
+            result.map_err(|r| ctx.terminating_error(r))?
+        };
+        if keep {
+            ctx.write_output(item)?;
+        }
+        Ok(())
+    }
+}
+
+/// `left <op> right` as the language would evaluate it, reduced to a
+/// Boolean: a collection on the left filters its elements, and the result
+/// is the truthiness of what is left.
+fn test(op: Op, left: &Value, right: &Value, cs: bool) -> Result<bool, crate::error::ErrorRecord> {
+    match op {
+        Op::Contains | Op::NotContains => {
+            let found = left.enumerate().iter().any(|e| equals(e, right, cs));
+            return Ok(found == (op == Op::Contains));
+        }
+        Op::In | Op::NotIn => {
+            let found = right.enumerate().iter().any(|e| equals(left, e, cs));
+            return Ok(found == (op == Op::In));
+        }
+        Op::Is | Op::IsNot => {
+            let is = is_type(left, &right.to_invariant_string());
+            return Ok(is == (op == Op::Is));
+        }
+        _ => {}
+    }
+    if let Value::Array(items) = left {
+        let mut kept = Vec::new();
+        for e in items.borrow().iter() {
+            if scalar_test(op, e, right, cs)? {
+                kept.push(e.clone());
+            }
+        }
+        return Ok(Value::array(kept).is_truthy());
+    }
+    scalar_test(op, left, right, cs)
+}
+
+fn scalar_test(
+    op: Op,
+    left: &Value,
+    right: &Value,
+    cs: bool,
+) -> Result<bool, crate::error::ErrorRecord> {
+    let ord = || compare(left, right, cs);
+    Ok(match op {
+        Op::Eq => equals(left, right, cs),
+        Op::Ne => !equals(left, right, cs),
+        Op::Gt => ord() == Some(Ordering::Greater),
+        Op::Ge => matches!(ord(), Some(Ordering::Greater | Ordering::Equal)),
+        Op::Lt => ord() == Some(Ordering::Less),
+        Op::Le => matches!(ord(), Some(Ordering::Less | Ordering::Equal)),
+        Op::Like => wildcard_match(
+            &right.to_invariant_string(),
+            &left.to_invariant_string(),
+            cs,
+        ),
+        Op::NotLike => !wildcard_match(
+            &right.to_invariant_string(),
+            &left.to_invariant_string(),
+            cs,
+        ),
+        Op::Match => regex_match(
+            &left.to_invariant_string(),
+            &right.to_invariant_string(),
+            cs,
+        )?,
+        Op::NotMatch => !regex_match(
+            &left.to_invariant_string(),
+            &right.to_invariant_string(),
+            cs,
+        )?,
+        Op::Not => !left.is_truthy(),
+        Op::Contains | Op::NotContains | Op::In | Op::NotIn | Op::Is | Op::IsNot => false,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::builtins::testing::{obj, params, run, texts, FakeContext, Named};
+
+    fn groups() -> Vec<Value> {
+        vec![
+            obj(vec![
+                ("Name", Value::str("PG-Exch")),
+                ("Count", Value::Int(12)),
+                ("Tags", Value::array(vec![Value::str("a"), Value::str("b")])),
+            ]),
+            obj(vec![
+                ("Name", Value::str("pg-files")),
+                ("Count", Value::Int(3)),
+                ("Tags", Value::Null),
+            ]),
+            obj(vec![
+                ("Name", Value::str("Other")),
+                ("Count", Value::Int(0)),
+                ("Tags", Value::array(vec![Value::str("b")])),
+            ]),
+        ]
+    }
+
+    #[test]
+    fn simplified_syntax() {
+        let cases: Vec<(Named, Vec<&str>)> = vec![
+            (
+                vec![
+                    ("Property", Value::str("Name")),
+                    ("Value", Value::str("pg-exch")),
+                    ("EQ", Value::Switch(true)),
+                ],
+                vec!["PG-Exch"],
+            ),
+            (
+                vec![
+                    ("Property", Value::str("Name")),
+                    ("Value", Value::str("pg-exch")),
+                    ("CEQ", Value::Switch(true)),
+                ],
+                vec![],
+            ),
+            (
+                vec![
+                    ("Property", Value::str("Name")),
+                    ("Value", Value::str("PG*")),
+                    ("Like", Value::Switch(true)),
+                ],
+                vec!["PG-Exch", "pg-files"],
+            ),
+            (
+                vec![
+                    ("Property", Value::str("Name")),
+                    ("Value", Value::str("PG*")),
+                    ("CLike", Value::Switch(true)),
+                ],
+                vec!["PG-Exch"],
+            ),
+            (
+                vec![
+                    ("Property", Value::str("Name")),
+                    ("Value", Value::str("PG*")),
+                    ("NotLike", Value::Switch(true)),
+                ],
+                vec!["Other"],
+            ),
+            (
+                vec![
+                    ("Property", Value::str("Count")),
+                    ("Value", Value::str("3")),
+                    ("GT", Value::Switch(true)),
+                ],
+                vec!["PG-Exch"],
+            ),
+            (
+                vec![
+                    ("Property", Value::str("Count")),
+                    ("Value", Value::Int(3)),
+                    ("GE", Value::Switch(true)),
+                ],
+                vec!["PG-Exch", "pg-files"],
+            ),
+            (
+                vec![
+                    ("Property", Value::str("Count")),
+                    ("Value", Value::Int(3)),
+                    ("LT", Value::Switch(true)),
+                ],
+                vec!["Other"],
+            ),
+            (
+                vec![
+                    ("Property", Value::str("Count")),
+                    ("Value", Value::Int(3)),
+                    ("LE", Value::Switch(true)),
+                ],
+                vec!["pg-files", "Other"],
+            ),
+            (
+                vec![
+                    ("Property", Value::str("Count")),
+                    ("Value", Value::Int(3)),
+                    ("NE", Value::Switch(true)),
+                ],
+                vec!["PG-Exch", "Other"],
+            ),
+            (
+                vec![
+                    ("Property", Value::str("Name")),
+                    ("Value", Value::str("^pg")),
+                    ("Match", Value::Switch(true)),
+                ],
+                vec!["PG-Exch", "pg-files"],
+            ),
+            (
+                vec![
+                    ("Property", Value::str("Name")),
+                    ("Value", Value::str("^pg")),
+                    ("CMatch", Value::Switch(true)),
+                ],
+                vec!["pg-files"],
+            ),
+            (
+                vec![
+                    ("Property", Value::str("Name")),
+                    ("Value", Value::str("^pg")),
+                    ("NotMatch", Value::Switch(true)),
+                ],
+                vec!["Other"],
+            ),
+            (
+                vec![
+                    ("Property", Value::str("Tags")),
+                    ("Value", Value::str("B")),
+                    ("Contains", Value::Switch(true)),
+                ],
+                vec!["PG-Exch", "Other"],
+            ),
+            (
+                vec![
+                    ("Property", Value::str("Tags")),
+                    ("Value", Value::str("B")),
+                    ("CContains", Value::Switch(true)),
+                ],
+                vec![],
+            ),
+            (
+                vec![
+                    ("Property", Value::str("Tags")),
+                    ("Value", Value::str("a")),
+                    ("NotContains", Value::Switch(true)),
+                ],
+                vec!["pg-files", "Other"],
+            ),
+            (
+                vec![
+                    ("Property", Value::str("Name")),
+                    (
+                        "Value",
+                        Value::array(vec![Value::str("other"), Value::str("x")]),
+                    ),
+                    ("In", Value::Switch(true)),
+                ],
+                vec!["Other"],
+            ),
+            (
+                vec![
+                    ("Property", Value::str("Name")),
+                    ("Value", Value::array(vec![Value::str("other")])),
+                    ("NotIn", Value::Switch(true)),
+                ],
+                vec!["PG-Exch", "pg-files"],
+            ),
+            (
+                vec![
+                    ("Property", Value::str("Count")),
+                    ("Value", Value::str("int")),
+                    ("Is", Value::Switch(true)),
+                ],
+                vec!["PG-Exch", "pg-files", "Other"],
+            ),
+            (
+                vec![
+                    ("Property", Value::str("Name")),
+                    ("Value", Value::str("int")),
+                    ("IsNot", Value::Switch(true)),
+                ],
+                vec!["PG-Exch", "pg-files", "Other"],
+            ),
+            // The property alone: its truthiness.
+            (
+                vec![("Property", Value::str("Count"))],
+                vec!["PG-Exch", "pg-files"],
+            ),
+            (
+                vec![
+                    ("Property", Value::str("Tags")),
+                    ("Not", Value::Switch(true)),
+                ],
+                vec!["pg-files"],
+            ),
+            // A value without a switch is -EQ (the default set).
+            (
+                vec![("Property", Value::str("Count")), ("Value", Value::Int(0))],
+                vec!["Other"],
+            ),
+        ];
+        for (p, want) in cases {
+            let mut ctx = FakeContext::default();
+            let desc = format!("{:?}", p);
+            run(&WhereObject::new(), &mut ctx, &params(p), Some(groups())).expect("runs");
+            let names: Vec<String> = ctx
+                .output
+                .iter()
+                .map(|o| match o {
+                    Value::Object(o) => o.get("Name").unwrap_or_default().to_invariant_string(),
+                    _ => String::new(),
+                })
+                .collect();
+            assert_eq!(names, want, "{desc}");
+        }
+    }
+
+    #[test]
+    fn script_block_form() {
+        let mut ctx = FakeContext::default();
+        let block = ctx.block(" $_ -gt 1 ", |input, _| {
+            let n = match input {
+                Some(Value::Int(n)) => n,
+                _ => 0,
+            };
+            vec![Value::Bool(n > 1)]
+        });
+        let p = params(vec![("FilterScript", block)]);
+        run(
+            &WhereObject::new(),
+            &mut ctx,
+            &p,
+            Some(vec![Value::Int(1), Value::Int(2), Value::Int(3)]),
+        )
+        .expect("runs");
+        assert_eq!(texts(&ctx.output), vec!["2", "3"]);
+    }
+
+    #[test]
+    fn signature_declares_sets_aliases_and_positions() {
+        let w = WhereObject::new();
+        let sig = w.signature();
+        assert_eq!(sig.aliases, &["?", "where"]);
+        assert_eq!(sig.default_set, Some("EqualSet"));
+        let like = sig.parameter("Like").expect("declared");
+        assert_eq!(like.aliases, &["ILike"]);
+        assert!(like.sets.iter().any(|m| m.set == "LikeSet" && m.mandatory));
+        let property = sig.parameter("Property").expect("declared");
+        assert_eq!(property.sets.len(), SWITCHES.len());
+        assert!(property
+            .sets
+            .iter()
+            .all(|m| m.position == Some(0) && m.mandatory));
+        let filter = sig.parameter("FilterScript").expect("declared");
+        assert_eq!(filter.sets[0].set, "ScriptBlockSet");
+        assert!(sig.parameter_sets().contains(&"CaseSensitiveNotInSet"));
+    }
+}

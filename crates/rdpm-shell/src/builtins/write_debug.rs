@@ -1,0 +1,94 @@
+//! `Write-Debug`: writes a message to the debug stream (`DEBUG: ...`).
+
+use crate::binder::BoundParameters;
+use crate::command::{Command, CommandContext, CommandRun};
+use crate::error::FlowResult;
+use crate::signature::{Example, ParamType, ParameterDecl, Signature};
+use crate::value::Value;
+
+/// `Write-Debug`.
+pub struct WriteDebug {
+    sig: Signature,
+}
+
+impl Default for WriteDebug {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl WriteDebug {
+    /// The command with its signature.
+    pub fn new() -> WriteDebug {
+        let mut message = ParameterDecl::new("Message", ParamType::String)
+            .in_set(crate::signature::ALL_PARAMETER_SETS, Some(0), true)
+            .from_pipeline()
+            .aliases(&["Msg"])
+            .help("Specifies the debug message.");
+        message.allow_empty_string = true;
+        WriteDebug {
+            sig: Signature {
+                module: "Microsoft.PowerShell.Utility",
+                synopsis: "Writes a debug message to the console.",
+                description: "The Write-Debug cmdlet writes debug messages to the host. Debug messages are shown when $DebugPreference is not SilentlyContinue or the command runs with -Debug.",
+                parameters: vec![message],
+                examples: vec![Example {
+                    title: "Example 1: Write a debug message",
+                    code: "Write-Debug 'Cursor opened' -Debug",
+                    remarks: "Shows DEBUG: Cursor opened.",
+                }],
+                inputs: "System.String",
+                outputs: "None",
+                related_links: &["Write-Verbose", "Write-Warning", "Write-Debug", "Write-Error"],
+                ..Signature::new("Write-Debug", "Microsoft.PowerShell.Commands.WriteDebugCommand")
+            },
+        }
+    }
+}
+
+impl Command for WriteDebug {
+    fn signature(&self) -> &Signature {
+        &self.sig
+    }
+
+    fn start(&self) -> Box<dyn CommandRun> {
+        Box::new(Run)
+    }
+}
+
+struct Run;
+
+impl CommandRun for Run {
+    fn process(
+        &mut self,
+        ctx: &mut dyn CommandContext,
+        params: &BoundParameters,
+        input: Option<Value>,
+    ) -> FlowResult<()> {
+        let message = input
+            .map(|v| v.to_invariant_string())
+            .or_else(|| params.string("Message"))
+            .unwrap_or_default();
+        ctx.write_debug(&message)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::builtins::testing::{params, run, FakeContext};
+
+    #[test]
+    fn writes_to_the_debug_stream() {
+        let mut ctx = FakeContext::default();
+        run(
+            &WriteDebug::new(),
+            &mut ctx,
+            &params(vec![("Message", Value::str("hello"))]),
+            None,
+        )
+        .expect("runs");
+        assert_eq!(ctx.streams, vec!["DEBUG: hello".to_string()]);
+        assert!(ctx.output.is_empty());
+    }
+}

@@ -1,0 +1,287 @@
+//! `Write-Error`: writes a non-terminating error.
+
+use crate::binder::BoundParameters;
+use crate::command::{Command, CommandContext, CommandRun};
+use crate::error::{ErrorCategory, ErrorRecord, FlowResult};
+use crate::signature::{Example, ParamType, ParameterDecl, Signature};
+use crate::value::{EnumType, Value};
+
+/// `System.Management.Automation.ErrorCategory`, for `-Category`.
+pub static ERROR_CATEGORY: EnumType = EnumType {
+    full_name: "System.Management.Automation.ErrorCategory",
+    name: "ErrorCategory",
+    values: &[
+        ("NotSpecified", 0),
+        ("OpenError", 1),
+        ("CloseError", 2),
+        ("DeviceError", 3),
+        ("DeadlockDetected", 4),
+        ("InvalidArgument", 5),
+        ("InvalidData", 6),
+        ("InvalidOperation", 7),
+        ("InvalidResult", 8),
+        ("InvalidType", 9),
+        ("MetadataError", 10),
+        ("NotImplemented", 11),
+        ("NotInstalled", 12),
+        ("ObjectNotFound", 13),
+        ("OperationStopped", 14),
+        ("OperationTimeout", 15),
+        ("SyntaxError", 16),
+        ("ParserError", 17),
+        ("PermissionDenied", 18),
+        ("ResourceBusy", 19),
+        ("ResourceExists", 20),
+        ("ResourceUnavailable", 21),
+        ("ReadError", 22),
+        ("WriteError", 23),
+        ("FromStdErr", 24),
+        ("SecurityError", 25),
+        ("ProtocolError", 26),
+        ("ConnectionError", 27),
+        ("AuthenticationError", 28),
+        ("LimitsExceeded", 29),
+        ("QuotaExceeded", 30),
+        ("NotEnabled", 31),
+    ],
+};
+
+/// The same categories, in the same order, as the record's type.
+const CATEGORIES: [ErrorCategory; 32] = {
+    use ErrorCategory::*;
+    [
+        NotSpecified,
+        OpenError,
+        CloseError,
+        DeviceError,
+        DeadlockDetected,
+        InvalidArgument,
+        InvalidData,
+        InvalidOperation,
+        InvalidResult,
+        InvalidType,
+        MetadataError,
+        NotImplemented,
+        NotInstalled,
+        ObjectNotFound,
+        OperationStopped,
+        OperationTimeout,
+        SyntaxError,
+        ParserError,
+        PermissionDenied,
+        ResourceBusy,
+        ResourceExists,
+        ResourceUnavailable,
+        ReadError,
+        WriteError,
+        FromStdErr,
+        SecurityError,
+        ProtocolError,
+        ConnectionError,
+        AuthenticationError,
+        LimitsExceeded,
+        QuotaExceeded,
+        NotEnabled,
+    ]
+};
+
+/// A category from a bound `-Category` value (enum value, name or number).
+pub fn category_of(value: &Value) -> Option<ErrorCategory> {
+    let index = match value {
+        Value::Enum(e) => Some(e.number()),
+        Value::Int(i) => Some(i64::from(*i)),
+        Value::Long(i) => Some(*i),
+        other => ERROR_CATEGORY
+            .by_name(&other.to_invariant_string())
+            .map(|e| e.number()),
+    }?;
+    usize::try_from(index)
+        .ok()
+        .and_then(|i| CATEGORIES.get(i).copied())
+}
+
+/// The error id (and exception type) PowerShell gives `Write-Error` records.
+pub const WRITE_ERROR_ID: &str = "Microsoft.PowerShell.Commands.WriteErrorException";
+
+/// `Write-Error`.
+pub struct WriteError {
+    sig: Signature,
+}
+
+impl Default for WriteError {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+const NO_EXCEPTION: &str = "NoException";
+const ERROR_RECORD: &str = "ErrorRecord";
+
+impl WriteError {
+    /// The command with its signature.
+    pub fn new() -> WriteError {
+        let mut message = ParameterDecl::new("Message", ParamType::String)
+            .in_set(NO_EXCEPTION, Some(0), true)
+            .from_pipeline()
+            .aliases(&["Msg"])
+            .help("Specifies the message text of the error.");
+        message.allow_null = true;
+        message.allow_empty_string = true;
+        let no_exception = |name: &'static str,
+                            ty: ParamType,
+                            aliases: &'static [&'static str],
+                            help: &'static str| {
+            ParameterDecl::new(name, ty)
+                .in_set(NO_EXCEPTION, None, false)
+                .aliases(aliases)
+                .help(help)
+        };
+        let parameters = vec![
+            message,
+            ParameterDecl::new("ErrorRecord", ParamType::Typed {
+                full_name: "System.Management.Automation.ErrorRecord",
+                name: "ErrorRecord",
+            })
+            .in_set(ERROR_RECORD, None, true)
+            .help("Specifies an error record object that represents the error."),
+            no_exception("Category", ParamType::Enum(&ERROR_CATEGORY), &[], "Specifies the category of the error. The default value is NotSpecified."),
+            no_exception("ErrorId", ParamType::String, &[], "Specifies an ID string to identify the error. The string should be unique to the error."),
+            no_exception("TargetObject", ParamType::Object, &[], "Specifies the object that was being processed when the error occurred."),
+            ParameterDecl::new("RecommendedAction", ParamType::String)
+                .help("Specifies the action that the user should take to resolve or prevent the error."),
+            ParameterDecl::new("CategoryActivity", ParamType::String)
+                .aliases(&["Activity"])
+                .help("Specifies the action that caused the error."),
+            ParameterDecl::new("CategoryReason", ParamType::String)
+                .aliases(&["Reason"])
+                .help("Specifies how or why the activity caused the error."),
+            ParameterDecl::new("CategoryTargetName", ParamType::String)
+                .aliases(&["TargetName"])
+                .help("Specifies the name of the object that was being processed when the error occurred."),
+            ParameterDecl::new("CategoryTargetType", ParamType::String)
+                .aliases(&["TargetType"])
+                .help("Specifies the type of the object that was being processed when the error occurred. Accepted and not shown by rdpm."),
+        ];
+        WriteError {
+            sig: Signature {
+                module: "Microsoft.PowerShell.Utility",
+                synopsis: "Writes an object to the error stream.",
+                description: "The Write-Error cmdlet declares a non-terminating error. The error is shown, recorded in $Error, and the command continues, unless -ErrorAction or $ErrorActionPreference says otherwise.",
+                parameters,
+                default_set: Some(NO_EXCEPTION),
+                examples: vec![Example {
+                    title: "Example 1: Write an error",
+                    code: "Write-Error -Message 'Protection group not found.' -Category ObjectNotFound",
+                    remarks: "Writes a non-terminating error in the ObjectNotFound category.",
+                }],
+                inputs: "System.String",
+                outputs: "None",
+                related_links: &["Write-Warning", "Write-Output"],
+                ..Signature::new("Write-Error", "Microsoft.PowerShell.Commands.WriteErrorCommand")
+            },
+        }
+    }
+}
+
+impl Command for WriteError {
+    fn signature(&self) -> &Signature {
+        &self.sig
+    }
+
+    fn start(&self) -> Box<dyn CommandRun> {
+        Box::new(Run)
+    }
+}
+
+struct Run;
+
+impl CommandRun for Run {
+    fn process(
+        &mut self,
+        ctx: &mut dyn CommandContext,
+        params: &BoundParameters,
+        input: Option<Value>,
+    ) -> FlowResult<()> {
+        if let Some(Value::Error(record)) = params.get("ErrorRecord") {
+            return ctx.write_error(ErrorRecord::clone(record));
+        }
+        let message = input
+            .map(|v| v.to_invariant_string())
+            .or_else(|| params.string("Message"))
+            .unwrap_or_default();
+        let category = params
+            .get("Category")
+            .and_then(category_of)
+            .unwrap_or(ErrorCategory::NotSpecified);
+        let id = params
+            .string("ErrorId")
+            .filter(|s| !s.is_empty())
+            .unwrap_or_else(|| WRITE_ERROR_ID.into());
+        let mut record = ErrorRecord::new(message, id, category).with_exception(
+            params
+                .string("CategoryReason")
+                .unwrap_or_else(|| "WriteErrorException".into()),
+        );
+        record.activity = params.string("CategoryActivity");
+        record.recommended_action = params.string("RecommendedAction");
+        record.target_object = match (
+            params.get("TargetObject"),
+            params.string("CategoryTargetName"),
+        ) {
+            (Some(t), _) => Some(t.clone()),
+            (None, Some(name)) => Some(Value::str(name)),
+            (None, None) => None,
+        };
+        ctx.write_error(record)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::builtins::testing::{params, run, FakeContext};
+
+    #[test]
+    fn writes_a_write_error_exception_record() {
+        let mut ctx = FakeContext::default();
+        run(
+            &WriteError::new(),
+            &mut ctx,
+            &params(vec![("Message", Value::str("Test Error"))]),
+            None,
+        )
+        .expect("runs");
+        let r = &ctx.errors[0];
+        assert_eq!(r.message, "Test Error");
+        assert_eq!(r.fully_qualified_error_id(), WRITE_ERROR_ID);
+        assert_eq!(
+            r.category_info(),
+            "NotSpecified: (:) [], WriteErrorException"
+        );
+    }
+
+    #[test]
+    fn category_target_id_and_recommended_action() {
+        let mut ctx = FakeContext::default();
+        let p = params(vec![
+            ("Message", Value::str("gone")),
+            ("Category", Value::str("ObjectNotFound")),
+            ("ErrorId", Value::str("PGNotFound")),
+            ("TargetObject", Value::str("PG1")),
+            ("RecommendedAction", Value::str("Check the name.")),
+            ("CategoryActivity", Value::str("Get-PG")),
+        ]);
+        run(&WriteError::new(), &mut ctx, &p, None).expect("runs");
+        let r = &ctx.errors[0];
+        assert_eq!(r.fully_qualified_error_id(), "PGNotFound");
+        assert_eq!(
+            r.category_info(),
+            "ObjectNotFound: (PG1:String) [Get-PG], WriteErrorException"
+        );
+        assert_eq!(r.recommended_action.as_deref(), Some("Check the name."));
+        assert_eq!(
+            category_of(&Value::Int(13)),
+            Some(ErrorCategory::ObjectNotFound)
+        );
+    }
+}

@@ -1,0 +1,94 @@
+//! `Write-Verbose`: writes a message to the verbose stream (`VERBOSE: ...`).
+
+use crate::binder::BoundParameters;
+use crate::command::{Command, CommandContext, CommandRun};
+use crate::error::FlowResult;
+use crate::signature::{Example, ParamType, ParameterDecl, Signature};
+use crate::value::Value;
+
+/// `Write-Verbose`.
+pub struct WriteVerbose {
+    sig: Signature,
+}
+
+impl Default for WriteVerbose {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl WriteVerbose {
+    /// The command with its signature.
+    pub fn new() -> WriteVerbose {
+        let mut message = ParameterDecl::new("Message", ParamType::String)
+            .in_set(crate::signature::ALL_PARAMETER_SETS, Some(0), true)
+            .from_pipeline()
+            .aliases(&["Msg"])
+            .help("Specifies the verbose message.");
+        message.allow_empty_string = true;
+        WriteVerbose {
+            sig: Signature {
+                module: "Microsoft.PowerShell.Utility",
+                synopsis: "Writes text to the verbose message stream.",
+                description: "The Write-Verbose cmdlet writes text to the verbose message stream. Verbose messages are shown when $VerbosePreference is Continue or the command runs with -Verbose.",
+                parameters: vec![message],
+                examples: vec![Example {
+                    title: "Example 1: Write a verbose message",
+                    code: "Write-Verbose -Message 'Connecting to DPM01' -Verbose",
+                    remarks: "Shows VERBOSE: Connecting to DPM01.",
+                }],
+                inputs: "System.String",
+                outputs: "None",
+                related_links: &["Write-Verbose", "Write-Warning", "Write-Debug", "Write-Error"],
+                ..Signature::new("Write-Verbose", "Microsoft.PowerShell.Commands.WriteVerboseCommand")
+            },
+        }
+    }
+}
+
+impl Command for WriteVerbose {
+    fn signature(&self) -> &Signature {
+        &self.sig
+    }
+
+    fn start(&self) -> Box<dyn CommandRun> {
+        Box::new(Run)
+    }
+}
+
+struct Run;
+
+impl CommandRun for Run {
+    fn process(
+        &mut self,
+        ctx: &mut dyn CommandContext,
+        params: &BoundParameters,
+        input: Option<Value>,
+    ) -> FlowResult<()> {
+        let message = input
+            .map(|v| v.to_invariant_string())
+            .or_else(|| params.string("Message"))
+            .unwrap_or_default();
+        ctx.write_verbose(&message)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::builtins::testing::{params, run, FakeContext};
+
+    #[test]
+    fn writes_to_the_verbose_stream() {
+        let mut ctx = FakeContext::default();
+        run(
+            &WriteVerbose::new(),
+            &mut ctx,
+            &params(vec![("Message", Value::str("hello"))]),
+            None,
+        )
+        .expect("runs");
+        assert_eq!(ctx.streams, vec!["VERBOSE: hello".to_string()]);
+        assert!(ctx.output.is_empty());
+    }
+}
