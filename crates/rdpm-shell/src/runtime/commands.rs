@@ -33,9 +33,13 @@ struct StartSleep {
 
 impl StartSleep {
     fn new() -> Self {
-        let mut sig = Signature::new("Start-Sleep", "Microsoft.PowerShell.Commands.StartSleepCommand");
+        let mut sig = Signature::new(
+            "Start-Sleep",
+            "Microsoft.PowerShell.Commands.StartSleepCommand",
+        );
         sig.module = "Microsoft.PowerShell.Utility";
-        sig.synopsis = "Suspends the activity in a script or session for the specified period of time.";
+        sig.synopsis =
+            "Suspends the activity in a script or session for the specified period of time.";
         sig.default_set = Some("Seconds");
         sig.aliases = &["sleep"];
         sig.parameters = vec![
@@ -63,7 +67,12 @@ impl Command for StartSleep {
 struct StartSleepRun;
 
 impl CommandRun for StartSleepRun {
-    fn process(&mut self, ctx: &mut dyn CommandContext, params: &BoundParameters, _input: Option<Value>) -> FlowResult<()> {
+    fn process(
+        &mut self,
+        ctx: &mut dyn CommandContext,
+        params: &BoundParameters,
+        _input: Option<Value>,
+    ) -> FlowResult<()> {
         let ms = if let Some(v) = params.get("Milliseconds") {
             convert::to_double(v).map_err(|e| bad_argument(ctx, e))?
         } else if let Some(v) = params.get("Seconds") {
@@ -120,7 +129,12 @@ impl Command for GetDate {
 struct GetDateRun;
 
 impl CommandRun for GetDateRun {
-    fn process(&mut self, ctx: &mut dyn CommandContext, params: &BoundParameters, _input: Option<Value>) -> FlowResult<()> {
+    fn process(
+        &mut self,
+        ctx: &mut dyn CommandContext,
+        params: &BoundParameters,
+        _input: Option<Value>,
+    ) -> FlowResult<()> {
         let date = match params.get("Date") {
             Some(v) => convert::to_datetime(v).map_err(|e| bad_argument(ctx, e))?,
             None => chrono::Local::now().fixed_offset(),
@@ -139,7 +153,10 @@ struct WriteProgress {
 
 impl WriteProgress {
     fn new() -> Self {
-        let mut sig = Signature::new("Write-Progress", "Microsoft.PowerShell.Commands.WriteProgressCommand");
+        let mut sig = Signature::new(
+            "Write-Progress",
+            "Microsoft.PowerShell.Commands.WriteProgressCommand",
+        );
         sig.module = "Microsoft.PowerShell.Utility";
         sig.synopsis = "Displays a progress bar within a PowerShell command window.";
         sig.parameters = vec![
@@ -149,7 +166,8 @@ impl WriteProgress {
             ParameterDecl::new("Status", ParamType::String)
                 .help("Specifies the second line of text in the heading above the status bar.")
                 .in_set(crate::signature::ALL_PARAMETER_SETS, Some(1), false),
-            ParameterDecl::new("Id", ParamType::Int32).help("Specifies an ID that distinguishes each progress bar from the others."),
+            ParameterDecl::new("Id", ParamType::Int32)
+                .help("Specifies an ID that distinguishes each progress bar from the others."),
             ParameterDecl::new("PercentComplete", ParamType::Int32)
                 .help("Specifies the percentage of the activity that is completed."),
             ParameterDecl::new("Completed", ParamType::Switch)
@@ -171,9 +189,16 @@ impl Command for WriteProgress {
 struct WriteProgressRun;
 
 impl CommandRun for WriteProgressRun {
-    fn process(&mut self, ctx: &mut dyn CommandContext, params: &BoundParameters, _input: Option<Value>) -> FlowResult<()> {
+    fn process(
+        &mut self,
+        ctx: &mut dyn CommandContext,
+        params: &BoundParameters,
+        _input: Option<Value>,
+    ) -> FlowResult<()> {
         let activity = params.string("Activity").unwrap_or_default();
-        let status = params.string("Status").unwrap_or_else(|| "Processing".into());
+        let status = params
+            .string("Status")
+            .unwrap_or_else(|| "Processing".into());
         let percent = match params.get("PercentComplete") {
             Some(v) => {
                 let p = convert::to_int(v).map_err(|e| bad_argument(ctx, e))?;
@@ -193,7 +218,10 @@ struct GetVariable {
 
 impl GetVariable {
     fn new() -> Self {
-        let mut sig = Signature::new("Get-Variable", "Microsoft.PowerShell.Commands.GetVariableCommand");
+        let mut sig = Signature::new(
+            "Get-Variable",
+            "Microsoft.PowerShell.Commands.GetVariableCommand",
+        );
         sig.module = "Microsoft.PowerShell.Utility";
         sig.synopsis = "Gets the variables in the current console.";
         sig.aliases = &["gv"];
@@ -202,7 +230,8 @@ impl GetVariable {
                 .help("Specifies the name of the variable. Wildcards are permitted.")
                 .in_set(crate::signature::ALL_PARAMETER_SETS, Some(0), false)
                 .from_pipeline(),
-            ParameterDecl::new("ValueOnly", ParamType::Switch).help("Indicates that this cmdlet gets only the value of the variable."),
+            ParameterDecl::new("ValueOnly", ParamType::Switch)
+                .help("Indicates that this cmdlet gets only the value of the variable."),
         ];
         GetVariable { sig }
     }
@@ -220,9 +249,18 @@ impl Command for GetVariable {
 struct GetVariableRun;
 
 impl CommandRun for GetVariableRun {
-    fn process(&mut self, ctx: &mut dyn CommandContext, params: &BoundParameters, _input: Option<Value>) -> FlowResult<()> {
+    fn process(
+        &mut self,
+        ctx: &mut dyn CommandContext,
+        params: &BoundParameters,
+        _input: Option<Value>,
+    ) -> FlowResult<()> {
         let patterns: Vec<String> = match params.get("Name") {
-            Some(v) => v.enumerate().iter().map(Value::to_invariant_string).collect(),
+            Some(v) => v
+                .enumerate()
+                .iter()
+                .map(Value::to_invariant_string)
+                .collect(),
             None => vec!["*".into()],
         };
         let all = std::mem::take(&mut extension::<VariableList>(ctx).0);
@@ -248,7 +286,10 @@ impl CommandRun for GetVariableRun {
                 } else {
                     ctx.write_output(Value::object(PsObject::new(
                         vec!["System.Management.Automation.PSVariable".into()],
-                        [("Name".to_string(), Value::str(name)), ("Value".to_string(), value.clone())],
+                        [
+                            ("Name".to_string(), Value::str(name)),
+                            ("Value".to_string(), value.clone()),
+                        ],
                     )))?;
                 }
             }
@@ -264,7 +305,10 @@ struct SetVariable {
 
 impl SetVariable {
     fn new() -> Self {
-        let mut sig = Signature::new("Set-Variable", "Microsoft.PowerShell.Commands.SetVariableCommand");
+        let mut sig = Signature::new(
+            "Set-Variable",
+            "Microsoft.PowerShell.Commands.SetVariableCommand",
+        );
         sig.module = "Microsoft.PowerShell.Utility";
         sig.synopsis = "Sets the value of a variable. Creates the variable if one with the requested name does not exist.";
         sig.aliases = &["set", "sv"];
@@ -276,7 +320,8 @@ impl SetVariable {
                 .help("Specifies the value of the variable.")
                 .in_set(crate::signature::ALL_PARAMETER_SETS, Some(1), false)
                 .from_pipeline(),
-            ParameterDecl::new("PassThru", ParamType::Switch).help("Returns an object representing the new variable."),
+            ParameterDecl::new("PassThru", ParamType::Switch)
+                .help("Returns an object representing the new variable."),
         ];
         SetVariable { sig }
     }
@@ -294,18 +339,31 @@ impl Command for SetVariable {
 struct SetVariableRun;
 
 impl CommandRun for SetVariableRun {
-    fn process(&mut self, ctx: &mut dyn CommandContext, params: &BoundParameters, _input: Option<Value>) -> FlowResult<()> {
+    fn process(
+        &mut self,
+        ctx: &mut dyn CommandContext,
+        params: &BoundParameters,
+        _input: Option<Value>,
+    ) -> FlowResult<()> {
         let value = params.get("Value").cloned().unwrap_or_default();
         let names: Vec<String> = params
             .get("Name")
-            .map(|v| v.enumerate().iter().map(Value::to_invariant_string).collect())
+            .map(|v| {
+                v.enumerate()
+                    .iter()
+                    .map(Value::to_invariant_string)
+                    .collect()
+            })
             .unwrap_or_default();
         for name in names {
             ctx.set_variable(&name, value.clone());
             if params.switch("PassThru") {
                 ctx.write_output(Value::object(PsObject::new(
                     vec!["System.Management.Automation.PSVariable".into()],
-                    [("Name".to_string(), Value::str(&name)), ("Value".to_string(), value.clone())],
+                    [
+                        ("Name".to_string(), Value::str(&name)),
+                        ("Value".to_string(), value.clone()),
+                    ],
                 )))?;
             }
         }

@@ -229,7 +229,10 @@ impl Ctx<'_> {
                 WARNING => ("System.Management.Automation.WarningRecord", "Message"),
                 VERBOSE => ("System.Management.Automation.VerboseRecord", "Message"),
                 DEBUG => ("System.Management.Automation.DebugRecord", "Message"),
-                _ => ("System.Management.Automation.InformationRecord", "MessageData"),
+                _ => (
+                    "System.Management.Automation.InformationRecord",
+                    "MessageData",
+                ),
             };
             let rec = PsObject::new(
                 vec![type_name.to_string()],
@@ -260,7 +263,9 @@ impl Ctx<'_> {
             return Ok(());
         }
         if !self.interp.host.is_interactive() {
-            return Err(Flow::terminating(self.info.complete(prompt::non_interactive_error())));
+            return Err(Flow::terminating(
+                self.info.complete(prompt::non_interactive_error()),
+            ));
         }
         self.interp.flush_output();
         let choice = prompt::prompt_for_choice(
@@ -276,16 +281,24 @@ impl Ctx<'_> {
                 self.info.inquire_all[stream] = true;
                 Ok(())
             }
-            _ => Err(Flow::ScriptTerminating(Rc::new(self.info.complete(halt_error())))),
+            _ => Err(Flow::ScriptTerminating(Rc::new(
+                self.info.complete(halt_error()),
+            ))),
         }
     }
 
     fn write_stream(&mut self, stream: usize, message: &str) -> FlowResult<()> {
         let (variable, target) = match stream {
-            WARNING => ("WarningPreference", self.info.common.warning_variable.clone()),
+            WARNING => (
+                "WarningPreference",
+                self.info.common.warning_variable.clone(),
+            ),
             VERBOSE => ("VerbosePreference", None),
             DEBUG => ("DebugPreference", None),
-            _ => ("InformationPreference", self.info.common.information_variable.clone()),
+            _ => (
+                "InformationPreference",
+                self.info.common.information_variable.clone(),
+            ),
         };
         if let Some(t) = target {
             let record = if stream == WARNING {
@@ -314,7 +327,9 @@ impl Ctx<'_> {
                 self.show_stream(stream, message)?;
                 self.inquire(stream, "Continue with this operation?")
             }
-            ActionPreference::Suspend => Err(Flow::terminating(self.info.complete(suspend_error()))),
+            ActionPreference::Suspend => {
+                Err(Flow::terminating(self.info.complete(suspend_error())))
+            }
         }
     }
 
@@ -419,7 +434,13 @@ impl CommandContext for Ctx<'_> {
         self.write_stream(INFORMATION, message)
     }
 
-    fn write_progress(&mut self, activity: &str, status: &str, percent: Option<u8>, completed: bool) {
+    fn write_progress(
+        &mut self,
+        activity: &str,
+        status: &str,
+        percent: Option<u8>,
+        completed: bool,
+    ) {
         let pref = self.info.common.progress_action.unwrap_or_else(|| {
             self.interp
                 .pref("ProgressPreference", ActionPreference::Continue)
@@ -430,7 +451,9 @@ impl CommandContext for Ctx<'_> {
         ) {
             return;
         }
-        self.interp.host.progress(activity, status, percent, completed);
+        self.interp
+            .host
+            .progress(activity, status, percent, completed);
     }
 
     fn should_process(&mut self, target: &str, action: Option<&str>) -> FlowResult<bool> {
@@ -438,7 +461,8 @@ impl CommandContext for Ctx<'_> {
             return Ok(r);
         }
         let operation = action.unwrap_or(&self.info.name).to_string();
-        let description = format!("Performing the operation \"{operation}\" on target \"{target}\".");
+        let description =
+            format!("Performing the operation \"{operation}\" on target \"{target}\".");
         let what_if = match self.info.common.what_if {
             Some(b) => b,
             None => self.interp.get_var(None, "WhatIfPreference").is_truthy(),
@@ -460,7 +484,9 @@ impl CommandContext for Ctx<'_> {
             return Ok(true);
         }
         if !self.interp.host.is_interactive() {
-            return Err(Flow::terminating(self.info.complete(prompt::non_interactive_error())));
+            return Err(Flow::terminating(
+                self.info.complete(prompt::non_interactive_error()),
+            ));
         }
         self.interp.flush_output();
         let choice = prompt::prompt_for_choice(
@@ -506,7 +532,8 @@ impl CommandContext for Ctx<'_> {
         args: Vec<Value>,
     ) -> FlowResult<Vec<Value>> {
         let mut out = Vec::new();
-        self.interp.invoke_block_inline(block, input, args, &mut out)?;
+        self.interp
+            .invoke_block_inline(block, input, args, &mut out)?;
         Ok(out)
     }
 

@@ -101,8 +101,14 @@ pub(crate) fn parse_number(s: &str) -> Option<Num> {
 
 pub(crate) fn negate(n: Num) -> Num {
     match n {
-        Num::Int(i) => i.checked_neg().map(Num::Int).unwrap_or(Num::Long(-(i as i64))),
-        Num::Long(l) => l.checked_neg().map(Num::Long).unwrap_or(Num::Double(-(l as f64))),
+        Num::Int(i) => i
+            .checked_neg()
+            .map(Num::Int)
+            .unwrap_or(Num::Long(-(i as i64))),
+        Num::Long(l) => l
+            .checked_neg()
+            .map(Num::Long)
+            .unwrap_or(Num::Double(-(l as f64))),
         Num::Double(d) => Num::Double(-d),
     }
 }
@@ -157,19 +163,25 @@ pub(crate) fn cast_error(value: &Value, type_name: &str, inner: Option<&str>) ->
         Value::Null => "nullToObjectInvalidCast",
         _ => "ConvertToFinalInvalidCastException",
     };
-    ErrorRecord::new(msg, id, ErrorCategory::InvalidArgument).with_exception("PSInvalidCastException")
+    ErrorRecord::new(msg, id, ErrorCategory::InvalidArgument)
+        .with_exception("PSInvalidCastException")
 }
 
 /// `[int]value`.
 pub(crate) fn to_int(v: &Value) -> Result<i32, ErrorRecord> {
     let fail = || {
-        let inner = matches!(v, Value::String(_)).then_some("Input string was not in a correct format.");
+        let inner =
+            matches!(v, Value::String(_)).then_some("Input string was not in a correct format.");
         cast_error(v, "System.Int32", inner)
     };
     match to_num(v).ok_or_else(fail)? {
         Num::Int(i) => Ok(i),
         Num::Long(l) => i32::try_from(l).map_err(|_| {
-            cast_error(v, "System.Int32", Some("Value was either too large or too small for an Int32."))
+            cast_error(
+                v,
+                "System.Int32",
+                Some("Value was either too large or too small for an Int32."),
+            )
         }),
         Num::Double(d) => {
             let r = round_even(d);
@@ -189,7 +201,8 @@ pub(crate) fn to_int(v: &Value) -> Result<i32, ErrorRecord> {
 /// `[long]value`.
 pub(crate) fn to_long(v: &Value) -> Result<i64, ErrorRecord> {
     let fail = || {
-        let inner = matches!(v, Value::String(_)).then_some("Input string was not in a correct format.");
+        let inner =
+            matches!(v, Value::String(_)).then_some("Input string was not in a correct format.");
         cast_error(v, "System.Int64", inner)
     };
     match to_num(v).ok_or_else(fail)? {
@@ -202,7 +215,8 @@ pub(crate) fn to_long(v: &Value) -> Result<i64, ErrorRecord> {
 /// `[double]value`.
 pub(crate) fn to_double(v: &Value) -> Result<f64, ErrorRecord> {
     to_num(v).map(Num::as_f64).ok_or_else(|| {
-        let inner = matches!(v, Value::String(_)).then_some("Input string was not in a correct format.");
+        let inner =
+            matches!(v, Value::String(_)).then_some("Input string was not in a correct format.");
         cast_error(v, "System.Double", inner)
     })
 }
@@ -345,23 +359,29 @@ pub(crate) fn convert_to(v: &Value, type_name: &str) -> Option<Result<Value, Err
         },
         "scriptblock" => match v {
             Value::ScriptBlock(_) => Ok(v.clone()),
-            _ => Err(cast_error(v, "System.Management.Automation.ScriptBlock", None)),
+            _ => Err(cast_error(
+                v,
+                "System.Management.Automation.ScriptBlock",
+                None,
+            )),
         },
         "timespan" => match v {
             Value::TimeSpan(_) => Ok(v.clone()),
             other => match to_num(other) {
-                Some(n) if !matches!(other, Value::String(_)) => {
-                    Ok(Value::TimeSpan(chrono::TimeDelta::microseconds(
-                        (n.as_f64() / 10.0) as i64,
-                    )))
-                }
+                Some(n) if !matches!(other, Value::String(_)) => Ok(Value::TimeSpan(
+                    chrono::TimeDelta::microseconds((n.as_f64() / 10.0) as i64),
+                )),
                 _ => parse_timespan(&other.to_invariant_string())
                     .map(Value::TimeSpan)
                     .ok_or_else(|| cast_error(other, "System.TimeSpan", None)),
             },
         },
         "actionpreference" | "confirmimpact" => {
-            let ty = if t == "actionpreference" { &ACTION_PREFERENCE } else { &CONFIRM_IMPACT };
+            let ty = if t == "actionpreference" {
+                &ACTION_PREFERENCE
+            } else {
+                &CONFIRM_IMPACT
+            };
             to_enum(v, ty)
         }
         "regex" => Ok(Value::str(v.to_invariant_string())),
@@ -462,7 +482,13 @@ mod tests {
 
     #[test]
     fn timespans() {
-        assert_eq!(parse_timespan("01:02:03"), Some(chrono::TimeDelta::seconds(3723)));
-        assert_eq!(parse_timespan("1.00:00:00"), Some(chrono::TimeDelta::days(1)));
+        assert_eq!(
+            parse_timespan("01:02:03"),
+            Some(chrono::TimeDelta::seconds(3723))
+        );
+        assert_eq!(
+            parse_timespan("1.00:00:00"),
+            Some(chrono::TimeDelta::days(1))
+        );
     }
 }

@@ -35,8 +35,12 @@ pub(crate) fn out_default(values: &[Value], width: usize) -> String {
                 out.push_str("\nName                           Value\n----                           -----\n");
                 for (k, v) in h.borrow().entries.values() {
                     out.push_str(
-                        format!("{:<30} {}", k.to_invariant_string(), v.to_invariant_string())
-                            .trim_end(),
+                        format!(
+                            "{:<30} {}",
+                            k.to_invariant_string(),
+                            v.to_invariant_string()
+                        )
+                        .trim_end(),
                     );
                     out.push('\n');
                 }
@@ -63,7 +67,13 @@ pub(crate) fn render_error(rec: &ErrorRecord, _width: usize) -> String {
             Origin::File(p) => p.display().to_string(),
         };
         let line_text = lc.line_text.replace('\t', "    ").trim_end().to_string();
-        let len = inv.extent.text().lines().next().map(|l| l.chars().count()).unwrap_or(0);
+        let len = inv
+            .extent
+            .text()
+            .lines()
+            .next()
+            .map(|l| l.chars().count())
+            .unwrap_or(0);
         let avail = line_text.chars().count().saturating_sub(lc.column - 1);
         let tildes = "~".repeat(len.min(avail.max(1)).max(1));
         format!(
@@ -124,7 +134,12 @@ fn json_value(v: &Value, depth: usize) -> serde_json::Value {
         Value::Long(l) => J::Number((*l).into()),
         Value::Double(d) => Number::from_f64(*d).map(J::Number).unwrap_or(J::Null),
         Value::String(s) => J::String(s.to_string()),
-        Value::Array(a) => J::Array(a.borrow().iter().map(|v| json_value(v, depth + 1)).collect()),
+        Value::Array(a) => J::Array(
+            a.borrow()
+                .iter()
+                .map(|v| json_value(v, depth + 1))
+                .collect(),
+        ),
         Value::Hashtable(h) => {
             let mut m = Map::new();
             for (k, v) in h.borrow().entries.values() {
@@ -146,12 +161,18 @@ fn json_value(v: &Value, depth: usize) -> serde_json::Value {
         Value::Enum(e) => J::String(e.name().to_string()),
         Value::Error(rec) => {
             let mut m = Map::new();
-            m.insert("Message".into(), J::String(rec.display_message().to_string()));
+            m.insert(
+                "Message".into(),
+                J::String(rec.display_message().to_string()),
+            );
             m.insert(
                 "FullyQualifiedErrorId".into(),
                 J::String(rec.fully_qualified_error_id()),
             );
-            m.insert("Category".into(), J::String(rec.category.as_str().to_string()));
+            m.insert(
+                "Category".into(),
+                J::String(rec.category.as_str().to_string()),
+            );
             J::Object(m)
         }
     }

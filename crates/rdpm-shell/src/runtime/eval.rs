@@ -32,11 +32,17 @@ fn term(rec: ErrorRecord) -> Flow {
 fn exception_bases(name: &str) -> Vec<&str> {
     let mut chain = vec![name];
     match name {
-        "PSInvalidOperationException" => chain.extend(["InvalidOperationException", "SystemException"]),
+        "PSInvalidOperationException" => {
+            chain.extend(["InvalidOperationException", "SystemException"])
+        }
         "ArgumentException" | "NotSupportedException" | "InvalidOperationException" => {
             chain.push("SystemException")
         }
-        "ItemNotFoundException" => chain.extend(["SessionStateException", "RuntimeException", "SystemException"]),
+        "ItemNotFoundException" => chain.extend([
+            "SessionStateException",
+            "RuntimeException",
+            "SystemException",
+        ]),
         "RuntimeException" => chain.push("SystemException"),
         _ => chain.extend(["RuntimeException", "SystemException"]),
     }
@@ -115,7 +121,10 @@ impl Interp {
         rec.invocation = Some(InvocationInfo {
             command_name: String::new(),
             invocation_name: String::new(),
-            extent: crate::span::Extent { source, span: e.span },
+            extent: crate::span::Extent {
+                source,
+                span: e.span,
+            },
         });
         let rec = Rc::new(rec);
         self.dollar_q = false;
@@ -296,7 +305,9 @@ impl Interp {
                     Some(p) => Some(self.pipeline_value(p)?),
                     None => None,
                 };
-                Err(Flow::ScriptTerminating(Rc::new(self.throw_record(v, *span))))
+                Err(Flow::ScriptTerminating(Rc::new(
+                    self.throw_record(v, *span),
+                )))
             }
             Statement::Exit { value, .. } => {
                 let code = match value {
@@ -342,7 +353,11 @@ impl Interp {
                     return (**current).clone();
                 }
                 self.at(
-                    ErrorRecord::new("ScriptHalted", "ScriptHalted", ErrorCategory::OperationStopped),
+                    ErrorRecord::new(
+                        "ScriptHalted",
+                        "ScriptHalted",
+                        ErrorCategory::OperationStopped,
+                    ),
                     span,
                 )
             }
@@ -382,9 +397,9 @@ impl Interp {
                 }
                 let clause = catches.iter().find(|c| {
                     c.types.is_empty()
-                        || c.types.iter().any(|t| {
-                            types.iter().any(|x| x.eq_ignore_ascii_case(short_type(t)))
-                        })
+                        || c.types
+                            .iter()
+                            .any(|t| types.iter().any(|x| x.eq_ignore_ascii_case(short_type(t))))
                 });
                 match clause {
                     Some(c) => {
@@ -452,7 +467,7 @@ impl Interp {
             };
             for (i, t) in targets.iter().enumerate() {
                 let v = if i + 1 == targets.len() {
-                    let rest: Vec<Value> = items.drain(..).collect();
+                    let rest: Vec<Value> = std::mem::take(&mut items);
                     match rest.len() {
                         0 => Value::Null,
                         1 => rest.into_iter().next().unwrap_or_default(),
@@ -511,7 +526,8 @@ impl Interp {
             ExprKind::Index { target: obj, index } => {
                 let o = self.eval_expr(obj)?;
                 let i = self.eval_expr(index)?;
-                self.set_index(&o, &i, v).map_err(|e| term(self.at(e, span)))
+                self.set_index(&o, &i, v)
+                    .map_err(|e| term(self.at(e, span)))
             }
             _ => Err(term(self.at(not_assignable(), span))),
         }
@@ -687,7 +703,9 @@ impl Interp {
 
     fn eval_unary(&mut self, op: UnaryOp, operand: &Expr, span: Span) -> R<Value> {
         match op {
-            UnaryOp::PreIncrement | UnaryOp::PreDecrement | UnaryOp::PostIncrement
+            UnaryOp::PreIncrement
+            | UnaryOp::PreDecrement
+            | UnaryOp::PostIncrement
             | UnaryOp::PostDecrement => {
                 let cur = self.eval_expr(operand)?;
                 let delta = if matches!(op, UnaryOp::PreIncrement | UnaryOp::PostIncrement) {
@@ -695,13 +713,16 @@ impl Interp {
                 } else {
                     '-'
                 };
-                let new = ops::arith(&cur, &Value::Int(1), delta).map_err(|e| term(self.at(e, span)))?;
+                let new =
+                    ops::arith(&cur, &Value::Int(1), delta).map_err(|e| term(self.at(e, span)))?;
                 self.assign_to(operand, new.clone())?;
-                Ok(if matches!(op, UnaryOp::PreIncrement | UnaryOp::PreDecrement) {
-                    new
-                } else {
-                    cur
-                })
+                Ok(
+                    if matches!(op, UnaryOp::PreIncrement | UnaryOp::PreDecrement) {
+                        new
+                    } else {
+                        cur
+                    },
+                )
             }
             _ => {
                 let v = self.eval_expr(operand)?;
@@ -710,14 +731,15 @@ impl Interp {
                     UnaryOp::Negate => match to_num(&v) {
                         Some(n) => convert::negate(n).to_value(),
                         None => {
-                            return Err(term(self.at(
-                                convert::cast_error(&v, "System.Int32", None),
-                                span,
-                            )))
+                            return Err(term(
+                                self.at(convert::cast_error(&v, "System.Int32", None), span),
+                            ))
                         }
                     },
                     UnaryOp::Plus => match &v {
-                        Value::String(s) => convert::parse_number(s).map(Num::to_value).unwrap_or(v),
+                        Value::String(s) => {
+                            convert::parse_number(s).map(Num::to_value).unwrap_or(v)
+                        }
                         _ => v,
                     },
                     UnaryOp::Comma => Value::array(vec![v]),
@@ -813,12 +835,20 @@ impl Interp {
                     .map(Value::str)
                     .map_err(|e| at(self, e))
             }
-            BinaryOp::Compare(cop, case) => self.compare_op(cop, case, &l, &r).map_err(|e| at(self, e)),
+            BinaryOp::Compare(cop, case) => {
+                self.compare_op(cop, case, &l, &r).map_err(|e| at(self, e))
+            }
             _ => Ok(Value::Null),
         }
     }
 
-    fn compare_op(&mut self, op: CompareOp, case: CaseMode, l: &Value, r: &Value) -> Result<Value, ErrorRecord> {
+    fn compare_op(
+        &mut self,
+        op: CompareOp,
+        case: CaseMode,
+        l: &Value,
+        r: &Value,
+    ) -> Result<Value, ErrorRecord> {
         match op {
             CompareOp::Contains => return Ok(Value::Bool(ops::contains(l, r, case))),
             CompareOp::NotContains => return Ok(Value::Bool(!ops::contains(l, r, case))),
@@ -852,7 +882,11 @@ impl Interp {
             let re = ops::make_regex(&r.to_invariant_string(), case)?;
             let m = ops::regex_match(&l.to_invariant_string(), &re);
             if let Some(caps) = m.captures {
-                let _ = self.set_var(None, "Matches", Value::Hashtable(Rc::new(RefCell::new(caps))));
+                let _ = self.set_var(
+                    None,
+                    "Matches",
+                    Value::Hashtable(Rc::new(RefCell::new(caps))),
+                );
             }
             return Ok(Value::Bool(m.matched == (op == CompareOp::Match)));
         }
@@ -933,7 +967,12 @@ impl Interp {
 
     /// Simple PowerShell binding for functions: `-Name value`, `-Name:value`,
     /// switches, positions in declaration order, the rest in `$args`.
-    fn bind_script_params(&mut self, fname: &str, params: &[ParamDecl], args: Vec<ScriptArg>) -> R<()> {
+    fn bind_script_params(
+        &mut self,
+        fname: &str,
+        params: &[ParamDecl],
+        args: Vec<ScriptArg>,
+    ) -> R<()> {
         let find = |typed: &str| -> Option<usize> {
             let lower = typed.to_lowercase();
             if let Some(i) = params.iter().position(|p| p.name.to_lowercase() == lower) {
@@ -1018,7 +1057,10 @@ impl Interp {
                 Some(t) => {
                     if let Err(e) = self.set_var_typed(&p.name, t, v) {
                         let mut rec = ErrorRecord::new(
-                            format!("Cannot process argument transformation on parameter '{}'. {}", p.name, e.message),
+                            format!(
+                                "Cannot process argument transformation on parameter '{}'. {}",
+                                p.name, e.message
+                            ),
                             "ParameterArgumentTransformationError",
                             ErrorCategory::InvalidData,
                         )
@@ -1118,14 +1160,20 @@ pub(crate) fn is_type(v: &Value, ty: &str) -> bool {
             v,
             Value::Int(_) | Value::Long(_) | Value::Double(_) | Value::Bool(_) | Value::DateTime(_)
         ),
-        "pscustomobject" => matches!(v, Value::Object(o) if o.is_a("System.Management.Automation.PSCustomObject")),
+        "pscustomobject" => {
+            matches!(v, Value::Object(o) if o.is_a("System.Management.Automation.PSCustomObject"))
+        }
         other => match v {
             Value::Object(o) => o.type_names.iter().any(|n| {
                 n.eq_ignore_ascii_case(ty)
                     || convert::canonical_type(n) == other
-                    || n.rsplit('.').next().is_some_and(|s| s.eq_ignore_ascii_case(ty))
+                    || n.rsplit('.')
+                        .next()
+                        .is_some_and(|s| s.eq_ignore_ascii_case(ty))
             }),
-            Value::Enum(e) => e.ty.name.eq_ignore_ascii_case(other) || e.ty.full_name.eq_ignore_ascii_case(ty),
+            Value::Enum(e) => {
+                e.ty.name.eq_ignore_ascii_case(other) || e.ty.full_name.eq_ignore_ascii_case(ty)
+            }
             _ => false,
         },
     }

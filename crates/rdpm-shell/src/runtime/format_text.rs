@@ -23,7 +23,7 @@ fn group(int_digits: &str) -> String {
     let mut out = String::new();
     let len = int_digits.len();
     for (i, c) in int_digits.chars().enumerate() {
-        if i > 0 && (len - i) % 3 == 0 {
+        if i > 0 && (len - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -67,7 +67,11 @@ fn format_number(n: Num, spec: &str) -> String {
     let mut chars = spec.chars();
     let kind = chars.next().unwrap_or('G');
     let rest: String = chars.collect();
-    let precision: Option<usize> = if rest.is_empty() { None } else { rest.parse().ok() };
+    let precision: Option<usize> = if rest.is_empty() {
+        None
+    } else {
+        rest.parse().ok()
+    };
     if precision.is_none() && !rest.is_empty() {
         return custom_number(n.as_f64(), spec);
     }
@@ -81,7 +85,11 @@ fn format_number(n: Num, spec: &str) -> String {
                 Num::Long(l) => l,
                 Num::Double(d) => d as i64,
             };
-            let digits = format!("{:0width$}", v.unsigned_abs(), width = precision.unwrap_or(1));
+            let digits = format!(
+                "{:0width$}",
+                v.unsigned_abs(),
+                width = precision.unwrap_or(1)
+            );
             if v < 0 {
                 format!("-{digits}")
             } else {
@@ -101,14 +109,21 @@ fn format_number(n: Num, spec: &str) -> String {
                 v
             }
         }
-        'P' => format!("{} %", fixed(n.as_f64() * 100.0, precision.unwrap_or(2), true)),
+        'P' => format!(
+            "{} %",
+            fixed(n.as_f64() * 100.0, precision.unwrap_or(2), true)
+        ),
         'E' => {
             let p = precision.unwrap_or(6);
             let s = format!("{:.*e}", p, n.as_f64());
             let (mant, exp) = s.split_once('e').unwrap_or((&s, "0"));
             let exp: i32 = exp.parse().unwrap_or(0);
             let e = if kind == 'e' { 'e' } else { 'E' };
-            format!("{mant}{e}{}{:03}", if exp < 0 { '-' } else { '+' }, exp.abs())
+            format!(
+                "{mant}{e}{}{:03}",
+                if exp < 0 { '-' } else { '+' },
+                exp.abs()
+            )
         }
         'C' => format!("¤{}", fixed(n.as_f64(), precision.unwrap_or(2), true)),
         'G' => match n {
@@ -151,7 +166,11 @@ fn custom_number(d: f64, spec: &str) -> String {
         Some((i, f)) => (i.to_string(), Some(f.to_string())),
         None => (body, None),
     };
-    let mut int = if int == "0" && int_min == 0 { String::new() } else { int };
+    let mut int = if int == "0" && int_min == 0 {
+        String::new()
+    } else {
+        int
+    };
     while int.len() < int_min {
         int.insert(0, '0');
     }
@@ -172,11 +191,27 @@ fn custom_number(d: f64, spec: &str) -> String {
 }
 
 const MONTHS: [&str; 12] = [
-    "January", "February", "March", "April", "May", "June", "July", "August", "September",
-    "October", "November", "December",
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
 ];
 const DAYS: [&str; 7] = [
-    "Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday",
+    "Sunday",
+    "Monday",
+    "Tuesday",
+    "Wednesday",
+    "Thursday",
+    "Friday",
+    "Saturday",
 ];
 
 /// The English name of a day of week (`DayOfWeek`).

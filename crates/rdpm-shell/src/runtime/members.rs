@@ -36,8 +36,12 @@ fn null_method(name: &str) -> ErrorRecord {
 }
 
 fn argument_error(msg: impl Into<String>) -> ErrorRecord {
-    ErrorRecord::new(msg, "MethodInvocationException", ErrorCategory::NotSpecified)
-        .with_exception("MethodInvocationException")
+    ErrorRecord::new(
+        msg,
+        "MethodInvocationException",
+        ErrorCategory::NotSpecified,
+    )
+    .with_exception("MethodInvocationException")
 }
 
 fn arg_count(name: &str, n: usize) -> ErrorRecord {
@@ -88,7 +92,9 @@ impl Interp {
                     Some(v) => v,
                     None => match n.as_str() {
                         "count" | "length" => Value::Int(1),
-                        "pstypenames" => Value::array(o.type_names.iter().map(Value::str).collect()),
+                        "pstypenames" => {
+                            Value::array(o.type_names.iter().map(Value::str).collect())
+                        }
                         _ => Value::Null,
                     },
                 }
@@ -148,7 +154,9 @@ impl Interp {
                         + TimeDelta::nanoseconds(d.nanosecond() as i64),
                 ),
                 "ticks" => Value::Long(
-                    (d.timestamp_micros() + 62_135_596_800_000_000 + d.offset().local_minus_utc() as i64 * 1_000_000)
+                    (d.timestamp_micros()
+                        + 62_135_596_800_000_000
+                        + d.offset().local_minus_utc() as i64 * 1_000_000)
                         * 10,
                 ),
                 "kind" => Value::str("Local"),
@@ -200,7 +208,10 @@ impl Interp {
                             ("Message", Value::str(m)),
                             (
                                 "RecommendedAction",
-                                rec.recommended_action.clone().map(Value::str).unwrap_or_default(),
+                                rec.recommended_action
+                                    .clone()
+                                    .map(Value::str)
+                                    .unwrap_or_default(),
                             ),
                         ],
                     ),
@@ -233,7 +244,12 @@ impl Interp {
     }
 
     /// `target.name = value`.
-    pub(crate) fn set_member(&mut self, target: &Value, name: &str, value: Value) -> Result<(), ErrorRecord> {
+    pub(crate) fn set_member(
+        &mut self,
+        target: &Value,
+        name: &str,
+        value: Value,
+    ) -> Result<(), ErrorRecord> {
         match target {
             Value::Hashtable(h) => {
                 h.borrow_mut().insert(Value::str(name), value);
@@ -286,7 +302,9 @@ impl Interp {
             )),
             Value::Array(a) => {
                 let a = a.borrow();
-                Ok(position(a.len(), index)?.map(|i| a[i].clone()).unwrap_or_default())
+                Ok(position(a.len(), index)?
+                    .map(|i| a[i].clone())
+                    .unwrap_or_default())
             }
             Value::String(s) => {
                 let chars: Vec<char> = s.chars().collect();
@@ -297,14 +315,23 @@ impl Interp {
             Value::Hashtable(h) => Ok(h.borrow().get(index).cloned().unwrap_or_default()),
             Value::Object(o) => match index {
                 Value::String(name) => Ok(o.get(name).unwrap_or_default()),
-                _ => Ok(position(1, index)?.map(|_| target.clone()).unwrap_or_default()),
+                _ => Ok(position(1, index)?
+                    .map(|_| target.clone())
+                    .unwrap_or_default()),
             },
-            other => Ok(position(1, index)?.map(|_| other.clone()).unwrap_or_default()),
+            other => Ok(position(1, index)?
+                .map(|_| other.clone())
+                .unwrap_or_default()),
         }
     }
 
     /// `target[index] = value`.
-    pub(crate) fn set_index(&mut self, target: &Value, index: &Value, value: Value) -> Result<(), ErrorRecord> {
+    pub(crate) fn set_index(
+        &mut self,
+        target: &Value,
+        index: &Value,
+        value: Value,
+    ) -> Result<(), ErrorRecord> {
         match target {
             Value::Array(a) => {
                 let len = a.borrow().len();
@@ -335,7 +362,10 @@ impl Interp {
                 ErrorCategory::InvalidOperation,
             )),
             other => Err(ErrorRecord::new(
-                format!("Unable to index into an object of type {}.", other.full_type_name()),
+                format!(
+                    "Unable to index into an object of type {}.",
+                    other.full_type_name()
+                ),
                 "CannotIndex",
                 ErrorCategory::InvalidOperation,
             )),
@@ -343,7 +373,12 @@ impl Interp {
     }
 
     /// `target.name(args)`.
-    pub(crate) fn call_method(&mut self, target: &Value, name: &str, args: &[Value]) -> FlowResult<Value> {
+    pub(crate) fn call_method(
+        &mut self,
+        target: &Value,
+        name: &str,
+        args: &[Value],
+    ) -> FlowResult<Value> {
         let n = name.to_ascii_lowercase();
         let term = |e: ErrorRecord| Flow::terminating(e);
         if n == "tostring" && args.is_empty() {
@@ -369,8 +404,12 @@ impl Interp {
                     "adddays" => Value::DateTime(*d + days(num(0)?)),
                     "addhours" => Value::DateTime(*d + days(num(0)? / 24.0)),
                     "addminutes" => Value::DateTime(*d + days(num(0)? / 1440.0)),
-                    "addseconds" => Value::DateTime(*d + TimeDelta::milliseconds((num(0)? * 1000.0).round() as i64)),
-                    "addmilliseconds" => Value::DateTime(*d + TimeDelta::milliseconds(num(0)?.round() as i64)),
+                    "addseconds" => Value::DateTime(
+                        *d + TimeDelta::milliseconds((num(0)? * 1000.0).round() as i64),
+                    ),
+                    "addmilliseconds" => {
+                        Value::DateTime(*d + TimeDelta::milliseconds(num(0)?.round() as i64))
+                    }
                     "addmonths" | "addyears" => {
                         let k = int_arg(args, 0).map_err(term)?;
                         let months = if n == "addyears" { k * 12 } else { k };
@@ -395,29 +434,52 @@ impl Interp {
                     "tolongdatestring" => Value::str(format_text::format_datetime(d, "D")),
                     "toshorttimestring" => Value::str(format_text::format_datetime(d, "t")),
                     "tolongtimestring" => Value::str(format_text::format_datetime(d, "T")),
-                    "touniversaltime" => Value::DateTime(d.with_timezone(&chrono::Utc).fixed_offset()),
-                    "tolocaltime" => Value::DateTime(d.with_timezone(&chrono::Local).fixed_offset()),
-                    "equals" => Value::Bool(super::ops::equals(target, &arg(args, 0), crate::syntax::ast::CaseMode::Insensitive)),
+                    "touniversaltime" => {
+                        Value::DateTime(d.with_timezone(&chrono::Utc).fixed_offset())
+                    }
+                    "tolocaltime" => {
+                        Value::DateTime(d.with_timezone(&chrono::Local).fixed_offset())
+                    }
+                    "equals" => Value::Bool(super::ops::equals(
+                        target,
+                        &arg(args, 0),
+                        crate::syntax::ast::CaseMode::Insensitive,
+                    )),
                     _ => return Err(term(method_not_found(target, name))),
                 })
             }
-            Value::TimeSpan(_) | Value::Int(_) | Value::Long(_) | Value::Double(_) if n == "tostring" => {
-                Ok(Value::str(format_text::format_value(target, &str_arg(args, 0))))
+            Value::TimeSpan(_) | Value::Int(_) | Value::Long(_) | Value::Double(_)
+                if n == "tostring" =>
+            {
+                Ok(Value::str(format_text::format_value(
+                    target,
+                    &str_arg(args, 0),
+                )))
             }
-            Value::Int(_) | Value::Long(_) | Value::Double(_) | Value::Bool(_) if n == "equals" => Ok(Value::Bool(
-                super::ops::equals(target, &arg(args, 0), crate::syntax::ast::CaseMode::Insensitive),
-            )),
+            Value::Int(_) | Value::Long(_) | Value::Double(_) | Value::Bool(_) if n == "equals" => {
+                Ok(Value::Bool(super::ops::equals(
+                    target,
+                    &arg(args, 0),
+                    crate::syntax::ast::CaseMode::Insensitive,
+                )))
+            }
             Value::Int(_) | Value::Long(_) | Value::Double(_) if n == "compareto" => {
-                let o = super::ops::compare(target, &arg(args, 0), crate::syntax::ast::CaseMode::Insensitive);
+                let o = super::ops::compare(
+                    target,
+                    &arg(args, 0),
+                    crate::syntax::ast::CaseMode::Insensitive,
+                );
                 Ok(Value::Int(o.map(|o| o as i32).unwrap_or(1)))
             }
             Value::Hashtable(h) => {
                 let key = arg(args, 0);
                 match n.as_str() {
                     "containskey" | "contains" => Ok(Value::Bool(h.borrow().get(&key).is_some())),
-                    "containsvalue" => Ok(Value::Bool(h.borrow().entries.values().any(|(_, v)| {
-                        super::ops::equals(v, &key, crate::syntax::ast::CaseMode::Insensitive)
-                    }))),
+                    "containsvalue" => {
+                        Ok(Value::Bool(h.borrow().entries.values().any(|(_, v)| {
+                            super::ops::equals(v, &key, crate::syntax::ast::CaseMode::Insensitive)
+                        })))
+                    }
                     "add" => {
                         if h.borrow().get(&key).is_some() {
                             return Err(term(argument_error(format!(
@@ -448,7 +510,11 @@ impl Interp {
                             .map(|(k, v)| {
                                 obj(
                                     "System.Collections.DictionaryEntry",
-                                    vec![("Name", k.clone()), ("Key", k.clone()), ("Value", v.clone())],
+                                    vec![
+                                        ("Name", k.clone()),
+                                        ("Key", k.clone()),
+                                        ("Value", v.clone()),
+                                    ],
                                 )
                             })
                             .collect(),
@@ -457,13 +523,19 @@ impl Interp {
                 }
             }
             Value::Array(a) => match n.as_str() {
-                "contains" => Ok(Value::Bool(super::ops::contains(target, &arg(args, 0), crate::syntax::ast::CaseMode::Sensitive))),
+                "contains" => Ok(Value::Bool(super::ops::contains(
+                    target,
+                    &arg(args, 0),
+                    crate::syntax::ast::CaseMode::Sensitive,
+                ))),
                 "indexof" => {
                     let x = arg(args, 0);
                     Ok(Value::Int(
                         a.borrow()
                             .iter()
-                            .position(|v| super::ops::equals(v, &x, crate::syntax::ast::CaseMode::Sensitive))
+                            .position(|v| {
+                                super::ops::equals(v, &x, crate::syntax::ast::CaseMode::Sensitive)
+                            })
                             .map(|i| i as i32)
                             .unwrap_or(-1),
                     ))
@@ -480,7 +552,9 @@ impl Interp {
                 "remove" => {
                     let x = arg(args, 0);
                     let mut a = a.borrow_mut();
-                    if let Some(i) = a.iter().position(|v| super::ops::equals(v, &x, crate::syntax::ast::CaseMode::Sensitive)) {
+                    if let Some(i) = a.iter().position(|v| {
+                        super::ops::equals(v, &x, crate::syntax::ast::CaseMode::Sensitive)
+                    }) {
                         a.remove(i);
                     }
                     Ok(Value::Null)
@@ -553,7 +627,18 @@ impl Interp {
             Value::ScriptBlock(sb) if n == "invoke" || n == "invokereturnasis" => {
                 let mut out = Vec::new();
                 let sb = sb.clone();
-                self.call_script("", &sb.ast, &sb.extent.source, args.iter().cloned().map(super::pipeline::ScriptArg::Positional).collect(), Vec::new(), true, &mut out)?;
+                self.call_script(
+                    "",
+                    &sb.ast,
+                    &sb.extent.source,
+                    args.iter()
+                        .cloned()
+                        .map(super::pipeline::ScriptArg::Positional)
+                        .collect(),
+                    Vec::new(),
+                    true,
+                    &mut out,
+                )?;
                 Ok(collapse(out))
             }
             _ => Err(term(method_not_found(target, name))),
@@ -569,13 +654,15 @@ impl Interp {
             ("datetime", "now") => Value::DateTime(now),
             ("datetime", "utcnow") => Value::DateTime(chrono::Utc::now().fixed_offset()),
             ("datetime", "today") => Value::DateTime(
-                convert::local(now.date_naive().and_hms_opt(0, 0, 0).unwrap_or_default()).unwrap_or(now),
+                convert::local(now.date_naive().and_hms_opt(0, 0, 0).unwrap_or_default())
+                    .unwrap_or(now),
             ),
             ("datetime", "minvalue") => Value::DateTime(
                 chrono::DateTime::parse_from_rfc3339("0001-01-01T00:00:00+00:00").unwrap_or(now),
             ),
             ("datetime", "maxvalue") => Value::DateTime(
-                chrono::DateTime::parse_from_rfc3339("9999-12-31T23:59:59.9999999+00:00").unwrap_or(now),
+                chrono::DateTime::parse_from_rfc3339("9999-12-31T23:59:59.9999999+00:00")
+                    .unwrap_or(now),
             ),
             ("int", "maxvalue") => Value::Int(i32::MAX),
             ("int", "minvalue") => Value::Int(i32::MIN),
@@ -587,11 +674,15 @@ impl Interp {
             ("math", "e") => Value::Double(std::f64::consts::E),
             ("timespan", "zero") => Value::TimeSpan(TimeDelta::zero()),
             ("environment", "newline") => Value::str("\n"),
-            ("environment", "machinename") => Value::str(std::env::var("HOSTNAME").unwrap_or_default()),
+            ("environment", "machinename") => {
+                Value::str(std::env::var("HOSTNAME").unwrap_or_default())
+            }
             ("actionpreference", _) => {
                 convert::to_enum(&Value::str(name), &crate::value::ACTION_PREFERENCE)?
             }
-            ("confirmimpact", _) => convert::to_enum(&Value::str(name), &crate::value::CONFIRM_IMPACT)?,
+            ("confirmimpact", _) => {
+                convert::to_enum(&Value::str(name), &crate::value::CONFIRM_IMPACT)?
+            }
             _ => {
                 return Err(ErrorRecord::new(
                     format!("The property '{name}' cannot be found on type [{ty}]."),
@@ -603,7 +694,12 @@ impl Interp {
     }
 
     /// `[Type]::Method(args)`.
-    pub(crate) fn static_method(&mut self, ty: &str, name: &str, args: &[Value]) -> Result<Value, ErrorRecord> {
+    pub(crate) fn static_method(
+        &mut self,
+        ty: &str,
+        name: &str,
+        args: &[Value],
+    ) -> Result<Value, ErrorRecord> {
         let t = convert::canonical_type(ty);
         let n = name.to_ascii_lowercase();
         let num = |i: usize| convert::to_double(&arg(args, i));
@@ -708,7 +804,14 @@ fn pseudo_guid() -> String {
         .unwrap_or(0);
     let x = nanos ^ (std::process::id() as u128) << 64;
     let h = format!("{:032x}", x);
-    format!("{}-{}-4{}-8{}-{}", &h[0..8], &h[8..12], &h[13..16], &h[17..20], &h[20..32])
+    format!(
+        "{}-{}-4{}-8{}-{}",
+        &h[0..8],
+        &h[8..12],
+        &h[13..16],
+        &h[17..20],
+        &h[20..32]
+    )
 }
 
 /// An index into a sequence of `len`: negative counts from the end; out of
@@ -746,7 +849,13 @@ fn string_method(s: &str, n: &str, name: &str, args: &[Value]) -> Result<Value, 
         "tolower" | "tolowerinvariant" => Value::str(s.to_lowercase()),
         "trim" | "trimstart" | "trimend" => {
             let set: Vec<char> = args.iter().flat_map(chars_of).collect();
-            let pred = |c: char| if set.is_empty() { c.is_whitespace() } else { set.contains(&c) };
+            let pred = |c: char| {
+                if set.is_empty() {
+                    c.is_whitespace()
+                } else {
+                    set.contains(&c)
+                }
+            };
             Value::str(match n {
                 "trim" => s.trim_matches(pred),
                 "trimstart" => s.trim_start_matches(pred),
@@ -756,23 +865,34 @@ fn string_method(s: &str, n: &str, name: &str, args: &[Value]) -> Result<Value, 
         "split" => {
             let seps: Vec<String> = match args.first() {
                 None => vec![" ".into()],
-                Some(Value::Array(a)) => a.borrow().iter().map(Value::to_invariant_string).collect(),
-                Some(v) if args.len() >= 2 && !matches!(args[1], Value::Int(_) | Value::Enum(_) | Value::String(_)) => {
+                Some(Value::Array(a)) => {
+                    a.borrow().iter().map(Value::to_invariant_string).collect()
+                }
+                Some(v)
+                    if args.len() >= 2
+                        && !matches!(
+                            args[1],
+                            Value::Int(_) | Value::Enum(_) | Value::String(_)
+                        ) =>
+                {
                     vec![v.to_invariant_string()]
                 }
                 // A string argument is a char array in .NET's Split(params char[]).
                 Some(v) => v.to_invariant_string().chars().map(String::from).collect(),
             };
-            let remove_empty = args
-                .iter()
-                .skip(1)
-                .any(|a| a.to_invariant_string().eq_ignore_ascii_case("RemoveEmptyEntries"));
+            let remove_empty = args.iter().skip(1).any(|a| {
+                a.to_invariant_string()
+                    .eq_ignore_ascii_case("RemoveEmptyEntries")
+            });
             let mut parts = vec![s.to_string()];
             for sep in &seps {
                 if sep.is_empty() {
                     continue;
                 }
-                parts = parts.iter().flat_map(|p| p.split(sep.as_str()).map(String::from).collect::<Vec<_>>()).collect();
+                parts = parts
+                    .iter()
+                    .flat_map(|p| p.split(sep.as_str()).map(String::from).collect::<Vec<_>>())
+                    .collect();
             }
             Value::array(
                 parts
@@ -826,15 +946,30 @@ fn string_method(s: &str, n: &str, name: &str, args: &[Value]) -> Result<Value, 
         }
         "indexof" | "lastindexof" => {
             let (a, b) = cmp(s, &str_arg(args, 0));
-            let found = if n == "indexof" { a.find(&b) } else { a.rfind(&b) };
-            Value::Int(found.map(|byte| a[..byte].chars().count() as i32).unwrap_or(-1))
+            let found = if n == "indexof" {
+                a.find(&b)
+            } else {
+                a.rfind(&b)
+            };
+            Value::Int(
+                found
+                    .map(|byte| a[..byte].chars().count() as i32)
+                    .unwrap_or(-1),
+            )
         }
         "padleft" | "padright" => {
             let width = int_arg(args, 0)?.max(0) as usize;
-            let fill = args.get(1).map(|v| v.to_invariant_string().chars().next().unwrap_or(' ')).unwrap_or(' ');
+            let fill = args
+                .get(1)
+                .map(|v| v.to_invariant_string().chars().next().unwrap_or(' '))
+                .unwrap_or(' ');
             let len = s.chars().count();
             let pad: String = std::iter::repeat_n(fill, width.saturating_sub(len)).collect();
-            Value::str(if n == "padleft" { format!("{pad}{s}") } else { format!("{s}{pad}") })
+            Value::str(if n == "padleft" {
+                format!("{pad}{s}")
+            } else {
+                format!("{s}{pad}")
+            })
         }
         "insert" => {
             let i = int_arg(args, 0)?.max(0) as usize;
@@ -851,7 +986,12 @@ fn string_method(s: &str, n: &str, name: &str, args: &[Value]) -> Result<Value, 
                 Some(c) => (i + convert::to_int(c)?.max(0) as usize).min(chars.len()),
                 None => chars.len(),
             };
-            Value::str(chars[..i].iter().chain(chars[end..].iter()).collect::<String>())
+            Value::str(
+                chars[..i]
+                    .iter()
+                    .chain(chars[end..].iter())
+                    .collect::<String>(),
+            )
         }
         "tochararray" => Value::array(s.chars().map(|c| Value::str(c.to_string())).collect()),
         "tostring" => Value::str(s),

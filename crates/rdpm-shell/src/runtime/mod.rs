@@ -210,13 +210,6 @@ impl Runtime {
     pub fn host_mut(&mut self) -> &mut dyn HostUi {
         self.interp.host.as_mut()
     }
-
-    /// Runs an already parsed script (tests build trees by hand).
-    #[cfg(test)]
-    pub(crate) fn run_ast(&mut self, source: Arc<Source>, ast: &ScriptBlockAst) -> RunOutcome {
-        self.interp.stop.store(false, Ordering::SeqCst);
-        self.interp.run_script(source, ast)
-    }
 }
 
 impl Interp {
@@ -229,22 +222,54 @@ impl Interp {
             )
         };
         let defaults: Vec<(&str, Value, Option<&str>)> = vec![
-            ("ErrorActionPreference", pref("Continue"), Some("ActionPreference")),
-            ("WarningPreference", pref("Continue"), Some("ActionPreference")),
-            ("VerbosePreference", pref("SilentlyContinue"), Some("ActionPreference")),
-            ("DebugPreference", pref("SilentlyContinue"), Some("ActionPreference")),
-            ("InformationPreference", pref("SilentlyContinue"), Some("ActionPreference")),
-            ("ProgressPreference", pref("Continue"), Some("ActionPreference")),
+            (
+                "ErrorActionPreference",
+                pref("Continue"),
+                Some("ActionPreference"),
+            ),
+            (
+                "WarningPreference",
+                pref("Continue"),
+                Some("ActionPreference"),
+            ),
+            (
+                "VerbosePreference",
+                pref("SilentlyContinue"),
+                Some("ActionPreference"),
+            ),
+            (
+                "DebugPreference",
+                pref("SilentlyContinue"),
+                Some("ActionPreference"),
+            ),
+            (
+                "InformationPreference",
+                pref("SilentlyContinue"),
+                Some("ActionPreference"),
+            ),
+            (
+                "ProgressPreference",
+                pref("Continue"),
+                Some("ActionPreference"),
+            ),
             (
                 "ConfirmPreference",
-                Value::Enum(CONFIRM_IMPACT.by_name("High").expect("High is a ConfirmImpact")),
+                Value::Enum(
+                    CONFIRM_IMPACT
+                        .by_name("High")
+                        .expect("High is a ConfirmImpact"),
+                ),
                 Some("ConfirmImpact"),
             ),
             ("WhatIfPreference", Value::Bool(false), Some("bool")),
             ("ErrorView", Value::str("NormalView"), None),
             ("FormatEnumerationLimit", Value::Int(4), Some("int")),
             ("MaximumHistoryCount", Value::Int(4096), Some("int")),
-            ("MaximumErrorCount", Value::Int(MAX_ERRORS as i32), Some("int")),
+            (
+                "MaximumErrorCount",
+                Value::Int(MAX_ERRORS as i32),
+                Some("int"),
+            ),
             ("OFS", Value::str(" "), None),
             ("Error", Value::array(Vec::new()), None),
             ("PSVersionTable", version_table(), None),
@@ -328,7 +353,11 @@ impl Interp {
             "null" => return Value::Null,
             _ => {}
         }
-        let key = if lower == "psitem" { "_".to_string() } else { lower };
+        let key = if lower == "psitem" {
+            "_".to_string()
+        } else {
+            lower
+        };
         for scope in self.scopes.iter().rev() {
             if let Some(v) = scope.get(&key) {
                 return v.value.clone();
@@ -346,7 +375,11 @@ impl Interp {
         value: Value,
     ) -> Result<(), ErrorRecord> {
         let lower = name.to_lowercase();
-        let key = if lower == "psitem" { "_".to_string() } else { lower };
+        let key = if lower == "psitem" {
+            "_".to_string()
+        } else {
+            lower
+        };
         if matches!(key.as_str(), "?" | "true" | "false") {
             return Err(ErrorRecord::new(
                 format!("Cannot overwrite variable {name} because it is read-only or constant."),

@@ -11,7 +11,11 @@ use crate::error::{ErrorCategory, ErrorRecord};
 use crate::syntax::ast::{CaseMode, CompareOp};
 use crate::value::{HashtableData, Value};
 
-pub(crate) fn runtime_error(msg: impl Into<String>, id: &str, category: ErrorCategory) -> ErrorRecord {
+pub(crate) fn runtime_error(
+    msg: impl Into<String>,
+    id: &str,
+    category: ErrorCategory,
+) -> ErrorRecord {
     ErrorRecord::new(msg, id, category)
 }
 
@@ -61,7 +65,9 @@ pub(crate) fn add(l: &Value, r: &Value) -> Result<Value, ErrorRecord> {
                     }
                     data.insert(k.clone(), v.clone());
                 }
-                Ok(Value::Hashtable(std::rc::Rc::new(std::cell::RefCell::new(data))))
+                Ok(Value::Hashtable(std::rc::Rc::new(std::cell::RefCell::new(
+                    data,
+                ))))
             }
             _ => Err(runtime_error(
                 "A hash table can only be added to another hash table.",
@@ -113,7 +119,11 @@ pub(crate) fn arith(l: &Value, r: &Value, op: char) -> Result<Value, ErrorRecord
     let ln = to_num(l).ok_or_else(|| op_error(name, l, r))?;
     let rn = match r {
         Value::String(s) => convert::parse_number(s).ok_or_else(|| {
-            convert::cast_error(r, "System.Int32", Some("Input string was not in a correct format."))
+            convert::cast_error(
+                r,
+                "System.Int32",
+                Some("Input string was not in a correct format."),
+            )
         })?,
         _ => to_num(r).ok_or_else(|| op_error(name, l, r))?,
     };
@@ -148,7 +158,9 @@ pub(crate) fn arith(l: &Value, r: &Value, op: char) -> Result<Value, ErrorRecord
         _ => a % b,
     };
     let result = match (ln, rn) {
-        (Num::Double(_), _) | (_, Num::Double(_)) => Num::Double(float_op(ln.as_f64(), rn.as_f64())),
+        (Num::Double(_), _) | (_, Num::Double(_)) => {
+            Num::Double(float_op(ln.as_f64(), rn.as_f64()))
+        }
         (Num::Int(a), Num::Int(b)) => match int_op(a as i64, b as i64) {
             Some(v) => i32::try_from(v)
                 .map(Num::Int)
@@ -203,7 +215,11 @@ pub(crate) fn compare(l: &Value, r: &Value, case: CaseMode) -> Option<Ordering> 
             let a = to_num(l)?;
             let b = match r {
                 Value::String(s) => convert::parse_number(s)?,
-                Value::Bool(_) | Value::Switch(_) | Value::Enum(_) | Value::Int(_) | Value::Long(_)
+                Value::Bool(_)
+                | Value::Switch(_)
+                | Value::Enum(_)
+                | Value::Int(_)
+                | Value::Long(_)
                 | Value::Double(_) => to_num(r)?,
                 _ => return None,
             };
@@ -309,7 +325,11 @@ pub(crate) fn make_regex(pattern: &str, case: CaseMode) -> Result<Regex, ErrorRe
         runtime_error(
             format!(
                 "The regular expression pattern {pattern} is not valid.{}",
-                e.to_string().lines().last().map(|l| format!(" {l}")).unwrap_or_default()
+                e.to_string()
+                    .lines()
+                    .last()
+                    .map(|l| format!(" {l}"))
+                    .unwrap_or_default()
             ),
             "InvalidRegularExpression",
             ErrorCategory::InvalidOperation,
@@ -413,7 +433,10 @@ pub(crate) fn compare_scalar(
         CompareOp::Eq => equals(l, r, case),
         CompareOp::Ne => !equals(l, r, case),
         CompareOp::Gt => compare(l, r, case) == Some(Ordering::Greater),
-        CompareOp::Ge => matches!(compare(l, r, case), Some(Ordering::Greater | Ordering::Equal)),
+        CompareOp::Ge => matches!(
+            compare(l, r, case),
+            Some(Ordering::Greater | Ordering::Equal)
+        ),
         CompareOp::Lt => compare(l, r, case) == Some(Ordering::Less),
         CompareOp::Le => matches!(compare(l, r, case), Some(Ordering::Less | Ordering::Equal)),
         CompareOp::Like | CompareOp::NotLike => {
@@ -434,11 +457,7 @@ pub(crate) fn contains(coll: &Value, item: &Value, case: CaseMode) -> bool {
 }
 
 /// `-split` with an optional max count.
-pub(crate) fn split(
-    input: &Value,
-    pattern: &Value,
-    case: CaseMode,
-) -> Result<Value, ErrorRecord> {
+pub(crate) fn split(input: &Value, pattern: &Value, case: CaseMode) -> Result<Value, ErrorRecord> {
     let (pat, max) = match pattern {
         Value::Array(a) => {
             let a = a.borrow();
@@ -478,7 +497,9 @@ pub(crate) fn replace(l: &Value, r: &Value, case: CaseMode) -> Result<Value, Err
         Value::Array(a) => {
             let a = a.borrow();
             (
-                a.first().map(Value::to_invariant_string).unwrap_or_default(),
+                a.first()
+                    .map(Value::to_invariant_string)
+                    .unwrap_or_default(),
                 a.get(1).map(Value::to_invariant_string).unwrap_or_default(),
             )
         }
@@ -497,9 +518,7 @@ pub(crate) fn replace(l: &Value, r: &Value, case: CaseMode) -> Result<Value, Err
 pub(crate) fn format_op(fmt: &str, args: &[Value]) -> Result<String, ErrorRecord> {
     let bad = || {
         runtime_error(
-            format!(
-                "Error formatting a string: Input string was not in a correct format.."
-            ),
+            "Error formatting a string: Input string was not in a correct format..",
             "FormatError",
             ErrorCategory::InvalidOperation,
         )
@@ -523,7 +542,10 @@ pub(crate) fn format_op(fmt: &str, args: &[Value]) -> Result<String, ErrorRecord
                 None => (item.clone(), None),
             };
             let (index, align) = match head.split_once(',') {
-                Some((ix, al)) => (ix.trim().to_string(), Some(al.trim().parse::<i32>().map_err(|_| bad())?)),
+                Some((ix, al)) => (
+                    ix.trim().to_string(),
+                    Some(al.trim().parse::<i32>().map_err(|_| bad())?),
+                ),
                 None => (head.trim().to_string(), None),
             };
             let index: usize = index.parse().map_err(|_| bad())?;
@@ -592,7 +614,11 @@ mod tests {
     #[test]
     fn format_operator() {
         let rows: Vec<(&str, Vec<Value>, &str)> = vec![
-            ("{0} and {1}", vec![Value::Int(1), Value::str("b")], "1 and b"),
+            (
+                "{0} and {1}",
+                vec![Value::Int(1), Value::str("b")],
+                "1 and b",
+            ),
             ("[{0,5}]", vec![Value::Int(42)], "[   42]"),
             ("[{0,-5}]", vec![Value::Int(42)], "[42   ]"),
             ("{0:N2}", vec![Value::Double(1234.5)], "1,234.50"),
@@ -601,7 +627,7 @@ mod tests {
             ("{0:F1}", vec![Value::Double(2.25)], "2.3"),
             ("{0:P0}", vec![Value::Double(0.5)], "50 %"),
             ("{{literal}}", vec![], "{literal}"),
-            ("{0:0.00}", vec![Value::Double(3.14159)], "3.14"),
+            ("{0:0.00}", vec![Value::Double(1.23456)], "1.23"),
         ];
         for (fmt, args, want) in rows {
             assert_eq!(format_op(fmt, &args).ok().as_deref(), Some(want), "{fmt}");
@@ -611,12 +637,20 @@ mod tests {
 
     #[test]
     fn arithmetic() {
-        let v = |r: Result<Value, ErrorRecord>| r.map(|v| format!("{v:?}")).unwrap_or_else(|e| e.message);
+        let v = |r: Result<Value, ErrorRecord>| {
+            r.map(|v| format!("{v:?}")).unwrap_or_else(|e| e.message)
+        };
         assert_eq!(v(add(&Value::str("a"), &Value::Int(1))), "\"a1\"");
         assert_eq!(v(add(&Value::Int(1), &Value::str("2"))), "[Int32] 3");
-        assert_eq!(v(arith(&Value::Int(7), &Value::Int(2), '/')), "[Double] 3.5");
+        assert_eq!(
+            v(arith(&Value::Int(7), &Value::Int(2), '/')),
+            "[Double] 3.5"
+        );
         assert_eq!(v(arith(&Value::Int(6), &Value::Int(2), '/')), "[Int32] 3");
-        assert_eq!(v(arith(&Value::Int(1), &Value::Int(0), '/')), "Attempted to divide by zero.");
+        assert_eq!(
+            v(arith(&Value::Int(1), &Value::Int(0), '/')),
+            "Attempted to divide by zero."
+        );
         assert_eq!(
             v(add(&Value::Int(i32::MAX), &Value::Int(1))),
             "[Double] 2147483648"

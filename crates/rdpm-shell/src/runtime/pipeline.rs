@@ -36,7 +36,7 @@ pub(crate) enum StageKind {
     Cmdlet {
         command: Rc<dyn Command>,
         run: Box<dyn CommandRun>,
-        cmdline: BoundParameters,
+        cmdline: Box<BoundParameters>,
     },
     Script {
         body: Rc<ScriptBlockAst>,
@@ -77,7 +77,10 @@ pub(crate) fn command_not_found(name: &str) -> ErrorRecord {
 impl Interp {
     /// Looks a name up: alias, then function, then cmdlet, then `Get-<name>`.
     pub(crate) fn resolve_command(&self, name: &str) -> Option<Resolved> {
-        let is_alias = self.registry.aliases().any(|(a, _)| a.eq_ignore_ascii_case(name));
+        let is_alias = self
+            .registry
+            .aliases()
+            .any(|(a, _)| a.eq_ignore_ascii_case(name));
         if is_alias {
             return self.registry.get(name).cloned().map(Resolved::Cmdlet);
         }
@@ -120,8 +123,8 @@ impl Interp {
             for (i, e) in p.elements.iter().enumerate() {
                 match e {
                     PipelineElement::Expression(x) if i == 0 => first = Some(x),
-                    PipelineElement::Expression(x) => {
-                        return Err(Flow::terminating(self.at(
+                    PipelineElement::Expression(x) => return Err(Flow::terminating(
+                        self.at(
                             ErrorRecord::new(
                                 "Expressions are only allowed as the first element of a pipeline.",
                                 "ExpressionsMustBeFirstInPipeline",
@@ -129,8 +132,8 @@ impl Interp {
                             )
                             .with_exception("ParseException"),
                             x.span,
-                        )))
-                    }
+                        ),
+                    )),
                     PipelineElement::Command(c) => cmds.push(c),
                 }
             }
@@ -159,10 +162,14 @@ impl Interp {
             return Ok(());
         }
         for s in &stages {
-            for t in [&s.info.common.error_variable, &s.info.common.warning_variable,
-                &s.info.common.information_variable, &s.info.common.out_variable]
-                .into_iter()
-                .flatten()
+            for t in [
+                &s.info.common.error_variable,
+                &s.info.common.warning_variable,
+                &s.info.common.information_variable,
+                &s.info.common.out_variable,
+            ]
+            .into_iter()
+            .flatten()
             {
                 context::setup_variable(self, t);
             }
@@ -175,7 +182,12 @@ impl Interp {
     }
 
     /// begin (all), process (per input object), end (each, in order).
-    fn drive(&mut self, stages: &mut [Stage], input: Option<Value>, out: &mut dyn Out) -> FlowResult<()> {
+    fn drive(
+        &mut self,
+        stages: &mut [Stage],
+        input: Option<Value>,
+        out: &mut dyn Out,
+    ) -> FlowResult<()> {
         let n = stages.len();
         let mut begun: Vec<Vec<Value>> = Vec::with_capacity(n);
         for i in 0..n {
@@ -204,7 +216,12 @@ impl Interp {
     }
 
     /// Sends one object into the first of `stages` (or to `sink` when none are left).
-    pub(crate) fn feed(&mut self, stages: &mut [Stage], sink: &mut dyn Out, v: Value) -> FlowResult<()> {
+    pub(crate) fn feed(
+        &mut self,
+        stages: &mut [Stage],
+        sink: &mut dyn Out,
+        v: Value,
+    ) -> FlowResult<()> {
         self.check_stop()?;
         if stages.is_empty() {
             return sink.emit(self, v);
@@ -212,7 +229,12 @@ impl Interp {
         self.stage_call(stages, sink, Phase::Process(Some(v)))
     }
 
-    fn stage_call(&mut self, stages: &mut [Stage], sink: &mut dyn Out, phase: Phase) -> FlowResult<()> {
+    fn stage_call(
+        &mut self,
+        stages: &mut [Stage],
+        sink: &mut dyn Out,
+        phase: Phase,
+    ) -> FlowResult<()> {
         let (first, rest) = stages.split_first_mut().expect("stage_call needs a stage");
         let Stage { info, kind } = first;
         let silenced = silence_mask(&info.redir);
@@ -292,7 +314,15 @@ impl Interp {
                     } else {
                         let mut downstream = PipeOut { stages: rest, sink };
                         self.with_silence(silenced, |me| {
-                            me.call_script(&name, &body, &source, args, items, new_scope, &mut downstream)
+                            me.call_script(
+                                &name,
+                                &body,
+                                &source,
+                                args,
+                                items,
+                                new_scope,
+                                &mut downstream,
+                            )
                         })
                     }
                 }
@@ -308,7 +338,12 @@ impl Interp {
     }
 
     /// Evaluates a command element and binds it, ready to run.
-    fn prepare_stage(&mut self, call: &CommandCall, position: usize, expecting: bool) -> FlowResult<Stage> {
+    fn prepare_stage(
+        &mut self,
+        call: &CommandCall,
+        position: usize,
+        expecting: bool,
+    ) -> FlowResult<Stage> {
         let (resolved, typed_name) = match &call.name {
             CommandName::Bare { name, .. } => match self.resolve_command(name) {
                 Some(r) => (r, name.clone()),
@@ -355,7 +390,15 @@ impl Interp {
                 } else {
                     command.signature().name.to_string()
                 };
-                self.bind_stage(command, invocation_name, args, call, position, expecting, redir)
+                self.bind_stage(
+                    command,
+                    invocation_name,
+                    args,
+                    call,
+                    position,
+                    expecting,
+                    redir,
+                )
             }
             Resolved::Function(f) => {
                 let args = self.eval_script_args(&call.args)?;
@@ -448,7 +491,7 @@ impl Interp {
             kind: StageKind::Cmdlet {
                 command,
                 run,
-                cmdline,
+                cmdline: Box::new(cmdline),
             },
         })
     }
@@ -552,7 +595,9 @@ impl Interp {
                             out.push(ScriptArg::NamedValue(k.to_invariant_string(), v.clone()));
                         }
                     }
-                    Value::Array(a) => out.extend(a.borrow().iter().cloned().map(ScriptArg::Positional)),
+                    Value::Array(a) => {
+                        out.extend(a.borrow().iter().cloned().map(ScriptArg::Positional))
+                    }
                     Value::Null => {}
                     other => out.push(ScriptArg::Positional(other)),
                 },
@@ -580,7 +625,9 @@ impl Interp {
                 }
                 RedirectionTarget::Stream(_) => {
                     return Err(Flow::terminating(self.at(
-                        redirect_refused("Only redirection to the success stream ('&1') is supported."),
+                        redirect_refused(
+                            "Only redirection to the success stream ('&1') is supported.",
+                        ),
                         red.span,
                     )))
                 }
@@ -607,8 +654,12 @@ impl Interp {
 }
 
 fn redirect_refused(message: &str) -> ErrorRecord {
-    ErrorRecord::new(message, "RedirectionNotSupported", ErrorCategory::NotImplemented)
-        .with_exception("NotSupportedException")
+    ErrorRecord::new(
+        message,
+        "RedirectionNotSupported",
+        ErrorCategory::NotImplemented,
+    )
+    .with_exception("NotSupportedException")
 }
 
 fn silence_mask(r: &Redir) -> [bool; 7] {

@@ -65,7 +65,10 @@ pub(crate) fn choice_line(choices: &[Choice], default: usize, width: usize) -> S
     pieces.push("[?] Help ".into());
     pieces.push(format!(
         "(default is \"{}\"): ",
-        choices.get(default).map(|c| hotkey(c.label)).unwrap_or_default()
+        choices
+            .get(default)
+            .map(|c| hotkey(c.label))
+            .unwrap_or_default()
     ));
     let max = width.saturating_sub(1);
     let mut out = String::new();

@@ -1,7 +1,6 @@
 //! Runtime tests driven through [`Runtime::run_ast`] with a recording host,
 //! table by table from `reference/powershell-host.md`.
 
-mod mini_parser;
 mod tables;
 
 use std::cell::RefCell;
@@ -102,8 +101,11 @@ impl Session {
 
     /// Runs source text; returns the outcome.
     pub fn run(&mut self, src: &str) -> RunOutcome {
-        let ast = mini_parser::parse(src).unwrap_or_else(|e| panic!("test source {src:?}: {e}"));
-        self.rt.run_ast(Source::interactive(src), &ast)
+        let source = Source::interactive(src);
+        if let Err(e) = crate::syntax::parse(&source) {
+            panic!("test source {src:?}: {}", e.message);
+        }
+        self.rt.run(source)
     }
 
     /// Runs and returns the transcript of this run.
@@ -158,7 +160,12 @@ impl Command for ShouldProcessTest {
 struct ShouldProcessRun;
 
 impl CommandRun for ShouldProcessRun {
-    fn process(&mut self, ctx: &mut dyn CommandContext, params: &BoundParameters, input: Option<Value>) -> FlowResult<()> {
+    fn process(
+        &mut self,
+        ctx: &mut dyn CommandContext,
+        params: &BoundParameters,
+        input: Option<Value>,
+    ) -> FlowResult<()> {
         let target = match (&input, params.string("Name")) {
             (Some(v), _) => v.to_invariant_string(),
             (None, Some(n)) => n,
@@ -189,7 +196,12 @@ impl Command for GetTest {
 struct GetTestRun;
 
 impl CommandRun for GetTestRun {
-    fn process(&mut self, ctx: &mut dyn CommandContext, params: &BoundParameters, input: Option<Value>) -> FlowResult<()> {
+    fn process(
+        &mut self,
+        ctx: &mut dyn CommandContext,
+        params: &BoundParameters,
+        input: Option<Value>,
+    ) -> FlowResult<()> {
         let names: Vec<Value> = match (input, params.get("Name")) {
             (Some(v), _) => vec![v],
             (None, Some(v)) => v.enumerate(),
@@ -237,7 +249,12 @@ impl Command for WriteStreams {
 struct WriteStreamsRun;
 
 impl CommandRun for WriteStreamsRun {
-    fn process(&mut self, ctx: &mut dyn CommandContext, _params: &BoundParameters, _input: Option<Value>) -> FlowResult<()> {
+    fn process(
+        &mut self,
+        ctx: &mut dyn CommandContext,
+        _params: &BoundParameters,
+        _input: Option<Value>,
+    ) -> FlowResult<()> {
         ctx.write_warning("w1")?;
         ctx.write_verbose("v1")?;
         ctx.write_debug("d1")?;
@@ -263,7 +280,12 @@ impl Command for Emit {
 struct EmitRun;
 
 impl CommandRun for EmitRun {
-    fn process(&mut self, ctx: &mut dyn CommandContext, params: &BoundParameters, input: Option<Value>) -> FlowResult<()> {
+    fn process(
+        &mut self,
+        ctx: &mut dyn CommandContext,
+        params: &BoundParameters,
+        input: Option<Value>,
+    ) -> FlowResult<()> {
         let calls = match ctx.get_variable("global:EmitCalls") {
             Value::Int(i) => i + 1,
             _ => 1,
@@ -277,15 +299,29 @@ impl CommandRun for EmitRun {
 }
 
 fn register_test_commands(reg: &mut Registry) {
-    reg.add(Rc::new(ShouldProcessTest::new("Disconnect-Test", ConfirmImpact::Medium)));
-    reg.add(Rc::new(ShouldProcessTest::new("Remove-Test", ConfirmImpact::High)));
-    reg.add(Rc::new(ShouldProcessTest::new("Set-TestLow", ConfirmImpact::Low)));
-    reg.add(Rc::new(ShouldProcessTest::new("Set-TestNone", ConfirmImpact::None)));
+    reg.add(Rc::new(ShouldProcessTest::new(
+        "Disconnect-Test",
+        ConfirmImpact::Medium,
+    )));
+    reg.add(Rc::new(ShouldProcessTest::new(
+        "Remove-Test",
+        ConfirmImpact::High,
+    )));
+    reg.add(Rc::new(ShouldProcessTest::new(
+        "Set-TestLow",
+        ConfirmImpact::Low,
+    )));
+    reg.add(Rc::new(ShouldProcessTest::new(
+        "Set-TestNone",
+        ConfirmImpact::None,
+    )));
     let mut g = sig("Get-Test", "Rdpm.Tests.GetTestCommand");
     g.aliases = &["gt"];
-    g.parameters = vec![ParameterDecl::new("Name", ParamType::Array(Box::new(ParamType::String)))
-        .in_set(ALL_PARAMETER_SETS, Some(0), false)
-        .from_pipeline()];
+    g.parameters = vec![
+        ParameterDecl::new("Name", ParamType::Array(Box::new(ParamType::String)))
+            .in_set(ALL_PARAMETER_SETS, Some(0), false)
+            .from_pipeline(),
+    ];
     reg.add(Rc::new(GetTest { sig: g }));
     reg.add(Rc::new(WriteStreams {
         sig: sig("Write-Streams", "Rdpm.Tests.WriteStreamsCommand"),
@@ -302,7 +338,10 @@ fn json_mode_writes_one_document() {
     let mut s = Session::new();
     s.rt.set_output_mode(OutputMode::Json);
     let out = s.out("[pscustomobject]@{ Name = 'PG1'; Count = 2 }; 'x'");
-    assert_eq!(out, "[\n  {\n    \"Name\": \"PG1\",\n    \"Count\": 2\n  },\n  \"x\"\n]\n");
+    assert_eq!(
+        out,
+        "[\n  {\n    \"Name\": \"PG1\",\n    \"Count\": 2\n  },\n  \"x\"\n]\n"
+    );
     let out = s.out("@{ a = 1..2 }");
     assert_eq!(out, "{\n  \"a\": [\n    1,\n    2\n  ]\n}\n");
 }

@@ -85,7 +85,10 @@ fn comparison_operators() {
     assert_eq!(s.eval("((1,2) -eq 3).Count"), "[Int32] 0");
     assert_eq!(s.eval("'PG-123' -match '\\d+'"), "[Boolean] True");
     assert_eq!(s.eval("$Matches[0]"), "\"123\"");
-    assert_eq!(s.eval("'PG-123' -match '(?<num>\\d+)'; $Matches.num"), "[[Boolean] True, \"123\"]");
+    assert_eq!(
+        s.eval("'PG-123' -match '(?<num>\\d+)'; $Matches.num"),
+        "[[Boolean] True, \"123\"]"
+    );
 }
 
 // §6.5 logical operators.
@@ -128,7 +131,11 @@ fn truthiness() {
         ("[pscustomobject]@{}", "T"),
     ];
     for (cond, want) in rows {
-        assert_eq!(s.out(&format!("if ({cond}) {{ 'T' }} else {{ 'F' }}")), format!("{want}\n"), "{cond}");
+        assert_eq!(
+            s.out(&format!("if ({cond}) {{ 'T' }} else {{ 'F' }}")),
+            format!("{want}\n"),
+            "{cond}"
+        );
     }
 }
 
@@ -180,8 +187,14 @@ fn casts_and_methods() {
         ("[bool]'False'", "[Boolean] True"),
         ("[bool]0", "[Boolean] False"),
         ("([datetime]'2024-01-15').Day", "[Int32] 15"),
-        ("([datetime]'2024-01-15').AddDays(1).ToString('yyyy-MM-dd')", "\"2024-01-16\""),
-        ("([datetime]'2024-01-15 10:00:00').AddHours(-2).AddMinutes(30).ToString('HH:mm')", "\"08:30\""),
+        (
+            "([datetime]'2024-01-15').AddDays(1).ToString('yyyy-MM-dd')",
+            "\"2024-01-16\"",
+        ),
+        (
+            "([datetime]'2024-01-15 10:00:00').AddHours(-2).AddMinutes(30).ToString('HH:mm')",
+            "\"08:30\"",
+        ),
         ("([pscustomobject]@{B=1; A=2}).A", "[Int32] 2"),
         ("' x '.Trim()", "\"x\""),
         ("'abc'.ToUpper()", "\"ABC\""),
@@ -197,7 +210,10 @@ fn casts_and_methods() {
         ("(1,2,3).Count", "[Int32] 3"),
         ("[math]::Round(2.567, 2)", "[Double] 2.57"),
         ("[string]::IsNullOrEmpty('')", "[Boolean] True"),
-        ("([DateTime]::Now - [DateTime]::Now.AddDays(-1)).TotalHours -gt 23", "[Boolean] True"),
+        (
+            "([DateTime]::Now - [DateTime]::Now.AddDays(-1)).TotalHours -gt 23",
+            "[Boolean] True",
+        ),
     ];
     for (src, want) in rows {
         assert_eq!(s.eval(src), want, "{src}");
@@ -208,7 +224,9 @@ fn casts_and_methods() {
         "{e}"
     );
     assert!(s.out("'x'.NoSuch()").starts_with("Method invocation failed because [System.String] does not contain a method named 'NoSuch'.\n"));
-    assert!(s.out("$null.Foo()").starts_with("You cannot call a method on a null-valued expression.\n"));
+    assert!(s
+        .out("$null.Foo()")
+        .starts_with("You cannot call a method on a null-valued expression.\n"));
 }
 
 // §6.3 pipelines: arrays are enumerated one element at a time, strings and
@@ -217,9 +235,15 @@ fn casts_and_methods() {
 fn pipeline_enumeration() {
     let mut s = Session::new();
     let rows = [
-        ("$global:EmitCalls = 0; 1,2,3 | Emit | Out-Null; $global:EmitCalls", 3),
+        (
+            "$global:EmitCalls = 0; 1,2,3 | Emit | Out-Null; $global:EmitCalls",
+            3,
+        ),
         ("$global:EmitCalls = 0; 'abc' | Emit; $global:EmitCalls", 1),
-        ("$global:EmitCalls = 0; @{a=1;b=2} | Emit; $global:EmitCalls", 1),
+        (
+            "$global:EmitCalls = 0; @{a=1;b=2} | Emit; $global:EmitCalls",
+            1,
+        ),
         ("$global:EmitCalls = 0; ,(1,2) | Emit; $global:EmitCalls", 1),
         ("$global:EmitCalls = 0; @() | Emit; $global:EmitCalls", 0),
         ("$global:EmitCalls = 0; Emit (1,2); $global:EmitCalls", 1),
@@ -228,7 +252,11 @@ fn pipeline_enumeration() {
         // Out-Null is not a runtime command; the first row uses `> $null`.
         let src = src.replace("| Out-Null", "> $null");
         s.run(&src);
-        assert_eq!(format!("{:?}", s.rt.get_variable("EmitCalls")), format!("[Int32] {want}"), "{src}");
+        assert_eq!(
+            format!("{:?}", s.rt.get_variable("EmitCalls")),
+            format!("[Int32] {want}"),
+            "{src}"
+        );
     }
     assert_eq!(s.eval("1,2 | Emit | Emit"), "[[Int32] 1, [Int32] 2]");
 }
@@ -286,22 +314,39 @@ fn command_not_found() {
 #[test]
 fn error_kinds() {
     let mut s = Session::new();
-    assert_eq!(s.out("Get-Test nope; 'next'"), format!("{}next\n", err_block("Get-Test nope; 'next'", 13)));
+    assert_eq!(
+        s.out("Get-Test nope; 'next'"),
+        format!("{}next\n", err_block("Get-Test nope; 'next'", 13))
+    );
     let out = s.out("Get-Test nope -ErrorAction Stop; 'next'");
-    assert_eq!(out, err_block("Get-Test nope -ErrorAction Stop; 'next'", 31));
+    assert_eq!(
+        out,
+        err_block("Get-Test nope -ErrorAction Stop; 'next'", 31)
+    );
     let out = s.out("Get-Test -Bogus; 'next'");
     assert!(out.starts_with("Get-Test : A parameter cannot be found that matches parameter name 'Bogus'.\nAt line:1 char:10\n+ Get-Test -Bogus; 'next'\n+          ~~~~~~\n"), "{out}");
-    assert!(out.contains("FullyQualifiedErrorId : NamedParameterNotFound,Rdpm.Tests.GetTestCommand\n"), "{out}");
+    assert!(
+        out.contains("FullyQualifiedErrorId : NamedParameterNotFound,Rdpm.Tests.GetTestCommand\n"),
+        "{out}"
+    );
     assert!(out.ends_with(" \nnext\n"), "{out}");
     let out = s.out("throw 'boom'; 'next'");
     assert_eq!(out, "boom\nAt line:1 char:1\n+ throw 'boom'; 'next'\n+ ~~~~~~~~~~~~\n    + CategoryInfo          : OperationStopped: (boom:String) [], RuntimeException\n    + FullyQualifiedErrorId : boom\n \n");
     assert_eq!(s.out("Get-Test nope -ea SilentlyContinue; $?"), "False\n");
     s.run("$before = $Error.Count");
-    assert_eq!(s.out("Get-Test nope -ea Ignore; $Error.Count -eq $before"), "True\n");
+    assert_eq!(
+        s.out("Get-Test nope -ea Ignore; $Error.Count -eq $before"),
+        "True\n"
+    );
     assert_eq!(s.out("'ok'; $?"), "ok\nTrue\n");
     // A statement-terminating error from the command itself.
     let out = s.out("Get-Test boom; 'next'");
-    assert!(out.starts_with("Get-Test : It broke.\nAt line:1 char:1\n+ Get-Test boom; 'next'\n+ ~~~~~~~~~~~~~\n"), "{out}");
+    assert!(
+        out.starts_with(
+            "Get-Test : It broke.\nAt line:1 char:1\n+ Get-Test boom; 'next'\n+ ~~~~~~~~~~~~~\n"
+        ),
+        "{out}"
+    );
     assert!(out.ends_with("next\n"));
     // $ErrorActionPreference = 'Stop' promotes statement-terminating errors.
     let out = s.out("$ErrorActionPreference = 'Stop'; Get-Test boom; 'next'");
@@ -314,7 +359,10 @@ fn error_variable_newest_first_and_bounded() {
     let mut s = Session::new();
     s.run("Get-Test nope; throw 'second'");
     assert_eq!(s.eval("$Error[0].Exception.Message"), "\"second\"");
-    assert_eq!(s.eval("$Error[1].FullyQualifiedErrorId"), "\"ConnectionNotFound,Rdpm.Tests.GetTestCommand\"");
+    assert_eq!(
+        s.eval("$Error[1].FullyQualifiedErrorId"),
+        "\"ConnectionNotFound,Rdpm.Tests.GetTestCommand\""
+    );
     for _ in 0..300 {
         s.run("Get-Test nope -ea SilentlyContinue");
     }
@@ -322,7 +370,10 @@ fn error_variable_newest_first_and_bounded() {
     // With Stop: $Error[0] is the stop exception, $Error[1] the original.
     s.run("Get-Test nope -ea Stop");
     assert_eq!(s.eval("$Error[0].Exception.Message"), "\"The running command stopped because the preference variable \\\"ErrorActionPreference\\\" or common parameter is set to Stop: No open connection to DPM server 'nope'.\"");
-    assert_eq!(s.eval("$Error[1].Exception.Message"), "\"No open connection to DPM server 'nope'.\"");
+    assert_eq!(
+        s.eval("$Error[1].Exception.Message"),
+        "\"No open connection to DPM server 'nope'.\""
+    );
 }
 
 // §3.2 ActionPreference on a non-terminating error.
@@ -339,13 +390,19 @@ fn error_action_table() {
         for via_variable in [false, true] {
             let mut s = Session::new();
             let src = if via_variable {
-                format!("$ErrorActionPreference = '{pref}'; Get-Test nope -ErrorVariable ev; 'after'")
+                format!(
+                    "$ErrorActionPreference = '{pref}'; Get-Test nope -ErrorVariable ev; 'after'"
+                )
             } else {
                 format!("Get-Test nope -ErrorAction {pref} -ErrorVariable ev; 'after'")
             };
             let out = s.out(&src);
             let ctx = format!("{pref} via_variable={via_variable}: {out}");
-            assert_eq!(out.contains("Get-Test : No open connection to DPM server 'nope'."), displayed, "{ctx}");
+            assert_eq!(
+                out.contains("Get-Test : No open connection to DPM server 'nope'."),
+                displayed,
+                "{ctx}"
+            );
             assert_eq!(out.ends_with("after\n"), continues, "{ctx}");
             let errors = match s.rt.get_variable("Error") {
                 Value::Array(a) => a.borrow().len(),
@@ -363,13 +420,23 @@ fn error_action_table() {
                 _ => 99,
             };
             assert_eq!(ev, usize::from(in_ev), "{ctx}");
-            assert_eq!(s.eval("$?"), format!("[Boolean] {}", if continues { "True" } else { "False" }), "{ctx}");
+            assert_eq!(
+                s.eval("$?"),
+                format!("[Boolean] {}", if continues { "True" } else { "False" }),
+                "{ctx}"
+            );
         }
     }
     // $? is false after the failing statement whatever the preference.
     for pref in ["Continue", "SilentlyContinue", "Ignore"] {
         let mut s = Session::new();
-        assert_eq!(s.out(&format!("Get-Test nope -ea {pref}; $?")).lines().last(), Some("False"), "{pref}");
+        assert_eq!(
+            s.out(&format!("Get-Test nope -ea {pref}; $?"))
+                .lines()
+                .last(),
+            Some("False"),
+            "{pref}"
+        );
     }
 }
 
@@ -421,7 +488,7 @@ fn stream_preferences() {
     // 5.1: -Debug prompts after each debug message (and warnings follow it).
     s.answers(&["a", "y", ""]);
     let out = s.out("Write-Streams -Debug");
-    assert_eq!(out, "WARNING: w1\n\nConfirm\nContinue with this operation?\n[Y] Yes  [A] Yes to All  [H] Halt Command  [?] Help (default is \"Y\"): a\nVERBOSE: v1\n\nConfirm\nContinue with this operation?\n[Y] Yes  [A] Yes to All  [H] Halt Command  [?] Help (default is \"Y\"): y\nDEBUG: d1\n\nConfirm\nContinue with this operation?\n[Y] Yes  [A] Yes to All  [H] Halt Command  [?] Help (default is \"Y\"): \nout\n".replace("(default is \"Y\"): \nout", "(default is \"Y\"): \nout"));
+    assert_eq!(out, "WARNING: w1\n\nConfirm\nContinue with this operation?\n[Y] Yes  [A] Yes to All  [H] Halt Command  [?] Help (default is \"Y\"): a\nVERBOSE: v1\n\nConfirm\nContinue with this operation?\n[Y] Yes  [A] Yes to All  [H] Halt Command  [?] Help (default is \"Y\"): y\nDEBUG: d1\n\nConfirm\nContinue with this operation?\n[Y] Yes  [A] Yes to All  [H] Halt Command  [?] Help (default is \"Y\"): \nout\n");
 }
 
 // §3.6 -*Variable.
@@ -429,18 +496,39 @@ fn stream_preferences() {
 fn variable_parameters() {
     let mut s = Session::new();
     let rows = [
-        ("Get-Test nope -ErrorVariable ev 2> $null; $ev.Count", "[Int32] 1"),
-        ("Get-Test ok -ErrorVariable ev > $null; $ev.Count", "[Int32] 0"),
-        ("$ev = 'old'; Get-Test nope -ErrorVariable +ev 2> $null; $ev.Count", "[Int32] 2"),
-        ("Get-Test nope -ErrorVariable ev 2> $null; Get-Test nope -ev +ev 2> $null; $ev.Count", "[Int32] 2"),
-        ("Get-Test a,b -OutVariable ov > $null; $ov.Count", "[Int32] 2"),
+        (
+            "Get-Test nope -ErrorVariable ev 2> $null; $ev.Count",
+            "[Int32] 1",
+        ),
+        (
+            "Get-Test ok -ErrorVariable ev > $null; $ev.Count",
+            "[Int32] 0",
+        ),
+        (
+            "$ev = 'old'; Get-Test nope -ErrorVariable +ev 2> $null; $ev.Count",
+            "[Int32] 2",
+        ),
+        (
+            "Get-Test nope -ErrorVariable ev 2> $null; Get-Test nope -ev +ev 2> $null; $ev.Count",
+            "[Int32] 2",
+        ),
+        (
+            "Get-Test a,b -OutVariable ov > $null; $ov.Count",
+            "[Int32] 2",
+        ),
         ("$r = Get-Test a -OutVariable ov; $ov[0]", "\"a\""),
-        ("Get-Test boom -ErrorVariable ev 2> $null; $ev[0].FullyQualifiedErrorId", "\"Broken,Rdpm.Tests.GetTestCommand\""),
+        (
+            "Get-Test boom -ErrorVariable ev 2> $null; $ev[0].FullyQualifiedErrorId",
+            "\"Broken,Rdpm.Tests.GetTestCommand\"",
+        ),
     ];
     for (src, want) in rows {
         assert_eq!(s.eval(src), want, "{src}");
     }
-    assert_eq!(s.out("1,2 | Emit -PipelineVariable pv | Emit > $null; $pv"), "2\n");
+    assert_eq!(
+        s.out("1,2 | Emit -PipelineVariable pv | Emit > $null; $pv"),
+        "2\n"
+    );
 }
 
 // §4.2 ShouldProcess decision.
@@ -456,14 +544,22 @@ fn should_process_decision() {
         ("$ConfirmPreference = 'Medium'", "Disconnect-Test", true),
         ("$ConfirmPreference = 'Low'", "Set-TestLow", true),
         ("$ConfirmPreference = 'None'", "Remove-Test", false),
-        ("$ConfirmPreference = 'None'", "Disconnect-Test -Confirm", true),
+        (
+            "$ConfirmPreference = 'None'",
+            "Disconnect-Test -Confirm",
+            true,
+        ),
     ];
     for (setup, cmd, prompts) in rows {
         let mut s = Session::new();
         s.run(setup);
         s.answers(&["y"]);
         let out = s.out(cmd);
-        assert_eq!(out.contains("Confirm\nAre you sure"), prompts, "{setup}; {cmd}: {out}");
+        assert_eq!(
+            out.contains("Confirm\nAre you sure"),
+            prompts,
+            "{setup}; {cmd}: {out}"
+        );
         assert!(out.ends_with("done DPM01\n"), "{setup}; {cmd}: {out}");
     }
     let mut s = Session::new();
@@ -489,7 +585,10 @@ fn should_process_messages() {
         assert_eq!(s.out(src), want, "{src}");
     }
     // What-if lines go to the host, not the output stream.
-    assert_eq!(s.out("$x = Disconnect-Test -WhatIf; $x -eq $null"), "What if: Performing the operation \"Disconnect-Test\" on target \"DPM01\".\nTrue\n");
+    assert_eq!(
+        s.out("$x = Disconnect-Test -WhatIf; $x -eq $null"),
+        "What if: Performing the operation \"Disconnect-Test\" on target \"DPM01\".\nTrue\n"
+    );
 }
 
 const PROMPT: &str = "\nConfirm\nAre you sure you want to perform this action?\nPerforming the operation \"Remove-Test\" on target \"{T}\".\n[Y] Yes  [A] Yes to All  [N] No  [L] No to All  [?] Help (default is \"Y\"): ";
@@ -521,19 +620,31 @@ fn confirm_prompt_answers() {
         }
         s.answers(&answers);
         let out = s.out("'a','b' | Remove-Test");
-        let want = if want.ends_with(": ") { format!("{want}\ndone b\n") } else { want };
+        let want = if want.ends_with(": ") {
+            format!("{want}\ndone b\n")
+        } else {
+            want
+        };
         assert_eq!(out, want, "{answers:?}");
         s.log.borrow_mut().answers.clear();
     }
     // YesToAll is remembered for one invocation only.
     s.answers(&["a", "n"]);
     let out = s.out("'a','b' | Remove-Test; Remove-Test c");
-    assert_eq!(out, format!("{}a\ndone a\ndone b\n{}n\n", prompt("a"), prompt("c")));
+    assert_eq!(
+        out,
+        format!("{}a\ndone a\ndone b\n{}n\n", prompt("a"), prompt("c"))
+    );
     // An 80-column window keeps the line whole; a narrower one wraps.
     s.log.borrow_mut().width = 70;
     s.answers(&["n"]);
     let out = s.out("Remove-Test a");
-    assert!(out.ends_with("[Y] Yes  [A] Yes to All  [N] No  [L] No to All  [?] Help \n(default is \"Y\"):n\n"), "{out}");
+    assert!(
+        out.ends_with(
+            "[Y] Yes  [A] Yes to All  [N] No  [L] No to All  [?] Help \n(default is \"Y\"):n\n"
+        ),
+        "{out}"
+    );
 }
 
 // §4.5 non-interactive host.
@@ -542,7 +653,10 @@ fn non_interactive() {
     let mut s = Session::with(false);
     let out = s.out("Remove-Test DPM01; 'next'");
     assert_eq!(out, "Remove-Test : Windows PowerShell is in NonInteractive mode. Read and Prompt functionality is not available.\nAt line:1 char:1\n+ Remove-Test DPM01; 'next'\n+ ~~~~~~~~~~~~~~~~~\n    + CategoryInfo          : InvalidOperation: (:) [Remove-Test], PSInvalidOperationException\n    + FullyQualifiedErrorId : InvalidOperation,Rdpm.Tests.ShouldProcessTestCommand\n \nnext\n");
-    assert_eq!(s.out("Remove-Test DPM01 -WhatIf"), "What if: Performing the operation \"Remove-Test\" on target \"DPM01\".\n");
+    assert_eq!(
+        s.out("Remove-Test DPM01 -WhatIf"),
+        "What if: Performing the operation \"Remove-Test\" on target \"DPM01\".\n"
+    );
     assert_eq!(s.out("Remove-Test DPM01 -Confirm:$false"), "done DPM01\n");
     assert_eq!(s.out("Disconnect-Test DPM01"), "done DPM01\n");
 }
@@ -570,7 +684,13 @@ fn try_catch_finally() {
         assert_eq!(s.out(src), want, "{src}");
     }
     let out = s.out("try { Get-Test nope } catch { 'never' }");
-    assert_eq!(out, err_block("try { Get-Test nope } catch { 'never' }", 13).replace("At line:1 char:1\n+ try { Get-Test nope } catch { 'never' }\n+ ~", "At line:1 char:7\n+ try { Get-Test nope } catch { 'never' }\n+       ~"));
+    assert_eq!(
+        out,
+        err_block("try { Get-Test nope } catch { 'never' }", 13).replace(
+            "At line:1 char:1\n+ try { Get-Test nope } catch { 'never' }\n+ ~",
+            "At line:1 char:7\n+ try { Get-Test nope } catch { 'never' }\n+       ~"
+        )
+    );
 }
 
 // §5.7 exit codes.
@@ -623,12 +743,18 @@ fn stop_flag_stops_sleep() {
 fn runtime_commands() {
     let mut s = Session::new();
     assert_eq!(s.eval("(Get-Date) -is [datetime]"), "[Boolean] True");
-    assert_eq!(s.eval("Get-Date -Date '2024-02-03' -Format 'yyyy/MM/dd'"), "\"2024/02/03\"");
+    assert_eq!(
+        s.eval("Get-Date -Date '2024-02-03' -Format 'yyyy/MM/dd'"),
+        "\"2024/02/03\""
+    );
     assert_eq!(s.eval("Set-Variable -Name zz -Value 3; $zz"), "[Int32] 3");
     assert_eq!(s.eval("Get-Variable -Name zz -ValueOnly"), "[Int32] 3");
     assert_eq!(s.eval("(Get-Variable -Name zz).Value"), "[Int32] 3");
     s.run("Write-Progress -Activity Backup -Status Copying -PercentComplete 50");
-    assert_eq!(s.log.borrow().progress, vec!["Backup|Copying|Some(50)|false".to_string()]);
+    assert_eq!(
+        s.log.borrow().progress,
+        vec!["Backup|Copying|Some(50)|false".to_string()]
+    );
     s.run("$ProgressPreference = 'SilentlyContinue'; Write-Progress -Activity Backup");
     assert_eq!(s.log.borrow().progress.len(), 1);
     let start = std::time::Instant::now();
@@ -639,7 +765,10 @@ fn runtime_commands() {
 #[test]
 fn redirection() {
     let mut s = Session::new();
-    assert_eq!(s.eval("$r = Get-Test nope 2>&1; $r.GetType().Name"), "\"ErrorRecord\"");
+    assert_eq!(
+        s.eval("$r = Get-Test nope 2>&1; $r.GetType().Name"),
+        "\"ErrorRecord\""
+    );
     assert_eq!(s.out("Get-Test nope 2> $null; 'x'"), "x\n");
     assert_eq!(s.out("Get-Test ok > $null"), "");
     let out = s.out("Get-Test ok > out.txt; 'next'");
