@@ -466,7 +466,7 @@ impl Interp {
             return;
         }
         let values = std::mem::take(&mut self.pending);
-        let text = display::out_default(&values, self.host.width());
+        let text = crate::format::out_default(&values, self.host.width());
         if !text.is_empty() {
             self.host.write(&text);
         }
@@ -480,7 +480,11 @@ impl Interp {
             (Some(inner), "ActionPreferenceStopException") => inner.as_ref(),
             _ => rec,
         };
-        let text = display::render_error(shown, self.host.width());
+        let view = crate::format::ErrorView::from_name(
+            &self.get_var(None, "ErrorView").to_invariant_string(),
+        )
+        .unwrap_or_default();
+        let text = crate::format::render_error_view(shown, view);
         self.host.write_error_text(&text);
     }
 

@@ -6,7 +6,6 @@ use std::rc::Rc;
 use std::sync::Arc;
 
 use super::context::{self, Ctx, Discard, Out, Redir, StageInfo, ERROR, OUTPUT};
-use super::prompt::HostPrompter;
 use super::{FunctionDef, Interp};
 use crate::binder::{self, ArgValue, Argument, BindError, BindOptions, BoundParameters};
 use crate::command::{Command, CommandRun};
@@ -472,7 +471,7 @@ impl Interp {
         };
         self.flush_output();
         let bound = {
-            let mut prompter = HostPrompter {
+            let mut prompter = binder::HostPrompter {
                 host: self.host.as_mut(),
             };
             binder::bind_command_line(sig, &args, options, Some(&mut prompter))

@@ -1,10 +1,9 @@
 //! Host prompts as the Windows PowerShell console draws them: the choice
-//! prompt of ShouldProcess and Inquire, and mandatory-parameter fields.
+//! prompt of ShouldProcess and Inquire.
 //!
 //! rdpm has no nested prompt, so the `[S] Suspend` choice is never offered.
 
-use crate::binder::MandatoryPrompter;
-use crate::error::{ErrorCategory, ErrorRecord, Flow, FlowResult};
+use crate::error::{ErrorCategory, ErrorRecord, FlowResult};
 use crate::host::{Choice, HostUi};
 
 /// The ShouldProcess choices (`Suspend` omitted: no nested prompt).
@@ -141,42 +140,6 @@ pub(crate) fn non_interactive_error() -> ErrorRecord {
         ErrorCategory::InvalidOperation,
     )
     .with_exception("PSInvalidOperationException")
-}
-
-/// Mandatory-parameter prompts over the host.
-pub(crate) struct HostPrompter<'a> {
-    pub host: &'a mut dyn HostUi,
-}
-
-impl MandatoryPrompter for HostPrompter<'_> {
-    fn can_prompt(&self) -> bool {
-        self.host.is_interactive()
-    }
-
-    fn prompt_field(&mut self, header: Option<&str>, field: &str) -> Result<String, ErrorRecord> {
-        if !self.host.is_interactive() {
-            return Err(non_interactive_error());
-        }
-        if let Some(h) = header {
-            let h = h.trim_start_matches('\n');
-            let nl = if h.ends_with('\n') { "" } else { "\n" };
-            self.host.write(&format!("\n{h}{nl}"));
-        }
-        let prompt = if field.ends_with(": ") {
-            field.to_string()
-        } else {
-            format!("{}: ", field.trim_end_matches([':', ' ']))
-        };
-        self.host.read_line(&prompt).map_err(|flow| match flow {
-            Flow::StatementTerminating(r) | Flow::ScriptTerminating(r) => (*r).clone(),
-            Flow::Stopped(Some(r)) => (*r).clone(),
-            _ => ErrorRecord::new(
-                "The prompt was canceled.",
-                "PromptForChoiceCanceled",
-                ErrorCategory::OperationStopped,
-            ),
-        })
-    }
 }
 
 #[cfg(test)]

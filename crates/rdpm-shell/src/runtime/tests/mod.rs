@@ -86,6 +86,7 @@ impl Session {
             ..Default::default()
         }));
         let mut reg = Registry::new();
+        crate::builtins::register(&mut reg);
         register_runtime_commands(&mut reg);
         register_test_commands(&mut reg);
         let rt = Runtime::new(reg, Box::new(TestHost(log.clone())));

@@ -775,3 +775,31 @@ fn redirection() {
     assert!(out.starts_with("Redirection to the file 'out.txt' is not supported; use '> $null' to discard output.\n"), "{out}");
     assert!(out.ends_with("next\n"));
 }
+
+// §2.7 mandatory parameters: prompted on an interactive host, an error otherwise.
+#[test]
+fn mandatory_parameters() {
+    let mut s = Session::new();
+    s.answers(&["Backup"]);
+    let out = s.out("Write-Progress");
+    assert_eq!(out, "\ncmdlet Write-Progress at command pipeline position 1\nSupply values for the following parameters:\nActivity: Backup\n");
+    assert_eq!(
+        s.log.borrow().progress.last().map(String::as_str),
+        Some("Backup|Processing|None|false")
+    );
+    let mut n = Session::with(false);
+    let out = n.out("Write-Progress; 'next'");
+    assert!(out.starts_with("Write-Progress : Cannot process command because of one or more missing mandatory parameters: Activity.\n"), "{out}");
+    assert!(out.ends_with("next\n"), "{out}");
+    let o = n.run("Write-Progress");
+    assert_eq!(o.process_exit_code(), 1);
+}
+
+// §8.2 `-?` runs Get-Help for the command.
+#[test]
+fn question_mark_runs_help() {
+    let mut s = Session::new();
+    let out = s.out("Start-Sleep -?");
+    assert!(out.contains("Start-Sleep"), "{out}");
+    assert!(!out.contains("is not recognized"), "{out}");
+}
