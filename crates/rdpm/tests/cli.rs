@@ -33,7 +33,11 @@ fn file_scripts_run_with_their_exit_code() {
         "Connect-DPMServer DPMServer07 | Out-Null\nDisconnect-DPMServer nosuch\n'still here'\nexit 3\n",
     )
     .expect("write script");
-    let out = s.shell(&["-NonInteractive", "-File", script.to_str().expect("utf-8 path")]);
+    let out = s.shell(&[
+        "-NonInteractive",
+        "-File",
+        script.to_str().expect("utf-8 path"),
+    ]);
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(3), "{stderr}");
@@ -59,7 +63,10 @@ fn unknown_commands_use_the_51_text() {
     let s = server("DPMServer07");
     let (_, _, err) = s.run("Get-Nothing");
     assert_contains(&err, "Get-Nothing : The term 'Get-Nothing' is not recognized as the name of a cmdlet, function, script file, or operable program. Check the spelling of the name, or if a path was included, verify that the path is correct and try again.");
-    assert_contains(&err, "    + FullyQualifiedErrorId : CommandNotFoundException");
+    assert_contains(
+        &err,
+        "    + FullyQualifiedErrorId : CommandNotFoundException",
+    );
 }
 
 #[test]

@@ -141,9 +141,13 @@ fn what_if_prints_the_line_and_keeps_the_connection() {
         "Connect-DPMServer DPMServer07 | Out-Null; Disconnect-DPMServer DPMServer07 -WhatIf | Out-Null; Disconnect-DPMServer DPMServer07 -Verbose",
     );
     assert_eq!(code, 0, "{err}");
-    assert_contains(&out, "VERBOSE: Closed the connection to DPM server 'DPMServer07'");
+    assert_contains(
+        &out,
+        "VERBOSE: Closed the connection to DPM server 'DPMServer07'",
+    );
     // -WhatIf:$false is normal processing.
-    let (code, out, err, left) = connect_then(&s, "Disconnect-DPMServer DPMServer07 -WhatIf:$false");
+    let (code, out, err, left) =
+        connect_then(&s, "Disconnect-DPMServer DPMServer07 -WhatIf:$false");
     assert_eq!((code, out.trim(), err.trim(), left), (0, "", "", 0));
 }
 
@@ -151,7 +155,7 @@ fn what_if_prints_the_line_and_keeps_the_connection() {
 fn what_if_preference_variable_is_honoured() {
     let s = server("DPMServer07");
     let (code, out, err) = s.run(
-        "Connect-DPMServer DPMServer07 | Out-Null; $WhatIfPreference = $true; Disconnect-DPMServer DPMServer07; (Get-DPMSession DPMServer07 -WhatIf:$false).Count",
+        "Connect-DPMServer DPMServer07 | Out-Null; $WhatIfPreference = $true; Disconnect-DPMServer DPMServer07; (Get-DPMSession DPMServer07).Count",
     );
     assert_eq!(code, 0, "{err}");
     assert_contains(
@@ -171,14 +175,19 @@ fn verbose_reports_what_the_server_released() {
     let lines: Vec<&str> = out.lines().collect();
     assert_eq!(
         lines.first().copied(),
-        Some("VERBOSE: Performing the operation \"Disconnect-DPMServer\" on target \"DPMServer07\"."),
+        Some(
+            "VERBOSE: Performing the operation \"Disconnect-DPMServer\" on target \"DPMServer07\"."
+        ),
         "{out}"
     );
     assert_contains(&out, "the server released 3 objects (ServerScope: 3).");
     assert_eq!(sessions(&s).len(), 0);
     let m = metrics(&s);
     assert_eq!(
-        metric(&m, "rdpm_session_objects_released_total{kind=\"ServerScope\"}"),
+        metric(
+            &m,
+            "rdpm_session_objects_released_total{kind=\"ServerScope\"}"
+        ),
         Some(3.0),
         "{m}"
     );
@@ -217,7 +226,10 @@ fn confirm_answers() {
 fn confirm_help_lists_the_choices_then_asks_again() {
     let s = server("DPMServer07");
     let out = s.shell_with_input(
-        &["-Command", "Connect-DPMServer DPMServer07 | Out-Null; Disconnect-DPMServer DPMServer07 -Confirm"],
+        &[
+            "-Command",
+            "Connect-DPMServer DPMServer07 | Out-Null; Disconnect-DPMServer DPMServer07 -Confirm",
+        ],
         "?\nN\n",
     );
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -225,7 +237,11 @@ fn confirm_help_lists_the_choices_then_asks_again() {
         &stdout,
         "Y - Continue with only the next step of the operation.\nA - Continue with all the steps of the operation.\nN - Skip this operation and proceed with the next operation.\nL - Skip this operation and all subsequent operations.\n",
     );
-    assert_eq!(stdout.matches("[Y] Yes  [A] Yes to All").count(), 2, "{stdout}");
+    assert_eq!(
+        stdout.matches("[Y] Yes  [A] Yes to All").count(),
+        2,
+        "{stdout}"
+    );
 }
 
 #[test]
@@ -238,7 +254,11 @@ fn non_interactive_confirm_is_the_documented_terminating_error() {
         &err,
         "Disconnect-DPMServer : Windows PowerShell is in NonInteractive mode. Read and Prompt functionality is not available.",
     );
-    assert_eq!(out.trim(), "next", "statement-terminating: the next statement runs");
+    assert_eq!(
+        out.trim(),
+        "next",
+        "statement-terminating: the next statement runs"
+    );
     assert_eq!(code, 0);
     // -Confirm:$false never prompts.
     let (code, _, err) = s.run(
@@ -276,11 +296,21 @@ fn no_name_closes_every_connection_with_one_prompt_each() {
         "Y\nN\n",
     );
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(stdout.matches("Are you sure you want to perform this action?").count(), 2, "{stdout}");
+    assert_eq!(
+        stdout
+            .matches("Are you sure you want to perform this action?")
+            .count(),
+        2,
+        "{stdout}"
+    );
     // DPMServer08 was kept (N): Get-DPMSession reused that connection.
     assert_eq!(stdout.lines().last().map(str::trim), Some("1"), "{stdout}");
     assert_eq!(sessions(&a).len(), 0);
-    assert_eq!(sessions(&b).len(), 0, "leaving the shell disconnects everything");
+    assert_eq!(
+        sessions(&b).len(),
+        0,
+        "leaving the shell disconnects everything"
+    );
 }
 
 #[test]
@@ -301,7 +331,8 @@ fn unknown_name_is_a_non_terminating_object_not_found_error() {
 fn unknown_name_under_each_error_action() {
     let s = server("DPMServer07");
     // Continue: shown, recorded, continues.
-    let (_, out, err) = s.run("Disconnect-DPMServer DPM09 -ErrorAction Continue; $Error.Count; 'next'");
+    let (_, out, err) =
+        s.run("Disconnect-DPMServer DPM09 -ErrorAction Continue; $Error.Count; 'next'");
     assert_contains(&err, "No open connection to DPM server 'DPM09'.");
     assert_eq!(out.trim(), "1\nnext");
     // SilentlyContinue: not shown, recorded, $? false.
@@ -327,18 +358,29 @@ fn unknown_name_under_each_error_action() {
     );
     // Inquire: asks first; Y shows the error and continues.
     let out = s.shell_with_input(
-        &["-Command", "Disconnect-DPMServer DPM09 -ErrorAction Inquire; 'next'"],
+        &[
+            "-Command",
+            "Disconnect-DPMServer DPM09 -ErrorAction Inquire; 'next'",
+        ],
         "Y\n",
     );
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert_contains(&stdout, "No open connection to DPM server 'DPM09'.\n[Y] Yes  [A] Yes to All  [H] Halt Command");
+    assert_contains(
+        &stdout,
+        "No open connection to DPM server 'DPM09'.\n[Y] Yes  [A] Yes to All  [H] Halt Command",
+    );
     assert_eq!(stdout.lines().last(), Some("next"));
     // $ErrorActionPreference does the same as -ErrorAction.
-    let (_, out, err) = s.run("$ErrorActionPreference = 'SilentlyContinue'; Disconnect-DPMServer DPM09; $Error.Count");
+    let (_, out, err) = s.run(
+        "$ErrorActionPreference = 'SilentlyContinue'; Disconnect-DPMServer DPM09; $Error.Count",
+    );
     assert_eq!((out.trim(), err.trim()), ("1", ""));
     // Suspend is refused.
     let (_, _, err) = s.run("Disconnect-DPMServer DPM09 -ErrorAction Suspend");
-    assert_contains(&err, "The Suspend ActionPreference value is reserved for future use");
+    assert_contains(
+        &err,
+        "The Suspend ActionPreference value is reserved for future use",
+    );
 }
 
 #[test]

@@ -46,7 +46,11 @@ fn doc_examples_parse() {
         return;
     };
     let all = examples(&text);
-    assert!(all.len() > 100, "the corpus has its examples: {}", all.len());
+    assert!(
+        all.len() > 100,
+        "the corpus has its examples: {}",
+        all.len()
+    );
     let mut parsed = 0;
     let mut failures = Vec::new();
     for (heading, tags, code) in &all {
@@ -59,6 +63,11 @@ fn doc_examples_parse() {
             Err(e) => failures.push(format!("{heading}: {} ({})\n{code}", e.message, e.error_id)),
         }
     }
-    assert!(failures.is_empty(), "{} examples fail to parse:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} examples fail to parse:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
     eprintln!("{parsed} of {} examples parse", all.len());
 }

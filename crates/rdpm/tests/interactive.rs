@@ -25,7 +25,8 @@ fn prompt_confirm_completion_multiline_ctrl_c_and_exit() {
     p.exp_string("connected").expect("connect ran");
 
     // The Confirm prompt reads the terminal.
-    p.send_line("Disconnect-DPMServer DPMServer07 -Confirm").expect("send");
+    p.send_line("Disconnect-DPMServer DPMServer07 -Confirm")
+        .expect("send");
     p.exp_string("Are you sure you want to perform this action?")
         .expect("confirm prompt");
     p.exp_string("(default is \"Y\"):").expect("choice line");
@@ -40,18 +41,22 @@ fn prompt_confirm_completion_multiline_ctrl_c_and_exit() {
     p.send(" -DPMServerN").expect("send");
     p.send("\t").expect("tab");
     p.send_line(" DPMServer07 -WhatIf").expect("send");
-    p.exp_string("What if: Performing the operation \"Disconnect-DPMServer\" on target \"DPMServer07\".")
-        .expect("completed command ran");
+    p.exp_string(
+        "What if: Performing the operation \"Disconnect-DPMServer\" on target \"DPMServer07\".",
+    )
+    .expect("completed command ran");
 
     // Multi-line input continues with >>.
     p.send_line("if ($true) {").expect("send");
     p.exp_string(">> ").expect("continuation prompt");
     p.send_line("'inside-' + 'block'").expect("send");
+    p.exp_string(">> ").expect("continuation prompt");
     p.send_line("}").expect("send");
     p.exp_string("inside-block").expect("block ran");
 
     // Ctrl-C stops the running command, not the shell.
-    p.send_line("Start-Sleep -Seconds 30; 'not-printed'").expect("send");
+    p.send_line("Start-Sleep -Seconds 30; 'not-printed'")
+        .expect("send");
     std::thread::sleep(Duration::from_millis(500));
     let pressed = Instant::now();
     p.send_control('c').expect("ctrl-c");
@@ -61,7 +66,10 @@ fn prompt_confirm_completion_multiline_ctrl_c_and_exit() {
 
     p.send_line("exit").expect("send");
     p.exp_eof().expect("shell exits");
-    assert!(sessions(&s).is_empty(), "leaving the shell disconnects everything");
+    assert!(
+        sessions(&s).is_empty(),
+        "leaving the shell disconnects everything"
+    );
 }
 
 #[test]
@@ -76,9 +84,16 @@ fn history_is_kept_across_runs() {
 
     let mut p = shell(&s);
     p.exp_string("> ").expect("prompt");
-    p.send("\x1b[A").expect("up arrow");
-    p.send("\r").expect("enter");
-    p.exp_string("history-marker").expect("recalled from history");
+    // The last entry is `exit`; the one before it is the marker. Give the
+    // editor a moment to switch the terminal to raw mode first.
+    std::thread::sleep(Duration::from_millis(300));
+    for key in ["\x1b[A", "\x1b[A", "\r"] {
+        p.send(key).expect("key");
+        p.flush().expect("flush");
+        std::thread::sleep(Duration::from_millis(150));
+    }
+    p.exp_string("history-marker")
+        .expect("recalled from history");
     p.send_line("exit").expect("send");
     p.exp_eof().expect("exit");
 }

@@ -48,7 +48,10 @@ fn a_session_handle_from_another_session_is_not_found() {
             .await
             .expect("b");
         let scope = a.create_scope(&scope_spec("pg")).await.expect("scope");
-        let err = b.get_scope(scope.id).await.expect_err("b cannot see a's scope");
+        let err = b
+            .get_scope(scope.id)
+            .await
+            .expect_err("b cannot see a's scope");
         assert_eq!(err.error_id(), Some(ErrorId::ObjectNotFound), "{err}");
         let err = b.set_scope(scope.id).await.expect_err("nor apply it");
         assert_eq!(err.error_id(), Some(ErrorId::ObjectNotFound), "{err}");
@@ -89,7 +92,10 @@ fn a_killed_client_session_expires_through_its_lease() {
     let m = metrics(&s);
     assert_eq!(metric(&m, "rdpm_sessions_expired_total"), Some(1.0), "{m}");
     assert_eq!(
-        metric(&m, "rdpm_session_objects_released_total{kind=\"ServerScope\"}"),
+        metric(
+            &m,
+            "rdpm_session_objects_released_total{kind=\"ServerScope\"}"
+        ),
         Some(1.0),
         "{m}"
     );
@@ -117,7 +123,10 @@ fn a_restart_closes_every_session_and_the_shell_says_so() {
     let out = shell.wait_with_output().expect("shell output");
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_contains(&stderr, "Get-DPMSession : The connection to DPM server 'DPMServer07' is closed:");
+    assert_contains(
+        &stderr,
+        "Get-DPMSession : The connection to DPM server 'DPMServer07' is closed:",
+    );
     assert!(stderr.to_lowercase().contains("restart"), "{stderr}");
     assert_contains(&stdout, "connected:False");
     // The next call opens a new connection.
@@ -164,7 +173,10 @@ fn closes_racing_with_requests_never_leave_half_released_objects() {
                         Ok(()) => {}
                         Err(ClientError::Api(p)) => {
                             assert!(
-                                matches!(p.error_id, ErrorId::SessionClosed | ErrorId::SessionNotFound),
+                                matches!(
+                                    p.error_id,
+                                    ErrorId::SessionClosed | ErrorId::SessionNotFound
+                                ),
                                 "round {round}: unexpected {p:?}"
                             );
                             assert!(p.status < 500);
@@ -182,11 +194,23 @@ fn closes_racing_with_requests_never_leave_half_released_objects() {
             let err = session.close().await.expect_err("second close");
             assert!(err.is_session_gone(), "{err}");
         }
-        assert!(c.list_sessions_as_admin(&s.admin_token).await.expect("list").is_empty());
+        assert!(c
+            .list_sessions_as_admin(&s.admin_token)
+            .await
+            .expect("list")
+            .is_empty());
     });
     // Released objects and created objects balance: the metric counts every scope.
     let m = metrics(&s);
-    assert!(metric(&m, "rdpm_session_objects_released_total{kind=\"ServerScope\"}").unwrap_or(0.0) >= 150.0, "{m}");
+    assert!(
+        metric(
+            &m,
+            "rdpm_session_objects_released_total{kind=\"ServerScope\"}"
+        )
+        .unwrap_or(0.0)
+            >= 150.0,
+        "{m}"
+    );
 }
 
 #[test]
@@ -198,7 +222,10 @@ fn sigterm_shuts_the_server_down_cleanly() {
             .open_session(&s.admin_token, &CreateSessionRequest::default())
             .await
             .expect("open");
-        session.create_scope(&scope_spec("pg")).await.expect("scope");
+        session
+            .create_scope(&scope_spec("pg"))
+            .await
+            .expect("scope");
     });
     let status = s.stop();
     assert!(status.success(), "exit status {status:?}\n{}", s.log_text());
@@ -216,10 +243,19 @@ fn a_bad_token_is_refused() {
         assert_eq!(err.error_id(), Some(ErrorId::InvalidCredential), "{err}");
         let err = c.list_sessions_as_admin("").await.expect_err("refused");
         assert!(
-            matches!(err.error_id(), Some(ErrorId::AuthenticationRequired | ErrorId::InvalidCredential)),
+            matches!(
+                err.error_id(),
+                Some(ErrorId::AuthenticationRequired | ErrorId::InvalidCredential)
+            ),
             "{err}"
         );
-        assert_eq!(c.health().await.expect("health needs no token").name, "DPMServer07");
+        assert_eq!(
+            c.health().await.expect("health needs no token").name,
+            "DPMServer07"
+        );
     });
-    assert!(!s.log_text().contains(&s.admin_token), "the token is never logged");
+    assert!(
+        !s.log_text().contains(&s.admin_token),
+        "the token is never logged"
+    );
 }

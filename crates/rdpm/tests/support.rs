@@ -64,12 +64,3 @@ pub fn assert_contains(haystack: &str, needle: &str) {
         "expected to find:\n{needle}\n--- in:\n{haystack}"
     );
 }
-
-/// Asserts that `haystack` does not contain `needle`.
-#[track_caller]
-pub fn assert_not_contains(haystack: &str, needle: &str) {
-    assert!(
-        !haystack.contains(needle),
-        "expected NOT to find:\n{needle}\n--- in:\n{haystack}"
-    );
-}

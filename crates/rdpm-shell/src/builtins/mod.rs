@@ -14,10 +14,10 @@ use crate::registry::Registry;
 
 pub mod convertto_json;
 pub mod foreach_object;
-pub mod get_command;
-pub mod get_help;
 pub mod format_list;
 pub mod format_table;
+pub mod get_command;
+pub mod get_help;
 pub mod measure_object;
 pub mod out_default;
 pub mod out_null;

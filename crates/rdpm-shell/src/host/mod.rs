@@ -45,3 +45,12 @@ pub trait HostUi {
 }
 
 pub mod console;
+pub mod repl;
+
+/// Makes Ctrl-C (SIGINT) set `stop` instead of ending the process, so that
+/// it stops the running command, never the shell. Call it once, after the
+/// line editor exists: the editor takes SIGINT for itself when it starts.
+pub fn install_interrupt_handler(stop: std::sync::Arc<std::sync::atomic::AtomicBool>) {
+    // An error means a handler is already installed; it sets the same flag.
+    let _ = ctrlc::set_handler(move || stop.store(true, std::sync::atomic::Ordering::SeqCst));
+}

@@ -1,0 +1,134 @@
+//! `rdpm server`: argument parsing and signal wiring for the DPM server.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::{anyhow, bail, Context, Result};
+
+const USAGE: &str = "Usage: rdpm server [--data-dir DIR] [--listen ADDR:PORT] [--name NAME] [--session-idle-timeout DURATION]
+
+  --data-dir DIR                  where the catalog, the administrator token and the storage pool live
+                                  (default: $XDG_DATA_HOME/rdpm, usually ~/.local/share/rdpm)
+  --listen ADDR:PORT              loopback address to listen on (default 127.0.0.1:6075; port 0 picks a free one)
+  --name NAME                     the name this server states for itself (default: the host name)
+  --session-idle-timeout DURATION close sessions idle this long, e.g. 90s, 10m (default 10m)
+";
+
+/// Parsed `rdpm server` arguments.
+#[derive(Debug)]
+struct Args {
+    data_dir: PathBuf,
+    listen: SocketAddr,
+    name: String,
+    idle: Duration,
+}
+
+fn parse(args: &[String]) -> Result<Option<Args>> {
+    let mut data_dir = None;
+    let mut listen: SocketAddr = SocketAddr::from(([127, 0, 0, 1], rdpm_types::DEFAULT_PORT));
+    let mut name = None;
+    let mut idle = Duration::from_secs(600);
+    let mut it = args.iter();
+    while let Some(arg) = it.next() {
+        let (flag, inline) = match arg.split_once('=') {
+            Some((f, v)) if f.starts_with("--") => (f, Some(v.to_string())),
+            _ => (arg.as_str(), None),
+        };
+        let mut value = |what: &str| -> Result<String> {
+            match inline.clone() {
+                Some(v) => Ok(v),
+                None => it
+                    .next()
+                    .cloned()
+                    .ok_or_else(|| anyhow!("{flag} needs a value ({what})")),
+            }
+        };
+        match flag {
+            "--data-dir" => data_dir = Some(PathBuf::from(value("a directory")?)),
+            "--listen" => {
+                let v = value("ADDR:PORT")?;
+                listen = v.parse().with_context(|| {
+                    format!("--listen '{v}' is not an ADDR:PORT such as 127.0.0.1:6075")
+                })?;
+            }
+            "--name" => {
+                let v = value("a server name")?;
+                if v.trim().is_empty() {
+                    bail!("--name must not be empty");
+                }
+                name = Some(v);
+            }
+            "--session-idle-timeout" => {
+                let v = value("a duration such as 10m")?;
+                idle = humantime::parse_duration(&v).with_context(|| {
+                    format!("--session-idle-timeout '{v}' is not a duration such as 90s or 10m")
+                })?;
+                if idle < Duration::from_secs(1) {
+                    bail!("--session-idle-timeout '{v}' is shorter than one second");
+                }
+            }
+            "-h" | "--help" => return Ok(None),
+            other => bail!("unknown argument '{other}'"),
+        }
+    }
+    let data_dir = match data_dir {
+        Some(d) => d,
+        None => dirs::data_dir()
+            .map(|d| d.join("rdpm"))
+            .ok_or_else(|| anyhow!("no per-user data directory is known here; pass --data-dir"))?,
+    };
+    let name = name.unwrap_or_else(|| gethostname::gethostname().to_string_lossy().into_owned());
+    Ok(Some(Args {
+        data_dir,
+        listen,
+        name,
+        idle,
+    }))
+}
+
+/// Runs the server; returns the process exit code.
+pub fn main(args: &[String]) -> i32 {
+    let args = match parse(args) {
+        Ok(Some(a)) => a,
+        Ok(None) => {
+            print!("{USAGE}");
+            return 0;
+        }
+        Err(e) => {
+            eprintln!("rdpm server: {e:#}\n\n{USAGE}");
+            return 64;
+        }
+    };
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("rdpm-server")
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("rdpm server: cannot start the async runtime: {e}");
+            return 70;
+        }
+    };
+    let config = rdpm_server::ServerConfig {
+        data_dir: args.data_dir,
+        listen: args.listen,
+        name: args.name,
+        session_idle_timeout: args.idle,
+    };
+    match runtime.block_on(rdpm_server::run(config, rdpm_server::shutdown_signal())) {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("rdpm server: {e}");
+            1
+        }
+    }
+}

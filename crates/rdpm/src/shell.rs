@@ -1,0 +1,248 @@
+//! The management shell's command line, as pwsh has it: `-Command` (`-c`),
+//! `-File`, `-NonInteractive`, `-NoProfile`, `-NoLogo`, `-OutputFormat`.
+
+use std::io::Read;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use rdpm_shell::host::console::ConsoleHost;
+use rdpm_shell::host::repl::{self, ReplOptions};
+use rdpm_shell::runtime::{OutputMode, RunOutcome, Runtime};
+use rdpm_shell::span::{Origin, Source};
+use rdpm_shell::Registry;
+
+/// pwsh's exit code for a bad command-line switch.
+const EXIT_BAD_SWITCH: i32 = 64;
+
+const USAGE: &str = "Usage: rdpm [-NonInteractive] [-NoProfile] [-NoLogo] [-OutputFormat Text|Json]
+            [-Command <text> | -c <text> | -File <script.ps1> [args]]
+       rdpm server [--help]
+
+With no -Command or -File, rdpm starts the interactive DPM management shell.
+";
+
+#[derive(Debug, Default)]
+struct Args {
+    non_interactive: bool,
+    output: Option<OutputMode>,
+    command: Option<String>,
+    file: Option<(PathBuf, Vec<String>)>,
+    help: bool,
+}
+
+/// The pwsh switches, with the shortest prefix each accepts.
+const SWITCHES: &[(&str, usize)] = &[
+    ("command", 1),
+    ("file", 1),
+    ("noninteractive", 4),
+    ("noprofile", 3),
+    ("nologo", 3),
+    ("outputformat", 1),
+    ("help", 1),
+];
+
+fn switch_name(arg: &str) -> Option<&'static str> {
+    let body = arg.strip_prefix('-')?;
+    let body = body.strip_prefix('-').unwrap_or(body).to_ascii_lowercase();
+    match body.as_str() {
+        "c" => return Some("command"),
+        "f" => return Some("file"),
+        "of" | "o" => return Some("outputformat"),
+        "?" | "h" => return Some("help"),
+        _ => {}
+    }
+    SWITCHES
+        .iter()
+        .find(|(name, min)| body.len() >= *min && name.starts_with(body.as_str()))
+        .map(|(name, _)| *name)
+}
+
+fn parse(args: &[String]) -> Result<Args, String> {
+    let mut a = Args::default();
+    let mut i = 0;
+    while i < args.len() {
+        let arg = &args[i];
+        let Some(name) = switch_name(arg) else {
+            if a.command.is_none() && a.file.is_none() && !arg.starts_with('-') {
+                // pwsh takes a leading bare argument as the file to run.
+                a.file = Some((PathBuf::from(arg), args[i + 1..].to_vec()));
+                break;
+            }
+            return Err(format!(
+                "The argument '{arg}' is not recognized as a switch of rdpm."
+            ));
+        };
+        match name {
+            "command" => {
+                let rest = &args[i + 1..];
+                if rest.is_empty() {
+                    return Err("Missing the text after -Command.".into());
+                }
+                a.command = Some(rest.join(" "));
+                break;
+            }
+            "file" => {
+                let Some(path) = args.get(i + 1) else {
+                    return Err("Missing the script path after -File.".into());
+                };
+                a.file = Some((PathBuf::from(path), args[i + 2..].to_vec()));
+                break;
+            }
+            "noninteractive" => a.non_interactive = true,
+            "noprofile" | "nologo" => {}
+            "outputformat" => {
+                let Some(v) = args.get(i + 1) else {
+                    return Err("Missing the format after -OutputFormat (Text or Json).".into());
+                };
+                a.output = Some(match v.to_ascii_lowercase().as_str() {
+                    "text" => OutputMode::Text,
+                    "json" => OutputMode::Json,
+                    _ => {
+                        return Err(format!(
+                            "The value '{v}' of -OutputFormat is not valid; use Text or Json."
+                        ))
+                    }
+                });
+                i += 1;
+            }
+            "help" => a.help = true,
+            _ => return Err(format!("The switch '{arg}' is not handled.")),
+        }
+        i += 1;
+    }
+    Ok(a)
+}
+
+/// A runtime with every command registered.
+pub fn new_runtime(interactive: bool) -> Runtime {
+    let mut registry = Registry::new();
+    rdpm_shell::builtins::register(&mut registry);
+    rdpm_shell::runtime::register_runtime_commands(&mut registry);
+    rdpm_cmdlets::register(&mut registry);
+    Runtime::new(registry, Box::new(ConsoleHost::new(interactive)))
+}
+
+/// Runs the shell; returns the process exit code.
+pub fn main(args: &[String]) -> i32 {
+    let args = match parse(args) {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("{e}\n\n{USAGE}");
+            return EXIT_BAD_SWITCH;
+        }
+    };
+    if args.help {
+        print!("{USAGE}");
+        return 0;
+    }
+    let mut runtime = new_runtime(!args.non_interactive);
+    if let Some(mode) = args.output {
+        runtime.set_output_mode(mode);
+    }
+    if args.command.is_some() || args.file.is_some() {
+        rdpm_shell::host::install_interrupt_handler(runtime.stop_flag());
+    }
+    let code = if let Some(command) = args.command {
+        let text = if command == "-" {
+            let mut s = String::new();
+            let _ = std::io::stdin().read_to_string(&mut s);
+            s
+        } else {
+            command
+        };
+        let outcome = runtime.run(Source::interactive(text));
+        command_exit_code(&outcome)
+    } else if let Some((path, script_args)) = args.file {
+        match std::fs::read_to_string(&path) {
+            Ok(text) => {
+                runtime.set_variable(
+                    "args",
+                    rdpm_shell::Value::array(
+                        script_args
+                            .into_iter()
+                            .map(rdpm_shell::Value::str)
+                            .collect(),
+                    ),
+                );
+                let source = Arc::new(Source {
+                    origin: Origin::File(path),
+                    text,
+                });
+                let outcome = runtime.run(source);
+                file_exit_code(&outcome)
+            }
+            Err(e) => {
+                eprintln!(
+                    "The argument '{}' is not recognized as the name of a script file: {e}.",
+                    path.display()
+                );
+                EXIT_BAD_SWITCH
+            }
+        }
+    } else {
+        let history_file = dirs::data_dir().map(|d| d.join("rdpm").join("history.txt"));
+        repl::run(&mut runtime, &ReplOptions { history_file })
+    };
+    // Leaving the shell disconnects everything.
+    runtime
+        .extension_mut::<rdpm_cmdlets::connection::DpmConnections>()
+        .disconnect_all();
+    code
+}
+
+/// pwsh `-Command`: `exit N` gives N; a terminating error or a false `$?`
+/// at the end gives 1.
+fn command_exit_code(o: &RunOutcome) -> i32 {
+    match o.exit_code {
+        Some(code) => code,
+        None if o.script_terminated || o.stopped || !o.success => 1,
+        None => 0,
+    }
+}
+
+/// pwsh `-File`: `exit N` gives N; a terminating error gives 1; otherwise 0.
+fn file_exit_code(o: &RunOutcome) -> i32 {
+    match o.exit_code {
+        Some(code) => code,
+        None if o.script_terminated || o.stopped => 1,
+        None => 0,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pwsh_switch_prefixes() {
+        for (arg, want) in [
+            ("-c", Some("command")),
+            ("-Command", Some("command")),
+            ("-com", Some("command")),
+            ("-NonInteractive", Some("noninteractive")),
+            ("-noni", Some("noninteractive")),
+            ("-non", None),
+            ("-nop", Some("noprofile")),
+            ("-OutputFormat", Some("outputformat")),
+            ("-of", Some("outputformat")),
+            ("-File", Some("file")),
+            ("-bogus", None),
+        ] {
+            assert_eq!(switch_name(arg), want, "{arg}");
+        }
+    }
+
+    #[test]
+    fn command_takes_the_rest_of_the_line() {
+        let a =
+            parse(&["-noni".into(), "-c".into(), "Get-Help".into(), "x".into()]).expect("parses");
+        assert!(a.non_interactive);
+        assert_eq!(a.command.as_deref(), Some("Get-Help x"));
+    }
+
+    #[test]
+    fn bad_switch_is_refused() {
+        assert!(parse(&["-Bogus".into()]).is_err());
+        assert!(parse(&["-OutputFormat".into(), "xml".into()]).is_err());
+    }
+}
