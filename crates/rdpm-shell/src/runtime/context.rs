@@ -176,30 +176,29 @@ impl Ctx<'_> {
 
     fn stream_pref(&self, stream: usize) -> ActionPreference {
         let c = &self.info.common;
-        // Windows PowerShell 5.1: -Debug means Inquire, and without an
-        // explicit -Verbose / -WarningAction those streams follow it.
+        // -Debug shows debug messages without prompting, as PowerShell 7
+        // does: 5.1's prompt after every message (and its spreading to the
+        // verbose and warning streams) stops unattended scripts for nothing.
         match stream {
             WARNING => c
                 .warning_action
-                .or(match (c.debug, c.verbose) {
-                    (Some(true), _) => Some(ActionPreference::Inquire),
-                    (_, Some(true)) => Some(ActionPreference::Continue),
+                .or(match c.verbose {
+                    Some(true) => Some(ActionPreference::Continue),
                     _ => None,
                 })
                 .unwrap_or_else(|| {
                     self.interp
                         .pref("WarningPreference", ActionPreference::Continue)
                 }),
-            VERBOSE => match (c.verbose, c.debug) {
-                (Some(true), _) => ActionPreference::Continue,
-                (Some(false), _) => ActionPreference::SilentlyContinue,
-                (None, Some(true)) => ActionPreference::Inquire,
-                _ => self
+            VERBOSE => match c.verbose {
+                Some(true) => ActionPreference::Continue,
+                Some(false) => ActionPreference::SilentlyContinue,
+                None => self
                     .interp
                     .pref("VerbosePreference", ActionPreference::SilentlyContinue),
             },
             DEBUG => match c.debug {
-                Some(true) => ActionPreference::Inquire,
+                Some(true) => ActionPreference::Continue,
                 Some(false) => ActionPreference::SilentlyContinue,
                 None => self
                     .interp

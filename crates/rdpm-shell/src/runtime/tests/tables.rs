@@ -485,10 +485,11 @@ fn stream_preferences() {
     s.run("Write-Streams -WarningAction SilentlyContinue -WarningVariable wv > $null");
     assert_eq!(s.eval("$wv.Count"), "[Int32] 1");
     assert_eq!(s.eval("$wv[0].Message"), "\"w1\"");
-    // 5.1: -Debug prompts after each debug message (and warnings follow it).
-    s.answers(&["a", "y", ""]);
+    // -Debug shows debug messages without prompting (PowerShell 7; see
+    // docs/architecture.md), and leaves the other streams alone.
     let out = s.out("Write-Streams -Debug");
-    assert_eq!(out, "WARNING: w1\n\nConfirm\nContinue with this operation?\n[Y] Yes  [A] Yes to All  [H] Halt Command  [?] Help (default is \"Y\"): a\nVERBOSE: v1\n\nConfirm\nContinue with this operation?\n[Y] Yes  [A] Yes to All  [H] Halt Command  [?] Help (default is \"Y\"): y\nDEBUG: d1\n\nConfirm\nContinue with this operation?\n[Y] Yes  [A] Yes to All  [H] Halt Command  [?] Help (default is \"Y\"): \nout\n");
+    assert_eq!(out, "WARNING: w1\nDEBUG: d1\nout\n");
+    assert_eq!(s.out("Write-Streams -Debug:$false"), "WARNING: w1\nout\n");
 }
 
 // §3.6 -*Variable.
