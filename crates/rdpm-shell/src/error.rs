@@ -40,6 +40,10 @@ pub struct ErrorRecord {
     pub invocation: Option<InvocationInfo>,
     /// For a stop escalation (`-ErrorAction Stop`): the original record.
     pub inner: Option<Rc<ErrorRecord>>,
+    /// The record speaks for the code that called the command (`Write-Error`):
+    /// the runtime does not give it the command's type name, so that its
+    /// `FullyQualifiedErrorId` is the bare id at top level, as in PowerShell.
+    pub from_caller: bool,
 }
 
 /// Where an error happened.
@@ -74,6 +78,7 @@ impl ErrorRecord {
             recommended_action: None,
             invocation: None,
             inner: None,
+            from_caller: false,
         }
     }
 

@@ -222,6 +222,7 @@ impl CommandRun for Run {
                 .string("CategoryReason")
                 .unwrap_or_else(|| "WriteErrorException".into()),
         );
+        record.from_caller = true;
         record.activity = params.string("CategoryActivity");
         record.recommended_action = params.string("RecommendedAction");
         record.target_object = match (

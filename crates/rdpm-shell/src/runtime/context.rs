@@ -93,7 +93,7 @@ impl StageInfo {
         if rec.invocation.is_none() {
             rec.invocation = Some(self.invocation());
         }
-        if rec.command_type_name.is_empty() {
+        if rec.command_type_name.is_empty() && !rec.from_caller {
             rec.command_type_name = self.type_name.clone();
         }
         rec
