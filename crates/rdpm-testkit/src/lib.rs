@@ -32,6 +32,7 @@ pub struct TestServer {
     /// Lines the server wrote to stdout and stderr, collected in the background.
     pub log: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
     extra_args: Vec<String>,
+    local_default: bool,
     child: Option<Child>,
     _dir: tempfile::TempDir,
 }
@@ -52,6 +53,7 @@ impl TestServer {
             config_path,
             log: Default::default(),
             extra_args: extra_args.iter().map(|s| s.to_string()).collect(),
+            local_default: false,
             child: None,
             _dir: dir,
         };
@@ -59,15 +61,49 @@ impl TestServer {
         s
     }
 
+    /// Starts the server the way a newcomer does, `rdpm server` with no
+    /// options: the default port and the default data directory of the shell
+    /// this fixture runs (`$XDG_DATA_HOME/rdpm`), the host name as its name,
+    /// and no client configuration file at all.
+    pub fn start_local_default(bin: &Path) -> TestServer {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let data_dir = dir.path().join("xdg-data").join("rdpm");
+        let config_path = dir
+            .path()
+            .join("xdg-config")
+            .join("rdpm")
+            .join("config.toml");
+        let mut s = TestServer {
+            bin: bin.to_path_buf(),
+            name: String::new(),
+            url: String::new(),
+            data_dir,
+            admin_token: String::new(),
+            config_path,
+            log: Default::default(),
+            extra_args: Vec::new(),
+            local_default: true,
+            child: None,
+            _dir: dir,
+        };
+        s.spawn("");
+        s
+    }
+
     fn spawn(&mut self, listen: &str) {
-        let mut child = Command::new(&self.bin)
-            .arg("server")
-            .arg("--name")
-            .arg(&self.name)
-            .arg("--listen")
-            .arg(listen)
-            .arg("--data-dir")
-            .arg(&self.data_dir)
+        let mut cmd = Command::new(&self.bin);
+        cmd.arg("server");
+        if self.local_default {
+            cmd.env("XDG_DATA_HOME", self._dir.path().join("xdg-data"));
+        } else {
+            cmd.arg("--name")
+                .arg(&self.name)
+                .arg("--listen")
+                .arg(listen)
+                .arg("--data-dir")
+                .arg(&self.data_dir);
+        }
+        let mut child = cmd
             .args(&self.extra_args)
             .env("RUST_LOG", "info")
             .stdin(Stdio::null())
@@ -110,7 +146,9 @@ impl TestServer {
             .expect("admin.token exists after start")
             .trim()
             .to_string();
-        self.write_config(&[]);
+        if !self.local_default {
+            self.write_config(&[]);
+        }
     }
 
     /// Rewrites the client configuration: this server under its name, plus
@@ -175,8 +213,12 @@ impl TestServer {
     /// A `Command` for the rdpm shell configured for this server.
     pub fn shell_command(&self) -> Command {
         let mut cmd = Command::new(&self.bin);
-        cmd.env("RDPM_CONFIG", &self.config_path)
-            .env("NO_COLOR", "1")
+        if self.local_default {
+            cmd.env_remove("RDPM_CONFIG");
+        } else {
+            cmd.env("RDPM_CONFIG", &self.config_path);
+        }
+        cmd.env("NO_COLOR", "1")
             .env("HOME", self._dir.path())
             .env("XDG_CONFIG_HOME", self._dir.path().join("xdg-config"))
             .env("XDG_DATA_HOME", self._dir.path().join("xdg-data"));

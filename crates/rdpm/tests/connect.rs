@@ -148,3 +148,18 @@ fn objects_of_a_closed_connection_say_so() {
         "{err}"
     );
 }
+
+#[test]
+fn a_newcomer_needs_no_configuration() {
+    // `rdpm server` with no options, then `rdpm`: the default port, the
+    // default data directory's credential, this host's name.
+    let s = TestServer::start_local_default(bin());
+    assert_eq!(s.port(), rdpm_types::DEFAULT_PORT);
+    let host = gethostname::gethostname().to_string_lossy().into_owned();
+    let script = format!(
+        "(Connect-DPMServer localhost).Name; (Connect-DPMServer {host}).Name; (Get-DPMSession | Where-Object IsCurrent).Count"
+    );
+    let (code, out, err) = s.run(&script);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out.trim(), format!("{host}\n{host}\n1"));
+}
