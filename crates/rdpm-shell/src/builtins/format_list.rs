@@ -124,7 +124,7 @@ impl CommandRun for FormatListRun {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::builtins::testing::{obj, params, run, FakeContext};
+    use crate::builtins::testing::{obj, params, run, FakeContext, Named};
     use crate::format::formatted_text;
     use crate::value::PsObject;
 
@@ -189,7 +189,7 @@ mod tests {
             Value::object(o)
         };
         // (object, parameters, expected)
-        let cases: Vec<(Value, Vec<(&'static str, Value)>, &str)> = vec![
+        let cases: Vec<(Value, Named, &str)> = vec![
             (
                 make("Test.FormatList.Listed", &[]),
                 vec![],

@@ -370,7 +370,8 @@ mod tests {
         let base = object(&["test.view.BASE"]);
         let none = object(&["Test.View.Unknown"]);
         // (object, kind, expected type name, expected kind)
-        let cases: Vec<(&PsObject, Option<ViewKind>, Option<(&str, ViewKind)>)> = vec![
+        type Case<'a> = (&'a PsObject, Option<ViewKind>, Option<(&'a str, ViewKind)>);
+        let cases: Vec<Case<'_>> = vec![
             (&derived, None, Some(("Test.View.Derived", ViewKind::List))),
             (
                 &derived,
