@@ -171,7 +171,11 @@ pub static COMMAND_TYPES: EnumType = EnumType {
 };
 
 fn command_type(name: &str) -> Value {
-    Value::Enum(COMMAND_TYPES.by_name(name).expect("a declared CommandTypes value"))
+    Value::Enum(
+        COMMAND_TYPES
+            .by_name(name)
+            .expect("a declared CommandTypes value"),
+    )
 }
 
 fn strings<'a>(items: impl IntoIterator<Item = &'a str>) -> Value {
@@ -279,8 +283,14 @@ pub fn function_info(name: &str, definition: &str) -> Value {
     Value::object(PsObject::new(
         type_names(FUNCTION_INFO),
         vec![
-            ("Verb".to_string(), Value::str(name.split_once('-').map_or("", |(v, _)| v))),
-            ("Noun".to_string(), Value::str(name.split_once('-').map_or("", |(_, n)| n))),
+            (
+                "Verb".to_string(),
+                Value::str(name.split_once('-').map_or("", |(v, _)| v)),
+            ),
+            (
+                "Noun".to_string(),
+                Value::str(name.split_once('-').map_or("", |(_, n)| n)),
+            ),
             ("Definition".to_string(), Value::str(definition)),
             ("Name".to_string(), Value::str(name)),
             ("CommandType".to_string(), command_type("Function")),
@@ -311,7 +321,10 @@ fn set_metadata(m: &SetMembership) -> Value {
                 Value::Int(m.position.map_or(NO_POSITION, |p| p as i32)),
             ),
             ("IsMandatory".to_string(), Value::Bool(m.mandatory)),
-            ("ValueFromPipeline".to_string(), Value::Bool(m.from_pipeline)),
+            (
+                "ValueFromPipeline".to_string(),
+                Value::Bool(m.from_pipeline),
+            ),
             (
                 "ValueFromPipelineByPropertyName".to_string(),
                 Value::Bool(m.from_pipeline_by_property_name),
@@ -380,7 +393,9 @@ fn parameters(sig: &Signature) -> Value {
 /// `CommandParameterSetInfo` objects: name, whether default, and the
 /// parameters of the set.
 fn parameter_sets(sig: &Signature, sets: &[&str]) -> Value {
-    let default = sig.default_set.unwrap_or(sets.first().copied().unwrap_or(""));
+    let default = sig
+        .default_set
+        .unwrap_or(sets.first().copied().unwrap_or(""));
     Value::array(
         sets.iter()
             .map(|set| {
@@ -562,10 +577,7 @@ mod tests {
         let Value::Object(o) = &values[0] else {
             panic!("an object")
         };
-        assert_eq!(
-            o.type_names,
-            [CMDLET_INFO, COMMAND_INFO, "System.Object"]
-        );
+        assert_eq!(o.type_names, [CMDLET_INFO, COMMAND_INFO, "System.Object"]);
         let text = |name: &str| o.get(name).unwrap_or_default().to_invariant_string();
         let syntax = "\nDisconnect-DPMServer [[-DPMServerName] <String>] [-WhatIf] [-Confirm] [<CommonParameters>]\n";
         // (property, expected text)
@@ -629,10 +641,23 @@ mod tests {
         );
         // Format-List picks the CmdletInfo list view.
         let listed = view_for(o, Some(ViewKind::List)).expect("a list view");
-        let labels: Vec<&str> = listed.view.columns.iter().map(|c| c.label.as_str()).collect();
+        let labels: Vec<&str> = listed
+            .view
+            .columns
+            .iter()
+            .map(|c| c.label.as_str())
+            .collect();
         assert_eq!(
             labels,
-            ["Name", "CommandType", "Definition", "ParameterSets", "ImplementingType", "Verb", "Noun"]
+            [
+                "Name",
+                "CommandType",
+                "Definition",
+                "ParameterSets",
+                "ImplementingType",
+                "Verb",
+                "Noun"
+            ]
         );
     }
 
