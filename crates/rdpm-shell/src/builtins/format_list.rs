@@ -5,6 +5,7 @@ use crate::binder::BoundParameters;
 use crate::command::{Command, CommandContext, CommandRun};
 use crate::error::FlowResult;
 use crate::format::field::{field_text, scalar_text};
+use crate::format::view::ViewKind;
 use crate::format::{list_text, FormatOutput};
 use crate::signature::{Example, ParamType, ParameterDecl, Signature};
 use crate::value::Value;
@@ -107,7 +108,7 @@ impl CommandRun for FormatListRun {
             }
             // Each object shows its own properties, so `*` lists all of each.
             let mut entries = Vec::new();
-            for (label, expr, _) in columns_for(&specs, item, None) {
+            for (label, expr, _) in columns_for(&specs, item, ViewKind::List, None) {
                 entries.push((label, field_text(&evaluate(ctx, &expr, item)?)));
             }
             objects.push(entries);
@@ -123,7 +124,7 @@ impl CommandRun for FormatListRun {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::builtins::testing::{obj, params, run, FakeContext};
+    use crate::builtins::testing::{obj, params, run, FakeContext, Named};
     use crate::format::formatted_text;
     use crate::value::PsObject;
 
@@ -155,6 +156,66 @@ mod tests {
                 Some(vec![o.clone()]),
             )
             .expect("runs");
+            assert_eq!(formatted_text(&ctx.output[0]), Some(want));
+        }
+    }
+
+    fn computed_state(o: &PsObject) -> Value {
+        Value::str(format!("state of {}", o.get("Name").unwrap_or_default()))
+    }
+
+    #[test]
+    fn registered_views() {
+        crate::format::register_view(
+            "Test.FormatList.Listed",
+            crate::format::View::list(vec![
+                crate::format::ViewColumn::property("Name").label("Group"),
+                crate::format::ViewColumn::computed("State", computed_state),
+            ]),
+        );
+        crate::format::register_view(
+            "Test.FormatList.Tabled",
+            crate::format::View::table(vec![crate::format::ViewColumn::property("Name")]),
+        );
+        let make = |ty: &str, display: &[&str]| {
+            let mut o = PsObject::new(
+                vec![ty.to_string()],
+                vec![
+                    ("Name".to_string(), Value::str("PG1")),
+                    ("Count".to_string(), Value::Int(3)),
+                ],
+            );
+            o.default_display = display.iter().map(|d| d.to_string()).collect();
+            Value::object(o)
+        };
+        // (object, parameters, expected)
+        let cases: Vec<(Value, Named, &str)> = vec![
+            (
+                make("Test.FormatList.Listed", &[]),
+                vec![],
+                "\nGroup : PG1\nState : state of PG1\n\n",
+            ),
+            (
+                make("Test.FormatList.Listed", &[]),
+                vec![("Property", Value::str("*"))],
+                "\nName  : PG1\nCount : 3\n\n",
+            ),
+            // A type whose view is a table lists its default display set,
+            // else all its properties.
+            (
+                make("Test.FormatList.Tabled", &["Count"]),
+                vec![],
+                "\nCount : 3\n\n",
+            ),
+            (
+                make("Test.FormatList.Tabled", &[]),
+                vec![],
+                "\nName  : PG1\nCount : 3\n\n",
+            ),
+        ];
+        for (o, p, want) in cases {
+            let mut ctx = FakeContext::default();
+            run(&FormatList::new(), &mut ctx, &params(p), Some(vec![o])).expect("runs");
             assert_eq!(formatted_text(&ctx.output[0]), Some(want));
         }
     }

@@ -5,12 +5,13 @@ use crate::binder::BoundParameters;
 use crate::command::{Command, CommandContext, CommandRun};
 use crate::error::FlowResult;
 use crate::format::field::{display_properties, field_text, is_right_aligned, scalar_text};
+use crate::format::view::{view_for, ColumnValue, ViewKind};
 use crate::format::{table_text, Align, Column, FormatOutput, TableOptions};
 use crate::signature::{Example, ParamType, ParameterDecl, Signature};
 use crate::value::{PsObject, Value};
 
 use super::support::{
-    evaluate, input_object, property_specs, resolve, Expr, PropertySpec, SpecKind,
+    evaluate, input_object, property_specs, resolve, Calculated, Expr, PropertySpec, SpecKind,
 };
 
 /// Tables of all properties show at most this many columns.
@@ -116,20 +117,46 @@ pub(crate) fn formattable_items(items: Vec<Value>) -> Vec<Value> {
     out
 }
 
+/// A column of a `Format-Table` / `Format-List` group: label, how to get
+/// the value, and the width and alignment asked for.
+pub(crate) type FormatColumn = (String, Expr, Option<Calculated>);
+
 /// The columns for a group: the `-Property` specs resolved against the
-/// first object, else its default display properties.
+/// first object; without them, the object's registered view of `kind`,
+/// else its default display properties (at most `limit` of them).
 pub(crate) fn columns_for(
     specs: &[PropertySpec],
     first: &Value,
+    kind: ViewKind,
     limit: Option<usize>,
-) -> Vec<(String, Expr, Option<super::support::Calculated>)> {
+) -> Vec<FormatColumn> {
     if specs.is_empty() {
-        let names = match first {
-            Value::Object(o) => display_properties(o),
-            _ => Vec::new(),
+        let Value::Object(o) = first else {
+            return Vec::new();
         };
+        if let Some(selected) = view_for(o, Some(kind)) {
+            return selected
+                .view
+                .columns
+                .iter()
+                .map(|c| {
+                    let expr = match &c.value {
+                        ColumnValue::Property(p) => Expr::Property(p.clone()),
+                        ColumnValue::Computed(f) => Expr::Computed(*f),
+                    };
+                    let calc = Calculated {
+                        label: Some(c.label.clone()),
+                        expr: expr.clone(),
+                        width: c.width,
+                        align_right: c.align.map(|a| a == Align::Right),
+                        descending: None,
+                    };
+                    (c.label.clone(), expr, Some(calc))
+                })
+                .collect();
+        }
         let n = limit.unwrap_or(usize::MAX);
-        return names
+        return display_properties(o)
             .into_iter()
             .take(n)
             .map(|n| (n.clone(), Expr::Property(n), None))
@@ -165,6 +192,9 @@ impl CommandRun for FormatTableRun {
             wrap: params.switch("Wrap"),
         };
         let width = ctx.host().width();
+        // -AutoSize sizes a view's columns to the data instead of the
+        // widths the view declares.
+        let autosize = params.switch("AutoSize") && specs.is_empty();
 
         // Consecutive objects with the same group value form one group.
         let mut groups: Vec<Group> = Vec::new();
@@ -203,7 +233,7 @@ impl CommandRun for FormatTableRun {
                 continue;
             }
             let limit = specs.is_empty().then_some(MAX_DEFAULT_COLUMNS);
-            let cols = columns_for(&specs, first, limit);
+            let cols = columns_for(&specs, first, ViewKind::Table, limit);
             let mut rows = Vec::new();
             let mut firsts = Vec::new();
             for (i, m) in members.iter().enumerate() {
@@ -228,7 +258,7 @@ impl CommandRun for FormatTableRun {
                     Column {
                         label: label.clone(),
                         align: if right { Align::Right } else { Align::Left },
-                        width: calc.as_ref().and_then(|c| c.width),
+                        width: calc.as_ref().and_then(|c| c.width).filter(|_| !autosize),
                     }
                 })
                 .collect();
@@ -329,6 +359,77 @@ mod tests {
         );
         // Hidden labels still count when sizing the columns.
         assert_eq!(got, "\n   Status: Ok\n\nPG-Exch    12\n\n\n   Status: Warning\n\nPG-Files     3\nPG-Sql       7\n\n");
+    }
+
+    fn share(name: &str, size: i64, items: i32) -> Value {
+        Value::object(PsObject::new(
+            vec![
+                "Test.FormatTable.Share".into(),
+                "Test.FormatTable.Base".into(),
+            ],
+            vec![
+                ("Name".to_string(), Value::str(name)),
+                ("Path".to_string(), Value::str(format!("D:\\{name}"))),
+                ("Size".to_string(), Value::Long(size)),
+                ("Items".to_string(), Value::Int(items)),
+                ("Owner".to_string(), Value::str("admin")),
+                ("Extra".to_string(), Value::str("not shown")),
+            ],
+        ))
+    }
+
+    fn per_item(o: &PsObject) -> Value {
+        match (o.get("Size"), o.get("Items")) {
+            (Some(Value::Long(s)), Some(Value::Int(n))) if n > 0 => Value::Long(s / i64::from(n)),
+            _ => Value::Null,
+        }
+    }
+
+    #[test]
+    fn registered_table_view_without_property() {
+        crate::format::register_view(
+            "Test.FormatTable.Base",
+            crate::format::View::table(vec![
+                crate::format::ViewColumn::property("Name").width(8),
+                crate::format::ViewColumn::property("Path"),
+                crate::format::ViewColumn::property("Size").label("Bytes"),
+                crate::format::ViewColumn::property("Items"),
+                crate::format::ViewColumn::computed("PerItem", per_item).width(7),
+                crate::format::ViewColumn::property("Owner").align(Align::Right),
+            ]),
+        );
+        let input = || vec![share("Docs", 1000, 4), share("Projects2024", 30, 0)];
+        // (parameters, expected)
+        let cases: Vec<(Vec<(&'static str, Value)>, &str)> = vec![
+            (
+                vec![],
+                "\nName     Path            Bytes Items PerItem Owner\n----     ----            ----- ----- ------- -----\nDocs     D:\\Docs          1000     4     250 admin\nProje... D:\\Projects2024    30     0         admin\n\n",
+            ),
+            (
+                vec![("AutoSize", Value::Switch(true))],
+                "\nName         Path            Bytes Items PerItem Owner\n----         ----            ----- ----- ------- -----\nDocs         D:\\Docs          1000     4     250 admin\nProjects2024 D:\\Projects2024    30     0         admin\n\n",
+            ),
+            (
+                vec![("Property", Value::array(vec![Value::str("Name"), Value::str("Extra")]))],
+                "\nName         Extra\n----         -----\nDocs         not shown\nProjects2024 not shown\n\n",
+            ),
+        ];
+        for (p, want) in cases {
+            let mut ctx = FakeContext::default();
+            run(
+                &FormatTable::new(),
+                &mut ctx,
+                &params(p.clone()),
+                Some(input()),
+            )
+            .expect("runs");
+            assert_eq!(
+                formatted_text(&ctx.output[0]),
+                Some(want),
+                "{:?}",
+                p.iter().map(|(n, _)| *n).collect::<Vec<_>>()
+            );
+        }
     }
 
     #[test]

@@ -1,16 +1,26 @@
-//! `Get-Command`: lists the commands of the session.
+//! `Get-Command`: the commands of the session as `CmdletInfo` and
+//! `AliasInfo` objects, which print through the `CommandInfo` table view
+//! (CommandType, Name, Version, Source) and carry their syntax
+//! (`Definition`), parameters and parameter sets.
 
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use crate::binder::table::{COMMON_PARAMETERS, SHOULD_PROCESS_PARAMETERS};
 use crate::binder::BoundParameters;
 use crate::command::{Command, CommandContext, CommandRun};
 use crate::error::{ErrorCategory, ErrorRecord, FlowResult};
-use crate::help::{command_table, find_commands, has_wildcards, syntax_text, CommandQuery};
+use crate::format::view::{ALIAS_INFO, CMDLET_INFO, COMMAND_INFO, FUNCTION_INFO};
+use crate::help::{find_commands, has_wildcards, syntax_text, CommandQuery, FoundCommand};
 use crate::registry::Registry;
-use crate::signature::{Example, ParamType, ParameterDecl, Signature, ALL_PARAMETER_SETS};
-use crate::value::Value;
+use crate::signature::{
+    Example, ParamType, ParameterDecl, SetMembership, Signature, ALL_PARAMETER_SETS,
+};
+use crate::value::{EnumType, HashtableData, PsObject, Value};
 
 const TYPE_NAME: &str = "Microsoft.PowerShell.Commands.GetCommandCommand";
 
-fn strings() -> ParamType {
+fn string_array() -> ParamType {
     ParamType::Array(Box::new(ParamType::String))
 }
 
@@ -34,15 +44,15 @@ impl GetCommand {
                 synopsis: "Gets all commands.",
                 description: "The Get-Command cmdlet gets the commands of the session: cmdlets and their aliases. Without parameters it lists them all; -Name, -Verb, -Noun and -Module filter the list and accept wildcards.",
                 parameters: vec![
-                    ParameterDecl::new("Name", strings())
+                    ParameterDecl::new("Name", string_array())
                         .in_set(ALL_PARAMETER_SETS, Some(0), false)
                         .help("Specifies an array of names. Wildcard characters are permitted.")
                         .default_value("None"),
-                    ParameterDecl::new("Verb", strings())
+                    ParameterDecl::new("Verb", string_array())
                         .help("Gets commands whose names begin with the specified verbs. Wildcard characters are permitted."),
-                    ParameterDecl::new("Noun", strings())
+                    ParameterDecl::new("Noun", string_array())
                         .help("Gets commands whose names end with the specified nouns. Wildcard characters are permitted."),
-                    ParameterDecl::new("Module", strings())
+                    ParameterDecl::new("Module", string_array())
                         .help("Gets the commands of the specified modules. Wildcard characters are permitted."),
                     ParameterDecl::new("Syntax", ParamType::Switch)
                         .help("Gets only the syntax lines of the commands."),
@@ -79,14 +89,14 @@ impl CommandRun for GetCommandRun {
         params: &BoundParameters,
         _input: Option<Value>,
     ) -> FlowResult<()> {
-        let (text, errors) = command_text(ctx.commands(), params);
+        let (values, errors) = command_output(ctx.commands(), params);
         for e in errors {
             ctx.write_error(e)?;
         }
-        match text {
-            Some(t) => ctx.write_output(Value::str(t)),
-            None => Ok(()),
+        for v in values {
+            ctx.write_output(v)?;
         }
+        Ok(())
     }
 }
 
@@ -102,13 +112,13 @@ fn list(params: &BoundParameters, name: &str) -> Vec<String> {
         .unwrap_or_default()
 }
 
-/// What `Get-Command` writes for these parameters (nothing when nothing
-/// matched), and an error for each name without wildcards that names no
-/// command.
-pub fn command_text(
+/// What `Get-Command` writes for these parameters: a `CmdletInfo` or
+/// `AliasInfo` object per command found (with `-Syntax`, its syntax text),
+/// and an error for each name without wildcards that names no command.
+pub fn command_output(
     registry: &Registry,
     params: &BoundParameters,
-) -> (Option<String>, Vec<ErrorRecord>) {
+) -> (Vec<Value>, Vec<ErrorRecord>) {
     let query = CommandQuery {
         names: list(params, "Name"),
         verbs: list(params, "Verb"),
@@ -130,28 +140,291 @@ pub fn command_text(
         }
     }
     let found = find_commands(registry, &query);
-    if found.is_empty() {
-        return (None, errors);
-    }
-    let text = if params.switch("Syntax") {
+    let values = if params.switch("Syntax") {
         found
             .iter()
-            .map(|f| syntax_text(f.command().signature()))
-            .collect::<Vec<_>>()
-            .join("")
+            .map(|f| Value::str(syntax_text(f.command().signature())))
+            .collect()
     } else {
-        command_table(&found)
+        found.iter().map(command_info).collect()
     };
-    (Some(text), errors)
+    (values, errors)
+}
+
+/// `System.Management.Automation.CommandTypes` (the values Windows
+/// PowerShell 5.1 declares).
+pub static COMMAND_TYPES: EnumType = EnumType {
+    full_name: "System.Management.Automation.CommandTypes",
+    name: "CommandTypes",
+    values: &[
+        ("Alias", 1),
+        ("Function", 2),
+        ("Filter", 4),
+        ("Cmdlet", 8),
+        ("ExternalScript", 16),
+        ("Application", 32),
+        ("Script", 64),
+        ("Workflow", 128),
+        ("Configuration", 256),
+        ("All", 511),
+    ],
+};
+
+fn command_type(name: &str) -> Value {
+    Value::Enum(
+        COMMAND_TYPES
+            .by_name(name)
+            .expect("a declared CommandTypes value"),
+    )
+}
+
+fn strings<'a>(items: impl IntoIterator<Item = &'a str>) -> Value {
+    Value::array(items.into_iter().map(Value::str).collect())
+}
+
+fn type_names(most_derived: &str) -> Vec<String> {
+    vec![
+        most_derived.to_string(),
+        COMMAND_INFO.to_string(),
+        "System.Object".to_string(),
+    ]
+}
+
+/// The object `Get-Command` writes for a command it found.
+pub fn command_info(found: &FoundCommand) -> Value {
+    match found {
+        FoundCommand::Command(c) => cmdlet_info(c.signature()),
+        FoundCommand::Alias { alias, command } => alias_info(alias, command.signature()),
+    }
+}
+
+/// Version and Source of a command: the module's, empty without one.
+fn version_and_source(sig: &Signature) -> (Value, Value) {
+    let version = if sig.module.is_empty() {
+        ""
+    } else {
+        env!("CARGO_PKG_VERSION")
+    };
+    (Value::str(version), Value::str(sig.module))
+}
+
+/// A `CmdletInfo`: `Name`, `CommandType`, `Verb`, `Noun`, `Version`,
+/// `Source`, `ModuleName`, `Definition` (the syntax text), `Parameters`
+/// (name -> `ParameterMetadata`, common parameters included),
+/// `ParameterSets`, `DefaultParameterSet`, `OutputType`, `ImplementingType`.
+pub fn cmdlet_info(sig: &Signature) -> Value {
+    let (verb, noun) = sig.name.split_once('-').unwrap_or((sig.name, ""));
+    let (version, source) = version_and_source(sig);
+    let sets = sig.parameter_sets();
+    let output_type: Vec<&str> = sig
+        .outputs
+        .split(['\n', ','])
+        .map(str::trim)
+        .filter(|t| !t.is_empty() && !t.eq_ignore_ascii_case("None"))
+        .collect();
+    Value::object(PsObject::new(
+        type_names(CMDLET_INFO),
+        vec![
+            ("Verb".to_string(), Value::str(verb)),
+            ("Noun".to_string(), Value::str(noun)),
+            ("Version".to_string(), version),
+            ("ImplementingType".to_string(), Value::str(sig.type_name)),
+            ("Definition".to_string(), Value::str(syntax_text(sig))),
+            (
+                "DefaultParameterSet".to_string(),
+                sig.default_set.map(Value::str).unwrap_or_default(),
+            ),
+            ("OutputType".to_string(), strings(output_type)),
+            ("Name".to_string(), Value::str(sig.name)),
+            ("CommandType".to_string(), command_type("Cmdlet")),
+            ("Source".to_string(), source),
+            ("ModuleName".to_string(), Value::str(sig.module)),
+            ("Parameters".to_string(), parameters(sig)),
+            ("ParameterSets".to_string(), parameter_sets(sig, &sets)),
+        ],
+    ))
+}
+
+/// An `AliasInfo`: the alias's `Name` and `DisplayName` (`gcm ->
+/// Get-Command`), `Definition` and `ResolvedCommandName` (the command's
+/// name), `ReferencedCommand` / `ResolvedCommand` (its `CmdletInfo`), and
+/// the command's `Parameters` and `ParameterSets`.
+pub fn alias_info(alias: &str, target: &Signature) -> Value {
+    let (version, source) = version_and_source(target);
+    let resolved = cmdlet_info(target);
+    Value::object(PsObject::new(
+        type_names(ALIAS_INFO),
+        vec![
+            (
+                "DisplayName".to_string(),
+                Value::str(format!("{alias} -> {}", target.name)),
+            ),
+            ("ReferencedCommand".to_string(), resolved.clone()),
+            ("ResolvedCommand".to_string(), resolved),
+            ("ResolvedCommandName".to_string(), Value::str(target.name)),
+            ("Definition".to_string(), Value::str(target.name)),
+            ("Name".to_string(), Value::str(alias)),
+            ("CommandType".to_string(), command_type("Alias")),
+            ("Version".to_string(), version),
+            ("Source".to_string(), source),
+            ("ModuleName".to_string(), Value::str(target.module)),
+            ("Parameters".to_string(), parameters(target)),
+            (
+                "ParameterSets".to_string(),
+                parameter_sets(target, &target.parameter_sets()),
+            ),
+        ],
+    ))
+}
+
+/// A `FunctionInfo` for a function defined in the session (`Definition`
+/// is the body's text), for a caller that knows the session's functions.
+pub fn function_info(name: &str, definition: &str) -> Value {
+    Value::object(PsObject::new(
+        type_names(FUNCTION_INFO),
+        vec![
+            (
+                "Verb".to_string(),
+                Value::str(name.split_once('-').map_or("", |(v, _)| v)),
+            ),
+            (
+                "Noun".to_string(),
+                Value::str(name.split_once('-').map_or("", |(_, n)| n)),
+            ),
+            ("Definition".to_string(), Value::str(definition)),
+            ("Name".to_string(), Value::str(name)),
+            ("CommandType".to_string(), command_type("Function")),
+            ("Version".to_string(), Value::str("")),
+            ("Source".to_string(), Value::str("")),
+            ("ModuleName".to_string(), Value::str("")),
+        ],
+    ))
+}
+
+fn hashtable(entries: impl IntoIterator<Item = (String, Value)>) -> Value {
+    let mut h = HashtableData::default();
+    for (k, v) in entries {
+        h.insert(Value::str(k), v);
+    }
+    Value::Hashtable(Rc::new(RefCell::new(h)))
+}
+
+/// `[int]::MinValue`: how PowerShell marks a parameter without a position.
+const NO_POSITION: i32 = i32::MIN;
+
+fn set_metadata(m: &SetMembership) -> Value {
+    Value::object(PsObject::new(
+        vec!["System.Management.Automation.ParameterSetMetadata".into()],
+        vec![
+            (
+                "Position".to_string(),
+                Value::Int(m.position.map_or(NO_POSITION, |p| p as i32)),
+            ),
+            ("IsMandatory".to_string(), Value::Bool(m.mandatory)),
+            (
+                "ValueFromPipeline".to_string(),
+                Value::Bool(m.from_pipeline),
+            ),
+            (
+                "ValueFromPipelineByPropertyName".to_string(),
+                Value::Bool(m.from_pipeline_by_property_name),
+            ),
+            (
+                "ValueFromRemainingArguments".to_string(),
+                Value::Bool(m.from_remaining_arguments),
+            ),
+        ],
+    ))
+}
+
+fn parameter_metadata(
+    name: &str,
+    ty: &ParamType,
+    aliases: &[&str],
+    memberships: &[SetMembership],
+) -> Value {
+    Value::object(PsObject::new(
+        vec!["System.Management.Automation.ParameterMetadata".into()],
+        vec![
+            ("Name".to_string(), Value::str(name)),
+            ("ParameterType".to_string(), Value::str(ty.full_name())),
+            (
+                "ParameterSets".to_string(),
+                hashtable(
+                    memberships
+                        .iter()
+                        .map(|m| (m.set.to_string(), set_metadata(m))),
+                ),
+            ),
+            ("IsDynamic".to_string(), Value::Bool(false)),
+            ("Aliases".to_string(), strings(aliases.iter().copied())),
+            ("SwitchParameter".to_string(), Value::Bool(ty.is_switch())),
+        ],
+    ))
+}
+
+/// Name -> `ParameterMetadata`: the declared parameters, then the common
+/// parameters, then `-WhatIf` and `-Confirm`, as PowerShell lists them.
+fn parameters(sig: &Signature) -> Value {
+    let all = ParameterDecl::new("Common", ParamType::Switch).memberships();
+    let mut entries: Vec<(String, Value)> = sig
+        .parameters
+        .iter()
+        .map(|p| {
+            (
+                p.name.to_string(),
+                parameter_metadata(p.name, &p.ty, p.aliases, &p.memberships()),
+            )
+        })
+        .collect();
+    let common = COMMON_PARAMETERS.iter().filter(|c| c.listed);
+    let should_process = SHOULD_PROCESS_PARAMETERS
+        .iter()
+        .filter(|_| sig.supports_should_process);
+    for c in common.chain(should_process) {
+        entries.push((
+            c.name.to_string(),
+            parameter_metadata(c.name, &c.param.ty(), &[c.alias], &all),
+        ));
+    }
+    hashtable(entries)
+}
+
+/// `CommandParameterSetInfo` objects: name, whether default, and the
+/// parameters of the set.
+fn parameter_sets(sig: &Signature, sets: &[&str]) -> Value {
+    let default = sig
+        .default_set
+        .unwrap_or(sets.first().copied().unwrap_or(""));
+    Value::array(
+        sets.iter()
+            .map(|set| {
+                let members = sig.parameters.iter().filter(|p| {
+                    p.memberships()
+                        .iter()
+                        .any(|m| m.set == *set || m.set == ALL_PARAMETER_SETS)
+                });
+                Value::object(PsObject::new(
+                    vec!["System.Management.Automation.CommandParameterSetInfo".into()],
+                    vec![
+                        ("Name".to_string(), Value::str(set)),
+                        ("IsDefault".to_string(), Value::Bool(*set == default)),
+                        ("Parameters".to_string(), strings(members.map(|p| p.name))),
+                    ],
+                ))
+            })
+            .collect(),
+    )
 }
 
 #[cfg(test)]
 mod tests {
-    use std::rc::Rc;
-
     use super::*;
     use crate::binder::{bind_command_line, ArgValue, Argument, BindOptions};
     use crate::builtins::get_help::GetHelp;
+    use crate::builtins::testing::{params as named_params, run, texts, FakeContext};
+    use crate::format::out_default;
+    use crate::format::view::{view_for, ViewKind};
     use crate::span::Span;
 
     struct Dpm(Signature);
@@ -220,15 +493,39 @@ mod tests {
             .to_string()
     }
 
+    fn names(values: &[Value]) -> Vec<String> {
+        values
+            .iter()
+            .map(|v| match v {
+                Value::Object(o) => o.get("Name").unwrap_or_default().to_invariant_string(),
+                other => panic!("not an object: {other:?}"),
+            })
+            .collect()
+    }
+
     #[test]
-    fn table_rows() {
+    fn objects_print_through_the_command_info_view() {
         let r = registry();
         let v = env!("CARGO_PKG_VERSION");
         let dpm = |n: &str| row("Cmdlet", n, v, "DataProtectionManager");
-        let rows: Vec<(&[&str], Vec<String>)> = vec![
-            (&["Disconnect-DPMServer"], vec![dpm("Disconnect-DPMServer")]),
+        let rows: Vec<(&[&str], Vec<&str>, Vec<String>)> = vec![
+            (
+                &["Disconnect-DPMServer"],
+                vec!["Disconnect-DPMServer"],
+                vec![dpm("Disconnect-DPMServer")],
+            ),
+            (
+                &["*-DPMServer"],
+                vec!["Connect-DPMServer", "Disconnect-DPMServer"],
+                vec![dpm("Connect-DPMServer"), dpm("Disconnect-DPMServer")],
+            ),
             (
                 &["*DPM*"],
+                vec![
+                    "Connect-DPMServer",
+                    "Disconnect-DPMServer",
+                    "Get-DPMProtectionGroup",
+                ],
                 vec![
                     dpm("Connect-DPMServer"),
                     dpm("Disconnect-DPMServer"),
@@ -237,14 +534,17 @@ mod tests {
             ),
             (
                 &["-Verb", "Get", "-Noun", "DPM*"],
+                vec!["Get-DPMProtectionGroup"],
                 vec![dpm("Get-DPMProtectionGroup")],
             ),
             (
                 &["-Module", "DataProtection*", "-Verb", "*connect"],
+                vec!["Connect-DPMServer", "Disconnect-DPMServer"],
                 vec![dpm("Connect-DPMServer"), dpm("Disconnect-DPMServer")],
             ),
             (
                 &["g*"],
+                vec!["gcm", "Get-Command", "Get-DPMProtectionGroup", "Get-Help"],
                 vec![
                     row(
                         "Alias",
@@ -258,32 +558,187 @@ mod tests {
                 ],
             ),
         ];
-        for (words, expected) in rows {
-            let (text, errors) = command_text(&r, &params(words));
+        for (words, want_names, want_rows) in rows {
+            let (values, errors) = command_output(&r, &params(words));
             assert!(errors.is_empty(), "{words:?}");
+            assert_eq!(names(&values), want_names, "{words:?}");
             assert_eq!(
-                text,
-                Some(format!("{HEADER}{}\n", expected.join("\n"))),
+                out_default(&values, 120),
+                format!("{HEADER}{}\n\n", want_rows.join("\n")),
                 "{words:?}"
             );
         }
     }
 
     #[test]
+    fn cmdlet_info_properties() {
+        let r = registry();
+        let (values, _) = command_output(&r, &params(&["Disconnect-DPMServer"]));
+        let Value::Object(o) = &values[0] else {
+            panic!("an object")
+        };
+        assert_eq!(o.type_names, [CMDLET_INFO, COMMAND_INFO, "System.Object"]);
+        let text = |name: &str| o.get(name).unwrap_or_default().to_invariant_string();
+        let syntax = "\nDisconnect-DPMServer [[-DPMServerName] <String>] [-WhatIf] [-Confirm] [<CommonParameters>]\n";
+        // (property, expected text)
+        let cases = [
+            ("Name", "Disconnect-DPMServer"),
+            ("CommandType", "Cmdlet"),
+            ("Verb", "Disconnect"),
+            ("Noun", "DPMServer"),
+            ("Version", env!("CARGO_PKG_VERSION")),
+            ("Source", "DataProtectionManager"),
+            ("ModuleName", "DataProtectionManager"),
+            ("ImplementingType", "T"),
+            ("Definition", syntax),
+            ("ParameterSets", "__AllParameterSets"),
+        ];
+        for (name, want) in cases {
+            assert_eq!(text(name), want, "{name}");
+        }
+        let Some(Value::Hashtable(ps)) = o.get("Parameters") else {
+            panic!("Parameters is a dictionary")
+        };
+        let keys: Vec<String> = ps
+            .borrow()
+            .entries
+            .values()
+            .map(|(k, _)| k.to_invariant_string())
+            .collect();
+        assert_eq!(
+            keys,
+            [
+                "DPMServerName",
+                "Verbose",
+                "Debug",
+                "ErrorAction",
+                "WarningAction",
+                "InformationAction",
+                "ErrorVariable",
+                "WarningVariable",
+                "InformationVariable",
+                "OutVariable",
+                "OutBuffer",
+                "PipelineVariable",
+                "WhatIf",
+                "Confirm",
+            ]
+        );
+        let Some(Value::Object(server)) = ps.borrow().get(&Value::str("dpmservername")).cloned()
+        else {
+            panic!("metadata object")
+        };
+        assert_eq!(
+            server.get("ParameterType").map(|v| v.to_invariant_string()),
+            Some("System.String".into())
+        );
+        let Some(Value::Object(ea)) = ps.borrow().get(&Value::str("ErrorAction")).cloned() else {
+            panic!("metadata object")
+        };
+        assert_eq!(
+            ea.get("Aliases").map(|v| v.to_invariant_string()),
+            Some("ea".into())
+        );
+        // Format-List picks the CmdletInfo list view.
+        let listed = view_for(o, Some(ViewKind::List)).expect("a list view");
+        let labels: Vec<&str> = listed
+            .view
+            .columns
+            .iter()
+            .map(|c| c.label.as_str())
+            .collect();
+        assert_eq!(
+            labels,
+            [
+                "Name",
+                "CommandType",
+                "Definition",
+                "ParameterSets",
+                "ImplementingType",
+                "Verb",
+                "Noun"
+            ]
+        );
+    }
+
+    #[test]
+    fn alias_info_properties() {
+        let (values, _) = command_output(&registry(), &params(&["gcm"]));
+        let Value::Object(o) = &values[0] else {
+            panic!("an object")
+        };
+        let text = |name: &str| o.get(name).unwrap_or_default().to_invariant_string();
+        for (name, want) in [
+            ("Name", "gcm"),
+            ("CommandType", "Alias"),
+            ("Definition", "Get-Command"),
+            ("ResolvedCommandName", "Get-Command"),
+            ("DisplayName", "gcm -> Get-Command"),
+            ("ResolvedCommand", "Get-Command"),
+        ] {
+            assert_eq!(text(name), want, "{name}");
+        }
+        assert_eq!(values[0].to_invariant_string(), "gcm");
+    }
+
+    #[test]
+    fn function_info_prints_in_the_same_table() {
+        let f = function_info("Get-Thing", " 'thing' ");
+        let (mut values, _) = command_output(&registry(), &params(&["Get-Help"]));
+        values.push(f);
+        let v = env!("CARGO_PKG_VERSION");
+        assert_eq!(
+            out_default(&values, 120),
+            format!(
+                "{HEADER}{}\n{:<15} {:<50} {:<10} \n\n",
+                row("Cmdlet", "Get-Help", v, "Microsoft.PowerShell.Core"),
+                "Function",
+                "Get-Thing",
+                ""
+            )
+        );
+    }
+
+    #[test]
     fn syntax_and_misses() {
         let r = registry();
-        let (text, _) = command_text(&r, &params(&["Disconnect-DPMServer", "-Syntax"]));
+        let (values, _) = command_output(&r, &params(&["Disconnect-DPMServer", "-Syntax"]));
         assert_eq!(
-            text.as_deref(),
-            Some("\nDisconnect-DPMServer [[-DPMServerName] <String>] [-WhatIf] [-Confirm] [<CommonParameters>]\n")
+            texts(&values),
+            ["\nDisconnect-DPMServer [[-DPMServerName] <String>] [-WhatIf] [-Confirm] [<CommonParameters>]\n"]
         );
-        let (text, errors) = command_text(&r, &params(&["Nothing*"]));
-        assert_eq!(text, None);
+        // The syntax string prints as is, a blank line after it.
+        assert_eq!(
+            out_default(&values, 120),
+            "\nDisconnect-DPMServer [[-DPMServerName] <String>] [-WhatIf] [-Confirm] [<CommonParameters>]\n\n"
+        );
+        let (values, _) = command_output(&r, &params(&["*-DPMServer", "-Syntax"]));
+        assert_eq!(values.len(), 2);
+        let (values, errors) = command_output(&r, &params(&["Nothing*"]));
+        assert!(values.is_empty());
         assert!(errors.is_empty());
-        let (text, errors) = command_text(&r, &params(&["Get-Nothing"]));
-        assert_eq!(text, None);
+        let (values, errors) = command_output(&r, &params(&["Get-Nothing"]));
+        assert!(values.is_empty());
         assert_eq!(errors.len(), 1);
         assert_eq!(errors[0].message, "The term 'Get-Nothing' is not recognized as the name of a cmdlet, function, script file, or operable program. Check the spelling of the name, or if a path was included, verify that the path is correct and try again.");
         assert_eq!(errors[0].category, ErrorCategory::ObjectNotFound);
+    }
+
+    #[test]
+    fn runs_as_a_cmdlet() {
+        let mut ctx = FakeContext::default();
+        ctx.registry_mut().add(Rc::new(GetCommand::new()));
+        run(
+            &GetCommand::new(),
+            &mut ctx,
+            &named_params(vec![(
+                "Name",
+                Value::array(vec![Value::str("Get-Command"), Value::str("Nope")]),
+            )]),
+            None,
+        )
+        .expect("runs");
+        assert_eq!(names(&ctx.output), ["Get-Command"]);
+        assert_eq!(ctx.errors.len(), 1);
     }
 }

@@ -199,6 +199,8 @@ mod tests {
     use super::*;
     use crate::binder::{bind_command_line, ArgValue, Argument, BindOptions};
     use crate::builtins::get_command::GetCommand;
+    use crate::builtins::out_string::OutString;
+    use crate::builtins::testing::{params as named_params, run, texts, FakeContext};
     use crate::span::Span;
 
     fn registry() -> Registry {
@@ -274,6 +276,40 @@ mod tests {
             text,
             "\nName        Category Module                    Synopsis\n----        -------- ------                    --------\nGet-Command Cmdlet   Microsoft.PowerShell.Core Gets all commands.\nGet-Help    Cmdlet   Microsoft.PowerShell.Core Displays information about commands.\n"
         );
+    }
+
+    #[test]
+    fn help_is_text_that_out_string_keeps_as_is() {
+        let mut ctx = FakeContext::default();
+        ctx.registry_mut().add(Rc::new(GetCommand::new()));
+        run(
+            &GetHelp::new(),
+            &mut ctx,
+            &named_params(vec![("Name", Value::str("Get-Command"))]),
+            None,
+        )
+        .expect("runs");
+        let help = texts(&ctx.output);
+        let gcm = GetCommand::new().signature().clone();
+        assert_eq!(help, [render_help(&gcm, HelpView::Default)]);
+        let mut piped = FakeContext::default();
+        run(
+            &OutString::new(),
+            &mut piped,
+            &named_params(vec![]),
+            Some(ctx.output.clone()),
+        )
+        .expect("runs");
+        assert_eq!(texts(&piped.output), [format!("{}\n", help[0])]);
+        let mut lines = FakeContext::default();
+        run(
+            &OutString::new(),
+            &mut lines,
+            &named_params(vec![("Stream", Value::Switch(true))]),
+            Some(ctx.output),
+        )
+        .expect("runs");
+        assert_eq!(texts(&lines.output), help[0].lines().collect::<Vec<_>>());
     }
 
     #[test]

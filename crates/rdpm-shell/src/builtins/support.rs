@@ -48,6 +48,8 @@ pub(crate) enum Expr {
     Property(String),
     /// A script block run with `$_` set to the object.
     Script(Rc<ScriptBlock>),
+    /// A registered view's computed column.
+    Computed(crate::format::view::ComputeFn),
 }
 
 /// One entry of a `-Property` list.
@@ -208,6 +210,7 @@ pub(crate) fn resolve<'a>(
                 let label = c.label.clone().unwrap_or_else(|| match &c.expr {
                     Expr::Script(sb) => sb.body_text().trim().to_string(),
                     Expr::Property(p) => p.clone(),
+                    Expr::Computed(_) => String::new(),
                 });
                 out.push((label, c.expr.clone(), Some(c)));
             }
@@ -227,6 +230,10 @@ pub(crate) fn evaluate(
         Expr::Script(sb) => ctx
             .invoke_script_block(sb, Some(obj.clone()), Vec::new())
             .map(collapse),
+        Expr::Computed(f) => Ok(match obj {
+            Value::Object(o) => f(o),
+            _ => Value::Null,
+        }),
     }
 }
 

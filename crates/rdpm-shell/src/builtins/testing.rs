@@ -62,6 +62,11 @@ pub struct FakeContext {
 }
 
 impl FakeContext {
+    /// The commands `ctx.commands()` sees.
+    pub fn registry_mut(&mut self) -> &mut Registry {
+        &mut self.registry
+    }
+
     /// A script block value whose body runs `f` with `$_` and `$args`.
     pub fn block(
         &mut self,

@@ -1,10 +1,12 @@
 //! Output formatting: what `Out-Default` prints (tables, lists, scalars),
 //! error records in the Windows PowerShell 5.1 `NormalView`, and JSON.
 //!
-//! The shape of an object follows PowerShell: its default display property
-//! set (or all its properties) with four or fewer properties makes a table,
-//! five or more a list. Consecutive objects of the same first type name share
-//! one table. Tables size their columns to the data, fit them to the window
+//! The shape of an object follows PowerShell: a view registered for one of
+//! its type names ([`view::register_view`], the `format.ps1xml` of this
+//! shell) decides first; otherwise its default display property set (or all
+//! its properties) with four or fewer properties makes a table, five or more
+//! a list. Consecutive objects with the same view, or without a view and of
+//! the same first type name, share one table. Tables size their columns to the data, fit them to the window
 //! (the last columns shrink or are dropped) and truncate with `...`.
 //!
 //! ```
@@ -23,6 +25,7 @@ pub mod field;
 pub mod json;
 pub mod list;
 pub mod table;
+pub mod view;
 
 use std::rc::Rc;
 
@@ -31,10 +34,12 @@ pub use error_view::{
 };
 pub use json::{to_json, to_json_value, to_json_with, JsonOptions};
 pub use table::{Align, Column, TableLayout, TableOptions};
+pub use view::{register_view, register_view_for, View, ViewColumn, ViewKind};
 
 use crate::error::ErrorRecord;
 use crate::value::{PsObject, Value};
-use field::{display_properties, field_text, is_right_aligned, read_property, scalar_text};
+use field::{display_properties, field_text, is_right_aligned, scalar_text};
+use view::{view_for, SelectedView};
 
 /// The output of `Format-Table` / `Format-List` (and anything else already
 /// laid out): printed as is by [`out_default`]. Carried in
@@ -140,13 +145,40 @@ pub struct OutDefault {
 enum Group {
     None,
     Table(TableGroup),
-    List { key: String, names: Vec<String> },
+    List {
+        key: GroupKey,
+        entries: Vec<ViewColumn>,
+    },
     Hashtable(TableLayout),
 }
 
+/// What makes consecutive objects share a table or list: their view, or
+/// without one their first type name.
+enum GroupKey {
+    View(SelectedView),
+    Type(String),
+}
+
+impl GroupKey {
+    fn of(obj: &PsObject, view: Option<SelectedView>) -> GroupKey {
+        match view {
+            Some(v) => GroupKey::View(v),
+            None => GroupKey::Type(obj.type_names.first().cloned().unwrap_or_default()),
+        }
+    }
+
+    fn same(&self, other: &GroupKey) -> bool {
+        match (self, other) {
+            (GroupKey::View(a), GroupKey::View(b)) => a.same_view(b),
+            (GroupKey::Type(a), GroupKey::Type(b)) => a == b,
+            _ => false,
+        }
+    }
+}
+
 struct TableGroup {
-    key: String,
-    names: Vec<String>,
+    key: GroupKey,
+    cells: Vec<ViewColumn>,
     columns: Vec<Column>,
     pending: Vec<Vec<String>>,
     layout: Option<TableLayout>,
@@ -236,56 +268,87 @@ impl OutDefault {
     }
 
     fn push_object(&mut self, obj: &PsObject) -> String {
-        let key = obj.type_names.first().cloned().unwrap_or_default();
+        let key = GroupKey::of(obj, view_for(obj, None));
         let mut out = String::new();
         let same = match &self.group {
-            Group::Table(t) => t.key == key,
-            Group::List { key: k, .. } => *k == key,
+            Group::Table(t) => t.key.same(&key),
+            Group::List { key: k, .. } => k.same(&key),
             _ => false,
         };
         if !same {
             out.push_str(&self.end_group());
-            let names = display_properties(obj);
-            if names.len() <= PROPERTY_COUNT_FOR_TABLE {
-                let columns = names
-                    .iter()
-                    .map(|n| {
-                        let align = if is_right_aligned(&read_property(obj, n)) {
-                            Align::Right
-                        } else {
-                            Align::Left
-                        };
-                        Column::new(n.clone(), align)
-                    })
-                    .collect();
-                self.group = Group::Table(TableGroup {
-                    key,
-                    names,
-                    columns,
-                    pending: Vec::new(),
-                    layout: None,
-                });
-            } else {
-                out.push('\n');
-                self.group = Group::List { key, names };
+            let (kind, cells) = match &key {
+                GroupKey::View(v) => (v.view.kind, v.view.columns.clone()),
+                GroupKey::Type(_) => {
+                    let names = display_properties(obj);
+                    let kind = if names.len() <= PROPERTY_COUNT_FOR_TABLE {
+                        ViewKind::Table
+                    } else {
+                        ViewKind::List
+                    };
+                    (kind, names.into_iter().map(ViewColumn::property).collect())
+                }
+            };
+            match kind {
+                ViewKind::Table => {
+                    let columns: Vec<Column> = cells
+                        .iter()
+                        .map(|c| Column {
+                            label: c.label.clone(),
+                            align: c.align.unwrap_or_else(|| {
+                                if is_right_aligned(&c.read(obj)) {
+                                    Align::Right
+                                } else {
+                                    Align::Left
+                                }
+                            }),
+                            width: c.width,
+                        })
+                        .collect();
+                    // A view that fixes every width needs no rows to lay
+                    // the table out: rows print as they come.
+                    let layout = (!columns.is_empty() && columns.iter().all(|c| c.width.is_some()))
+                        .then(|| {
+                            TableLayout::new(
+                                columns.clone(),
+                                &[],
+                                table::usable_width(self.width),
+                                TableOptions::default(),
+                            )
+                        });
+                    if let Some(layout) = &layout {
+                        out.push('\n');
+                        out.push_str(&layout.header());
+                    }
+                    self.group = Group::Table(TableGroup {
+                        key,
+                        cells,
+                        columns,
+                        pending: Vec::new(),
+                        layout,
+                    });
+                }
+                ViewKind::List => {
+                    out.push('\n');
+                    self.group = Group::List {
+                        key,
+                        entries: cells,
+                    };
+                }
             }
         }
         match &mut self.group {
             Group::Table(t) => {
-                let row: Vec<String> = t
-                    .names
-                    .iter()
-                    .map(|n| field_text(&read_property(obj, n)))
-                    .collect();
+                let row: Vec<String> = t.cells.iter().map(|c| field_text(&c.read(obj))).collect();
                 match &t.layout {
                     Some(layout) => out.push_str(&layout.row(&row)),
                     None => t.pending.push(row),
                 }
             }
-            Group::List { names, .. } => {
-                let entries: Vec<(String, String)> = names
+            Group::List { entries, .. } => {
+                let entries: Vec<(String, String)> = entries
                     .iter()
-                    .map(|n| (n.clone(), field_text(&read_property(obj, n))))
+                    .map(|c| (c.label.clone(), field_text(&c.read(obj))))
                     .collect();
                 out.push_str(&list::render_list_entry(&entries, self.width));
                 out.push('\n');

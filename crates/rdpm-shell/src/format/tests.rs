@@ -242,3 +242,119 @@ fn list_and_table_text_helpers() {
         "\nA\n-\nx\n\n"
     );
 }
+
+fn session(id: i32, user: &str, objects: i32) -> Value {
+    obj(
+        "Test.Format.DpmSession",
+        vec![
+            ("Id", Value::Int(id)),
+            ("User", Value::str(user)),
+            ("ClientHost", Value::str("host1")),
+            ("OpenedAt", Value::str("1/5/2024 3:04:05 PM")),
+            ("Objects", Value::Int(objects)),
+            ("Token", Value::str("hidden")),
+        ],
+    )
+}
+
+fn object_count(o: &PsObject) -> Value {
+    match o.get("Objects") {
+        Some(Value::Int(n)) => Value::str(format!("{n} held")),
+        _ => Value::Null,
+    }
+}
+
+#[test]
+fn registered_views_decide_the_shape() {
+    register_view(
+        "Test.Format.DpmSession",
+        View::table(vec![
+            ViewColumn::property("Id"),
+            ViewColumn::property("User"),
+            ViewColumn::property("ClientHost").label("Client"),
+            ViewColumn::property("OpenedAt"),
+            ViewColumn::computed("Objects", object_count).align(Align::Right),
+        ]),
+    );
+    register_view(
+        "Test.Format.Small",
+        View::list(vec![ViewColumn::property("A"), ViewColumn::property("B")]),
+    );
+    register_view_for(
+        &["Test.Format.Left", "Test.Format.Right"],
+        View::table(vec![
+            ViewColumn::property("Kind").width(6),
+            ViewColumn::property("N").width(4),
+        ]),
+    );
+    let small = obj(
+        "Test.Format.Small",
+        vec![("A", Value::Int(1)), ("B", Value::str("b"))],
+    );
+    let left = obj(
+        "Test.Format.Left",
+        vec![("Kind", Value::str("left")), ("N", Value::Int(1))],
+    );
+    let right = obj(
+        "Test.Format.Right",
+        vec![("Kind", Value::str("right")), ("N", Value::Int(22))],
+    );
+    let cases: Vec<(&str, Vec<Value>, &str)> = vec![
+        (
+            "a table view with five columns, a label and a computed column",
+            vec![session(1, "administrator", 2), session(12, "bob", 0)],
+            "\nId User          Client OpenedAt            Objects\n-- ----          ------ --------            -------\n 1 administrator host1  1/5/2024 3:04:05 PM  2 held\n12 bob           host1  1/5/2024 3:04:05 PM  0 held\n\n",
+        ),
+        (
+            "a list view for two properties",
+            vec![small],
+            "\nA : 1\nB : b\n\n",
+        ),
+        (
+            "one view for two types: one table, fixed widths",
+            vec![left, right],
+            "\nKind      N\n----      -\nleft      1\nright    22\n\n",
+        ),
+    ];
+    for (name, values, want) in cases {
+        assert_eq!(out_default(&values, 120), want, "{name}");
+    }
+}
+
+#[test]
+fn a_view_with_every_width_fixed_prints_rows_as_they_come() {
+    register_view(
+        "Test.Format.Fixed",
+        View::table(vec![
+            ViewColumn::property("Name").width(8),
+            ViewColumn::property("Size").width(6).align(Align::Right),
+        ]),
+    );
+    let item = |name: &str, size: i32| {
+        obj(
+            "Test.Format.Fixed",
+            vec![("Name", Value::str(name)), ("Size", Value::Int(size))],
+        )
+    };
+    let mut out = OutDefault::new(120);
+    assert_eq!(
+        out.push(&item("a", 1)),
+        "\nName       Size\n----       ----\na             1\n"
+    );
+    assert_eq!(out.push(&item("longer-name", 20)), "longe...     20\n");
+    assert_eq!(out.flush(), "");
+    assert_eq!(out.finish(), "\n");
+}
+
+#[test]
+fn objects_without_a_view_keep_the_property_count_rule() {
+    register_view(
+        "Test.Format.Other",
+        View::list(vec![ViewColumn::property("Name")]),
+    );
+    // The view belongs to another type name: this one is a table.
+    assert_eq!(
+        out_default(&[pg("PG-Exch", "Ok", 12)], 120),
+        "\nName    Status Count\n----    ------ -----\nPG-Exch Ok        12\n\n"
+    );
+}

@@ -1,0 +1,439 @@
+//! Registered views: what `format.ps1xml` files are to PowerShell. A type
+//! name (any of an object's `type_names`, most derived first) selects a
+//! table view (columns with label, property or computed value, width,
+//! alignment) or a list view (entries). `Out-Default`, `Format-Table` and
+//! `Format-List` without `-Property` use them; objects of types without a
+//! view fall back to the four/five property rule.
+//!
+//! The registry is process-wide, so that a crate of cmdlets declares its
+//! views once at start-up, whatever thread then runs the shell. Views are
+//! plain data (`String`s and `fn` pointers) for that reason.
+//!
+//! ```
+//! use rdpm_shell::format::view::{register_view, View, ViewColumn};
+//! use rdpm_shell::format::{out_default, Align};
+//! use rdpm_shell::value::{PsObject, Value};
+//!
+//! register_view(
+//!     "Example.Session",
+//!     View::table(vec![
+//!         ViewColumn::property("Id").width(4).align(Align::Right),
+//!         ViewColumn::property("User"),
+//!         ViewColumn::computed("Objects", |o| {
+//!             Value::Int(o.get("Handles").map_or(0, |h| h.enumerate().len() as i32))
+//!         }),
+//!     ]),
+//! );
+//! let session = Value::object(PsObject::new(
+//!     vec!["Example.Session".into()],
+//!     vec![
+//!         ("Id".to_string(), Value::Int(7)),
+//!         ("User".to_string(), Value::str("administrator")),
+//!         ("Handles".to_string(), Value::array(vec![Value::Int(1), Value::Int(2)])),
+//!         ("Opened".to_string(), Value::str("today")),
+//!     ],
+//! ));
+//! assert_eq!(
+//!     out_default(&[session], 120),
+//!     "\n  Id User          Objects\n  -- ----          -------\n   7 administrator       2\n\n"
+//! );
+//! ```
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::{Arc, OnceLock, RwLock};
+
+use super::field::read_property;
+use super::table::Align;
+use crate::value::{PsObject, Value};
+
+/// A computed column: reads an object and returns what the cell shows
+/// (a script block column of a `format.ps1xml` view).
+pub type ComputeFn = fn(&PsObject) -> Value;
+
+/// Where a view column gets its value.
+#[derive(Clone)]
+pub enum ColumnValue {
+    /// A property of the object (a live native property first).
+    Property(String),
+    /// A value computed from the object.
+    Computed(ComputeFn),
+}
+
+impl fmt::Debug for ColumnValue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ColumnValue::Property(p) => write!(f, "Property({p:?})"),
+            ColumnValue::Computed(_) => f.write_str("Computed(..)"),
+        }
+    }
+}
+
+/// One column of a table view, or one entry of a list view.
+#[derive(Debug, Clone)]
+pub struct ViewColumn {
+    /// Header label (list entry label).
+    pub label: String,
+    /// Where the value comes from.
+    pub value: ColumnValue,
+    /// Fixed width in a table; `None` sizes the column to its data.
+    /// Ignored by list views.
+    pub width: Option<usize>,
+    /// Alignment in a table; `None` aligns by the first row's value
+    /// (numbers right, the rest left). Ignored by list views.
+    pub align: Option<Align>,
+}
+
+impl ViewColumn {
+    /// A column showing a property, labelled with its name.
+    pub fn property(name: impl Into<String>) -> ViewColumn {
+        let name = name.into();
+        ViewColumn {
+            label: name.clone(),
+            value: ColumnValue::Property(name),
+            width: None,
+            align: None,
+        }
+    }
+
+    /// A column computed from the object.
+    pub fn computed(label: impl Into<String>, compute: ComputeFn) -> ViewColumn {
+        ViewColumn {
+            label: label.into(),
+            value: ColumnValue::Computed(compute),
+            width: None,
+            align: None,
+        }
+    }
+
+    /// Sets the header label.
+    pub fn label(mut self, label: impl Into<String>) -> ViewColumn {
+        self.label = label.into();
+        self
+    }
+
+    /// Fixes the column width.
+    pub fn width(mut self, width: usize) -> ViewColumn {
+        self.width = Some(width);
+        self
+    }
+
+    /// Fixes the alignment.
+    pub fn align(mut self, align: Align) -> ViewColumn {
+        self.align = Some(align);
+        self
+    }
+
+    /// The value this column shows for `obj`.
+    pub fn read(&self, obj: &PsObject) -> Value {
+        match &self.value {
+            ColumnValue::Property(name) => read_property(obj, name),
+            ColumnValue::Computed(f) => f(obj),
+        }
+    }
+}
+
+/// Whether a view lays objects out as a table or a list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ViewKind {
+    /// One row per object.
+    Table,
+    /// `Label : value` lines per object.
+    List,
+}
+
+/// A registered view.
+#[derive(Debug, Clone)]
+pub struct View {
+    /// Table or list.
+    pub kind: ViewKind,
+    /// Columns (table) or entries (list), in display order.
+    pub columns: Vec<ViewColumn>,
+}
+
+impl View {
+    /// A table view.
+    pub fn table(columns: Vec<ViewColumn>) -> View {
+        View {
+            kind: ViewKind::Table,
+            columns,
+        }
+    }
+
+    /// A list view.
+    pub fn list(entries: Vec<ViewColumn>) -> View {
+        View {
+            kind: ViewKind::List,
+            columns: entries,
+        }
+    }
+}
+
+/// The view chosen for an object and the type name that chose it.
+/// Consecutive objects with the same view (see [`SelectedView::same_view`])
+/// share one table.
+#[derive(Debug, Clone)]
+pub struct SelectedView {
+    /// The registered type name (as registered) that matched.
+    pub type_name: String,
+    /// The view.
+    pub view: Arc<View>,
+}
+
+impl SelectedView {
+    /// Whether both were chosen as the same registered view (one
+    /// registration, possibly under several type names).
+    pub fn same_view(&self, other: &SelectedView) -> bool {
+        Arc::ptr_eq(&self.view, &other.view)
+    }
+}
+
+/// Views by lower-cased type name, in registration order (the first is
+/// the type's default view).
+type Views = HashMap<String, Vec<(String, Arc<View>)>>;
+
+fn registry() -> &'static RwLock<Views> {
+    static VIEWS: OnceLock<RwLock<Views>> = OnceLock::new();
+    VIEWS.get_or_init(|| {
+        let mut views = Views::new();
+        for (type_names, view) in builtin_views() {
+            insert(&mut views, type_names, view);
+        }
+        RwLock::new(views)
+    })
+}
+
+fn insert(views: &mut Views, type_names: &[&str], view: View) {
+    let view = Arc::new(view);
+    for type_name in type_names {
+        let entry = views.entry(type_name.to_lowercase()).or_default();
+        // A type has at most one view of each kind: registering again
+        // replaces it in place, so the default view stays the first one
+        // registered.
+        match entry.iter_mut().find(|(_, v)| v.kind == view.kind) {
+            Some(slot) => *slot = (type_name.to_string(), view.clone()),
+            None => entry.push((type_name.to_string(), view.clone())),
+        }
+    }
+}
+
+/// Registers a view for objects whose `type_names` contain `type_name`
+/// (case-insensitive). The first view registered for a type is its default
+/// view (the one `Out-Default` uses); a type may have one table view and
+/// one list view, and registering a second view of the same kind replaces
+/// the first.
+pub fn register_view(type_name: &str, view: View) {
+    register_view_for(&[type_name], view);
+}
+
+/// Registers one view for several type names (a `format.ps1xml`
+/// selection set): objects of any of them share one table when they
+/// follow each other.
+pub fn register_view_for(type_names: &[&str], view: View) {
+    let mut views = registry()
+        .write()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    insert(&mut views, type_names, view);
+}
+
+/// The view for `obj`: the first of its type names (most derived first)
+/// with a view of the wanted kind, or with any view when `kind` is `None`
+/// (its default view).
+pub fn view_for(obj: &PsObject, kind: Option<ViewKind>) -> Option<SelectedView> {
+    let views = registry()
+        .read()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    obj.type_names.iter().find_map(|t| {
+        views.get(&t.to_lowercase()).and_then(|list| {
+            list.iter()
+                .find(|(_, v)| kind.is_none_or(|k| v.kind == k))
+                .map(|(name, view)| SelectedView {
+                    type_name: name.clone(),
+                    view: view.clone(),
+                })
+        })
+    })
+}
+
+/// `System.Management.Automation.CommandInfo`, the base type name of what
+/// `Get-Command` writes.
+pub const COMMAND_INFO: &str = "System.Management.Automation.CommandInfo";
+
+/// `System.Management.Automation.CmdletInfo`.
+pub const CMDLET_INFO: &str = "System.Management.Automation.CmdletInfo";
+
+/// `System.Management.Automation.AliasInfo`.
+pub const ALIAS_INFO: &str = "System.Management.Automation.AliasInfo";
+
+/// `System.Management.Automation.FunctionInfo`.
+pub const FUNCTION_INFO: &str = "System.Management.Automation.FunctionInfo";
+
+/// An alias shows as `gcm -> Get-Command` in the table, as the
+/// `CommandInfo` view of Windows PowerShell's `format.ps1xml` does.
+fn command_name(obj: &PsObject) -> Value {
+    let is_alias = matches!(
+        read_property(obj, "CommandType"),
+        Value::Enum(e) if e.name() == "Alias"
+    );
+    if is_alias {
+        if let Some(display) = obj.get("DisplayName") {
+            return display;
+        }
+    }
+    read_property(obj, "Name")
+}
+
+/// The views the shell itself brings (`Get-Command`'s objects): the
+/// `CommandInfo` table for every kind of command, registered first so that
+/// it is their default view, then a list view per kind for `Format-List`.
+fn builtin_views() -> Vec<(&'static [&'static str], View)> {
+    vec![
+        (
+            &[COMMAND_INFO, CMDLET_INFO, ALIAS_INFO, FUNCTION_INFO],
+            View::table(vec![
+                ViewColumn::property("CommandType").width(15),
+                ViewColumn::computed("Name", command_name).width(50),
+                ViewColumn::property("Version").width(10),
+                ViewColumn::property("Source"),
+            ]),
+        ),
+        (
+            &[CMDLET_INFO],
+            View::list(
+                [
+                    "Name",
+                    "CommandType",
+                    "Definition",
+                    "ParameterSets",
+                    "ImplementingType",
+                    "Verb",
+                    "Noun",
+                ]
+                .into_iter()
+                .map(ViewColumn::property)
+                .collect(),
+            ),
+        ),
+        (
+            &[ALIAS_INFO],
+            View::list(
+                [
+                    "Name",
+                    "CommandType",
+                    "Definition",
+                    "ReferencedCommand",
+                    "ResolvedCommand",
+                ]
+                .into_iter()
+                .map(ViewColumn::property)
+                .collect(),
+            ),
+        ),
+        (
+            &[FUNCTION_INFO],
+            View::list(
+                ["Name", "CommandType", "Definition", "ParameterSets"]
+                    .into_iter()
+                    .map(ViewColumn::property)
+                    .collect(),
+            ),
+        ),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn object(type_names: &[&str]) -> PsObject {
+        PsObject::new(
+            type_names.iter().map(|t| t.to_string()).collect(),
+            vec![("Name".to_string(), Value::str("x"))],
+        )
+    }
+
+    fn labels(v: &View) -> Vec<&str> {
+        v.columns.iter().map(|c| c.label.as_str()).collect()
+    }
+
+    #[test]
+    fn lookup_by_any_type_name_and_kind() {
+        register_view(
+            "Test.View.Base",
+            View::table(vec![ViewColumn::property("Name")]),
+        );
+        register_view(
+            "Test.View.Derived",
+            View::list(vec![ViewColumn::property("Name").label("Label")]),
+        );
+        let derived = object(&["Test.View.Derived", "Test.View.Base"]);
+        let base = object(&["test.view.BASE"]);
+        let none = object(&["Test.View.Unknown"]);
+        // (object, kind, expected type name, expected kind)
+        type Case<'a> = (&'a PsObject, Option<ViewKind>, Option<(&'a str, ViewKind)>);
+        let cases: Vec<Case<'_>> = vec![
+            (&derived, None, Some(("Test.View.Derived", ViewKind::List))),
+            (
+                &derived,
+                Some(ViewKind::Table),
+                Some(("Test.View.Base", ViewKind::Table)),
+            ),
+            (
+                &derived,
+                Some(ViewKind::List),
+                Some(("Test.View.Derived", ViewKind::List)),
+            ),
+            (&base, None, Some(("Test.View.Base", ViewKind::Table))),
+            (&base, Some(ViewKind::List), None),
+            (&none, None, None),
+        ];
+        for (obj, kind, want) in cases {
+            let got = view_for(obj, kind).map(|s| (s.type_name.clone(), s.view.kind));
+            assert_eq!(
+                got,
+                want.map(|(t, k)| (t.to_string(), k)),
+                "{:?} {kind:?}",
+                obj.type_names
+            );
+        }
+    }
+
+    #[test]
+    fn registering_again_replaces_the_view_of_that_kind_only() {
+        let t = "Test.View.Replaced";
+        register_view(t, View::table(vec![ViewColumn::property("A")]));
+        register_view(t, View::list(vec![ViewColumn::property("L")]));
+        register_view(t, View::table(vec![ViewColumn::property("B")]));
+        let obj = object(&[t]);
+        let default = view_for(&obj, None).expect("registered");
+        assert_eq!(default.view.kind, ViewKind::Table);
+        assert_eq!(labels(&default.view), ["B"]);
+        let list = view_for(&obj, Some(ViewKind::List)).expect("registered");
+        assert_eq!(labels(&list.view), ["L"]);
+    }
+
+    #[test]
+    fn builtin_command_info_view() {
+        let obj = object(&[ALIAS_INFO, COMMAND_INFO, "System.Object"]);
+        obj.set("DisplayName", Value::str("gcm -> Get-Command"));
+        // The table is the default view, shared with cmdlets.
+        let table = view_for(&obj, None).expect("builtin");
+        assert_eq!(table.type_name, ALIAS_INFO);
+        assert_eq!(table.view.kind, ViewKind::Table);
+        let cmdlet = object(&[CMDLET_INFO, COMMAND_INFO]);
+        let cmdlet_table = view_for(&cmdlet, None).expect("builtin");
+        assert!(table.same_view(&cmdlet_table));
+        let list = view_for(&cmdlet, Some(ViewKind::List)).expect("builtin");
+        assert!(!table.same_view(&list));
+        assert_eq!(
+            labels(&table.view),
+            ["CommandType", "Name", "Version", "Source"]
+        );
+        let widths: Vec<Option<usize>> = table.view.columns.iter().map(|c| c.width).collect();
+        assert_eq!(widths, [Some(15), Some(50), Some(10), None]);
+        // Not an alias (no CommandType): the name itself.
+        assert_eq!(table.view.columns[1].read(&obj).to_invariant_string(), "x");
+        let list = view_for(&obj, Some(ViewKind::List)).expect("builtin");
+        assert_eq!(list.type_name, ALIAS_INFO);
+    }
+}
