@@ -36,8 +36,10 @@ pub const DPM_MODULE: &str = "DataProtectionManager";
 /// The aliases DPM gives `-DPMServerName`.
 pub const SERVER_NAME_ALIASES: &[&str] = &["ComputerName", "CN"];
 
-/// Adds every DPM cmdlet to `registry`.
+/// Adds every DPM cmdlet to `registry`, and the default views of the
+/// objects they return.
 pub fn register(registry: &mut Registry) {
+    objects::register_views();
     registry.add(Rc::new(ConnectDpmServer::default()));
     registry.add(Rc::new(DisconnectDpmServer::default()));
     registry.add(Rc::new(NewDpmServerScope::default()));

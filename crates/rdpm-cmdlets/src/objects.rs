@@ -5,6 +5,7 @@ use std::any::Any;
 use std::rc::Rc;
 use std::sync::Arc;
 
+use rdpm_shell::format::{register_view, View, ViewColumn};
 use rdpm_shell::value::NativeObject;
 use rdpm_shell::{ErrorCategory, ErrorRecord, PsObject, Value};
 use rdpm_types::{ServerScope, SessionInfo};
@@ -17,6 +18,37 @@ pub const DPM_SERVER_TYPE: &str = "Rdpm.DpmServer";
 pub const DPM_SERVER_SCOPE_TYPE: &str = "Rdpm.DpmServerScope";
 /// Type name of the objects `Get-DPMSession` returns.
 pub const DPM_SESSION_TYPE: &str = "Rdpm.DpmSession";
+
+/// Registers the default views of the objects this crate makes.
+pub fn register_views() {
+    register_view(
+        DPM_SERVER_TYPE,
+        View::table(
+            ["Name", "Version", "User", "SessionId"]
+                .map(ViewColumn::property)
+                .to_vec(),
+        ),
+    );
+    register_view(
+        DPM_SERVER_SCOPE_TYPE,
+        View::table(
+            ["DPMServerName", "ObjectType", "ObjectId", "Id"]
+                .map(ViewColumn::property)
+                .to_vec(),
+        ),
+    );
+    // Who holds what, since when: one row per session.
+    register_view(
+        DPM_SESSION_TYPE,
+        View::table(vec![
+            ViewColumn::property("Id"),
+            ViewColumn::property("User"),
+            ViewColumn::property("ClientHost"),
+            ViewColumn::property("OpenedAt"),
+            ViewColumn::property("Objects"),
+        ]),
+    );
+}
 
 fn utc_to_local(t: chrono::DateTime<chrono::Utc>) -> Value {
     Value::DateTime(t.with_timezone(&chrono::Local).fixed_offset())

@@ -461,53 +461,6 @@ pub fn find_commands(registry: &Registry, query: &CommandQuery) -> Vec<FoundComm
     aliases
 }
 
-/// `Get-Command`'s default table (CommandType 15, Name 50, Version 10,
-/// Source), with the blank line before it.
-pub fn command_table(found: &[FoundCommand]) -> String {
-    let cell = |s: &str, width: usize| -> String {
-        let chars: Vec<char> = s.chars().collect();
-        if chars.len() > width {
-            let head: String = chars[..width - 3].iter().collect();
-            format!("{head}...")
-        } else {
-            format!("{s:<width$}")
-        }
-    };
-    let mut lines = vec![
-        String::new(),
-        format!(
-            "{} {} {} Source",
-            cell("CommandType", 15),
-            cell("Name", 50),
-            cell("Version", 10)
-        ),
-        format!(
-            "{} {} {} ------",
-            cell("-----------", 15),
-            cell("----", 50),
-            cell("-------", 10)
-        ),
-    ];
-    for f in found {
-        let sig = f.command().signature();
-        let version = if sig.module.is_empty() {
-            ""
-        } else {
-            env!("CARGO_PKG_VERSION")
-        };
-        let row = format!(
-            "{} {} {} {}",
-            cell(f.command_type(), 15),
-            cell(&f.display_name(), 50),
-            cell(version, 10),
-            sig.module
-        );
-        lines.push(row.trim_end().to_string());
-    }
-    lines.push(String::new());
-    lines.join("\n")
-}
-
 /// `Get-Command <name> -Syntax`: the syntax lines, blank lines around each
 /// (an alias shows as the command it names).
 pub fn syntax_text(sig: &Signature) -> String {
