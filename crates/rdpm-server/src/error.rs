@@ -160,6 +160,14 @@ impl From<SessionError> for ApiError {
                 format!("No object {id} in this session."),
             )
             .with_target(id.to_string()),
+            SessionError::LockHeld(held) => ApiError::new(
+                ErrorId::EditLockHeld,
+                format!(
+                    "{held}. It is freed when that session releases it or closes; try again \
+                     then."
+                ),
+            )
+            .with_target(held.key.to_string()),
         }
     }
 }
@@ -186,5 +194,43 @@ impl IntoResponse for ApiError {
             );
         }
         response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use chrono::DateTime;
+    use rdpm_types::{ErrorCategory, SessionId};
+
+    use super::*;
+    use crate::session::{LockHolder, LockKey, LockTable};
+
+    #[test]
+    fn a_held_lock_is_a_conflict_naming_the_holder() {
+        let table = Arc::new(LockTable::new());
+        let key = LockKey::protection_group("PG1");
+        let holder = LockHolder {
+            session_id: SessionId(uuid::Uuid::from_u128(7)),
+            principal: "CONTOSO\\alice".into(),
+            client_host: "ws-alice".into(),
+            client_process: "rdpm[41]".into(),
+            since: DateTime::from_timestamp(1_700_000_000, 0).unwrap(),
+        };
+        let _guard = table.try_acquire(&key, holder.clone()).unwrap();
+        let held = table.try_acquire(&key, holder).unwrap_err();
+        let problem = ApiError::from(SessionError::LockHeld(Box::new(held))).problem;
+        assert_eq!(problem.status, 409);
+        assert_eq!(problem.error_id, ErrorId::EditLockHeld);
+        assert_eq!(problem.category, ErrorCategory::ResourceBusy);
+        assert_eq!(problem.target.as_deref(), Some("ProtectionGroup:PG1"));
+        assert_eq!(
+            problem.detail,
+            "ProtectionGroup:PG1 is locked for editing by CONTOSO\\alice (session \
+             00000000-0000-0000-0000-000000000007, client host ws-alice, process rdpm[41]) \
+             since 2023-11-14 22:13:20 UTC. It is freed when that session releases it or \
+             closes; try again then."
+        );
     }
 }

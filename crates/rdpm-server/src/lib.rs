@@ -8,6 +8,9 @@
 //! object table ([`SessionObject`]) that every kind of close (disconnect,
 //! forced close, lease expiry, shutdown) releases through one path, with a
 //! [`ReleaseReport`](rdpm_types::ReleaseReport) of what it released.
+//! Edit locks ([`LockTable`], [`SessionManager::edit_locks`]) are held by
+//! [`EditLockGuard`]s inside session objects, so the same release frees
+//! them and wakes whoever waits for them.
 //!
 //! ```no_run
 //! # async fn example() -> Result<(), rdpm_server::ServerError> {
@@ -51,7 +54,8 @@ pub use data_dir::{ADMIN_TOKEN_FILE, CATALOG_FILE};
 pub use error::ServerError;
 pub use metrics::{Metrics, METRICS_CONTENT_TYPE};
 pub use session::{
-    ClosedSession, Lookup, OpenSession, Session, SessionError, SessionManager, SessionObject,
+    ClosedSession, EditLock, EditLockGuard, LockHeld, LockHolder, LockKey, LockTable, Lookup,
+    OpenSession, Session, SessionError, SessionManager, SessionObject,
 };
 
 /// The server's version, as it reports it.

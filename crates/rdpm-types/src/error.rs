@@ -119,6 +119,9 @@ pub enum ErrorId {
     PermissionDenied,
     /// The server is shutting down.
     ServerShuttingDown,
+    /// Another session holds the edit lock on the resource; the body names
+    /// who holds it and since when.
+    EditLockHeld,
     /// An internal failure; details are in the server log, not in the body.
     InternalError,
 }
@@ -138,6 +141,7 @@ impl ErrorId {
             MethodNotAllowed => "MethodNotAllowed",
             PermissionDenied => "PermissionDenied",
             ServerShuttingDown => "ServerShuttingDown",
+            EditLockHeld => "EditLockHeld",
             InternalError => "InternalError",
         }
     }
@@ -153,6 +157,7 @@ impl ErrorId {
             MethodNotAllowed => ErrorCategory::InvalidOperation,
             PermissionDenied => ErrorCategory::PermissionDenied,
             ServerShuttingDown => ErrorCategory::ResourceUnavailable,
+            EditLockHeld => ErrorCategory::ResourceBusy,
             InternalError => ErrorCategory::NotSpecified,
         }
     }
@@ -168,6 +173,7 @@ impl ErrorId {
             MethodNotAllowed => 405,
             PermissionDenied => 403,
             ServerShuttingDown => 503,
+            EditLockHeld => 409,
             InternalError => 500,
         }
     }
@@ -226,5 +232,22 @@ impl Problem {
 impl std::fmt::Display for Problem {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&self.detail)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn edit_lock_held_is_a_busy_conflict() {
+        let p = Problem::new(ErrorId::EditLockHeld, "held");
+        assert_eq!(p.status, 409);
+        assert_eq!(p.category, ErrorCategory::ResourceBusy);
+        assert_eq!(p.type_uri, "urn:rdpm:error:EditLockHeld");
+        assert_eq!(
+            serde_json::to_value(ErrorId::EditLockHeld).expect("an id serialises"),
+            serde_json::Value::String("EditLockHeld".into())
+        );
     }
 }

@@ -101,16 +101,21 @@ impl fmt::Debug for SessionToken {
 pub enum ObjectKind {
     /// A server scope built by `New-DPMServerScope`.
     ServerScope,
+    /// An edit lock on a server resource (a protection group, say) that the
+    /// session holds on its own; objects that edit a resource hold their
+    /// lock inside them and count as their own kind.
+    EditLock,
 }
 
 impl ObjectKind {
     /// Every kind, in a stable order (for reports and metrics).
-    pub const ALL: &'static [ObjectKind] = &[ObjectKind::ServerScope];
+    pub const ALL: &'static [ObjectKind] = &[ObjectKind::ServerScope, ObjectKind::EditLock];
 
     /// The kind's name as reports and metrics show it.
     pub fn as_str(self) -> &'static str {
         match self {
             ObjectKind::ServerScope => "ServerScope",
+            ObjectKind::EditLock => "EditLock",
         }
     }
 }
@@ -225,5 +230,29 @@ impl ReleaseReport {
     /// Total objects released.
     pub fn total(&self) -> u64 {
         self.released.values().sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Reports and metrics name kinds by `as_str`, the wire by serde: the two
+    /// must agree for every kind in `ALL`, and `ALL` must not repeat one.
+    #[test]
+    fn kind_names_agree_with_the_wire() {
+        let cases = [
+            (ObjectKind::ServerScope, "ServerScope"),
+            (ObjectKind::EditLock, "EditLock"),
+        ];
+        assert_eq!(ObjectKind::ALL.len(), cases.len());
+        for (kind, name) in cases {
+            assert!(ObjectKind::ALL.contains(&kind), "{name} missing from ALL");
+            assert_eq!(kind.as_str(), name);
+            assert_eq!(
+                serde_json::to_value(kind).expect("a kind serialises"),
+                serde_json::Value::String(name.into())
+            );
+        }
     }
 }

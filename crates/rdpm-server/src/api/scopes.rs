@@ -25,6 +25,7 @@ fn parse_object_id(text: &str) -> Result<ObjectId, ApiError> {
 fn as_scope(object: &SessionObject) -> Option<&ServerScope> {
     match object {
         SessionObject::ServerScope(scope) => Some(scope),
+        _ => None,
     }
 }
 

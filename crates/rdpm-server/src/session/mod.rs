@@ -12,7 +12,13 @@
 //! lock. A request that raced with the close either finished its change
 //! before (and the close releases what it made) or finds the session closed
 //! and fails cleanly: no object is ever half released.
+//!
+//! Edit locks ([`LockTable`]) are taken under the taking session's lock and
+//! live in its objects, so the same argument covers them: a lock taken
+//! before a close is released by it, and none is taken after. Lock order:
+//! a session's lock, then the lock table's, never the other way round.
 
+mod lock;
 mod object;
 
 use std::collections::{HashMap, VecDeque};
@@ -27,6 +33,7 @@ use rdpm_types::{
 };
 use subtle::ConstantTimeEq;
 
+pub use lock::{EditLock, EditLockGuard, LockHeld, LockHolder, LockKey, LockTable};
 use object::ObjectTable;
 pub use object::SessionObject;
 
@@ -53,6 +60,10 @@ pub enum SessionError {
     /// The object is not in this session.
     #[error("no object {0} in this session")]
     ObjectNotFound(ObjectId),
+    /// The edit lock the request needs is held (by another session, or
+    /// already by this one).
+    #[error(transparent)]
+    LockHeld(Box<LockHeld>),
 }
 
 /// How and when a session closed.
@@ -100,9 +111,11 @@ pub enum Lookup {
 pub struct Session {
     id: SessionId,
     secret: [u8; SECRET_LEN],
-    principal: Box<str>,
-    client_host: Box<str>,
-    client_process: Box<str>,
+    // Shared with the edit locks the session takes, so that naming the
+    // holder in each lock costs no allocation.
+    principal: Arc<str>,
+    client_host: Arc<str>,
+    client_process: Arc<str>,
     client_address: Box<str>,
     opened_at: DateTime<Utc>,
     /// Unix time in milliseconds of the last request, renewed lock-free.
@@ -170,6 +183,17 @@ impl Session {
         f(&mut state)
     }
 
+    /// Who this session is, as an edit lock taken now names its holder.
+    pub fn lock_holder(&self) -> LockHolder {
+        LockHolder {
+            session_id: self.id,
+            principal: Arc::clone(&self.principal),
+            client_host: Arc::clone(&self.client_host),
+            client_process: Arc::clone(&self.client_process),
+            since: Utc::now(),
+        }
+    }
+
     /// Adds an object built by `make`, which gets the object's id. `make`
     /// runs under the session's lock after the session is known to be open,
     /// so anything it takes (an edit lock, say) is in the table before a
@@ -183,6 +207,24 @@ impl Session {
             state.objects.insert(id, make(id));
             Ok(id)
         })
+    }
+
+    /// Adds an object built by `make`, which may fail; like
+    /// [`insert_with`](Self::insert_with), it runs under the session's lock
+    /// once the session is known to be open. What a failing `make` took
+    /// (an [`EditLockGuard`], say) it drops, so the failure holds nothing.
+    pub fn try_insert_with<E: From<SessionError>>(
+        &self,
+        make: impl FnOnce(ObjectId) -> Result<SessionObject, E>,
+    ) -> Result<ObjectId, E> {
+        let mut state = self.lock();
+        if let Some(closed) = state.closed {
+            return Err(SessionError::Closed(closed).into());
+        }
+        let id = ObjectId::new_random();
+        let object = make(id)?;
+        state.objects.insert(id, object);
+        Ok(id)
     }
 
     /// Reads one object of this session.
@@ -302,6 +344,7 @@ impl Registry {
 /// The server's sessions.
 pub struct SessionManager {
     registry: RwLock<Registry>,
+    locks: Arc<LockTable>,
     catalog: Arc<dyn Catalog>,
     metrics: Arc<Metrics>,
     idle_timeout: Duration,
@@ -329,6 +372,7 @@ impl SessionManager {
     ) -> Self {
         SessionManager {
             registry: RwLock::new(Registry::default()),
+            locks: Arc::new(LockTable::new()),
             catalog,
             metrics,
             idle_timeout,
@@ -354,6 +398,89 @@ impl SessionManager {
     /// How many sessions are open.
     pub fn open_count(&self) -> usize {
         self.read().open.len()
+    }
+
+    /// The server's edit locks.
+    pub fn edit_locks(&self) -> &Arc<LockTable> {
+        &self.locks
+    }
+
+    /// Takes the edit lock on `key` for `session` and adds the object
+    /// `make` builds around it; fails with `LockHeld` naming the holder if
+    /// the lock is taken. The lock is taken under the session's lock, so a
+    /// racing close either releases the object or sees no lock taken.
+    pub fn try_insert_locked(
+        &self,
+        session: &Session,
+        key: &LockKey,
+        make: impl FnOnce(ObjectId, EditLockGuard) -> SessionObject,
+    ) -> Result<ObjectId, SessionError> {
+        session.try_insert_with(|id| {
+            let guard = self
+                .locks
+                .try_acquire(key, session.lock_holder())
+                .map_err(|held| SessionError::LockHeld(Box::new(held)))?;
+            Ok(make(id, guard))
+        })
+    }
+
+    /// [`try_insert_locked`](Self::try_insert_locked), waiting up to
+    /// `timeout` for another session to release the lock. It wakes the
+    /// moment the lock is released. A lock this session holds itself fails
+    /// at once: only this session's own requests could free it.
+    pub async fn insert_locked_timeout(
+        &self,
+        session: &Session,
+        key: &LockKey,
+        timeout: Duration,
+        make: impl FnOnce(ObjectId, EditLockGuard) -> SessionObject,
+    ) -> Result<ObjectId, SessionError> {
+        let deadline = tokio::time::Instant::now() + timeout;
+        let mut make = Some(make);
+        loop {
+            let attempt = self.try_insert_locked(session, key, |id, guard| {
+                let make = make
+                    .take()
+                    .expect("make runs at most once: a taken lock ends the loop");
+                make(id, guard)
+            });
+            let held = match attempt {
+                Err(SessionError::LockHeld(held)) => held,
+                other => return other,
+            };
+            if held.holder.session_id == session.id() || tokio::time::Instant::now() >= deadline {
+                return Err(SessionError::LockHeld(held));
+            }
+            // On timeout the loop tries once more, then gives up above.
+            let _ = tokio::time::timeout_at(deadline, self.locks.released(&held)).await;
+        }
+    }
+
+    /// Takes the edit lock on `key` as a bare
+    /// [`SessionObject::EditLock`] of `session`.
+    pub fn try_acquire_edit_lock(
+        &self,
+        session: &Session,
+        key: &LockKey,
+    ) -> Result<ObjectId, SessionError> {
+        self.try_insert_locked(session, key, |_, guard| {
+            SessionObject::EditLock(EditLock::new(guard))
+        })
+    }
+
+    /// [`try_acquire_edit_lock`](Self::try_acquire_edit_lock), waiting up
+    /// to `timeout` as [`insert_locked_timeout`](Self::insert_locked_timeout)
+    /// does.
+    pub async fn acquire_edit_lock_timeout(
+        &self,
+        session: &Session,
+        key: &LockKey,
+        timeout: Duration,
+    ) -> Result<ObjectId, SessionError> {
+        self.insert_locked_timeout(session, key, timeout, |_, guard| {
+            SessionObject::EditLock(EditLock::new(guard))
+        })
+        .await
     }
 
     /// Opens a session; the token is the only copy of its secret.

@@ -4,6 +4,8 @@ use std::collections::{BTreeMap, HashMap};
 
 use rdpm_types::{ObjectId, ObjectKind, ServerScope};
 
+use super::lock::EditLock;
+
 /// An object a session holds on the server. Every kind knows how to release
 /// itself; closing the session releases all of them through
 /// [`SessionObject::release`].
@@ -16,6 +18,9 @@ use rdpm_types::{ObjectId, ObjectKind, ServerScope};
 pub enum SessionObject {
     /// A server scope built by `New-DPMServerScope`.
     ServerScope(ServerScope),
+    /// An edit lock held on its own. Objects that edit a resource embed
+    /// their [`EditLockGuard`](super::EditLockGuard) instead.
+    EditLock(EditLock),
 }
 
 impl SessionObject {
@@ -23,6 +28,7 @@ impl SessionObject {
     pub fn kind(&self) -> ObjectKind {
         match self {
             SessionObject::ServerScope(_) => ObjectKind::ServerScope,
+            SessionObject::EditLock(_) => ObjectKind::EditLock,
         }
     }
 
@@ -34,6 +40,8 @@ impl SessionObject {
             // A scope is a value the session keeps: nothing outside it to
             // give back.
             SessionObject::ServerScope(_) => {}
+            // Dropping the guard frees the lock and wakes its waiters.
+            SessionObject::EditLock(lock) => drop(lock),
         }
     }
 }

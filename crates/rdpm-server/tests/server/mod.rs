@@ -2,4 +2,5 @@ mod api;
 mod auth;
 mod errors;
 mod invariants;
+mod locks;
 mod support;
