@@ -160,6 +160,9 @@ pub(crate) async fn lookup_in_catalog(state: &AppState, id: SessionId) -> ApiErr
     }
 }
 
+/// The largest JSON body accepted (axum's default limit for `Json`).
+const JSON_BODY_LIMIT: u64 = 2 * 1024 * 1024;
+
 /// A JSON body whose rejections are problem+json with a message that names
 /// the problem.
 pub(crate) struct ApiJson<T>(pub(crate) T);
@@ -168,6 +171,21 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        // Refuse an announced oversized body before reading any of it.
+        let announced = req
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok());
+        if let Some(length) = announced.filter(|&l| l > JSON_BODY_LIMIT) {
+            return Err(ApiError::new(
+                ErrorId::InvalidRequest,
+                format!(
+                    "The request body is {length} bytes; the limit is {JSON_BODY_LIMIT} bytes."
+                ),
+            )
+            .with_status(413));
+        }
         match axum::Json::<T>::from_request(req, state).await {
             Ok(axum::Json(value)) => Ok(ApiJson(value)),
             Err(rejection) => {

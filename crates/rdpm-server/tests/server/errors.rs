@@ -279,18 +279,32 @@ async fn client_mistakes_get_problem_json_with_the_right_status() {
 async fn an_oversized_body_is_refused_cleanly() {
     let t = TestServer::start().await;
     let s = t.open_session().await;
-    let huge = format!(
-        r#"{{"object_type": "Datasource", "object_ids": ["{}"]}}"#,
-        "x".repeat(3 << 20)
-    );
-    let response = t
-        .request(Method::POST, paths::SCOPES, Some(&s.token))
-        .header("Content-Type", "application/json")
-        .body(huge)
-        .send()
+    // The server answers from the announced length, before any body byte:
+    // send only the head, so that the answer cannot race a half-sent body.
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(t.server.local_addr())
         .await
         .unwrap();
-    expect_problem(response, 413, ErrorId::InvalidRequest).await;
+    let head = format!(
+        "POST {} HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+        paths::SCOPES,
+        s.token,
+        3 << 20
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    let mut answer = Vec::new();
+    let _ = tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        stream.read_to_end(&mut answer),
+    )
+    .await;
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+    assert!(answer.contains("application/problem+json"), "{answer}");
+    assert!(
+        answer.contains("\"error_id\":\"InvalidRequest\""),
+        "{answer}"
+    );
     let long_host = serde_json::json!({"client_host": "h".repeat(300), "client_process": "p"});
     let p = expect_problem(
         t.post_json(paths::SESSIONS, &t.admin, &long_host).await,
