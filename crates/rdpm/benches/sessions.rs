@@ -74,6 +74,30 @@ fn main() {
     let url = server.base_url();
     let mut rows: Vec<(String, String)> = Vec::new();
 
+    // Memory per idle session, measured first, before other measurements
+    // leave freed memory in the allocator for new sessions to reuse.
+    let before = rss_bytes();
+    let mut ids = Vec::new();
+    for i in 0..10_000 {
+        let (session, _token) = server.sessions().open(OpenSession {
+            principal: "administrator".into(),
+            client_host: format!("host{i}"),
+            client_process: format!("rdpm[{i}]"),
+            client_address: "127.0.0.1:1".into(),
+        });
+        ids.push(session.id());
+    }
+    let after = rss_bytes();
+    rows.push((
+        "memory per idle session, 10,000 open (bytes)".into(),
+        format!("{}", (after.saturating_sub(before)) / 10_000),
+    ));
+    for id in ids {
+        let _ = server
+            .sessions()
+            .close(id, rdpm_types::CloseReason::Disconnected);
+    }
+
     // Connect + disconnect cycles per second.
     let cycles = |concurrency: usize| -> f64 {
         rt.block_on(async {
@@ -145,29 +169,6 @@ fn main() {
             format!("disconnect latency, {n} objects (ms)"),
             format!("{:.2}", median(samples)),
         ));
-    }
-
-    // Memory per idle session.
-    let before = rss_bytes();
-    let mut ids = Vec::new();
-    for i in 0..10_000 {
-        let (session, _token) = server.sessions().open(OpenSession {
-            principal: "administrator".into(),
-            client_host: format!("host{i}"),
-            client_process: format!("rdpm[{i}]"),
-            client_address: "127.0.0.1:1".into(),
-        });
-        ids.push(session.id());
-    }
-    let after = rss_bytes();
-    rows.push((
-        "memory per idle session, 10,000 open (bytes)".into(),
-        format!("{}", (after.saturating_sub(before)) / 10_000),
-    ));
-    for id in ids {
-        let _ = server
-            .sessions()
-            .close(id, rdpm_types::CloseReason::Disconnected);
     }
 
     // One-shot command, process start to exit, against spawning `true`.

@@ -639,7 +639,8 @@ impl SessionManager {
         };
         // Released outside the lock: the table is unreachable now, and
         // late requests must not wait behind a large release.
-        let released = objects.release_all();
+        let (released, garbage) = objects.release_all();
+        garbage.dispose();
         self.metrics.session_closed(closed.reason, &released);
         let record = SessionClosedRecord {
             id: closed.id,

@@ -32,9 +32,18 @@ impl SessionObject {
         }
     }
 
+    /// Whether releasing the object gives back something outside it (a
+    /// lock, a file); objects that are only memory need no release step.
+    pub fn holds_resources(&self) -> bool {
+        match self {
+            SessionObject::ServerScope(_) => false,
+            SessionObject::EditLock(_) => true,
+        }
+    }
+
     /// Gives back whatever the object holds on the server. It runs exactly
-    /// once per object, whether the object is removed on its own or with
-    /// its session.
+    /// once per object that [holds resources](Self::holds_resources),
+    /// whether the object is removed on its own or with its session.
     pub fn release(self) {
         match self {
             // A scope is a value the session keeps: nothing outside it to
@@ -42,6 +51,28 @@ impl SessionObject {
             SessionObject::ServerScope(_) => {}
             // Dropping the guard frees the lock and wakes its waiters.
             SessionObject::EditLock(lock) => drop(lock),
+        }
+    }
+}
+
+/// Objects already released that are only memory. Freeing a hundred
+/// thousand of them takes tens of milliseconds, which a disconnect should not
+/// wait for: [`Garbage::dispose`] frees large batches on a thread of their own.
+pub(crate) struct Garbage(HashMap<ObjectId, SessionObject>);
+
+impl Garbage {
+    /// Frees the memory: inline when small, in the background when large.
+    pub(crate) fn dispose(self) {
+        const INLINE: usize = 1024;
+        if self.0.len() <= INLINE {
+            return;
+        }
+        let spawned = std::thread::Builder::new()
+            .name("rdpm-free".into())
+            .spawn(move || drop(self));
+        if let Err(e) = spawned {
+            // Freeing inline is slower but still correct.
+            tracing::debug!(error = %e, "cannot start a thread to free released objects");
         }
     }
 }
@@ -91,13 +122,16 @@ impl ObjectTable {
     }
 
     /// Releases every object and says how many of each kind it released.
-    pub(crate) fn release_all(self) -> BTreeMap<ObjectKind, u64> {
-        let mut released = BTreeMap::new();
-        for object in self.objects.into_values() {
-            *released.entry(object.kind()).or_insert(0) += 1;
+    /// Releases every object: what an object holds outside itself (an
+    /// edit lock) is given back before this returns; what is only memory is
+    /// returned as [`Garbage`], to be freed off the caller's path. Returns
+    /// the counts by kind.
+    pub(crate) fn release_all(mut self) -> (BTreeMap<ObjectKind, u64>, Garbage) {
+        let released = std::mem::take(&mut self.counts);
+        for (_, object) in self.objects.extract_if(|_, o| o.holds_resources()) {
             object.release();
         }
-        released
+        (released, Garbage(self.objects))
     }
 
     fn uncount(&mut self, kind: ObjectKind) {
