@@ -4,7 +4,8 @@
 //!
 //! ```no_run
 //! use rdpm_testkit::TestServer;
-//! let bin = std::path::Path::new(env!("CARGO_BIN_EXE_rdpm"));
+//! // In an integration test of the `rdpm` crate: `env!("CARGO_BIN_EXE_rdpm")`.
+//! let bin = std::path::Path::new("target/debug/rdpm");
 //! let server = TestServer::start(bin, "DPMServer07", &[]);
 //! let out = server.shell(&["-NonInteractive", "-Command", "Connect-DPMServer DPMServer07"]);
 //! assert!(out.status.success());
