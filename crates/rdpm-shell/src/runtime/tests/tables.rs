@@ -864,3 +864,22 @@ fn question_mark_runs_help() {
     assert!(out.contains("Start-Sleep"), "{out}");
     assert!(!out.contains("is not recognized"), "{out}");
 }
+
+// Get-Command lists the functions the session defines.
+#[test]
+fn get_command_lists_session_functions() {
+    let mut s = Session::new();
+    s.run("function Get-Thing { 'thing' }; function helper {}");
+    assert_eq!(
+        s.eval("(Get-Command Get-Thing).CommandType.ToString()"),
+        "\"Function\""
+    );
+    assert_eq!(
+        s.eval("(Get-Command Get-Thing).Definition"),
+        "\" 'thing' \""
+    );
+    assert_eq!(s.eval("(Get-Command -Noun Thing).Name"), "\"Get-Thing\"");
+    assert_eq!(s.eval("(Get-Command helper).Name"), "\"helper\"");
+    let out = s.out("Get-Command helper");
+    assert!(out.contains("Function        helper"), "{out}");
+}
