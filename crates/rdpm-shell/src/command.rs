@@ -126,6 +126,13 @@ pub trait CommandContext {
 
     /// The registry of commands (for `Get-Command`, `Get-Help`).
     fn commands(&self) -> &crate::registry::Registry;
+
+    /// The functions defined in the session (`function f { ... }`), for
+    /// `Get-Command`: each name as written and its definition (the body's
+    /// text inside the braces), sorted by name. None outside a session.
+    fn functions(&self) -> Vec<(String, String)> {
+        Vec::new()
+    }
 }
 
 /// Typed access to [`CommandContext::extension`].

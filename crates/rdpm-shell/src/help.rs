@@ -101,13 +101,35 @@ fn help_params(sig: &Signature) -> Vec<HelpParam<'_>> {
     out
 }
 
-fn indent(lines: &mut Vec<String>, by: usize, text: &str) {
+/// Appends `text` indented by `by` spaces, as PowerShell's help view does:
+/// a line that would not fit in `width - 1` columns breaks at word
+/// boundaries, and its continuation lines keep the indentation (and the
+/// line's own leading spaces). A word longer than the room stays whole.
+fn indent(lines: &mut Vec<String>, by: usize, text: &str, width: usize) {
+    let room = width.saturating_sub(1);
     for line in text.lines() {
         if line.trim().is_empty() {
             lines.push(String::new());
-        } else {
-            lines.push(format!("{}{}", " ".repeat(by), line));
+            continue;
         }
+        let body = line.trim_start();
+        let pad = " ".repeat(by + (line.len() - body.len()));
+        if pad.len() + body.chars().count() <= room {
+            lines.push(format!("{pad}{body}"));
+            continue;
+        }
+        let mut current = pad.clone();
+        for word in body.split(' ').filter(|w| !w.is_empty()) {
+            let used = current.chars().count();
+            if used > pad.len() && used + 1 + word.chars().count() > room {
+                lines.push(std::mem::replace(&mut current, pad.clone()));
+            }
+            if current.len() > pad.len() {
+                current.push(' ');
+            }
+            current.push_str(word);
+        }
+        lines.push(current);
     }
 }
 
@@ -181,10 +203,16 @@ fn parameter_title(p: &HelpParam<'_>) -> String {
 
 /// A parameter's block: title at `at`, body at `at + 4`, with the
 /// attribute lines when `attributes`.
-fn parameter_block(lines: &mut Vec<String>, p: &HelpParam<'_>, at: usize, attributes: bool) {
+fn parameter_block(
+    lines: &mut Vec<String>,
+    p: &HelpParam<'_>,
+    at: usize,
+    attributes: bool,
+    width: usize,
+) {
     let pad = " ".repeat(at);
     lines.push(format!("{pad}{}", parameter_title(p)));
-    indent(lines, at + 4, p.help);
+    indent(lines, at + 4, p.help, width);
     if !attributes {
         return;
     }
@@ -224,13 +252,13 @@ fn parameter_block(lines: &mut Vec<String>, p: &HelpParam<'_>, at: usize, attrib
     }
 }
 
-fn section(lines: &mut Vec<String>, title: &str, body: &str) {
+fn section(lines: &mut Vec<String>, title: &str, body: &str, width: usize) {
     lines.push(title.to_string());
-    indent(lines, 4, body);
+    indent(lines, 4, body, width);
     lines.push(String::new());
 }
 
-fn examples(lines: &mut Vec<String>, sig: &Signature) {
+fn examples(lines: &mut Vec<String>, sig: &Signature, width: usize) {
     for ex in &sig.examples {
         lines.push(format!(
             "    -------------------------- {} --------------------------",
@@ -246,47 +274,53 @@ fn examples(lines: &mut Vec<String>, sig: &Signature) {
         }
         lines.push(String::new());
         if !ex.remarks.is_empty() {
-            indent(lines, 4, ex.remarks);
+            indent(lines, 4, ex.remarks, width);
             lines.push(String::new());
         }
     }
 }
 
-/// Renders `Get-Help <command>` in the given view.
-pub fn render_help(sig: &Signature, view: HelpView) -> String {
+/// Renders `Get-Help <command>` in the given view for a window `width`
+/// columns wide (text wraps to `width - 1`; code lines never wrap).
+pub fn render_help(sig: &Signature, view: HelpView, width: usize) -> String {
     let mut lines = vec![String::new()];
-    section(&mut lines, "NAME", sig.name);
-    section(&mut lines, "SYNOPSIS", sig.synopsis);
+    section(&mut lines, "NAME", sig.name, width);
+    section(&mut lines, "SYNOPSIS", sig.synopsis, width);
     if view == HelpView::Examples {
-        examples(&mut lines, sig);
+        examples(&mut lines, sig, width);
         return finish(lines);
     }
-    section(&mut lines, "SYNTAX", &syntax_lines(sig).join("\n\n"));
-    section(&mut lines, "DESCRIPTION", sig.description);
+    section(&mut lines, "SYNTAX", &syntax_lines(sig).join("\n\n"), width);
+    section(&mut lines, "DESCRIPTION", sig.description, width);
     if matches!(view, HelpView::Detailed | HelpView::Full) {
         let full = view == HelpView::Full;
         lines.push("PARAMETERS".into());
         for p in help_params(sig) {
-            parameter_block(&mut lines, &p, 4, full);
+            parameter_block(&mut lines, &p, 4, full, width);
             lines.push(String::new());
         }
         lines.push("    <CommonParameters>".into());
         for l in common_parameters_text(sig) {
-            lines.push(format!("        {l}"));
+            indent(&mut lines, 8, l, width);
         }
         lines.push(String::new());
         if full {
-            section(&mut lines, "INPUTS", sig.inputs);
-            section(&mut lines, "OUTPUTS", sig.outputs);
-            section(&mut lines, "NOTES", sig.notes);
+            section(&mut lines, "INPUTS", sig.inputs, width);
+            section(&mut lines, "OUTPUTS", sig.outputs, width);
+            section(&mut lines, "NOTES", sig.notes, width);
         }
         lines.push("EXAMPLES".into());
-        examples(&mut lines, sig);
+        examples(&mut lines, sig, width);
         if sig.examples.is_empty() {
             lines.push(String::new());
         }
     }
-    section(&mut lines, "RELATED LINKS", &sig.related_links.join("\n"));
+    section(
+        &mut lines,
+        "RELATED LINKS",
+        &sig.related_links.join("\n"),
+        width,
+    );
     let n = sig.name;
     section(
         &mut lines,
@@ -294,6 +328,7 @@ pub fn render_help(sig: &Signature, view: HelpView) -> String {
         &format!(
             "To see the examples, type: \"Get-Help {n} -Examples\"\nFor more information, type: \"Get-Help {n} -Detailed\"\nFor technical information, type: \"Get-Help {n} -Full\""
         ),
+        width,
     );
     finish(lines)
 }
@@ -306,14 +341,15 @@ fn finish(mut lines: Vec<String>) -> String {
 }
 
 /// Renders `Get-Help <command> -Parameter <pattern>` (wildcards allowed):
-/// the full blocks of the matching parameters, `None` when none matches.
-pub fn render_parameter_help(sig: &Signature, pattern: &str) -> Option<String> {
+/// the full blocks of the matching parameters, `None` when none matches;
+/// wrapped as [`render_help`] wraps.
+pub fn render_parameter_help(sig: &Signature, pattern: &str, width: usize) -> Option<String> {
     let mut lines = vec![String::new()];
     let mut any = false;
     for p in help_params(sig) {
         if wildcard_match(pattern, p.name) {
             any = true;
-            parameter_block(&mut lines, &p, 0, true);
+            parameter_block(&mut lines, &p, 0, true, width);
             lines.push(String::new());
         }
     }
@@ -585,22 +621,94 @@ mod tests {
     }
 
     #[test]
+    fn paragraphs_wrap_to_the_window_with_their_indentation() {
+        // (indent, text, width, expected lines)
+        let rows: [(usize, &str, usize, &[&str]); 7] = [
+            (4, "short line", 80, &["    short line"]),
+            (4, "aaaa bbbb cccc", 15, &["    aaaa bbbb", "    cccc"]),
+            // Exactly width - 1 columns fits; one more breaks.
+            (4, "aaaa bbbb", 14, &["    aaaa bbbb"]),
+            (4, "aaaa bbbb", 13, &["    aaaa", "    bbbb"]),
+            (
+                8,
+                "one two three four",
+                18,
+                &["        one two", "        three", "        four"],
+            ),
+            // A word wider than the room stays whole.
+            (
+                4,
+                "x averyveryverylongword y",
+                12,
+                &["    x", "    averyveryverylongword", "    y"],
+            ),
+            // Line breaks in the text are kept; blank lines stay blank.
+            (4, "a b c\n\nd e", 8, &["    a b", "    c", "", "    d e"]),
+        ];
+        for (by, text, width, want) in rows {
+            let mut lines = Vec::new();
+            indent(&mut lines, by, text, width);
+            assert_eq!(lines, want, "{text:?} at {width}");
+        }
+    }
+
+    #[test]
+    fn wrapped_help_keeps_every_word_and_fits() {
+        let sig = disconnect();
+        let wide = render_help(&sig, HelpView::Full, usize::MAX);
+        for width in [60, 80, 120] {
+            let text = render_help(&sig, HelpView::Full, width);
+            let words = |t: &str| t.split_whitespace().map(str::to_string).collect::<Vec<_>>();
+            assert_eq!(words(&text), words(&wide), "width {width}");
+            for line in text.lines() {
+                // Example titles and code are not paragraphs and never wrap.
+                let exempt = line.contains("----") || line.contains("PS C:\\>");
+                let single_word = line.split_whitespace().count() == 1;
+                assert!(
+                    exempt || single_word || line.chars().count() < width,
+                    "{line:?} wider than {width}"
+                );
+            }
+        }
+        let text = render_help(&sig, HelpView::Full, 80);
+        for line in [
+            "        This cmdlet supports the common parameters: -Debug, -ErrorAction,",
+            "    The Disconnect-DPMServer cmdlet closes a System Center 2016 - Data",
+            "    Protection Manager (DPM) connection session and releases all objects for",
+        ] {
+            assert!(
+                text.lines().any(|l| l == line),
+                "missing {line:?} in\n{text}"
+            );
+        }
+    }
+
+    #[test]
     fn help_views() {
         let sig = disconnect();
-        insta::assert_snapshot!("disconnect_default", render_help(&sig, HelpView::Default));
-        insta::assert_snapshot!("disconnect_detailed", render_help(&sig, HelpView::Detailed));
-        insta::assert_snapshot!("disconnect_full", render_help(&sig, HelpView::Full));
-        insta::assert_snapshot!("disconnect_examples", render_help(&sig, HelpView::Examples));
+        insta::assert_snapshot!(
+            "disconnect_default",
+            render_help(&sig, HelpView::Default, 80)
+        );
+        insta::assert_snapshot!(
+            "disconnect_detailed",
+            render_help(&sig, HelpView::Detailed, 80)
+        );
+        insta::assert_snapshot!("disconnect_full", render_help(&sig, HelpView::Full, 80));
+        insta::assert_snapshot!(
+            "disconnect_examples",
+            render_help(&sig, HelpView::Examples, 80)
+        );
         insta::assert_snapshot!(
             "disconnect_parameter_wildcard",
-            render_parameter_help(&sig, "*Name").expect("matches DPMServerName")
+            render_parameter_help(&sig, "*Name", 80).expect("matches DPMServerName")
         );
-        assert_eq!(render_parameter_help(&sig, "Verbose"), None);
+        assert_eq!(render_parameter_help(&sig, "Verbose", 80), None);
     }
 
     #[test]
     fn full_view_attribute_lines() {
-        let text = render_help(&disconnect(), HelpView::Full);
+        let text = render_help(&disconnect(), HelpView::Full, usize::MAX);
         for line in [
             "    -DPMServerName <String>",
             "        Required?                    false",
@@ -620,7 +728,7 @@ mod tests {
                 "missing {line:?} in\n{text}"
             );
         }
-        let builtin = render_help(&connect(), HelpView::Detailed);
+        let builtin = render_help(&connect(), HelpView::Detailed, usize::MAX);
         assert!(builtin.contains(
             "        about_CommonParameters (https://go.microsoft.com/fwlink/?LinkID=113216)."
         ));

@@ -48,8 +48,48 @@ pub enum ErrorCategory {
 }
 
 impl ErrorCategory {
+    /// Every category in PowerShell's order, so the position of a category
+    /// is its number (`ErrorCategory.ObjectNotFound` is 13).
+    pub const ALL: &'static [ErrorCategory] = {
+        use ErrorCategory::*;
+        &[
+            NotSpecified,
+            OpenError,
+            CloseError,
+            DeviceError,
+            DeadlockDetected,
+            InvalidArgument,
+            InvalidData,
+            InvalidOperation,
+            InvalidResult,
+            InvalidType,
+            MetadataError,
+            NotImplemented,
+            NotInstalled,
+            ObjectNotFound,
+            OperationStopped,
+            OperationTimeout,
+            SyntaxError,
+            ParserError,
+            PermissionDenied,
+            ResourceBusy,
+            ResourceExists,
+            ResourceUnavailable,
+            ReadError,
+            WriteError,
+            FromStdErr,
+            SecurityError,
+            ProtocolError,
+            ConnectionError,
+            AuthenticationError,
+            LimitsExceeded,
+            QuotaExceeded,
+            NotEnabled,
+        ]
+    };
+
     /// The category's name as PowerShell prints it.
-    pub fn as_str(self) -> &'static str {
+    pub const fn as_str(self) -> &'static str {
         use ErrorCategory::*;
         match self {
             NotSpecified => "NotSpecified",
@@ -248,6 +288,22 @@ mod tests {
         assert_eq!(
             serde_json::to_value(ErrorId::EditLockHeld).expect("an id serialises"),
             serde_json::Value::String("EditLockHeld".into())
+        );
+    }
+
+    #[test]
+    fn all_categories_in_declaration_order() {
+        for (number, category) in ErrorCategory::ALL.iter().enumerate() {
+            assert_eq!(*category as usize, number, "{category}");
+            // The name travels as the serde name, so both must agree.
+            assert_eq!(
+                serde_json::to_value(category).expect("a category serialises"),
+                serde_json::Value::String(category.as_str().into())
+            );
+        }
+        assert_eq!(
+            ErrorCategory::ALL.len(),
+            ErrorCategory::NotEnabled as usize + 1
         );
     }
 }

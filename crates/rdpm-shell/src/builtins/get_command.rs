@@ -1,7 +1,7 @@
-//! `Get-Command`: the commands of the session as `CmdletInfo` and
-//! `AliasInfo` objects, which print through the `CommandInfo` table view
-//! (CommandType, Name, Version, Source) and carry their syntax
-//! (`Definition`), parameters and parameter sets.
+//! `Get-Command`: the commands of the session as `CmdletInfo`,
+//! `AliasInfo` and `FunctionInfo` objects, which print through the
+//! `CommandInfo` table view (CommandType, Name, Version, Source) and carry
+//! their syntax (`Definition`), parameters and parameter sets.
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -11,7 +11,9 @@ use crate::binder::BoundParameters;
 use crate::command::{Command, CommandContext, CommandRun};
 use crate::error::{ErrorCategory, ErrorRecord, FlowResult};
 use crate::format::view::{ALIAS_INFO, CMDLET_INFO, COMMAND_INFO, FUNCTION_INFO};
-use crate::help::{find_commands, has_wildcards, syntax_text, CommandQuery, FoundCommand};
+use crate::help::{
+    find_commands, has_wildcards, syntax_text, wildcard_match, CommandQuery, FoundCommand,
+};
 use crate::registry::Registry;
 use crate::signature::{
     Example, ParamType, ParameterDecl, SetMembership, Signature, ALL_PARAMETER_SETS,
@@ -42,7 +44,7 @@ impl GetCommand {
             sig: Signature {
                 module: "Microsoft.PowerShell.Core",
                 synopsis: "Gets all commands.",
-                description: "The Get-Command cmdlet gets the commands of the session: cmdlets and their aliases. Without parameters it lists them all; -Name, -Verb, -Noun and -Module filter the list and accept wildcards.",
+                description: "The Get-Command cmdlet gets the commands of the session: cmdlets, their aliases and the functions defined in the session. Without parameters it lists them all; -Name, -Verb, -Noun and -Module filter the list and accept wildcards.",
                 parameters: vec![
                     ParameterDecl::new("Name", string_array())
                         .in_set(ALL_PARAMETER_SETS, Some(0), false)
@@ -89,7 +91,8 @@ impl CommandRun for GetCommandRun {
         params: &BoundParameters,
         _input: Option<Value>,
     ) -> FlowResult<()> {
-        let (values, errors) = command_output(ctx.commands(), params);
+        let functions = ctx.functions();
+        let (values, errors) = session_command_output(ctx.commands(), &functions, params);
         for e in errors {
             ctx.write_error(e)?;
         }
@@ -119,6 +122,17 @@ pub fn command_output(
     registry: &Registry,
     params: &BoundParameters,
 ) -> (Vec<Value>, Vec<ErrorRecord>) {
+    session_command_output(registry, &[], params)
+}
+
+/// [`command_output`] for a session that also defines `functions` (name,
+/// definition): they are listed as `FunctionInfo` objects after the
+/// aliases and before the cmdlets, as PowerShell orders command types.
+pub fn session_command_output(
+    registry: &Registry,
+    functions: &[(String, String)],
+    params: &BoundParameters,
+) -> (Vec<Value>, Vec<ErrorRecord>) {
     let query = CommandQuery {
         names: list(params, "Name"),
         verbs: list(params, "Verb"),
@@ -127,7 +141,8 @@ pub fn command_output(
     };
     let mut errors = Vec::new();
     for name in &query.names {
-        if !has_wildcards(name) && registry.get(name).is_none() {
+        let is_function = functions.iter().any(|(f, _)| f.eq_ignore_ascii_case(name));
+        if !has_wildcards(name) && registry.get(name).is_none() && !is_function {
             let mut r = ErrorRecord::new(
                 format!("The term '{name}' is not recognized as the name of a cmdlet, function, script file, or operable program. Check the spelling of the name, or if a path was included, verify that the path is correct and try again."),
                 "CommandNotFoundException",
@@ -140,15 +155,51 @@ pub fn command_output(
         }
     }
     let found = find_commands(registry, &query);
-    let values = if params.switch("Syntax") {
-        found
-            .iter()
-            .map(|f| Value::str(syntax_text(f.command().signature())))
-            .collect()
-    } else {
-        found.iter().map(command_info).collect()
+    let aliases = found
+        .iter()
+        .take_while(|f| matches!(f, FoundCommand::Alias { .. }))
+        .count();
+    let functions: Vec<&(String, String)> = functions
+        .iter()
+        .filter(|(name, _)| function_matches(&query, name))
+        .collect();
+    let syntax = params.switch("Syntax");
+    let mut values: Vec<Value> = Vec::with_capacity(found.len() + functions.len());
+    let push_found = |values: &mut Vec<Value>, f: &FoundCommand| {
+        values.push(if syntax {
+            Value::str(syntax_text(f.command().signature()))
+        } else {
+            command_info(f)
+        });
     };
+    for f in &found[..aliases] {
+        push_found(&mut values, f);
+    }
+    for (name, definition) in functions {
+        // A function without a param() block has no syntax beyond its name.
+        values.push(if syntax {
+            Value::str(name)
+        } else {
+            function_info(name, definition)
+        });
+    }
+    for f in &found[aliases..] {
+        push_found(&mut values, f);
+    }
     (values, errors)
+}
+
+/// Whether a session function passes `-Name`, `-Verb`, `-Noun` and
+/// `-Module` (functions belong to no module).
+fn function_matches(query: &CommandQuery, name: &str) -> bool {
+    let any = |patterns: &[String], text: &str| {
+        patterns.is_empty() || patterns.iter().any(|p| wildcard_match(p, text))
+    };
+    let (verb, noun) = name.split_once('-').unwrap_or((name, ""));
+    any(&query.names, name)
+        && any(&query.verbs, verb)
+        && (query.nouns.is_empty() || (!noun.is_empty() && any(&query.nouns, noun)))
+        && any(&query.modules, "")
 }
 
 /// `System.Management.Automation.CommandTypes` (the values Windows
@@ -696,6 +747,93 @@ mod tests {
                 "Get-Thing",
                 ""
             )
+        );
+    }
+
+    #[test]
+    fn session_functions_are_listed_between_aliases_and_cmdlets() {
+        let r = registry();
+        let functions = vec![
+            ("Get-Thing".to_string(), " 'thing' ".to_string()),
+            ("helper".to_string(), " 1 ".to_string()),
+        ];
+        let names = |words: &[&str]| -> (Vec<String>, usize) {
+            let (values, errors) = session_command_output(&r, &functions, &params(words));
+            let names = values
+                .iter()
+                .map(|v| match v {
+                    Value::Object(o) => format!(
+                        "{}:{}",
+                        o.get("CommandType")
+                            .unwrap_or_default()
+                            .to_invariant_string(),
+                        o.get("Name").unwrap_or_default().to_invariant_string()
+                    ),
+                    other => other.to_invariant_string(),
+                })
+                .collect();
+            (names, errors.len())
+        };
+        let rows: Vec<(&[&str], Vec<&str>, usize)> = vec![
+            (
+                &["Get-*"],
+                vec![
+                    "Function:Get-Thing",
+                    "Cmdlet:Get-Command",
+                    "Cmdlet:Get-DPMProtectionGroup",
+                    "Cmdlet:Get-Help",
+                ],
+                0,
+            ),
+            (
+                &["g*"],
+                vec![
+                    "Alias:gcm",
+                    "Function:Get-Thing",
+                    "Cmdlet:Get-Command",
+                    "Cmdlet:Get-DPMProtectionGroup",
+                    "Cmdlet:Get-Help",
+                ],
+                0,
+            ),
+            (&["HELPER"], vec!["Function:helper"], 0),
+            (&["-Noun", "Thing"], vec!["Function:Get-Thing"], 0),
+            (
+                &["-Verb", "Get", "-Noun", "DPM*"],
+                vec!["Cmdlet:Get-DPMProtectionGroup"],
+                0,
+            ),
+            // Functions belong to no module.
+            (
+                &["-Module", "Microsoft.PowerShell.Core"],
+                vec![
+                    "Alias:gcm",
+                    "Alias:help",
+                    "Alias:man",
+                    "Cmdlet:Get-Command",
+                    "Cmdlet:Get-Help",
+                ],
+                0,
+            ),
+            (&["Get-Thing", "-Syntax"], vec!["Get-Thing"], 0),
+            (&["Get-Nothing"], vec![], 1),
+        ];
+        for (words, want, errors) in rows {
+            assert_eq!(
+                names(words),
+                (want.iter().map(|s| s.to_string()).collect(), errors),
+                "{words:?}"
+            );
+        }
+        let (values, _) = session_command_output(&r, &functions, &params(&["Get-Thing"]));
+        let Value::Object(o) = &values[0] else {
+            panic!("a FunctionInfo")
+        };
+        assert_eq!(
+            o.get("Definition")
+                .unwrap_or_default()
+                .to_invariant_string(),
+            " 'thing' "
         );
     }
 

@@ -79,7 +79,8 @@ impl CommandRun for GetHelpRun {
         params: &BoundParameters,
         _input: Option<Value>,
     ) -> FlowResult<()> {
-        match help_text(ctx.commands(), params) {
+        let width = ctx.host().width();
+        match help_text(ctx.commands(), params, width) {
             Ok(text) => ctx.write_output(Value::str(text)),
             Err(record) => ctx.write_error(record),
         }
@@ -108,8 +109,13 @@ LONG DESCRIPTION
     <command-name> -?                    is the same as Get-Help <command-name>.
     Get-Command                          lists the commands.";
 
-/// What `Get-Help` writes for these parameters, or its error.
-pub fn help_text(registry: &Registry, params: &BoundParameters) -> Result<String, ErrorRecord> {
+/// What `Get-Help` writes for these parameters, or its error; help text
+/// wraps to a window `width` columns wide.
+pub fn help_text(
+    registry: &Registry,
+    params: &BoundParameters,
+    width: usize,
+) -> Result<String, ErrorRecord> {
     let Some(name) = params.string("Name").filter(|n| !n.is_empty()) else {
         return Ok(OVERVIEW.to_string());
     };
@@ -133,7 +139,7 @@ pub fn help_text(registry: &Registry, params: &BoundParameters) -> Result<String
         )),
         [sig] => {
             if let Some(pattern) = params.string("Parameter") {
-                return render_parameter_help(sig, &pattern).ok_or_else(|| {
+                return render_parameter_help(sig, &pattern, width).ok_or_else(|| {
                     error(
                         format!("No parameter matches criteria {pattern}."),
                         "NoParmsFound",
@@ -151,7 +157,7 @@ pub fn help_text(registry: &Registry, params: &BoundParameters) -> Result<String
             } else {
                 HelpView::Default
             };
-            Ok(render_help(sig, view))
+            Ok(render_help(sig, view, width))
         }
         several => Ok(help_list(several)),
     }
@@ -244,34 +250,37 @@ mod tests {
             .signature()
             .clone();
         let rows: [(&[&str], String); 5] = [
-            (&["Get-Command"], render_help(&gcm, HelpView::Default)),
-            (&["gcm", "-Full"], render_help(&gcm, HelpView::Full)),
+            (&["Get-Command"], render_help(&gcm, HelpView::Default, 120)),
+            (&["gcm", "-Full"], render_help(&gcm, HelpView::Full, 120)),
             (
                 &["get-command", "-Detailed"],
-                render_help(&gcm, HelpView::Detailed),
+                render_help(&gcm, HelpView::Detailed, 120),
             ),
             (
                 &["Get-Command", "-Examples"],
-                render_help(&gcm, HelpView::Examples),
+                render_help(&gcm, HelpView::Examples, 120),
             ),
             (
                 &["Get-Command", "-Parameter", "Syn*"],
-                render_parameter_help(&gcm, "Syn*").expect("Syntax"),
+                render_parameter_help(&gcm, "Syn*", 120).expect("Syntax"),
             ),
         ];
         for (words, expected) in rows {
             assert_eq!(
-                help_text(&r, &params(words)).map_err(|e| e.message),
+                help_text(&r, &params(words), 120).map_err(|e| e.message),
                 Ok(expected),
                 "{words:?}"
             );
         }
-        assert_eq!(help_text(&r, &params(&[])).ok().as_deref(), Some(OVERVIEW));
+        assert_eq!(
+            help_text(&r, &params(&[]), 120).ok().as_deref(),
+            Some(OVERVIEW)
+        );
     }
 
     #[test]
     fn several_matches_are_listed() {
-        let text = help_text(&registry(), &params(&["Get-*"])).expect("two matches");
+        let text = help_text(&registry(), &params(&["Get-*"]), 120).expect("two matches");
         assert_eq!(
             text,
             "\nName        Category Module                    Synopsis\n----        -------- ------                    --------\nGet-Command Cmdlet   Microsoft.PowerShell.Core Gets all commands.\nGet-Help    Cmdlet   Microsoft.PowerShell.Core Displays information about commands.\n"
@@ -291,7 +300,7 @@ mod tests {
         .expect("runs");
         let help = texts(&ctx.output);
         let gcm = GetCommand::new().signature().clone();
-        assert_eq!(help, [render_help(&gcm, HelpView::Default)]);
+        assert_eq!(help, [render_help(&gcm, HelpView::Default, 120)]);
         let mut piped = FakeContext::default();
         run(
             &OutString::new(),
@@ -315,7 +324,7 @@ mod tests {
     #[test]
     fn errors() {
         let r = registry();
-        let e = help_text(&r, &params(&["Get-Nothing"])).expect_err("unknown");
+        let e = help_text(&r, &params(&["Get-Nothing"]), 120).expect_err("unknown");
         assert_eq!(
             e.message,
             "Get-Help could not find Get-Nothing in a help file in this session."
@@ -326,9 +335,10 @@ mod tests {
             "HelpNotFound,Microsoft.PowerShell.Commands.GetHelpCommand"
         );
         assert_eq!(e.exception_type, "HelpNotFoundException");
-        let e = help_text(&r, &params(&["Nothing*"])).expect_err("no match");
+        let e = help_text(&r, &params(&["Nothing*"]), 120).expect_err("no match");
         assert_eq!(e.error_id, "HelpNotFound");
-        let e = help_text(&r, &params(&["Get-Help", "-Parameter", "Verbose"])).expect_err("common");
+        let e = help_text(&r, &params(&["Get-Help", "-Parameter", "Verbose"]), 120)
+            .expect_err("common");
         assert_eq!(e.message, "No parameter matches criteria Verbose.");
     }
 }

@@ -24,6 +24,7 @@ pub mod out_null;
 pub mod out_string;
 pub mod select_object;
 pub mod sort_object;
+pub(crate) mod stream_message;
 pub(crate) mod support;
 pub mod where_object;
 pub mod write_debug;

@@ -5,10 +5,12 @@ use std::cmp::Ordering;
 use crate::binder::BoundParameters;
 use crate::command::{Command, CommandContext, CommandRun};
 use crate::error::FlowResult;
+use crate::runtime::compare_values;
 use crate::signature::{Example, ParamType, ParameterDecl, Signature};
+use crate::syntax::ast::CaseMode;
 use crate::value::Value;
 
-use super::support::{evaluate, input_object, property_specs, resolve, sort_order, SpecKind};
+use super::support::{evaluate, input_object, property_specs, resolve, SpecKind};
 
 /// `Sort-Object` (`sort`).
 pub struct SortObject {
@@ -153,6 +155,56 @@ impl CommandRun for SortRun {
     }
 }
 
+/// The order `Sort-Object` uses. `$null` sorts first. Text compares as a
+/// culture-aware comparer does (PowerShell's sort does, where `-lt` is
+/// ordinal); every other value compares as `-lt`/`-gt` do, the right side
+/// converted to the left side's type, and values that do not convert
+/// compare as text.
+fn sort_order(a: &Value, b: &Value, case_sensitive: bool) -> Ordering {
+    match (a, b) {
+        (Value::Null, Value::Null) => Ordering::Equal,
+        (Value::Null, _) => Ordering::Less,
+        (_, Value::Null) => Ordering::Greater,
+        (Value::String(x), y) => text_cmp(x, &y.to_invariant_string(), case_sensitive),
+        _ => {
+            let case = if case_sensitive {
+                CaseMode::Sensitive
+            } else {
+                CaseMode::Insensitive
+            };
+            compare_values(a, b, case).unwrap_or_else(|| {
+                text_cmp(
+                    &a.to_invariant_string(),
+                    &b.to_invariant_string(),
+                    case_sensitive,
+                )
+            })
+        }
+    }
+}
+
+/// Text order as a culture-aware comparison sees it: letters compare
+/// without case first; when asked to be case-sensitive, lower case then
+/// sorts before upper case (`a` < `A` < `b`).
+fn text_cmp(a: &str, b: &str, case_sensitive: bool) -> Ordering {
+    let folded = a.to_lowercase().cmp(&b.to_lowercase());
+    if folded != Ordering::Equal || !case_sensitive {
+        return folded;
+    }
+    let swap = |s: &str| -> String {
+        s.chars()
+            .map(|c| {
+                if c.is_uppercase() {
+                    c.to_lowercase().next().unwrap_or(c)
+                } else {
+                    c.to_uppercase().next().unwrap_or(c)
+                }
+            })
+            .collect()
+    };
+    swap(a).cmp(&swap(b))
+}
+
 #[cfg(test)]
 mod tests {
     use std::cell::RefCell;
@@ -215,6 +267,17 @@ mod tests {
                 vec!["a", "A", "b", "C"],
             ),
             (vec![], nums(), vec!["", "9", "9.5", "10"]),
+            // Non-text values compare as `-lt` does: by value across types.
+            (
+                vec![],
+                vec![Value::Long(5), Value::Int(3), Value::Double(4.5)],
+                vec!["3", "4.5", "5"],
+            ),
+            (
+                vec![],
+                vec![Value::Bool(true), Value::Bool(false)],
+                vec!["False", "True"],
+            ),
             (
                 vec![("Property", Value::str("Size"))],
                 vec![named("x", 3), named("y", 1), named("z", 3), named("w", 2)],

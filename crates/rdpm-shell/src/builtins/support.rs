@@ -1,13 +1,13 @@
-//! What several builtins share: reading their input, property
-//! specifications (`Name`, wildcards, `@{Name=...; Expression=...}`), and
-//! PowerShell's comparison rules for `Where-Object` and `Sort-Object`.
+//! What several builtins share: reading their input and property
+//! specifications (`Name`, wildcards, `@{Name=...; Expression=...}`).
+//! Value comparisons are the language's own (`crate::runtime::apply_compare`).
 
-use std::cmp::Ordering;
 use std::rc::Rc;
 
 use crate::binder::BoundParameters;
 use crate::command::CommandContext;
 use crate::error::{ErrorCategory, ErrorRecord, FlowResult};
+use crate::syntax::ast::CaseMode;
 use crate::value::{ScriptBlock, Value};
 
 /// The object being processed: the pipeline input, else `-InputObject`.
@@ -242,48 +242,15 @@ pub(crate) fn has_wildcard(pattern: &str) -> bool {
     pattern.contains(['*', '?', '['])
 }
 
-/// PowerShell's `-like`: `*`, `?`, `[abc]`, `[a-c]`, backtick escapes;
-/// whole-string match.
+/// PowerShell's `-like` (whole-string wildcard match), as the language's
+/// operator evaluates it; an invalid pattern matches nothing.
 pub(crate) fn wildcard_match(pattern: &str, text: &str, case_sensitive: bool) -> bool {
-    let mut re = String::from(if case_sensitive { "^" } else { "(?i)^" });
-    let mut chars = pattern.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '*' => re.push_str(".*"),
-            '?' => re.push('.'),
-            '`' => match chars.next() {
-                Some(n) => re.push_str(&regex::escape(&n.to_string())),
-                None => re.push_str(&regex::escape("`")),
-            },
-            '[' => {
-                let mut class = String::new();
-                let mut closed = false;
-                for n in chars.by_ref() {
-                    if n == ']' {
-                        closed = true;
-                        break;
-                    }
-                    class.push(n);
-                }
-                if closed && !class.is_empty() {
-                    re.push('[');
-                    for ch in class.chars() {
-                        if ch == '-' {
-                            re.push('-');
-                        } else {
-                            re.push_str(&regex::escape(&ch.to_string()));
-                        }
-                    }
-                    re.push(']');
-                } else {
-                    re.push_str(&regex::escape(&format!("[{class}")));
-                }
-            }
-            other => re.push_str(&regex::escape(&other.to_string())),
-        }
-    }
-    re.push('$');
-    regex::Regex::new(&re).is_ok_and(|r| r.is_match(text))
+    let case = if case_sensitive {
+        CaseMode::Sensitive
+    } else {
+        CaseMode::Insensitive
+    };
+    crate::runtime::wildcard_regex(pattern, case).is_ok_and(|re| re.is_match(text))
 }
 
 /// A number, if the value is one or converts to one as PowerShell would.
@@ -307,163 +274,6 @@ pub(crate) fn as_number(value: &Value) -> Option<f64> {
     }
 }
 
-fn is_numeric(value: &Value) -> bool {
-    matches!(value, Value::Int(_) | Value::Long(_) | Value::Double(_))
-}
-
-/// Text order as a culture-aware comparison sees it: letters compare
-/// without case first; when asked to be case-sensitive, lower case then
-/// sorts before upper case (`a` < `A` < `b`).
-fn text_cmp(a: &str, b: &str, case_sensitive: bool) -> Ordering {
-    let folded = a.to_lowercase().cmp(&b.to_lowercase());
-    if folded != Ordering::Equal || !case_sensitive {
-        return folded;
-    }
-    let swap = |s: &str| -> String {
-        s.chars()
-            .map(|c| {
-                if c.is_uppercase() {
-                    c.to_lowercase().next().unwrap_or(c)
-                } else {
-                    c.to_uppercase().next().unwrap_or(c)
-                }
-            })
-            .collect()
-    };
-    swap(a).cmp(&swap(b))
-}
-
-/// `left -eq right` for a scalar left side: the right side converts to the
-/// left side's type.
-pub(crate) fn equals(left: &Value, right: &Value, case_sensitive: bool) -> bool {
-    match (left, right) {
-        (Value::Null, r) => r.is_null(),
-        (_, Value::Null) => false,
-        (l, r) if is_numeric(l) => as_number(r).is_some_and(|n| as_number(l) == Some(n)),
-        (Value::Bool(l), r) => *l == r.is_truthy(),
-        (Value::Enum(e), r) => {
-            as_number(r).is_some_and(|n| n == e.number() as f64)
-                || r.to_invariant_string().eq_ignore_ascii_case(e.name())
-        }
-        (Value::DateTime(l), Value::DateTime(r)) => l == r,
-        (l, r) => {
-            text_cmp(
-                &l.to_invariant_string(),
-                &r.to_invariant_string(),
-                case_sensitive,
-            ) == Ordering::Equal
-        }
-    }
-}
-
-/// The ordering of `left` and `right` for `-gt`/`-lt`, with the right side
-/// converted to the left side's type; `None` when they do not compare.
-pub(crate) fn compare(left: &Value, right: &Value, case_sensitive: bool) -> Option<Ordering> {
-    match (left, right) {
-        (Value::Null, Value::Null) => Some(Ordering::Equal),
-        (Value::Null, _) => Some(Ordering::Less),
-        (_, Value::Null) => Some(Ordering::Greater),
-        (l, r) if is_numeric(l) || matches!(l, Value::Enum(_) | Value::Bool(_)) => {
-            let (a, b) = (as_number(l)?, as_number(r)?);
-            a.partial_cmp(&b)
-        }
-        (Value::DateTime(a), Value::DateTime(b)) => Some(a.cmp(b)),
-        (Value::TimeSpan(a), Value::TimeSpan(b)) => Some(a.cmp(b)),
-        (l, r) => Some(text_cmp(
-            &l.to_invariant_string(),
-            &r.to_invariant_string(),
-            case_sensitive,
-        )),
-    }
-}
-
-/// The order `Sort-Object` uses: `$null` first, numbers by value, dates by
-/// time, everything else by text (case-insensitive unless asked).
-pub(crate) fn sort_order(a: &Value, b: &Value, case_sensitive: bool) -> Ordering {
-    match (a, b) {
-        (Value::Null, Value::Null) => Ordering::Equal,
-        (Value::Null, _) => Ordering::Less,
-        (_, Value::Null) => Ordering::Greater,
-        (x, y) if is_numeric(x) && is_numeric(y) => as_number(x)
-            .partial_cmp(&as_number(y))
-            .unwrap_or(Ordering::Equal),
-        _ => compare(a, b, case_sensitive).unwrap_or(Ordering::Equal),
-    }
-}
-
-/// `-match`: a .NET-style regular expression, partial match.
-pub(crate) fn regex_match(
-    text: &str,
-    pattern: &str,
-    case_sensitive: bool,
-) -> Result<bool, ErrorRecord> {
-    let pattern = if case_sensitive {
-        pattern.to_string()
-    } else {
-        format!("(?i){pattern}")
-    };
-    regex::Regex::new(&pattern)
-        .map(|r| r.is_match(text))
-        .map_err(|e| {
-            ErrorRecord::new(
-                format!("Invalid regular expression pattern: {pattern}. {e}"),
-                "InvalidRegularExpression",
-                ErrorCategory::InvalidOperation,
-            )
-            .with_exception("RuntimeException")
-        })
-}
-
-/// Whether a value's type is `type_name` (`-is`): the short or full .NET
-/// name, or any of an object's type names; `[` `]` and `System.` optional.
-pub(crate) fn is_type(value: &Value, type_name: &str) -> bool {
-    let want = type_name
-        .trim()
-        .trim_start_matches('[')
-        .trim_end_matches(']')
-        .to_lowercase();
-    let want_full = if want.contains('.') {
-        want.clone()
-    } else {
-        format!("system.{want}")
-    };
-    let aliases: &[(&str, &str)] = &[
-        ("int", "system.int32"),
-        ("long", "system.int64"),
-        ("double", "system.double"),
-        ("string", "system.string"),
-        ("bool", "system.boolean"),
-        ("datetime", "system.datetime"),
-        ("hashtable", "system.collections.hashtable"),
-        ("array", "system.object[]"),
-        ("scriptblock", "system.management.automation.scriptblock"),
-        (
-            "pscustomobject",
-            "system.management.automation.pscustomobject",
-        ),
-        ("psobject", "system.management.automation.psobject"),
-        ("object", "system.object"),
-    ];
-    let alias = aliases
-        .iter()
-        .find(|(a, _)| *a == want)
-        .map(|(_, full)| full.to_string());
-    if matches!(
-        alias.as_deref(),
-        Some("system.object" | "system.management.automation.psobject")
-    ) && !value.is_null()
-    {
-        return true;
-    }
-    let mut names = vec![value.full_type_name().to_lowercase()];
-    if let Value::Object(o) = value {
-        names.extend(o.type_names.iter().map(|t| t.to_lowercase()));
-    }
-    names
-        .iter()
-        .any(|n| *n == want || *n == want_full || alias.as_deref() == Some(n.as_str()))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -485,22 +295,5 @@ mod tests {
         for (p, t, cs, want) in cases {
             assert_eq!(wildcard_match(p, t, cs), want, "{t} -like {p}");
         }
-    }
-
-    #[test]
-    fn comparisons() {
-        let s = Value::str;
-        assert!(equals(&s("DPM01"), &s("dpm01"), false));
-        assert!(!equals(&s("DPM01"), &s("dpm01"), true));
-        assert!(equals(&Value::Int(1), &s("1.0"), false));
-        assert!(!equals(&s("1.0"), &Value::Int(1), false));
-        assert_eq!(
-            compare(&Value::Int(10), &Value::Int(9), false),
-            Some(Ordering::Greater)
-        );
-        assert_eq!(compare(&s("10"), &s("9"), false), Some(Ordering::Less));
-        assert!(is_type(&s("x"), "string"));
-        assert!(is_type(&Value::Int(1), "[int]"));
-        assert!(!is_type(&Value::Int(1), "string"));
     }
 }

@@ -2,115 +2,62 @@
 //! given as a script block or in the simplified `Where-Object Prop -EQ x`
 //! form.
 
-use std::cmp::Ordering;
-
 use crate::binder::BoundParameters;
 use crate::command::{Command, CommandContext, CommandRun};
-use crate::error::FlowResult;
+use crate::error::{ErrorRecord, FlowResult};
+use crate::runtime::{apply_compare, is_type};
 use crate::signature::{Example, ParamType, ParameterDecl, Signature};
+use crate::syntax::ast::{CaseMode, CompareOp};
 use crate::value::Value;
 
-use super::support::{
-    compare, equals, input_object, is_type, regex_match, script_blocks, wildcard_match,
-};
+use super::support::{input_object, script_blocks};
 
-/// The comparison a simplified-syntax switch asks for.
+/// The test a simplified-syntax switch asks for: one of the language's
+/// comparison operators, a type test, or `-Not`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Op {
-    Eq,
-    Ne,
-    Gt,
-    Ge,
-    Lt,
-    Le,
-    Like,
-    NotLike,
-    Match,
-    NotMatch,
-    Contains,
-    NotContains,
-    In,
-    NotIn,
+    Compare(CompareOp),
     Is,
     IsNot,
     Not,
 }
 
-/// (switch, its alias, parameter set, operator, case-sensitive).
-const SWITCHES: &[(&str, &[&str], &str, Op, bool)] = &[
-    ("EQ", &["IEQ"], "EqualSet", Op::Eq, false),
-    ("CEQ", &[], "CaseSensitiveEqualSet", Op::Eq, true),
-    ("NE", &["INE"], "NotEqualSet", Op::Ne, false),
-    ("CNE", &[], "CaseSensitiveNotEqualSet", Op::Ne, true),
-    ("GT", &["IGT"], "GreaterThanSet", Op::Gt, false),
-    ("CGT", &[], "CaseSensitiveGreaterThanSet", Op::Gt, true),
-    ("LT", &["ILT"], "LessThanSet", Op::Lt, false),
-    ("CLT", &[], "CaseSensitiveLessThanSet", Op::Lt, true),
-    ("GE", &["IGE"], "GreaterOrEqualSet", Op::Ge, false),
-    ("CGE", &[], "CaseSensitiveGreaterOrEqualSet", Op::Ge, true),
-    ("LE", &["ILE"], "LessOrEqualSet", Op::Le, false),
-    ("CLE", &[], "CaseSensitiveLessOrEqualSet", Op::Le, true),
-    ("Like", &["ILike"], "LikeSet", Op::Like, false),
-    ("CLike", &[], "CaseSensitiveLikeSet", Op::Like, true),
-    ("NotLike", &["INotLike"], "NotLikeSet", Op::NotLike, false),
-    (
-        "CNotLike",
-        &[],
-        "CaseSensitiveNotLikeSet",
-        Op::NotLike,
-        true,
-    ),
-    ("Match", &["IMatch"], "MatchSet", Op::Match, false),
-    ("CMatch", &[], "CaseSensitiveMatchSet", Op::Match, true),
-    (
-        "NotMatch",
-        &["INotMatch"],
-        "NotMatchSet",
-        Op::NotMatch,
-        false,
-    ),
-    (
-        "CNotMatch",
-        &[],
-        "CaseSensitiveNotMatchSet",
-        Op::NotMatch,
-        true,
-    ),
-    (
-        "Contains",
-        &["IContains"],
-        "ContainsSet",
-        Op::Contains,
-        false,
-    ),
-    (
-        "CContains",
-        &[],
-        "CaseSensitiveContainsSet",
-        Op::Contains,
-        true,
-    ),
-    (
-        "NotContains",
-        &["INotContains"],
-        "NotContainsSet",
-        Op::NotContains,
-        false,
-    ),
-    (
-        "CNotContains",
-        &[],
-        "CaseSensitiveNotContainsSet",
-        Op::NotContains,
-        true,
-    ),
-    ("In", &["IIn"], "InSet", Op::In, false),
-    ("CIn", &[], "CaseSensitiveInSet", Op::In, true),
-    ("NotIn", &["INotIn"], "NotInSet", Op::NotIn, false),
-    ("CNotIn", &[], "CaseSensitiveNotInSet", Op::NotIn, true),
-    ("Is", &[], "IsSet", Op::Is, false),
-    ("IsNot", &[], "IsNotSet", Op::IsNot, false),
-    ("Not", &[], "Not", Op::Not, false),
+use CaseMode::{Insensitive as I, Sensitive as S};
+
+/// (switch, its alias, parameter set, operator, case mode).
+#[rustfmt::skip]
+const SWITCHES: &[(&str, &[&str], &str, Op, CaseMode)] = &[
+    ("EQ", &["IEQ"], "EqualSet", Op::Compare(CompareOp::Eq), I),
+    ("CEQ", &[], "CaseSensitiveEqualSet", Op::Compare(CompareOp::Eq), S),
+    ("NE", &["INE"], "NotEqualSet", Op::Compare(CompareOp::Ne), I),
+    ("CNE", &[], "CaseSensitiveNotEqualSet", Op::Compare(CompareOp::Ne), S),
+    ("GT", &["IGT"], "GreaterThanSet", Op::Compare(CompareOp::Gt), I),
+    ("CGT", &[], "CaseSensitiveGreaterThanSet", Op::Compare(CompareOp::Gt), S),
+    ("LT", &["ILT"], "LessThanSet", Op::Compare(CompareOp::Lt), I),
+    ("CLT", &[], "CaseSensitiveLessThanSet", Op::Compare(CompareOp::Lt), S),
+    ("GE", &["IGE"], "GreaterOrEqualSet", Op::Compare(CompareOp::Ge), I),
+    ("CGE", &[], "CaseSensitiveGreaterOrEqualSet", Op::Compare(CompareOp::Ge), S),
+    ("LE", &["ILE"], "LessOrEqualSet", Op::Compare(CompareOp::Le), I),
+    ("CLE", &[], "CaseSensitiveLessOrEqualSet", Op::Compare(CompareOp::Le), S),
+    ("Like", &["ILike"], "LikeSet", Op::Compare(CompareOp::Like), I),
+    ("CLike", &[], "CaseSensitiveLikeSet", Op::Compare(CompareOp::Like), S),
+    ("NotLike", &["INotLike"], "NotLikeSet", Op::Compare(CompareOp::NotLike), I),
+    ("CNotLike", &[], "CaseSensitiveNotLikeSet", Op::Compare(CompareOp::NotLike), S),
+    ("Match", &["IMatch"], "MatchSet", Op::Compare(CompareOp::Match), I),
+    ("CMatch", &[], "CaseSensitiveMatchSet", Op::Compare(CompareOp::Match), S),
+    ("NotMatch", &["INotMatch"], "NotMatchSet", Op::Compare(CompareOp::NotMatch), I),
+    ("CNotMatch", &[], "CaseSensitiveNotMatchSet", Op::Compare(CompareOp::NotMatch), S),
+    ("Contains", &["IContains"], "ContainsSet", Op::Compare(CompareOp::Contains), I),
+    ("CContains", &[], "CaseSensitiveContainsSet", Op::Compare(CompareOp::Contains), S),
+    ("NotContains", &["INotContains"], "NotContainsSet", Op::Compare(CompareOp::NotContains), I),
+    ("CNotContains", &[], "CaseSensitiveNotContainsSet", Op::Compare(CompareOp::NotContains), S),
+    ("In", &["IIn"], "InSet", Op::Compare(CompareOp::In), I),
+    ("CIn", &[], "CaseSensitiveInSet", Op::Compare(CompareOp::In), S),
+    ("NotIn", &["INotIn"], "NotInSet", Op::Compare(CompareOp::NotIn), I),
+    ("CNotIn", &[], "CaseSensitiveNotInSet", Op::Compare(CompareOp::NotIn), S),
+    ("Is", &[], "IsSet", Op::Is, I),
+    ("IsNot", &[], "IsNotSet", Op::IsNot, I),
+    ("Not", &[], "Not", Op::Not, I),
 ];
 
 /// `Where-Object` (`?`, `where`).
@@ -261,13 +208,13 @@ impl CommandRun for WhereRun {
             let op = SWITCHES
                 .iter()
                 .find(|(name, ..)| params.switch(name))
-                .map(|(_, _, _, op, cs)| (*op, *cs));
+                .map(|(_, _, _, op, case)| (*op, *case));
             let result = match (op, params.get("Value")) {
                 (Some((Op::Not, _)), _) => Ok(!left.is_truthy()),
                 // Without a value, -EQ (or no switch) tests the property's truthiness.
-                (Some((Op::Eq, _)) | None, None) => Ok(left.is_truthy()),
-                (Some((op, cs)), right) => test(op, &left, right.unwrap_or(&Value::Null), cs),
-                (None, Some(right)) => test(Op::Eq, &left, right, false),
+                (Some((Op::Compare(CompareOp::Eq), _)) | None, None) => Ok(left.is_truthy()),
+                (Some((op, case)), right) => test(op, case, &left, right.unwrap_or(&Value::Null)),
+                (None, Some(right)) => test(Op::Compare(CompareOp::Eq), I, &left, right),
             };
             result.map_err(|r| ctx.terminating_error(r))?
         };
@@ -278,74 +225,27 @@ impl CommandRun for WhereRun {
     }
 }
 
-/// `left <op> right` as the language would evaluate it, reduced to a
+/// `left <op> right` exactly as the language evaluates it, reduced to a
 /// Boolean: a collection on the left filters its elements, and the result
 /// is the truthiness of what is left.
-fn test(op: Op, left: &Value, right: &Value, cs: bool) -> Result<bool, crate::error::ErrorRecord> {
-    match op {
-        Op::Contains | Op::NotContains => {
-            let found = left.enumerate().iter().any(|e| equals(e, right, cs));
-            return Ok(found == (op == Op::Contains));
-        }
-        Op::In | Op::NotIn => {
-            let found = right.enumerate().iter().any(|e| equals(left, e, cs));
-            return Ok(found == (op == Op::In));
-        }
-        Op::Is | Op::IsNot => {
-            let is = is_type(left, &right.to_invariant_string());
-            return Ok(is == (op == Op::Is));
-        }
-        _ => {}
-    }
-    if let Value::Array(items) = left {
-        let mut kept = Vec::new();
-        for e in items.borrow().iter() {
-            if scalar_test(op, e, right, cs)? {
-                kept.push(e.clone());
-            }
-        }
-        return Ok(Value::array(kept).is_truthy());
-    }
-    scalar_test(op, left, right, cs)
+fn test(op: Op, case: CaseMode, left: &Value, right: &Value) -> Result<bool, ErrorRecord> {
+    Ok(match op {
+        Op::Compare(op) => apply_compare(op, case, left, right)?.is_truthy(),
+        Op::Is => is_type(left, &type_name(right)),
+        Op::IsNot => !is_type(left, &type_name(right)),
+        Op::Not => !left.is_truthy(),
+    })
 }
 
-fn scalar_test(
-    op: Op,
-    left: &Value,
-    right: &Value,
-    cs: bool,
-) -> Result<bool, crate::error::ErrorRecord> {
-    let ord = || compare(left, right, cs);
-    Ok(match op {
-        Op::Eq => equals(left, right, cs),
-        Op::Ne => !equals(left, right, cs),
-        Op::Gt => ord() == Some(Ordering::Greater),
-        Op::Ge => matches!(ord(), Some(Ordering::Greater | Ordering::Equal)),
-        Op::Lt => ord() == Some(Ordering::Less),
-        Op::Le => matches!(ord(), Some(Ordering::Less | Ordering::Equal)),
-        Op::Like => wildcard_match(
-            &right.to_invariant_string(),
-            &left.to_invariant_string(),
-            cs,
-        ),
-        Op::NotLike => !wildcard_match(
-            &right.to_invariant_string(),
-            &left.to_invariant_string(),
-            cs,
-        ),
-        Op::Match => regex_match(
-            &left.to_invariant_string(),
-            &right.to_invariant_string(),
-            cs,
-        )?,
-        Op::NotMatch => !regex_match(
-            &left.to_invariant_string(),
-            &right.to_invariant_string(),
-            cs,
-        )?,
-        Op::Not => !left.is_truthy(),
-        Op::Contains | Op::NotContains | Op::In | Op::NotIn | Op::Is | Op::IsNot => false,
-    })
+/// The type a `-Is` value names: a type name, or a type object (`([int])`).
+fn type_name(value: &Value) -> String {
+    match value {
+        Value::Object(o) if o.is_a("System.RuntimeType") => o
+            .get("FullName")
+            .map(|v| v.to_invariant_string())
+            .unwrap_or_default(),
+        other => other.to_invariant_string(),
+    }
 }
 
 #[cfg(test)]

@@ -6,83 +6,22 @@ use crate::error::{ErrorCategory, ErrorRecord, FlowResult};
 use crate::signature::{Example, ParamType, ParameterDecl, Signature};
 use crate::value::{EnumType, Value};
 
+/// The names and numbers of [`ErrorCategory::ALL`], computed once.
+const CATEGORY_VALUES: [(&str, i64); ErrorCategory::ALL.len()] = {
+    let mut values = [("", 0); ErrorCategory::ALL.len()];
+    let mut i = 0;
+    while i < values.len() {
+        values[i] = (ErrorCategory::ALL[i].as_str(), i as i64);
+        i += 1;
+    }
+    values
+};
+
 /// `System.Management.Automation.ErrorCategory`, for `-Category`.
 pub static ERROR_CATEGORY: EnumType = EnumType {
     full_name: "System.Management.Automation.ErrorCategory",
     name: "ErrorCategory",
-    values: &[
-        ("NotSpecified", 0),
-        ("OpenError", 1),
-        ("CloseError", 2),
-        ("DeviceError", 3),
-        ("DeadlockDetected", 4),
-        ("InvalidArgument", 5),
-        ("InvalidData", 6),
-        ("InvalidOperation", 7),
-        ("InvalidResult", 8),
-        ("InvalidType", 9),
-        ("MetadataError", 10),
-        ("NotImplemented", 11),
-        ("NotInstalled", 12),
-        ("ObjectNotFound", 13),
-        ("OperationStopped", 14),
-        ("OperationTimeout", 15),
-        ("SyntaxError", 16),
-        ("ParserError", 17),
-        ("PermissionDenied", 18),
-        ("ResourceBusy", 19),
-        ("ResourceExists", 20),
-        ("ResourceUnavailable", 21),
-        ("ReadError", 22),
-        ("WriteError", 23),
-        ("FromStdErr", 24),
-        ("SecurityError", 25),
-        ("ProtocolError", 26),
-        ("ConnectionError", 27),
-        ("AuthenticationError", 28),
-        ("LimitsExceeded", 29),
-        ("QuotaExceeded", 30),
-        ("NotEnabled", 31),
-    ],
-};
-
-/// The same categories, in the same order, as the record's type.
-const CATEGORIES: [ErrorCategory; 32] = {
-    use ErrorCategory::*;
-    [
-        NotSpecified,
-        OpenError,
-        CloseError,
-        DeviceError,
-        DeadlockDetected,
-        InvalidArgument,
-        InvalidData,
-        InvalidOperation,
-        InvalidResult,
-        InvalidType,
-        MetadataError,
-        NotImplemented,
-        NotInstalled,
-        ObjectNotFound,
-        OperationStopped,
-        OperationTimeout,
-        SyntaxError,
-        ParserError,
-        PermissionDenied,
-        ResourceBusy,
-        ResourceExists,
-        ResourceUnavailable,
-        ReadError,
-        WriteError,
-        FromStdErr,
-        SecurityError,
-        ProtocolError,
-        ConnectionError,
-        AuthenticationError,
-        LimitsExceeded,
-        QuotaExceeded,
-        NotEnabled,
-    ]
+    values: &CATEGORY_VALUES,
 };
 
 /// A category from a bound `-Category` value (enum value, name or number).
@@ -97,7 +36,7 @@ pub fn category_of(value: &Value) -> Option<ErrorCategory> {
     }?;
     usize::try_from(index)
         .ok()
-        .and_then(|i| CATEGORIES.get(i).copied())
+        .and_then(|i| ErrorCategory::ALL.get(i).copied())
 }
 
 /// The error id (and exception type) PowerShell gives `Write-Error` records.
@@ -241,6 +180,26 @@ impl CommandRun for Run {
 mod tests {
     use super::*;
     use crate::builtins::testing::{params, run, FakeContext};
+
+    #[test]
+    fn category_values_by_name_and_number() {
+        let rows = [
+            (
+                Value::str("ObjectNotFound"),
+                Some(ErrorCategory::ObjectNotFound),
+            ),
+            (Value::str("notenabled"), Some(ErrorCategory::NotEnabled)),
+            (Value::Int(13), Some(ErrorCategory::ObjectNotFound)),
+            (Value::Long(31), Some(ErrorCategory::NotEnabled)),
+            (Value::Int(32), None),
+            (Value::str("Nope"), None),
+        ];
+        for (value, want) in rows {
+            assert_eq!(category_of(&value), want, "{value:?}");
+        }
+        assert_eq!(ERROR_CATEGORY.values.len(), 32);
+        assert_eq!(ERROR_CATEGORY.values[28], ("AuthenticationError", 28));
+    }
 
     #[test]
     fn writes_a_write_error_exception_record() {

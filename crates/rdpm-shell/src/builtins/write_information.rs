@@ -1,10 +1,9 @@
 //! `Write-Information`: writes a message to the information stream.
 
-use crate::binder::BoundParameters;
-use crate::command::{Command, CommandContext, CommandRun};
-use crate::error::FlowResult;
+use crate::command::{Command, CommandRun};
 use crate::signature::{Example, ParamType, ParameterDecl, Signature};
-use crate::value::Value;
+
+use super::stream_message::MessageRun;
 
 /// `Write-Information`.
 pub struct WriteInformation {
@@ -54,21 +53,8 @@ impl Command for WriteInformation {
     }
 
     fn start(&self) -> Box<dyn CommandRun> {
-        Box::new(Run)
-    }
-}
-
-struct Run;
-
-impl CommandRun for Run {
-    fn process(
-        &mut self,
-        ctx: &mut dyn CommandContext,
-        params: &BoundParameters,
-        _input: Option<Value>,
-    ) -> FlowResult<()> {
-        let message = params.string("MessageData").unwrap_or_default();
-        ctx.write_information(&message, false)
+        // No parameter takes pipeline input, so the message is always -MessageData.
+        MessageRun::boxed("MessageData", |ctx, m| ctx.write_information(m, false))
     }
 }
 
@@ -76,6 +62,7 @@ impl CommandRun for Run {
 mod tests {
     use super::*;
     use crate::builtins::testing::{params, run, FakeContext};
+    use crate::value::Value;
 
     #[test]
     fn writes_to_the_information_stream() {

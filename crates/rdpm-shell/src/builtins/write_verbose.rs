@@ -1,10 +1,9 @@
 //! `Write-Verbose`: writes a message to the verbose stream (`VERBOSE: ...`).
 
-use crate::binder::BoundParameters;
-use crate::command::{Command, CommandContext, CommandRun};
-use crate::error::FlowResult;
-use crate::signature::{Example, ParamType, ParameterDecl, Signature};
-use crate::value::Value;
+use crate::command::{Command, CommandRun};
+use crate::signature::{Example, Signature};
+
+use super::stream_message::{message_parameter, MessageRun};
 
 /// `Write-Verbose`.
 pub struct WriteVerbose {
@@ -20,12 +19,7 @@ impl Default for WriteVerbose {
 impl WriteVerbose {
     /// The command with its signature.
     pub fn new() -> WriteVerbose {
-        let mut message = ParameterDecl::new("Message", ParamType::String)
-            .in_set(crate::signature::ALL_PARAMETER_SETS, Some(0), true)
-            .from_pipeline()
-            .aliases(&["Msg"])
-            .help("Specifies the verbose message.");
-        message.allow_empty_string = true;
+        let message = message_parameter("Specifies the verbose message.");
         WriteVerbose {
             sig: Signature {
                 module: "Microsoft.PowerShell.Utility",
@@ -52,24 +46,7 @@ impl Command for WriteVerbose {
     }
 
     fn start(&self) -> Box<dyn CommandRun> {
-        Box::new(Run)
-    }
-}
-
-struct Run;
-
-impl CommandRun for Run {
-    fn process(
-        &mut self,
-        ctx: &mut dyn CommandContext,
-        params: &BoundParameters,
-        input: Option<Value>,
-    ) -> FlowResult<()> {
-        let message = input
-            .map(|v| v.to_invariant_string())
-            .or_else(|| params.string("Message"))
-            .unwrap_or_default();
-        ctx.write_verbose(&message)
+        MessageRun::boxed("Message", |ctx, m| ctx.write_verbose(m))
     }
 }
 
@@ -77,6 +54,7 @@ impl CommandRun for Run {
 mod tests {
     use super::*;
     use crate::builtins::testing::{params, run, FakeContext};
+    use crate::value::Value;
 
     #[test]
     fn writes_to_the_verbose_stream() {

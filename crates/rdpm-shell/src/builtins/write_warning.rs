@@ -1,10 +1,9 @@
 //! `Write-Warning`: writes a message to the warning stream (`WARNING: ...`).
 
-use crate::binder::BoundParameters;
-use crate::command::{Command, CommandContext, CommandRun};
-use crate::error::FlowResult;
-use crate::signature::{Example, ParamType, ParameterDecl, Signature};
-use crate::value::Value;
+use crate::command::{Command, CommandRun};
+use crate::signature::{Example, Signature};
+
+use super::stream_message::{message_parameter, MessageRun};
 
 /// `Write-Warning`.
 pub struct WriteWarning {
@@ -20,12 +19,7 @@ impl Default for WriteWarning {
 impl WriteWarning {
     /// The command with its signature.
     pub fn new() -> WriteWarning {
-        let mut message = ParameterDecl::new("Message", ParamType::String)
-            .in_set(crate::signature::ALL_PARAMETER_SETS, Some(0), true)
-            .from_pipeline()
-            .aliases(&["Msg"])
-            .help("Specifies the warning message.");
-        message.allow_empty_string = true;
+        let message = message_parameter("Specifies the warning message.");
         WriteWarning {
             sig: Signature {
                 module: "Microsoft.PowerShell.Utility",
@@ -52,24 +46,7 @@ impl Command for WriteWarning {
     }
 
     fn start(&self) -> Box<dyn CommandRun> {
-        Box::new(Run)
-    }
-}
-
-struct Run;
-
-impl CommandRun for Run {
-    fn process(
-        &mut self,
-        ctx: &mut dyn CommandContext,
-        params: &BoundParameters,
-        input: Option<Value>,
-    ) -> FlowResult<()> {
-        let message = input
-            .map(|v| v.to_invariant_string())
-            .or_else(|| params.string("Message"))
-            .unwrap_or_default();
-        ctx.write_warning(&message)
+        MessageRun::boxed("Message", |ctx, m| ctx.write_warning(m))
     }
 }
 
@@ -77,6 +54,7 @@ impl CommandRun for Run {
 mod tests {
     use super::*;
     use crate::builtins::testing::{params, run, FakeContext};
+    use crate::value::Value;
 
     #[test]
     fn writes_to_the_warning_stream() {

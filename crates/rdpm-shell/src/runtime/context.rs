@@ -562,6 +562,28 @@ impl CommandContext for Ctx<'_> {
     fn commands(&self) -> &crate::registry::Registry {
         &self.interp.registry
     }
+
+    fn functions(&self) -> Vec<(String, String)> {
+        let mut out: Vec<(String, String)> = self
+            .interp
+            .functions
+            .values()
+            .map(|f| {
+                let extent = crate::span::Extent {
+                    source: f.source.clone(),
+                    span: f.body.span,
+                };
+                let text = extent.text();
+                let body = text
+                    .strip_prefix('{')
+                    .and_then(|t| t.strip_suffix('}'))
+                    .unwrap_or(text);
+                (f.name.clone(), body.to_string())
+            })
+            .collect();
+        out.sort_by_key(|(name, _)| name.to_lowercase());
+        out
+    }
 }
 
 /// A snapshot of the visible variables, refreshed each time a command asks

@@ -849,36 +849,8 @@ impl Interp {
         l: &Value,
         r: &Value,
     ) -> Result<Value, ErrorRecord> {
-        match op {
-            CompareOp::Contains => return Ok(Value::Bool(ops::contains(l, r, case))),
-            CompareOp::NotContains => return Ok(Value::Bool(!ops::contains(l, r, case))),
-            CompareOp::In => return Ok(Value::Bool(ops::contains(r, l, case))),
-            CompareOp::NotIn => return Ok(Value::Bool(!ops::contains(r, l, case))),
-            CompareOp::Replace => return ops::replace(l, r, case),
-            CompareOp::Split => return ops::split(l, r, case),
-            CompareOp::Join => {
-                let sep = r.to_invariant_string();
-                return Ok(Value::str(
-                    l.enumerate()
-                        .iter()
-                        .map(Value::to_invariant_string)
-                        .collect::<Vec<_>>()
-                        .join(&sep),
-                ));
-            }
-            _ => {}
-        }
-        if let Value::Array(items) = l {
-            let items = items.borrow().clone();
-            let mut out = Vec::new();
-            for i in items {
-                if ops::compare_scalar(op, &i, r, case)? {
-                    out.push(i);
-                }
-            }
-            return Ok(Value::array(out));
-        }
-        if matches!(op, CompareOp::Match | CompareOp::NotMatch) {
+        // Only a scalar left side sets `$Matches`.
+        if matches!(op, CompareOp::Match | CompareOp::NotMatch) && !matches!(l, Value::Array(_)) {
             let re = ops::make_regex(&r.to_invariant_string(), case)?;
             let m = ops::regex_match(&l.to_invariant_string(), &re);
             if let Some(caps) = m.captures {
@@ -890,7 +862,7 @@ impl Interp {
             }
             return Ok(Value::Bool(m.matched == (op == CompareOp::Match)));
         }
-        ops::compare_scalar(op, l, r, case).map(Value::Bool)
+        ops::apply_compare(op, case, l, r)
     }
 
     /// Calls a function or script block in its own scope (or the caller's
@@ -1139,8 +1111,10 @@ fn type_object(name: &str) -> Value {
     ))
 }
 
-/// `-is [type]`.
+/// `-is [type]`; the type name may keep its brackets (`'[int]'`), as a
+/// string given to `Where-Object -Is` does.
 pub(crate) fn is_type(v: &Value, ty: &str) -> bool {
+    let ty = ty.trim().trim_start_matches('[').trim_end_matches(']');
     let t = convert::canonical_type(ty);
     match t.as_str() {
         "object" | "psobject" => !v.is_null(),

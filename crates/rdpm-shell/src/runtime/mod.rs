@@ -36,6 +36,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 pub use commands::register_runtime_commands;
+// The language's comparison rules, for the cmdlets that compare values the
+// same way (`Where-Object`'s comparison statements, `Sort-Object`).
+pub(crate) use eval::is_type;
+pub(crate) use ops::{apply_compare, compare as compare_values, wildcard_regex};
 
 use crate::common::ActionPreference;
 use crate::error::{ErrorCategory, ErrorRecord, Flow, FlowResult, InvocationInfo};

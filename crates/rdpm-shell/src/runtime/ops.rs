@@ -451,6 +451,49 @@ pub(crate) fn compare_scalar(
     })
 }
 
+/// `l <op> r` as the language evaluates it (§6.4 of the host reference):
+/// containment and `-in` are Boolean, a collection on the left yields the
+/// elements that satisfy the comparison, a scalar left side a Boolean.
+/// `$Matches` is the caller's business: this function sets no variables.
+pub(crate) fn apply_compare(
+    op: CompareOp,
+    case: CaseMode,
+    l: &Value,
+    r: &Value,
+) -> Result<Value, ErrorRecord> {
+    match op {
+        CompareOp::Contains => return Ok(Value::Bool(contains(l, r, case))),
+        CompareOp::NotContains => return Ok(Value::Bool(!contains(l, r, case))),
+        CompareOp::In => return Ok(Value::Bool(contains(r, l, case))),
+        CompareOp::NotIn => return Ok(Value::Bool(!contains(r, l, case))),
+        CompareOp::Replace => return replace(l, r, case),
+        CompareOp::Split => return split(l, r, case),
+        CompareOp::Join => {
+            let sep = r.to_invariant_string();
+            return Ok(Value::str(
+                l.enumerate()
+                    .iter()
+                    .map(Value::to_invariant_string)
+                    .collect::<Vec<_>>()
+                    .join(&sep),
+            ));
+        }
+        _ => {}
+    }
+    if let Value::Array(items) = l {
+        // Cloned first: a comparison must not hold the borrow while it runs.
+        let items = items.borrow().clone();
+        let mut out = Vec::new();
+        for i in items {
+            if compare_scalar(op, &i, r, case)? {
+                out.push(i);
+            }
+        }
+        return Ok(Value::array(out));
+    }
+    compare_scalar(op, l, r, case).map(Value::Bool)
+}
+
 /// `-contains`: whether any element of `coll` equals `item`.
 pub(crate) fn contains(coll: &Value, item: &Value, case: CaseMode) -> bool {
     coll.enumerate().iter().any(|e| equals(e, item, case))

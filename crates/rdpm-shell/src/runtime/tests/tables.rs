@@ -91,6 +91,66 @@ fn comparison_operators() {
     );
 }
 
+// §6.4 through `Where-Object`'s comparison statements: each row is
+// evaluated as an expression and as `Where-Object V -op rhs` over an object
+// whose V is the left side; both must give the row's answer.
+#[test]
+fn where_object_compares_as_the_operators_do() {
+    let mut s = Session::new();
+    let rows = [
+        ("'DPM01'", "-like", "'dpm*'", true),
+        ("'DPM01'", "-clike", "'dpm*'", false),
+        ("'DPM01'", "-ilike", "'dpm*'", true),
+        ("'DPM01'", "-notlike", "'dpm*'", false),
+        ("'DPM01'", "-cnotlike", "'dpm*'", true),
+        ("'bx'", "-like", "'[a-c]x'", true),
+        ("'a*'", "-like", "'a`*'", true),
+        ("'DPM01'", "-eq", "'dpm01'", true),
+        ("'DPM01'", "-ceq", "'dpm01'", false),
+        ("'DPM01'", "-ne", "'dpm01'", false),
+        ("'DPM01'", "-cne", "'dpm01'", true),
+        ("'PG-123'", "-match", "'\\d+'", true),
+        ("'PG-123'", "-notmatch", "'^PG'", false),
+        ("'PG-123'", "-cmatch", "'^pg'", false),
+        ("'PG-123'", "-cnotmatch", "'^pg'", true),
+        ("10", "-gt", "9", true),
+        ("'10'", "-gt", "'9'", false),
+        ("'b'", "-lt", "'a'", false),
+        ("'B'", "-cgt", "'a'", false),
+        ("5", "-ge", "5", true),
+        ("3", "-le", "'3'", true),
+        ("1", "-eq", "'1.0'", true),
+        ("'1.0'", "-eq", "1", false),
+        ("(1,2,3)", "-contains", "2", true),
+        ("('a','b')", "-contains", "'A'", true),
+        ("('a','b')", "-ccontains", "'A'", false),
+        ("('a','b')", "-notcontains", "'c'", true),
+        ("2", "-in", "1,2,3", true),
+        ("'A'", "-cin", "'a','b'", false),
+        ("'x'", "-notin", "'a','b'", true),
+        ("(1,2)", "-eq", "3", false),
+        ("('a','b')", "-eq", "'A'", true),
+        ("(1,2,3)", "-gt", "2", true),
+        ("5", "-is", "'int'", true),
+        ("'5'", "-isnot", "'int'", true),
+    ];
+    for (lhs, op, rhs, want) in rows {
+        let expr = format!("[bool]({lhs} {op} {rhs})");
+        assert_eq!(
+            s.eval(&expr),
+            format!("[Boolean] {}", if want { "True" } else { "False" }),
+            "{expr}"
+        );
+        let filter =
+            format!("@([pscustomobject]@{{ V = {lhs} }} | Where-Object V {op} {rhs}).Count");
+        assert_eq!(
+            s.eval(&filter),
+            format!("[Int32] {}", u8::from(want)),
+            "{filter}"
+        );
+    }
+}
+
 // §6.5 logical operators.
 #[test]
 fn logical_operators() {
@@ -803,4 +863,23 @@ fn question_mark_runs_help() {
     let out = s.out("Start-Sleep -?");
     assert!(out.contains("Start-Sleep"), "{out}");
     assert!(!out.contains("is not recognized"), "{out}");
+}
+
+// Get-Command lists the functions the session defines.
+#[test]
+fn get_command_lists_session_functions() {
+    let mut s = Session::new();
+    s.run("function Get-Thing { 'thing' }; function helper {}");
+    assert_eq!(
+        s.eval("(Get-Command Get-Thing).CommandType.ToString()"),
+        "\"Function\""
+    );
+    assert_eq!(
+        s.eval("(Get-Command Get-Thing).Definition"),
+        "\" 'thing' \""
+    );
+    assert_eq!(s.eval("(Get-Command -Noun Thing).Name"), "\"Get-Thing\"");
+    assert_eq!(s.eval("(Get-Command helper).Name"), "\"helper\"");
+    let out = s.out("Get-Command helper");
+    assert!(out.contains("Function        helper"), "{out}");
 }

@@ -1,0 +1,73 @@
+//! What `Write-Debug`, `Write-Verbose`, `Write-Warning` and
+//! `Write-Information` share: the `-Message` parameter and a run that hands
+//! each message to one stream. Each cmdlet's file keeps its own signature.
+
+use crate::binder::BoundParameters;
+use crate::command::{CommandContext, CommandRun};
+use crate::error::FlowResult;
+use crate::signature::{ParamType, ParameterDecl, ALL_PARAMETER_SETS};
+use crate::value::Value;
+
+/// Writes one message to a stream of the command context.
+pub(crate) type WriteFn = fn(&mut dyn CommandContext, &str) -> FlowResult<()>;
+
+/// `-Message` (alias `Msg`): position 0, mandatory, from the pipeline, and
+/// an empty string is allowed, as all three message cmdlets declare it.
+pub(crate) fn message_parameter(help: &'static str) -> ParameterDecl {
+    let mut message = ParameterDecl::new("Message", ParamType::String)
+        .in_set(ALL_PARAMETER_SETS, Some(0), true)
+        .from_pipeline()
+        .aliases(&["Msg"])
+        .help(help);
+    message.allow_empty_string = true;
+    message
+}
+
+/// The run of a message cmdlet: the message is the pipeline input, else
+/// the parameter's value, as text.
+pub(crate) struct MessageRun {
+    parameter: &'static str,
+    write: WriteFn,
+}
+
+impl MessageRun {
+    /// Writes the value of `parameter` (or the pipeline input) with `write`.
+    pub(crate) fn boxed(parameter: &'static str, write: WriteFn) -> Box<dyn CommandRun> {
+        Box::new(MessageRun { parameter, write })
+    }
+}
+
+impl CommandRun for MessageRun {
+    fn process(
+        &mut self,
+        ctx: &mut dyn CommandContext,
+        params: &BoundParameters,
+        input: Option<Value>,
+    ) -> FlowResult<()> {
+        let message = input
+            .map(|v| v.to_invariant_string())
+            .or_else(|| params.string(self.parameter))
+            .unwrap_or_default();
+        (self.write)(ctx, &message)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::builtins::testing::{params, run, FakeContext};
+    use crate::builtins::write_warning::WriteWarning;
+    use crate::value::Value;
+
+    #[test]
+    fn pipeline_input_is_the_message_as_text() {
+        let mut ctx = FakeContext::default();
+        run(
+            &WriteWarning::new(),
+            &mut ctx,
+            &params(vec![]),
+            Some(vec![Value::Int(5), Value::str("")]),
+        )
+        .expect("runs");
+        assert_eq!(ctx.streams, vec!["WARNING: 5", "WARNING: "]);
+    }
+}
