@@ -26,12 +26,12 @@ mod session;
 
 pub use error::{ErrorCategory, ErrorId, Problem, PROBLEM_CONTENT_TYPE};
 pub use protection::{
-    AddChildDatasources, AgentKind, ChildDatasourcePage, DataLocation, Datasource, DatasourceId,
-    DatasourceKind, DatasourceRef, FsPath, ModifiableProtectionGroup, NewProtectionGroup,
-    OpenProtectionGroup, PolicyObjective, ProductionServer, ProductionServerId, ProtectionGroup,
-    ProtectionGroupId, ProtectionGroupMember, RenameProtectionGroup, ReplicaCreationMethod,
-    RetentionRange, RetentionUnit, ServerProtectionState, SetPolicyObjective, SetProtectionType,
-    StopProtection,
+    path_contains, AddChildDatasources, AgentKind, ChildDatasourcePage, DataLocation, Datasource,
+    DatasourceId, DatasourceKind, DatasourceRef, FsPath, ModifiableProtectionGroup,
+    NewProtectionGroup, OpenProtectionGroup, PolicyObjective, ProductionServer, ProductionServerId,
+    ProtectionGroup, ProtectionGroupId, ProtectionGroupMember, RenameProtectionGroup,
+    ReplicaCreationMethod, RetentionRange, RetentionUnit, ServerProtectionState,
+    SetPolicyObjective, SetProtectionType, StopProtection,
 };
 pub use scope::{NewServerScope, ScopedObjectType, ServerScope, SetSessionScope};
 pub use server::{Health, ServerInfo};
@@ -117,8 +117,7 @@ pub mod paths {
     /// Route template of [`modifiable_name`].
     pub const MODIFIABLE_NAME_TEMPLATE: &str = "/api/v1/modifiable-protection-groups/{id}/name";
     /// Route template of [`modifiable_commit`].
-    pub const MODIFIABLE_COMMIT_TEMPLATE: &str =
-        "/api/v1/modifiable-protection-groups/{id}/commit";
+    pub const MODIFIABLE_COMMIT_TEMPLATE: &str = "/api/v1/modifiable-protection-groups/{id}/commit";
 
     /// `GET` one production server.
     pub fn production_server(id: &crate::ProductionServerId) -> String {

@@ -119,6 +119,26 @@ impl fmt::Display for FsPath {
     }
 }
 
+/// Whether the path `outer` is `inner` or one of its ancestors, comparing
+/// whole components (`/srv` contains `/srv/www`, not `/srvx`).
+pub fn path_contains(outer: &[u8], inner: &[u8]) -> bool {
+    let outer = trim_trailing_slashes(outer);
+    let inner = trim_trailing_slashes(inner);
+    if outer.is_empty() {
+        // The root contains every absolute path.
+        return inner.first() == Some(&b'/') || inner.is_empty();
+    }
+    inner.starts_with(outer) && (inner.len() == outer.len() || inner[outer.len()] == b'/')
+}
+
+fn trim_trailing_slashes(path: &[u8]) -> &[u8] {
+    let mut end = path.len();
+    while end > 0 && path[end - 1] == b'/' {
+        end -= 1;
+    }
+    &path[..end]
+}
+
 /// DPM's `ServerProtectionState` of a production server.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -511,6 +531,30 @@ mod tests {
             display: String::new(),
         };
         assert_eq!(bad.to_bytes(), None);
+    }
+
+    #[test]
+    fn containment_compares_whole_components() {
+        let cases: [(&[u8], &[u8], bool); 9] = [
+            (b"/srv", b"/srv/www", true),
+            (b"/srv", b"/srv", true),
+            (b"/srv/", b"/srv", true),
+            (b"/srv", b"/srvx", false),
+            (b"/srv/www", b"/srv", false),
+            (b"/", b"/srv", true),
+            (b"/", b"/", true),
+            (b"/a/b", b"/a/b/c/d", true),
+            (b"/a/b\xff", b"/a/b", false),
+        ];
+        for (outer, inner, expected) in cases {
+            assert_eq!(
+                path_contains(outer, inner),
+                expected,
+                "{:?} contains {:?}",
+                String::from_utf8_lossy(outer),
+                String::from_utf8_lossy(inner)
+            );
+        }
     }
 
     #[test]
