@@ -12,6 +12,11 @@
 //! [`EditLockGuard`]s inside session objects, so the same release frees
 //! them and wakes whoever waits for them.
 //!
+//! Production servers are reached through a [`ProductionAgent`] (the
+//! server's own host is the [`LocalAgent`]); protection groups are edited
+//! as drafts ([`ProtectionGroupDraft`], a session object holding the
+//! group's edit lock) and committed to the catalog in one transaction.
+//!
 //! ```no_run
 //! # async fn example() -> Result<(), rdpm_server::ServerError> {
 //! use std::time::Duration;
