@@ -10,7 +10,11 @@
 //! - the server's identity ([`ServerIdentity`]): a server id created on first
 //!   start and the history of the names the server has stated;
 //! - the session audit trail ([`SessionAuditRecord`]): who opened which
-//!   session from where, when it closed, why, and what closing released.
+//!   session from where, when it closed, why, and what closing released;
+//! - production servers ([`ProductionServerRecord`]), protection groups with
+//!   their members (written whole, in one transaction:
+//!   [`Catalog::commit_protection_group`]), and the datasources whose
+//!   protection stopped ([`StoppedDatasource`]).
 //!
 //! Session audit writes are queued to a background writer thread that
 //! commits them in batches, so that opening and closing a session never waits
@@ -36,14 +40,19 @@
 #![warn(missing_docs)]
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
+mod protection;
 mod sqlite;
 mod writer;
 
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
-use rdpm_types::{CloseReason, ObjectKind, SessionId};
+use rdpm_types::{
+    AgentKind, CloseReason, DatasourceId, ObjectKind, ProductionServerId, ProtectionGroup,
+    ProtectionGroupId, SessionId, StopProtection,
+};
 
+pub use protection::name_key;
 pub use sqlite::SqliteCatalog;
 
 /// The catalog as the server sees it.
@@ -79,12 +88,95 @@ pub trait Catalog: Send + Sync {
     /// The most recent sessions, newest first.
     fn recent_sessions(&self, limit: u32) -> Result<Vec<SessionAuditRecord>, CatalogError>;
 
+    /// Registers the server's own host as the local production server, or
+    /// updates its names; its id never changes.
+    fn register_local_production_server(
+        &self,
+        names: ProductionServerNames,
+        at: DateTime<Utc>,
+    ) -> Result<ProductionServerRecord, CatalogError>;
+
+    /// Every production server, by name.
+    fn production_servers(&self) -> Result<Vec<ProductionServerRecord>, CatalogError>;
+
+    /// Every protection group with its members, by name.
+    fn protection_groups(&self) -> Result<Vec<ProtectionGroup>, CatalogError>;
+
+    /// One protection group with its members.
+    fn protection_group(
+        &self,
+        id: ProtectionGroupId,
+    ) -> Result<Option<ProtectionGroup>, CatalogError>;
+
+    /// Writes a whole group in one transaction: creates it (`is_new`) or
+    /// replaces its settings and members, provided it is still at the
+    /// version the draft started from. Members taken out are recorded as
+    /// stopped, with their `keep_disk_data` choice. Refuses a name another
+    /// group has (case-insensitively) and a member that is, contains or is
+    /// inside a member of another group. Returns the group as stored.
+    fn commit_protection_group(
+        &self,
+        commit: &GroupCommit,
+    ) -> Result<ProtectionGroup, CatalogError>;
+
+    /// Datasources whose protection stopped, oldest first.
+    fn stopped_datasources(&self) -> Result<Vec<StoppedDatasource>, CatalogError>;
+
     /// Waits until every queued write is committed.
     fn flush(&self) -> Result<(), CatalogError>;
 
     /// Moves the write-ahead log into the database and truncates it
     /// (`PRAGMA wal_checkpoint(TRUNCATE)`); the server calls it on shutdown.
     fn checkpoint(&self) -> Result<(), CatalogError>;
+}
+
+/// How a production server names itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProductionServerNames {
+    /// Short host name (DPM's `ServerName`).
+    pub server_name: String,
+    /// Full name (DPM's `Name`).
+    pub name: String,
+    /// DNS domain, empty when unknown.
+    pub domain: String,
+}
+
+/// A production server as the catalog keeps it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProductionServerRecord {
+    /// Id, stable for the server's lifetime.
+    pub id: ProductionServerId,
+    /// How the server reaches it.
+    pub agent: AgentKind,
+    /// Its names.
+    pub names: ProductionServerNames,
+    /// When it was first registered.
+    pub created_at: DateTime<Utc>,
+}
+
+/// A whole protection group to write in one transaction.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupCommit {
+    /// The group as it is to be stored; `version` is the version the
+    /// draft was opened at (0 for a new group).
+    pub group: ProtectionGroup,
+    /// Whether the group is created by this commit.
+    pub is_new: bool,
+    /// Members the draft took out.
+    pub stopped: Vec<StopProtection>,
+    /// The commit's time (`modified_at`, and `created_at` of a new group).
+    pub at: DateTime<Utc>,
+}
+
+/// A datasource whose protection stopped.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoppedDatasource {
+    /// The member it was, and whether its disk data is to be kept.
+    pub stop: StopProtection,
+    /// The group it left.
+    pub group_id: ProtectionGroupId,
+    /// When.
+    pub stopped_at: DateTime<Utc>,
 }
 
 /// The server's persistent identity.
@@ -187,6 +279,49 @@ pub enum CatalogError {
     /// The background writer is gone (the catalog is shutting down).
     #[error("catalog audit writer has stopped")]
     WriterStopped,
+    /// Another group has the name.
+    #[error("a protection group named '{existing_name}' already exists")]
+    ProtectionGroupNameInUse {
+        /// The name as the other group spells it.
+        existing_name: String,
+        /// The other group.
+        existing: ProtectionGroupId,
+    },
+    /// A member is, contains or is inside a member of another group (or
+    /// of the same draft).
+    #[error(
+        "'{}' is already protected by protection group '{group_name}' (as '{}')",
+        String::from_utf8_lossy(path),
+        String::from_utf8_lossy(protected_path)
+    )]
+    DatasourceAlreadyProtected {
+        /// The member being committed.
+        datasource_id: DatasourceId,
+        /// Its path.
+        path: Vec<u8>,
+        /// The member it overlaps.
+        protected_path: Vec<u8>,
+        /// The group that member belongs to.
+        group_id: ProtectionGroupId,
+        /// That group's name.
+        group_name: String,
+    },
+    /// No such group (committing changes to a group that is gone).
+    #[error("no protection group {0}")]
+    ProtectionGroupNotFound(ProtectionGroupId),
+    /// A new group's id is taken.
+    #[error("protection group {0} already exists")]
+    ProtectionGroupExists(ProtectionGroupId),
+    /// The group was committed by someone else since the draft was opened.
+    #[error("protection group {id} is at version {found}, the draft was opened at {expected}")]
+    ProtectionGroupChanged {
+        /// The group.
+        id: ProtectionGroupId,
+        /// The version the draft started from.
+        expected: u64,
+        /// The version stored now.
+        found: u64,
+    },
 }
 
 /// The stored name of a close reason.

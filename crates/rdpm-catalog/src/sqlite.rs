@@ -11,9 +11,11 @@ use rusqlite_migration::{Migrations, M};
 
 use crate::writer::{AuditWriter, Message};
 use crate::{
-    close_reason_from_str, format_time, parse_time, Catalog, CatalogError, ServerIdentity,
-    ServerNameRecord, SessionAuditRecord, SessionClosedRecord, SessionOpenedRecord,
+    close_reason_from_str, format_time, parse_time, protection, Catalog, CatalogError, GroupCommit,
+    ProductionServerNames, ProductionServerRecord, ServerIdentity, ServerNameRecord,
+    SessionAuditRecord, SessionClosedRecord, SessionOpenedRecord, StoppedDatasource,
 };
+use rdpm_types::{ProtectionGroup, ProtectionGroupId};
 
 /// How long a statement waits for another connection's write lock before
 /// it fails: the audit writer and the main connection share the database.
@@ -22,8 +24,9 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 /// The schema, one migration per version. Released migrations never change;
 /// a new version is a new entry at the end.
 fn migrations() -> Migrations<'static> {
-    Migrations::new(vec![M::up(
-        "CREATE TABLE server_identity (
+    Migrations::new(vec![
+        M::up(
+            "CREATE TABLE server_identity (
              singleton  INTEGER PRIMARY KEY CHECK (singleton = 1),
              server_id  TEXT NOT NULL,
              created_at TEXT NOT NULL
@@ -46,7 +49,9 @@ fn migrations() -> Migrations<'static> {
          );
          CREATE INDEX sessions_still_open ON sessions (id) WHERE closed_at IS NULL;
          CREATE INDEX sessions_by_opened_at ON sessions (opened_at);",
-    )])
+        ),
+        M::up(crate::protection::MIGRATION),
+    ])
 }
 
 /// The catalog in one SQLite file, in WAL mode.
@@ -249,6 +254,42 @@ impl Catalog for SqliteCatalog {
             out.push(session_from_row(row)?);
         }
         Ok(out)
+    }
+
+    fn register_local_production_server(
+        &self,
+        names: ProductionServerNames,
+        at: DateTime<Utc>,
+    ) -> Result<ProductionServerRecord, CatalogError> {
+        protection::register_local(&mut self.conn(), &names, at)
+    }
+
+    fn production_servers(&self) -> Result<Vec<ProductionServerRecord>, CatalogError> {
+        protection::servers(&self.conn())
+    }
+
+    fn protection_groups(&self) -> Result<Vec<ProtectionGroup>, CatalogError> {
+        protection::groups(&self.conn(), None)
+    }
+
+    fn protection_group(
+        &self,
+        id: ProtectionGroupId,
+    ) -> Result<Option<ProtectionGroup>, CatalogError> {
+        Ok(protection::groups(&self.conn(), Some(id))?
+            .into_iter()
+            .next())
+    }
+
+    fn commit_protection_group(
+        &self,
+        commit: &GroupCommit,
+    ) -> Result<ProtectionGroup, CatalogError> {
+        protection::commit(&mut self.conn(), commit)
+    }
+
+    fn stopped_datasources(&self) -> Result<Vec<StoppedDatasource>, CatalogError> {
+        protection::stopped(&self.conn())
     }
 
     fn flush(&self) -> Result<(), CatalogError> {

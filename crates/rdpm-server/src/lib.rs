@@ -12,6 +12,11 @@
 //! [`EditLockGuard`]s inside session objects, so the same release frees
 //! them and wakes whoever waits for them.
 //!
+//! Production servers are reached through a [`ProductionAgent`] (the
+//! server's own host is the [`LocalAgent`]); protection groups are edited
+//! as drafts ([`ProtectionGroupDraft`], a session object holding the
+//! group's edit lock) and committed to the catalog in one transaction.
+//!
 //! ```no_run
 //! # async fn example() -> Result<(), rdpm_server::ServerError> {
 //! use std::time::Duration;
@@ -30,11 +35,13 @@
 #![warn(missing_docs)]
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
+mod agent;
 mod api;
 mod data_dir;
 mod error;
 mod hex;
 mod metrics;
+mod protection;
 mod session;
 
 use std::future::Future;
@@ -50,12 +57,15 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use utoipa::OpenApi;
 
+pub use agent::{
+    normalize, parse_mounts, AgentError, ChildEntry, ChildPage, LocalAgent, Mount, ProductionAgent,
+};
 pub use data_dir::{ADMIN_TOKEN_FILE, CATALOG_FILE};
 pub use error::ServerError;
 pub use metrics::{Metrics, METRICS_CONTENT_TYPE};
 pub use session::{
     ClosedSession, EditLock, EditLockGuard, LockHeld, LockHolder, LockKey, LockTable, Lookup,
-    OpenSession, Session, SessionError, SessionManager, SessionObject,
+    OpenSession, ProtectionGroupDraft, Session, SessionError, SessionManager, SessionObject,
 };
 
 /// The server's version, as it reports it.
@@ -201,6 +211,7 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
         admin: prepared.admin,
         info,
         openapi_json,
+        protection: prepared.protection,
     });
     let app = api::router(state);
 
@@ -284,6 +295,7 @@ pub async fn shutdown_signal() {
 
 struct Prepared {
     catalog: Arc<dyn Catalog>,
+    protection: Arc<protection::Protection>,
     admin: data_dir::AdminToken,
     admin_token_path: PathBuf,
     server_id: uuid::Uuid,
@@ -311,8 +323,12 @@ fn prepare(
         server_id = %identity.server_id,
         "catalog ready"
     );
+    let catalog: Arc<dyn Catalog> = Arc::new(catalog);
+    let agent: Arc<dyn ProductionAgent> = Arc::new(LocalAgent::new(&config.data_dir));
+    let protection = protection::Protection::new(agent, Arc::clone(&catalog), started_at)?;
     Ok(Prepared {
-        catalog: Arc::new(catalog),
+        protection: Arc::new(protection),
+        catalog,
         admin,
         admin_token_path,
         server_id: identity.server_id,

@@ -164,6 +164,22 @@ pub enum ErrorId {
     EditLockHeld,
     /// An internal failure; details are in the server log, not in the body.
     InternalError,
+    /// No production server with that id or name.
+    ProductionServerNotFound,
+    /// No datasource at that path, or not one that can be protected.
+    DatasourceNotFound,
+    /// No protection group with that id.
+    ProtectionGroupNotFound,
+    /// Another protection group already has that name (compared
+    /// case-insensitively).
+    ProtectionGroupNameInUse,
+    /// The datasource (or one that contains it, or one inside it) is
+    /// already protected, by another group or by this one.
+    DatasourceAlreadyProtected,
+    /// The group changed since the draft was opened; open it again.
+    ProtectionGroupChanged,
+    /// A DPM feature rdpm does not offer (tape, online protection...).
+    NotSupported,
 }
 
 impl ErrorId {
@@ -183,6 +199,13 @@ impl ErrorId {
             ServerShuttingDown => "ServerShuttingDown",
             EditLockHeld => "EditLockHeld",
             InternalError => "InternalError",
+            ProductionServerNotFound => "ProductionServerNotFound",
+            DatasourceNotFound => "DatasourceNotFound",
+            ProtectionGroupNotFound => "ProtectionGroupNotFound",
+            ProtectionGroupNameInUse => "ProtectionGroupNameInUse",
+            DatasourceAlreadyProtected => "DatasourceAlreadyProtected",
+            ProtectionGroupChanged => "ProtectionGroupChanged",
+            NotSupported => "NotSupported",
         }
     }
 
@@ -199,6 +222,12 @@ impl ErrorId {
             ServerShuttingDown => ErrorCategory::ResourceUnavailable,
             EditLockHeld => ErrorCategory::ResourceBusy,
             InternalError => ErrorCategory::NotSpecified,
+            ProductionServerNotFound | DatasourceNotFound | ProtectionGroupNotFound => {
+                ErrorCategory::ObjectNotFound
+            }
+            ProtectionGroupNameInUse | DatasourceAlreadyProtected => ErrorCategory::ResourceExists,
+            ProtectionGroupChanged => ErrorCategory::InvalidOperation,
+            NotSupported => ErrorCategory::NotImplemented,
         }
     }
 
@@ -215,6 +244,9 @@ impl ErrorId {
             ServerShuttingDown => 503,
             EditLockHeld => 409,
             InternalError => 500,
+            ProductionServerNotFound | DatasourceNotFound | ProtectionGroupNotFound => 404,
+            ProtectionGroupNameInUse | DatasourceAlreadyProtected | ProtectionGroupChanged => 409,
+            NotSupported => 400,
         }
     }
 }

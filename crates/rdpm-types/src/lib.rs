@@ -16,12 +16,23 @@
 //! assert_eq!(p.status, 404);
 //! ```
 
+#![cfg_attr(test, allow(clippy::unwrap_used))]
+
 mod error;
+mod protection;
 mod scope;
 mod server;
 mod session;
 
 pub use error::{ErrorCategory, ErrorId, Problem, PROBLEM_CONTENT_TYPE};
+pub use protection::{
+    path_contains, AddChildDatasources, AgentKind, ChildDatasourcePage, DataLocation, Datasource,
+    DatasourceId, DatasourceKind, DatasourceRef, FsPath, ModifiableProtectionGroup,
+    NewProtectionGroup, OpenProtectionGroup, PolicyObjective, ProductionServer, ProductionServerId,
+    ProtectionGroup, ProtectionGroupId, ProtectionGroupMember, RenameProtectionGroup,
+    ReplicaCreationMethod, RetentionRange, RetentionUnit, ServerProtectionState,
+    SetPolicyObjective, SetProtectionType, StopProtection,
+};
 pub use scope::{NewServerScope, ScopedObjectType, ServerScope, SetSessionScope};
 pub use server::{Health, ServerInfo};
 pub use session::{
@@ -56,6 +67,133 @@ pub mod paths {
     pub const SESSION_BY_ID_TEMPLATE: &str = "/api/v1/sessions/{id}";
     /// Route template of [`scope`].
     pub const SCOPE_BY_ID_TEMPLATE: &str = "/api/v1/scopes/{id}";
+
+    /// `GET`: the production servers (`Get-DPMProductionServer`).
+    pub const PRODUCTION_SERVERS: &str = "/api/v1/production-servers";
+    /// Route template of [`production_server`].
+    pub const PRODUCTION_SERVER_BY_ID_TEMPLATE: &str = "/api/v1/production-servers/{id}";
+    /// Route template of [`production_server_datasources`].
+    pub const PRODUCTION_SERVER_DATASOURCES_TEMPLATE: &str =
+        "/api/v1/production-servers/{id}/datasources";
+    /// Route template of [`production_server_children`].
+    pub const PRODUCTION_SERVER_CHILDREN_TEMPLATE: &str =
+        "/api/v1/production-servers/{id}/children";
+    /// `GET`: the protected datasources of the server, optionally filtered
+    /// by `?query=` (`Get-DPMDatasource`, DpmServer and DataSourceSearch sets).
+    pub const DATASOURCES: &str = "/api/v1/datasources";
+    /// `GET ?path=[&production_server_name=]`: the datasource (volume) a
+    /// path is on (`Get-DPMDatasource -Path`).
+    pub const DATASOURCE_SEARCH: &str = "/api/v1/datasources/search";
+    /// `GET`: the protection groups (`Get-DPMProtectionGroup`).
+    pub const PROTECTION_GROUPS: &str = "/api/v1/protection-groups";
+    /// Route template of [`protection_group`].
+    pub const PROTECTION_GROUP_BY_ID_TEMPLATE: &str = "/api/v1/protection-groups/{id}";
+    /// Route template of [`protection_group_datasources`].
+    pub const PROTECTION_GROUP_DATASOURCES_TEMPLATE: &str =
+        "/api/v1/protection-groups/{id}/datasources";
+    /// Route template of [`protection_group_modifiable`].
+    pub const PROTECTION_GROUP_MODIFIABLE_TEMPLATE: &str =
+        "/api/v1/protection-groups/{id}/modifiable";
+    /// `POST` makes a new group's draft (`New-DPMProtectionGroup`), `GET`
+    /// lists the drafts of the current session.
+    pub const MODIFIABLE_PROTECTION_GROUPS: &str = "/api/v1/modifiable-protection-groups";
+    /// Route template of [`modifiable_protection_group`].
+    pub const MODIFIABLE_BY_ID_TEMPLATE: &str = "/api/v1/modifiable-protection-groups/{id}";
+    /// Route template of [`modifiable_members`].
+    pub const MODIFIABLE_MEMBERS_TEMPLATE: &str =
+        "/api/v1/modifiable-protection-groups/{id}/members";
+    /// Route template of [`modifiable_member`].
+    pub const MODIFIABLE_MEMBER_TEMPLATE: &str =
+        "/api/v1/modifiable-protection-groups/{id}/members/{datasource_id}";
+    /// Route template of [`modifiable_protection_type`].
+    pub const MODIFIABLE_PROTECTION_TYPE_TEMPLATE: &str =
+        "/api/v1/modifiable-protection-groups/{id}/protection-type";
+    /// Route template of [`modifiable_policy_objective`].
+    pub const MODIFIABLE_POLICY_OBJECTIVE_TEMPLATE: &str =
+        "/api/v1/modifiable-protection-groups/{id}/policy-objective";
+    /// Route template of [`modifiable_replica_creation_method`].
+    pub const MODIFIABLE_REPLICA_CREATION_METHOD_TEMPLATE: &str =
+        "/api/v1/modifiable-protection-groups/{id}/replica-creation-method";
+    /// Route template of [`modifiable_name`].
+    pub const MODIFIABLE_NAME_TEMPLATE: &str = "/api/v1/modifiable-protection-groups/{id}/name";
+    /// Route template of [`modifiable_commit`].
+    pub const MODIFIABLE_COMMIT_TEMPLATE: &str = "/api/v1/modifiable-protection-groups/{id}/commit";
+
+    /// `GET` one production server.
+    pub fn production_server(id: &crate::ProductionServerId) -> String {
+        format!("{PRODUCTION_SERVERS}/{id}")
+    }
+
+    /// `GET`: the volumes of a production server, live
+    /// (`Get-DPMDatasource -ProductionServer -Inquire`).
+    pub fn production_server_datasources(id: &crate::ProductionServerId) -> String {
+        format!("{PRODUCTION_SERVERS}/{id}/datasources")
+    }
+
+    /// `GET ?path=|path_raw=[&cursor=][&limit=]`: one page of the folders
+    /// and files directly below a path (`Get-DPMChildDatasource`).
+    pub fn production_server_children(id: &crate::ProductionServerId) -> String {
+        format!("{PRODUCTION_SERVERS}/{id}/children")
+    }
+
+    /// `GET` one protection group.
+    pub fn protection_group(id: &crate::ProtectionGroupId) -> String {
+        format!("{PROTECTION_GROUPS}/{id}")
+    }
+
+    /// `GET`: the member datasources of a group
+    /// (`Get-DPMDatasource -ProtectionGroup`).
+    pub fn protection_group_datasources(id: &crate::ProtectionGroupId) -> String {
+        format!("{PROTECTION_GROUPS}/{id}/datasources")
+    }
+
+    /// `POST`: open a group for modification in the current session
+    /// (`Get-DPMModifiableProtectionGroup`).
+    pub fn protection_group_modifiable(id: &crate::ProtectionGroupId) -> String {
+        format!("{PROTECTION_GROUPS}/{id}/modifiable")
+    }
+
+    /// `GET` a draft, `DELETE` discards it (and frees its lock).
+    pub fn modifiable_protection_group(id: &crate::ObjectId) -> String {
+        format!("{MODIFIABLE_PROTECTION_GROUPS}/{id}")
+    }
+
+    /// `POST`: add datasources to a draft (`Add-DPMChildDatasource`).
+    pub fn modifiable_members(id: &crate::ObjectId) -> String {
+        format!("{MODIFIABLE_PROTECTION_GROUPS}/{id}/members")
+    }
+
+    /// `DELETE [?keep_disk_data=true]`: remove a member from a draft
+    /// (`Remove-DPMChildDatasource`).
+    pub fn modifiable_member(id: &crate::ObjectId, datasource: &crate::DatasourceId) -> String {
+        format!("{MODIFIABLE_PROTECTION_GROUPS}/{id}/members/{datasource}")
+    }
+
+    /// `PUT`: `Set-DPMProtectionType`.
+    pub fn modifiable_protection_type(id: &crate::ObjectId) -> String {
+        format!("{MODIFIABLE_PROTECTION_GROUPS}/{id}/protection-type")
+    }
+
+    /// `PUT`: `Set-DPMPolicyObjective`.
+    pub fn modifiable_policy_objective(id: &crate::ObjectId) -> String {
+        format!("{MODIFIABLE_PROTECTION_GROUPS}/{id}/policy-objective")
+    }
+
+    /// `PUT`: `Set-DPMReplicaCreationMethod`.
+    pub fn modifiable_replica_creation_method(id: &crate::ObjectId) -> String {
+        format!("{MODIFIABLE_PROTECTION_GROUPS}/{id}/replica-creation-method")
+    }
+
+    /// `PUT`: `Rename-DPMProtectionGroup`.
+    pub fn modifiable_name(id: &crate::ObjectId) -> String {
+        format!("{MODIFIABLE_PROTECTION_GROUPS}/{id}/name")
+    }
+
+    /// `POST`: `Set-DPMProtectionGroup`: commit the draft in one
+    /// transaction, then release it and its lock.
+    pub fn modifiable_commit(id: &crate::ObjectId) -> String {
+        format!("{MODIFIABLE_PROTECTION_GROUPS}/{id}/commit")
+    }
 
     /// `GET` / `DELETE` one session by id (`DELETE` with the administrator
     /// token is a forced close).

@@ -105,17 +105,27 @@ pub enum ObjectKind {
     /// session holds on its own; objects that edit a resource hold their
     /// lock inside them and count as their own kind.
     EditLock,
+    /// A protection group opened for modification
+    /// (`Get-DPMModifiableProtectionGroup`) or a new group not yet committed
+    /// (`New-DPMProtectionGroup`): an uncommitted draft, holding the group's
+    /// edit lock when the group exists.
+    ModifiableProtectionGroup,
 }
 
 impl ObjectKind {
     /// Every kind, in a stable order (for reports and metrics).
-    pub const ALL: &'static [ObjectKind] = &[ObjectKind::ServerScope, ObjectKind::EditLock];
+    pub const ALL: &'static [ObjectKind] = &[
+        ObjectKind::ServerScope,
+        ObjectKind::EditLock,
+        ObjectKind::ModifiableProtectionGroup,
+    ];
 
     /// The kind's name as reports and metrics show it.
     pub fn as_str(self) -> &'static str {
         match self {
             ObjectKind::ServerScope => "ServerScope",
             ObjectKind::EditLock => "EditLock",
+            ObjectKind::ModifiableProtectionGroup => "ModifiableProtectionGroup",
         }
     }
 }
@@ -244,6 +254,10 @@ mod tests {
         let cases = [
             (ObjectKind::ServerScope, "ServerScope"),
             (ObjectKind::EditLock, "EditLock"),
+            (
+                ObjectKind::ModifiableProtectionGroup,
+                "ModifiableProtectionGroup",
+            ),
         ];
         assert_eq!(ObjectKind::ALL.len(), cases.len());
         for (kind, name) in cases {

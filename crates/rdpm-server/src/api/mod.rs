@@ -3,6 +3,8 @@
 //! Every failure leaves as problem+json through `ApiError`, including
 //! unknown routes, wrong methods and bodies that do not parse.
 
+mod drafts;
+mod protection;
 mod scopes;
 mod server;
 mod sessions;
@@ -12,7 +14,7 @@ use std::sync::Arc;
 use axum::extract::{FromRequest, FromRequestParts, Path, Request};
 use axum::http::request::Parts;
 use axum::http::{header, Method, Uri};
-use axum::routing::{get, put};
+use axum::routing::{delete, get, post, put};
 use axum::Router;
 use rdpm_types::{paths, ErrorId, ServerInfo, SessionId};
 use serde::de::DeserializeOwned;
@@ -31,6 +33,7 @@ pub(crate) struct Shared {
     pub(crate) admin: AdminToken,
     pub(crate) info: ServerInfo,
     pub(crate) openapi_json: String,
+    pub(crate) protection: Arc<crate::protection::Protection>,
 }
 
 pub(crate) type AppState = Arc<Shared>;
@@ -64,6 +67,73 @@ pub(crate) fn router(state: AppState) -> Router {
             paths::SCOPE_BY_ID_TEMPLATE,
             get(scopes::get_scope).delete(scopes::delete_scope),
         )
+        .route(
+            paths::PRODUCTION_SERVERS,
+            get(protection::list_production_servers),
+        )
+        .route(
+            paths::PRODUCTION_SERVER_BY_ID_TEMPLATE,
+            get(protection::get_production_server),
+        )
+        .route(
+            paths::PRODUCTION_SERVER_DATASOURCES_TEMPLATE,
+            get(protection::list_server_datasources),
+        )
+        .route(
+            paths::PRODUCTION_SERVER_CHILDREN_TEMPLATE,
+            get(protection::list_children),
+        )
+        .route(
+            paths::DATASOURCES,
+            get(protection::list_protected_datasources),
+        )
+        .route(paths::DATASOURCE_SEARCH, get(protection::search_datasource))
+        .route(
+            paths::PROTECTION_GROUPS,
+            get(protection::list_protection_groups),
+        )
+        .route(
+            paths::PROTECTION_GROUP_BY_ID_TEMPLATE,
+            get(protection::get_protection_group),
+        )
+        .route(
+            paths::PROTECTION_GROUP_DATASOURCES_TEMPLATE,
+            get(protection::list_group_datasources),
+        )
+        .route(
+            paths::PROTECTION_GROUP_MODIFIABLE_TEMPLATE,
+            post(drafts::open_for_modification),
+        )
+        .route(
+            paths::MODIFIABLE_PROTECTION_GROUPS,
+            get(drafts::list_drafts).post(drafts::create_draft),
+        )
+        .route(
+            paths::MODIFIABLE_BY_ID_TEMPLATE,
+            get(drafts::get_draft).delete(drafts::discard_draft),
+        )
+        .route(
+            paths::MODIFIABLE_MEMBERS_TEMPLATE,
+            post(drafts::add_members),
+        )
+        .route(
+            paths::MODIFIABLE_MEMBER_TEMPLATE,
+            delete(drafts::remove_member),
+        )
+        .route(
+            paths::MODIFIABLE_PROTECTION_TYPE_TEMPLATE,
+            put(drafts::set_protection_type),
+        )
+        .route(
+            paths::MODIFIABLE_POLICY_OBJECTIVE_TEMPLATE,
+            put(drafts::set_policy_objective),
+        )
+        .route(
+            paths::MODIFIABLE_REPLICA_CREATION_METHOD_TEMPLATE,
+            put(drafts::set_replica_creation_method),
+        )
+        .route(paths::MODIFIABLE_NAME_TEMPLATE, put(drafts::rename))
+        .route(paths::MODIFIABLE_COMMIT_TEMPLATE, post(drafts::commit))
         .route(paths::OPENAPI, get(server::openapi))
         .route(paths::METRICS, get(server::metrics))
         .fallback(route_not_found)
@@ -202,6 +272,20 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
                 )
             }
         }
+    }
+}
+
+/// Query parameters whose rejections are problem+json naming the problem.
+pub(crate) struct ApiQuery<T>(pub(crate) T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        axum::extract::Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|axum::extract::Query(value)| ApiQuery(value))
+            .map_err(|e| ApiError::new(ErrorId::InvalidRequest, e.body_text()))
     }
 }
 

@@ -18,6 +18,7 @@
 //! before a close is released by it, and none is taken after. Lock order:
 //! a session's lock, then the lock table's, never the other way round.
 
+mod draft;
 mod lock;
 mod object;
 
@@ -33,6 +34,7 @@ use rdpm_types::{
 };
 use subtle::ConstantTimeEq;
 
+pub use draft::ProtectionGroupDraft;
 pub use lock::{EditLock, EditLockGuard, LockHeld, LockHolder, LockKey, LockTable};
 use object::ObjectTable;
 pub use object::SessionObject;
@@ -239,6 +241,36 @@ impl Session {
                 .get(&id)
                 .map(f)
                 .ok_or(SessionError::ObjectNotFound(id))
+        })
+    }
+
+    /// Changes one object of this session.
+    pub fn with_object_mut<R>(
+        &self,
+        id: ObjectId,
+        f: impl FnOnce(&mut SessionObject) -> R,
+    ) -> Result<R, SessionError> {
+        self.with_open(|state| {
+            state
+                .objects
+                .get_mut(&id)
+                .map(f)
+                .ok_or(SessionError::ObjectNotFound(id))
+        })
+    }
+
+    /// Collects what `f` picks from each object of this session, with the
+    /// object's id.
+    pub fn with_objects_by_id<T>(
+        &self,
+        mut f: impl FnMut(ObjectId, &SessionObject) -> Option<T>,
+    ) -> Result<Vec<T>, SessionError> {
+        self.with_open(|state| {
+            Ok(state
+                .objects
+                .iter()
+                .filter_map(|(id, o)| f(*id, o))
+                .collect())
         })
     }
 

@@ -4,6 +4,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use rdpm_types::{ObjectId, ObjectKind, ServerScope};
 
+use super::draft::ProtectionGroupDraft;
 use super::lock::EditLock;
 
 /// An object a session holds on the server. Every kind knows how to release
@@ -21,6 +22,9 @@ pub enum SessionObject {
     /// An edit lock held on its own. Objects that edit a resource embed
     /// their [`EditLockGuard`](super::EditLockGuard) instead.
     EditLock(EditLock),
+    /// A protection group opened for modification, or a new group not yet
+    /// committed: the draft, and the group's edit lock when it exists.
+    ModifiableProtectionGroup(Box<ProtectionGroupDraft>),
 }
 
 impl SessionObject {
@@ -29,6 +33,7 @@ impl SessionObject {
         match self {
             SessionObject::ServerScope(_) => ObjectKind::ServerScope,
             SessionObject::EditLock(_) => ObjectKind::EditLock,
+            SessionObject::ModifiableProtectionGroup(_) => ObjectKind::ModifiableProtectionGroup,
         }
     }
 
@@ -38,6 +43,7 @@ impl SessionObject {
         match self {
             SessionObject::ServerScope(_) => false,
             SessionObject::EditLock(_) => true,
+            SessionObject::ModifiableProtectionGroup(draft) => draft.holds_lock(),
         }
     }
 
@@ -51,6 +57,8 @@ impl SessionObject {
             SessionObject::ServerScope(_) => {}
             // Dropping the guard frees the lock and wakes its waiters.
             SessionObject::EditLock(lock) => drop(lock),
+            // The draft is discarded; dropping it frees the group's lock.
+            SessionObject::ModifiableProtectionGroup(draft) => drop(draft),
         }
     }
 }
@@ -103,10 +111,18 @@ impl ObjectTable {
         self.objects.get(id)
     }
 
+    pub(crate) fn get_mut(&mut self, id: &ObjectId) -> Option<&mut SessionObject> {
+        self.objects.get_mut(id)
+    }
+
     pub(crate) fn remove(&mut self, id: &ObjectId) -> Option<SessionObject> {
         let object = self.objects.remove(id)?;
         self.uncount(object.kind());
         Some(object)
+    }
+
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (&ObjectId, &SessionObject)> {
+        self.objects.iter()
     }
 
     pub(crate) fn values(&self) -> impl Iterator<Item = &SessionObject> {

@@ -145,6 +145,27 @@ async fn the_openapi_document_describes_every_route() {
         (paths::SCOPE_BY_ID_TEMPLATE, "delete"),
         (paths::OPENAPI, "get"),
         (paths::METRICS, "get"),
+        (paths::PRODUCTION_SERVERS, "get"),
+        (paths::PRODUCTION_SERVER_BY_ID_TEMPLATE, "get"),
+        (paths::PRODUCTION_SERVER_DATASOURCES_TEMPLATE, "get"),
+        (paths::PRODUCTION_SERVER_CHILDREN_TEMPLATE, "get"),
+        (paths::DATASOURCES, "get"),
+        (paths::DATASOURCE_SEARCH, "get"),
+        (paths::PROTECTION_GROUPS, "get"),
+        (paths::PROTECTION_GROUP_BY_ID_TEMPLATE, "get"),
+        (paths::PROTECTION_GROUP_DATASOURCES_TEMPLATE, "get"),
+        (paths::PROTECTION_GROUP_MODIFIABLE_TEMPLATE, "post"),
+        (paths::MODIFIABLE_PROTECTION_GROUPS, "get"),
+        (paths::MODIFIABLE_PROTECTION_GROUPS, "post"),
+        (paths::MODIFIABLE_BY_ID_TEMPLATE, "get"),
+        (paths::MODIFIABLE_BY_ID_TEMPLATE, "delete"),
+        (paths::MODIFIABLE_MEMBERS_TEMPLATE, "post"),
+        (paths::MODIFIABLE_MEMBER_TEMPLATE, "delete"),
+        (paths::MODIFIABLE_PROTECTION_TYPE_TEMPLATE, "put"),
+        (paths::MODIFIABLE_POLICY_OBJECTIVE_TEMPLATE, "put"),
+        (paths::MODIFIABLE_REPLICA_CREATION_METHOD_TEMPLATE, "put"),
+        (paths::MODIFIABLE_NAME_TEMPLATE, "put"),
+        (paths::MODIFIABLE_COMMIT_TEMPLATE, "post"),
     ]
     .into_iter()
     .map(|(p, m)| (p.to_string(), m))
@@ -166,6 +187,12 @@ async fn the_openapi_document_describes_every_route() {
         "CreateSessionRequest",
         "ServerScope",
         "ErrorId",
+        "ProductionServer",
+        "Datasource",
+        "ChildDatasourcePage",
+        "ProtectionGroup",
+        "ModifiableProtectionGroup",
+        "AddChildDatasources",
     ] {
         assert!(schemas.contains_key(name), "schema {name} missing");
     }

@@ -3,4 +3,5 @@ mod auth;
 mod errors;
 mod invariants;
 mod locks;
+mod protection;
 mod support;

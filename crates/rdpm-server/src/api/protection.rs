@@ -1,0 +1,308 @@
+//! Production servers, datasources and committed protection groups
+//! (`Get-DPMProductionServer`, `Get-DPMDatasource`, `Get-DPMChildDatasource`,
+//! `Get-DPMProtectionGroup`).
+
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::Json;
+use base64::Engine as _;
+use rdpm_types::{
+    ChildDatasourcePage, Datasource, ErrorId, FsPath, Problem, ProductionServer,
+    ProductionServerId, ProtectionGroup, ProtectionGroupId,
+};
+use serde::Deserialize;
+
+use super::{ApiQuery, AppState, Caller, IdParam};
+use crate::error::ApiError;
+use crate::protection::{Protection, DEFAULT_CHILD_PAGE, MAX_CHILD_PAGE};
+
+/// Runs blocking model work off the executor.
+pub(crate) async fn blocking<T: Send + 'static>(
+    state: &AppState,
+    f: impl FnOnce(&Protection) -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
+    let protection = Arc::clone(&state.protection);
+    tokio::task::spawn_blocking(move || f(&protection))
+        .await
+        .map_err(|e| ApiError::internal("protection task failed", &e))?
+}
+
+pub(crate) fn parse_server_id(text: &str) -> Result<ProductionServerId, ApiError> {
+    text.parse().map_err(|_| {
+        ApiError::new(
+            ErrorId::ProductionServerNotFound,
+            format!("No production server {text:?}: production server ids are UUIDs."),
+        )
+        .with_target(text)
+    })
+}
+
+pub(crate) fn parse_group_id(text: &str) -> Result<ProtectionGroupId, ApiError> {
+    text.parse().map_err(|_| {
+        ApiError::new(
+            ErrorId::ProtectionGroupNotFound,
+            format!("No protection group {text:?}: protection group ids are UUIDs."),
+        )
+        .with_target(text)
+    })
+}
+
+/// A path given in a query: `path_raw` (standard base64 of the bytes)
+/// wins over `path` (text).
+fn query_path(path: Option<&str>, path_raw: Option<&str>) -> Result<Vec<u8>, ApiError> {
+    match (path_raw, path) {
+        (Some(raw), _) => base64::engine::general_purpose::STANDARD
+            .decode(raw)
+            .map_err(|_| {
+                ApiError::new(
+                    ErrorId::InvalidRequest,
+                    format!("path_raw '{raw}' is not valid base64."),
+                )
+                .with_target(raw)
+            }),
+        (None, Some(path)) => Ok(FsPath::from_text(path).display.into_bytes()),
+        (None, None) => Err(ApiError::new(
+            ErrorId::InvalidRequest,
+            "Name the path: 'path' (text) or 'path_raw' (base64 of its bytes).",
+        )),
+    }
+}
+
+#[utoipa::path(
+    get,
+    path = "/api/v1/production-servers",
+    tag = "protection",
+    responses(
+        (status = 200, description = "The production servers (Get-DPMProductionServer)", body = Vec<ProductionServer>),
+        (status = 401, description = "Missing or invalid credential", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The administrator token is not a session", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub(crate) async fn list_production_servers(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<Vec<ProductionServer>>, ApiError> {
+    caller.into_session()?;
+    blocking(&state, |p| p.production_servers()).await.map(Json)
+}
+
+#[utoipa::path(
+    get,
+    path = "/api/v1/production-servers/{id}",
+    tag = "protection",
+    params(("id" = String, Path, description = "Production server id")),
+    responses(
+        (status = 200, description = "The production server", body = ProductionServer),
+        (status = 404, description = "No such production server", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub(crate) async fn get_production_server(
+    State(state): State<AppState>,
+    caller: Caller,
+    IdParam(id): IdParam,
+) -> Result<Json<ProductionServer>, ApiError> {
+    caller.into_session()?;
+    let id = parse_server_id(&id)?;
+    blocking(&state, move |p| p.production_server(id))
+        .await
+        .map(Json)
+}
+
+#[utoipa::path(
+    get,
+    path = "/api/v1/production-servers/{id}/datasources",
+    tag = "protection",
+    params(("id" = String, Path, description = "Production server id")),
+    responses(
+        (status = 200, description = "Its volumes, inquired live (Get-DPMDatasource -ProductionServer -Inquire)", body = Vec<Datasource>),
+        (status = 404, description = "No such production server", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub(crate) async fn list_server_datasources(
+    State(state): State<AppState>,
+    caller: Caller,
+    IdParam(id): IdParam,
+) -> Result<Json<Vec<Datasource>>, ApiError> {
+    caller.into_session()?;
+    let id = parse_server_id(&id)?;
+    blocking(&state, move |p| p.volumes(id)).await.map(Json)
+}
+
+/// Query of the child datasource route.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct ChildQuery {
+    /// The folder or volume, as text.
+    path: Option<String>,
+    /// The folder or volume, standard base64 of its bytes (wins over `path`).
+    path_raw: Option<String>,
+    /// `next_cursor` of the previous page.
+    cursor: Option<String>,
+    /// Entries per page: 1 to 10000, default 1000.
+    limit: Option<usize>,
+}
+
+#[utoipa::path(
+    get,
+    path = "/api/v1/production-servers/{id}/children",
+    tag = "protection",
+    params(("id" = String, Path, description = "Production server id"), ChildQuery),
+    responses(
+        (status = 200, description = "One page of the folders and files directly below the path, by name (Get-DPMChildDatasource)", body = ChildDatasourcePage),
+        (status = 400, description = "Invalid path, cursor or limit, or not a folder", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such production server or path, or not on a volume", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub(crate) async fn list_children(
+    State(state): State<AppState>,
+    caller: Caller,
+    IdParam(id): IdParam,
+    ApiQuery(query): ApiQuery<ChildQuery>,
+) -> Result<Json<ChildDatasourcePage>, ApiError> {
+    caller.into_session()?;
+    let id = parse_server_id(&id)?;
+    let path = query_path(query.path.as_deref(), query.path_raw.as_deref())?;
+    let limit = query.limit.unwrap_or(DEFAULT_CHILD_PAGE);
+    if !(1..=MAX_CHILD_PAGE).contains(&limit) {
+        return Err(ApiError::new(
+            ErrorId::InvalidRequest,
+            format!("limit {limit} is out of range: 1 to {MAX_CHILD_PAGE}."),
+        )
+        .with_target("limit"));
+    }
+    let cursor = query.cursor;
+    blocking(&state, move |p| {
+        p.children(id, &path, cursor.as_deref(), limit)
+    })
+    .await
+    .map(Json)
+}
+
+/// Query of the protected datasources route.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct DatasourceQuery {
+    /// Only datasources whose name contains this text (case-insensitive).
+    query: Option<String>,
+}
+
+#[utoipa::path(
+    get,
+    path = "/api/v1/datasources",
+    tag = "protection",
+    params(DatasourceQuery),
+    responses(
+        (status = 200, description = "The protected datasources (Get-DPMDatasource, DpmServer and DataSourceSearch sets)", body = Vec<Datasource>),
+    )
+)]
+pub(crate) async fn list_protected_datasources(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiQuery(query): ApiQuery<DatasourceQuery>,
+) -> Result<Json<Vec<Datasource>>, ApiError> {
+    caller.into_session()?;
+    blocking(&state, move |p| {
+        p.protected_datasources(query.query.as_deref())
+    })
+    .await
+    .map(Json)
+}
+
+/// Query of the datasource search route.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct SearchQuery {
+    /// The path, as text.
+    path: Option<String>,
+    /// The path, standard base64 of its bytes (wins over `path`).
+    path_raw: Option<String>,
+    /// The production server's name (short or full); the local one when absent.
+    production_server_name: Option<String>,
+}
+
+#[utoipa::path(
+    get,
+    path = "/api/v1/datasources/search",
+    tag = "protection",
+    params(SearchQuery),
+    responses(
+        (status = 200, description = "The volume datasource the path is on (Get-DPMDatasource -Path)", body = Datasource),
+        (status = 400, description = "Invalid path", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such production server, or the path is not on a volume", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub(crate) async fn search_datasource(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiQuery(query): ApiQuery<SearchQuery>,
+) -> Result<Json<Datasource>, ApiError> {
+    caller.into_session()?;
+    let path = query_path(query.path.as_deref(), query.path_raw.as_deref())?;
+    let server = query.production_server_name;
+    blocking(&state, move |p| {
+        p.datasource_for_path(&path, server.as_deref())
+    })
+    .await
+    .map(Json)
+}
+
+#[utoipa::path(
+    get,
+    path = "/api/v1/protection-groups",
+    tag = "protection",
+    responses(
+        (status = 200, description = "The committed protection groups, by name (Get-DPMProtectionGroup)", body = Vec<ProtectionGroup>),
+    )
+)]
+pub(crate) async fn list_protection_groups(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<Vec<ProtectionGroup>>, ApiError> {
+    caller.into_session()?;
+    blocking(&state, |p| p.protection_groups()).await.map(Json)
+}
+
+#[utoipa::path(
+    get,
+    path = "/api/v1/protection-groups/{id}",
+    tag = "protection",
+    params(("id" = String, Path, description = "Protection group id")),
+    responses(
+        (status = 200, description = "The protection group", body = ProtectionGroup),
+        (status = 404, description = "No such protection group", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub(crate) async fn get_protection_group(
+    State(state): State<AppState>,
+    caller: Caller,
+    IdParam(id): IdParam,
+) -> Result<Json<ProtectionGroup>, ApiError> {
+    caller.into_session()?;
+    let id = parse_group_id(&id)?;
+    blocking(&state, move |p| p.protection_group(id))
+        .await
+        .map(Json)
+}
+
+#[utoipa::path(
+    get,
+    path = "/api/v1/protection-groups/{id}/datasources",
+    tag = "protection",
+    params(("id" = String, Path, description = "Protection group id")),
+    responses(
+        (status = 200, description = "The group's member datasources (Get-DPMDatasource -ProtectionGroup)", body = Vec<Datasource>),
+        (status = 404, description = "No such protection group", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub(crate) async fn list_group_datasources(
+    State(state): State<AppState>,
+    caller: Caller,
+    IdParam(id): IdParam,
+) -> Result<Json<Vec<Datasource>>, ApiError> {
+    caller.into_session()?;
+    let id = parse_group_id(&id)?;
+    blocking(&state, move |p| p.group_datasources(id))
+        .await
+        .map(Json)
+}

@@ -1,0 +1,586 @@
+//! The server-side model of protection: production servers (through their
+//! agents), datasources, protection groups, and the rules a draft must keep
+//! before the catalog writes it.
+//!
+//! Every method blocks (agent file-system reads, catalog queries): the
+//! routes call them through `spawn_blocking`.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use base64::Engine as _;
+use rdpm_catalog::{name_key, Catalog, CatalogError, GroupCommit, ProductionServerRecord};
+use rdpm_types::{
+    ChildDatasourcePage, Datasource, DatasourceId, DatasourceKind, ErrorId, FsPath,
+    PolicyObjective, ProductionServer, ProductionServerId, ProtectionGroup, ProtectionGroupId,
+    ProtectionGroupMember, ServerProtectionState,
+};
+
+use crate::agent::{normalize, AgentError, Mount, ProductionAgent};
+use crate::error::ApiError;
+
+/// Default and largest page of child datasources.
+pub(crate) const DEFAULT_CHILD_PAGE: usize = 1000;
+pub(crate) const MAX_CHILD_PAGE: usize = 10_000;
+
+/// Longest protection group name, in characters.
+const MAX_GROUP_NAME: usize = 256;
+
+/// Production servers, datasources and groups, over the agents and the
+/// catalog.
+pub(crate) struct Protection {
+    agent: Arc<dyn ProductionAgent>,
+    catalog: Arc<dyn Catalog>,
+    local: ProductionServerRecord,
+}
+
+impl std::fmt::Debug for Protection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Protection")
+            .field("agent", &self.agent)
+            .field("local", &self.local.id)
+            .finish_non_exhaustive()
+    }
+}
+
+fn catalog_error(e: CatalogError) -> ApiError {
+    match e {
+        CatalogError::ProtectionGroupNameInUse {
+            existing_name,
+            existing,
+        } => ApiError::new(
+            ErrorId::ProtectionGroupNameInUse,
+            format!(
+                "A protection group named '{existing_name}' already exists (id {existing}); \
+                 protection group names are unique, whatever their case."
+            ),
+        )
+        .with_target(existing_name),
+        CatalogError::DatasourceAlreadyProtected { ref path, .. } => {
+            let target = String::from_utf8_lossy(path).into_owned();
+            ApiError::new(
+                ErrorId::DatasourceAlreadyProtected,
+                format!("{e}; a datasource belongs to at most one protection group."),
+            )
+            .with_target(target)
+        }
+        CatalogError::ProtectionGroupNotFound(id) => ApiError::new(
+            ErrorId::ProtectionGroupNotFound,
+            format!("No protection group {id} on this server."),
+        )
+        .with_target(id.to_string()),
+        CatalogError::ProtectionGroupChanged {
+            id,
+            expected,
+            found,
+        } => ApiError::new(
+            ErrorId::ProtectionGroupChanged,
+            format!(
+                "Protection group {id} was changed (version {found}) since this draft was \
+                 opened (version {expected}); discard the draft and open the group again."
+            ),
+        )
+        .with_target(id.to_string()),
+        other => ApiError::internal("catalog failure", &other),
+    }
+}
+
+fn agent_error(e: AgentError) -> ApiError {
+    let target = match &e {
+        AgentError::InvalidPath(p)
+        | AgentError::NotFound(p)
+        | AgentError::NotAFolder(p)
+        | AgentError::NotProtectable { path: p, .. }
+        | AgentError::Io { path: p, .. } => String::from_utf8_lossy(p).into_owned(),
+    };
+    let id = match &e {
+        AgentError::NotFound(_) | AgentError::NotProtectable { .. } => ErrorId::DatasourceNotFound,
+        _ => ErrorId::InvalidRequest,
+    };
+    ApiError::new(id, format!("{}.", capitalize(&e.to_string()))).with_target(target)
+}
+
+fn capitalize(text: &str) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+fn last_component(path: &[u8]) -> &[u8] {
+    match path.iter().rposition(|&b| b == b'/') {
+        Some(i) if i + 1 < path.len() => &path[i + 1..],
+        _ => path,
+    }
+}
+
+/// Who protects what: datasource id to (group id, group name).
+type Membership = HashMap<DatasourceId, (ProtectionGroupId, String)>;
+
+fn membership(groups: &[ProtectionGroup]) -> Membership {
+    groups
+        .iter()
+        .flat_map(|g| {
+            g.members
+                .iter()
+                .map(move |m| (m.datasource_id, (g.id, g.name.clone())))
+        })
+        .collect()
+}
+
+/// Validates a requested group name.
+pub(crate) fn check_group_name(name: &str) -> Result<String, ApiError> {
+    let trimmed = name.trim();
+    if trimmed.is_empty() {
+        return Err(ApiError::new(
+            ErrorId::InvalidRequest,
+            "The protection group name is empty.",
+        )
+        .with_target(name));
+    }
+    if trimmed.chars().count() > MAX_GROUP_NAME || trimmed.chars().any(char::is_control) {
+        return Err(ApiError::new(
+            ErrorId::InvalidRequest,
+            format!(
+                "The protection group name '{trimmed}' is not valid: at most {MAX_GROUP_NAME} \
+                 characters, no control characters."
+            ),
+        )
+        .with_target(name));
+    }
+    Ok(trimmed.to_string())
+}
+
+/// Validates a short-term disk policy objective.
+pub(crate) fn check_policy(
+    current: PolicyObjective,
+    retention_days: i64,
+    frequency: Option<i64>,
+    before_recovery_point: bool,
+) -> Result<PolicyObjective, ApiError> {
+    let (min, max) = (
+        PolicyObjective::MIN_RETENTION_DAYS,
+        PolicyObjective::MAX_RETENTION_DAYS,
+    );
+    let days = u32::try_from(retention_days)
+        .ok()
+        .filter(|d| (min..=max).contains(d))
+        .ok_or_else(|| {
+            ApiError::new(
+                ErrorId::InvalidRequest,
+                format!(
+                    "RetentionRangeDays {retention_days} is out of range: short-term disk \
+                     retention is {min} to {max} days."
+                ),
+            )
+            .with_target("RetentionRangeDays")
+        })?;
+    let allowed = PolicyObjective::SYNCHRONIZATION_FREQUENCIES;
+    let frequency = match frequency {
+        None => current.synchronization_frequency_minutes,
+        Some(f) => Some(
+            u32::try_from(f)
+                .ok()
+                .filter(|f| allowed.contains(f))
+                .ok_or_else(|| {
+                    let list: Vec<String> = allowed.iter().map(u32::to_string).collect();
+                    ApiError::new(
+                        ErrorId::InvalidRequest,
+                        format!(
+                            "SynchronizationFrequencyMinutes {f} is not one of the allowed \
+                             values: {}.",
+                            list.join(", ")
+                        ),
+                    )
+                    .with_target("SynchronizationFrequencyMinutes")
+                })?,
+        ),
+    };
+    let mut policy = current;
+    policy.retention_range.range = days;
+    policy.before_recovery_point = before_recovery_point;
+    policy.synchronization_frequency_minutes = if before_recovery_point {
+        None
+    } else {
+        frequency.or(Some(15))
+    };
+    Ok(policy)
+}
+
+impl Protection {
+    /// Registers the local agent's host in the catalog.
+    pub(crate) fn new(
+        agent: Arc<dyn ProductionAgent>,
+        catalog: Arc<dyn Catalog>,
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Self, CatalogError> {
+        let local = catalog.register_local_production_server(agent.names(), at)?;
+        Ok(Protection {
+            agent,
+            catalog,
+            local,
+        })
+    }
+
+    fn agent_for(&self, id: ProductionServerId) -> Result<&dyn ProductionAgent, ApiError> {
+        if id == self.local.id {
+            Ok(self.agent.as_ref())
+        } else {
+            Err(ApiError::new(
+                ErrorId::ProductionServerNotFound,
+                format!("No production server {id} is attached to this server."),
+            )
+            .with_target(id.to_string()))
+        }
+    }
+
+    fn groups(&self) -> Result<Vec<ProtectionGroup>, ApiError> {
+        self.catalog.protection_groups().map_err(catalog_error)
+    }
+
+    fn describe(
+        &self,
+        record: &ProductionServerRecord,
+        groups: &[ProtectionGroup],
+    ) -> ProductionServer {
+        let protected = groups
+            .iter()
+            .flat_map(|g| &g.members)
+            .any(|m| m.production_server_id == record.id);
+        ProductionServer {
+            id: record.id,
+            server_name: record.names.server_name.clone(),
+            name: record.names.name.clone(),
+            machine_name: record.names.server_name.clone(),
+            domain: record.names.domain.clone(),
+            cluster_name: String::new(),
+            server_protection_state: if protected {
+                ServerProtectionState::HasDatasourcesProtected
+            } else {
+                ServerProtectionState::NoDatasourcesProtected
+            },
+            agent: record.agent,
+        }
+    }
+
+    /// `Get-DPMProductionServer`.
+    pub(crate) fn production_servers(&self) -> Result<Vec<ProductionServer>, ApiError> {
+        let groups = self.groups()?;
+        let servers = self.catalog.production_servers().map_err(catalog_error)?;
+        Ok(servers.iter().map(|s| self.describe(s, &groups)).collect())
+    }
+
+    /// One production server.
+    pub(crate) fn production_server(
+        &self,
+        id: ProductionServerId,
+    ) -> Result<ProductionServer, ApiError> {
+        self.production_servers()?
+            .into_iter()
+            .find(|s| s.id == id)
+            .ok_or_else(|| {
+                ApiError::new(
+                    ErrorId::ProductionServerNotFound,
+                    format!("No production server {id} is attached to this server."),
+                )
+                .with_target(id.to_string())
+            })
+    }
+
+    fn datasource(
+        &self,
+        server: ProductionServerId,
+        path: &[u8],
+        kind: DatasourceKind,
+        mount: Option<&Mount>,
+        membership: &Membership,
+    ) -> Datasource {
+        let id = DatasourceId::for_path(server, path);
+        let name = if kind == DatasourceKind::Volume {
+            path
+        } else {
+            last_component(path)
+        };
+        let names = &self.local.names;
+        let protected = membership.get(&id);
+        Datasource {
+            id,
+            name: String::from_utf8_lossy(name).into_owned(),
+            name_raw: base64::engine::general_purpose::STANDARD.encode(name),
+            object_type: kind,
+            path: FsPath::from_bytes(path),
+            volume: mount
+                .map(|m| FsPath::from_bytes(&m.mount_point))
+                .unwrap_or_else(|| FsPath::from_text("")),
+            file_system: mount.map(|m| m.file_system.clone()).unwrap_or_default(),
+            production_server_id: server,
+            computer: names.server_name.clone(),
+            production_server_name: names.name.clone(),
+            is_container: kind != DatasourceKind::File,
+            currently_protected: protected.is_some(),
+            protection_group_id: protected.map(|(g, _)| *g),
+            protection_group_name: protected.map(|(_, n)| n.clone()),
+        }
+    }
+
+    /// `Get-DPMDatasource -ProductionServer -Inquire`: the volumes.
+    pub(crate) fn volumes(&self, server: ProductionServerId) -> Result<Vec<Datasource>, ApiError> {
+        let agent = self.agent_for(server)?;
+        let membership = membership(&self.groups()?);
+        let volumes = agent.volumes().map_err(agent_error)?;
+        Ok(volumes
+            .iter()
+            .map(|m| {
+                self.datasource(
+                    server,
+                    &m.mount_point,
+                    DatasourceKind::Volume,
+                    Some(m),
+                    &membership,
+                )
+            })
+            .collect())
+    }
+
+    /// `Get-DPMChildDatasource`: one page of the children of `path`.
+    pub(crate) fn children(
+        &self,
+        server: ProductionServerId,
+        path: &[u8],
+        cursor: Option<&str>,
+        limit: usize,
+    ) -> Result<ChildDatasourcePage, ApiError> {
+        let agent = self.agent_for(server)?;
+        let path = normalize(path).map_err(agent_error)?;
+        let mount = agent.datasource_for_path(&path).map_err(agent_error)?;
+        let after = cursor
+            .map(|c| {
+                base64::engine::general_purpose::URL_SAFE_NO_PAD
+                    .decode(c)
+                    .map_err(|_| {
+                        ApiError::new(
+                            ErrorId::InvalidRequest,
+                            format!("The cursor '{c}' is not one this server handed out."),
+                        )
+                        .with_target(c)
+                    })
+            })
+            .transpose()?;
+        let page = agent
+            .children(&path, after.as_deref(), limit)
+            .map_err(agent_error)?;
+        let membership = membership(&self.groups()?);
+        let items: Vec<Datasource> = page
+            .entries
+            .iter()
+            .map(|entry| {
+                let mut child = path.clone();
+                if child != b"/" {
+                    child.push(b'/');
+                }
+                child.extend_from_slice(&entry.name);
+                self.datasource(server, &child, entry.kind, Some(&mount), &membership)
+            })
+            .collect();
+        let next_cursor = match (page.more, page.entries.last()) {
+            (true, Some(last)) => {
+                Some(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&last.name))
+            }
+            _ => None,
+        };
+        Ok(ChildDatasourcePage {
+            parent: FsPath::from_bytes(&path),
+            items,
+            next_cursor,
+        })
+    }
+
+    /// `Get-DPMDatasource -Path [-ProductionServerName]`: the volume a path
+    /// is on.
+    pub(crate) fn datasource_for_path(
+        &self,
+        path: &[u8],
+        server_name: Option<&str>,
+    ) -> Result<Datasource, ApiError> {
+        let servers = self.catalog.production_servers().map_err(catalog_error)?;
+        let server = match server_name {
+            None => &self.local,
+            Some(name) => servers
+                .iter()
+                .find(|s| {
+                    s.names.server_name.eq_ignore_ascii_case(name)
+                        || s.names.name.eq_ignore_ascii_case(name)
+                })
+                .ok_or_else(|| {
+                    ApiError::new(
+                        ErrorId::ProductionServerNotFound,
+                        format!("No production server named '{name}' is attached to this server."),
+                    )
+                    .with_target(name)
+                })?,
+        };
+        let agent = self.agent_for(server.id)?;
+        let mount = agent.datasource_for_path(path).map_err(agent_error)?;
+        let membership = membership(&self.groups()?);
+        Ok(self.datasource(
+            server.id,
+            &mount.mount_point,
+            DatasourceKind::Volume,
+            Some(&mount),
+            &membership,
+        ))
+    }
+
+    fn member_datasource(
+        &self,
+        member: &ProtectionGroupMember,
+        membership: &Membership,
+    ) -> Datasource {
+        let path = member.path.to_bytes().unwrap_or_default();
+        let mount = self
+            .agent_for(member.production_server_id)
+            .ok()
+            .and_then(|agent| agent.datasource_for_path(&path).ok());
+        self.datasource(
+            member.production_server_id,
+            &path,
+            member.object_type,
+            mount.as_ref(),
+            membership,
+        )
+    }
+
+    /// `Get-DPMDatasource` (DpmServer and DataSourceSearch sets): the
+    /// protected datasources, optionally those whose name contains `query`.
+    pub(crate) fn protected_datasources(
+        &self,
+        query: Option<&str>,
+    ) -> Result<Vec<Datasource>, ApiError> {
+        let groups = self.groups()?;
+        let membership = membership(&groups);
+        let query = query.map(str::to_lowercase);
+        Ok(groups
+            .iter()
+            .flat_map(|g| &g.members)
+            .map(|m| self.member_datasource(m, &membership))
+            .filter(|d| {
+                query
+                    .as_ref()
+                    .is_none_or(|q| d.name.to_lowercase().contains(q.as_str()))
+            })
+            .collect())
+    }
+
+    /// `Get-DPMProtectionGroup`.
+    pub(crate) fn protection_groups(&self) -> Result<Vec<ProtectionGroup>, ApiError> {
+        self.groups()
+    }
+
+    /// One protection group.
+    pub(crate) fn protection_group(
+        &self,
+        id: ProtectionGroupId,
+    ) -> Result<ProtectionGroup, ApiError> {
+        self.catalog
+            .protection_group(id)
+            .map_err(catalog_error)?
+            .ok_or_else(|| catalog_error(CatalogError::ProtectionGroupNotFound(id)))
+    }
+
+    /// `Get-DPMDatasource -ProtectionGroup`.
+    pub(crate) fn group_datasources(
+        &self,
+        id: ProtectionGroupId,
+    ) -> Result<Vec<Datasource>, ApiError> {
+        let group = self.protection_group(id)?;
+        let membership = membership(std::slice::from_ref(&group));
+        Ok(group
+            .members
+            .iter()
+            .map(|m| self.member_datasource(m, &membership))
+            .collect())
+    }
+
+    /// Checks a name against the committed groups other than `own`, so that
+    /// a clash shows at once; the commit checks again.
+    pub(crate) fn check_name_free(
+        &self,
+        name: &str,
+        own: ProtectionGroupId,
+    ) -> Result<(), ApiError> {
+        let key = name_key(name);
+        match self
+            .groups()?
+            .into_iter()
+            .find(|g| g.id != own && name_key(&g.name) == key)
+        {
+            Some(g) => Err(catalog_error(CatalogError::ProtectionGroupNameInUse {
+                existing_name: g.name,
+                existing: g.id,
+            })),
+            None => Ok(()),
+        }
+    }
+
+    /// The next free `Protection Group N` name, as DPM names new groups.
+    pub(crate) fn default_group_name(&self) -> Result<String, ApiError> {
+        let taken: Vec<String> = self.groups()?.iter().map(|g| name_key(&g.name)).collect();
+        let n = (1..)
+            .find(|n| !taken.contains(&name_key(&format!("Protection Group {n}"))))
+            .unwrap_or(1);
+        Ok(format!("Protection Group {n}"))
+    }
+
+    /// Resolves what `Add-DPMChildDatasource` names into a member: the path
+    /// must exist on a volume, and must not overlap what other groups
+    /// protect (checked again at commit).
+    pub(crate) fn resolve_member(
+        &self,
+        server: ProductionServerId,
+        path: &FsPath,
+        own: ProtectionGroupId,
+    ) -> Result<ProtectionGroupMember, ApiError> {
+        let agent = self.agent_for(server)?;
+        let bytes = path.to_bytes().ok_or_else(|| {
+            ApiError::new(
+                ErrorId::InvalidRequest,
+                format!("The raw path of '{}' is not valid base64.", path.display),
+            )
+            .with_target(path.display.clone())
+        })?;
+        let bytes = normalize(&bytes).map_err(agent_error)?;
+        let kind = agent.kind_of(&bytes).map_err(agent_error)?;
+        let member = ProtectionGroupMember {
+            datasource_id: DatasourceId::for_path(server, &bytes),
+            production_server_id: server,
+            object_type: kind,
+            path: FsPath::from_bytes(&bytes),
+        };
+        for group in self.groups()?.iter().filter(|g| g.id != own) {
+            if let Some(other) = group.members.iter().find(|m| {
+                m.production_server_id == server
+                    && m.path.to_bytes().is_some_and(|o| {
+                        rdpm_types::path_contains(&o, &bytes)
+                            || rdpm_types::path_contains(&bytes, &o)
+                    })
+            }) {
+                return Err(catalog_error(CatalogError::DatasourceAlreadyProtected {
+                    datasource_id: member.datasource_id,
+                    path: bytes,
+                    protected_path: other.path.to_bytes().unwrap_or_default(),
+                    group_id: group.id,
+                    group_name: group.name.clone(),
+                }));
+            }
+        }
+        Ok(member)
+    }
+
+    /// `Set-DPMProtectionGroup`: writes the draft in one transaction.
+    pub(crate) fn commit(&self, commit: &GroupCommit) -> Result<ProtectionGroup, ApiError> {
+        self.catalog
+            .commit_protection_group(commit)
+            .map_err(catalog_error)
+    }
+}
