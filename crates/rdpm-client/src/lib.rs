@@ -22,8 +22,11 @@
 use std::time::Duration;
 
 use rdpm_types::{
-    paths, CreateSessionRequest, CreateSessionResponse, ErrorId, Health, NewServerScope, ObjectId,
-    Problem, ReleaseReport, ServerInfo, ServerScope, SessionId, SessionInfo, SessionToken,
+    paths, AddChildDatasources, ChildDatasourcePage, CreateSessionRequest, CreateSessionResponse,
+    Datasource, DatasourceId, ErrorId, FsPath, Health, ModifiableProtectionGroup, NewProtectionGroup,
+    NewServerScope, ObjectId, Problem, ProductionServer, ProductionServerId, ProtectionGroup,
+    ProtectionGroupId, ReleaseReport, RenameProtectionGroup, ReplicaCreationMethod, ServerInfo,
+    ServerScope, SessionId, SessionInfo, SessionToken, SetPolicyObjective, SetProtectionType,
     SetSessionScope,
 };
 use reqwest::{Method, StatusCode};
@@ -195,8 +198,22 @@ impl Client {
         bearer: Option<&str>,
         body: Option<&B>,
     ) -> Result<(String, Vec<u8>)> {
+        self.send_query(method, path, &[], bearer, body).await
+    }
+
+    async fn send_query<B: Serialize + ?Sized>(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(&str, String)],
+        bearer: Option<&str>,
+        body: Option<&B>,
+    ) -> Result<(String, Vec<u8>)> {
         let url = format!("{}{}", self.base, path);
         let mut req = self.http.request(method, &url);
+        if !query.is_empty() {
+            req = req.query(query);
+        }
         if let Some(token) = bearer {
             req = req.bearer_auth(token);
         }
@@ -224,11 +241,31 @@ impl Client {
         bearer: Option<&str>,
         body: Option<&B>,
     ) -> Result<T> {
-        let (url, bytes) = self.send(method, path, bearer, body).await?;
+        self.call_query(method, path, &[], bearer, body).await
+    }
+
+    async fn call_query<T: DeserializeOwned, B: Serialize + ?Sized>(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(&str, String)],
+        bearer: Option<&str>,
+        body: Option<&B>,
+    ) -> Result<T> {
+        let (url, bytes) = self.send_query(method, path, query, bearer, body).await?;
         serde_json::from_slice(&bytes).map_err(|e| ClientError::Protocol {
             url,
             reason: format!("cannot read the answer: {e}"),
         })
+    }
+}
+
+/// The query parameters that name a path: `path_raw` (base64 of its bytes)
+/// when the path is not plain text, else `path`.
+fn path_query(path: &FsPath) -> (&'static str, String) {
+    match &path.raw {
+        Some(raw) => ("path_raw", raw.clone()),
+        None => ("path", path.display.clone()),
     }
 }
 
@@ -360,5 +397,243 @@ impl Session {
             Some(&SetSessionScope { scope_id: id }),
         )
         .await
+    }
+
+    async fn get_query<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        query: &[(&str, String)],
+    ) -> Result<T> {
+        self.client
+            .call_query(
+                Method::GET,
+                path,
+                query,
+                Some(self.token.expose()),
+                None::<&()>,
+            )
+            .await
+    }
+
+    /// The production servers (`Get-DPMProductionServer`).
+    pub async fn production_servers(&self) -> Result<Vec<ProductionServer>> {
+        self.call(Method::GET, paths::PRODUCTION_SERVERS, None::<&()>)
+            .await
+    }
+
+    /// One production server.
+    pub async fn production_server(&self, id: ProductionServerId) -> Result<ProductionServer> {
+        self.call(Method::GET, &paths::production_server(&id), None::<&()>)
+            .await
+    }
+
+    /// The volumes of a production server, inquired live.
+    pub async fn production_server_datasources(
+        &self,
+        id: ProductionServerId,
+    ) -> Result<Vec<Datasource>> {
+        self.call(
+            Method::GET,
+            &paths::production_server_datasources(&id),
+            None::<&()>,
+        )
+        .await
+    }
+
+    /// One page of the folders and files directly below `path`.
+    pub async fn child_datasources(
+        &self,
+        server: ProductionServerId,
+        path: &FsPath,
+        cursor: Option<&str>,
+        limit: Option<usize>,
+    ) -> Result<ChildDatasourcePage> {
+        let mut query = vec![path_query(path)];
+        if let Some(c) = cursor {
+            query.push(("cursor", c.to_string()));
+        }
+        if let Some(l) = limit {
+            query.push(("limit", l.to_string()));
+        }
+        self.get_query(&paths::production_server_children(&server), &query)
+            .await
+    }
+
+    /// The protected datasources, optionally those whose name contains `text`.
+    pub async fn protected_datasources(&self, text: Option<&str>) -> Result<Vec<Datasource>> {
+        let query: Vec<(&str, String)> = text.map(|t| ("query", t.to_string())).into_iter().collect();
+        self.get_query(paths::DATASOURCES, &query).await
+    }
+
+    /// The volume datasource `path` is on.
+    pub async fn datasource_for_path(
+        &self,
+        path: &FsPath,
+        production_server_name: Option<&str>,
+    ) -> Result<Datasource> {
+        let mut query = vec![path_query(path)];
+        if let Some(n) = production_server_name {
+            query.push(("production_server_name", n.to_string()));
+        }
+        self.get_query(paths::DATASOURCE_SEARCH, &query).await
+    }
+
+    /// The committed protection groups.
+    pub async fn protection_groups(&self) -> Result<Vec<ProtectionGroup>> {
+        self.call(Method::GET, paths::PROTECTION_GROUPS, None::<&()>)
+            .await
+    }
+
+    /// One protection group.
+    pub async fn protection_group(&self, id: ProtectionGroupId) -> Result<ProtectionGroup> {
+        self.call(Method::GET, &paths::protection_group(&id), None::<&()>)
+            .await
+    }
+
+    /// The member datasources of a group.
+    pub async fn protection_group_datasources(
+        &self,
+        id: ProtectionGroupId,
+    ) -> Result<Vec<Datasource>> {
+        self.call(
+            Method::GET,
+            &paths::protection_group_datasources(&id),
+            None::<&()>,
+        )
+        .await
+    }
+
+    /// Opens a group for modification, waiting up to `timeout_secs` for its
+    /// edit lock.
+    pub async fn open_protection_group(
+        &self,
+        id: ProtectionGroupId,
+        timeout_secs: Option<u64>,
+    ) -> Result<ModifiableProtectionGroup> {
+        let query: Vec<(&str, String)> = timeout_secs
+            .map(|t| ("timeout_secs", t.to_string()))
+            .into_iter()
+            .collect();
+        self.client
+            .call_query(
+                Method::POST,
+                &paths::protection_group_modifiable(&id),
+                &query,
+                Some(self.token.expose()),
+                None::<&()>,
+            )
+            .await
+    }
+
+    /// Makes a new group's draft.
+    pub async fn new_protection_group(
+        &self,
+        request: &NewProtectionGroup,
+    ) -> Result<ModifiableProtectionGroup> {
+        self.call(Method::POST, paths::MODIFIABLE_PROTECTION_GROUPS, Some(request))
+            .await
+    }
+
+    /// This session's drafts.
+    pub async fn drafts(&self) -> Result<Vec<ModifiableProtectionGroup>> {
+        self.call(Method::GET, paths::MODIFIABLE_PROTECTION_GROUPS, None::<&()>)
+            .await
+    }
+
+    /// One draft.
+    pub async fn draft(&self, id: ObjectId) -> Result<ModifiableProtectionGroup> {
+        self.call(Method::GET, &paths::modifiable_protection_group(&id), None::<&()>)
+            .await
+    }
+
+    /// Discards a draft (and frees its edit lock).
+    pub async fn discard_draft(&self, id: ObjectId) -> Result<()> {
+        self.client
+            .send(
+                Method::DELETE,
+                &paths::modifiable_protection_group(&id),
+                Some(self.token.expose()),
+                None::<&()>,
+            )
+            .await
+            .map(|_| ())
+    }
+
+    /// Adds datasources to a draft, all or none.
+    pub async fn add_members(
+        &self,
+        id: ObjectId,
+        request: &AddChildDatasources,
+    ) -> Result<ModifiableProtectionGroup> {
+        self.call(Method::POST, &paths::modifiable_members(&id), Some(request))
+            .await
+    }
+
+    /// Removes a member from a draft.
+    pub async fn remove_member(
+        &self,
+        id: ObjectId,
+        datasource: DatasourceId,
+        keep_disk_data: bool,
+    ) -> Result<ModifiableProtectionGroup> {
+        self.client
+            .call_query(
+                Method::DELETE,
+                &paths::modifiable_member(&id, &datasource),
+                &[("keep_disk_data", keep_disk_data.to_string())],
+                Some(self.token.expose()),
+                None::<&()>,
+            )
+            .await
+    }
+
+    /// Sets a draft's protection type.
+    pub async fn set_protection_type(
+        &self,
+        id: ObjectId,
+        request: &SetProtectionType,
+    ) -> Result<ModifiableProtectionGroup> {
+        self.call(Method::PUT, &paths::modifiable_protection_type(&id), Some(request))
+            .await
+    }
+
+    /// Sets a draft's policy objective.
+    pub async fn set_policy_objective(
+        &self,
+        id: ObjectId,
+        request: &SetPolicyObjective,
+    ) -> Result<ModifiableProtectionGroup> {
+        self.call(Method::PUT, &paths::modifiable_policy_objective(&id), Some(request))
+            .await
+    }
+
+    /// Sets a draft's replica creation method.
+    pub async fn set_replica_creation_method(
+        &self,
+        id: ObjectId,
+        request: &ReplicaCreationMethod,
+    ) -> Result<ModifiableProtectionGroup> {
+        self.call(
+            Method::PUT,
+            &paths::modifiable_replica_creation_method(&id),
+            Some(request),
+        )
+        .await
+    }
+
+    /// Renames a draft's group.
+    pub async fn rename_protection_group(
+        &self,
+        id: ObjectId,
+        request: &RenameProtectionGroup,
+    ) -> Result<ModifiableProtectionGroup> {
+        self.call(Method::PUT, &paths::modifiable_name(&id), Some(request))
+            .await
+    }
+
+    /// Commits a draft in one transaction, releasing it and its lock.
+    pub async fn commit_protection_group(&self, id: ObjectId) -> Result<ProtectionGroup> {
+        self.call(Method::POST, &paths::modifiable_commit(&id), None::<&()>)
+            .await
     }
 }
