@@ -23,11 +23,11 @@ use std::time::Duration;
 
 use rdpm_types::{
     paths, AddChildDatasources, ChildDatasourcePage, CreateSessionRequest, CreateSessionResponse,
-    Datasource, DatasourceId, ErrorId, FsPath, Health, ModifiableProtectionGroup, NewProtectionGroup,
-    NewServerScope, ObjectId, Problem, ProductionServer, ProductionServerId, ProtectionGroup,
-    ProtectionGroupId, ReleaseReport, RenameProtectionGroup, ReplicaCreationMethod, ServerInfo,
-    ServerScope, SessionId, SessionInfo, SessionToken, SetPolicyObjective, SetProtectionType,
-    SetSessionScope,
+    Datasource, DatasourceId, ErrorId, FsPath, Health, ModifiableProtectionGroup,
+    NewProtectionGroup, NewServerScope, ObjectId, Problem, ProductionServer, ProductionServerId,
+    ProtectionGroup, ProtectionGroupId, ReleaseReport, RenameProtectionGroup,
+    ReplicaCreationMethod, ServerInfo, ServerScope, SessionId, SessionInfo, SessionToken,
+    SetPolicyObjective, SetProtectionType, SetSessionScope,
 };
 use reqwest::{Method, StatusCode};
 use serde::de::DeserializeOwned;
@@ -461,7 +461,8 @@ impl Session {
 
     /// The protected datasources, optionally those whose name contains `text`.
     pub async fn protected_datasources(&self, text: Option<&str>) -> Result<Vec<Datasource>> {
-        let query: Vec<(&str, String)> = text.map(|t| ("query", t.to_string())).into_iter().collect();
+        let query: Vec<(&str, String)> =
+            text.map(|t| ("query", t.to_string())).into_iter().collect();
         self.get_query(paths::DATASOURCES, &query).await
     }
 
@@ -530,20 +531,32 @@ impl Session {
         &self,
         request: &NewProtectionGroup,
     ) -> Result<ModifiableProtectionGroup> {
-        self.call(Method::POST, paths::MODIFIABLE_PROTECTION_GROUPS, Some(request))
-            .await
+        self.call(
+            Method::POST,
+            paths::MODIFIABLE_PROTECTION_GROUPS,
+            Some(request),
+        )
+        .await
     }
 
     /// This session's drafts.
     pub async fn drafts(&self) -> Result<Vec<ModifiableProtectionGroup>> {
-        self.call(Method::GET, paths::MODIFIABLE_PROTECTION_GROUPS, None::<&()>)
-            .await
+        self.call(
+            Method::GET,
+            paths::MODIFIABLE_PROTECTION_GROUPS,
+            None::<&()>,
+        )
+        .await
     }
 
     /// One draft.
     pub async fn draft(&self, id: ObjectId) -> Result<ModifiableProtectionGroup> {
-        self.call(Method::GET, &paths::modifiable_protection_group(&id), None::<&()>)
-            .await
+        self.call(
+            Method::GET,
+            &paths::modifiable_protection_group(&id),
+            None::<&()>,
+        )
+        .await
     }
 
     /// Discards a draft (and frees its edit lock).
@@ -593,8 +606,12 @@ impl Session {
         id: ObjectId,
         request: &SetProtectionType,
     ) -> Result<ModifiableProtectionGroup> {
-        self.call(Method::PUT, &paths::modifiable_protection_type(&id), Some(request))
-            .await
+        self.call(
+            Method::PUT,
+            &paths::modifiable_protection_type(&id),
+            Some(request),
+        )
+        .await
     }
 
     /// Sets a draft's policy objective.
@@ -603,8 +620,12 @@ impl Session {
         id: ObjectId,
         request: &SetPolicyObjective,
     ) -> Result<ModifiableProtectionGroup> {
-        self.call(Method::PUT, &paths::modifiable_policy_objective(&id), Some(request))
-            .await
+        self.call(
+            Method::PUT,
+            &paths::modifiable_policy_objective(&id),
+            Some(request),
+        )
+        .await
     }
 
     /// Sets a draft's replica creation method.

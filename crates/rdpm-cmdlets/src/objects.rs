@@ -289,3 +289,96 @@ pub fn dpm_session(server: &str, info: &SessionInfo, current: bool) -> Value {
         .to_vec();
     Value::object(obj)
 }
+
+/// Type name of datasource objects (`Get-DPMDatasource`).
+pub const DATASOURCE_TYPE: &str = "Rdpm.Datasource";
+/// Type name of child datasource objects (`Get-DPMChildDatasource`); they are
+/// datasources too.
+pub const CHILD_DATASOURCE_TYPE: &str = "Rdpm.ChildDatasource";
+
+/// Payload of a datasource object: the datasource as the server described it.
+pub struct DatasourcePayload {
+    /// The datasource.
+    pub datasource: rdpm_types::Datasource,
+}
+
+impl NativeObject for Handle<DatasourcePayload> {
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+}
+
+/// A datasource object with the properties DPM scripts read (both names
+/// where DPM has two: `Name`/`DatasourceName`, `Id`/`DatasourceId`,
+/// `CurrentlyProtected`/`Protected`).
+pub fn datasource(c: &Connection, ds: rdpm_types::Datasource, child: bool) -> Value {
+    let mut type_names = Vec::new();
+    if child {
+        type_names.push(CHILD_DATASOURCE_TYPE.to_string());
+    }
+    type_names.push(DATASOURCE_TYPE.to_string());
+    type_names.push("System.Object".to_string());
+    let opt = |s: &Option<String>| s.as_deref().map(Value::str).unwrap_or(Value::Null);
+    let mut obj = PsObject::new(
+        type_names,
+        [
+            ("Name".into(), Value::str(&ds.name)),
+            ("DatasourceName".into(), Value::str(&ds.name)),
+            ("ObjectType".into(), Value::str(ds.object_type.as_str())),
+            ("DisplayPath".into(), Value::str(&ds.path.display)),
+            ("LogicalPath".into(), Value::str(&ds.path.display)),
+            ("Volume".into(), Value::str(&ds.volume.display)),
+            ("FileSystem".into(), Value::str(&ds.file_system)),
+            ("Computer".into(), Value::str(&ds.computer)),
+            (
+                "ProductionServerName".into(),
+                Value::str(&ds.production_server_name),
+            ),
+            ("DPMServerName".into(), Value::str(&c.server_name)),
+            (
+                "CurrentlyProtected".into(),
+                Value::Bool(ds.currently_protected),
+            ),
+            ("Protected".into(), Value::Bool(ds.currently_protected)),
+            ("ProtectionGroupName".into(), opt(&ds.protection_group_name)),
+            (
+                "ProtectionGroupId".into(),
+                ds.protection_group_id
+                    .map(|id| Value::str(id.to_string()))
+                    .unwrap_or(Value::Null),
+            ),
+            ("IsContainer".into(), Value::Bool(ds.is_container)),
+            ("Id".into(), Value::str(ds.id.to_string())),
+            ("DatasourceId".into(), Value::str(ds.id.to_string())),
+        ],
+    );
+    obj.default_display = ["Name", "ObjectType", "Computer", "ProtectionGroupName"]
+        .map(String::from)
+        .to_vec();
+    obj.native = Some(Rc::new(Handle {
+        server: c.requested_name.clone(),
+        state: Arc::clone(&c.state),
+        payload: DatasourcePayload { datasource: ds },
+    }));
+    Value::object(obj)
+}
+
+/// The wire datasource behind a datasource object, with the handle that
+/// says whether its connection is still open.
+pub fn datasource_of(
+    value: &Value,
+) -> Option<(String, Arc<ConnectionState>, rdpm_types::Datasource)> {
+    let Value::Object(o) = value else {
+        return None;
+    };
+    let h = o
+        .native
+        .as_ref()?
+        .as_any()
+        .downcast_ref::<Handle<DatasourcePayload>>()?;
+    Some((
+        h.server.clone(),
+        Arc::clone(&h.state),
+        h.payload.datasource.clone(),
+    ))
+}
