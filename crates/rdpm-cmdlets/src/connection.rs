@@ -170,7 +170,7 @@ impl DpmConnections {
             expected_server_name: target.expected_name.clone(),
             allow_name_mismatch: target.allow_name_mismatch,
         };
-        let client = Client::new(&target.url).map_err(|e| client_error(name, &e))?;
+        let client = Client::new(&target.url).map_err(|e| api_error(name, &e))?;
         let session = self
             .block_on(client.open_session(&target.token, &request))?
             .map_err(|e| connect_error(name, &target.url, &e))?;
@@ -266,7 +266,7 @@ impl DpmConnections {
 
     fn resolve(&mut self, name: &str) -> Result<Target, ErrorRecord> {
         let cfg_path = config::config_path();
-        let cfg = self.config()?.clone();
+        let cfg = self.config()?;
         if let Some((cfg_name, entry)) = cfg.entry(name) {
             let url = entry
                 .url
@@ -366,10 +366,6 @@ fn connect_error(server: &str, url: &str, e: &ClientError) -> ErrorRecord {
         .with_target(Value::str(server)),
         other => api_error(server, other),
     }
-}
-
-fn client_error(server: &str, e: &ClientError) -> ErrorRecord {
-    api_error(server, e)
 }
 
 /// Turns a client error into an error record about `server`.
