@@ -44,6 +44,7 @@ pub fn register(registry: &mut Registry) {
     registry.add(Rc::new(DisconnectDpmServer::default()));
     registry.add(Rc::new(NewDpmServerScope::default()));
     registry.add(Rc::new(GetDpmSession::default()));
+    register_datasources(registry);
 }
 
 /// The error for a parameter rdpm accepts but does not support.
@@ -55,4 +56,22 @@ pub fn unsupported_parameter(name: &str, reason: &str) -> ErrorRecord {
     )
     .with_exception("NotSupportedException")
     .with_target(rdpm_shell::Value::str(name))
+}
+
+// Production servers and datasources.
+mod get_dpm_child_datasource;
+mod get_dpm_datasource;
+mod get_dpm_production_server;
+pub mod objects_production;
+pub use get_dpm_child_datasource::GetDpmChildDatasource;
+pub use get_dpm_datasource::GetDpmDatasource;
+pub use get_dpm_production_server::GetDpmProductionServer;
+
+/// Adds `Get-DPMProductionServer`, `Get-DPMDatasource` and
+/// `Get-DPMChildDatasource`, and the views of their objects.
+fn register_datasources(registry: &mut Registry) {
+    objects_production::register_views();
+    registry.add(Rc::new(GetDpmProductionServer::default()));
+    registry.add(Rc::new(GetDpmDatasource::default()));
+    registry.add(Rc::new(GetDpmChildDatasource::default()));
 }

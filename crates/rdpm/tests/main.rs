@@ -3,6 +3,7 @@
 
 mod cli;
 mod connect;
+mod datasources;
 mod disconnect;
 mod examples;
 mod interactive;
