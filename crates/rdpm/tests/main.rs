@@ -6,5 +6,6 @@ mod connect;
 mod disconnect;
 mod examples;
 mod interactive;
+mod protection_groups;
 mod sessions;
 mod support;
