@@ -18,7 +18,7 @@ use crate::objects_production::{connection_of, production_server_of, PRODUCTION_
 use crate::{unsupported_parameter, DPM_MODULE};
 
 /// The `ProductionServer` parameter type.
-pub const PRODUCTION_SERVER_PARAM: ParamType = ParamType::Typed {
+pub const PRODUCTION_SERVER_PARAM: ParamType = ParamType::TypedOrName {
     full_name: PRODUCTION_SERVER_TYPE,
     name: "ProductionServer",
 };
@@ -255,6 +255,9 @@ fn by_production_server(
         .get("ProductionServer")
         .cloned()
         .unwrap_or(Value::Null);
+    if let Value::String(name) = &value {
+        return by_production_server_name(ctx, name);
+    }
     let (server, state, ps) = production_server_of(&value).ok_or_else(|| {
         ErrorRecord::new(
             "The value given to -ProductionServer is not a production server from Get-DPMProductionServer.",
@@ -264,6 +267,47 @@ fn by_production_server(
         .with_target(value.clone())
     })?;
     let c = connection_of(ctx, &server, &state)?;
+    let id = ps.id;
+    let list =
+        connections(ctx).call(
+            &c,
+            |s| async move { s.production_server_datasources(id).await },
+        )?;
+    Ok(list
+        .into_iter()
+        .map(|ds| datasource(&c, ds, false))
+        .collect())
+}
+
+/// The volumes of the production server named `name` (its short name, full
+/// name or machine name), as DPM's documentation passes a name to
+/// `-ProductionServer`.
+fn by_production_server_name(
+    ctx: &mut dyn CommandContext,
+    name: &str,
+) -> Result<Vec<Value>, ErrorRecord> {
+    let conns = connections(ctx);
+    let c = conns.get_or_connect(None)?;
+    let servers = conns.call(&c, |s| async move { s.production_servers().await })?;
+    let ps = servers
+        .into_iter()
+        .find(|p| {
+            [&p.server_name, &p.name, &p.machine_name]
+                .iter()
+                .any(|n| n.eq_ignore_ascii_case(name))
+        })
+        .ok_or_else(|| {
+            ErrorRecord::new(
+                format!(
+                    "No production server named '{name}' is attached to DPM server '{}'. List them with Get-DPMProductionServer.",
+                    c.server_name
+                ),
+                "ProductionServerNotFound",
+                ErrorCategory::ObjectNotFound,
+            )
+            .with_exception("ItemNotFoundException")
+            .with_target(Value::str(name))
+        })?;
     let id = ps.id;
     let list =
         connections(ctx).call(

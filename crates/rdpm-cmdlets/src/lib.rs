@@ -45,6 +45,7 @@ pub fn register(registry: &mut Registry) {
     registry.add(Rc::new(NewDpmServerScope::default()));
     registry.add(Rc::new(GetDpmSession::default()));
     register_datasources(registry);
+    register_protection_groups(registry);
 }
 
 /// The error for a parameter rdpm accepts but does not support.
@@ -74,4 +75,49 @@ fn register_datasources(registry: &mut Registry) {
     registry.add(Rc::new(GetDpmProductionServer::default()));
     registry.add(Rc::new(GetDpmDatasource::default()));
     registry.add(Rc::new(GetDpmChildDatasource::default()));
+}
+
+// Protection groups: their objects and the cmdlets that read and edit them.
+mod add_dpm_child_datasource;
+mod get_dpm_modifiable_protection_group;
+mod get_dpm_policy_objective;
+mod get_dpm_protection_group;
+mod get_dpm_replica_creation_method;
+mod new_dpm_protection_group;
+pub mod objects_protection;
+mod remove_dpm_child_datasource;
+mod rename_dpm_protection_group;
+mod set_dpm_policy_objective;
+mod set_dpm_protection_group;
+mod set_dpm_protection_type;
+mod set_dpm_replica_creation_method;
+
+pub use add_dpm_child_datasource::AddDpmChildDatasource;
+pub use get_dpm_modifiable_protection_group::GetDpmModifiableProtectionGroup;
+pub use get_dpm_policy_objective::GetDpmPolicyObjective;
+pub use get_dpm_protection_group::GetDpmProtectionGroup;
+pub use get_dpm_replica_creation_method::GetDpmReplicaCreationMethod;
+pub use new_dpm_protection_group::NewDpmProtectionGroup;
+pub use remove_dpm_child_datasource::RemoveDpmChildDatasource;
+pub use rename_dpm_protection_group::RenameDpmProtectionGroup;
+pub use set_dpm_policy_objective::SetDpmPolicyObjective;
+pub use set_dpm_protection_group::SetDpmProtectionGroup;
+pub use set_dpm_protection_type::SetDpmProtectionType;
+pub use set_dpm_replica_creation_method::SetDpmReplicaCreationMethod;
+
+/// Adds the protection group cmdlets to `registry`, and their objects' views.
+pub fn register_protection_groups(registry: &mut Registry) {
+    objects_protection::register_views();
+    registry.add(Rc::new(GetDpmProtectionGroup::default()));
+    registry.add(Rc::new(NewDpmProtectionGroup::default()));
+    registry.add(Rc::new(GetDpmModifiableProtectionGroup::default()));
+    registry.add(Rc::new(SetDpmProtectionGroup::default()));
+    registry.add(Rc::new(RenameDpmProtectionGroup::default()));
+    registry.add(Rc::new(AddDpmChildDatasource::default()));
+    registry.add(Rc::new(RemoveDpmChildDatasource::default()));
+    registry.add(Rc::new(SetDpmProtectionType::default()));
+    registry.add(Rc::new(GetDpmPolicyObjective::default()));
+    registry.add(Rc::new(SetDpmPolicyObjective::default()));
+    registry.add(Rc::new(GetDpmReplicaCreationMethod::default()));
+    registry.add(Rc::new(SetDpmReplicaCreationMethod::default()));
 }

@@ -52,6 +52,16 @@ pub enum ParamType {
         /// Short name.
         name: &'static str,
     },
+    /// Like [`ParamType::Typed`], but a string (a name) also converts, as
+    /// it does in PowerShell for types constructible from a string: the
+    /// parameter then holds the string and the command resolves the name
+    /// (`Get-DPMDatasource -ProductionServer "web01"`).
+    TypedOrName {
+        /// Full type name.
+        full_name: &'static str,
+        /// Short name.
+        name: &'static str,
+    },
     /// An array of the inner type (`String[]`).
     Array(Box<ParamType>),
 }
@@ -71,7 +81,9 @@ impl ParamType {
             ParamType::ScriptBlock => "System.Management.Automation.ScriptBlock".into(),
             ParamType::Hashtable => "System.Collections.Hashtable".into(),
             ParamType::Enum(e) => e.full_name.into(),
-            ParamType::Typed { full_name, .. } => (*full_name).into(),
+            ParamType::Typed { full_name, .. } | ParamType::TypedOrName { full_name, .. } => {
+                (*full_name).into()
+            }
             ParamType::Array(inner) => format!("{}[]", inner.full_name()),
         }
     }
@@ -90,7 +102,7 @@ impl ParamType {
             ParamType::ScriptBlock => "ScriptBlock".into(),
             ParamType::Hashtable => "Hashtable".into(),
             ParamType::Enum(e) => e.name.into(),
-            ParamType::Typed { name, .. } => (*name).into(),
+            ParamType::Typed { name, .. } | ParamType::TypedOrName { name, .. } => (*name).into(),
             ParamType::Array(inner) => format!("{}[]", inner.short_name()),
         }
     }

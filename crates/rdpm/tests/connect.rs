@@ -162,4 +162,15 @@ fn a_newcomer_needs_no_configuration() {
     let (code, out, err) = s.run(&script);
     assert_eq!(code, 0, "{err}");
     assert_eq!(out.trim(), format!("{host}\n{host}\n1"));
+    // A production server may be named instead of passed as an object, as
+    // DPM's documentation does; names resolve on the local DPM server.
+    let (code, out, err) = s.run(&format!(
+        "(Get-DPMDatasource -ProductionServer {host} -Inquire).Count -gt 0; Get-DPMDatasource -ProductionServer nosuch"
+    ));
+    assert_eq!(out.trim(), "True", "{err}");
+    assert_eq!(code, 1);
+    assert_contains(
+        &err,
+        &format!("No production server named 'nosuch' is attached to DPM server '{host}'."),
+    );
 }

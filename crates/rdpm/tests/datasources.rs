@@ -240,9 +240,10 @@ fn binding_errors_are_clear() {
     let s = server("DPMServer07");
     let cases = [
         (
-            "Get-DPMDatasource -ProductionServer 'web01'",
+            "Get-DPMDatasource -ProductionServer @{ Name = 'web01' }",
             "Cannot bind parameter 'ProductionServer'",
         ),
+
         (
             "Get-DPMDatasource -Path / -Query x",
             "Parameter set cannot be resolved using the specified named parameters.",

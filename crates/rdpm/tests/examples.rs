@@ -128,11 +128,18 @@ fn cmdlet_examples_run_and_match_their_snapshots() {
 
 /// Documentation examples that PowerShell's binding refuses as written,
 /// with why (from the reference) and the error rdpm gives.
-const MISBINDING_EXAMPLES: &[(&str, &str, &str)] = &[(
-    "Get-DPMDatasource — Example 4",
-    "it gives -ProductionServer (a ProductionServer object, in another set than -SearchPath) a string",
-    "Cannot bind parameter 'ProductionServer'. Cannot convert the \"Test.contoso.com\" value of type \"System.String\" to type \"Rdpm.ProductionServer\".",
-)];
+const MISBINDING_EXAMPLES: &[(&str, &str, &str)] = &[
+    (
+        "Get-DPMDatasource — Example 4",
+        "it mixes the Search set's -SearchPath with the ProductionServer set's -ProductionServer",
+        "Parameter set cannot be resolved using the specified named parameters.",
+    ),
+    (
+        "Get-DPMPolicyObjective — Example 2",
+        "it gives -LongTerm, a LongTermLocation, no value",
+        "Missing an argument for parameter 'LongTerm'.",
+    ),
+];
 
 /// PowerShell's approved verbs that DPM and the utility cmdlets use.
 const VERBS: &[&str] = &[
@@ -238,13 +245,20 @@ fn doc_examples_of_implemented_cmdlets_bind() {
             ran.push(heading);
             continue;
         }
+        // An earlier statement failing for the example's environment (no
+        // server ProductionServer22 here) leaves a variable $null; binding
+        // that $null is the environment's doing, not the example's syntax.
+        let own_errors: String = stderr
+            .split("\n \n")
+            .filter(|e| !e.contains("because it is null."))
+            .collect();
         for bad in [
             "ParameterBindingException",
             "ParseException",
             "ParentContainsErrorRecordException",
             "CommandNotFoundException",
         ] {
-            assert!(!stderr.contains(bad), "{heading}\n{code}\n{stderr}");
+            assert!(!own_errors.contains(bad), "{heading}\n{code}\n{stderr}");
         }
         ran.push(heading);
     }

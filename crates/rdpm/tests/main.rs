@@ -7,5 +7,6 @@ mod datasources;
 mod disconnect;
 mod examples;
 mod interactive;
+mod protection_groups;
 mod sessions;
 mod support;

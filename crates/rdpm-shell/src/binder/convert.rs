@@ -49,6 +49,7 @@ pub fn assignable(value: &Value, ty: &ParamType) -> bool {
             | ParamType::ScriptBlock
             | ParamType::Hashtable
             | ParamType::Typed { .. }
+            | ParamType::TypedOrName { .. }
             | ParamType::Array(_),
             Value::Null,
         ) => true,
@@ -62,7 +63,10 @@ pub fn assignable(value: &Value, ty: &ParamType) -> bool {
         (ParamType::ScriptBlock, Value::ScriptBlock(_)) => true,
         (ParamType::Hashtable, Value::Hashtable(_)) => true,
         (ParamType::Enum(t), Value::Enum(v)) => std::ptr::eq(*t, v.ty) || *t == v.ty,
-        (ParamType::Typed { full_name, .. }, Value::Object(o)) => o.is_a(full_name),
+        (
+            ParamType::Typed { full_name, .. } | ParamType::TypedOrName { full_name, .. },
+            Value::Object(o),
+        ) => o.is_a(full_name),
         _ => false,
     }
 }
@@ -131,6 +135,16 @@ pub fn convert(value: &Value, literal: Option<&str>, ty: &ParamType) -> Result<V
             }),
             Value::Null => Err(ConvError::NoMessage(
                 "Cannot convert null to type \"System.DateTime\".".into(),
+            )),
+            other => Err(invalid_cast(other, ty)),
+        },
+        ParamType::TypedOrName { .. } => match value {
+            _ if assignable(value, ty) => Ok(value.clone()),
+            Value::String(_) => Ok(value.clone()),
+            Value::Int(_) | Value::Long(_) | Value::Double(_) => Ok(Value::str(
+                literal
+                    .map(str::to_string)
+                    .unwrap_or_else(|| value.to_invariant_string()),
             )),
             other => Err(invalid_cast(other, ty)),
         },
