@@ -78,6 +78,13 @@ impl Error {
     }
 
     pub(crate) fn rustic(err: &rustic_core::RusticError) -> Self {
-        Self::Repository(err.display_log())
+        Self::Repository(concise(&err.display_log()))
     }
+}
+
+/// rustic's messages end with a backtrace when `RUST_BACKTRACE` is set;
+/// callers store and show these messages, so keep only the message.
+pub(crate) fn concise(message: &str) -> String {
+    let cut = message.find("\n\nBacktrace:").unwrap_or(message.len());
+    message[..cut].trim().to_string()
 }

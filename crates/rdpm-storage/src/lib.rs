@@ -41,7 +41,7 @@ mod repository;
 mod source;
 
 pub use backup::{
-    BackupOutcome, BackupProgress, BackupRequest, ProgressFn, SkippedFile, SnapshotId, tag,
+    tag, BackupOutcome, BackupProgress, BackupRequest, ProgressFn, SkippedFile, SnapshotId,
 };
 pub use error::{Error, Result};
 pub use key::KeyMaterial;

@@ -12,8 +12,8 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use aes256ctr_poly1305aes::Aes256CtrPoly1305Aes;
 use aes256ctr_poly1305aes::aead::Aead;
+use aes256ctr_poly1305aes::Aes256CtrPoly1305Aes;
 use rand::RngCore as _;
 use serde::{Deserialize, Serialize};
 use sha2::Digest as _;
@@ -281,26 +281,25 @@ fn id_of(shared: &Shared) -> String {
         .unwrap_or_default()
 }
 
-fn refresh_loop(
-    repo: &Path,
-    key: &CryptoKey,
-    exclusive: bool,
-    every: Duration,
-    shared: &Shared,
-) {
+fn refresh_loop(repo: &Path, key: &CryptoKey, exclusive: bool, every: Duration, shared: &Shared) {
     let mut stop = shared.stop.lock().expect("lock state mutex poisoned");
+    let mut due = std::time::Instant::now() + every;
     loop {
-        let (guard, timeout) = shared
-            .wake
-            .wait_timeout(stop, every)
-            .expect("lock state mutex poisoned");
-        stop = guard;
+        // Checked before every wait: the release may come before this
+        // thread first waits, and its wake-up would be lost.
         if *stop {
             return;
         }
-        if !timeout.timed_out() {
+        let now = std::time::Instant::now();
+        if now < due {
+            stop = shared
+                .wake
+                .wait_timeout(stop, due - now)
+                .expect("lock state mutex poisoned")
+                .0;
             continue;
         }
+        due = now + every;
         // A new file first, then the old one goes: there is never a moment
         // without a lock.
         match write_lock(repo, key, &LockRecord::ours(exclusive)) {
@@ -359,8 +358,8 @@ mod tests {
     fn held_lock_is_written_refreshed_and_removed() {
         let dir = tempfile::tempdir().expect("tempdir");
         let k = key();
-        let held = HeldLock::acquire(dir.path(), &k, false, Duration::from_millis(50))
-            .expect("acquire");
+        let held =
+            HeldLock::acquire(dir.path(), &k, false, Duration::from_millis(50)).expect("acquire");
         let first = read_locks(dir.path(), &k);
         assert_eq!(first.len(), 1);
         assert!(!first[0].1.exclusive);

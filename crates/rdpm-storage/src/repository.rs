@@ -14,7 +14,7 @@ use rustic_core::{
 };
 
 use crate::backup::{BackupOutcome, BackupRequest, SnapshotId};
-use crate::error::{Error, Result};
+use crate::error::{concise, Error, Result};
 use crate::guard::CancelGuardBackend;
 use crate::key::KeyMaterial;
 use crate::lockfile::{CryptoKey, HeldLock, REFRESH_EVERY};
@@ -224,7 +224,7 @@ impl Repository {
                 )
             })
             .map_err(|e| Error::rustic(&e))?;
-        Self::from_open(path, &repo, opts, backends, options)
+        Self::from_open(path, key, &repo, opts, backends, options)
     }
 
     /// Opens the repository in `path` with `key`.
@@ -240,6 +240,12 @@ impl Repository {
         }
         let backends = backends_for(path)?;
         let opts = rustic_options(options);
+        if let Some(master) = derived_keys::find(path, key) {
+            let repo = rustic_core::Repository::new(&opts, &backends)
+                .and_then(|r| r.open(&Credentials::Masterkey(master)))
+                .map_err(|e| Error::rustic(&e))?;
+            return Self::from_open(path, key, &repo, opts, backends, options);
+        }
         let repo = rustic_core::Repository::new(&opts, &backends)
             .and_then(|r| r.open(&Credentials::password(key.expose_password())))
             .map_err(|e| {
@@ -251,17 +257,21 @@ impl Repository {
                     Error::rustic(&e)
                 }
             })?;
-        Self::from_open(path, &repo, opts, backends, options)
+        Self::from_open(path, key, &repo, opts, backends, options)
     }
 
     fn from_open(
         path: &Path,
+        key: &KeyMaterial,
         repo: &OpenRepo,
         opts: rustic_core::RepositoryOptions,
         backends: RepositoryBackends,
         options: &RepositoryOptions,
     ) -> Result<Self> {
         let master = repo.key();
+        if let Some(key_id) = repo.key_id() {
+            derived_keys::remember(&key_id.to_string(), key, &master);
+        }
         let crypto = CryptoKey::from_master(&master)
             .ok_or_else(|| Error::Repository("the master key has an unexpected length".into()))?;
         Ok(Self {
@@ -491,9 +501,9 @@ impl Repository {
             // rustic does not export the level's type; its Debug name is
             // the variant's.
             if format!("{level:?}") == "Warn" {
-                report.warnings.push(finding.to_string());
+                report.warnings.push(concise(&finding.to_string()));
             } else {
-                report.errors.push(finding.to_string());
+                report.errors.push(concise(&finding.to_string()));
             }
         }
         Ok(report)
@@ -564,5 +574,52 @@ fn snapshot_info(s: SnapshotFile) -> SnapshotInfo {
             bytes_added: sum.data_added,
             bytes_added_packed: sum.data_added_packed,
         }),
+    }
+}
+
+/// Opening with a password runs scrypt with restic's parameters: seconds
+/// of CPU and 128 MiB each time. A key file's name is the hash of its
+/// content, so the same key file and password always derive the same master
+/// key, which this process therefore derives once.
+mod derived_keys {
+    use std::path::Path;
+    use std::sync::Mutex;
+
+    use rustic_core::repofile::MasterKey;
+    use sha2::Digest as _;
+
+    use crate::key::KeyMaterial;
+
+    type Entry = (String, [u8; 32], MasterKey);
+
+    static CACHE: Mutex<Vec<Entry>> = Mutex::new(Vec::new());
+
+    fn digest(key: &KeyMaterial) -> [u8; 32] {
+        sha2::Sha256::digest(key.expose_password().as_bytes()).into()
+    }
+
+    pub(super) fn find(repo: &Path, key: &KeyMaterial) -> Option<MasterKey> {
+        let present: Vec<String> = std::fs::read_dir(repo.join("keys"))
+            .ok()?
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        let digest = digest(key);
+        CACHE
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .iter()
+            .find(|(id, d, _)| *d == digest && present.contains(id))
+            .map(|(_, _, master)| master.clone())
+    }
+
+    pub(super) fn remember(key_id: &str, key: &KeyMaterial, master: &MasterKey) {
+        let digest = digest(key);
+        let mut cache = CACHE
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if !cache.iter().any(|(id, d, _)| id == key_id && *d == digest) {
+            cache.push((key_id.to_string(), digest, master.clone()));
+        }
     }
 }

@@ -74,7 +74,11 @@ impl JobState {
             bytes_read: self.bytes_read.load(Ordering::Relaxed),
             bytes_done: self.bytes_done.load(Ordering::Relaxed),
             bytes_total: (total > 0).then_some(total),
-            files_skipped: self.skipped.lock().expect("skipped list mutex poisoned").len() as u64,
+            files_skipped: self
+                .skipped
+                .lock()
+                .expect("skipped list mutex poisoned")
+                .len() as u64,
             current_path: self.current.lock().expect("path mutex poisoned").clone(),
         }
     }
