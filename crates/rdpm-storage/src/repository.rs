@@ -1,0 +1,625 @@
+//! The repository handle: one restic-format repository in a local
+//! directory, opened once and shared by all the jobs that use it.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Condvar, Mutex, RwLock};
+use std::time::{Duration, Instant};
+
+use rustic_backend::BackendOptions;
+use rustic_core::repofile::{FileType, MasterKey, SnapshotFile};
+use rustic_core::{
+    BackupOptions, CheckOptions, ConfigOptions, Credentials, KeyOptions, NoProgressBars, PathList,
+    ProgressBars, PruneOptions, RepositoryBackends, SnapshotOptions,
+};
+
+use crate::backup::{BackupOutcome, BackupRequest, SnapshotId};
+use crate::error::{concise, Error, Result};
+use crate::guard::CancelGuardBackend;
+use crate::key::KeyMaterial;
+use crate::lockfile::{CryptoKey, HeldLock, REFRESH_EVERY};
+use crate::source::{GuardedSource, JobBars, JobState, JobStateRef};
+
+type OpenRepo = rustic_core::Repository<rustic_core::OpenStatus>;
+
+/// How to open a repository.
+#[derive(Debug, Clone, Default)]
+#[non_exhaustive]
+pub struct RepositoryOptions {
+    /// rustic keeps a cache of index and tree data in a subdirectory (named
+    /// by the repository id) of this directory; `None` uses no cache.
+    pub cache_dir: Option<PathBuf>,
+    /// How often the restic lock file is rewritten while held; restic's
+    /// five minutes when `None`.
+    pub lock_refresh: Option<Duration>,
+}
+
+impl RepositoryOptions {
+    /// Options that cache in `dir`.
+    #[must_use]
+    pub fn with_cache_dir(dir: impl Into<PathBuf>) -> Self {
+        Self {
+            cache_dir: Some(dir.into()),
+            lock_refresh: None,
+        }
+    }
+}
+
+/// Filters for [`Repository::snapshots`]; the default lists all.
+#[derive(Debug, Clone, Default)]
+#[non_exhaustive]
+pub struct SnapshotFilter {
+    /// Only snapshots carrying every one of these tags.
+    pub tags: Vec<String>,
+    /// Only snapshots of this host.
+    pub hostname: Option<String>,
+}
+
+impl SnapshotFilter {
+    /// Adds a required tag.
+    #[must_use]
+    pub fn tag(mut self, tag: impl Into<String>) -> Self {
+        self.tags.push(tag.into());
+        self
+    }
+}
+
+/// One snapshot (recovery point) as listed.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct SnapshotInfo {
+    /// Its id.
+    pub id: SnapshotId,
+    /// When the backup started.
+    pub time: chrono::DateTime<chrono::Utc>,
+    /// The backed-up paths, as stored.
+    pub paths: Vec<String>,
+    /// Its tags, sorted.
+    pub tags: Vec<String>,
+    /// The host it is of.
+    pub hostname: String,
+    /// The snapshot it was compared against, if any.
+    pub parent: Option<SnapshotId>,
+    /// Sizes, when the writer recorded them (rdpm and recent restic do).
+    pub summary: Option<SnapshotSizes>,
+}
+
+/// A snapshot's recorded sizes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct SnapshotSizes {
+    /// Files in the snapshot.
+    pub files: u64,
+    /// Directories in the snapshot.
+    pub dirs: u64,
+    /// Bytes of file content in the snapshot.
+    pub bytes: u64,
+    /// New data this snapshot stored, before compression.
+    pub bytes_added: u64,
+    /// New data this snapshot stored, as written.
+    pub bytes_added_packed: u64,
+}
+
+/// What an integrity check found.
+#[derive(Debug, Clone, Default)]
+#[non_exhaustive]
+pub struct CheckReport {
+    /// Damage: missing or corrupt packs, blobs, trees, index entries.
+    pub errors: Vec<String>,
+    /// Oddities that do not affect integrity (unused blobs, stale cache).
+    pub warnings: Vec<String>,
+    /// Whether pack contents were read and verified.
+    pub read_data: bool,
+}
+
+impl CheckReport {
+    /// No errors (warnings allowed).
+    #[must_use]
+    pub fn is_ok(&self) -> bool {
+        self.errors.is_empty()
+    }
+}
+
+/// Counts and sizes of the repository's files, from a directory listing.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RepositoryStats {
+    /// Snapshot files.
+    pub snapshots: u64,
+    /// Pack files.
+    pub packs: u64,
+    /// Bytes in pack files.
+    pub pack_bytes: u64,
+    /// Index files.
+    pub index_files: u64,
+    /// Bytes of all repository files.
+    pub total_bytes: u64,
+}
+
+/// How to prune.
+#[derive(Debug, Clone, Default)]
+#[non_exhaustive]
+pub struct PruneRequest {
+    /// Delete unused packs at once instead of marking them and deleting
+    /// them in a later prune (the two-phase mode, safe beside backups of
+    /// other processes).
+    pub instant_delete: bool,
+}
+
+/// A restic-format repository in a local directory.
+///
+/// Cheap to clone; clones share the reader/writer lock that orders
+/// backups (shared) against forget and prune (exclusive) in this process.
+#[derive(Clone)]
+pub struct Repository {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    path: PathBuf,
+    options: rustic_core::RepositoryOptions,
+    backends: RepositoryBackends,
+    /// Kept after the first open so later opens skip the password's key
+    /// derivation; never printed (its `Debug` shows the key).
+    master: MasterKey,
+    crypto: CryptoKey,
+    rw: RwLock<()>,
+    lock_refresh: Duration,
+}
+
+impl fmt::Debug for Repository {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Repository")
+            .field("path", &self.inner.path)
+            .finish_non_exhaustive()
+    }
+}
+
+fn backends_for(path: &Path) -> Result<RepositoryBackends> {
+    let location = path.to_str().ok_or_else(|| {
+        Error::InvalidRequest(format!(
+            "repository path {} is not valid UTF-8",
+            path.display()
+        ))
+    })?;
+    BackendOptions::default()
+        .repository(location)
+        .to_backends()
+        .map_err(|e| Error::rustic(&e))
+}
+
+fn rustic_options(options: &RepositoryOptions) -> rustic_core::RepositoryOptions {
+    let mut opts = rustic_core::RepositoryOptions::default();
+    match &options.cache_dir {
+        Some(dir) => opts.cache_dir = Some(dir.clone()),
+        None => opts.no_cache = true,
+    }
+    opts
+}
+
+impl Repository {
+    /// Creates a new repository in `path` (an empty or missing directory)
+    /// with `key` as its password.
+    ///
+    /// # Errors
+    /// [`Error::AlreadyExists`] when `path` holds anything; other errors
+    /// when it cannot be written.
+    pub fn create(path: &Path, key: &KeyMaterial, options: &RepositoryOptions) -> Result<Self> {
+        if let Ok(mut entries) = std::fs::read_dir(path) {
+            if entries.next().is_some() {
+                return Err(Error::AlreadyExists {
+                    path: path.to_path_buf(),
+                });
+            }
+        }
+        std::fs::create_dir_all(path).map_err(|e| Error::io(path, e))?;
+        let backends = backends_for(path)?;
+        let opts = rustic_options(options);
+        let repo = rustic_core::Repository::new(&opts, &backends)
+            .and_then(|r| {
+                r.init(
+                    &Credentials::password(key.expose_password()),
+                    &KeyOptions::default(),
+                    &ConfigOptions::default(),
+                )
+            })
+            .map_err(|e| Error::rustic(&e))?;
+        Self::from_open(path, key, &repo, opts, backends, options)
+    }
+
+    /// Opens the repository in `path` with `key`.
+    ///
+    /// # Errors
+    /// [`Error::NotFound`] when `path` holds no repository,
+    /// [`Error::WrongKey`] when the key does not open it.
+    pub fn open(path: &Path, key: &KeyMaterial, options: &RepositoryOptions) -> Result<Self> {
+        if !path.join("config").is_file() {
+            return Err(Error::NotFound {
+                path: path.to_path_buf(),
+            });
+        }
+        let backends = backends_for(path)?;
+        let opts = rustic_options(options);
+        if let Some(master) = derived_keys::find(path, key) {
+            let repo = rustic_core::Repository::new(&opts, &backends)
+                .and_then(|r| r.open(&Credentials::Masterkey(master)))
+                .map_err(|e| Error::rustic(&e))?;
+            return Self::from_open(path, key, &repo, opts, backends, options);
+        }
+        let repo = rustic_core::Repository::new(&opts, &backends)
+            .and_then(|r| r.open(&Credentials::password(key.expose_password())))
+            .map_err(|e| {
+                if e.is_incorrect_password() {
+                    Error::WrongKey {
+                        path: path.to_path_buf(),
+                    }
+                } else {
+                    Error::rustic(&e)
+                }
+            })?;
+        Self::from_open(path, key, &repo, opts, backends, options)
+    }
+
+    fn from_open(
+        path: &Path,
+        key: &KeyMaterial,
+        repo: &OpenRepo,
+        opts: rustic_core::RepositoryOptions,
+        backends: RepositoryBackends,
+        options: &RepositoryOptions,
+    ) -> Result<Self> {
+        let master = repo.key();
+        if let Some(key_id) = repo.key_id() {
+            derived_keys::remember(&key_id.to_string(), key, &master);
+        }
+        let crypto = CryptoKey::from_master(&master)
+            .ok_or_else(|| Error::Repository("the master key has an unexpected length".into()))?;
+        Ok(Self {
+            inner: Arc::new(Inner {
+                path: path.to_path_buf(),
+                options: opts,
+                backends,
+                master,
+                crypto,
+                rw: RwLock::new(()),
+                lock_refresh: options.lock_refresh.unwrap_or(REFRESH_EVERY),
+            }),
+        })
+    }
+
+    /// The repository directory.
+    #[must_use]
+    pub fn path(&self) -> &Path {
+        &self.inner.path
+    }
+
+    /// A fresh rustic repository object: rustic ties progress reporting to
+    /// the object, so each job gets its own. Opening with the cached master
+    /// key costs one small file read.
+    fn rustic(&self, backends: &RepositoryBackends, bars: impl ProgressBars) -> Result<OpenRepo> {
+        rustic_core::Repository::new_with_progress(&self.inner.options, backends, bars)
+            .and_then(|r| r.open(&Credentials::Masterkey(self.inner.master.clone())))
+            .map_err(|e| Error::rustic(&e))
+    }
+
+    fn lock_file(&self, exclusive: bool) -> Result<HeldLock> {
+        HeldLock::acquire(
+            &self.inner.path,
+            &self.inner.crypto,
+            exclusive,
+            self.inner.lock_refresh,
+        )
+    }
+
+    fn shared(&self) -> std::sync::RwLockReadGuard<'_, ()> {
+        // A panic while holding the lock leaves no state behind to repair.
+        self.inner
+            .rw
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn exclusive(&self) -> std::sync::RwLockWriteGuard<'_, ()> {
+        self.inner
+            .rw
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Backs up `request.paths` into a new snapshot. Blocking: call it from
+    /// a worker thread (`spawn_blocking`), never on an async executor.
+    ///
+    /// Files that cannot be read are skipped and listed in the outcome;
+    /// they never fail the backup.
+    ///
+    /// # Errors
+    /// [`Error::Cancelled`] when the token was cancelled before the
+    /// snapshot was saved (no snapshot is left); [`Error::Locked`] when
+    /// another process holds an exclusive lock; [`Error::InvalidRequest`]
+    /// and [`Error::Io`] for bad sources.
+    pub fn backup(&self, request: &BackupRequest) -> Result<BackupOutcome> {
+        let started = Instant::now();
+        let paths = validate(request)?;
+        if request.cancel.is_cancelled() {
+            return Err(Error::Cancelled);
+        }
+        let _shared = self.shared();
+        let _lock = self.lock_file(false)?;
+
+        let state = Arc::new(JobState {
+            cancel: request.cancel.clone(),
+            ..JobState::default()
+        });
+        let backends = RepositoryBackends::new(
+            CancelGuardBackend::wrap(self.inner.backends.repository(), request.cancel.clone()),
+            None,
+        );
+        let bars = JobBars {
+            state: Arc::new(JobStateRef(Arc::clone(&state))),
+            estimate_total: request.estimate_total,
+        };
+        let repo = self
+            .rustic(&backends, bars)?
+            .to_indexed_ids()
+            .map_err(|e| Error::rustic(&e))?;
+
+        let mut snap_opts = SnapshotOptions::default();
+        snap_opts.host.clone_from(&request.hostname);
+        for tag in &request.tags {
+            snap_opts = snap_opts.add_tags(tag).map_err(|e| Error::rustic(&e))?;
+        }
+        let snap = snap_opts.to_snapshot().map_err(|e| Error::rustic(&e))?;
+        let source = GuardedSource::new(
+            paths.clone(),
+            Arc::clone(&state),
+            request.before_open.clone(),
+        );
+
+        let done = (Mutex::new(false), Condvar::new());
+        let result = std::thread::scope(|s| {
+            if let Some(progress) = &request.progress {
+                let (done, wake) = (&done.0, &done.1);
+                let state = &state;
+                s.spawn(move || {
+                    let mut finished = done.lock().expect("progress mutex poisoned");
+                    while !*finished {
+                        progress(&state.snapshot());
+                        finished = wake
+                            .wait_timeout(finished, request.progress_interval)
+                            .expect("progress mutex poisoned")
+                            .0;
+                    }
+                });
+            }
+            let result = repo.archive(&BackupOptions::default(), &source, snap, &paths);
+            *done.0.lock().expect("progress mutex poisoned") = true;
+            done.1.notify_all();
+            result
+        });
+        if let Some(progress) = &request.progress {
+            progress(&state.snapshot());
+        }
+
+        let snap = match result {
+            // The guarded backend refused the snapshot: nothing committed.
+            Err(_) if request.cancel.is_cancelled() => return Err(Error::Cancelled),
+            Err(e) => return Err(Error::rustic(&e)),
+            Ok(snap) => snap,
+        };
+        let summary = snap.summary.clone().unwrap_or_else(|| {
+            // rustic always records one; an empty summary only hides sizes.
+            rustic_core::repofile::SnapshotSummary::default()
+        });
+        let skipped = std::mem::take(&mut *state.skipped.lock().expect("skipped mutex poisoned"));
+        Ok(BackupOutcome {
+            snapshot_id: SnapshotId(snap.id.to_string()),
+            files: summary.total_files_processed,
+            dirs: summary.total_dirs_processed,
+            bytes: summary.total_bytes_processed,
+            files_new: summary.files_new,
+            files_changed: summary.files_changed,
+            files_unmodified: summary.files_unmodified,
+            bytes_added: summary.data_added,
+            bytes_added_packed: summary.data_added_packed,
+            duration: started.elapsed(),
+            skipped,
+        })
+    }
+
+    /// Lists the snapshots that match `filter`, oldest first.
+    ///
+    /// # Errors
+    /// When the repository cannot be read.
+    pub fn snapshots(&self, filter: &SnapshotFilter) -> Result<Vec<SnapshotInfo>> {
+        let repo = self.rustic(&self.inner.backends, NoProgressBars)?;
+        let mut snaps: Vec<SnapshotInfo> = repo
+            .get_all_snapshots()
+            .map_err(|e| Error::rustic(&e))?
+            .into_iter()
+            .filter(|s| filter.tags.iter().all(|t| s.tags.contains(t)))
+            .filter(|s| filter.hostname.as_ref().is_none_or(|h| *h == s.hostname))
+            .map(snapshot_info)
+            .collect();
+        snaps.sort_by(|a, b| a.time.cmp(&b.time).then_with(|| a.id.cmp(&b.id)));
+        Ok(snaps)
+    }
+
+    /// Deletes the snapshots `ids` (their data stays until a prune).
+    /// Takes the repository exclusively: waits for running backups.
+    ///
+    /// # Errors
+    /// [`Error::SnapshotNotFound`] (and nothing is deleted) when an id names
+    /// no snapshot; [`Error::Locked`] when another process holds a lock.
+    pub fn forget(&self, ids: &[SnapshotId]) -> Result<()> {
+        let _exclusive = self.exclusive();
+        let _lock = self.lock_file(true)?;
+        let repo = self.rustic(&self.inner.backends, NoProgressBars)?;
+        let all = repo.get_all_snapshots().map_err(|e| Error::rustic(&e))?;
+        let mut doomed = Vec::with_capacity(ids.len());
+        for id in ids {
+            let snap = all
+                .iter()
+                .find(|s| s.id.to_string() == id.0)
+                .ok_or_else(|| Error::SnapshotNotFound(id.0.clone()))?;
+            doomed.push(snap.id);
+        }
+        repo.delete_snapshots(&doomed)
+            .map_err(|e| Error::rustic(&e))
+    }
+
+    /// Removes data no snapshot uses. Takes the repository exclusively.
+    ///
+    /// # Errors
+    /// [`Error::Locked`] when another process holds a lock.
+    pub fn prune(&self, request: &PruneRequest) -> Result<()> {
+        let _exclusive = self.exclusive();
+        let _lock = self.lock_file(true)?;
+        let repo = self.rustic(&self.inner.backends, NoProgressBars)?;
+        let mut opts = PruneOptions::default();
+        opts.instant_delete = request.instant_delete;
+        let plan = repo.prune_plan(&opts).map_err(|e| Error::rustic(&e))?;
+        repo.prune(&opts, plan).map_err(|e| Error::rustic(&e))
+    }
+
+    /// Checks the repository's structure, and with `read_data` also reads
+    /// and verifies every pack.
+    ///
+    /// # Errors
+    /// Only when the check itself cannot run; damage is in the report.
+    pub fn check(&self, read_data: bool) -> Result<CheckReport> {
+        let _shared = self.shared();
+        let _lock = self.lock_file(false)?;
+        let repo = self.rustic(&self.inner.backends, NoProgressBars)?;
+        let mut opts = CheckOptions::default();
+        opts.read_data = read_data;
+        let results = repo.check(opts).map_err(|e| Error::rustic(&e))?;
+        let mut report = CheckReport {
+            read_data,
+            ..CheckReport::default()
+        };
+        for (level, finding) in results.0 {
+            // rustic does not export the level's type; its Debug name is
+            // the variant's.
+            if format!("{level:?}") == "Warn" {
+                report.warnings.push(concise(&finding.to_string()));
+            } else {
+                report.errors.push(concise(&finding.to_string()));
+            }
+        }
+        Ok(report)
+    }
+
+    /// File counts and sizes from a listing of the repository.
+    ///
+    /// # Errors
+    /// When the repository cannot be listed.
+    pub fn stats(&self) -> Result<RepositoryStats> {
+        let repo = self.rustic(&self.inner.backends, NoProgressBars)?;
+        let infos = repo.infos_files().map_err(|e| Error::rustic(&e))?;
+        let mut stats = RepositoryStats::default();
+        for info in infos.repo {
+            stats.total_bytes += info.size;
+            match info.tpe {
+                FileType::Snapshot => stats.snapshots = info.count,
+                FileType::Pack => {
+                    stats.packs = info.count;
+                    stats.pack_bytes = info.size;
+                }
+                FileType::Index => stats.index_files = info.count,
+                FileType::Config | FileType::Key => {}
+            }
+        }
+        Ok(stats)
+    }
+}
+
+fn validate(request: &BackupRequest) -> Result<Vec<PathBuf>> {
+    if request.paths.is_empty() {
+        return Err(Error::InvalidRequest("nothing to back up".into()));
+    }
+    for tag in &request.tags {
+        if tag.is_empty() || tag.contains(',') {
+            return Err(Error::InvalidRequest(format!(
+                "tag `{tag}` is empty or holds a comma"
+            )));
+        }
+    }
+    let canonical = request
+        .paths
+        .iter()
+        .map(|p| std::fs::canonicalize(p).map_err(|e| Error::io(p, e)))
+        .collect::<Result<Vec<_>>>()?;
+    // Sorted, with paths inside other paths dropped: rustic's walk needs it.
+    Ok(canonical.into_iter().collect::<PathList>().merge().paths())
+}
+
+fn snapshot_info(s: SnapshotFile) -> SnapshotInfo {
+    let ts = s.time.timestamp();
+    let time = chrono::DateTime::from_timestamp(
+        ts.as_second(),
+        u32::try_from(ts.subsec_nanosecond()).unwrap_or(0),
+    )
+    .unwrap_or_default();
+    SnapshotInfo {
+        id: SnapshotId(s.id.to_string()),
+        time,
+        paths: s.paths.iter().cloned().collect(),
+        tags: s.tags.iter().cloned().collect(),
+        hostname: s.hostname,
+        parent: s.parent.map(|p| SnapshotId(p.to_string())),
+        summary: s.summary.map(|sum| SnapshotSizes {
+            files: sum.total_files_processed,
+            dirs: sum.total_dirs_processed,
+            bytes: sum.total_bytes_processed,
+            bytes_added: sum.data_added,
+            bytes_added_packed: sum.data_added_packed,
+        }),
+    }
+}
+
+/// Opening with a password runs scrypt with restic's parameters: seconds
+/// of CPU and 128 MiB each time. A key file's name is the hash of its
+/// content, so the same key file and password always derive the same master
+/// key, which this process therefore derives once.
+mod derived_keys {
+    use std::path::Path;
+    use std::sync::Mutex;
+
+    use rustic_core::repofile::MasterKey;
+    use sha2::Digest as _;
+
+    use crate::key::KeyMaterial;
+
+    type Entry = (String, [u8; 32], MasterKey);
+
+    static CACHE: Mutex<Vec<Entry>> = Mutex::new(Vec::new());
+
+    fn digest(key: &KeyMaterial) -> [u8; 32] {
+        sha2::Sha256::digest(key.expose_password().as_bytes()).into()
+    }
+
+    pub(super) fn find(repo: &Path, key: &KeyMaterial) -> Option<MasterKey> {
+        let present: Vec<String> = std::fs::read_dir(repo.join("keys"))
+            .ok()?
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        let digest = digest(key);
+        CACHE
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .iter()
+            .find(|(id, d, _)| *d == digest && present.contains(id))
+            .map(|(_, _, master)| master.clone())
+    }
+
+    pub(super) fn remember(key_id: &str, key: &KeyMaterial, master: &MasterKey) {
+        let digest = digest(key);
+        let mut cache = CACHE
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if !cache.iter().any(|(id, d, _)| id == key_id && *d == digest) {
+            cache.push((key_id.to_string(), digest, master.clone()));
+        }
+    }
+}

@@ -1,0 +1,10 @@
+//! Integration tests of the storage engine against real repositories in
+//! temporary directories.
+
+mod support;
+
+mod backup;
+mod locks;
+mod maintenance;
+mod repository;
+mod restic;

@@ -1,0 +1,130 @@
+//! The stock `restic` binary reads what rdpm writes and respects its locks.
+//! Each test says so and passes without checking when restic is absent
+//! (CI installs it).
+
+use std::fs;
+use std::path::Path;
+use std::process::{Command, Output};
+use std::sync::{Arc, Mutex};
+
+use rdpm_storage::{tag, BackupRequest};
+
+use crate::support::{assert_same_tree, awkward_tree, bulk_tree, TestRepo};
+
+fn restic_present() -> bool {
+    let found = Command::new("restic")
+        .arg("version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !found {
+        eprintln!("SKIPPED: the `restic` binary is not installed");
+    }
+    found
+}
+
+fn restic(t: &TestRepo, args: &[&str]) -> Output {
+    let key_file = t.dir.path().join("repo.key");
+    if !key_file.exists() {
+        t.key.save(&key_file).expect("save key");
+    }
+    Command::new("restic")
+        .arg("--repo")
+        .arg(t.path())
+        .arg("--no-cache")
+        .args(args)
+        .env("RESTIC_PASSWORD_FILE", &key_file)
+        .env_remove("RESTIC_PASSWORD")
+        .env_remove("RESTIC_REPOSITORY")
+        .output()
+        .expect("run restic")
+}
+
+fn ok(out: &Output) -> String {
+    assert!(
+        out.status.success(),
+        "restic failed: {}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn restic_lists_and_restores_an_rdpm_snapshot_byte_for_byte() {
+    if !restic_present() {
+        return;
+    }
+    let t = TestRepo::new();
+    let src = t.dir.path().join("src");
+    awkward_tree(&src);
+    let out = t
+        .repo
+        .backup(&BackupRequest::new([&src]).tag(tag("ds", 3)))
+        .expect("backup");
+
+    let listed = ok(&restic(&t, &["snapshots", "--json"]));
+    assert!(listed.contains(out.snapshot_id.as_str()), "{listed}");
+    assert!(listed.contains("rdpm:ds=3"), "{listed}");
+
+    let target = t.dir.path().join("restored");
+    ok(&restic(
+        &t,
+        &[
+            "restore",
+            out.snapshot_id.as_str(),
+            "--target",
+            target.to_str().expect("utf-8"),
+        ],
+    ));
+    let canonical = fs::canonicalize(&src).expect("canonical");
+    let restored = target.join(canonical.strip_prefix("/").expect("absolute"));
+    assert_same_tree(&src, &restored);
+    ok(&restic(&t, &["check", "--read-data"]));
+}
+
+#[test]
+fn restic_prune_is_refused_while_rdpm_backs_up() {
+    if !restic_present() {
+        return;
+    }
+    let t = TestRepo::new();
+    let src = t.dir.path().join("src");
+    bulk_tree(&src, 2, 20_000);
+    let key_file = t.dir.path().join("repo.key");
+    t.key.save(&key_file).expect("save key");
+    let prune_output = Arc::new(Mutex::new(None));
+    let mut req = BackupRequest::new([&src]);
+    req.before_open = Some(Arc::new({
+        let prune_output = Arc::clone(&prune_output);
+        let repo: std::path::PathBuf = t.path();
+        move |_: &Path| {
+            let mut slot = prune_output.lock().expect("mutex");
+            if slot.is_none() {
+                *slot = Some(
+                    Command::new("restic")
+                        .arg("--repo")
+                        .arg(&repo)
+                        .args(["--no-cache", "prune"])
+                        .env("RESTIC_PASSWORD_FILE", &key_file)
+                        .output()
+                        .expect("run restic"),
+                );
+            }
+        }
+    }));
+    t.repo.backup(&req).expect("backup");
+    let prune = prune_output
+        .lock()
+        .expect("mutex")
+        .take()
+        .expect("prune ran");
+    let stderr = String::from_utf8_lossy(&prune.stderr);
+    assert!(
+        !prune.status.success(),
+        "restic pruned beside a running backup"
+    );
+    assert!(stderr.contains("locked"), "{stderr}");
+    // Once the backup is done restic may prune, and the repository is sound.
+    ok(&restic(&t, &["prune"]));
+    ok(&restic(&t, &["check"]));
+}
