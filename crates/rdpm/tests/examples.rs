@@ -83,6 +83,14 @@ fn cmdlet_examples_run_and_match_their_snapshots() {
     rdpm_shell::runtime::register_runtime_commands(&mut registry);
     rdpm_cmdlets::register(&mut registry);
     let server = crate::support::server("DPMServer07");
+    // Examples without -DPMServerName use the local DPM server: point this
+    // host's name at the test server.
+    let host = gethostname::gethostname().to_string_lossy().into_owned();
+    server.write_config(&[&format!(
+        "[servers.\"{host}\"]\nurl = \"{}\"\ntoken_file = \"{}\"\nallow_name_mismatch = true",
+        server.url,
+        server.data_dir.join("admin.token").display()
+    )]);
     let mut skipped = Vec::new();
     let mut ran = 0;
     let names: Vec<_> = registry.iter().map(|c| c.signature().name).collect();
@@ -189,6 +197,7 @@ fn redactions(server: &rdpm_testkit::TestServer) -> Vec<(String, String)> {
     let host = gethostname::gethostname().to_string_lossy().into_owned();
     vec![
         (regex_escape(&server.url), "[URL]".into()),
+        (r"/tmp/\.tmp[A-Za-z0-9]+".into(), "[TMP]".into()),
         (format!(r"\b{}\b", regex_escape(&host)), "[HOST]".into()),
         (
             r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}".into(),
