@@ -11,8 +11,8 @@ use rdpm_types::{AddChildDatasources, DatasourceRef};
 
 use crate::objects::datasource_of;
 use crate::objects_protection::{
-    check_unsupported, edit_draft, editable, pass_thru_param, protectable_objects_param,
-    protection_group_param, DraftTarget, REASON_ONLINE,
+    edit_draft, editable, pass_thru_param, protectable_objects_param, protection_group_param,
+    DraftTarget, REASON_ONLINE,
 };
 use crate::DPM_MODULE;
 
@@ -68,11 +68,11 @@ impl Command for AddDpmChildDatasource {
     }
 
     fn start(&self) -> Box<dyn CommandRun> {
-        Box::new(Run(self.sig.clone()))
+        Box::new(Run)
     }
 }
 
-struct Run(Signature);
+struct Run;
 
 impl CommandRun for Run {
     fn process(
@@ -81,7 +81,6 @@ impl CommandRun for Run {
         params: &BoundParameters,
         _input: Option<Value>,
     ) -> FlowResult<()> {
-        check_unsupported(ctx, &self.0, params)?;
         let group = params.get("ProtectionGroup").cloned().unwrap_or_default();
         let t = match editable(&group, NAME) {
             Ok(t) => t,

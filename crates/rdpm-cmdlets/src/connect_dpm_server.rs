@@ -10,7 +10,7 @@ use rdpm_shell::{
 
 use crate::connection::{connections, Connection};
 use crate::objects::{dpm_server, handle_of, Handle, ScopePayload, DPM_SERVER_SCOPE_TYPE};
-use crate::{unsupported_parameter, DPM_MODULE, SERVER_NAME_ALIASES};
+use crate::{DPM_MODULE, SERVER_NAME_ALIASES};
 
 /// The cmdlet.
 pub struct ConnectDpmServer {
@@ -76,12 +76,6 @@ impl CommandRun for Run {
         params: &BoundParameters,
         _input: Option<Value>,
     ) -> FlowResult<()> {
-        if params.get("AsyncOperation").is_some() {
-            return Err(ctx.terminating_error(unsupported_parameter(
-                "AsyncOperation",
-                "it serves the DPM graphical console's asynchronous callbacks, which the rdpm shell does not have",
-            )));
-        }
         if let Some(scope) = params.get("DPMServerScope") {
             return match apply_scope(ctx, scope) {
                 Ok(v) => ctx.write_output(v),

@@ -9,7 +9,6 @@ use rdpm_shell::{
 };
 
 use crate::connection::connections;
-use crate::get_dpm_datasource::{refuse_unsupported, unsupported_of, Unsupported};
 use crate::objects::{datasource, datasource_of, DATASOURCE_TYPE};
 use crate::objects_production::connection_of;
 use crate::DPM_MODULE;
@@ -70,15 +69,11 @@ impl Command for GetDpmChildDatasource {
     }
 
     fn start(&self) -> Box<dyn CommandRun> {
-        Box::new(Run {
-            unsupported: unsupported_of(&self.sig),
-        })
+        Box::new(Run)
     }
 }
 
-struct Run {
-    unsupported: Unsupported,
-}
+struct Run;
 
 impl CommandRun for Run {
     fn process(
@@ -87,7 +82,6 @@ impl CommandRun for Run {
         params: &BoundParameters,
         input: Option<Value>,
     ) -> FlowResult<()> {
-        refuse_unsupported(ctx, &self.unsupported, params)?;
         if let Some(group) = params.get("ProtectionGroup") {
             // A datasource piped in binds to -ProtectionGroup as well (it
             // takes any object by value); only a real group is checked.

@@ -15,7 +15,7 @@ use rdpm_types::{FsPath, ProtectionGroupId};
 use crate::connection::{connections, Connection};
 use crate::objects::{datasource, datasource_of};
 use crate::objects_production::{connection_of, production_server_of, PRODUCTION_SERVER_TYPE};
-use crate::{unsupported_parameter, DPM_MODULE};
+use crate::DPM_MODULE;
 
 /// The `ProductionServer` parameter type.
 pub const PRODUCTION_SERVER_PARAM: ParamType = ParamType::TypedOrName {
@@ -142,44 +142,11 @@ impl Command for GetDpmDatasource {
     }
 
     fn start(&self) -> Box<dyn CommandRun> {
-        Box::new(Run {
-            unsupported: unsupported_of(&self.sig),
-        })
+        Box::new(Run)
     }
 }
 
-struct Run {
-    unsupported: Unsupported,
-}
-
-/// The parameters a signature declares but rdpm refuses, with the reason.
-pub(crate) type Unsupported = Vec<(&'static str, &'static str)>;
-
-/// The unsupported parameters of `sig`.
-pub(crate) fn unsupported_of(sig: &Signature) -> Unsupported {
-    sig.parameters
-        .iter()
-        .filter_map(|p| p.unsupported.map(|r| (p.name, r)))
-        .collect()
-}
-
-/// Refuses the first bound parameter rdpm declares but does not support
-/// (a switch turned off with `-Name:$false` asks for nothing).
-pub(crate) fn refuse_unsupported(
-    ctx: &mut dyn CommandContext,
-    unsupported: &Unsupported,
-    params: &BoundParameters,
-) -> FlowResult<()> {
-    for (name, value) in params.values.iter() {
-        if matches!(value, Value::Switch(false)) {
-            continue;
-        }
-        if let Some((name, reason)) = unsupported.iter().find(|(n, _)| n == name) {
-            return Err(ctx.terminating_error(unsupported_parameter(name, reason)));
-        }
-    }
-    Ok(())
-}
+struct Run;
 
 impl CommandRun for Run {
     fn process(
@@ -188,7 +155,6 @@ impl CommandRun for Run {
         params: &BoundParameters,
         _input: Option<Value>,
     ) -> FlowResult<()> {
-        refuse_unsupported(ctx, &self.unsupported, params)?;
         let result = match params.parameter_set {
             "ProductionServer" => by_production_server(ctx, params),
             "ProtectionGroup" => by_protection_group(ctx, params)?,

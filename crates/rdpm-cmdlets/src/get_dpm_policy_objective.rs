@@ -8,8 +8,8 @@ use rdpm_shell::{
 };
 
 use crate::objects_protection::{
-    check_unsupported, group_handle, group_of, not_a_group, policy_objective,
-    protection_group_param, LONG_TERM_LOCATION, REASON_LONG_TERM,
+    group_handle, group_of, not_a_group, policy_objective, protection_group_param,
+    LONG_TERM_LOCATION, REASON_LONG_TERM,
 };
 use crate::DPM_MODULE;
 
@@ -55,11 +55,11 @@ impl Command for GetDpmPolicyObjective {
     }
 
     fn start(&self) -> Box<dyn CommandRun> {
-        Box::new(Run(self.sig.clone()))
+        Box::new(Run)
     }
 }
 
-struct Run(Signature);
+struct Run;
 
 impl CommandRun for Run {
     fn process(
@@ -68,7 +68,6 @@ impl CommandRun for Run {
         params: &BoundParameters,
         _input: Option<Value>,
     ) -> FlowResult<()> {
-        check_unsupported(ctx, &self.0, params)?;
         let value = params.get("ProtectionGroup").cloned().unwrap_or_default();
         let Some(obj) = group_of(&value) else {
             return ctx.write_error(not_a_group(&value));

@@ -8,7 +8,7 @@ use rdpm_shell::{
 };
 
 use crate::connection::connections;
-use crate::objects_protection::{check_unsupported, protection_group, REASON_ASYNC};
+use crate::objects_protection::{protection_group, REASON_ASYNC};
 use crate::{DPM_MODULE, SERVER_NAME_ALIASES};
 
 /// The cmdlet.
@@ -57,11 +57,11 @@ impl Command for GetDpmProtectionGroup {
     }
 
     fn start(&self) -> Box<dyn CommandRun> {
-        Box::new(Run(self.sig.clone()))
+        Box::new(Run)
     }
 }
 
-struct Run(Signature);
+struct Run;
 
 impl CommandRun for Run {
     fn process(
@@ -70,7 +70,6 @@ impl CommandRun for Run {
         params: &BoundParameters,
         _input: Option<Value>,
     ) -> FlowResult<()> {
-        check_unsupported(ctx, &self.0, params)?;
         let name = params.string("DPMServerName");
         let conns = connections(ctx);
         let result = conns.get_or_connect(name.as_deref()).and_then(|c| {

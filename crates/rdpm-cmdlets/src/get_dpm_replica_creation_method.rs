@@ -8,8 +8,7 @@ use rdpm_shell::{
 };
 
 use crate::objects_protection::{
-    check_unsupported, group_handle, group_of, not_a_group, protection_group_param,
-    replica_creation_method,
+    group_handle, group_of, not_a_group, protection_group_param, replica_creation_method,
 };
 use crate::DPM_MODULE;
 
@@ -50,11 +49,11 @@ impl Command for GetDpmReplicaCreationMethod {
     }
 
     fn start(&self) -> Box<dyn CommandRun> {
-        Box::new(Run(self.sig.clone()))
+        Box::new(Run)
     }
 }
 
-struct Run(Signature);
+struct Run;
 
 impl CommandRun for Run {
     fn process(
@@ -63,7 +62,6 @@ impl CommandRun for Run {
         params: &BoundParameters,
         _input: Option<Value>,
     ) -> FlowResult<()> {
-        check_unsupported(ctx, &self.0, params)?;
         let value = params.get("ProtectionGroup").cloned().unwrap_or_default();
         let Some(obj) = group_of(&value) else {
             return ctx.write_error(not_a_group(&value));

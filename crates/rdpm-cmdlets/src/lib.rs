@@ -23,7 +23,7 @@ mod new_dpm_server_scope;
 
 use std::rc::Rc;
 
-use rdpm_shell::{ErrorCategory, ErrorRecord, Registry};
+use rdpm_shell::Registry;
 
 pub use connect_dpm_server::ConnectDpmServer;
 pub use disconnect_dpm_server::DisconnectDpmServer;
@@ -46,17 +46,6 @@ pub fn register(registry: &mut Registry) {
     registry.add(Rc::new(GetDpmSession::default()));
     register_datasources(registry);
     register_protection_groups(registry);
-}
-
-/// The error for a parameter rdpm accepts but does not support.
-pub fn unsupported_parameter(name: &str, reason: &str) -> ErrorRecord {
-    ErrorRecord::new(
-        format!("The parameter '{name}' is not supported by rdpm: {reason}."),
-        "ParameterNotSupported",
-        ErrorCategory::NotImplemented,
-    )
-    .with_exception("NotSupportedException")
-    .with_target(rdpm_shell::Value::str(name))
 }
 
 // Production servers and datasources.

@@ -15,13 +15,11 @@ use std::rc::Rc;
 use std::sync::Arc;
 
 use rdpm_client::{ClientError, Session};
-use rdpm_shell::binder::BoundParameters;
 use rdpm_shell::format::{register_view, View, ViewColumn};
 use rdpm_shell::signature::ALL_PARAMETER_SETS;
 use rdpm_shell::value::{EnumType, NativeObject};
 use rdpm_shell::{
-    CommandContext, ErrorCategory, ErrorRecord, FlowResult, ParamType, ParameterDecl, PsObject,
-    Signature, Value,
+    CommandContext, ErrorCategory, ErrorRecord, ParamType, ParameterDecl, PsObject, Value,
 };
 use rdpm_types::{
     DataLocation, ModifiableProtectionGroup, ObjectId, PolicyObjective, ProtectionGroup,
@@ -415,29 +413,6 @@ pub fn protection_group_param(help: &'static str) -> ParameterDecl {
 pub fn pass_thru_param() -> ParameterDecl {
     ParameterDecl::new("PassThru", ParamType::Switch)
         .help("Returns the protection group object that was worked on. Without it, the cmdlet writes no output.")
-}
-
-/// Refuses, as a terminating error naming it, the first parameter given
-/// that the signature marks unsupported (a switch only when it is on).
-pub fn check_unsupported(
-    ctx: &mut dyn CommandContext,
-    sig: &Signature,
-    params: &BoundParameters,
-) -> FlowResult<()> {
-    for p in &sig.parameters {
-        let Some(reason) = p.unsupported else {
-            continue;
-        };
-        let given = match params.get(p.name) {
-            None => false,
-            Some(v) if p.ty.is_switch() => v.is_truthy(),
-            Some(_) => true,
-        };
-        if given {
-            return Err(ctx.terminating_error(crate::unsupported_parameter(p.name, reason)));
-        }
-    }
-    Ok(())
 }
 
 /// The error for a value that is not a protection group object.

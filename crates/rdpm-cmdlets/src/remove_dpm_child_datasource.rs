@@ -11,8 +11,8 @@ use rdpm_shell::{
 
 use crate::objects::datasource_of;
 use crate::objects_protection::{
-    check_unsupported, edit_draft, editable, pass_thru_param, protectable_objects_param,
-    protection_group_param, REASON_ONLINE, REASON_TAPE,
+    edit_draft, editable, pass_thru_param, protectable_objects_param, protection_group_param,
+    REASON_ONLINE, REASON_TAPE,
 };
 use crate::DPM_MODULE;
 
@@ -74,11 +74,11 @@ impl Command for RemoveDpmChildDatasource {
     }
 
     fn start(&self) -> Box<dyn CommandRun> {
-        Box::new(Run(self.sig.clone()))
+        Box::new(Run)
     }
 }
 
-struct Run(Signature);
+struct Run;
 
 impl CommandRun for Run {
     fn process(
@@ -87,7 +87,6 @@ impl CommandRun for Run {
         params: &BoundParameters,
         _input: Option<Value>,
     ) -> FlowResult<()> {
-        check_unsupported(ctx, &self.0, params)?;
         let group = params.get("ProtectionGroup").cloned().unwrap_or_default();
         let t = match editable(&group, NAME) {
             Ok(t) => t,

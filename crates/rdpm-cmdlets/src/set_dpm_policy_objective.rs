@@ -11,8 +11,8 @@ use rdpm_shell::{
 use rdpm_types::SetPolicyObjective;
 
 use crate::objects_protection::{
-    check_unsupported, edit_draft, editable, pass_thru_param, protection_group_param,
-    BACKUP_FREQUENCY, REASON_LONG_TERM, REASON_ONLINE, REASON_TAPE, RETENTION_RANGE_PARAM,
+    edit_draft, editable, pass_thru_param, protection_group_param, BACKUP_FREQUENCY,
+    REASON_LONG_TERM, REASON_ONLINE, REASON_TAPE, RETENTION_RANGE_PARAM,
 };
 use crate::DPM_MODULE;
 
@@ -129,11 +129,11 @@ impl Command for SetDpmPolicyObjective {
     }
 
     fn start(&self) -> Box<dyn CommandRun> {
-        Box::new(Run(self.sig.clone()))
+        Box::new(Run)
     }
 }
 
-struct Run(Signature);
+struct Run;
 
 fn int_value(v: Option<&Value>) -> Option<i64> {
     match v? {
@@ -150,7 +150,6 @@ impl CommandRun for Run {
         params: &BoundParameters,
         _input: Option<Value>,
     ) -> FlowResult<()> {
-        check_unsupported(ctx, &self.0, params)?;
         let group = params.get("ProtectionGroup").cloned().unwrap_or_default();
         let t = match editable(&group, NAME) {
             Ok(t) => t,

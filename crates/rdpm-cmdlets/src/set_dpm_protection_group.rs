@@ -12,8 +12,8 @@ use rdpm_shell::{
 use crate::connection::connections;
 use crate::objects::DATASOURCE_TYPE;
 use crate::objects_protection::{
-    check_unsupported, draft_connection, editable, mark_committed, protection_group,
-    protection_group_param, REASON_ASYNC,
+    draft_connection, editable, mark_committed, protection_group, protection_group_param,
+    REASON_ASYNC,
 };
 use crate::DPM_MODULE;
 
@@ -68,11 +68,11 @@ impl Command for SetDpmProtectionGroup {
     }
 
     fn start(&self) -> Box<dyn CommandRun> {
-        Box::new(Run(self.sig.clone()))
+        Box::new(Run)
     }
 }
 
-struct Run(Signature);
+struct Run;
 
 impl CommandRun for Run {
     fn process(
@@ -81,7 +81,6 @@ impl CommandRun for Run {
         params: &BoundParameters,
         _input: Option<Value>,
     ) -> FlowResult<()> {
-        check_unsupported(ctx, &self.0, params)?;
         let group = params.get("ProtectionGroup").cloned().unwrap_or_default();
         let t = match editable(&group, NAME) {
             Ok(t) => t,

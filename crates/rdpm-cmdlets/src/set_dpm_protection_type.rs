@@ -11,8 +11,8 @@ use rdpm_shell::{
 use rdpm_types::{DataLocation, SetProtectionType};
 
 use crate::objects_protection::{
-    check_unsupported, edit_draft, editable, pass_thru_param, protection_group_param,
-    DATA_LOCATION, LONG_TERM_PROTECTION, REASON_LONG_TERM,
+    edit_draft, editable, pass_thru_param, protection_group_param, DATA_LOCATION,
+    LONG_TERM_PROTECTION, REASON_LONG_TERM,
 };
 use crate::DPM_MODULE;
 
@@ -57,11 +57,11 @@ impl Command for SetDpmProtectionType {
     }
 
     fn start(&self) -> Box<dyn CommandRun> {
-        Box::new(Run(self.sig.clone()))
+        Box::new(Run)
     }
 }
 
-struct Run(Signature);
+struct Run;
 
 impl CommandRun for Run {
     fn process(
@@ -70,7 +70,6 @@ impl CommandRun for Run {
         params: &BoundParameters,
         _input: Option<Value>,
     ) -> FlowResult<()> {
-        check_unsupported(ctx, &self.0, params)?;
         let group = params.get("ProtectionGroup").cloned().unwrap_or_default();
         let t = match editable(&group, NAME) {
             Ok(t) => t,

@@ -1124,3 +1124,31 @@ impl<'a> Binder<'a> {
         }
     }
 }
+
+/// The first bound parameter that the signature declares but marks
+/// unsupported (a switch turned off with `-Name:$false` asks for nothing):
+/// its name and the reason. The runtime refuses the command with it.
+pub fn unsupported_given(
+    sig: &Signature,
+    bound: &BoundParameters,
+) -> Option<(&'static str, &'static str)> {
+    bound.values.iter().find_map(|(name, value)| {
+        if matches!(value, Value::Switch(false)) {
+            return None;
+        }
+        let decl = sig.parameter(name)?;
+        decl.unsupported.map(|reason| (decl.name, reason))
+    })
+}
+
+/// The error for a parameter rdpm accepts but does not support: a
+/// statement-terminating `ParameterNotSupported` error naming it.
+pub fn unsupported_record(name: &str, reason: &str) -> ErrorRecord {
+    ErrorRecord::new(
+        format!("The parameter '{name}' is not supported by rdpm: {reason}."),
+        "ParameterNotSupported",
+        crate::error::ErrorCategory::NotImplemented,
+    )
+    .with_exception("NotSupportedException")
+    .with_target(Value::str(name))
+}

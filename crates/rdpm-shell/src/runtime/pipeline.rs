@@ -483,6 +483,18 @@ impl Interp {
                 return Err(Flow::terminating(rec));
             }
         };
+        // Parameters declared for compatibility but not supported here are
+        // refused before the command runs, never silently ignored.
+        if let Some((name, reason)) = binder::unsupported_given(sig, &cmdline) {
+            let rec = bind_record(
+                binder::BindError {
+                    record: binder::unsupported_record(name, reason),
+                    span: None,
+                },
+                &info,
+            );
+            return Err(Flow::terminating(rec));
+        }
         info.common = cmdline.common.clone();
         let run = command.start();
         Ok(Stage {
