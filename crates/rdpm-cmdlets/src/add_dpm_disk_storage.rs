@@ -2,6 +2,7 @@
 //! restic-format repository.
 
 use std::path::Path;
+use std::rc::Rc;
 
 use rdpm_shell::binder::BoundParameters;
 use rdpm_shell::signature::Example;
@@ -11,7 +12,7 @@ use rdpm_shell::{
 };
 use rdpm_types::NewPoolMember;
 
-use crate::connection::connections;
+use crate::connection::{connections, Connection, DpmConnections};
 use crate::get_dpm_datasource::{refuse_unsupported, unsupported_of, Unsupported};
 use crate::objects_pool::pool_member;
 use crate::DPM_MODULE;
@@ -97,6 +98,19 @@ pub(crate) fn volume_path(value: &Value) -> Option<String> {
     }
 }
 
+/// The connection for a cmdlet without -DPMServerName: the object's
+/// server, else the most recent open connection (as DPM acts on the server
+/// the shell is connected to), else the local server.
+pub(crate) fn connection_for(
+    conns: &mut DpmConnections,
+    server: Option<&str>,
+) -> Result<Rc<Connection>, ErrorRecord> {
+    match (server, conns.open().last()) {
+        (None, Some(c)) => Ok(Rc::clone(c)),
+        _ => conns.get_or_connect(server),
+    }
+}
+
 /// `-Volume` joined with `-Subdirectory` (an absolute one wins).
 fn member_path(volume: &str, subdirectory: Option<&str>) -> String {
     match subdirectory {
@@ -137,7 +151,7 @@ impl CommandRun for Run {
             friendly_name: params.string("FriendlyName"),
         };
         let conns = connections(ctx);
-        let result = conns.get_or_connect(server.as_deref()).and_then(|c| {
+        let result = connection_for(conns, server.as_deref()).and_then(|c| {
             let m = conns.call(&c, |s| async move { s.add_pool_member(&request).await })?;
             Ok(pool_member(&c, m))
         });

@@ -7,7 +7,7 @@ use rdpm_shell::{
     ParamType, ParameterDecl, Signature, Value,
 };
 
-use crate::add_dpm_disk_storage::volume_path;
+use crate::add_dpm_disk_storage::{connection_for, volume_path};
 use crate::connection::connections;
 use crate::get_dpm_datasource::{refuse_unsupported, unsupported_of, Unsupported};
 use crate::objects_pool::DISK_STORAGE_TYPE;
@@ -108,7 +108,7 @@ impl Run {
             );
         };
         let conns = connections(ctx);
-        let found = conns.get_or_connect(server.as_deref()).and_then(|c| {
+        let found = connection_for(conns, server.as_deref()).and_then(|c| {
             let members = conns.call(&c, |s| async move { s.pool_members().await })?;
             let member = members.into_iter().find(|m| {
                 m.id.to_string() == key

@@ -206,19 +206,11 @@ impl Pool {
         tracing::info!(path = %m.path, "removed a storage pool member");
         Ok(())
     }
-
-    #[cfg(test)]
-    pub(crate) fn key(&self) -> &KeyMaterial {
-        &self.key
-    }
-
-    #[cfg(test)]
-    pub(crate) fn options(&self) -> &RepositoryOptions {
-        &self.options
-    }
 }
 
 /// The wire member, with the space of the file system it is on.
+// The statvfs counts are u64 on Linux and narrower elsewhere.
+#[allow(clippy::useless_conversion)]
 fn member(r: PoolMemberRecord) -> PoolMember {
     let space = nix::sys::statvfs::statvfs(Path::new(&r.path)).ok();
     let fragment = |s: &nix::sys::statvfs::Statvfs| u64::from(s.fragment_size());
