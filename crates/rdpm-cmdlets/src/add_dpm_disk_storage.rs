@@ -1,7 +1,7 @@
 //! `Add-DPMDiskStorage`: a directory joins the storage pool as a new
 //! restic-format repository.
 
-use std::path::Path;
+use std::path::{Component, Path};
 use std::rc::Rc;
 
 use rdpm_shell::binder::BoundParameters;
@@ -31,7 +31,7 @@ impl Default for AddDpmDiskStorage {
         let mut sig = Signature::new(NAME, "Rdpm.Commands.AddDPMDiskStorageCommand");
         sig.module = DPM_MODULE;
         sig.synopsis = "Adds a directory to a DPM server's storage pool.";
-        sig.description = "The Add-DPMDiskStorage cmdlet adds a directory on the DPM server to its storage pool: the server creates a restic-format repository there, encrypted with the server's repository key.\n\n-Volume is where the directory is: a path string, or an object with a path (AccessPath, Path or Name), such as a volume from Get-DPMDatasource. -Subdirectory is the directory under it; an absolute -Subdirectory is used as it is. Without -Subdirectory the volume path itself is used. The directory must be empty, or missing with an existing parent (the server creates it); a non-empty directory, a relative path, a path inside another pool member and a path inside the server's data directory are refused. The new member is returned.";
+        sig.description = "The Add-DPMDiskStorage cmdlet adds a directory on the DPM server to its storage pool: the server creates a restic-format repository there, encrypted with the server's repository key.\n\n-Volume is where the directory is: a path string, or an object with a path (AccessPath, Path or Name), such as a volume from Get-DPMDatasource. -Subdirectory is the directory under it ('..' goes up a level); an absolute -Subdirectory is used as it is. Without -Subdirectory the volume path itself is used. The directory must be empty, or missing with an existing parent (the server creates it); a non-empty directory, a relative path, a path inside another pool member and a path inside the server's data directory are refused. The new member is returned.";
         sig.parameters = vec![
             ParameterDecl::new("Volume", ParamType::Object)
                 .in_set("Volume", Some(0), true)
@@ -59,9 +59,9 @@ impl Default for AddDpmDiskStorage {
         sig.supports_should_process = true;
         sig.confirm_impact = ConfirmImpact::Medium;
         sig.examples = vec![Example {
-            title: "Example 1: Add a directory to the storage pool",
-            code: "Add-DPMDiskStorage -Volume \"/srv\" -Subdirectory \"dpm/pool1\" -FriendlyName \"Pool 1\"",
-            remarks: "This command creates a repository in /srv/dpm/pool1 and adds it to the storage pool as 'Pool 1'.",
+            title: "Example 1: Add a directory next to the default member",
+            code: "$default = Get-DPMDiskStorage -Volumes | Where-Object { $_.IsDefault }\nAdd-DPMDiskStorage -Volume $default -Subdirectory \"../pool1\" -FriendlyName \"Pool 1\" | Format-List FriendlyName, AccessPath",
+            remarks: "These commands create a repository in the directory pool1 next to the default member and add it to the storage pool as 'Pool 1'. A path string works as well: Add-DPMDiskStorage -Volume \"/srv\" -Subdirectory \"dpm/pool1\".",
         }];
         sig.outputs = "Volume";
         sig.related_links = &["Get-DPMDiskStorage", "Remove-DPMDiskStorage"];
@@ -111,12 +111,24 @@ pub(crate) fn connection_for(
     }
 }
 
-/// `-Volume` joined with `-Subdirectory` (an absolute one wins).
+/// `-Volume` joined with `-Subdirectory` (an absolute one wins), with
+/// `.` and `..` resolved by name, as an administrator reads them.
 fn member_path(volume: &str, subdirectory: Option<&str>) -> String {
-    match subdirectory {
-        Some(sub) if !sub.is_empty() => Path::new(volume).join(sub).to_string_lossy().into_owned(),
-        _ => volume.to_string(),
+    let joined = match subdirectory {
+        Some(sub) if !sub.is_empty() => Path::new(volume).join(sub),
+        _ => Path::new(volume).to_path_buf(),
+    };
+    let mut out = std::path::PathBuf::new();
+    for c in joined.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
     }
+    out.to_string_lossy().into_owned()
 }
 
 impl CommandRun for Run {
@@ -174,6 +186,8 @@ mod tests {
             ("/srv", Some("dpm/pool1"), "/srv/dpm/pool1"),
             ("/srv/", Some("pool"), "/srv/pool"),
             ("/srv", Some("/data/pool"), "/data/pool"),
+            ("/data/pool/default", Some("../pool1"), "/data/pool/pool1"),
+            ("/srv/./a", Some("b/.."), "/srv/a"),
         ];
         for (volume, sub, expected) in cases {
             assert_eq!(member_path(volume, sub), expected, "{volume} {sub:?}");

@@ -44,8 +44,8 @@ impl Default for GetDpmDiskStorage {
         sig.default_set = Some("DPMDisk");
         sig.examples = vec![Example {
             title: "Example 1: List the storage pool",
-            code: "Get-DPMDiskStorage -DPMServerName \"DPMServer07\" -Volumes",
-            remarks: "This command lists the members of the storage pool of DPMServer07 with their free space.",
+            code: "Get-DPMDiskStorage -DPMServerName \"DPMServer07\" -Volumes | Format-Table FriendlyName, AccessPath, IsDefault",
+            remarks: "This command lists the members of the storage pool of DPMServer07 and their paths; without Format-Table it also shows their total and free space.",
         }];
         sig.outputs = "Volume";
         sig.related_links = &["Add-DPMDiskStorage", "Remove-DPMDiskStorage"];
