@@ -60,6 +60,13 @@ fn pool_members_are_listed_added_refused_and_removed() {
     assert_eq!(out.trim(), "Default");
     // The repository stays on disk.
     assert!(outside.path().join("pool1/config").is_file());
+    // The repository key never reaches the log.
+    let key = std::fs::read_to_string(s.data_dir.join("pool.key")).expect("pool.key");
+    let key = key.trim();
+    assert!(key.len() >= 16, "a real key");
+    let log = s.log_text();
+    assert_contains(&log, "created the repository key");
+    assert!(!log.contains(key), "the key is in the server log");
 }
 
 #[test]
