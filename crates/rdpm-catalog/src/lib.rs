@@ -40,6 +40,7 @@
 #![warn(missing_docs)]
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
+mod pool;
 mod protection;
 mod sqlite;
 mod writer;
@@ -122,12 +123,36 @@ pub trait Catalog: Send + Sync {
     /// Datasources whose protection stopped, oldest first.
     fn stopped_datasources(&self) -> Result<Vec<StoppedDatasource>, CatalogError>;
 
+    /// The storage pool's members, oldest first.
+    fn pool_members(&self) -> Result<Vec<PoolMemberRecord>, CatalogError>;
+
+    /// Records a new pool member; a path already recorded is refused.
+    fn add_pool_member(&self, member: &PoolMemberRecord) -> Result<(), CatalogError>;
+
+    /// Forgets a pool member; false when there was none with that id.
+    fn remove_pool_member(&self, id: uuid::Uuid) -> Result<bool, CatalogError>;
+
     /// Waits until every queued write is committed.
     fn flush(&self) -> Result<(), CatalogError>;
 
     /// Moves the write-ahead log into the database and truncates it
     /// (`PRAGMA wal_checkpoint(TRUNCATE)`); the server calls it on shutdown.
     fn checkpoint(&self) -> Result<(), CatalogError>;
+}
+
+/// A storage pool member as the catalog records it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PoolMemberRecord {
+    /// The member's id.
+    pub id: uuid::Uuid,
+    /// Its display name.
+    pub friendly_name: String,
+    /// The repository's absolute path.
+    pub path: String,
+    /// When it joined the pool.
+    pub created_at: DateTime<Utc>,
+    /// Whether a first start created it.
+    pub is_default: bool,
 }
 
 /// How a production server names itself.

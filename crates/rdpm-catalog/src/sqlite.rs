@@ -51,6 +51,7 @@ fn migrations() -> Migrations<'static> {
          CREATE INDEX sessions_by_opened_at ON sessions (opened_at);",
         ),
         M::up(crate::protection::MIGRATION),
+        M::up(crate::pool::MIGRATION),
     ])
 }
 
@@ -290,6 +291,18 @@ impl Catalog for SqliteCatalog {
 
     fn stopped_datasources(&self) -> Result<Vec<StoppedDatasource>, CatalogError> {
         protection::stopped(&self.conn())
+    }
+
+    fn pool_members(&self) -> Result<Vec<crate::PoolMemberRecord>, CatalogError> {
+        crate::pool::members(&self.conn())
+    }
+
+    fn add_pool_member(&self, member: &crate::PoolMemberRecord) -> Result<(), CatalogError> {
+        crate::pool::add(&self.conn(), member)
+    }
+
+    fn remove_pool_member(&self, id: uuid::Uuid) -> Result<bool, CatalogError> {
+        crate::pool::remove(&self.conn(), id)
     }
 
     fn flush(&self) -> Result<(), CatalogError> {

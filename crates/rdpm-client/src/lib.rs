@@ -657,4 +657,34 @@ impl Session {
         self.call(Method::POST, &paths::modifiable_commit(&id), None::<&()>)
             .await
     }
+
+    /// The storage pool's members (`Get-DPMDiskStorage -Volumes`).
+    pub async fn pool_members(&self) -> Result<Vec<rdpm_types::PoolMember>> {
+        self.call(Method::GET, paths::STORAGE_POOL, None::<&()>)
+            .await
+    }
+
+    /// Adds a storage pool member: a repository created in an empty or
+    /// new directory (`Add-DPMDiskStorage`).
+    pub async fn add_pool_member(
+        &self,
+        request: &rdpm_types::NewPoolMember,
+    ) -> Result<rdpm_types::PoolMember> {
+        self.call(Method::POST, paths::STORAGE_POOL, Some(request))
+            .await
+    }
+
+    /// Takes a member out of the storage pool (`Remove-DPMDiskStorage`);
+    /// its directory stays on disk.
+    pub async fn remove_pool_member(&self, id: uuid::Uuid) -> Result<()> {
+        self.client
+            .send(
+                Method::DELETE,
+                &paths::STORAGE_POOL_MEMBER_TEMPLATE.replace("{id}", &id.to_string()),
+                Some(self.token.expose()),
+                None::<&()>,
+            )
+            .await
+            .map(|_| ())
+    }
 }

@@ -46,6 +46,7 @@ pub fn register(registry: &mut Registry) {
     registry.add(Rc::new(GetDpmSession::default()));
     register_datasources(registry);
     register_protection_groups(registry);
+    register_storage_pool(registry);
 }
 
 // Production servers and datasources.
@@ -109,4 +110,21 @@ pub fn register_protection_groups(registry: &mut Registry) {
     registry.add(Rc::new(SetDpmPolicyObjective::default()));
     registry.add(Rc::new(GetDpmReplicaCreationMethod::default()));
     registry.add(Rc::new(SetDpmReplicaCreationMethod::default()));
+}
+
+mod add_dpm_disk_storage;
+mod get_dpm_disk_storage;
+pub mod objects_pool;
+mod remove_dpm_disk_storage;
+
+pub use add_dpm_disk_storage::AddDpmDiskStorage;
+pub use get_dpm_disk_storage::GetDpmDiskStorage;
+pub use remove_dpm_disk_storage::RemoveDpmDiskStorage;
+
+/// Registers the storage pool cmdlets (`*-DPMDiskStorage`) and their view.
+pub fn register_storage_pool(registry: &mut Registry) {
+    objects_pool::register_views();
+    registry.add(Rc::new(GetDpmDiskStorage::default()));
+    registry.add(Rc::new(AddDpmDiskStorage::default()));
+    registry.add(Rc::new(RemoveDpmDiskStorage::default()));
 }

@@ -60,6 +60,9 @@ pub enum ServerError {
     /// Serving connections failed.
     #[error("the HTTP server failed: {0}")]
     Serve(std::io::Error),
+    /// The repository key or the default pool member could not be set up.
+    #[error("storage pool: {0}")]
+    Storage(#[from] rdpm_storage::Error),
     /// A server task ended abnormally.
     #[error("a server task failed: {0}")]
     Task(String),

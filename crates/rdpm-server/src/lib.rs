@@ -41,6 +41,7 @@ mod data_dir;
 mod error;
 mod hex;
 mod metrics;
+mod pool;
 mod protection;
 mod session;
 
@@ -63,6 +64,7 @@ pub use agent::{
 pub use data_dir::{ADMIN_TOKEN_FILE, CATALOG_FILE};
 pub use error::ServerError;
 pub use metrics::{Metrics, METRICS_CONTENT_TYPE};
+pub use pool::{DEFAULT_POOL_DIR, DEFAULT_POOL_NAME, POOL_KEY_FILE};
 pub use session::{
     ClosedSession, EditLock, EditLockGuard, LockHeld, LockHolder, LockKey, LockTable, Lookup,
     OpenSession, ProtectionGroupDraft, Session, SessionError, SessionManager, SessionObject,
@@ -212,6 +214,7 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
         info,
         openapi_json,
         protection: prepared.protection,
+        pool: prepared.pool,
     });
     let app = api::router(state);
 
@@ -296,6 +299,7 @@ pub async fn shutdown_signal() {
 struct Prepared {
     catalog: Arc<dyn Catalog>,
     protection: Arc<protection::Protection>,
+    pool: Arc<pool::Pool>,
     admin: data_dir::AdminToken,
     admin_token_path: PathBuf,
     server_id: uuid::Uuid,
@@ -326,7 +330,9 @@ fn prepare(
     let catalog: Arc<dyn Catalog> = Arc::new(catalog);
     let agent: Arc<dyn ProductionAgent> = Arc::new(LocalAgent::new(&config.data_dir));
     let protection = protection::Protection::new(agent, Arc::clone(&catalog), started_at)?;
+    let pool = pool::Pool::open(&config.data_dir, Arc::clone(&catalog))?;
     Ok(Prepared {
+        pool: Arc::new(pool),
         protection: Arc::new(protection),
         catalog,
         admin,

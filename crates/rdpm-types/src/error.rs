@@ -180,6 +180,12 @@ pub enum ErrorId {
     ProtectionGroupChanged,
     /// A DPM feature rdpm does not offer (tape, online protection...).
     NotSupported,
+    /// No storage pool member with that id.
+    PoolMemberNotFound,
+    /// The path cannot become a storage pool member; the body says why.
+    PoolPathRefused,
+    /// The pool member still holds recovery points, or is the last one.
+    PoolMemberInUse,
 }
 
 impl ErrorId {
@@ -206,6 +212,9 @@ impl ErrorId {
             DatasourceAlreadyProtected => "DatasourceAlreadyProtected",
             ProtectionGroupChanged => "ProtectionGroupChanged",
             NotSupported => "NotSupported",
+            PoolMemberNotFound => "PoolMemberNotFound",
+            PoolPathRefused => "PoolPathRefused",
+            PoolMemberInUse => "PoolMemberInUse",
         }
     }
 
@@ -228,6 +237,9 @@ impl ErrorId {
             ProtectionGroupNameInUse | DatasourceAlreadyProtected => ErrorCategory::ResourceExists,
             ProtectionGroupChanged => ErrorCategory::InvalidOperation,
             NotSupported => ErrorCategory::NotImplemented,
+            PoolMemberNotFound => ErrorCategory::ObjectNotFound,
+            PoolPathRefused => ErrorCategory::InvalidArgument,
+            PoolMemberInUse => ErrorCategory::ResourceBusy,
         }
     }
 
@@ -247,6 +259,9 @@ impl ErrorId {
             ProductionServerNotFound | DatasourceNotFound | ProtectionGroupNotFound => 404,
             ProtectionGroupNameInUse | DatasourceAlreadyProtected | ProtectionGroupChanged => 409,
             NotSupported => 400,
+            PoolMemberNotFound => 404,
+            PoolPathRefused => 400,
+            PoolMemberInUse => 409,
         }
     }
 }

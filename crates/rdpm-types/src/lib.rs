@@ -19,12 +19,14 @@
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
 mod error;
+mod pool;
 mod protection;
 mod scope;
 mod server;
 mod session;
 
 pub use error::{ErrorCategory, ErrorId, Problem, PROBLEM_CONTENT_TYPE};
+pub use pool::{NewPoolMember, PoolMember};
 pub use protection::{
     path_contains, AddChildDatasources, AgentKind, ChildDatasourcePage, DataLocation, Datasource,
     DatasourceId, DatasourceKind, DatasourceRef, FsPath, ModifiableProtectionGroup,
@@ -118,6 +120,10 @@ pub mod paths {
     pub const MODIFIABLE_NAME_TEMPLATE: &str = "/api/v1/modifiable-protection-groups/{id}/name";
     /// Route template of [`modifiable_commit`].
     pub const MODIFIABLE_COMMIT_TEMPLATE: &str = "/api/v1/modifiable-protection-groups/{id}/commit";
+    /// Members of the storage pool (GET lists, POST adds).
+    pub const STORAGE_POOL: &str = "/api/v1/storage-pool";
+    /// One member of the storage pool (DELETE removes).
+    pub const STORAGE_POOL_MEMBER_TEMPLATE: &str = "/api/v1/storage-pool/{id}";
 
     /// `GET` one production server.
     pub fn production_server(id: &crate::ProductionServerId) -> String {

@@ -9,4 +9,5 @@ mod examples;
 mod interactive;
 mod protection_groups;
 mod sessions;
+mod storage_pool;
 mod support;

@@ -4,6 +4,7 @@
 //! unknown routes, wrong methods and bodies that do not parse.
 
 mod drafts;
+mod pool;
 mod protection;
 mod scopes;
 mod server;
@@ -34,6 +35,7 @@ pub(crate) struct Shared {
     pub(crate) info: ServerInfo,
     pub(crate) openapi_json: String,
     pub(crate) protection: Arc<crate::protection::Protection>,
+    pub(crate) pool: Arc<crate::pool::Pool>,
 }
 
 pub(crate) type AppState = Arc<Shared>;
@@ -134,6 +136,14 @@ pub(crate) fn router(state: AppState) -> Router {
         )
         .route(paths::MODIFIABLE_NAME_TEMPLATE, put(drafts::rename))
         .route(paths::MODIFIABLE_COMMIT_TEMPLATE, post(drafts::commit))
+        .route(
+            paths::STORAGE_POOL,
+            get(pool::list_pool_members).post(pool::add_pool_member),
+        )
+        .route(
+            paths::STORAGE_POOL_MEMBER_TEMPLATE,
+            delete(pool::remove_pool_member),
+        )
         .route(paths::OPENAPI, get(server::openapi))
         .route(paths::METRICS, get(server::metrics))
         .fallback(route_not_found)

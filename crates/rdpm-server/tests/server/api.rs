@@ -166,6 +166,9 @@ async fn the_openapi_document_describes_every_route() {
         (paths::MODIFIABLE_REPLICA_CREATION_METHOD_TEMPLATE, "put"),
         (paths::MODIFIABLE_NAME_TEMPLATE, "put"),
         (paths::MODIFIABLE_COMMIT_TEMPLATE, "post"),
+        (paths::STORAGE_POOL, "get"),
+        (paths::STORAGE_POOL, "post"),
+        (paths::STORAGE_POOL_MEMBER_TEMPLATE, "delete"),
     ]
     .into_iter()
     .map(|(p, m)| (p.to_string(), m))
@@ -193,6 +196,8 @@ async fn the_openapi_document_describes_every_route() {
         "ProtectionGroup",
         "ModifiableProtectionGroup",
         "AddChildDatasources",
+        "PoolMember",
+        "NewPoolMember",
     ] {
         assert!(schemas.contains_key(name), "schema {name} missing");
     }

@@ -3,5 +3,6 @@ mod auth;
 mod errors;
 mod invariants;
 mod locks;
+mod pool;
 mod protection;
 mod support;

@@ -1,0 +1,90 @@
+//! The storage pool (`Get-`, `Add-`, `Remove-DPMDiskStorage`).
+
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::Json;
+use rdpm_types::{ErrorId, NewPoolMember, PoolMember, Problem};
+
+use super::{ApiJson, AppState, Caller, IdParam};
+use crate::error::ApiError;
+use crate::pool::Pool;
+
+/// Runs blocking storage work off the executor.
+async fn blocking<T: Send + 'static>(
+    state: &AppState,
+    f: impl FnOnce(&Pool) -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
+    let pool = Arc::clone(&state.pool);
+    tokio::task::spawn_blocking(move || f(&pool))
+        .await
+        .map_err(|e| ApiError::internal("storage pool task failed", &e))?
+}
+
+#[utoipa::path(
+    get,
+    path = "/api/v1/storage-pool",
+    tag = "storage",
+    responses(
+        (status = 200, description = "The storage pool's members with the space of their file systems (Get-DPMDiskStorage -Volumes)", body = Vec<PoolMember>),
+        (status = 401, description = "Missing or invalid credential", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub(crate) async fn list_pool_members(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<Vec<PoolMember>>, ApiError> {
+    caller.into_session()?;
+    blocking(&state, |p| p.members()).await.map(Json)
+}
+
+#[utoipa::path(
+    post,
+    path = "/api/v1/storage-pool",
+    tag = "storage",
+    request_body = NewPoolMember,
+    responses(
+        (status = 201, description = "The new member: a repository created in the directory (Add-DPMDiskStorage)", body = PoolMember),
+        (status = 400, description = "The path is relative, not empty, inside another member or inside the data directory", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub(crate) async fn add_pool_member(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(request): ApiJson<NewPoolMember>,
+) -> Result<(StatusCode, Json<PoolMember>), ApiError> {
+    caller.into_session()?;
+    blocking(&state, move |p| p.add(&request))
+        .await
+        .map(|m| (StatusCode::CREATED, Json(m)))
+}
+
+#[utoipa::path(
+    delete,
+    path = "/api/v1/storage-pool/{id}",
+    tag = "storage",
+    params(("id" = String, Path, description = "Pool member id")),
+    responses(
+        (status = 204, description = "Removed from the pool; the directory stays on disk (Remove-DPMDiskStorage)"),
+        (status = 404, description = "No such member", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The member holds recovery points, or is the last one", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub(crate) async fn remove_pool_member(
+    State(state): State<AppState>,
+    caller: Caller,
+    IdParam(id): IdParam,
+) -> Result<StatusCode, ApiError> {
+    caller.into_session()?;
+    let id: uuid::Uuid = id.parse().map_err(|_| {
+        ApiError::new(
+            ErrorId::PoolMemberNotFound,
+            format!("No storage pool member {id:?}: pool member ids are UUIDs."),
+        )
+        .with_target(id.clone())
+    })?;
+    blocking(&state, move |p| p.remove(id))
+        .await
+        .map(|()| StatusCode::NO_CONTENT)
+}
