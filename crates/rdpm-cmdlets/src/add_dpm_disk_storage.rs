@@ -13,7 +13,6 @@ use rdpm_shell::{
 use rdpm_types::NewPoolMember;
 
 use crate::connection::{connections, Connection, DpmConnections};
-use crate::get_dpm_datasource::{refuse_unsupported, unsupported_of, Unsupported};
 use crate::objects_pool::pool_member;
 use crate::DPM_MODULE;
 
@@ -75,15 +74,11 @@ impl Command for AddDpmDiskStorage {
     }
 
     fn start(&self) -> Box<dyn CommandRun> {
-        Box::new(Run {
-            unsupported: unsupported_of(&self.sig),
-        })
+        Box::new(Run)
     }
 }
 
-struct Run {
-    unsupported: Unsupported,
-}
+struct Run;
 
 /// The path a `-Volume` value stands for.
 pub(crate) fn volume_path(value: &Value) -> Option<String> {
@@ -138,7 +133,6 @@ impl CommandRun for Run {
         params: &BoundParameters,
         _input: Option<Value>,
     ) -> FlowResult<()> {
-        refuse_unsupported(ctx, &self.unsupported, params)?;
         let volume = params.get("Volume").cloned().unwrap_or_default();
         let Some(volume_text) = volume_path(&volume) else {
             return ctx.write_error(

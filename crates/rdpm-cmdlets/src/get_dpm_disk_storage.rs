@@ -7,7 +7,6 @@ use rdpm_shell::{
 };
 
 use crate::connection::connections;
-use crate::get_dpm_datasource::{refuse_unsupported, unsupported_of, Unsupported};
 use crate::objects_pool::pool_member;
 use crate::{DPM_MODULE, SERVER_NAME_ALIASES};
 
@@ -59,15 +58,11 @@ impl Command for GetDpmDiskStorage {
     }
 
     fn start(&self) -> Box<dyn CommandRun> {
-        Box::new(Run {
-            unsupported: unsupported_of(&self.sig),
-        })
+        Box::new(Run)
     }
 }
 
-struct Run {
-    unsupported: Unsupported,
-}
+struct Run;
 
 impl CommandRun for Run {
     fn process(
@@ -76,7 +71,6 @@ impl CommandRun for Run {
         params: &BoundParameters,
         _input: Option<Value>,
     ) -> FlowResult<()> {
-        refuse_unsupported(ctx, &self.unsupported, params)?;
         let name = params.string("DPMServerName");
         let conns = connections(ctx);
         let result = conns.get_or_connect(name.as_deref()).and_then(|c| {

@@ -9,7 +9,6 @@ use rdpm_shell::{
 
 use crate::add_dpm_disk_storage::{connection_for, volume_path};
 use crate::connection::connections;
-use crate::get_dpm_datasource::{refuse_unsupported, unsupported_of, Unsupported};
 use crate::objects_pool::DISK_STORAGE_TYPE;
 use crate::DPM_MODULE;
 
@@ -56,15 +55,11 @@ impl Command for RemoveDpmDiskStorage {
     }
 
     fn start(&self) -> Box<dyn CommandRun> {
-        Box::new(Run {
-            unsupported: unsupported_of(&self.sig),
-        })
+        Box::new(Run)
     }
 }
 
-struct Run {
-    unsupported: Unsupported,
-}
+struct Run;
 
 impl CommandRun for Run {
     fn process(
@@ -73,7 +68,6 @@ impl CommandRun for Run {
         params: &BoundParameters,
         input: Option<Value>,
     ) -> FlowResult<()> {
-        refuse_unsupported(ctx, &self.unsupported, params)?;
         let values = match input {
             Some(v) => v.enumerate(),
             None => params
