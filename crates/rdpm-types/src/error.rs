@@ -6,13 +6,36 @@ use serde::{Deserialize, Serialize};
 /// Content type of every error body the server sends.
 pub const PROBLEM_CONTENT_TYPE: &str = "application/problem+json";
 
-/// PowerShell's `ErrorCategory`, which the shell shows in `CategoryInfo`.
-///
-/// The names and their order are PowerShell's; they travel as strings.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[allow(missing_docs)]
-pub enum ErrorCategory {
+/// Declares `ErrorCategory` with its `ALL` list and `as_str` names from one
+/// list of PowerShell's category names, in PowerShell's order.
+macro_rules! error_categories {
+    ($($name:ident),* $(,)?) => {
+        /// PowerShell's `ErrorCategory`, which the shell shows in `CategoryInfo`.
+        ///
+        /// The names and their order are PowerShell's; they travel as strings.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+        #[allow(missing_docs)]
+        pub enum ErrorCategory {
+            $($name),*
+        }
+
+        impl ErrorCategory {
+            /// Every category in PowerShell's order, so the position of a
+            /// category is its number (`ErrorCategory.ObjectNotFound` is 13).
+            pub const ALL: &'static [ErrorCategory] = &[$(ErrorCategory::$name),*];
+
+            /// The category's name as PowerShell prints it.
+            pub const fn as_str(self) -> &'static str {
+                match self {
+                    $(ErrorCategory::$name => stringify!($name)),*
+                }
+            }
+        }
+    };
+}
+
+error_categories!(
     NotSpecified,
     OpenError,
     CloseError,
@@ -45,88 +68,7 @@ pub enum ErrorCategory {
     LimitsExceeded,
     QuotaExceeded,
     NotEnabled,
-}
-
-impl ErrorCategory {
-    /// Every category in PowerShell's order, so the position of a category
-    /// is its number (`ErrorCategory.ObjectNotFound` is 13).
-    pub const ALL: &'static [ErrorCategory] = {
-        use ErrorCategory::*;
-        &[
-            NotSpecified,
-            OpenError,
-            CloseError,
-            DeviceError,
-            DeadlockDetected,
-            InvalidArgument,
-            InvalidData,
-            InvalidOperation,
-            InvalidResult,
-            InvalidType,
-            MetadataError,
-            NotImplemented,
-            NotInstalled,
-            ObjectNotFound,
-            OperationStopped,
-            OperationTimeout,
-            SyntaxError,
-            ParserError,
-            PermissionDenied,
-            ResourceBusy,
-            ResourceExists,
-            ResourceUnavailable,
-            ReadError,
-            WriteError,
-            FromStdErr,
-            SecurityError,
-            ProtocolError,
-            ConnectionError,
-            AuthenticationError,
-            LimitsExceeded,
-            QuotaExceeded,
-            NotEnabled,
-        ]
-    };
-
-    /// The category's name as PowerShell prints it.
-    pub const fn as_str(self) -> &'static str {
-        use ErrorCategory::*;
-        match self {
-            NotSpecified => "NotSpecified",
-            OpenError => "OpenError",
-            CloseError => "CloseError",
-            DeviceError => "DeviceError",
-            DeadlockDetected => "DeadlockDetected",
-            InvalidArgument => "InvalidArgument",
-            InvalidData => "InvalidData",
-            InvalidOperation => "InvalidOperation",
-            InvalidResult => "InvalidResult",
-            InvalidType => "InvalidType",
-            MetadataError => "MetadataError",
-            NotImplemented => "NotImplemented",
-            NotInstalled => "NotInstalled",
-            ObjectNotFound => "ObjectNotFound",
-            OperationStopped => "OperationStopped",
-            OperationTimeout => "OperationTimeout",
-            SyntaxError => "SyntaxError",
-            ParserError => "ParserError",
-            PermissionDenied => "PermissionDenied",
-            ResourceBusy => "ResourceBusy",
-            ResourceExists => "ResourceExists",
-            ResourceUnavailable => "ResourceUnavailable",
-            ReadError => "ReadError",
-            WriteError => "WriteError",
-            FromStdErr => "FromStdErr",
-            SecurityError => "SecurityError",
-            ProtocolError => "ProtocolError",
-            ConnectionError => "ConnectionError",
-            AuthenticationError => "AuthenticationError",
-            LimitsExceeded => "LimitsExceeded",
-            QuotaExceeded => "QuotaExceeded",
-            NotEnabled => "NotEnabled",
-        }
-    }
-}
+);
 
 impl std::fmt::Display for ErrorCategory {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
