@@ -378,15 +378,7 @@ impl Session {
 
     /// Deletes a server scope of this session.
     pub async fn delete_scope(&self, id: ObjectId) -> Result<()> {
-        self.client
-            .send(
-                Method::DELETE,
-                &paths::scope(&id),
-                Some(self.token.expose()),
-                None::<&()>,
-            )
-            .await
-            .map(|_| ())
+        self.delete_no_content(&paths::scope(&id)).await
     }
 
     /// Applies a server scope to the session.
@@ -399,20 +391,24 @@ impl Session {
         .await
     }
 
-    async fn get_query<T: DeserializeOwned>(
+    /// A call with query parameters and no body, as this session.
+    async fn query<T: DeserializeOwned>(
         &self,
+        method: Method,
         path: &str,
         query: &[(&str, String)],
     ) -> Result<T> {
         self.client
-            .call_query(
-                Method::GET,
-                path,
-                query,
-                Some(self.token.expose()),
-                None::<&()>,
-            )
+            .call_query(method, path, query, Some(self.token.expose()), None::<&()>)
             .await
+    }
+
+    /// A `DELETE` whose success answer has no body (204), as this session.
+    async fn delete_no_content(&self, path: &str) -> Result<()> {
+        self.client
+            .send(Method::DELETE, path, Some(self.token.expose()), None::<&()>)
+            .await
+            .map(|_| ())
     }
 
     /// The production servers (`Get-DPMProductionServer`).
@@ -455,15 +451,19 @@ impl Session {
         if let Some(l) = limit {
             query.push(("limit", l.to_string()));
         }
-        self.get_query(&paths::production_server_children(&server), &query)
-            .await
+        self.query(
+            Method::GET,
+            &paths::production_server_children(&server),
+            &query,
+        )
+        .await
     }
 
     /// The protected datasources, optionally those whose name contains `text`.
     pub async fn protected_datasources(&self, text: Option<&str>) -> Result<Vec<Datasource>> {
         let query: Vec<(&str, String)> =
             text.map(|t| ("query", t.to_string())).into_iter().collect();
-        self.get_query(paths::DATASOURCES, &query).await
+        self.query(Method::GET, paths::DATASOURCES, &query).await
     }
 
     /// The volume datasource `path` is on.
@@ -476,7 +476,8 @@ impl Session {
         if let Some(n) = production_server_name {
             query.push(("production_server_name", n.to_string()));
         }
-        self.get_query(paths::DATASOURCE_SEARCH, &query).await
+        self.query(Method::GET, paths::DATASOURCE_SEARCH, &query)
+            .await
     }
 
     /// The committed protection groups.
@@ -515,15 +516,12 @@ impl Session {
             .map(|t| ("timeout_secs", t.to_string()))
             .into_iter()
             .collect();
-        self.client
-            .call_query(
-                Method::POST,
-                &paths::protection_group_modifiable(&id),
-                &query,
-                Some(self.token.expose()),
-                None::<&()>,
-            )
-            .await
+        self.query(
+            Method::POST,
+            &paths::protection_group_modifiable(&id),
+            &query,
+        )
+        .await
     }
 
     /// Makes a new group's draft.
@@ -561,15 +559,8 @@ impl Session {
 
     /// Discards a draft (and frees its edit lock).
     pub async fn discard_draft(&self, id: ObjectId) -> Result<()> {
-        self.client
-            .send(
-                Method::DELETE,
-                &paths::modifiable_protection_group(&id),
-                Some(self.token.expose()),
-                None::<&()>,
-            )
+        self.delete_no_content(&paths::modifiable_protection_group(&id))
             .await
-            .map(|_| ())
     }
 
     /// Adds datasources to a draft, all or none.
@@ -589,15 +580,12 @@ impl Session {
         datasource: DatasourceId,
         keep_disk_data: bool,
     ) -> Result<ModifiableProtectionGroup> {
-        self.client
-            .call_query(
-                Method::DELETE,
-                &paths::modifiable_member(&id, &datasource),
-                &[("keep_disk_data", keep_disk_data.to_string())],
-                Some(self.token.expose()),
-                None::<&()>,
-            )
-            .await
+        self.query(
+            Method::DELETE,
+            &paths::modifiable_member(&id, &datasource),
+            &[("keep_disk_data", keep_disk_data.to_string())],
+        )
+        .await
     }
 
     /// Sets a draft's protection type.
@@ -677,14 +665,9 @@ impl Session {
     /// Takes a member out of the storage pool (`Remove-DPMDiskStorage`);
     /// its directory stays on disk.
     pub async fn remove_pool_member(&self, id: uuid::Uuid) -> Result<()> {
-        self.client
-            .send(
-                Method::DELETE,
-                &paths::STORAGE_POOL_MEMBER_TEMPLATE.replace("{id}", &id.to_string()),
-                Some(self.token.expose()),
-                None::<&()>,
-            )
-            .await
-            .map(|_| ())
+        self.delete_no_content(
+            &paths::STORAGE_POOL_MEMBER_TEMPLATE.replace("{id}", &id.to_string()),
+        )
+        .await
     }
 }
