@@ -26,6 +26,7 @@ pub fn config(dir: &Path, idle_timeout: Duration) -> ServerConfig {
         listen: "127.0.0.1:0".parse().unwrap(),
         name: NAME.to_string(),
         session_idle_timeout: idle_timeout,
+        job_limits: rdpm_server::JobLimits::default(),
     }
 }
 
