@@ -89,14 +89,14 @@ impl Default for NewDpmRecoveryPoint {
         sig.confirm_impact = ConfirmImpact::Medium;
         sig.examples = vec![
             Example {
-                title: "Example 1: Back up a protection group and wait for it",
-                code: "$PGroup = Get-DPMProtectionGroup -DPMServerName \"DPMServer07\" | Where-Object { $_.Name -eq \"Example data\" }\n$PObjects = Get-DPMDatasource -ProtectionGroup $PGroup\n$jobs = New-DPMRecoveryPoint -Datasource $PObjects -Disk -DiskRecoveryPointOption WithSynchronize\n$jobs | Wait-DPMJob | Format-List JobType, Status, DataSources, FilesTransferred",
-                remarks: "These commands start an on-demand backup of every member of the protection group 'Example data' on DPMServer07 and wait until the backups end.",
+                title: "Example 1: Protect a file and back it up",
+                code: "$pg = New-DPMProtectionGroup -DPMServerName \"DPMServer07\" -Name \"Example data\"\n$vol = Get-DPMDatasource -DPMServerName \"DPMServer07\" -Path \"/etc\"\n$etc = Get-DPMChildDatasource -ChildDatasource $vol -Inquire | Where-Object { $_.Name -eq \"etc\" }\n$file = Get-DPMChildDatasource -ChildDatasource $etc -Inquire | Where-Object { $_.Name -eq \"passwd\" }\nAdd-DPMChildDatasource -ProtectionGroup $pg -ChildDatasource $file\n$PGroup = Set-DPMProtectionGroup -ProtectionGroup $pg\n$PObjects = Get-DPMDatasource -ProtectionGroup $PGroup\nNew-DPMRecoveryPoint -Datasource $PObjects -Disk -DiskRecoveryPointOption WithSynchronize | Wait-DPMJob | Format-List JobType, Status, DataSources, FilesTransferred, FilesSkipped",
+                remarks: "These commands protect the file /etc/passwd of DPMServer07's own host in a new protection group 'Example data', start an on-demand backup of the group's members, and wait until it ends.",
             },
             Example {
                 title: "Example 2: Follow a backup the DPM way",
-                code: "$ds = Get-DPMDatasource -DPMServerName \"DPMServer07\" | Where-Object { $_.ProtectionGroupName -eq \"Example data\" }\n$job = $ds | New-DPMRecoveryPoint -Disk -DiskRecoveryPointOption WithSynchronize -WithDataIntegrityCheck\nwhile (-not $job.HasCompleted) { Start-Sleep -Milliseconds 200 }\n$job.Status",
-                remarks: "These commands back up a datasource, verify the data written, and poll the job's HasCompleted property, which asks the server each time it is read, until the job ends.",
+                code: "$ds = Get-DPMDatasource -DPMServerName \"DPMServer07\" | Where-Object { $_.ProtectionGroupName -eq \"Example data\" }\n$job = $ds | New-DPMRecoveryPoint -Disk -DiskRecoveryPointOption WithSynchronize -WithDataIntegrityCheck\nwhile ($job -and -not $job.HasCompleted) { Start-Sleep -Milliseconds 200 }\n$job.Status",
+                remarks: "These commands back up the members of the protection group 'Example data', verify the data written, and poll the job's HasCompleted property, which asks the server each time it is read, until the job ends.",
             },
             Example {
                 title: "Example 3: Ask for a tape recovery point",

@@ -91,10 +91,8 @@ impl CommandRun for Run {
                 .with_timezone(&chrono::Local)
                 .format("%-m/%-d/%Y %-I:%M:%S %p");
             let target = format!(
-                "Recovery point of {} on {} at {when} ({})",
-                rp.datasource_name,
-                rp.production_server_name,
-                short_id(&rp.id)
+                "Recovery point of {} on {} at {when}",
+                rp.datasource_name, rp.production_server_name
             );
             if !ctx.should_process(&target, Some("Delete the recovery point"))? {
                 continue;
@@ -112,9 +110,4 @@ impl CommandRun for Run {
         }
         Ok(())
     }
-}
-
-/// The first eight hex digits, as `restic snapshots` shows an id.
-fn short_id(id: &str) -> &str {
-    id.get(..8).unwrap_or(id)
 }

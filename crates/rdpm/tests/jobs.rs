@@ -270,7 +270,12 @@ fn get_dpm_job_filters_by_status_type_datasource_group_and_time() {
             "@(Get-DPMJob -Datasource (Get-DPMDatasource DPMServer07)).Count",
             "3",
         ),
-        ("@(Get-DPMJob -DatasourceName second).Count", "1"),
+        ("@(Get-DPMJob -DPMServerName DPMServer07 -DatasourceName second).Count", "1"),
+        ("@(Get-DPMJob -CN DPMServer07 -DatasourceName first, second).Count", "3"),
+        (
+            "$n = (Get-DPMProductionServer DPMServer07)[0].ServerName; @(Get-DPMJob -DPMServerName DPMServer07 -ProductionServerName $n).Count",
+            "3",
+        ),
         (
             "@(Get-DPMJob -ProtectionGroup (Get-DPMProtectionGroup DPMServer07 | Where-Object { $_.Name -eq 'Second' })).Count",
             "1",
@@ -287,6 +292,9 @@ fn get_dpm_job_filters_by_status_type_datasource_group_and_time() {
             "$j = Get-DPMJob DPMServer07 -Newest; @(Get-DPMJob -Job $j).Count",
             "2",
         ),
+        ("@(Get-DPMJob DPMServer07 -Newest | Get-DPMJob).Count", "2"),
+        ("@(Get-DPMProtectionGroup DPMServer07 | Get-DPMJob).Count", "3"),
+        ("@(Get-DPMProductionServer DPMServer07 | Get-DPMJob).Count", "3"),
     ];
     for (script, expected) in cases {
         let (_, out, err) = s.run(&format!(
@@ -321,7 +329,7 @@ fn stop_dpm_job_cancels_a_running_backup_and_leaves_no_recovery_point() {
     protect(&s, "Big", &dir);
     let (_, out, err) = s.run(&format!(
         "{}$job = New-DPMRecoveryPoint $ds -Disk -DiskRecoveryPointOption WithSynchronize
-         Start-Sleep -Milliseconds 300
+         @($job | Wait-DPMJob -Timeout 0).Count
          $job | Stop-DPMJob -Confirm:$false
          $started = Get-Date
          $done = $job | Wait-DPMJob -Timeout 30
@@ -332,7 +340,11 @@ fn stop_dpm_job_cancels_a_running_backup_and_leaves_no_recovery_point() {
         ds_of("Big")
     ));
     let lines: Vec<&str> = out.lines().map(str::trim).collect();
-    assert_eq!(lines, ["Failed", "Cancelled", "True", "0"], "{out}\n{err}");
+    assert_eq!(
+        lines,
+        ["0", "Failed", "Cancelled", "True", "0"],
+        "{out}\n{err}"
+    );
     // Stopping a finished job is the server's JobFinished error.
     assert_contains(&err, "Stop-DPMJob :");
     assert_contains(&err, "JobFinished");
