@@ -416,3 +416,87 @@ fn not_a(value: &Value, parameter: &str, source: &str) -> ErrorRecord {
     .with_exception("ArgumentException")
     .with_target(value.clone())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bound(values: &[(&'static str, Value)]) -> BoundParameters {
+        let mut b = BoundParameters {
+            parameter_set: SET_SERVER,
+            ..BoundParameters::default()
+        };
+        for (k, v) in values {
+            b.values.insert(k, v.clone());
+        }
+        b
+    }
+
+    fn names(list: &[&str]) -> Value {
+        Value::array(list.iter().map(Value::str).collect())
+    }
+
+    #[test]
+    fn filters_map_onto_the_job_query() {
+        let on = Value::Switch(true);
+        let cases: Vec<(Vec<(&'static str, Value)>, Option<JobQuery>)> = vec![
+            (vec![], Some(JobQuery::default())),
+            (
+                vec![("Type", names(&["shadowcopy", "MediaErase"]))],
+                Some(JobQuery {
+                    job_type: Some("ShadowCopy".into()),
+                    ..JobQuery::default()
+                }),
+            ),
+            (vec![("Type", names(&["MediaErase", "CloudBackup"]))], None),
+            (
+                vec![("Status", names(&["Completed", "Failed"]))],
+                Some(JobQuery {
+                    status: Some("Completed,Failed".into()),
+                    ..JobQuery::default()
+                }),
+            ),
+            (
+                vec![("NoLimitOnJobCount", on.clone())],
+                Some(JobQuery {
+                    limit: Some(0),
+                    ..JobQuery::default()
+                }),
+            ),
+            (
+                vec![("AllJobsInInterval", on.clone())],
+                Some(JobQuery {
+                    limit: Some(0),
+                    ..JobQuery::default()
+                }),
+            ),
+            (
+                vec![("NoLimitOnJobCount", Value::Switch(false))],
+                Some(JobQuery::default()),
+            ),
+            (
+                vec![("Newest", on.clone()), ("AdhocJobs", on)],
+                Some(JobQuery {
+                    newest: Some(true),
+                    adhoc: Some(true),
+                    ..JobQuery::default()
+                }),
+            ),
+        ];
+        for (values, expected) in cases {
+            assert_eq!(base_query(&bound(&values)), expected, "{values:?}");
+        }
+    }
+
+    #[test]
+    fn a_time_window_is_sent_in_utc() {
+        let from =
+            chrono::DateTime::parse_from_rfc3339("2026-11-27T10:00:00+02:00").expect("a time");
+        let q = base_query(&bound(&[("From", Value::DateTime(from))])).expect("a query");
+        assert_eq!(
+            q.from.map(|t| t.to_rfc3339()),
+            Some("2026-11-27T08:00:00+00:00".to_string())
+        );
+        assert_eq!(q.to, None);
+    }
+}

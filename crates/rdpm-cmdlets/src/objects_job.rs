@@ -606,3 +606,56 @@ pub fn not_a_job(value: &Value) -> ErrorRecord {
     .with_exception("ArgumentException")
     .with_target(value.clone())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_unset_time_reads_as_dpm_prints_datetime_min_value() {
+        let cases = [
+            (
+                rdpm_shell::format::field::datetime_text as fn(&_) -> String,
+                "1/1/0001 12:00:00 AM",
+            ),
+            (
+                |d| Value::DateTime(*d).to_invariant_string(),
+                "01/01/0001 00:00:00",
+            ),
+        ];
+        let Value::DateTime(t) = unset_time() else {
+            panic!("a DateTime");
+        };
+        for (render, text) in cases {
+            assert_eq!(render(&t), text);
+        }
+    }
+
+    #[test]
+    fn a_datasource_reads_as_name_on_server() {
+        let cases = [
+            ("/srv/docs", "web01", "/srv/docs on web01"),
+            ("passwd", "host.example.com", "passwd on host.example.com"),
+        ];
+        for (name, server, text) in cases {
+            let ds = PsObject::new(
+                vec![crate::objects::DATASOURCE_TYPE.into()],
+                [
+                    ("Name".to_string(), Value::str(name)),
+                    ("ProductionServerName".to_string(), Value::str(server)),
+                ],
+            );
+            assert_eq!(datasource_text(&ds), text);
+        }
+    }
+
+    #[test]
+    fn every_dpm_job_type_the_server_runs_is_a_parameter_value() {
+        for t in rdpm_types::JobType::ALL {
+            assert!(DPM_JOB_TYPE.by_name(t.as_str()).is_some(), "{t}");
+        }
+        for s in ["Completed", "Failed", "InProgress", "Scheduled"] {
+            assert!(JOB_STATUS_TYPE.by_name(s).is_some(), "{s}");
+        }
+    }
+}

@@ -145,7 +145,13 @@ impl CommandRun for Run {
             if deadline.is_some_and(|d| Instant::now() >= d) {
                 break;
             }
-            let (status, percent) = progress(&self.jobs);
+            let running: Vec<&Job> = self
+                .jobs
+                .iter()
+                .filter(|w| w.waiting())
+                .filter_map(|w| w.job.as_ref())
+                .collect();
+            let (status, percent) = progress(&running, done, self.jobs.len());
             ctx.write_progress(&activity, &status, percent, false);
             let next = Instant::now() + POLL;
             while Instant::now() < next {
@@ -236,16 +242,10 @@ fn activity(jobs: &[Waited]) -> String {
     }
 }
 
-/// The progress bar's status line and percentage, over the jobs still
-/// running: bytes processed of the total when known, files, and the
-/// datasource being read.
-fn progress(jobs: &[Waited]) -> (String, Option<u8>) {
-    let running: Vec<&Job> = jobs
-        .iter()
-        .filter(|w| w.waiting())
-        .filter_map(|w| w.job.as_ref())
-        .collect();
-    let done = jobs.iter().filter(|w| w.finished()).count();
+/// The progress bar's status line and percentage over the jobs still
+/// running: bytes processed of the total when known, files, jobs ended
+/// (of `count`, when several) and the datasource being read.
+fn progress(running: &[&Job], done: usize, count: usize) -> (String, Option<u8>) {
     let bytes_done: u64 = running.iter().map(|j| j.bytes_done).sum();
     let totals: Option<u64> = running.iter().map(|j| j.bytes_total).sum();
     let files_scanned: u64 = running.iter().map(|j| j.files_scanned).sum();
@@ -263,15 +263,15 @@ fn progress(jobs: &[Waited]) -> (String, Option<u8>) {
     status.push_str(&format!(
         ", {files_scanned} files scanned, {files_transferred} transferred"
     ));
-    if jobs.len() > 1 {
-        status.push_str(&format!(", {done} of {} jobs ended", jobs.len()));
+    if count > 1 {
+        status.push_str(&format!(", {done} of {count} jobs ended"));
     }
     if let Some(j) = running.iter().find(|j| j.status == JobStatus::InProgress) {
         status.push_str(&format!(" ({})", j.datasource_path.display));
     }
     let percent = totals
         .filter(|t| *t > 0)
-        .map(|t| (bytes_done.min(t) * 100 / t).min(100) as u8);
+        .map(|t| u8::try_from(bytes_done.min(t) * 100 / t).unwrap_or(100));
     (status, percent)
 }
 
@@ -304,6 +304,92 @@ fn job_gone(id: rdpm_types::JobId) -> ErrorRecord {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn job(status: JobStatus, done: u64, total: Option<u64>, files: u64) -> Job {
+        let now = chrono::Utc::now();
+        Job {
+            id: rdpm_types::JobId::new_random(),
+            job_type: rdpm_types::JobType::ShadowCopy,
+            status,
+            is_adhoc: true,
+            datasource_id: rdpm_types::DatasourceId::new_random(),
+            datasource_name: "docs".into(),
+            datasource_path: rdpm_types::FsPath::from_text("/srv/docs"),
+            production_server_id: rdpm_types::ProductionServerId::new_random(),
+            production_server_name: "web01".into(),
+            protection_group_id: None,
+            protection_group_name: None,
+            pool_member_id: None,
+            owner: "admin".into(),
+            created_at: now,
+            start_time: None,
+            end_time: None,
+            with_integrity_check: false,
+            files_scanned: files,
+            bytes_scanned: done,
+            bytes_total: total,
+            bytes_done: done,
+            files_transferred: files / 2,
+            bytes_transferred: 0,
+            files_skipped: 0,
+            skipped: Vec::new(),
+            messages: Vec::new(),
+            error: None,
+            recovery_point_id: None,
+        }
+    }
+
+    #[test]
+    fn the_progress_line_shows_bytes_files_jobs_and_the_path() {
+        let mib = 1024 * 1024;
+        let queued = job(JobStatus::Scheduled, 0, None, 0);
+        let counting = job(JobStatus::InProgress, 3 * mib, None, 10);
+        let half = job(JobStatus::InProgress, 50 * mib, Some(100 * mib), 40);
+        let other = job(JobStatus::InProgress, 10 * mib, Some(100 * mib), 2);
+        let cases: Vec<(Vec<&Job>, usize, usize, &str, Option<u8>)> = vec![
+            (
+                vec![&queued],
+                0,
+                1,
+                "Waiting for the server to start the job, 0 files scanned, 0 transferred",
+                None,
+            ),
+            (
+                vec![&counting],
+                0,
+                1,
+                "3.0 MB processed, 10 files scanned, 5 transferred (/srv/docs)",
+                None,
+            ),
+            (
+                vec![&half],
+                0,
+                1,
+                "50.0 MB of 100.0 MB, 40 files scanned, 20 transferred (/srv/docs)",
+                Some(50),
+            ),
+            (
+                vec![&half, &other],
+                1,
+                3,
+                "60.0 MB of 200.0 MB, 42 files scanned, 21 transferred, 1 of 3 jobs ended (/srv/docs)",
+                Some(30),
+            ),
+            (
+                vec![&half, &counting],
+                0,
+                2,
+                "53.0 MB processed, 50 files scanned, 25 transferred, 0 of 2 jobs ended (/srv/docs)",
+                None,
+            ),
+        ];
+        for (running, done, count, status, percent) in cases {
+            assert_eq!(
+                progress(&running, done, count),
+                (status.to_string(), percent)
+            );
+        }
+    }
 
     #[test]
     fn bytes_read_as_the_progress_bar_shows_them() {

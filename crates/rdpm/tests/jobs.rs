@@ -451,3 +451,48 @@ fn a_job_outlives_the_session_that_started_it() {
     let lines: Vec<&str> = out.lines().map(str::trim).collect();
     assert_eq!(lines, [id.as_str(), "Succeeded"], "{out}");
 }
+
+#[test]
+fn wait_dpm_job_shows_progress_and_ctrl_c_stops_the_wait_not_the_job() {
+    use std::time::{Duration, Instant};
+    let s = server("DPMServer07");
+    let data = tempfile::tempdir().expect("tempdir");
+    let dir = large_tree(data.path(), "watched", 160);
+    protect(&s, "Watched", &dir);
+    let mut cmd = s.shell_command();
+    cmd.env("TERM", "xterm").env("COLUMNS", "200");
+    let mut p = rexpect::session::spawn_command(cmd, Some(30_000)).expect("pty shell");
+    p.exp_string("> ").expect("prompt");
+    p.send_line(&format!(
+        "{} 'ready-' + 'now'",
+        ds_of("Watched").replace('\n', ";")
+    ))
+    .expect("send");
+    p.exp_string("ready-now").expect("connected");
+    p.exp_string("> ").expect("prompt");
+    p.send_line("$job = New-DPMRecoveryPoint $ds -Disk -DiskRecoveryPointOption WithSynchronize; $job | Wait-DPMJob")
+        .expect("send");
+    p.exp_string("Waiting for job recovery point of watched on ")
+        .expect("the progress bar names the job");
+    p.exp_string("files scanned")
+        .expect("the status counts files");
+    let pressed = Instant::now();
+    p.send_control('c').expect("ctrl-c");
+    p.send_line("'waited-' + 'no-more'").expect("send");
+    p.exp_string("waited-no-more").expect("the wait stopped");
+    assert!(pressed.elapsed() < Duration::from_secs(5));
+    // The job goes on: it was not stopped with the wait.
+    p.send_line("'status-' + $job.Status").expect("send");
+    let (_, status) = p.exp_regex("status-[A-Za-z]+").expect("a status");
+    assert!(
+        status == "status-InProgress" || status == "status-Succeeded",
+        "{status}"
+    );
+    p.send_line(
+        "Stop-DPMJob $job -Confirm:$false -ErrorAction SilentlyContinue; 'stopped-' + 'it'",
+    )
+    .expect("send");
+    p.exp_string("stopped-it").expect("stopped");
+    p.send_line("exit").expect("send");
+    p.exp_eof().expect("shell exits");
+}
