@@ -432,6 +432,9 @@ mod tests {
         b
     }
 
+    /// Bound parameters by name.
+    type Filters = Vec<(&'static str, Value)>;
+
     fn names(list: &[&str]) -> Value {
         Value::array(list.iter().map(Value::str).collect())
     }
@@ -439,7 +442,7 @@ mod tests {
     #[test]
     fn filters_map_onto_the_job_query() {
         let on = Value::Switch(true);
-        let cases: Vec<(Vec<(&'static str, Value)>, Option<JobQuery>)> = vec![
+        let cases: Vec<(Filters, Option<JobQuery>)> = vec![
             (vec![], Some(JobQuery::default())),
             (
                 vec![("Type", names(&["shadowcopy", "MediaErase"]))],

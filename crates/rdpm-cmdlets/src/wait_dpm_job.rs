@@ -339,6 +339,9 @@ mod tests {
         }
     }
 
+    /// Running jobs, jobs ended, jobs waited for, status line, percent.
+    type Case<'a> = (Vec<&'a Job>, usize, usize, &'a str, Option<u8>);
+
     #[test]
     fn the_progress_line_shows_bytes_files_jobs_and_the_path() {
         let mib = 1024 * 1024;
@@ -346,7 +349,7 @@ mod tests {
         let counting = job(JobStatus::InProgress, 3 * mib, None, 10);
         let half = job(JobStatus::InProgress, 50 * mib, Some(100 * mib), 40);
         let other = job(JobStatus::InProgress, 10 * mib, Some(100 * mib), 2);
-        let cases: Vec<(Vec<&Job>, usize, usize, &str, Option<u8>)> = vec![
+        let cases: Vec<Case> = vec![
             (
                 vec![&queued],
                 0,
