@@ -57,8 +57,15 @@ impl Default for GetDpmJob {
         sig.synopsis = "Gets the jobs of a DPM server: current and past backups, filtered by datasource, group, server, type, status and time.";
         sig.description = "The Get-DPMJob cmdlet gets jobs from a DPM server, newest first: all of them, or those of given datasources (-Datasource or -DatasourceName), protection groups (-ProtectionGroup) or production servers (-ProductionServer or -ProductionServerName). -Type, -Status, -From, -To and -AdhocJobs narrow the list; -Newest keeps only the newest job of each datasource. Without -NoLimitOnJobCount or -AllJobsInInterval, at most 1000 jobs are returned.\n\nThe job types rdpm runs are ShadowCopy (a backup that creates a recovery point), Replication, Validation and Recovery; the other DPMJobType names are accepted and select no job. The statuses are Completed (Succeeded or Warning), Failed, InProgress and Scheduled.\n\nWith -Job the cmdlet refreshes job objects from the server and returns them. A job object's Status and HasCompleted properties are read from the server each time anyway.";
         sig.parameters = vec![
-            // Typed parameters first: pipeline input binds to the first
-            // parameter that converts it, and any object converts to a string.
+            ParameterDecl::new("DPMServerName", ParamType::String)
+                .aliases(SERVER_NAME_ALIASES)
+                .in_set(SET_SERVER, Some(0), false)
+                .in_set(SET_PS_NAME, None, false)
+                .in_set(SET_DS_NAME, None, false)
+                .help("Specifies the name of the DPM server. Without it, the local server."),
+            // Typed pipeline parameters before the string ones: pipeline input
+            // binds to the first parameter that converts it, and any object
+            // converts to a string.
             ParameterDecl::new("Datasource", datasources_param())
                 .in_set(SET_DS, Some(0), true)
                 .from_pipeline()
@@ -75,12 +82,6 @@ impl Default for GetDpmJob {
                 .in_set(SET_UPDATE, Some(0), true)
                 .from_pipeline()
                 .help("Specifies job objects to refresh from the server; the cmdlet returns them refreshed."),
-            ParameterDecl::new("DPMServerName", ParamType::String)
-                .aliases(SERVER_NAME_ALIASES)
-                .in_set(SET_SERVER, Some(0), false)
-                .in_set(SET_PS_NAME, None, false)
-                .in_set(SET_DS_NAME, None, false)
-                .help("Specifies the name of the DPM server. Without it, the local server."),
             ParameterDecl::new("ProductionServerName", array(ParamType::String))
                 .in_set(SET_PS_NAME, Some(0), true)
                 .from_pipeline()
