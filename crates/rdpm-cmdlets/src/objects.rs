@@ -282,11 +282,44 @@ pub fn dpm_session(server: &str, info: &SessionInfo, current: bool) -> Value {
                     .unwrap_or(Value::Null),
             ),
             ("IsCurrent".into(), Value::Bool(current)),
+            (
+                "HeldProtectionGroups".into(),
+                Value::array(
+                    info.held_protection_groups
+                        .iter()
+                        .map(|g| Value::str(&g.name))
+                        .collect(),
+                ),
+            ),
+            (
+                "EditLocks".into(),
+                Value::str(
+                    info.held_protection_groups
+                        .iter()
+                        .map(|g| {
+                            let since = g.since.with_timezone(&chrono::Local).format("%H:%M:%S");
+                            if g.is_new {
+                                format!("{} (new, since {since})", g.name)
+                            } else {
+                                format!("{} (since {since})", g.name)
+                            }
+                        })
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                ),
+            ),
         ],
     );
-    obj.default_display = ["Id", "User", "ClientHost", "OpenedAt", "Objects"]
-        .map(String::from)
-        .to_vec();
+    obj.default_display = [
+        "Id",
+        "User",
+        "ClientHost",
+        "OpenedAt",
+        "Objects",
+        "EditLocks",
+    ]
+    .map(String::from)
+    .to_vec();
     Value::object(obj)
 }
 

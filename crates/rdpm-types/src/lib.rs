@@ -43,8 +43,8 @@ pub use protection::{
 pub use scope::{NewServerScope, ScopedObjectType, ServerScope, SetSessionScope};
 pub use server::{Health, ServerInfo};
 pub use session::{
-    CloseReason, CreateSessionRequest, CreateSessionResponse, ObjectId, ObjectKind, ReleaseReport,
-    SessionId, SessionInfo, SessionToken,
+    CloseReason, CreateSessionRequest, CreateSessionResponse, HeldProtectionGroup, ObjectId,
+    ObjectKind, ReleaseReport, SessionId, SessionInfo, SessionToken,
 };
 
 /// Paths of the HTTP API, relative to the server's base URL.
