@@ -758,6 +758,58 @@ impl Jobs {
             .any(|l| l.snapshot().datasource_id == ds)
     }
 
+    /// Deletes every recovery point of a datasource whose protection
+    /// stopped without `-KeepDiskData`, after stopping its jobs. Returns
+    /// how many it deleted.
+    pub(crate) fn remove_datasource_points(&self, ds: DatasourceId) -> Result<usize, ApiError> {
+        let live: Vec<JobId> = self
+            .live
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .values()
+            .map(|l| l.snapshot())
+            .filter(|j| j.datasource_id == ds)
+            .map(|j| j.id)
+            .collect();
+        for id in live {
+            let _ = self.stop_with(
+                id,
+                JobError {
+                    kind: "Cancelled".into(),
+                    message: "Protection of the datasource stopped (Remove-DPMChildDatasource \
+                              without -KeepDiskData) while the job ran; no recovery point was \
+                              made."
+                        .into(),
+                },
+            );
+        }
+        // The stopped jobs end within a second; the exclusive lock of
+        // forget waits for their writes.
+        let points = self
+            .catalog
+            .recovery_points(ds)
+            .map_err(|e| catalog_failed("cannot read the recovery points", &e))?;
+        let mut by_member: HashMap<uuid::Uuid, Vec<rdpm_storage::SnapshotId>> = HashMap::new();
+        for p in &points {
+            if let Ok(id) = rdpm_storage::SnapshotId::parse(&p.id) {
+                by_member.entry(p.pool_member_id).or_default().push(id);
+            }
+        }
+        for (member, ids) in by_member {
+            let (repo, _) = self.pool.repository(member)?;
+            for id in ids {
+                match repo.forget(std::slice::from_ref(&id)) {
+                    Ok(()) | Err(rdpm_storage::Error::SnapshotNotFound(_)) => {}
+                    Err(e) => return Err(ApiError::internal("cannot delete a recovery point", &e)),
+                }
+                self.catalog
+                    .remove_recovery_point(id.as_str())
+                    .map_err(|e| catalog_failed("cannot update the recovery point index", &e))?;
+            }
+        }
+        Ok(points.len())
+    }
+
     /// `Get-DPMRecoveryPoint`: oldest first.
     pub(crate) fn recovery_points(
         &self,

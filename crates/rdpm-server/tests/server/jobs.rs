@@ -389,3 +389,50 @@ async fn an_integrity_checked_backup_reads_back_what_it_wrote() {
         done.messages
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stopping_protection_deletes_recovery_points_unless_kept() {
+    let t = TestServer::start().await;
+    let s = t.open_session().await;
+    let kept = small_tree(&t.dir.path().join("kept"));
+    let dropped = small_tree(&t.dir.path().join("dropped"));
+    let mut points = Vec::new();
+    for (name, path) in [("Kept", &kept), ("Dropped", &dropped)] {
+        let group = t.committed_group(&s, name, path).await;
+        let job = t.backup(&s, &group).await.remove(0);
+        let job = t.wait(&s, &job).await;
+        assert_eq!(t.points(&s, &job).await.len(), 1);
+        points.push((group, job));
+    }
+    for ((group, _), keep) in points.iter().zip([true, false]) {
+        let draft: rdpm_types::ModifiableProtectionGroup =
+            t.json(t.open_for_modification(&s, group, 0).await).await;
+        let member = group.members[0].datasource_id;
+        let path = format!(
+            "{}?keep_disk_data={keep}",
+            paths::modifiable_member(&draft.object_id, &member)
+        );
+        let response = t.delete(&path, &s.token).await;
+        assert!(response.status().is_success(), "{}", response.status());
+        let response = t.commit(&s, &draft).await;
+        assert!(response.status().is_success(), "{}", response.status());
+    }
+    assert_eq!(t.points(&s, &points[0].1).await.len(), 1, "-KeepDiskData");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !t.points(&s, &points[1].1).await.is_empty() {
+        assert!(
+            Instant::now() < deadline,
+            "the dropped points were not deleted"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let left = t
+        .default_repository()
+        .snapshots(&SnapshotFilter::default())
+        .unwrap();
+    assert_eq!(left.len(), 1);
+    assert_eq!(
+        Some(&left[0].id.to_string()),
+        points[0].1.recovery_point_id.as_ref()
+    );
+}

@@ -100,7 +100,7 @@ impl TestServer {
         .unwrap()
     }
 
-    async fn open_for_modification(
+    pub(super) async fn open_for_modification(
         &self,
         s: &Session,
         group: &ProtectionGroup,
