@@ -30,6 +30,13 @@ use crate::error::ApiError;
 use crate::pool::Pool;
 use crate::protection::Protection;
 
+/// The time now, to the microsecond the catalog keeps, so that a time read
+/// back from an index column equals the one in the stored object.
+fn now() -> DateTime<Utc> {
+    use chrono::SubsecRound as _;
+    Utc::now().trunc_subsecs(6)
+}
+
 /// How often a running job's counters are written to the catalog.
 const PERSIST_EVERY: Duration = Duration::from_secs(1);
 
@@ -338,7 +345,7 @@ impl Jobs {
             ));
         }
         let targets = self.targets(&request.datasources)?;
-        let now = Utc::now();
+        let now = now();
         let mut jobs = Vec::with_capacity(targets.len());
         for target in targets {
             let member = self.pool.member_for_group(target.group.pool_member_id)?;
@@ -413,7 +420,7 @@ impl Jobs {
                 return;
             }
             job.status = JobStatus::InProgress;
-            job.start_time = Some(Utc::now());
+            job.start_time = Some(now());
             let snapshot = job.clone();
             drop(job);
             self.persist(&snapshot);
@@ -444,7 +451,7 @@ impl Jobs {
                 });
             }
         }
-        job.end_time = Some(Utc::now());
+        job.end_time = Some(now());
         tracing::info!(job = %job.id, status = %job.status, datasource = %job.datasource_name, "job ended");
         *live.job.lock().unwrap_or_else(|p| p.into_inner()) = job.clone();
         self.persist(&job);
@@ -696,7 +703,7 @@ impl Jobs {
             match job.status {
                 JobStatus::Scheduled => {
                     job.status = JobStatus::Failed;
-                    job.end_time = Some(Utc::now());
+                    job.end_time = Some(now());
                     job.error = Some(reason.clone());
                 }
                 JobStatus::InProgress => {
@@ -831,7 +838,7 @@ impl Jobs {
                 };
                 chrono::TimeDelta::days(days)
             });
-        let now = Utc::now();
+        let now = now();
         for p in &mut points {
             p.is_active = retention.is_none_or(|r| p.backup_time + r >= now);
         }

@@ -36,9 +36,9 @@ pub use protection::{
     path_contains, AddChildDatasources, AgentKind, ChildDatasourcePage, DataLocation, Datasource,
     DatasourceId, DatasourceKind, DatasourceRef, FsPath, ModifiableProtectionGroup,
     NewProtectionGroup, OpenProtectionGroup, PolicyObjective, ProductionServer, ProductionServerId,
-    ProtectionGroup, ProtectionGroupId, ProtectionGroupMember, RenameProtectionGroup,
-    ReplicaCreationMethod, RetentionRange, RetentionUnit, ServerProtectionState,
-    SetPolicyObjective, SetProtectionType, StopProtection,
+    ProtectionGroup, ProtectionGroupId, ProtectionGroupMember, RecoveryPointSummary,
+    RenameProtectionGroup, ReplicaCreationMethod, RetentionRange, RetentionUnit,
+    ServerProtectionState, SetPolicyObjective, SetProtectionType, StopProtection,
 };
 pub use scope::{NewServerScope, ScopedObjectType, ServerScope, SetSessionScope};
 pub use server::{Health, ServerInfo};

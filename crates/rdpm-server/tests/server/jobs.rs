@@ -131,6 +131,17 @@ async fn a_backup_job_makes_a_recovery_point_that_survives_a_restart() {
     assert_eq!(point.files, 2);
     assert_eq!(point.size, 10_005);
     assert!(point.is_active);
+    // The group's datasources show the recovery points in short.
+    let members: Vec<rdpm_types::Datasource> = t
+        .json(
+            t.get(&paths::protection_group_datasources(&group.id), &s.token)
+                .await,
+        )
+        .await;
+    let summary = members[0].recovery_points.clone().unwrap();
+    assert_eq!(summary.count, 1);
+    assert_eq!(summary.latest, Some(point.backup_time));
+    assert_eq!(summary.oldest, Some(point.backup_time));
     // The snapshot is in the repository, tagged with datasource, group and job.
     let snaps = t
         .default_repository()
