@@ -324,6 +324,41 @@ pub(crate) fn remove_recovery_point(conn: &Connection, id: &str) -> Result<bool,
     Ok(conn.execute("DELETE FROM recovery_points WHERE id = ?1", params![id])? > 0)
 }
 
+pub(crate) fn recovery_point_summaries(
+    conn: &Connection,
+) -> Result<std::collections::HashMap<DatasourceId, rdpm_types::RecoveryPointSummary>, CatalogError>
+{
+    let mut stmt = conn.prepare(
+        "SELECT datasource_id, COUNT(*), MIN(backup_time), MAX(backup_time)
+         FROM recovery_points GROUP BY datasource_id",
+    )?;
+    let rows = stmt.query_map([], |row| {
+        Ok((
+            row.get::<_, String>(0)?,
+            row.get::<_, i64>(1)?,
+            row.get::<_, String>(2)?,
+            row.get::<_, String>(3)?,
+        ))
+    })?;
+    let mut out = std::collections::HashMap::new();
+    for row in rows {
+        let (ds, count, oldest, latest) = row?;
+        let ds: DatasourceId = ds.parse().map_err(|_| CatalogError::InvalidValue {
+            what: "recovery_points.datasource_id",
+            value: ds.clone(),
+        })?;
+        out.insert(
+            ds,
+            rdpm_types::RecoveryPointSummary {
+                count: u64::try_from(count).unwrap_or(0),
+                oldest: Some(crate::parse_time("recovery_points.backup_time", &oldest)?),
+                latest: Some(crate::parse_time("recovery_points.backup_time", &latest)?),
+            },
+        );
+    }
+    Ok(out)
+}
+
 pub(crate) fn recovery_points_in_member(
     conn: &Connection,
     member: uuid::Uuid,

@@ -167,6 +167,11 @@ pub trait Catalog: Send + Sync {
     /// Drops a recovery point from the index; false when it was not there.
     fn remove_recovery_point(&self, id: &str) -> Result<bool, CatalogError>;
 
+    /// Count, oldest and latest time of every datasource's recovery points.
+    fn recovery_point_summaries(
+        &self,
+    ) -> Result<BTreeMap<DatasourceId, rdpm_types::RecoveryPointSummary>, CatalogError>;
+
     /// How many recovery points a pool member holds.
     fn recovery_points_in_member(&self, member: uuid::Uuid) -> Result<u64, CatalogError>;
 

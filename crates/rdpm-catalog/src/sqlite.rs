@@ -345,6 +345,17 @@ impl Catalog for SqliteCatalog {
         crate::jobs::remove_recovery_point(&self.conn(), id)
     }
 
+    fn recovery_point_summaries(
+        &self,
+    ) -> Result<
+        std::collections::BTreeMap<DatasourceId, rdpm_types::RecoveryPointSummary>,
+        CatalogError,
+    > {
+        Ok(crate::jobs::recovery_point_summaries(&self.conn())?
+            .into_iter()
+            .collect())
+    }
+
     fn recovery_points_in_member(&self, member: uuid::Uuid) -> Result<u64, CatalogError> {
         crate::jobs::recovery_points_in_member(&self.conn(), member)
     }

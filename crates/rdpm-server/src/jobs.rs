@@ -30,6 +30,13 @@ use crate::error::ApiError;
 use crate::pool::Pool;
 use crate::protection::Protection;
 
+/// The time now, to the microsecond the catalog keeps, so that a time read
+/// back from an index column equals the one in the stored object.
+fn now() -> DateTime<Utc> {
+    use chrono::SubsecRound as _;
+    Utc::now().trunc_subsecs(6)
+}
+
 /// How often a running job's counters are written to the catalog.
 const PERSIST_EVERY: Duration = Duration::from_secs(1);
 
@@ -338,7 +345,7 @@ impl Jobs {
             ));
         }
         let targets = self.targets(&request.datasources)?;
-        let now = Utc::now();
+        let now = now();
         let mut jobs = Vec::with_capacity(targets.len());
         for target in targets {
             let member = self.pool.member_for_group(target.group.pool_member_id)?;
@@ -413,7 +420,7 @@ impl Jobs {
                 return;
             }
             job.status = JobStatus::InProgress;
-            job.start_time = Some(Utc::now());
+            job.start_time = Some(now());
             let snapshot = job.clone();
             drop(job);
             self.persist(&snapshot);
@@ -444,7 +451,7 @@ impl Jobs {
                 });
             }
         }
-        job.end_time = Some(Utc::now());
+        job.end_time = Some(now());
         tracing::info!(job = %job.id, status = %job.status, datasource = %job.datasource_name, "job ended");
         *live.job.lock().unwrap_or_else(|p| p.into_inner()) = job.clone();
         self.persist(&job);
@@ -696,7 +703,7 @@ impl Jobs {
             match job.status {
                 JobStatus::Scheduled => {
                     job.status = JobStatus::Failed;
-                    job.end_time = Some(Utc::now());
+                    job.end_time = Some(now());
                     job.error = Some(reason.clone());
                 }
                 JobStatus::InProgress => {
@@ -758,6 +765,58 @@ impl Jobs {
             .any(|l| l.snapshot().datasource_id == ds)
     }
 
+    /// Deletes every recovery point of a datasource whose protection
+    /// stopped without `-KeepDiskData`, after stopping its jobs. Returns
+    /// how many it deleted.
+    pub(crate) fn remove_datasource_points(&self, ds: DatasourceId) -> Result<usize, ApiError> {
+        let live: Vec<JobId> = self
+            .live
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .values()
+            .map(|l| l.snapshot())
+            .filter(|j| j.datasource_id == ds)
+            .map(|j| j.id)
+            .collect();
+        for id in live {
+            let _ = self.stop_with(
+                id,
+                JobError {
+                    kind: "Cancelled".into(),
+                    message: "Protection of the datasource stopped (Remove-DPMChildDatasource \
+                              without -KeepDiskData) while the job ran; no recovery point was \
+                              made."
+                        .into(),
+                },
+            );
+        }
+        // The stopped jobs end within a second; the exclusive lock of
+        // forget waits for their writes.
+        let points = self
+            .catalog
+            .recovery_points(ds)
+            .map_err(|e| catalog_failed("cannot read the recovery points", &e))?;
+        let mut by_member: HashMap<uuid::Uuid, Vec<rdpm_storage::SnapshotId>> = HashMap::new();
+        for p in &points {
+            if let Ok(id) = rdpm_storage::SnapshotId::parse(&p.id) {
+                by_member.entry(p.pool_member_id).or_default().push(id);
+            }
+        }
+        for (member, ids) in by_member {
+            let (repo, _) = self.pool.repository(member)?;
+            for id in ids {
+                match repo.forget(std::slice::from_ref(&id)) {
+                    Ok(()) | Err(rdpm_storage::Error::SnapshotNotFound(_)) => {}
+                    Err(e) => return Err(ApiError::internal("cannot delete a recovery point", &e)),
+                }
+                self.catalog
+                    .remove_recovery_point(id.as_str())
+                    .map_err(|e| catalog_failed("cannot update the recovery point index", &e))?;
+            }
+        }
+        Ok(points.len())
+    }
+
     /// `Get-DPMRecoveryPoint`: oldest first.
     pub(crate) fn recovery_points(
         &self,
@@ -779,7 +838,7 @@ impl Jobs {
                 };
                 chrono::TimeDelta::days(days)
             });
-        let now = Utc::now();
+        let now = now();
         for p in &mut points {
             p.is_active = retention.is_none_or(|r| p.backup_time + r >= now);
         }

@@ -339,6 +339,7 @@ fn prepare(
     let agent: Arc<dyn ProductionAgent> = Arc::new(LocalAgent::new(&config.data_dir));
     let protection = protection::Protection::new(agent, Arc::clone(&catalog), started_at)?;
     let pool = Arc::new(pool::Pool::open(&config.data_dir, Arc::clone(&catalog))?);
+    pool.open_all();
     let protection = Arc::new(protection);
     let jobs = jobs::Jobs::new(
         Arc::clone(&catalog),

@@ -74,6 +74,25 @@ impl Pool {
         Ok(pool)
     }
 
+    /// Opens every member once, so the first backup does not pay for it and
+    /// locks a killed run left behind are cleared before anyone (a stock
+    /// restic too) looks; a member that cannot be opened is logged and
+    /// reported when a job needs it.
+    pub(crate) fn open_all(&self) {
+        let members = match self.catalog.pool_members() {
+            Ok(m) => m,
+            Err(e) => {
+                tracing::error!(error = %e, "cannot read the storage pool");
+                return;
+            }
+        };
+        for m in members {
+            if let Err(e) = self.repository(m.id) {
+                tracing::warn!(path = %m.path, error = %e.detail(), "storage pool member unavailable");
+            }
+        }
+    }
+
     /// The member a group writes to: its own, or the default member (the
     /// first one when none is marked default).
     pub(crate) fn member_for_group(&self, own: Option<uuid::Uuid>) -> Result<uuid::Uuid, ApiError> {

@@ -243,11 +243,13 @@ impl TestServer {
         }
     }
 
-    /// Stops the server (SIGTERM) and starts it again on the same port and
-    /// data directory.
+    /// Stops the server (SIGTERM; nothing to stop after [`TestServer::kill`])
+    /// and starts it again on the same port and data directory.
     pub fn restart(&mut self) {
         let listen = format!("127.0.0.1:{}", self.port());
-        self.stop();
+        if self.child.is_some() {
+            self.stop();
+        }
         self.spawn(&listen);
     }
 

@@ -36,15 +36,15 @@ pub use protection::{
     path_contains, AddChildDatasources, AgentKind, ChildDatasourcePage, DataLocation, Datasource,
     DatasourceId, DatasourceKind, DatasourceRef, FsPath, ModifiableProtectionGroup,
     NewProtectionGroup, OpenProtectionGroup, PolicyObjective, ProductionServer, ProductionServerId,
-    ProtectionGroup, ProtectionGroupId, ProtectionGroupMember, RenameProtectionGroup,
-    ReplicaCreationMethod, RetentionRange, RetentionUnit, ServerProtectionState,
-    SetPolicyObjective, SetProtectionType, StopProtection,
+    ProtectionGroup, ProtectionGroupId, ProtectionGroupMember, RecoveryPointSummary,
+    RenameProtectionGroup, ReplicaCreationMethod, RetentionRange, RetentionUnit,
+    ServerProtectionState, SetPolicyObjective, SetProtectionType, StopProtection,
 };
 pub use scope::{NewServerScope, ScopedObjectType, ServerScope, SetSessionScope};
 pub use server::{Health, ServerInfo};
 pub use session::{
-    CloseReason, CreateSessionRequest, CreateSessionResponse, ObjectId, ObjectKind, ReleaseReport,
-    SessionId, SessionInfo, SessionToken,
+    CloseReason, CreateSessionRequest, CreateSessionResponse, HeldProtectionGroup, ObjectId,
+    ObjectKind, ReleaseReport, SessionId, SessionInfo, SessionToken,
 };
 
 /// Paths of the HTTP API, relative to the server's base URL.
