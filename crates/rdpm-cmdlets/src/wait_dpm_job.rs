@@ -267,7 +267,11 @@ fn progress(running: &[&Job], done: usize, count: usize) -> (String, Option<u8>)
         status.push_str(&format!(", {done} of {count} jobs ended"));
     }
     if let Some(j) = running.iter().find(|j| j.status == JobStatus::InProgress) {
-        status.push_str(&format!(" ({})", j.datasource_path.display));
+        let path = j
+            .current_path
+            .as_deref()
+            .unwrap_or(&j.datasource_path.display);
+        status.push_str(&format!(" ({path})"));
     }
     let percent = totals
         .filter(|t| *t > 0)
@@ -336,6 +340,7 @@ mod tests {
             messages: Vec::new(),
             error: None,
             recovery_point_id: None,
+            current_path: None,
         }
     }
 

@@ -379,6 +379,7 @@ impl Jobs {
                 messages: Vec::new(),
                 error: None,
                 recovery_point_id: None,
+                current_path: None,
             };
             self.catalog
                 .put_job(&job)
@@ -452,6 +453,7 @@ impl Jobs {
             }
         }
         job.end_time = Some(now());
+        job.current_path = None;
         tracing::info!(job = %job.id, status = %job.status, datasource = %job.datasource_name, "job ended");
         *live.job.lock().unwrap_or_else(|p| p.into_inner()) = job.clone();
         self.persist(&job);
@@ -902,6 +904,9 @@ fn update_progress(live: &Live, p: &BackupProgress, catalog: &dyn Catalog) {
         job.bytes_done = p.bytes_done;
         job.files_transferred = p.files_read;
         job.files_skipped = p.files_skipped;
+        if !p.current_path.as_os_str().is_empty() {
+            job.current_path = Some(p.current_path.to_string_lossy().into_owned());
+        }
         let mut last = live.last_persist.lock().unwrap_or_else(|p| p.into_inner());
         if last.elapsed() < PERSIST_EVERY {
             return;

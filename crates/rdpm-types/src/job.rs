@@ -268,6 +268,9 @@ pub struct Job {
     /// The recovery point it made.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub recovery_point_id: Option<String>,
+    /// The file being read now, while it runs (for people: lossy UTF-8).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub current_path: Option<String>,
 }
 
 impl Job {
