@@ -8,3 +8,4 @@ mod locks;
 mod maintenance;
 mod repository;
 mod restic;
+mod verify;
