@@ -16,6 +16,19 @@
 //! progress per job. Everything blocks: call it through `spawn_blocking`
 //! or a worker thread, never on an async executor.
 //!
+//! What a backup killed mid-way (SIGKILL, power loss of the process)
+//! leaves, and what happens to it:
+//! - No snapshot: the snapshot file is the last thing written, so the
+//!   recovery point simply does not exist.
+//! - Pack files no index names (the data read so far), and possibly one
+//!   `data/xx/<id>-tmp-` file it was writing. rustic and restic ignore
+//!   both (`restic check` passes and says it found additional files); the
+//!   next [`Repository::prune`] deletes them, and [`Repository::open`]
+//!   deletes partial files older than an hour.
+//! - Its restic-format lock file, which names a process that no longer
+//!   runs: every locker ignores it, and [`Repository::open`] deletes such
+//!   locks of this host.
+//!
 //! ```no_run
 //! use rdpm_storage::{tag, BackupRequest, KeyMaterial, Repository, RepositoryOptions};
 //! # fn main() -> rdpm_storage::Result<()> {

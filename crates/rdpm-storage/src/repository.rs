@@ -274,6 +274,9 @@ impl Repository {
         }
         let crypto = CryptoKey::from_master(&master)
             .ok_or_else(|| Error::Repository("the master key has an unexpected length".into()))?;
+        // What a killed process left: its lock, and half-written files.
+        crate::lockfile::remove_stale(path, &crypto);
+        remove_temp_files(path, ABANDONED_AFTER);
         Ok(Self {
             inner: Arc::new(Inner {
                 path: path.to_path_buf(),
@@ -474,6 +477,9 @@ impl Repository {
     pub fn prune(&self, request: &PruneRequest) -> Result<()> {
         let _exclusive = self.exclusive();
         let _lock = self.lock_file(true)?;
+        // Every writer holds a lock, so under an exclusive one any partial
+        // file is abandoned, however young.
+        remove_temp_files(&self.inner.path, Duration::ZERO);
         let repo = self.rustic(&self.inner.backends, NoProgressBars)?;
         let mut opts = PruneOptions::default();
         opts.instant_delete = request.instant_delete;
@@ -559,6 +565,47 @@ impl Repository {
             }
         }
         Ok(stats)
+    }
+}
+
+/// How old a half-written file must be before open deletes it: no write
+/// takes this long, and another process may be writing one right now.
+const ABANDONED_AFTER: Duration = Duration::from_secs(60 * 60);
+
+/// Deletes what killed writers left half-written, when older than
+/// `older_than`: rustic's `<id>-tmp-` files (it writes there, then renames)
+/// and our lock temporaries. Neither rustic nor restic reads them, and
+/// neither would ever delete them.
+fn remove_temp_files(repo: &Path, older_than: Duration) {
+    let mut dirs = vec![repo.to_path_buf()];
+    for sub in ["index", "snapshots", "keys", "locks"] {
+        dirs.push(repo.join(sub));
+    }
+    if let Ok(entries) = std::fs::read_dir(repo.join("data")) {
+        dirs.extend(entries.flatten().map(|e| e.path()));
+    }
+    for dir in dirs {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let name = entry.file_name();
+            let name = name.to_string_lossy();
+            let temporary = name.ends_with("-tmp-")
+                || (name.starts_with(".rdpm-lock-") && name.ends_with(".tmp"));
+            let abandoned = entry
+                .metadata()
+                .and_then(|m| m.modified())
+                .ok()
+                .and_then(|t| t.elapsed().ok())
+                .is_some_and(|age| age >= older_than);
+            if temporary && abandoned {
+                tracing::info!(path = %entry.path().display(), "removing an abandoned partial file");
+                if let Err(err) = std::fs::remove_file(entry.path()) {
+                    tracing::warn!(path = %entry.path().display(), %err, "could not remove");
+                }
+            }
+        }
     }
 }
 

@@ -4,6 +4,7 @@
 mod support;
 
 mod backup;
+mod crash;
 mod locks;
 mod maintenance;
 mod repository;
