@@ -52,6 +52,7 @@ mod key;
 mod lockfile;
 mod repository;
 mod source;
+mod unchanged;
 
 pub use backup::{
     tag, BackupOutcome, BackupProgress, BackupRequest, ProgressFn, SkippedFile, SnapshotId,

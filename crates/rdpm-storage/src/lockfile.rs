@@ -46,7 +46,7 @@ impl CryptoKey {
         Aes256CtrPoly1305Aes::new(aes256ctr_poly1305aes::Key::from_slice(&self.0))
     }
 
-    fn encrypt(&self, plain: &[u8]) -> Vec<u8> {
+    pub(crate) fn encrypt(&self, plain: &[u8]) -> Vec<u8> {
         let mut nonce = [0_u8; 16];
         rand::rng().fill_bytes(&mut nonce);
         let sealed = self

@@ -3,6 +3,7 @@
 
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Condvar, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
@@ -19,6 +20,7 @@ use crate::guard::CancelGuardBackend;
 use crate::key::KeyMaterial;
 use crate::lockfile::{CryptoKey, HeldLock, REFRESH_EVERY};
 use crate::source::{GuardedSource, JobBars, JobState, JobStateRef};
+use crate::unchanged::{save_snapshot, walk_digest, Remembered};
 
 type OpenRepo = rustic_core::Repository<rustic_core::OpenStatus>;
 
@@ -165,6 +167,8 @@ struct Inner {
     crypto: CryptoKey,
     rw: RwLock<()>,
     lock_refresh: Duration,
+    /// The last backup of each source, to skip reading an unchanged one.
+    memory: crate::unchanged::Memory,
 }
 
 impl fmt::Debug for Repository {
@@ -286,6 +290,7 @@ impl Repository {
                 crypto,
                 rw: RwLock::new(()),
                 lock_refresh: options.lock_refresh.unwrap_or(REFRESH_EVERY),
+                memory: crate::unchanged::Memory::default(),
             }),
         })
     }
@@ -357,6 +362,11 @@ impl Repository {
             CancelGuardBackend::wrap(self.inner.backends.repository(), request.cancel.clone()),
             None,
         );
+        if let Some(outcome) =
+            self.backup_unchanged(request, &paths, backends.repository(), &state, started)?
+        {
+            return Ok(outcome);
+        }
         let bars = JobBars {
             state: Arc::new(JobStateRef(Arc::clone(&state))),
             estimate_total: request.estimate_total,
@@ -366,12 +376,7 @@ impl Repository {
             .to_indexed_ids()
             .map_err(|e| Error::rustic(&e))?;
 
-        let mut snap_opts = SnapshotOptions::default();
-        snap_opts.host.clone_from(&request.hostname);
-        for tag in &request.tags {
-            snap_opts = snap_opts.add_tags(tag).map_err(|e| Error::rustic(&e))?;
-        }
-        let snap = snap_opts.to_snapshot().map_err(|e| Error::rustic(&e))?;
+        let snap = new_snapshot(request)?;
         let source = GuardedSource::new(
             paths.clone(),
             Arc::clone(&state),
@@ -414,6 +419,21 @@ impl Repository {
             rustic_core::repofile::SnapshotSummary::default()
         });
         let skipped = std::mem::take(&mut *state.skipped.lock().expect("skipped mutex poisoned"));
+        if skipped.is_empty() {
+            let digests =
+                std::mem::take(&mut *state.node_digests.lock().expect("digest mutex poisoned"));
+            self.inner.memory.put(Remembered {
+                paths,
+                digest: crate::unchanged::combine(digests),
+                snapshot: *snap.id,
+                snapshot_paths: snap.paths.clone(),
+                tree: snap.tree,
+                summary: summary.clone(),
+            });
+        } else {
+            // The tree lacks what was skipped: read it all again next time.
+            self.inner.memory.forget(&paths);
+        }
         Ok(BackupOutcome {
             snapshot_id: SnapshotId(full_id(&snap.id)),
             files: summary.total_files_processed,
@@ -426,7 +446,104 @@ impl Repository {
             bytes_added_packed: summary.data_added_packed,
             duration: started.elapsed(),
             skipped,
+            reused_tree: false,
         })
+    }
+
+    /// The backup of a source unchanged since its last backup through this
+    /// handle: a new snapshot of the same tree (see `unchanged`). `None`
+    /// when the source changed or was not backed up here before.
+    fn backup_unchanged(
+        &self,
+        request: &BackupRequest,
+        paths: &[PathBuf],
+        backend: Arc<dyn rustic_core::WriteBackend>,
+        state: &Arc<JobState>,
+        started: Instant,
+    ) -> Result<Option<BackupOutcome>> {
+        let Some(last) = self.inner.memory.get(paths) else {
+            return Ok(None);
+        };
+        // Its snapshot keeps its tree from prune; forget and prune wait for
+        // the shared lock this backup holds.
+        let snapshot_file = self
+            .inner
+            .path
+            .join("snapshots")
+            .join(full_id(&last.snapshot));
+        if !snapshot_file.is_file() {
+            self.inner.memory.forget(paths);
+            return Ok(None);
+        }
+        let digest = walk_digest(paths, state);
+        if state.cancel.is_cancelled() {
+            return Err(Error::Cancelled);
+        }
+        if digest != Some(last.digest) {
+            // The full backup counts again from zero.
+            state.files_scanned.store(0, Ordering::Relaxed);
+            state.bytes_scanned.store(0, Ordering::Relaxed);
+            return Ok(None);
+        }
+
+        let mut snap = new_snapshot(request)?;
+        snap.paths = last.snapshot_paths.clone();
+        let parent = rustic_core::repofile::SnapshotId::from(last.snapshot);
+        snap.parent = Some(parent);
+        snap.parents = vec![parent];
+        snap.tree = last.tree;
+        let mut summary = last.summary.clone();
+        summary.files_new = 0;
+        summary.files_changed = 0;
+        summary.files_unmodified = summary.total_files_processed;
+        summary.dirs_new = 0;
+        summary.dirs_changed = 0;
+        summary.dirs_unmodified = summary.total_dirs_processed;
+        summary.data_blobs = 0;
+        summary.tree_blobs = 0;
+        summary.data_added = 0;
+        summary.data_added_packed = 0;
+        summary.data_added_files = 0;
+        summary.data_added_files_packed = 0;
+        summary.data_added_trees = 0;
+        summary.data_added_trees_packed = 0;
+        summary.backup_start = snap.time.clone();
+        summary.backup_end = rustic_core::jiff::Zoned::now();
+        summary.backup_duration = started.elapsed().as_secs_f64();
+        summary.total_duration = summary.backup_duration;
+        snap.summary = Some(summary.clone());
+        let id = match save_snapshot(backend.as_ref(), &self.inner.crypto, &snap) {
+            Err(_) if request.cancel.is_cancelled() => return Err(Error::Cancelled),
+            other => other?,
+        };
+        self.inner.memory.put(Remembered {
+            snapshot: id,
+            ..last
+        });
+
+        state
+            .bytes_done
+            .store(summary.total_bytes_processed, Ordering::Relaxed);
+        state
+            .bytes_total
+            .store(summary.total_bytes_processed, Ordering::Relaxed);
+        if let Some(progress) = &request.progress {
+            progress(&state.snapshot());
+        }
+        Ok(Some(BackupOutcome {
+            snapshot_id: SnapshotId(full_id(&id)),
+            files: summary.total_files_processed,
+            dirs: summary.total_dirs_processed,
+            bytes: summary.total_bytes_processed,
+            files_new: 0,
+            files_changed: 0,
+            files_unmodified: summary.files_unmodified,
+            bytes_added: 0,
+            bytes_added_packed: 0,
+            duration: started.elapsed(),
+            skipped: Vec::new(),
+            reused_tree: true,
+        }))
     }
 
     /// Lists the snapshots that match `filter`, oldest first.
@@ -626,6 +743,16 @@ fn check_report(results: rustic_core::CheckResults, read_data: bool) -> CheckRep
     report
 }
 
+/// A snapshot labelled as `request` asks, not yet filled.
+fn new_snapshot(request: &BackupRequest) -> Result<SnapshotFile> {
+    let mut snap_opts = SnapshotOptions::default();
+    snap_opts.host.clone_from(&request.hostname);
+    for tag in &request.tags {
+        snap_opts = snap_opts.add_tags(tag).map_err(|e| Error::rustic(&e))?;
+    }
+    snap_opts.to_snapshot().map_err(|e| Error::rustic(&e))
+}
+
 fn validate(request: &BackupRequest) -> Result<Vec<PathBuf>> {
     if request.paths.is_empty() {
         return Err(Error::InvalidRequest("nothing to back up".into()));
@@ -720,6 +847,6 @@ mod derived_keys {
 /// An id in full: rustic's `Display` of ids prints only the first eight
 /// digits, which neither names a file in the repository nor satisfies
 /// [`SnapshotId::parse`].
-fn full_id(id: &impl std::ops::Deref<Target = rustic_core::Id>) -> String {
+fn full_id(id: &rustic_core::Id) -> String {
     id.to_hex().to_string()
 }

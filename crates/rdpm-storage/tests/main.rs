@@ -9,4 +9,5 @@ mod locks;
 mod maintenance;
 mod repository;
 mod restic;
+mod unchanged;
 mod verify;
