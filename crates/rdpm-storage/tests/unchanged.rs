@@ -143,3 +143,56 @@ fn a_backup_that_skipped_files_is_not_reused() {
     assert!(!again.reused_tree);
     assert_eq!(again.skipped.len(), 1, "the skip is reported again");
 }
+
+/// The server runs backups of several datasources at once on one handle.
+#[test]
+fn concurrent_backups_of_different_sources_each_reuse_their_own_tree() {
+    let t = TestRepo::new();
+    let sources: Vec<_> = (0..3)
+        .map(|i| {
+            let src = t.dir.path().join(format!("src{i}"));
+            bulk_tree(&src, 4 + i, 200_000);
+            src
+        })
+        .collect();
+    let run_all = || {
+        std::thread::scope(|s| {
+            let handles: Vec<_> = sources
+                .iter()
+                .enumerate()
+                .map(|(i, src)| {
+                    let repo = &t.repo;
+                    s.spawn(move || {
+                        repo.backup(&BackupRequest::new([src]).tag(tag("ds", i)))
+                            .expect("backup")
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().expect("thread"))
+                .collect::<Vec<_>>()
+        })
+    };
+    let first = run_all();
+    assert!(first.iter().all(|o| !o.reused_tree));
+    fs::write(sources[1].join("d0/changed"), b"changed").expect("write");
+    let second = run_all();
+    assert_eq!(
+        second.iter().map(|o| o.reused_tree).collect::<Vec<_>>(),
+        vec![true, false, true]
+    );
+    for (a, b) in first.iter().zip(&second) {
+        assert_ne!(a.snapshot_id, b.snapshot_id);
+    }
+    assert_eq!(second[1].files, first[1].files + 1);
+    let report = t.repo.check(true).expect("check");
+    assert!(report.is_ok(), "{report:?}");
+    assert_eq!(
+        t.repo
+            .snapshots(&SnapshotFilter::default().tag(tag("ds", 2)))
+            .expect("list")
+            .len(),
+        2
+    );
+}
