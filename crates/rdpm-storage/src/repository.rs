@@ -419,7 +419,11 @@ impl Repository {
             rustic_core::repofile::SnapshotSummary::default()
         });
         let skipped = std::mem::take(&mut *state.skipped.lock().expect("skipped mutex poisoned"));
-        if skipped.is_empty() {
+        // rustic leaves out, with only a log line, a file whose data it
+        // could not store; then the tree lacks a node the walk saw.
+        let complete = skipped.is_empty()
+            && summary.total_files_processed == state.files_scanned.load(Ordering::Relaxed);
+        if complete {
             let digests =
                 std::mem::take(&mut *state.node_digests.lock().expect("digest mutex poisoned"));
             self.inner.memory.put(Remembered {
@@ -431,7 +435,7 @@ impl Repository {
                 summary: summary.clone(),
             });
         } else {
-            // The tree lacks what was skipped: read it all again next time.
+            // The tree lacks what was left out: read it all again next time.
             self.inner.memory.forget(&paths);
         }
         Ok(BackupOutcome {
