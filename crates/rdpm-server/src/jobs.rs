@@ -620,9 +620,8 @@ impl Jobs {
             })?;
         if job.with_integrity_check {
             let id = outcome.snapshot_id.clone();
-            // Reads back every pack of the repository, which includes what
-            // this backup wrote.
-            let report = repo.check(true).map_err(|e| JobError {
+            // Reads back every pack the new snapshot uses, and only those.
+            let report = repo.verify_snapshot(&id).map_err(|e| JobError {
                 kind: "IntegrityCheckFailed".into(),
                 message: format!("The integrity check of recovery point {id} could not run: {e}."),
             })?;

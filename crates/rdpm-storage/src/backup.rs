@@ -163,6 +163,10 @@ pub struct BackupOutcome {
     /// Files that could not be read; a backup with any ends as DPM's
     /// `Warning`, not `Succeeded`.
     pub skipped: Vec<SkippedFile>,
+    /// The source was unchanged since its last backup through this
+    /// [`crate::Repository`] handle, so the snapshot reuses that backup's
+    /// tree: no file and no index was read.
+    pub reused_tree: bool,
 }
 
 /// A snapshot's id: 64 hexadecimal digits, as restic shows it.

@@ -12,9 +12,30 @@
 //!
 //! What this crate adds to rustic_core: an in-process reader/writer lock per
 //! repository plus restic lock files while writing; cancellation that
-//! leaves no snapshot; per-file read errors captured into the outcome; and
-//! progress per job. Everything blocks: call it through `spawn_blocking`
-//! or a worker thread, never on an async executor.
+//! leaves no snapshot; per-file read errors captured into the outcome;
+//! progress per job; [`Repository::verify_snapshot`], which reads back only
+//! one snapshot's packs; and a shortcut for a source unchanged since its
+//! last backup through the same handle (keep the handle open): a parallel
+//! walk compares every node's metadata with what that backup recorded and,
+//! when nothing changed, writes a snapshot of the same tree without loading
+//! the index or reading a file ([`BackupOutcome::reused_tree`]).
+//! Everything blocks: call it through `spawn_blocking` or a worker thread,
+//! never on an async executor.
+//!
+//! What a backup killed mid-way (SIGKILL, power loss of the process)
+//! leaves, and what happens to it:
+//! - No snapshot: the snapshot file is the last thing written, so the
+//!   recovery point simply does not exist.
+//! - Pack files no index names (the data read so far), and possibly one
+//!   `data/xx/<id>-tmp-` file it was writing. rustic and restic ignore
+//!   both (`restic check` passes and says it found additional files); the
+//!   next [`Repository::prune`] deletes them (with
+//!   [`PruneRequest::instant_delete`]; otherwise it marks the packs and a
+//!   later prune deletes them), and [`Repository::open`] deletes partial
+//!   files older than an hour.
+//! - Its restic-format lock file, which names a process that no longer
+//!   runs: every locker ignores it, and [`Repository::open`] deletes such
+//!   locks of this host.
 //!
 //! ```no_run
 //! use rdpm_storage::{tag, BackupRequest, KeyMaterial, Repository, RepositoryOptions};
@@ -39,6 +60,7 @@ mod key;
 mod lockfile;
 mod repository;
 mod source;
+mod unchanged;
 
 pub use backup::{
     tag, BackupOutcome, BackupProgress, BackupRequest, ProgressFn, SkippedFile, SnapshotId,

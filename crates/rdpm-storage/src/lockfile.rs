@@ -46,7 +46,7 @@ impl CryptoKey {
         Aes256CtrPoly1305Aes::new(aes256ctr_poly1305aes::Key::from_slice(&self.0))
     }
 
-    fn encrypt(&self, plain: &[u8]) -> Vec<u8> {
+    pub(crate) fn encrypt(&self, plain: &[u8]) -> Vec<u8> {
         let mut nonce = [0_u8; 16];
         rand::rng().fill_bytes(&mut nonce);
         let sealed = self
@@ -204,6 +204,23 @@ pub(crate) fn read_locks(repo: &Path, key: &CryptoKey) -> Vec<(String, LockRecor
         }
     }
     out
+}
+
+/// Deletes the locks of this key that no process holds any more (their
+/// process on this host is gone, or they were not refreshed for 30
+/// minutes), as `restic unlock` does; returns how many. A killed backup
+/// leaves its lock behind, and although every locker ignores a stale lock,
+/// an administrator listing `locks/` should not see one.
+pub(crate) fn remove_stale(repo: &Path, key: &CryptoKey) -> usize {
+    let mut removed = 0;
+    for (id, record) in read_locks(repo, key) {
+        if record.is_stale() && !record.is_this_process() {
+            tracing::info!(lock = %record.describe(), "removing a stale repository lock");
+            remove_lock(repo, &id);
+            removed += 1;
+        }
+    }
+    removed
 }
 
 struct Shared {
@@ -390,5 +407,36 @@ mod tests {
         foreign.time = "2001-01-01T00:00:00Z".into();
         write_lock(dir.path(), &k, &foreign).expect("write");
         drop(HeldLock::acquire(dir.path(), &k, true, REFRESH_EVERY).expect("stale lock ignored"));
+    }
+
+    #[test]
+    fn remove_stale_deletes_dead_and_expired_locks_only() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let k = key();
+        let mut live = LockRecord::ours(false);
+        live.pid = 1;
+        let live_id = write_lock(dir.path(), &k, &live).expect("write");
+        let mut dead = LockRecord::ours(true);
+        // Beyond Linux's largest pid, so no process has it.
+        dead.pid = 1 << 23;
+        write_lock(dir.path(), &k, &dead).expect("write");
+        let mut expired = LockRecord::ours(false);
+        expired.pid = 1;
+        expired.time = "2001-01-01T00:00:00Z".into();
+        write_lock(dir.path(), &k, &expired).expect("write");
+        let mut other_host = LockRecord::ours(false);
+        other_host.pid = 1 << 23;
+        other_host.hostname = "elsewhere.invalid".into();
+        let other_id = write_lock(dir.path(), &k, &other_host).expect("write");
+
+        assert_eq!(remove_stale(dir.path(), &k), 2);
+        let mut left: Vec<String> = read_locks(dir.path(), &k)
+            .into_iter()
+            .map(|(id, _)| id)
+            .collect();
+        left.sort();
+        let mut want = vec![live_id, other_id];
+        want.sort();
+        assert_eq!(left, want, "a live lock and another host's lock stay");
     }
 }

@@ -3,6 +3,7 @@
 
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Condvar, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
@@ -19,6 +20,7 @@ use crate::guard::CancelGuardBackend;
 use crate::key::KeyMaterial;
 use crate::lockfile::{CryptoKey, HeldLock, REFRESH_EVERY};
 use crate::source::{GuardedSource, JobBars, JobState, JobStateRef};
+use crate::unchanged::{save_snapshot, walk_digest, Remembered};
 
 type OpenRepo = rustic_core::Repository<rustic_core::OpenStatus>;
 
@@ -165,6 +167,8 @@ struct Inner {
     crypto: CryptoKey,
     rw: RwLock<()>,
     lock_refresh: Duration,
+    /// The last backup of each source, to skip reading an unchanged one.
+    memory: crate::unchanged::Memory,
 }
 
 impl fmt::Debug for Repository {
@@ -270,10 +274,13 @@ impl Repository {
     ) -> Result<Self> {
         let master = repo.key();
         if let Some(key_id) = repo.key_id() {
-            derived_keys::remember(&key_id.to_string(), key, &master);
+            derived_keys::remember(&full_id(key_id), key, &master);
         }
         let crypto = CryptoKey::from_master(&master)
             .ok_or_else(|| Error::Repository("the master key has an unexpected length".into()))?;
+        // What a killed process left: its lock, and half-written files.
+        crate::lockfile::remove_stale(path, &crypto);
+        remove_temp_files(path, ABANDONED_AFTER);
         Ok(Self {
             inner: Arc::new(Inner {
                 path: path.to_path_buf(),
@@ -283,6 +290,7 @@ impl Repository {
                 crypto,
                 rw: RwLock::new(()),
                 lock_refresh: options.lock_refresh.unwrap_or(REFRESH_EVERY),
+                memory: crate::unchanged::Memory::default(),
             }),
         })
     }
@@ -354,6 +362,11 @@ impl Repository {
             CancelGuardBackend::wrap(self.inner.backends.repository(), request.cancel.clone()),
             None,
         );
+        if let Some(outcome) =
+            self.backup_unchanged(request, &paths, backends.repository(), &state, started)?
+        {
+            return Ok(outcome);
+        }
         let bars = JobBars {
             state: Arc::new(JobStateRef(Arc::clone(&state))),
             estimate_total: request.estimate_total,
@@ -363,12 +376,7 @@ impl Repository {
             .to_indexed_ids()
             .map_err(|e| Error::rustic(&e))?;
 
-        let mut snap_opts = SnapshotOptions::default();
-        snap_opts.host.clone_from(&request.hostname);
-        for tag in &request.tags {
-            snap_opts = snap_opts.add_tags(tag).map_err(|e| Error::rustic(&e))?;
-        }
-        let snap = snap_opts.to_snapshot().map_err(|e| Error::rustic(&e))?;
+        let snap = new_snapshot(request)?;
         let source = GuardedSource::new(
             paths.clone(),
             Arc::clone(&state),
@@ -411,6 +419,25 @@ impl Repository {
             rustic_core::repofile::SnapshotSummary::default()
         });
         let skipped = std::mem::take(&mut *state.skipped.lock().expect("skipped mutex poisoned"));
+        // rustic leaves out, with only a log line, a file whose data it
+        // could not store; then the tree lacks a node the walk saw.
+        let complete = skipped.is_empty()
+            && summary.total_files_processed == state.files_scanned.load(Ordering::Relaxed);
+        if complete {
+            let digests =
+                std::mem::take(&mut *state.node_digests.lock().expect("digest mutex poisoned"));
+            self.inner.memory.put(Remembered {
+                paths,
+                digest: crate::unchanged::combine(digests),
+                snapshot: *snap.id,
+                snapshot_paths: snap.paths.clone(),
+                tree: snap.tree,
+                summary: summary.clone(),
+            });
+        } else {
+            // The tree lacks what was left out: read it all again next time.
+            self.inner.memory.forget(&paths);
+        }
         Ok(BackupOutcome {
             snapshot_id: SnapshotId(full_id(&snap.id)),
             files: summary.total_files_processed,
@@ -423,7 +450,104 @@ impl Repository {
             bytes_added_packed: summary.data_added_packed,
             duration: started.elapsed(),
             skipped,
+            reused_tree: false,
         })
+    }
+
+    /// The backup of a source unchanged since its last backup through this
+    /// handle: a new snapshot of the same tree (see `unchanged`). `None`
+    /// when the source changed or was not backed up here before.
+    fn backup_unchanged(
+        &self,
+        request: &BackupRequest,
+        paths: &[PathBuf],
+        backend: Arc<dyn rustic_core::WriteBackend>,
+        state: &Arc<JobState>,
+        started: Instant,
+    ) -> Result<Option<BackupOutcome>> {
+        let Some(last) = self.inner.memory.get(paths) else {
+            return Ok(None);
+        };
+        // Its snapshot keeps its tree from prune; forget and prune wait for
+        // the shared lock this backup holds.
+        let snapshot_file = self
+            .inner
+            .path
+            .join("snapshots")
+            .join(full_id(&last.snapshot));
+        if !snapshot_file.is_file() {
+            self.inner.memory.forget(paths);
+            return Ok(None);
+        }
+        let digest = walk_digest(paths, state);
+        if state.cancel.is_cancelled() {
+            return Err(Error::Cancelled);
+        }
+        if digest != Some(last.digest) {
+            // The full backup counts again from zero.
+            state.files_scanned.store(0, Ordering::Relaxed);
+            state.bytes_scanned.store(0, Ordering::Relaxed);
+            return Ok(None);
+        }
+
+        let mut snap = new_snapshot(request)?;
+        snap.paths = last.snapshot_paths.clone();
+        let parent = rustic_core::repofile::SnapshotId::from(last.snapshot);
+        snap.parent = Some(parent);
+        snap.parents = vec![parent];
+        snap.tree = last.tree;
+        let mut summary = last.summary.clone();
+        summary.files_new = 0;
+        summary.files_changed = 0;
+        summary.files_unmodified = summary.total_files_processed;
+        summary.dirs_new = 0;
+        summary.dirs_changed = 0;
+        summary.dirs_unmodified = summary.total_dirs_processed;
+        summary.data_blobs = 0;
+        summary.tree_blobs = 0;
+        summary.data_added = 0;
+        summary.data_added_packed = 0;
+        summary.data_added_files = 0;
+        summary.data_added_files_packed = 0;
+        summary.data_added_trees = 0;
+        summary.data_added_trees_packed = 0;
+        summary.backup_start = snap.time.clone();
+        summary.backup_end = rustic_core::jiff::Zoned::now();
+        summary.backup_duration = started.elapsed().as_secs_f64();
+        summary.total_duration = summary.backup_duration;
+        snap.summary = Some(summary.clone());
+        let id = match save_snapshot(backend.as_ref(), &self.inner.crypto, &snap) {
+            Err(_) if request.cancel.is_cancelled() => return Err(Error::Cancelled),
+            other => other?,
+        };
+        self.inner.memory.put(Remembered {
+            snapshot: id,
+            ..last
+        });
+
+        state
+            .bytes_done
+            .store(summary.total_bytes_processed, Ordering::Relaxed);
+        state
+            .bytes_total
+            .store(summary.total_bytes_processed, Ordering::Relaxed);
+        if let Some(progress) = &request.progress {
+            progress(&state.snapshot());
+        }
+        Ok(Some(BackupOutcome {
+            snapshot_id: SnapshotId(full_id(&id)),
+            files: summary.total_files_processed,
+            dirs: summary.total_dirs_processed,
+            bytes: summary.total_bytes_processed,
+            files_new: 0,
+            files_changed: 0,
+            files_unmodified: summary.files_unmodified,
+            bytes_added: 0,
+            bytes_added_packed: 0,
+            duration: started.elapsed(),
+            skipped: Vec::new(),
+            reused_tree: true,
+        }))
     }
 
     /// Lists the snapshots that match `filter`, oldest first.
@@ -474,6 +598,9 @@ impl Repository {
     pub fn prune(&self, request: &PruneRequest) -> Result<()> {
         let _exclusive = self.exclusive();
         let _lock = self.lock_file(true)?;
+        // Every writer holds a lock, so under an exclusive one any partial
+        // file is abandoned, however young.
+        remove_temp_files(&self.inner.path, Duration::ZERO);
         let repo = self.rustic(&self.inner.backends, NoProgressBars)?;
         let mut opts = PruneOptions::default();
         opts.instant_delete = request.instant_delete;
@@ -493,20 +620,49 @@ impl Repository {
         let mut opts = CheckOptions::default();
         opts.read_data = read_data;
         let results = repo.check(opts).map_err(|e| Error::rustic(&e))?;
-        let mut report = CheckReport {
-            read_data,
-            ..CheckReport::default()
-        };
-        for (level, finding) in results.0 {
-            // rustic does not export the level's type; its Debug name is
-            // the variant's.
-            if format!("{level:?}") == "Warn" {
-                report.warnings.push(concise(&finding.to_string()));
-            } else {
-                report.errors.push(concise(&finding.to_string()));
-            }
+        Ok(check_report(results, read_data))
+    }
+
+    /// Verifies what one backup wrote: every tree of snapshot `id` loads,
+    /// every blob its files and directories name is in the index, and every
+    /// pack holding one of them is read back and each blob's hash compared.
+    ///
+    /// Reading is limited to the snapshot's packs, so the cost follows the
+    /// snapshot, not the repository; only the index and the pack listing are
+    /// read whole (metadata, small beside the data). The cache is trusted
+    /// rather than compared file by file with the repository, which would
+    /// read the whole index again. Findings about the repository at large
+    /// (a pack no index names, say, left by a killed backup) are in the
+    /// report too: warnings, or errors when the repository is damaged.
+    ///
+    /// # Errors
+    /// [`Error::SnapshotNotFound`] when `id` names no snapshot; otherwise
+    /// only when the check itself cannot run: damage is in the report.
+    pub fn verify_snapshot(&self, id: &SnapshotId) -> Result<CheckReport> {
+        let _shared = self.shared();
+        let _lock = self.lock_file(false)?;
+        if !self
+            .inner
+            .path
+            .join("snapshots")
+            .join(id.as_str())
+            .is_file()
+        {
+            return Err(Error::SnapshotNotFound(id.0.clone()));
         }
-        Ok(report)
+        let repo = self.rustic(&self.inner.backends, NoProgressBars)?;
+        let snap = repo
+            .get_snapshots(&[id.as_str()])
+            .map_err(|e| Error::rustic(&e))?
+            .pop()
+            .ok_or_else(|| Error::SnapshotNotFound(id.0.clone()))?;
+        let mut opts = CheckOptions::default();
+        opts.read_data = true;
+        opts.trust_cache = true;
+        let results = repo
+            .check_with_trees(opts, vec![snap.tree])
+            .map_err(|e| Error::rustic(&e))?;
+        Ok(check_report(results, true))
     }
 
     /// File counts and sizes from a listing of the repository.
@@ -531,6 +687,74 @@ impl Repository {
         }
         Ok(stats)
     }
+}
+
+/// How old a half-written file must be before open deletes it: no write
+/// takes this long, and another process may be writing one right now.
+const ABANDONED_AFTER: Duration = Duration::from_secs(60 * 60);
+
+/// Deletes what killed writers left half-written, when older than
+/// `older_than`: rustic's `<id>-tmp-` files (it writes there, then renames)
+/// and our lock temporaries. Neither rustic nor restic reads them, and
+/// neither would ever delete them.
+fn remove_temp_files(repo: &Path, older_than: Duration) {
+    let mut dirs = vec![repo.to_path_buf()];
+    for sub in ["index", "snapshots", "keys", "locks"] {
+        dirs.push(repo.join(sub));
+    }
+    if let Ok(entries) = std::fs::read_dir(repo.join("data")) {
+        dirs.extend(entries.flatten().map(|e| e.path()));
+    }
+    for dir in dirs {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let name = entry.file_name();
+            let name = name.to_string_lossy();
+            let temporary = name.ends_with("-tmp-")
+                || (name.starts_with(".rdpm-lock-") && name.ends_with(".tmp"));
+            let abandoned = entry
+                .metadata()
+                .and_then(|m| m.modified())
+                .ok()
+                .and_then(|t| t.elapsed().ok())
+                .is_some_and(|age| age >= older_than);
+            if temporary && abandoned {
+                tracing::info!(path = %entry.path().display(), "removing an abandoned partial file");
+                if let Err(err) = std::fs::remove_file(entry.path()) {
+                    tracing::warn!(path = %entry.path().display(), %err, "could not remove");
+                }
+            }
+        }
+    }
+}
+
+fn check_report(results: rustic_core::CheckResults, read_data: bool) -> CheckReport {
+    let mut report = CheckReport {
+        read_data,
+        ..CheckReport::default()
+    };
+    for (level, finding) in results.0 {
+        // rustic does not export the level's type; its Debug name is the
+        // variant's.
+        if format!("{level:?}") == "Warn" {
+            report.warnings.push(concise(&finding.to_string()));
+        } else {
+            report.errors.push(concise(&finding.to_string()));
+        }
+    }
+    report
+}
+
+/// A snapshot labelled as `request` asks, not yet filled.
+fn new_snapshot(request: &BackupRequest) -> Result<SnapshotFile> {
+    let mut snap_opts = SnapshotOptions::default();
+    snap_opts.host.clone_from(&request.hostname);
+    for tag in &request.tags {
+        snap_opts = snap_opts.add_tags(tag).map_err(|e| Error::rustic(&e))?;
+    }
+    snap_opts.to_snapshot().map_err(|e| Error::rustic(&e))
 }
 
 fn validate(request: &BackupRequest) -> Result<Vec<PathBuf>> {
@@ -624,8 +848,9 @@ mod derived_keys {
     }
 }
 
-/// The whole id in hex: rustic's `Display` of ids shows only the first
-/// eight digits.
+/// An id in full: rustic's `Display` of ids prints only the first eight
+/// digits, which neither names a file in the repository nor satisfies
+/// [`SnapshotId::parse`].
 fn full_id(id: &rustic_core::Id) -> String {
-    id.to_hex().as_str().to_string()
+    id.to_hex().to_string()
 }

@@ -54,6 +54,9 @@ pub(crate) struct JobState {
     pub bytes_total: AtomicU64,
     pub current: Mutex<PathBuf>,
     pub skipped: Mutex<Vec<SkippedFile>>,
+    /// The digest of every node the walk handed to rustic, to recognise an
+    /// unchanged source next time (see `unchanged`).
+    pub node_digests: Mutex<Vec<[u8; 32]>>,
 }
 
 impl JobState {
@@ -110,21 +113,28 @@ impl GuardedSource {
     /// (rustic's tree builder needs that order). Unlike rustic we also
     /// ignore git's global excludes, which have no place in a backup.
     fn walker(&self) -> ignore::Walk {
-        let mut builder = ignore::WalkBuilder::new(&self.roots[0]);
-        for root in &self.roots[1..] {
-            builder.add(root);
-        }
-        builder
-            .follow_links(false)
-            .hidden(false)
-            .ignore(false)
-            .parents(false)
-            .git_ignore(false)
-            .git_global(false)
-            .git_exclude(false)
-            .sort_by_file_path(Path::cmp);
-        builder.build()
+        walk_builder(&self.roots)
+            .sort_by_file_path(Path::cmp)
+            .build()
     }
+}
+
+/// The walk of `roots` (at least one) with [`GuardedSource`]'s options,
+/// unsorted.
+pub(crate) fn walk_builder(roots: &[PathBuf]) -> ignore::WalkBuilder {
+    let mut builder = ignore::WalkBuilder::new(&roots[0]);
+    for root in &roots[1..] {
+        builder.add(root);
+    }
+    builder
+        .follow_links(false)
+        .hidden(false)
+        .ignore(false)
+        .parents(false)
+        .git_ignore(false)
+        .git_global(false)
+        .git_exclude(false);
+    builder
 }
 
 impl ReadSource for GuardedSource {
@@ -215,6 +225,11 @@ impl Iterator for GuardedWalk {
                 }
             };
             let ReadSourceEntry { path, node, open } = mapped;
+            self.state
+                .node_digests
+                .lock()
+                .expect("digest list mutex poisoned")
+                .push(crate::unchanged::entry_digest(&path, &node));
             if !node.is_dir() {
                 self.state.files_scanned.fetch_add(1, Ordering::Relaxed);
                 self.state

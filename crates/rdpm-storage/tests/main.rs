@@ -4,7 +4,10 @@
 mod support;
 
 mod backup;
+mod crash;
 mod locks;
 mod maintenance;
 mod repository;
 mod restic;
+mod unchanged;
+mod verify;

@@ -1,6 +1,6 @@
 //! Creating and opening repositories with a key.
 
-use rdpm_storage::{Error, KeyMaterial, Repository, SnapshotFilter};
+use rdpm_storage::{BackupRequest, Error, KeyMaterial, Repository, SnapshotFilter, SnapshotId};
 
 use crate::support::TestRepo;
 
@@ -65,4 +65,22 @@ fn cache_lives_in_the_given_directory() {
         "rustic's cache should be under {}",
         cache.display()
     );
+}
+
+/// rustic prints ids by their first eight digits; ours are whole.
+#[test]
+fn snapshot_ids_are_64_digits_and_name_the_snapshot_file() {
+    let t = TestRepo::new();
+    let src = t.dir.path().join("src");
+    std::fs::create_dir(&src).expect("mkdir");
+    std::fs::write(src.join("f"), b"x").expect("write");
+    let first = t.repo.backup(&BackupRequest::new([&src])).expect("backup");
+    let second = t.repo.backup(&BackupRequest::new([&src])).expect("backup");
+    let id = first.snapshot_id.as_str();
+    assert_eq!(id.len(), 64, "{id}");
+    assert_eq!(SnapshotId::parse(id).expect("parses"), first.snapshot_id);
+    assert!(t.path().join("snapshots").join(id).is_file());
+    let listed = t.repo.snapshots(&SnapshotFilter::default()).expect("list");
+    assert_eq!(listed[1].id, second.snapshot_id);
+    assert_eq!(listed[1].parent.as_ref(), Some(&first.snapshot_id));
 }

@@ -11,7 +11,7 @@ use rdpm_storage::{tag, BackupRequest};
 
 use crate::support::{assert_same_tree, awkward_tree, bulk_tree, TestRepo};
 
-fn restic_present() -> bool {
+pub fn restic_present() -> bool {
     let found = Command::new("restic")
         .arg("version")
         .output()
@@ -22,7 +22,7 @@ fn restic_present() -> bool {
     found
 }
 
-fn restic(t: &TestRepo, args: &[&str]) -> Output {
+pub fn restic(t: &TestRepo, args: &[&str]) -> Output {
     let key_file = t.dir.path().join("repo.key");
     if !key_file.exists() {
         t.key.save(&key_file).expect("save key");
@@ -39,7 +39,7 @@ fn restic(t: &TestRepo, args: &[&str]) -> Output {
         .expect("run restic")
 }
 
-fn ok(out: &Output) -> String {
+pub fn ok(out: &Output) -> String {
     assert!(
         out.status.success(),
         "restic failed: {}\n{}",

@@ -170,3 +170,26 @@ fn checksum(data: &[u8]) -> u64 {
         (h ^ u64::from(*b)).wrapping_mul(0x100_0000_01b3)
     })
 }
+
+/// Every pack file of the repository at `repo`.
+pub fn pack_files(repo: &Path) -> Vec<PathBuf> {
+    let mut packs = Vec::new();
+    for sub in fs::read_dir(repo.join("data")).expect("data dir").flatten() {
+        for pack in fs::read_dir(sub.path()).expect("data subdir").flatten() {
+            packs.push(pack.path());
+        }
+    }
+    packs.sort();
+    packs
+}
+
+/// Flips one bit at `offset` of a (read-only) repository file.
+pub fn flip_byte(file: &Path, offset: usize) {
+    let mut bytes = fs::read(file).expect("read pack");
+    bytes[offset] ^= 0x01;
+    let mut perms = fs::metadata(file).expect("meta").permissions();
+    #[allow(clippy::permissions_set_readonly_false)]
+    perms.set_readonly(false);
+    fs::set_permissions(file, perms).expect("chmod");
+    fs::write(file, &bytes).expect("write pack");
+}
