@@ -425,7 +425,9 @@ impl Created<'_> {
                 }),
         };
         match result {
-            Ok(()) => tracing::info!(created = ?self, "removed the repository of a failed pool addition"),
+            Ok(()) => {
+                tracing::info!(created = ?self, "removed the repository of a failed pool addition")
+            }
             Err(e) => {
                 tracing::warn!(created = ?self, error = %e, "cannot remove the repository of a failed pool addition")
             }
@@ -466,8 +468,8 @@ mod tests {
     fn undoing_a_new_directory_removes_it() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("member");
-        let created = create_repository(&path, &KeyMaterial::generate(), &options(dir.path()))
-            .unwrap();
+        let created =
+            create_repository(&path, &KeyMaterial::generate(), &options(dir.path())).unwrap();
         assert!(path.join("config").is_file());
         assert!(matches!(created, Created::Directory(_)));
         created.undo();

@@ -31,8 +31,8 @@ pub use job::{
     DiskRecoveryPointOption, Job, JobError, JobId, JobQuery, JobStatus, JobStatusFilter, JobType,
     NewRecoveryPoints, RecoveryPoint, RecoveryPointQuery, RemoveRecoveryPointQuery, SkippedItem,
 };
-pub use pool::{NewPoolMember, PoolMember};
 pub use pool::ServerVolume;
+pub use pool::{NewPoolMember, PoolMember};
 pub use protection::{
     path_contains, AddChildDatasources, AgentKind, ChildDatasourcePage, DataLocation, Datasource,
     DatasourceId, DatasourceKind, DatasourceRef, FsPath, ModifiableProtectionGroup,
