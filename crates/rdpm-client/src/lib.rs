@@ -723,6 +723,13 @@ impl Session {
         }
         self.delete_no_content(&path).await
     }
+
+    /// The DPM server's own volumes, where storage pool members can live,
+    /// with the ids of the members on each (`Get-DPMDiskStorage`).
+    pub async fn server_volumes(&self) -> Result<Vec<rdpm_types::ServerVolume>> {
+        self.call(Method::GET, paths::STORAGE_POOL_VOLUMES, None::<&()>)
+            .await
+    }
 }
 
 /// A query struct as `name=value` pairs: absent fields are left out.

@@ -30,7 +30,7 @@ impl Default for AddDpmDiskStorage {
         let mut sig = Signature::new(NAME, "Rdpm.Commands.AddDPMDiskStorageCommand");
         sig.module = DPM_MODULE;
         sig.synopsis = "Adds a directory to a DPM server's storage pool.";
-        sig.description = "The Add-DPMDiskStorage cmdlet adds a directory on the DPM server to its storage pool: the server creates a restic-format repository there, encrypted with the server's repository key.\n\n-Volume is where the directory is: a path string, or an object with a path (AccessPath, Path or Name), such as a volume from Get-DPMDatasource. -Subdirectory is the directory under it ('..' goes up a level); an absolute -Subdirectory is used as it is. Without -Subdirectory the volume path itself is used. The directory must be empty, or missing with an existing parent (the server creates it); a non-empty directory, a relative path, a path inside another pool member and a path inside the server's data directory are refused. The new member is returned.";
+        sig.description = "The Add-DPMDiskStorage cmdlet adds a directory on the DPM server to its storage pool: the server creates a restic-format repository there, encrypted with the server's repository key.\n\n-Volume is where the directory is: a path string, or an object with a path (AccessPath, Path or Name), such as a disk (a file system of the server, by its mount point) or a volume from Get-DPMDiskStorage. -Subdirectory is the directory under it ('..' goes up a level); an absolute -Subdirectory is used as it is. Without -Subdirectory the volume path itself is used. The directory must be empty, or missing with an existing parent (the server creates it); a non-empty directory, a relative path, a path inside another pool member and a path inside the server's data directory are refused. The new member is returned.\n\nIf the server cannot record the new member after creating its repository, it removes what it created (the directory when it made it, otherwise only the repository's files, never a directory that was there before), so the same command can be retried.";
         sig.parameters = vec![
             ParameterDecl::new("Volume", ParamType::Object)
                 .in_set("Volume", Some(0), true)
@@ -60,7 +60,7 @@ impl Default for AddDpmDiskStorage {
         sig.examples = vec![Example {
             title: "Example 1: Add a directory next to the default member",
             code: "$default = Get-DPMDiskStorage -Volumes | Where-Object { $_.IsDefault }\nAdd-DPMDiskStorage -Volume $default -Subdirectory \"../pool1\" -FriendlyName \"Pool 1\" | Format-List FriendlyName, AccessPath",
-            remarks: "These commands create a repository in the directory pool1 next to the default member and add it to the storage pool as 'Pool 1'. A path string works as well: Add-DPMDiskStorage -Volume \"/srv\" -Subdirectory \"dpm/pool1\".",
+            remarks: "These commands create a repository in the directory pool1 next to the default member and add it to the storage pool as 'Pool 1'. A disk from Get-DPMDiskStorage works as well, its mount point joined with -Subdirectory: $disk = Get-DPMDiskStorage | Where-Object { $_.Name -eq \"/srv\" }; Add-DPMDiskStorage -Volume $disk -Subdirectory \"dpm/pool1\" -FriendlyName \"Pool 1\". So does a path string: Add-DPMDiskStorage -Volume \"/srv\" -Subdirectory \"dpm/pool1\".",
         }];
         sig.outputs = "Volume";
         sig.related_links = &["Get-DPMDiskStorage", "Remove-DPMDiskStorage"];

@@ -9,7 +9,7 @@ use rdpm_shell::{
 
 use crate::add_dpm_disk_storage::{connection_for, volume_path};
 use crate::connection::connections;
-use crate::objects_pool::DISK_STORAGE_TYPE;
+use crate::objects_pool::{DISK_STORAGE_TYPE, DISK_TYPE, SERVER_VOLUME_TYPE};
 use crate::DPM_MODULE;
 
 const NAME: &str = "Remove-DPMDiskStorage";
@@ -24,12 +24,12 @@ impl Default for RemoveDpmDiskStorage {
         let mut sig = Signature::new(NAME, "Rdpm.Commands.RemoveDPMDiskStorageCommand");
         sig.module = DPM_MODULE;
         sig.synopsis = "Takes members out of a DPM server's storage pool.";
-        sig.description = "The Remove-DPMDiskStorage cmdlet takes members out of the storage pool: pass objects from Get-DPMDiskStorage, or friendly names or paths. The server refuses a member that still holds recovery points, and the last member of the pool (the default member may be removed once another exists). The member's directory and its repository stay on disk; only the pool forgets them.\n\nThe cmdlet asks for confirmation unless -Confirm:$false is given; -WhatIf shows what it would remove.";
+        sig.description = "The Remove-DPMDiskStorage cmdlet takes members out of the storage pool: pass pool members from Get-DPMDiskStorage -Volumes, or friendly names or paths. The server refuses a member that still holds recovery points, and the last member of the pool (the default member may be removed once another exists). The member's directory and its repository stay on disk; only the pool forgets them.\n\nThe cmdlet asks for confirmation unless -Confirm:$false is given; -WhatIf shows what it would remove.";
         sig.parameters = vec![
             ParameterDecl::new("Volume", ParamType::Object)
                 .in_set("Volumes", Some(0), true)
                 .from_pipeline()
-                .help("Specifies the pool members: objects from Get-DPMDiskStorage, friendly names or paths."),
+                .help("Specifies the pool members: objects from Get-DPMDiskStorage -Volumes, friendly names or paths."),
             ParameterDecl::new("DPMDisk", ParamType::Object)
                 .in_set("DPMDisk", Some(0), true)
                 .help("Specifies disks to take out of the pool.")
@@ -89,6 +89,17 @@ impl Run {
                 o.get("DPMServerName").map(|v| v.to_invariant_string()),
                 o.get("Id").map(|v| v.to_invariant_string()),
             ),
+            Value::Object(o) if o.is_a(DISK_TYPE) || o.is_a(SERVER_VOLUME_TYPE) => {
+                let path = volume_path(value).unwrap_or_default();
+                return ctx.write_error(
+                    ErrorRecord::new(
+                        format!("'{path}' is a file system of the DPM server, not a member of its storage pool: pass members from Get-DPMDiskStorage -Volumes."),
+                        "NotAPoolMember",
+                        ErrorCategory::InvalidArgument,
+                    )
+                    .with_target(value.clone()),
+                );
+            }
             other => (None, volume_path(other)),
         };
         let Some(key) = key else {

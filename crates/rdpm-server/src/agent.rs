@@ -214,7 +214,8 @@ fn unescape(field: &[u8]) -> Vec<u8> {
     out
 }
 
-fn longest_mount<'a>(mounts: &'a [Mount], path: &[u8]) -> Option<&'a Mount> {
+/// The mount holding `path`: the longest mount point containing it.
+pub(crate) fn longest_mount<'a>(mounts: &'a [Mount], path: &[u8]) -> Option<&'a Mount> {
     mounts
         .iter()
         .filter(|m| path_contains(&m.mount_point, path))
@@ -246,6 +247,12 @@ impl LocalAgent {
             always_volumes: vec![data_dir.as_os_str().as_bytes().to_vec()],
             names: local_names(),
         }
+    }
+
+    /// Every mount, volumes or not, with the data directory's file system
+    /// marked as a volume: the storage pool's view of the host.
+    pub(crate) fn mount_table(&self) -> Result<Vec<Mount>, AgentError> {
+        self.mounts()
     }
 
     fn mounts(&self) -> Result<Vec<Mount>, AgentError> {

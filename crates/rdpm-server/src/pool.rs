@@ -6,14 +6,17 @@
 //! snapshots reads the repository): call them through `spawn_blocking`.
 
 use std::collections::HashMap;
+use std::ffi::OsStr;
+use std::os::unix::ffi::OsStrExt;
 use std::path::{Component, Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use chrono::Utc;
 use rdpm_catalog::{Catalog, PoolMemberRecord};
 use rdpm_storage::{KeyMaterial, Repository, RepositoryOptions, SnapshotFilter};
-use rdpm_types::{ErrorId, NewPoolMember, PoolMember};
+use rdpm_types::{ErrorId, NewPoolMember, PoolMember, ServerVolume};
 
+use crate::agent::{longest_mount, LocalAgent};
 use crate::error::{ApiError, ServerError};
 
 /// File name of the repository key inside the data directory.
@@ -30,6 +33,8 @@ pub(crate) struct Pool {
     key: KeyMaterial,
     options: RepositoryOptions,
     catalog: Arc<dyn Catalog>,
+    // The server's own host: the file systems members can live on.
+    host: LocalAgent,
     // Adding and removing check, then act: one at a time.
     changes: Mutex<()>,
     // Opened once and kept: clones share the in-process reader/writer lock
@@ -56,6 +61,7 @@ impl Pool {
             key,
             options: RepositoryOptions::with_cache_dir(data_dir.join("cache")),
             catalog,
+            host: LocalAgent::new(data_dir),
             changes: Mutex::new(()),
             open: Mutex::new(HashMap::new()),
         };
@@ -216,7 +222,7 @@ impl Pool {
                 _ => return Err(refuse("neither it nor its parent directory exists".into())),
             },
         }
-        Repository::create(path, &self.key, &self.options)
+        let created = create_repository(path, &self.key, &self.options)
             .map_err(|e| refuse(format!("the repository cannot be created ({e})")))?;
         let friendly_name = request
             .friendly_name
@@ -233,11 +239,63 @@ impl Pool {
             created_at: Utc::now(),
             is_default: false,
         };
-        self.catalog
-            .add_pool_member(&record)
-            .map_err(|e| ApiError::internal("cannot record the pool member", &e))?;
+        if let Err(e) = self.catalog.add_pool_member(&record) {
+            // A repository the pool does not know would make the directory
+            // "not empty" to a retry: take back what this call made.
+            created.undo();
+            return Err(ApiError::internal("cannot record the pool member", &e));
+        }
         tracing::info!(path = %text, "added a storage pool member");
         Ok(member(record))
+    }
+
+    /// The server's file systems where a member can live: every volume
+    /// the local agent sees (pseudo and memory file systems left out, the
+    /// data directory's always in) whose mount point is a directory, and
+    /// any other file system that holds a member; sorted by mount point.
+    pub(crate) fn volumes(&self) -> Result<Vec<ServerVolume>, ApiError> {
+        let mounts = self
+            .host
+            .mount_table()
+            .map_err(|e| ApiError::internal("cannot read the mount table", &e))?;
+        let members = self
+            .catalog
+            .pool_members()
+            .map_err(|e| ApiError::internal("cannot read the storage pool", &e))?;
+        let mut on: HashMap<Vec<u8>, Vec<uuid::Uuid>> = HashMap::new();
+        for m in &members {
+            // Symbolic links in a member's path lead to the file system
+            // that really holds it.
+            let path = std::fs::canonicalize(&m.path).unwrap_or_else(|_| PathBuf::from(&m.path));
+            if let Some(holder) = longest_mount(&mounts, path.as_os_str().as_bytes()) {
+                on.entry(holder.mount_point.clone()).or_default().push(m.id);
+            }
+        }
+        let mut volumes: Vec<ServerVolume> = mounts
+            .into_iter()
+            .filter_map(|mount| {
+                let members = on.remove(&mount.mount_point).unwrap_or_default();
+                let dir = Path::new(OsStr::from_bytes(&mount.mount_point));
+                // Bind-mounted files (a container's /etc/hosts) hold no
+                // directory to put a member in.
+                let usable = mount.is_volume && dir.is_dir();
+                if !usable && members.is_empty() {
+                    return None;
+                }
+                let space = Space::of(dir);
+                Some(ServerVolume {
+                    mount_point: String::from_utf8_lossy(&mount.mount_point).into_owned(),
+                    file_system: mount.file_system,
+                    source: mount.source,
+                    total_space: space.total,
+                    free_space: space.free,
+                    read_only: space.read_only,
+                    pool_members: members,
+                })
+            })
+            .collect();
+        volumes.sort_by(|a, b| a.mount_point.cmp(&b.mount_point));
+        Ok(volumes)
     }
 
     /// Removes a member from the pool; its directory stays on disk.
@@ -300,21 +358,144 @@ impl Pool {
     }
 }
 
+/// The size, free space and mode of the file system holding a path.
+#[derive(Debug, Default)]
+struct Space {
+    total: Option<u64>,
+    free: Option<u64>,
+    read_only: bool,
+}
+
+impl Space {
+    // The statvfs counts are u64 on Linux and narrower elsewhere.
+    #[allow(clippy::useless_conversion)]
+    fn of(path: &Path) -> Space {
+        let Ok(s) = nix::sys::statvfs::statvfs(path) else {
+            return Space::default();
+        };
+        let fragment = u64::from(s.fragment_size());
+        Space {
+            total: Some(u64::from(s.blocks()) * fragment),
+            free: Some(u64::from(s.blocks_available()) * fragment),
+            read_only: s.flags().contains(nix::sys::statvfs::FsFlags::ST_RDONLY),
+        }
+    }
+}
+
 /// The wire member, with the space of the file system it is on.
-// The statvfs counts are u64 on Linux and narrower elsewhere.
-#[allow(clippy::useless_conversion)]
 fn member(r: PoolMemberRecord) -> PoolMember {
-    let space = nix::sys::statvfs::statvfs(Path::new(&r.path)).ok();
-    let fragment = |s: &nix::sys::statvfs::Statvfs| u64::from(s.fragment_size());
+    let space = Space::of(Path::new(&r.path));
     PoolMember {
         id: r.id,
-        total_space: space.as_ref().map(|s| u64::from(s.blocks()) * fragment(s)),
-        free_space: space
-            .as_ref()
-            .map(|s| u64::from(s.blocks_available()) * fragment(s)),
+        total_space: space.total,
+        free_space: space.free,
         friendly_name: r.friendly_name,
         path: r.path,
         created_at: r.created_at,
         is_default: r.is_default,
+    }
+}
+
+/// What a restic-format repository consists of at its top level.
+const REPOSITORY_ENTRIES: [&str; 6] = ["config", "data", "index", "keys", "locks", "snapshots"];
+
+/// What [`create_repository`] made, so that it alone can be taken back.
+#[derive(Debug)]
+enum Created<'a> {
+    /// The directory itself was new.
+    Directory(&'a Path),
+    /// The directory existed, empty: only the repository's entries are new.
+    Contents(&'a Path),
+}
+
+impl Created<'_> {
+    /// Removes what was created; a pre-existing directory stays. Failures
+    /// are logged: the caller is already reporting the error that led here.
+    fn undo(&self) {
+        let result = match self {
+            Created::Directory(path) => std::fs::remove_dir_all(path),
+            Created::Contents(path) => REPOSITORY_ENTRIES
+                .iter()
+                .map(|name| path.join(name))
+                .try_for_each(|entry| match std::fs::symlink_metadata(&entry) {
+                    Ok(meta) if meta.is_dir() => std::fs::remove_dir_all(&entry),
+                    Ok(_) => std::fs::remove_file(&entry),
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+                    Err(e) => Err(e),
+                }),
+        };
+        match result {
+            Ok(()) => {
+                tracing::info!(created = ?self, "removed the repository of a failed pool addition")
+            }
+            Err(e) => {
+                tracing::warn!(created = ?self, error = %e, "cannot remove the repository of a failed pool addition")
+            }
+        }
+    }
+}
+
+/// Creates a repository in `path`, an empty directory or a missing one
+/// (whose parent exists); if creating fails midway, what it made is removed.
+fn create_repository<'a>(
+    path: &'a Path,
+    key: &KeyMaterial,
+    options: &RepositoryOptions,
+) -> Result<Created<'a>, rdpm_storage::Error> {
+    let created = if path.exists() {
+        Created::Contents(path)
+    } else {
+        Created::Directory(path)
+    };
+    match Repository::create(path, key, options) {
+        Ok(_) => Ok(created),
+        Err(e) => {
+            created.undo();
+            Err(e)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn options(dir: &Path) -> RepositoryOptions {
+        RepositoryOptions::with_cache_dir(dir.join("cache"))
+    }
+
+    #[test]
+    fn undoing_a_new_directory_removes_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("member");
+        let created =
+            create_repository(&path, &KeyMaterial::generate(), &options(dir.path())).unwrap();
+        assert!(path.join("config").is_file());
+        assert!(matches!(created, Created::Directory(_)));
+        created.undo();
+        assert!(!path.exists());
+        assert!(dir.path().is_dir());
+    }
+
+    #[test]
+    fn undoing_in_an_existing_directory_keeps_it_empty() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("member");
+        std::fs::create_dir(&path).unwrap();
+        let key = KeyMaterial::generate();
+        let created = create_repository(&path, &key, &options(dir.path())).unwrap();
+        assert!(matches!(created, Created::Contents(_)));
+        // A file that appeared beside the repository is not this call's.
+        std::fs::write(path.join("notes.txt"), "keep").unwrap();
+        created.undo();
+        let left: Vec<_> = std::fs::read_dir(&path)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        assert_eq!(left, ["notes.txt"]);
+        // A retry in the emptied directory works.
+        std::fs::remove_file(path.join("notes.txt")).unwrap();
+        create_repository(&path, &key, &options(dir.path())).unwrap();
+        assert!(path.join("config").is_file());
     }
 }

@@ -31,6 +31,7 @@ pub use job::{
     DiskRecoveryPointOption, Job, JobError, JobId, JobQuery, JobStatus, JobStatusFilter, JobType,
     NewRecoveryPoints, RecoveryPoint, RecoveryPointQuery, RemoveRecoveryPointQuery, SkippedItem,
 };
+pub use pool::ServerVolume;
 pub use pool::{NewPoolMember, PoolMember};
 pub use protection::{
     path_contains, AddChildDatasources, AgentKind, ChildDatasourcePage, DataLocation, Datasource,
@@ -143,6 +144,9 @@ pub mod paths {
     pub const RECOVERY_POINTS: &str = "/api/v1/recovery-points";
     /// Route template of [`recovery_point`].
     pub const RECOVERY_POINT_BY_ID_TEMPLATE: &str = "/api/v1/recovery-points/{id}";
+    /// `GET`: the DPM server's own volumes, where pool members can live
+    /// ([`crate::ServerVolume`]; `Get-DPMDiskStorage`).
+    pub const STORAGE_POOL_VOLUMES: &str = "/api/v1/storage-pool/volumes";
 
     /// `GET` one job.
     pub fn job(id: &crate::JobId) -> String {

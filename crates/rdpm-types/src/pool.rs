@@ -34,3 +34,24 @@ pub struct NewPoolMember {
     #[serde(default)]
     pub friendly_name: Option<String>,
 }
+
+/// A file system of the DPM server where a pool member can live
+/// (`Get-DPMDiskStorage` without `-Volumes`, and with `-Volumes -All`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ServerVolume {
+    /// Where it is mounted (a lossy rendering of a non-UTF-8 path).
+    pub mount_point: String,
+    /// Its type (`ext4`, `xfs`...).
+    pub file_system: String,
+    /// What is mounted: a device, or a name for virtual file systems.
+    pub source: String,
+    /// Its size in bytes; `None` when it cannot be read.
+    pub total_space: Option<u64>,
+    /// Space available to the server, in bytes.
+    pub free_space: Option<u64>,
+    /// Whether it is mounted read-only (then no member can be added there).
+    pub read_only: bool,
+    /// The ids of the pool members on it (their longest mount point).
+    pub pool_members: Vec<uuid::Uuid>,
+}

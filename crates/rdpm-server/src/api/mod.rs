@@ -155,6 +155,7 @@ pub(crate) fn router(state: AppState) -> Router {
             paths::STORAGE_POOL_MEMBER_TEMPLATE,
             delete(pool::remove_pool_member),
         )
+        .route(paths::STORAGE_POOL_VOLUMES, get(pool::list_server_volumes))
         .route(paths::OPENAPI, get(server::openapi))
         .route(paths::METRICS, get(server::metrics))
         .fallback(route_not_found)

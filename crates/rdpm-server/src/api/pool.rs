@@ -5,7 +5,7 @@ use std::sync::Arc;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
-use rdpm_types::{ErrorId, NewPoolMember, PoolMember, Problem};
+use rdpm_types::{ErrorId, NewPoolMember, PoolMember, Problem, ServerVolume};
 
 use super::{ApiJson, AppState, Caller, IdParam};
 use crate::error::ApiError;
@@ -87,4 +87,21 @@ pub(crate) async fn remove_pool_member(
     blocking(&state, move |p| p.remove(id))
         .await
         .map(|()| StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(
+    get,
+    path = "/api/v1/storage-pool/volumes",
+    tag = "storage",
+    responses(
+        (status = 200, description = "The DPM server's own file systems where pool members can live, with their space, mode and members (Get-DPMDiskStorage)", body = Vec<ServerVolume>),
+        (status = 401, description = "Missing or invalid credential", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub(crate) async fn list_server_volumes(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<Vec<ServerVolume>>, ApiError> {
+    caller.into_session()?;
+    blocking(&state, |p| p.volumes()).await.map(Json)
 }

@@ -123,6 +123,7 @@ pub(crate) async fn metrics(State(state): State<AppState>, _caller: Caller) -> i
         super::pool::list_pool_members,
         super::pool::add_pool_member,
         super::pool::remove_pool_member,
+        super::pool::list_server_volumes,
         super::jobs::start_backups,
         super::jobs::list_jobs,
         super::jobs::get_job,

@@ -169,6 +169,7 @@ async fn the_openapi_document_describes_every_route() {
         (paths::STORAGE_POOL, "get"),
         (paths::STORAGE_POOL, "post"),
         (paths::STORAGE_POOL_MEMBER_TEMPLATE, "delete"),
+        (paths::STORAGE_POOL_VOLUMES, "get"),
     ]
     .into_iter()
     .map(|(p, m)| (p.to_string(), m))

@@ -5,7 +5,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
 use rdpm_storage::{BackupRequest, KeyMaterial, Repository, RepositoryOptions};
-use rdpm_types::{paths, ErrorId, NewPoolMember, PoolMember};
+use rdpm_types::{paths, ErrorId, NewPoolMember, PoolMember, ServerVolume};
 use reqwest::StatusCode;
 
 use super::support::{expect_problem, TestServer};
@@ -190,4 +190,55 @@ async fn the_last_member_stays() {
     )
     .await;
     assert!(problem.detail.contains("last member"), "{problem:?}");
+}
+
+/// The mount point holding `path`, from the mount table the server reads.
+fn mount_point_of(path: &Path) -> String {
+    let path = std::fs::canonicalize(path).unwrap();
+    let table = std::fs::read("/proc/self/mounts").unwrap();
+    rdpm_server::parse_mounts(&table)
+        .into_iter()
+        .map(|m| String::from_utf8(m.mount_point).unwrap())
+        .filter(|mp| path.starts_with(mp))
+        .max_by_key(String::len)
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_servers_volumes_show_where_the_members_are() {
+    let t = TestServer::start().await;
+    let s = t.open_session().await;
+    let default = members(&t, &s.token).await.remove(0);
+    let response = t.get(paths::STORAGE_POOL_VOLUMES, &s.token).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let volumes: Vec<ServerVolume> = response.json().await.unwrap();
+    let mount_point = mount_point_of(&t.data_dir());
+    let holder = volumes
+        .iter()
+        .find(|v| v.mount_point == mount_point)
+        .unwrap_or_else(|| panic!("{mount_point} is not among {volumes:?}"));
+    assert_eq!(holder.pool_members, [default.id]);
+    assert!(!holder.read_only);
+    assert!(!holder.file_system.is_empty());
+    let (total, free) = (holder.total_space.unwrap(), holder.free_space.unwrap());
+    assert!(total > 0 && free <= total, "{holder:?}");
+    // Each member is on exactly one volume; no pseudo file system is listed.
+    let listed: usize = volumes.iter().map(|v| v.pool_members.len()).sum();
+    assert_eq!(listed, 1);
+    assert!(
+        volumes
+            .iter()
+            .all(|v| !["proc", "sysfs", "cgroup2", "devpts"].contains(&v.file_system.as_str())),
+        "{volumes:?}"
+    );
+    let mut sorted = volumes.clone();
+    sorted.sort_by(|a, b| a.mount_point.cmp(&b.mount_point));
+    assert_eq!(sorted, volumes);
+    // Without a session, nothing.
+    assert_eq!(
+        t.get(paths::STORAGE_POOL_VOLUMES, "not-a-token")
+            .await
+            .status(),
+        StatusCode::UNAUTHORIZED
+    );
 }
