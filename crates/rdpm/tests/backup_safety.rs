@@ -120,11 +120,11 @@ fn restic(s: &TestServer, args: &[&str]) -> std::process::Output {
 fn assert_same_tree(a: &Path, b: &Path) {
     let mut left: Vec<PathBuf> = walk(a)
         .into_iter()
-        .map(|p| p.strip_prefix(a).unwrap().to_path_buf())
+        .map(|p| p.strip_prefix(a).expect("below the root").to_path_buf())
         .collect();
     let mut right: Vec<PathBuf> = walk(b)
         .into_iter()
-        .map(|p| p.strip_prefix(b).unwrap().to_path_buf())
+        .map(|p| p.strip_prefix(b).expect("below the root").to_path_buf())
         .collect();
     left.sort();
     right.sort();
