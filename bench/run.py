@@ -122,6 +122,18 @@ def tail(path, n=15):
         return ""
 
 
+def first_error(path):
+    """The first PowerShell error record's message line in a shell log."""
+    try:
+        with open(path, encoding="utf-8", errors="replace") as f:
+            for line in f:
+                if re.match(r"^[A-Za-z][\w-]* : \S", line):
+                    return line.strip()
+    except FileNotFoundError:
+        pass
+    return "(no error record; see the log)"
+
+
 class StepFailed(Exception):
     pass
 
@@ -343,6 +355,7 @@ class Rdpm:
         vol = mount_point(self.src)
         levels = os.path.relpath(os.path.realpath(self.src), vol).split(os.sep)
         lines = [
+            "$ErrorActionPreference = 'Stop'",
             f"$ps = Get-DPMProductionServer -DPMServerName {SERVER_NAME}",
             f"$vol = Get-DPMDatasource -ProductionServer $ps -Inquire | "
             f"Where-Object {{ $_.Name -eq {ps_quote(vol)} }}",
@@ -370,7 +383,9 @@ class Rdpm:
         ]
         return "\n".join(lines)
 
+    # Stop: any error ends the command with exit code 1, which fails the step.
     BACKUP_SCRIPT = (
+        "$ErrorActionPreference = 'Stop'\n"
         f"$ds = Get-DPMDatasource -ProtectionGroup (Get-DPMProtectionGroup "
         f"-DPMServerName {SERVER_NAME})[0]\n"
         "$job = New-DPMRecoveryPoint -Datasource $ds -Disk -DiskRecoveryPointOption "
@@ -383,7 +398,8 @@ class Rdpm:
         dt, rc, rss = timed([self.binary, "-NonInteractive", "-Command", script], self.env,
                             self.log(step))
         if rc:
-            raise StepFailed(f"rdpm -Command ({step}) exited {rc}:\n{tail(self.log(step))}")
+            raise StepFailed(f"rdpm -Command ({step}) exited {rc}: {first_error(self.log(step))}\n"
+                             f"{tail(self.log(step))}")
         self.client_peak = max(self.client_peak or 0, rss or 0)
         return dt
 
