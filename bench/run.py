@@ -676,7 +676,7 @@ def machine_meta(args, binary):
 
 # ------------------------------------------------------------------ main
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+    ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true",
                     help="smoke test: the 32 MiB 'quick' data set, 1 run")
