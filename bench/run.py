@@ -134,6 +134,19 @@ def first_error(path):
     return "(no error record; see the log)"
 
 
+def job_seconds(text):
+    """A job's StartTime to EndTime from its JSON line: the server's time for
+    the backup, without the shell's start and Wait-DPMJob's polling."""
+    m = re.search(r"^BENCH-JOB-JSON=(.*)$", text, re.M)
+    try:
+        job = json.loads(m.group(1))
+        start = datetime.datetime.fromisoformat(job["StartTime"])
+        end = datetime.datetime.fromisoformat(job["EndTime"])
+        return round((end - start).total_seconds(), 3)
+    except (AttributeError, ValueError, KeyError, TypeError):
+        return None
+
+
 class StepFailed(Exception):
     pass
 
@@ -310,6 +323,7 @@ class Rdpm:
         self.peak = None
         self.client_peak = None
         self.setup_s = None
+        self.job_s = {}
 
     def log(self, step):
         return os.path.join(self.logdir, f"rdpm-{step}.log")
@@ -392,6 +406,7 @@ class Rdpm:
         "WithSynchronize | Wait-DPMJob\n"
         "$job | Format-List\n"
         "Write-Output \"BENCH-JOB-STATUS=$($job.Status)\"\n"
+        "Write-Output \"BENCH-JOB-JSON=$($job | ConvertTo-Json -Compress)\"\n"
     )
 
     def shell(self, script, step):
@@ -406,11 +421,13 @@ class Rdpm:
     def backup(self, step):
         dt = self.shell(self.BACKUP_SCRIPT, step)
         with open(self.log(step), encoding="utf-8", errors="replace") as f:
-            statuses = re.findall(r"BENCH-JOB-STATUS=(\S*)", f.read())
+            text = f.read()
+        statuses = re.findall(r"BENCH-JOB-STATUS=(\S*)", text)
         status = statuses[-1] if statuses else ""
         if status not in ("Succeeded", "Warning"):
             raise StepFailed(f"rdpm backup job status {status or '(none)'}:\n"
                              f"{tail(self.log(step), 30)}")
+        self.job_s[step] = job_seconds(text)
         if status == "Warning":
             log(f"rdpm {step}: job ended with Warning (files skipped); see {self.log(step)}")
         return dt
@@ -532,6 +549,7 @@ def one_run(args, name, dataset, run_index, binary, outdir):
                 res[t]["repo_bytes_end"] = tools[t].repo_bytes()
             if t == "rdpm":
                 res[t]["client_peak_rss_kib"] = tools[t].client_peak
+                res[t]["job_s"] = tools[t].job_s
                 res[t]["setup_s"] = round(tools[t].setup_s, 3) if tools[t].setup_s else None
         if not args.keep:
             shutil.rmtree(run_dir, ignore_errors=True)
@@ -559,6 +577,9 @@ def summarize(name, files, size, runs, tools):
         m["repo_mib_full"] = median([p.get("repo_bytes_full", 0) / MIB for p in complete])
         m["repo_mib_end"] = median([p.get("repo_bytes_end", 0) / MIB for p in complete])
         m["complete_runs"] = len(complete)
+        if t == "rdpm":
+            m["job_s"] = {step: median([p.get("job_s", {}).get(step) for p in complete])
+                          for step in STEPS}
         s["median"][t] = m
     s["floor_nochange_s"] = median([r.get("_floor_nochange_s") for r in runs])
     s["mutate"] = runs[0].get("_mutate") if runs else None
@@ -615,6 +636,11 @@ def render(meta, summaries):
             out.append(f"| **rdpm / best other** | {cell('full')} | {cell('full_mib_s')} | "
                        f"{cell('nochange')} | {cell('mutated')} | {cell('peak_rss_mib')} | | |")
         out.append("")
+        js = s["median"].get("rdpm", {}).get("job_s")
+        if js and any(js.values()):
+            out.append("rdpm's jobs by the server's clock (StartTime to EndTime: no shell start, "
+                       f"no polling): full {fmt(js['full'])} s, no-change {fmt(js['nochange'])} s, "
+                       f"after mutation {fmt(js['mutated'])} s.  ")
         out.append(f"No-change floor (one `find` walk with lstat of every entry): "
                    f"{fmt(s['floor_nochange_s'], 3)} s"
                    + (f"; rdpm's no-change re-backup is {ra['nochange_vs_walk']['ratio']:.1f}x it."
