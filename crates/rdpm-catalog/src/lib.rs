@@ -40,6 +40,7 @@
 #![warn(missing_docs)]
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
+mod jobs;
 mod pool;
 mod protection;
 mod sqlite;
@@ -53,6 +54,7 @@ use rdpm_types::{
     ProtectionGroupId, SessionId, StopProtection,
 };
 
+pub use jobs::JobFilter;
 pub use protection::name_key;
 pub use sqlite::SqliteCatalog;
 
@@ -131,6 +133,47 @@ pub trait Catalog: Send + Sync {
 
     /// Forgets a pool member; false when there was none with that id.
     fn remove_pool_member(&self, id: uuid::Uuid) -> Result<bool, CatalogError>;
+
+    /// Writes a job whole (insert, or replace the stored one).
+    fn put_job(&self, job: &rdpm_types::Job) -> Result<(), CatalogError>;
+
+    /// One job.
+    fn job(&self, id: rdpm_types::JobId) -> Result<Option<rdpm_types::Job>, CatalogError>;
+
+    /// The jobs a filter selects, newest first.
+    fn jobs(&self, filter: &JobFilter) -> Result<Vec<rdpm_types::Job>, CatalogError>;
+
+    /// Marks every job still queued or running as failed with `error`; the
+    /// server calls it at start-up, since no job survives a restart.
+    /// Returns the jobs it failed.
+    fn fail_unfinished_jobs(
+        &self,
+        error: &rdpm_types::JobError,
+        at: DateTime<Utc>,
+    ) -> Result<Vec<rdpm_types::Job>, CatalogError>;
+
+    /// Records a recovery point in the index.
+    fn add_recovery_point(&self, point: &rdpm_types::RecoveryPoint) -> Result<(), CatalogError>;
+
+    /// A datasource's recovery points, oldest first.
+    fn recovery_points(
+        &self,
+        datasource: DatasourceId,
+    ) -> Result<Vec<rdpm_types::RecoveryPoint>, CatalogError>;
+
+    /// One recovery point by snapshot id.
+    fn recovery_point(&self, id: &str) -> Result<Option<rdpm_types::RecoveryPoint>, CatalogError>;
+
+    /// Drops a recovery point from the index; false when it was not there.
+    fn remove_recovery_point(&self, id: &str) -> Result<bool, CatalogError>;
+
+    /// Count, oldest and latest time of every datasource's recovery points.
+    fn recovery_point_summaries(
+        &self,
+    ) -> Result<BTreeMap<DatasourceId, rdpm_types::RecoveryPointSummary>, CatalogError>;
+
+    /// How many recovery points a pool member holds.
+    fn recovery_points_in_member(&self, member: uuid::Uuid) -> Result<u64, CatalogError>;
 
     /// Waits until every queued write is committed.
     fn flush(&self) -> Result<(), CatalogError>;

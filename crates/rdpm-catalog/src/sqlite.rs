@@ -15,7 +15,7 @@ use crate::{
     ProductionServerNames, ProductionServerRecord, ServerIdentity, ServerNameRecord,
     SessionAuditRecord, SessionClosedRecord, SessionOpenedRecord, StoppedDatasource,
 };
-use rdpm_types::{ProtectionGroup, ProtectionGroupId};
+use rdpm_types::{DatasourceId, ProtectionGroup, ProtectionGroupId};
 
 /// How long a statement waits for another connection's write lock before
 /// it fails: the audit writer and the main connection share the database.
@@ -52,6 +52,7 @@ fn migrations() -> Migrations<'static> {
         ),
         M::up(crate::protection::MIGRATION),
         M::up(crate::pool::MIGRATION),
+        M::up(crate::jobs::MIGRATION),
     ])
 }
 
@@ -303,6 +304,60 @@ impl Catalog for SqliteCatalog {
 
     fn remove_pool_member(&self, id: uuid::Uuid) -> Result<bool, CatalogError> {
         crate::pool::remove(&self.conn(), id)
+    }
+
+    fn put_job(&self, job: &rdpm_types::Job) -> Result<(), CatalogError> {
+        crate::jobs::put_job(&self.conn(), job)
+    }
+
+    fn job(&self, id: rdpm_types::JobId) -> Result<Option<rdpm_types::Job>, CatalogError> {
+        crate::jobs::job(&self.conn(), id)
+    }
+
+    fn jobs(&self, filter: &crate::JobFilter) -> Result<Vec<rdpm_types::Job>, CatalogError> {
+        crate::jobs::jobs(&self.conn(), filter)
+    }
+
+    fn fail_unfinished_jobs(
+        &self,
+        error: &rdpm_types::JobError,
+        at: DateTime<Utc>,
+    ) -> Result<Vec<rdpm_types::Job>, CatalogError> {
+        crate::jobs::fail_unfinished_jobs(&mut self.conn(), error, at)
+    }
+
+    fn add_recovery_point(&self, point: &rdpm_types::RecoveryPoint) -> Result<(), CatalogError> {
+        crate::jobs::add_recovery_point(&self.conn(), point)
+    }
+
+    fn recovery_points(
+        &self,
+        datasource: DatasourceId,
+    ) -> Result<Vec<rdpm_types::RecoveryPoint>, CatalogError> {
+        crate::jobs::recovery_points(&self.conn(), datasource)
+    }
+
+    fn recovery_point(&self, id: &str) -> Result<Option<rdpm_types::RecoveryPoint>, CatalogError> {
+        crate::jobs::recovery_point(&self.conn(), id)
+    }
+
+    fn remove_recovery_point(&self, id: &str) -> Result<bool, CatalogError> {
+        crate::jobs::remove_recovery_point(&self.conn(), id)
+    }
+
+    fn recovery_point_summaries(
+        &self,
+    ) -> Result<
+        std::collections::BTreeMap<DatasourceId, rdpm_types::RecoveryPointSummary>,
+        CatalogError,
+    > {
+        Ok(crate::jobs::recovery_point_summaries(&self.conn())?
+            .into_iter()
+            .collect())
+    }
+
+    fn recovery_points_in_member(&self, member: uuid::Uuid) -> Result<u64, CatalogError> {
+        crate::jobs::recovery_points_in_member(&self.conn(), member)
     }
 
     fn flush(&self) -> Result<(), CatalogError> {

@@ -670,4 +670,71 @@ impl Session {
         )
         .await
     }
+
+    /// Starts one backup job per datasource (`New-DPMRecoveryPoint`) and
+    /// returns the jobs as queued.
+    pub async fn new_recovery_points(
+        &self,
+        request: &rdpm_types::NewRecoveryPoints,
+    ) -> Result<Vec<rdpm_types::Job>> {
+        self.call(Method::POST, paths::JOBS_BACKUP, Some(request))
+            .await
+    }
+
+    /// The jobs a query selects, newest first (`Get-DPMJob`).
+    pub async fn jobs(&self, query: &rdpm_types::JobQuery) -> Result<Vec<rdpm_types::Job>> {
+        let pairs = query_pairs(query);
+        let pairs: Vec<(&str, String)> =
+            pairs.iter().map(|(k, v)| (k.as_str(), v.clone())).collect();
+        self.query(Method::GET, paths::JOBS, &pairs).await
+    }
+
+    /// One job as it is now.
+    pub async fn job(&self, id: rdpm_types::JobId) -> Result<rdpm_types::Job> {
+        self.call(Method::GET, &paths::job(&id), None::<&()>).await
+    }
+
+    /// Asks a job to stop (`Stop-DPMJob`); returns it as it is then
+    /// (`Cancelling`, or `Failed` when it had not started).
+    pub async fn stop_job(&self, id: rdpm_types::JobId) -> Result<rdpm_types::Job> {
+        self.call(Method::POST, &paths::job_stop(&id), None::<&()>)
+            .await
+    }
+
+    /// A datasource's recovery points, oldest first (`Get-DPMRecoveryPoint`).
+    pub async fn recovery_points(
+        &self,
+        datasource: rdpm_types::DatasourceId,
+        only_active: bool,
+    ) -> Result<Vec<rdpm_types::RecoveryPoint>> {
+        let mut q = vec![("datasource", datasource.to_string())];
+        if only_active {
+            q.push(("only_active", "true".to_string()));
+        }
+        self.query(Method::GET, paths::RECOVERY_POINTS, &q).await
+    }
+
+    /// Deletes a recovery point (`Remove-DPMRecoveryPoint`); `force` waits
+    /// for running jobs of its datasource instead of refusing.
+    pub async fn remove_recovery_point(&self, id: &str, force: bool) -> Result<()> {
+        let mut path = paths::recovery_point(id);
+        if force {
+            path.push_str("?force=true");
+        }
+        self.delete_no_content(&path).await
+    }
+}
+
+/// A query struct as `name=value` pairs: absent fields are left out.
+fn query_pairs<T: Serialize>(query: &T) -> Vec<(String, String)> {
+    let Ok(serde_json::Value::Object(map)) = serde_json::to_value(query) else {
+        return Vec::new();
+    };
+    map.into_iter()
+        .filter_map(|(k, v)| match v {
+            serde_json::Value::Null => None,
+            serde_json::Value::String(s) => Some((k, s)),
+            other => Some((k, other.to_string())),
+        })
+        .collect()
 }

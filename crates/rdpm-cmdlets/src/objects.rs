@@ -282,11 +282,44 @@ pub fn dpm_session(server: &str, info: &SessionInfo, current: bool) -> Value {
                     .unwrap_or(Value::Null),
             ),
             ("IsCurrent".into(), Value::Bool(current)),
+            (
+                "HeldProtectionGroups".into(),
+                Value::array(
+                    info.held_protection_groups
+                        .iter()
+                        .map(|g| Value::str(&g.name))
+                        .collect(),
+                ),
+            ),
+            (
+                "EditLocks".into(),
+                Value::str(
+                    info.held_protection_groups
+                        .iter()
+                        .map(|g| {
+                            let since = g.since.with_timezone(&chrono::Local).format("%H:%M:%S");
+                            if g.is_new {
+                                format!("{} (new, since {since})", g.name)
+                            } else {
+                                format!("{} (since {since})", g.name)
+                            }
+                        })
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                ),
+            ),
         ],
     );
-    obj.default_display = ["Id", "User", "ClientHost", "OpenedAt", "Objects"]
-        .map(String::from)
-        .to_vec();
+    obj.default_display = [
+        "Id",
+        "User",
+        "ClientHost",
+        "OpenedAt",
+        "Objects",
+        "EditLocks",
+    ]
+    .map(String::from)
+    .to_vec();
     Value::object(obj)
 }
 
@@ -348,6 +381,22 @@ pub fn datasource(c: &Connection, ds: rdpm_types::Datasource, child: bool) -> Va
                     .unwrap_or(Value::Null),
             ),
             ("IsContainer".into(), Value::Bool(ds.is_container)),
+            (
+                "TotalRecoveryPoints".into(),
+                Value::Int(
+                    ds.recovery_points
+                        .as_ref()
+                        .map_or(0, |r| i32::try_from(r.count).unwrap_or(i32::MAX)),
+                ),
+            ),
+            (
+                "OldestRecoveryPoint".into(),
+                recovery_point_time(ds.recovery_points.as_ref().and_then(|r| r.oldest)),
+            ),
+            (
+                "LatestRecoveryPoint".into(),
+                recovery_point_time(ds.recovery_points.as_ref().and_then(|r| r.latest)),
+            ),
             ("Id".into(), Value::str(ds.id.to_string())),
             ("DatasourceId".into(), Value::str(ds.id.to_string())),
         ],
@@ -361,6 +410,21 @@ pub fn datasource(c: &Connection, ds: rdpm_types::Datasource, child: bool) -> Va
         payload: DatasourcePayload { datasource: ds },
     }));
     Value::object(obj)
+}
+
+/// A recovery point time as DPM shows it: local time, and 01/01/0001
+/// 00:00:00 when there is none (what DPM's scripts compare against).
+fn recovery_point_time(t: Option<chrono::DateTime<chrono::Utc>>) -> Value {
+    match t {
+        Some(t) => utc_to_local(t),
+        None => Value::DateTime(
+            chrono::NaiveDate::from_ymd_opt(1, 1, 1)
+                .and_then(|d| d.and_hms_opt(0, 0, 0))
+                .expect("a valid date")
+                .and_utc()
+                .fixed_offset(),
+        ),
+    }
 }
 
 /// The wire datasource behind a datasource object, with the handle that

@@ -93,6 +93,11 @@ impl ApiError {
         self
     }
 
+    /// The text the user sees.
+    pub(crate) fn detail(&self) -> &str {
+        &self.problem.detail
+    }
+
     pub(crate) fn authentication_required() -> Self {
         ApiError::new(
             ErrorId::AuthenticationRequired,

@@ -25,6 +25,7 @@
 //!     listen: "127.0.0.1:0".parse().expect("an address"),
 //!     name: "DPMServer07".into(),
 //!     session_idle_timeout: Duration::from_secs(600),
+//!     job_limits: rdpm_server::JobLimits::default(),
 //! };
 //! let server = rdpm_server::start(config).await?;
 //! println!("serving on {}", server.base_url());
@@ -40,6 +41,7 @@ mod api;
 mod data_dir;
 mod error;
 mod hex;
+mod jobs;
 mod metrics;
 mod pool;
 mod protection;
@@ -63,6 +65,7 @@ pub use agent::{
 };
 pub use data_dir::{ADMIN_TOKEN_FILE, CATALOG_FILE};
 pub use error::ServerError;
+pub use jobs::JobLimits;
 pub use metrics::{Metrics, METRICS_CONTENT_TYPE};
 pub use pool::{DEFAULT_POOL_DIR, DEFAULT_POOL_NAME, POOL_KEY_FILE};
 pub use session::{
@@ -89,6 +92,8 @@ pub struct ServerConfig {
     /// How long a session may go without a request before its lease
     /// expires and it is closed.
     pub session_idle_timeout: Duration,
+    /// How many jobs may run at once, server-wide and per production server.
+    pub job_limits: JobLimits,
 }
 
 impl ServerConfig {
@@ -215,6 +220,7 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
         openapi_json,
         protection: prepared.protection,
         pool: prepared.pool,
+        jobs: Arc::clone(&prepared.jobs),
     });
     let app = api::router(state);
 
@@ -227,6 +233,7 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
         expiry,
         Arc::clone(&sessions),
         prepared.catalog,
+        prepared.jobs,
     ));
     tracing::info!(name = %config.name, address = %local_addr, "server started");
     Ok(RunningServer {
@@ -300,6 +307,7 @@ struct Prepared {
     catalog: Arc<dyn Catalog>,
     protection: Arc<protection::Protection>,
     pool: Arc<pool::Pool>,
+    jobs: Arc<jobs::Jobs>,
     admin: data_dir::AdminToken,
     admin_token_path: PathBuf,
     server_id: uuid::Uuid,
@@ -330,10 +338,20 @@ fn prepare(
     let catalog: Arc<dyn Catalog> = Arc::new(catalog);
     let agent: Arc<dyn ProductionAgent> = Arc::new(LocalAgent::new(&config.data_dir));
     let protection = protection::Protection::new(agent, Arc::clone(&catalog), started_at)?;
-    let pool = pool::Pool::open(&config.data_dir, Arc::clone(&catalog))?;
+    let pool = Arc::new(pool::Pool::open(&config.data_dir, Arc::clone(&catalog))?);
+    pool.open_all();
+    let protection = Arc::new(protection);
+    let jobs = jobs::Jobs::new(
+        Arc::clone(&catalog),
+        Arc::clone(&pool),
+        Arc::clone(&protection),
+        config.job_limits,
+        started_at,
+    )?;
     Ok(Prepared {
-        pool: Arc::new(pool),
-        protection: Arc::new(protection),
+        pool,
+        protection,
+        jobs: Arc::new(jobs),
         catalog,
         admin,
         admin_token_path,
@@ -353,6 +371,7 @@ async fn serve(
     expiry: JoinHandle<()>,
     sessions: Arc<SessionManager>,
     catalog: Arc<dyn Catalog>,
+    jobs: Arc<jobs::Jobs>,
 ) -> Result<(), ServerError> {
     let server = axum::serve(
         listener,
@@ -370,6 +389,10 @@ async fn serve(
         }
     };
     expiry.abort();
+    // Running jobs stop within a second and are recorded as failed, with
+    // the shutdown as the reason; nothing half-written stays a recovery
+    // point.
+    jobs.stop_all().await;
     let finished = tokio::task::spawn_blocking(move || {
         let reports = sessions.close_all(CloseReason::ServerShutdown);
         let released: u64 = reports.iter().map(|r| r.total()).sum();

@@ -5,6 +5,7 @@
 //! Every method blocks (repository creation derives keys, listing
 //! snapshots reads the repository): call them through `spawn_blocking`.
 
+use std::collections::HashMap;
 use std::path::{Component, Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
@@ -31,6 +32,9 @@ pub(crate) struct Pool {
     catalog: Arc<dyn Catalog>,
     // Adding and removing check, then act: one at a time.
     changes: Mutex<()>,
+    // Opened once and kept: clones share the in-process reader/writer lock
+    // that orders backups against forget and prune.
+    open: Mutex<HashMap<uuid::Uuid, Repository>>,
 }
 
 impl Pool {
@@ -53,6 +57,7 @@ impl Pool {
             options: RepositoryOptions::with_cache_dir(data_dir.join("cache")),
             catalog,
             changes: Mutex::new(()),
+            open: Mutex::new(HashMap::new()),
         };
         if first_start && pool.catalog.pool_members()?.is_empty() {
             let path = data_dir.join(DEFAULT_POOL_DIR);
@@ -67,6 +72,82 @@ impl Pool {
             tracing::info!(path = %path.display(), "created the default storage pool member");
         }
         Ok(pool)
+    }
+
+    /// Opens every member once, so the first backup does not pay for it and
+    /// locks a killed run left behind are cleared before anyone (a stock
+    /// restic too) looks; a member that cannot be opened is logged and
+    /// reported when a job needs it.
+    pub(crate) fn open_all(&self) {
+        let members = match self.catalog.pool_members() {
+            Ok(m) => m,
+            Err(e) => {
+                tracing::error!(error = %e, "cannot read the storage pool");
+                return;
+            }
+        };
+        for m in members {
+            if let Err(e) = self.repository(m.id) {
+                tracing::warn!(path = %m.path, error = %e.detail(), "storage pool member unavailable");
+            }
+        }
+    }
+
+    /// The member a group writes to: its own, or the default member (the
+    /// first one when none is marked default).
+    pub(crate) fn member_for_group(&self, own: Option<uuid::Uuid>) -> Result<uuid::Uuid, ApiError> {
+        let members = self
+            .catalog
+            .pool_members()
+            .map_err(|e| ApiError::internal("cannot read the storage pool", &e))?;
+        let chosen = match own {
+            Some(id) => members.iter().find(|m| m.id == id),
+            None => members
+                .iter()
+                .find(|m| m.is_default)
+                .or_else(|| members.first()),
+        };
+        chosen.map(|m| m.id).ok_or_else(|| {
+            ApiError::new(
+                ErrorId::PoolMemberNotFound,
+                "The storage pool has no member to write to. Add one with Add-DPMDiskStorage.",
+            )
+        })
+    }
+
+    /// The open repository of a member, and the member's path.
+    pub(crate) fn repository(&self, id: uuid::Uuid) -> Result<(Repository, String), ApiError> {
+        let record = self
+            .catalog
+            .pool_members()
+            .map_err(|e| ApiError::internal("cannot read the storage pool", &e))?
+            .into_iter()
+            .find(|m| m.id == id)
+            .ok_or_else(|| {
+                ApiError::new(
+                    ErrorId::PoolMemberNotFound,
+                    format!("No storage pool member {id}."),
+                )
+                .with_target(id.to_string())
+            })?;
+        let mut open = self.open.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(repo) = open.get(&id) {
+            return Ok((repo.clone(), record.path));
+        }
+        let repo =
+            Repository::open(Path::new(&record.path), &self.key, &self.options).map_err(|e| {
+                ApiError::new(
+                    ErrorId::PoolMemberInUse,
+                    format!(
+                        "The storage pool member '{}' ({}) cannot be opened: {e}.",
+                        record.friendly_name, record.path
+                    ),
+                )
+                .with_target(record.path.clone())
+                .with_status(503)
+            })?;
+        open.insert(id, repo.clone());
+        Ok((repo, record.path))
     }
 
     /// The members with the space of their file systems.
@@ -200,9 +281,20 @@ impl Pool {
                 return Err(busy(format!("it holds {points} recovery point(s)")));
             }
         }
+        let indexed = self
+            .catalog
+            .recovery_points_in_member(id)
+            .map_err(|e| ApiError::internal("cannot read the recovery point index", &e))?;
+        if indexed > 0 {
+            return Err(busy(format!("it holds {indexed} recovery point(s)")));
+        }
         self.catalog
             .remove_pool_member(id)
             .map_err(|e| ApiError::internal("cannot remove the pool member", &e))?;
+        self.open
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&id);
         tracing::info!(path = %m.path, "removed a storage pool member");
         Ok(())
     }

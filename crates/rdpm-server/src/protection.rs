@@ -321,7 +321,28 @@ impl Protection {
             currently_protected: protected.is_some(),
             protection_group_id: protected.map(|(g, _)| *g),
             protection_group_name: protected.map(|(_, n)| n.clone()),
+            recovery_points: None,
         }
+    }
+
+    /// Fills in the recovery point summary of the protected ones.
+    fn with_recovery_points(&self, mut list: Vec<Datasource>) -> Result<Vec<Datasource>, ApiError> {
+        if list.iter().any(|d| d.currently_protected) {
+            let summaries = self
+                .catalog
+                .recovery_point_summaries()
+                .map_err(catalog_error)?;
+            for d in list.iter_mut().filter(|d| d.currently_protected) {
+                d.recovery_points = Some(summaries.get(&d.id).cloned().unwrap_or(
+                    rdpm_types::RecoveryPointSummary {
+                        count: 0,
+                        oldest: None,
+                        latest: None,
+                    },
+                ));
+            }
+        }
+        Ok(list)
     }
 
     /// `Get-DPMDatasource -ProductionServer -Inquire`: the volumes.
@@ -460,16 +481,18 @@ impl Protection {
         let groups = self.groups()?;
         let membership = membership(&groups);
         let query = query.map(str::to_lowercase);
-        Ok(groups
-            .iter()
-            .flat_map(|g| &g.members)
-            .map(|m| self.member_datasource(m, &membership))
-            .filter(|d| {
-                query
-                    .as_ref()
-                    .is_none_or(|q| d.name.to_lowercase().contains(q.as_str()))
-            })
-            .collect())
+        self.with_recovery_points(
+            groups
+                .iter()
+                .flat_map(|g| &g.members)
+                .map(|m| self.member_datasource(m, &membership))
+                .filter(|d| {
+                    query
+                        .as_ref()
+                        .is_none_or(|q| d.name.to_lowercase().contains(q.as_str()))
+                })
+                .collect(),
+        )
     }
 
     /// `Get-DPMProtectionGroup`.
@@ -495,11 +518,13 @@ impl Protection {
     ) -> Result<Vec<Datasource>, ApiError> {
         let group = self.protection_group(id)?;
         let membership = membership(std::slice::from_ref(&group));
-        Ok(group
-            .members
-            .iter()
-            .map(|m| self.member_datasource(m, &membership))
-            .collect())
+        self.with_recovery_points(
+            group
+                .members
+                .iter()
+                .map(|m| self.member_datasource(m, &membership))
+                .collect(),
+        )
     }
 
     /// Checks a name against the committed groups other than `own`, so that

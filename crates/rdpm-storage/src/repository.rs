@@ -412,7 +412,7 @@ impl Repository {
         });
         let skipped = std::mem::take(&mut *state.skipped.lock().expect("skipped mutex poisoned"));
         Ok(BackupOutcome {
-            snapshot_id: SnapshotId(snap.id.to_string()),
+            snapshot_id: SnapshotId(full_id(&snap.id)),
             files: summary.total_files_processed,
             dirs: summary.total_dirs_processed,
             bytes: summary.total_bytes_processed,
@@ -459,7 +459,7 @@ impl Repository {
         for id in ids {
             let snap = all
                 .iter()
-                .find(|s| s.id.to_string() == id.0)
+                .find(|s| full_id(&s.id) == id.0)
                 .ok_or_else(|| Error::SnapshotNotFound(id.0.clone()))?;
             doomed.push(snap.id);
         }
@@ -561,12 +561,12 @@ fn snapshot_info(s: SnapshotFile) -> SnapshotInfo {
     )
     .unwrap_or_default();
     SnapshotInfo {
-        id: SnapshotId(s.id.to_string()),
+        id: SnapshotId(full_id(&s.id)),
         time,
         paths: s.paths.iter().cloned().collect(),
         tags: s.tags.iter().cloned().collect(),
         hostname: s.hostname,
-        parent: s.parent.map(|p| SnapshotId(p.to_string())),
+        parent: s.parent.map(|p| SnapshotId(full_id(&p))),
         summary: s.summary.map(|sum| SnapshotSizes {
             files: sum.total_files_processed,
             dirs: sum.total_dirs_processed,
@@ -622,4 +622,10 @@ mod derived_keys {
             cache.push((key_id.to_string(), digest, master.clone()));
         }
     }
+}
+
+/// The whole id in hex: rustic's `Display` of ids shows only the first
+/// eight digits.
+fn full_id(id: &rustic_core::Id) -> String {
+    id.to_hex().as_str().to_string()
 }

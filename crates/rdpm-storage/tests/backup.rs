@@ -25,6 +25,9 @@ fn backup_of_an_awkward_tree_records_every_entry() {
     let snaps = t.repo.snapshots(&SnapshotFilter::default()).expect("list");
     assert_eq!(snaps.len(), 1);
     assert_eq!(snaps[0].id, out.snapshot_id);
+    // The whole id, as `restic snapshots --json` shows it, not the short form.
+    assert_eq!(out.snapshot_id.as_str().len(), 64);
+    assert!(rdpm_storage::SnapshotId::parse(out.snapshot_id.as_str()).is_ok());
     let canonical = fs::canonicalize(&src).expect("canonical");
     assert_eq!(
         snaps[0].paths,

@@ -34,6 +34,9 @@ pub struct TestServer {
     pub log: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
     extra_args: Vec<String>,
     local_default: bool,
+    /// Runs the server through `setpriv` without the capabilities that let
+    /// root read any file, so that permissions apply to it as to anyone.
+    without_dac_override: bool,
     child: Option<Child>,
     _dir: tempfile::TempDir,
 }
@@ -55,6 +58,7 @@ impl TestServer {
             log: Default::default(),
             extra_args: extra_args.iter().map(|s| s.to_string()).collect(),
             local_default: false,
+            without_dac_override: false,
             child: None,
             _dir: dir,
         };
@@ -84,6 +88,7 @@ impl TestServer {
             log: Default::default(),
             extra_args: Vec::new(),
             local_default: true,
+            without_dac_override: false,
             child: None,
             _dir: dir,
         };
@@ -91,8 +96,50 @@ impl TestServer {
         s
     }
 
+    /// Like [`TestServer::start`], but when the tests run as root the
+    /// server runs without `CAP_DAC_OVERRIDE` and `CAP_DAC_READ_SEARCH`
+    /// (through util-linux's `setpriv`), so a file with mode 000 is as
+    /// unreadable to it as to an ordinary user.
+    pub fn start_honouring_permissions(bin: &Path, name: &str, extra_args: &[&str]) -> TestServer {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let data_dir = dir.path().join("data");
+        let config_path = dir.path().join("config.toml");
+        let mut s = TestServer {
+            bin: bin.to_path_buf(),
+            name: name.to_string(),
+            url: String::new(),
+            data_dir,
+            admin_token: String::new(),
+            config_path,
+            log: Default::default(),
+            extra_args: extra_args.iter().map(|s| s.to_string()).collect(),
+            local_default: false,
+            without_dac_override: nix_is_root(),
+            child: None,
+            _dir: dir,
+        };
+        s.spawn("127.0.0.1:0");
+        s
+    }
+
+    /// The temporary directory holding the data directory and the client
+    /// configuration; tests put their source trees here.
+    pub fn scratch_dir(&self) -> &Path {
+        self._dir.path()
+    }
+
     fn spawn(&mut self, listen: &str) {
-        let mut cmd = Command::new(&self.bin);
+        let mut cmd = if self.without_dac_override {
+            let mut c = Command::new("setpriv");
+            c.args([
+                "--bounding-set=-dac_override,-dac_read_search",
+                "--inh-caps=-dac_override,-dac_read_search",
+            ])
+            .arg(&self.bin);
+            c
+        } else {
+            Command::new(&self.bin)
+        };
         cmd.arg("server");
         if self.local_default {
             cmd.env("XDG_DATA_HOME", self._dir.path().join("xdg-data"));
@@ -196,11 +243,13 @@ impl TestServer {
         }
     }
 
-    /// Stops the server (SIGTERM) and starts it again on the same port and
-    /// data directory.
+    /// Stops the server (SIGTERM; nothing to stop after [`TestServer::kill`])
+    /// and starts it again on the same port and data directory.
     pub fn restart(&mut self) {
         let listen = format!("127.0.0.1:{}", self.port());
-        self.stop();
+        if self.child.is_some() {
+            self.stop();
+        }
         self.spawn(&listen);
     }
 
@@ -282,4 +331,13 @@ fn wait_timeout(child: &mut Child, timeout: Duration) -> std::process::ExitStatu
         }
         std::thread::sleep(Duration::from_millis(20));
     }
+}
+
+/// Whether this process runs as root (tests adapt permission checks).
+pub fn nix_is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+        .unwrap_or(false)
 }

@@ -128,6 +128,17 @@ pub enum ErrorId {
     PoolPathRefused,
     /// The pool member still holds recovery points, or is the last one.
     PoolMemberInUse,
+    /// No job with that id.
+    JobNotFound,
+    /// The job has already finished; it cannot be stopped.
+    JobFinished,
+    /// No recovery point with that id.
+    RecoveryPointNotFound,
+    /// The datasource is not a member of a committed protection group, so
+    /// it has nowhere to store recovery points.
+    DatasourceNotProtected,
+    /// A job of the datasource is running; the operation would race it.
+    DatasourceBusy,
 }
 
 impl ErrorId {
@@ -157,6 +168,11 @@ impl ErrorId {
             PoolMemberNotFound => "PoolMemberNotFound",
             PoolPathRefused => "PoolPathRefused",
             PoolMemberInUse => "PoolMemberInUse",
+            JobNotFound => "JobNotFound",
+            JobFinished => "JobFinished",
+            RecoveryPointNotFound => "RecoveryPointNotFound",
+            DatasourceNotProtected => "DatasourceNotProtected",
+            DatasourceBusy => "DatasourceBusy",
         }
     }
 
@@ -182,6 +198,9 @@ impl ErrorId {
             PoolMemberNotFound => ErrorCategory::ObjectNotFound,
             PoolPathRefused => ErrorCategory::InvalidArgument,
             PoolMemberInUse => ErrorCategory::ResourceBusy,
+            JobNotFound | RecoveryPointNotFound => ErrorCategory::ObjectNotFound,
+            JobFinished | DatasourceNotProtected => ErrorCategory::InvalidOperation,
+            DatasourceBusy => ErrorCategory::ResourceBusy,
         }
     }
 
@@ -204,6 +223,8 @@ impl ErrorId {
             PoolMemberNotFound => 404,
             PoolPathRefused => 400,
             PoolMemberInUse => 409,
+            JobNotFound | RecoveryPointNotFound => 404,
+            JobFinished | DatasourceNotProtected | DatasourceBusy => 409,
         }
     }
 }

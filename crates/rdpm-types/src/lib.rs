@@ -19,6 +19,7 @@
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
 mod error;
+mod job;
 mod pool;
 mod protection;
 mod scope;
@@ -26,20 +27,24 @@ mod server;
 mod session;
 
 pub use error::{ErrorCategory, ErrorId, Problem, PROBLEM_CONTENT_TYPE};
+pub use job::{
+    DiskRecoveryPointOption, Job, JobError, JobId, JobQuery, JobStatus, JobStatusFilter, JobType,
+    NewRecoveryPoints, RecoveryPoint, RecoveryPointQuery, RemoveRecoveryPointQuery, SkippedItem,
+};
 pub use pool::{NewPoolMember, PoolMember};
 pub use protection::{
     path_contains, AddChildDatasources, AgentKind, ChildDatasourcePage, DataLocation, Datasource,
     DatasourceId, DatasourceKind, DatasourceRef, FsPath, ModifiableProtectionGroup,
     NewProtectionGroup, OpenProtectionGroup, PolicyObjective, ProductionServer, ProductionServerId,
-    ProtectionGroup, ProtectionGroupId, ProtectionGroupMember, RenameProtectionGroup,
-    ReplicaCreationMethod, RetentionRange, RetentionUnit, ServerProtectionState,
-    SetPolicyObjective, SetProtectionType, StopProtection,
+    ProtectionGroup, ProtectionGroupId, ProtectionGroupMember, RecoveryPointSummary,
+    RenameProtectionGroup, ReplicaCreationMethod, RetentionRange, RetentionUnit,
+    ServerProtectionState, SetPolicyObjective, SetProtectionType, StopProtection,
 };
 pub use scope::{NewServerScope, ScopedObjectType, ServerScope, SetSessionScope};
 pub use server::{Health, ServerInfo};
 pub use session::{
-    CloseReason, CreateSessionRequest, CreateSessionResponse, ObjectId, ObjectKind, ReleaseReport,
-    SessionId, SessionInfo, SessionToken,
+    CloseReason, CreateSessionRequest, CreateSessionResponse, HeldProtectionGroup, ObjectId,
+    ObjectKind, ReleaseReport, SessionId, SessionInfo, SessionToken,
 };
 
 /// Paths of the HTTP API, relative to the server's base URL.
@@ -124,6 +129,35 @@ pub mod paths {
     pub const STORAGE_POOL: &str = "/api/v1/storage-pool";
     /// One member of the storage pool (DELETE removes).
     pub const STORAGE_POOL_MEMBER_TEMPLATE: &str = "/api/v1/storage-pool/{id}";
+    /// `GET`: jobs, filtered by a [`crate::JobQuery`] (`Get-DPMJob`).
+    pub const JOBS: &str = "/api/v1/jobs";
+    /// `POST` a [`crate::NewRecoveryPoints`]: starts one backup job per
+    /// datasource and returns the jobs (`New-DPMRecoveryPoint`).
+    pub const JOBS_BACKUP: &str = "/api/v1/jobs/backup";
+    /// Route template of [`job`].
+    pub const JOB_BY_ID_TEMPLATE: &str = "/api/v1/jobs/{id}";
+    /// Route template of [`job_stop`].
+    pub const JOB_STOP_TEMPLATE: &str = "/api/v1/jobs/{id}/stop";
+    /// `GET ?datasource=[&only_active=]`: a datasource's recovery points,
+    /// oldest first (`Get-DPMRecoveryPoint`).
+    pub const RECOVERY_POINTS: &str = "/api/v1/recovery-points";
+    /// Route template of [`recovery_point`].
+    pub const RECOVERY_POINT_BY_ID_TEMPLATE: &str = "/api/v1/recovery-points/{id}";
+
+    /// `GET` one job.
+    pub fn job(id: &crate::JobId) -> String {
+        format!("{JOBS}/{id}")
+    }
+
+    /// `POST`: stop a job (`Stop-DPMJob`); returns the job as it is then.
+    pub fn job_stop(id: &crate::JobId) -> String {
+        format!("{JOBS}/{id}/stop")
+    }
+
+    /// `DELETE ?force=`: remove a recovery point (`Remove-DPMRecoveryPoint`).
+    pub fn recovery_point(id: &str) -> String {
+        format!("{RECOVERY_POINTS}/{id}")
+    }
 
     /// `GET` one production server.
     pub fn production_server(id: &crate::ProductionServerId) -> String {

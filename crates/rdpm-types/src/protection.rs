@@ -262,6 +262,25 @@ pub struct Datasource {
     /// DPM's `ProtectionGroupName`, when protected.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub protection_group_name: Option<String>,
+    /// Its recovery points in short (DPM's `TotalRecoveryPoints`,
+    /// `OldestRecoveryPoint`, `LatestRecoveryPoint`), for a protected
+    /// datasource.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recovery_points: Option<RecoveryPointSummary>,
+}
+
+/// A datasource's recovery points in short.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RecoveryPointSummary {
+    /// How many.
+    pub count: u64,
+    /// The oldest one's time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub oldest: Option<DateTime<Utc>>,
+    /// The newest one's time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latest: Option<DateTime<Utc>>,
 }
 
 /// One page of `Get-DPMChildDatasource`: entries sorted by name (byte

@@ -190,6 +190,24 @@ pub struct SessionInfo {
     /// The server scope applied to the session, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scope: Option<crate::ObjectId>,
+    /// The protection groups the session has open for modification (their
+    /// edit locks), and its uncommitted new groups.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub held_protection_groups: Vec<HeldProtectionGroup>,
+}
+
+/// A protection group a session holds open for modification.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct HeldProtectionGroup {
+    /// The group.
+    pub id: crate::ProtectionGroupId,
+    /// Its name as the draft has it.
+    pub name: String,
+    /// A new group, not committed yet (no other session can name it).
+    pub is_new: bool,
+    /// Since when.
+    pub since: DateTime<Utc>,
 }
 
 /// Why a session closed.

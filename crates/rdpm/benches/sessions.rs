@@ -65,6 +65,7 @@ fn main() {
             listen: "127.0.0.1:0".parse().expect("addr"),
             name: "bench".into(),
             session_idle_timeout: Duration::from_secs(600),
+            job_limits: rdpm_server::JobLimits::default(),
         }))
         .expect("server starts");
     let token = std::fs::read_to_string(server.admin_token_path())

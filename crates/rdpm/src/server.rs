@@ -7,12 +7,15 @@ use std::time::Duration;
 use anyhow::{anyhow, bail, Context, Result};
 
 const USAGE: &str = "Usage: rdpm server [--data-dir DIR] [--listen ADDR:PORT] [--name NAME] [--session-idle-timeout DURATION]
+                   [--max-jobs N] [--max-jobs-per-server N]
 
   --data-dir DIR                  where the catalog, the administrator token and the storage pool live
                                   (default: $XDG_DATA_HOME/rdpm, usually ~/.local/share/rdpm)
   --listen ADDR:PORT              loopback address to listen on (default 127.0.0.1:6075; port 0 picks a free one)
   --name NAME                     the name this server states for itself (default: the host name)
   --session-idle-timeout DURATION close sessions idle this long, e.g. 90s, 10m (default 10m)
+  --max-jobs N                    jobs (backups) running at once on the server; more wait in order (default 4)
+  --max-jobs-per-server N         jobs running at once per production server (default 2)
 ";
 
 /// Parsed `rdpm server` arguments.
@@ -22,6 +25,7 @@ struct Args {
     listen: SocketAddr,
     name: String,
     idle: Duration,
+    job_limits: rdpm_server::JobLimits,
 }
 
 fn parse(args: &[String]) -> Result<Option<Args>> {
@@ -29,6 +33,7 @@ fn parse(args: &[String]) -> Result<Option<Args>> {
     let mut listen: SocketAddr = SocketAddr::from(([127, 0, 0, 1], rdpm_types::DEFAULT_PORT));
     let mut name = None;
     let mut idle = Duration::from_secs(600);
+    let mut job_limits = rdpm_server::JobLimits::default();
     let mut it = args.iter();
     while let Some(arg) = it.next() {
         let (flag, inline) = match arg.split_once('=') {
@@ -68,6 +73,18 @@ fn parse(args: &[String]) -> Result<Option<Args>> {
                     bail!("--session-idle-timeout '{v}' is shorter than one second");
                 }
             }
+            "--max-jobs" | "--max-jobs-per-server" => {
+                let v = value("a number of jobs, at least 1")?;
+                let n: usize =
+                    v.parse().ok().filter(|n| *n >= 1).ok_or_else(|| {
+                        anyhow!("{flag} '{v}' is not a number of jobs (1 or more)")
+                    })?;
+                if flag == "--max-jobs" {
+                    job_limits.server_wide = n;
+                } else {
+                    job_limits.per_production_server = n;
+                }
+            }
             "-h" | "--help" => return Ok(None),
             other => bail!("unknown argument '{other}'"),
         }
@@ -84,6 +101,7 @@ fn parse(args: &[String]) -> Result<Option<Args>> {
         listen,
         name,
         idle,
+        job_limits,
     }))
 }
 
@@ -124,6 +142,7 @@ pub fn main(args: &[String]) -> i32 {
         listen: args.listen,
         name: args.name,
         session_idle_timeout: args.idle,
+        job_limits: args.job_limits,
     };
     match runtime.block_on(rdpm_server::run(config, rdpm_server::shutdown_signal())) {
         Ok(()) => 0,

@@ -205,6 +205,13 @@ fn a_held_group_names_its_holder_and_is_free_once_the_holder_disconnects() {
     assert_contains(&err, &held_by.id.to_string());
     assert_contains(&err, &held_by.client_host);
     assert_contains(&err, "ResourceBusy");
+    // Get-DPMSession shows who holds which group.
+    let (code, out, err) = s.run(
+        "Get-DPMSession DPMServer07 | Where-Object { $_.HeldProtectionGroups -contains 'Locked' } | ForEach-Object { $_.Id; $_.EditLocks }",
+    );
+    assert_eq!(code, 0, "{err}");
+    assert_contains(&out, &held_by.id.to_string());
+    assert_contains(&out, "Locked (since ");
     // -Timeout waits for the disconnect, then gets the group.
     let started = Instant::now();
     let (code, out, err) = s.run(
@@ -242,11 +249,11 @@ fn scopeguard(c: std::process::Child) -> ChildGuard {
 fn an_uncommitted_new_group_vanishes_with_its_session() {
     let s = server("DPMServer07");
     let (code, out, err) = s.run(
-        "New-DPMProtectionGroup DPMServer07 Draft | Out-Null; (Get-DPMSession DPMServer07 | Where-Object IsCurrent).Objects",
+        "New-DPMProtectionGroup DPMServer07 Draft | Out-Null; $me = Get-DPMSession DPMServer07 | Where-Object IsCurrent; $me.Objects; $me.HeldProtectionGroups",
     );
     assert_eq!(
         (code, out.trim()),
-        (0, "ModifiableProtectionGroup=1"),
+        (0, "ModifiableProtectionGroup=1\nDraft"),
         "{err}"
     );
     assert!(

@@ -565,9 +565,32 @@ pub(crate) async fn commit(
             at: Utc::now(),
         })
     })?;
+    let dropped: Vec<_> = commit
+        .stopped
+        .iter()
+        .filter(|s| !s.keep_disk_data)
+        .map(|s| s.member.datasource_id)
+        .collect();
     let result = blocking(&state, move |p| p.commit(&commit)).await;
     match result {
         Ok(group) => {
+            if !dropped.is_empty() {
+                // Deleting waits for the datasources' jobs to stop; the
+                // commit does not wait for it.
+                let jobs = std::sync::Arc::clone(&state.jobs);
+                tokio::task::spawn_blocking(move || {
+                    for ds in dropped {
+                        match jobs.remove_datasource_points(ds) {
+                            Ok(n) => {
+                                tracing::info!(datasource = %ds, recovery_points = n, "protection stopped; recovery points deleted")
+                            }
+                            Err(e) => {
+                                tracing::error!(datasource = %ds, error = %e.detail(), "protection stopped; its recovery points could not all be deleted")
+                            }
+                        }
+                    }
+                });
+            }
             // Releases the draft and frees the lock. A session closed
             // meanwhile has released it already; the commit stands.
             let _ = session.remove_object(id, ObjectKind::ModifiableProtectionGroup);

@@ -4,6 +4,7 @@
 //! unknown routes, wrong methods and bodies that do not parse.
 
 mod drafts;
+mod jobs;
 mod pool;
 mod protection;
 mod scopes;
@@ -36,6 +37,7 @@ pub(crate) struct Shared {
     pub(crate) openapi_json: String,
     pub(crate) protection: Arc<crate::protection::Protection>,
     pub(crate) pool: Arc<crate::pool::Pool>,
+    pub(crate) jobs: Arc<crate::jobs::Jobs>,
 }
 
 pub(crate) type AppState = Arc<Shared>;
@@ -68,6 +70,15 @@ pub(crate) fn router(state: AppState) -> Router {
         .route(
             paths::SCOPE_BY_ID_TEMPLATE,
             get(scopes::get_scope).delete(scopes::delete_scope),
+        )
+        .route(paths::JOBS, get(jobs::list_jobs))
+        .route(paths::JOBS_BACKUP, post(jobs::start_backups))
+        .route(paths::JOB_BY_ID_TEMPLATE, get(jobs::get_job))
+        .route(paths::JOB_STOP_TEMPLATE, post(jobs::stop_job))
+        .route(paths::RECOVERY_POINTS, get(jobs::list_recovery_points))
+        .route(
+            paths::RECOVERY_POINT_BY_ID_TEMPLATE,
+            delete(jobs::remove_recovery_point),
         )
         .route(
             paths::PRODUCTION_SERVERS,

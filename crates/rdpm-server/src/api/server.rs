@@ -123,6 +123,12 @@ pub(crate) async fn metrics(State(state): State<AppState>, _caller: Caller) -> i
         super::pool::list_pool_members,
         super::pool::add_pool_member,
         super::pool::remove_pool_member,
+        super::jobs::start_backups,
+        super::jobs::list_jobs,
+        super::jobs::get_job,
+        super::jobs::stop_job,
+        super::jobs::list_recovery_points,
+        super::jobs::remove_recovery_point,
         openapi,
         metrics,
     ),
@@ -141,6 +147,7 @@ pub(crate) async fn metrics(State(state): State<AppState>, _caller: Caller) -> i
         (name = "sessions", description = "Connection sessions (Connect-DPMServer, Disconnect-DPMServer)"),
         (name = "scopes", description = "Server scopes (New-DPMServerScope), objects of a session"),
         (name = "protection", description = "Production servers, datasources and protection groups"),
+        (name = "jobs", description = "Jobs (backups) and recovery points: New-DPMRecoveryPoint, Get-DPMJob, Stop-DPMJob, Get-/Remove-DPMRecoveryPoint"),
         (name = "protection groups", description = "Protection group drafts, objects of a session: create, open for modification (edit lock), edit, commit"),
     )
 )]

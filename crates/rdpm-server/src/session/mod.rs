@@ -320,8 +320,28 @@ impl Session {
 
     /// The session as the API describes it.
     pub fn info(&self, idle_timeout: Duration) -> Result<SessionInfo, SessionError> {
-        let (objects, scope) =
-            self.with_open(|state| Ok((state.objects.counts().clone(), state.scope)))?;
+        let (objects, scope, held_protection_groups) = self.with_open(|state| {
+            let counts = state.objects.counts().clone();
+            let drafts = counts
+                .get(&rdpm_types::ObjectKind::ModifiableProtectionGroup)
+                .copied()
+                .unwrap_or(0);
+            let mut held = Vec::new();
+            if drafts > 0 {
+                for object in state.objects.values() {
+                    if let SessionObject::ModifiableProtectionGroup(d) = object {
+                        held.push(rdpm_types::HeldProtectionGroup {
+                            id: d.group.id,
+                            name: d.group.name.clone(),
+                            is_new: d.is_new,
+                            since: d.opened_at,
+                        });
+                    }
+                }
+                held.sort_by(|a, b| a.since.cmp(&b.since).then_with(|| a.name.cmp(&b.name)));
+            }
+            Ok((counts, state.scope, held))
+        })?;
         Ok(SessionInfo {
             id: self.id,
             principal: self.principal.to_string(),
@@ -334,6 +354,7 @@ impl Session {
             idle_timeout_secs: idle_timeout.as_secs(),
             objects,
             scope,
+            held_protection_groups,
         })
     }
 }

@@ -2,6 +2,7 @@ mod api;
 mod auth;
 mod errors;
 mod invariants;
+mod jobs;
 mod locks;
 mod pool;
 mod protection;

@@ -32,14 +32,17 @@ fn bytes(path: &Path) -> &[u8] {
 }
 
 impl TestServer {
-    async fn json<T: serde::de::DeserializeOwned>(&self, response: reqwest::Response) -> T {
+    pub(super) async fn json<T: serde::de::DeserializeOwned>(
+        &self,
+        response: reqwest::Response,
+    ) -> T {
         let status = response.status();
         let text = response.text().await.unwrap();
         assert!(status.is_success(), "{status}: {text}");
         serde_json::from_str(&text).unwrap()
     }
 
-    async fn local_server(&self, s: &Session) -> ProductionServer {
+    pub(super) async fn local_server(&self, s: &Session) -> ProductionServer {
         let servers: Vec<ProductionServer> = self
             .json(self.get(paths::PRODUCTION_SERVERS, &s.token).await)
             .await;
@@ -47,7 +50,7 @@ impl TestServer {
         servers.into_iter().next().unwrap()
     }
 
-    async fn new_draft(&self, s: &Session, name: &str) -> ModifiableProtectionGroup {
+    pub(super) async fn new_draft(&self, s: &Session, name: &str) -> ModifiableProtectionGroup {
         let response = self
             .post_json(
                 paths::MODIFIABLE_PROTECTION_GROUPS,
@@ -61,7 +64,7 @@ impl TestServer {
         self.json(response).await
     }
 
-    async fn add(
+    pub(super) async fn add(
         &self,
         s: &Session,
         draft: &ModifiableProtectionGroup,
@@ -82,7 +85,11 @@ impl TestServer {
         .await
     }
 
-    async fn commit(&self, s: &Session, draft: &ModifiableProtectionGroup) -> reqwest::Response {
+    pub(super) async fn commit(
+        &self,
+        s: &Session,
+        draft: &ModifiableProtectionGroup,
+    ) -> reqwest::Response {
         self.request(
             Method::POST,
             &paths::modifiable_commit(&draft.object_id),
@@ -93,7 +100,7 @@ impl TestServer {
         .unwrap()
     }
 
-    async fn open_for_modification(
+    pub(super) async fn open_for_modification(
         &self,
         s: &Session,
         group: &ProtectionGroup,
@@ -116,7 +123,12 @@ impl TestServer {
     }
 
     /// A committed group protecting `path`.
-    async fn committed_group(&self, s: &Session, name: &str, path: &Path) -> ProtectionGroup {
+    pub(super) async fn committed_group(
+        &self,
+        s: &Session,
+        name: &str,
+        path: &Path,
+    ) -> ProtectionGroup {
         let server = self.local_server(s).await;
         let draft = self.new_draft(s, name).await;
         assert_eq!(self.add(s, &draft, &server, path).await.status(), 200);

@@ -26,6 +26,7 @@ pub fn config(dir: &Path, idle_timeout: Duration) -> ServerConfig {
         listen: "127.0.0.1:0".parse().unwrap(),
         name: NAME.to_string(),
         session_idle_timeout: idle_timeout,
+        job_limits: rdpm_server::JobLimits::default(),
     }
 }
 
@@ -41,9 +42,13 @@ impl TestServer {
 
     /// Starts on an existing data directory (a restart).
     pub async fn start_in(dir: tempfile::TempDir, idle_timeout: Duration) -> TestServer {
-        let server = rdpm_server::start(config(dir.path(), idle_timeout))
-            .await
-            .unwrap();
+        let config = config(dir.path(), idle_timeout);
+        TestServer::start_configured(dir, config).await
+    }
+
+    /// Starts with a configuration of the test's own.
+    pub async fn start_configured(dir: tempfile::TempDir, config: ServerConfig) -> TestServer {
+        let server = rdpm_server::start(config).await.unwrap();
         let admin = std::fs::read_to_string(server.admin_token_path())
             .unwrap()
             .trim()

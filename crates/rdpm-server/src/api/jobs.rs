@@ -1,0 +1,174 @@
+//! Jobs and recovery points (`New-DPMRecoveryPoint`, `Get-DPMJob`,
+//! `Stop-DPMJob`, `Get-DPMRecoveryPoint`, `Remove-DPMRecoveryPoint`).
+
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::Json;
+use rdpm_types::{
+    ErrorId, Job, JobId, JobQuery, NewRecoveryPoints, Problem, RecoveryPoint, RecoveryPointQuery,
+    RemoveRecoveryPointQuery,
+};
+
+use super::{ApiJson, ApiQuery, AppState, Caller, IdParam};
+use crate::error::ApiError;
+use crate::jobs::Jobs;
+
+/// Runs catalog and storage work off the executor.
+async fn blocking<T: Send + 'static>(
+    state: &AppState,
+    f: impl FnOnce(&Arc<Jobs>) -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
+    let jobs = Arc::clone(&state.jobs);
+    tokio::task::spawn_blocking(move || f(&jobs))
+        .await
+        .map_err(|e| ApiError::internal("job task failed", &e))?
+}
+
+fn parse_job_id(text: &str) -> Result<JobId, ApiError> {
+    text.parse().map_err(|_| {
+        ApiError::new(
+            ErrorId::JobNotFound,
+            format!("No job {text:?} on this server: job ids are UUIDs."),
+        )
+        .with_target(text)
+    })
+}
+
+#[utoipa::path(
+    post,
+    path = "/api/v1/jobs/backup",
+    tag = "jobs",
+    request_body = NewRecoveryPoints,
+    responses(
+        (status = 202, description = "One queued backup job per datasource (New-DPMRecoveryPoint)", body = Vec<Job>),
+        (status = 400, description = "An option rdpm does not support, or no datasource", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "A datasource is not protected by a committed group", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub(crate) async fn start_backups(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(request): ApiJson<NewRecoveryPoints>,
+) -> Result<(StatusCode, Json<Vec<Job>>), ApiError> {
+    let session = caller.into_session()?;
+    let owner = session.principal().to_string();
+    let jobs = Arc::clone(&state.jobs);
+    // Reading the groups blocks; queuing spawns onto this runtime.
+    let handle = tokio::runtime::Handle::current();
+    let started = tokio::task::spawn_blocking(move || {
+        let _enter = handle.enter();
+        jobs.start_backups(&request, &owner)
+    })
+    .await
+    .map_err(|e| ApiError::internal("job task failed", &e))??;
+    Ok((StatusCode::ACCEPTED, Json(started)))
+}
+
+#[utoipa::path(
+    get,
+    path = "/api/v1/jobs",
+    tag = "jobs",
+    params(JobQuery),
+    responses(
+        (status = 200, description = "Jobs, newest first (Get-DPMJob)", body = Vec<Job>),
+        (status = 400, description = "A filter value is invalid", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub(crate) async fn list_jobs(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiQuery(query): ApiQuery<JobQuery>,
+) -> Result<Json<Vec<Job>>, ApiError> {
+    caller.into_session()?;
+    blocking(&state, move |j| j.jobs(&query)).await.map(Json)
+}
+
+#[utoipa::path(
+    get,
+    path = "/api/v1/jobs/{id}",
+    tag = "jobs",
+    params(("id" = String, Path, description = "Job id")),
+    responses(
+        (status = 200, description = "The job as it is now", body = Job),
+        (status = 404, description = "No such job", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub(crate) async fn get_job(
+    State(state): State<AppState>,
+    caller: Caller,
+    IdParam(id): IdParam,
+) -> Result<Json<Job>, ApiError> {
+    caller.into_session()?;
+    let id = parse_job_id(&id)?;
+    blocking(&state, move |j| j.job(id)).await.map(Json)
+}
+
+#[utoipa::path(
+    post,
+    path = "/api/v1/jobs/{id}/stop",
+    tag = "jobs",
+    params(("id" = String, Path, description = "Job id")),
+    responses(
+        (status = 200, description = "The job as it is now: Cancelling (ends within a second) or Failed when it had not started (Stop-DPMJob)", body = Job),
+        (status = 404, description = "No such job", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The job has already finished", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub(crate) async fn stop_job(
+    State(state): State<AppState>,
+    caller: Caller,
+    IdParam(id): IdParam,
+) -> Result<Json<Job>, ApiError> {
+    let session = caller.into_session()?;
+    let by = session.principal().to_string();
+    let id = parse_job_id(&id)?;
+    blocking(&state, move |j| j.stop(id, &by)).await.map(Json)
+}
+
+#[utoipa::path(
+    get,
+    path = "/api/v1/recovery-points",
+    tag = "jobs",
+    params(RecoveryPointQuery),
+    responses(
+        (status = 200, description = "The datasource's recovery points, oldest first (Get-DPMRecoveryPoint)", body = Vec<RecoveryPoint>),
+    )
+)]
+pub(crate) async fn list_recovery_points(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiQuery(query): ApiQuery<RecoveryPointQuery>,
+) -> Result<Json<Vec<RecoveryPoint>>, ApiError> {
+    caller.into_session()?;
+    blocking(&state, move |j| {
+        j.recovery_points(query.datasource, query.only_active.unwrap_or(false))
+    })
+    .await
+    .map(Json)
+}
+
+#[utoipa::path(
+    delete,
+    path = "/api/v1/recovery-points/{id}",
+    tag = "jobs",
+    params(("id" = String, Path, description = "Recovery point (snapshot) id"), RemoveRecoveryPointQuery),
+    responses(
+        (status = 204, description = "Removed (Remove-DPMRecoveryPoint); its data is freed by the next prune"),
+        (status = 404, description = "No such recovery point", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "A job of its datasource runs and force was not given", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub(crate) async fn remove_recovery_point(
+    State(state): State<AppState>,
+    caller: Caller,
+    IdParam(id): IdParam,
+    ApiQuery(query): ApiQuery<RemoveRecoveryPointQuery>,
+) -> Result<StatusCode, ApiError> {
+    caller.into_session()?;
+    let force = query.force.unwrap_or(false);
+    blocking(&state, move |j| j.remove_recovery_point(&id, force))
+        .await
+        .map(|()| StatusCode::NO_CONTENT)
+}

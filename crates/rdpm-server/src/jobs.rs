@@ -1,0 +1,915 @@
+//! Jobs: backups run in the background, recorded in the catalog.
+//!
+//! A job is queued (`Scheduled`) until three things are free: its
+//! datasource (one job per datasource at a time), a slot of its production
+//! server and a slot of the server; tokio's semaphores are fair, so jobs
+//! start in the order they were queued. The storage work runs on a blocking
+//! thread; its progress lands in the job's in-memory record at once and in
+//! the catalog at most once a second, and every change of status is written
+//! at once. Jobs are not session objects: they run to their end after the
+//! session that started them closes. A restart fails what the previous run
+//! left unfinished, with the reason.
+
+use std::collections::HashMap;
+use std::os::unix::ffi::OsStrExt as _;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use rdpm_catalog::{Catalog, JobFilter};
+use rdpm_storage::{tag, BackupProgress, BackupRequest, CancelToken};
+use rdpm_types::{
+    Datasource, DatasourceId, DiskRecoveryPointOption, ErrorId, FsPath, Job, JobError, JobId,
+    JobQuery, JobStatus, JobStatusFilter, JobType, NewRecoveryPoints, ProductionServerId,
+    ProtectionGroup, ProtectionGroupId, RecoveryPoint, RetentionUnit, SkippedItem,
+};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
+use crate::error::ApiError;
+use crate::pool::Pool;
+use crate::protection::Protection;
+
+/// The time now, to the microsecond the catalog keeps, so that a time read
+/// back from an index column equals the one in the stored object.
+fn now() -> DateTime<Utc> {
+    use chrono::SubsecRound as _;
+    Utc::now().trunc_subsecs(6)
+}
+
+/// How often a running job's counters are written to the catalog.
+const PERSIST_EVERY: Duration = Duration::from_secs(1);
+
+/// How many jobs may run at once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct JobLimits {
+    /// On the whole server.
+    pub server_wide: usize,
+    /// Per production server.
+    pub per_production_server: usize,
+}
+
+impl Default for JobLimits {
+    fn default() -> Self {
+        JobLimits {
+            server_wide: 4,
+            per_production_server: 2,
+        }
+    }
+}
+
+/// A job that has not ended: its live record and how to stop it.
+struct Live {
+    job: Mutex<Job>,
+    cancel: CancelToken,
+    /// Why it was stopped, once it was: the failure it ends with.
+    stopped: Mutex<Option<JobError>>,
+    last_persist: Mutex<Instant>,
+}
+
+impl Live {
+    fn snapshot(&self) -> Job {
+        self.job.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+}
+
+/// The server's jobs.
+pub(crate) struct Jobs {
+    catalog: Arc<dyn Catalog>,
+    pool: Arc<Pool>,
+    protection: Arc<Protection>,
+    server_slots: Arc<Semaphore>,
+    limits: JobLimits,
+    per_server: Mutex<HashMap<ProductionServerId, Arc<Semaphore>>>,
+    per_datasource: Mutex<HashMap<DatasourceId, Arc<tokio::sync::Mutex<()>>>>,
+    live: Mutex<HashMap<JobId, Arc<Live>>>,
+}
+
+impl std::fmt::Debug for Jobs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Jobs")
+            .field("limits", &self.limits)
+            .finish_non_exhaustive()
+    }
+}
+
+fn catalog_failed(context: &str, e: &rdpm_catalog::CatalogError) -> ApiError {
+    ApiError::internal(context, e)
+}
+
+fn job_not_found(id: &str) -> ApiError {
+    ApiError::new(
+        ErrorId::JobNotFound,
+        format!("No job {id} on this server. List jobs with Get-DPMJob."),
+    )
+    .with_target(id.to_string())
+}
+
+/// Parses a comma-separated list of ids or names, naming the bad one.
+fn list<T>(
+    text: Option<&str>,
+    what: &str,
+    parse: impl Fn(&str) -> Option<T>,
+) -> Result<Vec<T>, ApiError> {
+    let Some(text) = text else {
+        return Ok(Vec::new());
+    };
+    text.split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| {
+            parse(s).ok_or_else(|| {
+                ApiError::new(
+                    ErrorId::InvalidRequest,
+                    format!("'{s}' is not a valid {what}."),
+                )
+                .with_target(s.to_string())
+            })
+        })
+        .collect()
+}
+
+/// The catalog filter of a `Get-DPMJob` query.
+fn filter_of(query: &JobQuery) -> Result<JobFilter, ApiError> {
+    let statuses = list(query.status.as_deref(), "job status", |s| {
+        [
+            JobStatusFilter::Completed,
+            JobStatusFilter::Failed,
+            JobStatusFilter::InProgress,
+            JobStatusFilter::Scheduled,
+        ]
+        .into_iter()
+        .find(|f| f.as_str().eq_ignore_ascii_case(s))
+    })?;
+    let mut status_values = Vec::new();
+    for f in statuses {
+        for s in [
+            JobStatus::Scheduled,
+            JobStatus::InProgress,
+            JobStatus::Cancelling,
+            JobStatus::Failed,
+            JobStatus::Warning,
+            JobStatus::Succeeded,
+        ] {
+            if f.matches(s) && !status_values.contains(&s) {
+                status_values.push(s);
+            }
+        }
+    }
+    let mut job_types = Vec::new();
+    let mut unknown_type = false;
+    if let Some(text) = query.job_type.as_deref() {
+        for name in text.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+            // DPM documents many more job types (tape, cloud...); rdpm never
+            // runs them, so they select nothing rather than fail.
+            match JobType::ALL
+                .into_iter()
+                .find(|t| t.as_str().eq_ignore_ascii_case(name))
+            {
+                Some(t) => job_types.push(t),
+                None => unknown_type = true,
+            }
+        }
+    }
+    if unknown_type && job_types.is_empty() {
+        // Only unknown types were asked for: nothing can match.
+        status_values.clear();
+        job_types.push(JobType::Recovery);
+        return Ok(JobFilter {
+            ids: vec![JobId(uuid::Uuid::nil())],
+            ..JobFilter::default()
+        });
+    }
+    let limit = match query.limit {
+        Some(0) => None,
+        Some(n) => Some(n),
+        None => Some(JobQuery::DEFAULT_LIMIT),
+    };
+    Ok(JobFilter {
+        ids: list(query.id.as_deref(), "job id", |s| s.parse().ok())?,
+        from: query.from,
+        to: query.to,
+        datasources: list(query.datasource.as_deref(), "datasource id", |s| {
+            s.parse().ok()
+        })?,
+        datasource_names: list(query.datasource_name.as_deref(), "datasource name", |s| {
+            Some(s.to_string())
+        })?,
+        protection_groups: list(
+            query.protection_group.as_deref(),
+            "protection group id",
+            |s| s.parse().ok(),
+        )?,
+        production_servers: list(
+            query.production_server.as_deref(),
+            "production server id",
+            |s| s.parse().ok(),
+        )?,
+        production_server_names: list(
+            query.production_server_name.as_deref(),
+            "production server name",
+            |s| Some(s.to_string()),
+        )?,
+        job_types,
+        statuses: status_values,
+        adhoc_only: query.adhoc.unwrap_or(false),
+        newest_per_datasource: query.newest.unwrap_or(false),
+        limit,
+    })
+}
+
+/// The group a datasource belongs to and the datasource as it describes it.
+struct Target {
+    group: ProtectionGroup,
+    datasource: Datasource,
+}
+
+impl Jobs {
+    /// The job table, after failing what a previous run left unfinished.
+    pub(crate) fn new(
+        catalog: Arc<dyn Catalog>,
+        pool: Arc<Pool>,
+        protection: Arc<Protection>,
+        limits: JobLimits,
+        started_at: DateTime<Utc>,
+    ) -> Result<Jobs, crate::ServerError> {
+        let failed = catalog.fail_unfinished_jobs(
+            &JobError {
+                kind: "ServerRestarted".into(),
+                message: format!(
+                    "The server stopped while this job was queued or running, and started again \
+                     at {started_at}; the job did not finish and made no recovery point. Run it \
+                     again (New-DPMRecoveryPoint)."
+                ),
+            },
+            started_at,
+        )?;
+        for job in &failed {
+            tracing::warn!(job = %job.id, datasource = %job.datasource_name, "a job the previous run left unfinished is marked failed");
+        }
+        let limits = JobLimits {
+            server_wide: limits.server_wide.max(1),
+            per_production_server: limits.per_production_server.max(1),
+        };
+        Ok(Jobs {
+            catalog,
+            pool,
+            protection,
+            server_slots: Arc::new(Semaphore::new(limits.server_wide)),
+            limits,
+            per_server: Mutex::new(HashMap::new()),
+            per_datasource: Mutex::new(HashMap::new()),
+            live: Mutex::new(HashMap::new()),
+        })
+    }
+
+    fn live(&self, id: JobId) -> Option<Arc<Live>> {
+        self.live
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&id)
+            .cloned()
+    }
+
+    fn persist(&self, job: &Job) {
+        if let Err(e) = self.catalog.put_job(job) {
+            tracing::error!(job = %job.id, error = %e, "cannot record the job in the catalog");
+        }
+    }
+
+    /// Finds the committed group protecting each datasource.
+    fn targets(&self, ids: &[DatasourceId]) -> Result<Vec<Target>, ApiError> {
+        let groups = self.protection.protection_groups()?;
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            let Some(group) = groups
+                .iter()
+                .find(|g| g.members.iter().any(|m| m.datasource_id == *id))
+            else {
+                return Err(ApiError::new(
+                    ErrorId::DatasourceNotProtected,
+                    format!(
+                        "The datasource {id} is not a member of a protection group, so it has no \
+                         storage for recovery points. Add it with Add-DPMChildDatasource and \
+                         commit with Set-DPMProtectionGroup first."
+                    ),
+                )
+                .with_target(id.to_string()));
+            };
+            let datasource = self
+                .protection
+                .group_datasources(group.id)?
+                .into_iter()
+                .find(|d| d.id == *id)
+                .ok_or_else(|| {
+                    ApiError::new(
+                        ErrorId::DatasourceNotFound,
+                        format!("The datasource {id} is no longer in its group."),
+                    )
+                })?;
+            out.push(Target {
+                group: group.clone(),
+                datasource,
+            });
+        }
+        Ok(out)
+    }
+
+    /// `New-DPMRecoveryPoint`: queues one backup job per datasource.
+    pub(crate) fn start_backups(
+        self: &Arc<Self>,
+        request: &NewRecoveryPoints,
+        owner: &str,
+    ) -> Result<Vec<Job>, ApiError> {
+        match request.option {
+            DiskRecoveryPointOption::WithSynchronize => {}
+            other => {
+                let name = match other {
+                    DiskRecoveryPointOption::WithoutSynchronize => "WithoutSynchronize",
+                    _ => "OnlySynchronize",
+                };
+                return Err(ApiError::new(
+                    ErrorId::NotSupported,
+                    format!(
+                        "-DiskRecoveryPointOption {name} is not supported by rdpm: every \
+                         synchronization stores a recovery point. Use WithSynchronize."
+                    ),
+                )
+                .with_target(name));
+            }
+        }
+        if request.datasources.is_empty() {
+            return Err(ApiError::new(
+                ErrorId::InvalidRequest,
+                "No datasource was given: name at least one.",
+            ));
+        }
+        let targets = self.targets(&request.datasources)?;
+        let now = now();
+        let mut jobs = Vec::with_capacity(targets.len());
+        for target in targets {
+            let member = self.pool.member_for_group(target.group.pool_member_id)?;
+            let ds = &target.datasource;
+            let job = Job {
+                id: JobId::new_random(),
+                job_type: JobType::ShadowCopy,
+                status: JobStatus::Scheduled,
+                is_adhoc: true,
+                datasource_id: ds.id,
+                datasource_name: ds.name.clone(),
+                datasource_path: ds.path.clone(),
+                production_server_id: ds.production_server_id,
+                production_server_name: ds.production_server_name.clone(),
+                protection_group_id: Some(target.group.id),
+                protection_group_name: Some(target.group.name.clone()),
+                pool_member_id: Some(member),
+                owner: owner.to_string(),
+                created_at: now,
+                start_time: None,
+                end_time: None,
+                with_integrity_check: request.with_integrity_check,
+                files_scanned: 0,
+                bytes_scanned: 0,
+                bytes_total: None,
+                bytes_done: 0,
+                files_transferred: 0,
+                bytes_transferred: 0,
+                files_skipped: 0,
+                skipped: Vec::new(),
+                messages: Vec::new(),
+                error: None,
+                recovery_point_id: None,
+            };
+            self.catalog
+                .put_job(&job)
+                .map_err(|e| catalog_failed("cannot record the job", &e))?;
+            let live = Arc::new(Live {
+                job: Mutex::new(job.clone()),
+                cancel: CancelToken::new(),
+                stopped: Mutex::new(None),
+                last_persist: Mutex::new(Instant::now()),
+            });
+            self.live
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .insert(job.id, Arc::clone(&live));
+            tracing::info!(job = %job.id, datasource = %job.datasource_name, owner, "backup job queued");
+            tokio::spawn(Arc::clone(self).run(live, target.group.id));
+            jobs.push(job);
+        }
+        Ok(jobs)
+    }
+
+    /// Waits for the job's turn, runs it, records the end.
+    async fn run(self: Arc<Self>, live: Arc<Live>, group: ProtectionGroupId) {
+        let (id, ds, server) = {
+            let job = live.snapshot();
+            (job.id, job.datasource_id, job.production_server_id)
+        };
+        let permits = self.wait_turn(ds, server, &live).await;
+        let Some(permits) = permits else {
+            // Stopped while queued: already recorded as failed.
+            self.forget_live(id);
+            return;
+        };
+        {
+            let mut job = live.job.lock().unwrap_or_else(|p| p.into_inner());
+            if job.status != JobStatus::Scheduled {
+                drop(job);
+                self.forget_live(id);
+                return;
+            }
+            job.status = JobStatus::InProgress;
+            job.start_time = Some(now());
+            let snapshot = job.clone();
+            drop(job);
+            self.persist(&snapshot);
+        }
+        let this = Arc::clone(&self);
+        let worker = Arc::clone(&live);
+        let result = tokio::task::spawn_blocking(move || this.backup(&worker, group)).await;
+        drop(permits);
+        let mut job = live.snapshot();
+        match result {
+            Ok(Ok(point)) => {
+                job.recovery_point_id = Some(point.id.clone());
+                job.status = if job.files_skipped > 0 {
+                    JobStatus::Warning
+                } else {
+                    JobStatus::Succeeded
+                };
+            }
+            Ok(Err(error)) => {
+                job.status = JobStatus::Failed;
+                job.error = Some(error);
+            }
+            Err(e) => {
+                job.status = JobStatus::Failed;
+                job.error = Some(JobError {
+                    kind: "Internal".into(),
+                    message: format!("The job's worker failed: {e}. See the server log."),
+                });
+            }
+        }
+        job.end_time = Some(now());
+        tracing::info!(job = %job.id, status = %job.status, datasource = %job.datasource_name, "job ended");
+        *live.job.lock().unwrap_or_else(|p| p.into_inner()) = job.clone();
+        self.persist(&job);
+        self.forget_live(id);
+    }
+
+    fn forget_live(&self, id: JobId) {
+        self.live
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&id);
+    }
+
+    /// The datasource's turn, a production-server slot and a server slot,
+    /// in that order; `None` when the job was stopped while it waited.
+    async fn wait_turn(
+        &self,
+        ds: DatasourceId,
+        server: ProductionServerId,
+        live: &Live,
+    ) -> Option<(
+        tokio::sync::OwnedMutexGuard<()>,
+        OwnedSemaphorePermit,
+        OwnedSemaphorePermit,
+    )> {
+        let ds_lock = Arc::clone(
+            self.per_datasource
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .entry(ds)
+                .or_default(),
+        );
+        let server_slots = Arc::clone(
+            self.per_server
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .entry(server)
+                .or_insert_with(|| Arc::new(Semaphore::new(self.limits.per_production_server))),
+        );
+        let cancel = live.cancel.clone();
+        let stopped = async move {
+            while !cancel.is_cancelled() {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        };
+        let acquire = async {
+            let turn = ds_lock.lock_owned().await;
+            let a = server_slots.acquire_owned().await.ok()?;
+            let b = Arc::clone(&self.server_slots).acquire_owned().await.ok()?;
+            Some((turn, a, b))
+        };
+        tokio::select! {
+            got = acquire => got.filter(|_| !live.cancel.is_cancelled()),
+            () = stopped => None,
+        }
+    }
+
+    /// The blocking part: the backup, the optional check, the index entry.
+    fn backup(
+        &self,
+        live: &Arc<Live>,
+        group: ProtectionGroupId,
+    ) -> Result<RecoveryPoint, JobError> {
+        let job = live.snapshot();
+        let member_id = job.pool_member_id.ok_or_else(|| JobError {
+            kind: "Internal".into(),
+            message: "The job has no storage pool member.".into(),
+        })?;
+        let (repo, member_path) = self.pool.repository(member_id).map_err(|e| JobError {
+            kind: "StorageFailed".into(),
+            message: format!(
+                "The storage pool member {member_id} cannot be opened: {}",
+                e.detail()
+            ),
+        })?;
+        let path = PathBuf::from(std::ffi::OsStr::from_bytes(
+            &job.datasource_path.to_bytes().unwrap_or_default(),
+        ));
+        let request = BackupRequest::new([path.clone()])
+            .tag(tag("ds", job.datasource_id))
+            .tag(tag("pg", group))
+            .tag(tag("job", job.id))
+            .hostname(job.production_server_name.clone())
+            .cancel_token(live.cancel.clone());
+        let request = {
+            let catalog = Arc::clone(&self.catalog);
+            let live = Arc::clone(live);
+            request.on_progress(move |p| update_progress(&live, p, catalog.as_ref()))
+        };
+        let outcome = repo.backup(&request).map_err(|e| match e {
+            rdpm_storage::Error::Cancelled => live
+                .stopped
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .clone()
+                .unwrap_or_else(|| JobError {
+                    kind: "Cancelled".into(),
+                    message: "The job was stopped before it finished; no recovery point was made."
+                        .into(),
+                }),
+            other => JobError {
+                kind: if path.exists() {
+                    "StorageFailed".into()
+                } else {
+                    "SourceUnreadable".into()
+                },
+                message: format!(
+                    "The backup of {} failed: {other}. Earlier recovery points are intact.",
+                    job.datasource_path.display
+                ),
+            },
+        })?;
+        {
+            let mut j = live.job.lock().unwrap_or_else(|p| p.into_inner());
+            j.files_skipped = outcome.skipped.len() as u64;
+            j.skipped = outcome
+                .skipped
+                .iter()
+                .take(Job::SKIPPED_LISTED)
+                .map(|s| SkippedItem {
+                    path: FsPath::from_bytes(s.path.as_os_str().as_bytes()),
+                    reason: s.reason.clone(),
+                })
+                .collect();
+            j.files_transferred = outcome.files_new + outcome.files_changed;
+            j.bytes_transferred = outcome.bytes_added_packed;
+            j.files_scanned = j.files_scanned.max(outcome.files);
+            j.bytes_scanned = j.bytes_scanned.max(outcome.bytes);
+            j.bytes_done = j.bytes_done.max(outcome.bytes);
+            if !outcome.skipped.is_empty() {
+                j.messages.push(format!(
+                    "{} file(s) could not be read and are not in the recovery point; see SkippedFiles.",
+                    outcome.skipped.len()
+                ));
+            }
+        }
+        let point = RecoveryPoint {
+            id: outcome.snapshot_id.to_string(),
+            backup_time: job.start_time.unwrap_or_else(Utc::now),
+            datasource_id: job.datasource_id,
+            datasource_name: job.datasource_name.clone(),
+            datasource_path: job.datasource_path.clone(),
+            production_server_id: job.production_server_id,
+            production_server_name: job.production_server_name.clone(),
+            protection_group_id: job.protection_group_id,
+            protection_group_name: job.protection_group_name.clone(),
+            pool_member_id: member_id,
+            pool_member_path: member_path,
+            job_id: Some(job.id),
+            size: outcome.bytes,
+            files: outcome.files,
+            dirs: outcome.dirs,
+            files_skipped: outcome.skipped.len() as u64,
+            is_active: true,
+        };
+        self.catalog
+            .add_recovery_point(&point)
+            .map_err(|e| JobError {
+                kind: "Internal".into(),
+                message: format!(
+                    "The recovery point {} was stored but cannot be recorded in the catalog: {e}.",
+                    point.id
+                ),
+            })?;
+        if job.with_integrity_check {
+            let id = outcome.snapshot_id.clone();
+            // Reads back every pack of the repository, which includes what
+            // this backup wrote.
+            let report = repo.check(true).map_err(|e| JobError {
+                kind: "IntegrityCheckFailed".into(),
+                message: format!("The integrity check of recovery point {id} could not run: {e}."),
+            })?;
+            if !report.is_ok() {
+                return Err(JobError {
+                    kind: "IntegrityCheckFailed".into(),
+                    message: format!(
+                        "The recovery point {id} was written but does not read back intact: {}. \
+                         Check the pool member's disk.",
+                        report.errors.join("; ")
+                    ),
+                });
+            }
+            live.job
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .messages
+                .push(format!(
+                    "The integrity check read recovery point {id} back intact."
+                ));
+        }
+        Ok(point)
+    }
+
+    /// One job, fresh.
+    pub(crate) fn job(&self, id: JobId) -> Result<Job, ApiError> {
+        if let Some(live) = self.live(id) {
+            return Ok(live.snapshot());
+        }
+        self.catalog
+            .job(id)
+            .map_err(|e| catalog_failed("cannot read the job", &e))?
+            .ok_or_else(|| job_not_found(&id.to_string()))
+    }
+
+    /// `Get-DPMJob`.
+    pub(crate) fn jobs(&self, query: &JobQuery) -> Result<Vec<Job>, ApiError> {
+        let filter = filter_of(query)?;
+        let mut jobs = self
+            .catalog
+            .jobs(&filter)
+            .map_err(|e| catalog_failed("cannot read the jobs", &e))?;
+        for job in &mut jobs {
+            if let Some(live) = self.live(job.id) {
+                *job = live.snapshot();
+            }
+        }
+        Ok(jobs)
+    }
+
+    /// `Stop-DPMJob`: a queued job fails at once; a running one is told to
+    /// stop and ends within a second.
+    pub(crate) fn stop(&self, id: JobId, by: &str) -> Result<Job, ApiError> {
+        self.stop_with(
+            id,
+            JobError {
+                kind: "Cancelled".into(),
+                message: format!(
+                    "The job was stopped by {by} (Stop-DPMJob) before it finished; no recovery \
+                     point was made."
+                ),
+            },
+        )
+    }
+
+    fn stop_with(&self, id: JobId, reason: JobError) -> Result<Job, ApiError> {
+        let Some(live) = self.live(id) else {
+            let job = self.job(id)?;
+            return Err(ApiError::new(
+                ErrorId::JobFinished,
+                format!(
+                    "The job {id} has already finished with status {}; there is nothing to stop.",
+                    job.status
+                ),
+            )
+            .with_target(id.to_string()));
+        };
+        let snapshot = {
+            let mut job = live.job.lock().unwrap_or_else(|p| p.into_inner());
+            match job.status {
+                JobStatus::Scheduled => {
+                    job.status = JobStatus::Failed;
+                    job.end_time = Some(now());
+                    job.error = Some(reason.clone());
+                }
+                JobStatus::InProgress => {
+                    job.status = JobStatus::Cancelling;
+                }
+                _ => {}
+            }
+            job.clone()
+        };
+        *live.stopped.lock().unwrap_or_else(|p| p.into_inner()) = Some(reason);
+        live.cancel.cancel();
+        self.persist(&snapshot);
+        if snapshot.status.has_completed() {
+            self.forget_live(id);
+        }
+        Ok(snapshot)
+    }
+
+    /// Stops every job (server shutdown) and waits until none runs.
+    pub(crate) async fn stop_all(&self) {
+        let live: Vec<Arc<Live>> = self
+            .live
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .values()
+            .cloned()
+            .collect();
+        for l in &live {
+            let id = l.snapshot().id;
+            let _ = self.stop_with(
+                id,
+                JobError {
+                    kind: "ServerShutdown".into(),
+                    message: "The server shut down while this job was queued or running; the \
+                              job did not finish and made no recovery point. Run it again \
+                              (New-DPMRecoveryPoint)."
+                        .into(),
+                },
+            );
+        }
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline
+            && !self
+                .live
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .is_empty()
+        {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Whether a job of the datasource is queued or running.
+    pub(crate) fn datasource_busy(&self, ds: DatasourceId) -> bool {
+        self.live
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .values()
+            .any(|l| l.snapshot().datasource_id == ds)
+    }
+
+    /// Deletes every recovery point of a datasource whose protection
+    /// stopped without `-KeepDiskData`, after stopping its jobs. Returns
+    /// how many it deleted.
+    pub(crate) fn remove_datasource_points(&self, ds: DatasourceId) -> Result<usize, ApiError> {
+        let live: Vec<JobId> = self
+            .live
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .values()
+            .map(|l| l.snapshot())
+            .filter(|j| j.datasource_id == ds)
+            .map(|j| j.id)
+            .collect();
+        for id in live {
+            let _ = self.stop_with(
+                id,
+                JobError {
+                    kind: "Cancelled".into(),
+                    message: "Protection of the datasource stopped (Remove-DPMChildDatasource \
+                              without -KeepDiskData) while the job ran; no recovery point was \
+                              made."
+                        .into(),
+                },
+            );
+        }
+        // The stopped jobs end within a second; the exclusive lock of
+        // forget waits for their writes.
+        let points = self
+            .catalog
+            .recovery_points(ds)
+            .map_err(|e| catalog_failed("cannot read the recovery points", &e))?;
+        let mut by_member: HashMap<uuid::Uuid, Vec<rdpm_storage::SnapshotId>> = HashMap::new();
+        for p in &points {
+            if let Ok(id) = rdpm_storage::SnapshotId::parse(&p.id) {
+                by_member.entry(p.pool_member_id).or_default().push(id);
+            }
+        }
+        for (member, ids) in by_member {
+            let (repo, _) = self.pool.repository(member)?;
+            for id in ids {
+                match repo.forget(std::slice::from_ref(&id)) {
+                    Ok(()) | Err(rdpm_storage::Error::SnapshotNotFound(_)) => {}
+                    Err(e) => return Err(ApiError::internal("cannot delete a recovery point", &e)),
+                }
+                self.catalog
+                    .remove_recovery_point(id.as_str())
+                    .map_err(|e| catalog_failed("cannot update the recovery point index", &e))?;
+            }
+        }
+        Ok(points.len())
+    }
+
+    /// `Get-DPMRecoveryPoint`: oldest first.
+    pub(crate) fn recovery_points(
+        &self,
+        ds: DatasourceId,
+        only_active: bool,
+    ) -> Result<Vec<RecoveryPoint>, ApiError> {
+        let mut points = self
+            .catalog
+            .recovery_points(ds)
+            .map_err(|e| catalog_failed("cannot read the recovery points", &e))?;
+        let groups = self.protection.protection_groups()?;
+        let retention = groups
+            .iter()
+            .find(|g| g.members.iter().any(|m| m.datasource_id == ds))
+            .map(|g| {
+                let r = &g.policy_objective.retention_range;
+                let days = match r.unit {
+                    RetentionUnit::Days => i64::from(r.range),
+                };
+                chrono::TimeDelta::days(days)
+            });
+        let now = now();
+        for p in &mut points {
+            p.is_active = retention.is_none_or(|r| p.backup_time + r >= now);
+        }
+        if only_active {
+            points.retain(|p| p.is_active);
+        }
+        Ok(points)
+    }
+
+    /// `Remove-DPMRecoveryPoint`: forgets the snapshot, then drops it from
+    /// the index. Its data is freed by the next prune.
+    pub(crate) fn remove_recovery_point(&self, id: &str, force: bool) -> Result<(), ApiError> {
+        let point = self
+            .catalog
+            .recovery_point(id)
+            .map_err(|e| catalog_failed("cannot read the recovery point", &e))?
+            .ok_or_else(|| {
+                ApiError::new(
+                    ErrorId::RecoveryPointNotFound,
+                    format!(
+                        "No recovery point {id} on this server. List them with Get-DPMRecoveryPoint."
+                    ),
+                )
+                .with_target(id.to_string())
+            })?;
+        if !force && self.datasource_busy(point.datasource_id) {
+            return Err(ApiError::new(
+                ErrorId::DatasourceBusy,
+                format!(
+                    "A job of {} is queued or running, so the recovery point {id} was not removed. \
+                     Wait for the job, or use -ForceDeletion to remove it as soon as the job's \
+                     writes allow.",
+                    point.datasource_path.display
+                ),
+            )
+            .with_target(id.to_string()));
+        }
+        let (repo, _) = self.pool.repository(point.pool_member_id)?;
+        let snapshot = rdpm_storage::SnapshotId::parse(id)
+            .map_err(|e| ApiError::new(ErrorId::InvalidRequest, e.to_string()))?;
+        match repo.forget(&[snapshot]) {
+            Ok(()) | Err(rdpm_storage::Error::SnapshotNotFound(_)) => {}
+            Err(e) => return Err(ApiError::internal("cannot remove the recovery point", &e)),
+        }
+        self.catalog
+            .remove_recovery_point(id)
+            .map_err(|e| catalog_failed("cannot update the recovery point index", &e))?;
+        tracing::info!(recovery_point = %id, datasource = %point.datasource_name, "recovery point removed");
+        Ok(())
+    }
+}
+
+/// Copies a progress report into the live job, and into the catalog at
+/// most once per [`PERSIST_EVERY`].
+fn update_progress(live: &Live, p: &BackupProgress, catalog: &dyn Catalog) {
+    let snapshot = {
+        let mut job = live.job.lock().unwrap_or_else(|p| p.into_inner());
+        job.files_scanned = p.files_scanned;
+        job.bytes_scanned = p.bytes_scanned;
+        job.bytes_total = p.bytes_total;
+        job.bytes_done = p.bytes_done;
+        job.files_transferred = p.files_read;
+        job.files_skipped = p.files_skipped;
+        let mut last = live.last_persist.lock().unwrap_or_else(|p| p.into_inner());
+        if last.elapsed() < PERSIST_EVERY {
+            return;
+        }
+        *last = Instant::now();
+        job.clone()
+    };
+    if let Err(e) = catalog.put_job(&snapshot) {
+        tracing::warn!(job = %snapshot.id, error = %e, "cannot record the job's progress");
+    }
+}

@@ -1,0 +1,275 @@
+//! What must hold of backups whatever happens to the server: a SIGKILL in
+//! the middle of a backup loses nothing earlier and the next backup works;
+//! unreadable files are skipped and named, never a failed backup; and the
+//! recovery points are stock restic snapshots, restorable byte for byte
+//! with the key the server keeps.
+
+use std::io::Write as _;
+use std::os::unix::ffi::OsStrExt as _;
+use std::os::unix::fs::PermissionsExt as _;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use rdpm_client::Session;
+use rdpm_types::{
+    AddChildDatasources, CreateSessionRequest, DatasourceRef, DiskRecoveryPointOption, FsPath, Job,
+    JobStatus, NewProtectionGroup, NewRecoveryPoints, ProtectionGroup,
+};
+
+use crate::support::{bin, TestServer};
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
+}
+
+async fn session(s: &TestServer) -> Session {
+    rdpm_client::Client::new(&s.url)
+        .expect("client")
+        .open_session(
+            &s.admin_token,
+            &CreateSessionRequest {
+                client_host: "test".into(),
+                client_process: "backup_safety".into(),
+                ..CreateSessionRequest::default()
+            },
+        )
+        .await
+        .expect("session")
+}
+
+/// A committed group protecting `path`.
+async fn protect(s: &Session, name: &str, path: &Path) -> ProtectionGroup {
+    let server = s.production_servers().await.expect("servers").remove(0);
+    let draft = s
+        .new_protection_group(&NewProtectionGroup {
+            name: Some(name.into()),
+        })
+        .await
+        .expect("draft");
+    s.add_members(
+        draft.object_id,
+        &AddChildDatasources {
+            datasources: vec![DatasourceRef {
+                production_server_id: server.id,
+                path: FsPath::from_bytes(path.as_os_str().as_bytes()),
+            }],
+        },
+    )
+    .await
+    .expect("add member");
+    s.commit_protection_group(draft.object_id)
+        .await
+        .expect("commit")
+}
+
+async fn backup(s: &Session, group: &ProtectionGroup) -> Job {
+    s.new_recovery_points(&NewRecoveryPoints {
+        datasources: vec![group.members[0].datasource_id],
+        option: DiskRecoveryPointOption::WithSynchronize,
+        with_integrity_check: false,
+    })
+    .await
+    .expect("backup queued")
+    .remove(0)
+}
+
+async fn wait_until(s: &Session, job: &Job, done: impl Fn(&Job) -> bool) -> Job {
+    let deadline = Instant::now() + Duration::from_secs(180);
+    loop {
+        let now = s.job(job.id).await.expect("job");
+        if done(&now) {
+            return now;
+        }
+        assert!(Instant::now() < deadline, "job stuck: {now:?}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+fn incompressible(root: &Path, files: usize, size: usize) {
+    std::fs::create_dir_all(root).expect("mkdir");
+    let mut seed = 0x2545_f491_4f6c_dd1d_u64;
+    for i in 0..files {
+        let mut buf = vec![0_u8; size];
+        for chunk in buf.chunks_mut(8) {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            chunk.copy_from_slice(&seed.to_le_bytes()[..chunk.len()]);
+        }
+        let mut f = std::fs::File::create(root.join(format!("part{i:02}.bin"))).expect("create");
+        f.write_all(&buf).expect("write");
+    }
+}
+
+/// Runs stock restic on the server's default pool member with its key.
+fn restic(s: &TestServer, args: &[&str]) -> std::process::Output {
+    Command::new("restic")
+        .arg("--no-cache")
+        .arg("-r")
+        .arg(s.data_dir.join("pool/default"))
+        .args(args)
+        .env("RESTIC_PASSWORD_FILE", s.data_dir.join("pool.key"))
+        .output()
+        .expect("restic runs (installed by .ci/run)")
+}
+
+fn assert_same_tree(a: &Path, b: &Path) {
+    let mut left: Vec<PathBuf> = walk(a)
+        .into_iter()
+        .map(|p| p.strip_prefix(a).unwrap().to_path_buf())
+        .collect();
+    let mut right: Vec<PathBuf> = walk(b)
+        .into_iter()
+        .map(|p| p.strip_prefix(b).unwrap().to_path_buf())
+        .collect();
+    left.sort();
+    right.sort();
+    assert_eq!(left, right, "the restored tree lists other files");
+    for rel in left {
+        let x = std::fs::read(a.join(&rel)).expect("read original");
+        let y = std::fs::read(b.join(&rel)).expect("read restored");
+        assert!(x == y, "{} differs after restore", rel.display());
+    }
+}
+
+fn walk(root: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).expect("read dir") {
+            let path = entry.expect("entry").path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                out.push(path);
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn a_sigkill_mid_backup_loses_nothing_earlier_and_the_next_backup_succeeds() {
+    let mut server = TestServer::start(bin(), "DPMServer07", &[]);
+    let src = server.scratch_dir().join("content");
+    incompressible(&src.join("first"), 2, 64 << 10);
+    let rt = runtime();
+    let (group, first) = rt.block_on(async {
+        let s = session(&server).await;
+        let group = protect(&s, "Crash", &src).await;
+        let job = backup(&s, &group).await;
+        let first = wait_until(&s, &job, Job::has_completed).await;
+        assert_eq!(first.status, JobStatus::Succeeded, "{first:?}");
+        (group, first)
+    });
+    // Enough new data that the next backup is still writing when killed.
+    incompressible(&src.join("second"), 24, 1 << 20);
+    let running = rt.block_on(async {
+        let s = session(&server).await;
+        let job = backup(&s, &group).await;
+        wait_until(&s, &job, |j| {
+            j.status == JobStatus::InProgress && j.bytes_done > 0
+        })
+        .await
+    });
+    server.kill();
+    let leftover_locks = std::fs::read_dir(server.data_dir.join("pool/default/locks"))
+        .map(|d| d.count())
+        .unwrap_or(0);
+    eprintln!("locks left by the killed server: {leftover_locks}");
+    server.restart();
+    let check = restic(&server, &["check"]);
+    assert!(
+        check.status.success(),
+        "restic check after the kill: {}{}",
+        String::from_utf8_lossy(&check.stdout),
+        String::from_utf8_lossy(&check.stderr)
+    );
+    rt.block_on(async {
+        let s = session(&server).await;
+        let killed = s.job(running.id).await.expect("job");
+        assert_eq!(killed.status, JobStatus::Failed, "{killed:?}");
+        let error = killed.error.expect("a reason");
+        assert_eq!(error.kind, "ServerRestarted");
+        assert!(error.message.contains("Run it again"), "{}", error.message);
+        let points = s
+            .recovery_points(first.datasource_id, false)
+            .await
+            .expect("points");
+        assert_eq!(points.len(), 1, "only the first recovery point: {points:?}");
+        let next = backup(&s, &group).await;
+        let next = wait_until(&s, &next, Job::has_completed).await;
+        assert_eq!(next.status, JobStatus::Succeeded, "{next:?}");
+        assert_eq!(
+            s.recovery_points(first.datasource_id, false)
+                .await
+                .expect("points")
+                .len(),
+            2
+        );
+    });
+    let check = restic(&server, &["check", "--read-data"]);
+    assert!(
+        check.status.success(),
+        "restic check --read-data: {}{}",
+        String::from_utf8_lossy(&check.stdout),
+        String::from_utf8_lossy(&check.stderr)
+    );
+    // The latest recovery point restores byte for byte with stock restic.
+    let target = server.scratch_dir().join("restored");
+    let out = restic(
+        &server,
+        &[
+            "restore",
+            "latest",
+            "--target",
+            target.to_str().expect("utf-8"),
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let restored = target.join(src.strip_prefix("/").expect("absolute"));
+    assert_same_tree(&src, &restored);
+}
+
+#[test]
+fn an_unreadable_file_is_skipped_named_and_makes_the_job_a_warning() {
+    let server = TestServer::start_honouring_permissions(bin(), "DPMServer07", &[]);
+    let src = server.scratch_dir().join("content");
+    std::fs::create_dir_all(src.join("www")).expect("mkdir");
+    std::fs::write(src.join("www/index.html"), b"<html>").expect("write");
+    let secret = src.join("www/secret.key");
+    std::fs::write(&secret, b"top secret").expect("write");
+    std::fs::set_permissions(&secret, std::fs::Permissions::from_mode(0o000)).expect("chmod");
+    let rt = runtime();
+    rt.block_on(async {
+        let s = session(&server).await;
+        let group = protect(&s, "Web", &src).await;
+        let job = backup(&s, &group).await;
+        let done = wait_until(&s, &job, Job::has_completed).await;
+        assert_eq!(done.status, JobStatus::Warning, "{done:?}");
+        assert_eq!(done.files_skipped, 1);
+        assert_eq!(done.skipped.len(), 1);
+        assert_eq!(done.skipped[0].path.display, secret.to_string_lossy());
+        assert!(
+            done.skipped[0].reason.contains("Permission denied"),
+            "{}",
+            done.skipped[0].reason
+        );
+        assert!(done.error.is_none());
+        let points = s
+            .recovery_points(done.datasource_id, false)
+            .await
+            .expect("points");
+        assert_eq!(points.len(), 1);
+        assert_eq!(points[0].files_skipped, 1);
+        assert_eq!(points[0].files, 1, "index.html only");
+    });
+}
