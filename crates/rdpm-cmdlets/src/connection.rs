@@ -303,6 +303,59 @@ impl DpmConnections {
     }
 }
 
+/// A connection as the objects it handed out keep it, to call the server
+/// outside a cmdlet: live properties and methods (a job's `Status`,
+/// `Cancel()`), which the shell reads without a command context.
+#[derive(Clone)]
+pub struct Remote {
+    /// The server's name as the connection was opened.
+    pub server: String,
+    session: Session,
+    state: Arc<ConnectionState>,
+    runtime: tokio::runtime::Handle,
+}
+
+impl Remote {
+    /// The connection's shared state.
+    pub fn state(&self) -> &Arc<ConnectionState> {
+        &self.state
+    }
+
+    /// Runs a call on the session, as [`DpmConnections::call`] does: a
+    /// closed connection is the usual clear error, and a "session gone"
+    /// answer closes it.
+    pub fn call<T, F, Fut>(&self, f: F) -> Result<T, ErrorRecord>
+    where
+        F: FnOnce(Session) -> Fut,
+        Fut: Future<Output = Result<T, ClientError>>,
+    {
+        if let Some(why) = self.state.closed() {
+            return Err(Connection::closed_error(&self.server, &why));
+        }
+        match self.runtime.block_on(f(self.session.clone())) {
+            Ok(v) => Ok(v),
+            Err(e) if e.is_session_gone() => {
+                let why = Closed::ByServer(e.to_string());
+                self.state.close(why.clone());
+                Err(Connection::closed_error(&self.server, &why))
+            }
+            Err(e) => Err(api_error(&self.server, &e)),
+        }
+    }
+}
+
+impl DpmConnections {
+    /// The [`Remote`] of an open connection.
+    pub fn remote(&mut self, c: &Connection) -> Result<Remote, ErrorRecord> {
+        Ok(Remote {
+            server: c.requested_name.clone(),
+            session: c.session.clone(),
+            state: Arc::clone(&c.state),
+            runtime: self.runtime()?.handle().clone(),
+        })
+    }
+}
+
 struct Target {
     url: String,
     token: String,

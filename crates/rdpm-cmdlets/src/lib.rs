@@ -47,6 +47,7 @@ pub fn register(registry: &mut Registry) {
     register_datasources(registry);
     register_protection_groups(registry);
     register_storage_pool(registry);
+    register_jobs(registry);
 }
 
 // Production servers and datasources.
@@ -127,4 +128,31 @@ pub fn register_storage_pool(registry: &mut Registry) {
     registry.add(Rc::new(GetDpmDiskStorage::default()));
     registry.add(Rc::new(AddDpmDiskStorage::default()));
     registry.add(Rc::new(RemoveDpmDiskStorage::default()));
+}
+
+// Jobs and recovery points.
+mod get_dpm_job;
+mod get_dpm_recovery_point;
+mod new_dpm_recovery_point;
+pub mod objects_job;
+mod remove_dpm_recovery_point;
+mod stop_dpm_job;
+mod wait_dpm_job;
+
+pub use get_dpm_job::GetDpmJob;
+pub use get_dpm_recovery_point::GetDpmRecoveryPoint;
+pub use new_dpm_recovery_point::NewDpmRecoveryPoint;
+pub use remove_dpm_recovery_point::RemoveDpmRecoveryPoint;
+pub use stop_dpm_job::StopDpmJob;
+pub use wait_dpm_job::WaitDpmJob;
+
+/// Registers the job and recovery point cmdlets and their objects' views.
+pub fn register_jobs(registry: &mut Registry) {
+    objects_job::register_views();
+    registry.add(Rc::new(NewDpmRecoveryPoint::default()));
+    registry.add(Rc::new(WaitDpmJob::default()));
+    registry.add(Rc::new(GetDpmJob::default()));
+    registry.add(Rc::new(StopDpmJob::default()));
+    registry.add(Rc::new(GetDpmRecoveryPoint::default()));
+    registry.add(Rc::new(RemoveDpmRecoveryPoint::default()));
 }

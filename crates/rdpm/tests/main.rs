@@ -8,6 +8,7 @@ mod datasources;
 mod disconnect;
 mod examples;
 mod interactive;
+mod jobs;
 mod protection_groups;
 mod sessions;
 mod storage_pool;
