@@ -134,17 +134,23 @@ def first_error(path):
     return "(no error record; see the log)"
 
 
-def job_seconds(text):
-    """A job's StartTime to EndTime from its JSON line: the server's time for
-    the backup, without the shell's start and Wait-DPMJob's polling."""
+def job_info(text):
+    """From a job's JSON line: its StartTime to EndTime (the server's time for
+    the backup, without the shell's start and Wait-DPMJob's polling) and its
+    file counters, which show whether a re-backup read only what changed."""
     m = re.search(r"^BENCH-JOB-JSON=(.*)$", text, re.M)
     try:
         job = json.loads(m.group(1))
+    except (AttributeError, ValueError):
+        return None, {}
+    counters = {k: job.get(k) for k in ("FilesScanned", "FilesTransferred", "FilesSkipped",
+                                        "BytesScanned", "DataSize")}
+    try:
         start = datetime.datetime.fromisoformat(job["StartTime"])
         end = datetime.datetime.fromisoformat(job["EndTime"])
-        return round((end - start).total_seconds(), 3)
-    except (AttributeError, ValueError, KeyError, TypeError):
-        return None
+        return round((end - start).total_seconds(), 3), counters
+    except (ValueError, KeyError, TypeError):
+        return None, counters
 
 
 class StepFailed(Exception):
@@ -324,6 +330,7 @@ class Rdpm:
         self.client_peak = None
         self.setup_s = None
         self.job_s = {}
+        self.job_counters = {}
 
     def log(self, step):
         return os.path.join(self.logdir, f"rdpm-{step}.log")
@@ -427,7 +434,7 @@ class Rdpm:
         if status not in ("Succeeded", "Warning"):
             raise StepFailed(f"rdpm backup job status {status or '(none)'}:\n"
                              f"{tail(self.log(step), 30)}")
-        self.job_s[step] = job_seconds(text)
+        self.job_s[step], self.job_counters[step] = job_info(text)
         if status == "Warning":
             log(f"rdpm {step}: job ended with Warning (files skipped); see {self.log(step)}")
         return dt
@@ -583,6 +590,7 @@ def one_run(args, name, dataset, run_index, binary, outdir):
             if t == "rdpm":
                 res[t]["client_peak_rss_kib"] = tools[t].client_peak
                 res[t]["job_s"] = tools[t].job_s
+                res[t]["job_counters"] = tools[t].job_counters
                 res[t]["setup_s"] = round(tools[t].setup_s, 3) if tools[t].setup_s else None
         if not args.keep:
             shutil.rmtree(run_dir, ignore_errors=True)
