@@ -170,6 +170,12 @@ async fn the_openapi_document_describes_every_route() {
         (paths::STORAGE_POOL, "post"),
         (paths::STORAGE_POOL_MEMBER_TEMPLATE, "delete"),
         (paths::STORAGE_POOL_VOLUMES, "get"),
+        (paths::JOBS, "get"),
+        (paths::JOBS_BACKUP, "post"),
+        (paths::JOB_BY_ID_TEMPLATE, "get"),
+        (paths::JOB_STOP_TEMPLATE, "post"),
+        (paths::RECOVERY_POINTS, "get"),
+        (paths::RECOVERY_POINT_BY_ID_TEMPLATE, "delete"),
     ]
     .into_iter()
     .map(|(p, m)| (p.to_string(), m))
