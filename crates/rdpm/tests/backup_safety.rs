@@ -167,7 +167,7 @@ fn a_sigkill_mid_backup_loses_nothing_earlier_and_the_next_backup_succeeds() {
         (group, first)
     });
     // Enough new data that the next backup is still writing when killed.
-    incompressible(&src.join("second"), 24, 1 << 20);
+    incompressible(&src.join("second"), 96, 1 << 20);
     let running = rt.block_on(async {
         let s = session(&server).await;
         let job = backup(&s, &group).await;

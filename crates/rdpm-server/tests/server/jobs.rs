@@ -26,8 +26,11 @@ fn small_tree(root: &Path) -> PathBuf {
 /// Incompressible files, enough for a backup to run for a while in a debug
 /// build.
 fn large_tree(root: &Path, files: usize, size: usize) -> PathBuf {
+    large_tree_seeded(root, files, size, 0x9e37_79b9_7f4a_7c15)
+}
+
+fn large_tree_seeded(root: &Path, files: usize, size: usize, mut seed: u64) -> PathBuf {
     std::fs::create_dir_all(root).unwrap();
-    let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
     for i in 0..files {
         let mut f = std::fs::File::create(root.join(format!("f{i:03}.bin"))).unwrap();
         let mut buf = vec![0_u8; size];
@@ -198,7 +201,7 @@ async fn a_backup_job_makes_a_recovery_point_that_survives_a_restart() {
 async fn stopping_a_running_backup_leaves_no_recovery_point() {
     let t = TestServer::start().await;
     let s = t.open_session().await;
-    let src = large_tree(&t.dir.path().join("big"), 24, 1 << 20);
+    let src = large_tree(&t.dir.path().join("big"), 96, 1 << 20);
     let group = t.committed_group(&s, "Big", &src).await;
     let job = t.backup(&s, &group).await.remove(0);
     t.wait_for_status(&s, &job, JobStatus::InProgress).await;
@@ -258,7 +261,7 @@ async fn jobs_beyond_the_server_limit_wait_their_turn_in_order() {
     };
     let t = TestServer::start_configured(dir, config).await;
     let s = t.open_session().await;
-    let big = large_tree(&t.dir.path().join("big"), 12, 1 << 20);
+    let big = large_tree(&t.dir.path().join("big"), 32, 1 << 20);
     let small = small_tree(&t.dir.path().join("small"));
     let g1 = t.committed_group(&s, "Big", &big).await;
     let g2 = t.committed_group(&s, "Small", &small).await;
@@ -271,8 +274,11 @@ async fn jobs_beyond_the_server_limit_wait_their_turn_in_order() {
     assert_eq!(first_done.status, JobStatus::Succeeded);
     assert_eq!(second_done.status, JobStatus::Succeeded);
     assert!(second_done.start_time.unwrap() >= first_done.end_time.unwrap());
-    // A queued job stopped before its turn fails at once.
+    // A queued job stopped before its turn fails at once. New content, so
+    // the third job has to read it (an unchanged source is done at once).
+    large_tree_seeded(&big.join("more"), 24, 1 << 20, 0x1234_5678_9abc_def1);
     let third = t.backup(&s, &g1).await.remove(0);
+    t.wait_for_status(&s, &third, JobStatus::InProgress).await;
     let fourth = t.backup(&s, &g2).await.remove(0);
     let response = t
         .request(
@@ -298,7 +304,7 @@ async fn jobs_beyond_the_server_limit_wait_their_turn_in_order() {
 async fn a_shutdown_mid_backup_fails_the_job_with_the_reason() {
     let t = TestServer::start().await;
     let s = t.open_session().await;
-    let src = large_tree(&t.dir.path().join("big"), 24, 1 << 20);
+    let src = large_tree(&t.dir.path().join("big"), 96, 1 << 20);
     let group = t.committed_group(&s, "Big", &src).await;
     let job = t.backup(&s, &group).await.remove(0);
     t.wait_for_status(&s, &job, JobStatus::InProgress).await;
