@@ -37,6 +37,12 @@ fn now() -> DateTime<Utc> {
     Utc::now().trunc_subsecs(6)
 }
 
+/// A mutex's contents; a panic while it was held leaves data that is still
+/// consistent enough for counters and maps.
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 /// How often a running job's counters are written to the catalog.
 const PERSIST_EVERY: Duration = Duration::from_secs(1);
 
@@ -60,6 +66,10 @@ impl Default for JobLimits {
 
 /// A job that has not ended: its live record and how to stop it.
 struct Live {
+    /// The job's fixed facts, readable without cloning the record.
+    id: JobId,
+    datasource: DatasourceId,
+    production_server: ProductionServerId,
     job: Mutex<Job>,
     cancel: CancelToken,
     /// Why it was stopped, once it was: the failure it ends with.
@@ -69,7 +79,7 @@ struct Live {
 
 impl Live {
     fn snapshot(&self) -> Job {
-        self.job.lock().unwrap_or_else(|p| p.into_inner()).clone()
+        lock(&self.job).clone()
     }
 }
 
@@ -129,8 +139,9 @@ fn list<T>(
         .collect()
 }
 
-/// The catalog filter of a `Get-DPMJob` query.
-fn filter_of(query: &JobQuery) -> Result<JobFilter, ApiError> {
+/// The catalog filter of a `Get-DPMJob` query; `None` when nothing can
+/// match it.
+fn filter_of(query: &JobQuery) -> Result<Option<JobFilter>, ApiError> {
     let statuses = list(query.status.as_deref(), "job status", |s| {
         [
             JobStatusFilter::Completed,
@@ -172,20 +183,15 @@ fn filter_of(query: &JobQuery) -> Result<JobFilter, ApiError> {
         }
     }
     if unknown_type && job_types.is_empty() {
-        // Only unknown types were asked for: nothing can match.
-        status_values.clear();
-        job_types.push(JobType::Recovery);
-        return Ok(JobFilter {
-            ids: vec![JobId(uuid::Uuid::nil())],
-            ..JobFilter::default()
-        });
+        // Only types rdpm never runs were asked for.
+        return Ok(None);
     }
     let limit = match query.limit {
         Some(0) => None,
         Some(n) => Some(n),
         None => Some(JobQuery::DEFAULT_LIMIT),
     };
-    Ok(JobFilter {
+    Ok(Some(JobFilter {
         ids: list(query.id.as_deref(), "job id", |s| s.parse().ok())?,
         from: query.from,
         to: query.to,
@@ -215,7 +221,7 @@ fn filter_of(query: &JobQuery) -> Result<JobFilter, ApiError> {
         adhoc_only: query.adhoc.unwrap_or(false),
         newest_per_datasource: query.newest.unwrap_or(false),
         limit,
-    })
+    }))
 }
 
 /// The group a datasource belongs to and the datasource as it describes it.
@@ -264,11 +270,7 @@ impl Jobs {
     }
 
     fn live(&self, id: JobId) -> Option<Arc<Live>> {
-        self.live
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(&id)
-            .cloned()
+        lock(&self.live).get(&id).cloned()
     }
 
     fn persist(&self, job: &Job) {
@@ -296,17 +298,10 @@ impl Jobs {
                 )
                 .with_target(id.to_string()));
             };
-            let datasource = self
-                .protection
-                .group_datasources(group.id)?
-                .into_iter()
-                .find(|d| d.id == *id)
-                .ok_or_else(|| {
-                    ApiError::new(
-                        ErrorId::DatasourceNotFound,
-                        format!("The datasource {id} is no longer in its group."),
-                    )
-                })?;
+            // The group was found by this member, so it is one.
+            let Some(datasource) = self.protection.member_of(group, *id) else {
+                continue;
+            };
             out.push(Target {
                 group: group.clone(),
                 datasource,
@@ -385,15 +380,15 @@ impl Jobs {
                 .put_job(&job)
                 .map_err(|e| catalog_failed("cannot record the job", &e))?;
             let live = Arc::new(Live {
+                id: job.id,
+                datasource: job.datasource_id,
+                production_server: job.production_server_id,
                 job: Mutex::new(job.clone()),
                 cancel: CancelToken::new(),
                 stopped: Mutex::new(None),
                 last_persist: Mutex::new(Instant::now()),
             });
-            self.live
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .insert(job.id, Arc::clone(&live));
+            lock(&self.live).insert(job.id, Arc::clone(&live));
             tracing::info!(job = %job.id, datasource = %job.datasource_name, owner, "backup job queued");
             tokio::spawn(Arc::clone(self).run(live, target.group.id));
             jobs.push(job);
@@ -403,10 +398,7 @@ impl Jobs {
 
     /// Waits for the job's turn, runs it, records the end.
     async fn run(self: Arc<Self>, live: Arc<Live>, group: ProtectionGroupId) {
-        let (id, ds, server) = {
-            let job = live.snapshot();
-            (job.id, job.datasource_id, job.production_server_id)
-        };
+        let (id, ds, server) = (live.id, live.datasource, live.production_server);
         let permits = self.wait_turn(ds, server, &live).await;
         let Some(permits) = permits else {
             // Stopped while queued: already recorded as failed.
@@ -414,7 +406,7 @@ impl Jobs {
             return;
         };
         {
-            let mut job = live.job.lock().unwrap_or_else(|p| p.into_inner());
+            let mut job = lock(&live.job);
             if job.status != JobStatus::Scheduled {
                 drop(job);
                 self.forget_live(id);
@@ -455,16 +447,13 @@ impl Jobs {
         job.end_time = Some(now());
         job.current_path = None;
         tracing::info!(job = %job.id, status = %job.status, datasource = %job.datasource_name, "job ended");
-        *live.job.lock().unwrap_or_else(|p| p.into_inner()) = job.clone();
+        *lock(&live.job) = job.clone();
         self.persist(&job);
         self.forget_live(id);
     }
 
     fn forget_live(&self, id: JobId) {
-        self.live
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .remove(&id);
+        lock(&self.live).remove(&id);
     }
 
     /// The datasource's turn, a production-server slot and a server slot,
@@ -479,17 +468,9 @@ impl Jobs {
         OwnedSemaphorePermit,
         OwnedSemaphorePermit,
     )> {
-        let ds_lock = Arc::clone(
-            self.per_datasource
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .entry(ds)
-                .or_default(),
-        );
+        let ds_lock = Arc::clone(lock(&self.per_datasource).entry(ds).or_default());
         let server_slots = Arc::clone(
-            self.per_server
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
+            lock(&self.per_server)
                 .entry(server)
                 .or_insert_with(|| Arc::new(Semaphore::new(self.limits.per_production_server))),
         );
@@ -544,16 +525,13 @@ impl Jobs {
             request.on_progress(move |p| update_progress(&live, p, catalog.as_ref()))
         };
         let outcome = repo.backup(&request).map_err(|e| match e {
-            rdpm_storage::Error::Cancelled => live
-                .stopped
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .clone()
-                .unwrap_or_else(|| JobError {
+            rdpm_storage::Error::Cancelled => {
+                lock(&live.stopped).clone().unwrap_or_else(|| JobError {
                     kind: "Cancelled".into(),
                     message: "The job was stopped before it finished; no recovery point was made."
                         .into(),
-                }),
+                })
+            }
             other => JobError {
                 kind: if path.exists() {
                     "StorageFailed".into()
@@ -567,7 +545,7 @@ impl Jobs {
             },
         })?;
         {
-            let mut j = live.job.lock().unwrap_or_else(|p| p.into_inner());
+            let mut j = lock(&live.job);
             j.files_skipped = outcome.skipped.len() as u64;
             j.skipped = outcome
                 .skipped
@@ -635,13 +613,9 @@ impl Jobs {
                     ),
                 });
             }
-            live.job
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .messages
-                .push(format!(
-                    "The integrity check read recovery point {id} back intact."
-                ));
+            lock(&live.job).messages.push(format!(
+                "The integrity check read recovery point {id} back intact."
+            ));
         }
         Ok(point)
     }
@@ -659,7 +633,9 @@ impl Jobs {
 
     /// `Get-DPMJob`.
     pub(crate) fn jobs(&self, query: &JobQuery) -> Result<Vec<Job>, ApiError> {
-        let filter = filter_of(query)?;
+        let Some(filter) = filter_of(query)? else {
+            return Ok(Vec::new());
+        };
         let mut jobs = self
             .catalog
             .jobs(&filter)
@@ -700,7 +676,7 @@ impl Jobs {
             .with_target(id.to_string()));
         };
         let snapshot = {
-            let mut job = live.job.lock().unwrap_or_else(|p| p.into_inner());
+            let mut job = lock(&live.job);
             match job.status {
                 JobStatus::Scheduled => {
                     job.status = JobStatus::Failed;
@@ -714,7 +690,7 @@ impl Jobs {
             }
             job.clone()
         };
-        *live.stopped.lock().unwrap_or_else(|p| p.into_inner()) = Some(reason);
+        *lock(&live.stopped) = Some(reason);
         live.cancel.cancel();
         self.persist(&snapshot);
         if snapshot.status.has_completed() {
@@ -725,15 +701,8 @@ impl Jobs {
 
     /// Stops every job (server shutdown) and waits until none runs.
     pub(crate) async fn stop_all(&self) {
-        let live: Vec<Arc<Live>> = self
-            .live
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .values()
-            .cloned()
-            .collect();
-        for l in &live {
-            let id = l.snapshot().id;
+        let ids: Vec<JobId> = lock(&self.live).keys().copied().collect();
+        for id in ids {
             let _ = self.stop_with(
                 id,
                 JobError {
@@ -746,38 +715,24 @@ impl Jobs {
             );
         }
         let deadline = Instant::now() + Duration::from_secs(10);
-        while Instant::now() < deadline
-            && !self
-                .live
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .is_empty()
-        {
+        while Instant::now() < deadline && !lock(&self.live).is_empty() {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
 
     /// Whether a job of the datasource is queued or running.
     pub(crate) fn datasource_busy(&self, ds: DatasourceId) -> bool {
-        self.live
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .values()
-            .any(|l| l.snapshot().datasource_id == ds)
+        lock(&self.live).values().any(|l| l.datasource == ds)
     }
 
     /// Deletes every recovery point of a datasource whose protection
     /// stopped without `-KeepDiskData`, after stopping its jobs. Returns
     /// how many it deleted.
     pub(crate) fn remove_datasource_points(&self, ds: DatasourceId) -> Result<usize, ApiError> {
-        let live: Vec<JobId> = self
-            .live
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
+        let live: Vec<JobId> = lock(&self.live)
             .values()
-            .map(|l| l.snapshot())
-            .filter(|j| j.datasource_id == ds)
-            .map(|j| j.id)
+            .filter(|l| l.datasource == ds)
+            .map(|l| l.id)
             .collect();
         for id in live {
             let _ = self.stop_with(
@@ -896,7 +851,7 @@ impl Jobs {
 /// most once per [`PERSIST_EVERY`].
 fn update_progress(live: &Live, p: &BackupProgress, catalog: &dyn Catalog) {
     let snapshot = {
-        let mut job = live.job.lock().unwrap_or_else(|p| p.into_inner());
+        let mut job = lock(&live.job);
         job.files_scanned = p.files_scanned;
         job.bytes_scanned = p.bytes_scanned;
         job.bytes_total = p.bytes_total;
@@ -906,7 +861,7 @@ fn update_progress(live: &Live, p: &BackupProgress, catalog: &dyn Catalog) {
         if !p.current_path.as_os_str().is_empty() {
             job.current_path = Some(p.current_path.to_string_lossy().into_owned());
         }
-        let mut last = live.last_persist.lock().unwrap_or_else(|p| p.into_inner());
+        let mut last = lock(&live.last_persist);
         if last.elapsed() < PERSIST_EVERY {
             return;
         }

@@ -39,7 +39,7 @@ pub(crate) struct Pool {
     changes: Mutex<()>,
     // Opened once and kept: clones share the in-process reader/writer lock
     // that orders backups against forget and prune.
-    open: Mutex<HashMap<uuid::Uuid, Repository>>,
+    open: Mutex<HashMap<uuid::Uuid, (Repository, String)>>,
 }
 
 impl Pool {
@@ -121,8 +121,12 @@ impl Pool {
         })
     }
 
-    /// The open repository of a member, and the member's path.
+    /// The open repository of a member, and the member's path. A member
+    /// opened before is served from memory, without reading the catalog.
     pub(crate) fn repository(&self, id: uuid::Uuid) -> Result<(Repository, String), ApiError> {
+        if let Some(open) = self.open.lock().unwrap_or_else(|p| p.into_inner()).get(&id) {
+            return Ok(open.clone());
+        }
         let record = self
             .catalog
             .pool_members()
@@ -136,10 +140,6 @@ impl Pool {
                 )
                 .with_target(id.to_string())
             })?;
-        let mut open = self.open.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(repo) = open.get(&id) {
-            return Ok((repo.clone(), record.path));
-        }
         let repo =
             Repository::open(Path::new(&record.path), &self.key, &self.options).map_err(|e| {
                 ApiError::new(
@@ -152,8 +152,10 @@ impl Pool {
                 .with_target(record.path.clone())
                 .with_status(503)
             })?;
-        open.insert(id, repo.clone());
-        Ok((repo, record.path))
+        let mut open = self.open.lock().unwrap_or_else(|p| p.into_inner());
+        // Two first uses may race; both handles work, keep one.
+        let entry = open.entry(id).or_insert((repo, record.path));
+        Ok(entry.clone())
     }
 
     /// The members with the space of their file systems.
@@ -331,8 +333,9 @@ impl Pool {
         let path = Path::new(&m.path);
         // A member whose directory is gone holds nothing to protect.
         if path.join("config").is_file() {
-            let points = Repository::open(path, &self.key, &self.options)
-                .and_then(|r| r.snapshots(&SnapshotFilter::default()))
+            let (repo, _) = self.repository(id)?;
+            let points = repo
+                .snapshots(&SnapshotFilter::default())
                 .map_err(|e| ApiError::internal("cannot read the pool member", &e))?
                 .len();
             if points > 0 {

@@ -511,6 +511,17 @@ impl Protection {
             .ok_or_else(|| catalog_error(CatalogError::ProtectionGroupNotFound(id)))
     }
 
+    /// The member `id` of `group` as a datasource, without its recovery
+    /// point summary; `None` when it is not a member.
+    pub(crate) fn member_of(
+        &self,
+        group: &ProtectionGroup,
+        id: DatasourceId,
+    ) -> Option<Datasource> {
+        let member = group.members.iter().find(|m| m.datasource_id == id)?;
+        Some(self.member_datasource(member, &membership(std::slice::from_ref(group))))
+    }
+
     /// `Get-DPMDatasource -ProtectionGroup`.
     pub(crate) fn group_datasources(
         &self,

@@ -45,6 +45,15 @@ impl TestServer {
     /// Starts `bin server --name NAME --listen 127.0.0.1:0 --data-dir TMP ARGS...`
     /// and waits for its `listening on` line.
     pub fn start(bin: &Path, name: &str, extra_args: &[&str]) -> TestServer {
+        TestServer::start_named(bin, name, extra_args, false)
+    }
+
+    fn start_named(
+        bin: &Path,
+        name: &str,
+        extra_args: &[&str],
+        without_dac_override: bool,
+    ) -> TestServer {
         let dir = tempfile::tempdir().expect("temporary directory");
         let data_dir = dir.path().join("data");
         let config_path = dir.path().join("config.toml");
@@ -58,7 +67,7 @@ impl TestServer {
             log: Default::default(),
             extra_args: extra_args.iter().map(|s| s.to_string()).collect(),
             local_default: false,
-            without_dac_override: false,
+            without_dac_override,
             child: None,
             _dir: dir,
         };
@@ -101,25 +110,7 @@ impl TestServer {
     /// (through util-linux's `setpriv`), so a file with mode 000 is as
     /// unreadable to it as to an ordinary user.
     pub fn start_honouring_permissions(bin: &Path, name: &str, extra_args: &[&str]) -> TestServer {
-        let dir = tempfile::tempdir().expect("temporary directory");
-        let data_dir = dir.path().join("data");
-        let config_path = dir.path().join("config.toml");
-        let mut s = TestServer {
-            bin: bin.to_path_buf(),
-            name: name.to_string(),
-            url: String::new(),
-            data_dir,
-            admin_token: String::new(),
-            config_path,
-            log: Default::default(),
-            extra_args: extra_args.iter().map(|s| s.to_string()).collect(),
-            local_default: false,
-            without_dac_override: nix_is_root(),
-            child: None,
-            _dir: dir,
-        };
-        s.spawn("127.0.0.1:0");
-        s
+        TestServer::start_named(bin, name, extra_args, is_root())
     }
 
     /// The temporary directory holding the data directory and the client
@@ -334,7 +325,7 @@ fn wait_timeout(child: &mut Child, timeout: Duration) -> std::process::ExitStatu
 }
 
 /// Whether this process runs as root (tests adapt permission checks).
-pub fn nix_is_root() -> bool {
+pub fn is_root() -> bool {
     Command::new("id")
         .arg("-u")
         .output()

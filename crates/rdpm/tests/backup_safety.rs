@@ -5,66 +5,15 @@
 //! with the key the server keeps.
 
 use std::io::Write as _;
-use std::os::unix::ffi::OsStrExt as _;
 use std::os::unix::fs::PermissionsExt as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
 use rdpm_client::Session;
-use rdpm_types::{
-    AddChildDatasources, CreateSessionRequest, DatasourceRef, DiskRecoveryPointOption, FsPath, Job,
-    JobStatus, NewProtectionGroup, NewRecoveryPoints, ProtectionGroup,
-};
+use rdpm_types::{DiskRecoveryPointOption, Job, JobStatus, NewRecoveryPoints, ProtectionGroup};
 
-use crate::support::{bin, TestServer};
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime")
-}
-
-async fn session(s: &TestServer) -> Session {
-    rdpm_client::Client::new(&s.url)
-        .expect("client")
-        .open_session(
-            &s.admin_token,
-            &CreateSessionRequest {
-                client_host: "test".into(),
-                client_process: "backup_safety".into(),
-                ..CreateSessionRequest::default()
-            },
-        )
-        .await
-        .expect("session")
-}
-
-/// A committed group protecting `path`.
-async fn protect(s: &Session, name: &str, path: &Path) -> ProtectionGroup {
-    let server = s.production_servers().await.expect("servers").remove(0);
-    let draft = s
-        .new_protection_group(&NewProtectionGroup {
-            name: Some(name.into()),
-        })
-        .await
-        .expect("draft");
-    s.add_members(
-        draft.object_id,
-        &AddChildDatasources {
-            datasources: vec![DatasourceRef {
-                production_server_id: server.id,
-                path: FsPath::from_bytes(path.as_os_str().as_bytes()),
-            }],
-        },
-    )
-    .await
-    .expect("add member");
-    s.commit_protection_group(draft.object_id)
-        .await
-        .expect("commit")
-}
+use crate::support::{admin_session, bin, protect_in, rt, TestServer};
 
 async fn backup(s: &Session, group: &ProtectionGroup) -> Job {
     s.new_recovery_points(&NewRecoveryPoints {
@@ -157,10 +106,10 @@ fn a_sigkill_mid_backup_loses_nothing_earlier_and_the_next_backup_succeeds() {
     let mut server = TestServer::start(bin(), "DPMServer07", &[]);
     let src = server.scratch_dir().join("content");
     incompressible(&src.join("first"), 2, 64 << 10);
-    let rt = runtime();
+    let rt = rt();
     let (group, first) = rt.block_on(async {
-        let s = session(&server).await;
-        let group = protect(&s, "Crash", &src).await;
+        let s = admin_session(&server).await;
+        let group = protect_in(&s, "Crash", &src).await;
         let job = backup(&s, &group).await;
         let first = wait_until(&s, &job, Job::has_completed).await;
         assert_eq!(first.status, JobStatus::Succeeded, "{first:?}");
@@ -169,7 +118,7 @@ fn a_sigkill_mid_backup_loses_nothing_earlier_and_the_next_backup_succeeds() {
     // Enough new data that the next backup is still writing when killed.
     incompressible(&src.join("second"), 96, 1 << 20);
     let running = rt.block_on(async {
-        let s = session(&server).await;
+        let s = admin_session(&server).await;
         let job = backup(&s, &group).await;
         wait_until(&s, &job, |j| {
             j.status == JobStatus::InProgress && j.bytes_done > 0
@@ -190,7 +139,7 @@ fn a_sigkill_mid_backup_loses_nothing_earlier_and_the_next_backup_succeeds() {
         String::from_utf8_lossy(&check.stderr)
     );
     rt.block_on(async {
-        let s = session(&server).await;
+        let s = admin_session(&server).await;
         let killed = s.job(running.id).await.expect("job");
         assert_eq!(killed.status, JobStatus::Failed, "{killed:?}");
         let error = killed.error.expect("a reason");
@@ -248,10 +197,10 @@ fn an_unreadable_file_is_skipped_named_and_makes_the_job_a_warning() {
     let secret = src.join("www/secret.key");
     std::fs::write(&secret, b"top secret").expect("write");
     std::fs::set_permissions(&secret, std::fs::Permissions::from_mode(0o000)).expect("chmod");
-    let rt = runtime();
+    let rt = rt();
     rt.block_on(async {
-        let s = session(&server).await;
-        let group = protect(&s, "Web", &src).await;
+        let s = admin_session(&server).await;
+        let group = protect_in(&s, "Web", &src).await;
         let job = backup(&s, &group).await;
         let done = wait_until(&s, &job, Job::has_completed).await;
         assert_eq!(done.status, JobStatus::Warning, "{done:?}");

@@ -6,53 +6,7 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use rdpm_client::Client;
-use rdpm_types::{
-    AddChildDatasources, CreateSessionRequest, DatasourceRef, FsPath, NewProtectionGroup,
-};
-
 use crate::support::*;
-
-fn rt() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime")
-}
-
-/// Commits a group named `group` protecting `dir`, through the HTTP API in
-/// a session of its own (closed again).
-fn protect(s: &TestServer, group: &str, dir: &Path) {
-    rt().block_on(async {
-        let session = Client::new(&s.url)
-            .expect("client")
-            .open_session(&s.admin_token, &CreateSessionRequest::default())
-            .await
-            .expect("session");
-        let ps = session.production_servers().await.expect("servers");
-        let draft = session
-            .new_protection_group(&NewProtectionGroup {
-                name: Some(group.into()),
-            })
-            .await
-            .expect("draft");
-        let request = AddChildDatasources {
-            datasources: vec![DatasourceRef {
-                production_server_id: ps[0].id,
-                path: FsPath::from_text(&dir.to_string_lossy()),
-            }],
-        };
-        session
-            .add_members(draft.object_id, &request)
-            .await
-            .expect("member");
-        session
-            .commit_protection_group(draft.object_id)
-            .await
-            .expect("commit");
-        session.close().await.expect("close");
-    });
-}
 
 /// A directory with a few small files.
 fn small_tree(root: &Path, name: &str) -> PathBuf {
@@ -93,14 +47,6 @@ fn ds_of(group: &str) -> String {
          $ds = Get-DPMDatasource DPMServer07 | Where-Object {{ $_.ProtectionGroupName -eq '{group}' }}
          "
     )
-}
-
-fn is_root() -> bool {
-    std::process::Command::new("id")
-        .arg("-u")
-        .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
-        .unwrap_or(false)
 }
 
 #[test]
@@ -205,12 +151,9 @@ fn the_dpm_has_completed_loop_works_and_sorting_finds_the_latest_point() {
 
 #[test]
 fn an_unreadable_file_makes_the_job_warning_and_names_the_file() {
-    if is_root() {
-        eprintln!("skipped: root reads a chmod 000 file");
-        return;
-    }
     use std::os::unix::fs::PermissionsExt;
-    let s = server("DPMServer07");
+    // Root reads a mode 000 file; this server runs without that power.
+    let s = TestServer::start_honouring_permissions(bin(), "DPMServer07", &[]);
     let data = tempfile::tempdir().expect("tempdir");
     let dir = small_tree(data.path(), "locked");
     let secret = dir.join("secret.txt");

@@ -4,20 +4,9 @@
 
 use std::time::{Duration, Instant};
 
-use rdpm_client::Client;
-use rdpm_types::{
-    AddChildDatasources, CreateSessionRequest, DatasourceRef, FsPath, NewProtectionGroup,
-    ObjectKind,
-};
+use rdpm_types::ObjectKind;
 
 use crate::support::*;
-
-fn rt() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime")
-}
 
 fn wait_until(what: &str, timeout: Duration, mut f: impl FnMut() -> bool) {
     let deadline = Instant::now() + timeout;
@@ -34,35 +23,7 @@ fn seed_group(s: &TestServer, name: &str) {
         .data_dir
         .join(format!("protected-{}", name.replace(' ', "-")));
     std::fs::create_dir_all(&dir).expect("protected directory");
-    rt().block_on(async {
-        let session = Client::new(&s.url)
-            .expect("client")
-            .open_session(&s.admin_token, &CreateSessionRequest::default())
-            .await
-            .expect("session");
-        let ps = session.production_servers().await.expect("servers");
-        let draft = session
-            .new_protection_group(&NewProtectionGroup {
-                name: Some(name.into()),
-            })
-            .await
-            .expect("draft");
-        let request = AddChildDatasources {
-            datasources: vec![DatasourceRef {
-                production_server_id: ps[0].id,
-                path: FsPath::from_text(&dir.to_string_lossy()),
-            }],
-        };
-        session
-            .add_members(draft.object_id, &request)
-            .await
-            .expect("member");
-        session
-            .commit_protection_group(draft.object_id)
-            .await
-            .expect("commit");
-        session.close().await.expect("close");
-    });
+    protect(s, name, &dir);
 }
 
 fn held_groups(s: &TestServer) -> u64 {

@@ -17,13 +17,68 @@ pub fn server_with(name: &str, args: &[&str]) -> TestServer {
     TestServer::start(bin(), name, args)
 }
 
-/// Sessions the server lists, through the administrator credential.
-pub fn sessions(s: &TestServer) -> Vec<rdpm_types::SessionInfo> {
-    let rt = tokio::runtime::Builder::new_current_thread()
+/// A single-threaded runtime for calling the server through the client.
+pub fn rt() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
-        .expect("runtime");
-    rt.block_on(async {
+        .expect("runtime")
+}
+
+/// A session of the administrator, through the HTTP API.
+pub async fn admin_session(s: &TestServer) -> rdpm_client::Session {
+    rdpm_client::Client::new(&s.url)
+        .expect("client")
+        .open_session(&s.admin_token, &rdpm_types::CreateSessionRequest::default())
+        .await
+        .expect("session")
+}
+
+/// Commits a group named `name` protecting `path` (its exact bytes) on the
+/// first production server, in `session`.
+pub async fn protect_in(
+    session: &rdpm_client::Session,
+    name: &str,
+    path: &std::path::Path,
+) -> rdpm_types::ProtectionGroup {
+    use std::os::unix::ffi::OsStrExt as _;
+    let ps = session.production_servers().await.expect("servers");
+    let draft = session
+        .new_protection_group(&rdpm_types::NewProtectionGroup {
+            name: Some(name.into()),
+        })
+        .await
+        .expect("draft");
+    let request = rdpm_types::AddChildDatasources {
+        datasources: vec![rdpm_types::DatasourceRef {
+            production_server_id: ps[0].id,
+            path: rdpm_types::FsPath::from_bytes(path.as_os_str().as_bytes()),
+        }],
+    };
+    session
+        .add_members(draft.object_id, &request)
+        .await
+        .expect("member");
+    session
+        .commit_protection_group(draft.object_id)
+        .await
+        .expect("commit")
+}
+
+/// Commits a group named `name` protecting `path`, in a session of its own
+/// (closed again).
+pub fn protect(s: &TestServer, name: &str, path: &std::path::Path) -> rdpm_types::ProtectionGroup {
+    rt().block_on(async {
+        let session = admin_session(s).await;
+        let group = protect_in(&session, name, path).await;
+        session.close().await.expect("close");
+        group
+    })
+}
+
+/// Sessions the server lists, through the administrator credential.
+pub fn sessions(s: &TestServer) -> Vec<rdpm_types::SessionInfo> {
+    rt().block_on(async {
         rdpm_client::Client::new(&s.url)
             .expect("client")
             .list_sessions_as_admin(&s.admin_token)
@@ -34,11 +89,7 @@ pub fn sessions(s: &TestServer) -> Vec<rdpm_types::SessionInfo> {
 
 /// The server's Prometheus metrics text.
 pub fn metrics(s: &TestServer) -> String {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
-    rt.block_on(async {
+    rt().block_on(async {
         rdpm_client::Client::new(&s.url)
             .expect("client")
             .get_text(rdpm_types::paths::METRICS, &s.admin_token)
