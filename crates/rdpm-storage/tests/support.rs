@@ -71,6 +71,31 @@ pub fn running_as_root() -> bool {
     fs::metadata("/proc/self").expect("procfs").uid() == 0
 }
 
+const NO_DAC_ENV: &str = "RDPM_TEST_WITHOUT_DAC_OVERRIDE";
+
+/// Under root, runs the test `name` again in a child of this test binary
+/// without the capabilities that let root read any file (util-linux's
+/// `setpriv`), asserts that it passed, and returns true: the caller then
+/// returns. Otherwise (not root, or already the child) returns false and
+/// the caller runs its body, where permissions apply.
+pub fn ran_without_dac_override(name: &str) -> bool {
+    if !running_as_root() || std::env::var_os(NO_DAC_ENV).is_some() {
+        return false;
+    }
+    let status = std::process::Command::new("setpriv")
+        .args([
+            "--bounding-set=-dac_override,-dac_read_search",
+            "--inh-caps=-dac_override,-dac_read_search",
+        ])
+        .arg(std::env::current_exe().expect("test binary"))
+        .args([name, "--exact", "--nocapture", "--test-threads=1"])
+        .env(NO_DAC_ENV, "1")
+        .status()
+        .expect("setpriv runs (util-linux, installed by .ci/run)");
+    assert!(status.success(), "{name} failed without CAP_DAC_OVERRIDE");
+    true
+}
+
 /// Deterministic pseudo-random bytes (xorshift), so contents do not
 /// deduplicate by accident.
 pub fn noise(seed: u64, len: usize) -> Vec<u8> {
