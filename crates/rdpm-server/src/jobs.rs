@@ -374,6 +374,7 @@ impl Jobs {
                 messages: Vec::new(),
                 error: None,
                 recovery_point_id: None,
+                target_path: None,
                 current_path: None,
             };
             self.catalog

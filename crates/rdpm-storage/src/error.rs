@@ -52,6 +52,14 @@ pub enum Error {
     /// A snapshot id names no snapshot of the repository.
     #[error("no snapshot {0} in the repository")]
     SnapshotNotFound(String),
+    /// A snapshot has nothing at a path.
+    #[error("no {path} in snapshot {snapshot}")]
+    PathNotFound {
+        /// The snapshot (64 hex digits).
+        snapshot: String,
+        /// The path, lossy UTF-8.
+        path: String,
+    },
     /// A file operation of our own failed.
     #[error("{}: {source}", path.display())]
     Io {

@@ -59,6 +59,7 @@ mod guard;
 mod key;
 mod lockfile;
 mod repository;
+mod restore;
 mod source;
 mod unchanged;
 
@@ -70,5 +71,9 @@ pub use key::KeyMaterial;
 pub use repository::{
     CheckReport, PruneRequest, Repository, RepositoryOptions, RepositoryStats, SnapshotFilter,
     SnapshotInfo, SnapshotSizes,
+};
+pub use restore::{
+    DirListing, EntryKind, NotRestored, Overwrite, RestoreOutcome, RestoreProgress, RestoreRequest,
+    RestoreSource, SearchSpec, SnapshotEntry,
 };
 pub use source::{CancelToken, OpenHook};

@@ -139,6 +139,11 @@ pub enum ErrorId {
     DatasourceNotProtected,
     /// A job of the datasource is running; the operation would race it.
     DatasourceBusy,
+    /// No item at that path in the recovery point.
+    RecoverableItemNotFound,
+    /// The restore target is refused (inside the data directory or a pool
+    /// member, through a symlink, missing); the body says why.
+    RestoreTargetRefused,
 }
 
 impl ErrorId {
@@ -173,6 +178,8 @@ impl ErrorId {
             RecoveryPointNotFound => "RecoveryPointNotFound",
             DatasourceNotProtected => "DatasourceNotProtected",
             DatasourceBusy => "DatasourceBusy",
+            RecoverableItemNotFound => "RecoverableItemNotFound",
+            RestoreTargetRefused => "RestoreTargetRefused",
         }
     }
 
@@ -201,6 +208,8 @@ impl ErrorId {
             JobNotFound | RecoveryPointNotFound => ErrorCategory::ObjectNotFound,
             JobFinished | DatasourceNotProtected => ErrorCategory::InvalidOperation,
             DatasourceBusy => ErrorCategory::ResourceBusy,
+            RecoverableItemNotFound => ErrorCategory::ObjectNotFound,
+            RestoreTargetRefused => ErrorCategory::InvalidArgument,
         }
     }
 
@@ -225,6 +234,8 @@ impl ErrorId {
             PoolMemberInUse => 409,
             JobNotFound | RecoveryPointNotFound => 404,
             JobFinished | DatasourceNotProtected | DatasourceBusy => 409,
+            RecoverableItemNotFound => 404,
+            RestoreTargetRefused => 400,
         }
     }
 }

@@ -268,6 +268,10 @@ pub struct Job {
     /// The recovery point it made.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub recovery_point_id: Option<String>,
+    /// Where a recovery job writes: the target folder or, restoring to the
+    /// original location, the datasource's path.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target_path: Option<FsPath>,
     /// The file being read now, while it runs (for people: lossy UTF-8).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub current_path: Option<String>,

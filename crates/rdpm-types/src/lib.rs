@@ -22,6 +22,7 @@ mod error;
 mod job;
 mod pool;
 mod protection;
+mod recovery;
 mod scope;
 mod server;
 mod session;
@@ -40,6 +41,11 @@ pub use protection::{
     ProtectionGroup, ProtectionGroupId, ProtectionGroupMember, RecoveryPointSummary,
     RenameProtectionGroup, ReplicaCreationMethod, RetentionRange, RetentionUnit,
     ServerProtectionState, SetPolicyObjective, SetProtectionType, StopProtection,
+};
+pub use recovery::{
+    BrowsePage, BrowseRequest, BrowseType, CursorQuery, ItemType, OverwriteType, RecoverableItem,
+    RecoveryLocation, RecoveryOption, RecoveryPointLocation, RecoveryType, RestoreItem,
+    RestoreRequest, SearchDetail, SearchRequest, SearchType,
 };
 pub use scope::{NewServerScope, ScopedObjectType, ServerScope, SetSessionScope};
 pub use server::{Health, ServerInfo};
@@ -147,6 +153,43 @@ pub mod paths {
     /// `GET`: the DPM server's own volumes, where pool members can live
     /// ([`crate::ServerVolume`]; `Get-DPMDiskStorage`).
     pub const STORAGE_POOL_VOLUMES: &str = "/api/v1/storage-pool/volumes";
+    /// `POST` a [`crate::RestoreRequest`]: start recovery jobs
+    /// (`Restore-DPMRecoverableItem`); returns the jobs, one per point.
+    pub const JOBS_RESTORE: &str = "/api/v1/jobs/restore";
+    /// Route template of [`recovery_point_browse`].
+    pub const RECOVERY_POINT_BROWSE_TEMPLATE: &str = "/api/v1/recovery-points/{id}/browse";
+    /// Route template of [`recovery_point_location`].
+    pub const RECOVERY_POINT_LOCATION_TEMPLATE: &str = "/api/v1/recovery-points/{id}/location";
+    /// Route template of [`datasource_search`].
+    pub const DATASOURCE_RECOVERABLE_SEARCH_TEMPLATE: &str = "/api/v1/datasources/{id}/search";
+    /// Base of the browse and search cursors.
+    pub const CURSORS: &str = "/api/v1/cursors";
+    /// Route template of [`cursor`].
+    pub const CURSOR_BY_ID_TEMPLATE: &str = "/api/v1/cursors/{id}";
+
+    /// `POST` a [`crate::BrowseRequest`]: the first page of a browse
+    /// (`Get-DPMRecoverableItem -RecoverableItem -BrowseType`).
+    pub fn recovery_point_browse(id: &str) -> String {
+        format!("{RECOVERY_POINTS}/{id}/browse")
+    }
+
+    /// `GET`: where a recovery point is kept
+    /// ([`crate::RecoveryPointLocation`]; `Get-DPMRecoveryPointLocation`).
+    pub fn recovery_point_location(id: &str) -> String {
+        format!("{RECOVERY_POINTS}/{id}/location")
+    }
+
+    /// `POST` a [`crate::SearchRequest`]: the first page of a search of a
+    /// datasource's recovery points (`Get-DPMRecoverableItem -SearchOption`).
+    pub fn datasource_search(id: &crate::DatasourceId) -> String {
+        format!("{DATASOURCES}/{id}/search")
+    }
+
+    /// `GET ?limit=`: the next page of a browse or search
+    /// ([`crate::BrowsePage`]); `DELETE`: close it early.
+    pub fn cursor(id: &crate::ObjectId) -> String {
+        format!("{CURSORS}/{id}")
+    }
 
     /// `GET` one job.
     pub fn job(id: &crate::JobId) -> String {

@@ -110,6 +110,12 @@ pub enum ObjectKind {
     /// (`New-DPMProtectionGroup`): an uncommitted draft, holding the group's
     /// edit lock when the group exists.
     ModifiableProtectionGroup,
+    /// An open browse of a recovery point's folder, not yet read to the end
+    /// (`Get-DPMRecoverableItem -BrowseType`).
+    BrowseCursor,
+    /// A search of recovery points whose results are not yet read to the
+    /// end (`Get-DPMRecoverableItem -SearchOption`).
+    SearchResult,
 }
 
 impl ObjectKind {
@@ -118,6 +124,8 @@ impl ObjectKind {
         ObjectKind::ServerScope,
         ObjectKind::EditLock,
         ObjectKind::ModifiableProtectionGroup,
+        ObjectKind::BrowseCursor,
+        ObjectKind::SearchResult,
     ];
 
     /// The kind's name as reports and metrics show it.
@@ -126,6 +134,8 @@ impl ObjectKind {
             ObjectKind::ServerScope => "ServerScope",
             ObjectKind::EditLock => "EditLock",
             ObjectKind::ModifiableProtectionGroup => "ModifiableProtectionGroup",
+            ObjectKind::BrowseCursor => "BrowseCursor",
+            ObjectKind::SearchResult => "SearchResult",
         }
     }
 }
@@ -276,6 +286,8 @@ mod tests {
                 ObjectKind::ModifiableProtectionGroup,
                 "ModifiableProtectionGroup",
             ),
+            (ObjectKind::BrowseCursor, "BrowseCursor"),
+            (ObjectKind::SearchResult, "SearchResult"),
         ];
         assert_eq!(ObjectKind::ALL.len(), cases.len());
         for (kind, name) in cases {
