@@ -724,6 +724,81 @@ impl Session {
         self.delete_no_content(&path).await
     }
 
+    /// The first page of a browse of a recovery point
+    /// (`Get-DPMRecoverableItem -RecoverableItem -BrowseType`). While the
+    /// page has a cursor, read on with [`Session::next_page`] or release it
+    /// with [`Session::close_cursor`].
+    pub async fn browse(
+        &self,
+        recovery_point_id: &str,
+        request: &rdpm_types::BrowseRequest,
+    ) -> Result<rdpm_types::BrowsePage> {
+        self.call(
+            Method::POST,
+            &paths::recovery_point_browse(recovery_point_id),
+            Some(request),
+        )
+        .await
+    }
+
+    /// The next page of a browse or search; `limit` items at most (the
+    /// server's default page when `None`).
+    pub async fn next_page(
+        &self,
+        cursor: ObjectId,
+        limit: Option<u32>,
+    ) -> Result<rdpm_types::BrowsePage> {
+        let query: Vec<(&str, String)> = limit
+            .map(|l| ("limit", l.to_string()))
+            .into_iter()
+            .collect();
+        self.query(Method::GET, &paths::cursor(&cursor), &query)
+            .await
+    }
+
+    /// Releases a browse or search cursor before its last page.
+    pub async fn close_cursor(&self, cursor: ObjectId) -> Result<()> {
+        self.delete_no_content(&paths::cursor(&cursor)).await
+    }
+
+    /// The first page of a search of a datasource's recovery points
+    /// (`Get-DPMRecoverableItem -Datasource -SearchOption`).
+    pub async fn search(
+        &self,
+        datasource: DatasourceId,
+        request: &rdpm_types::SearchRequest,
+    ) -> Result<rdpm_types::BrowsePage> {
+        self.call(
+            Method::POST,
+            &paths::datasource_search(&datasource),
+            Some(request),
+        )
+        .await
+    }
+
+    /// Starts the recovery jobs of a restore, one per recovery point named
+    /// (`Restore-DPMRecoverableItem`), and returns them as queued.
+    pub async fn restore(
+        &self,
+        request: &rdpm_types::RestoreRequest,
+    ) -> Result<Vec<rdpm_types::Job>> {
+        self.call(Method::POST, paths::JOBS_RESTORE, Some(request))
+            .await
+    }
+
+    /// Where a recovery point is kept (`Get-DPMRecoveryPointLocation`).
+    pub async fn recovery_point_location(
+        &self,
+        recovery_point_id: &str,
+    ) -> Result<rdpm_types::RecoveryPointLocation> {
+        self.call(
+            Method::GET,
+            &paths::recovery_point_location(recovery_point_id),
+            None::<&()>,
+        )
+        .await
+    }
+
     /// The DPM server's own volumes, where storage pool members can live,
     /// with the ids of the members on each (`Get-DPMDiskStorage`).
     pub async fn server_volumes(&self) -> Result<Vec<rdpm_types::ServerVolume>> {

@@ -48,6 +48,7 @@ pub fn register(registry: &mut Registry) {
     register_protection_groups(registry);
     register_storage_pool(registry);
     register_jobs(registry);
+    register_recovery(registry);
 }
 
 // Production servers and datasources.
@@ -155,4 +156,28 @@ pub fn register_jobs(registry: &mut Registry) {
     registry.add(Rc::new(StopDpmJob::default()));
     registry.add(Rc::new(GetDpmRecoveryPoint::default()));
     registry.add(Rc::new(RemoveDpmRecoveryPoint::default()));
+}
+
+// Recovery: browsing, searching and restoring recovery points.
+mod get_dpm_recoverable_item;
+mod get_dpm_recovery_point_location;
+mod new_dpm_recovery_option;
+mod new_dpm_search_option;
+pub mod objects_recovery;
+mod restore_dpm_recoverable_item;
+
+pub use get_dpm_recoverable_item::GetDpmRecoverableItem;
+pub use get_dpm_recovery_point_location::GetDpmRecoveryPointLocation;
+pub use new_dpm_recovery_option::NewDpmRecoveryOption;
+pub use new_dpm_search_option::NewDpmSearchOption;
+pub use restore_dpm_recoverable_item::RestoreDpmRecoverableItem;
+
+/// Registers the recovery cmdlets and their objects' views.
+pub fn register_recovery(registry: &mut Registry) {
+    objects_recovery::register_views();
+    registry.add(Rc::new(GetDpmRecoverableItem::default()));
+    registry.add(Rc::new(NewDpmSearchOption::default()));
+    registry.add(Rc::new(NewDpmRecoveryOption::default()));
+    registry.add(Rc::new(RestoreDpmRecoverableItem::default()));
+    registry.add(Rc::new(GetDpmRecoveryPointLocation::default()));
 }

@@ -561,7 +561,13 @@ pub fn recovery_point(
         ("DPMServerName", Value::str(&c.server_name)),
     ];
     let mut obj = PsObject::new(
-        vec![RECOVERY_POINT_TYPE.into(), "System.Object".into()],
+        vec![
+            RECOVERY_POINT_TYPE.into(),
+            // A point is what Get-DPMRecoverableItem browses and
+            // Restore-DPMRecoverableItem restores, as items are.
+            crate::objects_recovery::RECOVERABLE_OBJECT_TYPE.into(),
+            "System.Object".into(),
+        ],
         props.into_iter().map(|(k, v)| (k.to_string(), v)),
     );
     obj.default_display = ["Name", "BackupTime", "Location", "DataSource"]
