@@ -424,7 +424,7 @@ impl Recovery {
             .into_iter()
             .filter(|p| p.backup_time >= request.from && p.backup_time <= request.to)
             .collect();
-        points.sort_by(|a, b| b.backup_time.cmp(&a.backup_time));
+        points.sort_by_key(|p| std::cmp::Reverse(p.backup_time));
         let mut plan = Vec::with_capacity(points.len());
         for point in points {
             let location = Self::path_in(&point, request.location.as_ref(), "search location")?;
