@@ -7,9 +7,11 @@
 For each data set and each tool it measures the first full backup (time and
 throughput), a re-backup with nothing changed, and a re-backup after the data
 set generator's mutation step (2% of files rewritten in part, 1% appended to,
-1% new files), each run into a fresh repository; it reports the median over
-the runs, each tool's peak resident memory, and rdpm's ratios to the faster
-of restic and borg. rdpm is driven as an administrator drives it: a server
+1% new files), each run into a fresh repository; then a full restore of the
+last backup into an empty folder and a restore of the largest file alone.
+It reports the median over the runs, each tool's peak resident memory for
+backing up and for restoring, and rdpm's ratios to the faster of restic and
+borg. rdpm is driven as an administrator drives it: a server
 started from the release build and one `rdpm -Command` per backup.
 
 Stdlib only. It is not part of the test suite and never runs in CI: a run
@@ -42,8 +44,10 @@ PASSWORD = "rdpm-bench-not-a-secret"
 SERVER_NAME = "BENCH"
 TOOLS = ("rdpm", "restic", "borg")
 STEPS = ("full", "nochange", "mutated")
+RESTORE_STEPS = ("restore_full", "restore_one")
 STEP_TITLES = {"full": "full backup", "nochange": "no-change re-backup",
-               "mutated": "re-backup after mutation"}
+               "mutated": "re-backup after mutation", "restore_full": "full restore",
+               "restore_one": "single-file restore"}
 MIB = 1024 * 1024
 
 
@@ -268,6 +272,17 @@ class Restic:
         self.peak = max(self.peak or 0, rss or 0)
         return dt
 
+    def restore(self, step, target, path=None):
+        cmd = ["restic", "restore", "latest", "--target", target]
+        if path:
+            cmd += ["--include", path]
+        dt, rc, rss = timed(cmd, self.env, self.log(step))
+        if rc:
+            raise StepFailed(f"restic restore exited {rc}:\n{tail(self.log(step))}")
+        self.restore_peak = max(getattr(self, "restore_peak", 0) or 0, rss or 0)
+        # restic recreates the absolute path below the target.
+        return dt, os.path.join(target, os.path.realpath(self.src).lstrip("/"))
+
     def repo_bytes(self):
         return du_bytes(self.repo)
 
@@ -305,6 +320,17 @@ class Borg:
         self.peak = max(self.peak or 0, rss or 0)
         return dt
 
+    def restore(self, step, target, path=None):
+        os.makedirs(target, exist_ok=True)
+        cmd = ["borg", "extract", "::mutated"]
+        if path:
+            cmd.append(path.lstrip("/"))
+        dt, rc, rss = timed(cmd, self.env, self.log(step), cwd=target)
+        if rc not in (0, 1):
+            raise StepFailed(f"borg extract exited {rc}:\n{tail(self.log(step))}")
+        self.restore_peak = max(getattr(self, "restore_peak", 0) or 0, rss or 0)
+        return dt, os.path.join(target, self.src.lstrip("/"))
+
     def repo_bytes(self):
         return du_bytes(self.repo)
 
@@ -337,8 +363,15 @@ class Rdpm:
 
     def setup(self):
         os.makedirs(self.data, mode=0o700)
-        self.server_time = self.log("server") + ".time"
-        self.server_log = open(self.log("server"), "wb")
+        self.start_server("server")
+        t0 = time.monotonic()
+        self.shell(self.protection_group_script(), "setup")
+        self.setup_s = time.monotonic() - t0
+
+    def start_server(self, label):
+        """Starts the server on the data directory, under /usr/bin/time."""
+        self.server_time = self.log(label) + ".time"
+        self.server_log = open(self.log(label), "wb")
         self.server = subprocess.Popen(
             ["/usr/bin/time", "-v", "-o", self.server_time, self.binary, "server",
              "--data-dir", self.data, "--listen", "127.0.0.1:0", "--name", SERVER_NAME],
@@ -357,16 +390,13 @@ class Rdpm:
                 break
         if not url:
             self.teardown()
-            raise StepFailed(f"the rdpm server did not start:\n{tail(self.log('server'))}")
+            raise StepFailed(f"the rdpm server did not start:\n{tail(self.log(label))}")
         # Keep draining stdout so that the server never blocks on a full pipe.
         self.drain = threading.Thread(target=self._drain, daemon=True)
         self.drain.start()
         with open(self.config, "w", encoding="utf-8") as f:
             f.write(f'[servers.{SERVER_NAME}]\nurl = "{url}"\n'
                     f'token_file = "{os.path.join(self.data, "admin.token")}"\n')
-        t0 = time.monotonic()
-        self.shell(self.protection_group_script(), "setup")
-        self.setup_s = time.monotonic() - t0
 
     def _drain(self):
         for raw in self.server.stdout:
@@ -439,6 +469,55 @@ class Rdpm:
             log(f"rdpm {step}: job ended with Warning (files skipped); see {self.log(step)}")
         return dt
 
+    def restart_for_restore(self):
+        """A fresh server process on the same data directory, so that the
+        restore's peak memory is measured apart from the backups'."""
+        self.teardown()
+        self.start_server("server-restore")
+
+    RESTORE_SCRIPT = (
+        "$ErrorActionPreference = 'Stop'\n"
+        f"$ds = Get-DPMDatasource -ProtectionGroup (Get-DPMProtectionGroup "
+        f"-DPMServerName {SERVER_NAME})[0]\n"
+        "$rp = Get-DPMRecoveryPoint -Datasource $ds | Sort-Object RepresentedPointInTime "
+        "| Select-Object -Last 1\n"
+        "$opt = New-DPMRecoveryOption -TargetServer $ds.ProductionServerName "
+        "-RecoveryLocation CopyToFolder -FileSystem -AlternateLocation {target} "
+        "-OverwriteType Overwrite -RecoveryType Restore\n"
+        "{find}"
+        "$job = Restore-DPMRecoverableItem -RecoverableItem $item -RecoveryOption $opt "
+        "| Wait-DPMJob\n"
+        "$job | Format-List\n"
+        "Write-Output \"BENCH-JOB-STATUS=$($job.Status)\"\n"
+        "Write-Output \"BENCH-JOB-JSON=$($job | ConvertTo-Json -Compress)\"\n"
+    )
+
+    def restore(self, step, target, path=None):
+        if path:
+            # Browse down to the file, as an administrator would.
+            rel = os.path.relpath(path, self.src).split(os.sep)
+            find = "$item = $rp\n" + "".join(
+                f"$item = Get-DPMRecoverableItem -RecoverableItem $item -BrowseType Child "
+                f"| Where-Object {{ $_.Name -eq {ps_quote(name)} }}\n"
+                f"if (-not $item) {{ throw {ps_quote('no item named ' + name)} }}\n"
+                for name in rel)
+        else:
+            find = "$item = $rp\n"
+        script = self.RESTORE_SCRIPT.replace("{target}", ps_quote(target)).replace(
+            "{find}", find)
+        dt = self.shell(script, step)
+        with open(self.log(step), encoding="utf-8", errors="replace") as f:
+            text = f.read()
+        statuses = re.findall(r"BENCH-JOB-STATUS=(\S*)", text)
+        status = statuses[-1] if statuses else ""
+        if status != "Succeeded":
+            raise StepFailed(f"rdpm restore job status {status or '(none)'}:\n"
+                             f"{tail(self.log(step), 30)}")
+        self.job_s[step], self.job_counters[step] = job_info(text)
+        # A CopyToFolder restore puts the item under its own name.
+        return dt, (os.path.join(target, os.path.basename(self.src)) if not path
+                    else os.path.join(target, os.path.basename(path)))
+
     def repo_bytes(self):
         return du_bytes(os.path.join(self.data, "pool"))
 
@@ -468,7 +547,11 @@ class Rdpm:
             self.server.wait()
         self.drain.join()
         self.server_log.close()
-        self.peak = parse_gnu_time(self.server_time)
+        peak = parse_gnu_time(self.server_time)
+        if self.server_time.endswith("server-restore.log.time"):
+            self.restore_peak = peak
+        else:
+            self.peak = peak
         self.server = None
 
 
@@ -581,10 +664,12 @@ def one_run(args, name, dataset, run_index, binary, outdir):
                 prepare(src, args.cold)
                 floor = walk_floor(src)
         res["_floor_nochange_s"] = round(floor, 3) if floor is not None else None
+        restore_steps(args, name, order, tools, failed, res, src, run_dir, run_index)
     finally:
         for t in order:
             tools[t].teardown()
             res[t]["peak_rss_kib"] = tools[t].peak
+            res[t]["restore_peak_rss_kib"] = getattr(tools[t], "restore_peak", None)
             if t not in failed:
                 res[t]["repo_bytes_end"] = tools[t].repo_bytes()
             if t == "rdpm":
@@ -600,6 +685,58 @@ def one_run(args, name, dataset, run_index, binary, outdir):
     return res
 
 
+def largest_file(tree):
+    best, size = None, -1
+    for dp, _dn, fn in os.walk(tree):
+        for f in fn:
+            p = os.path.join(dp, f)
+            st = os.lstat(p)
+            if st.st_size > size:
+                best, size = p, st.st_size
+    return best, size
+
+
+def restore_steps(args, name, order, tools, failed, res, src, run_dir, run_index):
+    """Full restore of the last backup, then its largest file alone, each
+    into an empty folder, checked against the source."""
+    if "rdpm" in tools and "rdpm" not in failed:
+        try:
+            tools["rdpm"].restart_for_restore()
+        except StepFailed as e:
+            failed["rdpm"] = f"restart: {e}"
+    big, big_size = largest_file(src)
+    expected = tree_stats(src)
+    for step in RESTORE_STEPS:
+        for t in order:
+            if t in failed:
+                continue
+            target = os.path.join(run_dir, f"restore-{t}-{step}")
+            shutil.rmtree(target, ignore_errors=True)
+            prepare(src, args.cold)
+            try:
+                if step == "restore_full":
+                    dt, root = tools[t].restore(step, target)
+                    got = tree_stats(root)
+                    if got != expected:
+                        raise StepFailed(f"restored tree {got} differs from the source "
+                                         f"{expected}")
+                else:
+                    dt, restored = tools[t].restore(step, target, big)
+                    if t != "rdpm":
+                        restored = os.path.join(target, big.lstrip("/")) if t == "borg" else \
+                            os.path.join(target, os.path.realpath(big).lstrip("/"))
+                    if os.path.getsize(restored) != big_size:
+                        raise StepFailed(f"restored {restored} has the wrong size")
+            except (StepFailed, OSError) as e:
+                failed[t] = f"{step}: {e}"
+                log(f"{t} {step} FAILED: {e}")
+                continue
+            finally:
+                shutil.rmtree(target, ignore_errors=True)
+            res[t]["steps"][step] = round(dt, 3)
+            log(f"{name} run {run_index + 1}: {t:6} {STEP_TITLES[step]:25} {dt:8.2f} s")
+
+
 # ------------------------------------------------------------------ report
 def median(xs):
     xs = [x for x in xs if x is not None]
@@ -611,16 +748,19 @@ def summarize(name, files, size, runs, tools):
     for t in tools:
         per = [r[t] for r in runs]
         complete = [p for p in per if "error" not in p]
-        m = {step: median([p["steps"].get(step) for p in complete]) for step in STEPS}
+        m = {step: median([p["steps"].get(step) for p in complete])
+             for step in STEPS + RESTORE_STEPS}
         m["full_mib_s"] = (size / MIB / m["full"]) if m["full"] else None
         m["peak_rss_mib"] = median([p["peak_rss_kib"] / 1024 for p in complete
                                     if p.get("peak_rss_kib")])
+        m["restore_peak_rss_mib"] = median([p["restore_peak_rss_kib"] / 1024 for p in complete
+                                            if p.get("restore_peak_rss_kib")])
         m["repo_mib_full"] = median([p.get("repo_bytes_full", 0) / MIB for p in complete])
         m["repo_mib_end"] = median([p.get("repo_bytes_end", 0) / MIB for p in complete])
         m["complete_runs"] = len(complete)
         if t == "rdpm":
             m["job_s"] = {step: median([p.get("job_s", {}).get(step) for p in complete])
-                          for step in STEPS}
+                          for step in STEPS + RESTORE_STEPS}
         s["median"][t] = m
     s["floor_nochange_s"] = median([r.get("_floor_nochange_s") for r in runs])
     s["mutate"] = runs[0].get("_mutate") if runs else None
@@ -634,7 +774,9 @@ def summarize(name, files, size, runs, tools):
             return pick(vals) if vals else (None, None)
 
         for key, pick in (("full", min), ("nochange", min), ("mutated", min),
-                          ("full_mib_s", max), ("peak_rss_mib", min)):
+                          ("full_mib_s", max), ("peak_rss_mib", min),
+                          ("restore_full", min), ("restore_one", min),
+                          ("restore_peak_rss_mib", min)):
             v, who = best(key, pick)
             s["ratios"][key] = {"vs": who, "ratio": (r[key] / v) if r[key] and v else None}
         fl = s["floor_nochange_s"]
@@ -648,14 +790,14 @@ def fmt(v, nd=2, suffix=""):
 
 
 def render(meta, summaries):
-    out = [f"# rdpm backup benchmark ({meta['mode']})", ""]
+    out = [f"# rdpm backup and restore benchmark ({meta['mode']})", ""]
     out.append(f"{meta['date']} on {meta['host']}: {meta['cpu']}, {meta['cpus']} CPUs, "
                f"{meta['mem_gib']} GiB RAM, load {meta['loadavg']} at start.  ")
     out.append(f"rdpm {meta['rdpm_rev']}; {meta['restic']}; {meta['borg']}.  ")
     out.append(f"Median of {meta['runs']} run(s); {meta['caches']}.  ")
     out.append("Times are wall-clock seconds of the client command (rdpm: `rdpm -Command` "
                "through the server, including shell start and job polling); peak RSS is "
-               "the process that does the backup (rdpm: the server over the whole run).")
+               "the process that does the work (rdpm: the server, one process for the backups and a fresh one for the restores).")
     for name, s in summaries.items():
         out += ["", f"## {name}: {s['files']:,} files, {s['bytes'] / MIB:,.1f} MiB "
                 f"({DATASETS[name][0]})", ""]
@@ -676,12 +818,22 @@ def render(meta, summaries):
                 return "n/a" if x["ratio"] is None else f"{x['ratio']:.2f}x ({x['vs']})"
             out.append(f"| **rdpm / best other** | {cell('full')} | {cell('full_mib_s')} | "
                        f"{cell('nochange')} | {cell('mutated')} | {cell('peak_rss_mib')} | | |")
+        out += ["", "| tool | full restore s | single-file restore s | restore peak RSS MiB |",
+                "|---|---:|---:|---:|"]
+        for t, m in s["median"].items():
+            out.append(f"| {t} | {fmt(m['restore_full'])} | {fmt(m['restore_one'])} | "
+                       f"{fmt(m['restore_peak_rss_mib'], 0)} |")
+        if ra:
+            out.append(f"| **rdpm / best other** | {cell('restore_full')} | "
+                       f"{cell('restore_one')} | {cell('restore_peak_rss_mib')} |")
         out.append("")
         js = s["median"].get("rdpm", {}).get("job_s")
         if js and any(js.values()):
             out.append("rdpm's jobs by the server's clock (StartTime to EndTime: no shell start, "
                        f"no polling): full {fmt(js['full'])} s, no-change {fmt(js['nochange'])} s, "
-                       f"after mutation {fmt(js['mutated'])} s.  ")
+                       f"after mutation {fmt(js['mutated'])} s, full restore "
+                       f"{fmt(js.get('restore_full'))} s, single-file restore "
+                       f"{fmt(js.get('restore_one'))} s.  ")
         out.append(f"No-change floor (one `find` walk with lstat of every entry): "
                    f"{fmt(s['floor_nochange_s'], 3)} s"
                    + (f"; rdpm's no-change re-backup is {ra['nochange_vs_walk']['ratio']:.1f}x it."

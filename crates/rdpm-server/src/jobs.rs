@@ -30,6 +30,8 @@ use crate::error::ApiError;
 use crate::pool::Pool;
 use crate::protection::Protection;
 
+mod restore;
+
 /// The time now, to the microsecond the catalog keeps, so that a time read
 /// back from an index column equals the one in the stored object.
 fn now() -> DateTime<Utc> {
@@ -377,19 +379,7 @@ impl Jobs {
                 target_path: None,
                 current_path: None,
             };
-            self.catalog
-                .put_job(&job)
-                .map_err(|e| catalog_failed("cannot record the job", &e))?;
-            let live = Arc::new(Live {
-                id: job.id,
-                datasource: job.datasource_id,
-                production_server: job.production_server_id,
-                job: Mutex::new(job.clone()),
-                cancel: CancelToken::new(),
-                stopped: Mutex::new(None),
-                last_persist: Mutex::new(Instant::now()),
-            });
-            lock(&self.live).insert(job.id, Arc::clone(&live));
+            let live = self.enqueue(&job)?;
             tracing::info!(job = %job.id, datasource = %job.datasource_name, owner, "backup job queued");
             tokio::spawn(Arc::clone(self).run(live, target.group.id));
             jobs.push(job);
@@ -397,8 +387,43 @@ impl Jobs {
         Ok(jobs)
     }
 
-    /// Waits for the job's turn, runs it, records the end.
+    /// Records a new job and makes its live record; the caller spawns the
+    /// task that runs it.
+    fn enqueue(&self, job: &Job) -> Result<Arc<Live>, ApiError> {
+        self.catalog
+            .put_job(job)
+            .map_err(|e| catalog_failed("cannot record the job", &e))?;
+        let live = Arc::new(Live {
+            id: job.id,
+            datasource: job.datasource_id,
+            production_server: job.production_server_id,
+            job: Mutex::new(job.clone()),
+            cancel: CancelToken::new(),
+            stopped: Mutex::new(None),
+            last_persist: Mutex::new(Instant::now()),
+        });
+        lock(&self.live).insert(job.id, Arc::clone(&live));
+        Ok(live)
+    }
+
+    /// Waits for the job's turn, runs the backup, records the end.
     async fn run(self: Arc<Self>, live: Arc<Live>, group: ProtectionGroupId) {
+        self.run_work(live, move |jobs, live| {
+            let point = jobs.backup(live, group)?;
+            lock(&live.job).recovery_point_id = Some(point.id);
+            Ok(())
+        })
+        .await;
+    }
+
+    /// Waits for the job's turn, runs `work` on a blocking thread, records
+    /// the end: `Failed` with the error `work` returns, otherwise `Warning`
+    /// when files were skipped and `Succeeded` when none were.
+    async fn run_work(
+        self: Arc<Self>,
+        live: Arc<Live>,
+        work: impl FnOnce(&Jobs, &Arc<Live>) -> Result<(), JobError> + Send + 'static,
+    ) {
         let (id, ds, server) = (live.id, live.datasource, live.production_server);
         let permits = self.wait_turn(ds, server, &live).await;
         let Some(permits) = permits else {
@@ -421,12 +446,11 @@ impl Jobs {
         }
         let this = Arc::clone(&self);
         let worker = Arc::clone(&live);
-        let result = tokio::task::spawn_blocking(move || this.backup(&worker, group)).await;
+        let result = tokio::task::spawn_blocking(move || work(&this, &worker)).await;
         drop(permits);
         let mut job = live.snapshot();
         match result {
-            Ok(Ok(point)) => {
-                job.recovery_point_id = Some(point.id.clone());
+            Ok(Ok(())) => {
                 job.status = if job.files_skipped > 0 {
                     JobStatus::Warning
                 } else {
@@ -652,13 +676,16 @@ impl Jobs {
     /// `Stop-DPMJob`: a queued job fails at once; a running one is told to
     /// stop and ends within a second.
     pub(crate) fn stop(&self, id: JobId, by: &str) -> Result<Job, ApiError> {
+        let outcome = match self.live(id).map(|l| l.snapshot().job_type) {
+            Some(JobType::Recovery) => "what it restored so far stays in place",
+            _ => "no recovery point was made",
+        };
         self.stop_with(
             id,
             JobError {
                 kind: "Cancelled".into(),
                 message: format!(
-                    "The job was stopped by {by} (Stop-DPMJob) before it finished; no recovery \
-                     point was made."
+                    "The job was stopped by {by} (Stop-DPMJob) before it finished; {outcome}."
                 ),
             },
         )
@@ -851,8 +878,7 @@ impl Jobs {
 /// Copies a progress report into the live job, and into the catalog at
 /// most once per [`PERSIST_EVERY`].
 fn update_progress(live: &Live, p: &BackupProgress, catalog: &dyn Catalog) {
-    let snapshot = {
-        let mut job = lock(&live.job);
+    update_live(live, catalog, |job| {
         job.files_scanned = p.files_scanned;
         job.bytes_scanned = p.bytes_scanned;
         job.bytes_total = p.bytes_total;
@@ -862,6 +888,15 @@ fn update_progress(live: &Live, p: &BackupProgress, catalog: &dyn Catalog) {
         if !p.current_path.as_os_str().is_empty() {
             job.current_path = Some(p.current_path.to_string_lossy().into_owned());
         }
+    });
+}
+
+/// Changes a running job's record at once, and the catalog's copy at most
+/// once every [`PERSIST_EVERY`].
+fn update_live(live: &Live, catalog: &dyn Catalog, change: impl FnOnce(&mut Job)) {
+    let snapshot = {
+        let mut job = lock(&live.job);
+        change(&mut job);
         let mut last = lock(&live.last_persist);
         if last.elapsed() < PERSIST_EVERY {
             return;

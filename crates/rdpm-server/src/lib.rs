@@ -45,6 +45,7 @@ mod jobs;
 mod metrics;
 mod pool;
 mod protection;
+mod recovery;
 mod session;
 
 use std::future::Future;
@@ -219,6 +220,10 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
         info,
         openapi_json,
         protection: prepared.protection,
+        recovery: Arc::new(recovery::Recovery::new(
+            Arc::clone(&prepared.catalog),
+            Arc::clone(&prepared.pool),
+        )),
         pool: prepared.pool,
         jobs: Arc::clone(&prepared.jobs),
     });

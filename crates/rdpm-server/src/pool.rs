@@ -158,6 +158,18 @@ impl Pool {
         Ok(entry.clone())
     }
 
+    /// Where nothing may ever be restored to: the data directory and every
+    /// member's directory.
+    pub(crate) fn protected_paths(&self) -> Result<Vec<PathBuf>, ApiError> {
+        let mut paths = vec![self.data_dir.clone()];
+        let members = self
+            .catalog
+            .pool_members()
+            .map_err(|e| ApiError::internal("cannot read the storage pool", &e))?;
+        paths.extend(members.into_iter().map(|m| PathBuf::from(m.path)));
+        Ok(paths)
+    }
+
     /// The members with the space of their file systems.
     pub(crate) fn members(&self) -> Result<Vec<PoolMember>, ApiError> {
         let records = self

@@ -54,6 +54,13 @@ impl KeyMaterial {
         Ok(Self { password })
     }
 
+    /// Whether this is a password [`KeyMaterial::generate`] made (64
+    /// hexadecimal digits): 256 random bits, which no key stretching makes
+    /// harder to guess.
+    pub(crate) fn is_generated(&self) -> bool {
+        self.password.len() == 64 && self.password.bytes().all(|b| b.is_ascii_hexdigit())
+    }
+
     /// The password, for showing once to the administrator with recovery
     /// instructions. Never log it.
     #[must_use]

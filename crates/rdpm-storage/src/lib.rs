@@ -57,6 +57,7 @@ mod backup;
 mod error;
 mod guard;
 mod key;
+mod keyfile;
 mod lockfile;
 mod repository;
 mod restore;

@@ -42,6 +42,12 @@ impl CryptoKey {
         Some(Self(key))
     }
 
+    /// A key in restic's layout given as its 64 bytes (what scrypt derives
+    /// from a password).
+    pub(crate) fn from_bytes(bytes: [u8; 64]) -> Self {
+        Self(bytes)
+    }
+
     fn cipher(&self) -> Aes256CtrPoly1305Aes {
         Aes256CtrPoly1305Aes::new(aes256ctr_poly1305aes::Key::from_slice(&self.0))
     }

@@ -219,15 +219,21 @@ impl Repository {
         std::fs::create_dir_all(path).map_err(|e| Error::io(path, e))?;
         let backends = backends_for(path)?;
         let opts = rustic_options(options);
+        // rustic would write the key file at its own key-derivation cost;
+        // the repository is made with its master key alone and the key
+        // file written here (see keyfile.rs).
+        let master = MasterKey::new();
         let repo = rustic_core::Repository::new(&opts, &backends)
             .and_then(|r| {
                 r.init(
-                    &Credentials::password(key.expose_password()),
+                    &Credentials::Masterkey(master.clone()),
                     &KeyOptions::default(),
                     &ConfigOptions::default(),
                 )
             })
             .map_err(|e| Error::rustic(&e))?;
+        let key_id = crate::keyfile::write(path, key, &master)?;
+        derived_keys::remember(&key_id, key, &master);
         Self::from_open(path, key, &repo, opts, backends, options)
     }
 
@@ -274,7 +280,22 @@ impl Repository {
     ) -> Result<Self> {
         let master = repo.key();
         if let Some(key_id) = repo.key_id() {
-            derived_keys::remember(&full_id(key_id), key, &master);
+            let key_id = full_id(key_id);
+            derived_keys::remember(&key_id, key, &master);
+            if crate::keyfile::costs_more_than_needed(path, &key_id, key) {
+                // A key file from before key files were written at a
+                // generated password's cost: replace it, new one first, so
+                // that a crash leaves one that opens.
+                match crate::keyfile::write(path, key, &master) {
+                    Ok(new_id) => {
+                        derived_keys::remember(&new_id, key, &master);
+                        if let Err(e) = crate::keyfile::remove(path, &key_id) {
+                            tracing::warn!(error = %e, "cannot remove the replaced key file");
+                        }
+                    }
+                    Err(e) => tracing::warn!(error = %e, "cannot rewrite the key file"),
+                }
+            }
         }
         let crypto = CryptoKey::from_master(&master)
             .ok_or_else(|| Error::Repository("the master key has an unexpected length".into()))?;

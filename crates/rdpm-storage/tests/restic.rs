@@ -128,3 +128,70 @@ fn restic_prune_is_refused_while_rdpm_backs_up() {
     ok(&restic(&t, &["prune"]));
     ok(&restic(&t, &["check"]));
 }
+
+/// The `N` of each key file of a repository.
+fn key_costs(repo: &Path) -> Vec<u64> {
+    fs::read_dir(repo.join("keys"))
+        .expect("keys dir")
+        .map(|e| {
+            let text = fs::read(e.expect("entry").path()).expect("key file");
+            let json: serde_json::Value = serde_json::from_slice(&text).expect("key json");
+            json["N"].as_u64().expect("N")
+        })
+        .collect()
+}
+
+#[test]
+fn a_generated_key_is_written_cheap_to_derive_and_an_expensive_one_is_replaced() {
+    use rdpm_storage::{KeyMaterial, Repository};
+    // rdpm's own repositories: one key file at the low cost.
+    let t = TestRepo::new();
+    assert_eq!(key_costs(&t.path()), [4096]);
+    if !restic_present() {
+        return;
+    }
+    // restic opens it.
+    ok(&restic(&t, &["snapshots"]));
+
+    // A repository restic made (at its calibrated cost) with a generated
+    // password: the first open replaces the key file, and both tools still
+    // open the repository.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let repo_path = dir.path().join("repo");
+    let key = KeyMaterial::generate();
+    let key_file = dir.path().join("repo.key");
+    key.save(&key_file).expect("save key");
+    let init = Command::new("restic")
+        .args(["init", "--repo"])
+        .arg(&repo_path)
+        .env("RESTIC_PASSWORD_FILE", &key_file)
+        .output()
+        .expect("run restic");
+    assert!(
+        init.status.success(),
+        "{}",
+        String::from_utf8_lossy(&init.stderr)
+    );
+    assert!(key_costs(&repo_path)[0] > 4096);
+    let options = TestRepo::options(&dir);
+    Repository::open(&repo_path, &key, &options).expect("open a restic repository");
+    assert_eq!(key_costs(&repo_path), [4096]);
+    Repository::open(&repo_path, &key, &options).expect("open again");
+    let listed = Command::new("restic")
+        .args(["snapshots", "--no-cache", "--repo"])
+        .arg(&repo_path)
+        .env("RESTIC_PASSWORD_FILE", &key_file)
+        .output()
+        .expect("run restic");
+    assert!(
+        listed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&listed.stderr)
+    );
+
+    // A password someone chose keeps the full cost.
+    let chosen = KeyMaterial::from_password("correct horse battery staple").expect("password");
+    let other = dir.path().join("chosen");
+    Repository::create(&other, &chosen, &options).expect("create");
+    assert_eq!(key_costs(&other), [1 << 17]);
+}

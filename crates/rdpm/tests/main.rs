@@ -10,6 +10,7 @@ mod examples;
 mod interactive;
 mod jobs;
 mod protection_groups;
+mod readme;
 mod sessions;
 mod storage_pool;
 mod support;

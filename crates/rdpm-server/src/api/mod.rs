@@ -7,6 +7,7 @@ mod drafts;
 mod jobs;
 mod pool;
 mod protection;
+mod recovery;
 mod scopes;
 mod server;
 mod sessions;
@@ -38,6 +39,7 @@ pub(crate) struct Shared {
     pub(crate) protection: Arc<crate::protection::Protection>,
     pub(crate) pool: Arc<crate::pool::Pool>,
     pub(crate) jobs: Arc<crate::jobs::Jobs>,
+    pub(crate) recovery: Arc<crate::recovery::Recovery>,
 }
 
 pub(crate) type AppState = Arc<Shared>;
@@ -75,6 +77,23 @@ pub(crate) fn router(state: AppState) -> Router {
         .route(paths::JOBS_BACKUP, post(jobs::start_backups))
         .route(paths::JOB_BY_ID_TEMPLATE, get(jobs::get_job))
         .route(paths::JOB_STOP_TEMPLATE, post(jobs::stop_job))
+        .route(paths::JOBS_RESTORE, post(recovery::start_restores))
+        .route(
+            paths::RECOVERY_POINT_BROWSE_TEMPLATE,
+            post(recovery::browse),
+        )
+        .route(
+            paths::RECOVERY_POINT_LOCATION_TEMPLATE,
+            get(recovery::location),
+        )
+        .route(
+            paths::DATASOURCE_RECOVERABLE_SEARCH_TEMPLATE,
+            post(recovery::search),
+        )
+        .route(
+            paths::CURSOR_BY_ID_TEMPLATE,
+            get(recovery::next_page).delete(recovery::close_cursor),
+        )
         .route(paths::RECOVERY_POINTS, get(jobs::list_recovery_points))
         .route(
             paths::RECOVERY_POINT_BY_ID_TEMPLATE,

@@ -130,6 +130,12 @@ pub(crate) async fn metrics(State(state): State<AppState>, _caller: Caller) -> i
         super::jobs::stop_job,
         super::jobs::list_recovery_points,
         super::jobs::remove_recovery_point,
+        super::recovery::browse,
+        super::recovery::search,
+        super::recovery::next_page,
+        super::recovery::close_cursor,
+        super::recovery::location,
+        super::recovery::start_restores,
         openapi,
         metrics,
     ),
@@ -149,6 +155,7 @@ pub(crate) async fn metrics(State(state): State<AppState>, _caller: Caller) -> i
         (name = "scopes", description = "Server scopes (New-DPMServerScope), objects of a session"),
         (name = "protection", description = "Production servers, datasources and protection groups"),
         (name = "jobs", description = "Jobs (backups) and recovery points: New-DPMRecoveryPoint, Get-DPMJob, Stop-DPMJob, Get-/Remove-DPMRecoveryPoint"),
+        (name = "recovery", description = "Browse and search recovery points (cursors are session objects) and restore from them: Get-DPMRecoverableItem, Restore-DPMRecoverableItem, Get-DPMRecoveryPointLocation"),
         (name = "protection groups", description = "Protection group drafts, objects of a session: create, open for modification (edit lock), edit, commit"),
     )
 )]

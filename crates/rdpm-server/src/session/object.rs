@@ -6,6 +6,7 @@ use rdpm_types::{ObjectId, ObjectKind, ServerScope};
 
 use super::draft::ProtectionGroupDraft;
 use super::lock::EditLock;
+use crate::recovery::Cursor;
 
 /// An object a session holds on the server. Every kind knows how to release
 /// itself; closing the session releases all of them through
@@ -25,6 +26,11 @@ pub enum SessionObject {
     /// A protection group opened for modification, or a new group not yet
     /// committed: the draft, and the group's edit lock when it exists.
     ModifiableProtectionGroup(Box<ProtectionGroupDraft>),
+    /// A browse of a recovery point's folder with pages still to read.
+    BrowseCursor(Cursor),
+    /// A search of recovery points with results still to read; its search
+    /// thread stops when the object is released.
+    SearchResult(Cursor),
 }
 
 impl SessionObject {
@@ -34,6 +40,8 @@ impl SessionObject {
             SessionObject::ServerScope(_) => ObjectKind::ServerScope,
             SessionObject::EditLock(_) => ObjectKind::EditLock,
             SessionObject::ModifiableProtectionGroup(_) => ObjectKind::ModifiableProtectionGroup,
+            SessionObject::BrowseCursor(_) => ObjectKind::BrowseCursor,
+            SessionObject::SearchResult(_) => ObjectKind::SearchResult,
         }
     }
 
@@ -44,6 +52,8 @@ impl SessionObject {
             SessionObject::ServerScope(_) => false,
             SessionObject::EditLock(_) => true,
             SessionObject::ModifiableProtectionGroup(draft) => draft.holds_lock(),
+            SessionObject::BrowseCursor(_) => false,
+            SessionObject::SearchResult(_) => true,
         }
     }
 
@@ -59,6 +69,10 @@ impl SessionObject {
             SessionObject::EditLock(lock) => drop(lock),
             // The draft is discarded; dropping it frees the group's lock.
             SessionObject::ModifiableProtectionGroup(draft) => drop(draft),
+            // A folder listing is only memory.
+            SessionObject::BrowseCursor(cursor) => drop(cursor),
+            // Dropping the last handle of the feed stops the search thread.
+            SessionObject::SearchResult(cursor) => drop(cursor),
         }
     }
 }

@@ -25,7 +25,7 @@ fn small_tree(root: &Path) -> PathBuf {
 
 /// Incompressible files, enough for a backup to run for a while in a debug
 /// build.
-fn large_tree(root: &Path, files: usize, size: usize) -> PathBuf {
+pub(super) fn large_tree(root: &Path, files: usize, size: usize) -> PathBuf {
     large_tree_seeded(root, files, size, 0x9e37_79b9_7f4a_7c15)
 }
 
@@ -47,7 +47,7 @@ fn large_tree_seeded(root: &Path, files: usize, size: usize, mut seed: u64) -> P
 }
 
 impl TestServer {
-    async fn backup(&self, s: &Session, group: &ProtectionGroup) -> Vec<Job> {
+    pub(super) async fn backup(&self, s: &Session, group: &ProtectionGroup) -> Vec<Job> {
         let body = NewRecoveryPoints {
             datasources: group.members.iter().map(|m| m.datasource_id).collect(),
             option: DiskRecoveryPointOption::WithSynchronize,
@@ -58,12 +58,12 @@ impl TestServer {
         self.json(response).await
     }
 
-    async fn job(&self, s: &Session, job: &Job) -> Job {
+    pub(super) async fn job(&self, s: &Session, job: &Job) -> Job {
         self.json(self.get(&paths::job(&job.id), &s.token).await)
             .await
     }
 
-    async fn wait(&self, s: &Session, job: &Job) -> Job {
+    pub(super) async fn wait(&self, s: &Session, job: &Job) -> Job {
         let deadline = Instant::now() + Duration::from_secs(120);
         loop {
             let now = self.job(s, job).await;
@@ -75,7 +75,7 @@ impl TestServer {
         }
     }
 
-    async fn wait_for_status(&self, s: &Session, job: &Job, status: JobStatus) -> Job {
+    pub(super) async fn wait_for_status(&self, s: &Session, job: &Job, status: JobStatus) -> Job {
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
             let now = self.job(s, job).await;
@@ -90,7 +90,7 @@ impl TestServer {
         }
     }
 
-    async fn points(&self, s: &Session, job: &Job) -> Vec<RecoveryPoint> {
+    pub(super) async fn points(&self, s: &Session, job: &Job) -> Vec<RecoveryPoint> {
         let path = format!(
             "{}?datasource={}",
             paths::RECOVERY_POINTS,

@@ -1,0 +1,235 @@
+//! Recovery: browse and search recovery points, restore from them
+//! (`Get-DPMRecoverableItem`, `Restore-DPMRecoverableItem`,
+//! `Get-DPMRecoveryPointLocation`).
+
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::Json;
+use rdpm_types::{
+    BrowsePage, BrowseRequest, CursorQuery, DatasourceId, ErrorId, Job, ObjectId, ObjectKind,
+    Problem, RecoveryPointLocation, RestoreRequest, SearchRequest,
+};
+
+use super::{ApiJson, ApiQuery, AppState, Caller, IdParam};
+use crate::error::ApiError;
+use crate::recovery::{page_size, Cursor, FirstPage};
+use crate::session::{Session, SessionObject};
+
+/// Runs storage work off the executor.
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| ApiError::internal("recovery task failed", &e))?
+}
+
+/// Puts the rest of a listing in the session, as `kind`, and returns the
+/// first page naming it.
+fn first_page(
+    session: &Session,
+    page: FirstPage,
+    kind: ObjectKind,
+) -> Result<BrowsePage, ApiError> {
+    let cursor = match page.rest {
+        None => None,
+        Some(rest) => Some(session.insert_with(|_| match kind {
+            ObjectKind::SearchResult => SessionObject::SearchResult(rest),
+            _ => SessionObject::BrowseCursor(rest),
+        })?),
+    };
+    Ok(BrowsePage {
+        items: page.items,
+        cursor,
+        total: page.total,
+    })
+}
+
+fn parse_object_id(text: &str) -> Result<ObjectId, ApiError> {
+    text.parse().map_err(|_| {
+        ApiError::new(
+            ErrorId::ObjectNotFound,
+            format!("No cursor {text:?} in this session: cursor ids are UUIDs."),
+        )
+        .with_target(text)
+    })
+}
+
+fn parse_datasource_id(text: &str) -> Result<DatasourceId, ApiError> {
+    text.parse().map_err(|_| {
+        ApiError::new(
+            ErrorId::DatasourceNotFound,
+            format!("No datasource {text:?} on this server: datasource ids are UUIDs."),
+        )
+        .with_target(text)
+    })
+}
+
+/// The session's cursor with that id, and its kind.
+fn cursor_of(session: &Session, id: ObjectId) -> Result<(Cursor, ObjectKind), ApiError> {
+    session
+        .with_object(id, |object| match object {
+            SessionObject::BrowseCursor(c) => Some((c.clone(), ObjectKind::BrowseCursor)),
+            SessionObject::SearchResult(c) => Some((c.clone(), ObjectKind::SearchResult)),
+            _ => None,
+        })?
+        .ok_or_else(|| {
+            ApiError::new(
+                ErrorId::ObjectNotFound,
+                format!("The object {id} of this session is not a browse or search cursor."),
+            )
+            .with_target(id.to_string())
+        })
+}
+
+#[utoipa::path(
+    post,
+    path = "/api/v1/recovery-points/{id}/browse",
+    tag = "recovery",
+    params(("id" = String, Path, description = "Recovery point (snapshot) id")),
+    request_body = BrowseRequest,
+    responses(
+        (status = 200, description = "The first page; a cursor (a session object) when more follow", body = BrowsePage),
+        (status = 404, description = "No such recovery point, or no such item in it", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub(crate) async fn browse(
+    State(state): State<AppState>,
+    caller: Caller,
+    IdParam(id): IdParam,
+    ApiJson(request): ApiJson<BrowseRequest>,
+) -> Result<Json<BrowsePage>, ApiError> {
+    let session = caller.into_session()?;
+    let recovery = Arc::clone(&state.recovery);
+    let page = blocking(move || recovery.browse(&id, &request)).await?;
+    first_page(&session, page, ObjectKind::BrowseCursor).map(Json)
+}
+
+#[utoipa::path(
+    post,
+    path = "/api/v1/datasources/{id}/search",
+    tag = "recovery",
+    params(("id" = String, Path, description = "Datasource id")),
+    request_body = SearchRequest,
+    responses(
+        (status = 200, description = "The first page of finds; a cursor (a session object) when the search goes on", body = BrowsePage),
+        (status = 400, description = "An invalid search", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub(crate) async fn search(
+    State(state): State<AppState>,
+    caller: Caller,
+    IdParam(id): IdParam,
+    ApiJson(request): ApiJson<SearchRequest>,
+) -> Result<Json<BrowsePage>, ApiError> {
+    let session = caller.into_session()?;
+    let datasource = parse_datasource_id(&id)?;
+    let recovery = Arc::clone(&state.recovery);
+    let page = blocking(move || recovery.search(datasource, &request)).await?;
+    first_page(&session, page, ObjectKind::SearchResult).map(Json)
+}
+
+#[utoipa::path(
+    get,
+    path = "/api/v1/cursors/{id}",
+    tag = "recovery",
+    params(("id" = String, Path, description = "Cursor (session object) id"), CursorQuery),
+    responses(
+        (status = 200, description = "The next page; no cursor in it once the last page is read (the server has released it)", body = BrowsePage),
+        (status = 404, description = "No such cursor in this session", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub(crate) async fn next_page(
+    caller: Caller,
+    IdParam(id): IdParam,
+    ApiQuery(query): ApiQuery<CursorQuery>,
+) -> Result<Json<BrowsePage>, ApiError> {
+    let session = caller.into_session()?;
+    let id = parse_object_id(&id)?;
+    let (cursor, kind) = cursor_of(&session, id)?;
+    let limit = page_size(query.limit);
+    let page = blocking(move || Ok(cursor.next_page(limit))).await?;
+    if page.finished {
+        // Read to the end: nothing left to hold. A close that raced this
+        // one has already released it.
+        let _ = session.remove_object(id, kind);
+    }
+    Ok(Json(BrowsePage {
+        items: page.items,
+        cursor: (!page.finished).then_some(id),
+        total: page.total,
+    }))
+}
+
+#[utoipa::path(
+    delete,
+    path = "/api/v1/cursors/{id}",
+    tag = "recovery",
+    params(("id" = String, Path, description = "Cursor (session object) id")),
+    responses(
+        (status = 204, description = "Released; a search still running stops"),
+        (status = 404, description = "No such cursor in this session", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub(crate) async fn close_cursor(
+    caller: Caller,
+    IdParam(id): IdParam,
+) -> Result<StatusCode, ApiError> {
+    let session = caller.into_session()?;
+    let id = parse_object_id(&id)?;
+    let (_, kind) = cursor_of(&session, id)?;
+    session.remove_object(id, kind)?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(
+    get,
+    path = "/api/v1/recovery-points/{id}/location",
+    tag = "recovery",
+    params(("id" = String, Path, description = "Recovery point (snapshot) id")),
+    responses(
+        (status = 200, description = "Where the point is kept (Get-DPMRecoveryPointLocation)", body = RecoveryPointLocation),
+        (status = 404, description = "No such recovery point", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub(crate) async fn location(
+    State(state): State<AppState>,
+    caller: Caller,
+    IdParam(id): IdParam,
+) -> Result<Json<RecoveryPointLocation>, ApiError> {
+    caller.into_session()?;
+    let recovery = Arc::clone(&state.recovery);
+    blocking(move || recovery.location(&id)).await.map(Json)
+}
+
+#[utoipa::path(
+    post,
+    path = "/api/v1/jobs/restore",
+    tag = "recovery",
+    request_body = RestoreRequest,
+    responses(
+        (status = 202, description = "One queued recovery job per recovery point (Restore-DPMRecoverableItem)", body = Vec<Job>),
+        (status = 400, description = "A refused target or an invalid option", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such recovery point or item", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub(crate) async fn start_restores(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(request): ApiJson<RestoreRequest>,
+) -> Result<(StatusCode, Json<Vec<Job>>), ApiError> {
+    let session = caller.into_session()?;
+    let owner = session.principal().to_string();
+    let jobs = Arc::clone(&state.jobs);
+    // Checking targets blocks; queuing spawns onto this runtime.
+    let handle = tokio::runtime::Handle::current();
+    let started = tokio::task::spawn_blocking(move || {
+        let _enter = handle.enter();
+        jobs.start_restores(&request, &owner)
+    })
+    .await
+    .map_err(|e| ApiError::internal("job task failed", &e))??;
+    Ok((StatusCode::ACCEPTED, Json(started)))
+}
