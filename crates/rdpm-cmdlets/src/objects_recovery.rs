@@ -207,6 +207,9 @@ fn count(n: u64) -> Value {
 /// for a top-level entry).
 pub fn folder_of(path: &str) -> String {
     let trimmed = path.trim_end_matches('/');
+    if trimmed.is_empty() && path.starts_with('/') {
+        return "/".to_string();
+    }
     match trimmed.rfind('/') {
         Some(0) => "/".to_string(),
         Some(i) => trimmed[..i].to_string(),
