@@ -162,9 +162,10 @@ fn browse(ctx: &mut dyn CommandContext, params: &BoundParameters) -> Result<List
         page_size: None,
     };
     let id = target.recovery_point_id;
-    let first = connections(ctx).call(&connection, |s| async move {
-        s.browse(&id, &request).await
-    })?;
+    let first = connections(ctx).call(
+        &connection,
+        |s| async move { s.browse(&id, &request).await },
+    )?;
     Ok(Listing {
         connection,
         datasource,
@@ -193,9 +194,8 @@ fn search(ctx: &mut dyn CommandContext, params: &BoundParameters) -> Result<List
     };
     let connection = connection_of(ctx, &server, &state)?;
     let id = ds.id;
-    let first = connections(ctx).call(&connection, |s| async move {
-        s.search(id, &request).await
-    })?;
+    let first =
+        connections(ctx).call(&connection, |s| async move { s.search(id, &request).await })?;
     Ok(Listing {
         connection,
         datasource: ds_value,

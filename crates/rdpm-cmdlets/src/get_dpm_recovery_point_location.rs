@@ -80,9 +80,8 @@ impl CommandRun for Run {
             };
             let result = connection_of(ctx, &server, &state).and_then(|c| {
                 let id = rp.id.clone();
-                let location = connections(ctx).call(&c, |s| async move {
-                    s.recovery_point_location(&id).await
-                })?;
+                let location = connections(ctx)
+                    .call(&c, |s| async move { s.recovery_point_location(&id).await })?;
                 Ok(recovery_point_location(&c, value.clone(), location))
             });
             match result {

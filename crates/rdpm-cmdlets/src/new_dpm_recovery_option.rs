@@ -70,7 +70,8 @@ const TARGET_LOCATION_SETS: &[&str] = &[
     SET_E14,
 ];
 
-const REASON_SQL: &str = "rdpm protects file data only; SQL Server recovery is a Windows DPM feature";
+const REASON_SQL: &str =
+    "rdpm protects file data only; SQL Server recovery is a Windows DPM feature";
 const REASON_SHAREPOINT: &str =
     "rdpm protects file data only; SharePoint recovery is a Windows DPM feature";
 const REASON_GENERIC: &str =
@@ -87,7 +88,8 @@ const REASON_DPM: &str =
     "rdpm has no secondary DPM servers; recover the files with -FileSystem instead";
 const REASON_STAGING: &str =
     "rdpm restores straight from disk recovery points, without a staging area";
-const REASON_SAN: &str = "rdpm restores over its own data path; SAN-based recovery is a Windows DPM feature";
+const REASON_SAN: &str =
+    "rdpm restores over its own data path; SAN-based recovery is a Windows DPM feature";
 
 /// The cmdlet.
 pub struct NewDpmRecoveryOption {
@@ -416,7 +418,10 @@ fn build(params: &BoundParameters) -> Result<RecoveryOption, ErrorRecord> {
         }
         (RecoveryLocation::OriginalServer, None) => None,
     };
-    let overwrite_type = match enum_name(params, "OverwriteType").to_ascii_lowercase().as_str() {
+    let overwrite_type = match enum_name(params, "OverwriteType")
+        .to_ascii_lowercase()
+        .as_str()
+    {
         "nooverwrite" => OverwriteType::NoOverwrite,
         "copyonexist" => OverwriteType::CopyOnExist,
         _ => OverwriteType::Overwrite,
@@ -538,9 +543,7 @@ mod tests {
             }
             let refused = sig.parameters.iter().any(|p| {
                 p.unsupported.is_some()
-                    && p.memberships()
-                        .iter()
-                        .any(|m| m.set == set && m.mandatory)
+                    && p.memberships().iter().any(|m| m.set == set && m.mandatory)
             });
             assert!(refused, "{set}");
         }

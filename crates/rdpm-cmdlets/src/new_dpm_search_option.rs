@@ -216,7 +216,12 @@ mod tests {
             ("exactmatch", SearchType::ExactMatch),
         ];
         for (typed, expected) in cases {
-            let p = params("FilesFolders", typed, "2026-11-27T10:00:00+02:00", "2026-11-28T10:00:00+02:00");
+            let p = params(
+                "FilesFolders",
+                typed,
+                "2026-11-27T10:00:00+02:00",
+                "2026-11-28T10:00:00+02:00",
+            );
             let v = build(&p).expect("an option");
             let req = crate::objects_recovery::search_option_of(&v).expect("a search");
             assert_eq!(req.search_type, expected, "{typed}");
@@ -225,7 +230,12 @@ mod tests {
 
     #[test]
     fn dates_travel_in_utc() {
-        let p = params("FilesFolders", "contains", "2026-11-27T10:00:00+02:00", "2026-11-28T01:30:00-05:00");
+        let p = params(
+            "FilesFolders",
+            "contains",
+            "2026-11-27T10:00:00+02:00",
+            "2026-11-28T01:30:00-05:00",
+        );
         let v = build(&p).expect("an option");
         let req = crate::objects_recovery::search_option_of(&v).expect("a search");
         assert_eq!(req.from.to_rfc3339(), "2026-11-27T08:00:00+00:00");
@@ -255,9 +265,18 @@ mod tests {
             let e = build(&p).expect_err("refused");
             assert!(e.to_string().contains(expected), "{e}");
         }
-        let mut p = params("FilesFolders", "contains", "2026-11-27T10:00:00Z", "2026-11-28T10:00:00Z");
+        let mut p = params(
+            "FilesFolders",
+            "contains",
+            "2026-11-27T10:00:00Z",
+            "2026-11-28T10:00:00Z",
+        );
         p.values.insert("Location", Value::str("srv/docs"));
         let e = build(&p).expect_err("relative");
-        assert!(e.to_string().contains("-Location 'srv/docs' is not an absolute path"), "{e}");
+        assert!(
+            e.to_string()
+                .contains("-Location 'srv/docs' is not an absolute path"),
+            "{e}"
+        );
     }
 }

@@ -258,7 +258,13 @@ impl NativeObject for Handle<RecoverableItemPayload> {
 /// `datasource` is the datasource object of its recovery point (shared
 /// with the object it was browsed from).
 pub fn recoverable_item(c: &Connection, datasource: Value, item: RecoverableItem) -> Value {
-    item_value(&c.requested_name, &c.state, &c.server_name, datasource, item)
+    item_value(
+        &c.requested_name,
+        &c.state,
+        &c.server_name,
+        datasource,
+        item,
+    )
 }
 
 fn item_value(
@@ -389,7 +395,10 @@ pub fn recoverable_target_of(
         recovery_point_id: item.recovery_point_id,
         backup_time: item.backup_time,
         path: Some(item.path),
-        datasource_text: format!("{} on {}", item.datasource_name, item.production_server_name),
+        datasource_text: format!(
+            "{} on {}",
+            item.datasource_name, item.production_server_name
+        ),
     };
     Some((target, state, datasource))
 }
@@ -432,16 +441,15 @@ pub fn search_type_name(t: SearchType) -> &'static str {
 }
 
 /// A search option object; `from` and `to` are shown as given.
-pub fn search_option(
-    from: Value,
-    to: Value,
-    request: SearchRequest,
-) -> Value {
+pub fn search_option(from: Value, to: Value, request: SearchRequest) -> Value {
     let props: Vec<(&str, Value)> = vec![
         ("FromRecoveryPoint", from),
         ("ToRecoveryPoint", to),
         ("SearchDetail", Value::str("FilesFolders")),
-        ("SearchType", Value::str(search_type_name(request.search_type))),
+        (
+            "SearchType",
+            Value::str(search_type_name(request.search_type)),
+        ),
         ("SearchString", Value::str(&request.search_string)),
         (
             "Location",
@@ -511,9 +519,15 @@ pub fn recovery_option(option: RecoveryOption) -> Value {
                 .as_ref()
                 .map_or(Value::Null, |l| Value::str(&l.display)),
         ),
-        ("OverwriteType", Value::str(format!("{:?}", option.overwrite_type))),
+        (
+            "OverwriteType",
+            Value::str(format!("{:?}", option.overwrite_type)),
+        ),
         ("RestoreSecurity", Value::Bool(option.restore_security)),
-        ("RecoveryType", Value::str(format!("{:?}", option.recovery_type))),
+        (
+            "RecoveryType",
+            Value::str(format!("{:?}", option.recovery_type)),
+        ),
         ("FileSystem", Value::Bool(true)),
         ("SANRecovery", Value::Bool(false)),
     ];
@@ -566,7 +580,10 @@ pub fn recovery_point_location(
         ("Location", Value::str(&location.location_type)),
         ("LocationType", Value::str(&location.location_type)),
         ("DataLocation", Value::str(&location.location_type)),
-        ("PoolMemberId", Value::str(location.pool_member_id.to_string())),
+        (
+            "PoolMemberId",
+            Value::str(location.pool_member_id.to_string()),
+        ),
         ("PoolMemberPath", Value::str(&location.pool_member_path)),
         ("RecoveryPoint", recovery_point),
         ("DPMServerName", Value::str(&c.server_name)),

@@ -9,7 +9,9 @@ use rdpm_shell::{
     Command, CommandContext, CommandRun, ConfirmImpact, ErrorCategory, ErrorRecord, FlowResult,
     ParamType, ParameterDecl, Signature, Value,
 };
-use rdpm_types::{RecoveryLocation, RecoveryOption, RecoveryPointLocation, RestoreItem, RestoreRequest};
+use rdpm_types::{
+    RecoveryLocation, RecoveryOption, RecoveryPointLocation, RestoreItem, RestoreRequest,
+};
 
 use crate::connection::{connections, ConnectionState};
 use crate::objects_job::job;
@@ -57,13 +59,9 @@ impl Default for RestoreDpmRecoverableItem {
                 .aliases(&["Handler"])
                 .help("A callback for job state changes, used by the DPM graphical console. Not supported by rdpm.")
                 .unsupported(REASON_HANDLER),
-            ParameterDecl::new(
-                "RecoveryNotification",
-                ParamType::Typed {
-                    full_name: "Rdpm.Notification",
-                    name: "NotificationObject",
-                },
-            )
+            // Any value binds: rdpm has no New-DPMRecoveryNotification to
+            // make one, and the refusal should say why.
+            ParameterDecl::new("RecoveryNotification", ParamType::Object)
             .help("An e-mail notification sent when the recovery ends (New-DPMRecoveryNotification). Not supported by rdpm.")
             .unsupported(REASON_NOTIFICATION),
             ParameterDecl::new("AdhocJobsContext", ParamType::Object)
@@ -305,8 +303,8 @@ mod tests {
         let at = chrono::DateTime::parse_from_rfc3339("2026-11-27T10:00:00Z")
             .expect("a time")
             .with_timezone(&chrono::Utc);
-        let when = Value::DateTime(at.with_timezone(&chrono::Local).fixed_offset())
-            .to_invariant_string();
+        let when =
+            Value::DateTime(at.with_timezone(&chrono::Local).fixed_offset()).to_invariant_string();
         let target = |path: Option<&str>| RecoverableTarget {
             server: "DPMServer07".into(),
             recovery_point_id: "ab12".into(),

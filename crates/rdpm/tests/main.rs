@@ -11,6 +11,7 @@ mod interactive;
 mod jobs;
 mod protection_groups;
 mod readme;
+mod recover;
 mod sessions;
 mod storage_pool;
 mod support;
