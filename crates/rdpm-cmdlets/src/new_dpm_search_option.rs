@@ -49,7 +49,7 @@ impl Default for NewDpmSearchOption {
         sig.examples = vec![
             Example {
                 title: "Example 1: Search for files by name",
-                code: "New-DPMSearchOption -FromRecoveryPoint \"27 November 2026\" -ToRecoveryPoint \"28 November 2026\" -SearchDetail FilesFolders -SearchType contains -Location \"/srv/docs\" -SearchString \"invoice\" | Format-List",
+                code: "New-DPMSearchOption -FromRecoveryPoint \"11/27/2026\" -ToRecoveryPoint \"11/28/2026\" -SearchDetail FilesFolders -SearchType contains -Location \"/srv/docs\" -SearchString \"invoice\" | Format-List",
                 remarks: "This command builds a search for files and folders whose name contains 'invoice' in the folder /srv/docs of the recovery points made on 27 November 2026.",
             },
             Example {

@@ -118,6 +118,8 @@ struct Run {
     batches: Vec<Batch>,
     locations: Vec<RecoveryPointLocation>,
     refused_any: bool,
+    /// Whether any input arrived (or the command ran without a pipeline).
+    processed: bool,
 }
 
 impl CommandRun for Run {
@@ -127,6 +129,7 @@ impl CommandRun for Run {
         params: &BoundParameters,
         _input: Option<Value>,
     ) -> FlowResult<()> {
+        self.processed = true;
         // A piped option binds per input object; keep the one given last.
         if let Some(o) = params.get("RecoveryOption") {
             self.option = Some(o.clone());
@@ -182,8 +185,16 @@ impl CommandRun for Run {
         Ok(())
     }
 
-    fn end(&mut self, ctx: &mut dyn CommandContext, _params: &BoundParameters) -> FlowResult<()> {
-        let option_value = self.option.take().unwrap_or_default();
+    fn end(&mut self, ctx: &mut dyn CommandContext, params: &BoundParameters) -> FlowResult<()> {
+        // A pipeline that delivered nothing restores nothing, as in DPM.
+        if !self.processed {
+            return Ok(());
+        }
+        let option_value = self
+            .option
+            .take()
+            .or_else(|| params.get("RecoveryOption").cloned())
+            .unwrap_or_default();
         let Some(option) = recovery_option_of(&option_value) else {
             return Err(ctx.terminating_error(
                 ErrorRecord::new(

@@ -147,6 +147,16 @@ const MISBINDING_EXAMPLES: &[(&str, &str, &str)] = &[
         "it gives -LongTerm, a LongTermLocation, no value",
         "Missing an argument for parameter 'LongTerm'.",
     ),
+    (
+        "New-DPMSearchOption — Example 1",
+        "it gives -SearchDetail FileFolders, which is not a SearchForDetail value (FilesFolders)",
+        "[New-DPMSearchOption], ParameterBindingException",
+    ),
+    (
+        "New-DPMRecoveryOption — Example 1",
+        "it gives -RecoveryLocation a folder path, which is not a RecoveryLocation value",
+        "Cannot bind parameter 'RecoveryLocation'.",
+    ),
 ];
 
 /// PowerShell's approved verbs that DPM and the utility cmdlets use.
