@@ -74,7 +74,7 @@ pub use repository::{
     SnapshotInfo, SnapshotSizes, SnapshotsCheck,
 };
 pub use restore::{
-    DirListing, EntryKind, NotRestored, Overwrite, RestoreOutcome, RestoreProgress, RestoreRequest,
-    RestoreSource, SearchSpec, SnapshotEntry,
+    DirListing, EntryKind, NameMatcher, NotRestored, Overwrite, RestoreOutcome, RestoreProgress,
+    RestoreRequest, RestoreSource, SearchSpec, SnapshotEntry,
 };
 pub use source::{CancelToken, OpenHook};
