@@ -681,6 +681,16 @@ impl Session {
             .await
     }
 
+    /// Starts consistency checks, one validation job per datasource
+    /// (`Start-DPMDatasourceConsistencyCheck`).
+    pub async fn consistency_check(
+        &self,
+        request: &rdpm_types::ConsistencyCheckRequest,
+    ) -> Result<Vec<rdpm_types::Job>> {
+        self.call(Method::POST, paths::JOBS_CONSISTENCY_CHECK, Some(request))
+            .await
+    }
+
     /// The jobs a query selects, newest first (`Get-DPMJob`).
     pub async fn jobs(&self, query: &rdpm_types::JobQuery) -> Result<Vec<rdpm_types::Job>> {
         let pairs = query_pairs(query);

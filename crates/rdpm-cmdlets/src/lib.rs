@@ -137,6 +137,7 @@ mod get_dpm_recovery_point;
 mod new_dpm_recovery_point;
 pub mod objects_job;
 mod remove_dpm_recovery_point;
+mod start_dpm_datasource_consistency_check;
 mod stop_dpm_job;
 mod wait_dpm_job;
 
@@ -144,6 +145,7 @@ pub use get_dpm_job::GetDpmJob;
 pub use get_dpm_recovery_point::GetDpmRecoveryPoint;
 pub use new_dpm_recovery_point::NewDpmRecoveryPoint;
 pub use remove_dpm_recovery_point::RemoveDpmRecoveryPoint;
+pub use start_dpm_datasource_consistency_check::StartDpmDatasourceConsistencyCheck;
 pub use stop_dpm_job::StopDpmJob;
 pub use wait_dpm_job::WaitDpmJob;
 
@@ -156,6 +158,7 @@ pub fn register_jobs(registry: &mut Registry) {
     registry.add(Rc::new(StopDpmJob::default()));
     registry.add(Rc::new(GetDpmRecoveryPoint::default()));
     registry.add(Rc::new(RemoveDpmRecoveryPoint::default()));
+    registry.add(Rc::new(StartDpmDatasourceConsistencyCheck::default()));
 }
 
 // Recovery: browsing, searching and restoring recovery points.

@@ -31,6 +31,7 @@ use crate::pool::Pool;
 use crate::protection::Protection;
 
 mod restore;
+mod validation;
 
 /// The time now, to the microsecond the catalog keeps, so that a time read
 /// back from an index column equals the one in the stored object.
@@ -224,6 +225,59 @@ fn filter_of(query: &JobQuery) -> Result<Option<JobFilter>, ApiError> {
         newest_per_datasource: query.newest.unwrap_or(false),
         limit,
     }))
+}
+
+/// What a job works on: a datasource, its group and the pool member.
+struct JobSubject {
+    datasource_id: DatasourceId,
+    datasource_name: String,
+    datasource_path: FsPath,
+    production_server_id: ProductionServerId,
+    production_server_name: String,
+    protection_group_id: Option<ProtectionGroupId>,
+    protection_group_name: Option<String>,
+    pool_member_id: uuid::Uuid,
+}
+
+/// A new, queued, on-demand job of `job_type` on `subject`.
+fn queued_job(
+    job_type: JobType,
+    subject: JobSubject,
+    owner: &str,
+    created_at: DateTime<Utc>,
+) -> Job {
+    Job {
+        id: JobId::new_random(),
+        job_type,
+        status: JobStatus::Scheduled,
+        is_adhoc: true,
+        datasource_id: subject.datasource_id,
+        datasource_name: subject.datasource_name,
+        datasource_path: subject.datasource_path,
+        production_server_id: subject.production_server_id,
+        production_server_name: subject.production_server_name,
+        protection_group_id: subject.protection_group_id,
+        protection_group_name: subject.protection_group_name,
+        pool_member_id: Some(subject.pool_member_id),
+        owner: owner.to_string(),
+        created_at,
+        start_time: None,
+        end_time: None,
+        with_integrity_check: false,
+        files_scanned: 0,
+        bytes_scanned: 0,
+        bytes_total: None,
+        bytes_done: 0,
+        files_transferred: 0,
+        bytes_transferred: 0,
+        files_skipped: 0,
+        skipped: Vec::new(),
+        messages: Vec::new(),
+        error: None,
+        recovery_point_id: None,
+        target_path: None,
+        current_path: None,
+    }
 }
 
 /// The group a datasource belongs to and the datasource as it describes it.

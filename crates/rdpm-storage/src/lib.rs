@@ -71,10 +71,10 @@ pub use error::{Error, Result};
 pub use key::KeyMaterial;
 pub use repository::{
     CheckReport, PruneRequest, Repository, RepositoryOptions, RepositoryStats, SnapshotFilter,
-    SnapshotInfo, SnapshotSizes,
+    SnapshotInfo, SnapshotSizes, SnapshotsCheck,
 };
 pub use restore::{
-    DirListing, EntryKind, NotRestored, Overwrite, RestoreOutcome, RestoreProgress, RestoreRequest,
-    RestoreSource, SearchSpec, SnapshotEntry,
+    DirListing, EntryKind, NameMatcher, NotRestored, Overwrite, RestoreOutcome, RestoreProgress,
+    RestoreRequest, RestoreSource, SearchSpec, SnapshotEntry,
 };
 pub use source::{CancelToken, OpenHook};

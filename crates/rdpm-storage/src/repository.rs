@@ -19,7 +19,7 @@ use crate::error::{concise, Error, Result};
 use crate::guard::CancelGuardBackend;
 use crate::key::KeyMaterial;
 use crate::lockfile::{CryptoKey, HeldLock, REFRESH_EVERY};
-use crate::source::{GuardedSource, JobBars, JobState, JobStateRef};
+use crate::source::{CancelToken, GuardedSource, JobBars, JobState, JobStateRef};
 use crate::unchanged::{save_snapshot, walk_digest, Remembered};
 
 type OpenRepo = rustic_core::Repository<rustic_core::OpenStatus>;
@@ -84,6 +84,15 @@ pub struct SnapshotInfo {
     pub parent: Option<SnapshotId>,
     /// Sizes, when the writer recorded them (rdpm and recent restic do).
     pub summary: Option<SnapshotSizes>,
+}
+
+/// What [`Repository::check_snapshots`] found.
+#[derive(Debug, Clone, Default)]
+pub struct SnapshotsCheck {
+    /// The check of all of them together.
+    pub report: CheckReport,
+    /// The snapshots found damaged, each with its own report.
+    pub damaged: Vec<(SnapshotId, CheckReport)>,
 }
 
 /// A snapshot's recorded sizes.
@@ -642,6 +651,82 @@ impl Repository {
         opts.read_data = read_data;
         let results = repo.check(opts).map_err(|e| Error::rustic(&e))?;
         Ok(check_report(results, read_data))
+    }
+
+    /// Checks the snapshots `ids` (a datasource's recovery points) and
+    /// says which of them are damaged: their trees and index entries, and
+    /// the pack files they use, read back whole (`sample: None`) or a
+    /// random `sample` percentage of them. Packs shared by several of the
+    /// snapshots are read once; only when that finds damage is each
+    /// snapshot checked on its own, to name the damaged ones.
+    ///
+    /// # Errors
+    /// [`Error::SnapshotNotFound`] when one is missing; repository errors.
+    pub fn check_snapshots(
+        &self,
+        ids: &[SnapshotId],
+        sample: Option<f64>,
+        cancel: &CancelToken,
+    ) -> Result<SnapshotsCheck> {
+        let _shared = self.shared();
+        let _lock = self.lock_file(false)?;
+        let backends = RepositoryBackends::new(
+            CancelGuardBackend::wrap(self.inner.backends.repository(), cancel.clone()),
+            None,
+        );
+        let repo = self.rustic(&backends, NoProgressBars)?;
+        let names: Vec<&str> = ids.iter().map(SnapshotId::as_str).collect();
+        for id in ids {
+            if !self
+                .inner
+                .path
+                .join("snapshots")
+                .join(id.as_str())
+                .is_file()
+            {
+                return Err(Error::SnapshotNotFound(id.0.clone()));
+            }
+        }
+        let snaps = repo.get_snapshots(&names).map_err(|e| Error::rustic(&e))?;
+        let options = |subset: Option<f64>| {
+            let mut opts = CheckOptions::default();
+            opts.read_data = true;
+            opts.trust_cache = true;
+            if let Some(percent) = subset {
+                opts.read_data_subset = rustic_core::ReadSubsetOption::Percentage(percent);
+            }
+            opts
+        };
+        let checked = |result: rustic_core::RusticResult<rustic_core::CheckResults>| {
+            result.map_err(|e| {
+                if cancel.is_cancelled() {
+                    Error::Cancelled
+                } else {
+                    Error::rustic(&e)
+                }
+            })
+        };
+        let all = checked(
+            repo.check_with_trees(options(sample), snaps.iter().map(|s| s.tree).collect()),
+        )?;
+        let report = check_report(all, true);
+        let mut damaged = Vec::new();
+        if !report.is_ok() {
+            for (id, snap) in ids.iter().zip(&snaps) {
+                if cancel.is_cancelled() {
+                    return Err(Error::Cancelled);
+                }
+                // Each one whole: a sample could miss the damage it shares.
+                let one = check_report(
+                    checked(repo.check_with_trees(options(None), vec![snap.tree]))?,
+                    true,
+                );
+                if !one.is_ok() {
+                    damaged.push((id.clone(), one));
+                }
+            }
+        }
+        Ok(SnapshotsCheck { report, damaged })
     }
 
     /// Verifies what one backup wrote: every tree of snapshot `id` loads,

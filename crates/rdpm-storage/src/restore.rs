@@ -84,6 +84,12 @@ impl DirListing {
     }
 }
 
+/// Whether a name (the last path component) is what a search looks for.
+pub type NameMatcher = Box<dyn Fn(&[u8]) -> bool + Send + Sync>;
+
+/// Called with a restore's progress.
+pub type RestoreProgressFn = Box<dyn Fn(&RestoreProgress) + Send + Sync>;
+
 /// What [`Repository::search`] looks for.
 pub struct SearchSpec {
     /// The folder to search (a path in the snapshot).
@@ -91,7 +97,7 @@ pub struct SearchSpec {
     /// Also search every folder below it.
     pub recursive: bool,
     /// Whether an entry's name is a match.
-    pub matches: Box<dyn Fn(&[u8]) -> bool + Send + Sync>,
+    pub matches: NameMatcher,
     /// Stops the search early; [`Repository::search`] then returns
     /// [`Error::Cancelled`].
     pub cancel: CancelToken,
@@ -165,7 +171,7 @@ pub struct RestoreRequest {
     /// Permission bits and modification times are always restored.
     pub restore_security: bool,
     /// Called as the restore goes, at most a few times a second.
-    pub on_progress: Option<Box<dyn Fn(&RestoreProgress) + Send + Sync>>,
+    pub on_progress: Option<RestoreProgressFn>,
     /// Stops the restore: files completed stay, the one being written is
     /// removed, and the outcome says [`RestoreOutcome::cancelled`].
     pub cancel: CancelToken,

@@ -64,3 +64,51 @@ fn verify_of_an_unknown_snapshot_is_not_found() {
         "{err}"
     );
 }
+
+#[test]
+fn a_check_of_several_snapshots_names_the_damaged_ones() {
+    use rdpm_storage::CancelToken;
+    let t = TestRepo::new();
+    let src = t.dir.path().join("src");
+    fs::create_dir(&src).expect("mkdir");
+    fs::write(src.join("old"), noise(21, 3 << 20)).expect("write");
+    let first = t.repo.backup(&BackupRequest::new([&src])).expect("first");
+    let packs_before = pack_files(&t.path());
+    fs::write(src.join("new"), noise(22, 3 << 20)).expect("write");
+    let second = t.repo.backup(&BackupRequest::new([&src])).expect("second");
+    let ids = [first.snapshot_id.clone(), second.snapshot_id.clone()];
+    let cancel = CancelToken::new();
+
+    let clean = t.repo.check_snapshots(&ids, None, &cancel).expect("check");
+    assert!(
+        clean.report.is_ok() && clean.damaged.is_empty(),
+        "{clean:?}"
+    );
+    let sampled = t
+        .repo
+        .check_snapshots(&ids, Some(50.0), &cancel)
+        .expect("check");
+    assert!(sampled.report.is_ok(), "{sampled:?}");
+
+    // Damage a pack only the second snapshot uses: it alone is named.
+    let new_pack = pack_files(&t.path())
+        .into_iter()
+        .filter(|p| !packs_before.contains(p))
+        .max_by_key(|p| fs::metadata(p).expect("meta").len())
+        .expect("a new pack");
+    flip_byte(&new_pack, 300);
+    let found = t.repo.check_snapshots(&ids, None, &cancel).expect("check");
+    assert!(!found.report.is_ok(), "damage not found: {found:?}");
+    let named: Vec<&SnapshotId> = found.damaged.iter().map(|(id, _)| id).collect();
+    assert_eq!(named, [&second.snapshot_id]);
+
+    // Damage the first snapshot's data, which both share: both are named.
+    let old_pack = packs_before
+        .iter()
+        .max_by_key(|p| fs::metadata(p).expect("meta").len())
+        .expect("an old pack");
+    flip_byte(old_pack, 300);
+    let both = t.repo.check_snapshots(&ids, None, &cancel).expect("check");
+    assert_eq!(both.damaged.len(), 2, "{both:?}");
+    assert!(t.lock_files().is_empty(), "lock left behind");
+}

@@ -313,6 +313,24 @@ pub struct NewRecoveryPoints {
     pub with_integrity_check: bool,
 }
 
+/// Body of `POST /api/v1/jobs/consistency-check`
+/// (`Start-DPMDatasourceConsistencyCheck`): one validation job per
+/// datasource, given directly or as every member of a group.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ConsistencyCheckRequest {
+    /// The datasources to check.
+    #[serde(default)]
+    pub datasources: Vec<DatasourceId>,
+    /// Or every member of this committed group.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub protection_group: Option<ProtectionGroupId>,
+    /// Read back all stored data of the datasource's recovery points
+    /// (`-HeavyWeight`); otherwise their metadata and a sample of the data.
+    #[serde(default)]
+    pub heavy_weight: bool,
+}
+
 /// Query of `GET /api/v1/jobs` (`Get-DPMJob`); every field narrows.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]

@@ -29,8 +29,9 @@ mod session;
 
 pub use error::{ErrorCategory, ErrorId, Problem, PROBLEM_CONTENT_TYPE};
 pub use job::{
-    DiskRecoveryPointOption, Job, JobError, JobId, JobQuery, JobStatus, JobStatusFilter, JobType,
-    NewRecoveryPoints, RecoveryPoint, RecoveryPointQuery, RemoveRecoveryPointQuery, SkippedItem,
+    ConsistencyCheckRequest, DiskRecoveryPointOption, Job, JobError, JobId, JobQuery, JobStatus,
+    JobStatusFilter, JobType, NewRecoveryPoints, RecoveryPoint, RecoveryPointQuery,
+    RemoveRecoveryPointQuery, SkippedItem,
 };
 pub use pool::ServerVolume;
 pub use pool::{NewPoolMember, PoolMember};
@@ -153,6 +154,9 @@ pub mod paths {
     /// `GET`: the DPM server's own volumes, where pool members can live
     /// ([`crate::ServerVolume`]; `Get-DPMDiskStorage`).
     pub const STORAGE_POOL_VOLUMES: &str = "/api/v1/storage-pool/volumes";
+    /// `POST` a [`crate::ConsistencyCheckRequest`]: start consistency
+    /// checks (`Start-DPMDatasourceConsistencyCheck`); returns the jobs.
+    pub const JOBS_CONSISTENCY_CHECK: &str = "/api/v1/jobs/consistency-check";
     /// `POST` a [`crate::RestoreRequest`]: start recovery jobs
     /// (`Restore-DPMRecoverableItem`); returns the jobs, one per point.
     pub const JOBS_RESTORE: &str = "/api/v1/jobs/restore";

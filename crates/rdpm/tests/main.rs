@@ -4,6 +4,7 @@
 mod backup_safety;
 mod cli;
 mod connect;
+mod consistency;
 mod datasources;
 mod disconnect;
 mod examples;

@@ -7,8 +7,8 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use rdpm_types::{
-    ErrorId, Job, JobId, JobQuery, NewRecoveryPoints, Problem, RecoveryPoint, RecoveryPointQuery,
-    RemoveRecoveryPointQuery,
+    ConsistencyCheckRequest, ErrorId, Job, JobId, JobQuery, NewRecoveryPoints, Problem,
+    RecoveryPoint, RecoveryPointQuery, RemoveRecoveryPointQuery,
 };
 
 use super::{ApiJson, ApiQuery, AppState, Caller, IdParam};
@@ -60,6 +60,35 @@ pub(crate) async fn start_backups(
     let started = tokio::task::spawn_blocking(move || {
         let _enter = handle.enter();
         jobs.start_backups(&request, &owner)
+    })
+    .await
+    .map_err(|e| ApiError::internal("job task failed", &e))??;
+    Ok((StatusCode::ACCEPTED, Json(started)))
+}
+
+#[utoipa::path(
+    post,
+    path = "/api/v1/jobs/consistency-check",
+    tag = "jobs",
+    request_body = ConsistencyCheckRequest,
+    responses(
+        (status = 202, description = "One queued validation job per datasource (Start-DPMDatasourceConsistencyCheck)", body = Vec<Job>),
+        (status = 404, description = "No such protection group", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "A datasource is not protected by a committed group", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub(crate) async fn start_consistency_checks(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(request): ApiJson<ConsistencyCheckRequest>,
+) -> Result<(StatusCode, Json<Vec<Job>>), ApiError> {
+    let session = caller.into_session()?;
+    let owner = session.principal().to_string();
+    let jobs = Arc::clone(&state.jobs);
+    let handle = tokio::runtime::Handle::current();
+    let started = tokio::task::spawn_blocking(move || {
+        let _enter = handle.enter();
+        jobs.start_consistency_checks(&request, &owner)
     })
     .await
     .map_err(|e| ApiError::internal("job task failed", &e))??;

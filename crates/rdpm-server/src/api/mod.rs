@@ -79,6 +79,10 @@ pub(crate) fn router(state: AppState) -> Router {
         .route(paths::JOB_STOP_TEMPLATE, post(jobs::stop_job))
         .route(paths::JOBS_RESTORE, post(recovery::start_restores))
         .route(
+            paths::JOBS_CONSISTENCY_CHECK,
+            post(jobs::start_consistency_checks),
+        )
+        .route(
             paths::RECOVERY_POINT_BROWSE_TEMPLATE,
             post(recovery::browse),
         )

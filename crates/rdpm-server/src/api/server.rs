@@ -125,6 +125,7 @@ pub(crate) async fn metrics(State(state): State<AppState>, _caller: Caller) -> i
         super::pool::remove_pool_member,
         super::pool::list_server_volumes,
         super::jobs::start_backups,
+        super::jobs::start_consistency_checks,
         super::jobs::list_jobs,
         super::jobs::get_job,
         super::jobs::stop_job,

@@ -15,11 +15,11 @@ use std::sync::Arc;
 
 use rdpm_storage::{Overwrite, RestoreOutcome, RestoreSource, SnapshotId};
 use rdpm_types::{
-    path_contains, ErrorId, FsPath, Job, JobError, JobId, JobStatus, JobType, OverwriteType,
-    RecoveryLocation, RecoveryPoint, RestoreRequest, SkippedItem,
+    path_contains, ErrorId, FsPath, Job, JobError, JobType, OverwriteType, RecoveryLocation,
+    RecoveryPoint, RestoreRequest, SkippedItem,
 };
 
-use super::{lock, now, update_live, Jobs, Live};
+use super::{lock, now, queued_job, update_live, JobSubject, Jobs, Live};
 use crate::error::ApiError;
 use crate::recovery::{normalise, os_path, path_bytes};
 
@@ -274,50 +274,36 @@ impl Jobs {
         let mut jobs = Vec::with_capacity(plans.len());
         for plan in plans {
             let point = &plan.point;
-            let job = Job {
-                id: JobId::new_random(),
-                job_type: JobType::Recovery,
-                status: JobStatus::Scheduled,
-                is_adhoc: true,
-                datasource_id: point.datasource_id,
-                datasource_name: point.datasource_name.clone(),
-                datasource_path: point.datasource_path.clone(),
-                production_server_id: point.production_server_id,
-                production_server_name: point.production_server_name.clone(),
-                protection_group_id: point.protection_group_id,
-                protection_group_name: point.protection_group_name.clone(),
-                pool_member_id: Some(point.pool_member_id),
-                owner: owner.to_string(),
-                created_at: created,
-                start_time: None,
-                end_time: None,
-                with_integrity_check: false,
-                files_scanned: 0,
-                bytes_scanned: 0,
-                bytes_total: None,
-                bytes_done: 0,
-                files_transferred: 0,
-                bytes_transferred: 0,
-                files_skipped: 0,
-                skipped: Vec::new(),
-                messages: vec![format!(
-                    "Restoring {} item(s) of the recovery point {} ({}) to {} ({:?}{}).",
-                    plan.sources.len(),
-                    point.id,
-                    point.backup_time,
-                    plan.target_root.display(),
-                    option.overwrite_type,
-                    if option.restore_security {
-                        ", with owner, group and special bits"
-                    } else {
-                        ""
-                    }
-                )],
-                error: None,
-                recovery_point_id: Some(point.id.clone()),
-                target_path: Some(FsPath::from_bytes(plan.target_root.as_os_str().as_bytes())),
-                current_path: None,
-            };
+            let mut job = queued_job(
+                JobType::Recovery,
+                JobSubject {
+                    datasource_id: point.datasource_id,
+                    datasource_name: point.datasource_name.clone(),
+                    datasource_path: point.datasource_path.clone(),
+                    production_server_id: point.production_server_id,
+                    production_server_name: point.production_server_name.clone(),
+                    protection_group_id: point.protection_group_id,
+                    protection_group_name: point.protection_group_name.clone(),
+                    pool_member_id: point.pool_member_id,
+                },
+                owner,
+                created,
+            );
+            job.messages.push(format!(
+                "Restoring {} item(s) of the recovery point {} ({}) to {} ({:?}{}).",
+                plan.sources.len(),
+                point.id,
+                point.backup_time,
+                plan.target_root.display(),
+                option.overwrite_type,
+                if option.restore_security {
+                    ", with owner, group and special bits"
+                } else {
+                    ""
+                }
+            ));
+            job.recovery_point_id = Some(point.id.clone());
+            job.target_path = Some(FsPath::from_bytes(plan.target_root.as_os_str().as_bytes()));
             let live = self.enqueue(&job)?;
             tracing::info!(job = %job.id, point = %point.id, target = %plan.target_root.display(), owner, "recovery job queued");
             let overwrite = option.overwrite_type;

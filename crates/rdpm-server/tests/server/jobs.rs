@@ -29,7 +29,7 @@ pub(super) fn large_tree(root: &Path, files: usize, size: usize) -> PathBuf {
     large_tree_seeded(root, files, size, 0x9e37_79b9_7f4a_7c15)
 }
 
-fn large_tree_seeded(root: &Path, files: usize, size: usize, mut seed: u64) -> PathBuf {
+pub(super) fn large_tree_seeded(root: &Path, files: usize, size: usize, mut seed: u64) -> PathBuf {
     std::fs::create_dir_all(root).unwrap();
     for i in 0..files {
         let mut f = std::fs::File::create(root.join(format!("f{i:03}.bin"))).unwrap();

@@ -8,3 +8,4 @@ mod pool;
 mod protection;
 mod recovery;
 mod support;
+mod validation;
