@@ -73,7 +73,7 @@ pub use repository::{
     SnapshotInfo, SnapshotSizes,
 };
 pub use restore::{
-    DirListing, EntryKind, NotRestored, Overwrite, RestoreOutcome, RestoreProgress, RestoreRequest,
-    RestoreSource, SearchSpec, SnapshotEntry,
+    DirListing, EntryKind, NameMatcher, NotRestored, Overwrite, RestoreOutcome, RestoreProgress,
+    RestoreProgressFn, RestoreRequest, RestoreSource, SearchSpec, SnapshotEntry,
 };
 pub use source::{CancelToken, OpenHook};

@@ -93,6 +93,12 @@ impl DirListing {
     }
 }
 
+/// Whether a name (the last component, as bytes) is a match.
+pub type NameMatcher = Box<dyn Fn(&[u8]) -> bool + Send + Sync>;
+
+/// Receives a restore's progress; called from one reporter thread.
+pub type RestoreProgressFn = Box<dyn Fn(&RestoreProgress) + Send + Sync>;
+
 /// What [`Repository::search`] looks for.
 pub struct SearchSpec {
     /// The folder to search (a path in the snapshot).
@@ -100,7 +106,7 @@ pub struct SearchSpec {
     /// Also search every folder below it.
     pub recursive: bool,
     /// Whether an entry's name is a match.
-    pub matches: Box<dyn Fn(&[u8]) -> bool + Send + Sync>,
+    pub matches: NameMatcher,
     /// Stops the search early; [`Repository::search`] then returns
     /// [`Error::Cancelled`].
     pub cancel: CancelToken,
@@ -174,7 +180,7 @@ pub struct RestoreRequest {
     /// Permission bits and modification times are always restored.
     pub restore_security: bool,
     /// Called as the restore goes, at most a few times a second.
-    pub on_progress: Option<Box<dyn Fn(&RestoreProgress) + Send + Sync>>,
+    pub on_progress: Option<RestoreProgressFn>,
     /// Stops the restore: files completed stay, the one being written is
     /// removed, and the outcome says [`RestoreOutcome::cancelled`].
     pub cancel: CancelToken,
@@ -203,6 +209,9 @@ pub struct RestoreOutcome {
     /// It was cancelled through its token.
     pub cancelled: bool,
 }
+
+/// A file name as bytes.
+type Name = Vec<u8>;
 
 /// How often a restore reports progress.
 const PROGRESS_EVERY: Duration = Duration::from_millis(250);
@@ -435,7 +444,7 @@ fn search_in<S: IndexedTree>(
 
 /// The folders between `root` and `destination`, and the destination's
 /// own name (`None` for the root itself).
-fn destination(root: &Path, destination: &Path) -> Result<(Vec<Vec<u8>>, Option<Vec<u8>>)> {
+fn destination(root: &Path, destination: &Path) -> Result<(Vec<Vec<u8>>, Option<Name>)> {
     use std::os::unix::ffi::OsStrExt;
     let outside = || {
         Error::InvalidRequest(format!(

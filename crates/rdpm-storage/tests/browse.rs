@@ -31,7 +31,7 @@ fn tree(root: &Path) {
     fs::set_permissions(root.join("docs/a.txt"), fs::Permissions::from_mode(0o640)).expect("chmod");
     rustix::fs::utimensat(
         rustix::fs::CWD,
-        &root.join("docs/a.txt"),
+        root.join("docs/a.txt"),
         &rustix::fs::Timestamps {
             last_access: rustix::fs::Timespec {
                 tv_sec: 1_600_000_000,

@@ -286,7 +286,8 @@ fn existing(root: &Path) -> PathBuf {
 fn overwrite_rules_apply_to_existing_files_and_folders_are_merged() {
     let t = TestRepo::new();
     let (snap, a) = small_snapshot(&t);
-    let table: [(Overwrite, &[(&str, &[u8])], u64); 3] = [
+    type Contents = &'static [(&'static str, &'static [u8])];
+    let table: [(Overwrite, Contents, u64); 3] = [
         (
             Overwrite::Keep,
             &[("f1", b"old"), ("f2", b"two"), ("sub/f3", b"three")],

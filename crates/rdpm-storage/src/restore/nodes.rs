@@ -37,10 +37,12 @@ pub(crate) fn components(path: &[u8]) -> Result<Vec<&[u8]>> {
     for part in path.split(|b| *b == b'/') {
         match part {
             b"" | b"." => {}
-            b".." => return Err(Error::InvalidRequest(format!(
+            b".." => {
+                return Err(Error::InvalidRequest(format!(
                 "snapshot path `{}` holds `..`; give the path from the root, as it was backed up",
                 String::from_utf8_lossy(path)
-            ))),
+            )))
+            }
             name => out.push(name),
         }
     }
