@@ -331,16 +331,26 @@ impl Repository {
         &self.inner.path
     }
 
+    /// The backends the repository was opened with: reading packs
+    /// directly needs the raw one.
+    pub(crate) fn backends(&self) -> &RepositoryBackends {
+        &self.inner.backends
+    }
+
     /// A fresh rustic repository object: rustic ties progress reporting to
     /// the object, so each job gets its own. Opening with the cached master
     /// key costs one small file read.
-    fn rustic(&self, backends: &RepositoryBackends, bars: impl ProgressBars) -> Result<OpenRepo> {
+    pub(crate) fn rustic(
+        &self,
+        backends: &RepositoryBackends,
+        bars: impl ProgressBars,
+    ) -> Result<OpenRepo> {
         rustic_core::Repository::new_with_progress(&self.inner.options, backends, bars)
             .and_then(|r| r.open(&Credentials::Masterkey(self.inner.master.clone())))
             .map_err(|e| Error::rustic(&e))
     }
 
-    fn lock_file(&self, exclusive: bool) -> Result<HeldLock> {
+    pub(crate) fn lock_file(&self, exclusive: bool) -> Result<HeldLock> {
         HeldLock::acquire(
             &self.inner.path,
             &self.inner.crypto,
@@ -349,7 +359,7 @@ impl Repository {
         )
     }
 
-    fn shared(&self) -> std::sync::RwLockReadGuard<'_, ()> {
+    pub(crate) fn shared(&self) -> std::sync::RwLockReadGuard<'_, ()> {
         // A panic while holding the lock leaves no state behind to repair.
         self.inner
             .rw
