@@ -176,6 +176,13 @@ async fn the_openapi_document_describes_every_route() {
         (paths::JOB_STOP_TEMPLATE, "post"),
         (paths::RECOVERY_POINTS, "get"),
         (paths::RECOVERY_POINT_BY_ID_TEMPLATE, "delete"),
+        (paths::RECOVERY_POINT_BROWSE_TEMPLATE, "post"),
+        (paths::RECOVERY_POINT_LOCATION_TEMPLATE, "get"),
+        (paths::DATASOURCE_RECOVERABLE_SEARCH_TEMPLATE, "post"),
+        (paths::CURSOR_BY_ID_TEMPLATE, "get"),
+        (paths::CURSOR_BY_ID_TEMPLATE, "delete"),
+        (paths::JOBS_RESTORE, "post"),
+        (paths::JOBS_CONSISTENCY_CHECK, "post"),
     ]
     .into_iter()
     .map(|(p, m)| (p.to_string(), m))
