@@ -407,6 +407,7 @@ mod tests {
             messages: Vec::new(),
             error: None,
             recovery_point_id: None,
+            target_path: None,
             current_path: None,
         }
     }
