@@ -161,7 +161,9 @@ pub(crate) fn replace_sync_snapshot(
     conn: &mut Connection,
     snapshot: &SyncSnapshot,
 ) -> Result<Option<SyncSnapshot>, CatalogError> {
-    let tx = conn.transaction()?;
+    // IMMEDIATE: a deferred transaction that reads, then writes, fails
+    // at once (without waiting) when the audit writer holds the lock.
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     let previous = sync_snapshot(&tx, snapshot.datasource_id)?;
     tx.execute(
         "INSERT INTO sync_snapshots (datasource_id, snapshot_id, pool_member_id, taken_at)
