@@ -6,4 +6,5 @@ mod jobs;
 mod locks;
 mod pool;
 mod protection;
+mod scheduler;
 mod support;
