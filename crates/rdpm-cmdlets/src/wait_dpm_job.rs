@@ -340,6 +340,7 @@ mod tests {
             messages: Vec::new(),
             error: None,
             recovery_point_id: None,
+            target_path: None,
             current_path: None,
         }
     }
