@@ -63,10 +63,10 @@ impl Default for SetDpmPolicySchedule {
                 .in_set(MODIFY, None, false)
                 .in_set(INTEGRITY, None, false)
                 .help("Specifies the days the schedule runs on: Su, Mo, Tu, We, Th, Fr, Sa."),
-            unsupported("StartTime", ParamType::DateTime, "Specifies the start of a monthly, quarterly, half-yearly or yearly archive schedule."),
+            unsupported("StartTime", ParamType::Object, "Specifies the start of a monthly, quarterly, half-yearly or yearly archive schedule."),
             unsupported("RelativeInterval", ParamType::String, "Specifies the week of the month of an archive schedule."),
             unsupported("RelativeIntervals", days_param(), "Specifies the weeks of the month of an online schedule."),
-            unsupported("TimeOfDay", ParamType::DateTime, "Specifies the time of a daily archive schedule."),
+            unsupported("TimeOfDay", ParamType::Object, "Specifies the time of a daily archive schedule."),
             unsupported("Interval", ParamType::Int32, "Specifies the interval of an online schedule."),
             unsupported("DaysOfMonth", ParamType::Array(Box::new(ParamType::Int32)), "Specifies the days of the month of an online schedule."),
             unsupported("Months", days_param(), "Specifies the months of an online schedule."),

@@ -250,3 +250,49 @@ fn only_the_administrator_advances_the_clock() {
         .expect("the administrator may");
     assert_eq!(state.now.to_rfc3339(), "2025-06-10T00:01:00+00:00");
 }
+
+#[test]
+fn schedule_cmdlets_edit_the_draft_and_the_commit_applies_them() {
+    let s = TestServer::start(bin(), "DPMServer07", &["--time-zone", "UTC"]);
+    let src = source(s.scratch_dir());
+    protect(&s, "Web content", &src);
+    let (code, out, err) = s.run(
+        "Connect-DPMServer DPMServer07 | Out-Null\n\
+         $pg = (Get-DPMProtectionGroup DPMServer07)[0]\n\
+         Get-DPMPolicySchedule -ProtectionGroup $pg -ShortTerm | ForEach-Object { 'before ' + $_.JobType + ': ' + $_.ScheduleDescription + ' / ' + $_.Frequency }\n\
+         $m = Get-DPMModifiableProtectionGroup $pg\n\
+         $rp = Get-DPMPolicySchedule -ProtectionGroup $m -ShortTerm | Where-Object { $_.JobType -eq 'ShadowCopy' }\n\
+         Set-DPMPolicySchedule -ProtectionGroup $m -Schedule $rp -TimesOfDay '6:00 PM',06:00 -DaysOfWeek Mo,We\n\
+         Set-DPMPolicySchedule -ProtectionGroup $m -OffsetInMinutes 5\n\
+         Set-DPMPolicySchedule -ProtectionGroup $m -JobType CheckDataIntegrity -DaysOfWeek Su -TimesOfDay 03:00\n\
+         Set-DPMProtectionJobStartTime -ProtectionGroup $m -JobType ConsistencyCheck -StartTime 02:30 -MaximumDurationInHours 4\n\
+         'draft ' + (Get-DPMPolicySchedule -ProtectionGroup $m -ShortTerm)[0].ScheduleDescription\n\
+         'committed ' + (Get-DPMPolicySchedule -ProtectionGroup $pg -ShortTerm)[0].ScheduleDescription\n\
+         Set-DPMProtectionGroup -ProtectionGroup $m\n\
+         $pg = (Get-DPMProtectionGroup DPMServer07)[0]\n\
+         Get-DPMPolicySchedule -ProtectionGroup $pg -OffsetSchedule | ForEach-Object { 'after ' + $_.JobType + ': ' + $_.ScheduleDescription + ' +' + $_.OffsetInMinutes }\n\
+         $t = Get-DPMProtectionJobStartTime -ProtectionGroup $pg -JobType ConsistencyCheck\n\
+         'start ' + $t.Hour + ':' + $t.Minute\n\
+         $m = Get-DPMModifiableProtectionGroup $pg\n\
+         $sync = Get-DPMPolicySchedule -ProtectionGroup $m -ShortTerm | Where-Object { $_.JobType -eq 'Replication' }\n\
+         Set-DPMPolicySchedule -ProtectionGroup $m -Schedule $sync -TimesOfDay 01:00\n\
+         Set-DPMPolicySchedule -ProtectionGroup $m -Schedule $rp -TimeOfDay 19:00\n\
+         Set-DPMPolicySchedule -ProtectionGroup $pg -OffsetInMinutes 1\n",
+    );
+    // The last three commands fail, as they should.
+    assert_eq!(code, 1, "{out}\n{err}");
+    assert_contains(&out, "before ShadowCopy: Everyday 08:00, 12:00, 18:00 / \n");
+    assert_contains(&out, "before Replication: Everyday every 15 minute(s) / 15");
+    assert_contains(&out, "draft Mo, We 06:00, 18:00");
+    assert_contains(&out, "committed Everyday 08:00, 12:00, 18:00");
+    assert_contains(&out, "after ShadowCopy: Mo, We 06:00, 18:00 +5");
+    assert_contains(&out, "after Replication: Everyday every 15 minute(s) +5");
+    assert_contains(&out, "after CheckDataIntegrity: Su 03:00 +5");
+    assert_contains(&out, "start 2:30");
+    assert_contains(
+        &err,
+        "Set-DPMPolicyObjective -SynchronizationFrequencyMinutes",
+    );
+    assert_contains(&err, "The parameter 'TimeOfDay' is not supported by rdpm");
+    assert_contains(&err, "is read-only");
+}
