@@ -212,20 +212,21 @@ mod tests {
         let times = times_of_day(&Value::array(vec![
             Value::str("6:00 AM"),
             Value::str("18:30"),
-            time_value(TimeOfDay::new(2, 15).unwrap()),
+            time_value(TimeOfDay::new(2, 15).expect("a time")),
         ]))
-        .unwrap();
+        .expect("times that read");
         assert_eq!(
             times.iter().map(ToString::to_string).collect::<Vec<_>>(),
             ["06:00", "18:30", "02:15"]
         );
         assert!(times_of_day(&Value::str("25:00")).is_err());
-        let days = week_days(&Value::array(vec![Value::str("We,Th"), Value::str("sa")])).unwrap();
+        let days = week_days(&Value::array(vec![Value::str("We,Th"), Value::str("sa")]))
+            .expect("days that read");
         assert_eq!(
             days,
             [WeekDay::Wednesday, WeekDay::Thursday, WeekDay::Saturday]
         );
-        let err = week_days(&Value::str("Xy")).unwrap_err();
+        let err = week_days(&Value::str("Xy")).expect_err("no such day");
         assert!(err.message.contains("'Xy'"), "{}", err.message);
     }
 }

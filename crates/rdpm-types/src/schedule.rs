@@ -506,7 +506,7 @@ mod tests {
         assert_eq!(s[0].description, "Everyday 08:00, 12:00, 18:00");
         assert_eq!(s[1].job_type, ScheduleJobType::Replication);
         assert_eq!(s[1].frequency_minutes, Some(15));
-        let json = serde_json::to_value(&GroupSchedules::default()).unwrap();
+        let json = serde_json::to_value(GroupSchedules::default()).unwrap();
         assert_eq!(json["recovery_points"]["times_of_day"][0], "08:00");
         let back: GroupSchedules = serde_json::from_value(json).unwrap();
         assert_eq!(back, GroupSchedules::default());

@@ -60,12 +60,10 @@ fn week_day(date: Date) -> WeekDay {
 fn instants(zone: &TimeZone, civil: DateTime, both_in_fold: bool) -> Vec<Timestamp> {
     let ambiguous = zone.to_ambiguous_timestamp(civil);
     match ambiguous.offset() {
-        AmbiguousOffset::Fold { .. } if both_in_fold => {
-            [ambiguous.clone().earlier(), ambiguous.later()]
-                .into_iter()
-                .filter_map(Result::ok)
-                .collect()
-        }
+        AmbiguousOffset::Fold { .. } if both_in_fold => [ambiguous.earlier(), ambiguous.later()]
+            .into_iter()
+            .filter_map(Result::ok)
+            .collect(),
         _ => ambiguous.compatible().into_iter().collect(),
     }
 }
