@@ -166,6 +166,7 @@ async fn the_openapi_document_describes_every_route() {
         (paths::MODIFIABLE_REPLICA_CREATION_METHOD_TEMPLATE, "put"),
         (paths::MODIFIABLE_NAME_TEMPLATE, "put"),
         (paths::MODIFIABLE_COMMIT_TEMPLATE, "post"),
+        (paths::MODIFIABLE_SCHEDULE_TEMPLATE, "put"),
         (paths::STORAGE_POOL, "get"),
         (paths::STORAGE_POOL, "post"),
         (paths::STORAGE_POOL_MEMBER_TEMPLATE, "delete"),
