@@ -111,6 +111,9 @@ pub struct TimeConfig {
     /// The IANA time zone (`Europe/Paris`) of schedules' times of day;
     /// the system's when `None`.
     pub time_zone: Option<String>,
+    /// Start no scheduled job (`--no-schedules`); on-demand jobs run as
+    /// usual, and a simulated clock's advance still runs the scheduler.
+    pub schedules_paused: bool,
 }
 
 impl TimeConfig {
@@ -268,7 +271,12 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
 
     let (stop, stopped) = watch::channel(false);
     let expiry = tokio::spawn(expire_sessions(Arc::clone(&sessions), stopped.clone()));
-    let scheduling = tokio::spawn(Arc::clone(&prepared.scheduler).serve(stopped.clone()));
+    let scheduling = if config.time.schedules_paused {
+        tracing::warn!("schedules are paused (--no-schedules): only on-demand jobs run");
+        tokio::spawn(async {})
+    } else {
+        tokio::spawn(Arc::clone(&prepared.scheduler).serve(stopped.clone()))
+    };
     let task = tokio::spawn(serve(
         listener,
         app,

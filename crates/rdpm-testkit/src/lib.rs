@@ -142,6 +142,11 @@ impl TestServer {
                 .arg("--data-dir")
                 .arg(&self.data_dir);
         }
+        // A real clock crosses schedule slots while tests run; only tests
+        // that drive a simulated clock want scheduled jobs.
+        if !self.extra_args.iter().any(|a| a == "--simulated-clock") {
+            cmd.arg("--no-schedules");
+        }
         let mut child = cmd
             .args(&self.extra_args)
             .env("RUST_LOG", "info")

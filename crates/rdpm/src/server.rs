@@ -7,7 +7,7 @@ use std::time::Duration;
 use anyhow::{anyhow, bail, Context, Result};
 
 const USAGE: &str = "Usage: rdpm server [--data-dir DIR] [--listen ADDR:PORT] [--name NAME] [--session-idle-timeout DURATION]
-                   [--max-jobs N] [--max-jobs-per-server N] [--time-zone ZONE]
+                   [--max-jobs N] [--max-jobs-per-server N] [--time-zone ZONE] [--no-schedules]
 
   --data-dir DIR                  where the catalog, the administrator token and the storage pool live
                                   (default: $XDG_DATA_HOME/rdpm, usually ~/.local/share/rdpm)
@@ -18,6 +18,8 @@ const USAGE: &str = "Usage: rdpm server [--data-dir DIR] [--listen ADDR:PORT] [-
   --max-jobs-per-server N         jobs running at once per production server (default 2)
   --time-zone ZONE                IANA time zone of schedules' times of day, e.g. Europe/Paris
                                   (default: the system's)
+  --no-schedules                  start no scheduled job (on-demand jobs run as usual), e.g. while
+                                  the storage is being moved
 ";
 
 /// Parsed `rdpm server` arguments.
@@ -123,6 +125,7 @@ fn parse(args: &[String]) -> Result<Option<Args>> {
                     rdpm_server::ManualClock::new(simulated_start(&v)?),
                 ));
             }
+            "--no-schedules" => time.schedules_paused = true,
             "-h" | "--help" => return Ok(None),
             other => bail!("unknown argument '{other}'"),
         }

@@ -91,6 +91,27 @@ fn cmdlet_examples_run_and_match_their_snapshots() {
         server.url,
         server.data_dir.join("admin.token").display()
     )]);
+    // Every example finds what a working server has: a protection group
+    // "Site" protecting a folder with a few files, and one recovery
+    // point of it.
+    let site = server.scratch_dir().join("www");
+    std::fs::create_dir_all(site.join("docs")).expect("mkdir");
+    std::fs::write(site.join("index.html"), "<html>home</html>\n").expect("write");
+    std::fs::write(site.join("docs/readme.txt"), "read me\n").expect("write");
+    std::fs::write(site.join("docs/invoice-2026.pdf"), "%PDF-1.7\n").expect("write");
+    crate::support::protect(&server, "Site", &site);
+    let setup = server.shell(&[
+        "-NonInteractive",
+        "-Command",
+        "Connect-DPMServer DPMServer07 | Out-Null
+         $ds = Get-DPMDatasource DPMServer07
+         New-DPMRecoveryPoint -Datasource $ds -Disk -DiskRecoveryPointOption WithSynchronize | Wait-DPMJob | Out-Null",
+    ]);
+    assert!(
+        setup.status.success(),
+        "{}",
+        String::from_utf8_lossy(&setup.stderr)
+    );
     let mut skipped = Vec::new();
     let mut ran = 0;
     let names: Vec<_> = registry.iter().map(|c| c.signature().name).collect();
@@ -156,6 +177,11 @@ const MISBINDING_EXAMPLES: &[(&str, &str, &str)] = &[
         "New-DPMRecoveryOption — Example 1",
         "it gives -RecoveryLocation a folder path, which is not a RecoveryLocation value",
         "Cannot bind parameter 'RecoveryLocation'.",
+    ),
+    (
+        "Set-DPMProtectionJobStartTime — Example 1",
+        "its last line gives the group as `ProtectionGroup $MPGroup`, without the dash",
+        "Cannot convert the \"ProtectionGroup\" value of type \"System.String\"",
     ),
 ];
 

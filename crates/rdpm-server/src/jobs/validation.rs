@@ -40,6 +40,10 @@ impl Jobs {
             ids.extend(group.members.iter().map(|m| m.datasource_id));
         }
         ids.dedup();
+        if ids.is_empty() && request.protection_group.is_some() {
+            // A group without members has nothing to check, as in DPM.
+            return Ok(Vec::new());
+        }
         if ids.is_empty() {
             return Err(ApiError::new(
                 ErrorId::InvalidRequest,

@@ -55,6 +55,7 @@ impl TestServer {
             time: TimeConfig {
                 clock: ClockSetting::Manual(Arc::clone(&clock)),
                 time_zone: Some("UTC".into()),
+                schedules_paused: false,
             },
             ..super::support::config(dir.path(), Duration::from_secs(600))
         };

@@ -27,7 +27,12 @@ pub fn config(dir: &Path, idle_timeout: Duration) -> ServerConfig {
         name: NAME.to_string(),
         session_idle_timeout: idle_timeout,
         job_limits: rdpm_server::JobLimits::default(),
-        time: rdpm_server::TimeConfig::default(),
+        // A real clock crosses schedule slots while tests run: only the
+        // scheduler's tests, on a manual clock, want scheduled jobs.
+        time: rdpm_server::TimeConfig {
+            schedules_paused: true,
+            ..rdpm_server::TimeConfig::default()
+        },
     }
 }
 
