@@ -1,6 +1,7 @@
 //! Runtime tests driven through [`Runtime::run_ast`] with a recording host,
 //! table by table from `reference/powershell-host.md`.
 
+mod native;
 mod streaming;
 mod tables;
 
@@ -360,6 +361,7 @@ fn register_test_commands(reg: &mut Registry) {
         false,
     )];
     reg.add(Rc::new(CountUp { sig: c }));
+    native::register(reg);
     reg.add(Rc::new(ShouldProcessTest::new(
         "Disconnect-Test",
         ConfirmImpact::Medium,
