@@ -43,6 +43,7 @@
 mod jobs;
 mod pool;
 mod protection;
+mod schedule;
 mod sqlite;
 mod writer;
 
@@ -56,6 +57,7 @@ use rdpm_types::{
 
 pub use jobs::JobFilter;
 pub use protection::name_key;
+pub use schedule::SyncSnapshot;
 pub use sqlite::SqliteCatalog;
 
 /// The catalog as the server sees it.
@@ -174,6 +176,30 @@ pub trait Catalog: Send + Sync {
 
     /// How many recovery points a pool member holds.
     fn recovery_points_in_member(&self, member: uuid::Uuid) -> Result<u64, CatalogError>;
+
+    /// The last slot the scheduler handled, by group and kind of schedule.
+    fn schedule_progress(
+        &self,
+    ) -> Result<BTreeMap<(ProtectionGroupId, String), DateTime<Utc>>, CatalogError>;
+
+    /// Records the last slot the scheduler handled of a group's schedule.
+    fn set_schedule_progress(
+        &self,
+        group: ProtectionGroupId,
+        kind: &str,
+        last_slot: DateTime<Utc>,
+    ) -> Result<(), CatalogError>;
+
+    /// A datasource's latest synchronization snapshot.
+    fn sync_snapshot(&self, datasource: DatasourceId)
+        -> Result<Option<SyncSnapshot>, CatalogError>;
+
+    /// Records a datasource's newest synchronization snapshot and returns
+    /// the one it replaces, which the caller forgets.
+    fn replace_sync_snapshot(
+        &self,
+        snapshot: &SyncSnapshot,
+    ) -> Result<Option<SyncSnapshot>, CatalogError>;
 
     /// Waits until every queued write is committed.
     fn flush(&self) -> Result<(), CatalogError>;

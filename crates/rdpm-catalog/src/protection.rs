@@ -195,6 +195,7 @@ fn group_from_row(row: &rusqlite::Row<'_>) -> Result<ProtectionGroup, CatalogErr
             .map_err(|_| invalid("protection_groups.version", version.to_string()))?,
         created_at: Some(parse_time("protection_groups.created_at", &created_at)?),
         modified_at: Some(parse_time("protection_groups.modified_at", &modified_at)?),
+        schedules: Default::default(),
     })
 }
 
@@ -250,6 +251,7 @@ pub(crate) fn groups(
             g.members.push(member);
         }
     }
+    crate::schedule::attach(conn, &mut out)?;
     Ok(out)
 }
 
@@ -366,6 +368,8 @@ pub(crate) fn commit(
             format_time(commit.at),
         ],
     )?;
+
+    crate::schedule::put(&tx, group.id, &group.schedules)?;
 
     // Members: keep the rows that stay (their added_at), drop the rest,
     // add the new ones.
@@ -564,6 +568,7 @@ mod tests {
                 version: 0,
                 created_at: None,
                 modified_at: None,
+                schedules: Default::default(),
             },
             is_new: true,
             stopped: Vec::new(),

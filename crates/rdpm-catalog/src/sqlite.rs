@@ -53,6 +53,7 @@ fn migrations() -> Migrations<'static> {
         M::up(crate::protection::MIGRATION),
         M::up(crate::pool::MIGRATION),
         M::up(crate::jobs::MIGRATION),
+        M::up(crate::schedule::MIGRATION),
     ])
 }
 
@@ -99,6 +100,12 @@ impl SqliteCatalog {
     /// Where the database file is.
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// The main connection, for tests of the modules' SQL.
+    #[cfg(test)]
+    pub(crate) fn conn_for_tests(&self) -> MutexGuard<'_, Connection> {
+        self.conn()
     }
 
     fn conn(&self) -> MutexGuard<'_, Connection> {
@@ -358,6 +365,36 @@ impl Catalog for SqliteCatalog {
 
     fn recovery_points_in_member(&self, member: uuid::Uuid) -> Result<u64, CatalogError> {
         crate::jobs::recovery_points_in_member(&self.conn(), member)
+    }
+
+    fn schedule_progress(
+        &self,
+    ) -> Result<std::collections::BTreeMap<(ProtectionGroupId, String), DateTime<Utc>>, CatalogError>
+    {
+        crate::schedule::progress(&self.conn())
+    }
+
+    fn set_schedule_progress(
+        &self,
+        group: ProtectionGroupId,
+        kind: &str,
+        last_slot: DateTime<Utc>,
+    ) -> Result<(), CatalogError> {
+        crate::schedule::set_progress(&self.conn(), group, kind, last_slot)
+    }
+
+    fn sync_snapshot(
+        &self,
+        datasource: DatasourceId,
+    ) -> Result<Option<crate::SyncSnapshot>, CatalogError> {
+        crate::schedule::sync_snapshot(&self.conn(), datasource)
+    }
+
+    fn replace_sync_snapshot(
+        &self,
+        snapshot: &crate::SyncSnapshot,
+    ) -> Result<Option<crate::SyncSnapshot>, CatalogError> {
+        crate::schedule::replace_sync_snapshot(&mut self.conn(), snapshot)
     }
 
     fn flush(&self) -> Result<(), CatalogError> {

@@ -160,6 +160,23 @@ impl Client {
             .await
     }
 
+    /// Moves a simulated clock forward with the administrator credential
+    /// and returns once every job due by then is queued; only a server
+    /// started with `--simulated-clock` has the route.
+    pub async fn advance_clock(
+        &self,
+        admin_token: &str,
+        seconds: u64,
+    ) -> Result<rdpm_types::ClockState> {
+        self.call(
+            Method::POST,
+            paths::CLOCK_ADVANCE,
+            Some(admin_token),
+            Some(&rdpm_types::AdvanceClock { seconds }),
+        )
+        .await
+    }
+
     /// Force-closes a session with the administrator credential.
     pub async fn force_close(&self, admin_token: &str, id: SessionId) -> Result<ReleaseReport> {
         self.call(
@@ -614,6 +631,17 @@ impl Session {
             Some(request),
         )
         .await
+    }
+
+    /// Changes a draft's schedules (`Set-DPMPolicySchedule`,
+    /// `Set-DPMProtectionJobStartTime`).
+    pub async fn set_schedule(
+        &self,
+        id: ObjectId,
+        request: &rdpm_types::SetSchedule,
+    ) -> Result<ModifiableProtectionGroup> {
+        self.call(Method::PUT, &paths::modifiable_schedule(&id), Some(request))
+            .await
     }
 
     /// Sets a draft's replica creation method.

@@ -84,6 +84,17 @@ mod set_dpm_protection_group;
 mod set_dpm_protection_type;
 mod set_dpm_replica_creation_method;
 
+mod get_dpm_policy_schedule;
+mod get_dpm_protection_job_start_time;
+pub mod objects_schedule;
+mod set_dpm_policy_schedule;
+mod set_dpm_protection_job_start_time;
+
+pub use get_dpm_policy_schedule::GetDpmPolicySchedule;
+pub use get_dpm_protection_job_start_time::GetDpmProtectionJobStartTime;
+pub use set_dpm_policy_schedule::SetDpmPolicySchedule;
+pub use set_dpm_protection_job_start_time::SetDpmProtectionJobStartTime;
+
 pub use add_dpm_child_datasource::AddDpmChildDatasource;
 pub use get_dpm_modifiable_protection_group::GetDpmModifiableProtectionGroup;
 pub use get_dpm_policy_objective::GetDpmPolicyObjective;
@@ -112,6 +123,10 @@ pub fn register_protection_groups(registry: &mut Registry) {
     registry.add(Rc::new(SetDpmPolicyObjective::default()));
     registry.add(Rc::new(GetDpmReplicaCreationMethod::default()));
     registry.add(Rc::new(SetDpmReplicaCreationMethod::default()));
+    registry.add(Rc::new(GetDpmPolicySchedule::default()));
+    registry.add(Rc::new(SetDpmPolicySchedule::default()));
+    registry.add(Rc::new(GetDpmProtectionJobStartTime::default()));
+    registry.add(Rc::new(SetDpmProtectionJobStartTime::default()));
 }
 
 mod add_dpm_disk_storage;

@@ -72,13 +72,13 @@ impl Default for StartDpmDatasourceConsistencyCheck {
         sig.examples = vec![
             Example {
                 title: "Example 1: Check all stored data of a datasource",
-                code: "$ds = Get-DPMDatasource -DPMServerName \"DPMServer07\" | Where-Object { $_.Name -eq \"www\" }\nStart-DPMDatasourceConsistencyCheck -Datasource $ds -HeavyWeight | Wait-DPMJob",
-                remarks: "These commands read back every recovery point of the datasource 'www' and wait for the verdict.",
+                code: "$ds = Get-DPMDatasource -DPMServerName \"DPMServer07\"\nStart-DPMDatasourceConsistencyCheck -Datasource $ds[0] -HeavyWeight | Wait-DPMJob | Format-List JobType, Status, DataSources",
+                remarks: "These commands read back every recovery point of the first protected datasource of DPMServer07 and wait for the verdict.",
             },
             Example {
                 title: "Example 2: Check every member of a protection group",
-                code: "Get-DPMProtectionGroup -DPMServerName \"DPMServer07\" | Start-DPMDatasourceConsistencyCheck",
-                remarks: "This command starts a lightweight check of each member of each protection group of DPMServer07.",
+                code: "Get-DPMProtectionGroup -DPMServerName \"DPMServer07\" | Start-DPMDatasourceConsistencyCheck | Wait-DPMJob | Format-List JobType, Status",
+                remarks: "This command starts a lightweight check of each member of each protection group of DPMServer07 and waits for the results.",
             },
         ];
         sig.inputs = "Datasource, ProtectionGroup";

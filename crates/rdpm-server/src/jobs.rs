@@ -26,6 +26,7 @@ use rdpm_types::{
 };
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
+use crate::clock::Clock;
 use crate::error::ApiError;
 use crate::pool::Pool;
 use crate::protection::Protection;
@@ -33,12 +34,25 @@ use crate::protection::Protection;
 mod restore;
 mod validation;
 
-/// The time now, to the microsecond the catalog keeps, so that a time read
-/// back from an index column equals the one in the stored object.
-fn now() -> DateTime<Utc> {
-    use chrono::SubsecRound as _;
-    Utc::now().trunc_subsecs(6)
+/// What a backup job makes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum BackupKind {
+    /// Reads the datasource and stores a recovery point.
+    RecoveryPoint,
+    /// Reads the datasource and keeps the snapshot, tagged [`SYNC_TAG`], as
+    /// the datasource's latest synchronization: not a recovery point, and
+    /// replaced (forgotten) by the next one.
+    Synchronization,
+    /// Makes a recovery point of the latest synchronization's tree without
+    /// reading the datasource.
+    FromLatestSynchronization,
 }
+
+/// The tag that marks a synchronization snapshot.
+pub(crate) const SYNC_TAG: &str = "rdpm:sync";
+
+/// The owner of the jobs the scheduler makes.
+pub(crate) const SCHEDULER_OWNER: &str = "scheduler";
 
 /// A mutex's contents; a panic while it was held leaves data that is still
 /// consistent enough for counters and maps.
@@ -96,6 +110,8 @@ pub(crate) struct Jobs {
     per_server: Mutex<HashMap<ProductionServerId, Arc<Semaphore>>>,
     per_datasource: Mutex<HashMap<DatasourceId, Arc<tokio::sync::Mutex<()>>>>,
     live: Mutex<HashMap<JobId, Arc<Live>>>,
+    /// Where job times come from.
+    clock: Arc<dyn Clock>,
 }
 
 impl std::fmt::Debug for Jobs {
@@ -227,6 +243,16 @@ fn filter_of(query: &JobQuery) -> Result<Option<JobFilter>, ApiError> {
     }))
 }
 
+/// What to queue.
+struct QueuedBackup<'a> {
+    kind: BackupKind,
+    job_type: JobType,
+    is_adhoc: bool,
+    owner: &'a str,
+    with_integrity_check: bool,
+    messages: Vec<String>,
+}
+
 /// What a job works on: a datasource, its group and the pool member.
 struct JobSubject {
     datasource_id: DatasourceId,
@@ -280,6 +306,20 @@ fn queued_job(
     }
 }
 
+/// The error for `WithoutSynchronize` on a datasource never synchronized.
+fn no_synchronization(ds: &Datasource) -> ApiError {
+    ApiError::new(
+        ErrorId::InvalidRequest,
+        format!(
+            "{} has no synchronization yet, so -DiskRecoveryPointOption WithoutSynchronize has \
+             nothing to make a recovery point from. Synchronize it first (New-DPMRecoveryPoint \
+             -DiskRecoveryPointOption OnlySynchronize) or use WithSynchronize.",
+            ds.path.display
+        ),
+    )
+    .with_target(ds.id.to_string())
+}
+
 /// The group a datasource belongs to and the datasource as it describes it.
 struct Target {
     group: ProtectionGroup,
@@ -322,7 +362,19 @@ impl Jobs {
             per_server: Mutex::new(HashMap::new()),
             per_datasource: Mutex::new(HashMap::new()),
             live: Mutex::new(HashMap::new()),
+            clock: Arc::new(crate::clock::SystemClock),
         })
+    }
+
+    /// The same jobs, stamped with the time of `clock`.
+    pub(crate) fn with_clock(mut self, clock: Arc<dyn Clock>) -> Jobs {
+        self.clock = clock;
+        self
+    }
+
+    /// The time now on the server's clock.
+    pub(crate) fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
     }
 
     fn live(&self, id: JobId) -> Option<Arc<Live>> {
@@ -372,23 +424,17 @@ impl Jobs {
         request: &NewRecoveryPoints,
         owner: &str,
     ) -> Result<Vec<Job>, ApiError> {
-        match request.option {
-            DiskRecoveryPointOption::WithSynchronize => {}
-            other => {
-                let name = match other {
-                    DiskRecoveryPointOption::WithoutSynchronize => "WithoutSynchronize",
-                    _ => "OnlySynchronize",
-                };
-                return Err(ApiError::new(
-                    ErrorId::NotSupported,
-                    format!(
-                        "-DiskRecoveryPointOption {name} is not supported by rdpm: every \
-                         synchronization stores a recovery point. Use WithSynchronize."
-                    ),
-                )
-                .with_target(name));
+        let (kind, job_type) = match request.option {
+            DiskRecoveryPointOption::WithSynchronize => {
+                (BackupKind::RecoveryPoint, JobType::ShadowCopy)
             }
-        }
+            DiskRecoveryPointOption::OnlySynchronize => {
+                (BackupKind::Synchronization, JobType::Replication)
+            }
+            DiskRecoveryPointOption::WithoutSynchronize => {
+                (BackupKind::FromLatestSynchronization, JobType::ShadowCopy)
+            }
+        };
         if request.datasources.is_empty() {
             return Err(ApiError::new(
                 ErrorId::InvalidRequest,
@@ -396,16 +442,106 @@ impl Jobs {
             ));
         }
         let targets = self.targets(&request.datasources)?;
-        let now = now();
+        if kind == BackupKind::FromLatestSynchronization {
+            for target in &targets {
+                let latest = self
+                    .catalog
+                    .sync_snapshot(target.datasource.id)
+                    .map_err(|e| catalog_failed("cannot read the latest synchronization", &e))?;
+                if latest.is_none() {
+                    return Err(no_synchronization(&target.datasource));
+                }
+            }
+        }
         let mut jobs = Vec::with_capacity(targets.len());
         for target in targets {
-            let member = self.pool.member_for_group(target.group.pool_member_id)?;
-            let ds = &target.datasource;
-            let job = Job {
-                id: JobId::new_random(),
-                job_type: JobType::ShadowCopy,
-                status: JobStatus::Scheduled,
-                is_adhoc: true,
+            jobs.push(self.queue_backup(
+                &target,
+                QueuedBackup {
+                    kind,
+                    job_type,
+                    is_adhoc: true,
+                    owner,
+                    with_integrity_check: request.with_integrity_check,
+                    messages: Vec::new(),
+                },
+            )?);
+        }
+        Ok(jobs)
+    }
+
+    /// Queues the scheduler's job of `kind` for every member of `group`,
+    /// except members whose previous job is still queued or running: that
+    /// job gets a message saying the slot was not queued again. Returns
+    /// the jobs queued.
+    pub(crate) fn start_scheduled(
+        self: &Arc<Self>,
+        group: &ProtectionGroup,
+        kind: BackupKind,
+        slot: DateTime<Utc>,
+        messages: &[String],
+    ) -> Result<Vec<Job>, ApiError> {
+        let job_type = match kind {
+            BackupKind::Synchronization => JobType::Replication,
+            BackupKind::RecoveryPoint | BackupKind::FromLatestSynchronization => {
+                JobType::ShadowCopy
+            }
+        };
+        let mut jobs = Vec::new();
+        for member in &group.members {
+            let Some(datasource) = self.protection.member_of(group, member.datasource_id) else {
+                continue;
+            };
+            let busy: Vec<Arc<Live>> = lock(&self.live)
+                .values()
+                .filter(|l| l.datasource == datasource.id)
+                .cloned()
+                .collect();
+            if let Some(previous) = busy.first() {
+                let note = format!(
+                    "The scheduled {} of {slot} came while this job was still queued or \
+                     running, so it was not queued a second time.",
+                    job_type.description().to_lowercase()
+                );
+                tracing::warn!(job = %previous.id, datasource = %datasource.name, %slot, "a scheduled slot found the datasource's previous job unfinished; not queued twice");
+                let snapshot = {
+                    let mut job = lock(&previous.job);
+                    job.messages.push(note);
+                    job.clone()
+                };
+                self.persist(&snapshot);
+                continue;
+            }
+            let target = Target {
+                group: group.clone(),
+                datasource,
+            };
+            jobs.push(self.queue_backup(
+                &target,
+                QueuedBackup {
+                    kind,
+                    job_type,
+                    is_adhoc: false,
+                    owner: SCHEDULER_OWNER,
+                    with_integrity_check: false,
+                    messages: messages.to_vec(),
+                },
+            )?);
+        }
+        Ok(jobs)
+    }
+
+    /// Records a queued job and starts the task that runs it.
+    fn queue_backup(
+        self: &Arc<Self>,
+        target: &Target,
+        spec: QueuedBackup<'_>,
+    ) -> Result<Job, ApiError> {
+        let member = self.pool.member_for_group(target.group.pool_member_id)?;
+        let ds = &target.datasource;
+        let mut job = queued_job(
+            spec.job_type,
+            JobSubject {
                 datasource_id: ds.id,
                 datasource_name: ds.name.clone(),
                 datasource_path: ds.path.clone(),
@@ -413,32 +549,18 @@ impl Jobs {
                 production_server_name: ds.production_server_name.clone(),
                 protection_group_id: Some(target.group.id),
                 protection_group_name: Some(target.group.name.clone()),
-                pool_member_id: Some(member),
-                owner: owner.to_string(),
-                created_at: now,
-                start_time: None,
-                end_time: None,
-                with_integrity_check: request.with_integrity_check,
-                files_scanned: 0,
-                bytes_scanned: 0,
-                bytes_total: None,
-                bytes_done: 0,
-                files_transferred: 0,
-                bytes_transferred: 0,
-                files_skipped: 0,
-                skipped: Vec::new(),
-                messages: Vec::new(),
-                error: None,
-                recovery_point_id: None,
-                target_path: None,
-                current_path: None,
-            };
-            let live = self.enqueue(&job)?;
-            tracing::info!(job = %job.id, datasource = %job.datasource_name, owner, "backup job queued");
-            tokio::spawn(Arc::clone(self).run(live, target.group.id));
-            jobs.push(job);
-        }
-        Ok(jobs)
+                pool_member_id: member,
+            },
+            spec.owner,
+            self.now(),
+        );
+        job.is_adhoc = spec.is_adhoc;
+        job.with_integrity_check = spec.with_integrity_check;
+        job.messages = spec.messages;
+        let live = self.enqueue(&job)?;
+        tracing::info!(job = %job.id, job_type = %job.job_type, datasource = %job.datasource_name, owner = spec.owner, "backup job queued");
+        tokio::spawn(Arc::clone(self).run_backup(live, target.group.id, spec.kind));
+        Ok(job)
     }
 
     /// Records a new job and makes its live record; the caller spawns the
@@ -461,10 +583,15 @@ impl Jobs {
     }
 
     /// Waits for the job's turn, runs the backup, records the end.
-    async fn run(self: Arc<Self>, live: Arc<Live>, group: ProtectionGroupId) {
+    async fn run_backup(
+        self: Arc<Self>,
+        live: Arc<Live>,
+        group: ProtectionGroupId,
+        kind: BackupKind,
+    ) {
         self.run_work(live, move |jobs, live| {
-            let point = jobs.backup(live, group)?;
-            lock(&live.job).recovery_point_id = Some(point.id);
+            let point = jobs.backup_of_kind(live, group, kind)?;
+            lock(&live.job).recovery_point_id = point.map(|p| p.id);
             Ok(())
         })
         .await;
@@ -493,7 +620,7 @@ impl Jobs {
                 return;
             }
             job.status = JobStatus::InProgress;
-            job.start_time = Some(now());
+            job.start_time = Some(self.now());
             let snapshot = job.clone();
             drop(job);
             self.persist(&snapshot);
@@ -523,7 +650,7 @@ impl Jobs {
                 });
             }
         }
-        job.end_time = Some(now());
+        job.end_time = Some(self.now());
         job.current_path = None;
         tracing::info!(job = %job.id, status = %job.status, datasource = %job.datasource_name, "job ended");
         *lock(&live.job) = job.clone();
@@ -571,12 +698,14 @@ impl Jobs {
         }
     }
 
-    /// The blocking part: the backup, the optional check, the index entry.
-    fn backup(
+    /// The blocking part: the backup, the optional check, the index entry
+    /// of the recovery point it made (none for a synchronization).
+    fn backup_of_kind(
         &self,
         live: &Arc<Live>,
         group: ProtectionGroupId,
-    ) -> Result<RecoveryPoint, JobError> {
+        kind: BackupKind,
+    ) -> Result<Option<RecoveryPoint>, JobError> {
         let job = live.snapshot();
         let member_id = job.pool_member_id.ok_or_else(|| JobError {
             kind: "Internal".into(),
@@ -598,6 +727,16 @@ impl Jobs {
             .tag(tag("job", job.id))
             .hostname(job.production_server_name.clone())
             .cancel_token(live.cancel.clone());
+        if kind == BackupKind::FromLatestSynchronization {
+            return self
+                .point_from_synchronization(live, &repo, &member_path, group)
+                .map(Some);
+        }
+        let request = if kind == BackupKind::Synchronization {
+            request.tag(SYNC_TAG)
+        } else {
+            request
+        };
         let request = {
             let catalog = Arc::clone(&self.catalog);
             let live = Arc::clone(live);
@@ -647,9 +786,13 @@ impl Jobs {
                 ));
             }
         }
+        if kind == BackupKind::Synchronization {
+            self.keep_as_synchronization(live, member_id, &outcome.snapshot_id)?;
+            return Ok(None);
+        }
         let point = RecoveryPoint {
             id: outcome.snapshot_id.to_string(),
-            backup_time: job.start_time.unwrap_or_else(Utc::now),
+            backup_time: job.start_time.unwrap_or_else(|| self.now()),
             datasource_id: job.datasource_id,
             datasource_name: job.datasource_name.clone(),
             datasource_path: job.datasource_path.clone(),
@@ -696,6 +839,144 @@ impl Jobs {
                 "The integrity check read recovery point {id} back intact."
             ));
         }
+        Ok(Some(point))
+    }
+
+    /// Records a synchronization snapshot as the datasource's latest and
+    /// forgets the one it replaces.
+    fn keep_as_synchronization(
+        &self,
+        live: &Live,
+        member: uuid::Uuid,
+        snapshot: &rdpm_storage::SnapshotId,
+    ) -> Result<(), JobError> {
+        let job = live.snapshot();
+        let previous = self
+            .catalog
+            .replace_sync_snapshot(&rdpm_catalog::SyncSnapshot {
+                datasource_id: job.datasource_id,
+                snapshot_id: snapshot.to_string(),
+                pool_member_id: member,
+                taken_at: job.start_time.unwrap_or_else(|| self.now()),
+            })
+            .map_err(|e| JobError {
+                kind: "Internal".into(),
+                message: format!(
+                    "The synchronization {snapshot} was stored but cannot be recorded in the \
+                     catalog: {e}."
+                ),
+            })?;
+        lock(&live.job).messages.push(format!(
+            "Synchronized into snapshot {} (not a recovery point; the next synchronization \
+             replaces it).",
+            snapshot.short()
+        ));
+        let Some(previous) = previous.filter(|p| p.snapshot_id != snapshot.as_str()) else {
+            return Ok(());
+        };
+        // The new snapshot is recorded; a previous one that cannot be
+        // forgotten now only costs space until the next prune finds it
+        // unreferenced by the index, so it does not fail the job.
+        let forgotten = rdpm_storage::SnapshotId::parse(&previous.snapshot_id).and_then(|id| {
+            let (repo, _) = self
+                .pool
+                .repository(previous.pool_member_id)
+                .map_err(|e| rdpm_storage::Error::InvalidRequest(e.detail().to_string()))?;
+            match repo.forget(&[id]) {
+                Ok(()) | Err(rdpm_storage::Error::SnapshotNotFound(_)) => Ok(()),
+                Err(e) => Err(e),
+            }
+        });
+        if let Err(e) = forgotten {
+            tracing::warn!(snapshot = %previous.snapshot_id, error = %e, "cannot forget the synchronization this one replaces");
+        }
+        Ok(())
+    }
+
+    /// `-DiskRecoveryPointOption WithoutSynchronize`: a recovery point of
+    /// the latest synchronization's tree, made without reading the
+    /// datasource.
+    fn point_from_synchronization(
+        &self,
+        live: &Live,
+        repo: &rdpm_storage::Repository,
+        member_path: &str,
+        group: ProtectionGroupId,
+    ) -> Result<RecoveryPoint, JobError> {
+        let job = live.snapshot();
+        let latest = self
+            .catalog
+            .sync_snapshot(job.datasource_id)
+            .map_err(|e| JobError {
+                kind: "Internal".into(),
+                message: format!("The latest synchronization cannot be read: {e}."),
+            })?
+            .ok_or_else(|| JobError {
+                kind: "NoSynchronization".into(),
+                message: format!(
+                    "No synchronization of {} exists, so there is nothing to make a recovery \
+                     point from without reading the datasource. Run New-DPMRecoveryPoint \
+                     -DiskRecoveryPointOption WithSynchronize.",
+                    job.datasource_path.display
+                ),
+            })?;
+        let source =
+            rdpm_storage::SnapshotId::parse(&latest.snapshot_id).map_err(|e| JobError {
+                kind: "Internal".into(),
+                message: format!("The latest synchronization's id is invalid: {e}."),
+            })?;
+        let tags = [
+            tag("ds", job.datasource_id),
+            tag("pg", group),
+            tag("job", job.id),
+        ];
+        let copy = repo.copy_snapshot(&source, &tags).map_err(|e| JobError {
+            kind: "StorageFailed".into(),
+            message: format!(
+                "The recovery point could not be made from synchronization {}: {e}. Earlier \
+                 recovery points are intact.",
+                source.short()
+            ),
+        })?;
+        let sizes = repo
+            .snapshots(&rdpm_storage::SnapshotFilter::default().tag(tag("job", job.id)))
+            .ok()
+            .and_then(|s| s.into_iter().find(|s| s.id == copy))
+            .and_then(|s| s.summary);
+        let point = RecoveryPoint {
+            id: copy.to_string(),
+            // The data is as the synchronization read it.
+            backup_time: latest.taken_at,
+            datasource_id: job.datasource_id,
+            datasource_name: job.datasource_name.clone(),
+            datasource_path: job.datasource_path.clone(),
+            production_server_id: job.production_server_id,
+            production_server_name: job.production_server_name.clone(),
+            protection_group_id: job.protection_group_id,
+            protection_group_name: job.protection_group_name.clone(),
+            pool_member_id: latest.pool_member_id,
+            pool_member_path: member_path.to_string(),
+            job_id: Some(job.id),
+            size: sizes.as_ref().map_or(0, |s| s.bytes),
+            files: sizes.as_ref().map_or(0, |s| s.files),
+            dirs: sizes.as_ref().map_or(0, |s| s.dirs),
+            files_skipped: 0,
+            is_active: true,
+        };
+        self.catalog
+            .add_recovery_point(&point)
+            .map_err(|e| JobError {
+                kind: "Internal".into(),
+                message: format!(
+                    "The recovery point {} was stored but cannot be recorded in the catalog: {e}.",
+                    point.id
+                ),
+            })?;
+        lock(&live.job).messages.push(format!(
+            "Made from synchronization {} of {} without reading the datasource.",
+            source.short(),
+            latest.taken_at
+        ));
         Ok(point)
     }
 
@@ -762,7 +1043,7 @@ impl Jobs {
             match job.status {
                 JobStatus::Scheduled => {
                     job.status = JobStatus::Failed;
-                    job.end_time = Some(now());
+                    job.end_time = Some(self.now());
                     job.error = Some(reason.clone());
                 }
                 JobStatus::InProgress => {
@@ -876,7 +1157,7 @@ impl Jobs {
                 };
                 chrono::TimeDelta::days(days)
             });
-        let now = now();
+        let now = self.now();
         for p in &mut points {
             p.is_active = retention.is_none_or(|r| p.backup_time + r >= now);
         }

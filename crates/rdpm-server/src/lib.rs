@@ -26,6 +26,7 @@
 //!     name: "DPMServer07".into(),
 //!     session_idle_timeout: Duration::from_secs(600),
 //!     job_limits: rdpm_server::JobLimits::default(),
+//!     time: rdpm_server::TimeConfig::default(),
 //! };
 //! let server = rdpm_server::start(config).await?;
 //! println!("serving on {}", server.base_url());
@@ -38,6 +39,7 @@
 
 mod agent;
 mod api;
+pub mod clock;
 mod data_dir;
 mod error;
 mod hex;
@@ -46,6 +48,7 @@ mod metrics;
 mod pool;
 mod protection;
 mod recovery;
+mod scheduler;
 mod session;
 
 use std::future::Future;
@@ -64,6 +67,7 @@ use utoipa::OpenApi;
 pub use agent::{
     normalize, parse_mounts, AgentError, ChildEntry, ChildPage, LocalAgent, Mount, ProductionAgent,
 };
+pub use clock::{Clock, ClockSetting, ManualClock, SystemClock};
 pub use data_dir::{ADMIN_TOKEN_FILE, CATALOG_FILE};
 pub use error::ServerError;
 pub use jobs::JobLimits;
@@ -95,6 +99,36 @@ pub struct ServerConfig {
     pub session_idle_timeout: Duration,
     /// How many jobs may run at once, server-wide and per production server.
     pub job_limits: JobLimits,
+    /// The clock and the time zone of schedules.
+    pub time: TimeConfig,
+}
+
+/// Where the server's time comes from and which zone schedules are in.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TimeConfig {
+    /// The clock; the system's unless a test installs a manual one.
+    pub clock: ClockSetting,
+    /// The IANA time zone (`Europe/Paris`) of schedules' times of day;
+    /// the system's when `None`.
+    pub time_zone: Option<String>,
+}
+
+impl TimeConfig {
+    /// The time zone schedules are in.
+    fn zone(&self) -> Result<jiff::tz::TimeZone, ServerError> {
+        match &self.time_zone {
+            Some(name) => jiff::tz::TimeZone::get(name).map_err(|e| {
+                ServerError::InvalidConfig(format!(
+                    "the time zone '{name}' is not an IANA time zone name such as Europe/Paris \
+                     or UTC ({e})"
+                ))
+            }),
+            None => Ok(jiff::tz::TimeZone::try_system().unwrap_or_else(|e| {
+                tracing::warn!(error = %e, "the system's time zone is unknown; schedules use UTC (set --time-zone)");
+                jiff::tz::TimeZone::UTC
+            })),
+        }
+    }
 }
 
 impl ServerConfig {
@@ -110,6 +144,7 @@ impl ServerConfig {
                 "the server name is empty".into(),
             ));
         }
+        self.time.zone()?;
         if self.session_idle_timeout < Duration::from_millis(100) {
             return Err(ServerError::InvalidConfig(format!(
                 "the session idle timeout ({:?}) is below the minimum of 100 ms",
@@ -226,16 +261,19 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
         )),
         pool: prepared.pool,
         jobs: Arc::clone(&prepared.jobs),
+        scheduler: Arc::clone(&prepared.scheduler),
+        manual_clock: config.time.clock.manual().cloned(),
     });
     let app = api::router(state);
 
     let (stop, stopped) = watch::channel(false);
     let expiry = tokio::spawn(expire_sessions(Arc::clone(&sessions), stopped.clone()));
+    let scheduling = tokio::spawn(Arc::clone(&prepared.scheduler).serve(stopped.clone()));
     let task = tokio::spawn(serve(
         listener,
         app,
         stopped,
-        expiry,
+        [expiry, scheduling],
         Arc::clone(&sessions),
         prepared.catalog,
         prepared.jobs,
@@ -313,6 +351,7 @@ struct Prepared {
     protection: Arc<protection::Protection>,
     pool: Arc<pool::Pool>,
     jobs: Arc<jobs::Jobs>,
+    scheduler: Arc<scheduler::Scheduler>,
     admin: data_dir::AdminToken,
     admin_token_path: PathBuf,
     server_id: uuid::Uuid,
@@ -352,11 +391,22 @@ fn prepare(
         Arc::clone(&protection),
         config.job_limits,
         started_at,
-    )?;
+    )?
+    .with_clock(config.time.clock.clock());
+    let jobs = Arc::new(jobs);
+    let scheduler = Arc::new(scheduler::Scheduler::new(
+        Arc::clone(&catalog),
+        Arc::clone(&protection),
+        Arc::clone(&jobs),
+        config.time.clock.clock(),
+        config.time.zone()?,
+    ));
+    tracing::info!(zone = ?scheduler.zone().iana_name(), clock = ?config.time.clock, "schedules ready");
     Ok(Prepared {
         pool,
         protection,
-        jobs: Arc::new(jobs),
+        scheduler,
+        jobs,
         catalog,
         admin,
         admin_token_path,
@@ -373,7 +423,7 @@ async fn serve(
     listener: tokio::net::TcpListener,
     app: axum::Router,
     stopped: watch::Receiver<bool>,
-    expiry: JoinHandle<()>,
+    background: [JoinHandle<()>; 2],
     sessions: Arc<SessionManager>,
     catalog: Arc<dyn Catalog>,
     jobs: Arc<jobs::Jobs>,
@@ -393,7 +443,10 @@ async fn serve(
             Ok(())
         }
     };
-    expiry.abort();
+    // The lease keeper and the scheduler: no new job starts from here on.
+    for task in background {
+        task.abort();
+    }
     // Running jobs stop within a second and are recorded as failed, with
     // the shutdown as the reason; nothing half-written stays a recovery
     // point.

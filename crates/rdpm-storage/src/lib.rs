@@ -9,6 +9,13 @@
 //!   [`BackupRequest`] and returns a [`BackupOutcome`]; snapshots are listed,
 //!   forgotten, pruned and checked through it.
 //! - [`Error`]: the one error type; no rustic type appears in the API.
+//! - Recovery: [`Repository::list_dir`] and [`Repository::snapshot_entry`]
+//!   browse a snapshot, [`Repository::search`] finds names in it, and
+//!   [`Repository::restore`] takes a [`RestoreRequest`] and returns a
+//!   [`RestoreOutcome`]. A restore writes only through directory handles
+//!   below its target root and never follows a symlink there; it reads
+//!   packs in few large ranges, holds a bounded amount of data, and moves
+//!   each file into place only once it is complete.
 //!
 //! What this crate adds to rustic_core: an in-process reader/writer lock per
 //! repository plus restic lock files while writing; cancellation that
@@ -75,6 +82,6 @@ pub use repository::{
 };
 pub use restore::{
     DirListing, EntryKind, NameMatcher, NotRestored, Overwrite, RestoreOutcome, RestoreProgress,
-    RestoreRequest, RestoreSource, SearchSpec, SnapshotEntry,
+    RestoreProgressFn, RestoreRequest, RestoreSource, SearchSpec, SnapshotEntry,
 };
 pub use source::{CancelToken, OpenHook};

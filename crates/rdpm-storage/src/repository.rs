@@ -331,16 +331,26 @@ impl Repository {
         &self.inner.path
     }
 
+    /// The backends the repository was opened with: reading packs
+    /// directly needs the raw one.
+    pub(crate) fn backends(&self) -> &RepositoryBackends {
+        &self.inner.backends
+    }
+
     /// A fresh rustic repository object: rustic ties progress reporting to
     /// the object, so each job gets its own. Opening with the cached master
     /// key costs one small file read.
-    fn rustic(&self, backends: &RepositoryBackends, bars: impl ProgressBars) -> Result<OpenRepo> {
+    pub(crate) fn rustic(
+        &self,
+        backends: &RepositoryBackends,
+        bars: impl ProgressBars,
+    ) -> Result<OpenRepo> {
         rustic_core::Repository::new_with_progress(&self.inner.options, backends, bars)
             .and_then(|r| r.open(&Credentials::Masterkey(self.inner.master.clone())))
             .map_err(|e| Error::rustic(&e))
     }
 
-    fn lock_file(&self, exclusive: bool) -> Result<HeldLock> {
+    pub(crate) fn lock_file(&self, exclusive: bool) -> Result<HeldLock> {
         HeldLock::acquire(
             &self.inner.path,
             &self.inner.crypto,
@@ -349,7 +359,7 @@ impl Repository {
         )
     }
 
-    fn shared(&self) -> std::sync::RwLockReadGuard<'_, ()> {
+    pub(crate) fn shared(&self) -> std::sync::RwLockReadGuard<'_, ()> {
         // A panic while holding the lock leaves no state behind to repair.
         self.inner
             .rw
@@ -596,6 +606,47 @@ impl Repository {
             .collect();
         snaps.sort_by(|a, b| a.time.cmp(&b.time).then_with(|| a.id.cmp(&b.id)));
         Ok(snaps)
+    }
+
+    /// Stores a new snapshot of the same tree, paths and sizes as `source`,
+    /// with `tags` as its only tags and the time now: a second name for
+    /// data already stored, written without reading any source. Holds the
+    /// repository shared, like a backup.
+    ///
+    /// # Errors
+    /// [`Error::SnapshotNotFound`] when `source` names no snapshot;
+    /// [`Error::InvalidRequest`] for an empty tag or one with a comma.
+    pub fn copy_snapshot(&self, source: &SnapshotId, tags: &[String]) -> Result<SnapshotId> {
+        if let Some(bad) = tags.iter().find(|t| t.is_empty() || t.contains(',')) {
+            return Err(Error::InvalidRequest(format!(
+                "tag `{bad}` is empty or holds a comma"
+            )));
+        }
+        let _shared = self.shared();
+        let _lock = self.lock_file(false)?;
+        let repo = self.rustic(&self.inner.backends, NoProgressBars)?;
+        let original = repo
+            .get_all_snapshots()
+            .map_err(|e| Error::rustic(&e))?
+            .into_iter()
+            .find(|s| full_id(&s.id) == source.0)
+            .ok_or_else(|| Error::SnapshotNotFound(source.0.clone()))?;
+        let mut opts = SnapshotOptions::default();
+        for tag in tags {
+            opts = opts.add_tags(tag).map_err(|e| Error::rustic(&e))?;
+        }
+        let fresh = opts.to_snapshot().map_err(|e| Error::rustic(&e))?;
+        let mut copy = original.clone();
+        copy.time = fresh.time;
+        copy.tags = fresh.tags;
+        copy.parent = Some(original.id);
+        copy.parents = vec![original.id];
+        let id = save_snapshot(
+            self.inner.backends.repository().as_ref(),
+            &self.inner.crypto,
+            &copy,
+        )?;
+        Ok(SnapshotId(full_id(&id)))
     }
 
     /// Deletes the snapshots `ids` (their data stays until a prune).

@@ -5,12 +5,21 @@
 //! were backed up, as bytes (`/srv/www/index.html`): names need not be
 //! UTF-8.
 
-use std::path::PathBuf;
-use std::sync::Arc;
+mod dest;
+mod engine;
+mod nodes;
+mod packs;
+
+use std::path::{Component, Path, PathBuf};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use rustic_core::repofile::SnapshotFile;
+use rustic_core::{IndexedTree, NoProgressBars};
 
 use crate::backup::SnapshotId;
+use crate::lockfile::HeldLock;
 use crate::source::CancelToken;
 use crate::{Error, Repository, Result};
 
@@ -84,10 +93,10 @@ impl DirListing {
     }
 }
 
-/// Whether a name (the last path component) is what a search looks for.
+/// Whether a name (the last component, as bytes) is a match.
 pub type NameMatcher = Box<dyn Fn(&[u8]) -> bool + Send + Sync>;
 
-/// Called with a restore's progress.
+/// Receives a restore's progress; called from one reporter thread.
 pub type RestoreProgressFn = Box<dyn Fn(&RestoreProgress) + Send + Sync>;
 
 /// What [`Repository::search`] looks for.
@@ -201,17 +210,67 @@ pub struct RestoreOutcome {
     pub cancelled: bool,
 }
 
+/// A file name as bytes.
+type Name = Vec<u8>;
+
+/// How often a restore reports progress.
+const PROGRESS_EVERY: Duration = Duration::from_millis(250);
+
+/// A snapshot opened for reading, with the locks that keep prune away
+/// while it is read.
+struct Reading<'a, S> {
+    _shared: std::sync::RwLockReadGuard<'a, ()>,
+    _lock: HeldLock,
+    repo: rustic_core::Repository<S>,
+    snap: SnapshotFile,
+}
+
 impl Repository {
+    fn read_snapshot<S>(
+        &self,
+        snapshot: &SnapshotId,
+        index: impl FnOnce(
+            rustic_core::Repository<rustic_core::OpenStatus>,
+        ) -> rustic_core::RusticResult<rustic_core::Repository<S>>,
+    ) -> Result<Reading<'_, S>> {
+        let shared = self.shared();
+        let lock = self.lock_file(false)?;
+        if !self
+            .path()
+            .join("snapshots")
+            .join(snapshot.as_str())
+            .is_file()
+        {
+            return Err(Error::SnapshotNotFound(snapshot.as_str().to_string()));
+        }
+        let repo = self.rustic(self.backends(), NoProgressBars)?;
+        let snap = repo
+            .get_snapshots(&[snapshot.as_str()])
+            .map_err(|e| Error::rustic(&e))?
+            .pop()
+            .ok_or_else(|| Error::SnapshotNotFound(snapshot.as_str().to_string()))?;
+        let repo = index(repo).map_err(|e| Error::rustic(&e))?;
+        Ok(Reading {
+            _shared: shared,
+            _lock: lock,
+            repo,
+            snap,
+        })
+    }
+
+    fn browse(&self, snapshot: &SnapshotId) -> Result<Reading<'_, rustic_core::IndexedIdsStatus>> {
+        self.read_snapshot(snapshot, rustic_core::Repository::to_indexed_ids)
+    }
+
     /// The node at `path` in `snapshot`.
     ///
     /// # Errors
     /// [`Error::SnapshotNotFound`]; [`Error::PathNotFound`] when the
     /// snapshot has nothing at `path`.
     pub fn snapshot_entry(&self, snapshot: &SnapshotId, path: &[u8]) -> Result<SnapshotEntry> {
-        let _ = (snapshot, path);
-        Err(Error::InvalidRequest(
-            "browsing is not implemented yet".into(),
-        ))
+        let r = self.browse(snapshot)?;
+        let (node, full) = nodes::find(&r.repo, r.snap.tree, snapshot.as_str(), path)?;
+        Ok(nodes::entry(full, &node))
     }
 
     /// The entries of the folder at `path` in `snapshot`, sorted by name.
@@ -220,10 +279,10 @@ impl Repository {
     /// As [`Repository::snapshot_entry`]; [`Error::InvalidRequest`] when
     /// `path` is not a folder.
     pub fn list_dir(&self, snapshot: &SnapshotId, path: &[u8]) -> Result<DirListing> {
-        let _ = (snapshot, path);
-        Err(Error::InvalidRequest(
-            "browsing is not implemented yet".into(),
-        ))
+        let r = self.browse(snapshot)?;
+        let (node, full) = nodes::find(&r.repo, r.snap.tree, snapshot.as_str(), path)?;
+        let entries = nodes::children(&r.repo, &node, &full, snapshot.as_str())?;
+        Ok(DirListing::from_sorted(entries))
     }
 
     /// Calls `found` with every entry under `spec.location` whose name
@@ -237,10 +296,16 @@ impl Repository {
         spec: &SearchSpec,
         found: &mut dyn FnMut(SnapshotEntry) -> bool,
     ) -> Result<()> {
-        let _ = (snapshot, spec, found);
-        Err(Error::InvalidRequest(
-            "searching is not implemented yet".into(),
-        ))
+        let r = self.browse(snapshot)?;
+        let (node, full) = nodes::find(&r.repo, r.snap.tree, snapshot.as_str(), &spec.location)?;
+        if !node.is_dir() {
+            return Err(Error::InvalidRequest(format!(
+                "`{}` in snapshot {} is not a folder; search its folder instead",
+                String::from_utf8_lossy(&full),
+                snapshot.as_str()
+            )));
+        }
+        search_in(&r.repo, &node, full, spec, found).map(|_| ())
     }
 
     /// Restores `request.sources` of a snapshot. Per-node failures are
@@ -248,14 +313,162 @@ impl Repository {
     /// node as well (disk full) stops the restore and says so in
     /// [`RestoreOutcome::stopped`]. No temporary file outlives the call.
     ///
+    /// Contents, file types, symlink targets (never followed), permission
+    /// bits and modification times are restored exactly; all-zero stretches
+    /// of a file become holes. Hard links come back as separate files.
+    /// The target root's own metadata is left alone when a folder is
+    /// restored into it.
+    ///
     /// # Errors
     /// [`Error::SnapshotNotFound`], [`Error::PathNotFound`] for a source
     /// the snapshot lacks, [`Error::InvalidRequest`] for a destination
     /// outside the target root or a missing root; repository read errors.
     pub fn restore(&self, request: &RestoreRequest) -> Result<RestoreOutcome> {
-        let _ = request;
-        Err(Error::InvalidRequest(
-            "restoring is not implemented yet".into(),
-        ))
+        let root = dest::open_root(&request.target_root).map_err(|e| {
+            Error::InvalidRequest(format!(
+                "the restore's target folder {} cannot be opened ({e}); it must be an existing folder",
+                request.target_root.display()
+            ))
+        })?;
+        let destinations = request
+            .sources
+            .iter()
+            .map(|s| destination(&request.target_root, &s.destination))
+            .collect::<Result<Vec<_>>>()?;
+        if request.cancel.is_cancelled() {
+            return Ok(RestoreOutcome {
+                cancelled: true,
+                ..RestoreOutcome::default()
+            });
+        }
+        let r = self.read_snapshot(&request.snapshot, rustic_core::Repository::to_indexed)?;
+        let mut prepared = Vec::with_capacity(request.sources.len());
+        for (source, (parents, name)) in request.sources.iter().zip(destinations) {
+            let (node, snap_path) = nodes::find(
+                &r.repo,
+                r.snap.tree,
+                request.snapshot.as_str(),
+                &source.path,
+            )?;
+            if name.is_none() && !node.is_dir() {
+                return Err(Error::InvalidRequest(format!(
+                    "`{}` is not a folder, so it cannot become the target folder {} itself; give a destination inside it",
+                    String::from_utf8_lossy(&snap_path),
+                    request.target_root.display()
+                )));
+            }
+            prepared.push(engine::Prepared {
+                node,
+                snap_path,
+                parents,
+                name,
+            });
+        }
+
+        let tally = engine::Tally::new();
+        let backend = self.backends().repository();
+        let done = (Mutex::new(false), Condvar::new());
+        std::thread::scope(|s| {
+            if let Some(progress) = &request.on_progress {
+                let (done, wake) = (&done.0, &done.1);
+                let tally = &tally;
+                s.spawn(move || {
+                    let mut finished = done.lock().expect("progress mutex poisoned");
+                    while !*finished {
+                        progress(&tally.progress());
+                        finished = wake
+                            .wait_timeout(finished, PROGRESS_EVERY)
+                            .expect("progress mutex poisoned")
+                            .0;
+                    }
+                });
+            }
+            let ctx = engine::Ctx {
+                request,
+                root,
+                tally: &tally,
+            };
+            engine::Engine::new(ctx, &r.repo, backend.as_ref()).run(prepared);
+            *done.0.lock().expect("progress mutex poisoned") = true;
+            done.1.notify_all();
+        });
+        if let Some(progress) = &request.on_progress {
+            progress(&tally.progress());
+        }
+        Ok(tally.outcome(request.cancel.is_cancelled()))
     }
+}
+
+/// Pre-order through the folder `dir` (at `path`); false once `found`
+/// asked to stop.
+fn search_in<S: IndexedTree>(
+    repo: &rustic_core::Repository<S>,
+    dir: &rustic_core::repofile::Node,
+    path: Vec<u8>,
+    spec: &SearchSpec,
+    found: &mut dyn FnMut(SnapshotEntry) -> bool,
+) -> Result<bool> {
+    // An explicit stack: snapshots can be deeper than a thread's stack.
+    let Some(root) = dir.subtree else {
+        return Ok(true);
+    };
+    let mut stack = vec![(
+        path,
+        repo.get_tree(&root)
+            .map_err(|e| Error::rustic(&e))?
+            .nodes
+            .into_iter(),
+    )];
+    while let Some((path, nodes)) = stack.last_mut() {
+        if spec.cancel.is_cancelled() {
+            return Err(Error::Cancelled);
+        }
+        let Some(node) = nodes.next() else {
+            stack.pop();
+            continue;
+        };
+        let name = nodes::name(&node);
+        let child = nodes::join(path, &name);
+        if (spec.matches)(&name) && !found(nodes::entry(child.clone(), &node)) {
+            return Ok(false);
+        }
+        if spec.recursive && node.is_dir() {
+            if let Some(subtree) = node.subtree {
+                let tree = repo.get_tree(&subtree).map_err(|e| Error::rustic(&e))?;
+                stack.push((child, tree.nodes.into_iter()));
+            }
+        }
+    }
+    Ok(true)
+}
+
+/// The folders between `root` and `destination`, and the destination's
+/// own name (`None` for the root itself).
+fn destination(root: &Path, destination: &Path) -> Result<(Vec<Vec<u8>>, Option<Name>)> {
+    use std::os::unix::ffi::OsStrExt;
+    let outside = || {
+        Error::InvalidRequest(format!(
+            "destination {} is not inside the restore's target folder {}",
+            destination.display(),
+            root.display()
+        ))
+    };
+    if !destination.is_absolute() {
+        return Err(Error::InvalidRequest(format!(
+            "destination {} is not an absolute path; give it inside {}",
+            destination.display(),
+            root.display()
+        )));
+    }
+    let rel = destination.strip_prefix(root).map_err(|_| outside())?;
+    let mut parts = Vec::new();
+    for c in rel.components() {
+        match c {
+            Component::Normal(name) => parts.push(name.as_bytes().to_vec()),
+            Component::CurDir => {}
+            _ => return Err(outside()),
+        }
+    }
+    let name = parts.pop();
+    Ok((parts, name))
 }

@@ -4,10 +4,12 @@
 mod support;
 
 mod backup;
+mod browse;
 mod crash;
 mod locks;
 mod maintenance;
 mod repository;
 mod restic;
+mod restore;
 mod unchanged;
 mod verify;

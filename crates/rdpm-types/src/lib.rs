@@ -23,6 +23,7 @@ mod job;
 mod pool;
 mod protection;
 mod recovery;
+mod schedule;
 mod scope;
 mod server;
 mod session;
@@ -47,6 +48,10 @@ pub use recovery::{
     BrowsePage, BrowseRequest, BrowseType, CursorQuery, ItemType, OverwriteType, RecoverableItem,
     RecoveryLocation, RecoveryOption, RecoveryPointLocation, RecoveryType, RestoreItem,
     RestoreRequest, SearchDetail, SearchRequest, SearchType,
+};
+pub use schedule::{
+    AdvanceClock, ClockState, GroupSchedules, JobStartTime, Schedule, ScheduleJobType, SetSchedule,
+    TimeOfDay, WeekDay, WeeklySchedule,
 };
 pub use scope::{NewServerScope, ScopedObjectType, ServerScope, SetSessionScope};
 pub use server::{Health, ServerInfo};
@@ -170,6 +175,19 @@ pub mod paths {
     pub const CURSORS: &str = "/api/v1/cursors";
     /// Route template of [`cursor`].
     pub const CURSOR_BY_ID_TEMPLATE: &str = "/api/v1/cursors/{id}";
+    /// Route template of [`modifiable_schedule`].
+    pub const MODIFIABLE_SCHEDULE_TEMPLATE: &str =
+        "/api/v1/modifiable-protection-groups/{id}/schedule";
+    /// `POST` a [`crate::AdvanceClock`] (administrator only): moves a
+    /// simulated clock forward and returns once every job due by then is
+    /// queued. Exists only on a server started with `--simulated-clock`.
+    pub const CLOCK_ADVANCE: &str = "/api/v1/clock/advance";
+
+    /// `PUT` a [`crate::SetSchedule`]: change a draft's schedules
+    /// (`Set-DPMPolicySchedule`, `Set-DPMProtectionJobStartTime`).
+    pub fn modifiable_schedule(id: &crate::ObjectId) -> String {
+        format!("{MODIFIABLE_PROTECTION_GROUPS}/{id}/schedule")
+    }
 
     /// `POST` a [`crate::BrowseRequest`]: the first page of a browse
     /// (`Get-DPMRecoverableItem -RecoverableItem -BrowseType`).

@@ -423,6 +423,10 @@ pub struct ProtectionGroup {
     /// When it was last committed; absent for a new group's draft.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub modified_at: Option<DateTime<Utc>>,
+    /// Recovery point times, offset and integrity checks; DPM's defaults
+    /// for a group stored before schedules existed.
+    #[serde(default)]
+    pub schedules: crate::schedule::GroupSchedules,
 }
 
 /// A member removed in a draft, and what to do with its data

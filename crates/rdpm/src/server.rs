@@ -7,7 +7,7 @@ use std::time::Duration;
 use anyhow::{anyhow, bail, Context, Result};
 
 const USAGE: &str = "Usage: rdpm server [--data-dir DIR] [--listen ADDR:PORT] [--name NAME] [--session-idle-timeout DURATION]
-                   [--max-jobs N] [--max-jobs-per-server N]
+                   [--max-jobs N] [--max-jobs-per-server N] [--time-zone ZONE]
 
   --data-dir DIR                  where the catalog, the administrator token and the storage pool live
                                   (default: $XDG_DATA_HOME/rdpm, usually ~/.local/share/rdpm)
@@ -16,6 +16,8 @@ const USAGE: &str = "Usage: rdpm server [--data-dir DIR] [--listen ADDR:PORT] [-
   --session-idle-timeout DURATION close sessions idle this long, e.g. 90s, 10m (default 10m)
   --max-jobs N                    jobs (backups) running at once on the server; more wait in order (default 4)
   --max-jobs-per-server N         jobs running at once per production server (default 2)
+  --time-zone ZONE                IANA time zone of schedules' times of day, e.g. Europe/Paris
+                                  (default: the system's)
 ";
 
 /// Parsed `rdpm server` arguments.
@@ -26,6 +28,25 @@ struct Args {
     name: String,
     idle: Duration,
     job_limits: rdpm_server::JobLimits,
+    time: rdpm_server::TimeConfig,
+}
+
+/// The start of a simulated clock: an RFC 3339 time, or `@FILE` holding
+/// one (so that a restarted test server can resume at a later time).
+fn simulated_start(value: &str) -> Result<chrono::DateTime<chrono::Utc>> {
+    let text = match value.strip_prefix('@') {
+        Some(path) => std::fs::read_to_string(path)
+            .with_context(|| format!("--simulated-clock: cannot read {path}"))?,
+        None => value.to_string(),
+    };
+    chrono::DateTime::parse_from_rfc3339(text.trim())
+        .map(|t| t.with_timezone(&chrono::Utc))
+        .with_context(|| {
+            format!(
+                "--simulated-clock '{}' is not an RFC 3339 time such as 2025-03-01T00:00:00Z",
+                text.trim()
+            )
+        })
 }
 
 fn parse(args: &[String]) -> Result<Option<Args>> {
@@ -34,6 +55,7 @@ fn parse(args: &[String]) -> Result<Option<Args>> {
     let mut name = None;
     let mut idle = Duration::from_secs(600);
     let mut job_limits = rdpm_server::JobLimits::default();
+    let mut time = rdpm_server::TimeConfig::default();
     let mut it = args.iter();
     while let Some(arg) = it.next() {
         let (flag, inline) = match arg.split_once('=') {
@@ -85,6 +107,22 @@ fn parse(args: &[String]) -> Result<Option<Args>> {
                     job_limits.per_production_server = n;
                 }
             }
+            "--time-zone" => {
+                let v = value("an IANA time zone such as Europe/Paris")?;
+                if v.trim().is_empty() {
+                    bail!("--time-zone must not be empty");
+                }
+                time.time_zone = Some(v);
+            }
+            // Not in the usage: a test aid. The server's clock stands at
+            // the given time and moves only through POST
+            // /api/v1/clock/advance (administrator token).
+            "--simulated-clock" => {
+                let v = value("an RFC 3339 start time, or @FILE")?;
+                time.clock = rdpm_server::ClockSetting::Manual(std::sync::Arc::new(
+                    rdpm_server::ManualClock::new(simulated_start(&v)?),
+                ));
+            }
             "-h" | "--help" => return Ok(None),
             other => bail!("unknown argument '{other}'"),
         }
@@ -102,6 +140,7 @@ fn parse(args: &[String]) -> Result<Option<Args>> {
         name,
         idle,
         job_limits,
+        time,
     }))
 }
 
@@ -143,6 +182,7 @@ pub fn main(args: &[String]) -> i32 {
         name: args.name,
         session_idle_timeout: args.idle,
         job_limits: args.job_limits,
+        time: args.time,
     };
     match runtime.block_on(rdpm_server::run(config, rdpm_server::shutdown_signal())) {
         Ok(()) => 0,

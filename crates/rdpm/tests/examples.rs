@@ -213,6 +213,8 @@ fn redactions(server: &rdpm_testkit::TestServer) -> Vec<(String, String)> {
             r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}".into(),
             "[GUID]".into(),
         ),
+        // Snapshot (recovery point) ids.
+        (r"\b[0-9a-f]{64}\b".into(), "[SNAPSHOT]".into()),
         (
             r"\d{1,2}/\d{1,2}/\d{4} \d{1,2}:\d{2}:\d{2} [AP]M".into(),
             "[DATE]".into(),

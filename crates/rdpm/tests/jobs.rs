@@ -352,8 +352,8 @@ fn unsupported_parameters_and_closed_connections_are_clear_errors() {
             "The parameter 'Async' is not supported by rdpm",
         ),
         (
-            format!("{ds}New-DPMRecoveryPoint $ds -Disk -DiskRecoveryPointOption OnlySynchronize"),
-            "OnlySynchronize",
+            format!("{ds}New-DPMRecoveryPoint $ds -Disk -DiskRecoveryPointOption WithoutSynchronize"),
+            "has no synchronization yet",
         ),
         (
             format!(

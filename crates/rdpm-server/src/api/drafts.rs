@@ -32,7 +32,7 @@ use crate::session::{LockKey, ProtectionGroupDraft, Session, SessionError, Sessi
 /// Longest wait for another session's edit lock.
 const MAX_OPEN_TIMEOUT: Duration = Duration::from_secs(3600);
 
-fn parse_object_id(text: &str) -> Result<ObjectId, ApiError> {
+pub(super) fn parse_object_id(text: &str) -> Result<ObjectId, ApiError> {
     text.parse().map_err(|_| {
         ApiError::new(
             ErrorId::ObjectNotFound,
@@ -50,7 +50,7 @@ fn as_draft_mut(object: &mut SessionObject) -> Option<&mut ProtectionGroupDraft>
 }
 
 /// Runs `f` on a draft of the session, under the session's lock.
-fn edit<R>(
+pub(super) fn edit<R>(
     session: &Session,
     id: ObjectId,
     f: impl FnOnce(&mut ProtectionGroupDraft) -> Result<R, ApiError>,
@@ -71,7 +71,7 @@ fn edit<R>(
     })?
 }
 
-fn view(session: &Session, id: ObjectId) -> Result<ModifiableProtectionGroup, ApiError> {
+pub(super) fn view(session: &Session, id: ObjectId) -> Result<ModifiableProtectionGroup, ApiError> {
     session
         .with_object(id, |object| match object {
             SessionObject::ModifiableProtectionGroup(draft) => Some(draft.view(id)),
@@ -126,6 +126,7 @@ pub(crate) async fn create_draft(
         version: 0,
         created_at: None,
         modified_at: None,
+        schedules: Default::default(),
     };
     let mut shown = None;
     session.insert_with(|object_id| {

@@ -8,6 +8,7 @@ mod jobs;
 mod pool;
 mod protection;
 mod recovery;
+mod schedule;
 mod scopes;
 mod server;
 mod sessions;
@@ -40,13 +41,17 @@ pub(crate) struct Shared {
     pub(crate) pool: Arc<crate::pool::Pool>,
     pub(crate) jobs: Arc<crate::jobs::Jobs>,
     pub(crate) recovery: Arc<crate::recovery::Recovery>,
+    pub(crate) scheduler: Arc<crate::scheduler::Scheduler>,
+    /// Set when the server runs on a manual clock (`--simulated-clock`).
+    pub(crate) manual_clock: Option<Arc<crate::clock::ManualClock>>,
 }
 
 pub(crate) type AppState = Arc<Shared>;
 
 /// The routes of `rdpm_types::paths`.
 pub(crate) fn router(state: AppState) -> Router {
-    Router::new()
+    let simulated = state.manual_clock.is_some();
+    let router = Router::new()
         .route(paths::HEALTH, get(server::health))
         .route(paths::SERVER, get(server::server_info))
         .route(
@@ -171,6 +176,10 @@ pub(crate) fn router(state: AppState) -> Router {
         .route(paths::MODIFIABLE_NAME_TEMPLATE, put(drafts::rename))
         .route(paths::MODIFIABLE_COMMIT_TEMPLATE, post(drafts::commit))
         .route(
+            paths::MODIFIABLE_SCHEDULE_TEMPLATE,
+            put(schedule::set_schedule),
+        )
+        .route(
             paths::STORAGE_POOL,
             get(pool::list_pool_members).post(pool::add_pool_member),
         )
@@ -180,7 +189,14 @@ pub(crate) fn router(state: AppState) -> Router {
         )
         .route(paths::STORAGE_POOL_VOLUMES, get(pool::list_server_volumes))
         .route(paths::OPENAPI, get(server::openapi))
-        .route(paths::METRICS, get(server::metrics))
+        .route(paths::METRICS, get(server::metrics));
+    // A test aid only: a server on the system clock has no such route.
+    let router = if simulated {
+        router.route(paths::CLOCK_ADVANCE, post(schedule::advance_clock))
+    } else {
+        router
+    };
+    router
         .fallback(route_not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(state)

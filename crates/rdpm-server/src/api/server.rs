@@ -120,6 +120,7 @@ pub(crate) async fn metrics(State(state): State<AppState>, _caller: Caller) -> i
         super::drafts::set_replica_creation_method,
         super::drafts::rename,
         super::drafts::commit,
+        super::schedule::set_schedule,
         super::pool::list_pool_members,
         super::pool::add_pool_member,
         super::pool::remove_pool_member,

@@ -19,7 +19,7 @@ use rdpm_types::{
     RecoveryPoint, RestoreRequest, SkippedItem,
 };
 
-use super::{lock, now, queued_job, update_live, JobSubject, Jobs, Live};
+use super::{lock, queued_job, update_live, JobSubject, Jobs, Live};
 use crate::error::ApiError;
 use crate::recovery::{normalise, os_path, path_bytes};
 
@@ -270,7 +270,7 @@ impl Jobs {
             });
         }
 
-        let created = now();
+        let created = self.now();
         let mut jobs = Vec::with_capacity(plans.len());
         for plan in plans {
             let point = &plan.point;
@@ -350,7 +350,7 @@ impl Jobs {
                 plan.target_root.display()
             ),
         })?;
-        let started = live.snapshot().start_time.unwrap_or_else(now);
+        let started = live.snapshot().start_time.unwrap_or_else(|| self.now());
         let overwrite = match overwrite {
             OverwriteType::Overwrite => Overwrite::Replace,
             OverwriteType::NoOverwrite => Overwrite::Keep,

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use rdpm_storage::SnapshotId;
 use rdpm_types::{ConsistencyCheckRequest, ErrorId, Job, JobError, JobType};
 
-use super::{lock, now, queued_job, JobSubject, Jobs, Live};
+use super::{lock, queued_job, JobSubject, Jobs, Live};
 use crate::error::ApiError;
 
 /// How much of the stored data a light check reads, in percent.
@@ -47,7 +47,7 @@ impl Jobs {
             ));
         }
         let targets = self.targets(&ids)?;
-        let created = now();
+        let created = self.now();
         let mut jobs = Vec::with_capacity(targets.len());
         for target in targets {
             let ds = &target.datasource;

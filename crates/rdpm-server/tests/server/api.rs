@@ -166,6 +166,7 @@ async fn the_openapi_document_describes_every_route() {
         (paths::MODIFIABLE_REPLICA_CREATION_METHOD_TEMPLATE, "put"),
         (paths::MODIFIABLE_NAME_TEMPLATE, "put"),
         (paths::MODIFIABLE_COMMIT_TEMPLATE, "post"),
+        (paths::MODIFIABLE_SCHEDULE_TEMPLATE, "put"),
         (paths::STORAGE_POOL, "get"),
         (paths::STORAGE_POOL, "post"),
         (paths::STORAGE_POOL_MEMBER_TEMPLATE, "delete"),
@@ -176,6 +177,13 @@ async fn the_openapi_document_describes_every_route() {
         (paths::JOB_STOP_TEMPLATE, "post"),
         (paths::RECOVERY_POINTS, "get"),
         (paths::RECOVERY_POINT_BY_ID_TEMPLATE, "delete"),
+        (paths::RECOVERY_POINT_BROWSE_TEMPLATE, "post"),
+        (paths::RECOVERY_POINT_LOCATION_TEMPLATE, "get"),
+        (paths::DATASOURCE_RECOVERABLE_SEARCH_TEMPLATE, "post"),
+        (paths::CURSOR_BY_ID_TEMPLATE, "get"),
+        (paths::CURSOR_BY_ID_TEMPLATE, "delete"),
+        (paths::JOBS_RESTORE, "post"),
+        (paths::JOBS_CONSISTENCY_CHECK, "post"),
     ]
     .into_iter()
     .map(|(p, m)| (p.to_string(), m))

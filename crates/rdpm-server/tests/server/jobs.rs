@@ -340,23 +340,19 @@ async fn bad_backup_requests_are_refused_clearly() {
     )
     .await;
     assert!(p.detail.contains("Add-DPMChildDatasource"), "{}", p.detail);
-    for option in [
-        DiskRecoveryPointOption::WithoutSynchronize,
-        DiskRecoveryPointOption::OnlySynchronize,
-    ] {
-        let body = NewRecoveryPoints {
-            datasources: vec![ds],
-            option,
-            with_integrity_check: false,
-        };
-        let p = expect_problem(
-            t.post_json(paths::JOBS_BACKUP, &s.token, &body).await,
-            400,
-            ErrorId::NotSupported,
-        )
-        .await;
-        assert!(p.detail.contains("not supported by rdpm"), "{}", p.detail);
-    }
+    // A recovery point without synchronizing needs a synchronization.
+    let body = NewRecoveryPoints {
+        datasources: vec![ds],
+        option: DiskRecoveryPointOption::WithoutSynchronize,
+        with_integrity_check: false,
+    };
+    let p = expect_problem(
+        t.post_json(paths::JOBS_BACKUP, &s.token, &body).await,
+        400,
+        ErrorId::InvalidRequest,
+    )
+    .await;
+    assert!(p.detail.contains("no synchronization yet"), "{}", p.detail);
     let p = expect_problem(
         t.get(&format!("{}?status=Sleeping", paths::JOBS), &s.token)
             .await,

@@ -7,5 +7,6 @@ mod locks;
 mod pool;
 mod protection;
 mod recovery;
+mod scheduler;
 mod support;
 mod validation;

@@ -27,6 +27,7 @@ pub fn config(dir: &Path, idle_timeout: Duration) -> ServerConfig {
         name: NAME.to_string(),
         session_idle_timeout: idle_timeout,
         job_limits: rdpm_server::JobLimits::default(),
+        time: rdpm_server::TimeConfig::default(),
     }
 }
 

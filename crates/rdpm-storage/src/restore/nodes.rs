@@ -1,0 +1,162 @@
+//! A snapshot's trees as browsing, searching and restoring see them:
+//! finding the node at a path, and turning rustic's nodes into ours.
+
+use std::os::unix::ffi::OsStrExt;
+
+use rustic_core::repofile::{Metadata, Node, NodeType};
+use rustic_core::{IndexedTree, TreeId};
+
+use super::{EntryKind, SnapshotEntry};
+use crate::{Error, Result};
+
+/// restic stores Go's `os.FileMode`: the permission bits as in POSIX, the
+/// set-id and sticky bits elsewhere.
+const GO_SETUID: u32 = 1 << 23;
+const GO_SETGID: u32 = 1 << 22;
+const GO_STICKY: u32 = 1 << 20;
+
+/// POSIX permission bits, with set-id and sticky bits, of a stored mode.
+pub(crate) fn posix_mode(go_mode: u32) -> u32 {
+    let mut mode = go_mode & 0o777;
+    if go_mode & GO_SETUID != 0 {
+        mode |= 0o4000;
+    }
+    if go_mode & GO_SETGID != 0 {
+        mode |= 0o2000;
+    }
+    if go_mode & GO_STICKY != 0 {
+        mode |= 0o1000;
+    }
+    mode
+}
+
+/// The components of a snapshot path; `/`, empty components and `.` name
+/// the root.
+pub(crate) fn components(path: &[u8]) -> Result<Vec<&[u8]>> {
+    let mut out = Vec::new();
+    for part in path.split(|b| *b == b'/') {
+        match part {
+            b"" | b"." => {}
+            b".." => {
+                return Err(Error::InvalidRequest(format!(
+                "snapshot path `{}` holds `..`; give the path from the root, as it was backed up",
+                String::from_utf8_lossy(path)
+            )))
+            }
+            name => out.push(name),
+        }
+    }
+    Ok(out)
+}
+
+/// The path `/a/b` for components `a`, `b`.
+pub(crate) fn join(parent: &[u8], name: &[u8]) -> Vec<u8> {
+    let mut path = Vec::with_capacity(parent.len() + name.len() + 1);
+    path.extend_from_slice(parent);
+    if path.last() != Some(&b'/') {
+        path.push(b'/');
+    }
+    path.extend_from_slice(name);
+    path
+}
+
+/// A node's name as the bytes it had on disk.
+pub(crate) fn name(node: &Node) -> Vec<u8> {
+    node.name().as_bytes().to_vec()
+}
+
+/// The node at `path` of the tree `root`, with its normalised path; the
+/// root itself is a directory node without metadata.
+pub(crate) fn find<S: IndexedTree>(
+    repo: &rustic_core::Repository<S>,
+    root: TreeId,
+    snapshot: &str,
+    path: &[u8],
+) -> Result<(Node, Vec<u8>)> {
+    let parts = components(path)?;
+    let mut node = Node::new_node(std::ffi::OsStr::new(""), NodeType::Dir, Metadata::default());
+    node.subtree = Some(root);
+    let mut full = b"/".to_vec();
+    let not_found = || Error::PathNotFound {
+        snapshot: snapshot.to_string(),
+        path: String::from_utf8_lossy(path).into_owned(),
+    };
+    for part in parts {
+        let subtree = match (&node.node_type, node.subtree) {
+            (NodeType::Dir, Some(subtree)) => subtree,
+            _ => return Err(not_found()),
+        };
+        let tree = repo.get_tree(&subtree).map_err(|e| Error::rustic(&e))?;
+        node = tree
+            .nodes
+            .into_iter()
+            .find(|n| n.name().as_bytes() == part)
+            .ok_or_else(not_found)?;
+        full = join(&full, part);
+    }
+    Ok((node, full))
+}
+
+/// The entry for `node`, which sits at `path`.
+pub(crate) fn entry(path: Vec<u8>, node: &Node) -> SnapshotEntry {
+    let kind = match &node.node_type {
+        NodeType::File => EntryKind::File,
+        NodeType::Dir => EntryKind::Dir,
+        link @ NodeType::Symlink { .. } => EntryKind::Symlink {
+            target: link.to_link().as_os_str().as_bytes().to_vec(),
+        },
+        _ => EntryKind::Other,
+    };
+    let size = if kind == EntryKind::File {
+        node.meta.size
+    } else {
+        0
+    };
+    let name = path
+        .rsplit(|b| *b == b'/')
+        .next()
+        .unwrap_or_default()
+        .to_vec();
+    SnapshotEntry {
+        name,
+        path,
+        kind,
+        size,
+        mtime: node.meta.mtime.and_then(|t| {
+            chrono::DateTime::from_timestamp(
+                t.as_second(),
+                u32::try_from(t.subsec_nanosecond()).unwrap_or(0),
+            )
+        }),
+        mode: node.meta.mode.map(posix_mode),
+        uid: node.meta.uid,
+        gid: node.meta.gid,
+    }
+}
+
+/// A directory node's entries, sorted by name bytes (restic sorts by its
+/// escaped form, which differs for non-UTF-8 names).
+pub(crate) fn children<S: IndexedTree>(
+    repo: &rustic_core::Repository<S>,
+    dir: &Node,
+    dir_path: &[u8],
+    snapshot: &str,
+) -> Result<Vec<SnapshotEntry>> {
+    let subtree = match (&dir.node_type, dir.subtree) {
+        (NodeType::Dir, Some(subtree)) => subtree,
+        _ => {
+            return Err(Error::InvalidRequest(format!(
+                "`{}` in snapshot {snapshot} is not a folder; list its folder instead",
+                String::from_utf8_lossy(dir_path)
+            )))
+        }
+    };
+    let tree = repo.get_tree(&subtree).map_err(|e| Error::rustic(&e))?;
+    let mut entries: Vec<SnapshotEntry> = tree
+        .nodes
+        .iter()
+        .map(|n| entry(join(dir_path, &name(n)), n))
+        .collect();
+    entries.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(entries)
+}
