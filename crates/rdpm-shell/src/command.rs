@@ -50,7 +50,11 @@ pub trait CommandContext {
     /// The command's canonical name.
     fn command_name(&self) -> &str;
 
-    /// Writes to the success output.
+    /// Writes to the success output. An `Err` ends the command's
+    /// processing: pass it on (`?`) after releasing what the command holds
+    /// (a server-side cursor, say). Besides errors and Ctrl-C it may be
+    /// [`crate::Flow::StopUpstream`]: a command downstream needs no more
+    /// input, and the pipeline then ends quietly.
     fn write_output(&mut self, value: Value) -> FlowResult<()>;
 
     /// Writes a non-terminating error. The runtime fills in the invocation
@@ -90,6 +94,18 @@ pub trait CommandContext {
     /// line, prompts, or auto-confirms as PowerShell does. `Ok(false)` means
     /// skip this change; `Err` is a halt or a NonInteractive failure.
     fn should_process(&mut self, target: &str, action: Option<&str>) -> FlowResult<bool>;
+
+    /// "I need no more input": the flow to return (`Err(ctx.stop_upstream())`)
+    /// from `begin` or `process` once the command has written everything it
+    /// will write, as `Select-Object -First` does. The commands upstream of
+    /// this one stop (their pending `write_output` returns the flow) and
+    /// their `end` blocks do not run; this command's own `end` is not
+    /// called either; the commands downstream run on and finish normally.
+    /// The default, for contexts that run no pipeline, is a request no
+    /// pipeline claims ([`crate::error::StopRequest::DETACHED`]).
+    fn stop_upstream(&mut self) -> crate::error::Flow {
+        crate::error::Flow::StopUpstream(crate::error::StopRequest::DETACHED)
+    }
 
     /// Whether the user pressed Ctrl-C; long operations check this.
     fn is_stopping(&self) -> bool;

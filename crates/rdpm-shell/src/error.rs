@@ -197,12 +197,49 @@ pub enum Flow {
     /// The user pressed Ctrl-C, or chose Halt at a prompt: the running
     /// pipeline stops.
     Stopped(Option<Rc<ErrorRecord>>),
+    /// A command has all the input it needs (`Select-Object -First`), as
+    /// PowerShell's StopUpstreamCommandsException: it travels back up
+    /// through the `write_output` calls of the commands upstream of the one
+    /// that asked, each of which ends its processing and releases what it
+    /// holds (a command passes it on with `?` like any other flow). The
+    /// pipeline that contains the asking command claims it: the commands
+    /// upstream of it and the asker itself get no more input and no `end`
+    /// call, the commands downstream finish normally, and the pipeline
+    /// ends without error (`$?` stays true). Made by
+    /// [`crate::CommandContext::stop_upstream`].
+    StopUpstream(StopRequest),
+}
+
+/// Which command of which running pipeline asked to stop the commands
+/// upstream of it; only the runtime reads it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StopRequest {
+    /// The running pipeline (a number the runtime gives each one).
+    pub(crate) pipeline: u64,
+    /// The asking command's position in it, from 0.
+    pub(crate) stage: usize,
+}
+
+impl StopRequest {
+    /// A request no pipeline claims: what a context that runs no pipeline
+    /// (a test fake) hands out; it ends the command's own processing only.
+    pub const DETACHED: StopRequest = StopRequest {
+        pipeline: 0,
+        stage: 0,
+    };
 }
 
 impl Flow {
     /// A statement-terminating error.
     pub fn terminating(record: ErrorRecord) -> Flow {
         Flow::StatementTerminating(Rc::new(record))
+    }
+
+    /// Whether this is a downstream command's request to stop upstream
+    /// processing ([`Flow::StopUpstream`]) rather than a failure: a command
+    /// that tells the two apart (to report only failures) asks this.
+    pub fn is_stop_upstream(&self) -> bool {
+        matches!(self, Flow::StopUpstream(_))
     }
 
     /// The error record this flow carries, if any.

@@ -196,6 +196,19 @@ pub trait NativeObject {
         Vec::new()
     }
 
+    /// The object's own `ToString()`: what `.ToString()`, `"$x"`, `-join`,
+    /// `[string]` and string parameters make of it. `None` falls back to
+    /// the generic rule of [`Value::to_invariant_string`]. The default asks
+    /// the object's `ToString` method through [`NativeObject::call_method`],
+    /// so an object that already answers that method needs nothing more;
+    /// an implementation of that method must therefore not call this one.
+    fn to_display_string(&self) -> Option<String> {
+        match self.call_method("ToString", &[]) {
+            Some(Ok(v)) => Some(v.to_invariant_string()),
+            _ => None,
+        }
+    }
+
     /// The object itself, so a cmdlet can recover its own handle.
     fn as_any(&self) -> &dyn Any;
 }
@@ -364,7 +377,9 @@ impl Value {
 
     /// The string form PowerShell uses in string expansion and conversion to
     /// `[string]` (invariant culture; arrays joined with a space, as `$OFS`
-    /// does by default).
+    /// does by default). A native object answers for itself when it can
+    /// ([`NativeObject::to_display_string`]); other objects show their
+    /// `@{...}` form (custom objects), their `Name`, or their type name.
     pub fn to_invariant_string(&self) -> String {
         match self {
             Value::Null => String::new(),
@@ -381,6 +396,9 @@ impl Value {
                 .join(" "),
             Value::Hashtable(_) => "System.Collections.Hashtable".into(),
             Value::Object(o) => {
+                if let Some(text) = o.native.as_ref().and_then(|n| n.to_display_string()) {
+                    return text;
+                }
                 if o.is_a("System.Management.Automation.PSCustomObject") {
                     let props = o
                         .properties

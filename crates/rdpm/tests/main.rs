@@ -15,4 +15,5 @@ mod readme;
 mod recover;
 mod sessions;
 mod storage_pool;
+mod streaming;
 mod support;

@@ -7,7 +7,9 @@ use crate::error::{ErrorCategory, ErrorRecord, FlowResult};
 use crate::signature::{Example, ParamType, ParameterDecl, Signature};
 use crate::value::{PsObject, Value};
 
-use super::support::{evaluate, input_object, property_specs, resolve, wildcard_match, SpecKind};
+use super::support::{
+    evaluate, input_object, property_specs, resolve, wildcard_match, PropertySpec, SpecKind,
+};
 
 /// `Select-Object` (`select`).
 pub struct SelectObject {
@@ -112,7 +114,18 @@ impl Command for SelectObject {
 
 #[derive(Default)]
 struct SelectRun {
+    /// Input held until the end (`-Last`, `-SkipLast`, `-Index`).
     items: Vec<Value>,
+    /// Whether input is held rather than streamed.
+    collect: bool,
+    /// `-Property`, parsed once.
+    specs: Vec<PropertySpec>,
+    /// Input objects skipped so far (`-Skip`, when streaming).
+    skipped: usize,
+    /// Input objects selected so far (when streaming).
+    taken: usize,
+    /// What `-Unique` has already written.
+    seen: Vec<String>,
 }
 
 fn count(params: &BoundParameters, name: &str) -> Option<usize> {
@@ -123,19 +136,53 @@ fn count(params: &BoundParameters, name: &str) -> Option<usize> {
 }
 
 impl CommandRun for SelectRun {
+    fn begin(&mut self, ctx: &mut dyn CommandContext, params: &BoundParameters) -> FlowResult<()> {
+        // Only a selection counted from the end, or by position, needs all
+        // the input first; everything else streams, and `-First` stops the
+        // commands upstream once it has its objects (PowerShell's
+        // StopUpstreamCommandsException), so that `Get-X | select -First 3`
+        // does not read all of X.
+        self.collect = ["Last", "SkipLast", "Index"]
+            .iter()
+            .any(|p| params.get(p).is_some());
+        self.specs = property_specs(params.get("Property"), SpecKind::Select)
+            .map_err(|r| ctx.terminating_error(r))?;
+        Ok(())
+    }
+
     fn process(
         &mut self,
-        _ctx: &mut dyn CommandContext,
+        ctx: &mut dyn CommandContext,
         params: &BoundParameters,
         input: Option<Value>,
     ) -> FlowResult<()> {
-        if let Some(item) = input_object(params, input) {
+        let Some(item) = input_object(params, input) else {
+            return Ok(());
+        };
+        if self.collect {
             self.items.push(item);
+            return Ok(());
+        }
+        let first = count(params, "First");
+        if first == Some(0) {
+            return Err(ctx.stop_upstream());
+        }
+        if self.skipped < count(params, "Skip").unwrap_or(0) {
+            self.skipped += 1;
+            return Ok(());
+        }
+        self.select(ctx, params, item)?;
+        self.taken += 1;
+        if first.is_some_and(|n| self.taken >= n) {
+            return Err(ctx.stop_upstream());
         }
         Ok(())
     }
 
     fn end(&mut self, ctx: &mut dyn CommandContext, params: &BoundParameters) -> FlowResult<()> {
+        if !self.collect {
+            return Ok(());
+        }
         let mut items = std::mem::take(&mut self.items);
         if let Some(indexes) = params.get("Index") {
             let picked: Vec<usize> = indexes
@@ -169,9 +216,23 @@ impl CommandRun for SelectRun {
             items = head;
             items.extend(tail);
         }
+        for item in items {
+            self.select(ctx, params, item)?;
+        }
+        Ok(())
+    }
+}
 
-        let specs = property_specs(params.get("Property"), SpecKind::Select)
-            .map_err(|r| ctx.terminating_error(r))?;
+impl SelectRun {
+    /// Writes what one selected input object becomes: itself, its expanded
+    /// property, or a new object of the chosen properties (each once under
+    /// `-Unique`).
+    fn select(
+        &mut self,
+        ctx: &mut dyn CommandContext,
+        params: &BoundParameters,
+        item: Value,
+    ) -> FlowResult<()> {
         let exclude: Vec<String> = params
             .get("ExcludeProperty")
             .map(|v| {
@@ -181,64 +242,59 @@ impl CommandRun for SelectRun {
                     .collect()
             })
             .unwrap_or_default();
-        let expand = params.string("ExpandProperty");
-        let unique = params.switch("Unique");
-        let mut seen: Vec<String> = Vec::new();
-        for item in items {
-            let mut outputs = Vec::new();
-            if let Some(name) = &expand {
-                let has = match &item {
-                    Value::Object(o) => {
-                        o.get(name).is_some()
-                            || o.native
-                                .as_ref()
-                                .is_some_and(|n| n.get_property(name).is_some())
-                    }
-                    Value::Hashtable(h) => h.borrow().get(&Value::str(name)).is_some(),
-                    _ => !ctx.get_member(&item, name)?.is_null(),
-                };
-                if !has {
-                    ctx.write_error(
-                        ErrorRecord::new(
-                            format!("Property \"{name}\" cannot be found."),
-                            "ExpandPropertyNotFound",
-                            ErrorCategory::InvalidArgument,
-                        )
-                        .with_exception("PSArgumentException")
-                        .with_target(item.clone()),
-                    )?;
+        let mut outputs = Vec::new();
+        if let Some(name) = params.string("ExpandProperty") {
+            let has = match &item {
+                Value::Object(o) => {
+                    o.get(&name).is_some()
+                        || o.native
+                            .as_ref()
+                            .is_some_and(|n| n.get_property(&name).is_some())
+                }
+                Value::Hashtable(h) => h.borrow().get(&Value::str(&name)).is_some(),
+                _ => !ctx.get_member(&item, &name)?.is_null(),
+            };
+            if !has {
+                return ctx.write_error(
+                    ErrorRecord::new(
+                        format!("Property \"{name}\" cannot be found."),
+                        "ExpandPropertyNotFound",
+                        ErrorCategory::InvalidArgument,
+                    )
+                    .with_exception("PSArgumentException")
+                    .with_target(item.clone()),
+                );
+            }
+            outputs.extend(ctx.get_member(&item, &name)?.enumerate());
+        } else if self.specs.is_empty() {
+            outputs.push(item.clone());
+        } else {
+            let mut props: Vec<(String, Value)> = Vec::new();
+            for (label, expr, _) in resolve(&self.specs, &item) {
+                if exclude.iter().any(|x| wildcard_match(x, &label, false))
+                    || props.iter().any(|(l, _)| l.eq_ignore_ascii_case(&label))
+                {
                     continue;
                 }
-                outputs.extend(ctx.get_member(&item, name)?.enumerate());
-            } else if specs.is_empty() {
-                outputs.push(item.clone());
-            } else {
-                let mut props: Vec<(String, Value)> = Vec::new();
-                for (label, expr, _) in resolve(&specs, &item) {
-                    if exclude.iter().any(|x| wildcard_match(x, &label, false))
-                        || props.iter().any(|(l, _)| l.eq_ignore_ascii_case(&label))
-                    {
-                        continue;
-                    }
-                    let value = evaluate(ctx, &expr, &item)?;
-                    props.push((label, value));
-                }
-                let type_name = format!("Selected.{}", item.full_type_name());
-                let mut type_names = vec![type_name];
-                type_names.push("System.Management.Automation.PSCustomObject".into());
-                type_names.dedup();
-                outputs.push(Value::object(PsObject::new(type_names, props)));
+                let value = evaluate(ctx, &expr, &item)?;
+                props.push((label, value));
             }
-            for out in outputs {
-                if unique {
-                    let key = unique_key(&out);
-                    if seen.contains(&key) {
-                        continue;
-                    }
-                    seen.push(key);
+            let type_name = format!("Selected.{}", item.full_type_name());
+            let mut type_names = vec![type_name];
+            type_names.push("System.Management.Automation.PSCustomObject".into());
+            type_names.dedup();
+            outputs.push(Value::object(PsObject::new(type_names, props)));
+        }
+        let unique = params.switch("Unique");
+        for out in outputs {
+            if unique {
+                let key = unique_key(&out);
+                if self.seen.contains(&key) {
+                    continue;
                 }
-                ctx.write_output(out)?;
+                self.seen.push(key);
             }
+            ctx.write_output(out)?;
         }
         Ok(())
     }
@@ -368,6 +424,57 @@ mod tests {
             let desc = format!("{p:?}");
             let mut ctx = FakeContext::default();
             assert_eq!(select(&mut ctx, p, input), want, "{desc}");
+        }
+    }
+
+    #[test]
+    fn first_asks_to_stop_its_input() {
+        let ints = || (1..=5).map(Value::Int).collect::<Vec<_>>();
+        // (parameters, output, input objects given before the stop request)
+        let cases: Vec<Case<(Vec<&str>, Option<usize>)>> = vec![
+            (
+                vec![("First", Value::Int(2))],
+                ints(),
+                (vec!["1", "2"], Some(2)),
+            ),
+            (vec![("First", Value::Int(0))], ints(), (vec![], Some(1))),
+            (
+                vec![("Skip", Value::Int(1)), ("First", Value::Int(3))],
+                ints(),
+                (vec!["2", "3", "4"], Some(4)),
+            ),
+            (
+                vec![("First", Value::Int(9))],
+                ints(),
+                (vec!["1", "2", "3", "4", "5"], None),
+            ),
+            (
+                vec![("First", Value::Int(3)), ("Unique", Value::Switch(true))],
+                vec![Value::Int(1), Value::Int(1), Value::Int(2), Value::Int(3)],
+                (vec!["1", "2"], Some(3)),
+            ),
+            // Counting from the end needs every object.
+            (
+                vec![("First", Value::Int(1)), ("Last", Value::Int(1))],
+                ints(),
+                (vec!["1", "5"], None),
+            ),
+            (
+                vec![("Last", Value::Int(2))],
+                ints(),
+                (vec!["4", "5"], None),
+            ),
+            (
+                vec![("Index", Value::Int(1)), ("First", Value::Int(1))],
+                ints(),
+                (vec!["2"], None),
+            ),
+        ];
+        for (p, input, (want, stopped)) in cases {
+            let desc = format!("{p:?}");
+            let mut ctx = FakeContext::default();
+            assert_eq!(select(&mut ctx, p, input), want, "{desc}");
+            assert_eq!(ctx.stopped_upstream_after, stopped, "{desc}");
         }
     }
 

@@ -57,6 +57,9 @@ pub struct FakeContext {
     pub host: FakeHost,
     pub blocks: HashMap<String, Block>,
     pub variables: HashMap<String, Value>,
+    /// Set by [`run`] when the command asked to stop its input
+    /// (`ctx.stop_upstream()`): how many input objects it had been given.
+    pub stopped_upstream_after: Option<usize>,
     registry: Registry,
     extensions: HashMap<TypeId, Box<dyn Any>>,
 }
@@ -221,7 +224,9 @@ pub fn params(pairs: Vec<(&'static str, Value)>) -> BoundParameters {
 }
 
 /// Runs a command over pipeline input (or once without input when `inputs`
-/// is `None`) and returns the flow result.
+/// is `None`) and returns the flow result. A stop request
+/// ([`Flow::StopUpstream`]) ends the run as a pipeline does: no more input,
+/// no `end`, no error; [`FakeContext::stopped_upstream_after`] records it.
 pub fn run(
     cmd: &dyn Command,
     ctx: &mut FakeContext,
@@ -229,16 +234,30 @@ pub fn run(
     inputs: Option<Vec<Value>>,
 ) -> FlowResult<()> {
     let mut r = cmd.start();
-    r.begin(ctx, params)?;
-    match inputs {
-        Some(items) => {
-            for i in items {
-                r.process(ctx, params, Some(i))?;
+    let mut given = 0;
+    let result = (|| {
+        r.begin(ctx, params)?;
+        match inputs {
+            Some(items) => {
+                for i in items {
+                    given += 1;
+                    r.process(ctx, params, Some(i))?;
+                }
+            }
+            None => {
+                given += 1;
+                r.process(ctx, params, None)?;
             }
         }
-        None => r.process(ctx, params, None)?,
+        r.end(ctx, params)
+    })();
+    match result {
+        Err(Flow::StopUpstream(_)) => {
+            ctx.stopped_upstream_after = Some(given);
+            Ok(())
+        }
+        other => other,
     }
-    r.end(ctx, params)
 }
 
 /// A `PSCustomObject`.

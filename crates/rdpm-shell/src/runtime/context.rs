@@ -9,7 +9,7 @@ use std::rc::Rc;
 use super::prompt::{self, CONFIRM_CHOICES, INQUIRE_CHOICES};
 use super::{Interp, Variable};
 use crate::common::{ActionPreference, CommonParameters, VariableTarget};
-use crate::error::{ErrorCategory, ErrorRecord, Flow, FlowResult, InvocationInfo};
+use crate::error::{ErrorCategory, ErrorRecord, Flow, FlowResult, InvocationInfo, StopRequest};
 use crate::signature::ConfirmImpact;
 use crate::span::Extent;
 use crate::value::{PsObject, ScriptBlock, Value};
@@ -77,6 +77,9 @@ pub(crate) struct StageInfo {
     /// `[A] Yes to All` answered at an Inquire prompt, per stream.
     pub inquire_all: [bool; 7],
     pub redir: Redir,
+    /// What this element's `stop_upstream` asks for: its pipeline and
+    /// position, set when the pipeline starts.
+    pub stop: StopRequest,
 }
 
 impl StageInfo {
@@ -396,6 +399,10 @@ impl CommandContext for Ctx<'_> {
 
     fn terminating_error(&mut self, record: ErrorRecord) -> Flow {
         Flow::terminating(self.info.complete(record))
+    }
+
+    fn stop_upstream(&mut self) -> Flow {
+        Flow::StopUpstream(self.info.stop)
     }
 
     fn write_warning(&mut self, message: &str) -> FlowResult<()> {

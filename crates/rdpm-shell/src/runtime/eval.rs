@@ -75,7 +75,9 @@ impl Interp {
             };
             self.flush_output();
             match r {
-                Ok(()) => {}
+                // A stop request no pipeline claimed ended its command's
+                // processing; the statement is done.
+                Ok(()) | Err(Flow::StopUpstream(_)) => {}
                 Err(Flow::ScriptTerminating(rec)) | Err(Flow::StatementTerminating(rec)) => {
                     self.dollar_q = false;
                     self.record_error(&rec);

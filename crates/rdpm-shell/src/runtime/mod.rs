@@ -129,6 +129,9 @@ pub(crate) struct Interp {
     pub catching: Vec<Rc<ErrorRecord>>,
     /// Call depth, to refuse runaway recursion cleanly.
     pub depth: usize,
+    /// Pipelines started so far: each running pipeline's number, so that a
+    /// stop request is claimed by the pipeline it was made in.
+    pub pipelines: u64,
 }
 
 /// The shell session: evaluates input and keeps its state between runs.
@@ -159,6 +162,7 @@ impl Runtime {
             silenced: Vec::new(),
             catching: Vec::new(),
             depth: 0,
+            pipelines: 0,
         };
         interp.init_variables();
         Runtime { interp }

@@ -10,7 +10,7 @@ use super::{FunctionDef, Interp};
 use crate::binder::{self, ArgValue, Argument, BindError, BindOptions, BoundParameters};
 use crate::command::{Command, CommandRun};
 use crate::common::CommonParameters;
-use crate::error::{ErrorCategory, ErrorRecord, Flow, FlowResult, InvocationInfo};
+use crate::error::{ErrorCategory, ErrorRecord, Flow, FlowResult, InvocationInfo, StopRequest};
 use crate::signature::ConfirmImpact;
 use crate::span::{Source, Span};
 use crate::syntax::ast::{
@@ -181,6 +181,10 @@ impl Interp {
     }
 
     /// begin (all), process (per input object), end (each, in order).
+    ///
+    /// A stop request from one of these stages ([`Flow::StopUpstream`]) is
+    /// claimed here: that stage and those upstream of it get no more input
+    /// and no `end`; the stages downstream run on.
     fn drive(
         &mut self,
         stages: &mut [Stage],
@@ -188,28 +192,64 @@ impl Interp {
         out: &mut dyn Out,
     ) -> FlowResult<()> {
         let n = stages.len();
+        // Numbers start at 1: 0 is the detached request no pipeline claims.
+        self.pipelines += 1;
+        let pipeline = self.pipelines;
+        for (stage, s) in stages.iter_mut().enumerate() {
+            s.info.stop = StopRequest { pipeline, stage };
+        }
+        // How many leading stages take no more input: the asker and
+        // everything upstream of it.
+        let mut stopped = 0;
+        let claim = |r: FlowResult<()>, stopped: &mut usize| match r {
+            Err(Flow::StopUpstream(req)) if req.pipeline == pipeline => {
+                *stopped = (*stopped).max(req.stage + 1);
+                Ok(())
+            }
+            other => other,
+        };
         let mut begun: Vec<Vec<Value>> = Vec::with_capacity(n);
         for i in 0..n {
+            // A begin block's output is held until every stage has begun,
+            // so only the stage itself can ask to stop here.
             let mut buf = Vec::new();
-            self.stage_call(&mut stages[i..], &mut buf, Phase::Begin)?;
+            let r = self.stage_call(&mut stages[i..], &mut buf, Phase::Begin);
+            claim(r, &mut stopped)?;
             begun.push(buf);
         }
         for (i, buf) in begun.into_iter().enumerate() {
             for v in buf {
+                // Stage i's output goes to stage i + 1.
+                if i + 1 < stopped {
+                    break;
+                }
                 let (_, rest) = stages.split_at_mut(i + 1);
-                self.feed(rest, out, v)?;
+                let r = self.feed(rest, out, v);
+                claim(r, &mut stopped)?;
             }
         }
-        match input {
-            Some(v) => {
-                for item in v.enumerate() {
-                    self.feed(stages, out, item)?;
+        if stopped == 0 {
+            match input {
+                Some(v) => {
+                    for item in v.enumerate() {
+                        let r = self.feed(stages, out, item);
+                        claim(r, &mut stopped)?;
+                        if stopped > 0 {
+                            break;
+                        }
+                    }
+                }
+                None => {
+                    let r = self.stage_call(stages, out, Phase::Process(None));
+                    claim(r, &mut stopped)?;
                 }
             }
-            None => self.stage_call(stages, out, Phase::Process(None))?,
         }
         for i in 0..n {
-            self.stage_call(&mut stages[i..], out, Phase::End)?;
+            if i >= stopped {
+                let r = self.stage_call(&mut stages[i..], out, Phase::End);
+                claim(r, &mut stopped)?;
+            }
         }
         Ok(())
     }
@@ -464,6 +504,7 @@ impl Interp {
             remembered: None,
             inquire_all: [false; 7],
             redir,
+            stop: StopRequest::DETACHED,
         };
         let options = BindOptions {
             expecting_pipeline_input: expecting,
@@ -690,6 +731,7 @@ fn script_info(name: &str, typed: &str, extent: crate::span::Extent, redir: Redi
         remembered: None,
         inquire_all: [false; 7],
         redir,
+        stop: StopRequest::DETACHED,
     }
 }
 

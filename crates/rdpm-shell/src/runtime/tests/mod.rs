@@ -1,6 +1,8 @@
 //! Runtime tests driven through [`Runtime::run_ast`] with a recording host,
 //! table by table from `reference/powershell-host.md`.
 
+mod native;
+mod streaming;
 mod tables;
 
 use std::cell::RefCell;
@@ -299,7 +301,67 @@ impl CommandRun for EmitRun {
     }
 }
 
+/// `Count-Up [[-Limit] <Int32>]`: writes 1 to Limit from one `process`
+/// call, as a paging cmdlet writes its pages. `$global:CountUpWritten` is
+/// the last number written; when a write fails, `$global:CountUpReleased`
+/// says why (`stop` for a stop request, `other` otherwise), where a cmdlet
+/// releases what it holds; `end` sets `$global:CountUpEnded`.
+struct CountUp {
+    sig: Signature,
+}
+
+impl Command for CountUp {
+    fn signature(&self) -> &Signature {
+        &self.sig
+    }
+    fn start(&self) -> Box<dyn CommandRun> {
+        Box::new(CountUpRun)
+    }
+}
+
+struct CountUpRun;
+
+impl CommandRun for CountUpRun {
+    fn process(
+        &mut self,
+        ctx: &mut dyn CommandContext,
+        params: &BoundParameters,
+        _input: Option<Value>,
+    ) -> FlowResult<()> {
+        let limit = match params.get("Limit") {
+            Some(Value::Int(n)) => *n,
+            _ => 10,
+        };
+        for i in 1..=limit {
+            ctx.set_variable("global:CountUpWritten", Value::Int(i));
+            if let Err(flow) = ctx.write_output(Value::Int(i)) {
+                let why = if flow.is_stop_upstream() {
+                    "stop"
+                } else {
+                    "other"
+                };
+                ctx.set_variable("global:CountUpReleased", Value::str(why));
+                return Err(flow);
+            }
+        }
+        Ok(())
+    }
+
+    fn end(&mut self, ctx: &mut dyn CommandContext, _params: &BoundParameters) -> FlowResult<()> {
+        ctx.set_variable("global:CountUpEnded", Value::Bool(true));
+        Ok(())
+    }
+}
+
 fn register_test_commands(reg: &mut Registry) {
+    let mut c = sig("Count-Up", "Rdpm.Tests.CountUpCommand");
+    c.parameters = vec![ParameterDecl::new("Limit", ParamType::Int32).in_set(
+        ALL_PARAMETER_SETS,
+        Some(0),
+        false,
+    )];
+    reg.add(Rc::new(CountUp { sig: c }));
+    native::register(reg);
     reg.add(Rc::new(ShouldProcessTest::new(
         "Disconnect-Test",
         ConfirmImpact::Medium,
