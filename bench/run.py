@@ -737,6 +737,65 @@ def restore_steps(args, name, order, tools, failed, res, src, run_dir, run_index
             log(f"{name} run {run_index + 1}: {t:6} {STEP_TITLES[step]:25} {dt:8.2f} s")
 
 
+def browse_bench(args, binary, outdir, entries=100_000, page=1000, tries=5):
+    """The first page of a folder with `entries` entries, browsed through
+    the server's API (what Get-DPMRecoverableItem sends), `tries` times on
+    one server, each a fresh browse: it reads the folder's tree and returns
+    the first `page` items. Returns the times in milliseconds."""
+    import urllib.request
+    wide = os.path.join(args.work_dir, f"wide-{entries}")
+    if not (os.path.isdir(wide) and len(os.listdir(wide)) == entries):
+        shutil.rmtree(wide, ignore_errors=True)
+        os.makedirs(wide)
+        log(f"creating {entries:,} empty files in {wide}")
+        for i in range(entries):
+            open(os.path.join(wide, f"f{i:06d}"), "wb").close()
+    run_dir = os.path.join(args.work_dir, "browse")
+    shutil.rmtree(run_dir, ignore_errors=True)
+    os.makedirs(run_dir)
+    logdir = os.path.join(outdir, "logs", "browse")
+    os.makedirs(logdir, exist_ok=True)
+    tool = Rdpm(run_dir, wide, logdir, binary)
+    try:
+        tool.setup()
+        tool.backup("full")
+        with open(os.path.join(tool.data, "admin.token"), encoding="utf-8") as f:
+            admin = f.read().strip()
+        with open(tool.config, encoding="utf-8") as f:
+            url = re.search(r'url = "([^"]+)"', f.read()).group(1)
+
+        def call(method, path, token, body=None):
+            data = json.dumps(body).encode() if body is not None else None
+            req = urllib.request.Request(url + path, data=data, method=method, headers={
+                "Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+            with urllib.request.urlopen(req, timeout=120) as r:
+                return json.loads(r.read() or b"null")
+
+        session = call("POST", "/api/v1/sessions", admin,
+                       {"client_host": "bench", "client_process": "bench"})
+        token = session["token"]
+        ds = call("GET", "/api/v1/datasources", token)[0]["id"]
+        rp = call("GET", f"/api/v1/recovery-points?datasource={ds}", token)[-1]["id"]
+        times = []
+        for _ in range(tries):
+            t0 = time.monotonic()
+            page_ = call("POST", f"/api/v1/recovery-points/{rp}/browse", token,
+                         {"browse_type": "Child", "page_size": page})
+            times.append((time.monotonic() - t0) * 1000)
+            if len(page_["items"]) != page or page_.get("total") != entries:
+                raise StepFailed(f"the browse returned {len(page_['items'])} items of "
+                                 f"{page_.get('total')}")
+            if page_.get("cursor"):
+                call("DELETE", f"/api/v1/cursors/{page_['cursor']}", token)
+        log(f"browse of a {entries:,}-entry folder, first {page} items: "
+            + ", ".join(f"{t:.0f} ms" for t in times))
+        return times
+    finally:
+        tool.teardown()
+        if not args.keep:
+            shutil.rmtree(run_dir, ignore_errors=True)
+
+
 # ------------------------------------------------------------------ report
 def median(xs):
     xs = [x for x in xs if x is not None]
@@ -918,6 +977,8 @@ def main():
     ap.add_argument("--no-install", action="store_true",
                     help="fail instead of apt-get installing missing tools")
     ap.add_argument("--keep", action="store_true", help="keep the repositories of each run")
+    ap.add_argument("--no-browse", action="store_true",
+                    help="skip the browse timing (a 100,000-entry folder's first page)")
     args = ap.parse_args()
 
     args.tools = [t.strip() for t in args.tools.split(",") if t.strip()]
@@ -954,11 +1015,23 @@ def main():
     # The copies stay: the next run restores them in seconds instead of copying.
     log(f"scratch copies of the data sets stay in {os.path.join(args.work_dir, 'src')}")
 
+    browse = None
+    if "rdpm" in args.tools and not args.no_browse:
+        try:
+            browse = browse_bench(args, binary, outdir,
+                                  entries=10_000 if args.quick else 100_000)
+        except (StepFailed, OSError) as e:
+            log(f"browse benchmark FAILED: {e}")
     md = render(meta, summaries)
+    if browse:
+        n = "10,000" if args.quick else "100,000"
+        md += (f"\n## Browsing\n\nFirst page (1,000 items) of a {n}-entry folder through the "
+               f"server's API, a fresh browse each time: median {statistics.median(browse):.0f} ms "
+               f"(min {min(browse):.0f}, max {max(browse):.0f}; {len(browse)} tries).\n")
     with open(os.path.join(outdir, "results.md"), "w", encoding="utf-8") as f:
         f.write(md)
     with open(os.path.join(outdir, "results.json"), "w", encoding="utf-8") as f:
-        json.dump({"meta": meta, "datasets": summaries}, f, indent=2)
+        json.dump({"meta": meta, "datasets": summaries, "browse_ms": browse}, f, indent=2)
         f.write("\n")
     print(md)
     log(f"wrote {outdir}/results.md and results.json")
