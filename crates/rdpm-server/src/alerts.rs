@@ -433,7 +433,14 @@ mod tests {
         }];
         let mut heavy_ok = job(Validation, Succeeded, None);
         heavy_ok.with_integrity_check = true;
-        let cases: Vec<(&str, Job, Vec<(AlertType, AlertSeverity)>, Vec<AlertType>)> = vec![
+        // (name, the finished job, what it raises, what it resolves)
+        type Case = (
+            &'static str,
+            Job,
+            Vec<(AlertType, AlertSeverity)>,
+            Vec<AlertType>,
+        );
+        let cases: Vec<Case> = vec![
             (
                 "backup failed",
                 job(ShadowCopy, Failed, Some("SourceUnreadable")),

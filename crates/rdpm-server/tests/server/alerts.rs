@@ -221,7 +221,7 @@ async fn missed_scheduled_slots_raise_an_alert_that_an_on_time_job_resolves() {
     let jobs = advance(3600).await;
     let late = &jobs[0];
     assert!(late.messages[0].starts_with("Missed:"), "{late:?}");
-    let active = t.alerts(&s, false).await;
+    let active = t.alerts(s, false).await;
     assert_eq!(active.len(), 1, "{active:?}");
     assert_eq!(active[0].alert_type, AlertType::ScheduledJobMissed);
     assert_eq!(active[0].severity, AlertSeverity::Warning);
@@ -234,8 +234,8 @@ async fn missed_scheduled_slots_raise_an_alert_that_an_on_time_job_resolves() {
 
     // The next slot runs on time: resolved, and kept.
     let jobs = advance(15 * 60).await;
-    assert!(t.alerts(&s, false).await.is_empty());
-    let all = t.alerts(&s, true).await;
+    assert!(t.alerts(s, false).await.is_empty());
+    let all = t.alerts(s, true).await;
     assert_eq!(all.len(), 1, "{all:?}");
     assert_eq!(all[0].state, AlertState::Resolved);
     assert_eq!(all[0].resolved_by_job_id, Some(jobs[0].id));
