@@ -157,6 +157,11 @@ const MISBINDING_EXAMPLES: &[(&str, &str, &str)] = &[
         "it gives -RecoveryLocation a folder path, which is not a RecoveryLocation value",
         "Cannot bind parameter 'RecoveryLocation'.",
     ),
+    (
+        "Get-DPMAlert — Example 1",
+        "it misspells -IncludeAlerts as -IncudeAlerts",
+        "A parameter cannot be found that matches parameter name 'IncudeAlerts'.",
+    ),
 ];
 
 /// PowerShell's approved verbs that DPM and the utility cmdlets use.
