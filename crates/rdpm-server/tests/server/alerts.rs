@@ -1,6 +1,8 @@
 //! Alerts through the API: a failing backup raises one alert that counts
 //! its repeats, a later good backup resolves it and keeps it listed as
-//! inactive; a consistency check that finds damage names the points.
+//! inactive; a consistency check that finds damage names the points; a
+//! failed recovery and missed schedule slots raise alerts that a good
+//! recovery and an on-time job resolve.
 
 use std::path::{Path, PathBuf};
 
@@ -239,4 +241,76 @@ async fn missed_scheduled_slots_raise_an_alert_that_an_on_time_job_resolves() {
     assert_eq!(all.len(), 1, "{all:?}");
     assert_eq!(all[0].state, AlertState::Resolved);
     assert_eq!(all[0].resolved_by_job_id, Some(jobs[0].id));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_recovery_raises_an_alert_that_a_good_recovery_resolves() {
+    use std::os::unix::ffi::OsStrExt as _;
+
+    use rdpm_types::{
+        FsPath, OverwriteType, RecoveryLocation, RecoveryOption, RecoveryType, RestoreItem,
+        RestoreRequest,
+    };
+
+    let t = TestServer::start().await;
+    let s = t.open_session().await;
+    let src = tree(&t.dir.path().join("docs"));
+    let group = t.committed_group(&s, "Restored", &src).await;
+    let backup = t.wait(&s, &t.backup(&s, &group).await[0]).await;
+    let point = backup.recovery_point_id.clone().unwrap();
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap();
+    // procfs takes no new folders, even from root.
+    let target = Path::new("/proc/rdpm-alerts-test").to_path_buf();
+    let request = RestoreRequest {
+        option: RecoveryOption {
+            target_server: host.trim().split('.').next().unwrap().to_string(),
+            recovery_location: RecoveryLocation::CopyToFolder,
+            alternate_location: Some(FsPath::from_bytes(target.as_os_str().as_bytes())),
+            overwrite_type: OverwriteType::NoOverwrite,
+            restore_security: false,
+            recovery_type: RecoveryType::Recover,
+        },
+        items: vec![RestoreItem {
+            recovery_point_id: point.clone(),
+            path: None,
+        }],
+    };
+    let restore = |request: RestoreRequest| {
+        let (t, s) = (&t, &s);
+        async move {
+            let response = t.post_json(paths::JOBS_RESTORE, &s.token, &request).await;
+            let status = response.status();
+            let body = response.text().await.unwrap();
+            assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+            let jobs: Vec<Job> = serde_json::from_str(&body).unwrap();
+            t.wait(s, &jobs[0]).await
+        }
+    };
+
+    let failed = restore(request.clone()).await;
+    assert_eq!(failed.status, JobStatus::Failed, "{failed:?}");
+    let active = t.alerts(&s, false).await;
+    assert_eq!(active.len(), 1, "{active:?}");
+    assert_eq!(active[0].alert_type, AlertType::RecoveryFailed);
+    assert_eq!(active[0].severity, AlertSeverity::Error);
+    assert_eq!(active[0].job_id, Some(failed.id));
+    assert_eq!(active[0].recovery_point_ids, [point]);
+    assert!(
+        active[0].message.contains("TargetUnwritable"),
+        "{}",
+        active[0].message
+    );
+
+    // Into a folder that can be made: the datasource's next recovery
+    // succeeds and resolves the alert.
+    let mut request = request;
+    let good = t.dir.path().join("restore");
+    request.option.alternate_location = Some(FsPath::from_bytes(good.as_os_str().as_bytes()));
+    let done = restore(request).await;
+    assert_eq!(done.status, JobStatus::Succeeded, "{done:?}");
+    assert!(t.alerts(&s, false).await.is_empty());
+    let all = t.alerts(&s, true).await;
+    assert_eq!(all.len(), 1, "{all:?}");
+    assert_eq!(all[0].state, AlertState::Resolved);
+    assert_eq!(all[0].resolved_by_job_id, Some(done.id));
 }
