@@ -14,7 +14,9 @@
 //! - production servers ([`ProductionServerRecord`]), protection groups with
 //!   their members (written whole, in one transaction:
 //!   [`Catalog::commit_protection_group`]), and the datasources whose
-//!   protection stopped ([`StoppedDatasource`]).
+//!   protection stopped ([`StoppedDatasource`]);
+//! - alerts, one active per type and object, kept when resolved
+//!   ([`Catalog::raise_alert`], [`Catalog::resolve_alerts`]).
 //!
 //! Session audit writes are queued to a background writer thread that
 //! commits them in batches, so that opening and closing a session never waits
@@ -40,6 +42,7 @@
 #![warn(missing_docs)]
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
+mod alerts;
 mod jobs;
 mod pool;
 mod protection;
@@ -55,6 +58,7 @@ use rdpm_types::{
     ProtectionGroupId, SessionId, StopProtection,
 };
 
+pub use alerts::{AlertResolution, RaisedAlert};
 pub use jobs::JobFilter;
 pub use protection::name_key;
 pub use schedule::SyncSnapshot;
@@ -200,6 +204,22 @@ pub trait Catalog: Send + Sync {
         &self,
         snapshot: &SyncSnapshot,
     ) -> Result<Option<SyncSnapshot>, CatalogError>;
+
+    /// Stores an alert as active, or, when an active alert of the same
+    /// type is about the same object ([`rdpm_types::Alert::object_key`]),
+    /// updates that one instead: last seen, occurrence count, message.
+    fn raise_alert(&self, alert: &rdpm_types::Alert) -> Result<RaisedAlert, CatalogError>;
+
+    /// Ends the active alerts of the given types about an object, with
+    /// when and why; they are kept. Returns the alerts it ended.
+    fn resolve_alerts(
+        &self,
+        resolution: &AlertResolution,
+    ) -> Result<Vec<rdpm_types::Alert>, CatalogError>;
+
+    /// The active alerts, or every alert with `include_inactive`; most
+    /// recently seen first.
+    fn alerts(&self, include_inactive: bool) -> Result<Vec<rdpm_types::Alert>, CatalogError>;
 
     /// Waits until every queued write is committed.
     fn flush(&self) -> Result<(), CatalogError>;

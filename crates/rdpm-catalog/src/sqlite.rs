@@ -54,6 +54,7 @@ fn migrations() -> Migrations<'static> {
         M::up(crate::pool::MIGRATION),
         M::up(crate::jobs::MIGRATION),
         M::up(crate::schedule::MIGRATION),
+        M::up(crate::alerts::MIGRATION),
     ])
 }
 
@@ -395,6 +396,21 @@ impl Catalog for SqliteCatalog {
         snapshot: &crate::SyncSnapshot,
     ) -> Result<Option<crate::SyncSnapshot>, CatalogError> {
         crate::schedule::replace_sync_snapshot(&mut self.conn(), snapshot)
+    }
+
+    fn raise_alert(&self, alert: &rdpm_types::Alert) -> Result<crate::RaisedAlert, CatalogError> {
+        crate::alerts::raise(&mut self.conn(), alert)
+    }
+
+    fn resolve_alerts(
+        &self,
+        resolution: &crate::AlertResolution,
+    ) -> Result<Vec<rdpm_types::Alert>, CatalogError> {
+        crate::alerts::resolve(&mut self.conn(), resolution)
+    }
+
+    fn alerts(&self, include_inactive: bool) -> Result<Vec<rdpm_types::Alert>, CatalogError> {
+        crate::alerts::list(&self.conn(), include_inactive)
     }
 
     fn flush(&self) -> Result<(), CatalogError> {

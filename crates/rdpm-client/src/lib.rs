@@ -739,6 +739,13 @@ impl Session {
             .await
     }
 
+    /// The active alerts, or every alert with `include_inactive`; most
+    /// recently seen first (`Get-DPMAlert`).
+    pub async fn alerts(&self, include_inactive: bool) -> Result<Vec<rdpm_types::Alert>> {
+        let q = vec![("include_inactive", include_inactive.to_string())];
+        self.query(Method::GET, paths::ALERTS, &q).await
+    }
+
     /// A datasource's recovery points, oldest first (`Get-DPMRecoveryPoint`).
     pub async fn recovery_points(
         &self,

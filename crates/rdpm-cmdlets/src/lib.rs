@@ -49,6 +49,7 @@ pub fn register(registry: &mut Registry) {
     register_storage_pool(registry);
     register_jobs(registry);
     register_recovery(registry);
+    register_alerts(registry);
 }
 
 // Production servers and datasources.
@@ -198,4 +199,16 @@ pub fn register_recovery(registry: &mut Registry) {
     registry.add(Rc::new(NewDpmRecoveryOption::default()));
     registry.add(Rc::new(RestoreDpmRecoverableItem::default()));
     registry.add(Rc::new(GetDpmRecoveryPointLocation::default()));
+}
+
+// Alerts.
+mod get_dpm_alert;
+pub mod objects_alert;
+
+pub use get_dpm_alert::GetDpmAlert;
+
+/// Registers `Get-DPMAlert` and the view of its objects.
+pub fn register_alerts(registry: &mut Registry) {
+    objects_alert::register_views();
+    registry.add(Rc::new(GetDpmAlert::default()));
 }

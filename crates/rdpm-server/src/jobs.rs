@@ -655,6 +655,8 @@ impl Jobs {
         tracing::info!(job = %job.id, status = %job.status, datasource = %job.datasource_name, "job ended");
         *lock(&live.job) = job.clone();
         self.persist(&job);
+        // Every job ends here, so alerts see every ending exactly once.
+        crate::alerts::job_ended(self.catalog.as_ref(), &job);
         self.forget_live(id);
     }
 

@@ -38,6 +38,7 @@
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
 mod agent;
+mod alerts;
 mod api;
 pub mod clock;
 mod data_dir;
@@ -265,6 +266,7 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
         pool: prepared.pool,
         jobs: Arc::clone(&prepared.jobs),
         scheduler: Arc::clone(&prepared.scheduler),
+        alerts: Arc::new(alerts::Alerts::new(Arc::clone(&prepared.catalog))),
         manual_clock: config.time.clock.manual().cloned(),
     });
     let app = api::router(state);

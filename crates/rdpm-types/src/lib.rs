@@ -18,6 +18,7 @@
 
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
+mod alert;
 mod error;
 mod job;
 mod pool;
@@ -28,6 +29,7 @@ mod scope;
 mod server;
 mod session;
 
+pub use alert::{Alert, AlertId, AlertQuery, AlertSeverity, AlertState, AlertType};
 pub use error::{ErrorCategory, ErrorId, Problem, PROBLEM_CONTENT_TYPE};
 pub use job::{
     ConsistencyCheckRequest, DiskRecoveryPointOption, Job, JobError, JobId, JobQuery, JobStatus,
@@ -178,6 +180,9 @@ pub mod paths {
     /// Route template of [`modifiable_schedule`].
     pub const MODIFIABLE_SCHEDULE_TEMPLATE: &str =
         "/api/v1/modifiable-protection-groups/{id}/schedule";
+    /// `GET ?include_inactive=`: the alerts, newest first
+    /// ([`crate::Alert`]; `Get-DPMAlert`).
+    pub const ALERTS: &str = "/api/v1/alerts";
     /// `POST` a [`crate::AdvanceClock`] (administrator only): moves a
     /// simulated clock forward and returns once every job due by then is
     /// queued. Exists only on a server started with `--simulated-clock`.

@@ -183,6 +183,11 @@ const MISBINDING_EXAMPLES: &[(&str, &str, &str)] = &[
         "its last line gives the group as `ProtectionGroup $MPGroup`, without the dash",
         "Cannot convert the \"ProtectionGroup\" value of type \"System.String\"",
     ),
+    (
+        "Get-DPMAlert — Example 1",
+        "it misspells -IncludeAlerts as -IncudeAlerts",
+        "A parameter cannot be found that matches parameter name 'IncudeAlerts'.",
+    ),
 ];
 
 /// PowerShell's approved verbs that DPM and the utility cmdlets use.

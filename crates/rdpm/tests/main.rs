@@ -1,6 +1,7 @@
 //! End-to-end tests: the real `rdpm server` on an ephemeral loopback port
 //! with a temporary data directory, driven through the real shell.
 
+mod alerts;
 mod backup_safety;
 mod cli;
 mod connect;

@@ -3,6 +3,7 @@
 //! Every failure leaves as problem+json through `ApiError`, including
 //! unknown routes, wrong methods and bodies that do not parse.
 
+mod alerts;
 mod drafts;
 mod jobs;
 mod pool;
@@ -42,6 +43,7 @@ pub(crate) struct Shared {
     pub(crate) jobs: Arc<crate::jobs::Jobs>,
     pub(crate) recovery: Arc<crate::recovery::Recovery>,
     pub(crate) scheduler: Arc<crate::scheduler::Scheduler>,
+    pub(crate) alerts: Arc<crate::alerts::Alerts>,
     /// Set when the server runs on a manual clock (`--simulated-clock`).
     pub(crate) manual_clock: Option<Arc<crate::clock::ManualClock>>,
 }
@@ -79,6 +81,7 @@ pub(crate) fn router(state: AppState) -> Router {
             get(scopes::get_scope).delete(scopes::delete_scope),
         )
         .route(paths::JOBS, get(jobs::list_jobs))
+        .route(paths::ALERTS, get(alerts::list_alerts))
         .route(paths::JOBS_BACKUP, post(jobs::start_backups))
         .route(paths::JOB_BY_ID_TEMPLATE, get(jobs::get_job))
         .route(paths::JOB_STOP_TEMPLATE, post(jobs::stop_job))

@@ -138,6 +138,7 @@ pub(crate) async fn metrics(State(state): State<AppState>, _caller: Caller) -> i
         super::recovery::close_cursor,
         super::recovery::location,
         super::recovery::start_restores,
+        super::alerts::list_alerts,
         openapi,
         metrics,
     ),
@@ -158,6 +159,7 @@ pub(crate) async fn metrics(State(state): State<AppState>, _caller: Caller) -> i
         (name = "protection", description = "Production servers, datasources and protection groups"),
         (name = "jobs", description = "Jobs (backups) and recovery points: New-DPMRecoveryPoint, Get-DPMJob, Stop-DPMJob, Get-/Remove-DPMRecoveryPoint"),
         (name = "recovery", description = "Browse and search recovery points (cursors are session objects) and restore from them: Get-DPMRecoverableItem, Restore-DPMRecoverableItem, Get-DPMRecoveryPointLocation"),
+        (name = "alerts", description = "Alerts raised by jobs that failed or ran late, resolved when a later job succeeds (Get-DPMAlert)"),
         (name = "protection groups", description = "Protection group drafts, objects of a session: create, open for modification (edit lock), edit, commit"),
     )
 )]

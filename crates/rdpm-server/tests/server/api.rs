@@ -184,6 +184,7 @@ async fn the_openapi_document_describes_every_route() {
         (paths::CURSOR_BY_ID_TEMPLATE, "delete"),
         (paths::JOBS_RESTORE, "post"),
         (paths::JOBS_CONSISTENCY_CHECK, "post"),
+        (paths::ALERTS, "get"),
     ]
     .into_iter()
     .map(|(p, m)| (p.to_string(), m))
@@ -213,6 +214,7 @@ async fn the_openapi_document_describes_every_route() {
         "AddChildDatasources",
         "PoolMember",
         "NewPoolMember",
+        "Alert",
     ] {
         assert!(schemas.contains_key(name), "schema {name} missing");
     }

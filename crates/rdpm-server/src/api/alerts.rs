@@ -1,0 +1,35 @@
+//! Alerts (`Get-DPMAlert`).
+
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::Json;
+use rdpm_types::{Alert, AlertQuery, Problem};
+
+use super::{ApiQuery, AppState, Caller};
+use crate::error::ApiError;
+
+#[utoipa::path(
+    get,
+    path = "/api/v1/alerts",
+    tag = "alerts",
+    params(AlertQuery),
+    responses(
+        (status = 200, description = "The active alerts, or every alert with include_inactive=true; most recently seen first (Get-DPMAlert)", body = Vec<Alert>),
+        (status = 400, description = "A query value is invalid", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The administrator token is not a session", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub(crate) async fn list_alerts(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiQuery(query): ApiQuery<AlertQuery>,
+) -> Result<Json<Vec<Alert>>, ApiError> {
+    caller.into_session()?;
+    let alerts = Arc::clone(&state.alerts);
+    let include_inactive = query.include_inactive.unwrap_or(false);
+    tokio::task::spawn_blocking(move || alerts.list(include_inactive))
+        .await
+        .map_err(|e| ApiError::internal("alert task failed", &e))?
+        .map(Json)
+}

@@ -1,0 +1,335 @@
+//! Alerts (`Get-DPMAlert`): what went wrong, or stopped going right, and
+//! needs a person.
+//!
+//! An alert is raised by a finished job (a failed backup, a backup that
+//! skipped files, a failed recovery, a consistency check that found
+//! damage, a scheduled job that ran late) and is about one object, for now
+//! always a datasource. There is at most one active alert of a type per
+//! object: a repeat of the condition updates its last-seen time and count.
+//! When the condition clears (a later backup succeeds) the alert is
+//! resolved, with when and why, and kept as an inactive alert.
+
+use std::fmt;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::job::JobId;
+use crate::protection::{DatasourceId, FsPath, ProductionServerId, ProtectionGroupId};
+
+/// An alert's id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(transparent)]
+pub struct AlertId(pub uuid::Uuid);
+
+impl AlertId {
+    /// A fresh random id.
+    pub fn new_random() -> Self {
+        AlertId(uuid::Uuid::new_v4())
+    }
+}
+
+impl fmt::Display for AlertId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl std::str::FromStr for AlertId {
+    type Err = uuid::Error;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(AlertId(s.parse()?))
+    }
+}
+
+/// What an alert is about, by DPM's names; on the wire, the name. New
+/// kinds are added at the end; a client that does not know one still reads
+/// the rest of the alert through [`AlertType::Other`].
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(from = "String", into = "String")]
+pub enum AlertType {
+    /// A backup or synchronization of a datasource failed.
+    BackupFailed,
+    /// A backup completed, but some files could not be read and are not in
+    /// the recovery point.
+    BackupCompletedWithSkippedFiles,
+    /// A recovery (restore) failed.
+    RecoveryFailed,
+    /// A consistency check found damaged recovery points.
+    DataCorruptionDetected,
+    /// Scheduled jobs did not run on time (the server was stopped or
+    /// behind) and ran once, late, in their place.
+    ScheduledJobMissed,
+    /// A kind this build does not know (sent by a newer server).
+    Other(String),
+}
+
+impl AlertType {
+    /// Every kind this build raises.
+    pub const KNOWN: [AlertType; 5] = [
+        AlertType::BackupFailed,
+        AlertType::BackupCompletedWithSkippedFiles,
+        AlertType::RecoveryFailed,
+        AlertType::DataCorruptionDetected,
+        AlertType::ScheduledJobMissed,
+    ];
+
+    /// The name as DPM prints it.
+    pub fn as_str(&self) -> &str {
+        match self {
+            AlertType::BackupFailed => "BackupFailed",
+            AlertType::BackupCompletedWithSkippedFiles => "BackupCompletedWithSkippedFiles",
+            AlertType::RecoveryFailed => "RecoveryFailed",
+            AlertType::DataCorruptionDetected => "DataCorruptionDetected",
+            AlertType::ScheduledJobMissed => "ScheduledJobMissed",
+            AlertType::Other(name) => name,
+        }
+    }
+
+    /// The kind named `name` (exact spelling; unknown names are
+    /// [`AlertType::Other`]).
+    pub fn from_name(name: &str) -> AlertType {
+        AlertType::KNOWN
+            .into_iter()
+            .find(|t| t.as_str() == name)
+            .unwrap_or_else(|| AlertType::Other(name.to_string()))
+    }
+
+    /// DPM's one-line title of the problem (`ErrorInfo.ShortProblem`).
+    pub fn short_problem(&self) -> &str {
+        match self {
+            AlertType::BackupFailed => "Recovery point creation failed",
+            AlertType::BackupCompletedWithSkippedFiles => {
+                "Recovery point created with files skipped"
+            }
+            AlertType::RecoveryFailed => "Recovery failed",
+            AlertType::DataCorruptionDetected => "Data corruption detected",
+            AlertType::ScheduledJobMissed => "Scheduled job missed",
+            AlertType::Other(name) => name,
+        }
+    }
+}
+
+impl From<String> for AlertType {
+    fn from(name: String) -> AlertType {
+        AlertType::from_name(&name)
+    }
+}
+
+impl From<AlertType> for String {
+    fn from(t: AlertType) -> String {
+        t.as_str().to_string()
+    }
+}
+
+impl fmt::Display for AlertType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// How bad it is (DPM's `Severity`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub enum AlertSeverity {
+    /// Data is not protected, or cannot be recovered.
+    Error,
+    /// Protection is degraded.
+    Warning,
+    /// For information only.
+    Information,
+}
+
+impl AlertSeverity {
+    /// The name as DPM prints it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AlertSeverity::Error => "Error",
+            AlertSeverity::Warning => "Warning",
+            AlertSeverity::Information => "Information",
+        }
+    }
+}
+
+impl fmt::Display for AlertSeverity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Where an alert is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub enum AlertState {
+    /// The condition holds; repeats update the alert.
+    Active,
+    /// The condition cleared (a later job succeeded); kept, inactive.
+    Resolved,
+    /// Made inactive without the condition clearing (for example, the
+    /// datasource is no longer protected); kept.
+    Inactive,
+}
+
+impl AlertState {
+    /// The name as stored and printed.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AlertState::Active => "Active",
+            AlertState::Resolved => "Resolved",
+            AlertState::Inactive => "Inactive",
+        }
+    }
+
+    /// The state named `name`.
+    pub fn from_name(name: &str) -> Option<AlertState> {
+        [
+            AlertState::Active,
+            AlertState::Resolved,
+            AlertState::Inactive,
+        ]
+        .into_iter()
+        .find(|s| s.as_str() == name)
+    }
+}
+
+impl fmt::Display for AlertState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One alert (DPM's `Alert`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Alert {
+    /// The alert's id.
+    pub id: AlertId,
+    /// DPM's `Type`: `BackupFailed`, `BackupCompletedWithSkippedFiles`,
+    /// `RecoveryFailed`, `DataCorruptionDetected`, `ScheduledJobMissed`.
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub alert_type: AlertType,
+    /// DPM's `Severity`.
+    pub severity: AlertSeverity,
+    /// DPM's `TargetObjectType`: what kind of object it is about
+    /// (`Datasource`).
+    pub target_object_type: String,
+    /// DPM's `TargetObjectName` and `AffectedArea`: the object's name.
+    pub target_object_name: String,
+    /// The datasource it is about.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub datasource_id: Option<DatasourceId>,
+    /// That datasource's name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub datasource_name: Option<String>,
+    /// That datasource's full path.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub datasource_path: Option<FsPath>,
+    /// The production server of the object.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub production_server_id: Option<ProductionServerId>,
+    /// DPM's `Server`: that production server's name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub production_server_name: Option<String>,
+    /// The protection group of the object.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub protection_group_id: Option<ProtectionGroupId>,
+    /// That group's name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub protection_group_name: Option<String>,
+    /// The recovery points concerned (the damaged ones of a
+    /// DataCorruptionDetected alert, the one a recovery read from).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub recovery_point_ids: Vec<String>,
+    /// DPM's `ErrorInfo.ShortProblem`: a one-line title.
+    pub short_problem: String,
+    /// DPM's `ErrorInfo.Problem`: what happened, as the latest occurrence
+    /// said it.
+    pub message: String,
+    /// DPM's `ErrorInfo.Resolution`: what to do.
+    pub recommended_action: String,
+    /// DPM's `OccurredSince`: when the condition was first seen.
+    pub first_seen: DateTime<Utc>,
+    /// When it was last seen.
+    pub last_seen: DateTime<Utc>,
+    /// How many times it was seen while active.
+    pub occurrences: u64,
+    /// Active, Resolved or Inactive.
+    pub state: AlertState,
+    /// When it stopped being active.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resolved_at: Option<DateTime<Utc>>,
+    /// Why it stopped being active ("a later backup of the datasource
+    /// succeeded").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resolution: Option<String>,
+    /// The job that raised it, or raised it again most recently.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub job_id: Option<JobId>,
+    /// The job whose success resolved it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resolved_by_job_id: Option<JobId>,
+}
+
+impl Alert {
+    /// Whether it is active (DPM's `IsActive`).
+    pub fn is_active(&self) -> bool {
+        self.state == AlertState::Active
+    }
+
+    /// The object it is about, as a key: at most one active alert of a
+    /// type exists per key.
+    pub fn object_key(&self) -> String {
+        if let Some(ds) = self.datasource_id {
+            format!("datasource:{ds}")
+        } else if let Some(pg) = self.protection_group_id {
+            format!("protection-group:{pg}")
+        } else if let Some(ps) = self.production_server_id {
+            format!("production-server:{ps}")
+        } else {
+            format!("{}:{}", self.target_object_type, self.target_object_name)
+        }
+    }
+}
+
+/// Query of `GET /api/v1/alerts` (`Get-DPMAlert`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+pub struct AlertQuery {
+    /// Also the resolved and inactive alerts (`-IncludeInactiveAlerts`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub include_inactive: Option<bool>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn alert_types_round_trip_by_name_and_unknown_ones_survive() {
+        for t in AlertType::KNOWN {
+            let json = serde_json::to_string(&t).unwrap();
+            assert_eq!(json, format!("\"{}\"", t.as_str()));
+            assert_eq!(serde_json::from_str::<AlertType>(&json).unwrap(), t);
+            assert_eq!(AlertType::from_name(t.as_str()), t);
+        }
+        let future: AlertType = serde_json::from_str("\"PoolFreeSpaceLow\"").unwrap();
+        assert_eq!(future, AlertType::Other("PoolFreeSpaceLow".into()));
+        assert_eq!(
+            serde_json::to_string(&future).unwrap(),
+            "\"PoolFreeSpaceLow\""
+        );
+    }
+
+    #[test]
+    fn alert_states_read_back_by_name() {
+        for s in [
+            AlertState::Active,
+            AlertState::Resolved,
+            AlertState::Inactive,
+        ] {
+            assert_eq!(AlertState::from_name(s.as_str()), Some(s));
+        }
+        assert_eq!(AlertState::from_name("active"), None);
+    }
+}
