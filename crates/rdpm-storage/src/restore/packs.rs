@@ -152,7 +152,7 @@ impl BlobOpener {
         &'a mut self,
         raw: &'a mut [u8],
         location: &BlobLocation,
-        id: &DataId,
+        id: &Id,
     ) -> Result<&'a [u8], String> {
         if raw.len() < 32 {
             return Err("a blob in the repository is truncated".into());
@@ -184,7 +184,7 @@ impl BlobOpener {
             None => sealed,
         };
         let hash: [u8; 32] = sha2::Sha256::digest(data).into();
-        if Id::new(hash) != **id {
+        if Id::new(hash) != *id {
             return Err("a blob of the repository does not match its id (damaged data)".into());
         }
         Ok(data)
