@@ -405,7 +405,7 @@ impl Repository {
                 root,
                 tally: &tally,
             };
-            engine::Engine::new(ctx, &r.repo, backend.as_ref()).run(prepared);
+            engine::Engine::new(&ctx, &r.repo, backend.as_ref()).run(prepared);
             *done.0.lock().expect("progress mutex poisoned") = true;
             done.1.notify_all();
         });
