@@ -7,7 +7,7 @@ use rustic_core::repofile::{Metadata, Node, NodeType};
 use rustic_core::{IndexedTree, TreeId};
 
 use super::trees::{self, Kind, NodeJson, TreeIndex, TreeJson, TreeReader};
-use super::{EntryKind, SnapshotEntry};
+use super::{DirListing, EntryKind, SnapshotEntry};
 use crate::{Error, Result};
 
 /// restic stores Go's `os.FileMode`: the permission bits as in POSIX, the
@@ -107,14 +107,22 @@ pub(crate) struct Trees<'a> {
 impl Trees<'_> {
     /// The plaintext of the tree `id`.
     pub(crate) fn load(&mut self, id: &TreeId) -> Result<&[u8]> {
-        let loc = *self.index.get(id).ok_or_else(|| {
-            Error::Repository(format!(
-                "folder listing {} is missing from the repository's index; the repository is damaged: check it",
-                id.to_hex().as_str()
-            ))
-        })?;
+        let loc = *self.index.get(id).ok_or_else(|| missing(id))?;
         self.reader.read(id, &loc)
     }
+
+    /// The same, as a buffer of its own.
+    pub(crate) fn load_owned(&mut self, id: &TreeId) -> Result<Vec<u8>> {
+        let loc = *self.index.get(id).ok_or_else(|| missing(id))?;
+        self.reader.read_owned(id, &loc)
+    }
+}
+
+fn missing(id: &TreeId) -> Error {
+    Error::Repository(format!(
+        "folder listing {} is missing from the repository's index; the repository is damaged: check it",
+        id.to_hex().as_str()
+    ))
 }
 
 /// A node found at a path.
@@ -199,27 +207,46 @@ pub(crate) fn find_lean(
             _ => return Err(not_found()),
         };
         let data = trees.load(&subtree)?;
-        let tree: TreeJson<'_> = trees::parse(data, &subtree)?;
-        let node = tree
-            .nodes
-            .iter()
-            .find(|n| n.name_is(part))
-            .ok_or_else(not_found)?;
-        found = Found {
-            entry: lean_entry(join(&found.entry.path, part), node),
-            subtree: node.subtree,
+        let path = join(&found.entry.path, part);
+        // Only the node asked for is parsed when the tree scans.
+        let scanned = trees::scan(data).map(|spans| {
+            spans
+                .iter()
+                .find(|s| *s.name(data) == *part)
+                .map(|s| trees::parse_node(s.json(data)))
+        });
+        found = match scanned {
+            Some(Some(Ok(node))) => Found {
+                entry: lean_entry(path, &node),
+                subtree: node.subtree,
+            },
+            Some(None) => return Err(not_found()),
+            // Not shaped as expected: parse it whole, which names the fault.
+            Some(Some(Err(_))) | None => {
+                let tree: TreeJson<'_> = trees::parse(data, &subtree)?;
+                let node = tree
+                    .nodes
+                    .iter()
+                    .find(|n| n.name_is(part))
+                    .ok_or_else(not_found)?;
+                Found {
+                    entry: lean_entry(path, node),
+                    subtree: node.subtree,
+                }
+            }
         };
     }
     Ok(found)
 }
 
-/// A folder's entries, read lean and sorted by name bytes (restic sorts
-/// by its escaped form, which differs for non-UTF-8 names).
+/// A folder's listing: its nodes found in its tree blob and sorted by
+/// name bytes (restic sorts by its escaped form, which differs for
+/// non-UTF-8 names); each page parses its own nodes.
 pub(crate) fn children_lean(
     trees: &mut Trees<'_>,
     dir: &Found,
     snapshot: &str,
-) -> Result<Vec<SnapshotEntry>> {
+) -> Result<DirListing> {
     let subtree = match (dir.is_dir(), dir.subtree) {
         (true, Some(subtree)) => subtree,
         _ => {
@@ -229,13 +256,46 @@ pub(crate) fn children_lean(
             )))
         }
     };
-    let data = trees.load(&subtree)?;
-    let tree: TreeJson<'_> = trees::parse(data, &subtree)?;
-    let mut entries: Vec<SnapshotEntry> = tree
-        .nodes
-        .iter()
-        .map(|n| lean_entry(join(&dir.entry.path, &n.name()), n))
-        .collect();
-    entries.sort_unstable_by(|a, b| a.name.cmp(&b.name));
-    Ok(entries)
+    let data = trees.load_owned(&subtree)?;
+    let Some(mut spans) = trees::scan(&data) else {
+        // Not shaped as expected: parse it whole, which names the fault.
+        let tree: TreeJson<'_> = trees::parse(&data, &subtree)?;
+        let mut entries: Vec<SnapshotEntry> = tree
+            .nodes
+            .iter()
+            .map(|n| lean_entry(join(&dir.entry.path, &n.name()), n))
+            .collect();
+        entries.sort_unstable_by(|a, b| a.name.cmp(&b.name));
+        return Ok(DirListing::from_sorted(entries));
+    };
+    let sorted = spans
+        .windows(2)
+        .all(|w| !w[0].is_escaped() && !w[1].is_escaped() && w[0].name(&data) < w[1].name(&data));
+    if !sorted {
+        spans.sort_by_cached_key(|s| s.name(&data).into_owned());
+    }
+    Ok(DirListing::in_tree(data, spans, dir.entry.path.clone()))
+}
+
+/// The entry of the node at `span` of the folder `dir`'s tree `data`.
+pub(crate) fn span_entry(data: &[u8], dir: &[u8], span: &trees::Span) -> SnapshotEntry {
+    let name = span.name(data);
+    let path = join(dir, &name);
+    match trees::parse_node(span.json(data)) {
+        Ok(node) => lean_entry(path, &node),
+        Err(e) => {
+            // The scan accepted what serde does not: show the name alone.
+            tracing::warn!(path = %String::from_utf8_lossy(&path), error = %e, "a folder listing's node cannot be read");
+            SnapshotEntry {
+                name: name.into_owned(),
+                path,
+                kind: EntryKind::Other,
+                size: 0,
+                mtime: None,
+                mode: None,
+                uid: None,
+                gid: None,
+            }
+        }
+    }
 }
