@@ -163,10 +163,10 @@ pub struct PruneRequest {
 /// backups (shared) against forget and prune (exclusive) in this process.
 #[derive(Clone)]
 pub struct Repository {
-    inner: Arc<Inner>,
+    pub(crate) inner: Arc<Inner>,
 }
 
-struct Inner {
+pub(crate) struct Inner {
     path: PathBuf,
     options: rustic_core::RepositoryOptions,
     backends: RepositoryBackends,

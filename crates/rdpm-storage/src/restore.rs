@@ -9,6 +9,7 @@ mod dest;
 mod engine;
 mod nodes;
 mod packs;
+mod trees;
 
 use std::path::{Component, Path, PathBuf};
 use std::sync::{Arc, Condvar, Mutex};
@@ -16,7 +17,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use rustic_core::repofile::SnapshotFile;
-use rustic_core::{IndexedTree, NoProgressBars};
+use rustic_core::NoProgressBars;
 
 use crate::backup::SnapshotId;
 use crate::lockfile::HeldLock;
@@ -64,32 +65,83 @@ pub struct SnapshotEntry {
 /// name) so that pages of it cost no further reads. Cheap to clone.
 #[derive(Debug, Clone, Default)]
 pub struct DirListing {
-    entries: Arc<Vec<SnapshotEntry>>,
+    entries: Arc<Entries>,
+}
+
+/// A listing's entries: made, or still in the folder's tree blob, where
+/// a page parses only its own nodes (a folder of 100,000 entries is 27 MB
+/// of JSON, which takes longer to parse than a browser should wait).
+enum Entries {
+    Made(Vec<SnapshotEntry>),
+    InTree {
+        /// The tree blob's plaintext.
+        data: Vec<u8>,
+        /// Its nodes, sorted by name.
+        nodes: Vec<trees::Span>,
+        /// The folder's path.
+        dir: Vec<u8>,
+    },
+}
+
+impl Default for Entries {
+    fn default() -> Self {
+        Entries::Made(Vec::new())
+    }
+}
+
+impl std::fmt::Debug for Entries {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Entries::Made(entries) => f.debug_tuple("Made").field(&entries.len()).finish(),
+            Entries::InTree { nodes, dir, .. } => f
+                .debug_struct("InTree")
+                .field("dir", &String::from_utf8_lossy(dir))
+                .field("nodes", &nodes.len())
+                .finish_non_exhaustive(),
+        }
+    }
 }
 
 impl DirListing {
     /// A listing of these entries, which must be sorted by name.
     pub fn from_sorted(entries: Vec<SnapshotEntry>) -> Self {
         DirListing {
-            entries: Arc::new(entries),
+            entries: Arc::new(Entries::Made(entries)),
+        }
+    }
+
+    /// A listing of the nodes `nodes` (sorted by name) of the folder
+    /// `dir`'s tree blob `data`.
+    pub(crate) fn in_tree(data: Vec<u8>, nodes: Vec<trees::Span>, dir: Vec<u8>) -> Self {
+        DirListing {
+            entries: Arc::new(Entries::InTree { data, nodes, dir }),
         }
     }
 
     /// How many entries the folder holds.
     pub fn len(&self) -> usize {
-        self.entries.len()
+        match &*self.entries {
+            Entries::Made(entries) => entries.len(),
+            Entries::InTree { nodes, .. } => nodes.len(),
+        }
     }
 
     /// Whether the folder is empty.
     pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
+        self.len() == 0
     }
 
     /// Entries `offset..offset + limit` (fewer at the end).
     pub fn page(&self, offset: usize, limit: usize) -> Vec<SnapshotEntry> {
-        let start = offset.min(self.entries.len());
-        let end = start.saturating_add(limit).min(self.entries.len());
-        self.entries[start..end].to_vec()
+        let start = offset.min(self.len());
+        let end = start.saturating_add(limit).min(self.len());
+        match &*self.entries {
+            Entries::Made(entries) => entries[start..end].to_vec(),
+            Entries::InTree { data, nodes, dir } => nodes[start..end]
+                .iter()
+                .map(|span| nodes::span_entry(data, dir, span))
+                .collect(),
+        }
     }
 }
 
@@ -258,8 +310,22 @@ impl Repository {
         })
     }
 
-    fn browse(&self, snapshot: &SnapshotId) -> Result<Reading<'_, rustic_core::IndexedIdsStatus>> {
-        self.read_snapshot(snapshot, rustic_core::Repository::to_indexed_ids)
+    /// Runs `f` on the snapshot's root tree, reading trees through the
+    /// repository's tree index (kept between calls while the index files
+    /// stay the same) and parsing them lean.
+    fn browse<T>(
+        &self,
+        snapshot: &SnapshotId,
+        f: impl FnOnce(&mut nodes::Trees<'_>, rustic_core::TreeId) -> Result<T>,
+    ) -> Result<T> {
+        let r = self.read_snapshot(snapshot, Ok)?;
+        let index = trees::tree_index(self, &r.repo)?;
+        let backend = self.backends().repository();
+        let mut trees = nodes::Trees {
+            index,
+            reader: trees::TreeReader::new(backend.as_ref(), &r.repo.key())?,
+        };
+        f(&mut trees, r.snap.tree)
     }
 
     /// The node at `path` in `snapshot`.
@@ -268,9 +334,9 @@ impl Repository {
     /// [`Error::SnapshotNotFound`]; [`Error::PathNotFound`] when the
     /// snapshot has nothing at `path`.
     pub fn snapshot_entry(&self, snapshot: &SnapshotId, path: &[u8]) -> Result<SnapshotEntry> {
-        let r = self.browse(snapshot)?;
-        let (node, full) = nodes::find(&r.repo, r.snap.tree, snapshot.as_str(), path)?;
-        Ok(nodes::entry(full, &node))
+        self.browse(snapshot, |trees, root| {
+            Ok(nodes::find_lean(trees, root, snapshot.as_str(), path)?.entry)
+        })
     }
 
     /// The entries of the folder at `path` in `snapshot`, sorted by name.
@@ -279,10 +345,10 @@ impl Repository {
     /// As [`Repository::snapshot_entry`]; [`Error::InvalidRequest`] when
     /// `path` is not a folder.
     pub fn list_dir(&self, snapshot: &SnapshotId, path: &[u8]) -> Result<DirListing> {
-        let r = self.browse(snapshot)?;
-        let (node, full) = nodes::find(&r.repo, r.snap.tree, snapshot.as_str(), path)?;
-        let entries = nodes::children(&r.repo, &node, &full, snapshot.as_str())?;
-        Ok(DirListing::from_sorted(entries))
+        self.browse(snapshot, |trees, root| {
+            let dir = nodes::find_lean(trees, root, snapshot.as_str(), path)?;
+            nodes::children_lean(trees, &dir, snapshot.as_str())
+        })
     }
 
     /// Calls `found` with every entry under `spec.location` whose name
@@ -296,16 +362,17 @@ impl Repository {
         spec: &SearchSpec,
         found: &mut dyn FnMut(SnapshotEntry) -> bool,
     ) -> Result<()> {
-        let r = self.browse(snapshot)?;
-        let (node, full) = nodes::find(&r.repo, r.snap.tree, snapshot.as_str(), &spec.location)?;
-        if !node.is_dir() {
-            return Err(Error::InvalidRequest(format!(
-                "`{}` in snapshot {} is not a folder; search its folder instead",
-                String::from_utf8_lossy(&full),
-                snapshot.as_str()
-            )));
-        }
-        search_in(&r.repo, &node, full, spec, found).map(|_| ())
+        self.browse(snapshot, |trees, root| {
+            let dir = nodes::find_lean(trees, root, snapshot.as_str(), &spec.location)?;
+            if !dir.is_dir() {
+                return Err(Error::InvalidRequest(format!(
+                    "`{}` in snapshot {} is not a folder; search its folder instead",
+                    String::from_utf8_lossy(&dir.entry.path),
+                    snapshot.as_str()
+                )));
+            }
+            search_in(trees, &dir, spec, found).map(|_| ())
+        })
     }
 
     /// Restores `request.sources` of a snapshot. Per-node failures are
@@ -388,7 +455,7 @@ impl Repository {
                 root,
                 tally: &tally,
             };
-            engine::Engine::new(ctx, &r.repo, backend.as_ref()).run(prepared);
+            engine::Engine::new(&ctx, &r.repo, backend.as_ref()).run(prepared);
             *done.0.lock().expect("progress mutex poisoned") = true;
             done.1.notify_all();
         });
@@ -399,12 +466,50 @@ impl Repository {
     }
 }
 
-/// Pre-order through the folder `dir` (at `path`); false once `found`
-/// asked to stop.
-fn search_in<S: IndexedTree>(
-    repo: &rustic_core::Repository<S>,
-    dir: &rustic_core::repofile::Node,
-    path: Vec<u8>,
+/// What a folder's walk does next, in tree order.
+enum Step {
+    /// Report this match.
+    Found(SnapshotEntry),
+    /// Walk this folder (at this path).
+    Descend(Vec<u8>, rustic_core::TreeId),
+}
+
+/// The steps of the tree `id`, a folder at `path`: its matches and, when
+/// recursive, its folders, so that only those outlive the tree's blob.
+fn steps(
+    trees: &mut nodes::Trees<'_>,
+    id: &rustic_core::TreeId,
+    path: &[u8],
+    spec: &SearchSpec,
+) -> Result<std::vec::IntoIter<Step>> {
+    let data = trees.load(id)?;
+    let tree: trees::TreeJson<'_> = trees::parse(data, id)?;
+    let mut steps = Vec::new();
+    for node in &tree.nodes {
+        let name = node.name();
+        let descend = match node.subtree {
+            Some(subtree) if spec.recursive && node.kind() == trees::Kind::Dir => Some(subtree),
+            _ => None,
+        };
+        let matched = (spec.matches)(&name);
+        if !matched && descend.is_none() {
+            continue;
+        }
+        let child = nodes::join(path, &name);
+        if matched {
+            steps.push(Step::Found(nodes::lean_entry(child.clone(), node)));
+        }
+        if let Some(subtree) = descend {
+            steps.push(Step::Descend(child, subtree));
+        }
+    }
+    Ok(steps.into_iter())
+}
+
+/// Pre-order through the folder `dir`; false once `found` asked to stop.
+fn search_in(
+    trees: &mut nodes::Trees<'_>,
+    dir: &nodes::Found,
     spec: &SearchSpec,
     found: &mut dyn FnMut(SnapshotEntry) -> bool,
 ) -> Result<bool> {
@@ -412,30 +517,26 @@ fn search_in<S: IndexedTree>(
     let Some(root) = dir.subtree else {
         return Ok(true);
     };
-    let mut stack = vec![(
-        path,
-        repo.get_tree(&root)
-            .map_err(|e| Error::rustic(&e))?
-            .nodes
-            .into_iter(),
-    )];
-    while let Some((path, nodes)) = stack.last_mut() {
+    if spec.cancel.is_cancelled() {
+        return Err(Error::Cancelled);
+    }
+    let mut stack = vec![steps(trees, &root, &dir.entry.path, spec)?];
+    while let Some(top) = stack.last_mut() {
         if spec.cancel.is_cancelled() {
             return Err(Error::Cancelled);
         }
-        let Some(node) = nodes.next() else {
-            stack.pop();
-            continue;
-        };
-        let name = nodes::name(&node);
-        let child = nodes::join(path, &name);
-        if (spec.matches)(&name) && !found(nodes::entry(child.clone(), &node)) {
-            return Ok(false);
-        }
-        if spec.recursive && node.is_dir() {
-            if let Some(subtree) = node.subtree {
-                let tree = repo.get_tree(&subtree).map_err(|e| Error::rustic(&e))?;
-                stack.push((child, tree.nodes.into_iter()));
+        match top.next() {
+            None => {
+                stack.pop();
+            }
+            Some(Step::Found(entry)) => {
+                if !found(entry) {
+                    return Ok(false);
+                }
+            }
+            Some(Step::Descend(path, subtree)) => {
+                let next = steps(trees, &subtree, &path, spec)?;
+                stack.push(next);
             }
         }
     }

@@ -211,3 +211,96 @@ fn search_matches_names_recursively_or_not_and_stops_when_asked() {
         "{result:?}"
     );
 }
+
+#[test]
+fn awkward_names_and_link_targets_come_back_as_their_bytes() {
+    let t = TestRepo::new();
+    let src = t.dir.path().join("src");
+    fs::create_dir_all(&src).expect("mkdir");
+    let names: [&[u8]; 6] = [
+        b"bad\xffname",
+        b"new\nline",
+        b"back\\slash",
+        b"quote\"d",
+        b"tab\tand \x07bell",
+        "caf\u{e9} \u{1f600}".as_bytes(),
+    ];
+    for name in names {
+        fs::write(src.join(std::ffi::OsStr::from_bytes(name)), name).expect("write");
+    }
+    symlink(
+        std::ffi::OsStr::from_bytes(b"to\xfe\\x"),
+        src.join("raw-link"),
+    )
+    .expect("symlink");
+    let snap = t
+        .repo
+        .backup(&BackupRequest::new([&src]))
+        .expect("backup")
+        .snapshot_id;
+    let base = stored(&src);
+    let listing = t.repo.list_dir(&snap, &base).expect("list");
+    let entries = listing.page(0, 100);
+    let mut want: Vec<Vec<u8>> = names.iter().map(|n| n.to_vec()).collect();
+    want.push(b"raw-link".to_vec());
+    want.sort();
+    let got: Vec<Vec<u8>> = entries.iter().map(|e| e.name.clone()).collect();
+    assert_eq!(got, want, "the names' exact bytes, sorted as bytes");
+    for e in &entries {
+        let mut path = base.clone();
+        path.push(b'/');
+        path.extend_from_slice(&e.name);
+        assert_eq!(e.path, path);
+        if e.name == b"raw-link" {
+            assert_eq!(
+                e.kind,
+                EntryKind::Symlink {
+                    target: b"to\xfe\\x".to_vec()
+                }
+            );
+        } else {
+            assert_eq!(e.kind, EntryKind::File);
+            assert_eq!(e.size, e.name.len() as u64);
+        }
+        // Each one is found by its path, too.
+        assert_eq!(&t.repo.snapshot_entry(&snap, &e.path).expect("entry"), e);
+    }
+    let (result, found) = search(&t, &snap, base, true, b"\xff", CancelToken::new(), 100);
+    result.expect("search");
+    assert_eq!(
+        found.into_iter().map(|e| e.name).collect::<Vec<_>>(),
+        vec![b"bad\xffname".to_vec()]
+    );
+}
+
+#[test]
+fn later_backups_and_a_prune_are_seen_through_the_same_handle() {
+    let (t, first, base) = backed_up();
+    let docs = under(&base, "docs");
+    assert_eq!(t.repo.list_dir(&first, &docs).expect("list").len(), 4);
+
+    fs::write(t.dir.path().join("src/docs/new.txt"), b"new").expect("write");
+    let second = t
+        .repo
+        .backup(&BackupRequest::new([t.dir.path().join("src")]))
+        .expect("second backup")
+        .snapshot_id;
+    assert_eq!(t.repo.list_dir(&second, &docs).expect("list").len(), 5);
+
+    // A prune rewrites the index and may repack the trees.
+    t.repo.forget(std::slice::from_ref(&first)).expect("forget");
+    let mut prune = rdpm_storage::PruneRequest::default();
+    prune.instant_delete = true;
+    t.repo.prune(&prune).expect("prune");
+    let listing = t.repo.list_dir(&second, &docs).expect("list after prune");
+    assert_eq!(listing.len(), 5);
+    let err = t.repo.list_dir(&first, &docs).expect_err("forgotten");
+    assert!(matches!(err, Error::SnapshotNotFound(_)), "{err}");
+    // Another handle on the same repository reads the same.
+    let other = rdpm_storage::Repository::open(&t.path(), &t.key, &TestRepo::options(&t.dir))
+        .expect("open");
+    assert_eq!(
+        other.list_dir(&second, &docs).expect("list").page(0, 10),
+        listing.page(0, 10)
+    );
+}

@@ -626,3 +626,40 @@ fn cancel_stops_soon_and_removes_the_file_being_written() {
     }
     assert_eq!(present, out.files_restored);
 }
+
+#[test]
+fn a_restore_of_many_batches_is_exact_and_sets_folders_last() {
+    // More files than one batch holds (2,000), so that folders finish
+    // while later batches are still being written.
+    const FILES: usize = 4_500;
+    let t = TestRepo::new();
+    let src = t.dir.path().join("src");
+    bulk_tree(&src, FILES, FILES * 40);
+    fs::create_dir(src.join("d3/closed")).expect("mkdir");
+    fs::write(src.join("d3/closed/inside"), b"inside").expect("write");
+    fs::set_permissions(src.join("d3/closed"), fs::Permissions::from_mode(0o555)).expect("chmod");
+    for (i, dir) in ["d0", "d3/closed", "d3", "d9", "."].iter().enumerate() {
+        set_times(&src.join(dir), 1_400_000_000 + i as i64, 0);
+    }
+    let snap = t
+        .repo
+        .backup(&BackupRequest::new([&src]))
+        .expect("backup")
+        .snapshot_id;
+    let root = t.dir.path().join("target");
+    fs::create_dir(&root).expect("mkdir");
+    let dest = root.join("restored");
+    let out = t
+        .repo
+        .restore(&request(&snap, stored(&src), &root, dest.clone()))
+        .expect("restore");
+    assert!(out.not_restored.is_empty(), "{out:?}");
+    assert_eq!(out.files_restored, FILES as u64 + 1);
+    assert_eq!(
+        out.dirs_restored, 12,
+        "ten folders, the closed one, the top"
+    );
+    assert_same_tree(&src, &dest);
+    assert_eq!(metadata(&src, false), metadata(&dest, false));
+    assert!(temporaries(&root).is_empty());
+}

@@ -37,9 +37,13 @@ use crate::error::concise;
 pub(crate) type FullRepo = rustic_core::Repository<rustic_core::IndexedFullStatus>;
 
 /// A batch is restored once it holds this many files...
-const MAX_BATCH_FILES: usize = 20_000;
-/// ... or this many blobs.
-const MAX_BATCH_BLOBS: usize = 200_000;
+const MAX_BATCH_FILES: usize = 2_000;
+/// ... or this many blobs...
+const MAX_BATCH_BLOBS: usize = 20_000;
+/// ... or this many bytes of content. Small enough that the walk (file
+/// creation, single-threaded and mostly kernel time) overlaps the writing
+/// of the batch before, large enough that reads stay long.
+const MAX_BATCH_BYTES: u64 = 256 << 20;
 /// At most this many reasons are kept in the outcome.
 const MAX_REASONS: usize = 1000;
 
@@ -295,6 +299,42 @@ struct Batch {
     files: Vec<FileJob>,
     by_pack: HashMap<PackId, Vec<BlobUse>>,
     blobs: usize,
+    bytes: u64,
+}
+
+/// What the walk hands the writer: a batch, then the folders the walk
+/// finished before the batch was complete, whose metadata is set once
+/// the batch is written.
+struct Job {
+    batch: Batch,
+    dirs: Vec<PendingDir>,
+}
+
+impl Job {
+    fn run(mut self, ctx: &Ctx<'_>, key: &MasterKey, backend: &dyn ReadBackend) {
+        if !self.batch.files.is_empty() {
+            let ranges = packs::plan(std::mem::take(&mut self.batch.by_pack));
+            execute(ctx, &self.batch, &ranges, key, backend);
+        }
+        drop(self.batch);
+        if ctx.should_stop() {
+            return;
+        }
+        for dir in self.dirs {
+            match dest::open_beneath(ctx.root.as_fd(), &dir.rel) {
+                Ok(fd) => {
+                    if let Err(what) = dir.meta.apply_fd(fd.as_fd(), ctx.request.restore_security) {
+                        ctx.tally.fail(
+                            &dir.snap,
+                            format!("restored, but its {what} could not be set"),
+                        );
+                    }
+                    Tally::add(&ctx.tally.dirs_restored, 1);
+                }
+                Err(e) => ctx.fail_io(&dir.snap, &e),
+            }
+        }
+    }
 }
 
 /// An open folder that files are restored into.
@@ -322,7 +362,7 @@ struct PendingDir {
 }
 
 pub(crate) struct Engine<'a> {
-    ctx: Ctx<'a>,
+    ctx: &'a Ctx<'a>,
     repo: &'a FullRepo,
     backend: &'a dyn ReadBackend,
     key: MasterKey,
@@ -333,10 +373,12 @@ pub(crate) struct Engine<'a> {
     generation: u64,
     stack: Vec<Frame>,
     pending_dirs: Vec<PendingDir>,
+    /// To the writer thread, while [`Engine::run`] runs.
+    writer: Option<std::sync::mpsc::SyncSender<Job>>,
 }
 
 impl<'a> Engine<'a> {
-    pub(crate) fn new(ctx: Ctx<'a>, repo: &'a FullRepo, backend: &'a dyn ReadBackend) -> Self {
+    pub(crate) fn new(ctx: &'a Ctx<'a>, repo: &'a FullRepo, backend: &'a dyn ReadBackend) -> Self {
         let zero = packs::zero_id(repo.config().chunk_min_size());
         Self {
             ctx,
@@ -350,18 +392,34 @@ impl<'a> Engine<'a> {
             generation: 0,
             stack: Vec::new(),
             pending_dirs: Vec::new(),
+            writer: None,
         }
     }
 
+    /// Walks the sources on this thread while a writer thread restores
+    /// the batches the walk fills, one after the other: at most one batch
+    /// is being filled while the one before is written.
     pub(crate) fn run(mut self, sources: Vec<Prepared>) {
-        for source in sources {
-            if self.ctx.should_stop() {
-                break;
+        let (ctx, backend, key) = (self.ctx, self.backend, self.key.clone());
+        std::thread::scope(|s| {
+            let (to_writer, jobs) = std::sync::mpsc::sync_channel::<Job>(0);
+            s.spawn(move || {
+                for job in jobs {
+                    job.run(ctx, &key, backend);
+                }
+            });
+            self.writer = Some(to_writer);
+            for source in sources {
+                if self.ctx.should_stop() {
+                    break;
+                }
+                self.restore_source(source);
+                self.walk();
             }
-            self.restore_source(source);
-            self.walk();
-        }
-        self.flush();
+            self.flush();
+            // Closing the channel ends the writer once it is done.
+            self.writer = None;
+        });
     }
 
     fn temp_name(&mut self) -> Vec<u8> {
@@ -697,41 +755,27 @@ impl<'a> Engine<'a> {
                 },
             });
         }
+        self.batch.bytes += size;
         self.batch.files.push(job);
-        if self.batch.files.len() >= MAX_BATCH_FILES || self.batch.blobs >= MAX_BATCH_BLOBS {
+        if self.batch.files.len() >= MAX_BATCH_FILES
+            || self.batch.blobs >= MAX_BATCH_BLOBS
+            || self.batch.bytes >= MAX_BATCH_BYTES
+        {
             self.flush();
         }
     }
 
-    /// Restores the batch's contents, then the metadata of the folders
-    /// the walk has finished.
+    /// Hands the batch, and the folders the walk has finished, to the
+    /// writer: their metadata is set once the batch's files are written.
     fn flush(&mut self) {
-        let mut batch = std::mem::take(&mut self.batch);
+        let job = Job {
+            batch: std::mem::take(&mut self.batch),
+            dirs: std::mem::take(&mut self.pending_dirs),
+        };
         self.generation += 1;
-        if !batch.files.is_empty() {
-            let ranges = packs::plan(std::mem::take(&mut batch.by_pack));
-            execute(&self.ctx, &batch, &ranges, &self.key, self.backend);
-        }
-        drop(batch);
-        if self.ctx.should_stop() {
-            return;
-        }
-        for dir in std::mem::take(&mut self.pending_dirs) {
-            match dest::open_beneath(self.ctx.root.as_fd(), &dir.rel) {
-                Ok(fd) => {
-                    if let Err(what) = dir
-                        .meta
-                        .apply_fd(fd.as_fd(), self.ctx.request.restore_security)
-                    {
-                        self.ctx.tally.fail(
-                            &dir.snap,
-                            format!("restored, but its {what} could not be set"),
-                        );
-                    }
-                    Tally::add(&self.ctx.tally.dirs_restored, 1);
-                }
-                Err(e) => self.ctx.fail_io(&dir.snap, &e),
-            }
+        if let Some(writer) = &self.writer {
+            // The writer ends only when the channel closes.
+            let _ = writer.send(job);
         }
     }
 }

@@ -6,7 +6,8 @@ use std::os::unix::ffi::OsStrExt;
 use rustic_core::repofile::{Metadata, Node, NodeType};
 use rustic_core::{IndexedTree, TreeId};
 
-use super::{EntryKind, SnapshotEntry};
+use super::trees::{self, Kind, NodeJson, TreeIndex, TreeJson, TreeReader};
+use super::{DirListing, EntryKind, SnapshotEntry};
 use crate::{Error, Result};
 
 /// restic stores Go's `os.FileMode`: the permission bits as in POSIX, the
@@ -97,18 +98,58 @@ pub(crate) fn find<S: IndexedTree>(
     Ok((node, full))
 }
 
-/// The entry for `node`, which sits at `path`.
-pub(crate) fn entry(path: Vec<u8>, node: &Node) -> SnapshotEntry {
-    let kind = match &node.node_type {
-        NodeType::File => EntryKind::File,
-        NodeType::Dir => EntryKind::Dir,
-        link @ NodeType::Symlink { .. } => EntryKind::Symlink {
-            target: link.to_link().as_os_str().as_bytes().to_vec(),
+/// Tree blobs through the repository's tree index, parsed lean.
+pub(crate) struct Trees<'a> {
+    pub index: std::sync::Arc<TreeIndex>,
+    pub reader: TreeReader<'a>,
+}
+
+impl Trees<'_> {
+    /// The plaintext of the tree `id`.
+    pub(crate) fn load(&mut self, id: &TreeId) -> Result<&[u8]> {
+        let loc = *self.index.get(id).ok_or_else(|| missing(id))?;
+        self.reader.read(id, &loc)
+    }
+
+    /// The same, as a buffer of its own.
+    pub(crate) fn load_owned(&mut self, id: &TreeId) -> Result<Vec<u8>> {
+        let loc = *self.index.get(id).ok_or_else(|| missing(id))?;
+        self.reader.read_owned(id, &loc)
+    }
+}
+
+fn missing(id: &TreeId) -> Error {
+    Error::Repository(format!(
+        "folder listing {} is missing from the repository's index; the repository is damaged: check it",
+        id.to_hex().as_str()
+    ))
+}
+
+/// A node found at a path.
+pub(crate) struct Found {
+    pub entry: SnapshotEntry,
+    /// Its tree, when it is a folder.
+    pub subtree: Option<TreeId>,
+}
+
+impl Found {
+    pub(crate) fn is_dir(&self) -> bool {
+        self.entry.kind == EntryKind::Dir
+    }
+}
+
+/// The entry for the lean `node`, which sits at `path`.
+pub(crate) fn lean_entry(path: Vec<u8>, node: &NodeJson<'_>) -> SnapshotEntry {
+    let kind = match node.kind() {
+        Kind::File => EntryKind::File,
+        Kind::Dir => EntryKind::Dir,
+        Kind::Symlink => EntryKind::Symlink {
+            target: node.link_target(),
         },
         _ => EntryKind::Other,
     };
     let size = if kind == EntryKind::File {
-        node.meta.size
+        node.size.unwrap_or(0)
     } else {
         0
     };
@@ -122,41 +163,139 @@ pub(crate) fn entry(path: Vec<u8>, node: &Node) -> SnapshotEntry {
         path,
         kind,
         size,
-        mtime: node.meta.mtime.and_then(|t| {
+        mtime: node.mtime().and_then(|t| {
             chrono::DateTime::from_timestamp(
                 t.as_second(),
                 u32::try_from(t.subsec_nanosecond()).unwrap_or(0),
             )
         }),
-        mode: node.meta.mode.map(posix_mode),
-        uid: node.meta.uid,
-        gid: node.meta.gid,
+        mode: node.mode.map(posix_mode),
+        uid: node.uid,
+        gid: node.gid,
     }
 }
 
-/// A directory node's entries, sorted by name bytes (restic sorts by its
-/// escaped form, which differs for non-UTF-8 names).
-pub(crate) fn children<S: IndexedTree>(
-    repo: &rustic_core::Repository<S>,
-    dir: &Node,
-    dir_path: &[u8],
+/// The node at `path` of the tree `root`, read lean; the root itself is
+/// a folder without metadata.
+pub(crate) fn find_lean(
+    trees: &mut Trees<'_>,
+    root: TreeId,
     snapshot: &str,
-) -> Result<Vec<SnapshotEntry>> {
-    let subtree = match (&dir.node_type, dir.subtree) {
-        (NodeType::Dir, Some(subtree)) => subtree,
+    path: &[u8],
+) -> Result<Found> {
+    let parts = components(path)?;
+    let not_found = || Error::PathNotFound {
+        snapshot: snapshot.to_string(),
+        path: String::from_utf8_lossy(path).into_owned(),
+    };
+    let mut found = Found {
+        entry: SnapshotEntry {
+            path: b"/".to_vec(),
+            name: Vec::new(),
+            kind: EntryKind::Dir,
+            size: 0,
+            mtime: None,
+            mode: None,
+            uid: None,
+            gid: None,
+        },
+        subtree: Some(root),
+    };
+    for part in parts {
+        let subtree = match (found.is_dir(), found.subtree) {
+            (true, Some(subtree)) => subtree,
+            _ => return Err(not_found()),
+        };
+        let data = trees.load(&subtree)?;
+        let path = join(&found.entry.path, part);
+        // Only the node asked for is parsed when the tree scans.
+        let scanned = trees::scan(data).map(|spans| {
+            spans
+                .iter()
+                .find(|s| *s.name(data) == *part)
+                .map(|s| trees::parse_node(s.json(data)))
+        });
+        found = match scanned {
+            Some(Some(Ok(node))) => Found {
+                entry: lean_entry(path, &node),
+                subtree: node.subtree,
+            },
+            Some(None) => return Err(not_found()),
+            // Not shaped as expected: parse it whole, which names the fault.
+            Some(Some(Err(_))) | None => {
+                let tree: TreeJson<'_> = trees::parse(data, &subtree)?;
+                let node = tree
+                    .nodes
+                    .iter()
+                    .find(|n| n.name_is(part))
+                    .ok_or_else(not_found)?;
+                Found {
+                    entry: lean_entry(path, node),
+                    subtree: node.subtree,
+                }
+            }
+        };
+    }
+    Ok(found)
+}
+
+/// A folder's listing: its nodes found in its tree blob and sorted by
+/// name bytes (restic sorts by its escaped form, which differs for
+/// non-UTF-8 names); each page parses its own nodes.
+pub(crate) fn children_lean(
+    trees: &mut Trees<'_>,
+    dir: &Found,
+    snapshot: &str,
+) -> Result<DirListing> {
+    let subtree = match (dir.is_dir(), dir.subtree) {
+        (true, Some(subtree)) => subtree,
         _ => {
             return Err(Error::InvalidRequest(format!(
                 "`{}` in snapshot {snapshot} is not a folder; list its folder instead",
-                String::from_utf8_lossy(dir_path)
+                String::from_utf8_lossy(&dir.entry.path)
             )))
         }
     };
-    let tree = repo.get_tree(&subtree).map_err(|e| Error::rustic(&e))?;
-    let mut entries: Vec<SnapshotEntry> = tree
-        .nodes
-        .iter()
-        .map(|n| entry(join(dir_path, &name(n)), n))
-        .collect();
-    entries.sort_by(|a, b| a.name.cmp(&b.name));
-    Ok(entries)
+    let data = trees.load_owned(&subtree)?;
+    let Some(mut spans) = trees::scan(&data) else {
+        // Not shaped as expected: parse it whole, which names the fault.
+        let tree: TreeJson<'_> = trees::parse(&data, &subtree)?;
+        let mut entries: Vec<SnapshotEntry> = tree
+            .nodes
+            .iter()
+            .map(|n| lean_entry(join(&dir.entry.path, &n.name()), n))
+            .collect();
+        entries.sort_unstable_by(|a, b| a.name.cmp(&b.name));
+        return Ok(DirListing::from_sorted(entries));
+    };
+    let sorted = spans
+        .windows(2)
+        .all(|w| !w[0].is_escaped() && !w[1].is_escaped() && w[0].name(&data) < w[1].name(&data));
+    if !sorted {
+        spans.sort_by_cached_key(|s| s.name(&data).into_owned());
+    }
+    Ok(DirListing::in_tree(data, spans, dir.entry.path.clone()))
+}
+
+/// The entry of the node at `span` of the folder `dir`'s tree `data`.
+pub(crate) fn span_entry(data: &[u8], dir: &[u8], span: &trees::Span) -> SnapshotEntry {
+    let name = span.name(data);
+    let path = join(dir, &name);
+    match trees::parse_node(span.json(data)) {
+        Ok(node) => lean_entry(path, &node),
+        Err(e) => {
+            // The scan accepted what serde does not: show the name alone.
+            tracing::warn!(path = %String::from_utf8_lossy(&path), error = %e, "a folder listing's node cannot be read");
+            SnapshotEntry {
+                name: name.into_owned(),
+                path,
+                kind: EntryKind::Other,
+                size: 0,
+                mtime: None,
+                mode: None,
+                uid: None,
+                gid: None,
+            }
+        }
+    }
 }

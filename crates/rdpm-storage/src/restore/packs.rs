@@ -152,7 +152,31 @@ impl BlobOpener {
         &'a mut self,
         raw: &'a mut [u8],
         location: &BlobLocation,
-        id: &DataId,
+        id: &Id,
+    ) -> Result<&'a [u8], String> {
+        self.open_checked(raw, location, Some(id))
+    }
+
+    /// The same without the hash check, where the MAC's authentication
+    /// is enough (folder listings, as rustic reads them too).
+    pub(crate) fn open_unhashed<'a>(
+        &'a mut self,
+        raw: &'a mut [u8],
+        location: &BlobLocation,
+    ) -> Result<&'a [u8], String> {
+        self.open_checked(raw, location, None)
+    }
+
+    /// The buffer of the last compressed blob opened.
+    pub(crate) fn take_plain(&mut self) -> Vec<u8> {
+        std::mem::take(&mut self.plain)
+    }
+
+    fn open_checked<'a>(
+        &'a mut self,
+        raw: &'a mut [u8],
+        location: &BlobLocation,
+        id: Option<&Id>,
     ) -> Result<&'a [u8], String> {
         if raw.len() < 32 {
             return Err("a blob in the repository is truncated".into());
@@ -183,8 +207,11 @@ impl BlobOpener {
             }
             None => sealed,
         };
+        let Some(id) = id else {
+            return Ok(data);
+        };
         let hash: [u8; 32] = sha2::Sha256::digest(data).into();
-        if Id::new(hash) != **id {
+        if Id::new(hash) != *id {
             return Err("a blob of the repository does not match its id (damaged data)".into());
         }
         Ok(data)
