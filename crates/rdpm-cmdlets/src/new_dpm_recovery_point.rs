@@ -14,7 +14,8 @@ use rdpm_types::{Datasource, DiskRecoveryPointOption, NewRecoveryPoints};
 use crate::connection::{connections, ConnectionState};
 use crate::objects::datasource_of;
 use crate::objects_job::{
-    datasources_param, job, BACKUP_TYPE, DISK_RECOVERY_POINT_OPTION, PROTECTION_TYPE,
+    adhoc_jobs_context_param, datasources_param, job, job_state_handler_param, BACKUP_TYPE,
+    DISK_RECOVERY_POINT_OPTION, PROTECTION_TYPE,
 };
 use crate::objects_production::connection_of;
 use crate::objects_protection::{REASON_ONLINE, REASON_TAPE};
@@ -26,9 +27,6 @@ const SET_APPLICATION: &str = "ApplicationOnDisk";
 const SET_TAPE: &str = "TapeData";
 const SET_ONLINE: &str = "LongTermCloud";
 
-const REASON_HANDLER: &str = "it is a callback of the DPM graphical console; in the shell, read the job's Status or pipe the job to Wait-DPMJob";
-const REASON_ADHOC: &str =
-    "it is an internal object of the DPM graphical console; every job this cmdlet starts is an on-demand job";
 const REASON_BACKUP_TYPE: &str = "rdpm protects file data only, whose on-demand recovery points are chosen with -DiskRecoveryPointOption; express full and incremental backups are for application data";
 
 /// Parameters `-Tape`, `-Online`, `-BackupType`, `-ProtectionType`,
@@ -77,13 +75,8 @@ impl Default for NewDpmRecoveryPoint {
                 .in_set(SET_ONLINE, None, true)
                 .help("Creates an online (cloud) recovery point. Not supported by rdpm.")
                 .unsupported(REASON_ONLINE),
-            ParameterDecl::new("JobStateChangedEventHandler", ParamType::Object)
-                .aliases(&["Handler"])
-                .help("A callback for job state changes, used by the DPM graphical console. Not supported by rdpm.")
-                .unsupported(REASON_HANDLER),
-            ParameterDecl::new("AdhocJobsContext", ParamType::Object)
-                .help("An internal context object of the DPM graphical console. Not supported by rdpm.")
-                .unsupported(REASON_ADHOC),
+            job_state_handler_param(),
+            adhoc_jobs_context_param(),
         ];
         sig.supports_should_process = true;
         sig.confirm_impact = ConfirmImpact::Medium;

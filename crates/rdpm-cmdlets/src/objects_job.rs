@@ -17,7 +17,7 @@ use std::sync::Arc;
 use chrono::{DateTime, NaiveDate, Utc};
 use rdpm_shell::format::{register_view, View, ViewColumn};
 use rdpm_shell::value::{EnumType, NativeObject};
-use rdpm_shell::{ErrorCategory, ErrorRecord, ParamType, PsObject, Value};
+use rdpm_shell::{ErrorCategory, ErrorRecord, ParamType, ParameterDecl, PsObject, Value};
 use rdpm_types::{Job, JobId, JobQuery, RecoveryPoint};
 
 use crate::connection::{ConnectionState, Remote};
@@ -49,6 +49,24 @@ pub fn tasks_param() -> ParamType {
 /// The `Datasource[]` parameter type.
 pub fn datasources_param() -> ParamType {
     ParamType::Array(Box::new(datasource_param()))
+}
+
+/// `-JobStateChangedEventHandler` (alias `-Handler`) of the cmdlets that
+/// start jobs: the DPM console's callback, declared so that scripts bind
+/// and refused with the reason.
+pub fn job_state_handler_param() -> ParameterDecl {
+    ParameterDecl::new("JobStateChangedEventHandler", ParamType::Object)
+        .aliases(&["Handler"])
+        .help("A callback for job state changes, used by the DPM graphical console. Not supported by rdpm.")
+        .unsupported("it is a callback of the DPM graphical console; in the shell, read the job's Status or pipe the job to Wait-DPMJob")
+}
+
+/// `-AdhocJobsContext` of the cmdlets that start jobs: an internal object
+/// of the DPM console, declared so that scripts bind and refused.
+pub fn adhoc_jobs_context_param() -> ParameterDecl {
+    ParameterDecl::new("AdhocJobsContext", ParamType::Object)
+        .help("An internal context object of the DPM graphical console. Not supported by rdpm.")
+        .unsupported("it is an internal object of the DPM graphical console; every job this cmdlet starts is an on-demand job")
 }
 
 /// The `Datasource` parameter type.

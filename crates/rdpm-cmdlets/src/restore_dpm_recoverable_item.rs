@@ -14,7 +14,7 @@ use rdpm_types::{
 };
 
 use crate::connection::{connections, ConnectionState};
-use crate::objects_job::job;
+use crate::objects_job::{adhoc_jobs_context_param, job, job_state_handler_param};
 use crate::objects_production::connection_of;
 use crate::objects_recovery::{
     not_recoverable, recoverable_target_of, recovery_option_of, recovery_point_location_of,
@@ -23,11 +23,8 @@ use crate::objects_recovery::{
 };
 use crate::DPM_MODULE;
 
-const REASON_HANDLER: &str = "it is a callback of the DPM graphical console; in the shell, read the job's Status or pipe the job to Wait-DPMJob";
 const REASON_NOTIFICATION: &str =
     "rdpm sends no e-mail; read the job's Status or pipe the job to Wait-DPMJob";
-const REASON_ADHOC: &str =
-    "it is an internal object of the DPM graphical console; every job this cmdlet starts is an on-demand job";
 
 /// The cmdlet.
 pub struct RestoreDpmRecoverableItem {
@@ -55,18 +52,13 @@ impl Default for RestoreDpmRecoverableItem {
             ParameterDecl::new("RecoveryPointLocation", ParamType::Array(Box::new(RECOVERY_POINT_LOCATION_PARAM)))
                 .from_pipeline()
                 .help("Specifies where the recovery points are, as Get-DPMRecoveryPointLocation returns it. rdpm keeps each point in one place; a location given must be that of a recovery point given."),
-            ParameterDecl::new("JobStateChangedEventHandler", ParamType::Object)
-                .aliases(&["Handler"])
-                .help("A callback for job state changes, used by the DPM graphical console. Not supported by rdpm.")
-                .unsupported(REASON_HANDLER),
+            job_state_handler_param(),
             // Any value binds: rdpm has no New-DPMRecoveryNotification to
             // make one, and the refusal should say why.
             ParameterDecl::new("RecoveryNotification", ParamType::Object)
             .help("An e-mail notification sent when the recovery ends (New-DPMRecoveryNotification). Not supported by rdpm.")
             .unsupported(REASON_NOTIFICATION),
-            ParameterDecl::new("AdhocJobsContext", ParamType::Object)
-                .help("An internal context object of the DPM graphical console. Not supported by rdpm.")
-                .unsupported(REASON_ADHOC),
+            adhoc_jobs_context_param(),
         ];
         sig.supports_should_process = true;
         sig.confirm_impact = ConfirmImpact::Medium;

@@ -13,7 +13,9 @@ use rdpm_types::ConsistencyCheckRequest;
 
 use crate::connection::{connections, ConnectionState};
 use crate::objects::datasource_of;
-use crate::objects_job::{datasource_param, job};
+use crate::objects_job::{
+    adhoc_jobs_context_param, datasource_param, job, job_state_handler_param,
+};
 use crate::objects_production::connection_of;
 use crate::objects_protection::{group_handle, group_of, not_a_group, PROTECTION_GROUP_PARAM};
 use crate::DPM_MODULE;
@@ -22,8 +24,6 @@ const NAME: &str = "Start-DPMDatasourceConsistencyCheck";
 const SET_DATASOURCE: &str = "Datasource";
 const SET_GROUP: &str = "ProtectionGroup";
 
-const REASON_HANDLER: &str = "it is a callback of the DPM graphical console; in the shell, read the job's Status or pipe the job to Wait-DPMJob";
-const REASON_ADHOC: &str = "it is an internal object of the DPM graphical console";
 const REASON_SHAREPOINT: &str = "it applies to SharePoint farms, which rdpm does not protect; -HeavyWeight reads all stored data of a file datasource";
 
 /// The cmdlet.
@@ -56,16 +56,11 @@ impl Default for StartDpmDatasourceConsistencyCheck {
                 .in_set(SET_DATASOURCE, None, false)
                 .help("A heavyweight check of every SharePoint farm database. Not supported by rdpm.")
                 .unsupported(REASON_SHAREPOINT),
-            ParameterDecl::new("JobStateChangedEventHandler", ParamType::Object)
-                .in_set(SET_DATASOURCE, None, false)
-                .aliases(&["Handler"])
-                .help("A callback for job state changes, used by the DPM graphical console. Not supported by rdpm.")
-                .unsupported(REASON_HANDLER),
-            ParameterDecl::new("AdhocJobsContext", ParamType::Object)
+            job_state_handler_param()
+                .in_set(SET_DATASOURCE, None, false),
+            adhoc_jobs_context_param()
                 .in_set(SET_DATASOURCE, Some(1), false)
-                .in_set(SET_GROUP, Some(1), false)
-                .help("An internal context object of the DPM graphical console. Not supported by rdpm.")
-                .unsupported(REASON_ADHOC),
+                .in_set(SET_GROUP, Some(1), false),
         ];
         sig.supports_should_process = true;
         sig.confirm_impact = ConfirmImpact::Medium;

@@ -36,6 +36,26 @@ fn parse_job_id(text: &str) -> Result<JobId, ApiError> {
     })
 }
 
+/// Queues jobs for the calling session's principal: `start` reads the
+/// catalog (blocking) and spawns the jobs onto this runtime.
+pub(super) async fn queue_jobs(
+    state: &AppState,
+    caller: Caller,
+    start: impl FnOnce(&Arc<Jobs>, &str) -> Result<Vec<Job>, ApiError> + Send + 'static,
+) -> Result<(StatusCode, Json<Vec<Job>>), ApiError> {
+    let session = caller.into_session()?;
+    let owner = session.principal().to_string();
+    let jobs = Arc::clone(&state.jobs);
+    let handle = tokio::runtime::Handle::current();
+    let started = tokio::task::spawn_blocking(move || {
+        let _enter = handle.enter();
+        start(&jobs, &owner)
+    })
+    .await
+    .map_err(|e| ApiError::internal("job task failed", &e))??;
+    Ok((StatusCode::ACCEPTED, Json(started)))
+}
+
 #[utoipa::path(
     post,
     path = "/api/v1/jobs/backup",
@@ -52,18 +72,10 @@ pub(crate) async fn start_backups(
     caller: Caller,
     ApiJson(request): ApiJson<NewRecoveryPoints>,
 ) -> Result<(StatusCode, Json<Vec<Job>>), ApiError> {
-    let session = caller.into_session()?;
-    let owner = session.principal().to_string();
-    let jobs = Arc::clone(&state.jobs);
-    // Reading the groups blocks; queuing spawns onto this runtime.
-    let handle = tokio::runtime::Handle::current();
-    let started = tokio::task::spawn_blocking(move || {
-        let _enter = handle.enter();
-        jobs.start_backups(&request, &owner)
+    queue_jobs(&state, caller, move |jobs, owner| {
+        jobs.start_backups(&request, owner)
     })
     .await
-    .map_err(|e| ApiError::internal("job task failed", &e))??;
-    Ok((StatusCode::ACCEPTED, Json(started)))
 }
 
 #[utoipa::path(
@@ -82,17 +94,10 @@ pub(crate) async fn start_consistency_checks(
     caller: Caller,
     ApiJson(request): ApiJson<ConsistencyCheckRequest>,
 ) -> Result<(StatusCode, Json<Vec<Job>>), ApiError> {
-    let session = caller.into_session()?;
-    let owner = session.principal().to_string();
-    let jobs = Arc::clone(&state.jobs);
-    let handle = tokio::runtime::Handle::current();
-    let started = tokio::task::spawn_blocking(move || {
-        let _enter = handle.enter();
-        jobs.start_consistency_checks(&request, &owner)
+    queue_jobs(&state, caller, move |jobs, owner| {
+        jobs.start_consistency_checks(&request, owner)
     })
     .await
-    .map_err(|e| ApiError::internal("job task failed", &e))??;
-    Ok((StatusCode::ACCEPTED, Json(started)))
 }
 
 #[utoipa::path(

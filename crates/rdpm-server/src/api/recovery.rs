@@ -220,16 +220,8 @@ pub(crate) async fn start_restores(
     caller: Caller,
     ApiJson(request): ApiJson<RestoreRequest>,
 ) -> Result<(StatusCode, Json<Vec<Job>>), ApiError> {
-    let session = caller.into_session()?;
-    let owner = session.principal().to_string();
-    let jobs = Arc::clone(&state.jobs);
-    // Checking targets blocks; queuing spawns onto this runtime.
-    let handle = tokio::runtime::Handle::current();
-    let started = tokio::task::spawn_blocking(move || {
-        let _enter = handle.enter();
-        jobs.start_restores(&request, &owner)
+    super::jobs::queue_jobs(&state, caller, move |jobs, owner| {
+        jobs.start_restores(&request, owner)
     })
     .await
-    .map_err(|e| ApiError::internal("job task failed", &e))??;
-    Ok((StatusCode::ACCEPTED, Json(started)))
 }
