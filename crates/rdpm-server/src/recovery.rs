@@ -92,6 +92,49 @@ fn parent_of(path: &[u8]) -> Vec<u8> {
     }
 }
 
+/// A recovery point by id, or a clear "not found".
+pub(crate) fn recovery_point(catalog: &dyn Catalog, id: &str) -> Result<RecoveryPoint, ApiError> {
+    catalog
+        .recovery_point(id)
+        .map_err(|e| ApiError::internal("cannot read the recovery points", &e))?
+        .ok_or_else(|| {
+            ApiError::new(
+                ErrorId::RecoveryPointNotFound,
+                format!(
+                    "No recovery point {id} on this server; list them with Get-DPMRecoveryPoint."
+                ),
+            )
+            .with_target(id)
+        })
+}
+
+/// `path` (`what` names it in errors) as a path of `point`'s datasource,
+/// or the datasource's root when `None`.
+pub(crate) fn path_in(
+    point: &RecoveryPoint,
+    path: Option<&FsPath>,
+    what: &str,
+) -> Result<Vec<u8>, ApiError> {
+    let root = normalise(&point.datasource_path.to_bytes().unwrap_or_default());
+    let Some(path) = path else {
+        return Ok(root);
+    };
+    let path = path_bytes(path, what)?;
+    if !path_contains(&root, &path) {
+        return Err(ApiError::new(
+            ErrorId::RecoverableItemNotFound,
+            format!(
+                "'{}' is not in the recovery point {}: it holds {} only.",
+                String::from_utf8_lossy(&path),
+                point.id,
+                point.datasource_path
+            ),
+        )
+        .with_target(String::from_utf8_lossy(&path).into_owned()));
+    }
+    Ok(path)
+}
+
 /// What every item of one recovery point shares.
 #[derive(Debug, Clone)]
 pub(crate) struct PointContext {
@@ -290,19 +333,7 @@ impl Recovery {
 
     /// A recovery point by id, or a clear "not found".
     pub(crate) fn point(&self, id: &str) -> Result<RecoveryPoint, ApiError> {
-        self.catalog
-            .recovery_point(id)
-            .map_err(|e| ApiError::internal("cannot read the recovery points", &e))?
-            .ok_or_else(|| {
-                ApiError::new(
-                    ErrorId::RecoveryPointNotFound,
-                    format!(
-                        "No recovery point {id} on this server; list them with \
-                         Get-DPMRecoveryPoint."
-                    ),
-                )
-                .with_target(id)
-            })
+        recovery_point(self.catalog.as_ref(), id)
     }
 
     fn open(&self, point: &RecoveryPoint) -> Result<(Repository, SnapshotId), ApiError> {
@@ -311,39 +342,13 @@ impl Recovery {
         Ok((repo, snapshot))
     }
 
-    /// `path` as a path of `point`'s datasource, or the datasource's root.
-    fn path_in(
-        point: &RecoveryPoint,
-        path: Option<&FsPath>,
-        what: &str,
-    ) -> Result<Vec<u8>, ApiError> {
-        let root = normalise(&point.datasource_path.to_bytes().unwrap_or_default());
-        let Some(path) = path else {
-            return Ok(root);
-        };
-        let path = path_bytes(path, what)?;
-        if !path_contains(&root, &path) {
-            return Err(ApiError::new(
-                ErrorId::RecoverableItemNotFound,
-                format!(
-                    "'{}' is not in the recovery point {}: it holds {} only.",
-                    String::from_utf8_lossy(&path),
-                    point.id,
-                    point.datasource_path
-                ),
-            )
-            .with_target(String::from_utf8_lossy(&path).into_owned()));
-        }
-        Ok(path)
-    }
-
     /// `Get-DPMRecoverableItem -RecoverableItem -BrowseType`.
     pub(crate) fn browse(&self, id: &str, request: &BrowseRequest) -> Result<FirstPage, ApiError> {
         let point = self.point(id)?;
         let (repo, snapshot) = self.open(&point)?;
         let context = PointContext::of(&point);
-        let root = Self::path_in(&point, None, "path")?;
-        let path = Self::path_in(&point, request.path.as_ref(), "path")?;
+        let root = path_in(&point, None, "path")?;
+        let path = path_in(&point, request.path.as_ref(), "path")?;
         match request.browse_type {
             BrowseType::Parent => {
                 let at = if request.path.is_none() || path == root {
@@ -427,7 +432,7 @@ impl Recovery {
         points.sort_by_key(|p| std::cmp::Reverse(p.backup_time));
         let mut plan = Vec::with_capacity(points.len());
         for point in points {
-            let location = Self::path_in(&point, request.location.as_ref(), "search location")?;
+            let location = path_in(&point, request.location.as_ref(), "search location")?;
             let (repo, snapshot) = self.open(&point)?;
             plan.push((point, repo, snapshot, location));
         }

@@ -21,7 +21,7 @@ use rdpm_types::{
 
 use super::{lock, queued_job, update_live, JobSubject, Jobs, Live};
 use crate::error::ApiError;
-use crate::recovery::{normalise, os_path, path_bytes};
+use crate::recovery::{os_path, path_bytes, path_in, recovery_point};
 
 /// One recovery job to queue: a point, what of it, and where.
 struct Plan {
@@ -62,8 +62,26 @@ fn resolve(path: &Path) -> std::io::Result<PathBuf> {
     }
 }
 
+/// A path nothing may be restored into or over: as configured (for
+/// messages) and as the file system resolves it.
+struct Guarded {
+    path: PathBuf,
+    real: PathBuf,
+}
+
+/// `paths`, each resolved once per request.
+fn guarded(paths: Vec<PathBuf>) -> Vec<Guarded> {
+    paths
+        .into_iter()
+        .map(|path| Guarded {
+            real: resolve(&path).unwrap_or_else(|_| path.clone()),
+            path,
+        })
+        .collect()
+}
+
 /// Refuses a destination that is, is inside, or holds a protected path.
-fn check_destination(destination: &Path, protected: &[PathBuf]) -> Result<(), ApiError> {
+fn check_destination(destination: &Path, protected: &[Guarded]) -> Result<(), ApiError> {
     let real = resolve(destination).map_err(|e| {
         refused(
             format!(
@@ -75,10 +93,9 @@ fn check_destination(destination: &Path, protected: &[PathBuf]) -> Result<(), Ap
         )
     })?;
     for guarded in protected {
-        let guarded_real = resolve(guarded).unwrap_or_else(|_| guarded.clone());
         let (d, g) = (
             real.as_os_str().as_bytes(),
-            guarded_real.as_os_str().as_bytes(),
+            guarded.real.as_os_str().as_bytes(),
         );
         if path_contains(g, d) {
             return Err(refused(
@@ -86,7 +103,7 @@ fn check_destination(destination: &Path, protected: &[PathBuf]) -> Result<(), Ap
                     "The restore target {} is inside {}, which holds the server's own data; \
                      restoring there could overwrite recovery points. Choose another folder.",
                     destination.display(),
-                    guarded.display()
+                    guarded.path.display()
                 ),
                 destination,
             ));
@@ -97,7 +114,7 @@ fn check_destination(destination: &Path, protected: &[PathBuf]) -> Result<(), Ap
                     "The restore target {} holds {}, the server's own data; restoring over it \
                      could overwrite recovery points. Choose a folder that does not contain it.",
                     destination.display(),
-                    guarded.display()
+                    guarded.path.display()
                 ),
                 destination,
             ));
@@ -178,23 +195,10 @@ impl Jobs {
                 .push(item.path.clone());
         }
 
-        let protected = self.pool.protected_paths()?;
+        let protected = guarded(self.pool.protected_paths()?);
         let mut plans = Vec::with_capacity(by_point.len());
         for (_, (id, paths)) in by_point {
-            let point = self
-                .catalog
-                .recovery_point(&id)
-                .map_err(|e| ApiError::internal("cannot read the recovery points", &e))?
-                .ok_or_else(|| {
-                    ApiError::new(
-                        ErrorId::RecoveryPointNotFound,
-                        format!(
-                            "No recovery point {id} on this server; list them with \
-                             Get-DPMRecoveryPoint."
-                        ),
-                    )
-                    .with_target(id.clone())
-                })?;
+            let point = recovery_point(self.catalog.as_ref(), &id)?;
             if !option
                 .target_server
                 .eq_ignore_ascii_case(&point.production_server_name)
@@ -213,25 +217,9 @@ impl Jobs {
                 )
                 .with_target(option.target_server.clone()));
             }
-            let root = normalise(&point.datasource_path.to_bytes().unwrap_or_default());
             let mut sources = Vec::with_capacity(paths.len());
             for path in paths {
-                let source = match &path {
-                    None => root.clone(),
-                    Some(p) => path_bytes(p, "item path")?,
-                };
-                if !path_contains(&root, &source) {
-                    return Err(ApiError::new(
-                        ErrorId::RecoverableItemNotFound,
-                        format!(
-                            "'{}' is not in the recovery point {}: it holds {} only.",
-                            String::from_utf8_lossy(&source),
-                            point.id,
-                            point.datasource_path
-                        ),
-                    )
-                    .with_target(String::from_utf8_lossy(&source).into_owned()));
-                }
+                let source = path_in(&point, path.as_ref(), "item path")?;
                 let destination = match &alternate {
                     Some(folder) => {
                         let name = base_name(&source);
@@ -251,7 +239,7 @@ impl Jobs {
             }
             let target_root = match &alternate {
                 Some(folder) => os_path(folder),
-                None => os_path(&root),
+                None => os_path(&path_in(&point, None, "item path")?),
             };
             check_destination(&target_root, &protected)?;
             if target_root.exists() && !target_root.is_dir() {
@@ -466,7 +454,7 @@ mod tests {
         std::fs::create_dir_all(dir.path().join("restore")).unwrap();
         let link = dir.path().join("sneaky");
         std::os::unix::fs::symlink(data.join("pool"), &link).unwrap();
-        let protected = vec![data.clone()];
+        let protected = guarded(vec![data.clone()]);
         let cases = [
             (data.join("pool/x"), false),
             (data.clone(), false),
