@@ -6,14 +6,14 @@
 
 use std::io::Write as _;
 use std::os::unix::fs::PermissionsExt as _;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
 use rdpm_client::Session;
 use rdpm_types::{DiskRecoveryPointOption, Job, JobStatus, NewRecoveryPoints, ProtectionGroup};
 
-use crate::support::{admin_session, bin, protect_in, rt, TestServer};
+use crate::support::{admin_session, bin, protect_in, rt, tree_below, TestServer};
 
 async fn backup(s: &Session, group: &ProtectionGroup) -> Job {
     s.new_recovery_points(&NewRecoveryPoints {
@@ -67,38 +67,13 @@ fn restic(s: &TestServer, args: &[&str]) -> std::process::Output {
 }
 
 fn assert_same_tree(a: &Path, b: &Path) {
-    let mut left: Vec<PathBuf> = walk(a)
-        .into_iter()
-        .map(|p| p.strip_prefix(a).expect("below the root").to_path_buf())
-        .collect();
-    let mut right: Vec<PathBuf> = walk(b)
-        .into_iter()
-        .map(|p| p.strip_prefix(b).expect("below the root").to_path_buf())
-        .collect();
-    left.sort();
-    right.sort();
-    assert_eq!(left, right, "the restored tree lists other files");
-    for rel in left {
+    let listed = tree_below(a);
+    assert_eq!(listed, tree_below(b), "the restored tree lists other files");
+    for rel in listed.into_iter().filter(|rel| !a.join(rel).is_dir()) {
         let x = std::fs::read(a.join(&rel)).expect("read original");
         let y = std::fs::read(b.join(&rel)).expect("read restored");
         assert!(x == y, "{} differs after restore", rel.display());
     }
-}
-
-fn walk(root: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let mut stack = vec![root.to_path_buf()];
-    while let Some(dir) = stack.pop() {
-        for entry in std::fs::read_dir(&dir).expect("read dir") {
-            let path = entry.expect("entry").path();
-            if path.is_dir() {
-                stack.push(path);
-            } else {
-                out.push(path);
-            }
-        }
-    }
-    out
 }
 
 #[test]

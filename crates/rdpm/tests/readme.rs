@@ -4,13 +4,13 @@
 //! for byte.
 
 use std::os::unix::fs::PermissionsExt as _;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
 use rdpm_types::{DiskRecoveryPointOption, JobStatus, NewRecoveryPoints};
 
-use crate::support::{admin_session, bin, protect_in, rt, TestServer};
+use crate::support::{admin_session, bin, protect_in, rt, tree_below, TestServer};
 
 /// The first ```sh block after the heading `heading`.
 fn sh_block(readme: &str, heading: &str) -> String {
@@ -27,23 +27,6 @@ fn sh_block(readme: &str, heading: &str) -> String {
         .expect("the block ends")
         .0
         .to_string()
-}
-
-fn files_below(root: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let mut stack = vec![root.to_path_buf()];
-    while let Some(dir) = stack.pop() {
-        for entry in std::fs::read_dir(&dir).expect("read dir") {
-            let path = entry.expect("entry").path();
-            let meta = std::fs::symlink_metadata(&path).expect("stat");
-            if meta.is_dir() {
-                stack.push(path.clone());
-            }
-            out.push(path.strip_prefix(root).expect("below").to_path_buf());
-        }
-    }
-    out.sort();
-    out
 }
 
 #[test]
@@ -128,8 +111,8 @@ fn the_readme_recovery_without_rdpm_restores_a_recovery_point_byte_for_byte() {
     );
 
     let restored = target.join(src.strip_prefix("/").expect("absolute"));
-    assert_eq!(files_below(&src), files_below(&restored));
-    for rel in files_below(&src) {
+    assert_eq!(tree_below(&src), tree_below(&restored));
+    for rel in tree_below(&src) {
         let (a, b) = (src.join(&rel), restored.join(&rel));
         let (ma, mb) = (
             std::fs::symlink_metadata(&a).expect("stat"),

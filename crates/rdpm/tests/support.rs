@@ -115,3 +115,22 @@ pub fn assert_contains(haystack: &str, needle: &str) {
         "expected to find:\n{needle}\n--- in:\n{haystack}"
     );
 }
+
+/// Every entry below `root` (files, links and folders), relative to it,
+/// sorted; symlinks are listed, never followed.
+pub fn tree_below(root: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).expect("read dir") {
+            let path = entry.expect("entry").path();
+            let meta = std::fs::symlink_metadata(&path).expect("stat");
+            if meta.is_dir() {
+                stack.push(path.clone());
+            }
+            out.push(path.strip_prefix(root).expect("below").to_path_buf());
+        }
+    }
+    out.sort();
+    out
+}
