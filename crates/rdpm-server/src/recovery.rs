@@ -482,12 +482,15 @@ fn search_points(
 ) {
     for (point, repo, snapshot, location) in plan {
         let context = PointContext::of(&point);
-        let matcher_needle = needle.to_string();
+        let matcher_needle = needle.to_lowercase();
         let spec = SearchSpec {
             location,
             recursive,
             matches: Box::new(move |name: &[u8]| {
-                search_type.matches(&String::from_utf8_lossy(name), &matcher_needle)
+                search_type.matches_lowercase(
+                    &String::from_utf8_lossy(name).to_lowercase(),
+                    &matcher_needle,
+                )
             }),
             cancel: cancel.clone(),
         };

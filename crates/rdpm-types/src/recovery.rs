@@ -176,12 +176,16 @@ pub enum SearchType {
 impl SearchType {
     /// Whether `name` matches `needle` (both compared without case).
     pub fn matches(self, name: &str, needle: &str) -> bool {
-        let name = name.to_lowercase();
-        let needle = needle.to_lowercase();
+        self.matches_lowercase(&name.to_lowercase(), &needle.to_lowercase())
+    }
+
+    /// [`SearchType::matches`] for a name and needle already lowercased,
+    /// so that a search lowercases its needle once, not once per name.
+    pub fn matches_lowercase(self, name: &str, needle: &str) -> bool {
         match self {
-            SearchType::StartsWith => name.starts_with(&needle),
-            SearchType::Contains => name.contains(&needle),
-            SearchType::EndsWith => name.ends_with(&needle),
+            SearchType::StartsWith => name.starts_with(needle),
+            SearchType::Contains => name.contains(needle),
+            SearchType::EndsWith => name.ends_with(needle),
             SearchType::ExactMatch => name == needle,
         }
     }
