@@ -51,6 +51,7 @@ mod protection;
 mod recovery;
 mod scheduler;
 mod session;
+mod settings;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -267,6 +268,7 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
         jobs: Arc::clone(&prepared.jobs),
         scheduler: Arc::clone(&prepared.scheduler),
         alerts: Arc::new(alerts::Alerts::new(Arc::clone(&prepared.catalog))),
+        settings: Arc::clone(&prepared.settings),
         manual_clock: config.time.clock.manual().cloned(),
     });
     let app = api::router(state);
@@ -362,6 +364,7 @@ struct Prepared {
     pool: Arc<pool::Pool>,
     jobs: Arc<jobs::Jobs>,
     scheduler: Arc<scheduler::Scheduler>,
+    settings: Arc<settings::Settings>,
     admin: data_dir::AdminToken,
     admin_token_path: PathBuf,
     server_id: uuid::Uuid,
@@ -390,6 +393,14 @@ fn prepare(
         "catalog ready"
     );
     let catalog: Arc<dyn Catalog> = Arc::new(catalog);
+    let settings = Arc::new(settings::Settings::new(rdpm_types::GlobalProperties {
+        max_concurrent_jobs: u32::try_from(config.job_limits.server_wide).unwrap_or(u32::MAX),
+        max_concurrent_jobs_per_production_server: u32::try_from(
+            config.job_limits.per_production_server,
+        )
+        .unwrap_or(u32::MAX),
+        ..rdpm_types::GlobalProperties::default()
+    }));
     let agent: Arc<dyn ProductionAgent> = Arc::new(LocalAgent::new(&config.data_dir));
     let protection = protection::Protection::new(agent, Arc::clone(&catalog), started_at)?;
     let pool = Arc::new(pool::Pool::open(&config.data_dir, Arc::clone(&catalog))?);
@@ -416,6 +427,7 @@ fn prepare(
         pool,
         protection,
         scheduler,
+        settings,
         jobs,
         catalog,
         admin,

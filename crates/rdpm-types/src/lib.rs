@@ -20,6 +20,7 @@
 
 mod alert;
 mod error;
+mod global;
 mod job;
 mod pool;
 mod protection;
@@ -31,6 +32,7 @@ mod session;
 
 pub use alert::{Alert, AlertId, AlertQuery, AlertSeverity, AlertState, AlertType};
 pub use error::{ErrorCategory, ErrorId, Problem, PROBLEM_CONTENT_TYPE};
+pub use global::GlobalProperties;
 pub use job::{
     ConsistencyCheckRequest, DiskRecoveryPointOption, Job, JobError, JobId, JobQuery, JobStatus,
     JobStatusFilter, JobType, NewRecoveryPoints, RecoveryPoint, RecoveryPointQuery,

@@ -44,6 +44,8 @@ pub(crate) struct Shared {
     pub(crate) recovery: Arc<crate::recovery::Recovery>,
     pub(crate) scheduler: Arc<crate::scheduler::Scheduler>,
     pub(crate) alerts: Arc<crate::alerts::Alerts>,
+    /// The server-wide settings in force.
+    pub(crate) settings: Arc<crate::settings::Settings>,
     /// Set when the server runs on a manual clock (`--simulated-clock`).
     pub(crate) manual_clock: Option<Arc<crate::clock::ManualClock>>,
 }
