@@ -74,10 +74,8 @@ pub struct DirListing {
 enum Entries {
     Made(Vec<SnapshotEntry>),
     InTree {
-        /// The tree blob's plaintext.
-        data: Vec<u8>,
-        /// Its nodes, sorted by name.
-        nodes: Vec<trees::Span>,
+        /// The folder's tree blob, split into nodes.
+        tree: Arc<trees::ScannedTree>,
         /// The folder's path.
         dir: Vec<u8>,
     },
@@ -93,10 +91,10 @@ impl std::fmt::Debug for Entries {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Entries::Made(entries) => f.debug_tuple("Made").field(&entries.len()).finish(),
-            Entries::InTree { nodes, dir, .. } => f
+            Entries::InTree { tree, dir } => f
                 .debug_struct("InTree")
                 .field("dir", &String::from_utf8_lossy(dir))
-                .field("nodes", &nodes.len())
+                .field("nodes", &tree.nodes.len())
                 .finish_non_exhaustive(),
         }
     }
@@ -110,11 +108,10 @@ impl DirListing {
         }
     }
 
-    /// A listing of the nodes `nodes` (sorted by name) of the folder
-    /// `dir`'s tree blob `data`.
-    pub(crate) fn in_tree(data: Vec<u8>, nodes: Vec<trees::Span>, dir: Vec<u8>) -> Self {
+    /// A listing of the folder `dir`, whose tree blob is `tree`.
+    pub(crate) fn in_tree(tree: Arc<trees::ScannedTree>, dir: Vec<u8>) -> Self {
         DirListing {
-            entries: Arc::new(Entries::InTree { data, nodes, dir }),
+            entries: Arc::new(Entries::InTree { tree, dir }),
         }
     }
 
@@ -122,7 +119,7 @@ impl DirListing {
     pub fn len(&self) -> usize {
         match &*self.entries {
             Entries::Made(entries) => entries.len(),
-            Entries::InTree { nodes, .. } => nodes.len(),
+            Entries::InTree { tree, .. } => tree.nodes.len(),
         }
     }
 
@@ -137,9 +134,9 @@ impl DirListing {
         let end = start.saturating_add(limit).min(self.len());
         match &*self.entries {
             Entries::Made(entries) => entries[start..end].to_vec(),
-            Entries::InTree { data, nodes, dir } => nodes[start..end]
+            Entries::InTree { tree, dir } => tree.nodes[start..end]
                 .iter()
-                .map(|span| nodes::span_entry(data, dir, span))
+                .map(|span| nodes::span_entry(&tree.data, dir, span))
                 .collect(),
         }
     }

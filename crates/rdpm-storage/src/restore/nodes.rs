@@ -256,6 +256,9 @@ pub(crate) fn children_lean(
             )))
         }
     };
+    if let Some(tree) = trees::scanned(&subtree) {
+        return Ok(DirListing::in_tree(tree, dir.entry.path.clone()));
+    }
     let data = trees.load_owned(&subtree)?;
     let Some(mut spans) = trees::scan(&data) else {
         // Not shaped as expected: parse it whole, which names the fault.
@@ -274,7 +277,8 @@ pub(crate) fn children_lean(
     if !sorted {
         spans.sort_by_cached_key(|s| s.name(&data).into_owned());
     }
-    Ok(DirListing::in_tree(data, spans, dir.entry.path.clone()))
+    let tree = trees::keep_scanned(subtree, data, spans);
+    Ok(DirListing::in_tree(tree, dir.entry.path.clone()))
 }
 
 /// The entry of the node at `span` of the folder `dir`'s tree `data`.

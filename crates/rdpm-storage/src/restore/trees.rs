@@ -401,32 +401,11 @@ impl Scanner<'_> {
         loop {
             self.ws();
             let start = self.i;
-            self.eat(b'{')?;
-            let mut name = None;
-            if self.peek()? != b'}' {
-                loop {
-                    let (key_start, key_end, _) = self.string()?;
-                    self.eat(b':')?;
-                    if &self.b[key_start..key_end] == b"name" && self.peek()? == b'"' {
-                        name = Some(self.string()?);
-                    } else {
-                        self.value(1)?;
-                    }
-                    if self.peek()? != b',' {
-                        break;
-                    }
-                    self.i += 1;
-                }
-            }
-            self.eat(b'}')?;
-            let (name_start, name_end, escaped) = name?;
-            out.push(Span {
-                start: u32::try_from(start).ok()?,
-                end: u32::try_from(self.i).ok()?,
-                name_start: u32::try_from(name_start).ok()?,
-                name_end: u32::try_from(name_end).ok()?,
-                escaped,
-            });
+            let span = match self.node_as_written(start) {
+                Some(span) => span,
+                None => self.node(start)?,
+            };
+            out.push(span);
             match self.peek()? {
                 b',' => self.i += 1,
                 b']' => {
@@ -435,6 +414,94 @@ impl Scanner<'_> {
                 }
                 _ => return None,
             }
+        }
+    }
+
+    /// The node at `start` as restic and rustic write it: compact, its name
+    /// first. Skips it in one tight loop (a large folder's tree is tens of
+    /// megabytes); `None` leaves the position alone for [`Scanner::node`].
+    fn node_as_written(&mut self, start: usize) -> Option<Span> {
+        const HEAD: &[u8] = br#"{"name":""#;
+        let b = self.b;
+        if !b.get(start..)?.starts_with(HEAD) {
+            return None;
+        }
+        let name_start = start + HEAD.len();
+        let (name_end, escaped) = string_end(b, name_start)?;
+        // After the name's closing quote, inside the node's object.
+        let mut i = name_end + 1;
+        let mut depth = 1u32;
+        loop {
+            match *b.get(i)? {
+                b'"' => i = string_end(b, i + 1)?.0,
+                b'{' | b'[' => depth = depth.checked_add(1).filter(|d| *d <= MAX_DEPTH)?,
+                b'}' | b']' => {
+                    depth -= 1;
+                    if depth == 0 {
+                        break;
+                    }
+                }
+                _ => {}
+            }
+            i += 1;
+        }
+        // `i` is at the node's closing brace: a bracket mismatch inside
+        // was not checked, and shows when the node itself is parsed.
+        self.i = i + 1;
+        Some(Span {
+            start: u32::try_from(start).ok()?,
+            end: u32::try_from(self.i).ok()?,
+            name_start: u32::try_from(name_start).ok()?,
+            name_end: u32::try_from(name_end).ok()?,
+            escaped,
+        })
+    }
+
+    /// Any node object at `start`, key by key.
+    fn node(&mut self, start: usize) -> Option<Span> {
+        self.i = start;
+        self.eat(b'{')?;
+        let mut name = None;
+        if self.peek()? != b'}' {
+            loop {
+                let (key_start, key_end, _) = self.string()?;
+                self.eat(b':')?;
+                if &self.b[key_start..key_end] == b"name" && self.peek()? == b'"' {
+                    name = Some(self.string()?);
+                } else {
+                    self.value(1)?;
+                }
+                if self.peek()? != b',' {
+                    break;
+                }
+                self.i += 1;
+            }
+        }
+        self.eat(b'}')?;
+        let (name_start, name_end, escaped) = name?;
+        Some(Span {
+            start: u32::try_from(start).ok()?,
+            end: u32::try_from(self.i).ok()?,
+            name_start: u32::try_from(name_start).ok()?,
+            name_end: u32::try_from(name_end).ok()?,
+            escaped,
+        })
+    }
+}
+
+/// The position of the quote that closes the string whose contents start
+/// at `from`, and whether the string holds escapes.
+fn string_end(b: &[u8], from: usize) -> Option<(usize, bool)> {
+    let mut i = from;
+    let mut escaped = false;
+    loop {
+        match *b.get(i)? {
+            b'"' => return Some((i, escaped)),
+            b'\\' => {
+                escaped = true;
+                i += 2;
+            }
+            _ => i += 1,
         }
     }
 }
@@ -547,6 +614,45 @@ struct IndexBlobJson<'a> {
     length: u32,
     #[serde(default)]
     uncompressed_length: Option<std::num::NonZeroU32>,
+}
+
+/// A folder's tree blob split into its nodes, sorted by name.
+#[derive(Debug)]
+pub(crate) struct ScannedTree {
+    /// The blob's plaintext.
+    pub(crate) data: Vec<u8>,
+    /// Its nodes, sorted by name.
+    pub(crate) nodes: Vec<Span>,
+}
+
+/// The large folders being browsed: a listing shares its folder's tree
+/// with every other listing of it while any is in use (a tree id names
+/// its plaintext, so a shared tree is never stale, whichever repository
+/// and recovery point it was read for). Nothing is kept beyond the
+/// listings: the cursors that hold them bound the memory.
+static SCANNED: Mutex<Vec<(TreeId, Weak<ScannedTree>)>> = Mutex::new(Vec::new());
+
+/// The scanned tree `id`, when a listing in use holds it.
+pub(crate) fn scanned(id: &TreeId) -> Option<Arc<ScannedTree>> {
+    let mut shared = SCANNED
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    shared.retain(|(_, t)| t.strong_count() > 0);
+    shared
+        .iter()
+        .find(|(k, _)| k == id)
+        .and_then(|(_, t)| t.upgrade())
+}
+
+/// Shares a scanned tree with the listings of it made while it is in use.
+pub(crate) fn keep_scanned(id: TreeId, data: Vec<u8>, nodes: Vec<Span>) -> Arc<ScannedTree> {
+    let tree = Arc::new(ScannedTree { data, nodes });
+    let mut shared = SCANNED
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    shared.retain(|(k, t)| t.strong_count() > 0 && *k != id);
+    shared.push((id, Arc::downgrade(&tree)));
+    tree
 }
 
 /// Each repository handle's tree index, dropped with the handle.
@@ -678,6 +784,39 @@ mod tests {
             assert!(scan(bad).is_none(), "{}", String::from_utf8_lossy(bad));
         }
         assert_eq!(scan(br#"{"nodes":[]}"#).map(|s| s.len()), Some(0));
+    }
+
+    #[test]
+    fn compact_nodes_named_first_split_as_any_other() {
+        // As restic writes them: compact, the name first, nested arrays of
+        // objects with their own "name" keys, brackets inside strings.
+        let json = br#"{"nodes":[{"name":"x","extended_attributes":[{"name":"user.a","value":"e30="},{"name":"user.b","value":null}],"t":"]}\"{["},{"name":"y\u00e9\"","content":[]},{"type":"file","name":"z"}],"x":1}"#;
+        let spans = scan(json).expect("scan");
+        let names: Vec<Vec<u8>> = spans.iter().map(|s| s.name(json).into_owned()).collect();
+        assert_eq!(
+            names,
+            vec![
+                b"x".to_vec(),
+                "y\u{e9}\"".as_bytes().to_vec(),
+                b"z".to_vec()
+            ]
+        );
+        assert_eq!(
+            spans.iter().map(Span::is_escaped).collect::<Vec<_>>(),
+            [false, true, false]
+        );
+        for span in &spans {
+            let node: serde_json::Value =
+                serde_json::from_slice(span.json(json)).expect("a whole object");
+            assert!(node.get("name").is_some());
+        }
+        for bad in [
+            &br#"{"nodes":[{"name":"a","x":[}]}"#[..],
+            br#"{"nodes":[{"name":"a","x":"}]}"#,
+            br#"{"nodes":[{"name":"a"#,
+        ] {
+            assert!(scan(bad).is_none(), "{}", String::from_utf8_lossy(bad));
+        }
     }
 
     #[test]
