@@ -124,7 +124,7 @@ impl Default for NewDpmRecoveryOption {
         );
         sig.module = DPM_MODULE;
         sig.synopsis = "Builds the options of a restore for Restore-DPMRecoverableItem.";
-        sig.description = "The New-DPMRecoveryOption cmdlet builds a recovery option object for Restore-DPMRecoverableItem: where the files go and what happens to files that already exist there.\n\nrdpm restores file data (-FileSystem). -RecoveryLocation OriginalServer puts each item back at the path it had; CopyToFolder puts it into the folder -AlternateLocation (an absolute path on -TargetServer), under its own name. -OverwriteType says what happens when a file exists: Overwrite replaces it (the old file stays whole until the new one is complete), NoOverwrite leaves it and reports it as not restored, CopyOnExist writes the restored file beside it as 'NAME (Recovered YYYY-MM-DD HHMMSS)'. -RestoreSecurity restores owner, group and permissions as stored; without it the restored files get the restoring process's owner and umask. -RecoveryType Recover and Restore are the same for files.\n\nThe other parameter sets of DPM (SQL, SharePoint, Hyper-V, Exchange, client, system protection, generic, recovery to a DPM server, staging area) are declared so that DPM's scripts bind, and are refused with an error naming their parameter.";
+        sig.description = "The New-DPMRecoveryOption cmdlet builds a recovery option object for Restore-DPMRecoverableItem: where the files go and what happens to files that already exist there.\n\nrdpm restores file data (-FileSystem). -RecoveryLocation OriginalServer puts each item back at the path it had, recreating folders that no longer exist; CopyToFolder puts it into the folder -AlternateLocation (an absolute path on -TargetServer), under its own name. That folder must exist, or -CreateAlternateLocation must be given: a mistyped folder is refused rather than made up. -OverwriteType says what happens when a file exists: Overwrite replaces it (the old file stays whole until the new one is complete), NoOverwrite leaves it and reports it as not restored, CopyOnExist writes the restored file beside it as 'NAME (Recovered YYYY-MM-DD HHMMSS)'. -RestoreSecurity restores owner, group and permissions as stored; without it the restored files get the restoring process's owner and umask. -RecoveryType Recover and Restore are the same for files.\n\nThe other parameter sets of DPM (SQL, SharePoint, Hyper-V, Exchange, client, system protection, generic, recovery to a DPM server, staging area) are declared so that DPM's scripts bind, and are refused with an error naming their parameter.";
         sig.parameters = vec![
             in_sets(string("TargetServer"), TARGET_SETS, Some(0), true)
                 .help("Specifies the production server to restore to."),
@@ -153,7 +153,9 @@ impl Default for NewDpmRecoveryOption {
             in_sets(switch("FileSystem"), &[SET_FS], None, true)
                 .help("Builds options for file data (files, folders and links)."),
             in_sets(string("AlternateLocation"), &[SET_FS, SET_CLIENT], None, false)
-                .help("Specifies the folder that -RecoveryLocation CopyToFolder restores into, as an absolute path on the target server."),
+                .help("Specifies the folder that -RecoveryLocation CopyToFolder restores into, as an absolute path on the target server. It must exist, unless -CreateAlternateLocation is given."),
+            in_sets(switch("CreateAlternateLocation"), &[SET_FS], None, false)
+                .help("Creates the -AlternateLocation folder (and the folders above it) when it does not exist; without it, a restore into a folder that does not exist is refused. An rdpm addition."),
             in_sets(
                 ParameterDecl::new("OverwriteType", ParamType::Enum(&OVERWRITE_TYPE)),
                 &[SET_FS, SET_CLIENT],
@@ -418,6 +420,14 @@ fn build(params: &BoundParameters) -> Result<RecoveryOption, ErrorRecord> {
         }
         (RecoveryLocation::OriginalServer, None) => None,
     };
+    let create_alternate_location = params.switch("CreateAlternateLocation");
+    if create_alternate_location && alternate_location.is_none() {
+        return Err(invalid(
+            "-CreateAlternateLocation applies to -RecoveryLocation CopyToFolder with -AlternateLocation; -RecoveryLocation OriginalServer recreates the folders an item had on its own. Leave -CreateAlternateLocation out.".into(),
+            "CreateAlternateLocationNotAllowed",
+            Value::str("CreateAlternateLocation"),
+        ));
+    }
     let overwrite_type = match enum_name(params, "OverwriteType")
         .to_ascii_lowercase()
         .as_str()
@@ -435,6 +445,7 @@ fn build(params: &BoundParameters) -> Result<RecoveryOption, ErrorRecord> {
         target_server: params.string("TargetServer").unwrap_or_default(),
         recovery_location,
         alternate_location,
+        create_alternate_location,
         overwrite_type,
         restore_security: params.switch("RestoreSecurity"),
         recovery_type,

@@ -161,6 +161,7 @@ pub fn register_views() {
                 "TargetServer",
                 "RecoveryLocation",
                 "AlternateLocation",
+                "CreateAlternateLocation",
                 "OverwriteType",
                 "RestoreSecurity",
                 "RecoveryType",
@@ -518,6 +519,10 @@ pub fn recovery_option(option: RecoveryOption) -> Value {
                 .alternate_location
                 .as_ref()
                 .map_or(Value::Null, |l| Value::str(&l.display)),
+        ),
+        (
+            "CreateAlternateLocation",
+            Value::Bool(option.create_alternate_location),
         ),
         (
             "OverwriteType",

@@ -65,7 +65,7 @@ impl Default for RestoreDpmRecoverableItem {
         sig.examples = vec![
             Example {
                 title: "Example 1: Restore the latest recovery point into a folder",
-                code: "$ds = Get-DPMDatasource -DPMServerName \"DPMServer07\"\n$rp = Get-DPMRecoveryPoint -Datasource $ds[0] | Sort-Object -Property RepresentedPointInTime -Descending | Select-Object -First 1\n$rop = New-DPMRecoveryOption -TargetServer $ds[0].ProductionServerName -RecoveryLocation CopyToFolder -FileSystem -AlternateLocation \"/srv/restored\" -OverwriteType CopyOnExist -RecoveryType Restore\nRestore-DPMRecoverableItem -RecoverableItem $rp -RecoveryOption $rop | Wait-DPMJob",
+                code: "$ds = Get-DPMDatasource -DPMServerName \"DPMServer07\"\n$rp = Get-DPMRecoveryPoint -Datasource $ds[0] | Sort-Object -Property RepresentedPointInTime -Descending | Select-Object -First 1\n$rop = New-DPMRecoveryOption -TargetServer $ds[0].ProductionServerName -RecoveryLocation CopyToFolder -FileSystem -AlternateLocation \"/srv/restored\" -CreateAlternateLocation -OverwriteType CopyOnExist -RecoveryType Restore\nRestore-DPMRecoverableItem -RecoverableItem $rp -RecoveryOption $rop | Wait-DPMJob",
                 remarks: "These commands restore the most recent recovery point of the first protected datasource of DPMServer07 into the folder /srv/restored of its production server, and wait until the restore ends.",
             },
             Example {
@@ -319,6 +319,7 @@ mod tests {
             target_server: "web01".into(),
             recovery_location: location,
             alternate_location: folder.map(FsPath::from_text),
+            create_alternate_location: false,
             overwrite_type: OverwriteType::Overwrite,
             restore_security: false,
             recovery_type: RecoveryType::Recover,

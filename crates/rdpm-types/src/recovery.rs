@@ -265,6 +265,11 @@ pub struct RecoveryOption {
     /// The folder for `CopyToFolder` (an absolute path on the target).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub alternate_location: Option<FsPath>,
+    /// Create the `CopyToFolder` folder when it does not exist
+    /// (`-CreateAlternateLocation`, an rdpm addition); otherwise such a
+    /// restore is refused, so that a mistyped folder is not made up.
+    #[serde(default)]
+    pub create_alternate_location: bool,
     /// What to do with files that exist.
     pub overwrite_type: OverwriteType,
     /// Restore owner, group and mode as stored; otherwise the target's

@@ -267,10 +267,35 @@ fn restores_copy_a_point_byte_for_byte_and_honour_each_overwrite_type() {
     let target = data.path().join("restored");
     let option = |location: &str, folder: Option<&Path>, overwrite: &str| {
         let alt = folder
-            .map(|f| format!("-AlternateLocation '{}'", f.display()))
+            .map(|f| {
+                format!(
+                    "-AlternateLocation '{}' -CreateAlternateLocation",
+                    f.display()
+                )
+            })
             .unwrap_or_default();
         format!("New-DPMRecoveryOption -TargetServer $ds.ProductionServerName -RecoveryLocation {location} -FileSystem {alt} -OverwriteType {overwrite} -RecoveryType Restore")
     };
+
+    // A folder that does not exist is refused before anything starts,
+    // unless the option says to create it (as the ones below do).
+    let (_, out, err) = s.run(&format!(
+        "{}$opt = New-DPMRecoveryOption $ds.ProductionServerName CopyToFolder NoOverwrite -FileSystem -AlternateLocation '{}' -RecoveryType Restore
+         $opt.CreateAlternateLocation
+         Restore-DPMRecoverableItem -RecoverableItem $rp -RecoveryOption $opt
+         @(Get-DPMJob -Type Recovery).Count",
+        point_of("Restore"),
+        target.display()
+    ));
+    assert_eq!(lines(&out), ["False", "0"], "{out}");
+    assert_contains(
+        &err,
+        &format!(
+            "The alternate location {} does not exist. Create the folder, or give -CreateAlternateLocation",
+            target.display()
+        ),
+    );
+    assert!(!target.exists());
 
     // A whole point into a folder, then the files compared byte for byte.
     let (_, out, err) = s.run(&format!(
@@ -377,7 +402,7 @@ fn items_of_two_points_restore_in_one_call_and_what_if_starts_nothing() {
         "{}$points = Get-DPMRecoveryPoint $ds | Sort-Object RepresentedPointInTime
          $first = Get-DPMRecoverableItem $points[0] Child | Where-Object {{ $_.Name -eq 'readme.txt' }}
          $second = Get-DPMRecoverableItem $points[1] Child | Where-Object {{ $_.Name -eq 'index.html' }}
-         $opt = New-DPMRecoveryOption $ds.ProductionServerName CopyToFolder Overwrite -FileSystem -AlternateLocation '{}' -RecoveryType Recover
+         $opt = New-DPMRecoveryOption $ds.ProductionServerName CopyToFolder Overwrite -FileSystem -AlternateLocation '{}' -CreateAlternateLocation -RecoveryType Recover
          ",
         point_of("Two"),
         target.display()
@@ -420,6 +445,7 @@ fn items_of_two_points_restore_in_one_call_and_what_if_starts_nothing() {
 fn a_recovery_point_location_names_the_repository_and_goes_with_its_point() {
     let (s, data, _src) = backed_up("Where");
     let target = data.path().join("located");
+    std::fs::create_dir(&target).unwrap();
     let (_, out, err) = s.run(&format!(
         "{}$loc = $rp | Get-DPMRecoveryPointLocation
          $loc.Location; $loc.RecoveryPointId -eq $rp.Id; $loc.PoolMemberPath -eq $rp.PoolMemberPath
@@ -554,7 +580,7 @@ fn refused_parameters_and_invalid_options_say_what_and_where() {
         "{pre}New-DPMRecoveryPoint $ds -Disk -DiskRecoveryPointOption WithSynchronize | Wait-DPMJob -Timeout 120 | Out-Null
          $points = Get-DPMRecoveryPoint $ds | Sort-Object RepresentedPointInTime
          $loc = Get-DPMRecoveryPointLocation $points[1]
-         $o = New-DPMRecoveryOption $ds.ProductionServerName CopyToFolder Overwrite -FileSystem -AlternateLocation '{}' -RecoveryType Recover
+         $o = New-DPMRecoveryOption $ds.ProductionServerName CopyToFolder Overwrite -FileSystem -AlternateLocation '{}' -CreateAlternateLocation -RecoveryType Recover
          Restore-DPMRecoverableItem $o $points[0] -RecoveryPointLocation $loc
          @(Get-DPMJob DPMServer07 -Type Recovery).Count",
         other.display()

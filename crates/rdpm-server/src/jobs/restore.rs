@@ -242,6 +242,17 @@ impl Jobs {
                 None => os_path(&path_in(&point, None, "item path")?),
             };
             check_destination(&target_root, &protected)?;
+            if alternate.is_some() && !option.create_alternate_location && !target_root.exists() {
+                return Err(refused(
+                    format!(
+                        "The alternate location {} does not exist. Create the folder, or give \
+                         -CreateAlternateLocation to New-DPMRecoveryOption to have the restore \
+                         create it.",
+                        target_root.display()
+                    ),
+                    &target_root,
+                ));
+            }
             if target_root.exists() && !target_root.is_dir() {
                 return Err(refused(
                     format!(

@@ -267,6 +267,8 @@ async fn a_failed_recovery_raises_an_alert_that_a_good_recovery_resolves() {
             target_server: host.trim().split('.').next().unwrap().to_string(),
             recovery_location: RecoveryLocation::CopyToFolder,
             alternate_location: Some(FsPath::from_bytes(target.as_os_str().as_bytes())),
+            // Let the job try, and fail: the alert is about a failed job.
+            create_alternate_location: true,
             overwrite_type: OverwriteType::NoOverwrite,
             restore_security: false,
             recovery_type: RecoveryType::Recover,

@@ -39,6 +39,7 @@ fn option(
         target_server: gethostname(),
         recovery_location: location,
         alternate_location: alternate.map(|p| FsPath::from_bytes(p.as_os_str().as_bytes())),
+        create_alternate_location: alternate.is_some(),
         overwrite_type: overwrite,
         restore_security: false,
         recovery_type: RecoveryType::Recover,
@@ -501,6 +502,46 @@ async fn restores_copy_keep_or_replace_and_refuse_the_servers_own_data() {
         );
     }
     assert!(!data.join("x").exists());
+
+    // A folder that does not exist is refused unless the option says to
+    // create it; then the restore creates it, and the folders above it.
+    let missing = t.dir.path().join("not-yet").join("there");
+    let mut refusing = option(
+        RecoveryLocation::CopyToFolder,
+        Some(&missing),
+        OverwriteType::Overwrite,
+    );
+    refusing.create_alternate_location = false;
+    let response = t
+        .restore(
+            &s,
+            &RestoreRequest {
+                option: refusing.clone(),
+                items: whole(OverwriteType::Overwrite).items,
+            },
+        )
+        .await;
+    let problem = expect_problem(response, 400, ErrorId::RestoreTargetRefused).await;
+    assert!(
+        problem.detail.contains("does not exist")
+            && problem.detail.contains("-CreateAlternateLocation"),
+        "{}",
+        problem.detail
+    );
+    assert!(!missing.exists() && !missing.parent().unwrap().exists());
+    refusing.create_alternate_location = true;
+    let job = t
+        .restored(
+            &s,
+            &RestoreRequest {
+                option: refusing,
+                items: whole(OverwriteType::Overwrite).items,
+            },
+        )
+        .await;
+    assert_eq!(job.status, JobStatus::Succeeded, "{job:?}");
+    assert!(missing.is_dir());
+
     // Other mistakes.
     let cases: Vec<(RestoreRequest, u16, ErrorId)> = vec![
         (
