@@ -44,6 +44,7 @@
 
 mod alerts;
 mod jobs;
+mod maintenance;
 mod pool;
 mod protection;
 mod schedule;
@@ -60,6 +61,7 @@ use rdpm_types::{
 
 pub use alerts::{AlertResolution, RaisedAlert};
 pub use jobs::JobFilter;
+pub use maintenance::MaintenanceState;
 pub use protection::name_key;
 pub use schedule::SyncSnapshot;
 pub use sqlite::SqliteCatalog;
@@ -227,6 +229,16 @@ pub trait Catalog: Send + Sync {
     /// Moves the write-ahead log into the database and truncates it
     /// (`PRAGMA wal_checkpoint(TRUNCATE)`); the server calls it on shutdown.
     fn checkpoint(&self) -> Result<(), CatalogError>;
+
+    /// Retention's record of a pool member; a fresh one when it has none.
+    fn maintenance_state(&self, member: uuid::Uuid) -> Result<MaintenanceState, CatalogError>;
+
+    /// Writes a pool member's retention record whole.
+    fn put_maintenance_state(&self, state: &MaintenanceState) -> Result<(), CatalogError>;
+
+    /// Counts `n` more snapshots forgotten on a pool member since its last
+    /// prune.
+    fn add_forgotten_snapshots(&self, member: uuid::Uuid, n: u64) -> Result<(), CatalogError>;
 }
 
 /// A storage pool member as the catalog records it.
