@@ -355,7 +355,14 @@ mod tests {
     fn windows_open_at_their_local_start_and_may_run_past_midnight() {
         let utc = TimeZone::UTC;
         let paris = TimeZone::get("Europe/Paris").unwrap();
-        let cases: [(&TimeZone, GlobalProperties, &str, Option<(&str, &str)>); 8] = [
+        // The zone, the window, now, and the window now is in.
+        type Case<'a> = (
+            &'a TimeZone,
+            GlobalProperties,
+            &'a str,
+            Option<(&'a str, &'a str)>,
+        );
+        let cases: [Case<'_>; 8] = [
             (&utc, window(1, 0, 5), "2025-06-10T00:59:59Z", None),
             (
                 &utc,
