@@ -17,6 +17,8 @@
 //!   protection stopped ([`StoppedDatasource`]);
 //! - alerts, one active per type and object, kept when resolved
 //!   ([`Catalog::raise_alert`], [`Catalog::resolve_alerts`]).
+//! - retention's record of each storage pool member ([`MaintenanceState`]):
+//!   its last prune, and whether a prune has work waiting.
 //!
 //! Session audit writes are queued to a background writer thread that
 //! commits them in batches, so that opening and closing a session never waits
