@@ -175,21 +175,27 @@ impl Jobs {
             })?;
             tracing::info!(recovery_point = %point.id, datasource = %point.datasource_name, backup_time = %point.backup_time, "recovery point expired");
         }
+        if doomed.is_empty() {
+            lock(&live.job).messages.push(
+                "No recovery point expired: those found expired were removed meanwhile or are \
+                 their datasource's last."
+                    .into(),
+            );
+            return Ok(());
+        }
         let mut message = format!(
             "Expired {} recovery point(s) older than their protection group's retention range",
             doomed.len()
         );
-        if !doomed.is_empty() {
-            let named: Vec<String> = doomed
-                .iter()
-                .take(NAMED_IN_MESSAGE)
-                .map(|p| format!("{} of {} ({})", p.id, p.datasource_name, p.backup_time))
-                .collect();
-            message.push_str(": ");
-            message.push_str(&named.join(", "));
-            if doomed.len() > NAMED_IN_MESSAGE {
-                message.push_str(&format!(" and {} more", doomed.len() - NAMED_IN_MESSAGE));
-            }
+        let named: Vec<String> = doomed
+            .iter()
+            .take(NAMED_IN_MESSAGE)
+            .map(|p| format!("{} of {} ({})", p.id, p.datasource_name, p.backup_time))
+            .collect();
+        message.push_str(": ");
+        message.push_str(&named.join(", "));
+        if doomed.len() > NAMED_IN_MESSAGE {
+            message.push_str(&format!(" and {} more", doomed.len() - NAMED_IN_MESSAGE));
         }
         message.push('.');
         lock(&live.job).messages.push(message);

@@ -1,6 +1,7 @@
 //! Retention over a simulated month: recovery points older than the
 //! group's range expire, the maintenance window's prune frees their space,
-//! the last good point of a datasource stays, a backup that starts while a
+//! the last good point of a datasource stays, so do the points of a
+//! datasource removed with `-KeepDiskData`, a backup that starts while a
 //! prune holds the repository waits and succeeds, and stock restic finds
 //! the repository sound afterwards.
 
@@ -13,8 +14,8 @@ use chrono::{DateTime, TimeDelta, Utc};
 use rdpm_server::{Clock as _, ClockSetting, ManualClock, ServerConfig, TimeConfig};
 use rdpm_types::{
     paths, AdvanceClock, ClockState, DiskRecoveryPointOption, Job, JobStatus, JobType,
-    NewRecoveryPoints, ProtectionGroup, RecoveryPoint, ScheduleJobType, SetPolicyObjective,
-    SetSchedule, TimeOfDay, WeekDay,
+    ModifiableProtectionGroup, NewRecoveryPoints, ProtectionGroup, RecoveryPoint, ScheduleJobType,
+    SetPolicyObjective, SetSchedule, TimeOfDay, WeekDay,
 };
 use reqwest::{Method, StatusCode};
 
@@ -234,8 +235,12 @@ async fn retention_over_a_month_keeps_the_range_frees_space_and_lets_backups_thr
     let lost = t.dir.path().join("lost");
     std::fs::create_dir_all(&lost).unwrap();
     std::fs::write(lost.join("only.txt"), b"backed up once").unwrap();
+    let stopped_src = t.dir.path().join("stopped");
+    std::fs::create_dir_all(&stopped_src).unwrap();
+    std::fs::write(stopped_src.join("kept.txt"), b"kept on disk").unwrap();
     let daily = daily_group(&t, &s, "Daily", &src).await;
     let orphan = daily_group(&t, &s, "Orphan", &lost).await;
+    let stopped = daily_group(&t, &s, "Stopped", &stopped_src).await;
     let packs = t
         .data_dir()
         .join(rdpm_server::DEFAULT_POOL_DIR)
@@ -261,6 +266,19 @@ async fn retention_over_a_month_keeps_the_range_frees_space_and_lets_backups_thr
             // The orphan's datasource disappears: its backups fail from
             // now on, and its one point outlives the range.
             std::fs::remove_dir_all(&lost).unwrap();
+        }
+        if day == 1 {
+            // Protection stops with -KeepDiskData: the two points stay
+            // until the administrator removes them, whatever their age.
+            let draft: ModifiableProtectionGroup =
+                t.json(t.open_for_modification(&s, &stopped, 0).await).await;
+            let member = stopped.members[0].datasource_id;
+            let path = format!(
+                "{}?keep_disk_data=true",
+                paths::modifiable_member(&draft.object_id, &member)
+            );
+            assert!(t.delete(&path, &s.token).await.status().is_success());
+            assert!(t.commit(&s, &draft).await.status().is_success());
         }
 
         let before = dir_bytes(&packs);
@@ -426,6 +444,14 @@ async fn retention_over_a_month_keeps_the_range_frees_space_and_lets_backups_thr
         orphaned.iter().map(|p| p.backup_time).collect::<Vec<_>>(),
         vec![made[0]]
     );
+    let kept_on_disk = points(&t, &s, &stopped).await;
+    assert_eq!(
+        kept_on_disk
+            .iter()
+            .map(|p| p.backup_time)
+            .collect::<Vec<_>>(),
+        made[..2].to_vec()
+    );
     // The repository holds exactly the indexed points.
     let data = t.data_dir();
     let repo_snaps = std::fs::read_dir(data.join(rdpm_server::DEFAULT_POOL_DIR).join("snapshots"))
@@ -433,7 +459,10 @@ async fn retention_over_a_month_keeps_the_range_frees_space_and_lets_backups_thr
         .count();
     let big_points = points(&t, &s, &big).await;
     assert!(!big_points.is_empty());
-    assert_eq!(repo_snaps, kept.len() + orphaned.len() + big_points.len());
+    assert_eq!(
+        repo_snaps,
+        kept.len() + orphaned.len() + kept_on_disk.len() + big_points.len()
+    );
 
     if let Some(out) = restic_check(&data) {
         assert!(
