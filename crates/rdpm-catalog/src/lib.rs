@@ -17,6 +17,8 @@
 //!   protection stopped ([`StoppedDatasource`]);
 //! - alerts, one active per type and object, kept when resolved
 //!   ([`Catalog::raise_alert`], [`Catalog::resolve_alerts`]).
+//! - retention's record of each storage pool member ([`MaintenanceState`]):
+//!   its last prune, and whether a prune has work waiting.
 //!
 //! Session audit writes are queued to a background writer thread that
 //! commits them in batches, so that opening and closing a session never waits
@@ -44,6 +46,7 @@
 
 mod alerts;
 mod jobs;
+mod maintenance;
 mod pool;
 mod protection;
 mod schedule;
@@ -60,6 +63,7 @@ use rdpm_types::{
 
 pub use alerts::{AlertResolution, RaisedAlert};
 pub use jobs::JobFilter;
+pub use maintenance::MaintenanceState;
 pub use protection::name_key;
 pub use schedule::SyncSnapshot;
 pub use sqlite::SqliteCatalog;
@@ -227,6 +231,16 @@ pub trait Catalog: Send + Sync {
     /// Moves the write-ahead log into the database and truncates it
     /// (`PRAGMA wal_checkpoint(TRUNCATE)`); the server calls it on shutdown.
     fn checkpoint(&self) -> Result<(), CatalogError>;
+
+    /// Retention's record of a pool member; a fresh one when it has none.
+    fn maintenance_state(&self, member: uuid::Uuid) -> Result<MaintenanceState, CatalogError>;
+
+    /// Writes a pool member's retention record whole.
+    fn put_maintenance_state(&self, state: &MaintenanceState) -> Result<(), CatalogError>;
+
+    /// Counts `n` more snapshots forgotten on a pool member since its last
+    /// prune.
+    fn add_forgotten_snapshots(&self, member: uuid::Uuid, n: u64) -> Result<(), CatalogError>;
 }
 
 /// A storage pool member as the catalog records it.

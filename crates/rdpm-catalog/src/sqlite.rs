@@ -55,6 +55,7 @@ fn migrations() -> Migrations<'static> {
         M::up(crate::jobs::MIGRATION),
         M::up(crate::schedule::MIGRATION),
         M::up(crate::alerts::MIGRATION),
+        M::up(crate::maintenance::MIGRATION),
     ])
 }
 
@@ -428,6 +429,21 @@ impl Catalog for SqliteCatalog {
             tracing::warn!("catalog checkpoint could not complete: the database was busy");
         }
         Ok(())
+    }
+
+    fn maintenance_state(
+        &self,
+        member: uuid::Uuid,
+    ) -> Result<crate::MaintenanceState, CatalogError> {
+        crate::maintenance::state(&self.conn(), member)
+    }
+
+    fn put_maintenance_state(&self, state: &crate::MaintenanceState) -> Result<(), CatalogError> {
+        crate::maintenance::put(&self.conn(), state)
+    }
+
+    fn add_forgotten_snapshots(&self, member: uuid::Uuid, n: u64) -> Result<(), CatalogError> {
+        crate::maintenance::add_forgotten(&self.conn(), member, n)
     }
 }
 

@@ -108,8 +108,8 @@ pub static PROTECTION_TYPE: EnumType = EnumType {
     values: &[("ShortTerm", 0), ("LongTerm", 1)],
 };
 
-/// DPM's `DPMJobType`, every documented name; the server runs the first
-/// four, the others select no job.
+/// DPM's `DPMJobType`, every documented name, and rdpm's `Pruning`; the
+/// server runs the first four and `Pruning`, the others select no job.
 pub static DPM_JOB_TYPE: EnumType = EnumType {
     full_name: "Rdpm.DPMJobType",
     name: "DPMJobType",
@@ -140,6 +140,8 @@ pub static DPM_JOB_TYPE: EnumType = EnumType {
         ("CloudToStagingAreaRestore", 23),
         ("StagingAreaToPsRecovery", 24),
         ("StagingAreaToPsRestore", 25),
+        // rdpm's own: retention's expiry and prune of a pool member.
+        ("Pruning", 26),
     ],
 };
 

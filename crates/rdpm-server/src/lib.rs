@@ -45,6 +45,7 @@ mod data_dir;
 mod error;
 mod hex;
 mod jobs;
+mod maintenance;
 mod metrics;
 mod pool;
 mod protection;
@@ -267,6 +268,7 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
         pool: prepared.pool,
         jobs: Arc::clone(&prepared.jobs),
         scheduler: Arc::clone(&prepared.scheduler),
+        maintenance: Arc::clone(&prepared.maintenance),
         alerts: Arc::new(alerts::Alerts::new(Arc::clone(&prepared.catalog))),
         settings: Arc::clone(&prepared.settings),
         manual_clock: config.time.clock.manual().cloned(),
@@ -281,11 +283,17 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
     } else {
         tokio::spawn(Arc::clone(&prepared.scheduler).serve(stopped.clone()))
     };
+    // Retention's pruning jobs are scheduled jobs too.
+    let retention = if config.time.schedules_paused {
+        tokio::spawn(async {})
+    } else {
+        tokio::spawn(Arc::clone(&prepared.maintenance).serve(stopped.clone()))
+    };
     let task = tokio::spawn(serve(
         listener,
         app,
         stopped,
-        [expiry, scheduling],
+        [expiry, scheduling, retention],
         Arc::clone(&sessions),
         prepared.catalog,
         prepared.jobs,
@@ -364,6 +372,7 @@ struct Prepared {
     pool: Arc<pool::Pool>,
     jobs: Arc<jobs::Jobs>,
     scheduler: Arc<scheduler::Scheduler>,
+    maintenance: Arc<maintenance::Maintenance>,
     settings: Arc<settings::Settings>,
     admin: data_dir::AdminToken,
     admin_token_path: PathBuf,
@@ -422,11 +431,20 @@ fn prepare(
         config.time.clock.clock(),
         config.time.zone()?,
     ));
+    let maintenance = Arc::new(maintenance::Maintenance::new(
+        Arc::clone(&catalog),
+        Arc::clone(&protection),
+        Arc::clone(&jobs),
+        Arc::clone(&settings),
+        config.time.clock.clock(),
+        config.time.zone()?,
+    ));
     tracing::info!(zone = ?scheduler.zone().iana_name(), clock = ?config.time.clock, "schedules ready");
     Ok(Prepared {
         pool,
         protection,
         scheduler,
+        maintenance,
         settings,
         jobs,
         catalog,
@@ -445,7 +463,7 @@ async fn serve(
     listener: tokio::net::TcpListener,
     app: axum::Router,
     stopped: watch::Receiver<bool>,
-    background: [JoinHandle<()>; 2],
+    background: [JoinHandle<()>; 3],
     sessions: Arc<SessionManager>,
     catalog: Arc<dyn Catalog>,
     jobs: Arc<jobs::Jobs>,
@@ -465,7 +483,8 @@ async fn serve(
             Ok(())
         }
     };
-    // The lease keeper and the scheduler: no new job starts from here on.
+    // The lease keeper, the scheduler and retention: no new job starts
+    // from here on.
     for task in background {
         task.abort();
     }

@@ -77,8 +77,8 @@ pub use backup::{
 pub use error::{Error, Result};
 pub use key::KeyMaterial;
 pub use repository::{
-    CheckReport, PruneRequest, Repository, RepositoryOptions, RepositoryStats, SnapshotFilter,
-    SnapshotInfo, SnapshotSizes, SnapshotsCheck,
+    CheckReport, PruneOutcome, PruneRequest, Repository, RepositoryOptions, RepositoryStats,
+    SnapshotFilter, SnapshotInfo, SnapshotSizes, SnapshotsCheck,
 };
 pub use restore::{
     DirListing, EntryKind, NameMatcher, NotRestored, Overwrite, RestoreOutcome, RestoreProgress,

@@ -155,6 +155,44 @@ pub struct PruneRequest {
     /// them in a later prune (the two-phase mode, safe beside backups of
     /// other processes).
     pub instant_delete: bool,
+    /// In the two-phase mode, how long a pack stays marked before a later
+    /// prune deletes it; rustic's 23 hours when `None`. The time is the
+    /// system's: a caller that prunes on a schedule of its own can pass
+    /// zero, so that each prune deletes what the previous one marked.
+    pub keep_marked_for: Option<Duration>,
+}
+
+/// What a prune did ([`Repository::prune_reporting`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct PruneOutcome {
+    /// Pack files deleted: those marked by an earlier prune long enough
+    /// ago and, with [`PruneRequest::instant_delete`], every unused one.
+    pub packs_deleted: u64,
+    /// Bytes of the marked packs it deleted ([`PruneOutcome::bytes_freed`]
+    /// measures every change).
+    pub pack_bytes_deleted: u64,
+    /// Packs this prune marked for deletion (unused ones, and those it
+    /// repacked): a later prune deletes them.
+    pub packs_marked: u64,
+    /// Packs still marked after this prune, those it marked included.
+    pub packs_awaiting_deletion: u64,
+    /// Partly used packs whose used blobs were copied into new packs.
+    pub packs_repacked: u64,
+    /// Marked packs that a snapshot uses again, unmarked.
+    pub packs_recovered: u64,
+    /// Bytes of all repository files before the prune.
+    pub bytes_before: u64,
+    /// Bytes of all repository files after it.
+    pub bytes_after: u64,
+}
+
+impl PruneOutcome {
+    /// How much smaller the repository is.
+    #[must_use]
+    pub fn bytes_freed(&self) -> u64 {
+        self.bytes_before.saturating_sub(self.bytes_after)
+    }
 }
 
 /// A restic-format repository in a local directory.
@@ -677,16 +715,61 @@ impl Repository {
     /// # Errors
     /// [`Error::Locked`] when another process holds a lock.
     pub fn prune(&self, request: &PruneRequest) -> Result<()> {
+        self.prune_reporting(request).map(|_| ())
+    }
+
+    /// [`Repository::prune`], saying what it deleted, marked and freed.
+    /// Backups of this handle that start meanwhile wait for it, then run.
+    ///
+    /// # Errors
+    /// [`Error::Locked`] when another process holds a lock;
+    /// [`Error::InvalidRequest`] for a `keep_marked_for` beyond rustic's
+    /// range.
+    pub fn prune_reporting(&self, request: &PruneRequest) -> Result<PruneOutcome> {
         let _exclusive = self.exclusive();
         let _lock = self.lock_file(true)?;
         // Every writer holds a lock, so under an exclusive one any partial
         // file is abandoned, however young.
         remove_temp_files(&self.inner.path, Duration::ZERO);
         let repo = self.rustic(&self.inner.backends, NoProgressBars)?;
+        let bytes_before = directory_bytes(&repo)?;
         let mut opts = PruneOptions::default();
         opts.instant_delete = request.instant_delete;
+        if let Some(keep) = request.keep_marked_for {
+            let seconds = i64::try_from(keep.as_secs()).unwrap_or(i64::MAX);
+            opts.keep_delete = rustic_core::jiff::Span::new()
+                .try_seconds(seconds)
+                .map_err(|e| {
+                    Error::InvalidRequest(format!(
+                        "keeping marked packs for {keep:?} is out of range: {e}"
+                    ))
+                })?;
+        }
         let plan = repo.prune_plan(&opts).map_err(|e| Error::rustic(&e))?;
-        repo.prune(&opts, plan).map_err(|e| Error::rustic(&e))
+        let stats = &plan.stats;
+        let marked = stats.packs.unused + stats.packs.repack;
+        let mut outcome = PruneOutcome {
+            packs_deleted: stats.packs_to_delete.remove,
+            pack_bytes_deleted: stats.size_to_delete.remove,
+            packs_marked: if request.instant_delete { 0 } else { marked },
+            packs_awaiting_deletion: if request.instant_delete {
+                0
+            } else {
+                marked + stats.packs_to_delete.keep
+            },
+            packs_repacked: stats.packs.repack,
+            packs_recovered: stats.packs_to_delete.recover,
+            bytes_before,
+            bytes_after: bytes_before,
+        };
+        if request.instant_delete {
+            // Marked packs, unused and repacked ones go at once.
+            outcome.packs_deleted += stats.packs_to_delete.keep + marked;
+            outcome.pack_bytes_deleted += stats.size_to_delete.keep;
+        }
+        repo.prune(&opts, plan).map_err(|e| Error::rustic(&e))?;
+        outcome.bytes_after = directory_bytes(&repo)?;
+        Ok(outcome)
     }
 
     /// Checks the repository's structure, and with `read_data` also reads
@@ -828,22 +911,31 @@ impl Repository {
     /// When the repository cannot be listed.
     pub fn stats(&self) -> Result<RepositoryStats> {
         let repo = self.rustic(&self.inner.backends, NoProgressBars)?;
-        let infos = repo.infos_files().map_err(|e| Error::rustic(&e))?;
-        let mut stats = RepositoryStats::default();
-        for info in infos.repo {
-            stats.total_bytes += info.size;
-            match info.tpe {
-                FileType::Snapshot => stats.snapshots = info.count,
-                FileType::Pack => {
-                    stats.packs = info.count;
-                    stats.pack_bytes = info.size;
-                }
-                FileType::Index => stats.index_files = info.count,
-                FileType::Config | FileType::Key => {}
-            }
-        }
-        Ok(stats)
+        stats_of(&repo)
     }
+}
+
+/// The bytes of all files of the repository, from a listing.
+fn directory_bytes(repo: &OpenRepo) -> Result<u64> {
+    stats_of(repo).map(|s| s.total_bytes)
+}
+
+fn stats_of(repo: &OpenRepo) -> Result<RepositoryStats> {
+    let infos = repo.infos_files().map_err(|e| Error::rustic(&e))?;
+    let mut stats = RepositoryStats::default();
+    for info in infos.repo {
+        stats.total_bytes += info.size;
+        match info.tpe {
+            FileType::Snapshot => stats.snapshots = info.count,
+            FileType::Pack => {
+                stats.packs = info.count;
+                stats.pack_bytes = info.size;
+            }
+            FileType::Index => stats.index_files = info.count,
+            FileType::Config | FileType::Key => {}
+        }
+    }
+    Ok(stats)
 }
 
 /// How old a half-written file must be before open deletes it: no write

@@ -90,6 +90,62 @@ fn prune_after_forget_shrinks_the_repository() {
 }
 
 #[test]
+fn a_two_phase_prune_marks_then_the_next_deletes_and_a_backup_beside_it_succeeds() {
+    let t = TestRepo::new();
+    let (a, b) = (t.dir.path().join("a"), t.dir.path().join("b"));
+    for (dir, seed) in [(&a, 11), (&b, 12)] {
+        fs::create_dir(dir).expect("mkdir");
+        fs::write(dir.join("big"), noise(seed, 3 << 20)).expect("write");
+    }
+    let old = t.repo.backup(&BackupRequest::new([&a])).expect("backup a");
+    t.repo.backup(&BackupRequest::new([&b])).expect("backup b");
+    t.repo.forget(&[old.snapshot_id]).expect("forget");
+    let mut two_phase = PruneRequest::default();
+    two_phase.keep_marked_for = Some(std::time::Duration::ZERO);
+
+    let first = t.repo.prune_reporting(&two_phase).expect("first prune");
+    assert_eq!(first.packs_deleted, 0, "{first:?}");
+    assert!(first.packs_marked >= 1, "{first:?}");
+    assert_eq!(first.packs_awaiting_deletion, first.packs_marked);
+    assert!(
+        first.bytes_freed() < 1 << 20,
+        "marking frees nothing: {first:?}"
+    );
+
+    // A backup beside the next prune is ordered before or after it by the
+    // repository's lock, and succeeds either way.
+    let c = t.dir.path().join("c");
+    fs::create_dir(&c).expect("mkdir");
+    fs::write(c.join("small"), b"written during the prune").expect("write");
+    let (second, during) = std::thread::scope(|scope| {
+        let pruning = scope.spawn(|| t.repo.prune_reporting(&two_phase));
+        let backing_up = scope.spawn(|| t.repo.backup(&BackupRequest::new([&c])));
+        (
+            pruning.join().expect("prune thread"),
+            backing_up.join().expect("backup thread"),
+        )
+    });
+    let second = second.expect("second prune");
+    during.expect("the backup beside the prune");
+    assert!(second.packs_deleted >= first.packs_marked, "{second:?}");
+    assert!(second.pack_bytes_deleted >= 3 << 20, "{second:?}");
+    assert!(second.bytes_freed() >= 3 << 20, "{second:?}");
+    assert_eq!(second.packs_awaiting_deletion, 0, "{second:?}");
+
+    let third = t.repo.prune_reporting(&two_phase).expect("third prune");
+    assert_eq!(third.packs_deleted, 0, "{third:?}");
+    assert_eq!(third.packs_marked, 0, "{third:?}");
+    assert_eq!(
+        t.repo
+            .snapshots(&SnapshotFilter::default())
+            .expect("list")
+            .len(),
+        2
+    );
+    assert!(t.repo.check(true).expect("check").is_ok());
+}
+
+#[test]
 fn check_passes_then_reports_a_flipped_byte_in_a_pack() {
     let t = TestRepo::new();
     let src = t.dir.path().join("src");

@@ -51,15 +51,20 @@ pub enum JobType {
     Validation,
     /// A recovery (restore).
     Recovery,
+    /// Retention's maintenance of a storage pool member: expiring recovery
+    /// points older than their group's retention range and reclaiming
+    /// their space (prune).
+    Pruning,
 }
 
 impl JobType {
     /// Every value, in the order DPM documents them.
-    pub const ALL: [JobType; 4] = [
+    pub const ALL: [JobType; 5] = [
         JobType::Recovery,
         JobType::Validation,
         JobType::ShadowCopy,
         JobType::Replication,
+        JobType::Pruning,
     ];
 
     /// The name as DPM prints it.
@@ -69,6 +74,7 @@ impl JobType {
             JobType::Replication => "Replication",
             JobType::Validation => "Validation",
             JobType::Recovery => "Recovery",
+            JobType::Pruning => "Pruning",
         }
     }
 
@@ -79,6 +85,7 @@ impl JobType {
             JobType::Replication => "Synchronization",
             JobType::Validation => "Consistency check",
             JobType::Recovery => "Recovery",
+            JobType::Pruning => "Recovery point pruning",
         }
     }
 }

@@ -43,6 +43,8 @@ pub(crate) struct Shared {
     pub(crate) jobs: Arc<crate::jobs::Jobs>,
     pub(crate) recovery: Arc<crate::recovery::Recovery>,
     pub(crate) scheduler: Arc<crate::scheduler::Scheduler>,
+    /// Retention's passes (expiry and prune).
+    pub(crate) maintenance: Arc<crate::maintenance::Maintenance>,
     pub(crate) alerts: Arc<crate::alerts::Alerts>,
     /// The server-wide settings in force.
     pub(crate) settings: Arc<crate::settings::Settings>,

@@ -8,6 +8,7 @@ mod locks;
 mod pool;
 mod protection;
 mod recovery;
+mod retention;
 mod scheduler;
 mod support;
 mod validation;
