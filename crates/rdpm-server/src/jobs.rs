@@ -886,7 +886,11 @@ impl Jobs {
                 .repository(previous.pool_member_id)
                 .map_err(|e| rdpm_storage::Error::InvalidRequest(e.detail().to_string()))?;
             match repo.forget(&[id]) {
-                Ok(()) | Err(rdpm_storage::Error::SnapshotNotFound(_)) => Ok(()),
+                Ok(()) => {
+                    self.forgotten(previous.pool_member_id, 1);
+                    Ok(())
+                }
+                Err(rdpm_storage::Error::SnapshotNotFound(_)) => Ok(()),
                 Err(e) => Err(e),
             }
         });
@@ -1128,7 +1132,8 @@ impl Jobs {
             let (repo, _) = self.pool.repository(member)?;
             for id in ids {
                 match repo.forget(std::slice::from_ref(&id)) {
-                    Ok(()) | Err(rdpm_storage::Error::SnapshotNotFound(_)) => {}
+                    Ok(()) => self.forgotten(member, 1),
+                    Err(rdpm_storage::Error::SnapshotNotFound(_)) => {}
                     Err(e) => return Err(ApiError::internal("cannot delete a recovery point", &e)),
                 }
                 self.catalog
@@ -1137,6 +1142,14 @@ impl Jobs {
             }
         }
         Ok(points.len())
+    }
+
+    /// Tells maintenance that `n` snapshots of a pool member were
+    /// forgotten, so that the next window's prune reclaims their space.
+    fn forgotten(&self, member: uuid::Uuid, n: u64) {
+        if let Err(e) = self.catalog.add_forgotten_snapshots(member, n) {
+            tracing::warn!(pool_member = %member, error = %e, "cannot record forgotten recovery points; their space is reclaimed by a later prune");
+        }
     }
 
     /// `Get-DPMRecoveryPoint`: oldest first.
@@ -1202,7 +1215,8 @@ impl Jobs {
         let snapshot = rdpm_storage::SnapshotId::parse(id)
             .map_err(|e| ApiError::new(ErrorId::InvalidRequest, e.to_string()))?;
         match repo.forget(&[snapshot]) {
-            Ok(()) | Err(rdpm_storage::Error::SnapshotNotFound(_)) => {}
+            Ok(()) => self.forgotten(point.pool_member_id, 1),
+            Err(rdpm_storage::Error::SnapshotNotFound(_)) => {}
             Err(e) => return Err(ApiError::internal("cannot remove the recovery point", &e)),
         }
         self.catalog
