@@ -482,7 +482,7 @@ class Rdpm:
         "$rp = Get-DPMRecoveryPoint -Datasource $ds | Sort-Object RepresentedPointInTime "
         "| Select-Object -Last 1\n"
         "$opt = New-DPMRecoveryOption -TargetServer $ds.ProductionServerName "
-        "-RecoveryLocation CopyToFolder -FileSystem -AlternateLocation {target} "
+        "-RecoveryLocation CopyToFolder -FileSystem -AlternateLocation {target} -CreateAlternateLocation "
         "-OverwriteType Overwrite -RecoveryType Restore\n"
         "{find}"
         "$job = Restore-DPMRecoverableItem -RecoverableItem $item -RecoveryOption $opt "
