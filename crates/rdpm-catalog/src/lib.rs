@@ -16,7 +16,10 @@
 //!   [`Catalog::commit_protection_group`]), and the datasources whose
 //!   protection stopped ([`StoppedDatasource`]);
 //! - alerts, one active per type and object, kept when resolved
-//!   ([`Catalog::raise_alert`], [`Catalog::resolve_alerts`]).
+//!   ([`Catalog::raise_alert`], [`Catalog::resolve_alerts`]);
+//! - the server-wide settings ([`Catalog::global_properties`]) and the
+//!   outbox of alert notifications, written with the alert change they
+//!   announce ([`Catalog::due_notifications`]).
 //!
 //! Session audit writes are queued to a background writer thread that
 //! commits them in batches, so that opening and closing a session never waits
@@ -43,6 +46,7 @@
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
 mod alerts;
+mod global;
 mod jobs;
 mod pool;
 mod protection;
@@ -59,6 +63,7 @@ use rdpm_types::{
 };
 
 pub use alerts::{AlertResolution, RaisedAlert};
+pub use global::{DeliveryOutcome, NOTIFICATION_CHANNEL_OBJECT};
 pub use jobs::JobFilter;
 pub use protection::name_key;
 pub use schedule::SyncSnapshot;
@@ -227,6 +232,46 @@ pub trait Catalog: Send + Sync {
     /// Moves the write-ahead log into the database and truncates it
     /// (`PRAGMA wal_checkpoint(TRUNCATE)`); the server calls it on shutdown.
     fn checkpoint(&self) -> Result<(), CatalogError>;
+
+    /// The server-wide settings as last saved; `None` before the first
+    /// save.
+    fn global_properties(&self) -> Result<Option<rdpm_types::GlobalProperties>, CatalogError>;
+
+    /// Saves the server-wide settings whole. Alert events from then on are
+    /// queued for the notification channels they configure.
+    fn put_global_properties(
+        &self,
+        props: &rdpm_types::GlobalProperties,
+        at: DateTime<Utc>,
+    ) -> Result<(), CatalogError>;
+
+    /// The pending alert notifications due by `now`, oldest event first,
+    /// at most `limit`.
+    fn due_notifications(
+        &self,
+        now: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<rdpm_types::NotificationDelivery>, CatalogError>;
+
+    /// When the earliest pending notification is due; `None` when none is
+    /// pending.
+    fn next_notification_due(&self) -> Result<Option<DateTime<Utc>>, CatalogError>;
+
+    /// Records an attempt at a pending notification; false when it is no
+    /// longer pending.
+    fn record_notification_attempt(
+        &self,
+        id: uuid::Uuid,
+        outcome: &DeliveryOutcome,
+    ) -> Result<bool, CatalogError>;
+
+    /// The notification outbox, newest event first, at most `limit`,
+    /// optionally only in one state.
+    fn notifications(
+        &self,
+        state: Option<rdpm_types::DeliveryState>,
+        limit: u32,
+    ) -> Result<Vec<rdpm_types::NotificationDelivery>, CatalogError>;
 }
 
 /// A storage pool member as the catalog records it.
