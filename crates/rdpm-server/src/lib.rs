@@ -293,8 +293,10 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
         listener,
         app,
         stopped,
-        [expiry, scheduling],
-        notifying,
+        Background {
+            aborted: [expiry, scheduling],
+            notifying,
+        },
         Arc::clone(&sessions),
         prepared.catalog,
         prepared.jobs,
@@ -491,12 +493,19 @@ async fn wait_for_stop(mut stopped: watch::Receiver<bool>) {
     let _ = stopped.wait_for(|stop| *stop).await;
 }
 
+/// The server's background tasks, as shutdown ends them.
+struct Background {
+    /// The lease keeper and the scheduler: stopped at once.
+    aborted: [JoinHandle<()>; 2],
+    /// Alert delivery: ends by itself once what it is sending is recorded.
+    notifying: JoinHandle<()>,
+}
+
 async fn serve(
     listener: tokio::net::TcpListener,
     app: axum::Router,
     stopped: watch::Receiver<bool>,
-    background: [JoinHandle<()>; 2],
-    notifying: JoinHandle<()>,
+    background: Background,
     sessions: Arc<SessionManager>,
     catalog: Arc<dyn Catalog>,
     jobs: Arc<jobs::Jobs>,
@@ -517,7 +526,7 @@ async fn serve(
         }
     };
     // The lease keeper and the scheduler: no new job starts from here on.
-    for task in background {
+    for task in background.aborted {
         task.abort();
     }
     // Running jobs stop within a second and are recorded as failed, with
@@ -526,7 +535,7 @@ async fn serve(
     jobs.stop_all().await;
     // Alert delivery stops by itself once a delivery in flight is recorded;
     // what is left is delivered after the next start.
-    if tokio::time::timeout(SHUTDOWN_GRACE * 4, notifying)
+    if tokio::time::timeout(SHUTDOWN_GRACE * 4, background.notifying)
         .await
         .is_err()
     {
