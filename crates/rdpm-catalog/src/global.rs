@@ -142,7 +142,8 @@ pub(crate) fn queue_event(
     if channels.is_empty() {
         return Ok(0);
     }
-    let doc = serde_json::to_string(alert).map_err(|e| doc_error("notification_outbox.alert", &e))?;
+    let doc =
+        serde_json::to_string(alert).map_err(|e| doc_error("notification_outbox.alert", &e))?;
     // Delivery runs on the wall clock, whatever clock stamped the alert.
     let now = format_time(Utc::now());
     let mut stmt = conn.prepare_cached(
@@ -180,9 +181,8 @@ fn from_row(row: &Row<'_>) -> Result<NotificationDelivery, CatalogError> {
     let alert: String = row.get(3)?;
     let state: String = row.get(4)?;
     let attempts: i64 = row.get(5)?;
-    let optional_time = |what: &'static str, v: Option<String>| {
-        v.map(|t| parse_time(what, &t)).transpose()
-    };
+    let optional_time =
+        |what: &'static str, v: Option<String>| v.map(|t| parse_time(what, &t)).transpose();
     Ok(NotificationDelivery {
         id: id
             .parse()

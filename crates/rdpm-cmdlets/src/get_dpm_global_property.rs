@@ -173,7 +173,11 @@ mod tests {
             ["Get-DPMGlobalProperty [[-DPMServerName] <String>] [-PropertyName] <GlobalProperties> [<CommonParameters>]"]
         );
         for p in rdpm_types::RDPM_PROPERTIES {
-            assert!(GLOBAL_PROPERTIES_TYPE.by_name(p.name).is_some(), "{}", p.name);
+            assert!(
+                GLOBAL_PROPERTIES_TYPE.by_name(p.name).is_some(),
+                "{}",
+                p.name
+            );
         }
         for p in DPM_ONLY_PROPERTIES {
             assert!(GLOBAL_PROPERTIES_TYPE.by_name(p).is_some(), "{p}");

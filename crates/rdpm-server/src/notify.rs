@@ -192,13 +192,21 @@ impl Notifier {
                 if !settings.webhook_configured() {
                     return Err("WebhookUrl was cleared before the alert could be posted".into());
                 }
-                post_webhook(&self.http, &settings.webhook_url, &self.server_name, delivery).await
+                post_webhook(
+                    &self.http,
+                    &settings.webhook_url,
+                    &self.server_name,
+                    delivery,
+                )
+                .await
             }
             NotificationChannel::Email => {
                 if !settings.email_configured() {
-                    return Err("SmtpServer, SmtpFrom or NotificationRecipients was cleared \
+                    return Err(
+                        "SmtpServer, SmtpFrom or NotificationRecipients was cleared \
                                 before the alert could be mailed"
-                        .into());
+                            .into(),
+                    );
                 }
                 send_mail(settings, &self.server_name, delivery).await
             }
@@ -348,7 +356,10 @@ fn failure_alert(
 }
 
 /// The JSON a webhook receives.
-pub(crate) fn webhook_body(server_name: &str, delivery: &NotificationDelivery) -> serde_json::Value {
+pub(crate) fn webhook_body(
+    server_name: &str,
+    delivery: &NotificationDelivery,
+) -> serde_json::Value {
     serde_json::json!({
         "event": delivery.event.as_str(),
         "delivery_id": delivery.id,

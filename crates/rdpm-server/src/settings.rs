@@ -262,8 +262,8 @@ fn smtp_server(name: &str, text: &str) -> Result<String, ApiError> {
         Some((h, p)) if !h.contains(':') || h.starts_with('[') => (h, Some(p)),
         _ => (text, None),
     };
-    let host_ok = !host.is_empty()
-        && !host.contains(|c: char| c.is_whitespace() || c == '/' || c == '@');
+    let host_ok =
+        !host.is_empty() && !host.contains(|c: char| c.is_whitespace() || c == '/' || c == '@');
     let port_ok = port.is_none_or(|p| p.parse::<u16>().is_ok_and(|p| p > 0));
     if host_ok && port_ok {
         Ok(text.to_string())
@@ -284,7 +284,9 @@ fn webhook(name: &str, text: &str) -> Result<String, ApiError> {
     if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
         return Err(invalid(
             name,
-            format!("'{text}' is not an http or https URL, such as https://hooks.example.com/rdpm."),
+            format!(
+                "'{text}' is not an http or https URL, such as https://hooks.example.com/rdpm."
+            ),
         ));
     }
     Ok(text.to_string())
@@ -342,7 +344,10 @@ pub(crate) fn apply(
         "MaintenanceWindowStart" => {
             let t = text(name, value)?;
             next.maintenance_window_start = TimeOfDay::parse(&t).ok_or_else(|| {
-                invalid(name, format!("'{t}' is not a time of day such as 01:00 or 11:30 PM."))
+                invalid(
+                    name,
+                    format!("'{t}' is not a time of day such as 01:00 or 11:30 PM."),
+                )
             })?;
         }
         "MaintenanceWindowHours" => next.maintenance_window_hours = number(name, value, 1, 24)?,
@@ -365,18 +370,16 @@ pub(crate) fn apply(
             if p == REDACTED {
                 return Err(invalid(
                     name,
-                    format!("'{REDACTED}' is how a set password reads back; give the password itself."),
+                    format!(
+                        "'{REDACTED}' is how a set password reads back; give the password itself."
+                    ),
                 ));
             }
             next.smtp_password.clone_from(p);
         }
         "SmtpFrom" => {
             let t = text(name, value)?;
-            next.smtp_from = if t.is_empty() {
-                t
-            } else {
-                mailbox(name, &t)?
-            };
+            next.smtp_from = if t.is_empty() { t } else { mailbox(name, &t)? };
         }
         "NotificationRecipients" => {
             let items: Vec<String> = match value {
@@ -401,18 +404,18 @@ pub(crate) fn apply(
                 .collect::<Result<_, _>>()?;
         }
         "WebhookUrl" => next.webhook_url = webhook(name, &text(name, value)?)?,
-        "AllowLocalDataProtection" => match value {
-            Value::Bool(true) => {}
-            Value::Bool(false) => {
-                return Err(ApiError::new(
+        "AllowLocalDataProtection" => {
+            match value {
+                Value::Bool(true) => {}
+                Value::Bool(false) => return Err(ApiError::new(
                     ErrorId::NotSupported,
                     "AllowLocalDataProtection cannot be False on rdpm: rdpm protects the files \
                      of the machine it runs on through its local agent, and has no other.",
                 )
-                .with_target(name.to_string()))
+                .with_target(name.to_string())),
+                other => return Err(invalid(name, format!("{other} is not True or False."))),
             }
-            other => return Err(invalid(name, format!("{other} is not True or False."))),
-        },
+        }
         other => {
             return Err(ApiError::internal(
                 "a known global property has no setter",
@@ -455,9 +458,21 @@ mod tests {
             ("SmtpSecurity", json!("ssl"), false),
             ("SmtpFrom", json!("rdpm@example.com"), true),
             ("SmtpFrom", json!("not an address"), false),
-            ("NotificationRecipients", json!(["a@example.com", "b@example.com"]), true),
-            ("NotificationRecipients", json!("a@example.com, b@example.com"), true),
-            ("NotificationRecipients", json!(["a@example.com", "nobody"]), false),
+            (
+                "NotificationRecipients",
+                json!(["a@example.com", "b@example.com"]),
+                true,
+            ),
+            (
+                "NotificationRecipients",
+                json!("a@example.com, b@example.com"),
+                true,
+            ),
+            (
+                "NotificationRecipients",
+                json!(["a@example.com", "nobody"]),
+                false,
+            ),
             ("WebhookUrl", json!("https://hooks.example.com/rdpm"), true),
             ("WebhookUrl", json!(""), true),
             ("WebhookUrl", json!("ftp://hooks.example.com/"), false),
@@ -483,16 +498,27 @@ mod tests {
                 );
             }
         }
-        let set = apply(&base, "NotificationRecipients", &json!("a@example.com; b@example.com"))
-            .unwrap();
-        assert_eq!(set.notification_recipients, ["a@example.com", "b@example.com"]);
+        let set = apply(
+            &base,
+            "NotificationRecipients",
+            &json!("a@example.com; b@example.com"),
+        )
+        .unwrap();
+        assert_eq!(
+            set.notification_recipients,
+            ["a@example.com", "b@example.com"]
+        );
     }
 
     #[test]
     fn dpm_only_properties_are_refused_as_not_supported_by_rdpm() {
         for name in DPM_ONLY_PROPERTIES {
             let e = apply(&GlobalProperties::default(), name, &json!(true)).unwrap_err();
-            assert!(e.detail().contains("not supported by rdpm"), "{}", e.detail());
+            assert!(
+                e.detail().contains("not supported by rdpm"),
+                "{}",
+                e.detail()
+            );
             assert!(e.detail().contains(name));
         }
     }

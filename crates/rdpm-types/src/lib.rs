@@ -34,8 +34,8 @@ pub use alert::{Alert, AlertId, AlertQuery, AlertSeverity, AlertState, AlertType
 pub use error::{ErrorCategory, ErrorId, Problem, PROBLEM_CONTENT_TYPE};
 pub use global::{
     AlertEvent, DeliveryState, GlobalProperties, GlobalPropertyInfo, NotificationChannel,
-    NotificationDelivery, NotificationQuery, SetGlobalProperty, SmtpSecurity, DPM_ONLY_PROPERTIES, RDPM_PROPERTIES,
-    REDACTED,
+    NotificationDelivery, NotificationQuery, SetGlobalProperty, SmtpSecurity, DPM_ONLY_PROPERTIES,
+    RDPM_PROPERTIES, REDACTED,
 };
 pub use job::{
     ConsistencyCheckRequest, DiskRecoveryPointOption, Job, JobError, JobId, JobQuery, JobStatus,

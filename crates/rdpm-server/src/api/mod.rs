@@ -85,10 +85,7 @@ pub(crate) fn router(state: AppState) -> Router {
         )
         .route(paths::JOBS, get(jobs::list_jobs))
         .route(paths::ALERTS, get(alerts::list_alerts))
-        .route(
-            paths::GLOBAL_PROPERTIES,
-            get(global::get_global_properties),
-        )
+        .route(paths::GLOBAL_PROPERTIES, get(global::get_global_properties))
         .route(
             paths::GLOBAL_PROPERTY_TEMPLATE,
             put(global::set_global_property),

@@ -117,10 +117,7 @@ async fn hook(
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default()
         .to_string();
-    r.taken
-        .lock()
-        .unwrap()
-        .push(Received { delivery_id, body });
+    r.taken.lock().unwrap().push(Received { delivery_id, body });
     AxumStatus::OK
 }
 
@@ -172,7 +169,10 @@ async fn properties_are_saved_validated_by_name_and_kept_across_a_restart() {
     for (name, value) in [
         ("MaxConcurrentJobs", json!(0)),
         ("WebhookUrl", json!("ftp://example.com/x")),
-        ("NotificationRecipients", json!(["ops@example.com", "nobody"])),
+        (
+            "NotificationRecipients",
+            json!(["ops@example.com", "nobody"]),
+        ),
         ("MaintenanceWindowStart", json!("25:00")),
     ] {
         let p = expect_problem(
@@ -335,10 +335,9 @@ async fn a_webhook_gets_every_alert_exactly_once_across_a_restart() {
     })
     .await;
     eventually(30, "the notification failure to resolve", || async {
-        t.all_alerts(&s)
-            .await
-            .iter()
-            .any(|a| a.alert_type == AlertType::NotificationFailed && a.state == AlertState::Resolved)
+        t.all_alerts(&s).await.iter().any(|a| {
+            a.alert_type == AlertType::NotificationFailed && a.state == AlertState::Resolved
+        })
     })
     .await;
     // Give a wrongly repeated delivery time to arrive.
@@ -428,7 +427,10 @@ async fn smtp_listener(mails: Arc<Mutex<Vec<String>>>) -> u16 {
             tokio::spawn(async move {
                 let (read, mut write) = stream.into_split();
                 let mut lines = BufReader::new(read).lines();
-                write.write_all(b"220 localhost ESMTP test\r\n").await.unwrap();
+                write
+                    .write_all(b"220 localhost ESMTP test\r\n")
+                    .await
+                    .unwrap();
                 let mut data: Option<String> = None;
                 while let Ok(Some(line)) = lines.next_line().await {
                     if let Some(text) = data.as_mut() {
