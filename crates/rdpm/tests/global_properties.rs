@@ -65,17 +65,22 @@ fn global_properties_are_read_set_and_refused_by_name() {
     }
 
     // DPM's Windows-only properties, by either cmdlet.
-    for script in [
-        "Get-DPMGlobalProperty DPMServer07 KnownVMMServers",
-        "Set-DPMGlobalProperty -DPMServerName DPMServer07 -KnownVMMServers vmm01",
-        "Set-DPMGlobalProperty -DPMServerName DPMServer07 -IsNetworkChecksumRequired $true",
+    for (script, property) in [
+        (
+            "Get-DPMGlobalProperty DPMServer07 KnownVMMServers",
+            "KnownVMMServers",
+        ),
+        (
+            "Set-DPMGlobalProperty -DPMServerName DPMServer07 -KnownVMMServers vmm01",
+            "KnownVMMServers",
+        ),
+        (
+            "Set-DPMGlobalProperty -DPMServerName DPMServer07 -IsNetworkChecksumRequired $true",
+            "IsNetworkChecksumRequired",
+        ),
     ] {
         let (_, out, err) = s.run(&format!("{CONNECT}{script}"));
         assert_contains(&err, "not supported by rdpm");
-        let property = script
-            .split_whitespace()
-            .nth(if script.starts_with("Get") { 2 } else { 3 });
-        let property = property.unwrap().trim_start_matches('-');
         assert_contains(&err, property);
         assert!(out.trim().is_empty(), "{script}: {out}");
     }
