@@ -210,7 +210,7 @@ async fn a_lowered_job_limit_holds_without_a_restart() {
     for (i, name) in ["One", "Two", "Three"].into_iter().enumerate() {
         let src = super::jobs::large_tree_seeded(
             &t.dir.path().join(name),
-            16,
+            32,
             1 << 20,
             0x9e37_79b9_7f4a_7c15 + i as u64,
         );
@@ -368,7 +368,8 @@ async fn a_webhook_gets_every_alert_exactly_once_across_a_restart() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_receiver_that_fails_at_first_gets_the_alert_after_retries() {
     let receiver = Arc::new(Receiver::default());
-    receiver.refuse_next.store(2, Ordering::SeqCst);
+    // Refused three times: retried after 1, 2 and 4 seconds.
+    receiver.refuse_next.store(3, Ordering::SeqCst);
     let url = webhook_receiver(Arc::clone(&receiver)).await;
     let t = TestServer::start().await;
     let s = t.open_session().await;
@@ -379,7 +380,7 @@ async fn a_receiver_that_fails_at_first_gets_the_alert_after_retries() {
     t.wait(&s, &t.backup(&s, &group).await[0]).await;
 
     // While it fails: pending, with the error, and an alert says so.
-    eventually(30, "the first failure to be visible", || async {
+    eventually(60, "the first failure to be visible", || async {
         let pending = t
             .outbox(&s)
             .await
@@ -391,26 +392,35 @@ async fn a_receiver_that_fails_at_first_gets_the_alert_after_retries() {
         pending && alerted
     })
     .await;
-    eventually(30, "the delivery after the retries", || async {
+    eventually(60, "the delivery after the retries", || async {
         receiver.taken().len() == 1
     })
     .await;
-    assert_eq!(receiver.refused.load(Ordering::SeqCst), 2);
+    assert_eq!(receiver.refused.load(Ordering::SeqCst), 3);
     let outbox = t.outbox(&s).await;
-    assert_eq!(outbox.len(), 1);
+    assert_eq!(outbox.len(), 1, "{outbox:#?}");
     assert_eq!(outbox[0].state, DeliveryState::Delivered);
-    assert_eq!(outbox[0].attempts, 3);
+    assert_eq!(outbox[0].attempts, 4);
     assert_eq!(
         receiver.taken()[0].delivery_id,
         outbox[0].id.to_string(),
         "the same delivery id on every attempt"
     );
-    eventually(10, "the notification failure to resolve", || async {
+    eventually(30, "the notification failure to resolve", || async {
         t.all_alerts(&s).await.iter().any(|a| {
             a.alert_type == AlertType::NotificationFailed && a.state == AlertState::Resolved
         })
     })
     .await;
+    // One alert, counting each failed attempt.
+    let failures: Vec<Alert> = t
+        .all_alerts(&s)
+        .await
+        .into_iter()
+        .filter(|a| a.alert_type == AlertType::NotificationFailed)
+        .collect();
+    assert_eq!(failures.len(), 1, "{failures:#?}");
+    assert_eq!(failures[0].occurrences, 3);
 }
 
 /// A loopback SMTP listener that takes one conversation at a time and
