@@ -4,9 +4,13 @@
 //! beside the columns that queries filter and sort on. A partial unique
 //! index holds the rule that there is at most one active alert of a type
 //! per object; resolved and inactive alerts are kept, never deleted.
+//!
+//! Raising a new alert and resolving one each queue a notification event
+//! in the outbox ([`crate::global`]) inside the same transaction, so every
+//! source of alerts is notified without doing anything itself.
 
 use chrono::{DateTime, Utc};
-use rdpm_types::{Alert, AlertState, AlertType, JobId};
+use rdpm_types::{Alert, AlertEvent, AlertState, AlertType, JobId};
 use rusqlite::{params, Connection, OptionalExtension};
 
 use crate::{format_time, CatalogError};
@@ -145,6 +149,12 @@ pub(crate) fn raise(conn: &mut Connection, alert: &Alert) -> Result<RaisedAlert,
         }
     };
     write(&tx, &raised.alert)?;
+    // In the same transaction: a new alert is never stored without its
+    // notification, nor notified without being stored. A repeat is not
+    // news.
+    if !raised.repeated {
+        crate::global::queue_event(&tx, &raised.alert, AlertEvent::Raised)?;
+    }
     tx.commit()?;
     Ok(raised)
 }
@@ -181,6 +191,7 @@ pub(crate) fn resolve(
     }
     for alert in &resolved {
         write(&tx, alert)?;
+        crate::global::queue_event(&tx, alert, AlertEvent::Resolved)?;
     }
     tx.commit()?;
     Ok(resolved)

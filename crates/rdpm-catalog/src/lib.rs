@@ -16,9 +16,12 @@
 //!   [`Catalog::commit_protection_group`]), and the datasources whose
 //!   protection stopped ([`StoppedDatasource`]);
 //! - alerts, one active per type and object, kept when resolved
-//!   ([`Catalog::raise_alert`], [`Catalog::resolve_alerts`]).
+//!   ([`Catalog::raise_alert`], [`Catalog::resolve_alerts`]);
 //! - retention's record of each storage pool member ([`MaintenanceState`]):
-//!   its last prune, and whether a prune has work waiting.
+//!   its last prune, and whether a prune has work waiting;
+//! - the server-wide settings ([`Catalog::global_properties`]) and the
+//!   outbox of alert notifications, written with the alert change they
+//!   announce ([`Catalog::due_notifications`]).
 //!
 //! Session audit writes are queued to a background writer thread that
 //! commits them in batches, so that opening and closing a session never waits
@@ -45,6 +48,7 @@
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
 mod alerts;
+mod global;
 mod jobs;
 mod maintenance;
 mod pool;
@@ -62,6 +66,7 @@ use rdpm_types::{
 };
 
 pub use alerts::{AlertResolution, RaisedAlert};
+pub use global::{DeliveryOutcome, NOTIFICATION_CHANNEL_OBJECT};
 pub use jobs::JobFilter;
 pub use maintenance::MaintenanceState;
 pub use protection::name_key;
@@ -241,6 +246,46 @@ pub trait Catalog: Send + Sync {
     /// Counts `n` more snapshots forgotten on a pool member since its last
     /// prune.
     fn add_forgotten_snapshots(&self, member: uuid::Uuid, n: u64) -> Result<(), CatalogError>;
+
+    /// The server-wide settings as last saved; `None` before the first
+    /// save.
+    fn global_properties(&self) -> Result<Option<rdpm_types::GlobalProperties>, CatalogError>;
+
+    /// Saves the server-wide settings whole. Alert events from then on are
+    /// queued for the notification channels they configure.
+    fn put_global_properties(
+        &self,
+        props: &rdpm_types::GlobalProperties,
+        at: DateTime<Utc>,
+    ) -> Result<(), CatalogError>;
+
+    /// The pending alert notifications due by `now`, oldest event first,
+    /// at most `limit`.
+    fn due_notifications(
+        &self,
+        now: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<rdpm_types::NotificationDelivery>, CatalogError>;
+
+    /// When the earliest pending notification is due; `None` when none is
+    /// pending.
+    fn next_notification_due(&self) -> Result<Option<DateTime<Utc>>, CatalogError>;
+
+    /// Records an attempt at a pending notification; false when it is no
+    /// longer pending.
+    fn record_notification_attempt(
+        &self,
+        id: uuid::Uuid,
+        outcome: &DeliveryOutcome,
+    ) -> Result<bool, CatalogError>;
+
+    /// The notification outbox, newest event first, at most `limit`,
+    /// optionally only in one state.
+    fn notifications(
+        &self,
+        state: Option<rdpm_types::DeliveryState>,
+        limit: u32,
+    ) -> Result<Vec<rdpm_types::NotificationDelivery>, CatalogError>;
 }
 
 /// A storage pool member as the catalog records it.

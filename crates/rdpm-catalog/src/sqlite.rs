@@ -56,6 +56,7 @@ fn migrations() -> Migrations<'static> {
         M::up(crate::schedule::MIGRATION),
         M::up(crate::alerts::MIGRATION),
         M::up(crate::maintenance::MIGRATION),
+        M::up(crate::global::MIGRATION),
     ])
 }
 
@@ -68,6 +69,8 @@ pub struct SqliteCatalog {
     writer: AuditWriter,
     conn: Mutex<Connection>,
     path: PathBuf,
+    /// Called after a commit that queued alert notifications.
+    notification_listener: std::sync::OnceLock<Box<dyn Fn() + Send + Sync>>,
 }
 
 impl std::fmt::Debug for SqliteCatalog {
@@ -96,7 +99,21 @@ impl SqliteCatalog {
             writer: AuditWriter::start(writer_conn)?,
             conn: Mutex::new(conn),
             path: path.to_path_buf(),
+            notification_listener: std::sync::OnceLock::new(),
         })
+    }
+
+    /// Calls `listener` after every commit that may have queued alert
+    /// notifications (a new alert, a resolved one), so that delivery need
+    /// not poll. Set once; a second call is ignored and returns false.
+    pub fn on_notification_queued(&self, listener: Box<dyn Fn() + Send + Sync>) -> bool {
+        self.notification_listener.set(listener).is_ok()
+    }
+
+    fn notification_queued(&self) {
+        if let Some(listener) = self.notification_listener.get() {
+            listener();
+        }
     }
 
     /// Where the database file is.
@@ -400,14 +417,22 @@ impl Catalog for SqliteCatalog {
     }
 
     fn raise_alert(&self, alert: &rdpm_types::Alert) -> Result<crate::RaisedAlert, CatalogError> {
-        crate::alerts::raise(&mut self.conn(), alert)
+        let raised = crate::alerts::raise(&mut self.conn(), alert)?;
+        if !raised.repeated {
+            self.notification_queued();
+        }
+        Ok(raised)
     }
 
     fn resolve_alerts(
         &self,
         resolution: &crate::AlertResolution,
     ) -> Result<Vec<rdpm_types::Alert>, CatalogError> {
-        crate::alerts::resolve(&mut self.conn(), resolution)
+        let resolved = crate::alerts::resolve(&mut self.conn(), resolution)?;
+        if !resolved.is_empty() {
+            self.notification_queued();
+        }
+        Ok(resolved)
     }
 
     fn alerts(&self, include_inactive: bool) -> Result<Vec<rdpm_types::Alert>, CatalogError> {
@@ -444,6 +469,46 @@ impl Catalog for SqliteCatalog {
 
     fn add_forgotten_snapshots(&self, member: uuid::Uuid, n: u64) -> Result<(), CatalogError> {
         crate::maintenance::add_forgotten(&self.conn(), member, n)
+    }
+
+    fn global_properties(&self) -> Result<Option<rdpm_types::GlobalProperties>, CatalogError> {
+        crate::global::load(&self.conn())
+    }
+
+    fn put_global_properties(
+        &self,
+        props: &rdpm_types::GlobalProperties,
+        at: DateTime<Utc>,
+    ) -> Result<(), CatalogError> {
+        crate::global::save(&self.conn(), props, at)
+    }
+
+    fn due_notifications(
+        &self,
+        now: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<rdpm_types::NotificationDelivery>, CatalogError> {
+        crate::global::due(&self.conn(), now, limit)
+    }
+
+    fn next_notification_due(&self) -> Result<Option<DateTime<Utc>>, CatalogError> {
+        crate::global::next_due(&self.conn())
+    }
+
+    fn record_notification_attempt(
+        &self,
+        id: uuid::Uuid,
+        outcome: &crate::DeliveryOutcome,
+    ) -> Result<bool, CatalogError> {
+        crate::global::record_attempt(&self.conn(), id, outcome)
+    }
+
+    fn notifications(
+        &self,
+        state: Option<rdpm_types::DeliveryState>,
+        limit: u32,
+    ) -> Result<Vec<rdpm_types::NotificationDelivery>, CatalogError> {
+        crate::global::list(&self.conn(), state, limit)
     }
 }
 

@@ -746,6 +746,39 @@ impl Session {
         self.query(Method::GET, paths::ALERTS, &q).await
     }
 
+    /// The server-wide settings, the SMTP password redacted
+    /// (`Get-DPMGlobalProperty`).
+    pub async fn global_properties(&self) -> Result<rdpm_types::GlobalProperties> {
+        self.call(Method::GET, paths::GLOBAL_PROPERTIES, None::<&()>)
+            .await
+    }
+
+    /// Changes one server-wide setting by its shell name
+    /// (`Set-DPMGlobalProperty`); returns the settings now, redacted.
+    pub async fn set_global_property(
+        &self,
+        name: &str,
+        value: serde_json::Value,
+    ) -> Result<rdpm_types::GlobalProperties> {
+        self.call(
+            Method::PUT,
+            &paths::global_property(name),
+            Some(&rdpm_types::SetGlobalProperty { value }),
+        )
+        .await
+    }
+
+    /// The alert notification outbox, newest first.
+    pub async fn notifications(
+        &self,
+        query: &rdpm_types::NotificationQuery,
+    ) -> Result<Vec<rdpm_types::NotificationDelivery>> {
+        let pairs = query_pairs(query);
+        let pairs: Vec<(&str, String)> =
+            pairs.iter().map(|(k, v)| (k.as_str(), v.clone())).collect();
+        self.query(Method::GET, paths::NOTIFICATIONS, &pairs).await
+    }
+
     /// A datasource's recovery points, oldest first (`Get-DPMRecoveryPoint`).
     pub async fn recovery_points(
         &self,

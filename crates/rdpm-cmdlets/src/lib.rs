@@ -50,6 +50,7 @@ pub fn register(registry: &mut Registry) {
     register_jobs(registry);
     register_recovery(registry);
     register_alerts(registry);
+    register_global_properties(registry);
 }
 
 // Production servers and datasources.
@@ -211,4 +212,17 @@ pub use get_dpm_alert::GetDpmAlert;
 pub fn register_alerts(registry: &mut Registry) {
     objects_alert::register_views();
     registry.add(Rc::new(GetDpmAlert::default()));
+}
+
+// Global properties.
+mod get_dpm_global_property;
+mod set_dpm_global_property;
+
+pub use get_dpm_global_property::{GetDpmGlobalProperty, GLOBAL_PROPERTIES_TYPE};
+pub use set_dpm_global_property::{SetDpmGlobalProperty, SMTP_SECURITY_TYPE};
+
+/// Registers `Get-DPMGlobalProperty` and `Set-DPMGlobalProperty`.
+pub fn register_global_properties(registry: &mut Registry) {
+    registry.add(Rc::new(GetDpmGlobalProperty::default()));
+    registry.add(Rc::new(SetDpmGlobalProperty::default()));
 }

@@ -24,7 +24,6 @@ use rdpm_types::{
     JobQuery, JobStatus, JobStatusFilter, JobType, NewRecoveryPoints, ProductionServerId,
     ProtectionGroup, ProtectionGroupId, RecoveryPoint, RetentionUnit, SkippedItem,
 };
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::clock::Clock;
 use crate::error::ApiError;
@@ -106,9 +105,8 @@ pub(crate) struct Jobs {
     catalog: Arc<dyn Catalog>,
     pool: Arc<Pool>,
     protection: Arc<Protection>,
-    server_slots: Arc<Semaphore>,
-    limits: JobLimits,
-    per_server: Mutex<HashMap<ProductionServerId, Arc<Semaphore>>>,
+    /// The job limits in force, and the slots that hold them.
+    settings: Arc<crate::settings::Settings>,
     per_datasource: Mutex<HashMap<DatasourceId, Arc<tokio::sync::Mutex<()>>>>,
     live: Mutex<HashMap<JobId, Arc<Live>>>,
     /// Where job times come from.
@@ -118,7 +116,7 @@ pub(crate) struct Jobs {
 impl std::fmt::Debug for Jobs {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Jobs")
-            .field("limits", &self.limits)
+            .field("settings", &self.settings)
             .finish_non_exhaustive()
     }
 }
@@ -333,7 +331,7 @@ impl Jobs {
         catalog: Arc<dyn Catalog>,
         pool: Arc<Pool>,
         protection: Arc<Protection>,
-        limits: JobLimits,
+        settings: Arc<crate::settings::Settings>,
         started_at: DateTime<Utc>,
     ) -> Result<Jobs, crate::ServerError> {
         let failed = catalog.fail_unfinished_jobs(
@@ -350,17 +348,11 @@ impl Jobs {
         for job in &failed {
             tracing::warn!(job = %job.id, datasource = %job.datasource_name, "a job the previous run left unfinished is marked failed");
         }
-        let limits = JobLimits {
-            server_wide: limits.server_wide.max(1),
-            per_production_server: limits.per_production_server.max(1),
-        };
         Ok(Jobs {
             catalog,
             pool,
             protection,
-            server_slots: Arc::new(Semaphore::new(limits.server_wide)),
-            limits,
-            per_server: Mutex::new(HashMap::new()),
+            settings,
             per_datasource: Mutex::new(HashMap::new()),
             live: Mutex::new(HashMap::new()),
             clock: Arc::new(crate::clock::SystemClock),
@@ -666,7 +658,9 @@ impl Jobs {
     }
 
     /// The datasource's turn, a production-server slot and a server slot,
-    /// in that order; `None` when the job was stopped while it waited.
+    /// in that order; `None` when the job was stopped while it waited. The
+    /// slots follow the global properties in force: a changed limit holds
+    /// for the next job to start.
     async fn wait_turn(
         &self,
         ds: DatasourceId,
@@ -674,15 +668,12 @@ impl Jobs {
         live: &Live,
     ) -> Option<(
         tokio::sync::OwnedMutexGuard<()>,
-        OwnedSemaphorePermit,
-        OwnedSemaphorePermit,
+        crate::settings::Slot,
+        crate::settings::Slot,
     )> {
         let ds_lock = Arc::clone(lock(&self.per_datasource).entry(ds).or_default());
-        let server_slots = Arc::clone(
-            lock(&self.per_server)
-                .entry(server)
-                .or_insert_with(|| Arc::new(Semaphore::new(self.limits.per_production_server))),
-        );
+        let server_slots = self.settings.production_server_slots(server);
+        let all_slots = self.settings.server_slots();
         let cancel = live.cancel.clone();
         let stopped = async move {
             while !cancel.is_cancelled() {
@@ -691,8 +682,8 @@ impl Jobs {
         };
         let acquire = async {
             let turn = ds_lock.lock_owned().await;
-            let a = server_slots.acquire_owned().await.ok()?;
-            let b = Arc::clone(&self.server_slots).acquire_owned().await.ok()?;
+            let a = server_slots.acquire().await?;
+            let b = all_slots.acquire().await?;
             Some((turn, a, b))
         };
         tokio::select! {

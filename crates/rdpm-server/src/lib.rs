@@ -47,6 +47,7 @@ mod hex;
 mod jobs;
 mod maintenance;
 mod metrics;
+mod notify;
 mod pool;
 mod protection;
 mod recovery;
@@ -289,11 +290,22 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
     } else {
         tokio::spawn(Arc::clone(&prepared.maintenance).serve(stopped.clone()))
     };
+
+    let notifier = Arc::new(notify::Notifier::new(
+        Arc::clone(&prepared.catalog),
+        Arc::clone(&prepared.settings),
+        Arc::clone(&prepared.notify_wake),
+        config.name.clone(),
+    )?);
+    let notifying = tokio::spawn(notifier.serve(stopped.clone()));
     let task = tokio::spawn(serve(
         listener,
         app,
         stopped,
-        [expiry, scheduling, retention],
+        Background {
+            aborted: [expiry, scheduling, retention],
+            notifying,
+        },
         Arc::clone(&sessions),
         prepared.catalog,
         prepared.jobs,
@@ -374,6 +386,8 @@ struct Prepared {
     scheduler: Arc<scheduler::Scheduler>,
     maintenance: Arc<maintenance::Maintenance>,
     settings: Arc<settings::Settings>,
+    /// Woken when an alert notification is queued.
+    notify_wake: Arc<tokio::sync::Notify>,
     admin: data_dir::AdminToken,
     admin_token_path: PathBuf,
     server_id: uuid::Uuid,
@@ -401,15 +415,16 @@ fn prepare(
         server_id = %identity.server_id,
         "catalog ready"
     );
+    let notify_wake = Arc::new(tokio::sync::Notify::new());
+    {
+        let wake = Arc::clone(&notify_wake);
+        catalog.on_notification_queued(Box::new(move || wake.notify_one()));
+    }
     let catalog: Arc<dyn Catalog> = Arc::new(catalog);
-    let settings = Arc::new(settings::Settings::new(rdpm_types::GlobalProperties {
-        max_concurrent_jobs: u32::try_from(config.job_limits.server_wide).unwrap_or(u32::MAX),
-        max_concurrent_jobs_per_production_server: u32::try_from(
-            config.job_limits.per_production_server,
-        )
-        .unwrap_or(u32::MAX),
-        ..rdpm_types::GlobalProperties::default()
-    }));
+    let settings = Arc::new(settings::Settings::new(
+        initial_settings(catalog.as_ref(), config, started_at)?,
+        Arc::clone(&catalog),
+    ));
     let agent: Arc<dyn ProductionAgent> = Arc::new(LocalAgent::new(&config.data_dir));
     let protection = protection::Protection::new(agent, Arc::clone(&catalog), started_at)?;
     let pool = Arc::new(pool::Pool::open(&config.data_dir, Arc::clone(&catalog))?);
@@ -419,7 +434,7 @@ fn prepare(
         Arc::clone(&catalog),
         Arc::clone(&pool),
         Arc::clone(&protection),
-        config.job_limits,
+        Arc::clone(&settings),
         started_at,
     )?
     .with_clock(config.time.clock.clock());
@@ -446,6 +461,7 @@ fn prepare(
         scheduler,
         maintenance,
         settings,
+        notify_wake,
         jobs,
         catalog,
         admin,
@@ -454,16 +470,61 @@ fn prepare(
     })
 }
 
+/// The settings to start with: the catalog's once saved. The command-line
+/// job limits (`--max-jobs`, `--max-jobs-per-server`) seed the first start
+/// only; after that `Set-DPMGlobalProperty` changes them, and a flag that
+/// disagrees with the saved value is reported and ignored.
+fn initial_settings(
+    catalog: &dyn Catalog,
+    config: &ServerConfig,
+    started_at: chrono::DateTime<Utc>,
+) -> Result<rdpm_types::GlobalProperties, ServerError> {
+    let from_flags = |n: usize| u32::try_from(n.clamp(1, 64)).unwrap_or(64);
+    if let Some(saved) = catalog.global_properties()? {
+        let flags = config.job_limits;
+        if flags != JobLimits::default()
+            && (from_flags(flags.server_wide) != saved.max_concurrent_jobs
+                || from_flags(flags.per_production_server)
+                    != saved.max_concurrent_jobs_per_production_server)
+        {
+            tracing::warn!(
+                saved = saved.max_concurrent_jobs,
+                saved_per_server = saved.max_concurrent_jobs_per_production_server,
+                "the job limits on the command line seed the first start only; the saved global \
+                 properties apply (change them with Set-DPMGlobalProperty)"
+            );
+        }
+        return Ok(saved);
+    }
+    let first = rdpm_types::GlobalProperties {
+        max_concurrent_jobs: from_flags(config.job_limits.server_wide),
+        max_concurrent_jobs_per_production_server: from_flags(
+            config.job_limits.per_production_server,
+        ),
+        ..rdpm_types::GlobalProperties::default()
+    };
+    catalog.put_global_properties(&first, started_at)?;
+    Ok(first)
+}
+
 async fn wait_for_stop(mut stopped: watch::Receiver<bool>) {
     // An error means the sender is gone, which is a stop too.
     let _ = stopped.wait_for(|stop| *stop).await;
+}
+
+/// The server's background tasks, as shutdown ends them.
+struct Background {
+    /// The lease keeper, the scheduler and retention: stopped at once.
+    aborted: [JoinHandle<()>; 3],
+    /// Alert delivery: ends by itself once what it is sending is recorded.
+    notifying: JoinHandle<()>,
 }
 
 async fn serve(
     listener: tokio::net::TcpListener,
     app: axum::Router,
     stopped: watch::Receiver<bool>,
-    background: [JoinHandle<()>; 3],
+    background: Background,
     sessions: Arc<SessionManager>,
     catalog: Arc<dyn Catalog>,
     jobs: Arc<jobs::Jobs>,
@@ -485,13 +546,21 @@ async fn serve(
     };
     // The lease keeper, the scheduler and retention: no new job starts
     // from here on.
-    for task in background {
+    for task in background.aborted {
         task.abort();
     }
     // Running jobs stop within a second and are recorded as failed, with
     // the shutdown as the reason; nothing half-written stays a recovery
     // point.
     jobs.stop_all().await;
+    // Alert delivery stops by itself once a delivery in flight is recorded;
+    // what is left is delivered after the next start.
+    if tokio::time::timeout(SHUTDOWN_GRACE * 4, background.notifying)
+        .await
+        .is_err()
+    {
+        tracing::warn!("alert delivery did not stop in time; what it was sending is sent again after the next start");
+    }
     let finished = tokio::task::spawn_blocking(move || {
         let reports = sessions.close_all(CloseReason::ServerShutdown);
         let released: u64 = reports.iter().map(|r| r.total()).sum();

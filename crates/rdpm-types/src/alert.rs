@@ -61,18 +61,21 @@ pub enum AlertType {
     /// Scheduled jobs did not run on time (the server was stopped or
     /// behind) and ran once, late, in their place.
     ScheduledJobMissed,
+    /// Alert notifications (e-mail or webhook) could not be delivered.
+    NotificationFailed,
     /// A kind this build does not know (sent by a newer server).
     Other(String),
 }
 
 impl AlertType {
     /// Every kind this build raises.
-    pub const KNOWN: [AlertType; 5] = [
+    pub const KNOWN: [AlertType; 6] = [
         AlertType::BackupFailed,
         AlertType::BackupCompletedWithSkippedFiles,
         AlertType::RecoveryFailed,
         AlertType::DataCorruptionDetected,
         AlertType::ScheduledJobMissed,
+        AlertType::NotificationFailed,
     ];
 
     /// The name as DPM prints it.
@@ -83,6 +86,7 @@ impl AlertType {
             AlertType::RecoveryFailed => "RecoveryFailed",
             AlertType::DataCorruptionDetected => "DataCorruptionDetected",
             AlertType::ScheduledJobMissed => "ScheduledJobMissed",
+            AlertType::NotificationFailed => "NotificationFailed",
             AlertType::Other(name) => name,
         }
     }
@@ -106,6 +110,7 @@ impl AlertType {
             AlertType::RecoveryFailed => "Recovery failed",
             AlertType::DataCorruptionDetected => "Data corruption detected",
             AlertType::ScheduledJobMissed => "Scheduled job missed",
+            AlertType::NotificationFailed => "Alert notification failed",
             AlertType::Other(name) => name,
         }
     }

@@ -32,7 +32,11 @@ mod session;
 
 pub use alert::{Alert, AlertId, AlertQuery, AlertSeverity, AlertState, AlertType};
 pub use error::{ErrorCategory, ErrorId, Problem, PROBLEM_CONTENT_TYPE};
-pub use global::GlobalProperties;
+pub use global::{
+    AlertEvent, DeliveryState, GlobalProperties, GlobalPropertyInfo, NotificationChannel,
+    NotificationDelivery, NotificationQuery, SetGlobalProperty, SmtpSecurity, DPM_ONLY_PROPERTIES,
+    RDPM_PROPERTIES, REDACTED,
+};
 pub use job::{
     ConsistencyCheckRequest, DiskRecoveryPointOption, Job, JobError, JobId, JobQuery, JobStatus,
     JobStatusFilter, JobType, NewRecoveryPoints, RecoveryPoint, RecoveryPointQuery,
@@ -185,6 +189,14 @@ pub mod paths {
     /// `GET ?include_inactive=`: the alerts, newest first
     /// ([`crate::Alert`]; `Get-DPMAlert`).
     pub const ALERTS: &str = "/api/v1/alerts";
+    /// `GET`: the server-wide settings ([`crate::GlobalProperties`], the
+    /// SMTP password redacted; `Get-DPMGlobalProperty`).
+    pub const GLOBAL_PROPERTIES: &str = "/api/v1/global-properties";
+    /// Route template of [`global_property`].
+    pub const GLOBAL_PROPERTY_TEMPLATE: &str = "/api/v1/global-properties/{name}";
+    /// `GET ?state=&limit=`: the alert notification outbox, newest first
+    /// ([`crate::NotificationDelivery`]).
+    pub const NOTIFICATIONS: &str = "/api/v1/notifications";
     /// `POST` a [`crate::AdvanceClock`] (administrator only): moves a
     /// simulated clock forward and returns once every job due by then is
     /// queued. Exists only on a server started with `--simulated-clock`.
@@ -218,6 +230,13 @@ pub mod paths {
     /// ([`crate::BrowsePage`]); `DELETE`: close it early.
     pub fn cursor(id: &crate::ObjectId) -> String {
         format!("{CURSORS}/{id}")
+    }
+
+    /// `PUT` a [`crate::SetGlobalProperty`]: change one server-wide
+    /// setting by its shell name (`Set-DPMGlobalProperty`); returns the
+    /// settings now, redacted.
+    pub fn global_property(name: &str) -> String {
+        format!("{GLOBAL_PROPERTIES}/{name}")
     }
 
     /// `GET` one job.

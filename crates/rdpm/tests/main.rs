@@ -9,6 +9,7 @@ mod consistency;
 mod datasources;
 mod disconnect;
 mod examples;
+mod global_properties;
 mod interactive;
 mod jobs;
 mod protection_groups;

@@ -5,6 +5,7 @@
 
 mod alerts;
 mod drafts;
+mod global;
 mod jobs;
 mod pool;
 mod protection;
@@ -86,6 +87,12 @@ pub(crate) fn router(state: AppState) -> Router {
         )
         .route(paths::JOBS, get(jobs::list_jobs))
         .route(paths::ALERTS, get(alerts::list_alerts))
+        .route(paths::GLOBAL_PROPERTIES, get(global::get_global_properties))
+        .route(
+            paths::GLOBAL_PROPERTY_TEMPLATE,
+            put(global::set_global_property),
+        )
+        .route(paths::NOTIFICATIONS, get(global::list_notifications))
         .route(paths::JOBS_BACKUP, post(jobs::start_backups))
         .route(paths::JOB_BY_ID_TEMPLATE, get(jobs::get_job))
         .route(paths::JOB_STOP_TEMPLATE, post(jobs::stop_job))

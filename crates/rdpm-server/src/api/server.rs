@@ -139,6 +139,9 @@ pub(crate) async fn metrics(State(state): State<AppState>, _caller: Caller) -> i
         super::recovery::location,
         super::recovery::start_restores,
         super::alerts::list_alerts,
+        super::global::get_global_properties,
+        super::global::set_global_property,
+        super::global::list_notifications,
         openapi,
         metrics,
     ),
@@ -160,6 +163,7 @@ pub(crate) async fn metrics(State(state): State<AppState>, _caller: Caller) -> i
         (name = "jobs", description = "Jobs (backups) and recovery points: New-DPMRecoveryPoint, Get-DPMJob, Stop-DPMJob, Get-/Remove-DPMRecoveryPoint"),
         (name = "recovery", description = "Browse and search recovery points (cursors are session objects) and restore from them: Get-DPMRecoverableItem, Restore-DPMRecoverableItem, Get-DPMRecoveryPointLocation"),
         (name = "alerts", description = "Alerts raised by jobs that failed or ran late, resolved when a later job succeeds (Get-DPMAlert)"),
+        (name = "global properties", description = "Server-wide settings (Get-DPMGlobalProperty, Set-DPMGlobalProperty) and the outbox of alert notifications they configure"),
         (name = "protection groups", description = "Protection group drafts, objects of a session: create, open for modification (edit lock), edit, commit"),
     )
 )]

@@ -185,6 +185,9 @@ async fn the_openapi_document_describes_every_route() {
         (paths::JOBS_RESTORE, "post"),
         (paths::JOBS_CONSISTENCY_CHECK, "post"),
         (paths::ALERTS, "get"),
+        (paths::GLOBAL_PROPERTIES, "get"),
+        (paths::GLOBAL_PROPERTY_TEMPLATE, "put"),
+        (paths::NOTIFICATIONS, "get"),
     ]
     .into_iter()
     .map(|(p, m)| (p.to_string(), m))

@@ -5,6 +5,7 @@ mod errors;
 mod invariants;
 mod jobs;
 mod locks;
+mod notify;
 mod pool;
 mod protection;
 mod recovery;

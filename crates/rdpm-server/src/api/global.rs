@@ -1,0 +1,86 @@
+//! Global properties (`Get-DPMGlobalProperty`, `Set-DPMGlobalProperty`)
+//! and the alert notification outbox they configure.
+
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::Json;
+use rdpm_types::{
+    GlobalProperties, NotificationDelivery, NotificationQuery, Problem, SetGlobalProperty,
+};
+
+use super::{ApiJson, ApiQuery, AppState, Caller, IdParam};
+use crate::error::ApiError;
+
+/// The most outbox rows one listing returns.
+const MAX_LIMIT: u32 = 1000;
+
+#[utoipa::path(
+    get,
+    path = "/api/v1/global-properties",
+    tag = "global properties",
+    responses(
+        (status = 200, description = "The server-wide settings, the SMTP password shown as ******** when set (Get-DPMGlobalProperty)", body = GlobalProperties),
+        (status = 403, description = "The administrator token is not a session", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub(crate) async fn get_global_properties(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<GlobalProperties>, ApiError> {
+    caller.into_session()?;
+    Ok(Json(state.settings.current().redacted()))
+}
+
+#[utoipa::path(
+    put,
+    path = "/api/v1/global-properties/{name}",
+    tag = "global properties",
+    params(("name" = String, Path, description = "The property's shell name, such as MaxConcurrentJobs")),
+    request_body = SetGlobalProperty,
+    responses(
+        (status = 200, description = "Saved and in force; the settings now, redacted (Set-DPMGlobalProperty)", body = GlobalProperties),
+        (status = 400, description = "No such property, a Windows DPM property rdpm does not support (NotSupported), or an invalid value; the detail names the property", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub(crate) async fn set_global_property(
+    State(state): State<AppState>,
+    caller: Caller,
+    IdParam(name): IdParam,
+    ApiJson(request): ApiJson<SetGlobalProperty>,
+) -> Result<Json<GlobalProperties>, ApiError> {
+    let session = caller.into_session()?;
+    let principal = session.principal().to_string();
+    let settings = Arc::clone(&state.settings);
+    let saved = tokio::task::spawn_blocking(move || {
+        settings.set(&name, &request.value, chrono::Utc::now())
+    })
+    .await
+    .map_err(|e| ApiError::internal("global property task failed", &e))??;
+    tracing::info!(principal = %principal, "global properties saved");
+    Ok(Json(saved))
+}
+
+#[utoipa::path(
+    get,
+    path = "/api/v1/notifications",
+    tag = "global properties",
+    params(NotificationQuery),
+    responses(
+        (status = 200, description = "The alert notification outbox, newest first: each delivery's channel, state, attempts and last error", body = Vec<NotificationDelivery>),
+        (status = 400, description = "A query value is invalid", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub(crate) async fn list_notifications(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiQuery(query): ApiQuery<NotificationQuery>,
+) -> Result<Json<Vec<NotificationDelivery>>, ApiError> {
+    caller.into_session()?;
+    let settings = Arc::clone(&state.settings);
+    let limit = query.limit.unwrap_or(100).clamp(1, MAX_LIMIT);
+    tokio::task::spawn_blocking(move || settings.notifications(query.state, limit))
+        .await
+        .map_err(|e| ApiError::internal("notification task failed", &e))?
+        .map(Json)
+}
