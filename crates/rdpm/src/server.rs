@@ -148,6 +148,31 @@ fn parse(args: &[String]) -> Result<Option<Args>> {
 }
 
 /// Runs the server; returns the process exit code.
+/// glibc's malloc gives threads that allocate at once heaps of their own
+/// (up to eight per core) and keeps what is freed in each: the workers of
+/// a backup or a restore left tens of MiB behind. Two heaps cut the peak
+/// of a restore of the mixed benchmark set from 114 to 101 MiB and of its
+/// backup from 149 to 114 MiB. glibc reads the setting only when a process
+/// starts, so the server starts itself again with it, unless it was given.
+const MALLOC_ARENA_MAX: &str = "MALLOC_ARENA_MAX";
+
+/// Replaces this process with itself under `MALLOC_ARENA_MAX=2`; returns
+/// only when that is not done (already set) or fails.
+fn bound_malloc_heaps() -> std::io::Result<()> {
+    use std::os::unix::process::CommandExt as _;
+    if std::env::var_os(MALLOC_ARENA_MAX).is_some() {
+        return Ok(());
+    }
+    let exe = std::env::current_exe()?;
+    let mut argv = std::env::args_os();
+    let arg0 = argv.next().unwrap_or_else(|| exe.clone().into_os_string());
+    Err(std::process::Command::new(&exe)
+        .arg0(arg0)
+        .args(argv)
+        .env(MALLOC_ARENA_MAX, "2")
+        .exec())
+}
+
 pub fn main(args: &[String]) -> i32 {
     let args = match parse(args) {
         Ok(Some(a)) => a,
@@ -160,6 +185,7 @@ pub fn main(args: &[String]) -> i32 {
             return 64;
         }
     };
+    let heaps_bounded = bound_malloc_heaps();
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
@@ -168,6 +194,9 @@ pub fn main(args: &[String]) -> i32 {
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
+    if let Err(e) = heaps_bounded {
+        tracing::warn!(error = %e, "cannot restart with {MALLOC_ARENA_MAX}=2; the server runs with glibc's default heaps and may hold more memory");
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .thread_name("rdpm-server")

@@ -14,7 +14,7 @@ use sha2::Digest as _;
 const MAX_GAP: u32 = 256 * 1024;
 /// One read covers at most this much (a bigger blob is read alone); with
 /// one read in flight per worker, this bounds the memory a restore holds.
-pub(crate) const MAX_RANGE: u32 = 8 * 1024 * 1024;
+pub(crate) const MAX_RANGE: u32 = 4 * 1024 * 1024;
 
 /// Where a blob sits in its pack (rustic's own type is not exported).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
