@@ -55,6 +55,7 @@ fn migrations() -> Migrations<'static> {
         M::up(crate::jobs::MIGRATION),
         M::up(crate::schedule::MIGRATION),
         M::up(crate::alerts::MIGRATION),
+        M::up(crate::protection::MIGRATION_ALERT_THRESHOLD),
     ])
 }
 

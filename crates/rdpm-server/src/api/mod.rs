@@ -175,6 +175,10 @@ pub(crate) fn router(state: AppState) -> Router {
             put(drafts::set_policy_objective),
         )
         .route(
+            paths::MODIFIABLE_ALERT_THRESHOLD_TEMPLATE,
+            put(drafts::set_alert_threshold),
+        )
+        .route(
             paths::MODIFIABLE_REPLICA_CREATION_METHOD_TEMPLATE,
             put(drafts::set_replica_creation_method),
         )

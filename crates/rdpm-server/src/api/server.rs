@@ -117,6 +117,7 @@ pub(crate) async fn metrics(State(state): State<AppState>, _caller: Caller) -> i
         super::drafts::remove_member,
         super::drafts::set_protection_type,
         super::drafts::set_policy_objective,
+        super::drafts::set_alert_threshold,
         super::drafts::set_replica_creation_method,
         super::drafts::rename,
         super::drafts::commit,

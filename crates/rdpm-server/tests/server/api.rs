@@ -163,6 +163,7 @@ async fn the_openapi_document_describes_every_route() {
         (paths::MODIFIABLE_MEMBER_TEMPLATE, "delete"),
         (paths::MODIFIABLE_PROTECTION_TYPE_TEMPLATE, "put"),
         (paths::MODIFIABLE_POLICY_OBJECTIVE_TEMPLATE, "put"),
+        (paths::MODIFIABLE_ALERT_THRESHOLD_TEMPLATE, "put"),
         (paths::MODIFIABLE_REPLICA_CREATION_METHOD_TEMPLATE, "put"),
         (paths::MODIFIABLE_NAME_TEMPLATE, "put"),
         (paths::MODIFIABLE_COMMIT_TEMPLATE, "post"),
