@@ -41,6 +41,7 @@ mod agent;
 mod alerts;
 mod api;
 pub mod clock;
+mod conditions;
 mod data_dir;
 mod error;
 mod hex;
@@ -167,6 +168,7 @@ pub struct RunningServer {
     name: String,
     admin_token_path: PathBuf,
     sessions: Arc<SessionManager>,
+    settings: Arc<settings::Settings>,
     stop: watch::Sender<bool>,
     task: JoinHandle<Result<(), ServerError>>,
 }
@@ -195,6 +197,18 @@ impl RunningServer {
     /// The sessions, for in-process benchmarks and tests.
     pub fn sessions(&self) -> &Arc<SessionManager> {
         &self.sessions
+    }
+
+    /// The server-wide settings in force.
+    pub fn global_properties(&self) -> rdpm_types::GlobalProperties {
+        self.settings.current()
+    }
+
+    /// Puts server-wide settings in force for this run without saving
+    /// them, for in-process tests and embedders; `Set-DPMGlobalProperty`
+    /// is the way that keeps them.
+    pub fn set_global_properties_for_this_run(&self, properties: rdpm_types::GlobalProperties) {
+        self.settings.replace(properties);
     }
 
     /// Shuts down: stops accepting, lets requests in flight finish (for a
@@ -268,6 +282,7 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
         jobs: Arc::clone(&prepared.jobs),
         scheduler: Arc::clone(&prepared.scheduler),
         alerts: Arc::new(alerts::Alerts::new(Arc::clone(&prepared.catalog))),
+        conditions: Arc::clone(&prepared.conditions),
         settings: Arc::clone(&prepared.settings),
         manual_clock: config.time.clock.manual().cloned(),
     });
@@ -281,11 +296,12 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
     } else {
         tokio::spawn(Arc::clone(&prepared.scheduler).serve(stopped.clone()))
     };
+    let watching = tokio::spawn(Arc::clone(&prepared.conditions).serve(stopped.clone()));
     let task = tokio::spawn(serve(
         listener,
         app,
         stopped,
-        [expiry, scheduling],
+        [expiry, scheduling, watching],
         Arc::clone(&sessions),
         prepared.catalog,
         prepared.jobs,
@@ -296,6 +312,7 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
         name: config.name,
         admin_token_path: prepared.admin_token_path,
         sessions,
+        settings: prepared.settings,
         stop,
         task,
     })
@@ -364,6 +381,7 @@ struct Prepared {
     pool: Arc<pool::Pool>,
     jobs: Arc<jobs::Jobs>,
     scheduler: Arc<scheduler::Scheduler>,
+    conditions: Arc<conditions::Conditions>,
     settings: Arc<settings::Settings>,
     admin: data_dir::AdminToken,
     admin_token_path: PathBuf,
@@ -423,7 +441,15 @@ fn prepare(
         config.time.zone()?,
     ));
     tracing::info!(zone = ?scheduler.zone().iana_name(), clock = ?config.time.clock, "schedules ready");
+    let conditions = Arc::new(conditions::Conditions::new(
+        Arc::clone(&catalog),
+        Arc::clone(&protection),
+        Arc::clone(&pool),
+        Arc::clone(&settings),
+        config.time.clock.clock(),
+    ));
     Ok(Prepared {
+        conditions,
         pool,
         protection,
         scheduler,
@@ -445,7 +471,7 @@ async fn serve(
     listener: tokio::net::TcpListener,
     app: axum::Router,
     stopped: watch::Receiver<bool>,
-    background: [JoinHandle<()>; 2],
+    background: [JoinHandle<()>; 3],
     sessions: Arc<SessionManager>,
     catalog: Arc<dyn Catalog>,
     jobs: Arc<jobs::Jobs>,
@@ -465,7 +491,8 @@ async fn serve(
             Ok(())
         }
     };
-    // The lease keeper and the scheduler: no new job starts from here on.
+    // The lease keeper, the scheduler and the conditions pass: no new job
+    // starts and no alert is raised from here on.
     for task in background {
         task.abort();
     }

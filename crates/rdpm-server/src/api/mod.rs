@@ -44,6 +44,8 @@ pub(crate) struct Shared {
     pub(crate) recovery: Arc<crate::recovery::Recovery>,
     pub(crate) scheduler: Arc<crate::scheduler::Scheduler>,
     pub(crate) alerts: Arc<crate::alerts::Alerts>,
+    /// The alerts raised by looking (no recent recovery point, free space).
+    pub(crate) conditions: Arc<crate::conditions::Conditions>,
     /// The server-wide settings in force.
     pub(crate) settings: Arc<crate::settings::Settings>,
     /// Set when the server runs on a manual clock (`--simulated-clock`).
@@ -87,6 +89,7 @@ pub(crate) fn router(state: AppState) -> Router {
         .route(paths::JOBS_BACKUP, post(jobs::start_backups))
         .route(paths::JOB_BY_ID_TEMPLATE, get(jobs::get_job))
         .route(paths::JOB_STOP_TEMPLATE, post(jobs::stop_job))
+        .route(paths::JOB_RESTART_TEMPLATE, post(jobs::restart_job))
         .route(paths::JOBS_RESTORE, post(recovery::start_restores))
         .route(
             paths::JOBS_CONSISTENCY_CHECK,

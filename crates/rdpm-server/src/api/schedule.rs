@@ -240,6 +240,8 @@ pub(crate) async fn advance_clock(
     let mut jobs_queued = state.scheduler.run_due_now().await;
     let now = clock.advance(Duration::from_secs(request.seconds));
     jobs_queued += state.scheduler.run_due_now().await;
+    // Time-based conditions (no recent recovery point) follow the clock.
+    state.conditions.run_now().await;
     Ok(Json(ClockState {
         now,
         jobs_queued: u32::try_from(jobs_queued).unwrap_or(u32::MAX),
