@@ -31,6 +31,7 @@ use crate::error::ApiError;
 use crate::pool::Pool;
 use crate::protection::Protection;
 
+mod restart;
 mod restore;
 mod validation;
 

@@ -18,3 +18,4 @@ mod sessions;
 mod storage_pool;
 mod streaming;
 mod support;
+mod unattended;

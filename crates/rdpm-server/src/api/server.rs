@@ -131,6 +131,7 @@ pub(crate) async fn metrics(State(state): State<AppState>, _caller: Caller) -> i
         super::jobs::list_jobs,
         super::jobs::get_job,
         super::jobs::stop_job,
+        super::jobs::restart_job,
         super::jobs::list_recovery_points,
         super::jobs::remove_recovery_point,
         super::recovery::browse,

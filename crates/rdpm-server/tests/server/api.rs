@@ -176,6 +176,7 @@ async fn the_openapi_document_describes_every_route() {
         (paths::JOBS_BACKUP, "post"),
         (paths::JOB_BY_ID_TEMPLATE, "get"),
         (paths::JOB_STOP_TEMPLATE, "post"),
+        (paths::JOB_RESTART_TEMPLATE, "post"),
         (paths::RECOVERY_POINTS, "get"),
         (paths::RECOVERY_POINT_BY_ID_TEMPLATE, "delete"),
         (paths::RECOVERY_POINT_BROWSE_TEMPLATE, "post"),
