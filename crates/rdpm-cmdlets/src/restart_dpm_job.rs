@@ -35,9 +35,9 @@ impl Default for RestartDpmJob {
                 remarks: "This command finds the failed jobs of DPMServer07 and runs each again; the new jobs are returned.",
             },
             Example {
-                title: "Example 2: Run a failed backup again and wait for it",
-                code: "$failed = Get-DPMJob -DPMServerName \"DPMServer07\" -Status Failed -Type ShadowCopy | Select-Object -First 1\nRestart-DPMJob -Job $failed | Wait-DPMJob",
-                remarks: "These commands run the most recent failed recovery point job again and wait until the new job ends.",
+                title: "Example 2: Show which jobs would run again",
+                code: "Get-DPMJob -DPMServerName \"DPMServer07\" -Status Failed -Type ShadowCopy | Restart-DPMJob -WhatIf",
+                remarks: "This command lists the failed recovery point jobs of DPMServer07 that Restart-DPMJob would run again, without running them.",
             },
         ];
         sig.inputs = "Job";

@@ -90,9 +90,9 @@ impl Default for ResumeDpmBackup {
                 remarks: "This command starts a recovery point for the datasource of each active alert of DPMServer07 that has no job queued or running.",
             },
             Example {
-                title: "Example 2: Resume the backups of a protection group",
-                code: "$pg = Get-DPMProtectionGroup -DPMServerName \"DPMServer07\" | Where-Object Name -eq \"Finance\"\nResume-DPMBackup -ProtectionGroup $pg -BackupTargetType Disk | Wait-DPMJob",
-                remarks: "These commands start a recovery point for each member of the protection group Finance and wait until the jobs end.",
+                title: "Example 2: Show which backups of the protection groups would start",
+                code: "$pg = Get-DPMProtectionGroup -DPMServerName \"DPMServer07\"\nResume-DPMBackup -ProtectionGroup $pg -BackupTargetType Disk -WhatIf",
+                remarks: "These commands list the members of the protection groups of DPMServer07 that Resume-DPMBackup would start a recovery point for, without starting them.",
             },
         ];
         sig.inputs = "Alert, Datasource, ProductionServer, ProtectionGroup";

@@ -114,8 +114,8 @@ impl Default for SetDpmPolicyObjective {
             },
             Example {
                 title: "Example 2: Alert after two days without a good recovery point",
-                code: "$pg = Get-DPMProtectionGroup -DPMServerName \"DPMServer07\" | Where-Object Name -eq \"ProtectionGroup01\"\n$mpg = Get-DPMModifiableProtectionGroup $pg\nSet-DPMPolicyObjective -ProtectionGroup $mpg -AlertThresholdInDays 2\nSet-DPMProtectionGroup $mpg",
-                remarks: "These commands open ProtectionGroup01 for modification, make the server raise an alert for any of its datasources that has gone two days without a good recovery point, and commit the change.",
+                code: "$pg = New-DPMProtectionGroup -DPMServerName \"DPMServer07\" -Name \"ProtectionGroup02\"\nSet-DPMPolicyObjective -ProtectionGroup $pg -AlertThresholdInDays 2\n(Get-DPMPolicyObjective -ProtectionGroup $pg -ShortTerm).AlertThresholdInDays",
+                remarks: "These commands create a protection group whose datasources raise an alert when they go two days without a good recovery point once it is committed, and show the threshold.",
             },
         ];
         sig.outputs = "ProtectionGroup";
