@@ -37,6 +37,8 @@ pub(crate) fn refusal(job: &Job) -> Option<String> {
              Restore-DPMRecoverableItem again with the same items and options.",
             job.id, job.datasource_path.display
         )),
+        // Job types the server adds for its own housekeeping are not run
+        // again on request; none exists yet, so the arm is unreachable today.
         #[allow(unreachable_patterns)]
         other => Some(format!(
             "The job {} is a {} job, which the server runs on its own and does not run again \
