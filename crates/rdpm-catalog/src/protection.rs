@@ -141,7 +141,13 @@ pub(crate) fn servers(conn: &Connection) -> Result<Vec<ProductionServerRecord>, 
 
 const GROUP_COLUMNS: &str = "id, name, short_term, retention_days, sync_frequency_minutes, \
      before_recovery_point, replica_creation, replica_creation_at, pool_member_id, version, \
-     created_at, modified_at";
+     created_at, modified_at, alert_threshold_days";
+
+/// The alert threshold of a group (`Set-DPMPolicyObjective
+/// -AlertThresholdInDays`); NULL when unset, so groups committed before it
+/// keep the default.
+pub(crate) const MIGRATION_ALERT_THRESHOLD: &str =
+    "ALTER TABLE protection_groups ADD COLUMN alert_threshold_days INTEGER;";
 
 fn group_from_row(row: &rusqlite::Row<'_>) -> Result<ProtectionGroup, CatalogError> {
     let id: String = row.get(0)?;
@@ -154,6 +160,7 @@ fn group_from_row(row: &rusqlite::Row<'_>) -> Result<ProtectionGroup, CatalogErr
     let version: i64 = row.get(9)?;
     let created_at: String = row.get(10)?;
     let modified_at: String = row.get(11)?;
+    let alert_threshold: Option<i64> = row.get(12)?;
     Ok(ProtectionGroup {
         id: ProtectionGroupId(parse_uuid("protection_groups.id", &id)?),
         name: row.get(1)?,
@@ -178,6 +185,13 @@ fn group_from_row(row: &rusqlite::Row<'_>) -> Result<ProtectionGroup, CatalogErr
                 })
                 .transpose()?,
             before_recovery_point: row.get(5)?,
+            alert_threshold_days: alert_threshold
+                .map(|d| {
+                    u32::try_from(d).map_err(|_| {
+                        invalid("protection_groups.alert_threshold_days", d.to_string())
+                    })
+                })
+                .transpose()?,
         },
         replica_creation_method: match (replica.as_str(), replica_at) {
             ("Now", _) => ReplicaCreationMethod::Now,
@@ -342,8 +356,9 @@ pub(crate) fn commit(
     tx.execute(
         "INSERT INTO protection_groups (id, name, name_key, short_term, retention_days,
              sync_frequency_minutes, before_recovery_point, replica_creation,
-             replica_creation_at, pool_member_id, version, created_at, modified_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
+             replica_creation_at, pool_member_id, version, created_at, modified_at,
+             alert_threshold_days)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
          ON CONFLICT (id) DO UPDATE SET name = excluded.name, name_key = excluded.name_key,
              short_term = excluded.short_term, retention_days = excluded.retention_days,
              sync_frequency_minutes = excluded.sync_frequency_minutes,
@@ -351,7 +366,8 @@ pub(crate) fn commit(
              replica_creation = excluded.replica_creation,
              replica_creation_at = excluded.replica_creation_at,
              pool_member_id = excluded.pool_member_id, version = excluded.version,
-             modified_at = excluded.modified_at",
+             modified_at = excluded.modified_at,
+             alert_threshold_days = excluded.alert_threshold_days",
         params![
             id,
             group.name,
@@ -366,6 +382,7 @@ pub(crate) fn commit(
             version,
             created_at,
             format_time(commit.at),
+            policy.alert_threshold_days,
         ],
     )?;
 
@@ -609,6 +626,25 @@ mod tests {
         expected.members.sort_by_key(|m| m.path.to_bytes());
         assert_eq!(stored, expected);
         assert_eq!(catalog.protection_group(stored.id).unwrap(), Some(stored));
+    }
+
+    #[test]
+    fn the_alert_threshold_is_kept_and_can_be_unset_again() {
+        let (_dir, catalog, server) = catalog();
+        let mut commit = new_group("Docs", vec![member(server, b"/srv/docs")]);
+        let first = catalog.commit_protection_group(&commit).unwrap();
+        assert_eq!(first.policy_objective.alert_threshold_days, None);
+        commit.is_new = false;
+        commit.group = first;
+        commit.group.policy_objective.alert_threshold_days = Some(3);
+        let second = catalog.commit_protection_group(&commit).unwrap();
+        let read = catalog.protection_group(second.id).unwrap().unwrap();
+        assert_eq!(read.policy_objective.alert_threshold_days, Some(3));
+        commit.group = read;
+        commit.group.policy_objective.alert_threshold_days = None;
+        let third = catalog.commit_protection_group(&commit).unwrap();
+        let read = catalog.protection_group(third.id).unwrap().unwrap();
+        assert_eq!(read.policy_objective.alert_threshold_days, None);
     }
 
     #[test]

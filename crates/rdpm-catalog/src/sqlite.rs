@@ -57,6 +57,7 @@ fn migrations() -> Migrations<'static> {
         M::up(crate::alerts::MIGRATION),
         M::up(crate::maintenance::MIGRATION),
         M::up(crate::global::MIGRATION),
+        M::up(crate::protection::MIGRATION_ALERT_THRESHOLD),
     ])
 }
 

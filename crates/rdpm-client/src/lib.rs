@@ -633,6 +633,21 @@ impl Session {
         .await
     }
 
+    /// Sets a draft's alert threshold (`Set-DPMPolicyObjective
+    /// -AlertThresholdInDays`).
+    pub async fn set_alert_threshold(
+        &self,
+        id: ObjectId,
+        request: &rdpm_types::SetAlertThreshold,
+    ) -> Result<ModifiableProtectionGroup> {
+        self.call(
+            Method::PUT,
+            &paths::modifiable_alert_threshold(&id),
+            Some(request),
+        )
+        .await
+    }
+
     /// Changes a draft's schedules (`Set-DPMPolicySchedule`,
     /// `Set-DPMProtectionJobStartTime`).
     pub async fn set_schedule(
@@ -736,6 +751,13 @@ impl Session {
     /// (`Cancelling`, or `Failed` when it had not started).
     pub async fn stop_job(&self, id: rdpm_types::JobId) -> Result<rdpm_types::Job> {
         self.call(Method::POST, &paths::job_stop(&id), None::<&()>)
+            .await
+    }
+
+    /// Runs a failed or stopped job again (`Restart-DPMJob`); returns the
+    /// new job.
+    pub async fn restart_job(&self, id: rdpm_types::JobId) -> Result<rdpm_types::Job> {
+        self.call(Method::POST, &paths::job_restart(&id), None::<&()>)
             .await
     }
 

@@ -287,6 +287,18 @@ impl Handle<JobPayload> {
     }
 }
 
+impl Handle<JobPayload> {
+    /// Asks the server to run the job again (`Restart-DPMJob`); returns
+    /// the new job's object, on the same connection.
+    pub fn restart(&self) -> Result<Value, ErrorRecord> {
+        self.check_open()?;
+        let id = self.payload.id;
+        let remote = &self.payload.remote;
+        let new = remote.call(|s| async move { s.restart_job(id).await })?;
+        Ok(job(remote, &self.payload.server_name, new))
+    }
+}
+
 impl NativeObject for Handle<JobPayload> {
     fn get_property(&self, name: &str) -> Option<Result<Value, ErrorRecord>> {
         if name.eq_ignore_ascii_case("Status") {

@@ -329,6 +329,17 @@ fn group_properties(
             "BeforeRecoveryPoint".into(),
             Value::Bool(g.policy_objective.before_recovery_point),
         ),
+        (
+            "AlertThresholdInDays".into(),
+            Value::Int(
+                i32::try_from(g.policy_objective.effective_alert_threshold_days())
+                    .unwrap_or(i32::MAX),
+            ),
+        ),
+        (
+            "IsAlertThresholdSet".into(),
+            Value::Bool(g.policy_objective.alert_threshold_days.is_some()),
+        ),
         ("ReplicaCreationMethod".into(), Value::str(method)),
         ("ReplicaCreationTime".into(), time),
         ("Members".into(), Value::array(members)),
@@ -548,6 +559,10 @@ pub fn policy_objective(group: &PsObject) -> Value {
             (
                 "BeforeRecoveryPoint".into(),
                 group.get("BeforeRecoveryPoint").unwrap_or_default(),
+            ),
+            (
+                "AlertThresholdInDays".into(),
+                group.get("AlertThresholdInDays").unwrap_or_default(),
             ),
             ("RetentionRangeDaily".into(), Value::Null),
             ("RetentionRangeWeekly".into(), Value::Null),

@@ -1,6 +1,7 @@
 //! `Set-DPMPolicyObjective`: sets the retention range and synchronization
-//! frequency of an editable protection group (ShortTermDisk set; the tape,
-//! online, co-location and alert sets are Windows DPM features).
+//! frequency of an editable protection group (ShortTermDisk set), or the
+//! days without a good recovery point before an alert (AlertThresholdInDays
+//! set); the tape, online and co-location sets are Windows DPM features.
 
 use rdpm_shell::binder::BoundParameters;
 use rdpm_shell::signature::Example;
@@ -8,7 +9,7 @@ use rdpm_shell::{
     Command, CommandContext, CommandRun, ConfirmImpact, FlowResult, ParamType, ParameterDecl,
     Signature, Value,
 };
-use rdpm_types::SetPolicyObjective;
+use rdpm_types::{SetAlertThreshold, SetPolicyObjective};
 
 use crate::objects_protection::{
     edit_draft, editable, pass_thru_param, protection_group_param, BACKUP_FREQUENCY,
@@ -19,8 +20,7 @@ use crate::DPM_MODULE;
 const NAME: &str = "Set-DPMPolicyObjective";
 const DISK: &str = "ShortTermDisk";
 const REASON_COLOCATE: &str = "co-locating datasources on shared replica volumes is a Windows DPM storage feature; rdpm's storage pool keeps every datasource in a shared repository already";
-const REASON_ALERT: &str =
-    "alert thresholds belong to Windows DPM's alerting, which rdpm does not have";
+const ALERT: &str = "AlertThresholdInDays";
 
 /// The cmdlet.
 pub struct SetDpmPolicyObjective {
@@ -36,7 +36,7 @@ impl Default for SetDpmPolicyObjective {
         let mut sig = Signature::new(NAME, "Rdpm.Commands.SetDPMPolicyObjectiveCommand");
         sig.module = DPM_MODULE;
         sig.synopsis = "Sets the retention range and synchronization frequency of an editable protection group.";
-        sig.description = "The Set-DPMPolicyObjective cmdlet sets the short-term disk protection goals of a protection group opened for modification: how many days recovery points are kept (-RetentionRangeDays, 1 to 448) and how often the datasources are synchronized (-SynchronizationFrequencyMinutes: 15, 30, 45, 60, 120, 240, 360, 720 or 1440), or synchronization only right before each recovery point (-BeforeRecoveryPoint). The change is saved by Set-DPMProtectionGroup.\n\nThe tape, online, co-location and alert-threshold parameter sets are Windows DPM features; rdpm refuses them with an error naming the parameter.";
+        sig.description = "The Set-DPMPolicyObjective cmdlet sets the short-term disk protection goals of a protection group opened for modification: how many days recovery points are kept (-RetentionRangeDays, 1 to 448) and how often the datasources are synchronized (-SynchronizationFrequencyMinutes: 15, 30, 45, 60, 120, 240, 360, 720 or 1440), or synchronization only right before each recovery point (-BeforeRecoveryPoint). The change is saved by Set-DPMProtectionGroup.\n\nWith -AlertThresholdInDays (1 to 448) it sets how many days a datasource of the group may go without a good recovery point (a backup that succeeded or completed with skipped files) before the server raises a NoRecentRecoveryPoint alert (Get-DPMAlert); the alert resolves when a good recovery point is made. A group without a threshold uses its retention range. Get-DPMPolicyObjective shows the threshold in force as AlertThresholdInDays.\n\nThe tape, online and co-location parameter sets are Windows DPM features; rdpm refuses them with an error naming the parameter.";
         let tape_frequency = ParamType::Enum(&BACKUP_FREQUENCY);
         let range_list = ParamType::Array(Box::new(RETENTION_RANGE_PARAM));
         sig.parameters = vec![
@@ -99,19 +99,25 @@ impl Default for SetDpmPolicyObjective {
                 .in_set("ColocateDatasources", Some(1), true)
                 .help("Turns co-location of datasources on shared replica volumes on or off.")
                 .unsupported(REASON_COLOCATE),
-            int("AlertThresholdInDays", "AlertThresholdInDays", 1)
-                .help("Specifies the days without a good backup before an alert is raised.")
-                .unsupported(REASON_ALERT),
+            int("AlertThresholdInDays", ALERT, 1)
+                .help("Specifies the days (1 to 448) a datasource may go without a good recovery point before an alert is raised."),
             pass_thru_param(),
         ];
         sig.default_set = Some(DISK);
         sig.supports_should_process = true;
         sig.confirm_impact = ConfirmImpact::Medium;
-        sig.examples = vec![Example {
-            title: "Example 1: Keep recovery points for two weeks, synchronizing hourly",
-            code: "$pg = New-DPMProtectionGroup -DPMServerName \"DPMServer07\" -Name \"ProtectionGroup01\"\nSet-DPMPolicyObjective -ProtectionGroup $pg -RetentionRangeInDays 14 -SynchronizationFrequencyMinutes 60\nGet-DPMPolicyObjective -ProtectionGroup $pg -ShortTerm",
-            remarks: "These commands create a protection group, set its retention range to 14 days and its synchronization frequency to 60 minutes, and show the result.",
-        }];
+        sig.examples = vec![
+            Example {
+                title: "Example 1: Keep recovery points for two weeks, synchronizing hourly",
+                code: "$pg = New-DPMProtectionGroup -DPMServerName \"DPMServer07\" -Name \"ProtectionGroup01\"\nSet-DPMPolicyObjective -ProtectionGroup $pg -RetentionRangeInDays 14 -SynchronizationFrequencyMinutes 60\nGet-DPMPolicyObjective -ProtectionGroup $pg -ShortTerm",
+                remarks: "These commands create a protection group, set its retention range to 14 days and its synchronization frequency to 60 minutes, and show the result.",
+            },
+            Example {
+                title: "Example 2: Alert after two days without a good recovery point",
+                code: "$pg = New-DPMProtectionGroup -DPMServerName \"DPMServer07\" -Name \"ProtectionGroup02\"\nSet-DPMPolicyObjective -ProtectionGroup $pg -AlertThresholdInDays 2\n(Get-DPMPolicyObjective -ProtectionGroup $pg -ShortTerm).AlertThresholdInDays",
+                remarks: "These commands create a protection group whose datasources raise an alert when they go two days without a good recovery point once it is committed, and show the threshold.",
+            },
+        ];
         sig.outputs = "ProtectionGroup";
         sig.notes = "DPM returns Schedule objects; rdpm has no schedule objects yet and returns the protection group with -PassThru.";
         sig.related_links = &[
@@ -155,6 +161,22 @@ impl CommandRun for Run {
             Ok(t) => t,
             Err(e) => return ctx.write_error(e),
         };
+        if params.parameter_set == ALERT {
+            let days = int_value(params.get("AlertThresholdInDays")).unwrap_or_default();
+            if !ctx.should_process(&t.name, None)? {
+                return Ok(());
+            }
+            let request = SetAlertThreshold {
+                alert_threshold_days: days,
+            };
+            return match edit_draft(ctx, &t, |s, id| async move {
+                s.set_alert_threshold(id, &request).await
+            }) {
+                Ok(()) if params.switch("PassThru") => ctx.write_output(Value::Object(t.obj)),
+                Ok(()) => Ok(()),
+                Err(e) => ctx.write_error(e),
+            };
+        }
         let request = SetPolicyObjective {
             retention_range_days: int_value(params.get("RetentionRangeDays")).unwrap_or_default(),
             synchronization_frequency_minutes: int_value(

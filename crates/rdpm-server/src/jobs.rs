@@ -31,6 +31,7 @@ use crate::pool::Pool;
 use crate::protection::Protection;
 
 mod pruning;
+mod restart;
 mod restore;
 mod validation;
 

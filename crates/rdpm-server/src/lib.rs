@@ -41,6 +41,7 @@ mod agent;
 mod alerts;
 mod api;
 pub mod clock;
+mod conditions;
 mod data_dir;
 mod error;
 mod hex;
@@ -169,6 +170,7 @@ pub struct RunningServer {
     name: String,
     admin_token_path: PathBuf,
     sessions: Arc<SessionManager>,
+    settings: Arc<settings::Settings>,
     stop: watch::Sender<bool>,
     task: JoinHandle<Result<(), ServerError>>,
 }
@@ -197,6 +199,18 @@ impl RunningServer {
     /// The sessions, for in-process benchmarks and tests.
     pub fn sessions(&self) -> &Arc<SessionManager> {
         &self.sessions
+    }
+
+    /// The server-wide settings in force.
+    pub fn global_properties(&self) -> rdpm_types::GlobalProperties {
+        self.settings.current()
+    }
+
+    /// Puts server-wide settings in force for this run without saving
+    /// them, for in-process tests and embedders; `Set-DPMGlobalProperty`
+    /// is the way that keeps them.
+    pub fn set_global_properties_for_this_run(&self, properties: rdpm_types::GlobalProperties) {
+        self.settings.replace(properties);
     }
 
     /// Shuts down: stops accepting, lets requests in flight finish (for a
@@ -271,6 +285,7 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
         scheduler: Arc::clone(&prepared.scheduler),
         maintenance: Arc::clone(&prepared.maintenance),
         alerts: Arc::new(alerts::Alerts::new(Arc::clone(&prepared.catalog))),
+        conditions: Arc::clone(&prepared.conditions),
         settings: Arc::clone(&prepared.settings),
         manual_clock: config.time.clock.manual().cloned(),
     });
@@ -298,12 +313,13 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
         config.name.clone(),
     )?);
     let notifying = tokio::spawn(notifier.serve(stopped.clone()));
+    let watching = tokio::spawn(Arc::clone(&prepared.conditions).serve(stopped.clone()));
     let task = tokio::spawn(serve(
         listener,
         app,
         stopped,
         Background {
-            aborted: [expiry, scheduling, retention],
+            aborted: [expiry, scheduling, retention, watching],
             notifying,
         },
         Arc::clone(&sessions),
@@ -316,6 +332,7 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
         name: config.name,
         admin_token_path: prepared.admin_token_path,
         sessions,
+        settings: prepared.settings,
         stop,
         task,
     })
@@ -385,6 +402,7 @@ struct Prepared {
     jobs: Arc<jobs::Jobs>,
     scheduler: Arc<scheduler::Scheduler>,
     maintenance: Arc<maintenance::Maintenance>,
+    conditions: Arc<conditions::Conditions>,
     settings: Arc<settings::Settings>,
     /// Woken when an alert notification is queued.
     notify_wake: Arc<tokio::sync::Notify>,
@@ -455,7 +473,15 @@ fn prepare(
         config.time.zone()?,
     ));
     tracing::info!(zone = ?scheduler.zone().iana_name(), clock = ?config.time.clock, "schedules ready");
+    let conditions = Arc::new(conditions::Conditions::new(
+        Arc::clone(&catalog),
+        Arc::clone(&protection),
+        Arc::clone(&pool),
+        Arc::clone(&settings),
+        config.time.clock.clock(),
+    ));
     Ok(Prepared {
+        conditions,
         pool,
         protection,
         scheduler,
@@ -514,8 +540,9 @@ async fn wait_for_stop(mut stopped: watch::Receiver<bool>) {
 
 /// The server's background tasks, as shutdown ends them.
 struct Background {
-    /// The lease keeper, the scheduler and retention: stopped at once.
-    aborted: [JoinHandle<()>; 3],
+    /// The lease keeper, the scheduler, retention and the conditions pass:
+    /// stopped at once.
+    aborted: [JoinHandle<()>; 4],
     /// Alert delivery: ends by itself once what it is sending is recorded.
     notifying: JoinHandle<()>,
 }
@@ -544,8 +571,8 @@ async fn serve(
             Ok(())
         }
     };
-    // The lease keeper, the scheduler and retention: no new job starts
-    // from here on.
+    // The lease keeper, the scheduler, retention and the conditions pass:
+    // no new job starts and no alert is raised from here on.
     for task in background.aborted {
         task.abort();
     }

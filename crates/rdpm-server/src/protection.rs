@@ -152,6 +152,24 @@ pub(crate) fn check_group_name(name: &str) -> Result<String, ApiError> {
     Ok(trimmed.to_string())
 }
 
+/// Validates `-AlertThresholdInDays`.
+pub(crate) fn check_alert_threshold(days: i64) -> Result<u32, ApiError> {
+    let max = PolicyObjective::MAX_ALERT_THRESHOLD_DAYS;
+    u32::try_from(days)
+        .ok()
+        .filter(|d| (1..=max).contains(d))
+        .ok_or_else(|| {
+            ApiError::new(
+                ErrorId::InvalidRequest,
+                format!(
+                    "AlertThresholdInDays {days} is out of range: give 1 to {max} days without \
+                     a good recovery point before an alert is raised."
+                ),
+            )
+            .with_target("AlertThresholdInDays")
+        })
+}
+
 /// Validates a short-term disk policy objective.
 pub(crate) fn check_policy(
     current: PolicyObjective,

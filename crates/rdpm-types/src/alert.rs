@@ -63,19 +63,32 @@ pub enum AlertType {
     ScheduledJobMissed,
     /// Alert notifications (e-mail or webhook) could not be delivered.
     NotificationFailed,
+    /// A datasource has had no good recovery point (a backup that
+    /// succeeded or completed with a warning) for longer than its group's
+    /// alert threshold.
+    NoRecentRecoveryPoint,
+    /// A storage pool member's volume has less free space than the
+    /// server's `FreeSpaceAlertPercent`.
+    DiskStorageLowSpace,
+    /// A session's lease expired while it held a protection group opened
+    /// for modification; the uncommitted changes were discarded.
+    ModifiableProtectionGroupDiscarded,
     /// A kind this build does not know (sent by a newer server).
     Other(String),
 }
 
 impl AlertType {
     /// Every kind this build raises.
-    pub const KNOWN: [AlertType; 6] = [
+    pub const KNOWN: [AlertType; 9] = [
         AlertType::BackupFailed,
         AlertType::BackupCompletedWithSkippedFiles,
         AlertType::RecoveryFailed,
         AlertType::DataCorruptionDetected,
         AlertType::ScheduledJobMissed,
         AlertType::NotificationFailed,
+        AlertType::NoRecentRecoveryPoint,
+        AlertType::DiskStorageLowSpace,
+        AlertType::ModifiableProtectionGroupDiscarded,
     ];
 
     /// The name as DPM prints it.
@@ -87,6 +100,9 @@ impl AlertType {
             AlertType::DataCorruptionDetected => "DataCorruptionDetected",
             AlertType::ScheduledJobMissed => "ScheduledJobMissed",
             AlertType::NotificationFailed => "NotificationFailed",
+            AlertType::NoRecentRecoveryPoint => "NoRecentRecoveryPoint",
+            AlertType::DiskStorageLowSpace => "DiskStorageLowSpace",
+            AlertType::ModifiableProtectionGroupDiscarded => "ModifiableProtectionGroupDiscarded",
             AlertType::Other(name) => name,
         }
     }
@@ -111,6 +127,11 @@ impl AlertType {
             AlertType::DataCorruptionDetected => "Data corruption detected",
             AlertType::ScheduledJobMissed => "Scheduled job missed",
             AlertType::NotificationFailed => "Alert notification failed",
+            AlertType::NoRecentRecoveryPoint => "No recent recovery point",
+            AlertType::DiskStorageLowSpace => "Storage pool disk low on free space",
+            AlertType::ModifiableProtectionGroupDiscarded => {
+                "Changes to a protection group were discarded"
+            }
             AlertType::Other(name) => name,
         }
     }
@@ -211,13 +232,15 @@ pub struct Alert {
     /// The alert's id.
     pub id: AlertId,
     /// DPM's `Type`: `BackupFailed`, `BackupCompletedWithSkippedFiles`,
-    /// `RecoveryFailed`, `DataCorruptionDetected`, `ScheduledJobMissed`.
+    /// `RecoveryFailed`, `DataCorruptionDetected`, `ScheduledJobMissed`,
+    /// `NoRecentRecoveryPoint`, `DiskStorageLowSpace`,
+    /// `ModifiableProtectionGroupDiscarded`.
     #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub alert_type: AlertType,
     /// DPM's `Severity`.
     pub severity: AlertSeverity,
     /// DPM's `TargetObjectType`: what kind of object it is about
-    /// (`Datasource`).
+    /// (`Datasource`, `ProtectionGroup`, `DiskStorage`).
     pub target_object_type: String,
     /// DPM's `TargetObjectName` and `AffectedArea`: the object's name.
     pub target_object_name: String,
@@ -277,6 +300,10 @@ pub struct Alert {
 }
 
 impl Alert {
+    /// The `TargetObjectType` of alerts about a storage pool member; their
+    /// `TargetObjectName` is the member's id.
+    pub const DISK_STORAGE: &'static str = "DiskStorage";
+
     /// Whether it is active (DPM's `IsActive`).
     pub fn is_active(&self) -> bool {
         self.state == AlertState::Active
@@ -291,6 +318,8 @@ impl Alert {
             format!("protection-group:{pg}")
         } else if let Some(ps) = self.production_server_id {
             format!("production-server:{ps}")
+        } else if self.target_object_type == Self::DISK_STORAGE {
+            format!("pool-member:{}", self.target_object_name)
         } else {
             format!("{}:{}", self.target_object_type, self.target_object_name)
         }
@@ -318,12 +347,49 @@ mod tests {
             assert_eq!(serde_json::from_str::<AlertType>(&json).unwrap(), t);
             assert_eq!(AlertType::from_name(t.as_str()), t);
         }
-        let future: AlertType = serde_json::from_str("\"PoolFreeSpaceLow\"").unwrap();
-        assert_eq!(future, AlertType::Other("PoolFreeSpaceLow".into()));
+        let future: AlertType = serde_json::from_str("\"TapeLibraryOffline\"").unwrap();
+        assert_eq!(future, AlertType::Other("TapeLibraryOffline".into()));
         assert_eq!(
             serde_json::to_string(&future).unwrap(),
-            "\"PoolFreeSpaceLow\""
+            "\"TapeLibraryOffline\""
         );
+    }
+
+    #[test]
+    fn a_disk_storage_alert_is_keyed_by_its_pool_member() {
+        let at = chrono::DateTime::from_timestamp(1_800_000_000, 0).unwrap();
+        let mut alert = Alert {
+            id: AlertId::new_random(),
+            alert_type: AlertType::DiskStorageLowSpace,
+            severity: AlertSeverity::Warning,
+            target_object_type: Alert::DISK_STORAGE.into(),
+            target_object_name: "4f1c".into(),
+            datasource_id: None,
+            datasource_name: None,
+            datasource_path: None,
+            production_server_id: None,
+            production_server_name: None,
+            protection_group_id: None,
+            protection_group_name: None,
+            recovery_point_ids: Vec::new(),
+            short_problem: String::new(),
+            message: String::new(),
+            recommended_action: String::new(),
+            first_seen: at,
+            last_seen: at,
+            occurrences: 1,
+            state: AlertState::Active,
+            resolved_at: None,
+            resolution: None,
+            job_id: None,
+            resolved_by_job_id: None,
+        };
+        assert_eq!(alert.object_key(), "pool-member:4f1c");
+        alert.target_object_type = "Tape".into();
+        assert_eq!(alert.object_key(), "Tape:4f1c");
+        let group = ProtectionGroupId::new_random();
+        alert.protection_group_id = Some(group);
+        assert_eq!(alert.object_key(), format!("protection-group:{group}"));
     }
 
     #[test]

@@ -144,6 +144,9 @@ pub enum ErrorId {
     /// The restore target is refused (inside the data directory or a pool
     /// member, through a symlink, missing); the body says why.
     RestoreTargetRefused,
+    /// The job cannot be run again (`Restart-DPMJob`): it did not fail, or
+    /// it is of a kind that cannot be repeated from its record.
+    JobNotRestartable,
 }
 
 impl ErrorId {
@@ -180,6 +183,7 @@ impl ErrorId {
             DatasourceBusy => "DatasourceBusy",
             RecoverableItemNotFound => "RecoverableItemNotFound",
             RestoreTargetRefused => "RestoreTargetRefused",
+            JobNotRestartable => "JobNotRestartable",
         }
     }
 
@@ -210,6 +214,7 @@ impl ErrorId {
             DatasourceBusy => ErrorCategory::ResourceBusy,
             RecoverableItemNotFound => ErrorCategory::ObjectNotFound,
             RestoreTargetRefused => ErrorCategory::InvalidArgument,
+            JobNotRestartable => ErrorCategory::InvalidOperation,
         }
     }
 
@@ -236,6 +241,7 @@ impl ErrorId {
             JobFinished | DatasourceNotProtected | DatasourceBusy => 409,
             RecoverableItemNotFound => 404,
             RestoreTargetRefused => 400,
+            JobNotRestartable => 409,
         }
     }
 }

@@ -50,7 +50,8 @@ pub use protection::{
     NewProtectionGroup, OpenProtectionGroup, PolicyObjective, ProductionServer, ProductionServerId,
     ProtectionGroup, ProtectionGroupId, ProtectionGroupMember, RecoveryPointSummary,
     RenameProtectionGroup, ReplicaCreationMethod, RetentionRange, RetentionUnit,
-    ServerProtectionState, SetPolicyObjective, SetProtectionType, StopProtection,
+    ServerProtectionState, SetAlertThreshold, SetPolicyObjective, SetProtectionType,
+    StopProtection,
 };
 pub use recovery::{
     BrowsePage, BrowseRequest, BrowseType, CursorQuery, ItemType, OverwriteType, RecoverableItem,
@@ -139,6 +140,9 @@ pub mod paths {
     /// Route template of [`modifiable_policy_objective`].
     pub const MODIFIABLE_POLICY_OBJECTIVE_TEMPLATE: &str =
         "/api/v1/modifiable-protection-groups/{id}/policy-objective";
+    /// Route template of [`modifiable_alert_threshold`].
+    pub const MODIFIABLE_ALERT_THRESHOLD_TEMPLATE: &str =
+        "/api/v1/modifiable-protection-groups/{id}/alert-threshold";
     /// Route template of [`modifiable_replica_creation_method`].
     pub const MODIFIABLE_REPLICA_CREATION_METHOD_TEMPLATE: &str =
         "/api/v1/modifiable-protection-groups/{id}/replica-creation-method";
@@ -159,6 +163,8 @@ pub mod paths {
     pub const JOB_BY_ID_TEMPLATE: &str = "/api/v1/jobs/{id}";
     /// Route template of [`job_stop`].
     pub const JOB_STOP_TEMPLATE: &str = "/api/v1/jobs/{id}/stop";
+    /// Route template of [`job_restart`].
+    pub const JOB_RESTART_TEMPLATE: &str = "/api/v1/jobs/{id}/restart";
     /// `GET ?datasource=[&only_active=]`: a datasource's recovery points,
     /// oldest first (`Get-DPMRecoveryPoint`).
     pub const RECOVERY_POINTS: &str = "/api/v1/recovery-points";
@@ -249,6 +255,12 @@ pub mod paths {
         format!("{JOBS}/{id}/stop")
     }
 
+    /// `POST`: run a failed job again (`Restart-DPMJob`); returns the new
+    /// job.
+    pub fn job_restart(id: &crate::JobId) -> String {
+        format!("{JOBS}/{id}/restart")
+    }
+
     /// `DELETE ?force=`: remove a recovery point (`Remove-DPMRecoveryPoint`).
     pub fn recovery_point(id: &str) -> String {
         format!("{RECOVERY_POINTS}/{id}")
@@ -312,6 +324,12 @@ pub mod paths {
     /// `PUT`: `Set-DPMPolicyObjective`.
     pub fn modifiable_policy_objective(id: &crate::ObjectId) -> String {
         format!("{MODIFIABLE_PROTECTION_GROUPS}/{id}/policy-objective")
+    }
+
+    /// `PUT` a [`crate::SetAlertThreshold`]: `Set-DPMPolicyObjective
+    /// -AlertThresholdInDays`.
+    pub fn modifiable_alert_threshold(id: &crate::ObjectId) -> String {
+        format!("{MODIFIABLE_PROTECTION_GROUPS}/{id}/alert-threshold")
     }
 
     /// `PUT`: `Set-DPMReplicaCreationMethod`.

@@ -339,9 +339,25 @@ pub struct PolicyObjective {
     /// Synchronize only right before each recovery point.
     #[serde(default)]
     pub before_recovery_point: bool,
+    /// `AlertThresholdInDays`: days a datasource may go without a good
+    /// recovery point before an alert is raised. `None`: the retention
+    /// range, in days (a datasource whose newest good point is older than
+    /// the retention range has nothing recent left to restore).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alert_threshold_days: Option<u32>,
 }
 
 impl PolicyObjective {
+    /// Longest alert threshold accepted, in days (DPM's retention limit).
+    pub const MAX_ALERT_THRESHOLD_DAYS: u32 = 448;
+
+    /// The alert threshold in force: the one set, else the retention
+    /// range in days.
+    pub fn effective_alert_threshold_days(&self) -> u32 {
+        self.alert_threshold_days
+            .unwrap_or(self.retention_range.range)
+    }
+
     /// Shortest short-term disk retention, in days.
     pub const MIN_RETENTION_DAYS: u32 = 1;
     /// Longest short-term disk retention, in days: DPM's own limit.
@@ -359,6 +375,7 @@ impl PolicyObjective {
             },
             synchronization_frequency_minutes: Some(15),
             before_recovery_point: false,
+            alert_threshold_days: None,
         }
     }
 }
@@ -517,6 +534,15 @@ pub struct SetPolicyObjective {
     /// `-BeforeRecoveryPoint`.
     #[serde(default)]
     pub before_recovery_point: bool,
+}
+
+/// Body of the route of `Set-DPMPolicyObjective -AlertThresholdInDays`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SetAlertThreshold {
+    /// `-AlertThresholdInDays`: 1 to
+    /// [`PolicyObjective::MAX_ALERT_THRESHOLD_DAYS`].
+    pub alert_threshold_days: i64,
 }
 
 /// Body of `Rename-DPMProtectionGroup`'s route.

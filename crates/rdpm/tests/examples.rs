@@ -184,6 +184,11 @@ const MISBINDING_EXAMPLES: &[(&str, &str, &str)] = &[
         "Cannot convert the \"ProtectionGroup\" value of type \"System.String\"",
     ),
     (
+        "Resume-DPMBackup — Example 1",
+        "it passes -DPMServerName, which Resume-DPMBackup does not have (and omits the mandatory -BackupTargetType)",
+        "A parameter cannot be found that matches parameter name 'DPMServerName'.",
+    ),
+    (
         "Get-DPMAlert — Example 1",
         "it misspells -IncludeAlerts as -IncudeAlerts",
         "A parameter cannot be found that matches parameter name 'IncudeAlerts'.",

@@ -19,3 +19,4 @@ mod sessions;
 mod storage_pool;
 mod streaming;
 mod support;
+mod unattended;

@@ -445,7 +445,7 @@ fn items_of_two_points_restore_in_one_call_and_what_if_starts_nothing() {
 fn a_recovery_point_location_names_the_repository_and_goes_with_its_point() {
     let (s, data, _src) = backed_up("Where");
     let target = data.path().join("located");
-    std::fs::create_dir(&target).unwrap();
+    std::fs::create_dir(&target).expect("a folder to restore into");
     let (_, out, err) = s.run(&format!(
         "{}$loc = $rp | Get-DPMRecoveryPointLocation
          $loc.Location; $loc.RecoveryPointId -eq $rp.Id; $loc.PoolMemberPath -eq $rp.PoolMemberPath

@@ -19,14 +19,15 @@ use rdpm_types::{
     path_contains, paths, AddChildDatasources, DataLocation, DatasourceId, ErrorId,
     ModifiableProtectionGroup, NewProtectionGroup, ObjectId, ObjectKind, OpenProtectionGroup,
     PolicyObjective, Problem, ProtectionGroup, ProtectionGroupId, RenameProtectionGroup,
-    ReplicaCreationMethod, SetPolicyObjective, SetProtectionType, StopProtection,
+    ReplicaCreationMethod, SetAlertThreshold, SetPolicyObjective, SetProtectionType,
+    StopProtection,
 };
 use serde::Deserialize;
 
 use super::protection::{blocking, parse_group_id};
 use super::{ApiJson, ApiQuery, AppState, Caller, IdParam};
 use crate::error::ApiError;
-use crate::protection::{check_group_name, check_policy};
+use crate::protection::{check_alert_threshold, check_group_name, check_policy};
 use crate::session::{LockKey, ProtectionGroupDraft, Session, SessionError, SessionObject};
 
 /// Longest wait for another session's edit lock.
@@ -454,6 +455,32 @@ pub(crate) async fn set_policy_objective(
             request.synchronization_frequency_minutes,
             request.before_recovery_point,
         )?;
+        Ok(())
+    })?;
+    view(&session, id).map(Json)
+}
+
+#[utoipa::path(
+    put,
+    path = "/api/v1/modifiable-protection-groups/{id}/alert-threshold",
+    tag = "protection groups",
+    params(("id" = String, Path, description = "Draft (session object) id")),
+    request_body = SetAlertThreshold,
+    responses(
+        (status = 200, description = "The draft (Set-DPMPolicyObjective, AlertThresholdInDays set)", body = ModifiableProtectionGroup),
+        (status = 400, description = "Threshold out of range", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub(crate) async fn set_alert_threshold(
+    caller: Caller,
+    IdParam(id): IdParam,
+    ApiJson(request): ApiJson<SetAlertThreshold>,
+) -> Result<Json<ModifiableProtectionGroup>, ApiError> {
+    let session = caller.into_session()?;
+    let id = parse_object_id(&id)?;
+    let days = check_alert_threshold(request.alert_threshold_days)?;
+    edit(&session, id, |draft| {
+        draft.group.policy_objective.alert_threshold_days = Some(days);
         Ok(())
     })?;
     view(&session, id).map(Json)

@@ -162,6 +162,33 @@ pub(crate) async fn stop_job(
 }
 
 #[utoipa::path(
+    post,
+    path = "/api/v1/jobs/{id}/restart",
+    tag = "jobs",
+    params(("id" = String, Path, description = "Job id")),
+    responses(
+        (status = 202, description = "The new job that runs the failed one again (Restart-DPMJob)", body = Job),
+        (status = 404, description = "No such job", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The job did not fail, or is a recovery (its items are not kept)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub(crate) async fn restart_job(
+    State(state): State<AppState>,
+    caller: Caller,
+    IdParam(id): IdParam,
+) -> Result<(StatusCode, Json<Job>), ApiError> {
+    let id = parse_job_id(&id)?;
+    let (status, Json(mut jobs)) = queue_jobs(&state, caller, move |jobs, owner| {
+        jobs.restart(id, owner).map(|j| vec![j])
+    })
+    .await?;
+    let job = jobs
+        .pop()
+        .ok_or_else(|| ApiError::internal("a restart queued no job", &"empty"))?;
+    Ok((status, Json(job)))
+}
+
+#[utoipa::path(
     get,
     path = "/api/v1/recovery-points",
     tag = "jobs",

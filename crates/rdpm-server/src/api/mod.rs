@@ -47,6 +47,8 @@ pub(crate) struct Shared {
     /// Retention's passes (expiry and prune).
     pub(crate) maintenance: Arc<crate::maintenance::Maintenance>,
     pub(crate) alerts: Arc<crate::alerts::Alerts>,
+    /// The alerts raised by looking (no recent recovery point, free space).
+    pub(crate) conditions: Arc<crate::conditions::Conditions>,
     /// The server-wide settings in force.
     pub(crate) settings: Arc<crate::settings::Settings>,
     /// Set when the server runs on a manual clock (`--simulated-clock`).
@@ -96,6 +98,7 @@ pub(crate) fn router(state: AppState) -> Router {
         .route(paths::JOBS_BACKUP, post(jobs::start_backups))
         .route(paths::JOB_BY_ID_TEMPLATE, get(jobs::get_job))
         .route(paths::JOB_STOP_TEMPLATE, post(jobs::stop_job))
+        .route(paths::JOB_RESTART_TEMPLATE, post(jobs::restart_job))
         .route(paths::JOBS_RESTORE, post(recovery::start_restores))
         .route(
             paths::JOBS_CONSISTENCY_CHECK,
@@ -182,6 +185,10 @@ pub(crate) fn router(state: AppState) -> Router {
         .route(
             paths::MODIFIABLE_POLICY_OBJECTIVE_TEMPLATE,
             put(drafts::set_policy_objective),
+        )
+        .route(
+            paths::MODIFIABLE_ALERT_THRESHOLD_TEMPLATE,
+            put(drafts::set_alert_threshold),
         )
         .route(
             paths::MODIFIABLE_REPLICA_CREATION_METHOD_TEMPLATE,

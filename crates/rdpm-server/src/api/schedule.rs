@@ -244,6 +244,8 @@ pub(crate) async fn advance_clock(
     // sees points expire and windows prune at the same steps as the system
     // clock would. Its pruning jobs are not schedule slots: not counted.
     state.maintenance.run_pass_now().await;
+    // Time-based conditions (no recent recovery point) follow the clock.
+    state.conditions.run_now().await;
     Ok(Json(ClockState {
         now,
         jobs_queued: u32::try_from(jobs_queued).unwrap_or(u32::MAX),

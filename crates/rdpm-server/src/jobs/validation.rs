@@ -8,10 +8,11 @@
 
 use std::sync::Arc;
 
+use chrono::{DateTime, Utc};
 use rdpm_storage::SnapshotId;
-use rdpm_types::{ConsistencyCheckRequest, ErrorId, Job, JobError, JobType};
+use rdpm_types::{ConsistencyCheckRequest, ErrorId, Job, JobError, JobType, ProtectionGroup};
 
-use super::{lock, queued_job, JobSubject, Jobs, Live};
+use super::{lock, queued_job, JobSubject, Jobs, Live, SCHEDULER_OWNER};
 use crate::error::ApiError;
 
 /// How much of the stored data a light check reads, in percent.
@@ -77,6 +78,73 @@ impl Jobs {
             let heavy = request.heavy_weight;
             tokio::spawn(
                 Arc::clone(self).run_work(live, move |jobs, live| jobs.validate(live, heavy)),
+            );
+            jobs.push(job);
+        }
+        Ok(jobs)
+    }
+
+    /// The scheduler's heavyweight check of every member of `group`
+    /// (`Set-DPMPolicySchedule -JobType CheckDataIntegrity`), except
+    /// members whose previous check is still queued or running: that
+    /// check gets a message saying the slot was not queued again. A backup
+    /// that runs does not hold a check back: the check waits its turn.
+    pub(crate) fn start_scheduled_checks(
+        self: &Arc<Self>,
+        group: &ProtectionGroup,
+        slot: DateTime<Utc>,
+        messages: &[String],
+    ) -> Result<Vec<Job>, ApiError> {
+        let mut jobs = Vec::new();
+        for member in &group.members {
+            let Some(ds) = self.protection.member_of(group, member.datasource_id) else {
+                continue;
+            };
+            // Collected first: a job's lock is never taken under the table's.
+            let of_datasource: Vec<Arc<Live>> = lock(&self.live)
+                .values()
+                .filter(|l| l.datasource == ds.id)
+                .cloned()
+                .collect();
+            let previous = of_datasource
+                .into_iter()
+                .find(|l| lock(&l.job).job_type == JobType::Validation);
+            if let Some(previous) = previous {
+                tracing::warn!(job = %previous.id, datasource = %ds.name, %slot, "a scheduled integrity check found the previous check unfinished; not queued twice");
+                let snapshot = {
+                    let mut job = lock(&previous.job);
+                    job.messages.push(format!(
+                        "The scheduled integrity check of {slot} came while this check was \
+                         still queued or running, so it was not queued a second time."
+                    ));
+                    job.clone()
+                };
+                self.persist(&snapshot);
+                continue;
+            }
+            let pool_member = self.pool.member_for_group(group.pool_member_id)?;
+            let mut job = queued_job(
+                JobType::Validation,
+                JobSubject {
+                    datasource_id: ds.id,
+                    datasource_name: ds.name.clone(),
+                    datasource_path: ds.path.clone(),
+                    production_server_id: ds.production_server_id,
+                    production_server_name: ds.production_server_name.clone(),
+                    protection_group_id: Some(group.id),
+                    protection_group_name: Some(group.name.clone()),
+                    pool_member_id: pool_member,
+                },
+                SCHEDULER_OWNER,
+                self.now(),
+            );
+            job.is_adhoc = false;
+            job.with_integrity_check = true;
+            job.messages = messages.to_vec();
+            let live = self.enqueue(&job)?;
+            tracing::info!(job = %job.id, datasource = %job.datasource_name, %slot, "scheduled integrity check queued");
+            tokio::spawn(
+                Arc::clone(self).run_work(live, move |jobs, live| jobs.validate(live, true)),
             );
             jobs.push(job);
         }

@@ -2,12 +2,14 @@
 //! jobs.
 //!
 //! A pass looks at every committed group and, for each kind of schedule
-//! (recovery points, synchronizations), at the slots between the last one
+//! (recovery points, synchronizations, integrity checks), at the slots between the last one
 //! it handled (kept in the catalog) and now. Several slots in one pass, or
 //! one that is late by more than [`LATE_AFTER`], mean the server was
 //! stopped or behind: the job runs once, not once per slot, and says what
 //! it stands for. A synchronization slot that is also a recovery-point slot
-//! makes only the recovery point, which synchronizes too. Passes are
+//! makes only the recovery point, which synchronizes too. An integrity
+//! check slot queues a heavyweight consistency check of each member,
+//! after whatever backup the same pass queued. Passes are
 //! serialized, and each records its progress before the next starts, so a
 //! slot is never queued twice however the passes are triggered (the
 //! scheduler's own wake-ups, a manual clock's advance).
@@ -124,6 +126,7 @@ impl Scheduler {
                     _ => None,
                 }
             }
+            SlotKind::IntegrityCheck => group.schedules.integrity_check.as_ref().map(Rule::Weekly),
         }
     }
 
@@ -183,7 +186,7 @@ impl Scheduler {
         now: DateTime<Utc>,
     ) -> usize {
         let mut due: BTreeMap<SlotKind, Due> = BTreeMap::new();
-        for kind in [SlotKind::RecoveryPoint, SlotKind::Synchronization] {
+        for kind in SlotKind::ALL {
             let Some(rule) = Self::rule(group, kind) else {
                 continue;
             };
@@ -239,6 +242,19 @@ impl Scheduler {
             } else {
                 tracing::debug!(group = %group.name, "a synchronization slot is covered by the recovery point due with it");
             }
+        }
+        if let Some(d) = due.get(&SlotKind::IntegrityCheck).copied() {
+            let messages = self.missed_messages(d, "integrity check");
+            queued += match self
+                .jobs
+                .start_scheduled_checks(group, to_chrono(d.latest), &messages)
+            {
+                Ok(jobs) => jobs.len(),
+                Err(e) => {
+                    tracing::error!(group = %group.name, error = ?e, "the scheduler cannot queue an integrity check");
+                    0
+                }
+            };
         }
         for (kind, d) in due {
             self.record(group.id, kind, to_chrono(d.latest));
@@ -304,7 +320,7 @@ impl Scheduler {
             .iter()
             .filter(|g| Self::schedulable(g))
             .flat_map(|g| {
-                [SlotKind::RecoveryPoint, SlotKind::Synchronization]
+                SlotKind::ALL
                     .into_iter()
                     .filter_map(move |k| Self::rule(g, k).map(|r| (g, r)))
             })

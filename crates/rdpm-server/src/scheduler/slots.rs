@@ -26,6 +26,18 @@ pub(crate) enum SlotKind {
     RecoveryPoint,
     /// Synchronizations every N minutes.
     Synchronization,
+    /// Heavyweight consistency checks at times of day
+    /// (`Set-DPMPolicySchedule -JobType CheckDataIntegrity`).
+    IntegrityCheck,
+}
+
+impl SlotKind {
+    /// Every kind, in the order a pass handles them.
+    pub(crate) const ALL: [SlotKind; 3] = [
+        SlotKind::RecoveryPoint,
+        SlotKind::Synchronization,
+        SlotKind::IntegrityCheck,
+    ];
 }
 
 impl SlotKind {
@@ -34,6 +46,7 @@ impl SlotKind {
         match self {
             SlotKind::RecoveryPoint => "recovery-point",
             SlotKind::Synchronization => "synchronization",
+            SlotKind::IntegrityCheck => "integrity-check",
         }
     }
 }

@@ -660,8 +660,21 @@ impl SessionManager {
                 }
             };
             if let Some(taken) = taken {
+                // Drafts are read before the release discards them: an
+                // expiry that throws away someone's edits raises an alert.
+                let drafts = taken
+                    .0
+                    .with_objects(|objects| crate::conditions::drafts_among(objects))
+                    .unwrap_or_default();
+                let who = crate::conditions::ExpiredSession {
+                    id,
+                    principal: taken.0.principal.to_string(),
+                    client_host: taken.0.client_host.to_string(),
+                };
+                let at = taken.1.closed_at;
                 let report = self.release(taken);
                 tracing::info!(session = %id, released = report.total(), "session lease expired");
+                crate::conditions::drafts_discarded(self.catalog.as_ref(), &who, &drafts, at);
                 expired += 1;
             }
         }

@@ -1,6 +1,7 @@
 mod alerts;
 mod api;
 mod auth;
+mod conditions;
 mod errors;
 mod invariants;
 mod jobs;

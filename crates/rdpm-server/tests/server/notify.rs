@@ -54,11 +54,6 @@ impl TestServer {
         self.json(self.get(paths::NOTIFICATIONS, &s.token).await)
             .await
     }
-
-    async fn all_alerts(&self, s: &Session) -> Vec<Alert> {
-        let path = format!("{}?include_inactive=true", paths::ALERTS);
-        self.json(self.get(&path, &s.token).await).await
-    }
 }
 
 /// Polls `check` until it holds, for at most `secs` seconds.

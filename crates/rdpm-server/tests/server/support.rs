@@ -102,6 +102,12 @@ impl TestServer {
             .unwrap()
     }
 
+    /// Every alert, active or not (`Get-DPMAlert -IncludeInactiveAlerts`).
+    pub async fn all_alerts(&self, s: &Session) -> Vec<rdpm_types::Alert> {
+        let path = format!("{}?include_inactive=true", rdpm_types::paths::ALERTS);
+        self.json(self.get(&path, &s.token).await).await
+    }
+
     pub async fn delete(&self, path: &str, token: &str) -> Response {
         self.request(Method::DELETE, path, Some(token))
             .send()
