@@ -13,7 +13,10 @@ fn tree(dir: &Path) -> PathBuf {
     dir.to_path_buf()
 }
 
+// Whether this machine's disk is nearly full is not what these tests
+// test: the free-space alert is off.
 const CONNECT: &str = "Connect-DPMServer DPMServer07 | Out-Null
+Set-DPMGlobalProperty DPMServer07 -FreeSpaceAlertPercent 0
 $ds = Get-DPMDatasource DPMServer07 | Where-Object { $_.ProtectionGroupName -eq 'Docs' }
 ";
 

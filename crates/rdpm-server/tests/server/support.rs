@@ -55,6 +55,12 @@ impl TestServer {
     /// Starts with a configuration of the test's own.
     pub async fn start_configured(dir: tempfile::TempDir, config: ServerConfig) -> TestServer {
         let server = rdpm_server::start(config).await.unwrap();
+        // Whether this machine's disk is nearly full is not what these
+        // tests test: no free-space alert unless a test sets a level.
+        server.set_global_properties_for_this_run(rdpm_types::GlobalProperties {
+            free_space_alert_percent: 0,
+            ..server.global_properties()
+        });
         let admin = std::fs::read_to_string(server.admin_token_path())
             .unwrap()
             .trim()
