@@ -26,7 +26,7 @@
 use std::sync::Arc;
 
 use rdpm_catalog::{AlertResolution, Catalog};
-use rdpm_types::{Alert, AlertId, AlertSeverity, AlertState, AlertType, Job, JobStatus, JobType};
+use rdpm_types::{Alert, AlertSeverity, AlertState, AlertType, Job, JobStatus, JobType};
 
 use crate::error::ApiError;
 
@@ -214,12 +214,6 @@ fn about(
 ) -> Alert {
     let at = job.end_time.unwrap_or_else(chrono::Utc::now);
     Alert {
-        id: AlertId::new_random(),
-        short_problem: alert_type.short_problem().to_string(),
-        alert_type,
-        severity,
-        target_object_type: "Datasource".into(),
-        target_object_name: job.datasource_name.clone(),
         datasource_id: Some(job.datasource_id),
         datasource_name: Some(job.datasource_name.clone()),
         datasource_path: Some(job.datasource_path.clone()),
@@ -227,17 +221,16 @@ fn about(
         production_server_name: Some(job.production_server_name.clone()),
         protection_group_id: job.protection_group_id,
         protection_group_name: job.protection_group_name.clone(),
-        recovery_point_ids: Vec::new(),
-        message,
-        recommended_action,
-        first_seen: at,
-        last_seen: at,
-        occurrences: 1,
-        state: AlertState::Active,
-        resolved_at: None,
-        resolution: None,
         job_id: Some(job.id),
-        resolved_by_job_id: None,
+        ..Alert::new(
+            alert_type,
+            severity,
+            "Datasource".into(),
+            job.datasource_name.clone(),
+            message,
+            recommended_action,
+            at,
+        )
     }
 }
 

@@ -28,8 +28,8 @@ use std::time::Duration;
 use chrono::{DateTime, TimeDelta, Utc};
 use rdpm_catalog::{AlertResolution, Catalog};
 use rdpm_types::{
-    Alert, AlertId, AlertSeverity, AlertState, AlertType, DataLocation, PoolMember,
-    ProtectionGroup, ProtectionGroupId, SessionId,
+    Alert, AlertSeverity, AlertState, AlertType, DataLocation, PoolMember, ProtectionGroup,
+    ProtectionGroupId, SessionId,
 };
 use tokio::sync::watch;
 
@@ -178,44 +178,29 @@ fn discarded_alert(session: &ExpiredSession, draft: &DiscardedDraft, at: DateTim
          Set-DPMProtectionGroup."
     };
     Alert {
-        id: AlertId::new_random(),
-        alert_type: AlertType::ModifiableProtectionGroupDiscarded,
-        severity: AlertSeverity::Warning,
-        target_object_type: "ProtectionGroup".into(),
-        target_object_name: draft.group_name.clone(),
-        datasource_id: None,
-        datasource_name: None,
-        datasource_path: None,
-        production_server_id: None,
-        production_server_name: None,
         protection_group_id: Some(draft.group_id),
         protection_group_name: Some(draft.group_name.clone()),
-        recovery_point_ids: Vec::new(),
-        short_problem: AlertType::ModifiableProtectionGroupDiscarded
-            .short_problem()
-            .to_string(),
-        message: format!(
-            "The session {} of {} on {} expired (no request within its idle timeout) while it \
+        ..Alert::new(
+            AlertType::ModifiableProtectionGroupDiscarded,
+            AlertSeverity::Warning,
+            "ProtectionGroup".into(),
+            draft.group_name.clone(),
+            format!(
+                "The session {} of {} on {} expired (no request within its idle timeout) while it \
              held {what} '{}' open for modification since {}; its uncommitted changes were \
              discarded and the group's edit lock was freed.",
-            session.id,
-            session.principal,
-            session.client_host,
-            draft.group_name,
-            draft.opened_at.format("%Y-%m-%d %H:%M:%S UTC"),
-        ),
-        recommended_action: format!(
-            "{after} Keep sessions busy while editing, or commit sooner. The alert becomes \
+                session.id,
+                session.principal,
+                session.client_host,
+                draft.group_name,
+                draft.opened_at.format("%Y-%m-%d %H:%M:%S UTC"),
+            ),
+            format!(
+                "{after} Keep sessions busy while editing, or commit sooner. The alert becomes \
              inactive when the group is next committed."
-        ),
-        first_seen: at,
-        last_seen: at,
-        occurrences: 1,
-        state: AlertState::Active,
-        resolved_at: None,
-        resolution: None,
-        job_id: None,
-        resolved_by_job_id: None,
+            ),
+            at,
+        )
     }
 }
 
@@ -334,11 +319,6 @@ impl Conditions {
                             ),
                         };
                         changes.push(Change::Raise(Box::new(Alert {
-                            id: AlertId::new_random(),
-                            alert_type: alert_type.clone(),
-                            severity: AlertSeverity::Error,
-                            target_object_type: "Datasource".into(),
-                            target_object_name: ds.name.clone(),
                             datasource_id: Some(ds.id),
                             datasource_name: Some(ds.name.clone()),
                             datasource_path: Some(ds.path.clone()),
@@ -346,26 +326,23 @@ impl Conditions {
                             production_server_name: Some(ds.production_server_name.clone()),
                             protection_group_id: Some(group.id),
                             protection_group_name: Some(group.name.clone()),
-                            recovery_point_ids: Vec::new(),
-                            short_problem: alert_type.short_problem().to_string(),
-                            message: format!(
-                                "{} on {} has gone more than {threshold} day(s), {set} in the \
+                            ..Alert::new(
+                                alert_type.clone(),
+                                AlertSeverity::Error,
+                                "Datasource".into(),
+                                ds.name.clone(),
+                                format!(
+                                    "{} on {} has gone more than {threshold} day(s), {set} in the \
                                  protection group '{}', without a good recovery point. {last}.",
-                                ds.path.display, ds.production_server_name, group.name
-                            ),
-                            recommended_action: "Find why its backups fail or do not run \
+                                    ds.path.display, ds.production_server_name, group.name
+                                ),
+                                "Find why its backups fail or do not run \
                                  (Get-DPMAlert, Get-DPMJob -Status Failed), make the datasource \
                                  readable, then run Resume-DPMBackup or New-DPMRecoveryPoint. \
                                  The alert resolves when a backup of the datasource succeeds."
-                                .into(),
-                            first_seen: now,
-                            last_seen: now,
-                            occurrences: 1,
-                            state: AlertState::Active,
-                            resolved_at: None,
-                            resolution: None,
-                            job_id: None,
-                            resolved_by_job_id: None,
+                                    .into(),
+                                now,
+                            )
                         })));
                     }
                     None if is_active => {
@@ -422,22 +399,12 @@ impl Conditions {
                     member.free_space.unwrap_or_default(),
                     member.total_space.unwrap_or_default(),
                 );
-                changes.push(Change::Raise(Box::new(Alert {
-                    id: AlertId::new_random(),
-                    alert_type: alert_type.clone(),
-                    severity: AlertSeverity::Warning,
-                    target_object_type: Alert::DISK_STORAGE.into(),
-                    target_object_name: member.id.to_string(),
-                    datasource_id: None,
-                    datasource_name: None,
-                    datasource_path: None,
-                    production_server_id: None,
-                    production_server_name: None,
-                    protection_group_id: None,
-                    protection_group_name: None,
-                    recovery_point_ids: Vec::new(),
-                    short_problem: alert_type.short_problem().to_string(),
-                    message: format!(
+                changes.push(Change::Raise(Box::new(Alert::new(
+                    alert_type.clone(),
+                    AlertSeverity::Warning,
+                    Alert::DISK_STORAGE.into(),
+                    member.id.to_string(),
+                    format!(
                         "The storage pool member '{}' ({}) is on a volume with {} of {} bytes \
                          free ({:.1}%), below the alert level of {percent}% \
                          (FreeSpaceAlertPercent).",
@@ -447,21 +414,14 @@ impl Conditions {
                         total,
                         percent_of(free, total)
                     ),
-                    recommended_action: "Free space on the volume, remove recovery points that \
+                    "Free space on the volume, remove recovery points that \
                          are no longer needed (Remove-DPMRecoveryPoint), or add a pool member on \
                          another volume (Add-DPMDiskStorage) and move groups to it. Backups fail \
                          when the volume is full. The alert resolves when the free space is back \
                          above the alert level."
                         .into(),
-                    first_seen: now,
-                    last_seen: now,
-                    occurrences: 1,
-                    state: AlertState::Active,
-                    resolved_at: None,
-                    resolution: None,
-                    job_id: None,
-                    resolved_by_job_id: None,
-                })));
+                    now,
+                ))));
             } else if !low && is_active && member.free_space.is_some() {
                 changes.push(Change::Resolve {
                     key,

@@ -24,8 +24,8 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use rdpm_catalog::{AlertResolution, Catalog, DeliveryOutcome, NOTIFICATION_CHANNEL_OBJECT};
 use rdpm_types::{
-    Alert, AlertEvent, AlertId, AlertSeverity, AlertState, AlertType, GlobalProperties,
-    NotificationChannel, NotificationDelivery, SmtpSecurity,
+    Alert, AlertEvent, AlertSeverity, AlertState, AlertType, GlobalProperties, NotificationChannel,
+    NotificationDelivery, SmtpSecurity,
 };
 use tokio::sync::{watch, Notify};
 
@@ -321,38 +321,21 @@ fn failure_alert(
              by e-mail is delivered."
         }
     };
-    Alert {
-        id: AlertId::new_random(),
-        alert_type: AlertType::NotificationFailed,
-        severity: AlertSeverity::Warning,
-        target_object_type: NOTIFICATION_CHANNEL_OBJECT.into(),
-        target_object_name: channel.as_str().into(),
-        datasource_id: None,
-        datasource_name: None,
-        datasource_path: None,
-        production_server_id: None,
-        production_server_name: None,
-        protection_group_id: None,
-        protection_group_name: None,
-        recovery_point_ids: Vec::new(),
-        short_problem: AlertType::NotificationFailed.short_problem().into(),
-        message: format!(
+    Alert::new(
+        AlertType::NotificationFailed,
+        AlertSeverity::Warning,
+        NOTIFICATION_CHANNEL_OBJECT.into(),
+        channel.as_str().into(),
+        format!(
             "The {} notification of the {} alert {} by {} {what}: {error}",
             delivery.event.as_str(),
             delivery.alert.alert_type,
             delivery.alert.id,
             channel_words(channel)
         ),
-        recommended_action: recommended_action.into(),
-        first_seen: at,
-        last_seen: at,
-        occurrences: 1,
-        state: AlertState::Active,
-        resolved_at: None,
-        resolution: None,
-        job_id: None,
-        resolved_by_job_id: None,
-    }
+        recommended_action.into(),
+        at,
+    )
 }
 
 /// The JSON a webhook receives.
@@ -520,32 +503,17 @@ mod tests {
     }
 
     fn failure_alert_seed() -> Alert {
-        let now = Utc::now();
         Alert {
-            id: AlertId::new_random(),
-            alert_type: AlertType::BackupFailed,
-            severity: AlertSeverity::Error,
-            target_object_type: "Datasource".into(),
-            target_object_name: "docs".into(),
-            datasource_id: None,
-            datasource_name: None,
-            datasource_path: None,
-            production_server_id: None,
-            production_server_name: None,
-            protection_group_id: None,
-            protection_group_name: None,
-            recovery_point_ids: Vec::new(),
             short_problem: "Recovery point creation failed".into(),
-            message: "it failed".into(),
-            recommended_action: "fix it".into(),
-            first_seen: now,
-            last_seen: now,
-            occurrences: 1,
-            state: AlertState::Active,
-            resolved_at: None,
-            resolution: None,
-            job_id: None,
-            resolved_by_job_id: None,
+            ..Alert::new(
+                AlertType::BackupFailed,
+                AlertSeverity::Error,
+                "Datasource".into(),
+                "docs".into(),
+                "it failed".into(),
+                "fix it".into(),
+                Utc::now(),
+            )
         }
     }
 

@@ -304,6 +304,47 @@ impl Alert {
     /// `TargetObjectName` is the member's id.
     pub const DISK_STORAGE: &'static str = "DiskStorage";
 
+    /// A new active alert, first seen `at`, about an object of
+    /// `target_object_type` named `target_object_name`: one occurrence, its
+    /// type's short problem, and no datasource, group, point or job (set
+    /// those that apply with struct update syntax).
+    pub fn new(
+        alert_type: AlertType,
+        severity: AlertSeverity,
+        target_object_type: String,
+        target_object_name: String,
+        message: String,
+        recommended_action: String,
+        at: DateTime<Utc>,
+    ) -> Alert {
+        Alert {
+            id: AlertId::new_random(),
+            short_problem: alert_type.short_problem().to_string(),
+            alert_type,
+            severity,
+            target_object_type,
+            target_object_name,
+            datasource_id: None,
+            datasource_name: None,
+            datasource_path: None,
+            production_server_id: None,
+            production_server_name: None,
+            protection_group_id: None,
+            protection_group_name: None,
+            recovery_point_ids: Vec::new(),
+            message,
+            recommended_action,
+            first_seen: at,
+            last_seen: at,
+            occurrences: 1,
+            state: AlertState::Active,
+            resolved_at: None,
+            resolution: None,
+            job_id: None,
+            resolved_by_job_id: None,
+        }
+    }
+
     /// Whether it is active (DPM's `IsActive`).
     pub fn is_active(&self) -> bool {
         self.state == AlertState::Active
