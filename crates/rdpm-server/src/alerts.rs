@@ -361,44 +361,10 @@ fn snapshot_ids(text: &str) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use rdpm_types::{DatasourceId, FsPath, JobError, JobId, ProductionServerId, SkippedItem};
+    use rdpm_types::{FsPath, JobError, SkippedItem};
 
     fn job(job_type: JobType, status: JobStatus, kind: Option<&str>) -> Job {
-        Job {
-            id: JobId::new_random(),
-            job_type,
-            status,
-            is_adhoc: true,
-            datasource_id: DatasourceId(uuid::Uuid::new_v4()),
-            datasource_name: "docs".into(),
-            datasource_path: FsPath::from_bytes(b"/srv/docs"),
-            production_server_id: ProductionServerId(uuid::Uuid::new_v4()),
-            production_server_name: "host".into(),
-            protection_group_id: None,
-            protection_group_name: None,
-            pool_member_id: None,
-            owner: "admin".into(),
-            created_at: chrono::Utc::now(),
-            start_time: Some(chrono::Utc::now()),
-            end_time: Some(chrono::Utc::now()),
-            with_integrity_check: false,
-            files_scanned: 0,
-            bytes_scanned: 0,
-            bytes_total: None,
-            bytes_done: 0,
-            files_transferred: 0,
-            bytes_transferred: 0,
-            files_skipped: 0,
-            skipped: Vec::new(),
-            messages: Vec::new(),
-            error: kind.map(|k| JobError {
-                kind: k.into(),
-                message: format!("it went wrong: {k}"),
-            }),
-            recovery_point_id: None,
-            target_path: None,
-            current_path: None,
-        }
+        crate::jobs::ended_job(job_type, status, kind)
     }
 
     fn raised(a: &Assessment) -> Vec<(AlertType, AlertSeverity)> {

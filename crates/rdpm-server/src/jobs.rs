@@ -306,6 +306,33 @@ fn queued_job(
     }
 }
 
+/// A job of `job_type` that ended now with `status` on a made-up
+/// datasource, failed with `error_kind` when given: the fixture of the
+/// tests that judge finished jobs.
+#[cfg(test)]
+pub(crate) fn ended_job(job_type: JobType, status: JobStatus, error_kind: Option<&str>) -> Job {
+    let now = Utc::now();
+    let subject = JobSubject {
+        datasource_id: DatasourceId(uuid::Uuid::new_v4()),
+        datasource_name: "docs".into(),
+        datasource_path: FsPath::from_bytes(b"/srv/docs"),
+        production_server_id: ProductionServerId(uuid::Uuid::new_v4()),
+        production_server_name: "host".into(),
+        protection_group_id: None,
+        protection_group_name: None,
+        pool_member_id: uuid::Uuid::new_v4(),
+    };
+    let mut job = queued_job(job_type, subject, "admin", now);
+    job.status = status;
+    job.start_time = Some(now);
+    job.end_time = Some(now);
+    job.error = error_kind.map(|k| JobError {
+        kind: k.into(),
+        message: format!("it went wrong: {k}"),
+    });
+    job
+}
+
 /// The error for `WithoutSynchronize` on a datasource never synchronized.
 fn no_synchronization(ds: &Datasource) -> ApiError {
     ApiError::new(
