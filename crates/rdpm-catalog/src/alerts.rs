@@ -215,7 +215,7 @@ pub(crate) fn list(conn: &Connection, include_inactive: bool) -> Result<Vec<Aler
 mod tests {
     use super::*;
     use crate::{Catalog, SqliteCatalog};
-    use rdpm_types::{AlertId, AlertSeverity, DatasourceId};
+    use rdpm_types::{AlertSeverity, DatasourceId};
 
     fn at(minute: u32) -> DateTime<Utc> {
         DateTime::parse_from_rfc3339(&format!("2026-03-01T10:{minute:02}:00Z"))
@@ -225,30 +225,20 @@ mod tests {
 
     fn failed(ds: DatasourceId, minute: u32, message: &str) -> Alert {
         Alert {
-            id: AlertId::new_random(),
-            alert_type: AlertType::BackupFailed,
-            severity: AlertSeverity::Error,
-            target_object_type: "Datasource".into(),
-            target_object_name: "docs".into(),
             datasource_id: Some(ds),
             datasource_name: Some("docs".into()),
-            datasource_path: None,
-            production_server_id: None,
             production_server_name: Some("host".into()),
-            protection_group_id: None,
             protection_group_name: Some("Files".into()),
-            recovery_point_ids: Vec::new(),
-            short_problem: AlertType::BackupFailed.short_problem().into(),
-            message: message.into(),
-            recommended_action: "Fix it.".into(),
-            first_seen: at(minute),
-            last_seen: at(minute),
-            occurrences: 1,
-            state: AlertState::Active,
-            resolved_at: None,
-            resolution: None,
             job_id: Some(JobId::new_random()),
-            resolved_by_job_id: None,
+            ..Alert::new(
+                AlertType::BackupFailed,
+                AlertSeverity::Error,
+                "Datasource".into(),
+                "docs".into(),
+                message.into(),
+                "Fix it.".into(),
+                at(minute),
+            )
         }
     }
 

@@ -310,32 +310,15 @@ mod tests {
 
     fn alert(alert_type: AlertType, object_type: &str, object_name: &str) -> Alert {
         let now = Utc::now();
-        Alert {
-            id: AlertId::new_random(),
-            short_problem: alert_type.short_problem().into(),
+        Alert::new(
             alert_type,
-            severity: AlertSeverity::Error,
-            target_object_type: object_type.into(),
-            target_object_name: object_name.into(),
-            datasource_id: None,
-            datasource_name: None,
-            datasource_path: None,
-            production_server_id: None,
-            production_server_name: None,
-            protection_group_id: None,
-            protection_group_name: None,
-            recovery_point_ids: Vec::new(),
-            message: "m".into(),
-            recommended_action: "r".into(),
-            first_seen: now,
-            last_seen: now,
-            occurrences: 1,
-            state: AlertState::Active,
-            resolved_at: None,
-            resolution: None,
-            job_id: None,
-            resolved_by_job_id: None,
-        }
+            AlertSeverity::Error,
+            object_type.into(),
+            object_name.into(),
+            "m".into(),
+            "r".into(),
+            now,
+        )
     }
 
     fn both_channels() -> GlobalProperties {

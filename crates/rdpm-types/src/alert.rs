@@ -399,32 +399,15 @@ mod tests {
     #[test]
     fn a_disk_storage_alert_is_keyed_by_its_pool_member() {
         let at = chrono::DateTime::from_timestamp(1_800_000_000, 0).unwrap();
-        let mut alert = Alert {
-            id: AlertId::new_random(),
-            alert_type: AlertType::DiskStorageLowSpace,
-            severity: AlertSeverity::Warning,
-            target_object_type: Alert::DISK_STORAGE.into(),
-            target_object_name: "4f1c".into(),
-            datasource_id: None,
-            datasource_name: None,
-            datasource_path: None,
-            production_server_id: None,
-            production_server_name: None,
-            protection_group_id: None,
-            protection_group_name: None,
-            recovery_point_ids: Vec::new(),
-            short_problem: String::new(),
-            message: String::new(),
-            recommended_action: String::new(),
-            first_seen: at,
-            last_seen: at,
-            occurrences: 1,
-            state: AlertState::Active,
-            resolved_at: None,
-            resolution: None,
-            job_id: None,
-            resolved_by_job_id: None,
-        };
+        let mut alert = Alert::new(
+            AlertType::DiskStorageLowSpace,
+            AlertSeverity::Warning,
+            Alert::DISK_STORAGE.into(),
+            "4f1c".into(),
+            String::new(),
+            String::new(),
+            at,
+        );
         assert_eq!(alert.object_key(), "pool-member:4f1c");
         alert.target_object_type = "Tape".into();
         assert_eq!(alert.object_key(), "Tape:4f1c");
