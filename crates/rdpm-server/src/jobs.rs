@@ -513,11 +513,7 @@ impl Jobs {
             let Some(datasource) = self.protection.member_of(group, member.datasource_id) else {
                 continue;
             };
-            let busy: Vec<Arc<Live>> = lock(&self.live)
-                .values()
-                .filter(|l| l.datasource == datasource.id)
-                .cloned()
-                .collect();
+            let busy = self.live_of(datasource.id);
             if let Some(previous) = busy.first() {
                 let note = format!(
                     "The scheduled {} of {slot} came while this job was still queued or \
@@ -1109,6 +1105,16 @@ impl Jobs {
         }
     }
 
+    /// The queued and running jobs of a datasource. Collected, so that a
+    /// job's own lock is never taken under the table's.
+    fn live_of(&self, ds: DatasourceId) -> Vec<Arc<Live>> {
+        lock(&self.live)
+            .values()
+            .filter(|l| l.datasource == ds)
+            .cloned()
+            .collect()
+    }
+
     /// Whether a job of the datasource is queued or running.
     pub(crate) fn datasource_busy(&self, ds: DatasourceId) -> bool {
         lock(&self.live).values().any(|l| l.datasource == ds)
@@ -1118,12 +1124,7 @@ impl Jobs {
     /// stopped without `-KeepDiskData`, after stopping its jobs. Returns
     /// how many it deleted.
     pub(crate) fn remove_datasource_points(&self, ds: DatasourceId) -> Result<usize, ApiError> {
-        let live: Vec<JobId> = lock(&self.live)
-            .values()
-            .filter(|l| l.datasource == ds)
-            .map(|l| l.id)
-            .collect();
-        for id in live {
+        for id in self.live_of(ds).iter().map(|l| l.id) {
             let _ = self.stop_with(
                 id,
                 JobError {

@@ -100,13 +100,8 @@ impl Jobs {
             let Some(ds) = self.protection.member_of(group, member.datasource_id) else {
                 continue;
             };
-            // Collected first: a job's lock is never taken under the table's.
-            let of_datasource: Vec<Arc<Live>> = lock(&self.live)
-                .values()
-                .filter(|l| l.datasource == ds.id)
-                .cloned()
-                .collect();
-            let previous = of_datasource
+            let previous = self
+                .live_of(ds.id)
                 .into_iter()
                 .find(|l| lock(&l.job).job_type == JobType::Validation);
             if let Some(previous) = previous {
