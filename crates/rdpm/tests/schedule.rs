@@ -214,8 +214,10 @@ fn a_fifteen_minute_group_makes_exactly_its_jobs_over_a_day_and_after_a_restart(
     );
     assert_contains(&text, "and 2025-06-11 03:00");
 
-    // The schedule goes on.
-    assert_eq!(advance(&s, 15 * 60), 1);
+    // The schedule goes on: one job for the next slot. Counted from the
+    // job list, since the scheduler's own wake-up at the slot may queue it
+    // before the advance's pass does.
+    advance(&s, 15 * 60);
     wait_idle(&s);
     let jobs = scheduled(&s);
     assert_eq!(jobs.len(), 98);
