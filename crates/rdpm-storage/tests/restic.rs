@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 
 use rdpm_storage::{tag, BackupRequest};
 
-use crate::support::{assert_same_tree, awkward_tree, bulk_tree, TestRepo};
+use crate::support::{assert_same_tree, awkward_tree, bulk_tree, noise, TestRepo};
 
 pub fn restic_present() -> bool {
     let found = Command::new("restic")
@@ -194,4 +194,54 @@ fn a_generated_key_is_written_cheap_to_derive_and_an_expensive_one_is_replaced()
     let other = dir.path().join("chosen");
     Repository::create(&other, &chosen, &options).expect("create");
     assert_eq!(key_costs(&other), [1 << 17]);
+}
+
+/// rdpm cuts files into the same chunks restic does, so each tool
+/// deduplicates against what the other stored: restic, reading every file
+/// again, finds every data blob already there. Sizes straddle the minimum
+/// chunk (512 KiB) and the read buffer, and a large file has many cuts.
+#[test]
+fn restic_finds_every_chunk_rdpm_stored() {
+    if !restic_present() {
+        return;
+    }
+    let t = TestRepo::new();
+    let src = t.dir.path().join("src");
+    fs::create_dir_all(&src).expect("mkdir");
+    let sizes = [
+        1,
+        4095,
+        65_537,
+        (512 << 10) - 1,
+        512 << 10,
+        (512 << 10) + 1,
+        (3 << 20) + 12_345,
+        40 << 20,
+    ];
+    for (i, size) in sizes.into_iter().enumerate() {
+        fs::write(src.join(format!("f{i}")), noise(i as u64 + 7, size)).expect("write");
+    }
+    let out = t.repo.backup(&BackupRequest::new([&src])).expect("backup");
+    assert!(out.bytes_added > 40 << 20, "{out:?}");
+
+    let summary = ok(&restic(
+        &t,
+        &["backup", "--force", "--json", src.to_str().expect("utf-8")],
+    ));
+    let summary: serde_json::Value = summary
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .find(|v| v["message_type"] == "summary")
+        .expect("restic prints a summary");
+    assert_eq!(
+        summary["files_new"].as_u64().unwrap_or(0)
+            + summary["files_changed"].as_u64().unwrap_or(0)
+            + summary["files_unmodified"].as_u64().unwrap_or(0),
+        sizes.len() as u64,
+        "{summary}"
+    );
+    assert_eq!(
+        summary["data_blobs"], 0,
+        "restic stored chunks rdpm did not: {summary}"
+    );
 }

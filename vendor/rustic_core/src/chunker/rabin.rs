@@ -9,7 +9,7 @@ pub(super) mod constants {
     /// The size of a kilobyte.
     pub(super) const KB: usize = 1024;
     /// Buffer size used for reading - TODO: Find out optimal size for best performance!
-    pub(super) const BUF_SIZE: usize = 4 * KB;
+    pub(super) const BUF_SIZE: usize = 64 * KB;
     /// Random polynomial maximum tries.
     pub(super) const RAND_POLY_MAX_TRIES: i32 = 1_000_000;
 }
@@ -91,8 +91,10 @@ impl<R: Read + Send> ChunkIter<R> {
         let chunk_size: u64 = chunk_size.try_into().unwrap();
         let split_mask: u64 = chunk_size - 1;
         Ok(Self {
-            buf: vec![0; constants::BUF_SIZE],
-            pos: constants::BUF_SIZE,
+            // allocated at the first refill: a file smaller than the
+            // minimum chunk size never needs it
+            buf: Vec::new(),
+            pos: 0,
             reader,
             split_mask,
             rabin,
@@ -150,16 +152,14 @@ impl<R: Read + Send> Iterator for ChunkIter<R> {
             .rabin
             .reset_and_prefill_window(&mut vec[vec.len() - 64..vec.len()].iter().copied());
 
-        loop {
-            if vec.len() >= self.max_size {
-                break;
-            }
-
-            if (self.rabin.hash & self.split_mask) == 0 {
-                break;
-            }
-
+        // Cut where the rolling hash matches the mask, or at the maximum
+        // size. Each buffered run of bytes is hashed in one tight loop and
+        // copied into the chunk at once (it was pushed byte by byte).
+        let mut cut =
+            vec.len() >= self.max_size || (self.rabin.hash & self.split_mask) == 0;
+        while !cut {
             if self.buf.len() == self.pos {
+                self.buf.resize(constants::BUF_SIZE, 0);
                 match self.reader.read(&mut self.buf[..]) {
                     Ok(0) => {
                         self.finished = true;
@@ -170,7 +170,10 @@ impl<R: Read + Send> Iterator for ChunkIter<R> {
                         self.buf.truncate(size);
                     }
 
-                    Err(ref e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                    Err(ref e) if e.kind() == io::ErrorKind::Interrupted => {
+                        self.pos = self.buf.len();
+                        continue;
+                    }
                     Err(err) => {
                         return Some(Err(RusticError::with_source(
                             ErrorKind::InputOutput,
@@ -181,10 +184,20 @@ impl<R: Read + Send> Iterator for ChunkIter<R> {
                 }
             }
 
-            let byte = self.buf[self.pos];
-            vec.push(byte);
-            self.pos += 1;
-            self.rabin.slide(byte);
+            let available = &self.buf[self.pos..];
+            let room = self.max_size - vec.len();
+            let mut taken = available.len().min(room);
+            for (i, &byte) in available[..taken].iter().enumerate() {
+                self.rabin.slide(byte);
+                if (self.rabin.hash & self.split_mask) == 0 {
+                    taken = i + 1;
+                    cut = true;
+                    break;
+                }
+            }
+            vec.extend_from_slice(&available[..taken]);
+            self.pos += taken;
+            cut |= vec.len() >= self.max_size;
         }
         self.size_hint = self.size_hint.saturating_sub(vec.len()); // size_hint can be too small!
         Some(Ok(vec))
