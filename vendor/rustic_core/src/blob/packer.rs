@@ -247,7 +247,14 @@ impl<BE: DecryptWriteBackend> Packer<BE> {
             pack_sizer,
         )));
 
-        let (tx, rx) = bounded(0);
+        // Blobs are compressed and encrypted by a pool of workers taking
+        // them from one queue in any order (their order in a pack does not
+        // matter), and one thread adds the results to the pack. An ordered
+        // map would leave workers idle behind a slow (large, compressible)
+        // blob, and each stage between threads costs a hand-off per blob.
+        let workers = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
+        let (tx, rx) = bounded::<(Bytes, BlobId)>(workers);
+        let (done_tx, done_rx) = bounded::<RusticResult<(Vec<u8>, BlobId, u64, Option<NonZeroU32>)>>(workers);
         let (finish_tx, finish_rx) = bounded::<RusticResult<PackerStats>>(0);
         let packer = Self {
             raw_packer: raw_packer.clone(),
@@ -258,18 +265,32 @@ impl<BE: DecryptWriteBackend> Packer<BE> {
 
         let _join_handle = std::thread::spawn(move || {
             scope(|scope| {
-                let status = rx
-                    .into_iter()
-                    .readahead_scoped(scope)
-                    // early check if id is already contained
-                    .filter(|(_, id)| !indexer.read().unwrap().has(id))
-                    .filter(|(_, id)| !raw_packer.read().unwrap().has(id))
-                    .readahead_scoped(scope)
-                    .parallel_map_scoped(scope, |(data, id): (Bytes, BlobId)| {
-                        let (data, data_len, uncompressed_length) = be.process_data(&data)?;
-                        Ok((data, id, u64::from(data_len), uncompressed_length))
-                    })
-                    .readahead_scoped(scope)
+                for _ in 0..workers {
+                    let (rx, done_tx) = (rx.clone(), done_tx.clone());
+                    let (be, indexer, raw_packer) = (&be, &indexer, &raw_packer);
+                    _ = scope.spawn(move || {
+                        for (data, id) in rx {
+                            // early check if id is already contained
+                            if indexer.read().unwrap().has(&id)
+                                || raw_packer.read().unwrap().has(&id)
+                            {
+                                continue;
+                            }
+                            let processed = be.process_data(&data).map(
+                                |(data, data_len, uncompressed_length)| {
+                                    (data, id, u64::from(data_len), uncompressed_length)
+                                },
+                            );
+                            if done_tx.send(processed).is_err() {
+                                // the adding thread stopped on an error
+                                break;
+                            }
+                        }
+                    });
+                }
+                drop((rx, done_tx));
+                let status = done_rx
+                    .iter()
                     // check again if id is already contained
                     // TODO: We may still save duplicate blobs - the indexer is only updated when the packfile write has completed
                     .filter(|res| {
@@ -284,6 +305,9 @@ impl<BE: DecryptWriteBackend> Packer<BE> {
                             .add_raw(data.into(), &id, data_len, ul)
                     })
                     .and_then(|()| raw_packer.write().unwrap().finalize());
+                // On an error, the workers stop at their next send; later
+                // adds fail once the last worker has dropped its receiver.
+                drop(done_rx);
                 _ = finish_tx.send(status);
             });
         });
