@@ -3,7 +3,7 @@ use std::{num::NonZeroU32, sync::Arc};
 use bytes::Bytes;
 use crossbeam_channel::{Receiver, bounded};
 use rayon::{prelude::*, spawn};
-use zstd::stream::{copy_encode, decode_all, encode_all};
+use zstd::stream::{copy_encode, decode_all};
 
 pub use zstd::compression_level_range;
 
@@ -75,7 +75,7 @@ pub trait DecryptReadBackend: ReadBackend + Clone + 'static {
     ) -> RusticResult<Bytes> {
         let mut data = self.decrypt(data)?;
         if let Some(length) = uncompressed_length {
-            data = decode_all(&*data).map_err(|err| {
+            data = zstd_bulk::decompress(&data, length.get() as usize).map_err(|err| {
                 RusticError::with_source(
                     ErrorKind::Internal,
                     "Failed to decode zstd compressed data. The data may be corrupted.",
@@ -491,7 +491,7 @@ impl<C: CryptoKey> DecryptBackend<C> {
             // compress if requested
             Some(level) => (
                 self.key
-                    .encrypt_data(&encode_all(data, level).map_err(|err| {
+                    .encrypt_data(&zstd_bulk::compress(data, level).map_err(|err| {
                         RusticError::with_source(
                             ErrorKind::Internal,
                             "Failed to encode zstd compressed data. The data may be corrupted.",
@@ -767,5 +767,54 @@ mod tests {
         // will be detected
         assert!(be.very_data(&data_encrypted, ul, data).is_err());
         Ok(())
+    }
+}
+
+/// zstd through one reused context per thread and per direction, instead of
+/// a fresh streaming context per blob: a streaming context of unknown size
+/// allocates and clears its tables at the window size of the level for
+/// every blob, and streaming decompression grows its output piecewise.
+/// The frames are ordinary zstd frames (with the content size recorded).
+mod zstd_bulk {
+    use std::cell::RefCell;
+    use std::io;
+
+    use zstd::bulk::{Compressor, Decompressor};
+
+    thread_local! {
+        static COMPRESSOR: RefCell<Option<(i32, Compressor<'static>)>> = const { RefCell::new(None) };
+        static DECOMPRESSOR: RefCell<Option<Decompressor<'static>>> = const { RefCell::new(None) };
+    }
+
+    /// Compresses `data` at `level` into a new buffer.
+    pub(super) fn compress(data: &[u8], level: i32) -> io::Result<Vec<u8>> {
+        COMPRESSOR.with_borrow_mut(|slot| {
+            let compressor = match slot {
+                Some((l, c)) if *l == level => c,
+                _ => &mut slot.insert((level, Compressor::new(level)?)).1,
+            };
+            let mut out = Vec::with_capacity(zstd::zstd_safe::compress_bound(data.len()));
+            let _ = compressor.compress_to_buffer(data, &mut out)?;
+            Ok(out)
+        })
+    }
+
+    /// Decompresses `data`, which must decompress to exactly `length` bytes.
+    pub(super) fn decompress(data: &[u8], length: usize) -> io::Result<Vec<u8>> {
+        DECOMPRESSOR.with_borrow_mut(|slot| {
+            let decompressor = match slot {
+                Some(d) => d,
+                None => slot.insert(Decompressor::new()?),
+            };
+            let mut out = Vec::with_capacity(length);
+            let n = decompressor.decompress_to_buffer(data, &mut out)?;
+            if n != length {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    format!("decompressed to {n} bytes instead of {length}"),
+                ));
+            }
+            Ok(out)
+        })
     }
 }
