@@ -191,8 +191,12 @@ impl<'a, BE: DecryptFullBackend, I: ReadGlobalIndex> Archiver<'a, BE, I> {
                     }
                 },
             )
-            // archive files in parallel
-            .parallel_map_scoped(s, |item| self.file_archiver.process(item, p))
+            // archive files in parallel, results in order; the window is wide
+            // so that one large file does not leave the other workers idle
+            // (an item is a path and its metadata, not its contents)
+            .parallel_map_scoped_custom(s, |o| o.buffer_size(64), |item| {
+                self.file_archiver.process(item, p)
+            })
             .readahead_scoped(s)
             .filter_map(|item| match item {
                 Ok(item) => Some(item),
