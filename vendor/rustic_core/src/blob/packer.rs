@@ -10,7 +10,6 @@ use crossbeam_channel::{Receiver, Sender, bounded};
 use integer_sqrt::IntegerSquareRoot;
 use jiff::Timestamp;
 use log::warn;
-use pariter::IteratorExt;
 
 use crate::{
     Progress,
@@ -462,7 +461,7 @@ impl<BE: DecryptWriteBackend> RawPacker<BE> {
                 cacheable: blob_type.is_cacheable(),
             },
             1,
-            1,
+            2,
         ));
 
         Self {
@@ -843,27 +842,48 @@ impl Actor {
     fn new<BE: DecryptWriteBackend>(
         fwh: FileWriterHandle<BE>,
         queue_len: usize,
-        _par: usize,
+        par: usize,
     ) -> Self {
-        let (tx, rx) = bounded(queue_len);
+        let (tx, rx) = bounded::<(BytesList, IndexPack)>(queue_len);
         let (finish_tx, finish_rx) = bounded::<RusticResult<()>>(0);
 
+        // `par` writers each hash a pack, write it and add it to the index,
+        // so that one pack is written while the next one waits for the
+        // backend to make the last one durable. After an error the others
+        // stop at their next pack, and the sender's next send fails once
+        // all have stopped.
         let _join_handle = std::thread::spawn(move || {
-            scope(|scope| {
-                let status = rx
-                    .into_iter()
-                    .readahead_scoped(scope)
-                    .map(|(file, index): (BytesList, IndexPack)| {
-                        let id = hash_reader(file.clone().reader())
-                            .expect("reading from memory cannot fail");
-                        (file, PackId::from(id), index)
+            let failed = std::sync::atomic::AtomicBool::new(false);
+            let status = scope(|scope| {
+                let writers: Vec<_> = (0..par.max(1))
+                    .map(|_| {
+                        let (rx, fwh, failed) = (rx.clone(), &fwh, &failed);
+                        scope.spawn(move || -> RusticResult<()> {
+                            for (file, index) in rx {
+                                if failed.load(std::sync::atomic::Ordering::Relaxed) {
+                                    break;
+                                }
+                                let id = hash_reader(file.clone().reader())
+                                    .expect("reading from memory cannot fail");
+                                let written = fwh
+                                    .process((file, PackId::from(id), index))
+                                    .and_then(|index| fwh.index(index));
+                                if written.is_err() {
+                                    failed.store(true, std::sync::atomic::Ordering::Relaxed);
+                                    return written;
+                                }
+                            }
+                            Ok(())
+                        })
                     })
-                    .readahead_scoped(scope)
-                    .map(|load| fwh.process(load))
-                    .readahead_scoped(scope)
-                    .try_for_each(|index| fwh.index(index?));
-                _ = finish_tx.send(status);
+                    .collect();
+                drop(rx);
+                writers
+                    .into_iter()
+                    .map(|w| w.join().expect("pack writer thread should not panic"))
+                    .collect::<RusticResult<()>>()
             });
+            _ = finish_tx.send(status);
         });
 
         Self {
