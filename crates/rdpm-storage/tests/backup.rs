@@ -6,9 +6,11 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
-use rdpm_storage::{tag, BackupRequest, CancelToken, Error, SnapshotFilter};
+use rdpm_storage::{
+    tag, BackupRequest, CancelToken, Error, KeyMaterial, Repository, SnapshotFilter,
+};
 
-use crate::support::{awkward_tree, bulk_tree, running_as_root, TestRepo};
+use crate::support::{awkward_tree, bulk_tree, running_as_root, TestRepo, Tmpfs};
 
 #[test]
 fn backup_of_an_awkward_tree_records_every_entry() {
@@ -288,4 +290,46 @@ fn concurrent_backups_into_one_repository_both_succeed() {
         2
     );
     assert!(t.repo.check(true).expect("check").is_ok());
+}
+
+/// A pool member's disk filling up mid-backup fails the backup with the
+/// operating system's reason and leaves no snapshot; the recovery points
+/// before it stay whole, and once there is room the next backup succeeds.
+#[test]
+fn a_full_disk_fails_the_backup_and_keeps_the_repository_whole() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let Some(mount) = Tmpfs::mount(&dir.path().join("small"), "6m") else {
+        return;
+    };
+    let key = KeyMaterial::generate();
+    let repo = Repository::create(
+        &dir.path().join("small/repo"),
+        &key,
+        &TestRepo::options(&dir),
+    )
+    .expect("create");
+    let first = dir.path().join("first");
+    bulk_tree(&first, 4, 1 << 20);
+    let kept = repo.backup(&BackupRequest::new([&first])).expect("backup");
+
+    let big = dir.path().join("big");
+    bulk_tree(&big, 8, 24 << 20);
+    let err = repo
+        .backup(&BackupRequest::new([&big]))
+        .expect_err("the disk is full");
+    let text = format!("{err}");
+    assert!(text.contains("No space left on device"), "{text}");
+    let snaps = repo.snapshots(&SnapshotFilter::default()).expect("list");
+    assert_eq!(
+        snaps.iter().map(|s| &s.id).collect::<Vec<_>>(),
+        [&kept.snapshot_id]
+    );
+
+    mount.resize("64m");
+    let report = repo.check(true).expect("check");
+    assert!(report.is_ok(), "{report:?}");
+    repo.backup(&BackupRequest::new([&big]))
+        .expect("backup with room");
+    let report = repo.check(true).expect("check");
+    assert!(report.is_ok(), "{report:?}");
 }

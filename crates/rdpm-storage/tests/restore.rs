@@ -17,7 +17,7 @@ use rdpm_storage::{
 use crate::browse::stored;
 use crate::support::{
     assert_same_tree, awkward_tree, bulk_tree, noise, ran_without_dac_override, running_as_root,
-    TestRepo,
+    TestRepo, Tmpfs,
 };
 
 pub fn request(snapshot: &SnapshotId, path: Vec<u8>, root: &Path, dest: PathBuf) -> RestoreRequest {
@@ -501,35 +501,6 @@ fn a_folder_that_cannot_be_written_is_reported_and_the_rest_restored() {
     assert_eq!(out.files_restored, 2, "{out:?}");
     assert_eq!(out.stopped, None);
     assert!(temporaries(&root).is_empty());
-}
-
-/// A tmpfs of `size` at `dir`, unmounted when dropped.
-struct Tmpfs(PathBuf);
-
-impl Tmpfs {
-    fn mount(dir: &Path, size: &str) -> Option<Self> {
-        fs::create_dir_all(dir).expect("mkdir");
-        let status = std::process::Command::new("mount")
-            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
-            .arg(dir)
-            .status();
-        match status {
-            Ok(s) if s.success() => Some(Self(dir.to_path_buf())),
-            other => {
-                eprintln!(
-                    "skipped: cannot mount a tmpfs at {}: {other:?}",
-                    dir.display()
-                );
-                None
-            }
-        }
-    }
-}
-
-impl Drop for Tmpfs {
-    fn drop(&mut self) {
-        let _ = std::process::Command::new("umount").arg(&self.0).status();
-    }
 }
 
 #[test]

@@ -218,3 +218,44 @@ pub fn flip_byte(file: &Path, offset: usize) {
     fs::set_permissions(file, perms).expect("chmod");
     fs::write(file, &bytes).expect("write pack");
 }
+
+/// A tmpfs of `size` at `dir`, unmounted when dropped.
+pub struct Tmpfs(PathBuf);
+
+impl Tmpfs {
+    pub fn mount(dir: &Path, size: &str) -> Option<Self> {
+        fs::create_dir_all(dir).expect("mkdir");
+        let status = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(dir)
+            .status();
+        match status {
+            Ok(s) if s.success() => Some(Self(dir.to_path_buf())),
+            other => {
+                eprintln!(
+                    "skipped: cannot mount a tmpfs at {}: {other:?}",
+                    dir.display()
+                );
+                None
+            }
+        }
+    }
+}
+
+impl Tmpfs {
+    /// Grows (or shrinks) the file system to `size`.
+    pub fn resize(&self, size: &str) {
+        let status = std::process::Command::new("mount")
+            .args(["-o", &format!("remount,size={size}")])
+            .arg(&self.0)
+            .status()
+            .expect("run mount");
+        assert!(status.success(), "remount {} at {size}", self.0.display());
+    }
+}
+
+impl Drop for Tmpfs {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount").arg(&self.0).status();
+    }
+}
