@@ -570,6 +570,9 @@ pub(crate) struct BasicPacker {
     created: SystemTime,
     /// The index of the pack
     index: IndexPack,
+    /// The ids in `index`, to answer `has` without a scan: a pack of small
+    /// files holds thousands of blobs and every blob is looked up
+    ids: std::collections::HashSet<BlobId>,
     /// The pack sizer
     pack_sizer: PackSizer,
     /// The packer stats
@@ -591,6 +594,7 @@ impl BasicPacker {
             count: 0,
             created: SystemTime::now(),
             index: IndexPack::default(),
+            ids: std::collections::HashSet::new(),
             pack_sizer,
             stats: PackerStats::default(),
         }
@@ -674,6 +678,7 @@ impl BasicPacker {
 
         self.index
             .add(*id, self.blob_type, offset, len, uncompressed_length);
+        _ = self.ids.insert(*id);
         self.count += 1;
 
         Ok(())
@@ -775,7 +780,10 @@ impl BasicPacker {
         self.created = SystemTime::now();
         (
             std::mem::take(&mut self.file),
-            std::mem::take(&mut self.index),
+            {
+                self.ids.clear();
+                std::mem::take(&mut self.index)
+            },
         )
     }
 
@@ -784,7 +792,7 @@ impl BasicPacker {
     }
 
     pub fn has(&self, id: &BlobId) -> bool {
-        self.index.blobs.iter().any(|b| &b.id == id)
+        self.ids.contains(id)
     }
 }
 
