@@ -374,7 +374,8 @@ class Rdpm:
         self.server_log = open(self.log(label), "wb")
         self.server = subprocess.Popen(
             ["/usr/bin/time", "-v", "-o", self.server_time, self.binary, "server",
-             "--data-dir", self.data, "--listen", "127.0.0.1:0", "--name", SERVER_NAME],
+             "--data-dir", self.data, "--listen", "127.0.0.1:0", "--name", SERVER_NAME,
+             "--time-zone", "UTC"],
             env=self.env, stdout=subprocess.PIPE, stderr=self.server_log,
             stdin=subprocess.DEVNULL)
         url = None
@@ -423,8 +424,17 @@ class Rdpm:
             f"$pg = New-DPMProtectionGroup -DPMServerName {SERVER_NAME} -Name 'bench'",
             "Add-DPMChildDatasource -ProtectionGroup $pg -ChildDatasource $dir",
             "Set-DPMProtectionType -ProtectionGroup $pg -ShortTerm Disk",
+            # No scheduled job may run during the benchmark: a
+            # synchronization on the hour would back up the mutation before
+            # the timed re-backup does. Synchronize only before recovery
+            # points, and make those once a day, at a time that just passed.
             "Set-DPMPolicyObjective -ProtectionGroup $pg -RetentionRangeInDays 14 "
-            "-SynchronizationFrequencyMinutes 60",
+            "-BeforeRecoveryPoint",
+            "$rp = Get-DPMPolicySchedule -ProtectionGroup $pg -ShortTerm | "
+            "Where-Object { $_.JobType -eq 'ShadowCopy' }",
+            "Set-DPMPolicySchedule -ProtectionGroup $pg -Schedule $rp -TimesOfDay "
+            f"{time.strftime('%H:%M', time.gmtime(time.time() - 300))} "
+            "-DaysOfWeek Su,Mo,Tu,We,Th,Fr,Sa",
             # -Manual, not -Now: nothing may start a backup on commit, so
             # that the first backup timed is the one the benchmark starts.
             "Set-DPMReplicaCreationMethod -ProtectionGroup $pg -Manual",
@@ -707,11 +717,17 @@ def restore_steps(args, name, order, tools, failed, res, src, run_dir, run_index
     big, big_size = largest_file(src)
     expected = tree_stats(src)
     for step in RESTORE_STEPS:
+        # Each step's restored trees are removed once every tool has
+        # restored: on this machine's disk, a restore that ran right after
+        # another tool's restore of 200,000 files and its removal took 2-7x
+        # as long as the same tool's restore in first place.
+        targets = []
         for t in order:
             if t in failed:
                 continue
             target = os.path.join(run_dir, f"restore-{t}-{step}")
             shutil.rmtree(target, ignore_errors=True)
+            targets.append(target)
             prepare(src, args.cold)
             try:
                 if step == "restore_full":
@@ -731,10 +747,11 @@ def restore_steps(args, name, order, tools, failed, res, src, run_dir, run_index
                 failed[t] = f"{step}: {e}"
                 log(f"{t} {step} FAILED: {e}")
                 continue
-            finally:
-                shutil.rmtree(target, ignore_errors=True)
             res[t]["steps"][step] = round(dt, 3)
             log(f"{name} run {run_index + 1}: {t:6} {STEP_TITLES[step]:25} {dt:8.2f} s")
+        for target in targets:
+            shutil.rmtree(target, ignore_errors=True)
+        os.sync()
 
 
 def browse_bench(args, binary, outdir, entries=100_000, page=1000, tries=5):
