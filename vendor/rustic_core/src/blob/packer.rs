@@ -481,7 +481,15 @@ impl<BE: DecryptWriteBackend> RawPacker<BE> {
             self.save()?;
         }
 
-        self.file_writer.take().unwrap().finalize()?;
+        self.file_writer
+            .take()
+            .ok_or_else(|| {
+                RusticError::new(
+                    ErrorKind::Internal,
+                    "The pack file writer stopped after an earlier error.",
+                )
+            })?
+            .finalize()?;
 
         Ok(self.basic.take_stats())
     }
@@ -534,17 +542,24 @@ impl<BE: DecryptWriteBackend> RawPacker<BE> {
 
         // write file to backend
         let (file, index) = self.basic.take_data();
-        self.file_writer
-            .as_ref()
-            .unwrap()
-            .send((file, index))
-            .map_err(|err| {
-                RusticError::with_source(
-                    ErrorKind::Internal,
-                    "Failed to send packfile to file writer.",
-                    err,
-                )
-            })?;
+        let Some(writer) = self.file_writer.as_ref() else {
+            return Err(RusticError::new(
+                ErrorKind::Internal,
+                "The pack file writer stopped after an earlier error.",
+            ));
+        };
+        if let Err(err) = writer.send((file, index)) {
+            // The writers stopped on an error: report theirs, which says
+            // what happened (a full disk, say), rather than the channel's.
+            if let Some(writer) = self.file_writer.take() {
+                writer.finalize()?;
+            }
+            return Err(RusticError::with_source(
+                ErrorKind::Internal,
+                "Failed to send packfile to file writer.",
+                err,
+            ));
+        }
 
         Ok(())
     }
