@@ -398,6 +398,15 @@ async fn a_receiver_that_fails_at_first_gets_the_alert_after_retries() {
         receiver.taken().len() == 1
     })
     .await;
+    // The server records the delivery once the receiver's answer is back,
+    // a moment after the receiver has taken it.
+    eventually(30, "the delivery to be recorded", || async {
+        t.outbox(&s)
+            .await
+            .iter()
+            .all(|d| d.state == DeliveryState::Delivered)
+    })
+    .await;
     assert_eq!(receiver.refused.load(Ordering::SeqCst), 3);
     let outbox = t.outbox(&s).await;
     assert_eq!(outbox.len(), 1, "{outbox:#?}");
@@ -509,7 +518,11 @@ async fn an_alert_is_mailed_with_its_severity_type_and_object_in_the_subject() {
     );
     assert!(unfolded.contains("To: ops@example.com"), "{mail}");
     assert!(unfolded.contains("Recommended action:"), "{mail}");
-    let outbox = t.outbox(&s).await;
-    assert_eq!(outbox.len(), 1);
-    assert_eq!(outbox[0].state, DeliveryState::Delivered);
+    // Recorded once the listener has answered, a moment after it has the
+    // mail.
+    eventually(30, "the mail to be recorded as delivered", || async {
+        let outbox = t.outbox(&s).await;
+        outbox.len() == 1 && outbox[0].state == DeliveryState::Delivered
+    })
+    .await;
 }
