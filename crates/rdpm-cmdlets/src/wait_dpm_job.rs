@@ -16,7 +16,12 @@ use rdpm_types::{Job, JobStatus};
 use crate::objects_job::{fetch_jobs, job_handle, job_of, jobs_param, not_a_job};
 use crate::DPM_MODULE;
 
-/// How often the server is asked.
+/// How soon the server is asked again after the first look: a short job
+/// (a no-change backup takes a tenth of a second) ends before a full
+/// interval would have passed.
+const FIRST_POLL: Duration = Duration::from_millis(20);
+/// How often the server is asked once a job has run a while; the interval
+/// doubles from `FIRST_POLL` up to this.
 const POLL: Duration = Duration::from_millis(250);
 /// How often Ctrl-C is checked while waiting between polls.
 const TICK: Duration = Duration::from_millis(50);
@@ -135,6 +140,7 @@ impl CommandRun for Run {
             .map(|s| Instant::now() + Duration::from_secs(s));
         let any = params.switch("Any");
         let activity = activity(&self.jobs);
+        let mut interval = FIRST_POLL;
         loop {
             self.poll(ctx)?;
             let done = self.jobs.iter().filter(|w| w.finished()).count();
@@ -153,13 +159,18 @@ impl CommandRun for Run {
                 .collect();
             let (status, percent) = progress(&running, done, self.jobs.len());
             ctx.write_progress(&activity, &status, percent, false);
-            let next = Instant::now() + POLL;
-            while Instant::now() < next {
+            let next = Instant::now() + interval;
+            interval = (interval * 2).min(POLL);
+            loop {
                 if ctx.is_stopping() {
                     ctx.write_progress(&activity, "Stopped", None, true);
                     return Err(Flow::Stopped(None));
                 }
-                std::thread::sleep(TICK);
+                let now = Instant::now();
+                if now >= next {
+                    break;
+                }
+                std::thread::sleep(TICK.min(next - now));
             }
         }
         ctx.write_progress(&activity, "Completed", Some(100), true);
