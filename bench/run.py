@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Backup benchmark: rdpm against restic and borg on the same data sets.
+"""Backup benchmark: rdpm against restic, borg and rustic on the same data sets.
 
     python3 bench/run.py            # full: mixed (~2 GiB) and many-small, 3 runs each
     python3 bench/run.py --quick    # smoke test: a 32 MiB data set, 1 run, under a minute
@@ -10,9 +10,14 @@ set generator's mutation step (2% of files rewritten in part, 1% appended to,
 1% new files), each run into a fresh repository; then a full restore of the
 last backup into an empty folder and a restore of the largest file alone.
 It reports the median over the runs, each tool's peak resident memory for
-backing up and for restoring, and rdpm's ratios to the faster of restic and
-borg. rdpm is driven as an administrator drives it: a server
+backing up and for restoring, and rdpm's ratios to the fastest of the
+others. rdpm is driven as an administrator drives it: a server
 started from the release build and one `rdpm -Command` per backup.
+
+restic and borg come from Debian (apt-get). rustic is not packaged there:
+the first run that needs it builds rustic-rs RUSTIC_VERSION from crates.io
+into --tools-dir (`cargo install --locked`, about 20 minutes on two cores),
+and later runs reuse that build.
 
 Stdlib only. It is not part of the test suite and never runs in CI: a run
 takes the machine's whole attention and its figures mean something only on
@@ -42,7 +47,10 @@ SEED = 20240601
 # Throwaway repositories of synthetic data: the password protects nothing.
 PASSWORD = "rdpm-bench-not-a-secret"
 SERVER_NAME = "BENCH"
-TOOLS = ("rdpm", "restic", "borg")
+TOOLS = ("rdpm", "restic", "borg", "rustic")
+# rustic-rs, the command-line tool over rustic_core (rdpm vendors
+# rustic_core 0.13.0, which rustic 0.11 builds on).
+RUSTIC_VERSION = "0.11.4"
 STEPS = ("full", "nochange", "mutated")
 RESTORE_STEPS = ("restore_full", "restore_one")
 STEP_TITLES = {"full": "full backup", "nochange": "no-change re-backup",
@@ -162,6 +170,29 @@ class StepFailed(Exception):
 
 
 # ------------------------------------------------------------------ setup
+def rustic_binary(tools_dir):
+    """rustic on the PATH, or the one built into `tools_dir`; None if neither."""
+    built = os.path.join(tools_dir, "bin", "rustic")
+    if os.access(built, os.X_OK):
+        return built
+    return shutil.which("rustic")
+
+
+def ensure_rustic(tools_dir, allow_install):
+    binary = rustic_binary(tools_dir)
+    if binary:
+        return binary
+    if not allow_install:
+        die(f"rustic is neither on the PATH nor in {tools_dir}/bin; build it (cargo install "
+            f"rustic-rs --version {RUSTIC_VERSION} --locked --root {tools_dir}) or drop "
+            "--no-install")
+    log(f"building rustic-rs {RUSTIC_VERSION} into {tools_dir} (cargo install; once, "
+        "about 20 minutes)")
+    subprocess.run(["cargo", "install", "rustic-rs", "--version", RUSTIC_VERSION, "--locked",
+                    "--root", tools_dir], check=True)
+    return rustic_binary(tools_dir)
+
+
 def ensure_tools(tools, allow_install):
     need = {"time": os.path.exists("/usr/bin/time")}
     if "restic" in tools:
@@ -281,7 +312,7 @@ class Restic:
             raise StepFailed(f"restic restore exited {rc}:\n{tail(self.log(step))}")
         self.restore_peak = max(getattr(self, "restore_peak", 0) or 0, rss or 0)
         # restic recreates the absolute path below the target.
-        return dt, os.path.join(target, os.path.realpath(self.src).lstrip("/"))
+        return dt, os.path.join(target, os.path.realpath(path or self.src).lstrip("/"))
 
     def repo_bytes(self):
         return du_bytes(self.repo)
@@ -329,7 +360,62 @@ class Borg:
         if rc not in (0, 1):
             raise StepFailed(f"borg extract exited {rc}:\n{tail(self.log(step))}")
         self.restore_peak = max(getattr(self, "restore_peak", 0) or 0, rss or 0)
-        return dt, os.path.join(target, self.src.lstrip("/"))
+        return dt, os.path.join(target, (path or self.src).lstrip("/"))
+
+    def repo_bytes(self):
+        return du_bytes(self.repo)
+
+    def teardown(self):
+        pass
+
+
+class Rustic:
+    """rustic 0.11, each command a fresh process that opens the repository,
+    as a user runs it. HOME and XDG_CONFIG_HOME point into the run, so no
+    profile of the machine's user is read."""
+    name = "rustic"
+
+    def __init__(self, run_dir, src, logdir, binary):
+        self.src, self.logdir, self.binary = src, logdir, binary
+        self.repo = os.path.join(run_dir, "rustic-repo")
+        home = os.path.join(run_dir, "rustic-home")
+        self.env = dict(os.environ, RUSTIC_REPOSITORY=self.repo, RUSTIC_PASSWORD=PASSWORD,
+                        RUSTIC_CACHE_DIR=os.path.join(run_dir, "rustic-cache"),
+                        RUSTIC_NO_PROGRESS="true", HOME=home,
+                        XDG_CONFIG_HOME=os.path.join(home, "config"))
+        self.peak = None
+
+    def log(self, step):
+        return os.path.join(self.logdir, f"rustic-{step}.log")
+
+    def setup(self):
+        _dt, rc, _ = timed([self.binary, "init"], self.env, self.log("init"))
+        if rc:
+            raise StepFailed(f"rustic init failed:\n{tail(self.log('init'))}")
+
+    def backup(self, step):
+        dt, rc, rss = timed([self.binary, "backup", "--host", "bench", self.src], self.env,
+                            self.log(step))
+        if rc:
+            raise StepFailed(f"rustic backup exited {rc}:\n{tail(self.log(step))}")
+        self.peak = max(self.peak or 0, rss or 0)
+        return dt
+
+    def restore(self, step, target, path=None):
+        if path:
+            # A single file is restored as the destination path itself.
+            os.makedirs(target, exist_ok=True)
+            restored = os.path.join(target, os.path.basename(path))
+            cmd = [self.binary, "restore", f"latest:{os.path.realpath(path)}", restored]
+        else:
+            # rustic, like restic, recreates the absolute path below the target.
+            restored = os.path.join(target, os.path.realpath(self.src).lstrip("/"))
+            cmd = [self.binary, "restore", "latest", target]
+        dt, rc, rss = timed(cmd, self.env, self.log(step))
+        if rc:
+            raise StepFailed(f"rustic restore exited {rc}:\n{tail(self.log(step))}")
+        self.restore_peak = max(getattr(self, "restore_peak", 0) or 0, rss or 0)
+        return dt, restored
 
     def repo_bytes(self):
         return du_bytes(self.repo)
@@ -639,6 +725,8 @@ def one_run(args, name, dataset, run_index, binary, outdir):
             tools[t] = Rdpm(run_dir, src, logdir, binary)
         elif t == "restic":
             tools[t] = Restic(run_dir, src, logdir)
+        elif t == "rustic":
+            tools[t] = Rustic(run_dir, src, logdir, args.rustic)
         else:
             tools[t] = Borg(run_dir, src, logdir)
     res = {t: {"steps": {}} for t in order}
@@ -738,9 +826,6 @@ def restore_steps(args, name, order, tools, failed, res, src, run_dir, run_index
                                          f"{expected}")
                 else:
                     dt, restored = tools[t].restore(step, target, big)
-                    if t != "rdpm":
-                        restored = os.path.join(target, big.lstrip("/")) if t == "borg" else \
-                            os.path.join(target, os.path.realpath(big).lstrip("/"))
                     if os.path.getsize(restored) != big_size:
                         raise StepFailed(f"restored {restored} has the wrong size")
             except (StepFailed, OSError) as e:
@@ -869,7 +954,8 @@ def render(meta, summaries):
     out = [f"# rdpm backup and restore benchmark ({meta['mode']})", ""]
     out.append(f"{meta['date']} on {meta['host']}: {meta['cpu']}, {meta['cpus']} CPUs, "
                f"{meta['mem_gib']} GiB RAM, load {meta['loadavg']} at start.  ")
-    out.append(f"rdpm {meta['rdpm_rev']}; {meta['restic']}; {meta['borg']}.  ")
+    out.append(f"rdpm {meta['rdpm_rev']}; {meta['restic']}; {meta['borg']}; "
+               f"{meta['rustic']}.  ")
     out.append(f"Median of {meta['runs']} run(s); {meta['caches']}.  ")
     out.append("Times are wall-clock seconds of the client command (rdpm: `rdpm -Command` "
                "through the server, including shell start and job polling); peak RSS is "
@@ -921,7 +1007,7 @@ def render(meta, summaries):
                     for i, r in enumerate(s["runs"]) if "error" in r[t]]
             if errs:
                 out.append(f"**{t} failed** — " + "; ".join(errs))
-    out += ["", "Ratios: times and memory are rdpm divided by the better of restic and borg "
+    out += ["", "Ratios: times and memory are rdpm divided by the best of the other tools "
             "(above 1 means rdpm is slower or bigger); throughput is rdpm divided by the "
             "higher one (below 1 means rdpm is slower).", ""]
     return "\n".join(out)
@@ -959,6 +1045,7 @@ def machine_meta(args, binary):
         "rdpm_binary": binary,
         "restic": cmd_out(["restic", "version"]) if "restic" in args.tools else "restic not run",
         "borg": cmd_out(["borg", "--version"]) if "borg" in args.tools else "borg not run",
+        "rustic": cmd_out([args.rustic, "--version"]) if args.rustic else "rustic not run",
         "runs": args.runs,
         "tools": args.tools,
         "caches": ("cold: page cache dropped (sync; echo 3 > /proc/sys/vm/drop_caches) "
@@ -993,6 +1080,9 @@ def main():
     ap.add_argument("--no-build", action="store_true", help="use target/release/rdpm as is")
     ap.add_argument("--no-install", action="store_true",
                     help="fail instead of apt-get installing missing tools")
+    ap.add_argument("--tools-dir", default="/var/tmp/rdpm-bench-tools",
+                    help="where rustic is built when it is not on the PATH "
+                    "(default %(default)s)")
     ap.add_argument("--keep", action="store_true", help="keep the repositories of each run")
     ap.add_argument("--no-browse", action="store_true",
                     help="skip the browse timing (a 100,000-entry folder's first page)")
@@ -1014,6 +1104,8 @@ def main():
     args.work_dir = os.path.abspath(args.work_dir)
 
     ensure_tools(args.tools, not args.no_install)
+    args.rustic = ensure_rustic(os.path.abspath(args.tools_dir), not args.no_install) \
+        if "rustic" in args.tools else None
     binary = build_rdpm(args.no_build) if "rdpm" in args.tools else None
     os.makedirs(args.data_dir, exist_ok=True)
     datasets = {n: ensure_dataset(args.data_dir, n) for n in names}
