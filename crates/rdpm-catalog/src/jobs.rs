@@ -396,6 +396,7 @@ mod tests {
             start_time: None,
             end_time: None,
             with_integrity_check: false,
+            recovery_point_option: None,
             files_scanned: 0,
             bytes_scanned: 0,
             bytes_total: None,

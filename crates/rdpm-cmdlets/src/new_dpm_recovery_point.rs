@@ -201,6 +201,7 @@ impl CommandRun for Run {
                 datasources: batch.datasources.iter().map(|d| d.id).collect(),
                 option,
                 with_integrity_check,
+                only_idle: false,
             };
             let result = connection_of(ctx, &batch.server, &batch.state).and_then(|c| {
                 let conns = connections(ctx);

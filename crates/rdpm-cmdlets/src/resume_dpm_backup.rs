@@ -359,31 +359,36 @@ impl CommandRun for Run {
                     continue;
                 }
                 if ctx.should_process(&name, Some("Start a recovery point"))? {
-                    wanted.push(id);
+                    wanted.push((id, name));
                 }
             }
             if wanted.is_empty() {
                 continue;
             }
             let request = NewRecoveryPoints {
-                datasources: wanted,
+                datasources: wanted.iter().map(|(id, _)| *id).collect(),
                 option: DiskRecoveryPointOption::WithSynchronize,
                 with_integrity_check: false,
+                only_idle: true,
             };
             let conns = connections(ctx);
             let result = conns
                 .call(&c, |s| async move { s.new_recovery_points(&request).await })
-                .and_then(|jobs| {
-                    let remote = conns.remote(&c)?;
-                    Ok(jobs
-                        .into_iter()
-                        .map(|j| job(&remote, &c.server_name, j))
-                        .collect::<Vec<_>>())
-                });
+                .and_then(|jobs| Ok((conns.remote(&c)?, jobs)));
             match result {
-                Ok(jobs) => {
+                Ok((remote, jobs)) => {
+                    // The server leaves out a datasource whose job another
+                    // request queued since the check above.
+                    for (id, name) in &wanted {
+                        if !jobs.iter().any(|j| j.datasource_id == *id) {
+                            ctx.write_warning(&format!(
+                                "{name} is not resumed: another job for it was queued \
+                                 meanwhile. See it with Get-DPMJob -Status InProgress,Scheduled."
+                            ))?;
+                        }
+                    }
                     for j in jobs {
-                        ctx.write_output(j)?;
+                        ctx.write_output(job(&remote, &c.server_name, j))?;
                     }
                 }
                 Err(e) => ctx.write_error(e)?,

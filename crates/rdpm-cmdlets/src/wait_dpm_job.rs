@@ -340,6 +340,7 @@ mod tests {
             start_time: None,
             end_time: None,
             with_integrity_check: false,
+            recovery_point_option: None,
             files_scanned: files,
             bytes_scanned: done,
             bytes_total: total,

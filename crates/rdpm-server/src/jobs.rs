@@ -49,6 +49,17 @@ pub(crate) enum BackupKind {
     FromLatestSynchronization,
 }
 
+impl BackupKind {
+    /// The `-DiskRecoveryPointOption` that asks for this kind.
+    fn option(self) -> DiskRecoveryPointOption {
+        match self {
+            BackupKind::RecoveryPoint => DiskRecoveryPointOption::WithSynchronize,
+            BackupKind::Synchronization => DiskRecoveryPointOption::OnlySynchronize,
+            BackupKind::FromLatestSynchronization => DiskRecoveryPointOption::WithoutSynchronize,
+        }
+    }
+}
+
 /// The tag that marks a synchronization snapshot.
 pub(crate) const SYNC_TAG: &str = "rdpm:sync";
 
@@ -110,6 +121,9 @@ pub(crate) struct Jobs {
     settings: Arc<crate::settings::Settings>,
     per_datasource: Mutex<HashMap<DatasourceId, Arc<tokio::sync::Mutex<()>>>>,
     live: Mutex<HashMap<JobId, Arc<Live>>>,
+    /// Held from finding a datasource idle to queueing its job, so that two
+    /// requests that queue only for idle datasources never both queue one.
+    queueing: Mutex<()>,
     /// Where job times come from.
     clock: Arc<dyn Clock>,
 }
@@ -290,6 +304,7 @@ fn queued_job(
         start_time: None,
         end_time: None,
         with_integrity_check: false,
+        recovery_point_option: None,
         files_scanned: 0,
         bytes_scanned: 0,
         bytes_total: None,
@@ -383,6 +398,7 @@ impl Jobs {
             settings,
             per_datasource: Mutex::new(HashMap::new()),
             live: Mutex::new(HashMap::new()),
+            queueing: Mutex::new(()),
             clock: Arc::new(crate::clock::SystemClock),
         })
     }
@@ -508,6 +524,7 @@ impl Jobs {
                 JobType::ShadowCopy
             }
         };
+        let _queueing = lock(&self.queueing);
         let mut jobs = Vec::new();
         for member in &group.members {
             let Some(datasource) = self.protection.member_of(group, member.datasource_id) else {
@@ -573,6 +590,7 @@ impl Jobs {
         );
         job.is_adhoc = spec.is_adhoc;
         job.with_integrity_check = spec.with_integrity_check;
+        job.recovery_point_option = Some(spec.kind.option());
         job.messages = spec.messages;
         let live = self.enqueue(&job)?;
         tracing::info!(job = %job.id, job_type = %job.job_type, datasource = %job.datasource_name, owner = spec.owner, "backup job queued");

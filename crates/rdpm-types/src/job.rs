@@ -248,6 +248,11 @@ pub struct Job {
     pub end_time: Option<DateTime<Utc>>,
     /// Also verify what was written (`-WithDataIntegrityCheck`).
     pub with_integrity_check: bool,
+    /// A backup job's `-DiskRecoveryPointOption`, so that `Restart-DPMJob`
+    /// runs it as it was asked; `None` for other jobs and for backups
+    /// recorded before the server kept it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recovery_point_option: Option<DiskRecoveryPointOption>,
     /// Files the walk has found.
     pub files_scanned: u64,
     /// Their size, in bytes.
@@ -318,6 +323,12 @@ pub struct NewRecoveryPoints {
     /// Verify what the backup wrote.
     #[serde(default)]
     pub with_integrity_check: bool,
+    /// Leave out the datasources that already have a job queued or running
+    /// instead of queueing another (`Resume-DPMBackup`); the answer holds
+    /// only the jobs queued. The server checks and queues under one lock,
+    /// so two such requests at once never both queue a datasource's job.
+    #[serde(default)]
+    pub only_idle: bool,
 }
 
 /// Body of `POST /api/v1/jobs/consistency-check`

@@ -142,6 +142,7 @@ async fn backup(s: &rdpm_client::Session, group: &rdpm_types::ProtectionGroup) -
             datasources: vec![group.members[0].datasource_id],
             option: DiskRecoveryPointOption::WithSynchronize,
             with_integrity_check: false,
+            only_idle: false,
         })
         .await
         .expect("backup queued")

@@ -7,19 +7,19 @@
 use std::io::Write as _;
 use std::os::unix::fs::PermissionsExt as _;
 use std::path::Path;
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use rdpm_client::Session;
 use rdpm_types::{DiskRecoveryPointOption, Job, JobStatus, NewRecoveryPoints, ProtectionGroup};
 
-use crate::support::{admin_session, bin, protect_in, rt, tree_below, TestServer};
+use crate::support::{admin_session, bin, protect_in, restic, rt, tree_below, TestServer};
 
 async fn backup(s: &Session, group: &ProtectionGroup) -> Job {
     s.new_recovery_points(&NewRecoveryPoints {
         datasources: vec![group.members[0].datasource_id],
         option: DiskRecoveryPointOption::WithSynchronize,
         with_integrity_check: false,
+        only_idle: false,
     })
     .await
     .expect("backup queued")
@@ -52,18 +52,6 @@ fn incompressible(root: &Path, files: usize, size: usize) {
         let mut f = std::fs::File::create(root.join(format!("part{i:02}.bin"))).expect("create");
         f.write_all(&buf).expect("write");
     }
-}
-
-/// Runs stock restic on the server's default pool member with its key.
-fn restic(s: &TestServer, args: &[&str]) -> std::process::Output {
-    Command::new("restic")
-        .arg("--no-cache")
-        .arg("-r")
-        .arg(s.data_dir.join("pool/default"))
-        .args(args)
-        .env("RESTIC_PASSWORD_FILE", s.data_dir.join("pool.key"))
-        .output()
-        .expect("restic runs (installed by .ci/run)")
 }
 
 fn assert_same_tree(a: &Path, b: &Path) {

@@ -54,6 +54,7 @@ fn the_readme_recovery_without_rdpm_restores_a_recovery_point_byte_for_byte() {
                 datasources: vec![ds],
                 option: DiskRecoveryPointOption::WithSynchronize,
                 with_integrity_check: false,
+                only_idle: false,
             })
             .await
             .expect("backup queued")

@@ -7,6 +7,18 @@ pub fn bin() -> &'static std::path::Path {
     std::path::Path::new(env!("CARGO_BIN_EXE_rdpm"))
 }
 
+/// Runs stock restic on the server's default pool member with its key.
+pub fn restic(s: &TestServer, args: &[&str]) -> std::process::Output {
+    std::process::Command::new("restic")
+        .arg("--no-cache")
+        .arg("-r")
+        .arg(s.data_dir.join("pool/default"))
+        .args(args)
+        .env("RESTIC_PASSWORD_FILE", s.data_dir.join("pool.key"))
+        .output()
+        .expect("restic runs (installed by .ci/run)")
+}
+
 /// A server named `name`.
 pub fn server(name: &str) -> TestServer {
     TestServer::start(bin(), name, &[])

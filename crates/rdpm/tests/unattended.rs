@@ -131,6 +131,53 @@ fn restart_dpm_job_runs_a_failed_backup_again_and_refuses_a_good_one() {
 }
 
 #[test]
+fn restart_dpm_job_makes_a_failed_point_without_synchronize_as_it_was_asked() {
+    let s = server("DPMServer07");
+    let data = tempfile::tempdir().expect("tempdir");
+    let dir = tree(&data.path().join("docs"));
+    protect(&s, "Docs", &dir);
+    let sync = format!(
+        "{CONNECT}(New-DPMRecoveryPoint $ds -Disk -DiskRecoveryPointOption OnlySynchronize | Wait-DPMJob).Status"
+    );
+    let (code, out, err) = s.run(&sync);
+    assert_eq!((code, lines(&out)), (0, vec!["Succeeded"]), "{err}");
+    // The synchronization's snapshot is forgotten behind the server's
+    // back, so the recovery point made from it fails.
+    let listed = restic(&s, &["snapshots", "--json", "--tag", "rdpm:sync"]);
+    assert!(listed.status.success(), "{listed:?}");
+    let snapshots: Vec<serde_json::Value> =
+        serde_json::from_slice(&listed.stdout).expect("restic's JSON");
+    assert_eq!(snapshots.len(), 1, "{snapshots:?}");
+    let id = snapshots[0]["id"].as_str().expect("an id");
+    let forgot = restic(&s, &["forget", id]);
+    assert!(forgot.status.success(), "{forgot:?}");
+    let (code, out, err) = s.run(&format!(
+        "{CONNECT}(New-DPMRecoveryPoint $ds -Disk -DiskRecoveryPointOption WithoutSynchronize | Wait-DPMJob).Status"
+    ));
+    assert_eq!((code, lines(&out)), (0, vec!["Failed"]), "{err}");
+
+    // A new synchronization, then a file the datasource gains after it.
+    let (code, out, err) = s.run(&sync);
+    assert_eq!((code, lines(&out)), (0, vec!["Succeeded"]), "{err}");
+    std::fs::write(dir.join("late.txt"), "after the synchronization\n").expect("late");
+    // Run again, the job makes its point from that synchronization, as it
+    // was asked, without reading the datasource: no late.txt in it.
+    let (code, out, err) = s.run(&format!(
+        "{CONNECT}$new = Get-DPMJob DPMServer07 -Status Failed | Restart-DPMJob | Wait-DPMJob
+         $new.JobType; $new.Status
+         $rp = Get-DPMRecoveryPoint $ds
+         @($rp).Count
+         ((Get-DPMRecoverableItem -RecoverableItem $rp -BrowseType Child) | ForEach-Object {{ $_.Name }}) -join ','"
+    ));
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        lines(&out),
+        ["ShadowCopy", "Succeeded", "1", "a.txt,sub"],
+        "{out}\n{err}"
+    );
+}
+
+#[test]
 fn resume_dpm_backup_starts_the_backups_behind_alerts_and_groups() {
     let s = server("DPMServer07");
     let data = tempfile::tempdir().expect("tempdir");

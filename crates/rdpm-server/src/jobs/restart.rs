@@ -1,11 +1,12 @@
 //! `Restart-DPMJob`: runs a failed job again, as a new job of the same
 //! type on the same datasource.
 //!
-//! A job's record says what it did but not everything it was asked: a
-//! recovery point made `WithoutSynchronize` is recorded as any other
-//! recovery point job, so it is re-run `WithSynchronize` (which reads the
-//! datasource again and so stands in for it), and a recovery's items and
-//! options are not kept, so a recovery is refused with what to do instead.
+//! A backup runs again with the `-DiskRecoveryPointOption` it was given,
+//! which its record keeps; a backup recorded before the record kept it runs
+//! `WithSynchronize` (or `OnlySynchronize` for a synchronization), which
+//! reads the datasource again and so stands in for either. A recovery's
+//! items and options are not kept, so a recovery is refused with what to do
+//! instead.
 
 use std::sync::Arc;
 
@@ -63,12 +64,15 @@ impl Jobs {
             JobType::ShadowCopy | JobType::Replication => self.start_backups(
                 &NewRecoveryPoints {
                     datasources: vec![job.datasource_id],
-                    option: if job.job_type == JobType::Replication {
-                        DiskRecoveryPointOption::OnlySynchronize
-                    } else {
-                        DiskRecoveryPointOption::WithSynchronize
-                    },
+                    option: job.recovery_point_option.unwrap_or(
+                        if job.job_type == JobType::Replication {
+                            DiskRecoveryPointOption::OnlySynchronize
+                        } else {
+                            DiskRecoveryPointOption::WithSynchronize
+                        },
+                    ),
                     with_integrity_check: job.with_integrity_check,
+                    only_idle: false,
                 },
                 owner,
             )?,

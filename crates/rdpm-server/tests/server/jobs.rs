@@ -52,6 +52,7 @@ impl TestServer {
             datasources: group.members.iter().map(|m| m.datasource_id).collect(),
             option: DiskRecoveryPointOption::WithSynchronize,
             with_integrity_check: false,
+            only_idle: false,
         };
         let response = self.post_json(paths::JOBS_BACKUP, &s.token, &body).await;
         assert_eq!(response.status(), StatusCode::ACCEPTED);
@@ -320,6 +321,53 @@ async fn a_shutdown_mid_backup_fails_the_job_with_the_reason() {
     assert!(check.is_ok(), "{:?}", check.errors);
 }
 
+/// `only_idle` (Resume-DPMBackup's requests): two sent at once for the same
+/// datasource queue one job between them, one sent while it runs queues
+/// none, and a plain request still queues behind it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn requests_for_idle_datasources_only_never_queue_a_second_job() {
+    let t = TestServer::start().await;
+    let s = t.open_session().await;
+    let src = large_tree(&t.dir.path().join("big"), 48, 1 << 20);
+    let group = t.committed_group(&s, "Big", &src).await;
+    let idle_only = NewRecoveryPoints {
+        datasources: vec![group.members[0].datasource_id],
+        option: DiskRecoveryPointOption::WithSynchronize,
+        with_integrity_check: false,
+        only_idle: true,
+    };
+    let (a, b) = tokio::join!(
+        t.post_json(paths::JOBS_BACKUP, &s.token, &idle_only),
+        t.post_json(paths::JOBS_BACKUP, &s.token, &idle_only)
+    );
+    assert_eq!(
+        (a.status(), b.status()),
+        (StatusCode::ACCEPTED, StatusCode::ACCEPTED)
+    );
+    let (a, b): (Vec<Job>, Vec<Job>) = (t.json(a).await, t.json(b).await);
+    assert_eq!(a.len() + b.len(), 1, "{a:?}\n{b:?}");
+    let first = a.into_iter().chain(b).next().unwrap();
+    assert!(
+        !t.job(&s, &first).await.has_completed(),
+        "the backup ended too soon to test"
+    );
+    let none: Vec<Job> = t
+        .json(t.post_json(paths::JOBS_BACKUP, &s.token, &idle_only).await)
+        .await;
+    assert!(none.is_empty(), "{none:?}");
+    let behind = t.backup(&s, &group).await.remove(0);
+    for job in [&first, &behind] {
+        let done = t.wait(&s, job).await;
+        assert_eq!(done.status, JobStatus::Succeeded, "{done:?}");
+    }
+    // Idle again: it queues.
+    let again: Vec<Job> = t
+        .json(t.post_json(paths::JOBS_BACKUP, &s.token, &idle_only).await)
+        .await;
+    assert_eq!(again.len(), 1, "{again:?}");
+    assert_eq!(t.wait(&s, &again[0]).await.status, JobStatus::Succeeded);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_backup_requests_are_refused_clearly() {
     let t = TestServer::start().await;
@@ -332,6 +380,7 @@ async fn bad_backup_requests_are_refused_clearly() {
         datasources: vec![unprotected],
         option: DiskRecoveryPointOption::WithSynchronize,
         with_integrity_check: false,
+        only_idle: false,
     };
     let p = expect_problem(
         t.post_json(paths::JOBS_BACKUP, &s.token, &body).await,
@@ -345,6 +394,7 @@ async fn bad_backup_requests_are_refused_clearly() {
         datasources: vec![ds],
         option: DiskRecoveryPointOption::WithoutSynchronize,
         with_integrity_check: false,
+        only_idle: false,
     };
     let p = expect_problem(
         t.post_json(paths::JOBS_BACKUP, &s.token, &body).await,
@@ -390,6 +440,7 @@ async fn an_integrity_checked_backup_reads_back_what_it_wrote() {
         datasources: vec![group.members[0].datasource_id],
         option: DiskRecoveryPointOption::WithSynchronize,
         with_integrity_check: true,
+        only_idle: false,
     };
     let response = t.post_json(paths::JOBS_BACKUP, &s.token, &body).await;
     let jobs: Vec<Job> = t.json(response).await;

@@ -135,6 +135,7 @@ async fn backup_now(t: &TestServer, s: &Session, group: &ProtectionGroup) -> Job
         datasources: vec![group.members[0].datasource_id],
         option: DiskRecoveryPointOption::WithSynchronize,
         with_integrity_check: false,
+        only_idle: false,
     };
     let mut jobs: Vec<Job> = t
         .json(t.post_json(paths::JOBS_BACKUP, &s.token, &body).await)

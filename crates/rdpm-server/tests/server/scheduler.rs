@@ -97,6 +97,7 @@ impl TestServer {
             datasources: vec![group.members[0].datasource_id],
             option,
             with_integrity_check: false,
+            only_idle: false,
         };
         self.post_json(paths::JOBS_BACKUP, &s.token, &body).await
     }
