@@ -490,8 +490,13 @@ impl Jobs {
                 }
             }
         }
+        let _queueing = request.only_idle.then(|| lock(&self.queueing));
         let mut jobs = Vec::with_capacity(targets.len());
         for target in targets {
+            if request.only_idle && self.datasource_busy(target.datasource.id) {
+                tracing::info!(datasource = %target.datasource.name, "a job of the datasource is queued or running; not queued again");
+                continue;
+            }
             jobs.push(self.queue_backup(
                 &target,
                 QueuedBackup {
