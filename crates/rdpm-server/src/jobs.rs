@@ -50,12 +50,32 @@ pub(crate) enum BackupKind {
 }
 
 impl BackupKind {
+    /// The kind a `-DiskRecoveryPointOption` asks for.
+    fn of_option(option: DiskRecoveryPointOption) -> Self {
+        match option {
+            DiskRecoveryPointOption::WithSynchronize => BackupKind::RecoveryPoint,
+            DiskRecoveryPointOption::OnlySynchronize => BackupKind::Synchronization,
+            DiskRecoveryPointOption::WithoutSynchronize => BackupKind::FromLatestSynchronization,
+        }
+    }
+
     /// The `-DiskRecoveryPointOption` that asks for this kind.
     fn option(self) -> DiskRecoveryPointOption {
         match self {
             BackupKind::RecoveryPoint => DiskRecoveryPointOption::WithSynchronize,
             BackupKind::Synchronization => DiskRecoveryPointOption::OnlySynchronize,
             BackupKind::FromLatestSynchronization => DiskRecoveryPointOption::WithoutSynchronize,
+        }
+    }
+
+    /// DPM's type for a job of this kind: a synchronization is
+    /// `Replication`, a recovery point `ShadowCopy`.
+    fn job_type(self) -> JobType {
+        match self {
+            BackupKind::Synchronization => JobType::Replication,
+            BackupKind::RecoveryPoint | BackupKind::FromLatestSynchronization => {
+                JobType::ShadowCopy
+            }
         }
     }
 }
@@ -260,7 +280,6 @@ fn filter_of(query: &JobQuery) -> Result<Option<JobFilter>, ApiError> {
 /// What to queue.
 struct QueuedBackup<'a> {
     kind: BackupKind,
-    job_type: JobType,
     is_adhoc: bool,
     owner: &'a str,
     with_integrity_check: bool,
@@ -461,17 +480,7 @@ impl Jobs {
         request: &NewRecoveryPoints,
         owner: &str,
     ) -> Result<Vec<Job>, ApiError> {
-        let (kind, job_type) = match request.option {
-            DiskRecoveryPointOption::WithSynchronize => {
-                (BackupKind::RecoveryPoint, JobType::ShadowCopy)
-            }
-            DiskRecoveryPointOption::OnlySynchronize => {
-                (BackupKind::Synchronization, JobType::Replication)
-            }
-            DiskRecoveryPointOption::WithoutSynchronize => {
-                (BackupKind::FromLatestSynchronization, JobType::ShadowCopy)
-            }
-        };
+        let kind = BackupKind::of_option(request.option);
         if request.datasources.is_empty() {
             return Err(ApiError::new(
                 ErrorId::InvalidRequest,
@@ -501,7 +510,6 @@ impl Jobs {
                 &target,
                 QueuedBackup {
                     kind,
-                    job_type,
                     is_adhoc: true,
                     owner,
                     with_integrity_check: request.with_integrity_check,
@@ -523,12 +531,6 @@ impl Jobs {
         slot: DateTime<Utc>,
         messages: &[String],
     ) -> Result<Vec<Job>, ApiError> {
-        let job_type = match kind {
-            BackupKind::Synchronization => JobType::Replication,
-            BackupKind::RecoveryPoint | BackupKind::FromLatestSynchronization => {
-                JobType::ShadowCopy
-            }
-        };
         let _queueing = lock(&self.queueing);
         let mut jobs = Vec::new();
         for member in &group.members {
@@ -540,7 +542,7 @@ impl Jobs {
                 let note = format!(
                     "The scheduled {} of {slot} came while this job was still queued or \
                      running, so it was not queued a second time.",
-                    job_type.description().to_lowercase()
+                    kind.job_type().description().to_lowercase()
                 );
                 tracing::warn!(job = %previous.id, datasource = %datasource.name, %slot, "a scheduled slot found the datasource's previous job unfinished; not queued twice");
                 let snapshot = {
@@ -559,7 +561,6 @@ impl Jobs {
                 &target,
                 QueuedBackup {
                     kind,
-                    job_type,
                     is_adhoc: false,
                     owner: SCHEDULER_OWNER,
                     with_integrity_check: false,
@@ -579,7 +580,7 @@ impl Jobs {
         let member = self.pool.member_for_group(target.group.pool_member_id)?;
         let ds = &target.datasource;
         let mut job = queued_job(
-            spec.job_type,
+            spec.kind.job_type(),
             JobSubject {
                 datasource_id: ds.id,
                 datasource_name: ds.name.clone(),
