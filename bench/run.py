@@ -277,42 +277,32 @@ def ps_quote(s):
 
 
 # ------------------------------------------------------------------ tools
-class Restic:
-    name = "restic"
+class CommandTool:
+    """A tool run as one command per step, on a repository of its own in
+    the run's directory; subclasses say which commands."""
+    name = None
 
     def __init__(self, run_dir, src, logdir):
         self.src, self.logdir = src, logdir
-        self.repo = os.path.join(run_dir, "restic-repo")
-        self.env = dict(os.environ, RESTIC_REPOSITORY=self.repo, RESTIC_PASSWORD=PASSWORD,
-                        RESTIC_CACHE_DIR=os.path.join(run_dir, "restic-cache"))
+        self.repo = os.path.join(run_dir, f"{self.name}-repo")
         self.peak = None
-
-    def setup(self):
-        _dt, rc, _ = timed(["restic", "init"], self.env, self.log("init"))
-        if rc:
-            raise StepFailed(f"restic init failed:\n{tail(self.log('init'))}")
+        self.restore_peak = None
 
     def log(self, step):
-        return os.path.join(self.logdir, f"restic-{step}.log")
+        return os.path.join(self.logdir, f"{self.name}-{step}.log")
 
-    def backup(self, step):
-        dt, rc, rss = timed(["restic", "backup", "--host", "bench", self.src], self.env,
-                            self.log(step))
-        if rc:
-            raise StepFailed(f"restic backup exited {rc}:\n{tail(self.log(step))}")
-        self.peak = max(self.peak or 0, rss or 0)
+    def run(self, cmd, step, ok=(0,), cwd=None):
+        """Runs one step's command, fails the step on another exit code,
+        and keeps the peak memory of backups and of restores apart.
+        Returns the seconds it took."""
+        dt, rc, rss = timed(cmd, self.env, self.log(step), cwd=cwd)
+        if rc not in ok:
+            raise StepFailed(f"{self.name} {cmd[1]} exited {rc}:\n{tail(self.log(step))}")
+        if step.startswith("restore"):
+            self.restore_peak = max(self.restore_peak or 0, rss or 0)
+        elif step != "init":
+            self.peak = max(self.peak or 0, rss or 0)
         return dt
-
-    def restore(self, step, target, path=None):
-        cmd = ["restic", "restore", "latest", "--target", target]
-        if path:
-            cmd += ["--include", path]
-        dt, rc, rss = timed(cmd, self.env, self.log(step))
-        if rc:
-            raise StepFailed(f"restic restore exited {rc}:\n{tail(self.log(step))}")
-        self.restore_peak = max(getattr(self, "restore_peak", 0) or 0, rss or 0)
-        # restic recreates the absolute path below the target.
-        return dt, os.path.join(target, os.path.realpath(path or self.src).lstrip("/"))
 
     def repo_bytes(self):
         return du_bytes(self.repo)
@@ -321,85 +311,77 @@ class Restic:
         pass
 
 
-class Borg:
-    name = "borg"
+class Restic(CommandTool):
+    name = "restic"
 
     def __init__(self, run_dir, src, logdir):
-        self.src, self.logdir = src, logdir
-        self.repo = os.path.join(run_dir, "borg-repo")
+        super().__init__(run_dir, src, logdir)
+        self.env = dict(os.environ, RESTIC_REPOSITORY=self.repo, RESTIC_PASSWORD=PASSWORD,
+                        RESTIC_CACHE_DIR=os.path.join(run_dir, "restic-cache"))
+
+    def setup(self):
+        self.run(["restic", "init"], "init")
+
+    def backup(self, step):
+        return self.run(["restic", "backup", "--host", "bench", self.src], step)
+
+    def restore(self, step, target, path=None):
+        cmd = ["restic", "restore", "latest", "--target", target]
+        if path:
+            cmd += ["--include", path]
+        dt = self.run(cmd, step)
+        # restic recreates the absolute path below the target.
+        return dt, os.path.join(target, os.path.realpath(path or self.src).lstrip("/"))
+
+
+class Borg(CommandTool):
+    name = "borg"
+    # 1 is borg's "warning" (e.g. a file changed while read): the archive exists.
+    OK = (0, 1)
+
+    def __init__(self, run_dir, src, logdir):
+        super().__init__(run_dir, src, logdir)
         # BORG_BASE_DIR keeps the files cache, keys and security dir per run,
         # so that no run starts with a cache another run filled.
         self.env = dict(os.environ, BORG_REPO=self.repo, BORG_PASSPHRASE=PASSWORD,
                         BORG_BASE_DIR=os.path.join(run_dir, "borg-home"))
-        self.peak = None
-
-    def log(self, step):
-        return os.path.join(self.logdir, f"borg-{step}.log")
 
     def setup(self):
-        _dt, rc, _ = timed(["borg", "init", "--encryption", "repokey"], self.env,
-                           self.log("init"))
-        if rc:
-            raise StepFailed(f"borg init failed:\n{tail(self.log('init'))}")
+        self.run(["borg", "init", "--encryption", "repokey"], "init")
 
     def backup(self, step):
-        dt, rc, rss = timed(["borg", "create", "--compression", "zstd", f"::{step}", self.src],
-                            self.env, self.log(step))
-        # 1 is borg's "warning" (e.g. a file changed while read): the archive exists.
-        if rc not in (0, 1):
-            raise StepFailed(f"borg create exited {rc}:\n{tail(self.log(step))}")
-        self.peak = max(self.peak or 0, rss or 0)
-        return dt
+        return self.run(["borg", "create", "--compression", "zstd", f"::{step}", self.src],
+                        step, ok=self.OK)
 
     def restore(self, step, target, path=None):
         os.makedirs(target, exist_ok=True)
         cmd = ["borg", "extract", "::mutated"]
         if path:
             cmd.append(path.lstrip("/"))
-        dt, rc, rss = timed(cmd, self.env, self.log(step), cwd=target)
-        if rc not in (0, 1):
-            raise StepFailed(f"borg extract exited {rc}:\n{tail(self.log(step))}")
-        self.restore_peak = max(getattr(self, "restore_peak", 0) or 0, rss or 0)
+        dt = self.run(cmd, step, ok=self.OK, cwd=target)
         return dt, os.path.join(target, (path or self.src).lstrip("/"))
 
-    def repo_bytes(self):
-        return du_bytes(self.repo)
 
-    def teardown(self):
-        pass
-
-
-class Rustic:
+class Rustic(CommandTool):
     """rustic 0.11, each command a fresh process that opens the repository,
     as a user runs it. HOME and XDG_CONFIG_HOME point into the run, so no
     profile of the machine's user is read."""
     name = "rustic"
 
     def __init__(self, run_dir, src, logdir, binary):
-        self.src, self.logdir, self.binary = src, logdir, binary
-        self.repo = os.path.join(run_dir, "rustic-repo")
+        super().__init__(run_dir, src, logdir)
+        self.binary = binary
         home = os.path.join(run_dir, "rustic-home")
         self.env = dict(os.environ, RUSTIC_REPOSITORY=self.repo, RUSTIC_PASSWORD=PASSWORD,
                         RUSTIC_CACHE_DIR=os.path.join(run_dir, "rustic-cache"),
                         RUSTIC_NO_PROGRESS="true", HOME=home,
                         XDG_CONFIG_HOME=os.path.join(home, "config"))
-        self.peak = None
-
-    def log(self, step):
-        return os.path.join(self.logdir, f"rustic-{step}.log")
 
     def setup(self):
-        _dt, rc, _ = timed([self.binary, "init"], self.env, self.log("init"))
-        if rc:
-            raise StepFailed(f"rustic init failed:\n{tail(self.log('init'))}")
+        self.run([self.binary, "init"], "init")
 
     def backup(self, step):
-        dt, rc, rss = timed([self.binary, "backup", "--host", "bench", self.src], self.env,
-                            self.log(step))
-        if rc:
-            raise StepFailed(f"rustic backup exited {rc}:\n{tail(self.log(step))}")
-        self.peak = max(self.peak or 0, rss or 0)
-        return dt
+        return self.run([self.binary, "backup", "--host", "bench", self.src], step)
 
     def restore(self, step, target, path=None):
         if path:
@@ -411,17 +393,7 @@ class Rustic:
             # rustic, like restic, recreates the absolute path below the target.
             restored = os.path.join(target, os.path.realpath(self.src).lstrip("/"))
             cmd = [self.binary, "restore", "latest", target]
-        dt, rc, rss = timed(cmd, self.env, self.log(step))
-        if rc:
-            raise StepFailed(f"rustic restore exited {rc}:\n{tail(self.log(step))}")
-        self.restore_peak = max(getattr(self, "restore_peak", 0) or 0, rss or 0)
-        return dt, restored
-
-    def repo_bytes(self):
-        return du_bytes(self.repo)
-
-    def teardown(self):
-        pass
+        return self.run(cmd, step), restored
 
 
 class Rdpm:
