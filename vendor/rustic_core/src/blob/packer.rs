@@ -439,6 +439,15 @@ pub(crate) struct RawPacker<BE: DecryptWriteBackend> {
     file_writer: Option<Actor>,
 }
 
+/// The error once the pack writers have stopped on an earlier error, which
+/// was reported then.
+fn writer_stopped() -> Box<RusticError> {
+    RusticError::new(
+        ErrorKind::Internal,
+        "The pack file writer stopped after an earlier error.",
+    )
+}
+
 impl<BE: DecryptWriteBackend> RawPacker<BE> {
     /// Creates a new `RawPacker`.
     ///
@@ -483,12 +492,7 @@ impl<BE: DecryptWriteBackend> RawPacker<BE> {
 
         self.file_writer
             .take()
-            .ok_or_else(|| {
-                RusticError::new(
-                    ErrorKind::Internal,
-                    "The pack file writer stopped after an earlier error.",
-                )
-            })?
+            .ok_or_else(writer_stopped)?
             .finalize()?;
 
         Ok(self.basic.take_stats())
@@ -542,12 +546,7 @@ impl<BE: DecryptWriteBackend> RawPacker<BE> {
 
         // write file to backend
         let (file, index) = self.basic.take_data();
-        let Some(writer) = self.file_writer.as_ref() else {
-            return Err(RusticError::new(
-                ErrorKind::Internal,
-                "The pack file writer stopped after an earlier error.",
-            ));
-        };
+        let writer = self.file_writer.as_ref().ok_or_else(writer_stopped)?;
         if let Err(err) = writer.send((file, index)) {
             // The writers stopped on an error: report theirs, which says
             // what happened (a full disk, say), rather than the channel's.
