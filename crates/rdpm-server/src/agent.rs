@@ -11,7 +11,7 @@
 
 use std::ffi::OsStr;
 use std::io;
-use std::os::unix::ffi::OsStrExt;
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::{Path, PathBuf};
 
 use rdpm_catalog::ProductionServerNames;
@@ -106,6 +106,27 @@ pub enum AgentError {
     /// Children were asked of something that is not a folder.
     #[error("'{}' is not a folder", show(.0))]
     NotAFolder(Vec<u8>),
+    /// The path is, or passes through, a symbolic link: rdpm protects a
+    /// folder or file by its real path only, so that what is backed up and
+    /// where a restore writes cannot be redirected by swapping a link in.
+    #[error(
+        "'{}' passes through the symbolic link '{}' (to '{}'); rdpm protects data by its real \
+         path, never through a link: protect '{}' instead",
+        show(path),
+        show(link),
+        show(target),
+        show(real)
+    )]
+    ThroughLink {
+        /// The path.
+        path: Vec<u8>,
+        /// The first link on the way.
+        link: Vec<u8>,
+        /// What the link says.
+        target: Vec<u8>,
+        /// The path with every link resolved.
+        real: Vec<u8>,
+    },
     /// The file system failed.
     #[error("cannot read '{}': {source}", show(path))]
     Io {
@@ -319,6 +340,19 @@ impl ProductionAgent for LocalAgent {
         let path = normalize(path)?;
         let mount = self.datasource_for_path(&path)?;
         let meta = std::fs::symlink_metadata(os(&path)).map_err(|e| io_error(&path, e))?;
+        match rdpm_storage::check_no_links(Path::new(os(&path))) {
+            Err(rdpm_storage::Error::LinkInPath { link, target }) => {
+                let real = std::fs::canonicalize(os(&path)).map_err(|e| io_error(&path, e))?;
+                return Err(AgentError::ThroughLink {
+                    link: link.into_os_string().into_vec(),
+                    target: target.into_os_string().into_vec(),
+                    real: real.into_os_string().into_vec(),
+                    path,
+                });
+            }
+            Err(e) => return Err(io_error(&path, io::Error::other(e.to_string()))),
+            Ok(()) => {}
+        }
         Ok(if mount.mount_point == path {
             DatasourceKind::Volume
         } else if meta.is_dir() {

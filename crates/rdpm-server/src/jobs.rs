@@ -12,7 +12,7 @@
 
 use std::collections::HashMap;
 use std::os::unix::ffi::OsStrExt as _;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -763,6 +763,9 @@ impl Jobs {
         let path = PathBuf::from(std::ffi::OsStr::from_bytes(
             &job.datasource_path.to_bytes().unwrap_or_default(),
         ));
+        if kind != BackupKind::FromLatestSynchronization {
+            refuse_links_to_source(&path, &job.datasource_name)?;
+        }
         let request = BackupRequest::new([path.clone()])
             .tag(tag("ds", job.datasource_id))
             .tag(tag("pg", group))
@@ -1268,6 +1271,29 @@ impl Jobs {
             .map_err(|e| catalog_failed("cannot update the recovery point index", &e))?;
         tracing::info!(recovery_point = %id, datasource = %point.datasource_name, "recovery point removed");
         Ok(())
+    }
+}
+
+/// Refuses to back up a datasource whose folder, or a folder above it, is
+/// now a symbolic link: rdpm protects no link (inquiry lists none as a
+/// folder), so the link was swapped in after protection began, and
+/// following it would read, as this datasource, whatever it points at.
+fn refuse_links_to_source(path: &Path, datasource: &str) -> Result<(), JobError> {
+    match rdpm_storage::check_no_links(path) {
+        Err(rdpm_storage::Error::LinkInPath { link, target }) => Err(JobError {
+            kind: "SourceIsLink".into(),
+            message: format!(
+                "The datasource {datasource} ({}) was not backed up: {} is now a symbolic link \
+                 to {}. A backup follows no symbolic link to a protected folder, so that it \
+                 never reads another folder than the one protected; no recovery point was \
+                 made. Put the folder back in place of the link.",
+                path.display(),
+                link.display(),
+                target.display()
+            ),
+        }),
+        // Anything else (a folder gone missing) the backup itself reports.
+        _ => Ok(()),
     }
 }
 

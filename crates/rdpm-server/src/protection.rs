@@ -91,6 +91,7 @@ fn agent_error(e: AgentError) -> ApiError {
         | AgentError::NotFound(p)
         | AgentError::NotAFolder(p)
         | AgentError::NotProtectable { path: p, .. }
+        | AgentError::ThroughLink { path: p, .. }
         | AgentError::Io { path: p, .. } => String::from_utf8_lossy(p).into_owned(),
     };
     let id = match &e {
@@ -604,6 +605,21 @@ impl Protection {
             .with_target(path.display.clone())
         })?;
         let bytes = normalize(&bytes).map_err(agent_error)?;
+        if std::str::from_utf8(&bytes).is_err() {
+            // A snapshot lists its paths as text (restic's format), so a
+            // datasource's own path must be UTF-8; names below it need not.
+            return Err(ApiError::new(
+                ErrorId::InvalidRequest,
+                format!(
+                    "The path '{}' is not valid UTF-8, so it cannot be protected as a datasource: \
+                     a recovery point records its datasource's path as text. Protect the folder \
+                     that holds it (names inside a protected folder need not be UTF-8), or \
+                     rename it.",
+                    path.display
+                ),
+            )
+            .with_target(path.display.clone()));
+        }
         let kind = agent.kind_of(&bytes).map_err(agent_error)?;
         let member = ProtectionGroupMember {
             datasource_id: DatasourceId::for_path(server, &bytes),

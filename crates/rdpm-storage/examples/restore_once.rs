@@ -77,6 +77,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             destination: target.clone(),
         }],
         target_root: target,
+        original_location: false,
         overwrite: Overwrite::Replace,
         restore_security: true,
         on_progress: Some(Box::new(move |p| {

@@ -72,6 +72,16 @@ pub enum Error {
     /// rustic_core reported an error.
     #[error("repository error: {0}")]
     Repository(String),
+    /// A path that must be followed without symbolic links has one: a
+    /// restore to the original location, or the source of a backup, whose
+    /// folder (or a folder above it) was replaced by a link.
+    #[error("{} is a symbolic link to {}", link.display(), target.display())]
+    LinkInPath {
+        /// The link, as an absolute path.
+        link: PathBuf,
+        /// Where it points, as the link says (not resolved).
+        target: PathBuf,
+    },
 }
 
 /// The storage engine's result.

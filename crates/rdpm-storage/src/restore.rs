@@ -11,6 +11,8 @@ mod nodes;
 mod packs;
 mod trees;
 
+use std::os::fd::AsFd as _;
+use std::os::unix::ffi::OsStrExt as _;
 use std::path::{Component, Path, PathBuf};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
@@ -219,10 +221,19 @@ pub struct RestoreRequest {
     pub snapshot: SnapshotId,
     /// What to restore and where.
     pub sources: Vec<RestoreSource>,
-    /// Every write happens beneath this directory, which must exist. No
-    /// symlink below it is ever followed: a link planted where a restored
-    /// folder goes is reported, not written through.
+    /// Every write happens beneath this directory. No symlink below it is
+    /// ever followed: a link planted where a restored folder goes is
+    /// reported, not written through. How the directory itself is reached
+    /// is [`RestoreRequest::original_location`]'s to say.
     pub target_root: PathBuf,
+    /// `target_root` is where the items were backed up from, not a folder
+    /// somebody named for this restore: it is reached from `/` without
+    /// following any symlink (a link on the way refuses the restore with
+    /// [`Error::LinkInPath`] before anything is written, since the folder
+    /// was not a link when it was backed up) and missing folders are
+    /// created. Otherwise `target_root` must exist, and links in its path
+    /// are followed, because whoever named it chose them.
+    pub original_location: bool,
     /// Existing files.
     pub overwrite: Overwrite,
     /// Also restore owner and group, and the set-id and sticky bits.
@@ -386,14 +397,25 @@ impl Repository {
     /// # Errors
     /// [`Error::SnapshotNotFound`], [`Error::PathNotFound`] for a source
     /// the snapshot lacks, [`Error::InvalidRequest`] for a destination
-    /// outside the target root or a missing root; repository read errors.
+    /// outside the target root or a missing root; [`Error::LinkInPath`]
+    /// for a link on the way to an original location; repository read
+    /// errors.
     pub fn restore(&self, request: &RestoreRequest) -> Result<RestoreOutcome> {
-        let root = dest::open_root(&request.target_root).map_err(|e| {
-            Error::InvalidRequest(format!(
-                "the restore's target folder {} cannot be opened ({e}); it must be an existing folder",
-                request.target_root.display()
-            ))
-        })?;
+        let root = if request.original_location {
+            dest::open_without_links(&request.target_root, true)?.ok_or_else(|| {
+                Error::InvalidRequest(format!(
+                    "the original location {} vanished while it was being created",
+                    request.target_root.display()
+                ))
+            })?
+        } else {
+            dest::open_root(&request.target_root).map_err(|e| {
+                Error::InvalidRequest(format!(
+                    "the restore's target folder {} cannot be opened ({e}); it must be an existing folder",
+                    request.target_root.display()
+                ))
+            })?
+        };
         let destinations = request
             .sources
             .iter()
@@ -460,6 +482,25 @@ impl Repository {
             progress(&tally.progress());
         }
         Ok(tally.outcome(request.cancel.is_cancelled()))
+    }
+}
+
+/// Checks that `path` (absolute) is reached from `/` without passing
+/// through a symbolic link and is not one itself, as far as it exists: a
+/// missing part is fine (a restore to the original location creates it).
+/// The last part may be a file or a folder.
+///
+/// # Errors
+/// [`Error::LinkInPath`] naming the first link and where it points; a
+/// parent that is a file, or cannot be read, as [`Error::Io`].
+pub fn check_no_links(path: &Path) -> Result<()> {
+    let (Some(parent), Some(name)) = (path.parent(), path.file_name()) else {
+        // `/` itself.
+        return dest::open_without_links(path, false).map(drop);
+    };
+    match dest::open_without_links(parent, false)? {
+        Some(dir) => dest::not_a_link(dir.as_fd(), name.as_bytes(), path),
+        None => Ok(()),
     }
 }
 

@@ -28,6 +28,7 @@ pub fn request(snapshot: &SnapshotId, path: Vec<u8>, root: &Path, dest: PathBuf)
             destination: dest,
         }],
         target_root: root.to_path_buf(),
+        original_location: false,
         overwrite: Overwrite::Replace,
         restore_security: false,
         on_progress: None,
@@ -473,6 +474,117 @@ fn planted_symlinks_are_never_followed() {
         }
         assert_eq!(fs::read(outside.join("victim")).expect("read"), b"victim");
     }
+}
+
+/// The names and contents of the files in `dir` (a folder's: empty).
+fn contents(dir: &Path) -> Vec<(std::ffi::OsString, Vec<u8>)> {
+    let mut all: Vec<_> = fs::read_dir(dir)
+        .expect("read")
+        .flatten()
+        .map(|e| (e.file_name(), fs::read(e.path()).unwrap_or_default()))
+        .collect();
+    all.sort();
+    all
+}
+
+#[test]
+fn an_original_location_replaced_by_a_link_is_refused_and_nothing_is_written() {
+    let t = TestRepo::new();
+    let (snap, a) = small_snapshot(&t);
+    let src = t.dir.path().join("src");
+    let folder = src.join("a");
+    // What a link may point at: a folder like /etc, holding files of the
+    // names restored files have.
+    let victim = |name: &str| {
+        let dir = t.dir.path().join(name);
+        fs::create_dir_all(dir.join("a")).expect("mkdir");
+        fs::write(dir.join("f1"), b"victim").expect("write");
+        fs::write(dir.join("a/f1"), b"victim").expect("write");
+        dir
+    };
+    let (etc, etc2, etc3) = (victim("etc"), victim("etc2"), victim("etc3"));
+    let hop = t.dir.path().join("hop");
+    fs::create_dir(&hop).expect("mkdir");
+    symlink(&etc3, hop.join("a")).expect("symlink");
+    let reset = || {
+        match fs::symlink_metadata(&src) {
+            Ok(m) if m.is_dir() => fs::remove_dir_all(&src).expect("rm"),
+            Ok(_) => fs::remove_file(&src).expect("rm"),
+            Err(_) => {}
+        };
+    };
+
+    // (what is arranged, the link named, where it points)
+    let cases: [(&str, &Path, &Path); 3] = [
+        ("the folder is a link", &folder, &etc),
+        ("a folder above it is a link", &src, &etc2),
+        ("both: the first link met is named", &src, &hop),
+    ];
+    for (i, (case, link, target)) in cases.iter().enumerate() {
+        reset();
+        match i {
+            0 => {
+                fs::create_dir(&src).expect("mkdir");
+                symlink(&etc, &folder).expect("symlink");
+            }
+            1 => symlink(&etc2, &src).expect("symlink"),
+            _ => symlink(&hop, &src).expect("symlink"),
+        }
+        for overwrite in [
+            Overwrite::Replace,
+            Overwrite::Keep,
+            Overwrite::CopyBeside {
+                suffix: " (Recovered)".into(),
+            },
+        ] {
+            let mut req = request(&snap, a.clone(), &folder, folder.clone());
+            req.original_location = true;
+            req.overwrite = overwrite.clone();
+            let err = t.repo.restore(&req).expect_err("a link on the way");
+            match &err {
+                Error::LinkInPath {
+                    link: l,
+                    target: to,
+                } => {
+                    assert_eq!(
+                        (l.as_path(), to.as_path()),
+                        (*link, *target),
+                        "{case}: {err}"
+                    );
+                }
+                other => panic!("{case}, {overwrite:?}: {other:?}"),
+            }
+            let message = err.to_string();
+            assert!(
+                message.contains(&link.display().to_string())
+                    && message.contains(&target.display().to_string()),
+                "{message}"
+            );
+        }
+    }
+    for dir in [&etc, &etc2, &etc3] {
+        let want = [("a".into(), Vec::new()), ("f1".into(), b"victim".to_vec())];
+        assert_eq!(contents(dir), want, "{}", dir.display());
+        let want = [("f1".into(), b"victim".to_vec())];
+        assert_eq!(contents(&dir.join("a")), want, "{}", dir.display());
+    }
+
+    // A location that no longer exists is created, folder by folder.
+    reset();
+    let mut req = request(&snap, a.clone(), &folder, folder.clone());
+    req.original_location = true;
+    let out = t.repo.restore(&req).expect("restore");
+    assert_eq!(out.files_restored, 3, "{out:?}");
+    assert_eq!(fs::read(folder.join("sub/f3")).expect("read"), b"three");
+
+    // A folder named for the restore is reached through its links, since
+    // whoever named it chose them.
+    let named = t.dir.path().join("named");
+    symlink(&etc, &named).expect("symlink");
+    let req = request(&snap, a.clone(), &named, named.join("a"));
+    let out = t.repo.restore(&req).expect("restore");
+    assert_eq!(out.files_restored, 3, "{out:?}");
+    assert_eq!(fs::read(etc.join("a/f2")).expect("read"), b"two");
 }
 
 #[test]

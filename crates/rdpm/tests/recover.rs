@@ -596,3 +596,149 @@ fn refused_parameters_and_invalid_options_say_what_and_where() {
     assert_eq!(out.trim(), "0", "{out}");
     assert!(!other.exists());
 }
+
+/// A folder like `/etc`: a file of the name a restored file has, and a
+/// `docs` folder holding another.
+fn victim(root: &Path, name: &str) -> PathBuf {
+    let dir = root.join(name);
+    std::fs::create_dir_all(dir.join("docs")).expect("dir");
+    std::fs::write(dir.join("passwd"), "root:x:0:0").expect("victim");
+    std::fs::write(dir.join("docs/passwd"), "root:x:0:0").expect("victim");
+    dir
+}
+
+#[test]
+fn a_protected_folder_swapped_for_a_link_is_neither_restored_through_nor_backed_up() {
+    // Alice's folder, protected and backed up; then she replaces it, or a
+    // folder above it, with a link to a folder she must not write.
+    let s = server("DPMServer07");
+    let data = tempfile::tempdir().expect("tempdir");
+    let home = data.path().join("home");
+    let alice = home.join("alice");
+    let docs = alice.join("docs");
+    std::fs::create_dir_all(&docs).expect("dir");
+    std::fs::write(docs.join("passwd"), "alice's notes").expect("file");
+    protect(&s, "Alice", &docs);
+    let backup = format!(
+        "{}$j = New-DPMRecoveryPoint $ds -Disk -DiskRecoveryPointOption WithSynchronize | Wait-DPMJob -Timeout 120
+         $j.Status; $j.ErrorKind; $j.Error",
+        point_of("Alice")
+    );
+    let (_, out, err) = s.run(&backup);
+    assert!(err.trim().is_empty(), "{err}");
+    assert_eq!(lines(&out), ["Succeeded"]);
+
+    let (etc, etc2, etc3) = (
+        victim(data.path(), "etc"),
+        victim(data.path(), "etc2"),
+        victim(data.path(), "etc3"),
+    );
+    let hop = data.path().join("hop");
+    std::fs::create_dir(&hop).expect("dir");
+    std::os::unix::fs::symlink(&etc3, hop.join("docs")).expect("link");
+    let moved = data.path().join("moved");
+    std::fs::create_dir(&moved).expect("dir");
+    std::fs::rename(&alice, moved.join("alice")).expect("move");
+
+    // (what is arranged, the link the refusal names, where it points)
+    let cases: [(&str, &Path, &Path); 3] = [
+        ("the folder is a link", &docs, &etc),
+        ("a parent is a link", &alice, &etc2),
+        ("both", &alice, &hop),
+    ];
+    for (i, (case, link, target)) in cases.iter().enumerate() {
+        let _ = std::fs::remove_file(&alice).or_else(|_| std::fs::remove_dir_all(&alice));
+        match i {
+            0 => {
+                std::fs::create_dir(&alice).expect("dir");
+                std::os::unix::fs::symlink(&etc, &docs).expect("link");
+            }
+            1 => std::os::unix::fs::symlink(&etc2, &alice).expect("link"),
+            _ => std::os::unix::fs::symlink(&hop, &alice).expect("link"),
+        }
+        for overwrite in ["Overwrite", "CopyOnExist"] {
+            let (_, out, err) = s.run(&format!(
+                "{}$opt = New-DPMRecoveryOption -TargetServer $ds.ProductionServerName -RecoveryLocation OriginalServer -FileSystem -OverwriteType {overwrite} -RecoveryType Recover
+                 Restore-DPMRecoverableItem -RecoverableItem $rp -RecoveryOption $opt
+                 @(Get-DPMJob -Type Recovery).Count",
+                point_of("Alice")
+            ));
+            assert_eq!(out.trim(), "0", "{case}, {overwrite}: {out}");
+            assert_contains(
+                &err,
+                &format!(
+                    "{} is now a symbolic link to {}",
+                    link.display(),
+                    target.display()
+                ),
+            );
+            assert_contains(&err, "nothing was restored");
+        }
+        // A backup does not read through the link either.
+        let (_, out, err) = s.run(&backup);
+        assert!(err.trim().is_empty(), "{case}: {err}");
+        assert_eq!(lines(&out)[..2], ["Failed", "SourceIsLink"], "{out}");
+        assert_contains(
+            &out,
+            &format!(
+                "{} is now a symbolic link to {}",
+                link.display(),
+                target.display()
+            ),
+        );
+    }
+    for dir in [&etc, &etc2, &etc3] {
+        assert_eq!(
+            tree_below(dir),
+            [PathBuf::from("docs"), "docs/passwd".into(), "passwd".into()]
+        );
+        assert_eq!(
+            std::fs::read(dir.join("passwd")).expect("victim"),
+            b"root:x:0:0"
+        );
+        assert_eq!(
+            std::fs::read(dir.join("docs/passwd")).expect("victim"),
+            b"root:x:0:0"
+        );
+    }
+    // The refused backups made no recovery point.
+    let (_, out, _) = s.run(&format!(
+        "{}@(Get-DPMRecoveryPoint $ds).Count",
+        point_of("Alice")
+    ));
+    assert_eq!(out.trim(), "1");
+
+    // Protection itself is refused through a link, naming the real path.
+    let err = rt().block_on(async {
+        use std::os::unix::ffi::OsStrExt as _;
+        let session = admin_session(&s).await;
+        let ps = session.production_servers().await.expect("servers");
+        let draft = session
+            .new_protection_group(&rdpm_types::NewProtectionGroup {
+                name: Some("Through a link".into()),
+            })
+            .await
+            .expect("draft");
+        let through = hop.join("docs/docs");
+        let request = rdpm_types::AddChildDatasources {
+            datasources: vec![rdpm_types::DatasourceRef {
+                production_server_id: ps[0].id,
+                path: rdpm_types::FsPath::from_bytes(through.as_os_str().as_bytes()),
+            }],
+        };
+        session
+            .add_members(draft.object_id, &request)
+            .await
+            .expect_err("refused")
+            .to_string()
+    });
+    assert_contains(
+        &err,
+        &format!(
+            "passes through the symbolic link '{}' (to '{}'); rdpm protects data by its real path, never through a link: protect '{}' instead",
+            hop.join("docs").display(),
+            etc3.display(),
+            etc3.join("docs").display()
+        ),
+    );
+}

@@ -4,9 +4,13 @@
 //! writes into the server's data directory or a storage pool member, nor
 //! over a folder that holds one, wherever symlinks in the target's path
 //! lead. Below the target folder the storage engine follows no symlink at
-//! all. A missing target folder is created (with its parents) when the job
-//! starts: the original location of a deleted folder, or the new folder
-//! that `-AlternateLocation` names.
+//! all. The original location is reached from `/` without following any
+//! symlink either: a protected folder (or one above it) replaced by a link
+//! is refused when the restore is asked for, and again, on the open
+//! folder, when the job starts. A missing target folder is created (with
+//! its parents) when the job starts: the original location of a deleted
+//! folder, or the new folder that `-AlternateLocation` names (whose links
+//! are followed, because the user named it).
 
 use std::collections::BTreeMap;
 use std::os::unix::ffi::OsStrExt as _;
@@ -28,6 +32,9 @@ struct Plan {
     point: RecoveryPoint,
     sources: Vec<RestoreSource>,
     target_root: PathBuf,
+    /// `target_root` is where the items were backed up from, not a folder
+    /// the restore was asked to copy to.
+    original_location: bool,
 }
 
 fn refused(detail: String, target: &Path) -> ApiError {
@@ -121,6 +128,34 @@ fn check_destination(destination: &Path, protected: &[Guarded]) -> Result<(), Ap
         }
     }
     Ok(())
+}
+
+/// Why a restore to the original location is refused when `link`, on the
+/// way to it, is a symbolic link to `target`.
+fn link_refusal(link: &Path, target: &Path) -> String {
+    format!(
+        "The original location cannot be restored to: {} is now a symbolic link to {}, and \
+         it was a folder when the recovery point was made. A restore to the original location \
+         follows no symbolic link, so that it never writes outside the protected folder; \
+         nothing was restored. Put the folder back in place of the link, or restore with \
+         -RecoveryLocation CopyToFolder into a folder you choose.",
+        link.display(),
+        target.display()
+    )
+}
+
+/// Refuses an original location whose path, from `/`, passes through a
+/// symbolic link: the protected folder, or one above it, was replaced by
+/// a link since the backup (rdpm protects no link).
+fn no_links_in_original(root: &Path) -> Result<(), String> {
+    match rdpm_storage::check_no_links(root) {
+        Ok(()) => Ok(()),
+        Err(rdpm_storage::Error::LinkInPath { link, target }) => Err(link_refusal(&link, &target)),
+        Err(e) => Err(format!(
+            "The original location {} cannot be checked: {e}. Nothing was restored.",
+            root.display()
+        )),
+    }
 }
 
 /// The last component of a path (the root's is `/`... which has none:
@@ -241,6 +276,10 @@ impl Jobs {
                 Some(folder) => os_path(folder),
                 None => os_path(&path_in(&point, None, "item path")?),
             };
+            if alternate.is_none() {
+                no_links_in_original(&target_root)
+                    .map_err(|message| refused(message, &target_root))?;
+            }
             check_destination(&target_root, &protected)?;
             if alternate.is_some() && !option.create_alternate_location && !target_root.exists() {
                 return Err(refused(
@@ -266,6 +305,7 @@ impl Jobs {
                 point,
                 sources,
                 target_root,
+                original_location: alternate.is_none(),
             });
         }
 
@@ -342,13 +382,16 @@ impl Jobs {
                 point.id
             ),
         })?;
-        std::fs::create_dir_all(&plan.target_root).map_err(|e| JobError {
-            kind: "TargetUnwritable".into(),
-            message: format!(
-                "The restore target {} cannot be created: {e}. Nothing was restored.",
-                plan.target_root.display()
-            ),
-        })?;
+        let original_location = plan.original_location;
+        if !original_location {
+            std::fs::create_dir_all(&plan.target_root).map_err(|e| JobError {
+                kind: "TargetUnwritable".into(),
+                message: format!(
+                    "The restore target {} cannot be created: {e}. Nothing was restored.",
+                    plan.target_root.display()
+                ),
+            })?;
+        }
         let started = live.snapshot().start_time.unwrap_or_else(|| self.now());
         let overwrite = match overwrite {
             OverwriteType::Overwrite => Overwrite::Replace,
@@ -363,6 +406,7 @@ impl Jobs {
             snapshot,
             sources: plan.sources,
             target_root: plan.target_root.clone(),
+            original_location,
             overwrite,
             restore_security,
             on_progress: Some(Box::new(move |p| {
@@ -377,15 +421,21 @@ impl Jobs {
             })),
             cancel: live.cancel.clone(),
         };
-        let outcome = repo.restore(&request).map_err(|e| JobError {
-            kind: match e {
-                rdpm_storage::Error::PathNotFound { .. } => "ItemNotFound".into(),
-                _ => "RestoreFailed".into(),
+        let outcome = repo.restore(&request).map_err(|e| match e {
+            rdpm_storage::Error::LinkInPath { link, target } => JobError {
+                kind: "TargetRefused".into(),
+                message: link_refusal(&link, &target),
             },
-            message: format!(
-                "The restore from the recovery point {} failed before writing anything: {e}.",
-                point.id
-            ),
+            e => JobError {
+                kind: match e {
+                    rdpm_storage::Error::PathNotFound { .. } => "ItemNotFound".into(),
+                    _ => "RestoreFailed".into(),
+                },
+                message: format!(
+                    "The restore from the recovery point {} failed before writing anything: {e}.",
+                    point.id
+                ),
+            },
         })?;
         let summary = summarise(&outcome, &plan.target_root);
         {

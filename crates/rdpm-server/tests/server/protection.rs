@@ -637,6 +637,29 @@ async fn bad_input_is_a_problem_naming_it() {
         assert_eq!(problem.target.as_deref(), inside.to_str());
     }
 
+    // A folder whose own path is not UTF-8 cannot be a datasource (a
+    // recovery point records its path as text); its parent can, and the
+    // name inside it is kept as bytes.
+    let odd = root.join(OsStr::from_bytes(b"caf\xe9"));
+    std::fs::create_dir(&odd).unwrap();
+    let problem = expect_problem(
+        t.add(&s, &draft, &server, &odd).await,
+        400,
+        ErrorId::InvalidRequest,
+    )
+    .await;
+    assert!(
+        problem
+            .detail
+            .contains("is not valid UTF-8, so it cannot be protected"),
+        "{}",
+        problem.detail
+    );
+    assert_eq!(
+        problem.target.as_deref(),
+        Some(odd.to_string_lossy().as_ref())
+    );
+
     let proc_path = Path::new("/proc/self");
     let problem = expect_problem(
         t.add(&s, &draft, &server, proc_path).await,

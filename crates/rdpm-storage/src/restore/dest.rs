@@ -52,6 +52,74 @@ pub(crate) fn open_root(path: &Path) -> io::Result<OwnedFd> {
     .map_err(errno)
 }
 
+/// The folder at the absolute `path`, opened from `/` one component at a
+/// time without following any symbolic link: a link anywhere on the way is
+/// [`Error::LinkInPath`](crate::Error::LinkInPath), naming it and where it
+/// points. With `create`, missing folders are created on the way (mode
+/// 0755 less the umask); without it, a missing folder ends the walk with
+/// `None`.
+pub(crate) fn open_without_links(path: &Path, create: bool) -> crate::Result<Option<OwnedFd>> {
+    use std::path::Component;
+    let invalid = || {
+        crate::Error::InvalidRequest(format!(
+            "{} is not an absolute path without `.` or `..`",
+            path.display()
+        ))
+    };
+    if !path.is_absolute() {
+        return Err(invalid());
+    }
+    let mut walked = std::path::PathBuf::from("/");
+    let mut fd = rustix::fs::open("/", DIR_FLAGS, Mode::empty())
+        .map_err(|e| crate::Error::io(&walked, errno(e)))?;
+    for component in path.components() {
+        let name = match component {
+            Component::RootDir => continue,
+            Component::Normal(name) => name.as_bytes(),
+            _ => return Err(invalid()),
+        };
+        walked.push(os(name));
+        let next = match rustix::fs::openat(&fd, os(name), DIR_FLAGS, Mode::empty()) {
+            Err(Errno::NOENT) if create => {
+                match rustix::fs::mkdirat(&fd, os(name), Mode::from_raw_mode(0o755)) {
+                    Ok(()) | Err(Errno::EXIST) => {}
+                    Err(e) => return Err(crate::Error::io(&walked, errno(e))),
+                }
+                rustix::fs::openat(&fd, os(name), DIR_FLAGS, Mode::empty())
+            }
+            Err(Errno::NOENT) => return Ok(None),
+            other => other,
+        };
+        fd = next.map_err(|e| not_a_folder(fd.as_fd(), name, &walked, e))?;
+    }
+    Ok(Some(fd))
+}
+
+/// Refuses `name` in `parent` (at `path`) when it is a symbolic link;
+/// anything else, or nothing, is fine.
+pub(crate) fn not_a_link(parent: BorrowedFd<'_>, name: &[u8], path: &Path) -> crate::Result<()> {
+    use std::os::unix::ffi::OsStringExt;
+    match rustix::fs::readlinkat(parent, os(name), Vec::new()) {
+        Ok(target) => Err(crate::Error::LinkInPath {
+            link: path.to_path_buf(),
+            target: std::ffi::OsString::from_vec(target.into_bytes()).into(),
+        }),
+        Err(_) => Ok(()),
+    }
+}
+
+/// Why `name` in `parent` (at `walked`) could not be opened as a folder:
+/// the link it is, with its target, when it is one.
+fn not_a_folder(parent: BorrowedFd<'_>, name: &[u8], walked: &Path, e: Errno) -> crate::Error {
+    if e == Errno::LOOP || e == Errno::NOTDIR {
+        if let Err(link) = not_a_link(parent, name, walked) {
+            return link;
+        }
+    }
+    let err = symlink_in_the_way(parent, name).unwrap_or_else(|| errno(e));
+    crate::Error::io(walked, err)
+}
+
 /// The folder `name` in `parent`, never through a symlink.
 pub(crate) fn open_child(parent: BorrowedFd<'_>, name: &[u8]) -> io::Result<OwnedFd> {
     rustix::fs::openat(parent, os(name), DIR_FLAGS, Mode::empty()).map_err(|e| {
