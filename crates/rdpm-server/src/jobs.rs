@@ -410,6 +410,7 @@ impl Jobs {
         for job in &failed {
             tracing::warn!(job = %job.id, datasource = %job.datasource_name, "a job the previous run left unfinished is marked failed");
         }
+        sweep_killed_restores(&failed);
         Ok(Jobs {
             catalog,
             pool,
@@ -1271,6 +1272,34 @@ impl Jobs {
             .map_err(|e| catalog_failed("cannot update the recovery point index", &e))?;
         tracing::info!(recovery_point = %id, datasource = %point.datasource_name, "recovery point removed");
         Ok(())
+    }
+}
+
+/// Removes, on a thread of its own, the temporary files that the
+/// recovery jobs among `failed` (cut off by the previous run's end) left
+/// in their targets: a restore killed midway cannot remove its own.
+fn sweep_killed_restores(failed: &[Job]) {
+    let targets: Vec<PathBuf> = failed
+        .iter()
+        .filter(|j| j.job_type == JobType::Recovery)
+        .filter_map(|j| j.target_path.as_ref()?.to_bytes())
+        .map(|b| PathBuf::from(std::ffi::OsStr::from_bytes(&b)))
+        .collect();
+    if targets.is_empty() {
+        return;
+    }
+    let spawned = std::thread::Builder::new()
+        .name("restore-sweep".into())
+        .spawn(move || {
+            for target in targets {
+                match rdpm_storage::sweep_restore_temporaries(&target) {
+                    Ok(n) => tracing::info!(target = %target.display(), removed = n, "removed the temporary files of a restore the previous run left unfinished"),
+                    Err(e) => tracing::warn!(target = %target.display(), err = %e, "could not remove the temporary files of a restore the previous run left unfinished; the next restore into that folder removes those it meets"),
+                }
+            }
+        });
+    if let Err(e) = spawned {
+        tracing::warn!(err = %e, "could not start removing the temporary files of unfinished restores");
     }
 }
 

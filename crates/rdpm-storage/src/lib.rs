@@ -81,7 +81,8 @@ pub use repository::{
     SnapshotFilter, SnapshotInfo, SnapshotSizes, SnapshotsCheck,
 };
 pub use restore::{
-    check_no_links, DirListing, EntryKind, NameMatcher, NotRestored, Overwrite, RestoreOutcome,
-    RestoreProgress, RestoreProgressFn, RestoreRequest, RestoreSource, SearchSpec, SnapshotEntry,
+    check_no_links, sweep_restore_temporaries, DirListing, EntryKind, NameMatcher, NotRestored,
+    Overwrite, RestoreOutcome, RestoreProgress, RestoreProgressFn, RestoreRequest, RestoreSource,
+    SearchSpec, SnapshotEntry,
 };
 pub use source::{CancelToken, OpenHook};

@@ -259,6 +259,9 @@ pub struct RestoreOutcome {
     pub bytes_restored: u64,
     /// Files left alone because they existed ([`Overwrite::Keep`]).
     pub kept: u64,
+    /// Temporary files of earlier restores, killed midway, removed from
+    /// the folders this one wrote into.
+    pub temporaries_removed: u64,
     /// The first nodes that could not be restored (at most 1,000), with why.
     pub not_restored: Vec<NotRestored>,
     /// How many could not be restored in all.
@@ -502,6 +505,39 @@ pub fn check_no_links(path: &Path) -> Result<()> {
         Some(dir) => dest::not_a_link(dir.as_fd(), name.as_bytes(), path),
         None => Ok(()),
     }
+}
+
+/// Removes the temporary files that restores killed midway (a SIGKILL, a
+/// power cut) left anywhere below `root`, which is the target folder of
+/// such a restore; the files of restores running in this process stay.
+/// Symlinks below `root` are not followed. Returns how many were removed.
+///
+/// # Errors
+/// [`Error::Io`] when `root` cannot be opened; a folder below it that
+/// cannot be read is skipped (and logged).
+pub fn sweep_restore_temporaries(root: &Path) -> Result<u64> {
+    let root_fd = dest::open_root(root).map_err(|e| Error::io(root, e))?;
+    let mut removed = 0;
+    let mut pending: Vec<Vec<u8>> = vec![Vec::new()];
+    while let Some(rel) = pending.pop() {
+        let mut subdirs = Vec::new();
+        let swept = dest::open_beneath(root_fd.as_fd(), &rel)
+            .and_then(|dir| dest::sweep(dir.as_fd(), &engine::is_live, Some(&mut subdirs)));
+        match swept {
+            Ok(n) => removed += n,
+            Err(e) => {
+                tracing::warn!(folder = %root.join(dest::os(&rel)).display(), err = %e, "could not look for an interrupted restore's temporary files");
+            }
+        }
+        pending.extend(subdirs.into_iter().map(|name| {
+            if rel.is_empty() {
+                name
+            } else {
+                [rel.as_slice(), b"/", &name].concat()
+            }
+        }));
+    }
+    Ok(removed)
 }
 
 /// What a folder's walk does next, in tree order.

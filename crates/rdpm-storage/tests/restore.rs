@@ -588,6 +588,75 @@ fn an_original_location_replaced_by_a_link_is_refused_and_nothing_is_written() {
 }
 
 #[test]
+fn temporary_files_of_a_killed_restore_are_swept_and_nothing_else() {
+    let t = TestRepo::new();
+    let (snap, a) = small_snapshot(&t);
+    // What a restore killed midway leaves: temporaries beside files it was
+    // writing, at the top and deeper; and what no sweep may touch.
+    let root = t.dir.path().join("target");
+    let stale = [
+        root.join("a/.rdpm-restore-0badcafe-1.tmp"),
+        root.join("a/sub/.rdpm-restore-0badcafe-17.tmp"),
+        root.join(".rdpm-restore-00000001-3.tmp"),
+    ];
+    let outside = t.dir.path().join("outside");
+    let kept = [
+        root.join("a/.rdpm-restore-notatag-1.tmp"),
+        root.join("a/.rdpm-restore-0badcafe-.tmp"),
+        root.join("a/mine.tmp"),
+        outside.join(".rdpm-restore-0badcafe-2.tmp"),
+    ];
+    let plant = || {
+        for f in stale.iter().chain(&kept) {
+            fs::create_dir_all(f.parent().expect("parent")).expect("mkdir");
+            fs::write(f, b"partial").expect("write");
+        }
+        // A folder named like one, and a link to a folder holding one.
+        fs::create_dir_all(root.join("a/.rdpm-restore-0badcafe-9.tmp")).expect("mkdir");
+        symlink(&outside, root.join("a/sub/link")).ok();
+    };
+    let left = || {
+        let mut all = temporaries(&root);
+        all.extend(temporaries(&outside));
+        all.sort();
+        all
+    };
+    let mut expected: Vec<PathBuf> = kept
+        .iter()
+        .filter(|f| {
+            f.file_name()
+                .is_some_and(|n| n.as_bytes().starts_with(b".rdpm-restore-"))
+        })
+        .cloned()
+        .collect();
+    expected.sort();
+    let folder_named_like_one = root.join("a/.rdpm-restore-0badcafe-9.tmp");
+
+    // At start-up, over the whole target.
+    plant();
+    let removed = rdpm_storage::sweep_restore_temporaries(&root).expect("sweep");
+    assert_eq!(removed, 3);
+    assert_eq!(left(), expected);
+    for f in &kept {
+        assert_eq!(fs::read(f).expect("kept"), b"partial", "{}", f.display());
+    }
+    assert!(folder_named_like_one.is_dir());
+
+    // By the next restore, in the folders it writes into.
+    plant();
+    fs::remove_file(&stale[2]).expect("rm");
+    fs::remove_file(root.join("a/sub/link")).expect("rm");
+    let out = t
+        .repo
+        .restore(&request(&snap, a.clone(), &root, root.join("a")))
+        .expect("restore");
+    assert_eq!(out.temporaries_removed, 2, "{out:?}");
+    assert_eq!(out.files_restored, 3, "{out:?}");
+    assert_eq!(left(), expected);
+    assert!(folder_named_like_one.is_dir());
+}
+
+#[test]
 fn a_folder_that_cannot_be_written_is_reported_and_the_rest_restored() {
     if ran_without_dac_override(
         "restore::a_folder_that_cannot_be_written_is_reported_and_the_rest_restored",

@@ -151,6 +151,102 @@ fn a_sigkill_mid_backup_loses_nothing_earlier_and_the_next_backup_succeeds() {
     assert_same_tree(&src, &restored);
 }
 
+/// The temporary files a restore could have left below `dir`.
+fn restore_temporaries(dir: &Path) -> Vec<std::path::PathBuf> {
+    tree_below(dir)
+        .into_iter()
+        .filter(|rel| {
+            rel.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with(".rdpm-restore-"))
+        })
+        .collect()
+}
+
+#[test]
+fn a_sigkill_mid_restore_leaves_no_temporary_file_after_the_restart() {
+    let mut server = TestServer::start(bin(), "DPMServer07", &[]);
+    let src = server.scratch_dir().join("content");
+    incompressible(&src, 64, 1 << 20);
+    let target = server.scratch_dir().join("restored");
+    let rt = rt();
+    let point = rt.block_on(async {
+        let s = admin_session(&server).await;
+        let group = protect_in(&s, "Crash", &src).await;
+        let job = backup(&s, &group).await;
+        let done = wait_until(&s, &job, Job::has_completed).await;
+        assert_eq!(done.status, JobStatus::Succeeded, "{done:?}");
+        s.recovery_points(done.datasource_id, false)
+            .await
+            .expect("points")
+            .remove(0)
+    });
+    let request = rdpm_types::RestoreRequest {
+        option: rdpm_types::RecoveryOption {
+            target_server: point.production_server_name.clone(),
+            recovery_location: rdpm_types::RecoveryLocation::CopyToFolder,
+            alternate_location: Some(rdpm_types::FsPath::from_text(
+                target.to_str().expect("utf-8"),
+            )),
+            create_alternate_location: true,
+            overwrite_type: rdpm_types::OverwriteType::Overwrite,
+            restore_security: false,
+            recovery_type: rdpm_types::RecoveryType::Restore,
+        },
+        items: vec![rdpm_types::RestoreItem {
+            recovery_point_id: point.id.clone(),
+            path: None,
+        }],
+    };
+
+    // Killed while it writes: a restore writes each file under a temporary
+    // name, so a kill leaves some (a few tries, should one kill land
+    // between two files).
+    let mut killed = None;
+    for _ in 0..5 {
+        let running = rt.block_on(async {
+            let s = admin_session(&server).await;
+            let job = s.restore(&request).await.expect("restore queued").remove(0);
+            wait_until(&s, &job, |j| j.bytes_done > 0 || j.has_completed()).await
+        });
+        server.kill();
+        let left = restore_temporaries(&target);
+        server.restart();
+        if !left.is_empty() && !running.has_completed() {
+            killed = Some(running);
+            break;
+        }
+    }
+    let killed = killed.expect("a kill that left temporary files in five tries");
+
+    // The restart fails the job and removes what it left.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !restore_temporaries(&target).is_empty() {
+        assert!(
+            Instant::now() < deadline,
+            "temporary files left after the restart: {:?}",
+            restore_temporaries(&target)
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    rt.block_on(async {
+        let s = admin_session(&server).await;
+        let job = s.job(killed.id).await.expect("job");
+        assert_eq!(job.status, JobStatus::Failed, "{job:?}");
+        assert_eq!(job.error.expect("a reason").kind, "ServerRestarted");
+        // The next restore into the same folder succeeds, byte for byte.
+        let again = s.restore(&request).await.expect("restore queued").remove(0);
+        let again = wait_until(&s, &again, Job::has_completed).await;
+        assert_eq!(again.status, JobStatus::Succeeded, "{again:?}");
+    });
+    assert_same_tree(&src, &target.join("content"));
+    let check = restic(&server, &["check"]);
+    assert!(
+        check.status.success(),
+        "restic check after the kill: {}",
+        String::from_utf8_lossy(&check.stderr)
+    );
+}
+
 #[test]
 fn an_unreadable_file_is_skipped_named_and_makes_the_job_a_warning() {
     let server = TestServer::start_honouring_permissions(bin(), "DPMServer07", &[]);

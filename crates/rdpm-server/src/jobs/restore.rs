@@ -494,6 +494,12 @@ fn summarise(outcome: &RestoreOutcome, target: &Path) -> String {
             outcome.kept
         ));
     }
+    if outcome.temporaries_removed > 0 {
+        text.push_str(&format!(
+            " {} temporary file(s) that an interrupted restore had left were removed.",
+            outcome.temporaries_removed
+        ));
+    }
     if outcome.not_restored_count > 0 {
         text.push_str(&format!(
             " {} item(s) were not restored; SkippedFiles names them with the reason.",

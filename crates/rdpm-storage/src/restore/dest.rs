@@ -198,6 +198,71 @@ pub(crate) fn ensure_path(root: BorrowedFd<'_>, rel: &[&[u8]]) -> io::Result<Own
     Ok(fd)
 }
 
+/// The start and end of a restore's temporary file names:
+/// `.rdpm-restore-TTTTTTTT-N.tmp`, `T` the restore's tag in hex.
+const TEMP_PREFIX: &[u8] = b".rdpm-restore-";
+const TEMP_SUFFIX: &[u8] = b".tmp";
+
+/// The name of the `seq`th temporary file of the restore tagged `tag`.
+pub(crate) fn temp_name(tag: u32, seq: u64) -> Vec<u8> {
+    let mut name = TEMP_PREFIX.to_vec();
+    name.extend_from_slice(format!("{tag:08x}-{seq}").as_bytes());
+    name.extend_from_slice(TEMP_SUFFIX);
+    name
+}
+
+/// The tag of the restore whose temporary file `name` is, if it is one.
+fn temp_tag(name: &[u8]) -> Option<u32> {
+    let middle = name.strip_prefix(TEMP_PREFIX)?.strip_suffix(TEMP_SUFFIX)?;
+    let (tag, seq) = std::str::from_utf8(middle).ok()?.split_once('-')?;
+    if tag.len() != 8 || seq.is_empty() || !seq.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    u32::from_str_radix(tag, 16).ok()
+}
+
+/// Removes from the folder `dir` the temporary files of restores that are
+/// not running in this process (a restore killed midway leaves them), and
+/// lists its subfolders into `subdirs` when given. Returns how many files
+/// were removed.
+pub(crate) fn sweep(
+    dir: BorrowedFd<'_>,
+    is_live: &dyn Fn(u32) -> bool,
+    mut subdirs: Option<&mut Vec<Vec<u8>>>,
+) -> io::Result<u64> {
+    let mut stale = Vec::new();
+    let mut entries = rustix::fs::Dir::read_from(dir).map_err(errno)?;
+    while let Some(entry) = entries.read() {
+        let entry = entry.map_err(errno)?;
+        let name = entry.file_name().to_bytes();
+        if name == b"." || name == b".." {
+            continue;
+        }
+        match entry.file_type() {
+            rustix::fs::FileType::Directory => {
+                if let Some(subdirs) = subdirs.as_deref_mut() {
+                    subdirs.push(name.to_vec());
+                }
+            }
+            _ => {
+                if temp_tag(name).is_some_and(|tag| !is_live(tag)) {
+                    stale.push(name.to_vec());
+                }
+            }
+        }
+    }
+    let mut removed = 0;
+    for name in stale {
+        // A folder of that name fails with EISDIR and stays.
+        match rustix::fs::unlinkat(dir, os(&name), AtFlags::empty()) {
+            Ok(()) => removed += 1,
+            Err(Errno::NOENT | Errno::ISDIR) => {}
+            Err(e) => return Err(errno(e)),
+        }
+    }
+    Ok(removed)
+}
+
 /// Whether anything (a symlink included, not followed) is at `name`.
 pub(crate) fn exists(parent: BorrowedFd<'_>, name: &[u8]) -> io::Result<bool> {
     match rustix::fs::statat(parent, os(name), AtFlags::SYMLINK_NOFOLLOW) {

@@ -16,14 +16,14 @@
 //! Memory is the trees on the walk's path, one batch's plan (tens of
 //! bytes a blob) and the workers' buffers, whatever the snapshot's size.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::fs::File;
 use std::io;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::FileExt;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicU8, AtomicUsize, Ordering};
-use std::sync::Mutex;
+use std::sync::{Mutex, PoisonError};
 
 use rustic_core::repofile::{MasterKey, Node, NodeType, PackId};
 use rustic_core::{DataId, FileType, ReadBackend};
@@ -70,6 +70,7 @@ pub(crate) struct Tally {
     others_restored: AtomicU64,
     bytes_restored: AtomicU64,
     kept: AtomicU64,
+    swept: AtomicU64,
     not_restored: Mutex<Vec<NotRestored>>,
     not_restored_count: AtomicU64,
     stopped: Mutex<Option<String>>,
@@ -89,6 +90,7 @@ impl Tally {
             others_restored: AtomicU64::new(0),
             bytes_restored: AtomicU64::new(0),
             kept: AtomicU64::new(0),
+            swept: AtomicU64::new(0),
             not_restored: Mutex::new(Vec::new()),
             not_restored_count: AtomicU64::new(0),
             stopped: Mutex::new(None),
@@ -114,6 +116,10 @@ impl Tally {
                 reason,
             });
         }
+    }
+
+    fn swept(&self, n: u64) {
+        Self::add(&self.swept, n);
     }
 
     fn halt(&self, message: String) {
@@ -146,6 +152,7 @@ impl Tally {
             others_restored: self.others_restored.into_inner(),
             bytes_restored: self.bytes_restored.into_inner(),
             kept: self.kept.into_inner(),
+            temporaries_removed: self.swept.into_inner(),
             not_restored: self
                 .not_restored
                 .into_inner()
@@ -361,13 +368,53 @@ struct PendingDir {
     meta: Meta,
 }
 
+/// The tags of the restores running in this process, whose temporary
+/// files a sweep leaves alone.
+static LIVE_TAGS: Mutex<BTreeSet<u32>> = Mutex::new(BTreeSet::new());
+
+/// A running restore's tag, unique in the process while it lives.
+struct TempTag(u32);
+
+impl TempTag {
+    fn new() -> Self {
+        let mut live = LIVE_TAGS.lock().unwrap_or_else(PoisonError::into_inner);
+        loop {
+            let tag = rand::random();
+            if live.insert(tag) {
+                return Self(tag);
+            }
+        }
+    }
+
+    fn is_live(tag: u32) -> bool {
+        LIVE_TAGS
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .contains(&tag)
+    }
+}
+
+/// Whether `tag` is the tag of a restore running in this process.
+pub(crate) fn is_live(tag: u32) -> bool {
+    TempTag::is_live(tag)
+}
+
+impl Drop for TempTag {
+    fn drop(&mut self) {
+        LIVE_TAGS
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(&self.0);
+    }
+}
+
 pub(crate) struct Engine<'a> {
     ctx: &'a Ctx<'a>,
     repo: &'a FullRepo,
     backend: &'a dyn ReadBackend,
     key: MasterKey,
     zero: DataId,
-    temp_tag: u32,
+    temp_tag: TempTag,
     temp_seq: u64,
     batch: Batch,
     generation: u64,
@@ -386,7 +433,7 @@ impl<'a> Engine<'a> {
             repo,
             backend,
             zero,
-            temp_tag: rand::random(),
+            temp_tag: TempTag::new(),
             temp_seq: 0,
             batch: Batch::default(),
             generation: 0,
@@ -424,7 +471,19 @@ impl<'a> Engine<'a> {
 
     fn temp_name(&mut self) -> Vec<u8> {
         self.temp_seq += 1;
-        format!(".rdpm-restore-{:08x}-{}.tmp", self.temp_tag, self.temp_seq).into_bytes()
+        dest::temp_name(self.temp_tag.0, self.temp_seq)
+    }
+
+    /// Removes what restores killed midway left in `dir`, a folder this
+    /// restore writes into that existed before it.
+    fn sweep(&self, dir: BorrowedFd<'_>, rel: &[u8]) {
+        match dest::sweep(dir, &TempTag::is_live, None) {
+            Ok(0) => {}
+            Ok(n) => self.ctx.tally.swept(n),
+            Err(e) => {
+                tracing::warn!(folder = %String::from_utf8_lossy(rel), err = %e, "could not look for an interrupted restore's temporary files");
+            }
+        }
     }
 
     fn restore_source(&mut self, source: Prepared) {
@@ -441,6 +500,7 @@ impl<'a> Engine<'a> {
             rel: source.parents.join(&b'/'),
             batch_dir: None,
         };
+        self.sweep(parent.fd.as_fd(), &parent.rel);
         match source.name {
             Some(name) => {
                 if let Some(frame) =
@@ -524,7 +584,7 @@ impl<'a> Engine<'a> {
     ) -> Option<Frame> {
         match &node.node_type {
             NodeType::Dir => {
-                let (fd, _created) = match dest::ensure_dir(parent.fd.as_fd(), name) {
+                let (fd, created) = match dest::ensure_dir(parent.fd.as_fd(), name) {
                     Ok(x) => x,
                     Err(e) => {
                         self.ctx.fail_io(&snap, &e);
@@ -537,6 +597,9 @@ impl<'a> Engine<'a> {
                 } else {
                     nodes::join(&parent.rel, name)
                 };
+                if !created {
+                    self.sweep(fd.as_fd(), &rel);
+                }
                 Some(Frame {
                     parent: Parent {
                         fd,
