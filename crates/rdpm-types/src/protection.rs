@@ -496,7 +496,7 @@ pub struct OpenProtectionGroup {
 
 /// Which datasource a draft change is about: its production server and
 /// path (the id follows from them).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DatasourceRef {
     /// The production server.

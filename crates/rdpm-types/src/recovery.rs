@@ -281,7 +281,7 @@ pub struct RecoveryOption {
 }
 
 /// One thing to restore: a whole recovery point, or an item in it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RestoreItem {
     /// The recovery point.

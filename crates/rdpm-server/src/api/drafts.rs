@@ -281,10 +281,11 @@ pub(crate) async fn add_members(
     State(state): State<AppState>,
     caller: Caller,
     IdParam(id): IdParam,
-    ApiJson(request): ApiJson<AddChildDatasources>,
+    ApiJson(mut request): ApiJson<AddChildDatasources>,
 ) -> Result<Json<ModifiableProtectionGroup>, ApiError> {
     let session = caller.into_session()?;
     let id = parse_object_id(&id)?;
+    request.datasources = super::lists::distinct(request.datasources, "datasources")?;
     if request.datasources.is_empty() {
         return Err(ApiError::new(
             ErrorId::InvalidRequest,

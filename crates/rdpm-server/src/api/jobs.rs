@@ -11,6 +11,7 @@ use rdpm_types::{
     RecoveryPoint, RecoveryPointQuery, RemoveRecoveryPointQuery,
 };
 
+use super::lists::distinct;
 use super::{ApiJson, ApiQuery, AppState, Caller, IdParam};
 use crate::error::ApiError;
 use crate::jobs::Jobs;
@@ -70,8 +71,9 @@ pub(super) async fn queue_jobs(
 pub(crate) async fn start_backups(
     State(state): State<AppState>,
     caller: Caller,
-    ApiJson(request): ApiJson<NewRecoveryPoints>,
+    ApiJson(mut request): ApiJson<NewRecoveryPoints>,
 ) -> Result<(StatusCode, Json<Vec<Job>>), ApiError> {
+    request.datasources = distinct(request.datasources, "datasources")?;
     queue_jobs(&state, caller, move |jobs, owner| {
         jobs.start_backups(&request, owner)
     })
@@ -92,8 +94,9 @@ pub(crate) async fn start_backups(
 pub(crate) async fn start_consistency_checks(
     State(state): State<AppState>,
     caller: Caller,
-    ApiJson(request): ApiJson<ConsistencyCheckRequest>,
+    ApiJson(mut request): ApiJson<ConsistencyCheckRequest>,
 ) -> Result<(StatusCode, Json<Vec<Job>>), ApiError> {
+    request.datasources = distinct(request.datasources, "datasources")?;
     queue_jobs(&state, caller, move |jobs, owner| {
         jobs.start_consistency_checks(&request, owner)
     })

@@ -7,6 +7,7 @@ mod alerts;
 mod drafts;
 mod global;
 mod jobs;
+mod lists;
 mod pool;
 mod protection;
 mod recovery;

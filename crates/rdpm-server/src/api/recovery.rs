@@ -218,8 +218,9 @@ pub(crate) async fn location(
 pub(crate) async fn start_restores(
     State(state): State<AppState>,
     caller: Caller,
-    ApiJson(request): ApiJson<RestoreRequest>,
+    ApiJson(mut request): ApiJson<RestoreRequest>,
 ) -> Result<(StatusCode, Json<Vec<Job>>), ApiError> {
+    request.items = super::lists::distinct(request.items, "items")?;
     super::jobs::queue_jobs(&state, caller, move |jobs, owner| {
         jobs.start_restores(&request, owner)
     })

@@ -44,9 +44,10 @@ fn as_scope(object: &SessionObject) -> Option<&ServerScope> {
 )]
 pub(crate) async fn create_scope(
     caller: Caller,
-    ApiJson(spec): ApiJson<NewServerScope>,
+    ApiJson(mut spec): ApiJson<NewServerScope>,
 ) -> Result<impl IntoResponse, ApiError> {
     let session = caller.into_session()?;
+    spec.object_ids = super::lists::distinct(spec.object_ids, "object_ids")?;
     if spec.object_ids.is_empty() {
         return Err(ApiError::new(
             ErrorId::InvalidRequest,

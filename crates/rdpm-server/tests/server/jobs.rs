@@ -425,9 +425,42 @@ async fn bad_backup_requests_are_refused_clearly() {
         ErrorId::JobNotFound,
     )
     .await;
+    // Ids beyond the limit are refused, naming the list.
+    let body = NewRecoveryPoints {
+        datasources: (0..10_001)
+            .map(|_| rdpm_types::DatasourceId(uuid::Uuid::new_v4()))
+            .collect(),
+        option: DiskRecoveryPointOption::WithSynchronize,
+        with_integrity_check: false,
+        only_idle: false,
+    };
+    let p = expect_problem(
+        t.post_json(paths::JOBS_BACKUP, &s.token, &body).await,
+        400,
+        ErrorId::InvalidRequest,
+    )
+    .await;
+    assert!(p.detail.contains("more than 10000"), "{}", p.detail);
+    assert_eq!(p.target.as_deref(), Some("datasources"));
     // Nothing was queued by any of it.
     let all: Vec<Job> = t.json(t.get(paths::JOBS, &s.token).await).await;
     assert!(all.is_empty());
+
+    // A datasource named ten thousand times is one backup.
+    let body = NewRecoveryPoints {
+        datasources: vec![ds; 10_000],
+        option: DiskRecoveryPointOption::WithSynchronize,
+        with_integrity_check: false,
+        only_idle: false,
+    };
+    let response = t.post_json(paths::JOBS_BACKUP, &s.token, &body).await;
+    assert_eq!(response.status(), 202);
+    let queued: Vec<Job> = t.json(response).await;
+    assert_eq!(queued.len(), 1);
+    t.wait(&s, &queued[0]).await;
+    let all: Vec<Job> = t.json(t.get(paths::JOBS, &s.token).await).await;
+    assert_eq!(all.len(), 1);
+    assert_eq!(t.points(&s, &queued[0]).await.len(), 1);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
