@@ -247,6 +247,10 @@ pub trait Catalog: Send + Sync {
     /// prune.
     fn add_forgotten_snapshots(&self, member: uuid::Uuid, n: u64) -> Result<(), CatalogError>;
 
+    /// Counts `n` more backups that stopped before the end on a pool
+    /// member since its last prune (what they wrote awaits that prune).
+    fn add_unfinished_backups(&self, member: uuid::Uuid, n: u64) -> Result<(), CatalogError>;
+
     /// The server-wide settings as last saved; `None` before the first
     /// save.
     fn global_properties(&self) -> Result<Option<rdpm_types::GlobalProperties>, CatalogError>;

@@ -20,6 +20,14 @@ pub(crate) const MIGRATION: &str = "
     );
 ";
 
+/// The count of backups that stopped before the end (failed, stopped, cut
+/// off by a restart) since the last prune: what they wrote is stored but
+/// referenced by no snapshot.
+pub(crate) const MIGRATION_UNFINISHED: &str = "
+    ALTER TABLE pool_member_maintenance
+        ADD COLUMN unfinished_since_prune INTEGER NOT NULL DEFAULT 0;
+";
+
 /// Retention's record of one pool member.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MaintenanceState {
@@ -32,6 +40,9 @@ pub struct MaintenanceState {
     /// Packs the last prune marked for deletion (or kept marked): the next
     /// prune deletes them.
     pub packs_awaiting_deletion: u64,
+    /// Backups that stopped before the end since that prune: the data
+    /// they wrote is referenced by no snapshot.
+    pub unfinished_since_prune: u64,
 }
 
 impl MaintenanceState {
@@ -42,12 +53,15 @@ impl MaintenanceState {
             last_prune_at: None,
             forgotten_since_prune: 0,
             packs_awaiting_deletion: 0,
+            unfinished_since_prune: 0,
         }
     }
 
     /// Whether a prune would reclaim anything.
     pub fn prune_pending(&self) -> bool {
-        self.forgotten_since_prune > 0 || self.packs_awaiting_deletion > 0
+        self.forgotten_since_prune > 0
+            || self.packs_awaiting_deletion > 0
+            || self.unfinished_since_prune > 0
     }
 }
 
@@ -63,15 +77,16 @@ pub(crate) fn state(
     conn: &Connection,
     member: uuid::Uuid,
 ) -> Result<MaintenanceState, CatalogError> {
-    let row: Option<(Option<String>, i64, i64)> = conn
+    let row: Option<(Option<String>, i64, i64, i64)> = conn
         .query_row(
-            "SELECT last_prune_at, forgotten_since_prune, packs_awaiting_deletion
+            "SELECT last_prune_at, forgotten_since_prune, packs_awaiting_deletion,
+                    unfinished_since_prune
              FROM pool_member_maintenance WHERE pool_member_id = ?1",
             params![member.to_string()],
-            |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
+            |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?)),
         )
         .optional()?;
-    let Some((last, forgotten, awaiting)) = row else {
+    let Some((last, forgotten, awaiting, unfinished)) = row else {
         return Ok(MaintenanceState::new(member));
     };
     Ok(MaintenanceState {
@@ -84,6 +99,10 @@ pub(crate) fn state(
             "pool_member_maintenance.packs_awaiting_deletion",
             awaiting,
         )?,
+        unfinished_since_prune: count(
+            "pool_member_maintenance.unfinished_since_prune",
+            unfinished,
+        )?,
     })
 }
 
@@ -95,17 +114,20 @@ fn to_sql(n: u64) -> i64 {
 pub(crate) fn put(conn: &Connection, state: &MaintenanceState) -> Result<(), CatalogError> {
     conn.execute(
         "INSERT INTO pool_member_maintenance
-             (pool_member_id, last_prune_at, forgotten_since_prune, packs_awaiting_deletion)
-         VALUES (?1, ?2, ?3, ?4)
+             (pool_member_id, last_prune_at, forgotten_since_prune, packs_awaiting_deletion,
+              unfinished_since_prune)
+         VALUES (?1, ?2, ?3, ?4, ?5)
          ON CONFLICT (pool_member_id) DO UPDATE SET
              last_prune_at = excluded.last_prune_at,
              forgotten_since_prune = excluded.forgotten_since_prune,
-             packs_awaiting_deletion = excluded.packs_awaiting_deletion",
+             packs_awaiting_deletion = excluded.packs_awaiting_deletion,
+             unfinished_since_prune = excluded.unfinished_since_prune",
         params![
             state.pool_member_id.to_string(),
             state.last_prune_at.map(format_time),
             to_sql(state.forgotten_since_prune),
             to_sql(state.packs_awaiting_deletion),
+            to_sql(state.unfinished_since_prune),
         ],
     )?;
     Ok(())
@@ -124,6 +146,25 @@ pub(crate) fn add_forgotten(
          VALUES (?1, NULL, ?2, 0)
          ON CONFLICT (pool_member_id) DO UPDATE SET
              forgotten_since_prune = forgotten_since_prune + excluded.forgotten_since_prune",
+        params![member.to_string(), to_sql(n)],
+    )?;
+    Ok(())
+}
+
+/// Adds `n` to a member's count of backups that stopped before the end
+/// since its last prune, in one statement.
+pub(crate) fn add_unfinished(
+    conn: &Connection,
+    member: uuid::Uuid,
+    n: u64,
+) -> Result<(), CatalogError> {
+    conn.execute(
+        "INSERT INTO pool_member_maintenance
+             (pool_member_id, last_prune_at, forgotten_since_prune, packs_awaiting_deletion,
+              unfinished_since_prune)
+         VALUES (?1, NULL, 0, 0, ?2)
+         ON CONFLICT (pool_member_id) DO UPDATE SET
+             unfinished_since_prune = unfinished_since_prune + excluded.unfinished_since_prune",
         params![member.to_string(), to_sql(n)],
     )?;
     Ok(())
@@ -159,6 +200,7 @@ mod tests {
                 last_prune_at: Some(at),
                 forgotten_since_prune: 0,
                 packs_awaiting_deletion: 7,
+                unfinished_since_prune: 0,
             })
             .unwrap();
         }
@@ -180,5 +222,10 @@ mod tests {
             c.maintenance_state(other).unwrap(),
             MaintenanceState::new(other)
         );
+        // A backup that stopped before the end leaves data to reclaim.
+        c.add_unfinished_backups(other, 1).unwrap();
+        let unfinished = c.maintenance_state(other).unwrap();
+        assert_eq!(unfinished.unfinished_since_prune, 1);
+        assert!(unfinished.prune_pending());
     }
 }

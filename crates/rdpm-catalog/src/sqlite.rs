@@ -58,6 +58,7 @@ fn migrations() -> Migrations<'static> {
         M::up(crate::maintenance::MIGRATION),
         M::up(crate::global::MIGRATION),
         M::up(crate::protection::MIGRATION_ALERT_THRESHOLD),
+        M::up(crate::maintenance::MIGRATION_UNFINISHED),
     ])
 }
 
@@ -470,6 +471,10 @@ impl Catalog for SqliteCatalog {
 
     fn add_forgotten_snapshots(&self, member: uuid::Uuid, n: u64) -> Result<(), CatalogError> {
         crate::maintenance::add_forgotten(&self.conn(), member, n)
+    }
+
+    fn add_unfinished_backups(&self, member: uuid::Uuid, n: u64) -> Result<(), CatalogError> {
+        crate::maintenance::add_unfinished(&self.conn(), member, n)
     }
 
     fn global_properties(&self) -> Result<Option<rdpm_types::GlobalProperties>, CatalogError> {

@@ -11,7 +11,7 @@
 //! |---|---|---|---|
 //! | a datasource of a committed disk group has no good recovery point newer than the group's alert threshold | NoRecentRecoveryPoint (Error) | `datasource:{id}` | a good point is within the threshold; Inactive when the datasource is no longer protected |
 //! | a storage pool member's volume has less free space than `FreeSpaceAlertPercent` | DiskStorageLowSpace (Warning) | `pool-member:{id}` | the free space is back at or above it; Inactive when the member is removed |
-//! | a session's lease expired while it held a protection group opened for modification | ModifiableProtectionGroupDiscarded (Warning) | `protection-group:{id}` | the group is committed again (by anyone); for a new group that was never committed, when a group of its name is committed |
+//! | a session's lease expired while it held a protection group opened for modification | ModifiableProtectionGroupDiscarded (Warning) | `protection-group:{id}`; for a new group that was never committed, one per principal: `ProtectionGroup:new protection group of {principal}` | the group is committed again (by anyone); for a new group, when a group of the name last drafted is committed; or dismissed |
 //!
 //! A good recovery point is one a backup made that succeeded or completed
 //! with a warning: only those make recovery points. The alert threshold is
@@ -177,14 +177,26 @@ fn discarded_alert(session: &ExpiredSession, draft: &DiscardedDraft, at: DateTim
          Get-DPMModifiableProtectionGroup, redo the changes and commit them with \
          Set-DPMProtectionGroup."
     };
+    // A group that never existed has no object of its own to be about:
+    // its alert is about the principal who drafted it, one per principal,
+    // so that sessions expiring again and again repeat one alert (sent
+    // once) instead of raising one each.
+    let (group_id, target) = if draft.is_new {
+        (
+            None,
+            format!("new protection group of {}", session.principal),
+        )
+    } else {
+        (Some(draft.group_id), draft.group_name.clone())
+    };
     Alert {
-        protection_group_id: Some(draft.group_id),
+        protection_group_id: group_id,
         protection_group_name: Some(draft.group_name.clone()),
         ..Alert::new(
             AlertType::ModifiableProtectionGroupDiscarded,
             AlertSeverity::Warning,
             "ProtectionGroup".into(),
-            draft.group_name.clone(),
+            target,
             format!(
                 "The session {} of {} on {} expired (no request within its idle timeout) while it \
              held {what} '{}' open for modification since {}; its uncommitted changes were \

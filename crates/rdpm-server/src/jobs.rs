@@ -411,6 +411,12 @@ impl Jobs {
             tracing::warn!(job = %job.id, datasource = %job.datasource_name, "a job the previous run left unfinished is marked failed");
         }
         sweep_killed_restores(&failed);
+        for job in failed
+            .iter()
+            .filter(|j| matches!(j.job_type, JobType::ShadowCopy | JobType::Replication))
+        {
+            count_unfinished_backup(catalog.as_ref(), job);
+        }
         Ok(Jobs {
             catalog,
             pool,
@@ -632,7 +638,9 @@ impl Jobs {
         kind: BackupKind,
     ) {
         self.run_work(live, move |jobs, live| {
-            let point = jobs.backup_of_kind(live, group, kind)?;
+            let point = jobs.backup_of_kind(live, group, kind).inspect_err(|_| {
+                count_unfinished_backup(jobs.catalog.as_ref(), &live.snapshot())
+            })?;
             lock(&live.job).recovery_point_id = point.map(|p| p.id);
             Ok(())
         })
@@ -1272,6 +1280,18 @@ impl Jobs {
             .map_err(|e| catalog_failed("cannot update the recovery point index", &e))?;
         tracing::info!(recovery_point = %id, datasource = %point.datasource_name, "recovery point removed");
         Ok(())
+    }
+}
+
+/// Records that the backup `job` stopped before the end: what it wrote
+/// to its pool member is referenced by no snapshot, and the next
+/// maintenance window's prune reclaims it even when nothing expired.
+fn count_unfinished_backup(catalog: &dyn Catalog, job: &Job) {
+    let Some(member) = job.pool_member_id else {
+        return;
+    };
+    if let Err(e) = catalog.add_unfinished_backups(member, 1) {
+        tracing::warn!(job = %job.id, %member, error = %e, "cannot record an unfinished backup for the next prune");
     }
 }
 

@@ -21,7 +21,8 @@
 //! prune (see `jobs/pruning.rs`). Expiry runs at every pass; the prune at
 //! most once per window (the catalog keeps the last prune's time, so a
 //! restart in the window does not prune again), and only when something
-//! was forgotten since the last prune or packs await deletion. A prune
+//! was forgotten since the last prune, a backup stopped before the end
+//! (its packs are referenced by no snapshot), or packs await deletion. A prune
 //! deletes what the previous window's prune marked, so the grace period
 //! of the two phases is the time between windows, on the server's clock.
 //!

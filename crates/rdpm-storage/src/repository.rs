@@ -747,7 +747,9 @@ impl Repository {
         }
         let plan = repo.prune_plan(&opts).map_err(|e| Error::rustic(&e))?;
         let stats = &plan.stats;
-        let marked = stats.packs.unused + stats.packs.repack;
+        // Unreferenced packs (of backups that stopped before saving their
+        // index) are marked like unused ones.
+        let marked = stats.packs.unused + stats.packs.repack + stats.packs_unref;
         let mut outcome = PruneOutcome {
             packs_deleted: stats.packs_to_delete.remove,
             pack_bytes_deleted: stats.size_to_delete.remove,

@@ -282,6 +282,7 @@ impl Jobs {
         let mut state = self.catalog.maintenance_state(work.member).unwrap_or(state);
         state.last_prune_at = Some(started);
         state.forgotten_since_prune = 0;
+        state.unfinished_since_prune = 0;
         state.packs_awaiting_deletion = outcome.packs_awaiting_deletion;
         if let Err(e) = self.catalog.put_maintenance_state(&state) {
             tracing::warn!(member = %work.member, error = %e, "cannot record the prune");

@@ -475,3 +475,113 @@ async fn retention_over_a_month_keeps_the_range_frees_space_and_lets_backups_thr
     }
     eprintln!("retention month took {:?}", started.elapsed());
 }
+
+/// `files` incompressible files of `size` bytes in `root`, replacing what
+/// is there.
+fn large_tree(root: &Path, files: u64, size: usize, seed: u64) {
+    std::fs::create_dir_all(root).unwrap();
+    for i in 0..files {
+        std::fs::write(
+            root.join(format!("f{i:03}.bin")),
+            noise(seed * 1000 + i, size),
+        )
+        .unwrap();
+    }
+}
+
+/// The pack files of the default pool member.
+fn pack_files(data: &Path) -> std::collections::BTreeSet<PathBuf> {
+    let mut out = std::collections::BTreeSet::new();
+    let Ok(dirs) = std::fs::read_dir(data.join(rdpm_server::DEFAULT_POOL_DIR).join("data")) else {
+        return out;
+    };
+    for dir in dirs.flatten() {
+        for pack in std::fs::read_dir(dir.path()).unwrap().flatten() {
+            out.insert(pack.path());
+        }
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn what_a_stopped_backup_wrote_is_reclaimed_by_the_windows_prune_though_nothing_expired() {
+    let day = at("2025-06-01T00:00:00Z");
+    let (t, clock) = start_simulated(day + TimeDelta::hours(21)).await;
+    let s = t.open_session().await;
+    let src = t.dir.path().join("big");
+    std::fs::create_dir_all(&src).unwrap();
+    let group = daily_group(&t, &s, "Big", &src).await;
+
+    // A backup stopped once half its data is written: its packs are on
+    // disk, and no snapshot refers to them. (A backup that outran the
+    // stop is tried again with new data.)
+    let mut made = 0;
+    let mut left = Vec::new();
+    for attempt in 0..5_u64 {
+        large_tree(&src, 96, 1 << 20, 7000 + attempt);
+        let before = pack_files(&t.data_dir());
+        let running = backup_now(&t, &s, &group).await;
+        let deadline = Instant::now() + Duration::from_secs(120);
+        let outran = loop {
+            let now = job(&t, &s, &running.id).await;
+            if now.has_completed() {
+                break true;
+            }
+            if now.bytes_done >= 48 << 20 {
+                break false;
+            }
+            assert!(Instant::now() < deadline, "the backup never got going");
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        };
+        if !outran {
+            let stop = t
+                .post_json(&paths::job_stop(&running.id), &s.token, &())
+                .await;
+            assert!(stop.status().is_success(), "{}", stop.status());
+        }
+        idle(&t, &s).await;
+        if job(&t, &s, &running.id).await.status != JobStatus::Failed {
+            made += 1;
+            continue;
+        }
+        left = pack_files(&t.data_dir())
+            .difference(&before)
+            .cloned()
+            .collect();
+        break;
+    }
+    assert!(
+        !left.is_empty(),
+        "no stopped backup left a pack in five tries"
+    );
+    assert_eq!(points(&t, &s, &group).await.len(), made);
+
+    // Nothing expires, yet the first window's prune marks those packs and
+    // the next window's deletes them.
+    let first = day + TimeDelta::days(1) + TimeDelta::hours(1);
+    advance_to(&t, &clock, first).await;
+    let jobs = idle(&t, &s).await;
+    let pruned = pruning_jobs(&jobs);
+    assert_eq!(pruned.len(), 1, "{jobs:?}");
+    assert_eq!(pruned[0].status, JobStatus::Succeeded, "{:?}", pruned[0]);
+    let second = first + TimeDelta::days(1);
+    advance_to(&t, &clock, second).await;
+    let jobs = idle(&t, &s).await;
+    assert_eq!(pruning_jobs(&jobs).len(), 2, "{jobs:?}");
+    let now = pack_files(&t.data_dir());
+    let still: Vec<&PathBuf> = left.iter().filter(|p| now.contains(*p)).collect();
+    assert!(
+        still.is_empty(),
+        "packs of the stopped backup left: {still:?}"
+    );
+    // The scheduled backup of the day between made its point meanwhile,
+    // and the repository is sound.
+    assert_eq!(points(&t, &s, &group).await.len(), made + 1);
+    if let Some(out) = restic_check(&t.data_dir()) {
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
