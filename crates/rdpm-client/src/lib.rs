@@ -768,6 +768,13 @@ impl Session {
         self.query(Method::GET, paths::ALERTS, &q).await
     }
 
+    /// Makes an alert inactive (`Resolve-DPMAlert`); returns it as it is
+    /// then.
+    pub async fn dismiss_alert(&self, id: rdpm_types::AlertId) -> Result<rdpm_types::Alert> {
+        self.call(Method::POST, &paths::alert_dismiss(&id), None::<&()>)
+            .await
+    }
+
     /// The server-wide settings, the SMTP password redacted
     /// (`Get-DPMGlobalProperty`).
     pub async fn global_properties(&self) -> Result<rdpm_types::GlobalProperties> {

@@ -211,13 +211,16 @@ pub fn register_recovery(registry: &mut Registry) {
 // Alerts.
 mod get_dpm_alert;
 pub mod objects_alert;
+mod resolve_dpm_alert;
 
 pub use get_dpm_alert::GetDpmAlert;
+pub use resolve_dpm_alert::ResolveDpmAlert;
 
 /// Registers `Get-DPMAlert` and the view of its objects.
 pub fn register_alerts(registry: &mut Registry) {
     objects_alert::register_views();
     registry.add(Rc::new(GetDpmAlert::default()));
+    registry.add(Rc::new(ResolveDpmAlert::default()));
 }
 
 // Global properties.

@@ -25,8 +25,11 @@
 
 use std::sync::Arc;
 
+use chrono::{DateTime, Utc};
 use rdpm_catalog::{AlertResolution, Catalog};
-use rdpm_types::{Alert, AlertSeverity, AlertState, AlertType, Job, JobStatus, JobType};
+use rdpm_types::{
+    Alert, AlertId, AlertSeverity, AlertState, AlertType, ErrorId, Job, JobStatus, JobType,
+};
 
 use crate::error::ApiError;
 
@@ -60,6 +63,55 @@ impl Alerts {
         self.catalog
             .alerts(include_inactive)
             .map_err(|e| ApiError::internal("cannot read the alerts", &e))
+    }
+
+    /// `Resolve-DPMAlert`: makes the alert `id` inactive, dismissed by
+    /// `by` at `at`, through the same path as a condition that clears (so
+    /// the notification channels hear of it). An alert already inactive is
+    /// returned as it is. A condition that still holds raises a new alert
+    /// at its next check.
+    pub(crate) fn dismiss(
+        &self,
+        id: AlertId,
+        by: &str,
+        at: DateTime<Utc>,
+    ) -> Result<Alert, ApiError> {
+        let alert = self
+            .list(true)?
+            .into_iter()
+            .find(|a| a.id == id)
+            .ok_or_else(|| {
+                ApiError::new(
+                    ErrorId::AlertNotFound,
+                    format!("No alert {id} on this server; Get-DPMAlert -IncludeInactiveAlerts lists them."),
+                )
+                .with_target(id.to_string())
+            })?;
+        if !alert.is_active() {
+            return Ok(alert);
+        }
+        let resolution = AlertResolution {
+            object_key: alert.object_key(),
+            alert_types: vec![alert.alert_type.clone()],
+            state: AlertState::Inactive,
+            at,
+            reason: format!("dismissed by {by}"),
+            job_id: None,
+        };
+        let ended = self
+            .catalog
+            .resolve_alerts(&resolution)
+            .map_err(|e| ApiError::internal("cannot dismiss the alert", &e))?;
+        tracing::info!(alert = %id, by, "alert dismissed");
+        match ended.into_iter().find(|a| a.id == id) {
+            Some(a) => Ok(a),
+            // Resolved by its condition meanwhile: as it is now.
+            None => self
+                .list(true)?
+                .into_iter()
+                .find(|a| a.id == id)
+                .ok_or_else(|| ApiError::internal("alert dismissal", &"the alert vanished")),
+        }
     }
 }
 

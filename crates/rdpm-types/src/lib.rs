@@ -195,6 +195,8 @@ pub mod paths {
     /// `GET ?include_inactive=`: the alerts, newest first
     /// ([`crate::Alert`]; `Get-DPMAlert`).
     pub const ALERTS: &str = "/api/v1/alerts";
+    /// Route template of [`alert_dismiss`].
+    pub const ALERT_DISMISS_TEMPLATE: &str = "/api/v1/alerts/{id}/dismiss";
     /// `GET`: the server-wide settings ([`crate::GlobalProperties`], the
     /// SMTP password redacted; `Get-DPMGlobalProperty`).
     pub const GLOBAL_PROPERTIES: &str = "/api/v1/global-properties";
@@ -243,6 +245,12 @@ pub mod paths {
     /// settings now, redacted.
     pub fn global_property(name: &str) -> String {
         format!("{GLOBAL_PROPERTIES}/{name}")
+    }
+
+    /// `POST`: make an alert inactive (`Resolve-DPMAlert`); returns the
+    /// alert as it is then. An alert already inactive is returned as it is.
+    pub fn alert_dismiss(id: &crate::AlertId) -> String {
+        format!("{ALERTS}/{id}/dismiss")
     }
 
     /// `GET` one job.

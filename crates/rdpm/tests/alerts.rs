@@ -203,3 +203,46 @@ fn skipped_files_raise_a_warning_that_a_clean_backup_resolves() {
         assert_eq!(all[0].resolved_by_job_id, Some(clean.id));
     });
 }
+
+#[test]
+fn resolve_dpm_alert_dismisses_what_it_is_given_and_honours_what_if() {
+    let s = server("DPMServer07");
+    let data = tempfile::tempdir().expect("tempdir");
+    let dir = tree(&data.path().join("docs"));
+    protect(&s, "Docs", &dir);
+    std::fs::remove_dir_all(&dir).expect("remove");
+    let (_, out, err) = s.run(&format!(
+        "{CONNECT}New-DPMRecoveryPoint $ds -Disk -DiskRecoveryPointOption WithSynchronize | Wait-DPMJob | Out-Null
+         Get-DPMAlert DPMServer07 | Resolve-DPMAlert -WhatIf
+         @(Get-DPMAlert DPMServer07).Count
+         $done = Get-DPMAlert DPMServer07 | Resolve-DPMAlert -PassThru
+         $done.Type; $done.State; $done.IsActive; $done.Resolution
+         @(Get-DPMAlert DPMServer07).Count
+         @(Get-DPMAlert DPMServer07 -IncludeInactiveAlerts).Count
+         try {{ Resolve-DPMAlert -Alert $ds -ErrorAction Stop }} catch {{ $_.FullyQualifiedErrorId }}"
+    ));
+    let lines: Vec<&str> = out.lines().map(str::trim).collect();
+    assert_eq!(lines.len(), 9, "{out}\n{err}");
+    assert!(
+        lines[0].starts_with(
+            "What if: Performing the operation \"Resolve-DPMAlert\" on target \"BackupFailed alert "
+        ) && lines[0].ends_with(" about docs\"."),
+        "{out}"
+    );
+    assert_eq!(
+        lines[1..],
+        [
+            "1",
+            "BackupFailed",
+            "Inactive",
+            "False",
+            "dismissed by administrator",
+            "0",
+            "1",
+            // Bound as PowerShell binds: a datasource is no alert.
+            "CannotConvertArgumentNoMessage,Rdpm.Commands.ResolveDPMAlertCommand",
+        ],
+        "{out}\n{err}"
+    );
+    assert!(err.trim().is_empty(), "{err}");
+}

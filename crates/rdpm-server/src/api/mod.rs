@@ -90,6 +90,7 @@ pub(crate) fn router(state: AppState) -> Router {
         )
         .route(paths::JOBS, get(jobs::list_jobs))
         .route(paths::ALERTS, get(alerts::list_alerts))
+        .route(paths::ALERT_DISMISS_TEMPLATE, post(alerts::dismiss_alert))
         .route(paths::GLOBAL_PROPERTIES, get(global::get_global_properties))
         .route(
             paths::GLOBAL_PROPERTY_TEMPLATE,

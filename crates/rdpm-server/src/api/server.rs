@@ -141,6 +141,7 @@ pub(crate) async fn metrics(State(state): State<AppState>, _caller: Caller) -> i
         super::recovery::location,
         super::recovery::start_restores,
         super::alerts::list_alerts,
+        super::alerts::dismiss_alert,
         super::global::get_global_properties,
         super::global::set_global_property,
         super::global::list_notifications,

@@ -187,6 +187,7 @@ async fn the_openapi_document_describes_every_route() {
         (paths::JOBS_RESTORE, "post"),
         (paths::JOBS_CONSISTENCY_CHECK, "post"),
         (paths::ALERTS, "get"),
+        (paths::ALERT_DISMISS_TEMPLATE, "post"),
         (paths::GLOBAL_PROPERTIES, "get"),
         (paths::GLOBAL_PROPERTY_TEMPLATE, "put"),
         (paths::NOTIFICATIONS, "get"),

@@ -393,6 +393,77 @@ async fn a_session_that_expires_holding_a_group_raises_an_alert_until_the_next_c
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn expired_drafts_of_new_groups_repeat_one_alert_per_principal_which_can_be_dismissed() {
+    let t = TestServer::start_on_manual_clock(chrono::Utc::now(), Duration::from_millis(600)).await;
+    // Three sessions of one principal draft new groups and go quiet.
+    let mut gone = Vec::new();
+    for i in 0..3 {
+        let s = t.open_session().await;
+        t.new_draft(&s, &format!("Never made {i}")).await;
+        gone.push(s.id());
+    }
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let open: Vec<rdpm_types::SessionInfo> =
+            t.json(t.get(paths::SESSIONS, &t.admin).await).await;
+        if open.iter().all(|i| !gone.contains(&i.id)) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the sessions never expired");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let s = t.open_session().await;
+    let principal = s.created.session.principal.clone();
+    let discarded: Vec<Alert> = t
+        .all_alerts(&s)
+        .await
+        .into_iter()
+        .filter(|a| a.alert_type == AlertType::ModifiableProtectionGroupDiscarded)
+        .collect();
+    assert_eq!(discarded.len(), 1, "{discarded:?}");
+    let alert = &discarded[0];
+    assert_eq!(alert.occurrences, 3);
+    assert_eq!(alert.state, AlertState::Active);
+    assert_eq!(
+        alert.target_object_name,
+        format!("new protection group of {principal}")
+    );
+    assert!(alert.protection_group_id.is_none(), "{alert:?}");
+    assert!(alert.message.contains("Never made"), "{}", alert.message);
+
+    // Dismissed: inactive, saying by whom; dismissing again changes nothing.
+    let dismissed: Alert = t
+        .json(
+            t.post_json(&paths::alert_dismiss(&alert.id), &s.token, &())
+                .await,
+        )
+        .await;
+    assert_eq!(dismissed.id, alert.id);
+    assert_eq!(dismissed.state, AlertState::Inactive);
+    assert_eq!(
+        dismissed.resolution.as_deref(),
+        Some(format!("dismissed by {principal}").as_str())
+    );
+    let again: Alert = t
+        .json(
+            t.post_json(&paths::alert_dismiss(&alert.id), &s.token, &())
+                .await,
+        )
+        .await;
+    assert_eq!(again, dismissed);
+    let active: Vec<Alert> = t.json(t.get(paths::ALERTS, &s.token).await).await;
+    assert!(active.is_empty(), "{active:?}");
+    let missing = rdpm_types::AlertId(uuid::Uuid::new_v4());
+    expect_problem(
+        t.post_json(&paths::alert_dismiss(&missing), &s.token, &())
+            .await,
+        404,
+        ErrorId::AlertNotFound,
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failed_job_runs_again_and_others_are_refused_by_name() {
     let t = TestServer::start().await;
     let s = t.open_session().await;
