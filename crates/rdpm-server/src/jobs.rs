@@ -416,6 +416,9 @@ impl Jobs {
             .filter(|j| matches!(j.job_type, JobType::ShadowCopy | JobType::Replication))
         {
             count_unfinished_backup(catalog.as_ref(), job);
+            if job.job_type == JobType::ShadowCopy {
+                reconcile_cut_off_backup(&pool, catalog.as_ref(), job);
+            }
         }
         Ok(Jobs {
             catalog,
@@ -1292,6 +1295,75 @@ fn count_unfinished_backup(catalog: &dyn Catalog, job: &Job) {
     };
     if let Err(e) = catalog.add_unfinished_backups(member, 1) {
         tracing::warn!(job = %job.id, %member, error = %e, "cannot record an unfinished backup for the next prune");
+    }
+}
+
+/// A backup cut off by the end of the previous run may have saved its
+/// snapshot without recording it as a recovery point (killed between the
+/// two). The catalog is the record of recovery points and the job says
+/// it made none, so such a snapshot is forgotten (its data goes with the
+/// next prune) and the job says so; one the catalog did record stays.
+fn reconcile_cut_off_backup(pool: &Pool, catalog: &dyn Catalog, job: &Job) {
+    let Some(member) = job.pool_member_id else {
+        return;
+    };
+    let (repo, path) = match pool.repository(member) {
+        Ok(r) => r,
+        Err(e) => {
+            tracing::warn!(job = %job.id, %member, error = ?e, "cannot look for the snapshot of a backup the previous run cut off");
+            return;
+        }
+    };
+    let filter = rdpm_storage::SnapshotFilter::default().tag(tag("job", job.id));
+    let saved = match repo.snapshots(&filter) {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::warn!(job = %job.id, %member, error = %e, "cannot look for the snapshot of a backup the previous run cut off");
+            return;
+        }
+    };
+    let mut unrecorded = Vec::new();
+    for snap in saved {
+        match catalog.recovery_point(snap.id.as_str()) {
+            Ok(Some(_)) => {}
+            Ok(None) => unrecorded.push(snap.id),
+            Err(e) => {
+                tracing::warn!(job = %job.id, error = %e, "cannot read the catalog's recovery points; the snapshot stays");
+                return;
+            }
+        }
+    }
+    if unrecorded.is_empty() {
+        return;
+    }
+    let ids: Vec<&str> = unrecorded
+        .iter()
+        .map(rdpm_storage::SnapshotId::as_str)
+        .collect();
+    let message = match repo.forget(&unrecorded) {
+        Ok(()) => {
+            tracing::warn!(job = %job.id, snapshots = ?ids, "forgot the snapshot of a backup the previous run cut off before recording it");
+            format!(
+                "The server stopped after this backup saved its snapshot {} in {path} and before it \
+                 recorded it as a recovery point; the snapshot was forgotten, and its data is \
+                 reclaimed by the next maintenance window's prune.",
+                ids.join(", ")
+            )
+        }
+        Err(e) => {
+            tracing::error!(job = %job.id, snapshots = ?ids, error = %e, "cannot forget the snapshot of a backup the previous run cut off");
+            format!(
+                "The server stopped after this backup saved its snapshot {} in {path} and before it \
+                 recorded it as a recovery point; forgetting that snapshot failed ({e}): it is not \
+                 a recovery point, and `restic forget` can remove it.",
+                ids.join(", ")
+            )
+        }
+    };
+    let mut job = job.clone();
+    job.messages.push(message);
+    if let Err(e) = catalog.put_job(&job) {
+        tracing::error!(job = %job.id, error = %e, "cannot record the job in the catalog");
     }
 }
 

@@ -464,6 +464,70 @@ async fn bad_backup_requests_are_refused_clearly() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_snapshot_saved_but_not_recorded_before_a_kill_is_forgotten_at_start_up() {
+    use rdpm_catalog::Catalog as _;
+    let t = TestServer::start().await;
+    let s = t.open_session().await;
+    let src = small_tree(&t.dir.path().join("content"));
+    let group = t.committed_group(&s, "Web", &src).await;
+    let recorded = t.wait(&s, &t.backup(&s, &group).await[0]).await;
+    std::fs::write(src.join("new.txt"), b"newer").unwrap();
+    let cut_off = t.wait(&s, &t.backup(&s, &group).await[0]).await;
+    assert_eq!(cut_off.status, JobStatus::Succeeded, "{cut_off:?}");
+    let unrecorded = cut_off.recovery_point_id.clone().unwrap();
+
+    // What a kill between saving the snapshot and recording it leaves: the
+    // snapshot in the repository, the job running, no recovery point. (And
+    // a job killed after recording its point, before its end.)
+    let dir = t.stop().await;
+    {
+        let catalog = rdpm_catalog::SqliteCatalog::open(
+            &dir.path().join("data").join(rdpm_server::CATALOG_FILE),
+        )
+        .unwrap();
+        assert!(catalog.remove_recovery_point(&unrecorded).unwrap());
+        for (job, point) in [
+            (&cut_off, None),
+            (&recorded, recorded.recovery_point_id.clone()),
+        ] {
+            let mut running = job.clone();
+            running.status = JobStatus::InProgress;
+            running.end_time = None;
+            running.recovery_point_id = point;
+            catalog.put_job(&running).unwrap();
+        }
+        catalog.checkpoint().unwrap();
+    }
+    let t = TestServer::start_in(dir, Duration::from_secs(600)).await;
+    let s = t.open_session().await;
+
+    let job = t.job(&s, &cut_off).await;
+    assert_eq!(job.status, JobStatus::Failed, "{job:?}");
+    assert_eq!(job.error.as_ref().unwrap().kind, "ServerRestarted");
+    assert!(
+        job.messages
+            .iter()
+            .any(|m| m.contains(&unrecorded) && m.contains("was forgotten")),
+        "{:?}",
+        job.messages
+    );
+    let repo = t.default_repository();
+    let tagged = |id: &rdpm_types::JobId| {
+        repo.snapshots(&SnapshotFilter::default().tag(rdpm_storage::tag("job", id)))
+            .unwrap()
+    };
+    assert!(tagged(&cut_off.id).is_empty());
+    // The one recorded stays, a recovery point as before.
+    assert_eq!(tagged(&recorded.id).len(), 1);
+    let points = t.points(&s, &recorded).await;
+    assert_eq!(points.len(), 1, "{points:?}");
+    assert_eq!(Some(&points[0].id), recorded.recovery_point_id.as_ref());
+    // And the next backup makes its point.
+    let next = t.wait(&s, &t.backup(&s, &group).await[0]).await;
+    assert_eq!(next.status, JobStatus::Succeeded, "{next:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_integrity_checked_backup_reads_back_what_it_wrote() {
     let t = TestServer::start().await;
     let s = t.open_session().await;
