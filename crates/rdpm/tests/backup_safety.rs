@@ -281,3 +281,277 @@ fn an_unreadable_file_is_skipped_named_and_makes_the_job_a_warning() {
         assert_eq!(points[0].files, 1, "index.html only");
     });
 }
+
+/// A seeded source of the moments the crash test kills at.
+struct Moments(u64);
+
+impl Moments {
+    /// A delay of up to `max_ms` milliseconds.
+    fn next(&mut self, max_ms: u64) -> Duration {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        Duration::from_millis(self.0 % (max_ms + 1))
+    }
+}
+
+/// The simulated clock's time, kept in a file the server reads at start
+/// (`--simulated-clock @FILE`), so that a restart goes on from it.
+fn keep_clock(file: &Path, now: chrono::DateTime<chrono::Utc>) {
+    std::fs::write(file, now.to_rfc3339()).expect("clock file");
+}
+
+#[test]
+fn sigkills_at_random_moments_of_backups_restores_and_prunes_lose_nothing() {
+    let mut moments = Moments(0x5eed_2026_1207_0001);
+    let scratch = tempfile::tempdir().expect("tempdir");
+    let clock_file = scratch.path().join("clock");
+    let mut now = chrono::DateTime::parse_from_rfc3339("2026-06-01T12:00:00Z")
+        .expect("time")
+        .with_timezone(&chrono::Utc);
+    keep_clock(&clock_file, now);
+    let clock_arg = format!("@{}", clock_file.display());
+    let mut server = TestServer::start(
+        bin(),
+        "DPMServer07",
+        &["--simulated-clock", &clock_arg, "--time-zone", "UTC"],
+    );
+    let src = server.scratch_dir().join("content");
+    let rt = rt();
+    let client = rdpm_client::Client::new(&server.url).expect("client");
+    // (recovery point, the source folders it holds)
+    let mut points: Vec<(String, Vec<String>)> = Vec::new();
+    let mut folders: Vec<String> = Vec::new();
+    let group = rt.block_on(async {
+        std::fs::create_dir_all(&src).expect("mkdir");
+        let s = admin_session(&server).await;
+        protect_in(&s, "Crash", &src).await
+    });
+
+    // What must hold after every kill and restart.
+    let check = |server: &TestServer, points: &[(String, Vec<String>)], killed: Option<&Job>| {
+        rt.block_on(async {
+            let s = admin_session(server).await;
+            if let Some(killed) = killed {
+                let job = s.job(killed.id).await.expect("job");
+                eprintln!("{} job killed: {}", job.job_type, job.status);
+                assert!(job.has_completed(), "{job:?}");
+                if job.status == JobStatus::Failed {
+                    let error = job.error.expect("a reason");
+                    assert_eq!(error.kind, "ServerRestarted", "{error:?}");
+                    assert!(!error.message.is_empty());
+                }
+            }
+            let listed = s
+                .recovery_points(group.members[0].datasource_id, false)
+                .await
+                .expect("points");
+            let mut ids: Vec<&str> = listed.iter().map(|p| p.id.as_str()).collect();
+            ids.sort_unstable();
+            let mut want: Vec<&str> = points.iter().map(|(id, _)| id.as_str()).collect();
+            want.sort_unstable();
+            assert_eq!(ids, want, "the catalog's recovery points");
+        });
+        let out = restic(server, &["check"]);
+        assert!(
+            out.status.success(),
+            "restic check: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        // The repository holds a snapshot for each recovery point, no more.
+        let all = restic(server, &["snapshots", "--json"]);
+        assert!(all.status.success());
+        let listed: Vec<serde_json::Value> =
+            serde_json::from_slice(&all.stdout).expect("snapshot list");
+        let points_only: Vec<&serde_json::Value> = listed
+            .iter()
+            .filter(|s| {
+                !s["tags"]
+                    .as_array()
+                    .is_some_and(|t| t.iter().any(|t| t == "rdpm:sync"))
+            })
+            .collect();
+        assert_eq!(points_only.len(), points.len(), "{listed:?}");
+        // No lock outlives the killed process.
+        let locks = std::fs::read_dir(server.data_dir.join("pool/default/locks"))
+            .map(|d| d.count())
+            .unwrap_or(0);
+        assert_eq!(locks, 0, "locks left in the repository");
+        // The oldest and the newest point restore byte for byte.
+        for (id, held) in [points.first(), points.last()].into_iter().flatten() {
+            let target = server.scratch_dir().join(format!("check-{id}"));
+            let out = restic(
+                server,
+                &["restore", id, "--target", target.to_str().expect("utf-8")],
+            );
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            let restored = target.join(src.strip_prefix("/").expect("absolute"));
+            let names: Vec<String> = std::fs::read_dir(&restored)
+                .expect("restored")
+                .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+                .collect();
+            let mut names = names;
+            names.sort();
+            assert_eq!(&names, held, "the folders of {id}");
+            for folder in held {
+                assert_same_tree(&src.join(folder), &restored.join(folder));
+            }
+            std::fs::remove_dir_all(&target).expect("clean");
+        }
+    };
+    let wait_running = |server: &TestServer, job: &Job| {
+        rt.block_on(async {
+            let s = admin_session(server).await;
+            wait_until(&s, job, |j| {
+                j.status == JobStatus::InProgress || j.has_completed()
+            })
+            .await
+        })
+    };
+    let backup_once = |server: &TestServer| -> Job {
+        rt.block_on(async {
+            let s = admin_session(server).await;
+            backup(&s, &group).await
+        })
+    };
+
+    for round in 0..2 {
+        // A good backup of new data.
+        let name = format!("round{round}");
+        incompressible(&src.join(&name), 8, 1 << 20);
+        folders.push(name);
+        folders.sort();
+        let job = backup_once(&server);
+        let done = rt.block_on(async {
+            let s = admin_session(&server).await;
+            wait_until(&s, &job, Job::has_completed).await
+        });
+        assert_eq!(done.status, JobStatus::Succeeded, "{done:?}");
+        points.push((done.recovery_point_id.expect("a point"), folders.clone()));
+
+        // Killed mid-backup.
+        let name = format!("round{round}-more");
+        incompressible(&src.join(&name), 24, 1 << 20);
+        folders.push(name);
+        folders.sort();
+        let job = backup_once(&server);
+        wait_running(&server, &job);
+        std::thread::sleep(moments.next(400));
+        server.kill();
+        server.restart();
+        let after = rt.block_on(async {
+            let s = admin_session(&server).await;
+            s.job(job.id).await.expect("job")
+        });
+        if after.status == JobStatus::Succeeded {
+            points.push((
+                after.recovery_point_id.clone().expect("a point"),
+                folders.clone(),
+            ));
+        }
+        check(&server, &points, Some(&job));
+
+        // Killed mid-restore, into a folder of its own.
+        let target = server.scratch_dir().join(format!("restore-{round}"));
+        let (id, _) = points.last().expect("a point").clone();
+        let request = rdpm_types::RestoreRequest {
+            option: rdpm_types::RecoveryOption {
+                target_server: done.production_server_name.clone(),
+                recovery_location: rdpm_types::RecoveryLocation::CopyToFolder,
+                alternate_location: Some(rdpm_types::FsPath::from_text(
+                    target.to_str().expect("utf-8"),
+                )),
+                create_alternate_location: true,
+                overwrite_type: rdpm_types::OverwriteType::Overwrite,
+                restore_security: false,
+                recovery_type: rdpm_types::RecoveryType::Restore,
+            },
+            items: vec![rdpm_types::RestoreItem {
+                recovery_point_id: id,
+                path: None,
+            }],
+        };
+        let job = rt.block_on(async {
+            let s = admin_session(&server).await;
+            s.restore(&request).await.expect("restore").remove(0)
+        });
+        wait_running(&server, &job);
+        std::thread::sleep(moments.next(300));
+        server.kill();
+        server.restart();
+        check(&server, &points, Some(&job));
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while !restore_temporaries(&target).is_empty() {
+            assert!(
+                Instant::now() < deadline,
+                "temporary files left in {}",
+                target.display()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+
+        // Killed mid-prune: the oldest point is removed, and the next
+        // maintenance window prunes.
+        let (oldest, _) = points.remove(0);
+        rt.block_on(async {
+            let s = admin_session(&server).await;
+            s.remove_recovery_point(&oldest, false)
+                .await
+                .expect("remove");
+        });
+        let window = (now + chrono::TimeDelta::days(1))
+            .date_naive()
+            .and_hms_opt(1, 30, 0)
+            .expect("time")
+            .and_utc();
+        let seconds = u64::try_from((window - now).num_seconds()).expect("ahead");
+        rt.block_on(async {
+            client
+                .advance_clock(&server.admin_token, seconds)
+                .await
+                .expect("advance");
+        });
+        now = window;
+        keep_clock(&clock_file, now);
+        let prune = rt.block_on(async {
+            let s = admin_session(&server).await;
+            let query = rdpm_types::JobQuery {
+                job_type: Some("Pruning".into()),
+                ..Default::default()
+            };
+            let deadline = Instant::now() + Duration::from_secs(60);
+            loop {
+                let jobs = s.jobs(&query).await.expect("jobs");
+                if let Some(j) = jobs.into_iter().find(|j| j.created_at == window) {
+                    break j;
+                }
+                assert!(Instant::now() < deadline, "no pruning job in the window");
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        });
+        wait_running(&server, &prune);
+        std::thread::sleep(moments.next(150));
+        server.kill();
+        server.restart();
+        check(&server, &points, Some(&prune));
+    }
+
+    // After it all, every byte of the repository reads back, and the next
+    // backup succeeds.
+    let job = backup_once(&server);
+    let done = rt.block_on(async {
+        let s = admin_session(&server).await;
+        wait_until(&s, &job, Job::has_completed).await
+    });
+    assert_eq!(done.status, JobStatus::Succeeded, "{done:?}");
+    let out = restic(&server, &["check", "--read-data"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
