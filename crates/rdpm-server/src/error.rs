@@ -49,6 +49,9 @@ pub enum ServerError {
     /// The catalog failed.
     #[error(transparent)]
     Catalog(#[from] rdpm_catalog::CatalogError),
+    /// The key that seals the catalog's secrets, or a secret, is unusable.
+    #[error(transparent)]
+    Secrets(#[from] crate::secrets::SecretsError),
     /// The listen address could not be bound.
     #[error("cannot listen on {addr}: {source}")]
     Bind {

@@ -53,6 +53,7 @@ mod pool;
 mod protection;
 mod recovery;
 mod scheduler;
+mod secrets;
 mod session;
 mod settings;
 
@@ -78,6 +79,7 @@ pub use error::ServerError;
 pub use jobs::JobLimits;
 pub use metrics::{Metrics, METRICS_CONTENT_TYPE};
 pub use pool::{DEFAULT_POOL_DIR, DEFAULT_POOL_NAME, POOL_KEY_FILE};
+pub use secrets::{SecretsError, SECRETS_KEY_FILE};
 pub use session::{
     ClosedSession, EditLock, EditLockGuard, LockHeld, LockHolder, LockKey, LockTable, Lookup,
     OpenSession, ProtectionGroupDraft, Session, SessionError, SessionManager, SessionObject,
@@ -439,9 +441,11 @@ fn prepare(
         catalog.on_notification_queued(Box::new(move || wake.notify_one()));
     }
     let catalog: Arc<dyn Catalog> = Arc::new(catalog);
+    let sealer = Arc::new(secrets::Sealer::load_or_create(&config.data_dir)?);
     let settings = Arc::new(settings::Settings::new(
-        initial_settings(catalog.as_ref(), config, started_at)?,
+        initial_settings(catalog.as_ref(), &sealer, config, started_at)?,
         Arc::clone(&catalog),
+        sealer,
     ));
     let agent: Arc<dyn ProductionAgent> = Arc::new(LocalAgent::new(&config.data_dir));
     let protection = protection::Protection::new(agent, Arc::clone(&catalog), started_at)?;
@@ -502,11 +506,30 @@ fn prepare(
 /// disagrees with the saved value is reported and ignored.
 fn initial_settings(
     catalog: &dyn Catalog,
+    sealer: &secrets::Sealer,
     config: &ServerConfig,
     started_at: chrono::DateTime<Utc>,
 ) -> Result<rdpm_types::GlobalProperties, ServerError> {
     let from_flags = |n: usize| u32::try_from(n.clamp(1, 64)).unwrap_or(64);
-    if let Some(saved) = catalog.global_properties()? {
+    if let Some(stored) = catalog.global_properties()? {
+        let (saved, in_clear) = match sealer.open_settings(stored.clone()) {
+            Ok(opened) => opened,
+            Err(e) => {
+                // A setting is not worth refusing to protect data over:
+                // start without it, loudly. Mail then fails to log in,
+                // which raises its own alert.
+                tracing::error!(error = %e, "starting without the SMTP password");
+                let without = rdpm_types::GlobalProperties {
+                    smtp_password: String::new(),
+                    ..stored
+                };
+                (without, false)
+            }
+        };
+        if in_clear {
+            catalog.put_global_properties(&sealer.seal_settings(&saved), started_at)?;
+            tracing::info!("sealed the SMTP password an earlier version kept in clear");
+        }
         let flags = config.job_limits;
         if flags != JobLimits::default()
             && (from_flags(flags.server_wide) != saved.max_concurrent_jobs
@@ -529,7 +552,7 @@ fn initial_settings(
         ),
         ..rdpm_types::GlobalProperties::default()
     };
-    catalog.put_global_properties(&first, started_at)?;
+    catalog.put_global_properties(&sealer.seal_settings(&first), started_at)?;
     Ok(first)
 }
 

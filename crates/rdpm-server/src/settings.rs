@@ -112,6 +112,8 @@ impl Slots {
 pub(crate) struct Settings {
     /// Where changes are saved.
     catalog: Arc<dyn Catalog>,
+    /// Seals the secrets among them before they are saved.
+    sealer: Arc<crate::secrets::Sealer>,
     current: RwLock<GlobalProperties>,
     /// Serialises read-change-save so that two changes at once both land.
     change: Mutex<()>,
@@ -133,9 +135,14 @@ fn as_usize(n: u32) -> usize {
 
 impl Settings {
     /// Settings starting from `initial`, saved to `catalog` when changed.
-    pub(crate) fn new(initial: GlobalProperties, catalog: Arc<dyn Catalog>) -> Settings {
+    pub(crate) fn new(
+        initial: GlobalProperties,
+        catalog: Arc<dyn Catalog>,
+        sealer: Arc<crate::secrets::Sealer>,
+    ) -> Settings {
         Settings {
             catalog,
+            sealer,
             server_slots: Slots::new(as_usize(initial.max_concurrent_jobs)),
             current: RwLock::new(initial),
             change: Mutex::new(()),
@@ -206,7 +213,7 @@ impl Settings {
         let _serial = lock(&self.change);
         let next = apply(&self.current(), name, value)?;
         self.catalog
-            .put_global_properties(&next, at)
+            .put_global_properties(&self.sealer.seal_settings(&next), at)
             .map_err(|e| ApiError::internal("cannot save the global properties", &e))?;
         self.replace(next.clone());
         tracing::info!(property = %name, "global property changed");

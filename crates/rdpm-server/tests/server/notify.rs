@@ -195,12 +195,53 @@ async fn properties_are_saved_validated_by_name_and_kept_across_a_restart() {
     assert!(p.detail.contains("not supported by rdpm"), "{}", p.detail);
 
     let dir = t.stop().await;
+    // The password is nowhere in the catalog's files in clear.
+    let holds_password = |dir: &std::path::Path| {
+        std::fs::read_dir(dir.join("data"))
+            .unwrap()
+            .flatten()
+            .filter(|e| e.file_name().to_string_lossy().starts_with("catalog"))
+            .any(|e| {
+                let bytes = std::fs::read(e.path()).unwrap();
+                bytes.windows(6).any(|w| w == b"s3cret")
+            })
+    };
+    assert!(!holds_password(dir.path()));
     let t = TestServer::start_in(dir, Duration::from_secs(600)).await;
     let s = t.open_session().await;
     let kept = t.properties(&s).await;
     assert_eq!(kept.max_concurrent_jobs, 3);
     assert_eq!(kept.webhook_url, "https://hooks.example.com/rdpm");
     assert_eq!(kept.smtp_password, rdpm_types::REDACTED);
+    // The server itself reads it back for its SMTP login.
+    assert_eq!(t.server.global_properties().smtp_password, "s3cret");
+    let dir = t.stop().await;
+
+    // A catalog that kept it in clear (an earlier version) is sealed at
+    // start; without the key file that sealed it, the server starts without
+    // the password rather than not at all.
+    {
+        use rdpm_catalog::Catalog as _;
+        let catalog = rdpm_catalog::SqliteCatalog::open(
+            &dir.path().join("data").join(rdpm_server::CATALOG_FILE),
+        )
+        .unwrap();
+        let mut clear = catalog.global_properties().unwrap().unwrap();
+        clear.smtp_password = "s3cret".into();
+        catalog
+            .put_global_properties(&clear, chrono::Utc::now())
+            .unwrap();
+        catalog.checkpoint().unwrap();
+    }
+    assert!(holds_password(dir.path()));
+    let t = TestServer::start_in(dir, Duration::from_secs(600)).await;
+    assert_eq!(t.server.global_properties().smtp_password, "s3cret");
+    let dir = t.stop().await;
+    assert!(!holds_password(dir.path()));
+    std::fs::remove_file(dir.path().join("data").join(rdpm_server::SECRETS_KEY_FILE)).unwrap();
+    let t = TestServer::start_in(dir, Duration::from_secs(600)).await;
+    assert_eq!(t.server.global_properties().smtp_password, "");
+    assert_eq!(t.server.global_properties().max_concurrent_jobs, 3);
     t.stop().await;
 }
 
