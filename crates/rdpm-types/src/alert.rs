@@ -370,6 +370,7 @@ impl Alert {
 /// Query of `GET /api/v1/alerts` (`Get-DPMAlert`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
 pub struct AlertQuery {
     /// Also the resolved and inactive alerts (`-IncludeInactiveAlerts`).
     #[serde(default, skip_serializing_if = "Option::is_none")]

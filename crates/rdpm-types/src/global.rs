@@ -376,6 +376,7 @@ pub struct NotificationDelivery {
 /// Query of `GET /api/v1/notifications`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
 pub struct NotificationQuery {
     /// Only deliveries in this state: `Pending`, `Delivered` or `Failed`.
     pub state: Option<DeliveryState>,

@@ -352,6 +352,7 @@ pub struct ConsistencyCheckRequest {
 /// Query of `GET /api/v1/jobs` (`Get-DPMJob`); every field narrows.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
 pub struct JobQuery {
     /// Comma-separated job ids (refreshing job objects).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -447,6 +448,7 @@ pub struct RecoveryPoint {
 /// Query of `GET /api/v1/recovery-points`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
 pub struct RecoveryPointQuery {
     /// The datasource whose points are listed.
     pub datasource: DatasourceId,
@@ -458,6 +460,7 @@ pub struct RecoveryPointQuery {
 /// Query of `DELETE /api/v1/recovery-points/{id}` (`Remove-DPMRecoveryPoint`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
 pub struct RemoveRecoveryPointQuery {
     /// Delete even while a job of the datasource runs (it waits for the
     /// repository's exclusive lock instead of refusing).

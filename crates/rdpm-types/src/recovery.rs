@@ -143,6 +143,7 @@ impl BrowsePage {
 /// Query of `GET /api/v1/cursors/{id}`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
 pub struct CursorQuery {
     /// Items per page (default [`BrowsePage::DEFAULT_PAGE`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]

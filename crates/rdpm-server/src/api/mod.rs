@@ -340,8 +340,39 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
             )
             .with_status(413));
         }
-        match axum::Json::<T>::from_request(req, state).await {
-            Ok(axum::Json(value)) => Ok(ApiJson(value)),
+        // Every body of the API is a JSON object; serde would also take an
+        // array for a struct (its fields in order), which no client means.
+        match axum::Json::<serde_json::Value>::from_request(req, state).await {
+            Ok(axum::Json(value)) => {
+                let kind = match &value {
+                    serde_json::Value::Object(_) => None,
+                    serde_json::Value::Array(_) => Some("an array"),
+                    serde_json::Value::String(_) => Some("a string"),
+                    serde_json::Value::Number(_) => Some("a number"),
+                    serde_json::Value::Bool(_) => Some("a boolean"),
+                    serde_json::Value::Null => Some("null"),
+                };
+                if let Some(kind) = kind {
+                    return Err(ApiError::new(
+                        ErrorId::InvalidRequest,
+                        format!("The request body is {kind}; it must be a JSON object."),
+                    ));
+                }
+                // The path names the field at fault, as axum's own
+                // rejection does.
+                serde_path_to_error::deserialize::<_, T>(value)
+                    .map(ApiJson)
+                    .map_err(|e| {
+                        ApiError::new(
+                            ErrorId::InvalidRequest,
+                            format!(
+                                "Failed to deserialize the JSON body into the target type: {}: {}",
+                                e.path(),
+                                e.inner()
+                            ),
+                        )
+                    })
+            }
             Err(rejection) => {
                 // A body that parses but does not fit the type is as much a
                 // bad request as one that does not parse.

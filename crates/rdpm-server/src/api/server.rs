@@ -156,7 +156,7 @@ pub(crate) async fn metrics(State(state): State<AppState>, _caller: Caller) -> i
         rdpm_types::ObjectKind,
         rdpm_types::ScopedObjectType,
     )),
-    modifiers(&BearerAuth),
+    modifiers(&BearerAuth, &CommonResponses),
     security(("bearer" = [])),
     tags(
         (name = "server", description = "The server itself"),
@@ -173,6 +173,69 @@ pub(crate) async fn metrics(State(state): State<AppState>, _caller: Caller) -> i
 pub(crate) struct ApiDoc;
 
 struct BearerAuth;
+
+/// The answers any operation may give besides its own: a bad credential
+/// (401), the administrator token where a session is needed (403), a
+/// session closed meanwhile (410), a malformed query or path (400), a body
+/// too large or not JSON (413, 415), the server shutting down (503). The
+/// health check needs no credential, so only 503 applies to it.
+struct CommonResponses;
+
+impl Modify for CommonResponses {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+        let problem = |description: &str| {
+            ResponseBuilder::new()
+                .description(description)
+                .content(
+                    "application/problem+json",
+                    ContentBuilder::new()
+                        .schema(Some(Ref::from_schema_name("Problem")))
+                        .build(),
+                )
+                .build()
+        };
+        let credential: [(&str, &str); 4] = [
+            ("400", "A malformed path or query value"),
+            ("401", "A missing, unknown or wrong credential"),
+            ("403", "The credential may not do this (the administrator token where a session is needed)"),
+            ("410", "The session was closed (Disconnect-DPMServer, its lease, a restart)"),
+        ];
+        let body: [(&str, &str); 2] = [
+            ("413", "The body is larger than 2 MiB"),
+            (
+                "415",
+                "The body is not JSON (Content-Type: application/json)",
+            ),
+        ];
+        for (path, item) in &mut openapi.paths.paths {
+            let open = path == rdpm_types::paths::HEALTH;
+            for op in [
+                item.get.as_mut(),
+                item.put.as_mut(),
+                item.post.as_mut(),
+                item.delete.as_mut(),
+            ]
+            .into_iter()
+            .flatten()
+            {
+                let mut common: Vec<(&str, &str)> = vec![("503", "The server is shutting down")];
+                if !open {
+                    common.extend(credential);
+                }
+                if op.request_body.is_some() {
+                    common.extend(body);
+                }
+                for (code, description) in common {
+                    op.responses
+                        .responses
+                        .entry(code.to_string())
+                        .or_insert_with(|| problem(description).into());
+                }
+            }
+        }
+    }
+}
 
 impl Modify for BearerAuth {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {

@@ -204,6 +204,37 @@ async fn the_openapi_document_describes_every_route() {
         }
     }
     assert_eq!(documented, expected);
+    // Parameters are where they travel: a query struct's fields in the
+    // query, ids in the path.
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            for param in op["parameters"].as_array().into_iter().flatten() {
+                let name = param["name"].as_str().unwrap();
+                let place = param["in"].as_str().unwrap();
+                let in_path = path.contains(&format!("{{{name}}}"));
+                assert_eq!(
+                    place,
+                    if in_path { "path" } else { "query" },
+                    "{method} {path}: {name}"
+                );
+            }
+            // What any route may answer is documented on each.
+            let responses = op["responses"].as_object().unwrap();
+            let mut common = vec!["503"];
+            if path != paths::HEALTH {
+                common.extend(["400", "401", "403", "410"]);
+            }
+            if op.get("requestBody").is_some() {
+                common.extend(["413", "415"]);
+            }
+            for code in common {
+                assert!(
+                    responses.contains_key(code),
+                    "{method} {path} does not document {code}"
+                );
+            }
+        }
+    }
     let schemas = doc["components"]["schemas"].as_object().unwrap();
     for name in [
         "Problem",

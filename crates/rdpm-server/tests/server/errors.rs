@@ -316,6 +316,36 @@ async fn an_oversized_body_is_refused_cleanly() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_body_that_is_not_a_json_object_is_refused_naming_what_it_is() {
+    let t = TestServer::start().await;
+    let s = t.open_session().await;
+    // serde would read an array as a struct's fields in order; no client
+    // means that.
+    for (body, kind) in [
+        (serde_json::json!(["Never", 1]), "an array"),
+        (serde_json::json!("x"), "a string"),
+        (serde_json::json!(7), "a number"),
+        (serde_json::json!(null), "null"),
+    ] {
+        let p = expect_problem(
+            t.post_json(paths::MODIFIABLE_PROTECTION_GROUPS, &s.token, &body)
+                .await,
+            400,
+            ErrorId::InvalidRequest,
+        )
+        .await;
+        assert_eq!(
+            p.detail,
+            format!("The request body is {kind}; it must be a JSON object.")
+        );
+    }
+    let drafts: Vec<serde_json::Value> = t
+        .json(t.get(paths::MODIFIABLE_PROTECTION_GROUPS, &s.token).await)
+        .await;
+    assert!(drafts.is_empty(), "{drafts:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn method_not_allowed_names_the_allowed_methods() {
     let t = TestServer::start().await;
     let response = t
