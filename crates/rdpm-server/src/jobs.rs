@@ -241,6 +241,16 @@ fn filter_of(query: &JobQuery) -> Result<Option<JobFilter>, ApiError> {
     }
     let limit = match query.limit {
         Some(0) => None,
+        Some(n) if n > JobQuery::MAX_LIMIT => {
+            return Err(ApiError::new(
+                ErrorId::InvalidRequest,
+                format!(
+                    "limit {n} is out of range: 0 (every job) to {}.",
+                    JobQuery::MAX_LIMIT
+                ),
+            )
+            .with_target("limit"))
+        }
         Some(n) => Some(n),
         None => Some(JobQuery::DEFAULT_LIMIT),
     };

@@ -34,11 +34,21 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
-/// The page size a request asked for, within bounds.
-pub(crate) fn page_size(asked: Option<u32>) -> usize {
-    asked
-        .unwrap_or(BrowsePage::DEFAULT_PAGE)
-        .clamp(1, BrowsePage::MAX_PAGE) as usize
+/// The page size a request asked for (`field`), refused outside 1 to
+/// [`BrowsePage::MAX_PAGE`].
+pub(crate) fn page_size(asked: Option<u32>, field: &str) -> Result<usize, ApiError> {
+    let size = asked.unwrap_or(BrowsePage::DEFAULT_PAGE);
+    if !(1..=BrowsePage::MAX_PAGE).contains(&size) {
+        return Err(ApiError::new(
+            ErrorId::InvalidRequest,
+            format!(
+                "{field} {size} is out of range: 1 to {}.",
+                BrowsePage::MAX_PAGE
+            ),
+        )
+        .with_target(field));
+    }
+    Ok(size as usize)
 }
 
 /// The bytes of a path on the wire, or a clear error naming it.
@@ -344,6 +354,7 @@ impl Recovery {
 
     /// `Get-DPMRecoverableItem -RecoverableItem -BrowseType`.
     pub(crate) fn browse(&self, id: &str, request: &BrowseRequest) -> Result<FirstPage, ApiError> {
+        let limit = page_size(request.page_size, "page_size")?;
         let point = self.point(id)?;
         let (repo, snapshot) = self.open(&point)?;
         let context = PointContext::of(&point);
@@ -380,7 +391,6 @@ impl Recovery {
                 let listing = repo
                     .list_dir(&snapshot, &path)
                     .map_err(|e| read_failed(&point, &e))?;
-                let limit = page_size(request.page_size);
                 let total = listing.len();
                 let items: Vec<_> = listing
                     .page(0, limit)
@@ -406,6 +416,7 @@ impl Recovery {
         datasource: DatasourceId,
         request: &SearchRequest,
     ) -> Result<FirstPage, ApiError> {
+        let limit = page_size(request.page_size, "page_size")?;
         if request.from > request.to {
             return Err(ApiError::new(
                 ErrorId::InvalidRequest,
@@ -451,7 +462,7 @@ impl Recovery {
             .spawn(move || search_points(plan, &needle, search_type, recursive, &cancel, &tx))
             .map_err(|e| ApiError::internal("cannot start the search", &e))?;
         let cursor = Cursor::search(feed);
-        let page = cursor.next_page(page_size(request.page_size));
+        let page = cursor.next_page(limit);
         Ok(FirstPage {
             items: page.items,
             rest: (!page.finished).then_some(cursor),

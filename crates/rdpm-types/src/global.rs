@@ -381,5 +381,6 @@ pub struct NotificationQuery {
     /// Only deliveries in this state: `Pending`, `Delivered` or `Failed`.
     pub state: Option<DeliveryState>,
     /// At most this many, newest first (default 100, at most 1000).
+    #[cfg_attr(feature = "openapi", param(minimum = 1, maximum = 1000))]
     pub limit: Option<u32>,
 }

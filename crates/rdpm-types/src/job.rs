@@ -391,14 +391,18 @@ pub struct JobQuery {
     /// Only the newest job of each datasource.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub newest: Option<bool>,
-    /// At most this many jobs, newest first; default 1000, 0 for no limit.
+    /// At most this many jobs, newest first; default 1000, 0 for no limit,
+    /// at most [`JobQuery::MAX_LIMIT`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", param(minimum = 0, maximum = 1000000))]
     pub limit: Option<u32>,
 }
 
 impl JobQuery {
     /// The default cap on jobs returned (`-NoLimitOnJobCount` lifts it).
     pub const DEFAULT_LIMIT: u32 = 1000;
+    /// The largest limit a query may ask for (0 asks for all).
+    pub const MAX_LIMIT: u32 = 1_000_000;
 }
 
 /// One recovery point (DPM's `RecoveryPoint`): a restic snapshot of one

@@ -112,6 +112,7 @@ pub struct BrowseRequest {
     pub browse_type: BrowseType,
     /// Items per page; the server caps it at [`BrowsePage::MAX_PAGE`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 10000))]
     pub page_size: Option<u32>,
 }
 
@@ -147,6 +148,7 @@ impl BrowsePage {
 pub struct CursorQuery {
     /// Items per page (default [`BrowsePage::DEFAULT_PAGE`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", param(minimum = 1, maximum = 10000))]
     pub limit: Option<u32>,
 }
 
@@ -217,6 +219,7 @@ pub struct SearchRequest {
     pub recursive: bool,
     /// Items per page.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 10000))]
     pub page_size: Option<u32>,
 }
 

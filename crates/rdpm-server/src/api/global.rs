@@ -6,7 +6,7 @@ use std::sync::Arc;
 use axum::extract::State;
 use axum::Json;
 use rdpm_types::{
-    GlobalProperties, NotificationDelivery, NotificationQuery, Problem, SetGlobalProperty,
+    ErrorId, GlobalProperties, NotificationDelivery, NotificationQuery, Problem, SetGlobalProperty,
 };
 
 use super::{ApiJson, ApiQuery, AppState, Caller, IdParam};
@@ -78,7 +78,14 @@ pub(crate) async fn list_notifications(
 ) -> Result<Json<Vec<NotificationDelivery>>, ApiError> {
     caller.into_session()?;
     let settings = Arc::clone(&state.settings);
-    let limit = query.limit.unwrap_or(100).clamp(1, MAX_LIMIT);
+    let limit = query.limit.unwrap_or(100);
+    if !(1..=MAX_LIMIT).contains(&limit) {
+        return Err(ApiError::new(
+            ErrorId::InvalidRequest,
+            format!("limit {limit} is out of range: 1 to {MAX_LIMIT}."),
+        )
+        .with_target("limit"));
+    }
     tokio::task::spawn_blocking(move || settings.notifications(query.state, limit))
         .await
         .map_err(|e| ApiError::internal("notification task failed", &e))?

@@ -149,7 +149,7 @@ pub(crate) async fn next_page(
     let session = caller.into_session()?;
     let id = parse_object_id(&id)?;
     let (cursor, kind) = cursor_of(&session, id)?;
-    let limit = page_size(query.limit);
+    let limit = page_size(query.limit, "limit")?;
     let page = blocking(move || Ok(cursor.next_page(limit))).await?;
     if page.finished {
         // Read to the end: nothing left to hold. A close that raced this

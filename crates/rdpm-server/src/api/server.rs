@@ -226,6 +226,9 @@ impl Modify for CommonResponses {
                 if op.request_body.is_some() {
                     common.extend(body);
                 }
+                if path.contains('{') {
+                    common.push(("404", "Nothing of that id"));
+                }
                 for (code, description) in common {
                     op.responses
                         .responses
