@@ -143,8 +143,10 @@ impl TestServer {
                 .arg(&self.data_dir);
         }
         // A real clock crosses schedule slots while tests run; only tests
-        // that drive a simulated clock want scheduled jobs.
-        if !self.extra_args.iter().any(|a| a == "--simulated-clock") {
+        // that drive a simulated clock, or that wait for a slot of the
+        // system clock on purpose, want scheduled jobs.
+        if !self.system_clock_schedules && !self.extra_args.iter().any(|a| a == "--simulated-clock")
+        {
             cmd.arg("--no-schedules");
         }
         let mut child = cmd
@@ -336,4 +338,41 @@ pub fn is_root() -> bool {
         .output()
         .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
         .unwrap_or(false)
+}
+
+/// Whether the test may go on: `cond` says that a precondition holds (root,
+/// a tmpfs mount, the `restic` binary, `../shared`). When it does not, the
+/// test either fails or is skipped, by one rule for every crate's tests:
+/// under `CI=true` (where `.ci/run` installs everything the tests need) it
+/// panics with `why`, so a green CI means that every such test ran; anywhere
+/// else it says `skipped: why` on stderr and returns false, and the caller
+/// returns.
+///
+/// ```
+/// if !rdpm_testkit::require(true, "the `restic` binary is installed") {
+///     return;
+/// }
+/// ```
+pub fn require(cond: bool, why: &str) -> bool {
+    if cond {
+        return true;
+    }
+    if in_ci() {
+        panic!("CI=true and a precondition of this test does not hold: {why}");
+    }
+    eprintln!("skipped: {why} (not under CI=true)");
+    false
+}
+
+/// Whether the tests run under CI (`CI=true`, as `.ci/run` sets it).
+pub fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
+}
+
+/// Whether the stock `restic` binary runs here.
+pub fn restic_installed() -> bool {
+    Command::new("restic")
+        .arg("version")
+        .output()
+        .is_ok_and(|o| o.status.success())
 }

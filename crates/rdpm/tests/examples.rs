@@ -42,7 +42,10 @@ fn examples(text: &str) -> Vec<(String, String, String)> {
 #[test]
 fn doc_examples_parse() {
     let Some(text) = corpus() else {
-        eprintln!("skipped: ../shared/reference/dpm-doc-examples.md is not here (a clone outside the workspace)");
+        rdpm_testkit::require(
+            false,
+            "../shared/reference/dpm-doc-examples.md is not here (a clone outside the workspace)",
+        );
         return;
     };
     let all = examples(&text);
@@ -286,7 +289,10 @@ fn regex_escape(s: &str) -> String {
 #[test]
 fn doc_examples_of_implemented_cmdlets_bind() {
     let Some(text) = corpus() else {
-        eprintln!("skipped: ../shared/reference/dpm-doc-examples.md is not here");
+        rdpm_testkit::require(
+            false,
+            "../shared/reference/dpm-doc-examples.md is not here (a clone outside the workspace)",
+        );
         return;
     };
     let mut registry = rdpm_shell::Registry::new();
