@@ -37,6 +37,9 @@ pub struct TestServer {
     /// Runs the server through `setpriv` without the capabilities that let
     /// root read any file, so that permissions apply to it as to anyone.
     without_dac_override: bool,
+    /// Whether the server runs its schedules on the system clock (otherwise
+    /// `--no-schedules`, unless the clock is simulated).
+    system_clock_schedules: bool,
     child: Option<Child>,
     _dir: tempfile::TempDir,
 }
@@ -68,6 +71,7 @@ impl TestServer {
             extra_args: extra_args.iter().map(|s| s.to_string()).collect(),
             local_default: false,
             without_dac_override,
+            system_clock_schedules: false,
             child: None,
             _dir: dir,
         };
@@ -98,6 +102,7 @@ impl TestServer {
             extra_args: Vec::new(),
             local_default: true,
             without_dac_override: false,
+            system_clock_schedules: false,
             child: None,
             _dir: dir,
         };
@@ -111,6 +116,32 @@ impl TestServer {
     /// unreadable to it as to an ordinary user.
     pub fn start_honouring_permissions(bin: &Path, name: &str, extra_args: &[&str]) -> TestServer {
         TestServer::start_named(bin, name, extra_args, is_root())
+    }
+
+    /// Like [`TestServer::start`], but the server runs its schedules and its
+    /// maintenance windows on the system clock, as a production server does:
+    /// a slot that comes while the test runs makes its job.
+    pub fn start_on_system_clock(bin: &Path, name: &str, extra_args: &[&str]) -> TestServer {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let data_dir = dir.path().join("data");
+        let config_path = dir.path().join("config.toml");
+        let mut s = TestServer {
+            bin: bin.to_path_buf(),
+            name: name.to_string(),
+            url: String::new(),
+            data_dir,
+            admin_token: String::new(),
+            config_path,
+            log: Default::default(),
+            extra_args: extra_args.iter().map(|s| s.to_string()).collect(),
+            local_default: false,
+            without_dac_override: false,
+            system_clock_schedules: true,
+            child: None,
+            _dir: dir,
+        };
+        s.spawn("127.0.0.1:0");
+        s
     }
 
     /// The temporary directory holding the data directory and the client
