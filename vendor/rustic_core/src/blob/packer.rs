@@ -1119,7 +1119,7 @@ impl<BE: DecryptFullBackend> BlobCopier<BE> {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "upstream-tests"))]
 mod tests {
     use super::*;
     use insta::assert_ron_snapshot;

@@ -328,7 +328,7 @@ fn qp(p: i32, g: Polynom64) -> Polynom64 {
     res.add(2).modulo(&g)
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "upstream-tests"))]
 mod tests {
     use super::*;
     use crate::crypto::hasher::hash;
