@@ -104,6 +104,21 @@ const NEED_A_FAILED_BACKUP: &[&str] = &[
     "restart-dpmjob-example-2",
 ];
 
+/// Examples that read a setting the fixture has not made otherwise: the
+/// script that makes it, run before the example.
+const EXTRA_SETUP: &[(&str, &str)] = &[
+    (
+        "get-dpmprotectionjobstarttime-example-1",
+        "$m = Get-DPMModifiableProtectionGroup (Get-DPMProtectionGroup DPMServer07)[0]
+         Set-DPMProtectionJobStartTime -ProtectionGroup $m -JobType ConsistencyCheck -StartTime 02:00 -MaximumDurationInHours 4
+         Set-DPMProtectionGroup -ProtectionGroup $m | Out-Null",
+    ),
+    (
+        "get-dpmglobalproperty-example-2",
+        "Set-DPMGlobalProperty -DPMServerName DPMServer07 -WebhookUrl 'https://alerts.example.com/dpm'",
+    ),
+];
+
 /// The protection group of an example's fixture: `Website`, or the name
 /// the example looks for.
 fn group_name(snapshot: &str) -> &'static str {
@@ -119,7 +134,7 @@ fn group_name(snapshot: &str) -> &'static str {
 /// what a working server has: a protection group protecting a folder with
 /// a few files, and one recovery point of it. With `failed_backup`, a
 /// second group whose folder is gone and whose backup failed.
-fn fixture(group: &str, failed_backup: bool) -> rdpm_testkit::TestServer {
+fn fixture(group: &str, failed_backup: bool, extra: Option<&str>) -> rdpm_testkit::TestServer {
     let server = crate::support::server("DPMServer07");
     // Examples without -DPMServerName use the local DPM server: point this
     // host's name at the test server.
@@ -161,6 +176,12 @@ fn fixture(group: &str, failed_backup: bool) -> rdpm_testkit::TestServer {
         let gone = server.scratch_dir().join("reports");
         std::fs::create_dir_all(&gone).expect("mkdir");
         std::fs::write(gone.join("q4.csv"), "quarter,total\n").expect("write");
+    }
+    if let Some(extra) = extra {
+        let (code, out, err) = server.run(&format!(
+            "Connect-DPMServer DPMServer07 | Out-Null\n{extra}"
+        ));
+        assert_eq!(code, 0, "fixture: {extra}\n{out}\n{err}");
     }
     server
 }
@@ -215,6 +236,10 @@ fn cmdlet_examples_run_and_match_their_snapshots() {
                 let server = fixture(
                     group_name(&snapshot),
                     NEED_A_FAILED_BACKUP.contains(&snapshot.as_str()),
+                    EXTRA_SETUP
+                        .iter()
+                        .find(|(s, _)| *s == snapshot)
+                        .map(|(_, script)| *script),
                 );
                 let script = script_of(&server, code);
                 let out = server.shell(&["-NonInteractive", "-Command", &script]);
@@ -227,7 +252,18 @@ fn cmdlet_examples_run_and_match_their_snapshots() {
                         .map_or(script.as_str(), |(_, code)| code),
                     out.status.code(),
                 );
-                let filters = redactions(&server);
+                let mut filters = redactions(&server);
+                if snapshot == "get-dpmprotectionjobstarttime-example-1" {
+                    // The start time the fixture set is the point: only
+                    // its day varies.
+                    filters.insert(
+                        0,
+                        (
+                            r"\d{1,2}/\d{1,2}/\d{4} 0?2:00:00( AM)?".into(),
+                            "[DAY] 2:00:00 AM".into(),
+                        ),
+                    );
+                }
                 let failed = !out.status.success() || !stderr.trim().is_empty();
                 if snapshot == "restore-dpmrecoverableitem-example-1" {
                     // The documented /srv/restored is the temporary one.
