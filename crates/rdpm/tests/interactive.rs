@@ -1,8 +1,6 @@
 //! The interactive shell in a real terminal (a pseudo-terminal): prompt,
 //! confirmation, completion, multi-line input, Ctrl-C, history, exit.
 
-use std::time::Duration;
-
 use rexpect::session::{spawn_command, PtySession};
 
 use crate::support::*;
@@ -83,15 +81,19 @@ fn history_is_kept_across_runs() {
     p.exp_eof().expect("exit");
 
     let mut p = shell(&s);
+    // The editor prints its prompt once the terminal is in raw mode.
     p.exp_string("> ").expect("prompt");
-    // The last entry is `exit`; the one before it is the marker. Give the
-    // editor a moment to switch the terminal to raw mode first.
-    std::thread::sleep(Duration::from_millis(300));
-    for key in ["\x1b[A", "\x1b[A", "\r"] {
-        p.send(key).expect("key");
-        p.flush().expect("flush");
-        std::thread::sleep(Duration::from_millis(150));
-    }
+    // The last entry is `exit`; the one before it is the marker. Each key
+    // waits for the line the editor redraws.
+    p.send("\x1b[A").expect("key");
+    p.flush().expect("flush");
+    p.exp_string("exit").expect("the last entry recalled");
+    p.send("\x1b[A").expect("key");
+    p.flush().expect("flush");
+    p.exp_string("'history-' + 'marker'")
+        .expect("the entry before it recalled");
+    p.send("\r").expect("key");
+    p.flush().expect("flush");
     p.exp_string("history-marker")
         .expect("recalled from history");
     p.send_line("exit").expect("send");
