@@ -114,10 +114,23 @@ const EXTRA_SETUP: &[(&str, &str)] = &[
          Set-DPMProtectionGroup -ProtectionGroup $m | Out-Null",
     ),
     (
+        "remove-dpmdiskstorage-example-1",
+        "$default = Get-DPMDiskStorage -Volumes | Where-Object { $_.IsDefault }
+         Add-DPMDiskStorage -Volume $default -Subdirectory '../pool1' -FriendlyName 'Pool 1' | Out-Null",
+    ),
+    (
         "get-dpmglobalproperty-example-2",
         "Set-DPMGlobalProperty -DPMServerName DPMServer07 -WebhookUrl 'https://alerts.example.com/dpm'",
     ),
 ];
+
+/// Examples whose effect their output does not show: a script run after
+/// the example, and what it must print.
+const AFTERWARDS: &[(&str, &str, &str)] = &[(
+    "remove-dpmdiskstorage-example-1",
+    "@(Get-DPMDiskStorage -Volumes | Where-Object FriendlyName -eq 'Pool 1').Count",
+    "0",
+)];
 
 /// The protection group of an example's fixture: `Website`, or the name
 /// the example looks for.
@@ -265,6 +278,11 @@ fn cmdlet_examples_run_and_match_their_snapshots() {
                     );
                 }
                 let failed = !out.status.success() || !stderr.trim().is_empty();
+                if let Some((_, check, want)) = AFTERWARDS.iter().find(|(s, _, _)| *s == snapshot) {
+                    let (_, got, err) =
+                        server.run(&format!("Connect-DPMServer DPMServer07 | Out-Null\n{check}"));
+                    assert_eq!(got.trim(), *want, "after {snapshot}: {check}\n{err}");
+                }
                 if snapshot == "restore-dpmrecoverableitem-example-1" {
                     // The documented /srv/restored is the temporary one.
                     let restored = server.scratch_dir().join("srv/restored");
