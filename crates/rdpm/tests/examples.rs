@@ -126,11 +126,24 @@ const EXTRA_SETUP: &[(&str, &str)] = &[
 
 /// Examples whose effect their output does not show: a script run after
 /// the example, and what it must print.
-const AFTERWARDS: &[(&str, &str, &str)] = &[(
-    "remove-dpmdiskstorage-example-1",
-    "@(Get-DPMDiskStorage -Volumes | Where-Object FriendlyName -eq 'Pool 1').Count",
-    "0",
-)];
+const AFTERWARDS: &[(&str, &str, &str)] = &[
+    (
+        "remove-dpmdiskstorage-example-1",
+        "@(Get-DPMDiskStorage -Volumes | Where-Object FriendlyName -eq 'Pool 1').Count",
+        "0",
+    ),
+    (
+        "set-dpmpolicyschedule-example-1",
+        "(Get-DPMPolicySchedule -ProtectionGroup (Get-DPMProtectionGroup DPMServer07)[0] -ShortTerm | Where-Object { $_.JobType -eq 'ShadowCopy' }).ScheduleDescription",
+        "Mo, Tu, We, Th, Fr 06:00, 18:00",
+    ),
+    (
+        "set-dpmprotectionjobstarttime-example-1",
+        "$t = Get-DPMProtectionJobStartTime -ProtectionGroup (Get-DPMProtectionGroup DPMServer07)[0] -JobType ConsistencyCheck
+         '' + $t.Hour + ':' + $t.Minute",
+        "2:0",
+    ),
+];
 
 /// The protection group of an example's fixture: `Website`, or the name
 /// the example looks for.
