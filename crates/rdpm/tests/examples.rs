@@ -176,33 +176,24 @@ fn fixture(group: &str, failed_backup: bool, extra: Option<&str>) -> rdpm_testki
     std::fs::write(site.join("site.conf"), "listen 80\n").expect("write");
     std::fs::write(site.join("docs/readme.txt"), "read me\n").expect("write");
     std::fs::write(site.join("docs/invoice-2026.pdf"), "%PDF-1.7\n").expect("write");
-    crate::support::protect(&server, group, &site);
-    let mut setup = String::from(
-        "Connect-DPMServer DPMServer07 | Out-Null
-         $ds = Get-DPMDatasource DPMServer07
-         New-DPMRecoveryPoint -Datasource $ds -Disk -DiskRecoveryPointOption WithSynchronize | Wait-DPMJob | Out-Null\n",
-    );
-    if failed_backup {
-        let gone = server.scratch_dir().join("reports");
-        std::fs::create_dir_all(&gone).expect("mkdir");
-        crate::support::protect(&server, "Reports", &gone);
-        std::fs::remove_dir(&gone).expect("rmdir");
-        setup.push_str(
-            "$gone = Get-DPMDatasource DPMServer07 | Where-Object { $_.ProtectionGroupName -eq 'Reports' }
-             New-DPMRecoveryPoint -Datasource $gone -Disk -DiskRecoveryPointOption WithSynchronize | Wait-DPMJob | Out-Null\n",
-        );
-    }
-    let (code, out, err) = server.run(&setup);
-    // Waiting for the failed backup is an error record of its own.
-    assert!(
-        code == 0 || failed_backup,
-        "fixture: exit {code}\n{out}\n{err}"
-    );
-    if failed_backup {
-        let gone = server.scratch_dir().join("reports");
-        std::fs::create_dir_all(&gone).expect("mkdir");
-        std::fs::write(gone.join("q4.csv"), "quarter,total\n").expect("write");
-    }
+    // Through the HTTP API, which is quicker than a shell per step.
+    crate::support::rt().block_on(async {
+        let session = crate::support::admin_session(&server).await;
+        let website = crate::support::protect_in(&session, group, &site).await;
+        let done = backed_up(&session, &website).await;
+        assert_eq!(done.status, rdpm_types::JobStatus::Succeeded, "{done:?}");
+        if failed_backup {
+            let gone = server.scratch_dir().join("reports");
+            std::fs::create_dir_all(&gone).expect("mkdir");
+            let reports = crate::support::protect_in(&session, "Reports", &gone).await;
+            std::fs::remove_dir(&gone).expect("rmdir");
+            let done = backed_up(&session, &reports).await;
+            assert_eq!(done.status, rdpm_types::JobStatus::Failed, "{done:?}");
+            std::fs::create_dir_all(&gone).expect("mkdir");
+            std::fs::write(gone.join("q4.csv"), "quarter,total\n").expect("write");
+        }
+        session.close().await.expect("close");
+    });
     if let Some(extra) = extra {
         let (code, out, err) = server.run(&format!(
             "Connect-DPMServer DPMServer07 | Out-Null\n{extra}"
@@ -221,6 +212,32 @@ fn script_of(server: &rdpm_testkit::TestServer, code: &str) -> String {
         "Connect-DPMServer DPMServer07 | Out-Null\n{}",
         code.replace("\"/srv/", &srv)
     )
+}
+
+/// Backs up the group's first member and waits for the job's end.
+async fn backed_up(
+    session: &rdpm_client::Session,
+    group: &rdpm_types::ProtectionGroup,
+) -> rdpm_types::Job {
+    let job = session
+        .new_recovery_points(&rdpm_types::NewRecoveryPoints {
+            datasources: vec![group.members[0].datasource_id],
+            option: rdpm_types::DiskRecoveryPointOption::WithSynchronize,
+            with_integrity_check: false,
+            only_idle: false,
+        })
+        .await
+        .expect("backup queued")
+        .remove(0);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    loop {
+        let now = session.job(job.id).await.expect("job");
+        if now.has_completed() {
+            return now;
+        }
+        assert!(std::time::Instant::now() < deadline, "job stuck: {now:?}");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
 }
 
 /// Every registered command's help examples, each run against a server of
@@ -254,7 +271,7 @@ fn cmdlet_examples_run_and_match_their_snapshots() {
     let queue = std::sync::Mutex::new(queue);
     let results = std::sync::Mutex::new(Vec::new());
     std::thread::scope(|scope| {
-        for _ in 0..3 {
+        for _ in 0..4 {
             scope.spawn(|| loop {
                 let Some((snapshot, title, code)) = queue.lock().expect("queue").pop() else {
                     break;
