@@ -31,8 +31,8 @@ impl Default for RestartDpmJob {
         sig.examples = vec![
             Example {
                 title: "Example 1: Run every failed job again",
-                code: "Get-DPMJob -DPMServerName \"DPMServer07\" -Status Failed | Restart-DPMJob",
-                remarks: "This command finds the failed jobs of DPMServer07 and runs each again; the new jobs are returned.",
+                code: "Get-DPMJob -DPMServerName \"DPMServer07\" -Status Failed | Restart-DPMJob | Wait-DPMJob",
+                remarks: "This command finds the failed jobs of DPMServer07 and runs each again; Wait-DPMJob returns the new jobs when they end.",
             },
             Example {
                 title: "Example 2: Show which jobs would run again",

@@ -86,8 +86,8 @@ impl Default for ResumeDpmBackup {
         sig.examples = vec![
             Example {
                 title: "Example 1: Resume the backups behind the active alerts",
-                code: "Get-DPMAlert -DPMServerName \"DPMServer07\" | Resume-DPMBackup -BackupTargetType Disk",
-                remarks: "This command starts a recovery point for the datasource of each active alert of DPMServer07 that has no job queued or running.",
+                code: "Get-DPMAlert -DPMServerName \"DPMServer07\" | Resume-DPMBackup -BackupTargetType Disk | Wait-DPMJob",
+                remarks: "This command starts a recovery point for the datasource of each active alert of DPMServer07 that has no job queued or running, and Wait-DPMJob returns the jobs when they end.",
             },
             Example {
                 title: "Example 2: Show which backups of the protection groups would start",

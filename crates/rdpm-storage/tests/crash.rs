@@ -145,11 +145,9 @@ fn a_backup_killed_mid_way_leaves_a_repository_that_opens_backs_up_and_checks() 
         "stale lock not cleaned up on open"
     );
 
-    let restic_present = Command::new("restic").arg("version").output().is_ok();
+    let restic_present = crate::restic::restic_present();
     if restic_present {
         restic_check(&t, &key_file);
-    } else {
-        eprintln!("SKIPPED restic check: the `restic` binary is not installed");
     }
     let out = repo
         .backup(&BackupRequest::new([&src]))

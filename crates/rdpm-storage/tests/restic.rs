@@ -1,6 +1,6 @@
 //! The stock `restic` binary reads what rdpm writes and respects its locks.
-//! Each test says so and passes without checking when restic is absent
-//! (CI installs it).
+//! Without restic each test says so and passes without checking, except
+//! under `CI=true` (`.ci/run` installs it), where it fails.
 
 use std::fs;
 use std::path::Path;
@@ -11,15 +11,13 @@ use rdpm_storage::{tag, BackupRequest};
 
 use crate::support::{assert_same_tree, awkward_tree, bulk_tree, noise, TestRepo};
 
+/// Whether the test goes on: the `restic` binary runs here (under CI, its
+/// absence fails the test; see [`rdpm_testkit::require`]).
 pub fn restic_present() -> bool {
-    let found = Command::new("restic")
-        .arg("version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !found {
-        eprintln!("SKIPPED: the `restic` binary is not installed");
-    }
-    found
+    rdpm_testkit::require(
+        rdpm_testkit::restic_installed(),
+        "the stock `restic` binary is not installed",
+    )
 }
 
 pub fn restic(t: &TestRepo, args: &[&str]) -> Output {

@@ -213,8 +213,7 @@ fn a_restore_is_exact() {
 
 #[test]
 fn restore_security_restores_owners_and_set_id_bits() {
-    if !running_as_root() {
-        eprintln!("skipped: changing owners needs root");
+    if !rdpm_testkit::require(running_as_root(), "changing owners needs root") {
         return;
     }
     let t = TestRepo::new();

@@ -71,6 +71,12 @@ pub fn running_as_root() -> bool {
     fs::metadata("/proc/self").expect("procfs").uid() == 0
 }
 
+/// Whether file permissions apply to this process: not root, or root run
+/// again by [`ran_without_dac_override`].
+pub fn permissions_apply() -> bool {
+    !running_as_root() || std::env::var_os(NO_DAC_ENV).is_some()
+}
+
 const NO_DAC_ENV: &str = "RDPM_TEST_WITHOUT_DAC_OVERRIDE";
 
 /// Under root, runs the test `name` again in a child of this test binary
@@ -232,9 +238,12 @@ impl Tmpfs {
         match status {
             Ok(s) if s.success() => Some(Self(dir.to_path_buf())),
             other => {
-                eprintln!(
-                    "skipped: cannot mount a tmpfs at {}: {other:?}",
-                    dir.display()
+                rdpm_testkit::require(
+                    false,
+                    &format!(
+                        "mounting a tmpfs at {} needs root and mount(8): {other:?}",
+                        dir.display()
+                    ),
                 );
                 None
             }

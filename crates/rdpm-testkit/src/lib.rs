@@ -37,6 +37,9 @@ pub struct TestServer {
     /// Runs the server through `setpriv` without the capabilities that let
     /// root read any file, so that permissions apply to it as to anyone.
     without_dac_override: bool,
+    /// Whether the server runs its schedules on the system clock (otherwise
+    /// `--no-schedules`, unless the clock is simulated).
+    system_clock_schedules: bool,
     child: Option<Child>,
     _dir: tempfile::TempDir,
 }
@@ -68,6 +71,7 @@ impl TestServer {
             extra_args: extra_args.iter().map(|s| s.to_string()).collect(),
             local_default: false,
             without_dac_override,
+            system_clock_schedules: false,
             child: None,
             _dir: dir,
         };
@@ -98,6 +102,7 @@ impl TestServer {
             extra_args: Vec::new(),
             local_default: true,
             without_dac_override: false,
+            system_clock_schedules: false,
             child: None,
             _dir: dir,
         };
@@ -111,6 +116,32 @@ impl TestServer {
     /// unreadable to it as to an ordinary user.
     pub fn start_honouring_permissions(bin: &Path, name: &str, extra_args: &[&str]) -> TestServer {
         TestServer::start_named(bin, name, extra_args, is_root())
+    }
+
+    /// Like [`TestServer::start`], but the server runs its schedules and its
+    /// maintenance windows on the system clock, as a production server does:
+    /// a slot that comes while the test runs makes its job.
+    pub fn start_on_system_clock(bin: &Path, name: &str, extra_args: &[&str]) -> TestServer {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let data_dir = dir.path().join("data");
+        let config_path = dir.path().join("config.toml");
+        let mut s = TestServer {
+            bin: bin.to_path_buf(),
+            name: name.to_string(),
+            url: String::new(),
+            data_dir,
+            admin_token: String::new(),
+            config_path,
+            log: Default::default(),
+            extra_args: extra_args.iter().map(|s| s.to_string()).collect(),
+            local_default: false,
+            without_dac_override: false,
+            system_clock_schedules: true,
+            child: None,
+            _dir: dir,
+        };
+        s.spawn("127.0.0.1:0");
+        s
     }
 
     /// The temporary directory holding the data directory and the client
@@ -143,8 +174,10 @@ impl TestServer {
                 .arg(&self.data_dir);
         }
         // A real clock crosses schedule slots while tests run; only tests
-        // that drive a simulated clock want scheduled jobs.
-        if !self.extra_args.iter().any(|a| a == "--simulated-clock") {
+        // that drive a simulated clock, or that wait for a slot of the
+        // system clock on purpose, want scheduled jobs.
+        if !self.system_clock_schedules && !self.extra_args.iter().any(|a| a == "--simulated-clock")
+        {
             cmd.arg("--no-schedules");
         }
         let mut child = cmd
@@ -336,4 +369,41 @@ pub fn is_root() -> bool {
         .output()
         .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
         .unwrap_or(false)
+}
+
+/// Whether the test may go on: `cond` says that a precondition holds (root,
+/// a tmpfs mount, the `restic` binary, `../shared`). When it does not, the
+/// test either fails or is skipped, by one rule for every crate's tests:
+/// under `CI=true` (where `.ci/run` installs everything the tests need) it
+/// panics with `why`, so a green CI means that every such test ran; anywhere
+/// else it says `skipped: why` on stderr and returns false, and the caller
+/// returns.
+///
+/// ```
+/// if !rdpm_testkit::require(true, "the `restic` binary is installed") {
+///     return;
+/// }
+/// ```
+pub fn require(cond: bool, why: &str) -> bool {
+    if cond {
+        return true;
+    }
+    if in_ci() {
+        panic!("CI=true and a precondition of this test does not hold: {why}");
+    }
+    eprintln!("skipped: {why} (not under CI=true)");
+    false
+}
+
+/// Whether the tests run under CI (`CI=true`, as `.ci/run` sets it).
+pub fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
+}
+
+/// Whether the stock `restic` binary runs here.
+pub fn restic_installed() -> bool {
+    Command::new("restic")
+        .arg("version")
+        .output()
+        .is_ok_and(|o| o.status.success())
 }

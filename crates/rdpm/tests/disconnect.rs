@@ -420,3 +420,85 @@ fn seed_example_runs() {
     assert_eq!((code, out.trim(), err.trim()), (0, "", ""));
     assert!(sessions(&s).is_empty());
 }
+
+/// One `Disconnect-DPMServer` releases every kind of object a session can
+/// hold at once: a new protection group's draft, a server scope, and a
+/// browse cursor and a search result that are each part-way through a
+/// listing wider than a page. The session's own count before, the
+/// cmdlet's report of what the server released, the server's sessions and
+/// its release metrics after all agree.
+#[test]
+fn one_disconnect_releases_a_draft_a_scope_a_browse_cursor_and_a_search_result() {
+    let s = server("DPMServer07");
+    let src = s.scratch_dir().join("tree");
+    std::fs::create_dir_all(src.join("wide")).expect("dir");
+    // Wider than a page of the server's listings, so that the browse and
+    // the search each keep the rest of their results on the server.
+    for i in 0..3000 {
+        std::fs::write(src.join(format!("wide/f{i:05}")), i.to_string()).expect("file");
+    }
+    protect(&s, "Tree", &src);
+    let (code, out, err) = s.run(
+        "Connect-DPMServer DPMServer07 | Out-Null
+         $ds = Get-DPMDatasource DPMServer07
+         (New-DPMRecoveryPoint $ds -Disk -DiskRecoveryPointOption WithSynchronize | Wait-DPMJob -Timeout 120).Status",
+    );
+    assert_eq!((code, out.trim()), (0, "Succeeded"), "{err}");
+
+    let (_, out, err) = s.run(
+        "Connect-DPMServer DPMServer07 | Out-Null
+         $ds = Get-DPMDatasource DPMServer07
+         $rp = Get-DPMRecoveryPoint $ds | Select-Object -First 1
+         $wide = Get-DPMRecoverableItem $rp Child | Where-Object { $_.Name -eq 'wide' }
+         $so = New-DPMSearchOption -FromRecoveryPoint (Get-Date).AddDays(-1) -ToRecoveryPoint (Get-Date).AddDays(1) -SearchDetail FilesFolders -SearchType startsWith -SearchString 'f0' -Recursive
+         $draft = New-DPMProtectionGroup DPMServer07 -Name 'Draft'
+         $scope = New-DPMServerScope DPMServer07 ProtectionGroup 'pg1'
+         $global:done = $false
+         Get-DPMRecoverableItem $wide Child | ForEach-Object {
+             if (-not $global:done) {
+                 Get-DPMRecoverableItem -Datasource $ds -SearchOption $so | ForEach-Object {
+                     if (-not $global:done) {
+                         $global:done = $true
+                         'held ' + (Get-DPMSession DPMServer07 | Where-Object { $_.IsCurrent }).Objects
+                         Disconnect-DPMServer DPMServer07 -Verbose
+                     }
+                 }
+             }
+         }",
+    );
+    assert_contains(
+        &out,
+        "held ServerScope=1, ModifiableProtectionGroup=1, BrowseCursor=1, SearchResult=1",
+    );
+    assert_contains(
+        &out,
+        "the server released 4 objects (ServerScope: 1, ModifiableProtectionGroup: 1, BrowseCursor: 1, SearchResult: 1).",
+    );
+    assert_eq!(sessions(&s).len(), 0, "{out}\n{err}");
+    // Both listings went on reading after the disconnect, and each was
+    // told that its connection is closed.
+    assert_eq!(
+        err.matches(
+            "FullyQualifiedErrorId : ConnectionClosed,Rdpm.Commands.GetDPMRecoverableItemCommand"
+        )
+        .count(),
+        2,
+        "{err}"
+    );
+    let m = metrics(&s);
+    for kind in [
+        "ServerScope",
+        "ModifiableProtectionGroup",
+        "BrowseCursor",
+        "SearchResult",
+    ] {
+        assert_eq!(
+            metric(
+                &m,
+                &format!("rdpm_session_objects_released_total{{kind=\"{kind}\"}}")
+            ),
+            Some(1.0),
+            "{kind}\n{m}\n{out}\n{err}"
+        );
+    }
+}

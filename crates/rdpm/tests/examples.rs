@@ -42,7 +42,10 @@ fn examples(text: &str) -> Vec<(String, String, String)> {
 #[test]
 fn doc_examples_parse() {
     let Some(text) = corpus() else {
-        eprintln!("skipped: ../shared/reference/dpm-doc-examples.md is not here (a clone outside the workspace)");
+        rdpm_testkit::require(
+            false,
+            "../shared/reference/dpm-doc-examples.md is not here (a clone outside the workspace)",
+        );
         return;
     };
     let all = examples(&text);
@@ -72,16 +75,92 @@ fn doc_examples_parse() {
     eprintln!("{parsed} of {} examples parse", all.len());
 }
 
-/// Every registered command's help examples, run against a real server named
-/// `DPMServer07` with an open connection, output compared with snapshots.
-/// Examples that call a cmdlet rdpm does not have yet are listed and skipped;
-/// they start running when the cmdlet lands.
-#[test]
-fn cmdlet_examples_run_and_match_their_snapshots() {
-    let mut registry = rdpm_shell::Registry::new();
-    rdpm_shell::builtins::register(&mut registry);
-    rdpm_shell::runtime::register_runtime_commands(&mut registry);
-    rdpm_cmdlets::register(&mut registry);
+/// Examples that end in an error record on purpose, with why. Every other
+/// example must run without one.
+const MEANT_TO_FAIL: &[(&str, &str)] = &[
+    (
+        "new-dpmrecoveryoption-example-3",
+        "it shows that rdpm refuses SQL Server recovery and says why",
+    ),
+    (
+        "new-dpmrecoverypoint-example-3",
+        "it shows that rdpm refuses tape and says why",
+    ),
+    (
+        "set-dpmprotectiongroup-example-1",
+        "it shows the server refusing to commit a group without members",
+    ),
+    ("write-error-example-1", "it writes an error record"),
+];
+
+/// Examples about failures: their server has a backup that failed (its
+/// folder was gone), which raised an alert; the folder is back, so a job
+/// run again succeeds.
+const NEED_A_FAILED_BACKUP: &[&str] = &[
+    "get-dpmalert-example-1",
+    "get-dpmalert-example-2",
+    "resume-dpmbackup-example-1",
+    "restart-dpmjob-example-1",
+    "restart-dpmjob-example-2",
+];
+
+/// Examples that read a setting the fixture has not made otherwise: the
+/// script that makes it, run before the example.
+const EXTRA_SETUP: &[(&str, &str)] = &[
+    (
+        "get-dpmprotectionjobstarttime-example-1",
+        "$m = Get-DPMModifiableProtectionGroup (Get-DPMProtectionGroup DPMServer07)[0]
+         Set-DPMProtectionJobStartTime -ProtectionGroup $m -JobType ConsistencyCheck -StartTime 02:00 -MaximumDurationInHours 4
+         Set-DPMProtectionGroup -ProtectionGroup $m | Out-Null",
+    ),
+    (
+        "remove-dpmdiskstorage-example-1",
+        "$default = Get-DPMDiskStorage -Volumes | Where-Object { $_.IsDefault }
+         Add-DPMDiskStorage -Volume $default -Subdirectory '../pool1' -FriendlyName 'Pool 1' | Out-Null",
+    ),
+    (
+        "get-dpmglobalproperty-example-2",
+        "Set-DPMGlobalProperty -DPMServerName DPMServer07 -WebhookUrl 'https://alerts.example.com/dpm'",
+    ),
+];
+
+/// Examples whose effect their output does not show: a script run after
+/// the example, and what it must print.
+const AFTERWARDS: &[(&str, &str, &str)] = &[
+    (
+        "remove-dpmdiskstorage-example-1",
+        "@(Get-DPMDiskStorage -Volumes | Where-Object FriendlyName -eq 'Pool 1').Count",
+        "0",
+    ),
+    (
+        "set-dpmpolicyschedule-example-1",
+        "(Get-DPMPolicySchedule -ProtectionGroup (Get-DPMProtectionGroup DPMServer07)[0] -ShortTerm | Where-Object { $_.JobType -eq 'ShadowCopy' }).ScheduleDescription",
+        "Mo, Tu, We, Th, Fr 06:00, 18:00",
+    ),
+    (
+        "set-dpmprotectionjobstarttime-example-1",
+        "$t = Get-DPMProtectionJobStartTime -ProtectionGroup (Get-DPMProtectionGroup DPMServer07)[0] -JobType ConsistencyCheck
+         '' + $t.Hour + ':' + $t.Minute",
+        "2:0",
+    ),
+];
+
+/// The protection group of an example's fixture: `Website`, or the name
+/// the example looks for.
+fn group_name(snapshot: &str) -> &'static str {
+    match snapshot {
+        "get-dpmmodifiableprotectiongroup-example-1" => "ProtectionGroup01",
+        // The group example 1 makes.
+        "new-dpmrecoverypoint-example-2" => "Example data",
+        _ => "Website",
+    }
+}
+
+/// A server named `DPMServer07`, also answering to this host's name, with
+/// what a working server has: a protection group protecting a folder with
+/// a few files, and one recovery point of it. With `failed_backup`, a
+/// second group whose folder is gone and whose backup failed.
+fn fixture(group: &str, failed_backup: bool, extra: Option<&str>) -> rdpm_testkit::TestServer {
     let server = crate::support::server("DPMServer07");
     // Examples without -DPMServerName use the local DPM server: point this
     // host's name at the test server.
@@ -91,29 +170,89 @@ fn cmdlet_examples_run_and_match_their_snapshots() {
         server.url,
         server.data_dir.join("admin.token").display()
     )]);
-    // Every example finds what a working server has: a protection group
-    // "Site" protecting a folder with a few files, and one recovery
-    // point of it.
     let site = server.scratch_dir().join("www");
     std::fs::create_dir_all(site.join("docs")).expect("mkdir");
     std::fs::write(site.join("index.html"), "<html>home</html>\n").expect("write");
+    std::fs::write(site.join("site.conf"), "listen 80\n").expect("write");
     std::fs::write(site.join("docs/readme.txt"), "read me\n").expect("write");
     std::fs::write(site.join("docs/invoice-2026.pdf"), "%PDF-1.7\n").expect("write");
-    crate::support::protect(&server, "Site", &site);
-    let setup = server.shell(&[
-        "-NonInteractive",
-        "-Command",
-        "Connect-DPMServer DPMServer07 | Out-Null
-         $ds = Get-DPMDatasource DPMServer07
-         New-DPMRecoveryPoint -Datasource $ds -Disk -DiskRecoveryPointOption WithSynchronize | Wait-DPMJob | Out-Null",
-    ]);
-    assert!(
-        setup.status.success(),
-        "{}",
-        String::from_utf8_lossy(&setup.stderr)
-    );
+    // Through the HTTP API, which is quicker than a shell per step.
+    crate::support::rt().block_on(async {
+        let session = crate::support::admin_session(&server).await;
+        let website = crate::support::protect_in(&session, group, &site).await;
+        let done = backed_up(&session, &website).await;
+        assert_eq!(done.status, rdpm_types::JobStatus::Succeeded, "{done:?}");
+        if failed_backup {
+            let gone = server.scratch_dir().join("reports");
+            std::fs::create_dir_all(&gone).expect("mkdir");
+            let reports = crate::support::protect_in(&session, "Reports", &gone).await;
+            std::fs::remove_dir(&gone).expect("rmdir");
+            let done = backed_up(&session, &reports).await;
+            assert_eq!(done.status, rdpm_types::JobStatus::Failed, "{done:?}");
+            std::fs::create_dir_all(&gone).expect("mkdir");
+            std::fs::write(gone.join("q4.csv"), "quarter,total\n").expect("write");
+        }
+        session.close().await.expect("close");
+    });
+    if let Some(extra) = extra {
+        let (code, out, err) = server.run(&format!(
+            "Connect-DPMServer DPMServer07 | Out-Null\n{extra}"
+        ));
+        assert_eq!(code, 0, "fixture: {extra}\n{out}\n{err}");
+    }
+    server
+}
+
+/// An example's script as the test runs it: connected, with the absolute
+/// paths it writes to (`/srv/...`) moved into the server's temporary
+/// directory, so that no example writes outside it.
+fn script_of(server: &rdpm_testkit::TestServer, code: &str) -> String {
+    let srv = format!("\"{}/srv/", server.scratch_dir().display());
+    format!(
+        "Connect-DPMServer DPMServer07 | Out-Null\n{}",
+        code.replace("\"/srv/", &srv)
+    )
+}
+
+/// Backs up the group's first member and waits for the job's end.
+async fn backed_up(
+    session: &rdpm_client::Session,
+    group: &rdpm_types::ProtectionGroup,
+) -> rdpm_types::Job {
+    let job = session
+        .new_recovery_points(&rdpm_types::NewRecoveryPoints {
+            datasources: vec![group.members[0].datasource_id],
+            option: rdpm_types::DiskRecoveryPointOption::WithSynchronize,
+            with_integrity_check: false,
+            only_idle: false,
+        })
+        .await
+        .expect("backup queued")
+        .remove(0);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    loop {
+        let now = session.job(job.id).await.expect("job");
+        if now.has_completed() {
+            return now;
+        }
+        assert!(std::time::Instant::now() < deadline, "job stuck: {now:?}");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
+/// Every registered command's help examples, each run against a server of
+/// its own with the fixture it needs ([`fixture`]), output compared with
+/// snapshots. An example fails on an error record unless it is meant to
+/// ([`MEANT_TO_FAIL`]). Examples that call a cmdlet rdpm does not have yet
+/// are listed and skipped; they start running when the cmdlet lands.
+#[test]
+fn cmdlet_examples_run_and_match_their_snapshots() {
+    let mut registry = rdpm_shell::Registry::new();
+    rdpm_shell::builtins::register(&mut registry);
+    rdpm_shell::runtime::register_runtime_commands(&mut registry);
+    rdpm_cmdlets::register(&mut registry);
     let mut skipped = Vec::new();
-    let mut ran = 0;
+    let mut queue = Vec::new();
     let names: Vec<_> = registry.iter().map(|c| c.signature().name).collect();
     for name in names {
         let command = registry.get(name).expect("registered").clone();
@@ -122,27 +261,96 @@ fn cmdlet_examples_run_and_match_their_snapshots() {
                 skipped.push(format!("{name} example {}: needs {missing}", i + 1));
                 continue;
             }
-            let script = format!("Connect-DPMServer DPMServer07 | Out-Null\n{}", example.code);
-            let out = server.shell(&["-NonInteractive", "-Command", &script]);
-            let text = format!(
-                "# {}\n{}\n--- exit code: {:?}\n--- stdout:\n{}--- stderr:\n{}",
-                example.title,
-                example.code,
-                out.status.code(),
-                String::from_utf8_lossy(&out.stdout),
-                String::from_utf8_lossy(&out.stderr)
-            );
             let snapshot = format!("{}-example-{}", name.to_lowercase(), i + 1);
-            let filters = redactions(&server);
-            let filters: Vec<(&str, &str)> = filters
-                .iter()
-                .map(|(a, b)| (a.as_str(), b.as_str()))
-                .collect();
-            insta::with_settings!({ filters => filters }, {
-                insta::assert_snapshot!(snapshot, text);
-            });
-            ran += 1;
+            queue.push((snapshot, example.title, example.code));
         }
+    }
+    let ran = queue.len();
+    // Each example waits mostly on its server and shell processes: a few
+    // run side by side.
+    let queue = std::sync::Mutex::new(queue);
+    let results = std::sync::Mutex::new(Vec::new());
+    std::thread::scope(|scope| {
+        for _ in 0..4 {
+            scope.spawn(|| loop {
+                let Some((snapshot, title, code)) = queue.lock().expect("queue").pop() else {
+                    break;
+                };
+                let server = fixture(
+                    group_name(&snapshot),
+                    NEED_A_FAILED_BACKUP.contains(&snapshot.as_str()),
+                    EXTRA_SETUP
+                        .iter()
+                        .find(|(s, _)| *s == snapshot)
+                        .map(|(_, script)| *script),
+                );
+                let script = script_of(&server, code);
+                let out = server.shell(&["-NonInteractive", "-Command", &script]);
+                let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+                let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+                let text = format!(
+                    "# {title}\n{}\n--- exit code: {:?}\n--- stdout:\n{stdout}--- stderr:\n{stderr}",
+                    script
+                        .split_once('\n')
+                        .map_or(script.as_str(), |(_, code)| code),
+                    out.status.code(),
+                );
+                let mut filters = redactions(&server);
+                if snapshot == "get-dpmprotectionjobstarttime-example-1" {
+                    // The start time the fixture set is the point: only
+                    // its day varies.
+                    filters.insert(
+                        0,
+                        (
+                            r"\d{1,2}/\d{1,2}/\d{4} 0?2:00:00( AM)?".into(),
+                            "[DAY] 2:00:00 AM".into(),
+                        ),
+                    );
+                }
+                let failed = !out.status.success() || !stderr.trim().is_empty();
+                if let Some((_, check, want)) = AFTERWARDS.iter().find(|(s, _, _)| *s == snapshot) {
+                    let (_, got, err) =
+                        server.run(&format!("Connect-DPMServer DPMServer07 | Out-Null\n{check}"));
+                    assert_eq!(got.trim(), *want, "after {snapshot}: {check}\n{err}");
+                }
+                if snapshot == "restore-dpmrecoverableitem-example-1" {
+                    // The documented /srv/restored is the temporary one.
+                    let restored = server.scratch_dir().join("srv/restored");
+                    assert!(
+                        contains_file(&restored, "index.html"),
+                        "{snapshot} restored nothing into {}:\n{stdout}{stderr}",
+                        restored.display()
+                    );
+                }
+                results
+                    .lock()
+                    .expect("results")
+                    .push((snapshot, text, filters, failed));
+            });
+        }
+    });
+    let mut results = results.into_inner().expect("results");
+    results.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut wrong = Vec::new();
+    for (snapshot, text, _, failed) in &results {
+        let meant = MEANT_TO_FAIL.iter().find(|(s, _)| s == snapshot);
+        match (meant, failed) {
+            (None, true) => wrong.push(format!("{snapshot} wrote an error record:\n{text}")),
+            (Some((_, why)), false) => wrong.push(format!(
+                "{snapshot} should end in an error record ({why}) but did not:\n{text}"
+            )),
+            _ => {}
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n\n"));
+    for (snapshot, text, filters, _) in &results {
+        let filters: Vec<(&str, &str)> = filters
+            .iter()
+            .map(|(a, b)| (a.as_str(), b.as_str()))
+            .collect();
+        insta::with_settings!({ filters => filters }, {
+            insta::assert_snapshot!(snapshot.clone(), text);
+        });
     }
     eprintln!(
         "{ran} examples ran; {} skipped until their cmdlets exist:\n{}",
@@ -252,7 +460,7 @@ fn redactions(server: &rdpm_testkit::TestServer) -> Vec<(String, String)> {
         // Snapshot (recovery point) ids.
         (r"\b[0-9a-f]{64}\b".into(), "[SNAPSHOT]".into()),
         (
-            r"\d{1,2}/\d{1,2}/\d{4} \d{1,2}:\d{2}:\d{2} [AP]M".into(),
+            r"\d{1,2}/\d{1,2}/\d{4} \d{1,2}:\d{2}:\d{2}( [AP]M)?".into(),
             "[DATE]".into(),
         ),
         // A date's width varies with the day and the hour (9 PM, 10 PM),
@@ -265,6 +473,16 @@ fn redactions(server: &rdpm_testkit::TestServer) -> Vec<(String, String)> {
         // layouts up to the amount of padding.
         (r" {2,}".into(), "  ".into()),
     ]
+}
+
+/// Whether a file named `name` is anywhere below `dir`.
+fn contains_file(dir: &std::path::Path, name: &str) -> bool {
+    std::fs::read_dir(dir).is_ok_and(|entries| {
+        entries.map_while(Result::ok).any(|e| {
+            e.file_name() == name
+                || (e.file_type().is_ok_and(|t| t.is_dir()) && contains_file(&e.path(), name))
+        })
+    })
 }
 
 fn regex_escape(s: &str) -> String {
@@ -286,7 +504,10 @@ fn regex_escape(s: &str) -> String {
 #[test]
 fn doc_examples_of_implemented_cmdlets_bind() {
     let Some(text) = corpus() else {
-        eprintln!("skipped: ../shared/reference/dpm-doc-examples.md is not here");
+        rdpm_testkit::require(
+            false,
+            "../shared/reference/dpm-doc-examples.md is not here (a clone outside the workspace)",
+        );
         return;
     };
     let mut registry = rdpm_shell::Registry::new();

@@ -1,8 +1,6 @@
 //! The interactive shell in a real terminal (a pseudo-terminal): prompt,
 //! confirmation, completion, multi-line input, Ctrl-C, history, exit.
 
-use std::time::{Duration, Instant};
-
 use rexpect::session::{spawn_command, PtySession};
 
 use crate::support::*;
@@ -55,14 +53,14 @@ fn prompt_confirm_completion_multiline_ctrl_c_and_exit() {
     p.exp_string("inside-block").expect("block ran");
 
     // Ctrl-C stops the running command, not the shell.
-    p.send_line("Start-Sleep -Seconds 30; 'not-printed'")
+    // An hour's sleep: only Ctrl-C ends it within the test.
+    p.send_line("'sleeping-' + 'now'; Start-Sleep -Seconds 3600; 'not-printed'")
         .expect("send");
-    std::thread::sleep(Duration::from_millis(500));
-    let pressed = Instant::now();
+    p.exp_string("sleeping-now").expect("the sleep started");
     p.send_control('c').expect("ctrl-c");
     p.send_line("'alive-' + 'after'").expect("send");
-    p.exp_string("alive-after").expect("shell survived Ctrl-C");
-    assert!(pressed.elapsed() < Duration::from_secs(5));
+    let before = p.exp_string("alive-after").expect("shell survived Ctrl-C");
+    assert!(!before.contains("not-printed"), "{before}");
 
     p.send_line("exit").expect("send");
     p.exp_eof().expect("shell exits");
@@ -83,15 +81,19 @@ fn history_is_kept_across_runs() {
     p.exp_eof().expect("exit");
 
     let mut p = shell(&s);
+    // The editor prints its prompt once the terminal is in raw mode.
     p.exp_string("> ").expect("prompt");
-    // The last entry is `exit`; the one before it is the marker. Give the
-    // editor a moment to switch the terminal to raw mode first.
-    std::thread::sleep(Duration::from_millis(300));
-    for key in ["\x1b[A", "\x1b[A", "\r"] {
-        p.send(key).expect("key");
-        p.flush().expect("flush");
-        std::thread::sleep(Duration::from_millis(150));
-    }
+    // The last entry is `exit`; the one before it is the marker. Each key
+    // waits for the line the editor redraws.
+    p.send("\x1b[A").expect("key");
+    p.flush().expect("flush");
+    p.exp_string("exit").expect("the last entry recalled");
+    p.send("\x1b[A").expect("key");
+    p.flush().expect("flush");
+    p.exp_string("'history-' + 'marker'")
+        .expect("the entry before it recalled");
+    p.send("\r").expect("key");
+    p.flush().expect("flush");
     p.exp_string("history-marker")
         .expect("recalled from history");
     p.send_line("exit").expect("send");

@@ -139,7 +139,9 @@ fn a_held_group_names_its_holder_and_is_free_once_the_holder_disconnects() {
         .args([
             "-NonInteractive",
             "-Command",
-            "$m = Get-DPMModifiableProtectionGroup (Get-DPMProtectionGroup DPMServer07)[0]; Start-Sleep -Seconds 8; Disconnect-DPMServer; Start-Sleep -Seconds 30",
+            // It lets go when the test says so: when MaxConcurrentJobs
+            // becomes 3.
+            "$m = Get-DPMModifiableProtectionGroup (Get-DPMProtectionGroup DPMServer07)[0]; while ((Get-DPMGlobalProperty DPMServer07 MaxConcurrentJobs) -ne 3) { Start-Sleep -Milliseconds 100 }; Disconnect-DPMServer; Start-Sleep -Seconds 3600",
         ])
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
@@ -173,16 +175,44 @@ fn a_held_group_names_its_holder_and_is_free_once_the_holder_disconnects() {
     assert_eq!(code, 0, "{err}");
     assert_contains(&out, &held_by.id.to_string());
     assert_contains(&out, "Locked (since ");
-    // -Timeout waits for the disconnect, then gets the group.
-    let started = Instant::now();
-    let (code, out, err) = s.run(
-        "(Get-DPMModifiableProtectionGroup (Get-DPMProtectionGroup DPMServer07)[0] -Timeout 60).IsModifiable",
+    // -Timeout waits for the disconnect, then gets the group. It may wait
+    // an hour: only the release ends the wait within the test.
+    let waiter = s
+        .shell_command()
+        .args([
+            "-NonInteractive",
+            "-Command",
+            "(Get-DPMModifiableProtectionGroup (Get-DPMProtectionGroup DPMServer07)[0] -Timeout 3600).IsModifiable",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("waiting shell");
+    let mut waiter = scopeguard(waiter);
+    wait_until("the second shell connects", Duration::from_secs(20), || {
+        sessions(&s).len() == 2
+    });
+    let (code, _, err) = s.run("Set-DPMGlobalProperty DPMServer07 -MaxConcurrentJobs 3");
+    assert_eq!(code, 0, "{err}");
+    wait_until(
+        "the waiting shell gets the group",
+        Duration::from_secs(60),
+        || matches!(waiter.0.try_wait(), Ok(Some(_))),
     );
-    assert_eq!((code, out.trim()), (0, "True"), "{err}");
-    assert!(
-        started.elapsed() < Duration::from_secs(30),
-        "woken by the release, not by the timeout"
-    );
+    let mut out = String::new();
+    let mut err = String::new();
+    use std::io::Read as _;
+    let _ = waiter
+        .0
+        .stdout
+        .take()
+        .map(|mut o| o.read_to_string(&mut out));
+    let _ = waiter
+        .0
+        .stderr
+        .take()
+        .map(|mut e| e.read_to_string(&mut err));
+    assert_eq!(out.trim(), "True", "{err}");
     assert_eq!(held_groups(&s), 0, "the waiting shell exited too");
     // Free: a third shell gets it at once.
     let (code, out, err) =

@@ -326,3 +326,113 @@ fn schedule_cmdlets_edit_the_draft_and_the_commit_applies_them() {
     assert_contains(&err, "The parameter 'TimeOfDay' is not supported by rdpm");
     assert_contains(&err, "is read-only");
 }
+
+/// The first whole minute (UTC) at least `lead` from now, and its `HH:MM`.
+fn minute_after(lead: chrono::TimeDelta) -> (chrono::DateTime<chrono::Utc>, String) {
+    use chrono::{DurationRound, Timelike};
+    let at = chrono::Utc::now() + lead;
+    let mut slot = at
+        .duration_trunc(chrono::TimeDelta::minutes(1))
+        .expect("a minute divides the time");
+    if slot < at {
+        slot += chrono::TimeDelta::minutes(1);
+    }
+    let hhmm = format!("{:02}:{:02}", slot.hour(), slot.minute());
+    (slot, hhmm)
+}
+
+/// Everything above moves a simulated clock; this runs on the system
+/// clock, as a production server does (no `--simulated-clock`): a
+/// recovery-point slot set a little ahead makes its recovery point when
+/// the slot comes, and a maintenance window opening then prunes the data
+/// of a recovery point removed before. Both wait for the next whole
+/// minute, so this test takes up to a minute and a half.
+#[test]
+fn on_the_system_clock_a_slot_makes_its_point_and_the_window_prunes() {
+    let mut s = TestServer::start_on_system_clock(bin(), "DPMServer07", &["--time-zone", "UTC"]);
+    let src = source(s.scratch_dir());
+    protect(&s, "Web content", &src);
+    // An on-demand recovery point, removed at once: its data awaits a prune.
+    let (code, out, err) = s.run(
+        "Connect-DPMServer DPMServer07 | Out-Null\n\
+         $ds = Get-DPMDatasource DPMServer07\n\
+         (New-DPMRecoveryPoint -Datasource $ds -Disk -DiskRecoveryPointOption WithSynchronize | Wait-DPMJob -Timeout 120).Status\n\
+         Get-DPMRecoveryPoint -Datasource $ds | Remove-DPMRecoveryPoint -Confirm:$false\n\
+         @(Get-DPMRecoveryPoint -Datasource $ds).Count\n",
+    );
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert_eq!(
+        out.lines().map(str::trim).collect::<Vec<_>>(),
+        ["Succeeded", "0"],
+        "{err}"
+    );
+    // The slot and the window: the first whole minute after the setup.
+    let (slot, hhmm) = minute_after(chrono::TimeDelta::seconds(20));
+    let (code, out, err) = s.run(&format!(
+        "Connect-DPMServer DPMServer07 | Out-Null\n\
+         $m = Get-DPMModifiableProtectionGroup (Get-DPMProtectionGroup DPMServer07)[0]\n\
+         $rp = Get-DPMPolicySchedule -ProtectionGroup $m -ShortTerm | Where-Object {{ $_.JobType -eq 'ShadowCopy' }}\n\
+         Set-DPMPolicySchedule -ProtectionGroup $m -Schedule $rp -TimesOfDay {hhmm} -DaysOfWeek Su,Mo,Tu,We,Th,Fr,Sa\n\
+         Set-DPMProtectionGroup -ProtectionGroup $m | Out-Null\n\
+         Set-DPMGlobalProperty -DPMServerName DPMServer07 -MaintenanceWindowStart {hhmm}\n\
+         Set-DPMGlobalProperty -DPMServerName DPMServer07 -MaintenanceWindowHours 1\n\
+         (Get-DPMPolicySchedule -ProtectionGroup (Get-DPMProtectionGroup DPMServer07)[0] -ShortTerm | Where-Object {{ $_.JobType -eq 'ShadowCopy' }}).ScheduleDescription\n"
+    ));
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert_eq!(out.trim(), format!("Everyday {hhmm}"), "{err}");
+    // A running server's retention driver looks at a changed window within
+    // a minute; a restart has it wait for the new one at once.
+    s.restart();
+    assert!(
+        chrono::Utc::now() < slot,
+        "the slot {hhmm} passed while the test set it up"
+    );
+
+    let deadline = Instant::now()
+        + (slot - chrono::Utc::now())
+            .to_std()
+            .expect("the slot is ahead")
+        + Duration::from_secs(120);
+    let (point, prune) = loop {
+        let jobs = all_jobs(&s);
+        let done = |t: JobType| {
+            jobs.iter()
+                .find(|j| {
+                    j.job_type == t
+                        && !j.is_adhoc
+                        && j.created_at >= slot
+                        && matches!(j.status, JobStatus::Succeeded | JobStatus::Failed)
+                })
+                .cloned()
+        };
+        if let (Some(point), Some(prune)) = (done(JobType::ShadowCopy), done(JobType::Pruning)) {
+            break (point, prune);
+        }
+        assert!(
+            Instant::now() < deadline,
+            "by {hhmm} + 2 min, no scheduled recovery point and prune; jobs: {:#?}\nlog:\n{}",
+            jobs.iter()
+                .map(|j| (j.job_type, j.status, j.is_adhoc, j.created_at))
+                .collect::<Vec<_>>(),
+            s.log_text()
+        );
+        std::thread::sleep(Duration::from_millis(500));
+    };
+    assert_eq!(point.status, JobStatus::Succeeded, "{:?}", point.error);
+    assert_eq!(prune.status, JobStatus::Succeeded, "{:?}", prune.error);
+    assert!(
+        prune
+            .messages
+            .iter()
+            .any(|m| m.starts_with("Pruned the storage pool member")),
+        "{:?}",
+        prune.messages
+    );
+    // The slot's recovery point is the datasource's one point.
+    let (code, out, err) = s.run(
+        "Connect-DPMServer DPMServer07 | Out-Null\n\
+         @(Get-DPMRecoveryPoint -Datasource (Get-DPMDatasource DPMServer07)).Count\n",
+    );
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert_eq!(out.trim(), "1", "{err}");
+}

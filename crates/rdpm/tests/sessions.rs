@@ -79,16 +79,23 @@ fn a_killed_client_session_expires_through_its_lease() {
     wait_until("the shell connects", Duration::from_secs(20), || {
         sessions(&s).len() == 1
     });
-    // Well past the idle timeout, the shell's renewals keep the session.
-    std::thread::sleep(Duration::from_millis(3500));
-    assert_eq!(sessions(&s).len(), 1, "a live shell renews its lease");
+    // The shell's renewals keep the session: it is still open after a
+    // renewal later than a whole idle timeout past its opening.
+    let opened = sessions(&s)[0].opened_at;
+    wait_until(
+        "the shell renews its lease past the idle timeout",
+        Duration::from_secs(30),
+        || {
+            let open = sessions(&s);
+            assert_eq!(open.len(), 1, "a live shell keeps its session");
+            open[0].last_activity > opened + chrono::TimeDelta::seconds(2)
+        },
+    );
     shell.kill().expect("SIGKILL the shell");
     let _ = shell.wait();
-    let killed = Instant::now();
-    wait_until("the lease expires", Duration::from_secs(10), || {
+    wait_until("the lease expires", Duration::from_secs(30), || {
         sessions(&s).is_empty()
     });
-    assert!(killed.elapsed() < Duration::from_secs(5));
     let m = metrics(&s);
     assert_eq!(metric(&m, "rdpm_sessions_expired_total"), Some(1.0), "{m}");
     assert_eq!(

@@ -16,7 +16,7 @@ use bytes::{Buf, Bytes, buf::Reader};
 use enum_map::Enum;
 use log::trace;
 
-#[cfg(test)]
+#[cfg(all(test, feature = "upstream-tests"))]
 use mockall::mock;
 
 use serde_derive::{Deserialize, Serialize};
@@ -397,7 +397,7 @@ pub trait WriteBackend: ReadBackend {
     fn remove(&self, tpe: FileType, id: &Id, cacheable: bool) -> RusticResult<()>;
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "upstream-tests"))]
 mock! {
     pub(crate) Backend {}
 

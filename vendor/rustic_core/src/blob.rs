@@ -206,7 +206,7 @@ impl<T> BlobLocations<T> {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "upstream-tests"))]
 mod tests {
     use super::*;
     use rstest::rstest;

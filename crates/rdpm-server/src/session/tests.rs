@@ -188,14 +188,18 @@ fn concurrent_closes_have_exactly_one_winner() {
 
 #[test]
 fn expiry_closes_idle_sessions_through_the_release_path() {
-    let f = fixture(Duration::from_millis(200));
+    let timeout = Duration::from_millis(500);
+    let f = fixture(timeout);
     let (idle, _) = f.manager.open(client());
     let (busy, _) = f.manager.open(client());
     idle.insert_with(scope).unwrap();
-    for _ in 0..6 {
-        std::thread::sleep(Duration::from_millis(50));
-        busy.touch();
+    // The lease is on the wall clock: wait until the idle session's has
+    // run out, then renew the busy one's just before the pass.
+    let out = chrono::Utc::now() + timeout;
+    while chrono::Utc::now() <= out {
+        std::thread::sleep(Duration::from_millis(10));
     }
+    busy.touch();
     assert_eq!(f.manager.expire_idle(), 1);
     assert!(matches!(
         f.manager.lookup(idle.id()),

@@ -160,13 +160,23 @@ async fn idle_session_expires_and_releases_its_objects() {
     let busy = t.open_session().await;
     t.new_scope(&idle, &["PG1"]).await;
     t.new_scope(&idle, &["PG2"]).await;
-    // No request from `idle`; `busy` renews its lease all along.
-    for _ in 0..10 {
-        tokio::time::sleep(Duration::from_millis(250)).await;
+    // No request from `idle`; `busy` renews its lease all along, until
+    // `idle`'s lease has run out.
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
         assert_eq!(
             t.get(paths::CURRENT_SESSION, &busy.token).await.status(),
             StatusCode::OK
         );
+        let open: Vec<SessionInfo> = t.get(paths::SESSIONS, &t.admin).await.json().await.unwrap();
+        if open.iter().all(|i| i.id != idle.id()) {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the idle session never expired"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let listed: Vec<SessionInfo> = t.get(paths::SESSIONS, &t.admin).await.json().await.unwrap();
     let ids: Vec<SessionId> = listed.iter().map(|i| i.id).collect();

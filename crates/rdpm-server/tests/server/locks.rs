@@ -81,12 +81,15 @@ async fn a_held_lock_names_its_holder() {
             .session_id,
         a.id()
     );
-    let started = Instant::now();
-    let own = sessions
-        .acquire_edit_lock_timeout(&a, &key, Duration::from_secs(30))
-        .await;
+    // With an hour to wait, an answer within the deadline is one that did
+    // not wait.
+    let own = tokio::time::timeout(
+        Duration::from_secs(60),
+        sessions.acquire_edit_lock_timeout(&a, &key, Duration::from_secs(3600)),
+    )
+    .await
+    .expect("waiting for one's own lock fails at once, not at the timeout");
     assert_eq!(held(own).holder.session_id, a.id());
-    assert!(started.elapsed() < Duration::from_secs(5));
 
     // Other resources are not affected.
     sessions
@@ -198,10 +201,9 @@ async fn shutdown_frees_every_lock() {
     assert!(sessions.edit_locks().is_empty());
 }
 
-/// A waiting session wakes the moment the lock is released, not at its
-/// next poll.
+/// A waiting session wakes when the lock is released, not at its timeout.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_waiter_wakes_within_milliseconds_of_the_release() {
+async fn a_waiter_wakes_at_the_release_not_at_its_timeout() {
     let t = TestServer::start().await;
     let sessions = Arc::clone(t.server.sessions());
     let (a, a_token) = alice(&sessions);
@@ -214,26 +216,22 @@ async fn a_waiter_wakes_within_milliseconds_of_the_release() {
         let b = Arc::clone(&b);
         let key = key.clone();
         tokio::spawn(async move {
-            let result = sessions
-                .acquire_edit_lock_timeout(&b, &key, Duration::from_secs(30))
-                .await;
-            (result, Instant::now())
+            // An hour: only the release can wake it within the test.
+            sessions
+                .acquire_edit_lock_timeout(&b, &key, Duration::from_secs(3600))
+                .await
         })
     };
     tokio::time::sleep(Duration::from_millis(200)).await;
     assert!(!waiter.is_finished(), "B took the lock while A held it");
 
-    let released_at = Instant::now();
     let response = t.delete(paths::CURRENT_SESSION, a_token.expose()).await;
     assert_eq!(response.status(), StatusCode::OK);
-    let (result, woke_at) = waiter.await.unwrap();
-    let id = result.unwrap();
-    assert!(woke_at >= released_at);
-    let latency = woke_at - released_at;
-    assert!(
-        latency < Duration::from_millis(100),
-        "B woke {latency:?} after A's disconnect began"
-    );
+    let id = tokio::time::timeout(Duration::from_secs(60), waiter)
+        .await
+        .expect("B is woken by A's disconnect, long before its timeout")
+        .unwrap()
+        .unwrap();
     b.with_object(id, |o| assert_eq!(o.kind(), ObjectKind::EditLock))
         .unwrap();
     assert_eq!(
@@ -428,13 +426,13 @@ async fn close_racing_with_acquire_never_leaves_a_lock_to_a_closed_session() {
     );
 }
 
-/// Releasing a large table stays cheap when it is full of locks: each
-/// release is one map removal, with no waiter to wake.
+/// A session full of locks closes and releases every one of them (how fast
+/// is the benchmarks' business, not a test's).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_session_with_many_locks_closes_quickly() {
+async fn a_session_with_many_locks_closes() {
     let t = TestServer::start().await;
     let sessions = Arc::clone(t.server.sessions());
-    let elapsed = tokio::task::spawn_blocking(move || {
+    tokio::task::spawn_blocking(move || {
         let (s, _) = alice(&sessions);
         for n in 0..100_000 {
             sessions
@@ -442,25 +440,13 @@ async fn a_session_with_many_locks_closes_quickly() {
                 .unwrap();
         }
         assert_eq!(sessions.edit_locks().len(), 100_000);
-        let started = Instant::now();
         let report = sessions.close(s.id(), CloseReason::Disconnected).unwrap();
-        let elapsed = started.elapsed();
         assert_eq!(
             report.released,
             BTreeMap::from([(ObjectKind::EditLock, 100_000)])
         );
         assert!(sessions.edit_locks().is_empty());
-        elapsed
     })
     .await
     .unwrap();
-    // A guard against gross regressions (a lock table scan per release,
-    // say, would take minutes), loose enough for unoptimised builds on a
-    // busy machine.
-    let bound = if cfg!(debug_assertions) {
-        Duration::from_secs(3)
-    } else {
-        Duration::from_millis(500)
-    };
-    assert!(elapsed < bound, "closing took {elapsed:?}");
 }

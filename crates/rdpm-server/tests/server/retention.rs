@@ -193,12 +193,10 @@ fn slow_tree(root: &Path) -> PathBuf {
 }
 
 fn restic_check(data: &Path) -> Option<std::process::Output> {
-    let present = Command::new("restic")
-        .arg("version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !present {
-        eprintln!("SKIPPED the restic check: the `restic` binary is not installed");
+    if !rdpm_testkit::require(
+        rdpm_testkit::restic_installed(),
+        "the stock `restic` binary is not installed, for the restic check",
+    ) {
         return None;
     }
     Some(

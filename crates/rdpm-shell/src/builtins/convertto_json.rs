@@ -50,8 +50,8 @@ impl ConvertToJson {
                 examples: vec![
                     Example {
                         title: "Example 1: Convert protection groups to JSON",
-                        code: "Get-DPMProtectionGroup | Select-Object Name, Status | ConvertTo-Json",
-                        remarks: "Writes a JSON array of objects with Name and Status fields.",
+                        code: "Get-DPMProtectionGroup | Select-Object Name, ProtectionMethod | ConvertTo-Json",
+                        remarks: "Writes the protection groups' Name and ProtectionMethod fields as JSON: an object for one group, an array for several.",
                     },
                     Example {
                         title: "Example 2: Compressed output",

@@ -56,8 +56,8 @@ impl FormatTable {
                 examples: vec![
                     Example {
                         title: "Example 1: Format protection groups as a table",
-                        code: "Get-DPMProtectionGroup | Format-Table -Property Name, Status -AutoSize",
-                        remarks: "Shows the name and status of each protection group in a table.",
+                        code: "Get-DPMProtectionGroup | Format-Table -Property Name, ProtectionMethod -AutoSize",
+                        remarks: "Shows the name and protection method of each protection group in a table.",
                     },
                     Example {
                         title: "Example 2: Group the table",

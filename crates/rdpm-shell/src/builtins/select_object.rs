@@ -78,17 +78,17 @@ impl SelectObject {
                 examples: vec![
                     Example {
                         title: "Example 1: Select properties of protection groups",
-                        code: "Get-DPMProtectionGroup | Select-Object -Property Name, Status",
-                        remarks: "Creates objects that have only the Name and Status properties.",
+                        code: "Get-DPMProtectionGroup | Select-Object -Property Name, ProtectionMethod",
+                        remarks: "Creates objects that have only the Name and ProtectionMethod properties.",
                     },
                     Example {
                         title: "Example 2: Use a calculated property",
-                        code: "Get-DPMProtectionGroup | Select-Object Name, @{ Name = 'Sources'; Expression = { $_.Datasources.Count } }",
-                        remarks: "Adds a Sources property computed from each group.",
+                        code: "Get-DPMProtectionGroup | Select-Object Name, @{ Name = 'Sources'; Expression = { $_.Members.Count } }",
+                        remarks: "Adds a Sources property, the number of members of each group.",
                     },
                     Example {
                         title: "Example 3: Get the first object",
-                        code: "Get-DPMRecoveryPoint -Datasource $ds | Select-Object -First 1",
+                        code: "$ds = Get-DPMDatasource -DPMServerName \"DPMServer07\"\nGet-DPMRecoveryPoint -Datasource $ds[0] | Select-Object -First 1",
                         remarks: "Keeps only the first recovery point.",
                     },
                 ],

@@ -54,7 +54,7 @@ impl SortObject {
                     },
                     Example {
                         title: "Example 2: Sort recovery points newest first",
-                        code: "Get-DPMRecoveryPoint -Datasource $ds | Sort-Object RepresentedPointInTime -Descending",
+                        code: "$ds = Get-DPMDatasource -DPMServerName \"DPMServer07\"\nGet-DPMRecoveryPoint -Datasource $ds[0] | Sort-Object RepresentedPointInTime -Descending",
                         remarks: "Sorts the recovery points by time, newest first.",
                     },
                 ],

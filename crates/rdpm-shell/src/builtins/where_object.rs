@@ -113,14 +113,14 @@ impl WhereObject {
                 default_set: Some("EqualSet"),
                 examples: vec![
                     Example {
-                        title: "Example 1: Get protection groups in a given state",
-                        code: "Get-DPMProtectionGroup | Where-Object { $_.Status -eq 'Ok' }",
-                        remarks: "Keeps the protection groups whose Status property is Ok.",
+                        title: "Example 1: Get protection groups by a property's value",
+                        code: "Get-DPMProtectionGroup | Where-Object { $_.ProtectionMethod -eq 'Short-term using disk' }",
+                        remarks: "Keeps the protection groups whose ProtectionMethod property is Short-term using disk.",
                     },
                     Example {
                         title: "Example 2: Use the comparison statement format",
-                        code: "Get-DPMProtectionGroup | Where-Object Name -Like 'PG*'",
-                        remarks: "Keeps the protection groups whose names begin with PG.",
+                        code: "Get-DPMProtectionGroup | Where-Object Name -Like 'Web*'",
+                        remarks: "Keeps the protection groups whose names begin with Web.",
                     },
                 ],
                 inputs: "System.Management.Automation.PSObject",

@@ -1312,7 +1312,10 @@ fn dpm_documentation_examples_parse() {
         .to_string()
     });
     let Ok(text) = std::fs::read_to_string(&path) else {
-        eprintln!("skipped: documentation examples not found at {path}");
+        rdpm_testkit::require(
+            false,
+            &format!("documentation examples not found at {path}"),
+        );
         return;
     };
     let mut tags = String::new();

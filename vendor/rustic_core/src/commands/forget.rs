@@ -620,7 +620,7 @@ impl KeepOptions {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "upstream-tests"))]
 mod tests {
     use std::str::FromStr;
 

@@ -67,7 +67,7 @@ pub fn hash_reader(mut reader: impl Read) -> Result<Id> {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "upstream-tests"))]
 mod tests {
     use super::*;
     use proptest::prelude::*;

@@ -1303,7 +1303,7 @@ fn sanitize_dot(path: &Path) -> SnapshotFileResult<PathBuf> {
     Ok(path)
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "upstream-tests"))]
 mod tests {
     use std::{collections::HashMap, sync::Arc};
 

@@ -309,7 +309,7 @@ impl<T: Grouping> From<Grouped<T>> for Vec<T> {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "upstream-tests"))]
 mod tests {
     use super::*;
     use rstest::rstest;
