@@ -43,9 +43,9 @@ impl Default for ResolveDpmAlert {
         sig.supports_should_process = true;
         sig.confirm_impact = ConfirmImpact::Medium;
         sig.examples = vec![Example {
-            title: "Example 1: Dismiss the alerts of discarded protection group drafts",
-            code: "Get-DPMAlert -DPMServerName \"DPMServer07\" | Where-Object { $_.Type -eq \"ModifiableProtectionGroupDiscarded\" } | Resolve-DPMAlert -PassThru | Format-List Type, State, Resolution",
-            remarks: "These commands make the active alerts about discarded protection group drafts of DPMServer07 inactive and show their state and resolution afterwards.",
+            title: "Example 1: Dismiss the alerts of failed backups",
+            code: "Get-DPMAlert -DPMServerName \"DPMServer07\" | Where-Object { $_.Type -eq \"BackupFailed\" } | Resolve-DPMAlert -PassThru | Format-List Type, State, Resolution",
+            remarks: "These commands make the active alerts about failed backups on DPMServer07 inactive, once the cause is dealt with, and show their state and resolution afterwards.",
         }];
         sig.inputs = "Alert";
         sig.outputs = "None, or Alert with -PassThru";

@@ -102,6 +102,7 @@ const NEED_A_FAILED_BACKUP: &[&str] = &[
     "resume-dpmbackup-example-1",
     "restart-dpmjob-example-1",
     "restart-dpmjob-example-2",
+    "resolve-dpmalert-example-1",
 ];
 
 /// Examples that read a setting the fixture has not made otherwise: the
