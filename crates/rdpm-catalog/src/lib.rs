@@ -446,6 +446,14 @@ pub enum CatalogError {
         /// The value found.
         value: String,
     },
+    /// The catalog file could not be created.
+    #[error("cannot create the catalog file {path}: {source}")]
+    Create {
+        /// The file.
+        path: std::path::PathBuf,
+        /// What failed.
+        source: std::io::Error,
+    },
     /// The background writer failed to commit queued records.
     #[error("catalog audit writer failed: {0}")]
     WriteFailed(String),

@@ -32,6 +32,35 @@ pub enum ServerError {
         /// What failed.
         source: std::io::Error,
     },
+    /// Another server holds the data directory.
+    #[error(
+        "another rdpm server ({holder}) is using the data directory {}; two servers on one \
+         data directory would fail each other's jobs and close each other's sessions. Stop \
+         that server first, or start this one with another --data-dir",
+        data_dir.display()
+    )]
+    AlreadyRunning {
+        /// The directory.
+        data_dir: PathBuf,
+        /// Who holds it: its pid and address as it recorded them.
+        holder: String,
+    },
+    /// A file or directory of the data directory is readable by others
+    /// and its mode cannot be changed.
+    #[error(
+        "{} has mode {mode:o}, readable by other users, and it cannot be made private \
+         ({source}); the data directory must belong to the user the server runs as \
+         (chown it, or chmod it to 0700 for directories and 0600 for files)",
+        path.display()
+    )]
+    NotPrivate {
+        /// The file or directory.
+        path: PathBuf,
+        /// Its mode.
+        mode: u32,
+        /// Why chmod failed.
+        source: std::io::Error,
+    },
     /// The administrator token file could not be read or written.
     #[error("cannot use administrator token file {path}: {source}")]
     AdminToken {

@@ -73,7 +73,7 @@ pub use agent::{
     normalize, parse_mounts, AgentError, ChildEntry, ChildPage, LocalAgent, Mount, ProductionAgent,
 };
 pub use clock::{Clock, ClockSetting, ManualClock, SystemClock};
-pub use data_dir::{ADMIN_TOKEN_FILE, CATALOG_FILE};
+pub use data_dir::{ADMIN_TOKEN_FILE, CATALOG_FILE, LOCK_FILE};
 pub use error::ServerError;
 pub use jobs::JobLimits;
 pub use metrics::{Metrics, METRICS_CONTENT_TYPE};
@@ -251,6 +251,10 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
         source,
     })?;
 
+    prepared
+        .lock
+        .record_address(&format!("http://{local_addr}"))?;
+
     let metrics = Arc::new(Metrics::new());
     let sessions = Arc::new(SessionManager::new(
         Arc::clone(&prepared.catalog),
@@ -325,6 +329,7 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
         Arc::clone(&sessions),
         prepared.catalog,
         prepared.jobs,
+        prepared.lock,
     ));
     tracing::info!(name = %config.name, address = %local_addr, "server started");
     Ok(RunningServer {
@@ -365,6 +370,27 @@ pub async fn run(
     server.shutdown().await
 }
 
+/// Process-wide settings for a process that is the server, made once at
+/// its start (not by [`start`], which embedders call in processes of their
+/// own): a umask of 077, so that every file the server creates in its data
+/// directory (catalog, pool members, caches) is its owner's only, and the
+/// soft limit of open files raised to the hard limit, since every
+/// connection and every open pack file takes one.
+pub fn prepare_process() {
+    use nix::sys::resource::{getrlimit, setrlimit, Resource};
+    nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(0o077));
+    match getrlimit(Resource::RLIMIT_NOFILE) {
+        Ok((soft, hard)) if soft < hard => match setrlimit(Resource::RLIMIT_NOFILE, hard, hard) {
+            Ok(()) => tracing::info!(from = soft, to = hard, "raised the limit of open files"),
+            Err(e) => {
+                tracing::warn!(limit = soft, error = %e, "cannot raise the limit of open files")
+            }
+        },
+        Ok(_) => {}
+        Err(e) => tracing::warn!(error = %e, "cannot read the limit of open files"),
+    }
+}
+
 /// Completes on SIGINT (Ctrl-C) or SIGTERM: the shutdown future for [`run`]
 /// in a process that serves until it is told to stop.
 pub async fn shutdown_signal() {
@@ -396,6 +422,7 @@ pub async fn shutdown_signal() {
 }
 
 struct Prepared {
+    lock: data_dir::DataDirLock,
     catalog: Arc<dyn Catalog>,
     protection: Arc<protection::Protection>,
     pool: Arc<pool::Pool>,
@@ -417,6 +444,10 @@ fn prepare(
     started_at: chrono::DateTime<Utc>,
 ) -> Result<Prepared, ServerError> {
     data_dir::ensure_data_dir(&config.data_dir)?;
+    // Before anything reads or changes the directory: a second server must
+    // not close the first one's sessions or fail its jobs.
+    let lock = data_dir::DataDirLock::acquire(&config.data_dir)?;
+    data_dir::make_private(&config.data_dir)?;
     let (admin, admin_token_path) = data_dir::load_or_create_admin_token(&config.data_dir)?;
     let catalog = SqliteCatalog::open(&config.data_dir.join(CATALOG_FILE))?;
     catalog.record_server_name(&config.name, started_at)?;
@@ -481,6 +512,7 @@ fn prepare(
         config.time.clock.clock(),
     ));
     Ok(Prepared {
+        lock,
         conditions,
         pool,
         protection,
@@ -555,6 +587,7 @@ async fn serve(
     sessions: Arc<SessionManager>,
     catalog: Arc<dyn Catalog>,
     jobs: Arc<jobs::Jobs>,
+    lock: data_dir::DataDirLock,
 ) -> Result<(), ServerError> {
     let server = axum::serve(
         listener,
@@ -602,6 +635,8 @@ async fn serve(
     })
     .await
     .map_err(|e| ServerError::Task(e.to_string()))?;
+    // Only now may another server open the directory.
+    drop(lock);
     served.and(finished)
 }
 

@@ -197,6 +197,8 @@ pub fn main(args: &[String]) -> i32 {
     if let Err(e) = heaps_bounded {
         tracing::warn!(error = %e, "cannot restart with {MALLOC_ARENA_MAX}=2; the server runs with glibc's default heaps and may hold more memory");
     }
+    // In the process that serves, after the restart above.
+    rdpm_server::prepare_process();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .thread_name("rdpm-server")

@@ -6,6 +6,7 @@ mod backup_safety;
 mod cli;
 mod connect;
 mod consistency;
+mod data_dir;
 mod datasources;
 mod disconnect;
 mod examples;
