@@ -27,6 +27,7 @@
 //!     session_idle_timeout: Duration::from_secs(600),
 //!     job_limits: rdpm_server::JobLimits::default(),
 //!     time: rdpm_server::TimeConfig::default(),
+//!     connections: rdpm_server::ConnectionLimits::default(),
 //! };
 //! let server = rdpm_server::start(config).await?;
 //! println!("serving on {}", server.base_url());
@@ -46,6 +47,7 @@ mod data_dir;
 mod error;
 mod hex;
 mod jobs;
+mod listen;
 mod maintenance;
 mod metrics;
 mod notify;
@@ -76,6 +78,7 @@ pub use clock::{Clock, ClockSetting, ManualClock, SystemClock};
 pub use data_dir::{ADMIN_TOKEN_FILE, CATALOG_FILE, LOCK_FILE};
 pub use error::ServerError;
 pub use jobs::JobLimits;
+pub use listen::ConnectionLimits;
 pub use metrics::{Metrics, METRICS_CONTENT_TYPE};
 pub use pool::{DEFAULT_POOL_DIR, DEFAULT_POOL_NAME, POOL_KEY_FILE};
 pub use session::{
@@ -106,6 +109,8 @@ pub struct ServerConfig {
     pub job_limits: JobLimits,
     /// The clock and the time zone of schedules.
     pub time: TimeConfig,
+    /// Idle timeout and cap of connections.
+    pub connections: ConnectionLimits,
 }
 
 /// Where the server's time comes from and which zone schedules are in.
@@ -153,6 +158,7 @@ impl ServerConfig {
             ));
         }
         self.time.zone()?;
+        self.connections.validate()?;
         if self.session_idle_timeout < Duration::from_millis(100) {
             return Err(ServerError::InvalidConfig(format!(
                 "the session idle timeout ({:?}) is below the minimum of 100 ms",
@@ -321,6 +327,7 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
     let task = tokio::spawn(serve(
         listener,
         app,
+        config.connections,
         stopped,
         Background {
             aborted: [expiry, scheduling, retention, watching],
@@ -375,19 +382,27 @@ pub async fn run(
 /// own): a umask of 077, so that every file the server creates in its data
 /// directory (catalog, pool members, caches) is its owner's only, and the
 /// soft limit of open files raised to the hard limit, since every
-/// connection and every open pack file takes one.
-pub fn prepare_process() {
+/// connection and every open pack file takes one. Returns the limit of
+/// open files in force, when it is known.
+pub fn prepare_process() -> Option<u64> {
     use nix::sys::resource::{getrlimit, setrlimit, Resource};
     nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(0o077));
     match getrlimit(Resource::RLIMIT_NOFILE) {
         Ok((soft, hard)) if soft < hard => match setrlimit(Resource::RLIMIT_NOFILE, hard, hard) {
-            Ok(()) => tracing::info!(from = soft, to = hard, "raised the limit of open files"),
+            Ok(()) => {
+                tracing::info!(from = soft, to = hard, "raised the limit of open files");
+                Some(hard)
+            }
             Err(e) => {
-                tracing::warn!(limit = soft, error = %e, "cannot raise the limit of open files")
+                tracing::warn!(limit = soft, error = %e, "cannot raise the limit of open files");
+                Some(soft)
             }
         },
-        Ok(_) => {}
-        Err(e) => tracing::warn!(error = %e, "cannot read the limit of open files"),
+        Ok((soft, _)) => Some(soft),
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot read the limit of open files");
+            None
+        }
     }
 }
 
@@ -582,6 +597,7 @@ struct Background {
 async fn serve(
     listener: tokio::net::TcpListener,
     app: axum::Router,
+    connections: ConnectionLimits,
     stopped: watch::Receiver<bool>,
     background: Background,
     sessions: Arc<SessionManager>,
@@ -589,13 +605,9 @@ async fn serve(
     jobs: Arc<jobs::Jobs>,
     lock: data_dir::DataDirLock,
 ) -> Result<(), ServerError> {
-    let server = axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(wait_for_stop(stopped.clone()));
-    let served = tokio::select! {
-        result = server => result.map_err(ServerError::Serve),
+    let server = listen::serve(listener, app, connections, stopped.clone());
+    let served: Result<(), ServerError> = tokio::select! {
+        () = server => Ok(()),
         () = async {
             wait_for_stop(stopped).await;
             tokio::time::sleep(SHUTDOWN_GRACE).await;

@@ -5,6 +5,7 @@ mod alerts;
 mod backup_safety;
 mod cli;
 mod connect;
+mod connections;
 mod consistency;
 mod data_dir;
 mod datasources;
