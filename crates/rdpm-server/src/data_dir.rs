@@ -245,6 +245,50 @@ pub(crate) fn load_or_create_admin_token(dir: &Path) -> Result<(AdminToken, Path
     }
 }
 
+/// File name of the key session secrets are derived from.
+pub const SESSION_KEY_FILE: &str = "session.key";
+
+/// Reads the key session secrets are derived from, creating it (owner-only)
+/// on first start. Replacing it invalidates every session token issued.
+pub(crate) fn load_or_create_session_key(
+    dir: &Path,
+) -> Result<crate::session::TokenKey, ServerError> {
+    use crate::session::TOKEN_KEY_LEN;
+    let path = dir.join(SESSION_KEY_FILE);
+    let err = |source| ServerError::DataDir {
+        path: path.clone(),
+        source,
+    };
+    let mut options = fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    match options.open(&path) {
+        Ok(mut file) => {
+            let key: [u8; TOKEN_KEY_LEN] = rand::random();
+            file.write_all(format!("{}\n", crate::hex::encode(&key)).as_bytes())
+                .and_then(|()| file.sync_all())
+                .map_err(err)?;
+            Ok(crate::session::TokenKey::new(key))
+        }
+        Err(e) if e.kind() == ErrorKind::AlreadyExists => {
+            let text = fs::read_to_string(&path).map_err(err)?;
+            let key = crate::hex::decode::<TOKEN_KEY_LEN>(text.trim()).ok_or_else(|| {
+                err(std::io::Error::new(
+                    ErrorKind::InvalidData,
+                    "it does not hold a 64-digit hex key; remove it to have the server create \
+                     a new one (session tokens issued before stop working)",
+                ))
+            })?;
+            Ok(crate::session::TokenKey::new(key))
+        }
+        Err(e) => Err(err(e)),
+    }
+}
+
 /// A secret readable by others is worth a warning, not a refusal: the
 /// owner may have reasons, and refusing would lock them out of their data.
 fn warn_if_shared(path: &Path, what: &str) {

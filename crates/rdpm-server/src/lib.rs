@@ -75,7 +75,7 @@ pub use agent::{
     normalize, parse_mounts, AgentError, ChildEntry, ChildPage, LocalAgent, Mount, ProductionAgent,
 };
 pub use clock::{Clock, ClockSetting, ManualClock, SystemClock};
-pub use data_dir::{ADMIN_TOKEN_FILE, CATALOG_FILE, LOCK_FILE};
+pub use data_dir::{ADMIN_TOKEN_FILE, CATALOG_FILE, LOCK_FILE, SESSION_KEY_FILE};
 pub use error::ServerError;
 pub use jobs::JobLimits;
 pub use listen::ConnectionLimits;
@@ -84,6 +84,7 @@ pub use pool::{DEFAULT_POOL_DIR, DEFAULT_POOL_NAME, POOL_KEY_FILE};
 pub use session::{
     ClosedSession, EditLock, EditLockGuard, LockHeld, LockHolder, LockKey, LockTable, Lookup,
     OpenSession, ProtectionGroupDraft, Session, SessionError, SessionManager, SessionObject,
+    TokenKey,
 };
 
 /// The server's version, as it reports it.
@@ -262,12 +263,15 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
         .record_address(&format!("http://{local_addr}"))?;
 
     let metrics = Arc::new(Metrics::new());
-    let sessions = Arc::new(SessionManager::new(
-        Arc::clone(&prepared.catalog),
-        Arc::clone(&metrics),
-        config.session_idle_timeout,
-        started_at,
-    ));
+    let sessions = Arc::new(
+        SessionManager::new(
+            Arc::clone(&prepared.catalog),
+            Arc::clone(&metrics),
+            config.session_idle_timeout,
+            started_at,
+        )
+        .with_token_key(prepared.token_key),
+    );
     let info = ServerInfo {
         name: config.name.clone(),
         version: VERSION.to_string(),
@@ -438,6 +442,7 @@ pub async fn shutdown_signal() {
 
 struct Prepared {
     lock: data_dir::DataDirLock,
+    token_key: TokenKey,
     catalog: Arc<dyn Catalog>,
     protection: Arc<protection::Protection>,
     pool: Arc<pool::Pool>,
@@ -464,6 +469,7 @@ fn prepare(
     let lock = data_dir::DataDirLock::acquire(&config.data_dir)?;
     data_dir::make_private(&config.data_dir)?;
     let (admin, admin_token_path) = data_dir::load_or_create_admin_token(&config.data_dir)?;
+    let token_key = data_dir::load_or_create_session_key(&config.data_dir)?;
     let catalog = SqliteCatalog::open(&config.data_dir.join(CATALOG_FILE))?;
     catalog.record_server_name(&config.name, started_at)?;
     let closed = catalog.mark_open_sessions_closed(CloseReason::ServerShutdown, started_at)?;
@@ -528,6 +534,7 @@ fn prepare(
     ));
     Ok(Prepared {
         lock,
+        token_key,
         conditions,
         pool,
         protection,

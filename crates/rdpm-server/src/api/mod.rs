@@ -28,7 +28,7 @@ use serde::de::DeserializeOwned;
 use crate::data_dir::AdminToken;
 use crate::error::ApiError;
 use crate::metrics::Metrics;
-use crate::session::{Lookup, Session, SessionManager};
+use crate::session::{Lookup, Session, SessionError, SessionManager};
 
 pub(crate) use server::ApiDoc;
 
@@ -285,18 +285,34 @@ impl FromRequestParts<AppState> for Caller {
             };
         };
         let id: SessionId = id.parse().map_err(|_| ApiError::invalid_credential())?;
+        // The secret first, whatever the session's state: a token with a
+        // wrong secret gets the same answer for an open, a closed and an
+        // unknown session, so it learns nothing of them. Only the owner
+        // learns that their session closed, when and why.
+        if !state.sessions.secret_matches(id, secret) {
+            return Err(ApiError::invalid_credential());
+        }
         match state.sessions.lookup(id) {
             Lookup::Open(session) => {
-                let matches = crate::hex::decode::<16>(secret)
-                    .is_some_and(|secret| session.secret_matches(&secret));
-                if !matches {
-                    return Err(ApiError::invalid_credential());
-                }
                 session.touch();
                 Ok(Caller::Session(session))
             }
             Lookup::Closed(closed) => Err(ApiError::session_closed(closed)),
-            Lookup::Unknown => Err(lookup_in_catalog(state, id).await),
+            Lookup::Unknown => {
+                let sessions = Arc::clone(&state.sessions);
+                match tokio::task::spawn_blocking(move || sessions.lookup_in_catalog(id)).await {
+                    Ok(Ok(SessionError::Closed(closed))) => Err(ApiError::session_closed(closed)),
+                    // A token this server's key made for a session the
+                    // catalog does not know (a catalog restored from an
+                    // older copy, say).
+                    Ok(Ok(_)) => Err(ApiError::invalid_credential()),
+                    Ok(Err(e)) => Err(ApiError::internal(
+                        "cannot read the session audit trail",
+                        &e,
+                    )),
+                    Err(e) => Err(ApiError::internal("session lookup task failed", &e)),
+                }
+            }
         }
     }
 }
