@@ -57,6 +57,7 @@ mod recovery;
 mod scheduler;
 mod session;
 mod settings;
+mod text;
 
 use std::future::Future;
 use std::net::SocketAddr;

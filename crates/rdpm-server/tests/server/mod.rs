@@ -12,5 +12,6 @@ mod protection;
 mod recovery;
 mod retention;
 mod scheduler;
+mod stored_text;
 mod support;
 mod validation;
