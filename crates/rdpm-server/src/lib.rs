@@ -330,9 +330,11 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
     let notifying = tokio::spawn(notifier.serve(stopped.clone()));
     let watching = tokio::spawn(Arc::clone(&prepared.conditions).serve(stopped.clone()));
     let task = tokio::spawn(serve(
-        listener,
-        app,
-        config.connections,
+        Http {
+            listener,
+            app,
+            connections: config.connections,
+        },
         stopped,
         Background {
             aborted: [expiry, scheduling, retention, watching],
@@ -602,10 +604,16 @@ struct Background {
     notifying: JoinHandle<()>,
 }
 
-async fn serve(
+/// What serves the API: the bound listener, the routes and the limits of
+/// connections.
+struct Http {
     listener: tokio::net::TcpListener,
     app: axum::Router,
     connections: ConnectionLimits,
+}
+
+async fn serve(
+    http: Http,
     stopped: watch::Receiver<bool>,
     background: Background,
     sessions: Arc<SessionManager>,
@@ -613,7 +621,7 @@ async fn serve(
     jobs: Arc<jobs::Jobs>,
     lock: data_dir::DataDirLock,
 ) -> Result<(), ServerError> {
-    let server = listen::serve(listener, app, connections, stopped.clone());
+    let server = listen::serve(http.listener, http.app, http.connections, stopped.clone());
     let served: Result<(), ServerError> = tokio::select! {
         () = server => Ok(()),
         () = async {
