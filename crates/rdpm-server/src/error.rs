@@ -97,6 +97,20 @@ pub enum ServerError {
     Task(String),
 }
 
+/// Whether `error` says the disk is full: the catalog's `SQLITE_FULL`, or
+/// `ENOSPC` from a file of the data directory.
+fn is_disk_full(error: &dyn std::any::Any) -> bool {
+    if let Some(e) = error.downcast_ref::<rdpm_catalog::CatalogError>() {
+        return e.is_disk_full();
+    }
+    if let Some(ServerError::Catalog(e)) = error.downcast_ref::<ServerError>() {
+        return e.is_disk_full();
+    }
+    error
+        .downcast_ref::<std::io::Error>()
+        .is_some_and(|e| e.kind() == std::io::ErrorKind::StorageFull)
+}
+
 /// A failed request, rendered as problem+json. Internal details go to the
 /// log, never into the body.
 #[derive(Debug)]
@@ -143,7 +157,15 @@ impl ApiError {
         )
     }
 
-    pub(crate) fn internal(context: &str, error: &dyn std::fmt::Display) -> Self {
+    pub(crate) fn internal<E: std::fmt::Display + 'static>(context: &str, error: &E) -> Self {
+        if is_disk_full(error) {
+            tracing::error!(error = %error, "{context}: the disk is full");
+            return ApiError::new(
+                ErrorId::InsufficientStorage,
+                "The server's catalog cannot be written: the disk of its data directory is full. \
+                 Nothing was changed; free space on that file system and try again.",
+            );
+        }
         tracing::error!(error = %error, "{context}");
         ApiError::new(
             ErrorId::InternalError,

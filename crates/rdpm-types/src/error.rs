@@ -147,6 +147,8 @@ pub enum ErrorId {
     /// The job cannot be run again (`Restart-DPMJob`): it did not fail, or
     /// it is of a kind that cannot be repeated from its record.
     JobNotRestartable,
+    /// The catalog's disk is full: the change was not saved (HTTP 507).
+    InsufficientStorage,
 }
 
 impl ErrorId {
@@ -184,6 +186,7 @@ impl ErrorId {
             RecoverableItemNotFound => "RecoverableItemNotFound",
             RestoreTargetRefused => "RestoreTargetRefused",
             JobNotRestartable => "JobNotRestartable",
+            InsufficientStorage => "InsufficientStorage",
         }
     }
 
@@ -215,6 +218,7 @@ impl ErrorId {
             RecoverableItemNotFound => ErrorCategory::ObjectNotFound,
             RestoreTargetRefused => ErrorCategory::InvalidArgument,
             JobNotRestartable => ErrorCategory::InvalidOperation,
+            InsufficientStorage => ErrorCategory::WriteError,
         }
     }
 
@@ -242,6 +246,7 @@ impl ErrorId {
             RecoverableItemNotFound => 404,
             RestoreTargetRefused => 400,
             JobNotRestartable => 409,
+            InsufficientStorage => 507,
         }
     }
 }

@@ -3,6 +3,7 @@ mod api;
 mod auth;
 mod conditions;
 mod errors;
+mod full_disk;
 mod invariants;
 mod jobs;
 mod locks;
