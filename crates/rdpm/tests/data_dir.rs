@@ -7,32 +7,22 @@ use std::time::{Duration, Instant};
 
 use crate::support::*;
 
-/// Runs `rdpm server` on `data_dir` and waits (30 s at most) for it to exit;
-/// returns its exit code and what it wrote to standard error.
-fn second_server(data_dir: &Path) -> (Option<i32>, String) {
-    let mut child = Command::new(bin())
-        .args([
-            "server",
-            "--name",
-            "Second",
-            "--listen",
-            "127.0.0.1:0",
-            "--no-schedules",
-        ])
-        .arg("--data-dir")
-        .arg(data_dir)
+/// Runs `cmd` (a server that should refuse to start) and waits, 30 s at
+/// most, for it to exit; returns its exit code and standard error.
+fn refused_start(mut cmd: Command) -> (Option<i32>, String) {
+    let mut child = cmd
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .expect("spawn the second server");
+        .expect("spawn the server");
     let deadline = Instant::now() + Duration::from_secs(30);
     while child.try_wait().expect("try_wait").is_none() {
         if Instant::now() > deadline {
             let _ = child.kill();
             let out = child.wait_with_output().expect("output");
             panic!(
-                "the second server on the same data directory kept running; its output:\n{}{}",
+                "the server kept running; its output:\n{}{}",
                 String::from_utf8_lossy(&out.stdout),
                 String::from_utf8_lossy(&out.stderr)
             );
@@ -44,6 +34,22 @@ fn second_server(data_dir: &Path) -> (Option<i32>, String) {
         out.status.code(),
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
+}
+
+/// Runs a second `rdpm server` on `data_dir`.
+fn second_server(data_dir: &Path) -> (Option<i32>, String) {
+    let mut cmd = Command::new(bin());
+    cmd.args([
+        "server",
+        "--name",
+        "Second",
+        "--listen",
+        "127.0.0.1:0",
+        "--no-schedules",
+    ])
+    .arg("--data-dir")
+    .arg(data_dir);
+    refused_start(cmd)
 }
 
 #[test]
@@ -146,4 +152,52 @@ fn the_data_directory_is_private_to_its_owner() {
             && log.contains("644"),
         "{log}"
     );
+}
+
+#[test]
+fn a_data_directory_file_that_cannot_be_made_private_refuses_the_start() {
+    // Needs root to give a file to another user, and `setpriv` to run the
+    // server without the capability that lets root chmod any file.
+    if !rdpm_testkit::is_root() {
+        eprintln!("skipped: needs root");
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    std::fs::create_dir(&data).expect("mkdir");
+    std::fs::set_permissions(&data, std::fs::Permissions::from_mode(0o700)).expect("chmod");
+    let foreign = data.join("catalog.db");
+    std::fs::write(&foreign, b"").expect("write");
+    std::fs::set_permissions(&foreign, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+    let status = Command::new("chown")
+        .arg("65534")
+        .arg(&foreign)
+        .status()
+        .expect("run chown");
+    assert!(status.success());
+    let mut cmd = Command::new("setpriv");
+    cmd.args([
+        "--bounding-set=-fowner,-dac_override,-dac_read_search",
+        "--inh-caps=-fowner,-dac_override,-dac_read_search",
+    ])
+    .arg(bin())
+    .args([
+        "server",
+        "--name",
+        "X",
+        "--listen",
+        "127.0.0.1:0",
+        "--no-schedules",
+    ])
+    .arg("--data-dir")
+    .arg(&data);
+    let (code, stderr) = refused_start(cmd);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(
+        stderr.contains(&foreign.display().to_string())
+            && stderr.contains("644")
+            && stderr.contains("cannot be made private"),
+        "{stderr}"
+    );
+    assert_eq!(mode_of(&foreign), 0o644);
 }
