@@ -97,7 +97,12 @@ impl DataDirLock {
             Err((_, nix::errno::Errno::EWOULDBLOCK)) => {
                 // The holder writes its pid right after locking; an empty
                 // file is a server still starting.
-                let text = fs::read_to_string(&path).unwrap_or_default();
+                let mut text = String::new();
+                if let Ok(file) = fs::File::open(&path) {
+                    use std::io::Read as _;
+                    // The file is ours, but may be damaged: read a little.
+                    let _ = file.take(4096).read_to_string(&mut text);
+                }
                 return Err(ServerError::AlreadyRunning {
                     data_dir: dir.to_path_buf(),
                     holder: describe_holder(&text),

@@ -392,19 +392,29 @@ pub async fn run(
 /// connection and every open pack file takes one. Returns the limit of
 /// open files in force, when it is known.
 pub fn prepare_process() -> Option<u64> {
-    use nix::sys::resource::{getrlimit, setrlimit, Resource};
+    use nix::sys::resource::{getrlimit, setrlimit, Resource, RLIM_INFINITY};
+    /// Linux refuses an unlimited number of open files (`fs.nr_open`,
+    /// 1,048,576 by default, is the ceiling).
+    const UNLIMITED_AS: u64 = 1 << 20;
     nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(0o077));
     match getrlimit(Resource::RLIMIT_NOFILE) {
-        Ok((soft, hard)) if soft < hard => match setrlimit(Resource::RLIMIT_NOFILE, hard, hard) {
-            Ok(()) => {
-                tracing::info!(from = soft, to = hard, "raised the limit of open files");
-                Some(hard)
+        Ok((soft, hard)) if soft < hard.min(UNLIMITED_AS) => {
+            let to = if hard == RLIM_INFINITY {
+                UNLIMITED_AS
+            } else {
+                hard
+            };
+            match setrlimit(Resource::RLIMIT_NOFILE, to, hard) {
+                Ok(()) => {
+                    tracing::info!(from = soft, to, "raised the limit of open files");
+                    Some(to)
+                }
+                Err(e) => {
+                    tracing::warn!(limit = soft, error = %e, "cannot raise the limit of open files");
+                    Some(soft)
+                }
             }
-            Err(e) => {
-                tracing::warn!(limit = soft, error = %e, "cannot raise the limit of open files");
-                Some(soft)
-            }
-        },
+        }
         Ok((soft, _)) => Some(soft),
         Err(e) => {
             tracing::warn!(error = %e, "cannot read the limit of open files");
