@@ -99,3 +99,67 @@ fn idle_and_half_sent_connections_do_not_starve_the_server() {
         "{log}"
     );
 }
+
+/// The soft and hard "Max open files" of process `pid`.
+fn open_files_limit(pid: u32) -> (String, String) {
+    let limits = std::fs::read_to_string(format!("/proc/{pid}/limits")).expect("read limits");
+    let line = limits
+        .lines()
+        .find(|l| l.starts_with("Max open files"))
+        .expect("a Max open files line");
+    let mut fields = line["Max open files".len()..].split_whitespace();
+    (
+        fields.next().expect("soft").to_string(),
+        fields.next().expect("hard").to_string(),
+    )
+}
+
+#[test]
+fn the_server_raises_its_limit_of_open_files() {
+    use std::io::BufRead as _;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut child = std::process::Command::new("prlimit")
+        .arg("--nofile=256:")
+        .arg(bin())
+        .args([
+            "server",
+            "--name",
+            "X",
+            "--listen",
+            "127.0.0.1:0",
+            "--no-schedules",
+        ])
+        .arg("--data-dir")
+        .arg(dir.path().join("data"))
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("run prlimit (util-linux)");
+    // prlimit and the server's own restart replace the process: one pid.
+    let pid = child.id();
+    let stdout = child.stdout.take().expect("stdout");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+        {
+            if line.contains("listening on") {
+                let _ = tx.send(());
+            }
+        }
+    });
+    let listening = rx.recv_timeout(Duration::from_secs(30));
+    let limits = open_files_limit(pid);
+    let _ = child.kill();
+    let _ = child.wait();
+    listening.expect("the server listens");
+    assert_ne!(limits.0, "256", "{limits:?}");
+    assert!(
+        limits.0 == limits.1 || limits.1 == "unlimited",
+        "soft limit {} below the hard limit {}",
+        limits.0,
+        limits.1
+    );
+}
