@@ -60,6 +60,12 @@ impl ConnectionLimits {
     }
 }
 
+/// How long a request body may take to arrive, as the connection loop
+/// tells the body extractors (a request extension): a body sent slowly, or
+/// announced and never sent, holds a connection like a slow head would.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct BodyTimeout(pub(crate) Duration);
+
 /// How long an unanswered HTTP/2 keep-alive ping keeps a connection open.
 const PING_TIMEOUT: Duration = Duration::from_secs(20);
 /// At most one "cap reached" (or accept failure) log line per this period.
@@ -178,6 +184,9 @@ pub(crate) async fn serve(
                     request
                         .extensions_mut()
                         .insert(axum::extract::ConnectInfo(remote));
+                    request
+                        .extensions_mut()
+                        .insert(BodyTimeout(limits.idle_timeout));
                     tower::Service::call(&mut app.clone(), request)
                 },
             );

@@ -163,3 +163,25 @@ fn the_server_raises_its_limit_of_open_files() {
         limits.1
     );
 }
+
+#[test]
+fn a_body_that_never_arrives_is_answered_408() {
+    let s = server_with("DPMServer07", &["--connection-idle-timeout", "1s"]);
+    let addr = s.url.trim_start_matches("http://").to_string();
+    let mut stream = TcpStream::connect(&addr).expect("connect");
+    write!(
+        stream,
+        "POST /api/v1/sessions HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {}\r\n\
+         Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{{\"client_host\"",
+        s.admin_token
+    )
+    .expect("send a request with part of its body");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(60)))
+        .expect("set_read_timeout");
+    let mut answer = Vec::new();
+    let _ = stream.read_to_end(&mut answer);
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(answer.contains("did not arrive"), "{answer}");
+}

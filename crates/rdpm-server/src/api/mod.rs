@@ -354,7 +354,25 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
             )
             .with_status(413));
         }
-        match axum::Json::<T>::from_request(req, state).await {
+        let timeout = req
+            .extensions()
+            .get::<crate::listen::BodyTimeout>()
+            .map(|t| t.0);
+        let parsed = axum::Json::<T>::from_request(req, state);
+        let parsed = match timeout {
+            Some(limit) => tokio::time::timeout(limit, parsed).await.map_err(|_| {
+                ApiError::new(
+                    ErrorId::InvalidRequest,
+                    format!(
+                        "The request body did not arrive within {} s.",
+                        limit.as_secs_f64()
+                    ),
+                )
+                .with_status(408)
+            })?,
+            None => parsed.await,
+        };
+        match parsed {
             Ok(axum::Json(value)) => Ok(ApiJson(value)),
             Err(rejection) => {
                 // A body that parses but does not fit the type is as much a
