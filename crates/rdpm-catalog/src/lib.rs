@@ -432,6 +432,23 @@ pub struct SessionAuditRecord {
     pub released: Option<BTreeMap<String, u64>>,
 }
 
+impl CatalogError {
+    /// Whether the catalog's disk is full (SQLite's `SQLITE_FULL`, or no
+    /// space left for the audit writer): the change was not saved, and
+    /// freeing space on that file system lets it through.
+    pub fn is_disk_full(&self) -> bool {
+        match self {
+            CatalogError::Sqlite(e) => e.sqlite_error_code() == Some(rusqlite::ErrorCode::DiskFull),
+            CatalogError::Migration(rusqlite_migration::Error::RusqliteError { err, .. }) => {
+                err.sqlite_error_code() == Some(rusqlite::ErrorCode::DiskFull)
+            }
+            CatalogError::Create { source, .. } => source.kind() == std::io::ErrorKind::StorageFull,
+            CatalogError::DiskFull(_) => true,
+            _ => false,
+        }
+    }
+}
+
 /// Errors of the catalog.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -450,9 +467,21 @@ pub enum CatalogError {
         /// The value found.
         value: String,
     },
+    /// The catalog file could not be created.
+    #[error("cannot create the catalog file {path}: {source}")]
+    Create {
+        /// The file.
+        path: std::path::PathBuf,
+        /// What failed.
+        source: std::io::Error,
+    },
     /// The background writer failed to commit queued records.
     #[error("catalog audit writer failed: {0}")]
     WriteFailed(String),
+    /// The background writer could not commit queued records because the
+    /// disk is full; it keeps them and writes them once there is space.
+    #[error("catalog audit writer: the disk is full; {0} records wait to be written")]
+    DiskFull(usize),
     /// The background writer is gone (the catalog is shutting down).
     #[error("catalog audit writer has stopped")]
     WriterStopped,

@@ -83,10 +83,32 @@ impl std::fmt::Debug for SqliteCatalog {
     }
 }
 
+/// Creates the catalog file readable by its owner only if it is not there:
+/// SQLite gives the `-wal` and `-shm` files it creates beside it the same
+/// mode, so the whole catalog stays private whatever the process umask.
+fn create_owner_only(path: &Path) -> Result<(), CatalogError> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    match options.open(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(source) => Err(CatalogError::Create {
+            path: path.to_path_buf(),
+            source,
+        }),
+    }
+}
+
 impl SqliteCatalog {
     /// Opens the catalog at `path`, creating it and bringing its schema to
     /// the current version; a new catalog gets a new server id.
     pub fn open(path: &Path) -> Result<Self, CatalogError> {
+        create_owner_only(path)?;
         let mut conn = Connection::open(path)?;
         configure(&conn)?;
         migrations().to_latest(&mut conn)?;

@@ -25,7 +25,7 @@ pub(crate) enum Message {
     Opened(SessionOpenedRecord),
     Closed(SessionClosedRecord),
     /// Answered once everything queued before it is committed.
-    Flush(SyncSender<Result<(), String>>),
+    Flush(SyncSender<Result<(), CatalogErrorKind>>),
 }
 
 pub(crate) struct AuditWriter {
@@ -65,7 +65,10 @@ impl AuditWriter {
         self.send(Message::Flush(ack))?;
         done.recv()
             .map_err(|_| CatalogError::WriterStopped)?
-            .map_err(CatalogError::WriteFailed)
+            .map_err(|e| match e {
+                CatalogErrorKind::DiskFull(n) => CatalogError::DiskFull(n),
+                CatalogErrorKind::Other(e) => CatalogError::WriteFailed(e),
+            })
     }
 }
 
@@ -84,12 +87,40 @@ impl Drop for AuditWriter {
     }
 }
 
+/// Records kept while they cannot be written (a full disk), at most; the
+/// oldest beyond are dropped, with an error in the log.
+const MAX_PENDING: usize = 262_144;
+
+/// How often records kept after a failure are tried again when nothing
+/// else arrives.
+const RETRY: std::time::Duration = std::time::Duration::from_secs(1);
+
 fn run(mut conn: Connection, receiver: Receiver<Message>) {
     // The first failure since the last flush, reported to that flush.
-    let mut failure: Option<String> = None;
+    let mut failure: Option<CatalogErrorKind> = None;
+    // Records that could not be written yet: kept, in order, and written
+    // before newer ones once the disk has room again.
+    let mut pending: Vec<Message> = Vec::new();
     let mut batch = Vec::with_capacity(64);
-    while let Ok(first) = receiver.recv() {
-        batch.push(first);
+    let mut open = true;
+    while open {
+        let first = if pending.is_empty() {
+            receiver.recv().ok()
+        } else {
+            match receiver.recv_timeout(RETRY) {
+                Ok(message) => Some(message),
+                Err(mpsc::RecvTimeoutError::Timeout) => None,
+                Err(mpsc::RecvTimeoutError::Disconnected) => {
+                    open = false;
+                    None
+                }
+            }
+        };
+        match first {
+            Some(first) => batch.push(first),
+            None if pending.is_empty() => break,
+            None => {}
+        }
         while batch.len() < MAX_BATCH {
             match receiver.try_recv() {
                 Ok(message) => batch.push(message),
@@ -97,7 +128,8 @@ fn run(mut conn: Connection, receiver: Receiver<Message>) {
             }
         }
         let mut acks = Vec::new();
-        let mut records = Vec::with_capacity(batch.len());
+        let mut records = std::mem::take(&mut pending);
+        let kept = records.len();
         for message in batch.drain(..) {
             match message {
                 Message::Flush(ack) => acks.push(ack),
@@ -105,9 +137,39 @@ fn run(mut conn: Connection, receiver: Receiver<Message>) {
             }
         }
         if !records.is_empty() {
-            if let Err(e) = write_batch(&mut conn, &records) {
-                tracing::error!(error = %e, records = records.len(), "cannot write session audit records");
-                failure.get_or_insert_with(|| e.to_string());
+            match write_batch(&mut conn, &records) {
+                Ok(()) if kept > 0 => {
+                    // Everything kept is written now: nothing to report.
+                    failure = None;
+                    tracing::info!(records = kept, "wrote the session audit records kept while the catalog could not be written");
+                }
+                Ok(()) => {}
+                Err(e) if e.sqlite_error_code() == Some(rusqlite::ErrorCode::DiskFull) => {
+                    // Space comes back (a log rotated, a file removed): keep
+                    // the records and try again.
+                    if kept == 0 {
+                        tracing::error!(error = %e, records = records.len(), "the disk under the catalog is full; session audit records are kept and written once there is room");
+                    }
+                    if records.len() > MAX_PENDING {
+                        let dropped = records.len() - MAX_PENDING;
+                        records.drain(..dropped);
+                        tracing::error!(
+                            records = dropped,
+                            "dropped the oldest session audit records: too many wait to be written"
+                        );
+                    }
+                    if !open {
+                        tracing::error!(records = records.len(), error = %e, "session audit records lost at shutdown: the disk under the catalog is full");
+                    }
+                    failure = Some(CatalogErrorKind::DiskFull(records.len()));
+                    pending = records;
+                }
+                Err(e) => {
+                    // Not a condition that passes: retrying would hold up
+                    // every later record.
+                    tracing::error!(error = %e, records = records.len(), "cannot write session audit records");
+                    failure.get_or_insert_with(|| CatalogErrorKind::Other(e.to_string()));
+                }
             }
         }
         if !acks.is_empty() {
@@ -121,6 +183,16 @@ fn run(mut conn: Connection, receiver: Receiver<Message>) {
             }
         }
     }
+}
+
+/// Why records could not be written, as a flush hears it (cloneable,
+/// unlike [`CatalogError`]).
+#[derive(Clone)]
+pub(crate) enum CatalogErrorKind {
+    /// The disk is full; this many records wait.
+    DiskFull(usize),
+    /// Another failure.
+    Other(String),
 }
 
 fn write_batch(conn: &mut Connection, records: &[Message]) -> Result<(), rusqlite::Error> {

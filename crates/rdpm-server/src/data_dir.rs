@@ -59,6 +59,158 @@ pub(crate) fn ensure_data_dir(dir: &Path) -> Result<(), ServerError> {
     Ok(())
 }
 
+/// File name of the lock a running server holds on its data directory.
+pub const LOCK_FILE: &str = "server.lock";
+
+/// The exclusive lock a server holds on its data directory for as long as
+/// it runs: a second server on the same directory would close the first
+/// one's sessions, fail its jobs and hand out the same edit locks. The
+/// file says who holds it (pid, then the address once listening), for the
+/// message the second server gives. The kernel drops the lock when the
+/// process ends, however it ends, so a stale file never blocks a start.
+#[derive(Debug)]
+pub(crate) struct DataDirLock {
+    file: nix::fcntl::Flock<fs::File>,
+    path: PathBuf,
+}
+
+impl DataDirLock {
+    /// Takes the lock, or says which server holds it.
+    pub(crate) fn acquire(dir: &Path) -> Result<DataDirLock, ServerError> {
+        let path = dir.join(LOCK_FILE);
+        let err = |source| ServerError::DataDir {
+            path: path.clone(),
+            source,
+        };
+        let mut options = fs::OpenOptions::new();
+        // Not truncated before the lock is ours: the holder's pid is in it.
+        options.read(true).write(true).create(true).truncate(false);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            options.mode(0o600);
+        }
+        let file = options.open(&path).map_err(err)?;
+        let file = match nix::fcntl::Flock::lock(file, nix::fcntl::FlockArg::LockExclusiveNonblock)
+        {
+            Ok(locked) => locked,
+            Err((_, nix::errno::Errno::EWOULDBLOCK)) => {
+                // The holder writes its pid right after locking; an empty
+                // file is a server still starting.
+                let mut text = String::new();
+                if let Ok(file) = fs::File::open(&path) {
+                    use std::io::Read as _;
+                    // The file is ours, but may be damaged: read a little.
+                    let _ = file.take(4096).read_to_string(&mut text);
+                }
+                return Err(ServerError::AlreadyRunning {
+                    data_dir: dir.to_path_buf(),
+                    holder: describe_holder(&text),
+                });
+            }
+            Err((_, errno)) => return Err(err(std::io::Error::from(errno))),
+        };
+        let lock = DataDirLock { file, path };
+        lock.write(&format!("pid={}\n", std::process::id()))?;
+        Ok(lock)
+    }
+
+    /// Adds the listen address to the file, once the server listens.
+    pub(crate) fn record_address(&self, url: &str) -> Result<(), ServerError> {
+        self.write(&format!("pid={}\naddress={url}\n", std::process::id()))
+    }
+
+    fn write(&self, text: &str) -> Result<(), ServerError> {
+        use std::io::{Seek, SeekFrom};
+        let err = |source| ServerError::DataDir {
+            path: self.path.clone(),
+            source,
+        };
+        let mut file: &fs::File = &self.file;
+        file.set_len(0).map_err(err)?;
+        file.seek(SeekFrom::Start(0)).map_err(err)?;
+        file.write_all(text.as_bytes()).map_err(err)
+    }
+}
+
+/// "pid 1234, listening on http://127.0.0.1:6075" from the lock file's
+/// `key=value` lines (bounded: the file is ours, but may be damaged).
+fn describe_holder(text: &str) -> String {
+    let field = |key: &str| {
+        text.lines()
+            .take(8)
+            .find_map(|l| l.strip_prefix(key)?.strip_prefix('='))
+            .map(|v| v.chars().take(100).collect::<String>())
+    };
+    match (field("pid"), field("address")) {
+        (Some(pid), Some(address)) => format!("pid {pid}, listening on {address}"),
+        (Some(pid), None) => format!("pid {pid}, still starting"),
+        _ => "its pid is not recorded yet".to_string(),
+    }
+}
+
+/// How many fixed modes are logged one by one; the rest are counted.
+const MODES_LOGGED: usize = 20;
+
+/// Makes the data directory private: the directory and every directory
+/// below it 0700, every file 0600 (what a umask of 077 creates), fixing
+/// what an earlier version or the owner left looser and logging each fix.
+/// A mode that cannot be fixed (a file of another user, say) refuses the
+/// start: the catalog, the token and the pool key would stay readable.
+/// Symbolic links are left alone (their targets are not ours to change).
+pub(crate) fn make_private(dir: &Path) -> Result<(), ServerError> {
+    use std::os::unix::fs::PermissionsExt;
+    let mut fixed = 0usize;
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(path) = pending.pop() {
+        let err = |source| ServerError::DataDir {
+            path: path.clone(),
+            source,
+        };
+        let meta = fs::symlink_metadata(&path).map_err(err)?;
+        let wanted = if meta.is_dir() {
+            0o700
+        } else if meta.is_file() {
+            0o600
+        } else {
+            continue;
+        };
+        let mode = meta.permissions().mode() & 0o7777;
+        if mode & 0o7077 != 0 {
+            let new_mode = (mode & 0o700) | (wanted & 0o700);
+            fs::set_permissions(&path, fs::Permissions::from_mode(new_mode)).map_err(|e| {
+                ServerError::NotPrivate {
+                    path: path.clone(),
+                    mode,
+                    source: e,
+                }
+            })?;
+            fixed += 1;
+            if fixed <= MODES_LOGGED {
+                tracing::warn!(
+                    path = %path.display(),
+                    was = format!("{mode:o}"),
+                    now = format!("{new_mode:o}"),
+                    "made a file of the data directory private to its owner"
+                );
+            }
+        }
+        if meta.is_dir() {
+            for entry in fs::read_dir(&path).map_err(err)? {
+                pending.push(entry.map_err(err)?.path());
+            }
+        }
+    }
+    if fixed > MODES_LOGGED {
+        tracing::warn!(
+            files = fixed,
+            "made the files of the data directory private to their owner ({} not logged one by one)",
+            fixed - MODES_LOGGED
+        );
+    }
+    Ok(())
+}
+
 /// Reads the administrator token, creating it (owner-only) on first start.
 /// Returns the token and its path; the token itself is never logged.
 pub(crate) fn load_or_create_admin_token(dir: &Path) -> Result<(AdminToken, PathBuf), ServerError> {
@@ -93,6 +245,50 @@ pub(crate) fn load_or_create_admin_token(dir: &Path) -> Result<(AdminToken, Path
             warn_if_shared(&path, "administrator token file");
             tracing::info!(path = %path.display(), "administrator token");
             Ok((AdminToken(secret), path))
+        }
+        Err(e) => Err(err(e)),
+    }
+}
+
+/// File name of the key session secrets are derived from.
+pub const SESSION_KEY_FILE: &str = "session.key";
+
+/// Reads the key session secrets are derived from, creating it (owner-only)
+/// on first start. Replacing it invalidates every session token issued.
+pub(crate) fn load_or_create_session_key(
+    dir: &Path,
+) -> Result<crate::session::TokenKey, ServerError> {
+    use crate::session::TOKEN_KEY_LEN;
+    let path = dir.join(SESSION_KEY_FILE);
+    let err = |source| ServerError::DataDir {
+        path: path.clone(),
+        source,
+    };
+    let mut options = fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    match options.open(&path) {
+        Ok(mut file) => {
+            let key: [u8; TOKEN_KEY_LEN] = rand::random();
+            file.write_all(format!("{}\n", crate::hex::encode(&key)).as_bytes())
+                .and_then(|()| file.sync_all())
+                .map_err(err)?;
+            Ok(crate::session::TokenKey::new(key))
+        }
+        Err(e) if e.kind() == ErrorKind::AlreadyExists => {
+            let text = fs::read_to_string(&path).map_err(err)?;
+            let key = crate::hex::decode::<TOKEN_KEY_LEN>(text.trim()).ok_or_else(|| {
+                err(std::io::Error::new(
+                    ErrorKind::InvalidData,
+                    "it does not hold a 64-digit hex key; remove it to have the server create \
+                     a new one (session tokens issued before stop working)",
+                ))
+            })?;
+            Ok(crate::session::TokenKey::new(key))
         }
         Err(e) => Err(err(e)),
     }

@@ -32,6 +32,35 @@ pub enum ServerError {
         /// What failed.
         source: std::io::Error,
     },
+    /// Another server holds the data directory.
+    #[error(
+        "another rdpm server ({holder}) is using the data directory {}; two servers on one \
+         data directory would fail each other's jobs and close each other's sessions. Stop \
+         that server first, or start this one with another --data-dir",
+        data_dir.display()
+    )]
+    AlreadyRunning {
+        /// The directory.
+        data_dir: PathBuf,
+        /// Who holds it: its pid and address as it recorded them.
+        holder: String,
+    },
+    /// A file or directory of the data directory is readable by others
+    /// and its mode cannot be changed.
+    #[error(
+        "{} has mode {mode:o}, readable by other users, and it cannot be made private \
+         ({source}); the data directory must belong to the user the server runs as \
+         (chown it, or chmod it to 0700 for directories and 0600 for files)",
+        path.display()
+    )]
+    NotPrivate {
+        /// The file or directory.
+        path: PathBuf,
+        /// Its mode.
+        mode: u32,
+        /// Why chmod failed.
+        source: std::io::Error,
+    },
     /// The administrator token file could not be read or written.
     #[error("cannot use administrator token file {path}: {source}")]
     AdminToken {
@@ -69,6 +98,20 @@ pub enum ServerError {
     /// A server task ended abnormally.
     #[error("a server task failed: {0}")]
     Task(String),
+}
+
+/// Whether `error` says the disk is full: the catalog's `SQLITE_FULL`, or
+/// `ENOSPC` from a file of the data directory.
+fn is_disk_full(error: &dyn std::any::Any) -> bool {
+    if let Some(e) = error.downcast_ref::<rdpm_catalog::CatalogError>() {
+        return e.is_disk_full();
+    }
+    if let Some(ServerError::Catalog(e)) = error.downcast_ref::<ServerError>() {
+        return e.is_disk_full();
+    }
+    error
+        .downcast_ref::<std::io::Error>()
+        .is_some_and(|e| e.kind() == std::io::ErrorKind::StorageFull)
 }
 
 /// A failed request, rendered as problem+json. Internal details go to the
@@ -117,7 +160,15 @@ impl ApiError {
         )
     }
 
-    pub(crate) fn internal(context: &str, error: &dyn std::fmt::Display) -> Self {
+    pub(crate) fn internal<E: std::fmt::Display + 'static>(context: &str, error: &E) -> Self {
+        if is_disk_full(error) {
+            tracing::error!(error = %error, "{context}: the disk is full");
+            return ApiError::new(
+                ErrorId::InsufficientStorage,
+                "The server's catalog cannot be written: the disk of its data directory is full. \
+                 Nothing was changed; free space on that file system and try again.",
+            );
+        }
         tracing::error!(error = %error, "{context}");
         ApiError::new(
             ErrorId::InternalError,

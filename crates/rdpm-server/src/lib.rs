@@ -27,6 +27,7 @@
 //!     session_idle_timeout: Duration::from_secs(600),
 //!     job_limits: rdpm_server::JobLimits::default(),
 //!     time: rdpm_server::TimeConfig::default(),
+//!     connections: rdpm_server::ConnectionLimits::default(),
 //! };
 //! let server = rdpm_server::start(config).await?;
 //! println!("serving on {}", server.base_url());
@@ -46,6 +47,7 @@ mod data_dir;
 mod error;
 mod hex;
 mod jobs;
+mod listen;
 mod maintenance;
 mod metrics;
 mod notify;
@@ -56,6 +58,7 @@ mod scheduler;
 mod secrets;
 mod session;
 mod settings;
+mod text;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -74,15 +77,17 @@ pub use agent::{
     normalize, parse_mounts, AgentError, ChildEntry, ChildPage, LocalAgent, Mount, ProductionAgent,
 };
 pub use clock::{Clock, ClockSetting, ManualClock, SystemClock};
-pub use data_dir::{ADMIN_TOKEN_FILE, CATALOG_FILE};
+pub use data_dir::{ADMIN_TOKEN_FILE, CATALOG_FILE, LOCK_FILE, SESSION_KEY_FILE};
 pub use error::ServerError;
 pub use jobs::JobLimits;
+pub use listen::ConnectionLimits;
 pub use metrics::{Metrics, METRICS_CONTENT_TYPE};
 pub use pool::{DEFAULT_POOL_DIR, DEFAULT_POOL_NAME, POOL_KEY_FILE};
 pub use secrets::{SecretsError, SECRETS_KEY_FILE};
 pub use session::{
     ClosedSession, EditLock, EditLockGuard, LockHeld, LockHolder, LockKey, LockTable, Lookup,
     OpenSession, ProtectionGroupDraft, Session, SessionError, SessionManager, SessionObject,
+    TokenKey,
 };
 
 /// The server's version, as it reports it.
@@ -108,6 +113,8 @@ pub struct ServerConfig {
     pub job_limits: JobLimits,
     /// The clock and the time zone of schedules.
     pub time: TimeConfig,
+    /// Idle timeout and cap of connections.
+    pub connections: ConnectionLimits,
 }
 
 /// Where the server's time comes from and which zone schedules are in.
@@ -155,6 +162,7 @@ impl ServerConfig {
             ));
         }
         self.time.zone()?;
+        self.connections.validate()?;
         if self.session_idle_timeout < Duration::from_millis(100) {
             return Err(ServerError::InvalidConfig(format!(
                 "the session idle timeout ({:?}) is below the minimum of 100 ms",
@@ -253,13 +261,20 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
         source,
     })?;
 
+    prepared
+        .lock
+        .record_address(&format!("http://{local_addr}"))?;
+
     let metrics = Arc::new(Metrics::new());
-    let sessions = Arc::new(SessionManager::new(
-        Arc::clone(&prepared.catalog),
-        Arc::clone(&metrics),
-        config.session_idle_timeout,
-        started_at,
-    ));
+    let sessions = Arc::new(
+        SessionManager::new(
+            Arc::clone(&prepared.catalog),
+            Arc::clone(&metrics),
+            config.session_idle_timeout,
+            started_at,
+        )
+        .with_token_key(prepared.token_key),
+    );
     let info = ServerInfo {
         name: config.name.clone(),
         version: VERSION.to_string(),
@@ -317,8 +332,11 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
     let notifying = tokio::spawn(notifier.serve(stopped.clone()));
     let watching = tokio::spawn(Arc::clone(&prepared.conditions).serve(stopped.clone()));
     let task = tokio::spawn(serve(
-        listener,
-        app,
+        Http {
+            listener,
+            app,
+            connections: config.connections,
+        },
         stopped,
         Background {
             aborted: [expiry, scheduling, retention, watching],
@@ -327,6 +345,7 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
         Arc::clone(&sessions),
         prepared.catalog,
         prepared.jobs,
+        prepared.lock,
     ));
     tracing::info!(name = %config.name, address = %local_addr, "server started");
     Ok(RunningServer {
@@ -367,6 +386,45 @@ pub async fn run(
     server.shutdown().await
 }
 
+/// Process-wide settings for a process that is the server, made once at
+/// its start (not by [`start`], which embedders call in processes of their
+/// own): a umask of 077, so that every file the server creates in its data
+/// directory (catalog, pool members, caches) is its owner's only, and the
+/// soft limit of open files raised to the hard limit, since every
+/// connection and every open pack file takes one. Returns the limit of
+/// open files in force, when it is known.
+pub fn prepare_process() -> Option<u64> {
+    use nix::sys::resource::{getrlimit, setrlimit, Resource, RLIM_INFINITY};
+    /// Linux refuses an unlimited number of open files (`fs.nr_open`,
+    /// 1,048,576 by default, is the ceiling).
+    const UNLIMITED_AS: u64 = 1 << 20;
+    nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(0o077));
+    match getrlimit(Resource::RLIMIT_NOFILE) {
+        Ok((soft, hard)) if soft < hard.min(UNLIMITED_AS) => {
+            let to = if hard == RLIM_INFINITY {
+                UNLIMITED_AS
+            } else {
+                hard
+            };
+            match setrlimit(Resource::RLIMIT_NOFILE, to, hard) {
+                Ok(()) => {
+                    tracing::info!(from = soft, to, "raised the limit of open files");
+                    Some(to)
+                }
+                Err(e) => {
+                    tracing::warn!(limit = soft, error = %e, "cannot raise the limit of open files");
+                    Some(soft)
+                }
+            }
+        }
+        Ok((soft, _)) => Some(soft),
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot read the limit of open files");
+            None
+        }
+    }
+}
+
 /// Completes on SIGINT (Ctrl-C) or SIGTERM: the shutdown future for [`run`]
 /// in a process that serves until it is told to stop.
 pub async fn shutdown_signal() {
@@ -398,6 +456,8 @@ pub async fn shutdown_signal() {
 }
 
 struct Prepared {
+    lock: data_dir::DataDirLock,
+    token_key: TokenKey,
     catalog: Arc<dyn Catalog>,
     protection: Arc<protection::Protection>,
     pool: Arc<pool::Pool>,
@@ -419,7 +479,12 @@ fn prepare(
     started_at: chrono::DateTime<Utc>,
 ) -> Result<Prepared, ServerError> {
     data_dir::ensure_data_dir(&config.data_dir)?;
+    // Before anything reads or changes the directory: a second server must
+    // not close the first one's sessions or fail its jobs.
+    let lock = data_dir::DataDirLock::acquire(&config.data_dir)?;
+    data_dir::make_private(&config.data_dir)?;
     let (admin, admin_token_path) = data_dir::load_or_create_admin_token(&config.data_dir)?;
+    let token_key = data_dir::load_or_create_session_key(&config.data_dir)?;
     let catalog = SqliteCatalog::open(&config.data_dir.join(CATALOG_FILE))?;
     catalog.record_server_name(&config.name, started_at)?;
     let closed = catalog.mark_open_sessions_closed(CloseReason::ServerShutdown, started_at)?;
@@ -485,6 +550,8 @@ fn prepare(
         config.time.clock.clock(),
     ));
     Ok(Prepared {
+        lock,
+        token_key,
         conditions,
         pool,
         protection,
@@ -570,22 +637,26 @@ struct Background {
     notifying: JoinHandle<()>,
 }
 
-async fn serve(
+/// What serves the API: the bound listener, the routes and the limits of
+/// connections.
+struct Http {
     listener: tokio::net::TcpListener,
     app: axum::Router,
+    connections: ConnectionLimits,
+}
+
+async fn serve(
+    http: Http,
     stopped: watch::Receiver<bool>,
     background: Background,
     sessions: Arc<SessionManager>,
     catalog: Arc<dyn Catalog>,
     jobs: Arc<jobs::Jobs>,
+    lock: data_dir::DataDirLock,
 ) -> Result<(), ServerError> {
-    let server = axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(wait_for_stop(stopped.clone()));
-    let served = tokio::select! {
-        result = server => result.map_err(ServerError::Serve),
+    let server = listen::serve(http.listener, http.app, http.connections, stopped.clone());
+    let served: Result<(), ServerError> = tokio::select! {
+        () = server => Ok(()),
         () = async {
             wait_for_stop(stopped).await;
             tokio::time::sleep(SHUTDOWN_GRACE).await;
@@ -625,6 +696,8 @@ async fn serve(
     })
     .await
     .map_err(|e| ServerError::Task(e.to_string()))?;
+    // Only now may another server open the directory.
+    drop(lock);
     served.and(finished)
 }
 

@@ -229,9 +229,22 @@ fn invalid(name: &str, detail: impl std::fmt::Display) -> ApiError {
     .with_target(name.to_string())
 }
 
+/// A text value, at most `max` characters and with no control or
+/// bidirectional character.
+fn bounded(name: &str, value: &Value, max: usize) -> Result<String, ApiError> {
+    let t = text(name, value)?;
+    crate::text::check(name, &t, max)?;
+    Ok(t)
+}
+
 fn text(name: &str, value: &Value) -> Result<String, ApiError> {
     match value {
-        Value::String(s) => Ok(s.trim().to_string()),
+        // Checked here against the longest any property takes, so that no
+        // message quotes a value of any length; each property bounds its own.
+        Value::String(s) => {
+            crate::text::check(name, s, crate::text::MAX_URL)?;
+            Ok(s.trim().to_string())
+        }
         Value::Null => Ok(String::new()),
         other => Err(invalid(name, format!("{other} is not text."))),
     }
@@ -359,7 +372,9 @@ pub(crate) fn apply(
         }
         "MaintenanceWindowHours" => next.maintenance_window_hours = number(name, value, 1, 24)?,
         "FreeSpaceAlertPercent" => next.free_space_alert_percent = number(name, value, 0, 99)?,
-        "SmtpServer" => next.smtp_server = smtp_server(name, &text(name, value)?)?,
+        "SmtpServer" => {
+            next.smtp_server = smtp_server(name, &bounded(name, value, crate::text::MAX_HOST)?)?;
+        }
         "SmtpSecurity" => {
             let t = text(name, value)?;
             next.smtp_security = SmtpSecurity::ALL
@@ -369,7 +384,7 @@ pub(crate) fn apply(
                     invalid(name, format!("'{t}' is not one of None, StartTls, Tls."))
                 })?;
         }
-        "SmtpUserName" => next.smtp_user_name = text(name, value)?,
+        "SmtpUserName" => next.smtp_user_name = bounded(name, value, crate::text::MAX_NAME)?,
         "SmtpPassword" => {
             let Value::String(p) = value else {
                 return Err(invalid(name, "the password must be text."));
@@ -382,10 +397,11 @@ pub(crate) fn apply(
                     ),
                 ));
             }
+            crate::text::check(name, p, crate::text::MAX_SECRET)?;
             next.smtp_password.clone_from(p);
         }
         "SmtpFrom" => {
-            let t = text(name, value)?;
+            let t = bounded(name, value, crate::text::MAX_MAILBOX)?;
             next.smtp_from = if t.is_empty() { t } else { mailbox(name, &t)? };
         }
         "NotificationRecipients" => {
@@ -394,7 +410,14 @@ pub(crate) fn apply(
                     .iter()
                     .map(|v| text(name, v))
                     .collect::<Result<_, _>>()?,
-                Value::String(s) => s.split([',', ';']).map(str::to_string).collect(),
+                Value::String(s) => {
+                    crate::text::check(
+                        name,
+                        s,
+                        crate::text::MAX_RECIPIENTS * (crate::text::MAX_MAILBOX + 2),
+                    )?;
+                    s.split([',', ';']).map(str::to_string).collect()
+                }
                 Value::Null => Vec::new(),
                 other => {
                     return Err(invalid(
@@ -403,14 +426,32 @@ pub(crate) fn apply(
                     ))
                 }
             };
-            next.notification_recipients = items
+            let items: Vec<&str> = items
                 .iter()
                 .map(|s| s.trim())
                 .filter(|s| !s.is_empty())
-                .map(|s| mailbox(name, s))
+                .collect();
+            if items.len() > crate::text::MAX_RECIPIENTS {
+                return Err(invalid(
+                    name,
+                    format!(
+                        "{} addresses are more than the {} it takes.",
+                        items.len(),
+                        crate::text::MAX_RECIPIENTS
+                    ),
+                ));
+            }
+            next.notification_recipients = items
+                .into_iter()
+                .map(|s| {
+                    crate::text::check(name, s, crate::text::MAX_MAILBOX)?;
+                    mailbox(name, s)
+                })
                 .collect::<Result<_, _>>()?;
         }
-        "WebhookUrl" => next.webhook_url = webhook(name, &text(name, value)?)?,
+        "WebhookUrl" => {
+            next.webhook_url = webhook(name, &bounded(name, value, crate::text::MAX_URL)?)?;
+        }
         "AllowLocalDataProtection" => {
             match value {
                 Value::Bool(true) => {}

@@ -149,6 +149,8 @@ pub enum ErrorId {
     JobNotRestartable,
     /// No alert with that id.
     AlertNotFound,
+    /// The catalog's disk is full: the change was not saved (HTTP 507).
+    InsufficientStorage,
 }
 
 impl ErrorId {
@@ -187,6 +189,7 @@ impl ErrorId {
             RestoreTargetRefused => "RestoreTargetRefused",
             JobNotRestartable => "JobNotRestartable",
             AlertNotFound => "AlertNotFound",
+            InsufficientStorage => "InsufficientStorage",
         }
     }
 
@@ -219,6 +222,7 @@ impl ErrorId {
             RestoreTargetRefused => ErrorCategory::InvalidArgument,
             JobNotRestartable => ErrorCategory::InvalidOperation,
             AlertNotFound => ErrorCategory::ObjectNotFound,
+            InsufficientStorage => ErrorCategory::WriteError,
         }
     }
 
@@ -247,6 +251,7 @@ impl ErrorId {
             RestoreTargetRefused => 400,
             JobNotRestartable => 409,
             AlertNotFound => 404,
+            InsufficientStorage => 507,
         }
     }
 }

@@ -66,6 +66,7 @@ fn main() {
             name: "bench".into(),
             session_idle_timeout: Duration::from_secs(600),
             job_limits: rdpm_server::JobLimits::default(),
+            connections: rdpm_server::ConnectionLimits::default(),
             time: rdpm_server::TimeConfig::default(),
         }))
         .expect("server starts");

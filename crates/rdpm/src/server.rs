@@ -8,6 +8,7 @@ use anyhow::{anyhow, bail, Context, Result};
 
 const USAGE: &str = "Usage: rdpm server [--data-dir DIR] [--listen ADDR:PORT] [--name NAME] [--session-idle-timeout DURATION]
                    [--max-jobs N] [--max-jobs-per-server N] [--time-zone ZONE] [--no-schedules]
+                   [--connection-idle-timeout DURATION] [--max-connections N]
 
   --data-dir DIR                  where the catalog, the administrator token and the storage pool live
                                   (default: $XDG_DATA_HOME/rdpm, usually ~/.local/share/rdpm)
@@ -20,6 +21,11 @@ const USAGE: &str = "Usage: rdpm server [--data-dir DIR] [--listen ADDR:PORT] [-
                                   (default: the system's)
   --no-schedules                  start no scheduled job (on-demand jobs run as usual), e.g. while
                                   the storage is being moved
+  --connection-idle-timeout DURATION
+                                  close a connection that brings no complete request head for this
+                                  long: idle, kept alive between requests, or sending slowly (default 60s)
+  --max-connections N             connections served at once; more wait until one closes
+                                  (default 1024, at most half the limit of open files)
 ";
 
 /// Parsed `rdpm server` arguments.
@@ -31,6 +37,9 @@ struct Args {
     idle: Duration,
     job_limits: rdpm_server::JobLimits,
     time: rdpm_server::TimeConfig,
+    connection_idle_timeout: Duration,
+    /// `None`: the default, bounded by the limit of open files.
+    max_connections: Option<usize>,
 }
 
 /// The start of a simulated clock: an RFC 3339 time, or `@FILE` holding
@@ -58,6 +67,8 @@ fn parse(args: &[String]) -> Result<Option<Args>> {
     let mut idle = Duration::from_secs(600);
     let mut job_limits = rdpm_server::JobLimits::default();
     let mut time = rdpm_server::TimeConfig::default();
+    let mut connection_idle_timeout = rdpm_server::ConnectionLimits::DEFAULT_IDLE_TIMEOUT;
+    let mut max_connections = None;
     let mut it = args.iter();
     while let Some(arg) = it.next() {
         let (flag, inline) = match arg.split_once('=') {
@@ -126,6 +137,21 @@ fn parse(args: &[String]) -> Result<Option<Args>> {
                 ));
             }
             "--no-schedules" => time.schedules_paused = true,
+            "--connection-idle-timeout" => {
+                let v = value("a duration such as 60s")?;
+                connection_idle_timeout = humantime::parse_duration(&v).with_context(|| {
+                    format!("--connection-idle-timeout '{v}' is not a duration such as 30s or 2m")
+                })?;
+                if connection_idle_timeout < Duration::from_millis(100) {
+                    bail!("--connection-idle-timeout '{v}' is shorter than 100 ms");
+                }
+            }
+            "--max-connections" => {
+                let v = value("a number of connections, at least 1")?;
+                max_connections = Some(v.parse().ok().filter(|n| *n >= 1).ok_or_else(|| {
+                    anyhow!("--max-connections '{v}' is not a number of connections (1 or more)")
+                })?);
+            }
             "-h" | "--help" => return Ok(None),
             other => bail!("unknown argument '{other}'"),
         }
@@ -144,6 +170,8 @@ fn parse(args: &[String]) -> Result<Option<Args>> {
         idle,
         job_limits,
         time,
+        connection_idle_timeout,
+        max_connections,
     }))
 }
 
@@ -197,6 +225,8 @@ pub fn main(args: &[String]) -> i32 {
     if let Err(e) = heaps_bounded {
         tracing::warn!(error = %e, "cannot restart with {MALLOC_ARENA_MAX}=2; the server runs with glibc's default heaps and may hold more memory");
     }
+    // In the process that serves, after the restart above.
+    let open_files = rdpm_server::prepare_process();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .thread_name("rdpm-server")
@@ -215,6 +245,18 @@ pub fn main(args: &[String]) -> i32 {
         session_idle_timeout: args.idle,
         job_limits: args.job_limits,
         time: args.time,
+        connections: rdpm_server::ConnectionLimits {
+            idle_timeout: args.connection_idle_timeout,
+            // Each connection takes a file descriptor; keep half of them
+            // for the catalog, pack files and restores.
+            max_connections: args.max_connections.unwrap_or_else(|| {
+                let half =
+                    open_files.map_or(usize::MAX, |n| usize::try_from(n / 2).unwrap_or(usize::MAX));
+                rdpm_server::ConnectionLimits::DEFAULT_MAX_CONNECTIONS
+                    .min(half)
+                    .max(1)
+            }),
+        },
     };
     match runtime.block_on(rdpm_server::run(config, rdpm_server::shutdown_signal())) {
         Ok(()) => 0,

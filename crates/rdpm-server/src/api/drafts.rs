@@ -110,6 +110,9 @@ pub(crate) async fn create_draft(
 ) -> Result<impl IntoResponse, ApiError> {
     let session = caller.into_session()?;
     let id = ProtectionGroupId::new_random();
+    if let Some(name) = &request.name {
+        crate::text::check("name", name, crate::text::MAX_NAME)?;
+    }
     let name = request.name.map(|n| check_group_name(&n)).transpose()?;
     let name = blocking(&state, move |p| match name {
         Some(name) => p.check_name_free(&name, id).map(|()| name),
@@ -544,6 +547,7 @@ pub(crate) async fn rename(
 ) -> Result<Json<ModifiableProtectionGroup>, ApiError> {
     let session = caller.into_session()?;
     let id = parse_object_id(&id)?;
+    crate::text::check("new_name", &request.new_name, crate::text::MAX_NAME)?;
     let name = check_group_name(&request.new_name)?;
     let group_id = draft_group_id(&session, id)?;
     let checked = name.clone();

@@ -29,7 +29,7 @@ use serde::de::DeserializeOwned;
 use crate::data_dir::AdminToken;
 use crate::error::ApiError;
 use crate::metrics::Metrics;
-use crate::session::{Lookup, Session, SessionManager};
+use crate::session::{Lookup, Session, SessionError, SessionManager};
 
 pub(crate) use server::ApiDoc;
 
@@ -287,18 +287,34 @@ impl FromRequestParts<AppState> for Caller {
             };
         };
         let id: SessionId = id.parse().map_err(|_| ApiError::invalid_credential())?;
+        // The secret first, whatever the session's state: a token with a
+        // wrong secret gets the same answer for an open, a closed and an
+        // unknown session, so it learns nothing of them. Only the owner
+        // learns that their session closed, when and why.
+        if !state.sessions.secret_matches(id, secret) {
+            return Err(ApiError::invalid_credential());
+        }
         match state.sessions.lookup(id) {
             Lookup::Open(session) => {
-                let matches = crate::hex::decode::<16>(secret)
-                    .is_some_and(|secret| session.secret_matches(&secret));
-                if !matches {
-                    return Err(ApiError::invalid_credential());
-                }
                 session.touch();
                 Ok(Caller::Session(session))
             }
             Lookup::Closed(closed) => Err(ApiError::session_closed(closed)),
-            Lookup::Unknown => Err(lookup_in_catalog(state, id).await),
+            Lookup::Unknown => {
+                let sessions = Arc::clone(&state.sessions);
+                match tokio::task::spawn_blocking(move || sessions.lookup_in_catalog(id)).await {
+                    Ok(Ok(SessionError::Closed(closed))) => Err(ApiError::session_closed(closed)),
+                    // A token this server's key made for a session the
+                    // catalog does not know (a catalog restored from an
+                    // older copy, say).
+                    Ok(Ok(_)) => Err(ApiError::invalid_credential()),
+                    Ok(Err(e)) => Err(ApiError::internal(
+                        "cannot read the session audit trail",
+                        &e,
+                    )),
+                    Err(e) => Err(ApiError::internal("session lookup task failed", &e)),
+                }
+            }
         }
     }
 }
@@ -340,9 +356,28 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
             )
             .with_status(413));
         }
-        // Every body of the API is a JSON object; serde would also take an
-        // array for a struct (its fields in order), which no client means.
-        match axum::Json::<serde_json::Value>::from_request(req, state).await {
+        let timeout = req
+            .extensions()
+            .get::<crate::listen::BodyTimeout>()
+            .map(|t| t.0);
+        let parsed = axum::Json::<serde_json::Value>::from_request(req, state);
+        let parsed = match timeout {
+            Some(limit) => tokio::time::timeout(limit, parsed).await.map_err(|_| {
+                ApiError::new(
+                    ErrorId::InvalidRequest,
+                    format!(
+                        "The request body did not arrive within {} s.",
+                        limit.as_secs_f64()
+                    ),
+                )
+                .with_status(408)
+            })?,
+            None => parsed.await,
+        };
+        match parsed {
+            // Every body of the API is a JSON object; serde would also take
+            // an array for a struct (its fields in order), which no client
+            // means.
             Ok(axum::Json(value)) => {
                 let kind = match &value {
                     serde_json::Value::Object(_) => None,

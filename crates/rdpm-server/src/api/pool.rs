@@ -55,6 +55,10 @@ pub(crate) async fn add_pool_member(
     ApiJson(request): ApiJson<NewPoolMember>,
 ) -> Result<(StatusCode, Json<PoolMember>), ApiError> {
     caller.into_session()?;
+    crate::text::check("path", &request.path, crate::text::MAX_PATH)?;
+    if let Some(name) = &request.friendly_name {
+        crate::text::check("friendly_name", name, crate::text::MAX_NAME)?;
+    }
     blocking(&state, move |p| p.add(&request))
         .await
         .map(|m| (StatusCode::CREATED, Json(m)))

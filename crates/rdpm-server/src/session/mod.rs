@@ -49,6 +49,42 @@ const REMEMBERED_CLOSES: usize = 65_536;
 /// Bytes of a session secret: 128 bits.
 const SECRET_LEN: usize = 16;
 
+/// Bytes of the key session secrets are derived from.
+pub const TOKEN_KEY_LEN: usize = 32;
+
+/// The key a session's secret is derived from: the secret is the first
+/// 128 bits of HMAC-SHA-256(key, session id). A presented token is checked
+/// by deriving again, so the server can tell the owner of a closed session
+/// (even one an earlier run closed) from someone who only knows its id,
+/// without keeping any secret. `Debug` never shows it.
+#[derive(Clone)]
+pub struct TokenKey([u8; TOKEN_KEY_LEN]);
+
+impl std::fmt::Debug for TokenKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("TokenKey(<redacted>)")
+    }
+}
+
+impl TokenKey {
+    /// A key from its bytes.
+    pub fn new(bytes: [u8; TOKEN_KEY_LEN]) -> Self {
+        TokenKey(bytes)
+    }
+
+    fn secret_for(&self, id: SessionId) -> [u8; SECRET_LEN] {
+        use hmac::Mac as _;
+        // HMAC takes a key of any length; 32 bytes cannot fail.
+        let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(&self.0)
+            .expect("HMAC accepts a key of any length");
+        mac.update(id.to_string().as_bytes());
+        let full = mac.finalize().into_bytes();
+        let mut secret = [0u8; SECRET_LEN];
+        secret.copy_from_slice(&full[..SECRET_LEN]);
+        secret
+    }
+}
+
 /// Why a session could not be used.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
@@ -402,6 +438,7 @@ pub struct SessionManager {
     metrics: Arc<Metrics>,
     idle_timeout: Duration,
     started_at: DateTime<Utc>,
+    token_key: TokenKey,
 }
 
 impl std::fmt::Debug for SessionManager {
@@ -430,6 +467,26 @@ impl SessionManager {
             metrics,
             idle_timeout,
             started_at,
+            token_key: TokenKey(rand::random()),
+        }
+    }
+
+    /// Derives session secrets from `key` (the data directory's, so that
+    /// tokens of an earlier run can be checked) instead of a key of this
+    /// manager's own.
+    pub fn with_token_key(mut self, key: TokenKey) -> Self {
+        self.token_key = key;
+        self
+    }
+
+    /// Whether `secret_hex` is the secret of session `id`, open, closed or
+    /// never opened: checked before anything is looked up, in constant
+    /// time, so that a wrong secret learns nothing of the session.
+    pub fn secret_matches(&self, id: SessionId, secret_hex: &str) -> bool {
+        let expected = self.token_key.secret_for(id);
+        match crate::hex::decode::<SECRET_LEN>(secret_hex) {
+            Some(presented) => bool::from(expected.as_slice().ct_eq(&presented)),
+            None => false,
         }
     }
 
@@ -538,10 +595,11 @@ impl SessionManager {
 
     /// Opens a session; the token is the only copy of its secret.
     pub fn open(&self, request: OpenSession) -> (Arc<Session>, SessionToken) {
-        let secret: [u8; SECRET_LEN] = rand::random();
+        let id = SessionId::new_random();
+        let secret = self.token_key.secret_for(id);
         let now = Utc::now();
         let session = Arc::new(Session {
-            id: SessionId::new_random(),
+            id,
             secret,
             principal: request.principal.into(),
             client_host: request.client_host.into(),

@@ -187,6 +187,7 @@ async fn missed_scheduled_slots_raise_an_alert_that_an_on_time_job_resolves() {
         .unwrap()
         .with_timezone(&chrono::Utc);
     let config = ServerConfig {
+        connections: rdpm_server::ConnectionLimits::default(),
         time: TimeConfig {
             clock: ClockSetting::Manual(Arc::new(ManualClock::new(start))),
             time_zone: Some("UTC".into()),

@@ -90,10 +90,11 @@ async fn bad_tokens_are_refused() {
             401,
             ErrorId::InvalidCredential,
         ),
+        // Another session's secret is no secret of this id.
         (
             format!("{}.{secret}", rdpm_types::SessionId::new_random()),
-            404,
-            ErrorId::SessionNotFound,
+            401,
+            ErrorId::InvalidCredential,
         ),
     ];
     for (token, status, error_id) in cases {
@@ -118,6 +119,58 @@ async fn bad_tokens_are_refused() {
             .unwrap();
         assert_eq!(response.status(), StatusCode::OK);
     }
+}
+
+/// GET /api/v1/server with `token`: status and body.
+async fn answer(t: &TestServer, token: &str) -> (u16, String) {
+    let response = t.get(paths::SERVER, token).await;
+    (response.status().as_u16(), response.text().await.unwrap())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wrong_secret_learns_nothing_of_the_session() {
+    let t = TestServer::start().await;
+    let open = t.open_session().await;
+    let closed = t.open_session().await;
+    let before_restart = t.open_session().await;
+    let response = t.delete(paths::CURRENT_SESSION, &closed.token).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let forged = |id: rdpm_types::SessionId| format!("{id}.{}", "5".repeat(32));
+
+    let unknown = answer(&t, &forged(rdpm_types::SessionId::new_random())).await;
+    assert_eq!(unknown.0, 401, "{}", unknown.1);
+    assert!(unknown.1.contains("InvalidCredential"), "{}", unknown.1);
+    assert_eq!(answer(&t, &forged(open.id())).await, unknown);
+    assert_eq!(answer(&t, &forged(closed.id())).await, unknown);
+
+    // The owner of the closed session still learns when and why.
+    let p = expect_problem(
+        t.get(paths::SERVER, &closed.token).await,
+        410,
+        ErrorId::SessionClosed,
+    )
+    .await;
+    assert!(p.detail.contains("disconnected"), "{}", p.detail);
+
+    // After a restart, the same: a stranger learns nothing, the owner of a
+    // session the restart closed is told so.
+    let dir = t.stop().await;
+    let t = TestServer::start_in(dir, std::time::Duration::from_secs(600)).await;
+    assert_eq!(answer(&t, &forged(before_restart.id())).await, unknown);
+    assert_eq!(answer(&t, &forged(closed.id())).await, unknown);
+    let p = expect_problem(
+        t.get(paths::SERVER, &before_restart.token).await,
+        410,
+        ErrorId::SessionClosed,
+    )
+    .await;
+    assert!(p.detail.contains("the server restarted"), "{}", p.detail);
+    expect_problem(
+        t.get(paths::SERVER, &closed.token).await,
+        410,
+        ErrorId::SessionClosed,
+    )
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -38,6 +38,7 @@ impl TestServer {
         let dir = tempfile::tempdir().unwrap();
         let clock = Arc::new(ManualClock::new(start));
         let config = ServerConfig {
+            connections: rdpm_server::ConnectionLimits::default(),
             time: TimeConfig {
                 clock: ClockSetting::Manual(clock),
                 time_zone: Some("UTC".into()),

@@ -286,14 +286,21 @@ async fn start_closes_sessions_a_crashed_run_left_open() {
         catalog.flush().unwrap();
     }
     let t = TestServer::start_in(dir, Duration::from_secs(600)).await;
-    let token = format!("{orphan}.{}", "ab".repeat(16));
     let p = expect_problem(
-        t.get(paths::SERVER, &token).await,
+        t.get(&paths::session(&orphan), &t.admin).await,
         410,
         ErrorId::SessionClosed,
     )
     .await;
     assert!(p.detail.contains("restarted"), "{}", p.detail);
+    // A token made up for it is no credential: only its owner is told.
+    let token = format!("{orphan}.{}", "ab".repeat(16));
+    expect_problem(
+        t.get(paths::SERVER, &token).await,
+        401,
+        ErrorId::InvalidCredential,
+    )
+    .await;
 }
 
 /// Invariant 6: a close racing with requests of the same session never

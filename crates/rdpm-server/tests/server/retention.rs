@@ -74,6 +74,7 @@ async fn start_simulated(start: DateTime<Utc>) -> (TestServer, Arc<ManualClock>)
 
 fn simulated_config(dir: &Path, clock: &Arc<ManualClock>) -> ServerConfig {
     ServerConfig {
+        connections: rdpm_server::ConnectionLimits::default(),
         time: TimeConfig {
             clock: ClockSetting::Manual(Arc::clone(clock)),
             time_zone: Some("UTC".into()),

@@ -52,6 +52,7 @@ impl TestServer {
         let dir = tempfile::tempdir().unwrap();
         let clock = Arc::new(ManualClock::new(at(start)));
         let config = ServerConfig {
+            connections: rdpm_server::ConnectionLimits::default(),
             time: TimeConfig {
                 clock: ClockSetting::Manual(Arc::clone(&clock)),
                 time_zone: Some("UTC".into()),

@@ -1,0 +1,94 @@
+//! A full disk under the catalog: a clear 507, and no audit record lost.
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use rdpm_catalog::{Catalog, SqliteCatalog};
+use rdpm_types::{paths, ErrorId};
+use reqwest::Method;
+use serde_json::json;
+
+use super::support::{expect_problem, TestServer};
+
+/// A tmpfs at a directory, unmounted when dropped.
+struct Tmpfs(PathBuf);
+
+impl Tmpfs {
+    /// `None` (the test is skipped) where mounting is not allowed: it needs root.
+    fn mount(dir: &Path, size: &str) -> Option<Tmpfs> {
+        std::fs::create_dir_all(dir).unwrap();
+        let status = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(dir)
+            .status();
+        match status {
+            Ok(s) if s.success() => Some(Tmpfs(dir.to_path_buf())),
+            other => {
+                eprintln!(
+                    "skipped: cannot mount a tmpfs at {}: {other:?}",
+                    dir.display()
+                );
+                None
+            }
+        }
+    }
+}
+
+impl Drop for Tmpfs {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount").arg(&self.0).status();
+    }
+}
+
+/// Writes zeros to `path` until the file system is full.
+fn fill(path: &Path) {
+    let mut file = std::fs::File::create(path).unwrap();
+    let chunk = vec![0u8; 64 * 1024];
+    loop {
+        if let Err(e) = file.write_all(&chunk).and_then(|()| file.sync_all()) {
+            assert_eq!(e.kind(), std::io::ErrorKind::StorageFull, "{e}");
+            return;
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_catalog_disk_answers_507_and_keeps_the_audit_trail() {
+    let dir = tempfile::tempdir().unwrap();
+    let Some(_tmpfs) = Tmpfs::mount(&dir.path().join("data"), "32m") else {
+        return;
+    };
+    let t = TestServer::start_in(dir, Duration::from_secs(600)).await;
+    let s = t.open_session().await;
+    let filler = t.data_dir().join("filler");
+    fill(&filler);
+
+    let response = t
+        .request(
+            Method::PUT,
+            &paths::global_property("SmtpServer"),
+            Some(&s.token),
+        )
+        .json(&json!({ "value": "smtp.example.com" }))
+        .send()
+        .await
+        .unwrap();
+    let p = expect_problem(response, 507, ErrorId::InsufficientStorage).await;
+    assert!(p.detail.contains("disk"), "{}", p.detail);
+
+    // A session opened while the disk is full is audited once there is room.
+    let late = t.open_session().await;
+    std::fs::remove_file(&filler).unwrap();
+    let data = t.data_dir();
+    let dir = t.stop().await;
+    let catalog = SqliteCatalog::open(&data.join(rdpm_server::CATALOG_FILE)).unwrap();
+    let record = catalog.session(late.id()).unwrap();
+    assert!(
+        record.is_some(),
+        "the session opened on a full disk is not in the audit trail"
+    );
+    drop(catalog);
+    drop(_tmpfs);
+    drop(dir);
+}
