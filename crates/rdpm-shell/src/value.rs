@@ -52,6 +52,9 @@ pub enum Value {
     Formatted(Rc<dyn Any>),
 }
 
+/// How deep [`Value::to_invariant_string`] follows custom objects' properties.
+pub(crate) const MAX_STRING_DEPTH: usize = 16;
+
 /// A shared, mutable array.
 pub type Array = Rc<RefCell<Vec<Value>>>;
 
@@ -381,6 +384,16 @@ impl Value {
     /// ([`NativeObject::to_display_string`]); other objects show their
     /// `@{...}` form (custom objects), their `Name`, or their type name.
     pub fn to_invariant_string(&self) -> String {
+        self.invariant_string_at(0)
+    }
+
+    /// [`Value::to_invariant_string`] of a value `depth` conversions deep.
+    /// As in PowerShell, an array's elements are converted with their own
+    /// `ToString()`, so an array inside an array is `System.Object[]`: that
+    /// also ends the conversion of an array that contains itself. Custom
+    /// objects nest through their properties; past [`MAX_STRING_DEPTH`]
+    /// one stands for itself by its type name.
+    pub(crate) fn invariant_string_at(&self, depth: usize) -> String {
         match self {
             Value::Null => String::new(),
             Value::Bool(b) | Value::Switch(b) => if *b { "True" } else { "False" }.into(),
@@ -388,10 +401,11 @@ impl Value {
             Value::Long(i) => i.to_string(),
             Value::Double(d) => format_double(*d),
             Value::String(s) => s.to_string(),
+            Value::Array(_) if depth > 0 => "System.Object[]".into(),
             Value::Array(a) => a
                 .borrow()
                 .iter()
-                .map(Value::to_invariant_string)
+                .map(|v| v.invariant_string_at(depth + 1))
                 .collect::<Vec<_>>()
                 .join(" "),
             Value::Hashtable(_) => "System.Collections.Hashtable".into(),
@@ -400,16 +414,22 @@ impl Value {
                     return text;
                 }
                 if o.is_a("System.Management.Automation.PSCustomObject") {
+                    if depth >= MAX_STRING_DEPTH {
+                        return "System.Management.Automation.PSCustomObject".into();
+                    }
                     let props = o
                         .properties
                         .borrow()
                         .values()
-                        .map(|p| format!("{}={}", p.name, p.value.to_invariant_string()))
+                        .map(|p| format!("{}={}", p.name, p.value.invariant_string_at(depth + 1)))
                         .collect::<Vec<_>>()
                         .join("; ");
                     format!("@{{{props}}}")
                 } else if let Some(name) = o.get("Name") {
-                    name.to_invariant_string()
+                    if depth >= MAX_STRING_DEPTH {
+                        return o.type_names.first().cloned().unwrap_or_default();
+                    }
+                    name.invariant_string_at(depth + 1)
                 } else {
                     o.type_names.first().cloned().unwrap_or_default()
                 }
@@ -476,7 +496,12 @@ pub fn format_double(d: f64) -> String {
     }
     let s = format!("{d}");
     if s.len() > 17 {
-        format!("{d:E}")
+        // .NET writes the exponent's sign: `1E+300`, `1E-05`.
+        let e = format!("{d:E}");
+        match e.split_once('E') {
+            Some((mantissa, exp)) if !exp.starts_with('-') => format!("{mantissa}E+{exp}"),
+            _ => e,
+        }
     } else {
         s
     }

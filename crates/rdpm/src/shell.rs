@@ -122,8 +122,32 @@ pub fn new_runtime(interactive: bool) -> Runtime {
     Runtime::new(registry, Box::new(ConsoleHost::new(interactive)))
 }
 
-/// Runs the shell; returns the process exit code.
+/// The shell's thread stack: deep scripts fail with a catchable error when
+/// the evaluator has used [`STACK_BUDGET`] of it, well before it runs out.
+const STACK_SIZE: usize = 256 << 20;
+
+/// How much of [`STACK_SIZE`] the evaluator may use.
+const STACK_BUDGET: usize = 192 << 20;
+
+/// Runs the shell on a thread with a large stack; returns the process exit
+/// code.
 pub fn main(args: &[String]) -> i32 {
+    let args = args.to_vec();
+    let shell = std::thread::Builder::new()
+        .name("shell".into())
+        .stack_size(STACK_SIZE)
+        .spawn(move || run_shell(&args));
+    match shell.map(std::thread::JoinHandle::join) {
+        Ok(Ok(code)) => code,
+        Ok(Err(_)) => 1,
+        Err(e) => {
+            eprintln!("Cannot start the shell: {e}.");
+            1
+        }
+    }
+}
+
+fn run_shell(args: &[String]) -> i32 {
     let args = match parse(args) {
         Ok(a) => a,
         Err(e) => {
@@ -136,6 +160,7 @@ pub fn main(args: &[String]) -> i32 {
         return 0;
     }
     let mut runtime = new_runtime(!args.non_interactive);
+    runtime.set_stack_budget(STACK_BUDGET);
     if let Some(mode) = args.output {
         runtime.set_output_mode(mode);
     }

@@ -176,6 +176,7 @@ impl Interp {
     }
 
     pub(crate) fn exec_statement(&mut self, s: &Statement, out: &mut dyn Out) -> R<()> {
+        self.check_stack()?;
         match s {
             Statement::Pipeline(p) => self.run_pipeline(p, out),
             Statement::Assignment { .. } => {
@@ -544,6 +545,7 @@ impl Interp {
 
     /// Evaluates an expression.
     pub(crate) fn eval_expr(&mut self, e: &Expr) -> R<Value> {
+        self.check_stack()?;
         let span = e.span;
         let at = |me: &Self, r: Result<Value, ErrorRecord>| r.map_err(|err| term(me.at(err, span)));
         match &e.kind {
@@ -693,9 +695,11 @@ impl Interp {
                     Value::Null => " ".to_string(),
                     o => o.to_invariant_string(),
                 };
+                // An element is converted alone: a nested array is
+                // `System.Object[]`, as in PowerShell.
                 a.borrow()
                     .iter()
-                    .map(|i| self.stringify(i))
+                    .map(|i| i.invariant_string_at(1))
                     .collect::<Vec<_>>()
                     .join(&ofs)
             }
@@ -746,10 +750,7 @@ impl Interp {
                     },
                     UnaryOp::Comma => Value::array(vec![v]),
                     UnaryOp::Join => Value::str(
-                        v.enumerate()
-                            .iter()
-                            .map(Value::to_invariant_string)
-                            .collect::<String>(),
+                        ops::join(&v.enumerate(), "").map_err(|e| term(self.at(e, span)))?,
                     ),
                     UnaryOp::Split => ops::split_whitespace(&v),
                     _ => v,
