@@ -178,7 +178,7 @@ fn run_shell(args: &[String]) -> i32 {
         let outcome = runtime.run(Source::interactive(text));
         command_exit_code(&outcome)
     } else if let Some((path, script_args)) = args.file {
-        match std::fs::read_to_string(&path) {
+        match std::fs::read(&path).map(|bytes| decode_script(&bytes)) {
             Ok(text) => {
                 runtime.set_variable(
                     "args",
@@ -213,6 +213,52 @@ fn run_shell(args: &[String]) -> i32 {
         .extension_mut::<rdpm_cmdlets::connection::DpmConnections>()
         .disconnect_all();
     code
+}
+
+/// A script file's text, read as Windows PowerShell 5.1 reads one: by its
+/// byte order mark (UTF-8, UTF-16 LE or BE), else as UTF-8 when it is valid
+/// UTF-8, else as Windows-1252 (the ANSI code page of Western Windows).
+/// Malformed UTF-16 becomes U+FFFD, as .NET's decoder makes it.
+fn decode_script(bytes: &[u8]) -> String {
+    let utf16 = |rest: &[u8], unit: fn([u8; 2]) -> u16| {
+        let units: Vec<u16> = rest
+            .chunks(2)
+            .map(|c| match c {
+                [a, b] => unit([*a, *b]),
+                _ => 0xFFFD,
+            })
+            .collect();
+        String::from_utf16_lossy(&units)
+    };
+    if let Some(rest) = bytes.strip_prefix(b"\xEF\xBB\xBF") {
+        String::from_utf8_lossy(rest).into_owned()
+    } else if let Some(rest) = bytes.strip_prefix(b"\xFF\xFE") {
+        utf16(rest, u16::from_le_bytes)
+    } else if let Some(rest) = bytes.strip_prefix(b"\xFE\xFF") {
+        utf16(rest, u16::from_be_bytes)
+    } else {
+        match std::str::from_utf8(bytes) {
+            Ok(text) => text.to_owned(),
+            Err(_) => bytes.iter().map(|b| windows_1252(*b)).collect(),
+        }
+    }
+}
+
+/// One Windows-1252 byte as a character: Latin-1 but for 0x80..0x9F,
+/// where it has typographic marks (the five unassigned bytes map to the
+/// C1 controls of the same number, as Windows' own conversion does).
+fn windows_1252(b: u8) -> char {
+    const HIGH: [char; 32] = [
+        '\u{20AC}', '\u{81}', '\u{201A}', '\u{0192}', '\u{201E}', '\u{2026}', '\u{2020}',
+        '\u{2021}', '\u{02C6}', '\u{2030}', '\u{0160}', '\u{2039}', '\u{0152}', '\u{8D}',
+        '\u{017D}', '\u{8F}', '\u{90}', '\u{2018}', '\u{2019}', '\u{201C}', '\u{201D}', '\u{2022}',
+        '\u{2013}', '\u{2014}', '\u{02DC}', '\u{2122}', '\u{0161}', '\u{203A}', '\u{0153}',
+        '\u{9D}', '\u{017E}', '\u{0178}',
+    ];
+    match b {
+        0x80..=0x9F => HIGH[usize::from(b - 0x80)],
+        _ => char::from(b),
+    }
 }
 
 /// pwsh `-Command`: `exit N` gives N; a terminating error or a false `$?`
@@ -263,6 +309,36 @@ mod tests {
             parse(&["-noni".into(), "-c".into(), "Get-Help".into(), "x".into()]).expect("parses");
         assert!(a.non_interactive);
         assert_eq!(a.command.as_deref(), Some("Get-Help x"));
+    }
+
+    #[test]
+    fn script_encodings() {
+        let text = "'caf\u{e9} \u{20ac}5 \u{201c}q\u{201d}'";
+        let utf16 = |be: bool| -> Vec<u8> {
+            let mut out = if be {
+                vec![0xFE, 0xFF]
+            } else {
+                vec![0xFF, 0xFE]
+            };
+            for u in text.encode_utf16() {
+                out.extend(if be { u.to_be_bytes() } else { u.to_le_bytes() });
+            }
+            out
+        };
+        let mut bom = b"\xEF\xBB\xBF".to_vec();
+        bom.extend(text.as_bytes());
+        let cp1252 = b"'caf\xE9 \x805 \x93q\x94'".to_vec();
+        for (name, bytes) in [
+            ("utf-8", text.as_bytes().to_vec()),
+            ("utf-8 with BOM", bom),
+            ("utf-16 LE", utf16(false)),
+            ("utf-16 BE", utf16(true)),
+            ("windows-1252", cp1252),
+        ] {
+            assert_eq!(decode_script(&bytes), text, "{name}");
+        }
+        // An odd trailing byte of UTF-16 is a replacement character.
+        assert_eq!(decode_script(b"\xFF\xFEa\x00b"), "a\u{FFFD}");
     }
 
     #[test]
