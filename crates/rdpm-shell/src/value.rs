@@ -402,12 +402,21 @@ impl Value {
             Value::Double(d) => format_double(*d),
             Value::String(s) => s.to_string(),
             Value::Array(_) if depth > 0 => "System.Object[]".into(),
-            Value::Array(a) => a
-                .borrow()
-                .iter()
-                .map(|v| v.invariant_string_at(depth + 1))
-                .collect::<Vec<_>>()
-                .join(" "),
+            Value::Array(a) => {
+                let texts: Vec<String> = a
+                    .borrow()
+                    .iter()
+                    .map(|v| v.invariant_string_at(depth + 1))
+                    .collect();
+                let len = texts.iter().map(String::len).sum::<usize>() + texts.len();
+                if len > crate::runtime::limits::MAX_STRING_BYTES {
+                    // Too large to join: what .NET's own ToString() of an
+                    // array says. The evaluator's conversions refuse it
+                    // with an error before they get here.
+                    return "System.Object[]".into();
+                }
+                texts.join(" ")
+            }
             Value::Hashtable(_) => "System.Collections.Hashtable".into(),
             Value::Object(o) => {
                 if let Some(text) = o.native.as_ref().and_then(|n| n.to_display_string()) {

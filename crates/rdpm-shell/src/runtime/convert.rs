@@ -316,11 +316,15 @@ pub(crate) fn convert_to(v: &Value, type_name: &str) -> Option<Result<Value, Err
         "int" => to_int(v).map(Value::Int),
         "long" => to_long(v).map(Value::Long),
         "double" => to_double(v).map(Value::Double),
-        "string" => Ok(match v {
-            Value::Null => Value::str(""),
-            Value::String(_) => v.clone(),
-            other => Value::str(other.to_invariant_string()),
-        }),
+        "string" => match v {
+            Value::Null => Ok(Value::str("")),
+            Value::String(_) => Ok(v.clone()),
+            Value::Array(a) => {
+                let items = a.borrow().clone();
+                super::ops::join(&items, " ").map(Value::str)
+            }
+            other => Ok(Value::str(other.to_invariant_string())),
+        },
         "bool" => Ok(Value::Bool(v.is_truthy())),
         "switch" => Ok(Value::Switch(v.is_truthy())),
         "datetime" => to_datetime(v).map(Value::DateTime),

@@ -627,10 +627,28 @@ pub(crate) fn replace(l: &Value, r: &Value, case: CaseMode) -> Result<Value, Err
     };
     let re = make_regex(&pat, case)?;
     let rep = dotnet_replacement(&rep);
-    let one = |v: &Value| Value::str(re.replace_all(&v.to_invariant_string(), rep.as_str()));
+    // Each group reference in the replacement adds at most the match's
+    // length: the result's bound is checked before it is built.
+    let refs = rep.matches('$').count();
+    let one = |v: &Value| -> Result<Value, ErrorRecord> {
+        let text = v.to_invariant_string();
+        let mut most = Some(text.len());
+        for m in re.find_iter(&text) {
+            most = most.and_then(|n| {
+                refs.checked_mul(m.len())
+                    .and_then(|r| r.checked_add(rep.len()))
+                    .and_then(|r| n.checked_add(r))
+            });
+            limits::check_string(most)?;
+        }
+        Ok(Value::str(re.replace_all(&text, rep.as_str())))
+    };
     Ok(match l {
-        Value::Array(a) => Value::array(a.borrow().iter().map(one).collect()),
-        other => one(other),
+        Value::Array(a) => {
+            let items = a.borrow().clone();
+            Value::array(items.iter().map(one).collect::<Result<_, _>>()?)
+        }
+        other => one(other)?,
     })
 }
 

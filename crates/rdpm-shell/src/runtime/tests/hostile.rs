@@ -66,6 +66,11 @@ fn hostile_values_are_catchable_errors() {
         ("-join (@('x' * 1MB) * 300)", oom.clone()),
         ("(@('x' * 1MB) * 300) -join ','", oom.clone()),
         ("(-join (@('x' * 1KB) * 1KB)).Length", "1048576".into()),
+        ("\"a$(@('x' * 1MB) * 300)\"", oom.clone()),
+        ("$big = @('x' * 1MB) * 300; \"$big\"", oom.clone()),
+        ("[string](@('x' * 1MB) * 300)", oom.clone()),
+        ("('x' * 1MB) -replace 'x', ('$0' * 300)", oom.clone()),
+        ("'abcabc' -replace 'b(c)', '[$1$0]'", "a[cbc]a[cbc]".into()),
         ("(1..1e9).Count", "caught: The range is too large. | RangeTooLarge".into()),
         ("('a,b' -split ',', 2000000000).Count", "2".into()),
     ];
