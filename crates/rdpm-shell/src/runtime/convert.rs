@@ -442,8 +442,12 @@ pub(crate) fn parse_timespan(s: &str) -> Option<chrono::TimeDelta> {
     let h: i64 = parts[0].parse().ok()?;
     let m: i64 = parts[1].parse().ok()?;
     let secs: f64 = parts.get(2).map(|p| p.parse().ok()).unwrap_or(Some(0.0))?;
-    let total_ms = ((days * 86_400 + h * 3600 + m * 60) as f64 + secs) * 1000.0;
-    let t = chrono::TimeDelta::milliseconds(total_ms.round() as i64);
+    let whole = days
+        .checked_mul(86_400)?
+        .checked_add(h.checked_mul(3600)?)?
+        .checked_add(m.checked_mul(60)?)?;
+    let total_ms = (whole as f64 + secs) * 1000.0;
+    let t = super::ops::timespan_from_ms(total_ms).ok()?;
     Some(if neg { -t } else { t })
 }
 

@@ -290,11 +290,11 @@ pub(crate) fn format_datetime(d: &DateTime<FixedOffset>, spec: &str) -> String {
         match c {
             'y' => {
                 let y = d.year();
-                if run <= 2 {
-                    out.push_str(&format!("{:0width$}", y % 100, width = run));
-                } else {
-                    out.push_str(&format!("{:0width$}", y, width = run));
-                }
+                // Zero-padded to the run's length by hand: a run of any
+                // length (it is as long as the format text) is allowed.
+                let digits = if run <= 2 { y % 100 } else { y }.to_string();
+                out.extend(std::iter::repeat_n('0', run.saturating_sub(digits.len())));
+                out.push_str(&digits);
             }
             'M' => match run {
                 1 => out.push_str(&d.month().to_string()),

@@ -59,6 +59,19 @@ fn method_exception(name: &str, argc: usize, inner: ErrorRecord) -> ErrorRecord 
     .with_exception("MethodInvocationException")
 }
 
+/// `[math]::Abs` of the smallest integer: .NET's `OverflowException`.
+fn negate_min(name: &str, argc: usize) -> ErrorRecord {
+    method_exception(
+        name,
+        argc,
+        ErrorRecord::new(
+            "Negating the minimum value of a twos complement number is invalid.",
+            "OverflowException",
+            ErrorCategory::NotSpecified,
+        ),
+    )
+}
+
 /// .NET's `ArgumentOutOfRangeException` with this message.
 fn date_range_error(message: &str) -> ErrorRecord {
     ErrorRecord::new(
@@ -778,6 +791,9 @@ impl Interp {
         let t = convert::canonical_type(ty);
         let n = name.to_ascii_lowercase();
         let num = |i: usize| convert::to_double(&arg(args, i));
+        let timespan = |ms: f64| {
+            super::ops::timespan_from_ms(ms).map_err(|e| method_exception(name, args.len(), e))
+        };
         let whole = |d: f64| {
             if d.fract() == 0.0 && d.abs() < 9e15 {
                 super::convert::Num::from_i64(d as i64).to_value()
@@ -839,7 +855,14 @@ impl Interp {
             ("math", "truncate") => whole(num(0)?.trunc()),
             ("math", "abs") => match to_num(&arg(args, 0)) {
                 Some(super::convert::Num::Double(d)) => Value::Double(d.abs()),
-                Some(n) => super::convert::Num::from_i64((n.as_f64() as i64).abs()).to_value(),
+                Some(super::convert::Num::Int(i)) => match i.checked_abs() {
+                    Some(a) => Value::Int(a),
+                    None => return Err(negate_min(name, args.len())),
+                },
+                Some(n) => match (n.as_f64() as i64).checked_abs() {
+                    Some(a) => super::convert::Num::from_i64(a).to_value(),
+                    None => return Err(negate_min(name, args.len())),
+                },
                 None => Value::Int(0),
             },
             ("math", "max") | ("math", "min") => {
@@ -865,11 +888,11 @@ impl Interp {
                     ))
                 })?)
             }
-            ("timespan", "fromdays") => Value::TimeSpan(TimeDelta::milliseconds((num(0)? * 86_400_000.0) as i64)),
-            ("timespan", "fromhours") => Value::TimeSpan(TimeDelta::milliseconds((num(0)? * 3_600_000.0) as i64)),
-            ("timespan", "fromminutes") => Value::TimeSpan(TimeDelta::milliseconds((num(0)? * 60_000.0) as i64)),
-            ("timespan", "fromseconds") => Value::TimeSpan(TimeDelta::milliseconds((num(0)? * 1000.0) as i64)),
-            ("timespan", "frommilliseconds") => Value::TimeSpan(TimeDelta::milliseconds(num(0)? as i64)),
+            ("timespan", "fromdays") => Value::TimeSpan(timespan(num(0)? * 86_400_000.0)?),
+            ("timespan", "fromhours") => Value::TimeSpan(timespan(num(0)? * 3_600_000.0)?),
+            ("timespan", "fromminutes") => Value::TimeSpan(timespan(num(0)? * 60_000.0)?),
+            ("timespan", "fromseconds") => Value::TimeSpan(timespan(num(0)? * 1000.0)?),
+            ("timespan", "frommilliseconds") => Value::TimeSpan(timespan(num(0)?)?),
             ("int", "parse") => Value::Int(convert::to_int(&Value::str(str_arg(args, 0)))?),
             ("regex", "escape") => Value::str(regex::escape(&str_arg(args, 0))),
             ("regex", "ismatch") => Value::Bool(

@@ -243,7 +243,27 @@ pub(crate) fn unrepresentable_date() -> ErrorRecord {
     .with_exception("ArgumentOutOfRangeException")
 }
 
-fn timespan_too_long() -> ErrorRecord {
+/// A TimeSpan of `ms` milliseconds, refused past .NET's TimeSpan range
+/// (about 10.7 million days) as .NET refuses it.
+pub(crate) fn timespan_from_ms(ms: f64) -> Result<TimeDelta, ErrorRecord> {
+    /// `TimeSpan.MaxValue` in whole milliseconds.
+    const MAX_MS: f64 = 922_337_203_685_477.0;
+    if ms.is_nan() {
+        return Err(runtime_error(
+            "TimeSpan does not accept floating point Not-a-Number values.",
+            "ArgumentException",
+            ErrorCategory::NotSpecified,
+        )
+        .with_exception("ArgumentException"));
+    }
+    let ms = ms.round();
+    if ms.abs() > MAX_MS {
+        return Err(timespan_too_long());
+    }
+    Ok(TimeDelta::milliseconds(ms as i64))
+}
+
+pub(crate) fn timespan_too_long() -> ErrorRecord {
     runtime_error(
         "TimeSpan overflowed because the duration is too long.",
         "OverflowException",

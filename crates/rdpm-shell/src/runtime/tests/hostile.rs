@@ -71,6 +71,12 @@ fn hostile_values_are_catchable_errors() {
         ("[string](@('x' * 1MB) * 300)", oom.clone()),
         ("('x' * 1MB) -replace 'x', ('$0' * 300)", oom.clone()),
         ("'abcabc' -replace 'b(c)', '[$1$0]'", "a[cbc]a[cbc]".into()),
+        ("[timespan]::FromDays(-1e300)", "caught: Exception calling \"FromDays\" with \"1\" argument(s): \"TimeSpan overflowed because the duration is too long.\" | OverflowException".into()),
+        ("[timespan]::FromMilliseconds([math]::Sqrt(-1))", "caught: Exception calling \"FromMilliseconds\" with \"1\" argument(s): \"TimeSpan does not accept floating point Not-a-Number values.\" | ArgumentException".into()),
+        ("[timespan]'-99999999999999999.00:00:00'", "caught: Cannot convert the \"-99999999999999999.00:00:00\" value of type \"System.String\" to type \"System.TimeSpan\". | ConvertToFinalInvalidCastException".into()),
+        ("[math]::Abs([long]::MinValue)", "caught: Exception calling \"Abs\" with \"1\" argument(s): \"Negating the minimum value of a twos complement number is invalid.\" | OverflowException".into()),
+        ("[math]::Abs([int]::MinValue)", "caught: Exception calling \"Abs\" with \"1\" argument(s): \"Negating the minimum value of a twos complement number is invalid.\" | OverflowException".into()),
+        ("(Get-Date -Format ('y' * 100000)).Length", "100000".into()),
         ("(1..1e9).Count", "caught: The range is too large. | RangeTooLarge".into()),
         ("('a,b' -split ',', 2000000000).Count", "2".into()),
     ];
