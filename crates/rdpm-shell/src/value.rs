@@ -454,6 +454,27 @@ impl Value {
         }
     }
 
+    /// What one-element arrays hold (`@(@(5))` converts as `5`): followed
+    /// at most [`MAX_STRING_DEPTH`] levels, so that an array that holds
+    /// only itself ends as that array.
+    pub(crate) fn unwrap_single(&self) -> Value {
+        let mut cur = self.clone();
+        for _ in 0..MAX_STRING_DEPTH {
+            let next = match &cur {
+                Value::Array(a) => {
+                    let a = a.borrow();
+                    if a.len() != 1 {
+                        break;
+                    }
+                    a[0].clone()
+                }
+                _ => break,
+            };
+            cur = next;
+        }
+        cur
+    }
+
     /// PowerShell truthiness (`about_Booleans`).
     pub fn is_truthy(&self) -> bool {
         match self {
@@ -463,14 +484,15 @@ impl Value {
             Value::Long(i) => *i != 0,
             Value::Double(d) => *d != 0.0,
             Value::String(s) => !s.is_empty(),
-            Value::Array(a) => {
-                let a = a.borrow();
-                match a.len() {
-                    0 => false,
-                    1 => a[0].is_truthy(),
-                    _ => true,
-                }
-            }
+            Value::Array(a) => match a.borrow().len() {
+                0 => false,
+                1 => match self.unwrap_single() {
+                    // One element all the way down (an array inside itself).
+                    Value::Array(_) => true,
+                    inner => inner.is_truthy(),
+                },
+                _ => true,
+            },
             Value::Enum(e) => e.number() != 0,
             _ => true,
         }

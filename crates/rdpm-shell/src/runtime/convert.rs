@@ -123,14 +123,10 @@ pub(crate) fn to_num(v: &Value) -> Option<Num> {
         Value::Double(d) => Some(Num::Double(*d)),
         Value::String(s) => parse_number(s),
         Value::Enum(e) => Some(Num::from_i64(e.number())),
-        Value::Array(a) => {
-            let a = a.borrow();
-            if a.len() == 1 {
-                to_num(&a[0])
-            } else {
-                None
-            }
-        }
+        Value::Array(_) => match v.unwrap_single() {
+            Value::Array(_) => None,
+            inner => to_num(&inner),
+        },
         _ => None,
     }
 }

@@ -82,6 +82,9 @@ fn date_range_error(message: &str) -> ErrorRecord {
     .with_exception("ArgumentOutOfRangeException")
 }
 
+/// How many arrays deep member enumeration goes.
+const MAX_ENUMERATION_DEPTH: usize = 64;
+
 /// The largest span .NET's DateTime can move by: 10,000 years.
 const MAX_DATE_SPAN_MS: f64 = 315_537_897_600_000.0;
 
@@ -155,18 +158,7 @@ impl Interp {
             Value::Array(a) => match n.as_str() {
                 "count" | "length" => Value::Int(a.borrow().len() as i32),
                 "rank" => Value::Int(1),
-                _ => {
-                    let items = a.borrow().clone();
-                    let mut out = Vec::new();
-                    for i in items {
-                        match self.get_member(&i, name)? {
-                            Value::Null => {}
-                            Value::Array(inner) => out.extend(inner.borrow().iter().cloned()),
-                            v => out.push(v),
-                        }
-                    }
-                    collapse(out)
-                }
+                _ => self.enumerate_member(a, name, &mut Vec::new())?,
             },
             Value::String(s) => match n.as_str() {
                 "length" => Value::Int(s.chars().count() as i32),
@@ -301,9 +293,11 @@ impl Interp {
                 Ok(())
             }
             Value::Array(a) => {
+                // Elements that are arrays are not entered again: that
+                // also ends an array that contains itself.
                 let items = a.borrow().clone();
-                for i in items {
-                    self.set_member(&i, name, value.clone())?;
+                for i in items.iter().filter(|i| !matches!(i, Value::Array(_))) {
+                    self.set_member(i, name, value.clone())?;
                 }
                 Ok(())
             }
@@ -318,6 +312,44 @@ impl Interp {
                 ErrorCategory::InvalidOperation,
             )),
         }
+    }
+
+    /// Member enumeration: `name` of each element of `a`, nested arrays
+    /// enumerated in turn. An array met again inside the arrays `outer`
+    /// enumerating it (one that contains itself) adds nothing.
+    fn enumerate_member(
+        &mut self,
+        a: &crate::value::Array,
+        name: &str,
+        outer: &mut Vec<*const ()>,
+    ) -> Result<Value, ErrorRecord> {
+        let id = Rc::as_ptr(a) as *const ();
+        if outer.contains(&id) || outer.len() >= MAX_ENUMERATION_DEPTH {
+            return Ok(Value::Null);
+        }
+        outer.push(id);
+        let items = a.borrow().clone();
+        let mut out = Vec::new();
+        for i in items {
+            let v = match &i {
+                Value::Array(inner)
+                    if !matches!(
+                        name.to_ascii_lowercase().as_str(),
+                        "count" | "length" | "rank"
+                    ) =>
+                {
+                    self.enumerate_member(inner, name, outer)?
+                }
+                _ => self.get_member(&i, name)?,
+            };
+            match v {
+                Value::Null => {}
+                Value::Array(inner) => out.extend(inner.borrow().iter().cloned()),
+                v => out.push(v),
+            }
+        }
+        outer.pop();
+        Ok(collapse(out))
     }
 
     /// `target[index]`: negative from the end, arrays of indexes, keys.

@@ -117,6 +117,23 @@ fn values_that_contain_themselves() {
     );
     let json = caught(&mut s, "($a | ConvertTo-Json -Depth 100 -Compress).Length");
     assert!(json.parse::<usize>().is_ok(), "{json}");
+    // One element that is the array itself: conversions that look
+    // through one-element arrays stop instead of following it forever.
+    s.run("$one = @(1); $one[0] = $one");
+    let cast = "caught: Cannot convert the \"System.Object[]\" value of type \"System.Object[]\" to type \"System.Int32\". | ConvertToFinalInvalidCastException";
+    for (src, want) in [
+        ("if ($one) { 'yes' } else { 'no' }", "yes"),
+        ("[int]$one", cast),
+        ("[int[]]$one", cast),
+        ("$one.x; 'enumerated'", "enumerated"),
+        ("$a.x; 'enumerated'", "enumerated"),
+        ("$one.Count", "1"),
+        ("$one.x = 1; 'set'", "set"),
+        ("Write-Host $one", "System.Object[]"),
+        ("Write-Host $a", "System.Object[] 2"),
+    ] {
+        assert_eq!(caught(&mut s, src), want, "{src}");
+    }
     let table = caught(&mut s, "$h | Format-List | Out-String");
     assert!(table.contains("a"), "{table}");
 }
