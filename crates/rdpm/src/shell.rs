@@ -167,7 +167,21 @@ fn run_shell(args: &[String]) -> i32 {
     if args.command.is_some() || args.file.is_some() {
         rdpm_shell::host::install_interrupt_handler(runtime.stop_flag());
     }
-    let code = if let Some(command) = args.command {
+    // A defect that panics must still not leave the sessions (and their
+    // edit locks) open until they expire: the panic is caught here and the
+    // connections are closed below as on a normal exit.
+    let run = std::panic::AssertUnwindSafe(|| run_input(&mut runtime, args));
+    let code = std::panic::catch_unwind(run).unwrap_or(1);
+    // Leaving the shell disconnects everything.
+    runtime
+        .extension_mut::<rdpm_cmdlets::connection::DpmConnections>()
+        .disconnect_all();
+    code
+}
+
+/// Runs `-Command`, `-File` or the interactive shell; returns the exit code.
+fn run_input(runtime: &mut Runtime, args: Args) -> i32 {
+    if let Some(command) = args.command {
         let text = if command == "-" {
             let mut s = String::new();
             let _ = std::io::stdin().read_to_string(&mut s);
@@ -206,13 +220,8 @@ fn run_shell(args: &[String]) -> i32 {
         }
     } else {
         let history_file = dirs::data_dir().map(|d| d.join("rdpm").join("history.txt"));
-        repl::run(&mut runtime, &ReplOptions { history_file })
-    };
-    // Leaving the shell disconnects everything.
-    runtime
-        .extension_mut::<rdpm_cmdlets::connection::DpmConnections>()
-        .disconnect_all();
-    code
+        repl::run(runtime, &ReplOptions { history_file })
+    }
 }
 
 /// A script file's text, read as Windows PowerShell 5.1 reads one: by its
