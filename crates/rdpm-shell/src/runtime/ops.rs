@@ -153,7 +153,8 @@ pub(crate) fn arith(l: &Value, r: &Value, op: char) -> Result<Value, ErrorRecord
             let n = convert::to_int(r)?.max(0) as usize;
             let a = a.borrow();
             let mut items = Vec::with_capacity(limits::check_array(a.len().checked_mul(n))?);
-            for _ in 0..n {
+            // An empty array repeats to itself at once, however large `n`.
+            for _ in 0..if a.is_empty() { 0 } else { n } {
                 items.extend(a.iter().cloned());
             }
             return Ok(Value::array(items));

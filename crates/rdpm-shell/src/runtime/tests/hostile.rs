@@ -60,6 +60,8 @@ fn hostile_values_are_catchable_errors() {
         ("'x' * 2147483647", oom.clone()),
         ("@(1) * 1e9", oom.clone()),
         ("@(1, 2) * 2147483647", oom.clone()),
+        ("(@() * 2147483647).Count", "0".into()),
+        ("('' * 2147483647).Length", "0".into()),
         ("'a'.PadLeft(2147483647)", in_method("PadLeft", 1)),
         ("'a'.PadRight(2147483647, '-')", in_method("PadRight", 2)),
         ("('a' * 1MB).Replace('a', 'x' * 1KB)", in_method("Replace", 2)),
