@@ -73,7 +73,7 @@ fn negate_min(name: &str, argc: usize) -> ErrorRecord {
 }
 
 /// .NET's `ArgumentOutOfRangeException` with this message.
-fn date_range_error(message: &str) -> ErrorRecord {
+fn argument_out_of_range(message: &str) -> ErrorRecord {
     ErrorRecord::new(
         message,
         "ArgumentOutOfRangeException",
@@ -495,7 +495,7 @@ impl Interp {
                         let months = if n == "addyears" { k * 12 } else { k };
                         // .NET: months within +-120,000, years within +-10,000.
                         if months.abs() > 120_000 {
-                            return Err(mex(date_range_error(if n == "addyears" {
+                            return Err(mex(argument_out_of_range(if n == "addyears" {
                                 "The added or subtracted value results in an un-representable DateTime.\r\nParameter name: years"
                             } else {
                                 "Months value must be between +/-120000.\r\nParameter name: months"
@@ -508,7 +508,7 @@ impl Interp {
                         };
                         match r.filter(|r| (1..=9999).contains(&r.naive_local().year())) {
                             Some(r) => Value::DateTime(r),
-                            None => return Err(mex(date_range_error(
+                            None => return Err(mex(argument_out_of_range(
                                 "The added or subtracted value results in an un-representable DateTime.\r\nParameter name: months",
                             ))),
                         }
@@ -865,7 +865,7 @@ impl Interp {
                             return Err(method_exception(
                                 name,
                                 args.len(),
-                                date_range_error(
+                                argument_out_of_range(
                                     "Rounding digits must be between 0 and 15, inclusive.\r\nParameter name: digits",
                                 ),
                             ));
