@@ -124,10 +124,10 @@ pub fn new_runtime(interactive: bool) -> Runtime {
 
 /// The shell's thread stack: deep scripts fail with a catchable error when
 /// the evaluator has used [`STACK_BUDGET`] of it, well before it runs out.
-const STACK_SIZE: usize = 256 << 20;
+const STACK_SIZE: usize = 64 << 20;
 
 /// How much of [`STACK_SIZE`] the evaluator may use.
-const STACK_BUDGET: usize = 192 << 20;
+const STACK_BUDGET: usize = 48 << 20;
 
 /// Runs the shell on a thread with a large stack; returns the process exit
 /// code.
