@@ -52,6 +52,9 @@ pub enum Value {
     Formatted(Rc<dyn Any>),
 }
 
+/// How deep [`Value::to_invariant_string`] follows custom objects' properties.
+pub(crate) const MAX_STRING_DEPTH: usize = 16;
+
 /// A shared, mutable array.
 pub type Array = Rc<RefCell<Vec<Value>>>;
 
@@ -381,6 +384,16 @@ impl Value {
     /// ([`NativeObject::to_display_string`]); other objects show their
     /// `@{...}` form (custom objects), their `Name`, or their type name.
     pub fn to_invariant_string(&self) -> String {
+        self.invariant_string_at(0)
+    }
+
+    /// [`Value::to_invariant_string`] of a value `depth` conversions deep.
+    /// As in PowerShell, an array's elements are converted with their own
+    /// `ToString()`, so an array inside an array is `System.Object[]`: that
+    /// also ends the conversion of an array that contains itself. Custom
+    /// objects nest through their properties; past [`MAX_STRING_DEPTH`]
+    /// one stands for itself by its type name.
+    pub(crate) fn invariant_string_at(&self, depth: usize) -> String {
         match self {
             Value::Null => String::new(),
             Value::Bool(b) | Value::Switch(b) => if *b { "True" } else { "False" }.into(),
@@ -388,28 +401,44 @@ impl Value {
             Value::Long(i) => i.to_string(),
             Value::Double(d) => format_double(*d),
             Value::String(s) => s.to_string(),
-            Value::Array(a) => a
-                .borrow()
-                .iter()
-                .map(Value::to_invariant_string)
-                .collect::<Vec<_>>()
-                .join(" "),
+            Value::Array(_) if depth > 0 => "System.Object[]".into(),
+            Value::Array(a) => {
+                let texts: Vec<String> = a
+                    .borrow()
+                    .iter()
+                    .map(|v| v.invariant_string_at(depth + 1))
+                    .collect();
+                let len = texts.iter().map(String::len).sum::<usize>() + texts.len();
+                if len > crate::runtime::limits::MAX_STRING_BYTES {
+                    // Too large to join: what .NET's own ToString() of an
+                    // array says. The evaluator's conversions refuse it
+                    // with an error before they get here.
+                    return "System.Object[]".into();
+                }
+                texts.join(" ")
+            }
             Value::Hashtable(_) => "System.Collections.Hashtable".into(),
             Value::Object(o) => {
                 if let Some(text) = o.native.as_ref().and_then(|n| n.to_display_string()) {
                     return text;
                 }
                 if o.is_a("System.Management.Automation.PSCustomObject") {
+                    if depth >= MAX_STRING_DEPTH {
+                        return "System.Management.Automation.PSCustomObject".into();
+                    }
                     let props = o
                         .properties
                         .borrow()
                         .values()
-                        .map(|p| format!("{}={}", p.name, p.value.to_invariant_string()))
+                        .map(|p| format!("{}={}", p.name, p.value.invariant_string_at(depth + 1)))
                         .collect::<Vec<_>>()
                         .join("; ");
                     format!("@{{{props}}}")
                 } else if let Some(name) = o.get("Name") {
-                    name.to_invariant_string()
+                    if depth >= MAX_STRING_DEPTH {
+                        return o.type_names.first().cloned().unwrap_or_default();
+                    }
+                    name.invariant_string_at(depth + 1)
                 } else {
                     o.type_names.first().cloned().unwrap_or_default()
                 }
@@ -425,6 +454,27 @@ impl Value {
         }
     }
 
+    /// What one-element arrays hold (`@(@(5))` converts as `5`): followed
+    /// at most [`MAX_STRING_DEPTH`] levels, so that an array that holds
+    /// only itself ends as that array.
+    pub(crate) fn unwrap_single(&self) -> Value {
+        let mut cur = self.clone();
+        for _ in 0..MAX_STRING_DEPTH {
+            let next = match &cur {
+                Value::Array(a) => {
+                    let a = a.borrow();
+                    if a.len() != 1 {
+                        break;
+                    }
+                    a[0].clone()
+                }
+                _ => break,
+            };
+            cur = next;
+        }
+        cur
+    }
+
     /// PowerShell truthiness (`about_Booleans`).
     pub fn is_truthy(&self) -> bool {
         match self {
@@ -434,14 +484,15 @@ impl Value {
             Value::Long(i) => *i != 0,
             Value::Double(d) => *d != 0.0,
             Value::String(s) => !s.is_empty(),
-            Value::Array(a) => {
-                let a = a.borrow();
-                match a.len() {
-                    0 => false,
-                    1 => a[0].is_truthy(),
-                    _ => true,
-                }
-            }
+            Value::Array(a) => match a.borrow().len() {
+                0 => false,
+                1 => match self.unwrap_single() {
+                    // One element all the way down (an array inside itself).
+                    Value::Array(_) => true,
+                    inner => inner.is_truthy(),
+                },
+                _ => true,
+            },
             Value::Enum(e) => e.number() != 0,
             _ => true,
         }
@@ -476,7 +527,12 @@ pub fn format_double(d: f64) -> String {
     }
     let s = format!("{d}");
     if s.len() > 17 {
-        format!("{d:E}")
+        // .NET writes the exponent's sign: `1E+300`, `1E-05`.
+        let e = format!("{d:E}");
+        match e.split_once('E') {
+            Some((mantissa, exp)) if !exp.starts_with('-') => format!("{mantissa}E+{exp}"),
+            _ => e,
+        }
     } else {
         s
     }

@@ -122,8 +122,32 @@ pub fn new_runtime(interactive: bool) -> Runtime {
     Runtime::new(registry, Box::new(ConsoleHost::new(interactive)))
 }
 
-/// Runs the shell; returns the process exit code.
+/// The shell's thread stack: deep scripts fail with a catchable error when
+/// the evaluator has used [`STACK_BUDGET`] of it, well before it runs out.
+const STACK_SIZE: usize = 64 << 20;
+
+/// How much of [`STACK_SIZE`] the evaluator may use.
+const STACK_BUDGET: usize = 48 << 20;
+
+/// Runs the shell on a thread with a large stack; returns the process exit
+/// code.
 pub fn main(args: &[String]) -> i32 {
+    let args = args.to_vec();
+    let shell = std::thread::Builder::new()
+        .name("shell".into())
+        .stack_size(STACK_SIZE)
+        .spawn(move || run_shell(&args));
+    match shell.map(std::thread::JoinHandle::join) {
+        Ok(Ok(code)) => code,
+        Ok(Err(_)) => 1,
+        Err(e) => {
+            eprintln!("Cannot start the shell: {e}.");
+            1
+        }
+    }
+}
+
+fn run_shell(args: &[String]) -> i32 {
     let args = match parse(args) {
         Ok(a) => a,
         Err(e) => {
@@ -136,13 +160,28 @@ pub fn main(args: &[String]) -> i32 {
         return 0;
     }
     let mut runtime = new_runtime(!args.non_interactive);
+    runtime.set_stack_budget(STACK_BUDGET);
     if let Some(mode) = args.output {
         runtime.set_output_mode(mode);
     }
     if args.command.is_some() || args.file.is_some() {
         rdpm_shell::host::install_interrupt_handler(runtime.stop_flag());
     }
-    let code = if let Some(command) = args.command {
+    // A defect that panics must still not leave the sessions (and their
+    // edit locks) open until they expire: the panic is caught here and the
+    // connections are closed below as on a normal exit.
+    let run = std::panic::AssertUnwindSafe(|| run_input(&mut runtime, args));
+    let code = std::panic::catch_unwind(run).unwrap_or(1);
+    // Leaving the shell disconnects everything.
+    runtime
+        .extension_mut::<rdpm_cmdlets::connection::DpmConnections>()
+        .disconnect_all();
+    code
+}
+
+/// Runs `-Command`, `-File` or the interactive shell; returns the exit code.
+fn run_input(runtime: &mut Runtime, args: Args) -> i32 {
+    if let Some(command) = args.command {
         let text = if command == "-" {
             let mut s = String::new();
             let _ = std::io::stdin().read_to_string(&mut s);
@@ -153,7 +192,7 @@ pub fn main(args: &[String]) -> i32 {
         let outcome = runtime.run(Source::interactive(text));
         command_exit_code(&outcome)
     } else if let Some((path, script_args)) = args.file {
-        match std::fs::read_to_string(&path) {
+        match std::fs::read(&path).map(|bytes| decode_script(&bytes)) {
             Ok(text) => {
                 runtime.set_variable(
                     "args",
@@ -181,13 +220,54 @@ pub fn main(args: &[String]) -> i32 {
         }
     } else {
         let history_file = dirs::data_dir().map(|d| d.join("rdpm").join("history.txt"));
-        repl::run(&mut runtime, &ReplOptions { history_file })
+        repl::run(runtime, &ReplOptions { history_file })
+    }
+}
+
+/// A script file's text, read as Windows PowerShell 5.1 reads one: by its
+/// byte order mark (UTF-8, UTF-16 LE or BE), else as UTF-8 when it is valid
+/// UTF-8, else as Windows-1252 (the ANSI code page of Western Windows).
+/// Malformed UTF-16 becomes U+FFFD, as .NET's decoder makes it.
+fn decode_script(bytes: &[u8]) -> String {
+    let utf16 = |rest: &[u8], unit: fn([u8; 2]) -> u16| {
+        let units: Vec<u16> = rest
+            .chunks(2)
+            .map(|c| match c {
+                [a, b] => unit([*a, *b]),
+                _ => 0xFFFD,
+            })
+            .collect();
+        String::from_utf16_lossy(&units)
     };
-    // Leaving the shell disconnects everything.
-    runtime
-        .extension_mut::<rdpm_cmdlets::connection::DpmConnections>()
-        .disconnect_all();
-    code
+    if let Some(rest) = bytes.strip_prefix(b"\xEF\xBB\xBF") {
+        String::from_utf8_lossy(rest).into_owned()
+    } else if let Some(rest) = bytes.strip_prefix(b"\xFF\xFE") {
+        utf16(rest, u16::from_le_bytes)
+    } else if let Some(rest) = bytes.strip_prefix(b"\xFE\xFF") {
+        utf16(rest, u16::from_be_bytes)
+    } else {
+        match std::str::from_utf8(bytes) {
+            Ok(text) => text.to_owned(),
+            Err(_) => bytes.iter().map(|b| windows_1252(*b)).collect(),
+        }
+    }
+}
+
+/// One Windows-1252 byte as a character: Latin-1 but for 0x80..0x9F,
+/// where it has typographic marks (the five unassigned bytes map to the
+/// C1 controls of the same number, as Windows' own conversion does).
+fn windows_1252(b: u8) -> char {
+    const HIGH: [char; 32] = [
+        '\u{20AC}', '\u{81}', '\u{201A}', '\u{0192}', '\u{201E}', '\u{2026}', '\u{2020}',
+        '\u{2021}', '\u{02C6}', '\u{2030}', '\u{0160}', '\u{2039}', '\u{0152}', '\u{8D}',
+        '\u{017D}', '\u{8F}', '\u{90}', '\u{2018}', '\u{2019}', '\u{201C}', '\u{201D}', '\u{2022}',
+        '\u{2013}', '\u{2014}', '\u{02DC}', '\u{2122}', '\u{0161}', '\u{203A}', '\u{0153}',
+        '\u{9D}', '\u{017E}', '\u{0178}',
+    ];
+    match b {
+        0x80..=0x9F => HIGH[usize::from(b - 0x80)],
+        _ => char::from(b),
+    }
 }
 
 /// pwsh `-Command`: `exit N` gives N; a terminating error or a false `$?`
@@ -238,6 +318,36 @@ mod tests {
             parse(&["-noni".into(), "-c".into(), "Get-Help".into(), "x".into()]).expect("parses");
         assert!(a.non_interactive);
         assert_eq!(a.command.as_deref(), Some("Get-Help x"));
+    }
+
+    #[test]
+    fn script_encodings() {
+        let text = "'caf\u{e9} \u{20ac}5 \u{201c}q\u{201d}'";
+        let utf16 = |be: bool| -> Vec<u8> {
+            let mut out = if be {
+                vec![0xFE, 0xFF]
+            } else {
+                vec![0xFF, 0xFE]
+            };
+            for u in text.encode_utf16() {
+                out.extend(if be { u.to_be_bytes() } else { u.to_le_bytes() });
+            }
+            out
+        };
+        let mut bom = b"\xEF\xBB\xBF".to_vec();
+        bom.extend(text.as_bytes());
+        let cp1252 = b"'caf\xE9 \x805 \x93q\x94'".to_vec();
+        for (name, bytes) in [
+            ("utf-8", text.as_bytes().to_vec()),
+            ("utf-8 with BOM", bom),
+            ("utf-16 LE", utf16(false)),
+            ("utf-16 BE", utf16(true)),
+            ("windows-1252", cp1252),
+        ] {
+            assert_eq!(decode_script(&bytes), text, "{name}");
+        }
+        // An odd trailing byte of UTF-16 is a replacement character.
+        assert_eq!(decode_script(b"\xFF\xFEa\x00b"), "a\u{FFFD}");
     }
 
     #[test]

@@ -48,6 +48,51 @@ fn file_scripts_run_with_their_exit_code() {
 }
 
 #[test]
+fn file_scripts_are_read_in_the_encodings_powershell_reads() {
+    let s = server("DPMServer07");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let text = "$x = 'caf\u{e9} \u{20ac}5'\r\n\"$x \u{153}\u{2122}\"\r\n";
+    let want = "caf\u{e9} \u{20ac}5 \u{153}\u{2122}";
+    let utf16 = |big_endian: bool| {
+        let mut out = if big_endian {
+            vec![0xFE, 0xFF]
+        } else {
+            vec![0xFF, 0xFE]
+        };
+        for unit in text.encode_utf16() {
+            out.extend(if big_endian {
+                unit.to_be_bytes()
+            } else {
+                unit.to_le_bytes()
+            });
+        }
+        out
+    };
+    let mut utf8_bom = vec![0xEF, 0xBB, 0xBF];
+    utf8_bom.extend(text.as_bytes());
+    let cp1252 = b"$x = 'caf\xE9 \x805'\r\n\"$x \x9C\x99\"\r\n".to_vec();
+    for (name, bytes) in [
+        ("utf8", text.as_bytes().to_vec()),
+        ("utf8-bom", utf8_bom),
+        ("utf16le", utf16(false)),
+        ("utf16be", utf16(true)),
+        ("cp1252", cp1252),
+    ] {
+        let script = dir.path().join(format!("{name}.ps1"));
+        std::fs::write(&script, bytes).expect("write script");
+        let out = s.shell(&[
+            "-NonInteractive",
+            "-File",
+            script.to_str().expect("utf-8 path"),
+        ]);
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{name}: {stderr}");
+        assert_eq!(stdout.trim(), want, "{name}: {stderr}");
+    }
+}
+
+#[test]
 fn parse_errors_show_their_position() {
     let s = server("DPMServer07");
     let (code, out, err) = s.run("'a'; Write-Output \"unterminated");

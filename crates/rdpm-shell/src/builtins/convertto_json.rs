@@ -118,7 +118,8 @@ impl CommandRun for JsonRun {
             compress: params.switch("Compress"),
             enums_as_strings: params.switch("EnumsAsStrings"),
         };
-        ctx.write_output(Value::str(to_json_with(&value, &options)))
+        let text = to_json_with(&value, &options).map_err(crate::error::Flow::terminating)?;
+        ctx.write_output(Value::str(text))
     }
 }
 

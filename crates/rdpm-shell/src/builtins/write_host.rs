@@ -96,13 +96,28 @@ struct WriteHostRun;
 
 /// The host text of an object: collections flatten, joined by `sep`.
 fn host_text(v: &Value, sep: &str) -> String {
+    host_text_in(v, sep, &mut Vec::new())
+}
+
+/// [`host_text`] inside the arrays `outer`: an array met again inside
+/// itself shows as its type name instead of flattening forever.
+fn host_text_in(v: &Value, sep: &str, outer: &mut Vec<*const ()>) -> String {
     match v {
-        Value::Array(a) => a
-            .borrow()
-            .iter()
-            .map(|e| host_text(e, sep))
-            .collect::<Vec<_>>()
-            .join(sep),
+        Value::Array(a) => {
+            let id = std::rc::Rc::as_ptr(a) as *const ();
+            if outer.contains(&id) || outer.len() >= 64 {
+                return "System.Object[]".into();
+            }
+            outer.push(id);
+            let items = a.borrow().clone();
+            let text = items
+                .iter()
+                .map(|e| host_text_in(e, sep, outer))
+                .collect::<Vec<_>>()
+                .join(sep);
+            outer.pop();
+            text
+        }
         other => other.to_invariant_string(),
     }
 }

@@ -7,6 +7,8 @@
 
 use serde_json::{Map, Number, Value as Json};
 
+use crate::error::ErrorRecord;
+use crate::runtime::limits::{out_of_memory, MAX_STRING_BYTES};
 use crate::value::{PsObject, Value};
 
 use super::field::read_property;
@@ -17,6 +19,9 @@ pub const DEFAULT_DEPTH: usize = 2;
 /// Deep enough for any real object graph, shallow enough that a value that
 /// contains itself cannot exhaust the stack.
 const MAX_DEPTH: usize = 100;
+
+/// The most values one conversion visits.
+const MAX_NODES: usize = 2_000_000;
 
 /// Options of `ConvertTo-Json`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,7 +46,7 @@ impl Default for JsonOptions {
 }
 
 /// `ConvertTo-Json -Depth depth [-Compress]` of one value.
-pub fn to_json(value: &Value, depth: usize, compress: bool) -> String {
+pub fn to_json(value: &Value, depth: usize, compress: bool) -> Result<String, ErrorRecord> {
     to_json_with(
         value,
         &JsonOptions {
@@ -52,15 +57,26 @@ pub fn to_json(value: &Value, depth: usize, compress: bool) -> String {
     )
 }
 
-/// `ConvertTo-Json` with all options.
-pub fn to_json_with(value: &Value, options: &JsonOptions) -> String {
+/// `ConvertTo-Json` with all options. A value graph of more than
+/// [`MAX_NODES`] values (one that contains itself many times over) is
+/// refused as too large to hold.
+pub fn to_json_with(value: &Value, options: &JsonOptions) -> Result<String, ErrorRecord> {
+    let mut budget = MAX_NODES;
     let json = convert(
         value,
         0,
         options.depth.min(MAX_DEPTH),
         options.enums_as_strings,
+        &mut budget,
     );
-    render(&json, options.compress)
+    if budget == 0 {
+        return Err(out_of_memory());
+    }
+    let text = render(&json, options.compress);
+    if text.len() > MAX_STRING_BYTES {
+        return Err(out_of_memory());
+    }
+    Ok(text)
 }
 
 /// A JSON tree as text, indented or compressed.
@@ -76,10 +92,17 @@ pub fn render(json: &Json, compress: bool) -> String {
 /// The value as a JSON tree for `-OutputFormat Json`: no depth limit
 /// beyond a guard against self-containing values, enums as names.
 pub fn to_json_value(value: &Value) -> Json {
-    convert(value, 0, MAX_DEPTH, true)
+    convert(value, 0, MAX_DEPTH, true, &mut MAX_NODES.clone())
 }
 
-fn convert(value: &Value, depth: usize, max: usize, enum_names: bool) -> Json {
+fn convert(value: &Value, depth: usize, max: usize, enum_names: bool, budget: &mut usize) -> Json {
+    // Each value spends one unit; once the budget is gone the rest of the
+    // tree is left out (the caller reports it), so that a value that
+    // contains itself several times cannot grow the output exponentially.
+    if *budget == 0 {
+        return Json::Null;
+    }
+    *budget -= 1;
     let scalar = match value {
         Value::Null => Some(Json::Null),
         Value::Bool(b) => Some(Json::Bool(*b)),
@@ -108,17 +131,22 @@ fn convert(value: &Value, depth: usize, max: usize, enum_names: bool) -> Json {
         Value::Array(a) => Json::Array(
             a.borrow()
                 .iter()
-                .map(|v| convert(v, next, max, enum_names))
+                .map(|v| convert(v, next, max, enum_names, budget))
                 .collect(),
         ),
         Value::Hashtable(h) => Json::Object(
             h.borrow()
                 .entries
                 .values()
-                .map(|(k, v)| (k.to_invariant_string(), convert(v, next, max, enum_names)))
+                .map(|(k, v)| {
+                    (
+                        k.to_invariant_string(),
+                        convert(v, next, max, enum_names, budget),
+                    )
+                })
                 .collect(),
         ),
-        Value::Object(o) => object(o, next, max, enum_names),
+        Value::Object(o) => object(o, next, max, enum_names, budget),
         Value::Switch(b) => {
             let mut m = Map::new();
             m.insert("IsPresent".into(), Json::Bool(*b));
@@ -137,7 +165,7 @@ fn convert(value: &Value, depth: usize, max: usize, enum_names: bool) -> Json {
                 "TargetObject".into(),
                 e.target_object
                     .as_ref()
-                    .map_or(Json::Null, |t| convert(t, next, max, enum_names)),
+                    .map_or(Json::Null, |t| convert(t, next, max, enum_names, budget)),
             );
             Json::Object(m)
         }
@@ -145,13 +173,13 @@ fn convert(value: &Value, depth: usize, max: usize, enum_names: bool) -> Json {
     }
 }
 
-fn object(o: &PsObject, depth: usize, max: usize, enum_names: bool) -> Json {
+fn object(o: &PsObject, depth: usize, max: usize, enum_names: bool, budget: &mut usize) -> Json {
     Json::Object(
         o.property_names()
             .into_iter()
             .map(|name| {
                 let v = read_property(o, &name);
-                (name, convert(&v, depth, max, enum_names))
+                (name, convert(&v, depth, max, enum_names, budget))
             })
             .collect(),
     )
@@ -260,7 +288,11 @@ mod tests {
             (Value::array(vec![]), 2, false, "[]"),
         ];
         for (v, depth, compress, want) in cases {
-            assert_eq!(to_json(&v, depth, compress), want, "{v:?}");
+            assert_eq!(
+                to_json(&v, depth, compress).ok().as_deref(),
+                Some(want),
+                "{v:?}"
+            );
         }
     }
 
@@ -271,7 +303,7 @@ mod tests {
             enums_as_strings: true,
             ..JsonOptions::default()
         };
-        assert_eq!(to_json_with(&stop, &opts), "\"Stop\"");
+        assert_eq!(to_json_with(&stop, &opts).ok().as_deref(), Some("\"Stop\""));
         let deep = ht(vec![(
             "a",
             ht(vec![("b", ht(vec![("c", ht(vec![("d", stop)]))]))]),

@@ -131,6 +131,9 @@ pub fn table_text(
     table::render_table(columns, rows, width, options)
 }
 
+/// How many arrays deep output expansion goes.
+const MAX_NESTED_ARRAYS: usize = 64;
+
 /// The streaming form of [`out_default`]: the runtime pushes each value as
 /// it arrives and prints what comes back. A table holds its rows back until
 /// its group ends (another shape arrives, or [`OutDefault::finish`]) so that
@@ -205,12 +208,33 @@ impl OutDefault {
 
     /// Takes one output value; returns the text ready to print now.
     pub fn push(&mut self, value: &Value) -> String {
+        self.push_nested(value, &mut Vec::new())
+    }
+
+    /// [`OutDefault::push`] inside the arrays `outer` (innermost last):
+    /// nested arrays are expanded, but an array met again inside itself
+    /// prints as its type name instead of expanding forever.
+    fn push_nested(&mut self, value: &Value, outer: &mut Vec<*const ()>) -> String {
+        match value {
+            Value::Array(items) => {
+                let id = Rc::as_ptr(items) as *const ();
+                if outer.contains(&id) || outer.len() >= MAX_NESTED_ARRAYS {
+                    return self.push(&Value::str("System.Object[]"));
+                }
+                let items = items.borrow().clone();
+                outer.push(id);
+                let text = items.iter().map(|v| self.push_nested(v, outer)).collect();
+                outer.pop();
+                text
+            }
+            other => self.push_scalar(other),
+        }
+    }
+
+    fn push_scalar(&mut self, value: &Value) -> String {
         match value {
             Value::Null => String::new(),
-            Value::Array(items) => {
-                let items = items.borrow().clone();
-                items.iter().map(|v| self.push(v)).collect()
-            }
+            Value::Array(_) => self.push(value),
             Value::Formatted(_) => {
                 let mut out = self.end_group();
                 match formatted_text(value) {

@@ -10,7 +10,7 @@ use crate::binder::BoundParameters;
 use crate::command::{extension, Command, CommandContext, CommandRun};
 use crate::error::{ErrorCategory, ErrorRecord, Flow, FlowResult};
 use crate::registry::Registry;
-use crate::signature::{ParamType, ParameterDecl, Signature};
+use crate::signature::{ParamType, ParameterDecl, Signature, Validation};
 use crate::value::{PsObject, Value};
 
 /// Registers the runtime's own cmdlets.
@@ -43,12 +43,15 @@ impl StartSleep {
         sig.default_set = Some("Seconds");
         sig.aliases = &["sleep"];
         sig.parameters = vec![
+            // PowerShell's bounds: at most Int32.MaxValue milliseconds.
             ParameterDecl::new("Seconds", ParamType::Double)
                 .help("Specifies how long the resource sleeps in seconds.")
+                .validate(Validation::Range(0, i32::MAX as i64 / 1000))
                 .in_set("Seconds", Some(0), true),
             ParameterDecl::new("Milliseconds", ParamType::Int32)
                 .aliases(&["ms"])
                 .help("Specifies how long the resource sleeps in milliseconds.")
+                .validate(Validation::Range(0, i32::MAX as i64))
                 .in_set("Milliseconds", None, true),
         ];
         StartSleep { sig }
@@ -80,7 +83,8 @@ impl CommandRun for StartSleepRun {
         } else {
             0.0
         };
-        let deadline = Instant::now() + Duration::from_millis(ms.max(0.0) as u64);
+        let ms = ms.clamp(0.0, f64::from(i32::MAX));
+        let deadline = Instant::now() + Duration::from_millis(ms as u64);
         loop {
             if ctx.is_stopping() {
                 return Err(Flow::Stopped(None));

@@ -123,14 +123,10 @@ pub(crate) fn to_num(v: &Value) -> Option<Num> {
         Value::Double(d) => Some(Num::Double(*d)),
         Value::String(s) => parse_number(s),
         Value::Enum(e) => Some(Num::from_i64(e.number())),
-        Value::Array(a) => {
-            let a = a.borrow();
-            if a.len() == 1 {
-                to_num(&a[0])
-            } else {
-                None
-            }
-        }
+        Value::Array(_) => match v.unwrap_single() {
+            Value::Array(_) => None,
+            inner => to_num(&inner),
+        },
         _ => None,
     }
 }
@@ -316,11 +312,15 @@ pub(crate) fn convert_to(v: &Value, type_name: &str) -> Option<Result<Value, Err
         "int" => to_int(v).map(Value::Int),
         "long" => to_long(v).map(Value::Long),
         "double" => to_double(v).map(Value::Double),
-        "string" => Ok(match v {
-            Value::Null => Value::str(""),
-            Value::String(_) => v.clone(),
-            other => Value::str(other.to_invariant_string()),
-        }),
+        "string" => match v {
+            Value::Null => Ok(Value::str("")),
+            Value::String(_) => Ok(v.clone()),
+            Value::Array(a) => {
+                let items = a.borrow().clone();
+                super::ops::join(&items, " ").map(Value::str)
+            }
+            other => Ok(Value::str(other.to_invariant_string())),
+        },
         "bool" => Ok(Value::Bool(v.is_truthy())),
         "switch" => Ok(Value::Switch(v.is_truthy())),
         "datetime" => to_datetime(v).map(Value::DateTime),
@@ -438,8 +438,12 @@ pub(crate) fn parse_timespan(s: &str) -> Option<chrono::TimeDelta> {
     let h: i64 = parts[0].parse().ok()?;
     let m: i64 = parts[1].parse().ok()?;
     let secs: f64 = parts.get(2).map(|p| p.parse().ok()).unwrap_or(Some(0.0))?;
-    let total_ms = ((days * 86_400 + h * 3600 + m * 60) as f64 + secs) * 1000.0;
-    let t = chrono::TimeDelta::milliseconds(total_ms.round() as i64);
+    let whole = days
+        .checked_mul(86_400)?
+        .checked_add(h.checked_mul(3600)?)?
+        .checked_add(m.checked_mul(60)?)?;
+    let total_ms = (whole as f64 + secs) * 1000.0;
+    let t = super::ops::timespan_from_ms(total_ms).ok()?;
     Some(if neg { -t } else { t })
 }
 

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use super::context::{Out, TopOut};
 use super::convert::{self, to_num, Num};
+use super::limits;
 use super::ops;
 use super::pipeline::ScriptArg;
 use super::{FunctionDef, Interp, OutputMode, RunOutcome};
@@ -176,6 +177,7 @@ impl Interp {
     }
 
     pub(crate) fn exec_statement(&mut self, s: &Statement, out: &mut dyn Out) -> R<()> {
+        self.check_stack()?;
         match s {
             Statement::Pipeline(p) => self.run_pipeline(p, out),
             Statement::Assignment { .. } => {
@@ -544,13 +546,14 @@ impl Interp {
 
     /// Evaluates an expression.
     pub(crate) fn eval_expr(&mut self, e: &Expr) -> R<Value> {
+        self.check_stack()?;
         let span = e.span;
         let at = |me: &Self, r: Result<Value, ErrorRecord>| r.map_err(|err| term(me.at(err, span)));
         match &e.kind {
             ExprKind::Constant(v) => Ok(v.clone()),
             ExprKind::Number { value, .. } => Ok(value.clone()),
             ExprKind::String(s) => Ok(Value::str(s)),
-            ExprKind::Expandable(parts) => self.expand(parts).map(Value::str),
+            ExprKind::Expandable(parts) => self.expand(parts, span).map(Value::str),
             ExprKind::Variable(vr) => Ok(self.read_var(vr)),
             ExprKind::Array(items) => {
                 let mut out = Vec::with_capacity(items.len());
@@ -665,41 +668,44 @@ impl Interp {
     }
 
     /// Expands a double-quoted string.
-    fn expand(&mut self, parts: &[StringPart]) -> R<String> {
+    fn expand(&mut self, parts: &[StringPart], span: Span) -> R<String> {
         let mut s = String::new();
         for p in parts {
-            match p {
-                StringPart::Literal(t) => s.push_str(t),
+            let text = match p {
+                StringPart::Literal(t) => t.clone(),
                 StringPart::Variable(vr) => {
                     let v = self.read_var(vr);
-                    s.push_str(&self.stringify(&v));
+                    self.stringify(&v, span)?
                 }
                 StringPart::SubExpr(stmts) => {
                     let mut out = Vec::new();
                     self.exec_statements(stmts, &mut out)?;
                     let v = collapse(out);
-                    s.push_str(&self.stringify(&v));
+                    self.stringify(&v, span)?
                 }
-            }
+            };
+            limits::check_string(s.len().checked_add(text.len()))
+                .map_err(|e| term(self.at(e, span)))?;
+            s.push_str(&text);
         }
         Ok(s)
     }
 
-    /// String conversion with `$OFS` between array elements.
-    pub(crate) fn stringify(&self, v: &Value) -> String {
+    /// String conversion with `$OFS` between array elements; refused past
+    /// the string bound.
+    pub(crate) fn stringify(&self, v: &Value, span: Span) -> R<String> {
         match v {
             Value::Array(a) => {
                 let ofs = match self.get_var(None, "OFS") {
                     Value::Null => " ".to_string(),
                     o => o.to_invariant_string(),
                 };
-                a.borrow()
-                    .iter()
-                    .map(|i| self.stringify(i))
-                    .collect::<Vec<_>>()
-                    .join(&ofs)
+                // An element is converted alone: a nested array is
+                // `System.Object[]`, as in PowerShell.
+                let items = a.borrow().clone();
+                ops::join(&items, &ofs).map_err(|e| term(self.at(e, span)))
             }
-            other => other.to_invariant_string(),
+            other => Ok(other.to_invariant_string()),
         }
     }
 
@@ -746,10 +752,7 @@ impl Interp {
                     },
                     UnaryOp::Comma => Value::array(vec![v]),
                     UnaryOp::Join => Value::str(
-                        v.enumerate()
-                            .iter()
-                            .map(Value::to_invariant_string)
-                            .collect::<String>(),
+                        ops::join(&v.enumerate(), "").map_err(|e| term(self.at(e, span)))?,
                     ),
                     UnaryOp::Split => ops::split_whitespace(&v),
                     _ => v,

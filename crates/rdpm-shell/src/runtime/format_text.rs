@@ -5,18 +5,34 @@
 use chrono::{DateTime, Datelike, FixedOffset, Timelike};
 
 use super::convert::{to_num, Num};
+use crate::error::{ErrorCategory, ErrorRecord};
 use crate::value::{format_double, Value};
 
-/// Formats a value with a format specifier.
-pub(crate) fn format_value(v: &Value, spec: &str) -> String {
-    match v {
+/// Formats a value with a format specifier. A precision past .NET
+/// Framework's 99 digits is refused as it refuses it
+/// (`(5).ToString('X999999')`), which also bounds what one format makes.
+pub(crate) fn format_value(v: &Value, spec: &str) -> Result<String, ErrorRecord> {
+    Ok(match v {
         Value::DateTime(d) => format_datetime(d, spec),
         Value::Int(_) | Value::Long(_) | Value::Double(_) => match to_num(v) {
-            Some(n) => format_number(n, spec),
+            Some(n) => format_number(n, spec)?,
             None => v.to_invariant_string(),
         },
         other => other.to_invariant_string(),
-    }
+    })
+}
+
+/// The most digits a numeric format may ask for.
+const MAX_PRECISION: usize = 99;
+
+/// .NET's `FormatException` for a bad format specifier.
+pub(crate) fn invalid_specifier() -> ErrorRecord {
+    ErrorRecord::new(
+        "Format specifier was invalid.",
+        "FormatException",
+        ErrorCategory::NotSpecified,
+    )
+    .with_exception("FormatException")
 }
 
 fn group(int_digits: &str) -> String {
@@ -63,10 +79,17 @@ fn round_away(d: f64, decimals: usize) -> f64 {
     r / m
 }
 
-fn format_number(n: Num, spec: &str) -> String {
+fn format_number(n: Num, spec: &str) -> Result<String, ErrorRecord> {
     let mut chars = spec.chars();
     let kind = chars.next().unwrap_or('G');
     let rest: String = chars.collect();
+    let all_digits = !rest.is_empty() && rest.bytes().all(|b| b.is_ascii_digit());
+    if kind.is_ascii_alphabetic() && all_digits {
+        let digits = rest.trim_start_matches('0');
+        if digits.len() > 2 {
+            return Err(invalid_specifier());
+        }
+    }
     let precision: Option<usize> = if rest.is_empty() {
         None
     } else {
@@ -75,8 +98,11 @@ fn format_number(n: Num, spec: &str) -> String {
     if precision.is_none() && !rest.is_empty() {
         return custom_number(n.as_f64(), spec);
     }
+    if precision.is_some_and(|p| p > MAX_PRECISION) {
+        return Err(invalid_specifier());
+    }
     let is_int = !matches!(n, Num::Double(_));
-    match kind.to_ascii_uppercase() {
+    Ok(match kind.to_ascii_uppercase() {
         'N' => fixed(n.as_f64(), precision.unwrap_or(2), true),
         'F' => fixed(n.as_f64(), precision.unwrap_or(2), false),
         'D' if is_int => {
@@ -130,12 +156,12 @@ fn format_number(n: Num, spec: &str) -> String {
             Num::Double(d) => format_double(d),
             other => other.to_value().to_invariant_string(),
         },
-        _ => custom_number(n.as_f64(), spec),
-    }
+        _ => return custom_number(n.as_f64(), spec),
+    })
 }
 
 /// A small subset of custom numeric formats: `0`, `#`, `.`, `,`, `%`.
-fn custom_number(d: f64, spec: &str) -> String {
+fn custom_number(d: f64, spec: &str) -> Result<String, ErrorRecord> {
     let percent = spec.contains('%');
     let d = if percent { d * 100.0 } else { d };
     let (int_part, frac_part) = match spec.split_once('.') {
@@ -144,6 +170,9 @@ fn custom_number(d: f64, spec: &str) -> String {
     };
     let decimals_min = frac_part.chars().filter(|c| *c == '0').count();
     let decimals_max = frac_part.chars().filter(|c| *c == '0' || *c == '#').count();
+    if decimals_max > MAX_PRECISION {
+        return Err(invalid_specifier());
+    }
     let grouping = int_part.contains(',');
     let int_min = int_part.chars().filter(|c| *c == '0').count();
     let mut s = fixed(d, decimals_max, false);
@@ -187,7 +216,7 @@ fn custom_number(d: f64, spec: &str) -> String {
     if percent {
         out.push('%');
     }
-    out
+    Ok(out)
 }
 
 const MONTHS: [&str; 12] = [
@@ -261,11 +290,11 @@ pub(crate) fn format_datetime(d: &DateTime<FixedOffset>, spec: &str) -> String {
         match c {
             'y' => {
                 let y = d.year();
-                if run <= 2 {
-                    out.push_str(&format!("{:0width$}", y % 100, width = run));
-                } else {
-                    out.push_str(&format!("{:0width$}", y, width = run));
-                }
+                // Zero-padded to the run's length by hand: a run of any
+                // length (it is as long as the format text) is allowed.
+                let digits = if run <= 2 { y % 100 } else { y }.to_string();
+                out.extend(std::iter::repeat_n('0', run.saturating_sub(digits.len())));
+                out.push_str(&digits);
             }
             'M' => match run {
                 1 => out.push_str(&d.month().to_string()),
@@ -351,6 +380,10 @@ fn pad(v: u32, run: usize) -> String {
 mod tests {
     use super::*;
 
+    fn fv(v: &Value, spec: &str) -> String {
+        format_value(v, spec).unwrap_or_else(|e| e.message)
+    }
+
     #[test]
     fn datetime_formats() {
         let d = DateTime::parse_from_rfc3339("2024-03-05T14:07:09+01:00").expect("valid date");
@@ -372,11 +405,11 @@ mod tests {
 
     #[test]
     fn numbers() {
-        assert_eq!(format_value(&Value::Int(1234567), "N0"), "1,234,567");
-        assert_eq!(format_value(&Value::Double(-0.004), "F2"), "0.00");
-        assert_eq!(format_value(&Value::Double(1.5), "#.#"), "1.5");
-        assert_eq!(format_value(&Value::Int(5), "00"), "05");
-        assert_eq!(format_value(&Value::Double(12345.678), "#,0.0"), "12,345.7");
-        assert_eq!(format_value(&Value::Double(1234.5), "E2"), "1.23E+003");
+        assert_eq!(fv(&Value::Int(1234567), "N0"), "1,234,567");
+        assert_eq!(fv(&Value::Double(-0.004), "F2"), "0.00");
+        assert_eq!(fv(&Value::Double(1.5), "#.#"), "1.5");
+        assert_eq!(fv(&Value::Int(5), "00"), "05");
+        assert_eq!(fv(&Value::Double(12345.678), "#,0.0"), "12,345.7");
+        assert_eq!(fv(&Value::Double(1234.5), "E2"), "1.23E+003");
     }
 }

@@ -10,6 +10,7 @@ use chrono::{Datelike, Months, TimeDelta, Timelike};
 use super::convert::{self, to_num};
 use super::eval::collapse;
 use super::format_text;
+use super::limits;
 use super::Interp;
 use crate::error::{ErrorCategory, ErrorRecord, Flow, FlowResult};
 use crate::value::{HashtableData, PsObject, Value};
@@ -43,6 +44,49 @@ fn argument_error(msg: impl Into<String>) -> ErrorRecord {
     )
     .with_exception("MethodInvocationException")
 }
+
+/// How PowerShell reports a .NET method that threw: the exception's
+/// message inside "Exception calling ...", its id kept.
+fn method_exception(name: &str, argc: usize, inner: ErrorRecord) -> ErrorRecord {
+    ErrorRecord::new(
+        format!(
+            "Exception calling \"{name}\" with \"{argc}\" argument(s): \"{}\"",
+            inner.message
+        ),
+        inner.error_id,
+        ErrorCategory::NotSpecified,
+    )
+    .with_exception("MethodInvocationException")
+}
+
+/// `[math]::Abs` of the smallest integer: .NET's `OverflowException`.
+fn negate_min(name: &str, argc: usize) -> ErrorRecord {
+    method_exception(
+        name,
+        argc,
+        ErrorRecord::new(
+            "Negating the minimum value of a twos complement number is invalid.",
+            "OverflowException",
+            ErrorCategory::NotSpecified,
+        ),
+    )
+}
+
+/// .NET's `ArgumentOutOfRangeException` with this message.
+fn argument_out_of_range(message: &str) -> ErrorRecord {
+    ErrorRecord::new(
+        message,
+        "ArgumentOutOfRangeException",
+        ErrorCategory::NotSpecified,
+    )
+    .with_exception("ArgumentOutOfRangeException")
+}
+
+/// How many arrays deep member enumeration goes.
+const MAX_ENUMERATION_DEPTH: usize = 64;
+
+/// The largest span .NET's DateTime can move by: 10,000 years.
+const MAX_DATE_SPAN_MS: f64 = 315_537_897_600_000.0;
 
 fn arg_count(name: &str, n: usize) -> ErrorRecord {
     ErrorRecord::new(
@@ -114,18 +158,7 @@ impl Interp {
             Value::Array(a) => match n.as_str() {
                 "count" | "length" => Value::Int(a.borrow().len() as i32),
                 "rank" => Value::Int(1),
-                _ => {
-                    let items = a.borrow().clone();
-                    let mut out = Vec::new();
-                    for i in items {
-                        match self.get_member(&i, name)? {
-                            Value::Null => {}
-                            Value::Array(inner) => out.extend(inner.borrow().iter().cloned()),
-                            v => out.push(v),
-                        }
-                    }
-                    collapse(out)
-                }
+                _ => self.enumerate_member(a, name, &mut Vec::new())?,
             },
             Value::String(s) => match n.as_str() {
                 "length" => Value::Int(s.chars().count() as i32),
@@ -260,9 +293,11 @@ impl Interp {
                 Ok(())
             }
             Value::Array(a) => {
+                // Elements that are arrays are not entered again: that
+                // also ends an array that contains itself.
                 let items = a.borrow().clone();
-                for i in items {
-                    self.set_member(&i, name, value.clone())?;
+                for i in items.iter().filter(|i| !matches!(i, Value::Array(_))) {
+                    self.set_member(i, name, value.clone())?;
                 }
                 Ok(())
             }
@@ -277,6 +312,44 @@ impl Interp {
                 ErrorCategory::InvalidOperation,
             )),
         }
+    }
+
+    /// Member enumeration: `name` of each element of `a`, nested arrays
+    /// enumerated in turn. An array met again inside the arrays `outer`
+    /// enumerating it (one that contains itself) adds nothing.
+    fn enumerate_member(
+        &mut self,
+        a: &crate::value::Array,
+        name: &str,
+        outer: &mut Vec<*const ()>,
+    ) -> Result<Value, ErrorRecord> {
+        let id = Rc::as_ptr(a) as *const ();
+        if outer.contains(&id) || outer.len() >= MAX_ENUMERATION_DEPTH {
+            return Ok(Value::Null);
+        }
+        outer.push(id);
+        let items = a.borrow().clone();
+        let mut out = Vec::new();
+        for i in items {
+            let v = match &i {
+                Value::Array(inner)
+                    if !matches!(
+                        name.to_ascii_lowercase().as_str(),
+                        "count" | "length" | "rank"
+                    ) =>
+                {
+                    self.enumerate_member(inner, name, outer)?
+                }
+                _ => self.get_member(&i, name)?,
+            };
+            match v {
+                Value::Null => {}
+                Value::Array(inner) => out.extend(inner.borrow().iter().cloned()),
+                v => out.push(v),
+            }
+        }
+        outer.pop();
+        Ok(collapse(out))
     }
 
     /// `target[index]`: negative from the end, arrays of indexes, keys.
@@ -398,34 +471,65 @@ impl Interp {
             Value::Null => Err(term(null_method(name))),
             Value::String(s) => string_method(s, &n, name, args).map_err(term),
             Value::DateTime(d) => {
-                let days = |v: f64| TimeDelta::milliseconds((v * 86_400_000.0).round() as i64);
                 let num = |i: usize| convert::to_double(&arg(args, i)).map_err(term);
-                Ok(match n.as_str() {
-                    "adddays" => Value::DateTime(*d + days(num(0)?)),
-                    "addhours" => Value::DateTime(*d + days(num(0)? / 24.0)),
-                    "addminutes" => Value::DateTime(*d + days(num(0)? / 1440.0)),
-                    "addseconds" => Value::DateTime(
-                        *d + TimeDelta::milliseconds((num(0)? * 1000.0).round() as i64),
-                    ),
-                    "addmilliseconds" => {
-                        Value::DateTime(*d + TimeDelta::milliseconds(num(0)?.round() as i64))
+                let mex = |e: ErrorRecord| term(method_exception(name, args.len(), e));
+                // .NET rounds the added amount to whole milliseconds and
+                // refuses any amount past the DateTime range (10,000 years).
+                let add_ms = |ms: f64| -> FlowResult<Value> {
+                    let ms = ms.round();
+                    if !ms.is_finite() || ms.abs() > MAX_DATE_SPAN_MS {
+                        return Err(mex(super::ops::unrepresentable_date()));
                     }
+                    super::ops::add_to_date(*d, TimeDelta::milliseconds(ms as i64))
+                        .map(Value::DateTime)
+                        .map_err(mex)
+                };
+                Ok(match n.as_str() {
+                    "adddays" => add_ms(num(0)? * 86_400_000.0)?,
+                    "addhours" => add_ms(num(0)? * 3_600_000.0)?,
+                    "addminutes" => add_ms(num(0)? * 60_000.0)?,
+                    "addseconds" => add_ms(num(0)? * 1000.0)?,
+                    "addmilliseconds" => add_ms(num(0)?)?,
                     "addmonths" | "addyears" => {
-                        let k = int_arg(args, 0).map_err(term)?;
+                        let k = int_arg(args, 0).map_err(term)? as i64;
                         let months = if n == "addyears" { k * 12 } else { k };
+                        // .NET: months within +-120,000, years within +-10,000.
+                        if months.abs() > 120_000 {
+                            return Err(mex(argument_out_of_range(if n == "addyears" {
+                                "The added or subtracted value results in an un-representable DateTime.\r\nParameter name: years"
+                            } else {
+                                "Months value must be between +/-120000.\r\nParameter name: months"
+                            })));
+                        }
                         let r = if months >= 0 {
                             d.checked_add_months(Months::new(months as u32))
                         } else {
-                            d.checked_sub_months(Months::new(months.unsigned_abs()))
+                            d.checked_sub_months(Months::new(months.unsigned_abs() as u32))
                         };
-                        Value::DateTime(r.unwrap_or(*d))
+                        match r.filter(|r| (1..=9999).contains(&r.naive_local().year())) {
+                            Some(r) => Value::DateTime(r),
+                            None => return Err(mex(argument_out_of_range(
+                                "The added or subtracted value results in an un-representable DateTime.\r\nParameter name: months",
+                            ))),
+                        }
                     }
                     "add" => match arg(args, 0) {
-                        Value::TimeSpan(t) => Value::DateTime(*d + t),
+                        Value::TimeSpan(t) => {
+                            Value::DateTime(super::ops::add_to_date(*d, t).map_err(mex)?)
+                        }
                         _ => return Err(term(arg_count(name, args.len()))),
                     },
                     "subtract" => match arg(args, 0) {
-                        Value::TimeSpan(t) => Value::DateTime(*d - t),
+                        Value::TimeSpan(t) => Value::DateTime(
+                            super::ops::add_to_date(
+                                *d,
+                                TimeDelta::zero()
+                                    .checked_sub(&t)
+                                    .ok_or_else(super::ops::unrepresentable_date)
+                                    .map_err(mex)?,
+                            )
+                            .map_err(mex)?,
+                        ),
                         Value::DateTime(o) => Value::TimeSpan(*d - o),
                         _ => return Err(term(arg_count(name, args.len()))),
                     },
@@ -451,10 +555,9 @@ impl Interp {
             Value::TimeSpan(_) | Value::Int(_) | Value::Long(_) | Value::Double(_)
                 if n == "tostring" =>
             {
-                Ok(Value::str(format_text::format_value(
-                    target,
-                    &str_arg(args, 0),
-                )))
+                format_text::format_value(target, &str_arg(args, 0))
+                    .map(Value::str)
+                    .map_err(|e| term(method_exception(name, args.len(), e)))
             }
             Value::Int(_) | Value::Long(_) | Value::Double(_) | Value::Bool(_) if n == "equals" => {
                 Ok(Value::Bool(super::ops::equals(
@@ -649,6 +752,23 @@ impl Interp {
     pub(crate) fn static_member(&mut self, ty: &str, name: &str) -> Result<Value, ErrorRecord> {
         let t = convert::canonical_type(ty);
         let n = name.to_ascii_lowercase();
+        let given = ty.to_ascii_lowercase();
+        let given = given.strip_prefix("system.").unwrap_or(&given);
+        match (given, n.as_str()) {
+            // Decimals are held as doubles, which cannot hold these exactly:
+            // refused rather than answered with a different number.
+            ("decimal", "maxvalue" | "minvalue") => {
+                return Err(ErrorRecord::new(
+                    format!("[decimal]::{name} cannot be represented: this shell holds decimal numbers as System.Double."),
+                    "DecimalNotSupported",
+                    ErrorCategory::NotImplemented,
+                )
+                .with_exception("NotSupportedException"))
+            }
+            ("single" | "float", "maxvalue") => return Ok(Value::Double(f64::from(f32::MAX))),
+            ("single" | "float", "minvalue") => return Ok(Value::Double(f64::from(f32::MIN))),
+            _ => {}
+        }
         let now = chrono::Local::now().fixed_offset();
         Ok(match (t.as_str(), n.as_str()) {
             ("datetime", "now") => Value::DateTime(now),
@@ -703,6 +823,9 @@ impl Interp {
         let t = convert::canonical_type(ty);
         let n = name.to_ascii_lowercase();
         let num = |i: usize| convert::to_double(&arg(args, i));
+        let timespan = |ms: f64| {
+            super::ops::timespan_from_ms(ms).map_err(|e| method_exception(name, args.len(), e))
+        };
         let whole = |d: f64| {
             if d.fract() == 0.0 && d.abs() < 9e15 {
                 super::convert::Num::from_i64(d as i64).to_value()
@@ -737,8 +860,24 @@ impl Interp {
                 let d = num(0)?;
                 match args.get(1) {
                     Some(p) => {
-                        let m = 10f64.powi(convert::to_int(p)?);
-                        Value::Double(convert::round_even(d * m) / m)
+                        let digits = convert::to_int(p)?;
+                        if !(0..=15).contains(&digits) {
+                            return Err(method_exception(
+                                name,
+                                args.len(),
+                                argument_out_of_range(
+                                    "Rounding digits must be between 0 and 15, inclusive.\r\nParameter name: digits",
+                                ),
+                            ));
+                        }
+                        // .NET leaves a value of 1E+16 or more as it is:
+                        // it has no fraction digits to round.
+                        if !d.is_finite() || d.abs() >= 1e16 {
+                            Value::Double(d)
+                        } else {
+                            let m = 10f64.powi(digits);
+                            Value::Double(convert::round_even(d * m) / m)
+                        }
                     }
                     None => whole(convert::round_even(d)),
                 }
@@ -748,7 +887,14 @@ impl Interp {
             ("math", "truncate") => whole(num(0)?.trunc()),
             ("math", "abs") => match to_num(&arg(args, 0)) {
                 Some(super::convert::Num::Double(d)) => Value::Double(d.abs()),
-                Some(n) => super::convert::Num::from_i64((n.as_f64() as i64).abs()).to_value(),
+                Some(super::convert::Num::Int(i)) => match i.checked_abs() {
+                    Some(a) => Value::Int(a),
+                    None => return Err(negate_min(name, args.len())),
+                },
+                Some(n) => match (n.as_f64() as i64).checked_abs() {
+                    Some(a) => super::convert::Num::from_i64(a).to_value(),
+                    None => return Err(negate_min(name, args.len())),
+                },
                 None => Value::Int(0),
             },
             ("math", "max") | ("math", "min") => {
@@ -774,11 +920,11 @@ impl Interp {
                     ))
                 })?)
             }
-            ("timespan", "fromdays") => Value::TimeSpan(TimeDelta::milliseconds((num(0)? * 86_400_000.0) as i64)),
-            ("timespan", "fromhours") => Value::TimeSpan(TimeDelta::milliseconds((num(0)? * 3_600_000.0) as i64)),
-            ("timespan", "fromminutes") => Value::TimeSpan(TimeDelta::milliseconds((num(0)? * 60_000.0) as i64)),
-            ("timespan", "fromseconds") => Value::TimeSpan(TimeDelta::milliseconds((num(0)? * 1000.0) as i64)),
-            ("timespan", "frommilliseconds") => Value::TimeSpan(TimeDelta::milliseconds(num(0)? as i64)),
+            ("timespan", "fromdays") => Value::TimeSpan(timespan(num(0)? * 86_400_000.0)?),
+            ("timespan", "fromhours") => Value::TimeSpan(timespan(num(0)? * 3_600_000.0)?),
+            ("timespan", "fromminutes") => Value::TimeSpan(timespan(num(0)? * 60_000.0)?),
+            ("timespan", "fromseconds") => Value::TimeSpan(timespan(num(0)? * 1000.0)?),
+            ("timespan", "frommilliseconds") => Value::TimeSpan(timespan(num(0)?)?),
             ("int", "parse") => Value::Int(convert::to_int(&Value::str(str_arg(args, 0)))?),
             ("regex", "escape") => Value::str(regex::escape(&str_arg(args, 0))),
             ("regex", "ismatch") => Value::Bool(
@@ -923,7 +1069,13 @@ fn string_method(s: &str, n: &str, name: &str, args: &[Value]) -> Result<Value, 
             if args.len() < 2 {
                 return Err(arg_count(name, args.len()));
             }
-            Value::str(s.replace(&str_arg(args, 0), &str_arg(args, 1)))
+            let (from, to) = (str_arg(args, 0), str_arg(args, 1));
+            if !from.is_empty() && to.len() > from.len() {
+                let grow = (to.len() - from.len()).checked_mul(s.matches(from.as_str()).count());
+                limits::check_string(grow.and_then(|g| g.checked_add(s.len())))
+                    .map_err(|e| method_exception(name, args.len(), e))?;
+            }
+            Value::str(s.replace(&from, &to))
         }
         "substring" => {
             let chars: Vec<char> = s.chars().collect();
@@ -958,7 +1110,16 @@ fn string_method(s: &str, n: &str, name: &str, args: &[Value]) -> Result<Value, 
             )
         }
         "padleft" | "padright" => {
-            let width = int_arg(args, 0)?.max(0) as usize;
+            let width = int_arg(args, 0)?;
+            if width < 0 {
+                return Err(out_of_range(
+                    "Non-negative number required.\r\nParameter name: totalWidth",
+                ));
+            }
+            let width = width as usize;
+            if width > limits::MAX_STRING_BYTES {
+                return Err(method_exception(name, args.len(), limits::out_of_memory()));
+            }
             let fill = args
                 .get(1)
                 .map(|v| v.to_invariant_string().chars().next().unwrap_or(' '))

@@ -22,6 +22,7 @@ mod convert;
 mod display;
 mod eval;
 mod format_text;
+pub(crate) mod limits;
 mod members;
 mod ops;
 mod pipeline;
@@ -129,6 +130,11 @@ pub(crate) struct Interp {
     pub catching: Vec<Rc<ErrorRecord>>,
     /// Call depth, to refuse runaway recursion cleanly.
     pub depth: usize,
+    /// The address of a local in the outermost [`Runtime::run`] (0 outside
+    /// a run): how much stack the evaluator has used is measured from it.
+    pub stack_base: usize,
+    /// How much stack the evaluator may use below `stack_base`.
+    pub stack_budget: usize,
     /// Pipelines started so far: each running pipeline's number, so that a
     /// stop request is claimed by the pipeline it was made in.
     pub pipelines: u64,
@@ -140,6 +146,12 @@ pub struct Runtime {
 }
 
 const MAX_ERRORS: usize = 256;
+
+/// The stack the evaluator may use by default: half of the 2 MiB a Rust
+/// thread gets unless told otherwise, leaving room for the commands and
+/// the formatter that run at the deepest point. A host that runs the
+/// shell on a larger stack raises it with [`Runtime::set_stack_budget`].
+pub const DEFAULT_STACK_BUDGET: usize = 1 << 20;
 
 impl Runtime {
     /// A session over these commands and this host, with the preference
@@ -162,6 +174,8 @@ impl Runtime {
             silenced: Vec::new(),
             catching: Vec::new(),
             depth: 0,
+            stack_base: 0,
+            stack_budget: DEFAULT_STACK_BUDGET,
             pipelines: 0,
         };
         interp.init_variables();
@@ -176,10 +190,26 @@ impl Runtime {
     /// Parses and executes one input; output and errors go to the host.
     pub fn run(&mut self, source: Arc<Source>) -> RunOutcome {
         self.interp.stop.store(false, Ordering::SeqCst);
-        match crate::syntax::parse(&source) {
+        let outermost = self.interp.stack_base == 0;
+        if outermost {
+            self.interp.stack_base = stack_address();
+        }
+        let outcome = match crate::syntax::parse(&source) {
             Ok(ast) => self.interp.run_script(source, &ast),
             Err(e) => self.interp.parse_failure(source, e),
+        };
+        if outermost {
+            self.interp.stack_base = 0;
         }
+        outcome
+    }
+
+    /// How much stack (in bytes) the evaluator may use before deeper
+    /// nesting fails with an error the script can catch, instead of
+    /// overflowing the thread's stack. Keep it well below the stack of the
+    /// thread that calls [`Runtime::run`].
+    pub fn set_stack_budget(&mut self, bytes: usize) {
+        self.interp.stack_budget = bytes;
     }
 
     /// The flag a Ctrl-C handler sets; running pipelines stop with
@@ -220,7 +250,31 @@ impl Runtime {
     }
 }
 
+/// The address of a local of the calling frame: where the stack is now.
+#[inline(never)]
+pub(crate) fn stack_address() -> usize {
+    let marker = 0u8;
+    std::hint::black_box(std::ptr::addr_of!(marker)) as usize
+}
+
 impl Interp {
+    /// Refuses to go deeper once the evaluator has used its stack budget:
+    /// .NET's `InsufficientExecutionStackException`, which a script can
+    /// catch, instead of a stack overflow that kills the shell.
+    pub(crate) fn check_stack(&self) -> FlowResult<()> {
+        if self.stack_base != 0 && self.stack_base.abs_diff(stack_address()) > self.stack_budget {
+            return Err(Flow::terminating(
+                ErrorRecord::new(
+                    "Insufficient stack to continue executing the program safely. This can happen from having too many functions on the call stack or function on the stack using too much stack space.",
+                    "System.InsufficientExecutionStackException",
+                    ErrorCategory::OperationStopped,
+                )
+                .with_exception("InsufficientExecutionStackException"),
+            ));
+        }
+        Ok(())
+    }
+
     fn init_variables(&mut self) {
         let pref = |name: &str| {
             Value::Enum(

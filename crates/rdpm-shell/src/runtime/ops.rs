@@ -3,10 +3,12 @@
 
 use std::cmp::Ordering;
 
+use chrono::{Datelike, TimeDelta};
 use regex::Regex;
 
 use super::convert::{self, to_num, Num};
 use super::format_text;
+use super::limits;
 use crate::error::{ErrorCategory, ErrorRecord};
 use crate::syntax::ast::{CaseMode, CompareOp};
 use crate::value::{HashtableData, Value};
@@ -38,8 +40,17 @@ pub(crate) fn add(l: &Value, r: &Value) -> Result<Value, ErrorRecord> {
             Value::Array(a) => Value::array(a.borrow().clone()),
             other => other.clone(),
         }),
-        Value::String(s) => Ok(Value::str(format!("{s}{}", r.to_invariant_string()))),
+        Value::String(s) => {
+            let r = r.to_invariant_string();
+            limits::check_string(s.len().checked_add(r.len()))?;
+            Ok(Value::str(format!("{s}{r}")))
+        }
         Value::Array(a) => {
+            let extra = match r {
+                Value::Array(b) => b.borrow().len(),
+                _ => 1,
+            };
+            limits::check_array(a.borrow().len().checked_add(extra))?;
             let mut items = a.borrow().clone();
             match r {
                 Value::Array(b) => items.extend(b.borrow().iter().cloned()),
@@ -76,33 +87,74 @@ pub(crate) fn add(l: &Value, r: &Value) -> Result<Value, ErrorRecord> {
             )),
         },
         Value::DateTime(d) => match r {
-            Value::TimeSpan(t) => Ok(Value::DateTime(*d + *t)),
+            Value::TimeSpan(t) => Ok(Value::DateTime(add_to_date(*d, *t)?)),
             _ => Err(op_error("op_Addition", l, r)),
         },
         Value::TimeSpan(t) => match r {
-            Value::TimeSpan(u) => Ok(Value::TimeSpan(*t + *u)),
-            Value::DateTime(d) => Ok(Value::DateTime(*d + *t)),
+            Value::TimeSpan(u) => Ok(Value::TimeSpan(
+                t.checked_add(u).ok_or_else(timespan_too_long)?,
+            )),
+            Value::DateTime(d) => Ok(Value::DateTime(add_to_date(*d, *t)?)),
             _ => Err(op_error("op_Addition", l, r)),
         },
         _ => arith(l, r, '+'),
     }
 }
 
+/// The elements' strings with `sep` between them, refused past the
+/// string bound before anything is built.
+pub(crate) fn join(items: &[Value], sep: &str) -> Result<String, ErrorRecord> {
+    let mut total = Some(0usize);
+    for (i, item) in items.iter().enumerate() {
+        let len = match item {
+            Value::String(s) => s.len(),
+            other => other.invariant_string_at(1).len(),
+        };
+        let sep = if i == 0 { 0 } else { sep.len() };
+        total = total
+            .and_then(|t| t.checked_add(sep))
+            .and_then(|t| t.checked_add(len));
+        limits::check_string(total)?;
+    }
+    let mut out = String::with_capacity(total.unwrap_or(0));
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 {
+            out.push_str(sep);
+        }
+        match item {
+            Value::String(s) => out.push_str(s),
+            other => out.push_str(&other.invariant_string_at(1)),
+        }
+    }
+    Ok(out)
+}
+
 /// `l - r`, `l * r`, `l / r`, `l % r` (and `+` on numbers).
 pub(crate) fn arith(l: &Value, r: &Value, op: char) -> Result<Value, ErrorRecord> {
     match (op, l, r) {
         ('-', Value::DateTime(a), Value::DateTime(b)) => return Ok(Value::TimeSpan(*a - *b)),
-        ('-', Value::DateTime(a), Value::TimeSpan(b)) => return Ok(Value::DateTime(*a - *b)),
-        ('-', Value::TimeSpan(a), Value::TimeSpan(b)) => return Ok(Value::TimeSpan(*a - *b)),
+        ('-', Value::DateTime(a), Value::TimeSpan(b)) => {
+            let neg = TimeDelta::zero()
+                .checked_sub(b)
+                .ok_or_else(unrepresentable_date)?;
+            return Ok(Value::DateTime(add_to_date(*a, neg)?));
+        }
+        ('-', Value::TimeSpan(a), Value::TimeSpan(b)) => {
+            return Ok(Value::TimeSpan(
+                a.checked_sub(b).ok_or_else(timespan_too_long)?,
+            ))
+        }
         ('*', Value::String(s), _) => {
-            let n = convert::to_int(r)?;
-            return Ok(Value::str(s.repeat(n.max(0) as usize)));
+            let n = convert::to_int(r)?.max(0) as usize;
+            limits::check_string(s.len().checked_mul(n))?;
+            return Ok(Value::str(s.repeat(n)));
         }
         ('*', Value::Array(a), _) => {
             let n = convert::to_int(r)?.max(0) as usize;
             let a = a.borrow();
-            let mut items = Vec::with_capacity(a.len() * n);
-            for _ in 0..n {
+            let mut items = Vec::with_capacity(limits::check_array(a.len().checked_mul(n))?);
+            // An empty array repeats to itself at once, however large `n`.
+            for _ in 0..if a.is_empty() { 0 } else { n } {
                 items.extend(a.iter().cloned());
             }
             return Ok(Value::array(items));
@@ -146,8 +198,11 @@ pub(crate) fn arith(l: &Value, r: &Value, op: char) -> Result<Value, ErrorRecord
             '+' => a.checked_add(b),
             '-' => a.checked_sub(b),
             '*' => a.checked_mul(b),
-            '/' => (a % b == 0).then(|| a / b),
-            _ => a.checked_rem(b),
+            // `i64::MIN / -1` overflows: the checked forms give `None` and
+            // the result becomes a double, as PowerShell's does.
+            '/' => (a.checked_rem(b)? == 0).then(|| a.checked_div(b)).flatten(),
+            // .NET's remainder of `MinValue % -1` overflows; the value is 0.
+            _ => Some(a.wrapping_rem(b)),
         }
     };
     let float_op = |a: f64, b: f64| match op {
@@ -177,6 +232,55 @@ pub(crate) fn arith(l: &Value, r: &Value, op: char) -> Result<Value, ErrorRecord
         }
     };
     Ok(result.to_value())
+}
+
+/// .NET's error for a date moved outside 0001-01-01 .. 9999-12-31.
+pub(crate) fn unrepresentable_date() -> ErrorRecord {
+    runtime_error(
+        "The added or subtracted value results in an un-representable DateTime.\r\nParameter name: value",
+        "ArgumentOutOfRangeException",
+        ErrorCategory::NotSpecified,
+    )
+    .with_exception("ArgumentOutOfRangeException")
+}
+
+/// A TimeSpan of `ms` milliseconds, refused past .NET's TimeSpan range
+/// (about 10.7 million days) as .NET refuses it.
+pub(crate) fn timespan_from_ms(ms: f64) -> Result<TimeDelta, ErrorRecord> {
+    /// `TimeSpan.MaxValue` in whole milliseconds.
+    const MAX_MS: f64 = 922_337_203_685_477.0;
+    if ms.is_nan() {
+        return Err(runtime_error(
+            "TimeSpan does not accept floating point Not-a-Number values.",
+            "ArgumentException",
+            ErrorCategory::NotSpecified,
+        )
+        .with_exception("ArgumentException"));
+    }
+    let ms = ms.round();
+    if ms.abs() > MAX_MS {
+        return Err(timespan_too_long());
+    }
+    Ok(TimeDelta::milliseconds(ms as i64))
+}
+
+pub(crate) fn timespan_too_long() -> ErrorRecord {
+    runtime_error(
+        "TimeSpan overflowed because the duration is too long.",
+        "OverflowException",
+        ErrorCategory::NotSpecified,
+    )
+    .with_exception("OverflowException")
+}
+
+/// `date + span`, refused outside the years .NET's DateTime holds.
+pub(crate) fn add_to_date(
+    d: chrono::DateTime<chrono::FixedOffset>,
+    t: TimeDelta,
+) -> Result<chrono::DateTime<chrono::FixedOffset>, ErrorRecord> {
+    d.checked_add_signed(t)
+        .filter(|r| (1..=9999).contains(&r.naive_local().year()))
+        .ok_or_else(unrepresentable_date)
 }
 
 fn int_of(n: Num) -> i64 {
@@ -470,13 +574,7 @@ pub(crate) fn apply_compare(
         CompareOp::Split => return split(l, r, case),
         CompareOp::Join => {
             let sep = r.to_invariant_string();
-            return Ok(Value::str(
-                l.enumerate()
-                    .iter()
-                    .map(Value::to_invariant_string)
-                    .collect::<Vec<_>>()
-                    .join(&sep),
-            ));
+            return join(&l.enumerate(), &sep).map(Value::str);
         }
         _ => {}
     }
@@ -550,12 +648,33 @@ pub(crate) fn replace(l: &Value, r: &Value, case: CaseMode) -> Result<Value, Err
     };
     let re = make_regex(&pat, case)?;
     let rep = dotnet_replacement(&rep);
-    let one = |v: &Value| Value::str(re.replace_all(&v.to_invariant_string(), rep.as_str()));
+    // Each group reference in the replacement adds at most the match's
+    // length: the result's bound is checked before it is built.
+    let refs = rep.matches('$').count();
+    let one = |v: &Value| -> Result<Value, ErrorRecord> {
+        let text = v.to_invariant_string();
+        let mut most = Some(text.len());
+        for m in re.find_iter(&text) {
+            most = most.and_then(|n| {
+                refs.checked_mul(m.len())
+                    .and_then(|r| r.checked_add(rep.len()))
+                    .and_then(|r| n.checked_add(r))
+            });
+            limits::check_string(most)?;
+        }
+        Ok(Value::str(re.replace_all(&text, rep.as_str())))
+    };
     Ok(match l {
-        Value::Array(a) => Value::array(a.borrow().iter().map(one).collect()),
-        other => one(other),
+        Value::Array(a) => {
+            let items = a.borrow().clone();
+            Value::array(items.iter().map(one).collect::<Result<_, _>>()?)
+        }
+        other => one(other)?,
     })
 }
+
+/// .NET's bound on a format item's index and width.
+const FORMAT_LIMIT: usize = 1_000_000;
 
 /// `-f`: .NET composite formatting.
 pub(crate) fn format_op(fmt: &str, args: &[Value]) -> Result<String, ErrorRecord> {
@@ -587,11 +706,17 @@ pub(crate) fn format_op(fmt: &str, args: &[Value]) -> Result<String, ErrorRecord
             let (index, align) = match head.split_once(',') {
                 Some((ix, al)) => (
                     ix.trim().to_string(),
-                    Some(al.trim().parse::<i32>().map_err(|_| bad())?),
+                    Some(al.trim().parse::<i64>().map_err(|_| bad())?),
                 ),
                 None => (head.trim().to_string(), None),
             };
             let index: usize = index.parse().map_err(|_| bad())?;
+            // .NET refuses an index or a width of a million or more.
+            if index >= FORMAT_LIMIT
+                || align.is_some_and(|w| w.unsigned_abs() >= FORMAT_LIMIT as u64)
+            {
+                return Err(bad());
+            }
             let arg = args.get(index).ok_or_else(|| {
                 runtime_error(
                     "Error formatting a string: Index (zero based) must be greater than or equal to zero and less than the size of the argument list..",
@@ -601,13 +726,30 @@ pub(crate) fn format_op(fmt: &str, args: &[Value]) -> Result<String, ErrorRecord
                 .with_target(Value::str(fmt))
             })?;
             let text = match &spec {
-                Some(s) => format_text::format_value(arg, s),
+                Some(s) => format_text::format_value(arg, s).map_err(|e| {
+                    runtime_error(
+                        format!("Error formatting a string: {}.", e.message),
+                        "FormatError",
+                        ErrorCategory::InvalidOperation,
+                    )
+                    .with_target(Value::str(fmt))
+                })?,
                 None => arg.to_invariant_string(),
             };
-            match align {
-                Some(w) if w > 0 => out.push_str(&format!("{text:>width$}", width = w as usize)),
-                Some(w) if w < 0 => out.push_str(&format!("{text:<width$}", width = (-w) as usize)),
-                _ => out.push_str(&text),
+            let width = align.map_or(0, |w| w.unsigned_abs() as usize);
+            let pad = width.saturating_sub(text.chars().count());
+            limits::check_string(
+                out.len()
+                    .checked_add(text.len())
+                    .and_then(|n| n.checked_add(pad)),
+            )?;
+            let left = align.is_some_and(|w| w < 0);
+            if !left {
+                out.extend(std::iter::repeat_n(' ', pad));
+            }
+            out.push_str(&text);
+            if left {
+                out.extend(std::iter::repeat_n(' ', pad));
             }
             i = end + 1;
         } else if c == '}' {
@@ -621,6 +763,7 @@ pub(crate) fn format_op(fmt: &str, args: &[Value]) -> Result<String, ErrorRecord
             out.push(c);
             i += 1;
         }
+        limits::check_string(Some(out.len()))?;
     }
     Ok(out)
 }

@@ -16,6 +16,12 @@ type PResult<T> = Result<T, ParseError>;
 /// Nesting bound that keeps recursion well inside a thread's stack.
 const MAX_DEPTH: usize = 100;
 
+/// Bound on the operations chained onto one another inside the
+/// expressions being parsed (`$a[0][0]...`, `.x.x...`, `1+1+...`): each
+/// link nests the tree one level deeper, and evaluating it recurses that
+/// deep.
+const MAX_CHAIN: usize = 1000;
+
 /// What ends a statement list.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Term {
@@ -29,6 +35,8 @@ pub(crate) struct Parser<'a> {
     src: &'a str,
     pos: usize,
     depth: usize,
+    /// Links of postfix and binary chains open at this point.
+    chain: usize,
 }
 
 impl<'a> Parser<'a> {
@@ -38,6 +46,7 @@ impl<'a> Parser<'a> {
             src,
             pos: 0,
             depth: 0,
+            chain: 0,
         }
     }
 
@@ -105,6 +114,21 @@ impl<'a> Parser<'a> {
         Ok(())
     }
 
+    /// One more link in a chain of operations (at `at`).
+    fn link(&mut self, at: usize) -> PResult<()> {
+        self.chain += 1;
+        if self.chain > MAX_CHAIN {
+            return Err(self.error(
+                "ScriptTooDeeplyNested",
+                format!(
+                    "The script is nested too deeply to be parsed: more than {MAX_CHAIN} operations are chained."
+                ),
+                Span::new(at, at),
+            ));
+        }
+        Ok(())
+    }
+
     /// The text of the token at the current position, for error messages.
     fn token_at(&self) -> (String, Span) {
         let start = self.pos;
@@ -159,6 +183,7 @@ impl<'a> Parser<'a> {
                 src: self.src,
                 pos: self.pos,
                 depth: self.depth,
+                chain: self.chain,
             };
             let scanned = if is_single_quote(q) {
                 probe.single_quoted().map(|_| ())
@@ -1599,6 +1624,13 @@ impl<'a> Parser<'a> {
 
     /// Binary operators of precedence `min_prec` and above, left to right.
     fn binary(&mut self, min_prec: u8, comma: bool) -> PResult<Expr> {
+        let before = self.chain;
+        let r = self.binary_chain(min_prec, comma);
+        self.chain = before;
+        r
+    }
+
+    fn binary_chain(&mut self, min_prec: u8, comma: bool) -> PResult<Expr> {
         let mut lhs = self.array_literal(comma)?;
         loop {
             let save = self.pos;
@@ -1612,6 +1644,7 @@ impl<'a> Parser<'a> {
                 break;
             }
             let op_text = self.src[self.pos..self.pos + len].to_string();
+            self.link(self.pos)?;
             self.pos += len;
             self.skip_ws_nl()?;
             if !self.at_operand_start() {
@@ -1973,15 +2006,24 @@ impl<'a> Parser<'a> {
 
     /// Member access, indexing, method calls and `++`/`--` after a primary.
     /// In argument mode `++`/`--` are not postfix operators.
-    fn postfix(&mut self, mut e: Expr, arg_mode: bool) -> PResult<Expr> {
+    fn postfix(&mut self, e: Expr, arg_mode: bool) -> PResult<Expr> {
+        let before = self.chain;
+        let r = self.postfix_chain(e, arg_mode);
+        self.chain = before;
+        r
+    }
+
+    fn postfix_chain(&mut self, mut e: Expr, arg_mode: bool) -> PResult<Expr> {
         loop {
             let start = e.span.start;
             match self.peek() {
                 Some('.') if self.peek2().is_some_and(member_start) => {
+                    self.link(self.pos)?;
                     self.pos += 1;
                     e = self.member(e, false)?;
                 }
                 Some(':') if self.peek2() == Some(':') => {
+                    self.link(self.pos)?;
                     let op = Span::new(self.pos, self.pos + 2);
                     self.pos += 2;
                     if !self.peek().is_some_and(member_start) {
@@ -1994,6 +2036,7 @@ impl<'a> Parser<'a> {
                     e = self.member(e, true)?;
                 }
                 Some('[') => {
+                    self.link(self.pos)?;
                     let open = self.pos;
                     self.pos += 1;
                     self.skip_ws_nl()?;
@@ -2023,6 +2066,7 @@ impl<'a> Parser<'a> {
                     };
                 }
                 Some('+') if !arg_mode && self.peek2() == Some('+') => {
+                    self.link(self.pos)?;
                     self.pos += 2;
                     e = Expr {
                         kind: ExprKind::Unary {
@@ -2033,6 +2077,7 @@ impl<'a> Parser<'a> {
                     };
                 }
                 Some(c) if !arg_mode && is_dash(c) && self.peek2().is_some_and(is_dash) => {
+                    self.link(self.pos)?;
                     self.pos += c.len_utf8();
                     self.bump();
                     e = Expr {
@@ -2695,6 +2740,7 @@ impl<'a> Parser<'a> {
                 src: &self.src[..content_end],
                 pos: content_start,
                 depth: self.depth,
+                chain: self.chain,
             };
             let mut parts = Vec::new();
             let mut lit = String::new();

@@ -1,6 +1,8 @@
 //! Runtime tests driven through [`Runtime::run_ast`] with a recording host,
 //! table by table from `reference/powershell-host.md`.
 
+mod fuzz;
+mod hostile;
 mod native;
 mod streaming;
 mod tables;
