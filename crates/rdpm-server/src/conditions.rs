@@ -679,10 +679,13 @@ mod tests {
                 opened_at: at("2026-03-10T08:00:00Z"),
             };
             let alert = discarded_alert(&session, &draft, at("2026-03-10T09:00:00Z"));
-            assert_eq!(
-                alert.object_key(),
+            // A group that never existed: one alert per principal.
+            let key = if is_new {
+                "ProtectionGroup:new protection group of CONTOSO\\ops".to_string()
+            } else {
                 format!("protection-group:{}", draft.group_id)
-            );
+            };
+            assert_eq!(alert.object_key(), key);
             for needle in ["Finance", "CONTOSO\\ops", "console7", "discarded"] {
                 assert!(
                     alert.message.contains(needle),

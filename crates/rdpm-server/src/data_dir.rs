@@ -211,43 +211,65 @@ pub(crate) fn make_private(dir: &Path) -> Result<(), ServerError> {
     Ok(())
 }
 
-/// Reads the administrator token, creating it (owner-only) on first start.
-/// Returns the token and its path; the token itself is never logged.
-pub(crate) fn load_or_create_admin_token(dir: &Path) -> Result<(AdminToken, PathBuf), ServerError> {
-    let path = dir.join(ADMIN_TOKEN_FILE);
-    let err = |source| ServerError::AdminToken {
-        path: path.clone(),
-        source,
-    };
+/// Why a secret file of the data directory could not be used.
+#[derive(Debug)]
+pub(crate) enum SecretFileError {
+    /// Reading or writing it failed.
+    Io(std::io::Error),
+    /// It does not hold a secret of the expected length in hex.
+    Invalid,
+}
+
+/// The `N`-byte secret kept in hex in `path`, made (random, owner-only,
+/// synced) when the file does not exist; true when it was made now.
+pub(crate) fn load_or_create_secret<const N: usize>(
+    path: &Path,
+) -> Result<([u8; N], bool), SecretFileError> {
     let mut options = fs::OpenOptions::new();
     options.write(true).create_new(true);
-    #[cfg(unix)]
     {
         use std::os::unix::fs::OpenOptionsExt;
         options.mode(0o600);
     }
-    match options.open(&path) {
+    match options.open(path) {
         Ok(mut file) => {
-            let secret: [u8; ADMIN_TOKEN_LEN] = rand::random();
+            let secret: [u8; N] = rand::random();
             file.write_all(format!("{}\n", crate::hex::encode(&secret)).as_bytes())
                 .and_then(|()| file.sync_all())
-                .map_err(err)?;
-            tracing::info!(
-                path = %path.display(),
-                "created the administrator token (readable by the owner only)"
-            );
-            Ok((AdminToken(secret), path))
+                .map_err(SecretFileError::Io)?;
+            Ok((secret, true))
         }
         Err(e) if e.kind() == ErrorKind::AlreadyExists => {
-            let text = fs::read_to_string(&path).map_err(err)?;
-            let secret = crate::hex::decode::<ADMIN_TOKEN_LEN>(text.trim())
-                .ok_or_else(|| ServerError::AdminTokenInvalid(path.clone()))?;
-            warn_if_shared(&path, "administrator token file");
-            tracing::info!(path = %path.display(), "administrator token");
-            Ok((AdminToken(secret), path))
+            let text = fs::read_to_string(path).map_err(SecretFileError::Io)?;
+            let secret = crate::hex::decode::<N>(text.trim()).ok_or(SecretFileError::Invalid)?;
+            Ok((secret, false))
         }
-        Err(e) => Err(err(e)),
+        Err(e) => Err(SecretFileError::Io(e)),
     }
+}
+
+/// Reads the administrator token, creating it (owner-only) on first start.
+/// Returns the token and its path; the token itself is never logged.
+pub(crate) fn load_or_create_admin_token(dir: &Path) -> Result<(AdminToken, PathBuf), ServerError> {
+    let path = dir.join(ADMIN_TOKEN_FILE);
+    let (secret, created) =
+        load_or_create_secret::<ADMIN_TOKEN_LEN>(&path).map_err(|e| match e {
+            SecretFileError::Io(source) => ServerError::AdminToken {
+                path: path.clone(),
+                source,
+            },
+            SecretFileError::Invalid => ServerError::AdminTokenInvalid(path.clone()),
+        })?;
+    if created {
+        tracing::info!(
+            path = %path.display(),
+            "created the administrator token (readable by the owner only)"
+        );
+    } else {
+        warn_if_shared(&path, "administrator token file");
+        tracing::info!(path = %path.display(), "administrator token");
+    }
+    Ok((AdminToken(secret), path))
 }
 
 /// File name of the key session secrets are derived from.
@@ -260,38 +282,21 @@ pub(crate) fn load_or_create_session_key(
 ) -> Result<crate::session::TokenKey, ServerError> {
     use crate::session::TOKEN_KEY_LEN;
     let path = dir.join(SESSION_KEY_FILE);
-    let err = |source| ServerError::DataDir {
-        path: path.clone(),
-        source,
-    };
-    let mut options = fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    match options.open(&path) {
-        Ok(mut file) => {
-            let key: [u8; TOKEN_KEY_LEN] = rand::random();
-            file.write_all(format!("{}\n", crate::hex::encode(&key)).as_bytes())
-                .and_then(|()| file.sync_all())
-                .map_err(err)?;
-            Ok(crate::session::TokenKey::new(key))
+    let (key, _) = load_or_create_secret::<TOKEN_KEY_LEN>(&path).map_err(|e| {
+        let source = match e {
+            SecretFileError::Io(source) => source,
+            SecretFileError::Invalid => std::io::Error::new(
+                ErrorKind::InvalidData,
+                "it does not hold a 64-digit hex key; remove it to have the server create a new \
+                 one (session tokens issued before stop working)",
+            ),
+        };
+        ServerError::DataDir {
+            path: path.clone(),
+            source,
         }
-        Err(e) if e.kind() == ErrorKind::AlreadyExists => {
-            let text = fs::read_to_string(&path).map_err(err)?;
-            let key = crate::hex::decode::<TOKEN_KEY_LEN>(text.trim()).ok_or_else(|| {
-                err(std::io::Error::new(
-                    ErrorKind::InvalidData,
-                    "it does not hold a 64-digit hex key; remove it to have the server create \
-                     a new one (session tokens issued before stop working)",
-                ))
-            })?;
-            Ok(crate::session::TokenKey::new(key))
-        }
-        Err(e) => Err(err(e)),
-    }
+    })?;
+    Ok(crate::session::TokenKey::new(key))
 }
 
 /// A secret readable by others is worth a warning, not a refusal: the

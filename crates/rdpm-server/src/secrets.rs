@@ -8,8 +8,6 @@
 //! stays empty. A value without the prefix is one a catalog of an older
 //! rdpm holds in clear: it is read as it is and sealed on start.
 
-use std::fs;
-use std::io::{ErrorKind, Write as _};
 use std::path::{Path, PathBuf};
 
 use base64::Engine as _;
@@ -67,32 +65,17 @@ impl Sealer {
     /// start.
     pub(crate) fn load_or_create(dir: &Path) -> Result<Sealer, SecretsError> {
         let path = dir.join(SECRETS_KEY_FILE);
-        let err = |source| SecretsError::KeyFile {
-            path: path.clone(),
-            source,
-        };
-        let mut options = fs::OpenOptions::new();
-        options.write(true).create_new(true);
-        {
-            use std::os::unix::fs::OpenOptionsExt;
-            options.mode(0o600);
+        let (bytes, created) =
+            crate::data_dir::load_or_create_secret::<32>(&path).map_err(|e| match e {
+                crate::data_dir::SecretFileError::Io(source) => SecretsError::KeyFile {
+                    path: path.clone(),
+                    source,
+                },
+                crate::data_dir::SecretFileError::Invalid => SecretsError::KeyInvalid(path.clone()),
+            })?;
+        if created {
+            tracing::info!(path = %path.display(), "created the key that seals the catalog's secrets (readable by the owner only)");
         }
-        let bytes: [u8; 32] = match options.open(&path) {
-            Ok(mut file) => {
-                let key: [u8; 32] = rand::random();
-                file.write_all(format!("{}\n", crate::hex::encode(&key)).as_bytes())
-                    .and_then(|()| file.sync_all())
-                    .map_err(err)?;
-                tracing::info!(path = %path.display(), "created the key that seals the catalog's secrets (readable by the owner only)");
-                key
-            }
-            Err(e) if e.kind() == ErrorKind::AlreadyExists => {
-                let text = fs::read_to_string(&path).map_err(err)?;
-                crate::hex::decode::<32>(text.trim())
-                    .ok_or_else(|| SecretsError::KeyInvalid(path.clone()))?
-            }
-            Err(e) => return Err(err(e)),
-        };
         let key = UnboundKey::new(&CHACHA20_POLY1305, &bytes)
             .map_err(|_| SecretsError::KeyInvalid(path.clone()))?;
         Ok(Sealer {
@@ -199,7 +182,7 @@ mod tests {
         ));
         let mode = {
             use std::os::unix::fs::PermissionsExt;
-            fs::metadata(dir.path().join(SECRETS_KEY_FILE))
+            std::fs::metadata(dir.path().join(SECRETS_KEY_FILE))
                 .unwrap()
                 .permissions()
                 .mode()
