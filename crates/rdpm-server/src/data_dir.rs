@@ -167,7 +167,13 @@ pub(crate) fn make_private(dir: &Path) -> Result<(), ServerError> {
             path: path.clone(),
             source,
         };
-        let meta = fs::symlink_metadata(&path).map_err(err)?;
+        let meta = match fs::symlink_metadata(&path) {
+            Ok(meta) => meta,
+            // Gone since its folder was listed (SQLite's -wal and -shm
+            // come and go with connections): nothing to make private.
+            Err(e) if e.kind() == ErrorKind::NotFound => continue,
+            Err(e) => return Err(err(e)),
+        };
         let wanted = if meta.is_dir() {
             0o700
         } else if meta.is_file() {
@@ -178,13 +184,17 @@ pub(crate) fn make_private(dir: &Path) -> Result<(), ServerError> {
         let mode = meta.permissions().mode() & 0o7777;
         if mode & 0o7077 != 0 {
             let new_mode = (mode & 0o700) | (wanted & 0o700);
-            fs::set_permissions(&path, fs::Permissions::from_mode(new_mode)).map_err(|e| {
-                ServerError::NotPrivate {
-                    path: path.clone(),
-                    mode,
-                    source: e,
+            match fs::set_permissions(&path, fs::Permissions::from_mode(new_mode)) {
+                Ok(()) => {}
+                Err(e) if e.kind() == ErrorKind::NotFound => continue,
+                Err(e) => {
+                    return Err(ServerError::NotPrivate {
+                        path: path.clone(),
+                        mode,
+                        source: e,
+                    })
                 }
-            })?;
+            }
             fixed += 1;
             if fixed <= MODES_LOGGED {
                 tracing::warn!(
@@ -196,7 +206,12 @@ pub(crate) fn make_private(dir: &Path) -> Result<(), ServerError> {
             }
         }
         if meta.is_dir() {
-            for entry in fs::read_dir(&path).map_err(err)? {
+            let entries = match fs::read_dir(&path) {
+                Ok(entries) => entries,
+                Err(e) if e.kind() == ErrorKind::NotFound => continue,
+                Err(e) => return Err(err(e)),
+            };
+            for entry in entries {
                 pending.push(entry.map_err(err)?.path());
             }
         }

@@ -652,7 +652,12 @@ impl Jobs {
     ) {
         self.run_work(live, move |jobs, live| {
             let point = jobs.backup_of_kind(live, group, kind).inspect_err(|_| {
-                count_unfinished_backup(jobs.catalog.as_ref(), &live.snapshot())
+                // One that failed before reading anything (a folder gone)
+                // wrote nothing to reclaim.
+                let job = live.snapshot();
+                if job.bytes_done > 0 {
+                    count_unfinished_backup(jobs.catalog.as_ref(), &job);
+                }
             })?;
             lock(&live.job).recovery_point_id = point.map(|p| p.id);
             Ok(())
