@@ -416,6 +416,8 @@ pub(crate) struct Engine<'a> {
     zero: DataId,
     temp_tag: TempTag,
     temp_seq: u64,
+    /// The folders (relative to the root) already swept of temporaries.
+    swept: std::collections::HashSet<Vec<u8>>,
     batch: Batch,
     generation: u64,
     stack: Vec<Frame>,
@@ -435,6 +437,7 @@ impl<'a> Engine<'a> {
             zero,
             temp_tag: TempTag::new(),
             temp_seq: 0,
+            swept: std::collections::HashSet::new(),
             batch: Batch::default(),
             generation: 0,
             stack: Vec::new(),
@@ -476,7 +479,12 @@ impl<'a> Engine<'a> {
 
     /// Removes what restores killed midway left in `dir`, a folder this
     /// restore writes into that existed before it.
-    fn sweep(&self, dir: BorrowedFd<'_>, rel: &[u8]) {
+    fn sweep(&mut self, dir: BorrowedFd<'_>, rel: &[u8]) {
+        // Many items of one folder restore into it one source at a time:
+        // it is read once.
+        if !self.swept.insert(rel.to_vec()) {
+            return;
+        }
         match dest::sweep(dir, &TempTag::is_live, None) {
             Ok(0) => {}
             Ok(n) => self.ctx.tally.swept(n),
