@@ -158,8 +158,7 @@ fn the_data_directory_is_private_to_its_owner() {
 fn a_data_directory_file_that_cannot_be_made_private_refuses_the_start() {
     // Needs root to give a file to another user, and `setpriv` to run the
     // server without the capability that lets root chmod any file.
-    if !rdpm_testkit::is_root() {
-        eprintln!("skipped: needs root");
+    if !rdpm_testkit::require(rdpm_testkit::is_root(), "the tests run as root") {
         return;
     }
     let dir = tempfile::tempdir().expect("tempdir");

@@ -22,16 +22,12 @@ impl Tmpfs {
             .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
             .arg(dir)
             .status();
-        match status {
-            Ok(s) if s.success() => Some(Tmpfs(dir.to_path_buf())),
-            other => {
-                eprintln!(
-                    "skipped: cannot mount a tmpfs at {}: {other:?}",
-                    dir.display()
-                );
-                None
-            }
-        }
+        let mounted = matches!(status, Ok(s) if s.success());
+        rdpm_testkit::require(
+            mounted,
+            &format!("a tmpfs can be mounted at {} (root)", dir.display()),
+        )
+        .then(|| Tmpfs(dir.to_path_buf()))
     }
 }
 
