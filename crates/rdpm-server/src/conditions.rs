@@ -49,6 +49,26 @@ const PASS_TYPES: [AlertType; 3] = [
     AlertType::ModifiableProtectionGroupDiscarded,
 ];
 
+/// A stretch of time in which requests met a full disk under the catalog
+/// (answered 507): reported as `CatalogDiskFull` by the first pass that
+/// can write the catalog again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct DiskFullSpell {
+    first: DateTime<Utc>,
+    last: DateTime<Utc>,
+    refused: u64,
+}
+
+impl DiskFullSpell {
+    fn joined(self, other: DiskFullSpell) -> DiskFullSpell {
+        DiskFullSpell {
+            first: self.first.min(other.first),
+            last: self.last.max(other.last),
+            refused: self.refused.saturating_add(other.refused),
+        }
+    }
+}
+
 /// Looks at the conditions and keeps their alerts in step.
 pub(crate) struct Conditions {
     catalog: Arc<dyn Catalog>,
@@ -59,6 +79,8 @@ pub(crate) struct Conditions {
     /// Held for the whole of a pass: two passes at once would both see a
     /// condition as new.
     pass: Mutex<()>,
+    /// The full disk requests met since the last report.
+    disk_full: Mutex<Option<DiskFullSpell>>,
 }
 
 impl std::fmt::Debug for Conditions {
@@ -244,6 +266,63 @@ impl Conditions {
             settings,
             clock,
             pass: Mutex::new(()),
+            disk_full: Mutex::new(None),
+        }
+    }
+
+    /// Records that a request was refused because the catalog's disk is
+    /// full (a 507 answer, at `at` on the real clock).
+    pub(crate) fn disk_full_met(&self, at: DateTime<Utc>) {
+        let met = DiskFullSpell {
+            first: at,
+            last: at,
+            refused: 1,
+        };
+        let mut spell = self.disk_full.lock().unwrap_or_else(|e| e.into_inner());
+        *spell = Some(spell.map_or(met, |s| s.joined(met)));
+    }
+
+    /// Raises `CatalogDiskFull` for the full disk met since the last pass,
+    /// now that the catalog may have room; keeps it for the next pass when
+    /// the catalog still cannot be written.
+    fn report_disk_full(&self, now: DateTime<Utc>, report: &mut PassReport) {
+        let taken = self
+            .disk_full
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
+        let Some(spell) = taken else {
+            return;
+        };
+        let alert = Alert::new(
+            AlertType::CatalogDiskFull,
+            AlertSeverity::Warning,
+            "Catalog".into(),
+            "catalog".into(),
+            format!(
+                "The disk of the server's data directory was full from {} to {} (UTC): {} \
+                 request(s) that change something were refused with 507 InsufficientStorage \
+                 and changed nothing. Session audit records were kept and written once there \
+                 was room.",
+                spell.first.format("%Y-%m-%d %H:%M:%S"),
+                spell.last.format("%Y-%m-%d %H:%M:%S"),
+                spell.refused
+            ),
+            "Give the file system of the data directory more room, or move what fills it, and \
+             run again what was refused meanwhile. Resolve-DPMAlert dismisses this alert."
+                .into(),
+            now,
+        );
+        match self.catalog.raise_alert(&alert) {
+            Ok(raised) => {
+                report.raised += 1;
+                tracing::warn!(alert = %raised.alert.id, refused = spell.refused, "the catalog's disk has room again; the full disk is reported");
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "cannot report the catalog's full disk yet");
+                let mut kept = self.disk_full.lock().unwrap_or_else(|e| e.into_inner());
+                *kept = Some(kept.map_or(spell, |s| s.joined(spell)));
+            }
         }
     }
 
@@ -278,7 +357,9 @@ impl Conditions {
                 tracing::error!(error = ?e, "the conditions pass cannot read the storage pool");
             }
         }
-        self.apply(changes, now)
+        let mut report = self.apply(changes, now);
+        self.report_disk_full(now, &mut report);
+        report
     }
 
     /// NoRecentRecoveryPoint for every member of a committed disk group.

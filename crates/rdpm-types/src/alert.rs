@@ -73,13 +73,16 @@ pub enum AlertType {
     /// A session's lease expired while it held a protection group opened
     /// for modification; the uncommitted changes were discarded.
     ModifiableProtectionGroupDiscarded,
+    /// The disk of the server's data directory was full: requests that
+    /// change something were refused (507) until it had room again.
+    CatalogDiskFull,
     /// A kind this build does not know (sent by a newer server).
     Other(String),
 }
 
 impl AlertType {
     /// Every kind this build raises.
-    pub const KNOWN: [AlertType; 9] = [
+    pub const KNOWN: [AlertType; 10] = [
         AlertType::BackupFailed,
         AlertType::BackupCompletedWithSkippedFiles,
         AlertType::RecoveryFailed,
@@ -89,6 +92,7 @@ impl AlertType {
         AlertType::NoRecentRecoveryPoint,
         AlertType::DiskStorageLowSpace,
         AlertType::ModifiableProtectionGroupDiscarded,
+        AlertType::CatalogDiskFull,
     ];
 
     /// The name as DPM prints it.
@@ -103,6 +107,7 @@ impl AlertType {
             AlertType::NoRecentRecoveryPoint => "NoRecentRecoveryPoint",
             AlertType::DiskStorageLowSpace => "DiskStorageLowSpace",
             AlertType::ModifiableProtectionGroupDiscarded => "ModifiableProtectionGroupDiscarded",
+            AlertType::CatalogDiskFull => "CatalogDiskFull",
             AlertType::Other(name) => name,
         }
     }
@@ -132,6 +137,7 @@ impl AlertType {
             AlertType::ModifiableProtectionGroupDiscarded => {
                 "Changes to a protection group were discarded"
             }
+            AlertType::CatalogDiskFull => "The server's data directory ran out of space",
             AlertType::Other(name) => name,
         }
     }

@@ -219,9 +219,23 @@ pub(crate) fn router(state: AppState) -> Router {
     } else {
         router
     };
+    let conditions = Arc::clone(&state.conditions);
     router
         .fallback(route_not_found)
         .method_not_allowed_fallback(method_not_allowed)
+        .layer(axum::middleware::map_response(
+            move |response: axum::response::Response| {
+                let conditions = Arc::clone(&conditions);
+                async move {
+                    // A refusal for a full disk is reported as an alert
+                    // once the catalog can be written again.
+                    if response.status() == axum::http::StatusCode::INSUFFICIENT_STORAGE {
+                        conditions.disk_full_met(chrono::Utc::now());
+                    }
+                    response
+                }
+            },
+        ))
         .with_state(state)
 }
 

@@ -55,7 +55,19 @@ async fn a_full_catalog_disk_answers_507_and_keeps_the_audit_trail() {
     let Some(_tmpfs) = Tmpfs::mount(&dir.path().join("data"), "32m") else {
         return;
     };
-    let t = TestServer::start_in(dir, Duration::from_secs(600)).await;
+    // A manual clock, so that the test runs the conditions pass when it
+    // wants (each advance runs one).
+    let config = rdpm_server::ServerConfig {
+        time: rdpm_server::TimeConfig {
+            clock: rdpm_server::ClockSetting::Manual(std::sync::Arc::new(
+                rdpm_server::ManualClock::new(chrono::Utc::now()),
+            )),
+            time_zone: Some("UTC".into()),
+            schedules_paused: true,
+        },
+        ..super::support::config(dir.path(), Duration::from_secs(600))
+    };
+    let t = TestServer::start_configured(dir, config).await;
     let s = t.open_session().await;
     let filler = t.data_dir().join("filler");
     fill(&filler);
@@ -75,7 +87,30 @@ async fn a_full_catalog_disk_answers_507_and_keeps_the_audit_trail() {
 
     // A session opened while the disk is full is audited once there is room.
     let late = t.open_session().await;
+    // While the disk stays full, a pass cannot report it; once there is
+    // room, the next one does, with how many requests were refused.
+    let advance = |t: &TestServer| {
+        let body = rdpm_types::AdvanceClock { seconds: 1 };
+        t.request(Method::POST, paths::CLOCK_ADVANCE, Some(&t.admin))
+            .json(&body)
+            .send()
+    };
+    advance(&t).await.unwrap();
     std::fs::remove_file(&filler).unwrap();
+    advance(&t).await.unwrap();
+    let alerts: Vec<rdpm_types::Alert> = t.json(t.get(paths::ALERTS, &s.token).await).await;
+    let full: Vec<&rdpm_types::Alert> = alerts
+        .iter()
+        .filter(|a| a.alert_type == rdpm_types::AlertType::CatalogDiskFull)
+        .collect();
+    assert_eq!(full.len(), 1, "{alerts:?}");
+    assert!(
+        full[0]
+            .message
+            .contains("1 request(s) that change something were refused"),
+        "{}",
+        full[0].message
+    );
     let data = t.data_dir();
     let dir = t.stop().await;
     let catalog = SqliteCatalog::open(&data.join(rdpm_server::CATALOG_FILE)).unwrap();
