@@ -13,6 +13,7 @@ mod protection;
 mod recovery;
 mod retention;
 mod scheduler;
+mod schemathesis;
 mod stored_text;
 mod support;
 mod validation;
