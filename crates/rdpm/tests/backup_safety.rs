@@ -151,6 +151,28 @@ fn a_sigkill_mid_backup_loses_nothing_earlier_and_the_next_backup_succeeds() {
     assert_same_tree(&src, &restored);
 }
 
+/// A restore of the whole recovery point `id` of `server` into `target`
+/// (created), replacing what is there.
+fn whole_point_into(id: &str, server: &str, target: &Path) -> rdpm_types::RestoreRequest {
+    rdpm_types::RestoreRequest {
+        option: rdpm_types::RecoveryOption {
+            target_server: server.to_string(),
+            recovery_location: rdpm_types::RecoveryLocation::CopyToFolder,
+            alternate_location: Some(rdpm_types::FsPath::from_text(
+                target.to_str().expect("utf-8"),
+            )),
+            create_alternate_location: true,
+            overwrite_type: rdpm_types::OverwriteType::Overwrite,
+            restore_security: false,
+            recovery_type: rdpm_types::RecoveryType::Restore,
+        },
+        items: vec![rdpm_types::RestoreItem {
+            recovery_point_id: id.to_string(),
+            path: None,
+        }],
+    }
+}
+
 /// The temporary files a restore could have left below `dir`.
 fn restore_temporaries(dir: &Path) -> Vec<std::path::PathBuf> {
     tree_below(dir)
@@ -180,23 +202,7 @@ fn a_sigkill_mid_restore_leaves_no_temporary_file_after_the_restart() {
             .expect("points")
             .remove(0)
     });
-    let request = rdpm_types::RestoreRequest {
-        option: rdpm_types::RecoveryOption {
-            target_server: point.production_server_name.clone(),
-            recovery_location: rdpm_types::RecoveryLocation::CopyToFolder,
-            alternate_location: Some(rdpm_types::FsPath::from_text(
-                target.to_str().expect("utf-8"),
-            )),
-            create_alternate_location: true,
-            overwrite_type: rdpm_types::OverwriteType::Overwrite,
-            restore_security: false,
-            recovery_type: rdpm_types::RecoveryType::Restore,
-        },
-        items: vec![rdpm_types::RestoreItem {
-            recovery_point_id: point.id.clone(),
-            path: None,
-        }],
-    };
+    let request = whole_point_into(&point.id, &point.production_server_name, &target);
 
     // Killed while it writes: a restore writes each file under a temporary
     // name, so a kill leaves some (a few tries, should one kill land
@@ -458,23 +464,7 @@ fn sigkills_at_random_moments_of_backups_restores_and_prunes_lose_nothing() {
         // Killed mid-restore, into a folder of its own.
         let target = server.scratch_dir().join(format!("restore-{round}"));
         let (id, _) = points.last().expect("a point").clone();
-        let request = rdpm_types::RestoreRequest {
-            option: rdpm_types::RecoveryOption {
-                target_server: done.production_server_name.clone(),
-                recovery_location: rdpm_types::RecoveryLocation::CopyToFolder,
-                alternate_location: Some(rdpm_types::FsPath::from_text(
-                    target.to_str().expect("utf-8"),
-                )),
-                create_alternate_location: true,
-                overwrite_type: rdpm_types::OverwriteType::Overwrite,
-                restore_security: false,
-                recovery_type: rdpm_types::RecoveryType::Restore,
-            },
-            items: vec![rdpm_types::RestoreItem {
-                recovery_point_id: id,
-                path: None,
-            }],
-        };
+        let request = whole_point_into(&id, &done.production_server_name, &target);
         let job = rt.block_on(async {
             let s = admin_session(&server).await;
             s.restore(&request).await.expect("restore").remove(0)
