@@ -57,6 +57,18 @@ impl TestServer {
         extra_args: &[&str],
         without_dac_override: bool,
     ) -> TestServer {
+        TestServer::start_as(bin, name, extra_args, without_dac_override, false)
+    }
+
+    /// A server named `name` on `127.0.0.1:0` with a temporary data
+    /// directory, run as the flags say.
+    fn start_as(
+        bin: &Path,
+        name: &str,
+        extra_args: &[&str],
+        without_dac_override: bool,
+        system_clock_schedules: bool,
+    ) -> TestServer {
         let dir = tempfile::tempdir().expect("temporary directory");
         let data_dir = dir.path().join("data");
         let config_path = dir.path().join("config.toml");
@@ -71,7 +83,7 @@ impl TestServer {
             extra_args: extra_args.iter().map(|s| s.to_string()).collect(),
             local_default: false,
             without_dac_override,
-            system_clock_schedules: false,
+            system_clock_schedules,
             child: None,
             _dir: dir,
         };
@@ -122,26 +134,7 @@ impl TestServer {
     /// maintenance windows on the system clock, as a production server does:
     /// a slot that comes while the test runs makes its job.
     pub fn start_on_system_clock(bin: &Path, name: &str, extra_args: &[&str]) -> TestServer {
-        let dir = tempfile::tempdir().expect("temporary directory");
-        let data_dir = dir.path().join("data");
-        let config_path = dir.path().join("config.toml");
-        let mut s = TestServer {
-            bin: bin.to_path_buf(),
-            name: name.to_string(),
-            url: String::new(),
-            data_dir,
-            admin_token: String::new(),
-            config_path,
-            log: Default::default(),
-            extra_args: extra_args.iter().map(|s| s.to_string()).collect(),
-            local_default: false,
-            without_dac_override: false,
-            system_clock_schedules: true,
-            child: None,
-            _dir: dir,
-        };
-        s.spawn("127.0.0.1:0");
-        s
+        TestServer::start_as(bin, name, extra_args, false, true)
     }
 
     /// The temporary directory holding the data directory and the client
