@@ -118,19 +118,10 @@ fn open_files_limit(pid: u32) -> (String, String) {
 fn the_server_raises_its_limit_of_open_files() {
     use std::io::BufRead as _;
     let dir = tempfile::tempdir().expect("tempdir");
-    let mut child = std::process::Command::new("prlimit")
-        .arg("--nofile=256:")
-        .arg(bin())
-        .args([
-            "server",
-            "--name",
-            "X",
-            "--listen",
-            "127.0.0.1:0",
-            "--no-schedules",
-        ])
-        .arg("--data-dir")
-        .arg(dir.path().join("data"))
+    let mut cmd = std::process::Command::new("prlimit");
+    cmd.arg("--nofile=256:").arg(bin());
+    server_args(&mut cmd, "X", &dir.path().join("data"));
+    let mut child = cmd
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::null())

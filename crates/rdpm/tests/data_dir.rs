@@ -39,16 +39,7 @@ fn refused_start(mut cmd: Command) -> (Option<i32>, String) {
 /// Runs a second `rdpm server` on `data_dir`.
 fn second_server(data_dir: &Path) -> (Option<i32>, String) {
     let mut cmd = Command::new(bin());
-    cmd.args([
-        "server",
-        "--name",
-        "Second",
-        "--listen",
-        "127.0.0.1:0",
-        "--no-schedules",
-    ])
-    .arg("--data-dir")
-    .arg(data_dir);
+    server_args(&mut cmd, "Second", data_dir);
     refused_start(cmd)
 }
 
@@ -179,17 +170,8 @@ fn a_data_directory_file_that_cannot_be_made_private_refuses_the_start() {
         "--bounding-set=-fowner,-dac_override,-dac_read_search",
         "--inh-caps=-fowner,-dac_override,-dac_read_search",
     ])
-    .arg(bin())
-    .args([
-        "server",
-        "--name",
-        "X",
-        "--listen",
-        "127.0.0.1:0",
-        "--no-schedules",
-    ])
-    .arg("--data-dir")
-    .arg(&data);
+    .arg(bin());
+    server_args(&mut cmd, "X", &data);
     let (code, stderr) = refused_start(cmd);
     assert_eq!(code, Some(1), "{stderr}");
     assert!(

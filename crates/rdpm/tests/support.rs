@@ -29,6 +29,22 @@ pub fn server_with(name: &str, args: &[&str]) -> TestServer {
     TestServer::start(bin(), name, args)
 }
 
+/// The arguments of `rdpm server` named `name` on a free loopback port and
+/// `data_dir`, without schedules: for tests that start the binary under a
+/// wrapper (`prlimit`, `setpriv`) or expect it to refuse.
+pub fn server_args(cmd: &mut std::process::Command, name: &str, data_dir: &std::path::Path) {
+    cmd.args([
+        "server",
+        "--name",
+        name,
+        "--listen",
+        "127.0.0.1:0",
+        "--no-schedules",
+    ])
+    .arg("--data-dir")
+    .arg(data_dir);
+}
+
 /// A single-threaded runtime for calling the server through the client.
 pub fn rt() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread()

@@ -375,13 +375,14 @@ async fn bad_backup_requests_are_refused_clearly() {
     let src = small_tree(&t.dir.path().join("content"));
     let group = t.committed_group(&s, "Web", &src).await;
     let ds = group.members[0].datasource_id;
-    let unprotected = rdpm_types::DatasourceId(uuid::Uuid::new_v4());
-    let body = NewRecoveryPoints {
-        datasources: vec![unprotected],
-        option: DiskRecoveryPointOption::WithSynchronize,
+    let request = |datasources: Vec<rdpm_types::DatasourceId>, option| NewRecoveryPoints {
+        datasources,
+        option,
         with_integrity_check: false,
         only_idle: false,
     };
+    let unprotected = rdpm_types::DatasourceId(uuid::Uuid::new_v4());
+    let body = request(vec![unprotected], DiskRecoveryPointOption::WithSynchronize);
     let p = expect_problem(
         t.post_json(paths::JOBS_BACKUP, &s.token, &body).await,
         409,
@@ -390,12 +391,7 @@ async fn bad_backup_requests_are_refused_clearly() {
     .await;
     assert!(p.detail.contains("Add-DPMChildDatasource"), "{}", p.detail);
     // A recovery point without synchronizing needs a synchronization.
-    let body = NewRecoveryPoints {
-        datasources: vec![ds],
-        option: DiskRecoveryPointOption::WithoutSynchronize,
-        with_integrity_check: false,
-        only_idle: false,
-    };
+    let body = request(vec![ds], DiskRecoveryPointOption::WithoutSynchronize);
     let p = expect_problem(
         t.post_json(paths::JOBS_BACKUP, &s.token, &body).await,
         400,
@@ -426,14 +422,12 @@ async fn bad_backup_requests_are_refused_clearly() {
     )
     .await;
     // Ids beyond the limit are refused, naming the list.
-    let body = NewRecoveryPoints {
-        datasources: (0..10_001)
+    let body = request(
+        (0..10_001)
             .map(|_| rdpm_types::DatasourceId(uuid::Uuid::new_v4()))
             .collect(),
-        option: DiskRecoveryPointOption::WithSynchronize,
-        with_integrity_check: false,
-        only_idle: false,
-    };
+        DiskRecoveryPointOption::WithSynchronize,
+    );
     let p = expect_problem(
         t.post_json(paths::JOBS_BACKUP, &s.token, &body).await,
         400,
@@ -447,12 +441,7 @@ async fn bad_backup_requests_are_refused_clearly() {
     assert!(all.is_empty());
 
     // A datasource named ten thousand times is one backup.
-    let body = NewRecoveryPoints {
-        datasources: vec![ds; 10_000],
-        option: DiskRecoveryPointOption::WithSynchronize,
-        with_integrity_check: false,
-        only_idle: false,
-    };
+    let body = request(vec![ds; 10_000], DiskRecoveryPointOption::WithSynchronize);
     let response = t.post_json(paths::JOBS_BACKUP, &s.token, &body).await;
     assert_eq!(response.status(), 202);
     let queued: Vec<Job> = t.json(response).await;
