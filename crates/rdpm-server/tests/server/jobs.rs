@@ -303,16 +303,34 @@ async fn jobs_beyond_the_server_limit_wait_their_turn_in_order() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_shutdown_mid_backup_fails_the_job_with_the_reason() {
-    let t = TestServer::start().await;
-    let s = t.open_session().await;
-    let src = large_tree(&t.dir.path().join("big"), 96, 1 << 20);
-    let group = t.committed_group(&s, "Big", &src).await;
-    let job = t.backup(&s, &group).await.remove(0);
-    t.wait_for_status(&s, &job, JobStatus::InProgress).await;
-    let dir = t.stop().await;
-    let t = TestServer::start_in(dir, Duration::from_secs(600)).await;
-    let s = t.open_session().await;
-    let after = t.job(&s, &job).await;
+    let mut t = TestServer::start().await;
+    // A backup that outruns the shutdown (a quiet machine reads 96 MiB
+    // quickly) is tried again with twice the data.
+    let mut cut_off = None;
+    for attempt in 0..3_u32 {
+        let s = t.open_session().await;
+        let name = format!("Big{attempt}");
+        let src = large_tree_seeded(
+            &t.dir.path().join(&name),
+            96 << attempt,
+            1 << 20,
+            0x9e37_79b9_7f4a_7c15 ^ u64::from(attempt),
+        );
+        let group = t.committed_group(&s, &name, &src).await;
+        let job = t.backup(&s, &group).await.remove(0);
+        t.wait_for_status(&s, &job, JobStatus::InProgress).await;
+        let dir = t.stop().await;
+        t = TestServer::start_in(dir, Duration::from_secs(600)).await;
+        let s = t.open_session().await;
+        let after = t.job(&s, &job).await;
+        if after.status != JobStatus::Succeeded {
+            cut_off = Some((after, s));
+            break;
+        }
+    }
+    let (after, s) =
+        cut_off.expect("a backup still running when the server stopped, in three tries");
+    let job = after.clone();
     assert_eq!(after.status, JobStatus::Failed);
     let error = after.error.unwrap();
     assert_eq!(error.kind, "ServerShutdown", "{}", error.message);
