@@ -39,7 +39,7 @@ pub const SERVER_NAME_ALIASES: &[&str] = &["ComputerName", "CN"];
 /// Adds every DPM cmdlet to `registry`, and the default views of the
 /// objects they return.
 pub fn register(registry: &mut Registry) {
-    objects::register_views();
+    objects::register_views(registry);
     registry.add(Rc::new(ConnectDpmServer::default()));
     registry.add(Rc::new(DisconnectDpmServer::default()));
     registry.add(Rc::new(NewDpmServerScope::default()));
@@ -65,7 +65,7 @@ pub use get_dpm_production_server::GetDpmProductionServer;
 /// Adds `Get-DPMProductionServer`, `Get-DPMDatasource` and
 /// `Get-DPMChildDatasource`, and the views of their objects.
 fn register_datasources(registry: &mut Registry) {
-    objects_production::register_views();
+    objects_production::register_views(registry);
     registry.add(Rc::new(GetDpmProductionServer::default()));
     registry.add(Rc::new(GetDpmDatasource::default()));
     registry.add(Rc::new(GetDpmChildDatasource::default()));
@@ -112,7 +112,7 @@ pub use set_dpm_replica_creation_method::SetDpmReplicaCreationMethod;
 
 /// Adds the protection group cmdlets to `registry`, and their objects' views.
 pub fn register_protection_groups(registry: &mut Registry) {
-    objects_protection::register_views();
+    objects_protection::register_views(registry);
     registry.add(Rc::new(GetDpmProtectionGroup::default()));
     registry.add(Rc::new(NewDpmProtectionGroup::default()));
     registry.add(Rc::new(GetDpmModifiableProtectionGroup::default()));
@@ -142,7 +142,7 @@ pub use remove_dpm_disk_storage::RemoveDpmDiskStorage;
 
 /// Registers the storage pool cmdlets (`*-DPMDiskStorage`) and their view.
 pub fn register_storage_pool(registry: &mut Registry) {
-    objects_pool::register_views();
+    objects_pool::register_views(registry);
     registry.add(Rc::new(GetDpmDiskStorage::default()));
     registry.add(Rc::new(AddDpmDiskStorage::default()));
     registry.add(Rc::new(RemoveDpmDiskStorage::default()));
@@ -172,7 +172,7 @@ pub use wait_dpm_job::WaitDpmJob;
 
 /// Registers the job and recovery point cmdlets and their objects' views.
 pub fn register_jobs(registry: &mut Registry) {
-    objects_job::register_views();
+    objects_job::register_views(registry);
     registry.add(Rc::new(NewDpmRecoveryPoint::default()));
     registry.add(Rc::new(WaitDpmJob::default()));
     registry.add(Rc::new(GetDpmJob::default()));
@@ -200,7 +200,7 @@ pub use restore_dpm_recoverable_item::RestoreDpmRecoverableItem;
 
 /// Registers the recovery cmdlets and their objects' views.
 pub fn register_recovery(registry: &mut Registry) {
-    objects_recovery::register_views();
+    objects_recovery::register_views(registry);
     registry.add(Rc::new(GetDpmRecoverableItem::default()));
     registry.add(Rc::new(NewDpmSearchOption::default()));
     registry.add(Rc::new(NewDpmRecoveryOption::default()));
@@ -218,7 +218,7 @@ pub use resolve_dpm_alert::ResolveDpmAlert;
 
 /// Registers `Get-DPMAlert` and the view of its objects.
 pub fn register_alerts(registry: &mut Registry) {
-    objects_alert::register_views();
+    objects_alert::register_views(registry);
     registry.add(Rc::new(GetDpmAlert::default()));
     registry.add(Rc::new(ResolveDpmAlert::default()));
 }

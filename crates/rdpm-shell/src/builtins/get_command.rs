@@ -10,7 +10,8 @@ use crate::binder::table::{COMMON_PARAMETERS, SHOULD_PROCESS_PARAMETERS};
 use crate::binder::BoundParameters;
 use crate::command::{Command, CommandContext, CommandRun};
 use crate::error::{ErrorCategory, ErrorRecord, FlowResult};
-use crate::format::view::{ALIAS_INFO, CMDLET_INFO, COMMAND_INFO, FUNCTION_INFO};
+use crate::format::field::read_property;
+use crate::format::view::{View, ViewColumn};
 use crate::help::{
     find_commands, has_wildcards, syntax_text, wildcard_match, CommandQuery, FoundCommand,
 };
@@ -19,6 +20,95 @@ use crate::signature::{
     Example, ParamType, ParameterDecl, SetMembership, Signature, ALL_PARAMETER_SETS,
 };
 use crate::value::{EnumType, HashtableData, PsObject, Value};
+
+/// `System.Management.Automation.CommandInfo`, the base type name of what
+/// `Get-Command` writes.
+pub const COMMAND_INFO: &str = "System.Management.Automation.CommandInfo";
+
+/// `System.Management.Automation.CmdletInfo`.
+pub const CMDLET_INFO: &str = "System.Management.Automation.CmdletInfo";
+
+/// `System.Management.Automation.AliasInfo`.
+pub const ALIAS_INFO: &str = "System.Management.Automation.AliasInfo";
+
+/// `System.Management.Automation.FunctionInfo`.
+pub const FUNCTION_INFO: &str = "System.Management.Automation.FunctionInfo";
+
+/// An alias shows as `gcm -> Get-Command` in the table, as the
+/// `CommandInfo` view of Windows PowerShell's `format.ps1xml` does.
+fn command_name(obj: &PsObject) -> Value {
+    let is_alias = matches!(
+        read_property(obj, "CommandType"),
+        Value::Enum(e) if e.name() == "Alias"
+    );
+    if is_alias {
+        if let Some(display) = obj.get("DisplayName") {
+            return display;
+        }
+    }
+    read_property(obj, "Name")
+}
+
+/// Registers the views of `Get-Command`'s objects: the `CommandInfo` table
+/// for every kind of command, registered first so that it is their default
+/// view, then a list view per kind for `Format-List`.
+pub(crate) fn register_views(reg: &mut Registry) {
+    let views: Vec<(&[&str], View)> = vec![
+        (
+            &[COMMAND_INFO, CMDLET_INFO, ALIAS_INFO, FUNCTION_INFO],
+            View::table(vec![
+                ViewColumn::property("CommandType").width(15),
+                ViewColumn::computed("Name", command_name).width(50),
+                ViewColumn::property("Version").width(10),
+                ViewColumn::property("Source"),
+            ]),
+        ),
+        (
+            &[CMDLET_INFO],
+            View::list(
+                [
+                    "Name",
+                    "CommandType",
+                    "Definition",
+                    "ParameterSets",
+                    "ImplementingType",
+                    "Verb",
+                    "Noun",
+                ]
+                .into_iter()
+                .map(ViewColumn::property)
+                .collect(),
+            ),
+        ),
+        (
+            &[ALIAS_INFO],
+            View::list(
+                [
+                    "Name",
+                    "CommandType",
+                    "Definition",
+                    "ReferencedCommand",
+                    "ResolvedCommand",
+                ]
+                .into_iter()
+                .map(ViewColumn::property)
+                .collect(),
+            ),
+        ),
+        (
+            &[FUNCTION_INFO],
+            View::list(
+                ["Name", "CommandType", "Definition", "ParameterSets"]
+                    .into_iter()
+                    .map(ViewColumn::property)
+                    .collect(),
+            ),
+        ),
+    ];
+    for (type_names, view) in views {
+        reg.register_view_for(type_names, view);
+    }
+}
 
 const TYPE_NAME: &str = "Microsoft.PowerShell.Commands.GetCommandCommand";
 
@@ -475,7 +565,7 @@ mod tests {
     use crate::builtins::get_help::GetHelp;
     use crate::builtins::testing::{params as named_params, run, texts, FakeContext};
     use crate::format::out_default;
-    use crate::format::view::{view_for, ViewKind};
+    use crate::format::view::ViewKind;
     use crate::span::Span;
 
     struct Dpm(Signature);
@@ -492,6 +582,7 @@ mod tests {
         let mut r = Registry::new();
         r.add(Rc::new(GetHelp::new()));
         r.add(Rc::new(GetCommand::new()));
+        register_views(&mut r);
         for name in [
             "Disconnect-DPMServer",
             "Get-DPMProtectionGroup",
@@ -614,7 +705,7 @@ mod tests {
             assert!(errors.is_empty(), "{words:?}");
             assert_eq!(names(&values), want_names, "{words:?}");
             assert_eq!(
-                out_default(&values, 120),
+                out_default(&values, r.views(), 120),
                 format!("{HEADER}{}\n\n", want_rows.join("\n")),
                 "{words:?}"
             );
@@ -691,7 +782,10 @@ mod tests {
             Some("ea".into())
         );
         // Format-List picks the CmdletInfo list view.
-        let listed = view_for(o, Some(ViewKind::List)).expect("a list view");
+        let listed = registry()
+            .views()
+            .view_for(o, Some(ViewKind::List))
+            .expect("a list view");
         let labels: Vec<&str> = listed
             .view
             .columns
@@ -735,11 +829,12 @@ mod tests {
     #[test]
     fn function_info_prints_in_the_same_table() {
         let f = function_info("Get-Thing", " 'thing' ");
-        let (mut values, _) = command_output(&registry(), &params(&["Get-Help"]));
+        let r = registry();
+        let (mut values, _) = command_output(&r, &params(&["Get-Help"]));
         values.push(f);
         let v = env!("CARGO_PKG_VERSION");
         assert_eq!(
-            out_default(&values, 120),
+            out_default(&values, r.views(), 120),
             format!(
                 "{HEADER}{}\n{:<15} {:<50} {:<10} \n\n",
                 row("Cmdlet", "Get-Help", v, "Microsoft.PowerShell.Core"),
@@ -847,7 +942,7 @@ mod tests {
         );
         // The syntax string prints as is, a blank line after it.
         assert_eq!(
-            out_default(&values, 120),
+            out_default(&values, r.views(), 120),
             "\nDisconnect-DPMServer [[-DPMServerName] <String>] [-WhatIf] [-Confirm] [<CommonParameters>]\n\n"
         );
         let (values, _) = command_output(&r, &params(&["*-DPMServer", "-Syntax"]));
@@ -878,5 +973,46 @@ mod tests {
         .expect("runs");
         assert_eq!(names(&ctx.output), ["Get-Command"]);
         assert_eq!(ctx.errors.len(), 1);
+    }
+
+    fn info(type_names: &[&str]) -> PsObject {
+        PsObject::new(
+            type_names.iter().map(|t| t.to_string()).collect(),
+            vec![("Name".to_string(), Value::str("x"))],
+        )
+    }
+
+    fn labels(v: &View) -> Vec<&str> {
+        v.columns.iter().map(|c| c.label.as_str()).collect()
+    }
+
+    #[test]
+    fn builtin_command_info_view() {
+        let mut reg = Registry::new();
+        register_views(&mut reg);
+        let views = reg.views();
+        let obj = info(&[ALIAS_INFO, COMMAND_INFO, "System.Object"]);
+        obj.set("DisplayName", Value::str("gcm -> Get-Command"));
+        // The table is the default view, shared with cmdlets.
+        let table = views.view_for(&obj, None).expect("builtin");
+        assert_eq!(table.type_name, ALIAS_INFO);
+        assert_eq!(table.view.kind, ViewKind::Table);
+        let cmdlet = info(&[CMDLET_INFO, COMMAND_INFO]);
+        let cmdlet_table = views.view_for(&cmdlet, None).expect("builtin");
+        assert!(table.same_view(&cmdlet_table));
+        let list = views
+            .view_for(&cmdlet, Some(ViewKind::List))
+            .expect("builtin");
+        assert!(!table.same_view(&list));
+        assert_eq!(
+            labels(&table.view),
+            ["CommandType", "Name", "Version", "Source"]
+        );
+        let widths: Vec<Option<usize>> = table.view.columns.iter().map(|c| c.width).collect();
+        assert_eq!(widths, [Some(15), Some(50), Some(10), None]);
+        // Not an alias (no CommandType): the name itself.
+        assert_eq!(table.view.columns[1].read(&obj).to_invariant_string(), "x");
+        let list = views.view_for(&obj, Some(ViewKind::List)).expect("builtin");
+        assert_eq!(list.type_name, ALIAS_INFO);
     }
 }

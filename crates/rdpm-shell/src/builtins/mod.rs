@@ -60,6 +60,7 @@ pub fn register(reg: &mut Registry) {
     reg.add(Rc::new(out_default::OutDefault::new()));
     reg.add(Rc::new(get_help::GetHelp::new()));
     reg.add(Rc::new(get_command::GetCommand::new()));
+    get_command::register_views(reg);
 }
 
 #[cfg(test)]

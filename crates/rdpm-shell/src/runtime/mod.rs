@@ -528,7 +528,7 @@ impl Interp {
             return;
         }
         let values = std::mem::take(&mut self.pending);
-        let text = crate::format::out_default(&values, self.host.width());
+        let text = crate::format::out_default(&values, self.registry.views(), self.host.width());
         if !text.is_empty() {
             self.host.write(&text);
         }
