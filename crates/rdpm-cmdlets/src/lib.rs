@@ -23,7 +23,7 @@ mod new_dpm_server_scope;
 
 use std::rc::Rc;
 
-use rdpm_shell::Registry;
+use rdpm_shell::{ModuleInfo, Registry};
 
 pub use connect_dpm_server::ConnectDpmServer;
 pub use disconnect_dpm_server::DisconnectDpmServer;
@@ -33,12 +33,20 @@ pub use new_dpm_server_scope::NewDpmServerScope;
 /// The module name `Get-Command` shows for DPM cmdlets.
 pub const DPM_MODULE: &str = "DataProtectionManager";
 
+/// The `<CommonParameters>` sentence of the DPM 2016 help files, which
+/// `Get-Help` shows for DPM cmdlets.
+pub const COMMON_PARAMETERS_HELP: &str = "This cmdlet supports the common parameters: -Debug, -ErrorAction, -ErrorVariable, -InformationAction, -InformationVariable, -OutVariable, -OutBuffer, -PipelineVariable, -Verbose, -WarningAction, and -WarningVariable. For more information, see about_CommonParameters (http://go.microsoft.com/fwlink/?LinkID=113216).";
+
 /// The aliases DPM gives `-DPMServerName`.
 pub const SERVER_NAME_ALIASES: &[&str] = &["ComputerName", "CN"];
 
-/// Adds every DPM cmdlet to `registry`, and the default views of the
-/// objects they return.
+/// Adds every DPM cmdlet to `registry`, the default views of the objects
+/// they return, and the module's help texts.
 pub fn register(registry: &mut Registry) {
+    registry.add_module(ModuleInfo {
+        name: DPM_MODULE,
+        common_parameters_help: Some(COMMON_PARAMETERS_HELP),
+    });
     objects::register_views(registry);
     registry.add(Rc::new(ConnectDpmServer::default()));
     registry.add(Rc::new(DisconnectDpmServer::default()));

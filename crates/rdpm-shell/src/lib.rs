@@ -38,6 +38,6 @@ pub mod value;
 
 pub use command::{Command, CommandContext, CommandRun};
 pub use error::{ErrorCategory, ErrorRecord, Flow, FlowResult};
-pub use registry::Registry;
+pub use registry::{ModuleInfo, Registry};
 pub use signature::{ConfirmImpact, ParamType, ParameterDecl, Signature};
 pub use value::{PsObject, Value};

@@ -16,6 +16,18 @@ pub struct Registry {
     by_name: HashMap<String, usize>,
     aliases: HashMap<String, usize>,
     views: Rc<ViewTable>,
+    modules: Vec<ModuleInfo>,
+}
+
+/// What a module of commands registers about itself besides its commands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ModuleInfo {
+    /// The module name its commands' signatures carry
+    /// ([`crate::Signature::module`]).
+    pub name: &'static str,
+    /// The `<CommonParameters>` sentence of the module's help files;
+    /// `None` shows the engine's own paragraph.
+    pub common_parameters_help: Option<&'static str>,
 }
 
 impl Registry {
@@ -67,6 +79,26 @@ impl Registry {
     /// [`ViewTable::register_for`].
     pub fn register_view_for(&mut self, type_names: &[&str], view: View) {
         Rc::make_mut(&mut self.views).register_for(type_names, view);
+    }
+
+    /// Registers what a module says about itself (its help texts);
+    /// registering a module of the same name again replaces it.
+    pub fn add_module(&mut self, module: ModuleInfo) {
+        match self
+            .modules
+            .iter_mut()
+            .find(|m| m.name.eq_ignore_ascii_case(module.name))
+        {
+            Some(slot) => *slot = module,
+            None => self.modules.push(module),
+        }
+    }
+
+    /// The module registered under `name` (case-insensitive).
+    pub fn module(&self, name: &str) -> Option<&ModuleInfo> {
+        self.modules
+            .iter()
+            .find(|m| m.name.eq_ignore_ascii_case(name))
     }
 
     /// The registered views, which the formatter reads.
