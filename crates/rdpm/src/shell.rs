@@ -117,7 +117,7 @@ fn parse(args: &[String]) -> Result<Args, String> {
 pub fn new_runtime(interactive: bool) -> Runtime {
     let mut registry = Registry::new();
     rdpm_shell::builtins::register(&mut registry);
-    rdpm_shell::runtime::register_runtime_commands(&mut registry);
+    rdpm_shell::builtins::register_runtime_commands(&mut registry);
     rdpm_cmdlets::register(&mut registry);
     Runtime::new(registry, Box::new(ConsoleHost::new(interactive)))
 }

@@ -1,6 +1,7 @@
 //! The language's own cmdlets (`Where-Object`, `ForEach-Object`,
-//! `Select-Object`, ...), one file each. [`register`] adds them all to a
-//! [`Registry`].
+//! `Select-Object`, ...), one file each. [`register`] adds them to a
+//! [`Registry`], [`register_runtime_commands`] the ones over the session's
+//! own state (variables, clock, progress).
 //!
 //! ```
 //! let mut reg = rdpm_shell::Registry::new();
@@ -17,13 +18,17 @@ pub mod foreach_object;
 pub mod format_list;
 pub mod format_table;
 pub mod get_command;
+pub(crate) mod get_date;
 pub mod get_help;
+pub(crate) mod get_variable;
 pub mod measure_object;
 pub mod out_default;
 pub mod out_null;
 pub mod out_string;
 pub mod select_object;
+pub(crate) mod set_variable;
 pub mod sort_object;
+pub(crate) mod start_sleep;
 pub(crate) mod stream_message;
 pub(crate) mod support;
 pub mod where_object;
@@ -32,6 +37,7 @@ pub mod write_error;
 pub mod write_host;
 pub mod write_information;
 pub mod write_output;
+pub(crate) mod write_progress;
 pub mod write_verbose;
 pub mod write_warning;
 
@@ -61,6 +67,17 @@ pub fn register(reg: &mut Registry) {
     reg.add(Rc::new(get_help::GetHelp::new()));
     reg.add(Rc::new(get_command::GetCommand::new()));
     get_command::register_views(reg);
+}
+
+/// Adds the cmdlets over the session itself: its variables (`Get-Variable`,
+/// `Set-Variable`), its clock (`Get-Date`, `Start-Sleep`) and its host's
+/// progress display (`Write-Progress`).
+pub fn register_runtime_commands(reg: &mut Registry) {
+    reg.add(Rc::new(start_sleep::StartSleep::new()));
+    reg.add(Rc::new(get_date::GetDate::new()));
+    reg.add(Rc::new(write_progress::WriteProgress::new()));
+    reg.add(Rc::new(get_variable::GetVariable::new()));
+    reg.add(Rc::new(set_variable::SetVariable::new()));
 }
 
 #[cfg(test)]

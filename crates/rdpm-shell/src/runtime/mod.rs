@@ -7,7 +7,8 @@
 //! [`RunOutcome`] from which the binary derives its exit code.
 //!
 //! ```no_run
-//! use rdpm_shell::runtime::{Runtime, register_runtime_commands};
+//! use rdpm_shell::builtins::register_runtime_commands;
+//! use rdpm_shell::runtime::Runtime;
 //! # fn host() -> Box<dyn rdpm_shell::host::HostUi> { unimplemented!() }
 //! let mut registry = rdpm_shell::Registry::new();
 //! register_runtime_commands(&mut registry);
@@ -16,9 +17,8 @@
 //! std::process::exit(outcome.process_exit_code());
 //! ```
 
-mod commands;
 mod context;
-mod convert;
+pub(crate) mod convert;
 mod display;
 mod eval;
 mod format_text;
@@ -36,7 +36,8 @@ use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-pub use commands::register_runtime_commands;
+pub(crate) use context::VariableList;
+pub(crate) use format_text::format_datetime;
 // The language's comparison rules, for the cmdlets that compare values the
 // same way (`Where-Object`'s comparison statements, `Sort-Object`).
 pub(crate) use eval::is_type;

@@ -11,8 +11,9 @@ use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::rc::Rc;
 
-use super::{register_runtime_commands, OutputMode, RunOutcome, Runtime};
+use super::{OutputMode, RunOutcome, Runtime};
 use crate::binder::BoundParameters;
+use crate::builtins::register_runtime_commands;
 use crate::command::{Command, CommandContext, CommandRun};
 use crate::error::{ErrorCategory, ErrorRecord, Flow, FlowResult};
 use crate::host::HostUi;
