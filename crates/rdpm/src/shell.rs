@@ -17,6 +17,7 @@ const EXIT_BAD_SWITCH: i32 = 64;
 const USAGE: &str = "Usage: rdpm [-NonInteractive] [-NoProfile] [-NoLogo] [-OutputFormat Text|Json]
             [-Command <text> | -c <text> | -File <script.ps1> [args]]
        rdpm server [--help]
+       rdpm completions bash|zsh|fish|elvish|powershell
 
 With no -Command or -File, rdpm starts the interactive DPM management shell.
 ";
