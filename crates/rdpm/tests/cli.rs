@@ -305,3 +305,16 @@ fn without_a_subcommand_rdpm_is_the_shell() {
     assert_contains(&out, "Usage: rdpm [-NonInteractive]");
     assert_contains(&out, "rdpm completions bash|zsh|fish");
 }
+
+#[test]
+fn a_server_flag_given_twice_is_accepted() {
+    // The test server passes --no-schedules itself: here it comes twice.
+    let s = server_with(
+        "DPMServer07",
+        &["--no-schedules", "--max-jobs", "9", "--max-jobs", "3"],
+    );
+    let (code, out, err) =
+        s.run("Get-DPMGlobalProperty -DPMServerName DPMServer07 -PropertyName MaxConcurrentJobs");
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out.trim(), "3", "the last value holds");
+}
