@@ -25,7 +25,7 @@ use crate::signature::{ParamType, ParameterDecl, SetMembership, Signature, ALL_P
 /// The engine's own `<CommonParameters>` paragraph, for commands whose
 /// module registers no sentence of its own
 /// ([`crate::registry::ModuleInfo::common_parameters_help`]).
-pub const BUILTIN_COMMON_PARAMETERS: &[&str] = &[
+pub(crate) const BUILTIN_COMMON_PARAMETERS: &[&str] = &[
     "This cmdlet supports the common parameters: Verbose, Debug,",
     "ErrorAction, ErrorVariable, WarningAction, WarningVariable,",
     "OutBuffer, PipelineVariable, and OutVariable. For more information, see",
@@ -343,7 +343,11 @@ fn finish(mut lines: Vec<String>) -> String {
 /// Renders `Get-Help <command> -Parameter <pattern>` (wildcards allowed):
 /// the full blocks of the matching parameters, `None` when none matches;
 /// wrapped as [`render_help`] wraps.
-pub fn render_parameter_help(sig: &Signature, pattern: &str, width: usize) -> Option<String> {
+pub(crate) fn render_parameter_help(
+    sig: &Signature,
+    pattern: &str,
+    width: usize,
+) -> Option<String> {
     let mut lines = vec![String::new()];
     let mut any = false;
     for p in help_params(sig) {
@@ -357,7 +361,7 @@ pub fn render_parameter_help(sig: &Signature, pattern: &str, width: usize) -> Op
 }
 
 /// PowerShell's wildcard match (`*`, `?`, `[abc]`, `[a-z]`), case-insensitive.
-pub fn wildcard_match(pattern: &str, text: &str) -> bool {
+pub(crate) fn wildcard_match(pattern: &str, text: &str) -> bool {
     let p: Vec<char> = pattern.to_lowercase().chars().collect();
     let t: Vec<char> = text.to_lowercase().chars().collect();
     matches_from(&p, &t)
@@ -392,26 +396,26 @@ fn matches_from(p: &[char], t: &[char]) -> bool {
 }
 
 /// Whether the text has wildcard characters.
-pub fn has_wildcards(text: &str) -> bool {
+pub(crate) fn has_wildcards(text: &str) -> bool {
     text.contains(['*', '?', '['])
 }
 
 /// What `Get-Command` looks for; empty lists mean "any".
 #[derive(Debug, Clone, Default)]
-pub struct CommandQuery {
+pub(crate) struct CommandQuery {
     /// `-Name` patterns.
     pub names: Vec<String>,
     /// `-Verb` patterns.
     pub verbs: Vec<String>,
     /// `-Noun` patterns.
-    pub nouns: Vec<String>,
+    pub(crate) nouns: Vec<String>,
     /// `-Module` patterns.
     pub modules: Vec<String>,
 }
 
 /// A command `Get-Command` found.
 #[derive(Clone)]
-pub enum FoundCommand {
+pub(crate) enum FoundCommand {
     /// A command.
     Command(Rc<dyn Command>),
     /// An alias and the command it names.
@@ -431,16 +435,8 @@ impl FoundCommand {
         }
     }
 
-    /// `CommandType`.
-    pub fn command_type(&self) -> &'static str {
-        match self {
-            FoundCommand::Command(_) => "Cmdlet",
-            FoundCommand::Alias { .. } => "Alias",
-        }
-    }
-
     /// `Name` as the table shows it (`where -> Where-Object` for an alias).
-    pub fn display_name(&self) -> String {
+    pub(crate) fn display_name(&self) -> String {
         match self {
             FoundCommand::Command(c) => c.signature().name.to_string(),
             FoundCommand::Alias { alias, command } => {
@@ -456,7 +452,7 @@ fn any_match(patterns: &[String], text: &str) -> bool {
 
 /// Finds commands (and, when only names or nothing are asked for, aliases):
 /// aliases first, then commands, each sorted by name.
-pub fn find_commands(registry: &Registry, query: &CommandQuery) -> Vec<FoundCommand> {
+pub(crate) fn find_commands(registry: &Registry, query: &CommandQuery) -> Vec<FoundCommand> {
     let module_ok = |c: &Rc<dyn Command>| any_match(&query.modules, c.signature().module);
     let mut commands: Vec<FoundCommand> = registry
         .iter()
@@ -499,7 +495,7 @@ pub fn find_commands(registry: &Registry, query: &CommandQuery) -> Vec<FoundComm
 
 /// `Get-Command <name> -Syntax`: the syntax lines, blank lines around each
 /// (an alias shows as the command it names).
-pub fn syntax_text(sig: &Signature) -> String {
+pub(crate) fn syntax_text(sig: &Signature) -> String {
     let mut out = String::new();
     for line in syntax_lines(sig) {
         out.push('\n');

@@ -14,7 +14,7 @@ use super::format_table::{columns_for, formattable_items};
 use super::support::{evaluate, input_object, property_specs, SpecKind};
 
 /// `Format-List` (`fl`).
-pub struct FormatList {
+pub(crate) struct FormatList {
     sig: Signature,
 }
 

@@ -18,7 +18,7 @@ use super::support::{
 const MAX_DEFAULT_COLUMNS: usize = 10;
 
 /// `Format-Table` (`ft`).
-pub struct FormatTable {
+pub(crate) struct FormatTable {
     sig: Signature,
 }
 

@@ -23,16 +23,16 @@ use crate::value::{EnumType, HashtableData, PsObject, Value};
 
 /// `System.Management.Automation.CommandInfo`, the base type name of what
 /// `Get-Command` writes.
-pub const COMMAND_INFO: &str = "System.Management.Automation.CommandInfo";
+pub(crate) const COMMAND_INFO: &str = "System.Management.Automation.CommandInfo";
 
 /// `System.Management.Automation.CmdletInfo`.
-pub const CMDLET_INFO: &str = "System.Management.Automation.CmdletInfo";
+pub(crate) const CMDLET_INFO: &str = "System.Management.Automation.CmdletInfo";
 
 /// `System.Management.Automation.AliasInfo`.
-pub const ALIAS_INFO: &str = "System.Management.Automation.AliasInfo";
+pub(crate) const ALIAS_INFO: &str = "System.Management.Automation.AliasInfo";
 
 /// `System.Management.Automation.FunctionInfo`.
-pub const FUNCTION_INFO: &str = "System.Management.Automation.FunctionInfo";
+pub(crate) const FUNCTION_INFO: &str = "System.Management.Automation.FunctionInfo";
 
 /// An alias shows as `gcm -> Get-Command` in the table, as the
 /// `CommandInfo` view of Windows PowerShell's `format.ps1xml` does.
@@ -117,7 +117,7 @@ fn string_array() -> ParamType {
 }
 
 /// `Get-Command` (`gcm`).
-pub struct GetCommand {
+pub(crate) struct GetCommand {
     sig: Signature,
 }
 
@@ -208,7 +208,8 @@ fn list(params: &BoundParameters, name: &str) -> Vec<String> {
 /// What `Get-Command` writes for these parameters: a `CmdletInfo` or
 /// `AliasInfo` object per command found (with `-Syntax`, its syntax text),
 /// and an error for each name without wildcards that names no command.
-pub fn command_output(
+#[cfg(test)]
+pub(crate) fn command_output(
     registry: &Registry,
     params: &BoundParameters,
 ) -> (Vec<Value>, Vec<ErrorRecord>) {
@@ -218,7 +219,7 @@ pub fn command_output(
 /// [`command_output`] for a session that also defines `functions` (name,
 /// definition): they are listed as `FunctionInfo` objects after the
 /// aliases and before the cmdlets, as PowerShell orders command types.
-pub fn session_command_output(
+pub(crate) fn session_command_output(
     registry: &Registry,
     functions: &[(String, String)],
     params: &BoundParameters,
@@ -294,7 +295,7 @@ fn function_matches(query: &CommandQuery, name: &str) -> bool {
 
 /// `System.Management.Automation.CommandTypes` (the values Windows
 /// PowerShell 5.1 declares).
-pub static COMMAND_TYPES: EnumType = EnumType {
+pub(crate) static COMMAND_TYPES: EnumType = EnumType {
     full_name: "System.Management.Automation.CommandTypes",
     name: "CommandTypes",
     values: &[
@@ -332,7 +333,7 @@ fn type_names(most_derived: &str) -> Vec<String> {
 }
 
 /// The object `Get-Command` writes for a command it found.
-pub fn command_info(found: &FoundCommand) -> Value {
+pub(crate) fn command_info(found: &FoundCommand) -> Value {
     match found {
         FoundCommand::Command(c) => cmdlet_info(c.signature()),
         FoundCommand::Alias { alias, command } => alias_info(alias, command.signature()),
@@ -353,7 +354,7 @@ fn version_and_source(sig: &Signature) -> (Value, Value) {
 /// `Source`, `ModuleName`, `Definition` (the syntax text), `Parameters`
 /// (name -> `ParameterMetadata`, common parameters included),
 /// `ParameterSets`, `DefaultParameterSet`, `OutputType`, `ImplementingType`.
-pub fn cmdlet_info(sig: &Signature) -> Value {
+pub(crate) fn cmdlet_info(sig: &Signature) -> Value {
     let (verb, noun) = sig.name.split_once('-').unwrap_or((sig.name, ""));
     let (version, source) = version_and_source(sig);
     let sets = sig.parameter_sets();
@@ -390,7 +391,7 @@ pub fn cmdlet_info(sig: &Signature) -> Value {
 /// Get-Command`), `Definition` and `ResolvedCommandName` (the command's
 /// name), `ReferencedCommand` / `ResolvedCommand` (its `CmdletInfo`), and
 /// the command's `Parameters` and `ParameterSets`.
-pub fn alias_info(alias: &str, target: &Signature) -> Value {
+pub(crate) fn alias_info(alias: &str, target: &Signature) -> Value {
     let (version, source) = version_and_source(target);
     let resolved = cmdlet_info(target);
     Value::object(PsObject::new(
@@ -420,7 +421,7 @@ pub fn alias_info(alias: &str, target: &Signature) -> Value {
 
 /// A `FunctionInfo` for a function defined in the session (`Definition`
 /// is the body's text), for a caller that knows the session's functions.
-pub fn function_info(name: &str, definition: &str) -> Value {
+pub(crate) fn function_info(name: &str, definition: &str) -> Value {
     Value::object(PsObject::new(
         type_names(FUNCTION_INFO),
         vec![

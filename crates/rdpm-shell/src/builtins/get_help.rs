@@ -11,7 +11,7 @@ use crate::value::Value;
 const TYPE_NAME: &str = "Microsoft.PowerShell.Commands.GetHelpCommand";
 
 /// `Get-Help` (`help`, `man`).
-pub struct GetHelp {
+pub(crate) struct GetHelp {
     sig: Signature,
 }
 
@@ -111,7 +111,7 @@ LONG DESCRIPTION
 
 /// What `Get-Help` writes for these parameters, or its error; help text
 /// wraps to a window `width` columns wide.
-pub fn help_text(
+pub(crate) fn help_text(
     registry: &Registry,
     params: &BoundParameters,
     width: usize,

@@ -10,10 +10,10 @@ use crate::value::{PsObject, Value};
 use super::support::{as_number, input_object, member_names, wildcard_match};
 
 /// The output type's name.
-pub const GENERIC_MEASURE_INFO: &str = "Microsoft.PowerShell.Commands.GenericMeasureInfo";
+pub(crate) const GENERIC_MEASURE_INFO: &str = "Microsoft.PowerShell.Commands.GenericMeasureInfo";
 
 /// `Measure-Object` (`measure`).
-pub struct MeasureObject {
+pub(crate) struct MeasureObject {
     sig: Signature,
 }
 

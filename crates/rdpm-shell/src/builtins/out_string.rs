@@ -11,7 +11,7 @@ use crate::value::Value;
 use super::support::{as_number, input_object};
 
 /// `Out-String`.
-pub struct OutString {
+pub(crate) struct OutString {
     sig: Signature,
 }
 

@@ -22,20 +22,19 @@
 //! assert_eq!(out_default(&[pg], registry.views(), 120), "\nName    Count\n----    -----\nPG-Exch    12\n\n");
 //! ```
 
-pub mod error_view;
+pub(crate) mod error_view;
 pub mod field;
-pub mod json;
-pub mod list;
-pub mod table;
+pub(crate) mod json;
+pub(crate) mod list;
+pub(crate) mod table;
 pub mod view;
 
 use std::rc::Rc;
 
-pub use error_view::{
-    parse_errors_message, position_message, render_error, render_error_category_view,
-};
-pub use json::{to_json, to_json_value, to_json_with, JsonOptions};
-pub use table::{Align, Column, TableLayout, TableOptions};
+pub(crate) use error_view::{render_error, render_error_category_view};
+pub use json::to_json;
+pub use table::{Align, Column};
+pub(crate) use table::{TableLayout, TableOptions};
 pub use view::{View, ViewColumn, ViewKind, ViewTable};
 
 use crate::error::ErrorRecord;
@@ -60,7 +59,7 @@ impl FormatOutput {
 }
 
 /// The rendered text of a `Value::Formatted`, if it holds a [`FormatOutput`].
-pub fn formatted_text(value: &Value) -> Option<&str> {
+pub(crate) fn formatted_text(value: &Value) -> Option<&str> {
     match value {
         Value::Formatted(any) => any.downcast_ref::<FormatOutput>().map(|f| f.text.as_str()),
         _ => None,
@@ -79,7 +78,7 @@ pub enum ErrorView {
 
 impl ErrorView {
     /// From `$ErrorView`'s value (case-insensitive); `None` for others.
-    pub fn from_name(name: &str) -> Option<ErrorView> {
+    pub(crate) fn from_name(name: &str) -> Option<ErrorView> {
         if name.eq_ignore_ascii_case("NormalView") {
             Some(ErrorView::NormalView)
         } else if name.eq_ignore_ascii_case("CategoryView") {
@@ -91,7 +90,7 @@ impl ErrorView {
 }
 
 /// An error record in the given view.
-pub fn render_error_view(record: &ErrorRecord, view: ErrorView) -> String {
+pub(crate) fn render_error_view(record: &ErrorRecord, view: ErrorView) -> String {
     match view {
         ErrorView::NormalView => render_error(record),
         ErrorView::CategoryView => render_error_category_view(record),
@@ -113,7 +112,7 @@ pub fn out_default(values: &[Value], views: &Rc<ViewTable>, width: usize) -> Str
 /// A list of objects as `Format-List` lays them out: a blank line, then each
 /// object's entries followed by a blank line. `entries` are (label, value
 /// text) pairs per object.
-pub fn list_text(objects: &[Vec<(String, String)>], width: usize) -> String {
+pub(crate) fn list_text(objects: &[Vec<(String, String)>], width: usize) -> String {
     let mut out = String::from("\n");
     for entries in objects {
         out.push_str(&list::render_list_entry(entries, width));
@@ -124,7 +123,7 @@ pub fn list_text(objects: &[Vec<(String, String)>], width: usize) -> String {
 
 /// A table as `Format-Table` lays it out: a blank line, header, rows, a
 /// blank line.
-pub fn table_text(
+pub(crate) fn table_text(
     columns: Vec<Column>,
     rows: &[Vec<String>],
     width: usize,
@@ -206,7 +205,7 @@ impl OutDefault {
     }
 
     /// Sets how error records print (`$ErrorView`).
-    pub fn with_error_view(mut self, view: ErrorView) -> OutDefault {
+    pub(crate) fn with_error_view(mut self, view: ErrorView) -> OutDefault {
         self.error_view = view;
         self
     }

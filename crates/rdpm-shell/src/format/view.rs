@@ -236,7 +236,7 @@ impl ViewTable {
     /// The view for `obj`: the first of its type names (most derived
     /// first) with a view of the wanted kind, or with any view when `kind`
     /// is `None` (its default view).
-    pub fn view_for(&self, obj: &PsObject, kind: Option<ViewKind>) -> Option<SelectedView> {
+    pub(crate) fn view_for(&self, obj: &PsObject, kind: Option<ViewKind>) -> Option<SelectedView> {
         obj.type_names.iter().find_map(|t| {
             self.views.get(&t.to_lowercase()).and_then(|list| {
                 list.iter()
