@@ -89,7 +89,7 @@ impl ParamType {
     }
 
     /// The short name help and syntax lines show (`String`, `String[]`).
-    pub(crate) fn short_name(&self) -> String {
+    pub fn short_name(&self) -> String {
         match self {
             ParamType::String => "String".into(),
             ParamType::Int32 => "Int32".into(),
@@ -108,7 +108,7 @@ impl ParamType {
     }
 
     /// Whether this is a switch.
-    pub(crate) fn is_switch(&self) -> bool {
+    pub fn is_switch(&self) -> bool {
         matches!(self, ParamType::Switch)
     }
 }
@@ -127,7 +127,7 @@ pub struct SetMembership {
     /// `ValueFromPipelineByPropertyName`.
     pub from_pipeline_by_property_name: bool,
     /// `ValueFromRemainingArguments`.
-    pub(crate) from_remaining_arguments: bool,
+    pub from_remaining_arguments: bool,
 }
 
 /// A validation attribute.
@@ -163,16 +163,16 @@ pub struct ParameterDecl {
     /// Whether wildcards are accepted (help only; DPM has none).
     pub wildcards: bool,
     /// Validation attributes.
-    pub(crate) validations: Vec<Validation>,
+    pub validations: Vec<Validation>,
     /// `[AllowNull()]`.
-    pub(crate) allow_null: bool,
+    pub allow_null: bool,
     /// `[AllowEmptyString()]`.
     pub allow_empty_string: bool,
     /// When set, the parameter binds but the command refuses it with this
     /// reason (Windows-only DPM features): "not supported by rdpm".
     pub unsupported: Option<&'static str>,
     /// Hidden from help and completion (`DontShow`).
-    pub(crate) dont_show: bool,
+    pub dont_show: bool,
 }
 
 impl ParameterDecl {
@@ -239,7 +239,7 @@ impl ParameterDecl {
     }
 
     /// Marks every membership as `ValueFromRemainingArguments`.
-    pub(crate) fn from_remaining_arguments(mut self) -> Self {
+    pub fn from_remaining_arguments(mut self) -> Self {
         self.ensure_membership();
         for m in &mut self.sets {
             m.from_remaining_arguments = true;
