@@ -566,6 +566,7 @@ mod tests {
     use crate::builtins::get_help::GetHelp;
     use crate::builtins::testing::{params as named_params, run, texts, FakeContext};
     use crate::format::out_default;
+    use crate::format::view::tests::{labels, object};
     use crate::format::view::ViewKind;
     use crate::span::Span;
 
@@ -976,29 +977,18 @@ mod tests {
         assert_eq!(ctx.errors.len(), 1);
     }
 
-    fn info(type_names: &[&str]) -> PsObject {
-        PsObject::new(
-            type_names.iter().map(|t| t.to_string()).collect(),
-            vec![("Name".to_string(), Value::str("x"))],
-        )
-    }
-
-    fn labels(v: &View) -> Vec<&str> {
-        v.columns.iter().map(|c| c.label.as_str()).collect()
-    }
-
     #[test]
     fn builtin_command_info_view() {
         let mut reg = Registry::new();
         register_views(&mut reg);
         let views = reg.views();
-        let obj = info(&[ALIAS_INFO, COMMAND_INFO, "System.Object"]);
+        let obj = object(&[ALIAS_INFO, COMMAND_INFO, "System.Object"]);
         obj.set("DisplayName", Value::str("gcm -> Get-Command"));
         // The table is the default view, shared with cmdlets.
         let table = views.view_for(&obj, None).expect("builtin");
         assert_eq!(table.type_name, ALIAS_INFO);
         assert_eq!(table.view.kind, ViewKind::Table);
-        let cmdlet = info(&[CMDLET_INFO, COMMAND_INFO]);
+        let cmdlet = object(&[CMDLET_INFO, COMMAND_INFO]);
         let cmdlet_table = views.view_for(&cmdlet, None).expect("builtin");
         assert!(table.same_view(&cmdlet_table));
         let list = views

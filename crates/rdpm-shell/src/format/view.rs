@@ -251,17 +251,19 @@ impl ViewTable {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn object(type_names: &[&str]) -> PsObject {
+    /// An object of these type names with one property, `Name`.
+    pub(crate) fn object(type_names: &[&str]) -> PsObject {
         PsObject::new(
             type_names.iter().map(|t| t.to_string()).collect(),
             vec![("Name".to_string(), Value::str("x"))],
         )
     }
 
-    fn labels(v: &View) -> Vec<&str> {
+    /// A view's column labels.
+    pub(crate) fn labels(v: &View) -> Vec<&str> {
         v.columns.iter().map(|c| c.label.as_str()).collect()
     }
 
