@@ -48,19 +48,18 @@ enum Command {
     },
 }
 
-/// The names that start a subcommand rather than the shell.
-const SUBCOMMANDS: &[&str] = &["server", "completions"];
-
 /// The exit code of a command line that does not parse (`EX_USAGE`, as
 /// pwsh gives for a bad switch).
 const EXIT_USAGE: i32 = 64;
 
 fn main() -> ExitCode {
     let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    // A first argument that names a subcommand starts it; anything else
+    // (nothing, pwsh-style switches, a script path) is the shell's.
     let subcommand = args
         .get(1)
         .and_then(|a| a.to_str())
-        .is_some_and(|a| SUBCOMMANDS.contains(&a));
+        .is_some_and(|a| Cli::command().get_subcommands().any(|s| s.get_name() == a));
     let code = if subcommand {
         run_subcommand(args)
     } else {
