@@ -23,7 +23,7 @@ mod new_dpm_server_scope;
 
 use std::rc::Rc;
 
-use rdpm_shell::Registry;
+use rdpm_shell::{ModuleInfo, Registry};
 
 pub use connect_dpm_server::ConnectDpmServer;
 pub use disconnect_dpm_server::DisconnectDpmServer;
@@ -33,13 +33,21 @@ pub use new_dpm_server_scope::NewDpmServerScope;
 /// The module name `Get-Command` shows for DPM cmdlets.
 pub const DPM_MODULE: &str = "DataProtectionManager";
 
+/// The `<CommonParameters>` sentence of the DPM 2016 help files, which
+/// `Get-Help` shows for DPM cmdlets.
+pub const COMMON_PARAMETERS_HELP: &str = "This cmdlet supports the common parameters: -Debug, -ErrorAction, -ErrorVariable, -InformationAction, -InformationVariable, -OutVariable, -OutBuffer, -PipelineVariable, -Verbose, -WarningAction, and -WarningVariable. For more information, see about_CommonParameters (http://go.microsoft.com/fwlink/?LinkID=113216).";
+
 /// The aliases DPM gives `-DPMServerName`.
 pub const SERVER_NAME_ALIASES: &[&str] = &["ComputerName", "CN"];
 
-/// Adds every DPM cmdlet to `registry`, and the default views of the
-/// objects they return.
+/// Adds every DPM cmdlet to `registry`, the default views of the objects
+/// they return, and the module's help texts.
 pub fn register(registry: &mut Registry) {
-    objects::register_views();
+    registry.add_module(ModuleInfo {
+        name: DPM_MODULE,
+        common_parameters_help: Some(COMMON_PARAMETERS_HELP),
+    });
+    objects::register_views(registry);
     registry.add(Rc::new(ConnectDpmServer::default()));
     registry.add(Rc::new(DisconnectDpmServer::default()));
     registry.add(Rc::new(NewDpmServerScope::default()));
@@ -65,7 +73,7 @@ pub use get_dpm_production_server::GetDpmProductionServer;
 /// Adds `Get-DPMProductionServer`, `Get-DPMDatasource` and
 /// `Get-DPMChildDatasource`, and the views of their objects.
 fn register_datasources(registry: &mut Registry) {
-    objects_production::register_views();
+    objects_production::register_views(registry);
     registry.add(Rc::new(GetDpmProductionServer::default()));
     registry.add(Rc::new(GetDpmDatasource::default()));
     registry.add(Rc::new(GetDpmChildDatasource::default()));
@@ -112,7 +120,7 @@ pub use set_dpm_replica_creation_method::SetDpmReplicaCreationMethod;
 
 /// Adds the protection group cmdlets to `registry`, and their objects' views.
 pub fn register_protection_groups(registry: &mut Registry) {
-    objects_protection::register_views();
+    objects_protection::register_views(registry);
     registry.add(Rc::new(GetDpmProtectionGroup::default()));
     registry.add(Rc::new(NewDpmProtectionGroup::default()));
     registry.add(Rc::new(GetDpmModifiableProtectionGroup::default()));
@@ -142,7 +150,7 @@ pub use remove_dpm_disk_storage::RemoveDpmDiskStorage;
 
 /// Registers the storage pool cmdlets (`*-DPMDiskStorage`) and their view.
 pub fn register_storage_pool(registry: &mut Registry) {
-    objects_pool::register_views();
+    objects_pool::register_views(registry);
     registry.add(Rc::new(GetDpmDiskStorage::default()));
     registry.add(Rc::new(AddDpmDiskStorage::default()));
     registry.add(Rc::new(RemoveDpmDiskStorage::default()));
@@ -172,7 +180,7 @@ pub use wait_dpm_job::WaitDpmJob;
 
 /// Registers the job and recovery point cmdlets and their objects' views.
 pub fn register_jobs(registry: &mut Registry) {
-    objects_job::register_views();
+    objects_job::register_views(registry);
     registry.add(Rc::new(NewDpmRecoveryPoint::default()));
     registry.add(Rc::new(WaitDpmJob::default()));
     registry.add(Rc::new(GetDpmJob::default()));
@@ -200,7 +208,7 @@ pub use restore_dpm_recoverable_item::RestoreDpmRecoverableItem;
 
 /// Registers the recovery cmdlets and their objects' views.
 pub fn register_recovery(registry: &mut Registry) {
-    objects_recovery::register_views();
+    objects_recovery::register_views(registry);
     registry.add(Rc::new(GetDpmRecoverableItem::default()));
     registry.add(Rc::new(NewDpmSearchOption::default()));
     registry.add(Rc::new(NewDpmRecoveryOption::default()));
@@ -218,7 +226,7 @@ pub use resolve_dpm_alert::ResolveDpmAlert;
 
 /// Registers `Get-DPMAlert` and the view of its objects.
 pub fn register_alerts(registry: &mut Registry) {
-    objects_alert::register_views();
+    objects_alert::register_views(registry);
     registry.add(Rc::new(GetDpmAlert::default()));
     registry.add(Rc::new(ResolveDpmAlert::default()));
 }

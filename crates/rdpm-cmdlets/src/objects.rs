@@ -5,8 +5,9 @@ use std::any::Any;
 use std::rc::Rc;
 use std::sync::Arc;
 
-use rdpm_shell::format::{register_view, View, ViewColumn};
+use rdpm_shell::format::{View, ViewColumn};
 use rdpm_shell::value::NativeObject;
+use rdpm_shell::Registry;
 use rdpm_shell::{ErrorCategory, ErrorRecord, PsObject, Value};
 use rdpm_types::{ServerScope, SessionInfo};
 
@@ -20,8 +21,8 @@ pub const DPM_SERVER_SCOPE_TYPE: &str = "Rdpm.DpmServerScope";
 pub const DPM_SESSION_TYPE: &str = "Rdpm.DpmSession";
 
 /// Registers the default views of the objects this crate makes.
-pub fn register_views() {
-    register_view(
+pub fn register_views(registry: &mut Registry) {
+    registry.register_view(
         DPM_SERVER_TYPE,
         View::table(
             ["Name", "Version", "User", "SessionId"]
@@ -29,7 +30,7 @@ pub fn register_views() {
                 .to_vec(),
         ),
     );
-    register_view(
+    registry.register_view(
         DPM_SERVER_SCOPE_TYPE,
         View::table(
             ["DPMServerName", "ObjectType", "ObjectId", "Id"]
@@ -38,7 +39,7 @@ pub fn register_views() {
         ),
     );
     // Who holds what, since when: one row per session.
-    register_view(
+    registry.register_view(
         DPM_SESSION_TYPE,
         View::table(vec![
             ViewColumn::property("Id"),

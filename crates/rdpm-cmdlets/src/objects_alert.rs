@@ -6,8 +6,9 @@
 
 use std::collections::HashMap;
 
-use rdpm_shell::format::{register_view, View, ViewColumn};
+use rdpm_shell::format::{View, ViewColumn};
 use rdpm_shell::value::EnumType;
+use rdpm_shell::Registry;
 use rdpm_shell::{PsObject, Value};
 use rdpm_types::{Alert, DatasourceId};
 
@@ -27,8 +28,8 @@ pub static INCLUDE_ALERTS_TYPE: EnumType = EnumType {
 
 /// Registers the table view of alerts: what is wrong, where, since when,
 /// how often, and whether it still is.
-pub fn register_views() {
-    register_view(
+pub fn register_views(registry: &mut Registry) {
+    registry.register_view(
         ALERT_TYPE,
         View::table(vec![
             ViewColumn::property("Severity").width(11),

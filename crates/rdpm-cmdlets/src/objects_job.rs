@@ -15,8 +15,9 @@ use std::rc::{Rc, Weak};
 use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use rdpm_shell::format::{register_view, View, ViewColumn};
+use rdpm_shell::format::{View, ViewColumn};
 use rdpm_shell::value::{EnumType, NativeObject};
+use rdpm_shell::Registry;
 use rdpm_shell::{ErrorCategory, ErrorRecord, ParamType, ParameterDecl, PsObject, Value};
 use rdpm_types::{Job, JobId, JobQuery, RecoveryPoint};
 
@@ -158,8 +159,8 @@ pub static JOB_STATUS_TYPE: EnumType = EnumType {
 };
 
 /// Registers the table views of jobs, tasks and recovery points.
-pub fn register_views() {
-    register_view(
+pub fn register_views(registry: &mut Registry) {
+    registry.register_view(
         JOB_TYPE,
         View::table(vec![
             ViewColumn::property("JobType").width(12),
@@ -169,7 +170,7 @@ pub fn register_views() {
             ViewColumn::property("EndTime").width(22),
         ]),
     );
-    register_view(
+    registry.register_view(
         TASK_TYPE,
         View::table(
             ["Type", "Status", "DatasourcePath", "StartTime", "EndTime"]
@@ -179,7 +180,7 @@ pub fn register_views() {
     );
     // DPM's transcripts name the columns; the datasource shows as
     // "<name> on <server>", as DPM's Datasource.ToString() prints it.
-    register_view(
+    registry.register_view(
         RECOVERY_POINT_TYPE,
         View::table(vec![
             ViewColumn::property("Name"),

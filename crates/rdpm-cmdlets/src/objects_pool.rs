@@ -4,7 +4,8 @@
 //! Disk object for a file system of the server.
 
 use rdpm_shell::format::view::ComputeFn;
-use rdpm_shell::format::{register_view_for, Align, View, ViewColumn};
+use rdpm_shell::format::{Align, View, ViewColumn};
+use rdpm_shell::Registry;
 use rdpm_shell::{PsObject, Value};
 use rdpm_types::{PoolMember, ServerVolume};
 
@@ -45,8 +46,8 @@ const DISK_COLUMNS: [&str; 6] = [
 /// layout shows them (used space, which ReFS block cloning makes two
 /// numbers, is free space here), and the Disk properties DPM scripts read.
 /// Sizes show as labels, as `Get-Volume` does; the properties stay bytes.
-pub fn register_views() {
-    register_view_for(
+pub fn register_views(registry: &mut Registry) {
+    registry.register_view_for(
         &[DISK_STORAGE_TYPE, SERVER_VOLUME_TYPE],
         View::table(columns(
             &VOLUME_COLUMNS,
@@ -56,7 +57,7 @@ pub fn register_views() {
             ],
         )),
     );
-    register_view_for(
+    registry.register_view_for(
         &[DISK_TYPE],
         View::table(columns(
             &DISK_COLUMNS,

@@ -6,8 +6,9 @@ use std::any::Any;
 use std::rc::Rc;
 use std::sync::Arc;
 
-use rdpm_shell::format::{register_view, View, ViewColumn};
+use rdpm_shell::format::{View, ViewColumn};
 use rdpm_shell::value::NativeObject;
+use rdpm_shell::Registry;
 use rdpm_shell::{CommandContext, ErrorRecord, PsObject, Value};
 use rdpm_types::{AgentKind, ProductionServer, ServerProtectionState};
 
@@ -21,8 +22,8 @@ pub const AGENT_CONNECTIVITY_TYPE: &str = "Rdpm.AgentConnectivity";
 
 /// Registers the default views of production servers and datasources:
 /// DPM's own layouts, as its console transcripts show them.
-pub fn register_views() {
-    register_view(
+pub fn register_views(registry: &mut Registry) {
+    registry.register_view(
         PRODUCTION_SERVER_TYPE,
         View::table(
             [
@@ -35,7 +36,7 @@ pub fn register_views() {
             .to_vec(),
         ),
     );
-    register_view(
+    registry.register_view(
         DATASOURCE_TYPE,
         View::table(
             ["Computer", "Name", "ObjectType"]
@@ -45,7 +46,7 @@ pub fn register_views() {
     );
     // A folder's own name does not say where it is: DPM's datasource
     // layout, plus the path.
-    register_view(
+    registry.register_view(
         CHILD_DATASOURCE_TYPE,
         View::table(
             ["Computer", "Name", "ObjectType", "DisplayPath"]

@@ -15,9 +15,10 @@ use std::rc::Rc;
 use std::sync::Arc;
 
 use rdpm_client::{ClientError, Session};
-use rdpm_shell::format::{register_view, View, ViewColumn};
+use rdpm_shell::format::{View, ViewColumn};
 use rdpm_shell::signature::ALL_PARAMETER_SETS;
 use rdpm_shell::value::{EnumType, NativeObject};
+use rdpm_shell::Registry;
 use rdpm_shell::{
     CommandContext, ErrorCategory, ErrorRecord, ParamType, ParameterDecl, PsObject, Value,
 };
@@ -107,8 +108,8 @@ pub static BACKUP_FREQUENCY: EnumType = EnumType {
 };
 
 /// Registers the default views of the objects of this module.
-pub fn register_views() {
-    register_view(
+pub fn register_views(registry: &mut Registry) {
+    registry.register_view(
         PROTECTION_GROUP_TYPE,
         View::table(vec![
             ViewColumn::property("Name"),
@@ -134,7 +135,7 @@ pub fn register_views() {
             ViewColumn::property("IsModifiable"),
         ]),
     );
-    register_view(
+    registry.register_view(
         POLICY_OBJECTIVE_TYPE,
         View::table(vec![
             ViewColumn::computed("RetentionRange", |o| {
@@ -151,11 +152,11 @@ pub fn register_views() {
             ViewColumn::property("ProtectionGroupName"),
         ]),
     );
-    register_view(
+    registry.register_view(
         RETENTION_RANGE_TYPE,
         View::table(["Range", "Unit"].map(ViewColumn::property).to_vec()),
     );
-    register_view(
+    registry.register_view(
         REPLICA_CREATION_METHOD_TYPE,
         View::table(
             ["Method", "Time", "ProtectionGroupName"]

@@ -13,8 +13,9 @@ use std::rc::Rc;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use rdpm_shell::format::{register_view, View, ViewColumn};
+use rdpm_shell::format::{View, ViewColumn};
 use rdpm_shell::value::{EnumType, NativeObject};
+use rdpm_shell::Registry;
 use rdpm_shell::{ErrorCategory, ErrorRecord, ParamType, PsObject, Value};
 use rdpm_types::{
     FsPath, RecoverableItem, RecoveryLocation, RecoveryOption, RecoveryPointLocation,
@@ -144,9 +145,9 @@ pub static SHAREPOINT_RECOVERY_TYPE: EnumType = EnumType {
 };
 
 /// Registers the default views of the recovery objects.
-pub fn register_views() {
+pub fn register_views(registry: &mut Registry) {
     // DPM ships no known layout for items; a file listing's columns.
-    register_view(
+    registry.register_view(
         RECOVERABLE_ITEM_TYPE,
         View::table(
             ["Name", "ObjectType", "Size", "ChangedDateTime"]
@@ -154,7 +155,7 @@ pub fn register_views() {
                 .to_vec(),
         ),
     );
-    register_view(
+    registry.register_view(
         RECOVERY_OPTION_TYPE,
         View::list(
             [
@@ -170,7 +171,7 @@ pub fn register_views() {
             .to_vec(),
         ),
     );
-    register_view(
+    registry.register_view(
         SEARCH_OPTION_TYPE,
         View::list(
             [
@@ -186,7 +187,7 @@ pub fn register_views() {
             .to_vec(),
         ),
     );
-    register_view(
+    registry.register_view(
         RECOVERY_POINT_LOCATION_TYPE,
         View::table(
             ["RecoveryPointId", "Location", "PoolMemberPath"]

@@ -20,7 +20,7 @@ pub enum ActionPreference {
 
 impl ActionPreference {
     /// From the enum value's name (exact, case-insensitive).
-    pub fn from_name(name: &str) -> Option<ActionPreference> {
+    pub(crate) fn from_name(name: &str) -> Option<ActionPreference> {
         use ActionPreference::*;
         [SilentlyContinue, Stop, Continue, Inquire, Ignore, Suspend]
             .into_iter()
@@ -43,7 +43,7 @@ impl ActionPreference {
 
 /// A `-*Variable` target: the variable name, and `+name` meaning append.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct VariableTarget {
+pub(crate) struct VariableTarget {
     /// Variable name without `$` or `+`.
     pub name: String,
     /// `+name`: keep the existing contents and append.
@@ -59,25 +59,25 @@ pub struct CommonParameters {
     /// `-Debug` / `-Debug:$false`.
     pub debug: Option<bool>,
     /// `-ErrorAction`.
-    pub error_action: Option<ActionPreference>,
+    pub(crate) error_action: Option<ActionPreference>,
     /// `-WarningAction`.
-    pub warning_action: Option<ActionPreference>,
+    pub(crate) warning_action: Option<ActionPreference>,
     /// `-InformationAction`.
-    pub information_action: Option<ActionPreference>,
+    pub(crate) information_action: Option<ActionPreference>,
     /// `-ProgressAction`.
-    pub progress_action: Option<ActionPreference>,
+    pub(crate) progress_action: Option<ActionPreference>,
     /// `-ErrorVariable`.
-    pub error_variable: Option<VariableTarget>,
+    pub(crate) error_variable: Option<VariableTarget>,
     /// `-WarningVariable`.
-    pub warning_variable: Option<VariableTarget>,
+    pub(crate) warning_variable: Option<VariableTarget>,
     /// `-InformationVariable`.
-    pub information_variable: Option<VariableTarget>,
+    pub(crate) information_variable: Option<VariableTarget>,
     /// `-OutVariable`.
-    pub out_variable: Option<VariableTarget>,
+    pub(crate) out_variable: Option<VariableTarget>,
     /// `-OutBuffer` (accepted; batching is not changed).
-    pub out_buffer: Option<i32>,
+    pub(crate) out_buffer: Option<i32>,
     /// `-PipelineVariable`.
-    pub pipeline_variable: Option<String>,
+    pub(crate) pipeline_variable: Option<String>,
     /// `-WhatIf` / `-WhatIf:$false` (ShouldProcess commands only).
     pub what_if: Option<bool>,
     /// `-Confirm` / `-Confirm:$false` (ShouldProcess commands only).

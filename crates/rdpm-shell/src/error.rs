@@ -20,20 +20,20 @@ pub struct ErrorRecord {
     pub message: String,
     /// The exception's short type name (`ParameterBindingException`), which
     /// `CategoryInfo` shows as the reason.
-    pub exception_type: String,
+    pub(crate) exception_type: String,
     /// The error id, e.g. `NamedParameterNotFound`.
     pub error_id: String,
     /// The type name of the command that raised it
     /// (`Rdpm.Commands.DisconnectDPMServerCommand`); empty when no command.
-    pub command_type_name: String,
+    pub(crate) command_type_name: String,
     /// Category.
     pub category: ErrorCategory,
     /// `CategoryInfo.Activity` override; defaults to the command's name.
     pub activity: Option<String>,
     /// The object the error is about.
-    pub target_object: Option<Value>,
+    pub(crate) target_object: Option<Value>,
     /// `ErrorDetails.Message`, replacing the message when displayed.
-    pub details_message: Option<String>,
+    pub(crate) details_message: Option<String>,
     /// `ErrorDetails.RecommendedAction`.
     pub recommended_action: Option<String>,
     /// Where it happened.
@@ -43,7 +43,7 @@ pub struct ErrorRecord {
     /// The record speaks for the code that called the command (`Write-Error`):
     /// the runtime does not give it the command's type name, so that its
     /// `FullyQualifiedErrorId` is the bare id at top level, as in PowerShell.
-    pub from_caller: bool,
+    pub(crate) from_caller: bool,
 }
 
 /// Where an error happened.
@@ -51,10 +51,10 @@ pub struct ErrorRecord {
 pub struct InvocationInfo {
     /// The command's canonical name (`Disconnect-DPMServer`); empty for
     /// errors outside a command (parse errors, `throw`).
-    pub command_name: String,
+    pub(crate) command_name: String,
     /// The name as the user typed it (an alias, any casing); the Windows
     /// PowerShell 5.1 error view prefixes the message with it.
-    pub invocation_name: String,
+    pub(crate) invocation_name: String,
     /// The extent to underline: the command, or the offending token.
     pub extent: Extent,
 }
@@ -102,7 +102,7 @@ impl ErrorRecord {
 
     /// `FullyQualifiedErrorId`: `<ErrorId>,<command type name>`, or the id
     /// alone when there is no command.
-    pub fn fully_qualified_error_id(&self) -> String {
+    pub(crate) fn fully_qualified_error_id(&self) -> String {
         if self.command_type_name.is_empty() {
             self.error_id.clone()
         } else {
@@ -122,7 +122,7 @@ impl ErrorRecord {
     }
 
     /// `CategoryInfo.TargetName`.
-    pub fn target_name(&self) -> String {
+    pub(crate) fn target_name(&self) -> String {
         self.target_object
             .as_ref()
             .map(Value::to_invariant_string)
@@ -130,7 +130,7 @@ impl ErrorRecord {
     }
 
     /// `CategoryInfo.TargetType`.
-    pub fn target_type(&self) -> String {
+    pub(crate) fn target_type(&self) -> String {
         match &self.target_object {
             Some(v) if !v.is_null() => v.type_name(),
             _ => String::new(),
@@ -140,7 +140,7 @@ impl ErrorRecord {
     /// `CategoryInfo.ToString()`:
     /// `{Category}: ({TargetName}:{TargetType}) [{Activity}], {Reason}`,
     /// with the 40-character shortening of the Windows PowerShell 5.1 look.
-    pub fn category_info(&self) -> String {
+    pub(crate) fn category_info(&self) -> String {
         let category = match self.category {
             ErrorCategory::DeadlockDetected => "Deadlock detected".to_string(),
             c => c.as_str().to_string(),
@@ -156,7 +156,7 @@ impl ErrorRecord {
     }
 
     /// The text shown: `ErrorDetails.Message` when set, else the message.
-    pub fn display_message(&self) -> &str {
+    pub(crate) fn display_message(&self) -> &str {
         self.details_message.as_deref().unwrap_or(&self.message)
     }
 }

@@ -22,16 +22,10 @@ use crate::command::Command;
 use crate::registry::Registry;
 use crate::signature::{ParamType, ParameterDecl, SetMembership, Signature, ALL_PARAMETER_SETS};
 
-/// The module whose help files carry their own `<CommonParameters>`
-/// sentence (the DPM 2016 one); other commands get the engine's paragraph.
-pub const DPM_MODULE: &str = "DataProtectionManager";
-
-/// The `<CommonParameters>` sentence of the DPM 2016 help files.
-pub const DPM_COMMON_PARAMETERS: &str = "This cmdlet supports the common parameters: -Debug, -ErrorAction, -ErrorVariable, -InformationAction, -InformationVariable, -OutVariable, -OutBuffer, -PipelineVariable, -Verbose, -WarningAction, and -WarningVariable. For more information, see about_CommonParameters (http://go.microsoft.com/fwlink/?LinkID=113216).";
-
-/// The engine's own `<CommonParameters>` paragraph, for commands whose help
-/// supplies none.
-pub const BUILTIN_COMMON_PARAMETERS: &[&str] = &[
+/// The engine's own `<CommonParameters>` paragraph, for commands whose
+/// module registers no sentence of its own
+/// ([`crate::registry::ModuleInfo::common_parameters_help`]).
+pub(crate) const BUILTIN_COMMON_PARAMETERS: &[&str] = &[
     "This cmdlet supports the common parameters: Verbose, Debug,",
     "ErrorAction, ErrorVariable, WarningAction, WarningVariable,",
     "OutBuffer, PipelineVariable, and OutVariable. For more information, see",
@@ -185,11 +179,10 @@ fn syntax_line(sig: &Signature, set: &str) -> String {
     parts.join(" ")
 }
 
-fn common_parameters_text(sig: &Signature) -> Vec<&'static str> {
-    if sig.module.eq_ignore_ascii_case(DPM_MODULE) {
-        vec![DPM_COMMON_PARAMETERS]
-    } else {
-        BUILTIN_COMMON_PARAMETERS.to_vec()
+fn common_parameters_text(module_text: Option<&str>) -> Vec<&str> {
+    match module_text {
+        Some(text) => vec![text],
+        None => BUILTIN_COMMON_PARAMETERS.to_vec(),
     }
 }
 
@@ -282,7 +275,14 @@ fn examples(lines: &mut Vec<String>, sig: &Signature, width: usize) {
 
 /// Renders `Get-Help <command>` in the given view for a window `width`
 /// columns wide (text wraps to `width - 1`; code lines never wrap).
-pub fn render_help(sig: &Signature, view: HelpView, width: usize) -> String {
+/// `common_parameters` is the `<CommonParameters>` sentence the command's
+/// module registered; `None` shows the engine's paragraph.
+pub fn render_help(
+    sig: &Signature,
+    common_parameters: Option<&str>,
+    view: HelpView,
+    width: usize,
+) -> String {
     let mut lines = vec![String::new()];
     section(&mut lines, "NAME", sig.name, width);
     section(&mut lines, "SYNOPSIS", sig.synopsis, width);
@@ -300,7 +300,7 @@ pub fn render_help(sig: &Signature, view: HelpView, width: usize) -> String {
             lines.push(String::new());
         }
         lines.push("    <CommonParameters>".into());
-        for l in common_parameters_text(sig) {
+        for l in common_parameters_text(common_parameters) {
             indent(&mut lines, 8, l, width);
         }
         lines.push(String::new());
@@ -343,7 +343,11 @@ fn finish(mut lines: Vec<String>) -> String {
 /// Renders `Get-Help <command> -Parameter <pattern>` (wildcards allowed):
 /// the full blocks of the matching parameters, `None` when none matches;
 /// wrapped as [`render_help`] wraps.
-pub fn render_parameter_help(sig: &Signature, pattern: &str, width: usize) -> Option<String> {
+pub(crate) fn render_parameter_help(
+    sig: &Signature,
+    pattern: &str,
+    width: usize,
+) -> Option<String> {
     let mut lines = vec![String::new()];
     let mut any = false;
     for p in help_params(sig) {
@@ -357,7 +361,7 @@ pub fn render_parameter_help(sig: &Signature, pattern: &str, width: usize) -> Op
 }
 
 /// PowerShell's wildcard match (`*`, `?`, `[abc]`, `[a-z]`), case-insensitive.
-pub fn wildcard_match(pattern: &str, text: &str) -> bool {
+pub(crate) fn wildcard_match(pattern: &str, text: &str) -> bool {
     let p: Vec<char> = pattern.to_lowercase().chars().collect();
     let t: Vec<char> = text.to_lowercase().chars().collect();
     matches_from(&p, &t)
@@ -392,26 +396,26 @@ fn matches_from(p: &[char], t: &[char]) -> bool {
 }
 
 /// Whether the text has wildcard characters.
-pub fn has_wildcards(text: &str) -> bool {
+pub(crate) fn has_wildcards(text: &str) -> bool {
     text.contains(['*', '?', '['])
 }
 
 /// What `Get-Command` looks for; empty lists mean "any".
 #[derive(Debug, Clone, Default)]
-pub struct CommandQuery {
+pub(crate) struct CommandQuery {
     /// `-Name` patterns.
     pub names: Vec<String>,
     /// `-Verb` patterns.
     pub verbs: Vec<String>,
     /// `-Noun` patterns.
-    pub nouns: Vec<String>,
+    pub(crate) nouns: Vec<String>,
     /// `-Module` patterns.
     pub modules: Vec<String>,
 }
 
 /// A command `Get-Command` found.
 #[derive(Clone)]
-pub enum FoundCommand {
+pub(crate) enum FoundCommand {
     /// A command.
     Command(Rc<dyn Command>),
     /// An alias and the command it names.
@@ -431,16 +435,8 @@ impl FoundCommand {
         }
     }
 
-    /// `CommandType`.
-    pub fn command_type(&self) -> &'static str {
-        match self {
-            FoundCommand::Command(_) => "Cmdlet",
-            FoundCommand::Alias { .. } => "Alias",
-        }
-    }
-
     /// `Name` as the table shows it (`where -> Where-Object` for an alias).
-    pub fn display_name(&self) -> String {
+    pub(crate) fn display_name(&self) -> String {
         match self {
             FoundCommand::Command(c) => c.signature().name.to_string(),
             FoundCommand::Alias { alias, command } => {
@@ -456,7 +452,7 @@ fn any_match(patterns: &[String], text: &str) -> bool {
 
 /// Finds commands (and, when only names or nothing are asked for, aliases):
 /// aliases first, then commands, each sorted by name.
-pub fn find_commands(registry: &Registry, query: &CommandQuery) -> Vec<FoundCommand> {
+pub(crate) fn find_commands(registry: &Registry, query: &CommandQuery) -> Vec<FoundCommand> {
     let module_ok = |c: &Rc<dyn Command>| any_match(&query.modules, c.signature().module);
     let mut commands: Vec<FoundCommand> = registry
         .iter()
@@ -499,7 +495,7 @@ pub fn find_commands(registry: &Registry, query: &CommandQuery) -> Vec<FoundComm
 
 /// `Get-Command <name> -Syntax`: the syntax lines, blank lines around each
 /// (an alias shows as the command it names).
-pub fn syntax_text(sig: &Signature) -> String {
+pub(crate) fn syntax_text(sig: &Signature) -> String {
     let mut out = String::new();
     for line in syntax_lines(sig) {
         out.push('\n');
@@ -515,13 +511,18 @@ mod tests {
     use crate::signature::{Example, Validation};
     use crate::value::CONFIRM_IMPACT;
 
+    /// The `<CommonParameters>` sentence of the DPM 2016 help files, which
+    /// the fixtures' module registers.
+    const COMMON_PARAMETERS: &str = "This cmdlet supports the common parameters: -Debug, -ErrorAction, -ErrorVariable, -InformationAction, -InformationVariable, -OutVariable, -OutBuffer, -PipelineVariable, -Verbose, -WarningAction, and -WarningVariable. For more information, see about_CommonParameters (http://go.microsoft.com/fwlink/?LinkID=113216).";
+    const MODULE_TEXT: Option<&str> = Some(COMMON_PARAMETERS);
+
     /// Disconnect-DPMServer with the texts of its DPM 2016 help page.
     pub(crate) fn disconnect() -> Signature {
         let mut sig = Signature::new(
             "Disconnect-DPMServer",
             "Rdpm.Commands.DisconnectDPMServerCommand",
         );
-        sig.module = DPM_MODULE;
+        sig.module = "DataProtectionManager";
         sig.synopsis = "Closes a DPM connection session.";
         sig.description = "The Disconnect-DPMServer cmdlet closes a System Center 2016 - Data Protection Manager (DPM) connection session and releases all objects for that session.\nSpecify a connection to close by using the name of a DPM server.";
         sig.parameters.push(
@@ -655,9 +656,9 @@ mod tests {
     #[test]
     fn wrapped_help_keeps_every_word_and_fits() {
         let sig = disconnect();
-        let wide = render_help(&sig, HelpView::Full, usize::MAX);
+        let wide = render_help(&sig, MODULE_TEXT, HelpView::Full, usize::MAX);
         for width in [60, 80, 120] {
-            let text = render_help(&sig, HelpView::Full, width);
+            let text = render_help(&sig, MODULE_TEXT, HelpView::Full, width);
             let words = |t: &str| t.split_whitespace().map(str::to_string).collect::<Vec<_>>();
             assert_eq!(words(&text), words(&wide), "width {width}");
             for line in text.lines() {
@@ -670,7 +671,7 @@ mod tests {
                 );
             }
         }
-        let text = render_help(&sig, HelpView::Full, 80);
+        let text = render_help(&sig, MODULE_TEXT, HelpView::Full, 80);
         for line in [
             "        This cmdlet supports the common parameters: -Debug, -ErrorAction,",
             "    The Disconnect-DPMServer cmdlet closes a System Center 2016 - Data",
@@ -688,16 +689,19 @@ mod tests {
         let sig = disconnect();
         insta::assert_snapshot!(
             "disconnect_default",
-            render_help(&sig, HelpView::Default, 80)
+            render_help(&sig, MODULE_TEXT, HelpView::Default, 80)
         );
         insta::assert_snapshot!(
             "disconnect_detailed",
-            render_help(&sig, HelpView::Detailed, 80)
+            render_help(&sig, MODULE_TEXT, HelpView::Detailed, 80)
         );
-        insta::assert_snapshot!("disconnect_full", render_help(&sig, HelpView::Full, 80));
+        insta::assert_snapshot!(
+            "disconnect_full",
+            render_help(&sig, MODULE_TEXT, HelpView::Full, 80)
+        );
         insta::assert_snapshot!(
             "disconnect_examples",
-            render_help(&sig, HelpView::Examples, 80)
+            render_help(&sig, MODULE_TEXT, HelpView::Examples, 80)
         );
         insta::assert_snapshot!(
             "disconnect_parameter_wildcard",
@@ -708,7 +712,7 @@ mod tests {
 
     #[test]
     fn full_view_attribute_lines() {
-        let text = render_help(&disconnect(), HelpView::Full, usize::MAX);
+        let text = render_help(&disconnect(), MODULE_TEXT, HelpView::Full, usize::MAX);
         for line in [
             "    -DPMServerName <String>",
             "        Required?                    false",
@@ -721,14 +725,14 @@ mod tests {
             "        Aliases                      wi",
             "        Default value                False",
             "        Position?                    named",
-            &format!("        {DPM_COMMON_PARAMETERS}"),
+            &format!("        {COMMON_PARAMETERS}"),
         ] {
             assert!(
                 text.lines().any(|l| l == line),
                 "missing {line:?} in\n{text}"
             );
         }
-        let builtin = render_help(&connect(), HelpView::Detailed, usize::MAX);
+        let builtin = render_help(&connect(), None, HelpView::Detailed, usize::MAX);
         assert!(builtin.contains(
             "        about_CommonParameters (https://go.microsoft.com/fwlink/?LinkID=113216)."
         ));

@@ -23,21 +23,32 @@
 pub mod binder;
 pub mod builtins;
 pub mod command;
-pub mod common;
+pub(crate) mod common;
 pub mod complete;
-pub mod error;
+pub(crate) mod error;
 pub mod format;
 pub mod help;
 pub mod host;
-pub mod registry;
+pub(crate) mod registry;
 pub mod runtime;
 pub mod signature;
 pub mod span;
 pub mod syntax;
 pub mod value;
 
-pub use command::{Command, CommandContext, CommandRun};
+// The crate's API: what a module of commands and a host use. The modules
+// above stay reachable for the paths existing code names; everything else
+// is internal (`pub(crate)`).
+pub use binder::BoundParameters;
+pub use command::{extension, Command, CommandContext, CommandRun};
 pub use error::{ErrorCategory, ErrorRecord, Flow, FlowResult};
-pub use registry::Registry;
-pub use signature::{ConfirmImpact, ParamType, ParameterDecl, Signature};
-pub use value::{PsObject, Value};
+pub use format::view::ComputeFn;
+pub use format::{Align, View, ViewColumn, ViewKind, ViewTable};
+pub use host::HostUi;
+pub use registry::{ModuleInfo, Registry};
+pub use runtime::{OutputMode, RunOutcome, Runtime};
+pub use signature::{
+    ConfirmImpact, Example, ParamType, ParameterDecl, Signature, Validation, ALL_PARAMETER_SETS,
+};
+pub use span::{Origin, Source, Span};
+pub use value::{EnumType, EnumValue, NativeObject, PsObject, Value};

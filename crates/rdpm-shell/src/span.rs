@@ -57,13 +57,13 @@ pub struct Extent {
 
 /// Line and column of a position, 1-based, and the text of that line.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LineCol {
+pub(crate) struct LineCol {
     /// 1-based line number.
     pub line: usize,
     /// 1-based column in characters.
     pub column: usize,
     /// The whole line, without its line terminator.
-    pub line_text: String,
+    pub(crate) line_text: String,
 }
 
 impl Source {
@@ -76,7 +76,7 @@ impl Source {
     }
 
     /// Line and column of byte offset `pos` (clamped to the text).
-    pub fn line_col(&self, pos: usize) -> LineCol {
+    pub(crate) fn line_col(&self, pos: usize) -> LineCol {
         let pos = pos.min(self.text.len());
         let mut line_start = 0;
         let mut line = 1;

@@ -130,7 +130,7 @@ impl EnumType {
     }
 
     /// The value with this number.
-    pub fn by_number(&'static self, number: i64) -> Option<EnumValue> {
+    pub(crate) fn by_number(&'static self, number: i64) -> Option<EnumValue> {
         self.values
             .iter()
             .position(|(_, v)| *v == number)
@@ -139,7 +139,7 @@ impl EnumType {
 }
 
 /// `System.Management.Automation.ActionPreference` (Windows PowerShell 5.1 values).
-pub static ACTION_PREFERENCE: EnumType = EnumType {
+pub(crate) static ACTION_PREFERENCE: EnumType = EnumType {
     full_name: "System.Management.Automation.ActionPreference",
     name: "ActionPreference",
     values: &[
@@ -153,7 +153,7 @@ pub static ACTION_PREFERENCE: EnumType = EnumType {
 };
 
 /// `System.Management.Automation.ConfirmImpact`.
-pub static CONFIRM_IMPACT: EnumType = EnumType {
+pub(crate) static CONFIRM_IMPACT: EnumType = EnumType {
     full_name: "System.Management.Automation.ConfirmImpact",
     name: "ConfirmImpact",
     values: &[("None", 0), ("Low", 1), ("Medium", 2), ("High", 3)],
@@ -268,7 +268,7 @@ impl PsObject {
     }
 
     /// Property names in order.
-    pub fn property_names(&self) -> Vec<String> {
+    pub(crate) fn property_names(&self) -> Vec<String> {
         self.properties
             .borrow()
             .values()
@@ -351,7 +351,7 @@ impl Value {
 
     /// The full .NET type name (`System.String`, `System.Object[]`, ...), as
     /// binding errors show it.
-    pub fn full_type_name(&self) -> String {
+    pub(crate) fn full_type_name(&self) -> String {
         match self {
             Value::Null => "null".into(),
             Value::Bool(_) => "System.Boolean".into(),
@@ -511,7 +511,7 @@ impl Value {
 
 /// Formats a double the way .NET's invariant `ToString()` does for common
 /// values (`1.5`, `1000`, `1E+20`).
-pub fn format_double(d: f64) -> String {
+pub(crate) fn format_double(d: f64) -> String {
     if d.is_nan() {
         return "NaN".into();
     }
@@ -539,7 +539,7 @@ pub fn format_double(d: f64) -> String {
 }
 
 /// Formats a duration as .NET's `TimeSpan.ToString()` (`[-][d.]hh:mm:ss[.fffffff]`).
-pub fn format_timespan(t: chrono::TimeDelta) -> String {
+pub(crate) fn format_timespan(t: chrono::TimeDelta) -> String {
     let neg = t < chrono::TimeDelta::zero();
     let t = if neg { -t } else { t };
     let total = t.num_seconds();

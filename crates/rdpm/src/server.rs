@@ -1,36 +1,142 @@
-//! `rdpm server`: argument parsing and signal wiring for the DPM server.
+//! `rdpm server`: its arguments (clap) and signal wiring for the DPM server.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use anyhow::{anyhow, bail, Context, Result};
+use anyhow::{anyhow, Result};
 
-const USAGE: &str = "Usage: rdpm server [--data-dir DIR] [--listen ADDR:PORT] [--name NAME] [--session-idle-timeout DURATION]
-                   [--max-jobs N] [--max-jobs-per-server N] [--time-zone ZONE] [--no-schedules]
-                   [--connection-idle-timeout DURATION] [--max-connections N]
+/// `rdpm server`: the DPM server, its HTTP API on a loopback address.
+#[derive(Debug, clap::Args)]
+pub struct ServerArgs {
+    /// Where the catalog, the administrator token and the storage pool live
+    /// [default: $XDG_DATA_HOME/rdpm, usually ~/.local/share/rdpm]
+    #[arg(long, value_name = "DIR", value_hint = clap::ValueHint::DirPath)]
+    data_dir: Option<PathBuf>,
 
-  --data-dir DIR                  where the catalog, the administrator token and the storage pool live
-                                  (default: $XDG_DATA_HOME/rdpm, usually ~/.local/share/rdpm)
-  --listen ADDR:PORT              loopback address to listen on (default 127.0.0.1:6075; port 0 picks a free one)
-  --name NAME                     the name this server states for itself (default: the host name)
-  --session-idle-timeout DURATION close sessions idle this long, e.g. 90s, 10m (default 10m)
-  --max-jobs N                    jobs (backups) running at once on the server; more wait in order (default 4)
-  --max-jobs-per-server N         jobs running at once per production server (default 2)
-  --time-zone ZONE                IANA time zone of schedules' times of day, e.g. Europe/Paris
-                                  (default: the system's)
-  --no-schedules                  start no scheduled job (on-demand jobs run as usual), e.g. while
-                                  the storage is being moved
-  --connection-idle-timeout DURATION
-                                  close a connection that brings no complete request head for this
-                                  long: idle, kept alive between requests, or sending slowly (default 60s)
-  --max-connections N             connections served at once; more wait until one closes
-                                  (default 1024, at most half the limit of open files)
-";
+    /// Loopback address to listen on; port 0 picks a free one
+    #[arg(
+        long,
+        value_name = "ADDR:PORT",
+        default_value_t = SocketAddr::from(([127, 0, 0, 1], rdpm_types::DEFAULT_PORT)),
+        value_parser = listen_address
+    )]
+    listen: SocketAddr,
 
-/// Parsed `rdpm server` arguments.
+    /// The name this server states for itself [default: the host name]
+    #[arg(long, value_name = "NAME", value_parser = not_empty)]
+    name: Option<String>,
+
+    /// Close sessions idle this long, e.g. 90s, 10m
+    #[arg(long, value_name = "DURATION", default_value = "10m", value_parser = session_idle_timeout)]
+    session_idle_timeout: Duration,
+
+    /// Jobs (backups) running at once on the server; more wait in order [default: 4]
+    #[arg(long, value_name = "N", value_parser = job_count)]
+    max_jobs: Option<usize>,
+
+    /// Jobs running at once per production server [default: 2]
+    #[arg(long, value_name = "N", value_parser = job_count)]
+    max_jobs_per_server: Option<usize>,
+
+    /// IANA time zone of schedules' times of day, e.g. Europe/Paris [default: the system's]
+    #[arg(long, value_name = "ZONE", value_parser = not_empty)]
+    time_zone: Option<String>,
+
+    /// Start no scheduled job (on-demand jobs run as usual), e.g. while the
+    /// storage is being moved
+    #[arg(long)]
+    no_schedules: bool,
+
+    /// Close a connection that brings no complete request head for this
+    /// long: idle, kept alive between requests, or sending slowly [default: 60s]
+    #[arg(long, value_name = "DURATION", value_parser = connection_idle_timeout)]
+    connection_idle_timeout: Option<Duration>,
+
+    /// Connections served at once; more wait until one closes
+    /// [default: 1024, at most half the limit of open files]
+    #[arg(long, value_name = "N", value_parser = connection_count)]
+    max_connections: Option<usize>,
+
+    // A test aid, not in the help: the server's clock stands at this RFC
+    // 3339 time (or the one in @FILE) and moves only through POST
+    // /api/v1/clock/advance (administrator token). Not a doc comment, so
+    // that the shells' completions, which list hidden flags, show no text.
+    #[arg(long, value_name = "TIME|@FILE", hide = true, value_parser = simulated_start)]
+    simulated_clock: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+fn listen_address(value: &str) -> Result<SocketAddr, String> {
+    value
+        .parse()
+        .map_err(|_| "not an ADDR:PORT such as 127.0.0.1:6075".to_string())
+}
+
+fn not_empty(value: &str) -> Result<String, String> {
+    if value.trim().is_empty() {
+        return Err("must not be empty".into());
+    }
+    Ok(value.to_string())
+}
+
+/// A duration such as `90s` or `10m`, at least `min`.
+fn duration_at_least(value: &str, min: Duration, min_text: &str) -> Result<Duration, String> {
+    let d = humantime::parse_duration(value)
+        .map_err(|e| format!("not a duration such as 90s or 10m ({e})"))?;
+    if d < min {
+        return Err(format!("shorter than {min_text}"));
+    }
+    Ok(d)
+}
+
+fn session_idle_timeout(value: &str) -> Result<Duration, String> {
+    duration_at_least(value, Duration::from_secs(1), "one second")
+}
+
+fn connection_idle_timeout(value: &str) -> Result<Duration, String> {
+    duration_at_least(value, Duration::from_millis(100), "100 ms")
+}
+
+/// A count of at least 1.
+fn count(value: &str, what: &str) -> Result<usize, String> {
+    value
+        .parse()
+        .ok()
+        .filter(|n| *n >= 1)
+        .ok_or_else(|| format!("not a number of {what} (1 or more)"))
+}
+
+fn job_count(value: &str) -> Result<usize, String> {
+    count(value, "jobs")
+}
+
+fn connection_count(value: &str) -> Result<usize, String> {
+    count(value, "connections")
+}
+
+/// The start of a simulated clock: an RFC 3339 time, or `@FILE` holding
+/// one (so that a restarted test server can resume at a later time).
+fn simulated_start(value: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
+    let text = match value.strip_prefix('@') {
+        Some(path) => {
+            std::fs::read_to_string(path).map_err(|e| format!("cannot read {path}: {e}"))?
+        }
+        None => value.to_string(),
+    };
+    chrono::DateTime::parse_from_rfc3339(text.trim())
+        .map(|t| t.with_timezone(&chrono::Utc))
+        .map_err(|_| {
+            format!(
+                "'{}' is not an RFC 3339 time such as 2025-03-01T00:00:00Z",
+                text.trim()
+            )
+        })
+}
+
+/// What the server runs with, from its arguments and the defaults that
+/// depend on the machine.
 #[derive(Debug)]
-struct Args {
+struct Settings {
     data_dir: PathBuf,
     listen: SocketAddr,
     name: String,
@@ -42,137 +148,47 @@ struct Args {
     max_connections: Option<usize>,
 }
 
-/// The start of a simulated clock: an RFC 3339 time, or `@FILE` holding
-/// one (so that a restarted test server can resume at a later time).
-fn simulated_start(value: &str) -> Result<chrono::DateTime<chrono::Utc>> {
-    let text = match value.strip_prefix('@') {
-        Some(path) => std::fs::read_to_string(path)
-            .with_context(|| format!("--simulated-clock: cannot read {path}"))?,
-        None => value.to_string(),
-    };
-    chrono::DateTime::parse_from_rfc3339(text.trim())
-        .map(|t| t.with_timezone(&chrono::Utc))
-        .with_context(|| {
-            format!(
-                "--simulated-clock '{}' is not an RFC 3339 time such as 2025-03-01T00:00:00Z",
-                text.trim()
-            )
-        })
-}
-
-fn parse(args: &[String]) -> Result<Option<Args>> {
-    let mut data_dir = None;
-    let mut listen: SocketAddr = SocketAddr::from(([127, 0, 0, 1], rdpm_types::DEFAULT_PORT));
-    let mut name = None;
-    let mut idle = Duration::from_secs(600);
-    let mut job_limits = rdpm_server::JobLimits::default();
-    let mut time = rdpm_server::TimeConfig::default();
-    let mut connection_idle_timeout = rdpm_server::ConnectionLimits::DEFAULT_IDLE_TIMEOUT;
-    let mut max_connections = None;
-    let mut it = args.iter();
-    while let Some(arg) = it.next() {
-        let (flag, inline) = match arg.split_once('=') {
-            Some((f, v)) if f.starts_with("--") => (f, Some(v.to_string())),
-            _ => (arg.as_str(), None),
+impl ServerArgs {
+    fn settings(self) -> Result<Settings> {
+        let data_dir = match self.data_dir {
+            Some(d) => d,
+            None => dirs::data_dir().map(|d| d.join("rdpm")).ok_or_else(|| {
+                anyhow!("no per-user data directory is known here; pass --data-dir")
+            })?,
         };
-        let mut value = |what: &str| -> Result<String> {
-            match inline.clone() {
-                Some(v) => Ok(v),
-                None => it
-                    .next()
-                    .cloned()
-                    .ok_or_else(|| anyhow!("{flag} needs a value ({what})")),
-            }
+        let name = self
+            .name
+            .unwrap_or_else(|| gethostname::gethostname().to_string_lossy().into_owned());
+        let defaults = rdpm_server::JobLimits::default();
+        let job_limits = rdpm_server::JobLimits {
+            server_wide: self.max_jobs.unwrap_or(defaults.server_wide),
+            per_production_server: self
+                .max_jobs_per_server
+                .unwrap_or(defaults.per_production_server),
         };
-        match flag {
-            "--data-dir" => data_dir = Some(PathBuf::from(value("a directory")?)),
-            "--listen" => {
-                let v = value("ADDR:PORT")?;
-                listen = v.parse().with_context(|| {
-                    format!("--listen '{v}' is not an ADDR:PORT such as 127.0.0.1:6075")
-                })?;
-            }
-            "--name" => {
-                let v = value("a server name")?;
-                if v.trim().is_empty() {
-                    bail!("--name must not be empty");
-                }
-                name = Some(v);
-            }
-            "--session-idle-timeout" => {
-                let v = value("a duration such as 10m")?;
-                idle = humantime::parse_duration(&v).with_context(|| {
-                    format!("--session-idle-timeout '{v}' is not a duration such as 90s or 10m")
-                })?;
-                if idle < Duration::from_secs(1) {
-                    bail!("--session-idle-timeout '{v}' is shorter than one second");
-                }
-            }
-            "--max-jobs" | "--max-jobs-per-server" => {
-                let v = value("a number of jobs, at least 1")?;
-                let n: usize =
-                    v.parse().ok().filter(|n| *n >= 1).ok_or_else(|| {
-                        anyhow!("{flag} '{v}' is not a number of jobs (1 or more)")
-                    })?;
-                if flag == "--max-jobs" {
-                    job_limits.server_wide = n;
-                } else {
-                    job_limits.per_production_server = n;
-                }
-            }
-            "--time-zone" => {
-                let v = value("an IANA time zone such as Europe/Paris")?;
-                if v.trim().is_empty() {
-                    bail!("--time-zone must not be empty");
-                }
-                time.time_zone = Some(v);
-            }
-            // Not in the usage: a test aid. The server's clock stands at
-            // the given time and moves only through POST
-            // /api/v1/clock/advance (administrator token).
-            "--simulated-clock" => {
-                let v = value("an RFC 3339 start time, or @FILE")?;
-                time.clock = rdpm_server::ClockSetting::Manual(std::sync::Arc::new(
-                    rdpm_server::ManualClock::new(simulated_start(&v)?),
-                ));
-            }
-            "--no-schedules" => time.schedules_paused = true,
-            "--connection-idle-timeout" => {
-                let v = value("a duration such as 60s")?;
-                connection_idle_timeout = humantime::parse_duration(&v).with_context(|| {
-                    format!("--connection-idle-timeout '{v}' is not a duration such as 30s or 2m")
-                })?;
-                if connection_idle_timeout < Duration::from_millis(100) {
-                    bail!("--connection-idle-timeout '{v}' is shorter than 100 ms");
-                }
-            }
-            "--max-connections" => {
-                let v = value("a number of connections, at least 1")?;
-                max_connections = Some(v.parse().ok().filter(|n| *n >= 1).ok_or_else(|| {
-                    anyhow!("--max-connections '{v}' is not a number of connections (1 or more)")
-                })?);
-            }
-            "-h" | "--help" => return Ok(None),
-            other => bail!("unknown argument '{other}'"),
+        let mut time = rdpm_server::TimeConfig {
+            time_zone: self.time_zone,
+            schedules_paused: self.no_schedules,
+            ..rdpm_server::TimeConfig::default()
+        };
+        if let Some(start) = self.simulated_clock {
+            time.clock = rdpm_server::ClockSetting::Manual(std::sync::Arc::new(
+                rdpm_server::ManualClock::new(start),
+            ));
         }
+        Ok(Settings {
+            data_dir,
+            listen: self.listen,
+            name,
+            idle: self.session_idle_timeout,
+            job_limits,
+            time,
+            connection_idle_timeout: self
+                .connection_idle_timeout
+                .unwrap_or(rdpm_server::ConnectionLimits::DEFAULT_IDLE_TIMEOUT),
+            max_connections: self.max_connections,
+        })
     }
-    let data_dir = match data_dir {
-        Some(d) => d,
-        None => dirs::data_dir()
-            .map(|d| d.join("rdpm"))
-            .ok_or_else(|| anyhow!("no per-user data directory is known here; pass --data-dir"))?,
-    };
-    let name = name.unwrap_or_else(|| gethostname::gethostname().to_string_lossy().into_owned());
-    Ok(Some(Args {
-        data_dir,
-        listen,
-        name,
-        idle,
-        job_limits,
-        time,
-        connection_idle_timeout,
-        max_connections,
-    }))
 }
 
 /// Runs the server; returns the process exit code.
@@ -201,15 +217,11 @@ fn bound_malloc_heaps() -> std::io::Result<()> {
         .exec())
 }
 
-pub fn main(args: &[String]) -> i32 {
-    let args = match parse(args) {
-        Ok(Some(a)) => a,
-        Ok(None) => {
-            print!("{USAGE}");
-            return 0;
-        }
+pub fn main(args: ServerArgs) -> i32 {
+    let args = match args.settings() {
+        Ok(s) => s,
         Err(e) => {
-            eprintln!("rdpm server: {e:#}\n\n{USAGE}");
+            eprintln!("rdpm server: {e:#}");
             return 64;
         }
     };

@@ -17,6 +17,7 @@ const EXIT_BAD_SWITCH: i32 = 64;
 const USAGE: &str = "Usage: rdpm [-NonInteractive] [-NoProfile] [-NoLogo] [-OutputFormat Text|Json]
             [-Command <text> | -c <text> | -File <script.ps1> [args]]
        rdpm server [--help]
+       rdpm completions bash|zsh|fish|elvish|powershell
 
 With no -Command or -File, rdpm starts the interactive DPM management shell.
 ";
@@ -117,7 +118,7 @@ fn parse(args: &[String]) -> Result<Args, String> {
 pub fn new_runtime(interactive: bool) -> Runtime {
     let mut registry = Registry::new();
     rdpm_shell::builtins::register(&mut registry);
-    rdpm_shell::runtime::register_runtime_commands(&mut registry);
+    rdpm_shell::builtins::register_runtime_commands(&mut registry);
     rdpm_cmdlets::register(&mut registry);
     Runtime::new(registry, Box::new(ConsoleHost::new(interactive)))
 }

@@ -250,7 +250,7 @@ async fn backed_up(
 fn cmdlet_examples_run_and_match_their_snapshots() {
     let mut registry = rdpm_shell::Registry::new();
     rdpm_shell::builtins::register(&mut registry);
-    rdpm_shell::runtime::register_runtime_commands(&mut registry);
+    rdpm_shell::builtins::register_runtime_commands(&mut registry);
     rdpm_cmdlets::register(&mut registry);
     let mut skipped = Vec::new();
     let mut queue = Vec::new();
@@ -513,7 +513,7 @@ fn doc_examples_of_implemented_cmdlets_bind() {
     };
     let mut registry = rdpm_shell::Registry::new();
     rdpm_shell::builtins::register(&mut registry);
-    rdpm_shell::runtime::register_runtime_commands(&mut registry);
+    rdpm_shell::builtins::register_runtime_commands(&mut registry);
     rdpm_cmdlets::register(&mut registry);
     let server = crate::support::server("DPMServer07");
     let mut ran = Vec::new();

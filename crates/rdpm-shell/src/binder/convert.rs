@@ -8,7 +8,7 @@ use crate::value::{EnumType, EnumValue, Value};
 
 /// Why a conversion failed; the binder wraps it with the parameter's name.
 #[derive(Debug, Clone, PartialEq)]
-pub enum ConvError {
+pub(crate) enum ConvError {
     /// `CannotConvertArgumentNoMessage`: `Cannot bind parameter '{1}'. {inner}`.
     NoMessage(String),
     /// `CannotConvertArgument`:
@@ -341,7 +341,7 @@ fn convert_enum(value: &Value, e: &'static EnumType, ty: &ParamType) -> Result<V
 }
 
 /// `ConvertStringToEnum`: exact name, a defined number, then a unique prefix.
-pub fn string_to_enum(s: &str, e: &'static EnumType) -> Result<EnumValue, ConvError> {
+pub(crate) fn string_to_enum(s: &str, e: &'static EnumType) -> Result<EnumValue, ConvError> {
     let t = s.trim();
     if let Some(v) = e.values.iter().position(|(n, _)| *n == t) {
         return Ok(EnumValue { ty: e, index: v });

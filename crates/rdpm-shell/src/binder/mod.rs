@@ -37,7 +37,7 @@
 //! ```
 
 mod convert;
-pub mod table;
+pub(crate) mod table;
 mod validate;
 
 #[cfg(test)]
@@ -154,9 +154,9 @@ pub trait MandatoryPrompter {
 pub struct BindOptions {
     /// Pipeline input will follow: mandatory parameters that take pipeline
     /// input are not missing yet.
-    pub expecting_pipeline_input: bool,
+    pub(crate) expecting_pipeline_input: bool,
     /// 1-based position of the command in its pipeline (prompt caption).
-    pub pipeline_position: usize,
+    pub(crate) pipeline_position: usize,
 }
 
 /// A [`MandatoryPrompter`] over a host: writes the header as is and reads
@@ -191,7 +191,7 @@ impl MandatoryPrompter for HostPrompter<'_> {
 
 /// The text before the first mandatory-parameter field: an empty line, the
 /// caption and the message.
-pub fn mandatory_prompt_header(command: &str, pipeline_position: usize) -> String {
+pub(crate) fn mandatory_prompt_header(command: &str, pipeline_position: usize) -> String {
     format!(
         "\ncmdlet {command} at command pipeline position {}\nSupply values for the following parameters:\n",
         pipeline_position.max(1)
@@ -1128,7 +1128,7 @@ impl<'a> Binder<'a> {
 /// The first bound parameter that the signature declares but marks
 /// unsupported (a switch turned off with `-Name:$false` asks for nothing):
 /// its name and the reason. The runtime refuses the command with it.
-pub fn unsupported_given(
+pub(crate) fn unsupported_given(
     sig: &Signature,
     bound: &BoundParameters,
 ) -> Option<(&'static str, &'static str)> {

@@ -6,7 +6,7 @@ use crate::value::ACTION_PREFERENCE;
 
 /// A common parameter.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CommonParam {
+pub(crate) enum CommonParam {
     /// `-Verbose`.
     Verbose,
     /// `-Debug`.
@@ -39,7 +39,7 @@ pub enum CommonParam {
 
 /// One common parameter's declaration.
 #[derive(Debug, Clone, Copy)]
-pub struct CommonDecl {
+pub(crate) struct CommonDecl {
     /// Which one.
     pub param: CommonParam,
     /// Canonical name.
@@ -50,7 +50,7 @@ pub struct CommonDecl {
     /// PowerShell 5.1 has no `-ProgressAction`; rdpm accepts it spelled out
     /// (for scripts written for 7.4) without letting it change what a 5.1
     /// prefix such as `-P` or `-Pr` means.
-    pub exact_only: bool,
+    pub(crate) exact_only: bool,
     /// Listed in help and completion (the 5.1 set).
     pub listed: bool,
 }
@@ -58,7 +58,7 @@ pub struct CommonDecl {
 /// The common parameters in the order of the `CommonParameters` class, with
 /// `-ProgressAction` at its 7.4 place (it is exact-match only, so its place
 /// never shows in an ambiguity list).
-pub const COMMON_PARAMETERS: &[CommonDecl] = &[
+pub(crate) const COMMON_PARAMETERS: &[CommonDecl] = &[
     common(CommonParam::Verbose, "Verbose", "vb"),
     common(CommonParam::Debug, "Debug", "db"),
     common(CommonParam::ErrorAction, "ErrorAction", "ea"),
@@ -85,7 +85,7 @@ pub const COMMON_PARAMETERS: &[CommonDecl] = &[
 
 /// `-WhatIf` and `-Confirm`, added after the common parameters for
 /// ShouldProcess commands.
-pub const SHOULD_PROCESS_PARAMETERS: &[CommonDecl] = &[
+pub(crate) const SHOULD_PROCESS_PARAMETERS: &[CommonDecl] = &[
     common(CommonParam::WhatIf, "WhatIf", "wi"),
     common(CommonParam::Confirm, "Confirm", "cf"),
 ];
@@ -139,14 +139,14 @@ pub struct Entry<'a> {
     /// The declaration, for declared parameters.
     pub decl: Option<&'a ParameterDecl>,
     /// Validation attributes.
-    pub validations: Vec<Validation>,
+    pub(crate) validations: Vec<Validation>,
     /// Resolvable by exact name or alias only.
-    pub exact_only: bool,
+    pub(crate) exact_only: bool,
 }
 
 impl Entry<'_> {
     /// Whether this is one of the command's own parameters.
-    pub fn is_declared(&self) -> bool {
+    pub(crate) fn is_declared(&self) -> bool {
         matches!(self.kind, EntryKind::Declared(_))
     }
 }

@@ -14,11 +14,11 @@ pub struct Invalid {
 
 /// What the null/empty checks need to know of the parameter.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct NullRules {
+pub(crate) struct NullRules {
     /// Mandatory in some parameter set.
     pub mandatory: bool,
     /// `[AllowNull()]`.
-    pub allow_null: bool,
+    pub(crate) allow_null: bool,
     /// `[AllowEmptyString()]`.
     pub allow_empty_string: bool,
 }
@@ -154,7 +154,7 @@ pub fn validate(
 
 /// `ValidateVariableName`: a `-*Variable` value is a variable name,
 /// optionally scope-qualified, never drive-qualified (`env:x`).
-pub fn is_valid_variable_name(name: &str) -> bool {
+pub(crate) fn is_valid_variable_name(name: &str) -> bool {
     if name.is_empty() {
         return false;
     }

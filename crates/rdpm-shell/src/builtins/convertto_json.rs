@@ -10,7 +10,7 @@ use crate::value::Value;
 use super::support::as_number;
 
 /// `ConvertTo-Json`.
-pub struct ConvertToJson {
+pub(crate) struct ConvertToJson {
     sig: Signature,
 }
 

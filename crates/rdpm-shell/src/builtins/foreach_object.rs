@@ -12,7 +12,7 @@ use crate::value::{ScriptBlock, Value};
 use super::support::{input_object, script_blocks};
 
 /// `ForEach-Object` (`%`, `foreach`).
-pub struct ForEachObject {
+pub(crate) struct ForEachObject {
     sig: Signature,
 }
 

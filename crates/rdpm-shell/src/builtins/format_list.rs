@@ -14,7 +14,7 @@ use super::format_table::{columns_for, formattable_items};
 use super::support::{evaluate, input_object, property_specs, SpecKind};
 
 /// `Format-List` (`fl`).
-pub struct FormatList {
+pub(crate) struct FormatList {
     sig: Signature,
 }
 
@@ -108,7 +108,8 @@ impl CommandRun for FormatListRun {
             }
             // Each object shows its own properties, so `*` lists all of each.
             let mut entries = Vec::new();
-            for (label, expr, _) in columns_for(&specs, item, ViewKind::List, None) {
+            let columns = columns_for(&specs, item, ctx.commands().views(), ViewKind::List, None);
+            for (label, expr, _) in columns {
                 entries.push((label, field_text(&evaluate(ctx, &expr, item)?)));
             }
             objects.push(entries);
@@ -166,17 +167,19 @@ mod tests {
 
     #[test]
     fn registered_views() {
-        crate::format::register_view(
-            "Test.FormatList.Listed",
-            crate::format::View::list(vec![
-                crate::format::ViewColumn::property("Name").label("Group"),
-                crate::format::ViewColumn::computed("State", computed_state),
-            ]),
-        );
-        crate::format::register_view(
-            "Test.FormatList.Tabled",
-            crate::format::View::table(vec![crate::format::ViewColumn::property("Name")]),
-        );
+        let register = |registry: &mut crate::registry::Registry| {
+            registry.register_view(
+                "Test.FormatList.Listed",
+                crate::format::View::list(vec![
+                    crate::format::ViewColumn::property("Name").label("Group"),
+                    crate::format::ViewColumn::computed("State", computed_state),
+                ]),
+            );
+            registry.register_view(
+                "Test.FormatList.Tabled",
+                crate::format::View::table(vec![crate::format::ViewColumn::property("Name")]),
+            );
+        };
         let make = |ty: &str, display: &[&str]| {
             let mut o = PsObject::new(
                 vec![ty.to_string()],
@@ -215,6 +218,7 @@ mod tests {
         ];
         for (o, p, want) in cases {
             let mut ctx = FakeContext::default();
+            register(ctx.registry_mut());
             run(&FormatList::new(), &mut ctx, &params(p), Some(vec![o])).expect("runs");
             assert_eq!(formatted_text(&ctx.output[0]), Some(want));
         }

@@ -5,7 +5,7 @@ use crate::binder::BoundParameters;
 use crate::command::{Command, CommandContext, CommandRun};
 use crate::error::FlowResult;
 use crate::format::field::{display_properties, field_text, is_right_aligned, scalar_text};
-use crate::format::view::{view_for, ColumnValue, ViewKind};
+use crate::format::view::{ColumnValue, ViewKind, ViewTable};
 use crate::format::{table_text, Align, Column, FormatOutput, TableOptions};
 use crate::signature::{Example, ParamType, ParameterDecl, Signature};
 use crate::value::{PsObject, Value};
@@ -18,7 +18,7 @@ use super::support::{
 const MAX_DEFAULT_COLUMNS: usize = 10;
 
 /// `Format-Table` (`ft`).
-pub struct FormatTable {
+pub(crate) struct FormatTable {
     sig: Signature,
 }
 
@@ -127,6 +127,7 @@ pub(crate) type FormatColumn = (String, Expr, Option<Calculated>);
 pub(crate) fn columns_for(
     specs: &[PropertySpec],
     first: &Value,
+    views: &ViewTable,
     kind: ViewKind,
     limit: Option<usize>,
 ) -> Vec<FormatColumn> {
@@ -134,7 +135,7 @@ pub(crate) fn columns_for(
         let Value::Object(o) = first else {
             return Vec::new();
         };
-        if let Some(selected) = view_for(o, Some(kind)) {
+        if let Some(selected) = views.view_for(o, Some(kind)) {
             return selected
                 .view
                 .columns
@@ -233,7 +234,13 @@ impl CommandRun for FormatTableRun {
                 continue;
             }
             let limit = specs.is_empty().then_some(MAX_DEFAULT_COLUMNS);
-            let cols = columns_for(&specs, first, ViewKind::Table, limit);
+            let cols = columns_for(
+                &specs,
+                first,
+                ctx.commands().views(),
+                ViewKind::Table,
+                limit,
+            );
             let mut rows = Vec::new();
             let mut firsts = Vec::new();
             for (i, m) in members.iter().enumerate() {
@@ -314,7 +321,7 @@ mod tests {
             .expect("a formatting record")
             .to_string();
         // The console prints the record as is.
-        assert_eq!(out_default(&ctx.output, 120), text);
+        assert_eq!(out_default(&ctx.output, ctx.commands().views(), 120), text);
         text
     }
 
@@ -387,17 +394,14 @@ mod tests {
 
     #[test]
     fn registered_table_view_without_property() {
-        crate::format::register_view(
-            "Test.FormatTable.Base",
-            crate::format::View::table(vec![
-                crate::format::ViewColumn::property("Name").width(8),
-                crate::format::ViewColumn::property("Path"),
-                crate::format::ViewColumn::property("Size").label("Bytes"),
-                crate::format::ViewColumn::property("Items"),
-                crate::format::ViewColumn::computed("PerItem", per_item).width(7),
-                crate::format::ViewColumn::property("Owner").align(Align::Right),
-            ]),
-        );
+        let view = crate::format::View::table(vec![
+            crate::format::ViewColumn::property("Name").width(8),
+            crate::format::ViewColumn::property("Path"),
+            crate::format::ViewColumn::property("Size").label("Bytes"),
+            crate::format::ViewColumn::property("Items"),
+            crate::format::ViewColumn::computed("PerItem", per_item).width(7),
+            crate::format::ViewColumn::property("Owner").align(Align::Right),
+        ]);
         let input = || vec![share("Docs", 1000, 4), share("Projects2024", 30, 0)];
         // (parameters, expected)
         let cases: Vec<(Vec<(&'static str, Value)>, &str)> = vec![
@@ -416,6 +420,8 @@ mod tests {
         ];
         for (p, want) in cases {
             let mut ctx = FakeContext::default();
+            ctx.registry_mut()
+                .register_view("Test.FormatTable.Base", view.clone());
             run(
                 &FormatTable::new(),
                 &mut ctx,

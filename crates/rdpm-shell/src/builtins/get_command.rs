@@ -10,7 +10,8 @@ use crate::binder::table::{COMMON_PARAMETERS, SHOULD_PROCESS_PARAMETERS};
 use crate::binder::BoundParameters;
 use crate::command::{Command, CommandContext, CommandRun};
 use crate::error::{ErrorCategory, ErrorRecord, FlowResult};
-use crate::format::view::{ALIAS_INFO, CMDLET_INFO, COMMAND_INFO, FUNCTION_INFO};
+use crate::format::field::read_property;
+use crate::format::view::{View, ViewColumn};
 use crate::help::{
     find_commands, has_wildcards, syntax_text, wildcard_match, CommandQuery, FoundCommand,
 };
@@ -20,6 +21,95 @@ use crate::signature::{
 };
 use crate::value::{EnumType, HashtableData, PsObject, Value};
 
+/// `System.Management.Automation.CommandInfo`, the base type name of what
+/// `Get-Command` writes.
+pub(crate) const COMMAND_INFO: &str = "System.Management.Automation.CommandInfo";
+
+/// `System.Management.Automation.CmdletInfo`.
+pub(crate) const CMDLET_INFO: &str = "System.Management.Automation.CmdletInfo";
+
+/// `System.Management.Automation.AliasInfo`.
+pub(crate) const ALIAS_INFO: &str = "System.Management.Automation.AliasInfo";
+
+/// `System.Management.Automation.FunctionInfo`.
+pub(crate) const FUNCTION_INFO: &str = "System.Management.Automation.FunctionInfo";
+
+/// An alias shows as `gcm -> Get-Command` in the table, as the
+/// `CommandInfo` view of Windows PowerShell's `format.ps1xml` does.
+fn command_name(obj: &PsObject) -> Value {
+    let is_alias = matches!(
+        read_property(obj, "CommandType"),
+        Value::Enum(e) if e.name() == "Alias"
+    );
+    if is_alias {
+        if let Some(display) = obj.get("DisplayName") {
+            return display;
+        }
+    }
+    read_property(obj, "Name")
+}
+
+/// Registers the views of `Get-Command`'s objects: the `CommandInfo` table
+/// for every kind of command, registered first so that it is their default
+/// view, then a list view per kind for `Format-List`.
+pub(crate) fn register_views(reg: &mut Registry) {
+    let views: Vec<(&[&str], View)> = vec![
+        (
+            &[COMMAND_INFO, CMDLET_INFO, ALIAS_INFO, FUNCTION_INFO],
+            View::table(vec![
+                ViewColumn::property("CommandType").width(15),
+                ViewColumn::computed("Name", command_name).width(50),
+                ViewColumn::property("Version").width(10),
+                ViewColumn::property("Source"),
+            ]),
+        ),
+        (
+            &[CMDLET_INFO],
+            View::list(
+                [
+                    "Name",
+                    "CommandType",
+                    "Definition",
+                    "ParameterSets",
+                    "ImplementingType",
+                    "Verb",
+                    "Noun",
+                ]
+                .into_iter()
+                .map(ViewColumn::property)
+                .collect(),
+            ),
+        ),
+        (
+            &[ALIAS_INFO],
+            View::list(
+                [
+                    "Name",
+                    "CommandType",
+                    "Definition",
+                    "ReferencedCommand",
+                    "ResolvedCommand",
+                ]
+                .into_iter()
+                .map(ViewColumn::property)
+                .collect(),
+            ),
+        ),
+        (
+            &[FUNCTION_INFO],
+            View::list(
+                ["Name", "CommandType", "Definition", "ParameterSets"]
+                    .into_iter()
+                    .map(ViewColumn::property)
+                    .collect(),
+            ),
+        ),
+    ];
+    for (type_names, view) in views {
+        reg.register_view_for(type_names, view);
+    }
+}
+
 const TYPE_NAME: &str = "Microsoft.PowerShell.Commands.GetCommandCommand";
 
 fn string_array() -> ParamType {
@@ -27,7 +117,7 @@ fn string_array() -> ParamType {
 }
 
 /// `Get-Command` (`gcm`).
-pub struct GetCommand {
+pub(crate) struct GetCommand {
     sig: Signature,
 }
 
@@ -118,7 +208,8 @@ fn list(params: &BoundParameters, name: &str) -> Vec<String> {
 /// What `Get-Command` writes for these parameters: a `CmdletInfo` or
 /// `AliasInfo` object per command found (with `-Syntax`, its syntax text),
 /// and an error for each name without wildcards that names no command.
-pub fn command_output(
+#[cfg(test)]
+pub(crate) fn command_output(
     registry: &Registry,
     params: &BoundParameters,
 ) -> (Vec<Value>, Vec<ErrorRecord>) {
@@ -128,7 +219,7 @@ pub fn command_output(
 /// [`command_output`] for a session that also defines `functions` (name,
 /// definition): they are listed as `FunctionInfo` objects after the
 /// aliases and before the cmdlets, as PowerShell orders command types.
-pub fn session_command_output(
+pub(crate) fn session_command_output(
     registry: &Registry,
     functions: &[(String, String)],
     params: &BoundParameters,
@@ -204,7 +295,7 @@ fn function_matches(query: &CommandQuery, name: &str) -> bool {
 
 /// `System.Management.Automation.CommandTypes` (the values Windows
 /// PowerShell 5.1 declares).
-pub static COMMAND_TYPES: EnumType = EnumType {
+pub(crate) static COMMAND_TYPES: EnumType = EnumType {
     full_name: "System.Management.Automation.CommandTypes",
     name: "CommandTypes",
     values: &[
@@ -242,7 +333,7 @@ fn type_names(most_derived: &str) -> Vec<String> {
 }
 
 /// The object `Get-Command` writes for a command it found.
-pub fn command_info(found: &FoundCommand) -> Value {
+pub(crate) fn command_info(found: &FoundCommand) -> Value {
     match found {
         FoundCommand::Command(c) => cmdlet_info(c.signature()),
         FoundCommand::Alias { alias, command } => alias_info(alias, command.signature()),
@@ -263,7 +354,7 @@ fn version_and_source(sig: &Signature) -> (Value, Value) {
 /// `Source`, `ModuleName`, `Definition` (the syntax text), `Parameters`
 /// (name -> `ParameterMetadata`, common parameters included),
 /// `ParameterSets`, `DefaultParameterSet`, `OutputType`, `ImplementingType`.
-pub fn cmdlet_info(sig: &Signature) -> Value {
+pub(crate) fn cmdlet_info(sig: &Signature) -> Value {
     let (verb, noun) = sig.name.split_once('-').unwrap_or((sig.name, ""));
     let (version, source) = version_and_source(sig);
     let sets = sig.parameter_sets();
@@ -300,7 +391,7 @@ pub fn cmdlet_info(sig: &Signature) -> Value {
 /// Get-Command`), `Definition` and `ResolvedCommandName` (the command's
 /// name), `ReferencedCommand` / `ResolvedCommand` (its `CmdletInfo`), and
 /// the command's `Parameters` and `ParameterSets`.
-pub fn alias_info(alias: &str, target: &Signature) -> Value {
+pub(crate) fn alias_info(alias: &str, target: &Signature) -> Value {
     let (version, source) = version_and_source(target);
     let resolved = cmdlet_info(target);
     Value::object(PsObject::new(
@@ -330,7 +421,7 @@ pub fn alias_info(alias: &str, target: &Signature) -> Value {
 
 /// A `FunctionInfo` for a function defined in the session (`Definition`
 /// is the body's text), for a caller that knows the session's functions.
-pub fn function_info(name: &str, definition: &str) -> Value {
+pub(crate) fn function_info(name: &str, definition: &str) -> Value {
     Value::object(PsObject::new(
         type_names(FUNCTION_INFO),
         vec![
@@ -475,7 +566,8 @@ mod tests {
     use crate::builtins::get_help::GetHelp;
     use crate::builtins::testing::{params as named_params, run, texts, FakeContext};
     use crate::format::out_default;
-    use crate::format::view::{view_for, ViewKind};
+    use crate::format::view::tests::{labels, object};
+    use crate::format::view::ViewKind;
     use crate::span::Span;
 
     struct Dpm(Signature);
@@ -492,6 +584,7 @@ mod tests {
         let mut r = Registry::new();
         r.add(Rc::new(GetHelp::new()));
         r.add(Rc::new(GetCommand::new()));
+        register_views(&mut r);
         for name in [
             "Disconnect-DPMServer",
             "Get-DPMProtectionGroup",
@@ -614,7 +707,7 @@ mod tests {
             assert!(errors.is_empty(), "{words:?}");
             assert_eq!(names(&values), want_names, "{words:?}");
             assert_eq!(
-                out_default(&values, 120),
+                out_default(&values, r.views(), 120),
                 format!("{HEADER}{}\n\n", want_rows.join("\n")),
                 "{words:?}"
             );
@@ -691,7 +784,10 @@ mod tests {
             Some("ea".into())
         );
         // Format-List picks the CmdletInfo list view.
-        let listed = view_for(o, Some(ViewKind::List)).expect("a list view");
+        let listed = registry()
+            .views()
+            .view_for(o, Some(ViewKind::List))
+            .expect("a list view");
         let labels: Vec<&str> = listed
             .view
             .columns
@@ -735,11 +831,12 @@ mod tests {
     #[test]
     fn function_info_prints_in_the_same_table() {
         let f = function_info("Get-Thing", " 'thing' ");
-        let (mut values, _) = command_output(&registry(), &params(&["Get-Help"]));
+        let r = registry();
+        let (mut values, _) = command_output(&r, &params(&["Get-Help"]));
         values.push(f);
         let v = env!("CARGO_PKG_VERSION");
         assert_eq!(
-            out_default(&values, 120),
+            out_default(&values, r.views(), 120),
             format!(
                 "{HEADER}{}\n{:<15} {:<50} {:<10} \n\n",
                 row("Cmdlet", "Get-Help", v, "Microsoft.PowerShell.Core"),
@@ -847,7 +944,7 @@ mod tests {
         );
         // The syntax string prints as is, a blank line after it.
         assert_eq!(
-            out_default(&values, 120),
+            out_default(&values, r.views(), 120),
             "\nDisconnect-DPMServer [[-DPMServerName] <String>] [-WhatIf] [-Confirm] [<CommonParameters>]\n\n"
         );
         let (values, _) = command_output(&r, &params(&["*-DPMServer", "-Syntax"]));
@@ -878,5 +975,35 @@ mod tests {
         .expect("runs");
         assert_eq!(names(&ctx.output), ["Get-Command"]);
         assert_eq!(ctx.errors.len(), 1);
+    }
+
+    #[test]
+    fn builtin_command_info_view() {
+        let mut reg = Registry::new();
+        register_views(&mut reg);
+        let views = reg.views();
+        let obj = object(&[ALIAS_INFO, COMMAND_INFO, "System.Object"]);
+        obj.set("DisplayName", Value::str("gcm -> Get-Command"));
+        // The table is the default view, shared with cmdlets.
+        let table = views.view_for(&obj, None).expect("builtin");
+        assert_eq!(table.type_name, ALIAS_INFO);
+        assert_eq!(table.view.kind, ViewKind::Table);
+        let cmdlet = object(&[CMDLET_INFO, COMMAND_INFO]);
+        let cmdlet_table = views.view_for(&cmdlet, None).expect("builtin");
+        assert!(table.same_view(&cmdlet_table));
+        let list = views
+            .view_for(&cmdlet, Some(ViewKind::List))
+            .expect("builtin");
+        assert!(!table.same_view(&list));
+        assert_eq!(
+            labels(&table.view),
+            ["CommandType", "Name", "Version", "Source"]
+        );
+        let widths: Vec<Option<usize>> = table.view.columns.iter().map(|c| c.width).collect();
+        assert_eq!(widths, [Some(15), Some(50), Some(10), None]);
+        // Not an alias (no CommandType): the name itself.
+        assert_eq!(table.view.columns[1].read(&obj).to_invariant_string(), "x");
+        let list = views.view_for(&obj, Some(ViewKind::List)).expect("builtin");
+        assert_eq!(list.type_name, ALIAS_INFO);
     }
 }

@@ -11,7 +11,7 @@ use crate::value::Value;
 const TYPE_NAME: &str = "Microsoft.PowerShell.Commands.GetHelpCommand";
 
 /// `Get-Help` (`help`, `man`).
-pub struct GetHelp {
+pub(crate) struct GetHelp {
     sig: Signature,
 }
 
@@ -111,7 +111,7 @@ LONG DESCRIPTION
 
 /// What `Get-Help` writes for these parameters, or its error; help text
 /// wraps to a window `width` columns wide.
-pub fn help_text(
+pub(crate) fn help_text(
     registry: &Registry,
     params: &BoundParameters,
     width: usize,
@@ -157,7 +157,10 @@ pub fn help_text(
             } else {
                 HelpView::Default
             };
-            Ok(render_help(sig, view, width))
+            let module_text = registry
+                .module(sig.module)
+                .and_then(|m| m.common_parameters_help);
+            Ok(render_help(sig, module_text, view, width))
         }
         several => Ok(help_list(several)),
     }
@@ -207,6 +210,7 @@ mod tests {
     use crate::builtins::get_command::GetCommand;
     use crate::builtins::out_string::OutString;
     use crate::builtins::testing::{params as named_params, run, texts, FakeContext};
+    use crate::help::BUILTIN_COMMON_PARAMETERS;
     use crate::span::Span;
 
     fn registry() -> Registry {
@@ -250,15 +254,21 @@ mod tests {
             .signature()
             .clone();
         let rows: [(&[&str], String); 5] = [
-            (&["Get-Command"], render_help(&gcm, HelpView::Default, 120)),
-            (&["gcm", "-Full"], render_help(&gcm, HelpView::Full, 120)),
+            (
+                &["Get-Command"],
+                render_help(&gcm, None, HelpView::Default, 120),
+            ),
+            (
+                &["gcm", "-Full"],
+                render_help(&gcm, None, HelpView::Full, 120),
+            ),
             (
                 &["get-command", "-Detailed"],
-                render_help(&gcm, HelpView::Detailed, 120),
+                render_help(&gcm, None, HelpView::Detailed, 120),
             ),
             (
                 &["Get-Command", "-Examples"],
-                render_help(&gcm, HelpView::Examples, 120),
+                render_help(&gcm, None, HelpView::Examples, 120),
             ),
             (
                 &["Get-Command", "-Parameter", "Syn*"],
@@ -276,6 +286,49 @@ mod tests {
             help_text(&r, &params(&[]), 120).ok().as_deref(),
             Some(OVERVIEW)
         );
+    }
+
+    #[test]
+    fn common_parameters_come_from_the_module_registration() {
+        const SENTENCE: &str = "Module.Common parameters sentence.";
+        let mut r = registry();
+        let mut sig = Signature::new("Get-Thing", "Example.GetThingCommand");
+        sig.module = "Example.Module";
+        r.add(Rc::new(Fixed(sig)));
+        let common = |r: &Registry| {
+            let text =
+                help_text(r, &params(&["Get-Thing", "-Detailed"]), 120).expect("help of Get-Thing");
+            let at = text
+                .lines()
+                .position(|l| l == "    <CommonParameters>")
+                .expect("a <CommonParameters> section");
+            text.lines().nth(at + 1).unwrap_or_default().to_string()
+        };
+        // Without a registration: the engine's paragraph.
+        assert_eq!(
+            common(&r),
+            format!("        {}", BUILTIN_COMMON_PARAMETERS[0])
+        );
+        r.add_module(crate::registry::ModuleInfo {
+            name: "example.module",
+            common_parameters_help: Some(SENTENCE),
+        });
+        assert_eq!(common(&r), format!("        {SENTENCE}"));
+        // Other modules keep the engine's paragraph.
+        let gcm = help_text(&r, &params(&["Get-Command", "-Detailed"]), 120).expect("help");
+        assert!(!gcm.contains(SENTENCE));
+    }
+
+    /// A command with a given signature that does nothing.
+    struct Fixed(Signature);
+
+    impl Command for Fixed {
+        fn signature(&self) -> &Signature {
+            &self.0
+        }
+        fn start(&self) -> Box<dyn CommandRun> {
+            GetHelp::new().start()
+        }
     }
 
     #[test]
@@ -300,7 +353,7 @@ mod tests {
         .expect("runs");
         let help = texts(&ctx.output);
         let gcm = GetCommand::new().signature().clone();
-        assert_eq!(help, [render_help(&gcm, HelpView::Default, 120)]);
+        assert_eq!(help, [render_help(&gcm, None, HelpView::Default, 120)]);
         let mut piped = FakeContext::default();
         run(
             &OutString::new(),

@@ -10,10 +10,10 @@ use crate::value::{PsObject, Value};
 use super::support::{as_number, input_object, member_names, wildcard_match};
 
 /// The output type's name.
-pub const GENERIC_MEASURE_INFO: &str = "Microsoft.PowerShell.Commands.GenericMeasureInfo";
+pub(crate) const GENERIC_MEASURE_INFO: &str = "Microsoft.PowerShell.Commands.GenericMeasureInfo";
 
 /// `Measure-Object` (`measure`).
-pub struct MeasureObject {
+pub(crate) struct MeasureObject {
     sig: Signature,
 }
 
@@ -269,7 +269,7 @@ mod tests {
         )
         .expect("runs");
         assert_eq!(
-            out_default(&ctx.output, 120),
+            out_default(&ctx.output, ctx.commands().views(), 120),
             "\nCount    : 3\nAverage  : \nSum      : \nMaximum  : \nMinimum  : \nProperty : \n\n"
         );
     }
@@ -291,7 +291,7 @@ mod tests {
         ]);
         run(&MeasureObject::new(), &mut ctx, &p, Some(items)).expect("runs");
         assert_eq!(
-            out_default(&ctx.output, 120),
+            out_default(&ctx.output, ctx.commands().views(), 120),
             "\nCount    : 2\nAverage  : 3.25\nSum      : 6.5\nMaximum  : 4.5\nMinimum  : 2\nProperty : Size\n\n"
         );
     }

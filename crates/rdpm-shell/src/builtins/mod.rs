@@ -1,6 +1,7 @@
 //! The language's own cmdlets (`Where-Object`, `ForEach-Object`,
-//! `Select-Object`, ...), one file each. [`register`] adds them all to a
-//! [`Registry`].
+//! `Select-Object`, ...), one file each. [`register`] adds them to a
+//! [`Registry`], [`register_runtime_commands`] the ones over the session's
+//! own state (variables, clock, progress).
 //!
 //! ```
 //! let mut reg = rdpm_shell::Registry::new();
@@ -12,28 +13,33 @@ use std::rc::Rc;
 
 use crate::registry::Registry;
 
-pub mod convertto_json;
-pub mod foreach_object;
-pub mod format_list;
-pub mod format_table;
-pub mod get_command;
-pub mod get_help;
-pub mod measure_object;
-pub mod out_default;
-pub mod out_null;
-pub mod out_string;
-pub mod select_object;
-pub mod sort_object;
+pub(crate) mod convertto_json;
+pub(crate) mod foreach_object;
+pub(crate) mod format_list;
+pub(crate) mod format_table;
+pub(crate) mod get_command;
+pub(crate) mod get_date;
+pub(crate) mod get_help;
+pub(crate) mod get_variable;
+pub(crate) mod measure_object;
+pub(crate) mod out_default;
+pub(crate) mod out_null;
+pub(crate) mod out_string;
+pub(crate) mod select_object;
+pub(crate) mod set_variable;
+pub(crate) mod sort_object;
+pub(crate) mod start_sleep;
 pub(crate) mod stream_message;
 pub(crate) mod support;
-pub mod where_object;
-pub mod write_debug;
-pub mod write_error;
-pub mod write_host;
-pub mod write_information;
-pub mod write_output;
-pub mod write_verbose;
-pub mod write_warning;
+pub(crate) mod where_object;
+pub(crate) mod write_debug;
+pub(crate) mod write_error;
+pub(crate) mod write_host;
+pub(crate) mod write_information;
+pub(crate) mod write_output;
+pub(crate) mod write_progress;
+pub(crate) mod write_verbose;
+pub(crate) mod write_warning;
 
 #[cfg(test)]
 pub(crate) mod testing;
@@ -60,6 +66,18 @@ pub fn register(reg: &mut Registry) {
     reg.add(Rc::new(out_default::OutDefault::new()));
     reg.add(Rc::new(get_help::GetHelp::new()));
     reg.add(Rc::new(get_command::GetCommand::new()));
+    get_command::register_views(reg);
+}
+
+/// Adds the cmdlets over the session itself: its variables (`Get-Variable`,
+/// `Set-Variable`), its clock (`Get-Date`, `Start-Sleep`) and its host's
+/// progress display (`Write-Progress`).
+pub fn register_runtime_commands(reg: &mut Registry) {
+    reg.add(Rc::new(start_sleep::StartSleep::new()));
+    reg.add(Rc::new(get_date::GetDate::new()));
+    reg.add(Rc::new(write_progress::WriteProgress::new()));
+    reg.add(Rc::new(get_variable::GetVariable::new()));
+    reg.add(Rc::new(set_variable::SetVariable::new()));
 }
 
 #[cfg(test)]

@@ -75,9 +75,10 @@ impl CommandRun for Run {
         };
         let view = error_view(ctx);
         let width = ctx.host().width();
+        let views = ctx.commands().views().clone();
         let formatter = self
             .formatter
-            .get_or_insert_with(|| Formatter::new(width).with_error_view(view));
+            .get_or_insert_with(|| Formatter::new(width, views).with_error_view(view));
         if let Value::Error(e) = &v {
             // Errors go to the error output; the table in progress ends first.
             let before = formatter.finish();

@@ -7,7 +7,7 @@ use crate::signature::{Example, ParamType, ParameterDecl, Signature};
 use crate::value::Value;
 
 /// `Out-Null`.
-pub struct OutNull {
+pub(crate) struct OutNull {
     sig: Signature,
 }
 

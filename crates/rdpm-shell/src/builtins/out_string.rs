@@ -11,7 +11,7 @@ use crate::value::Value;
 use super::support::{as_number, input_object};
 
 /// `Out-String`.
-pub struct OutString {
+pub(crate) struct OutString {
     sig: Signature,
 }
 
@@ -87,7 +87,11 @@ impl CommandRun for Run {
             .and_then(as_number)
             .map(|w| w as usize)
             .unwrap_or_else(|| ctx.host().width());
-        let text = out_default(&std::mem::take(&mut self.items), width);
+        let text = out_default(
+            &std::mem::take(&mut self.items),
+            ctx.commands().views(),
+            width,
+        );
         if params.switch("Stream") {
             for line in text.lines() {
                 ctx.write_output(Value::str(line))?;

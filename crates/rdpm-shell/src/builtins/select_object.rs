@@ -12,7 +12,7 @@ use super::support::{
 };
 
 /// `Select-Object` (`select`).
-pub struct SelectObject {
+pub(crate) struct SelectObject {
     sig: Signature,
 }
 

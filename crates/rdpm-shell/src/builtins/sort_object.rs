@@ -13,7 +13,7 @@ use crate::value::Value;
 use super::support::{evaluate, input_object, property_specs, resolve, SpecKind};
 
 /// `Sort-Object` (`sort`).
-pub struct SortObject {
+pub(crate) struct SortObject {
     sig: Signature,
 }
 

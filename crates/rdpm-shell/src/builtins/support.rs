@@ -73,9 +73,9 @@ pub(crate) struct Calculated {
     /// `Width` (Format-Table).
     pub width: Option<usize>,
     /// `Alignment` (Format-Table): `Right` when true.
-    pub align_right: Option<bool>,
+    pub(crate) align_right: Option<bool>,
     /// `Descending` / `Ascending` (Sort-Object).
-    pub descending: Option<bool>,
+    pub(crate) descending: Option<bool>,
 }
 
 /// Which keys a calculated property may have, for each consumer.

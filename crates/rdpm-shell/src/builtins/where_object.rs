@@ -61,7 +61,7 @@ const SWITCHES: &[(&str, &[&str], &str, Op, CaseMode)] = &[
 ];
 
 /// `Where-Object` (`?`, `where`).
-pub struct WhereObject {
+pub(crate) struct WhereObject {
     sig: Signature,
 }
 

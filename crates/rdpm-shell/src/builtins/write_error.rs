@@ -18,14 +18,14 @@ const CATEGORY_VALUES: [(&str, i64); ErrorCategory::ALL.len()] = {
 };
 
 /// `System.Management.Automation.ErrorCategory`, for `-Category`.
-pub static ERROR_CATEGORY: EnumType = EnumType {
+pub(crate) static ERROR_CATEGORY: EnumType = EnumType {
     full_name: "System.Management.Automation.ErrorCategory",
     name: "ErrorCategory",
     values: &CATEGORY_VALUES,
 };
 
 /// A category from a bound `-Category` value (enum value, name or number).
-pub fn category_of(value: &Value) -> Option<ErrorCategory> {
+pub(crate) fn category_of(value: &Value) -> Option<ErrorCategory> {
     let index = match value {
         Value::Enum(e) => Some(e.number()),
         Value::Int(i) => Some(i64::from(*i)),
@@ -40,10 +40,10 @@ pub fn category_of(value: &Value) -> Option<ErrorCategory> {
 }
 
 /// The error id (and exception type) PowerShell gives `Write-Error` records.
-pub const WRITE_ERROR_ID: &str = "Microsoft.PowerShell.Commands.WriteErrorException";
+pub(crate) const WRITE_ERROR_ID: &str = "Microsoft.PowerShell.Commands.WriteErrorException";
 
 /// `Write-Error`.
-pub struct WriteError {
+pub(crate) struct WriteError {
     sig: Signature,
 }
 

@@ -7,7 +7,7 @@ use crate::signature::{Example, ParamType, ParameterDecl, Signature};
 use crate::value::{EnumType, Value};
 
 /// `System.ConsoleColor`.
-pub static CONSOLE_COLOR: EnumType = EnumType {
+pub(crate) static CONSOLE_COLOR: EnumType = EnumType {
     full_name: "System.ConsoleColor",
     name: "ConsoleColor",
     values: &[
@@ -31,7 +31,7 @@ pub static CONSOLE_COLOR: EnumType = EnumType {
 };
 
 /// `Write-Host`.
-pub struct WriteHost {
+pub(crate) struct WriteHost {
     sig: Signature,
 }
 

@@ -9,7 +9,7 @@ use crate::value::Value;
 use super::support::input_object;
 
 /// `Write-Output` (`echo`, `write`).
-pub struct WriteOutput {
+pub(crate) struct WriteOutput {
     sig: Signature,
 }
 

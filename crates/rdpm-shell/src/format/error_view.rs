@@ -18,7 +18,7 @@ const MAX_POSITION_LINE: usize = 69;
 /// ```
 ///
 /// (`At <path>:N char:M` for a script file.) No trailing newline.
-pub fn position_message(extent: &Extent) -> String {
+pub(crate) fn position_message(extent: &Extent) -> String {
     let source = &extent.source;
     let start = source.line_col(extent.span.start);
     let end = source.line_col(extent.span.end.max(extent.span.start));
@@ -128,7 +128,7 @@ fn is_parse_error(record: &ErrorRecord) -> bool {
 /// A parse error shows its position first and the message after the `~`
 /// line. The last line holds one space unless `ErrorDetails.Message` is set.
 /// `RecommendedAction`, when set, follows the `+` lines on a line of its own.
-pub fn render_error(record: &ErrorRecord) -> String {
+pub(crate) fn render_error(record: &ErrorRecord) -> String {
     let mut out = String::new();
     if is_parse_error(record) {
         if let Some(inv) = &record.invocation {
@@ -173,7 +173,7 @@ pub fn render_error(record: &ErrorRecord) -> String {
 }
 
 /// `$ErrorView = 'CategoryView'`: the `CategoryInfo` string alone.
-pub fn render_error_category_view(record: &ErrorRecord) -> String {
+pub(crate) fn render_error_category_view(record: &ErrorRecord) -> String {
     format!("{}\n", record.category_info())
 }
 
@@ -181,7 +181,8 @@ pub fn render_error_category_view(record: &ErrorRecord) -> String {
 /// position message and text, separated by blank lines. A runtime that
 /// reports several parse errors at once puts this in the record's message
 /// and leaves its invocation empty.
-pub fn parse_errors_message(errors: &[(Extent, String)]) -> String {
+#[cfg(test)]
+pub(crate) fn parse_errors_message(errors: &[(Extent, String)]) -> String {
     errors
         .iter()
         .map(|(extent, message)| format!("{}\n{}", position_message(extent), message))

@@ -5,10 +5,10 @@ use crate::value::{format_double, format_timespan, PsObject, Value};
 
 /// `$FormatEnumerationLimit`'s default: collections in a cell show this many
 /// items, then the ellipsis.
-pub const ENUMERATION_LIMIT: usize = 4;
+pub(crate) const ENUMERATION_LIMIT: usize = 4;
 
 /// The Windows PowerShell 5.1 truncation marker (7 uses `…`).
-pub const ELLIPSIS: &str = "...";
+pub(crate) const ELLIPSIS: &str = "...";
 
 /// A `DateTime` as the en-US console shows it (`M/d/yyyy h:mm:ss tt`).
 pub fn datetime_text(d: &chrono::DateTime<chrono::FixedOffset>) -> String {
@@ -16,7 +16,7 @@ pub fn datetime_text(d: &chrono::DateTime<chrono::FixedOffset>) -> String {
 }
 
 /// The text of a value standing on its own line (top-level scalars).
-pub fn scalar_text(value: &Value) -> String {
+pub(crate) fn scalar_text(value: &Value) -> String {
     match value {
         Value::DateTime(d) => datetime_text(d),
         Value::Double(d) => format_double(*d),
@@ -27,7 +27,7 @@ pub fn scalar_text(value: &Value) -> String {
 
 /// The text of a value inside a table cell or list entry: collections as
 /// `{a, b, c, d...}`, `$null` as nothing.
-pub fn field_text(value: &Value) -> String {
+pub(crate) fn field_text(value: &Value) -> String {
     match value {
         Value::Null => String::new(),
         Value::Array(a) => enumeration_text(a.borrow().iter().map(element_text)),
@@ -72,7 +72,7 @@ fn enumeration_text(items: impl Iterator<Item = String>) -> String {
 
 /// Reads a property for display: a native live property first (an error
 /// reads as `$null`, shown empty), then the stored one.
-pub fn read_property(obj: &PsObject, name: &str) -> Value {
+pub(crate) fn read_property(obj: &PsObject, name: &str) -> Value {
     if let Some(native) = &obj.native {
         match native.get_property(name) {
             Some(Ok(v)) => return v,
@@ -85,7 +85,7 @@ pub fn read_property(obj: &PsObject, name: &str) -> Value {
 
 /// The properties an object shows by default: its default display set when
 /// it declares one, else all of them.
-pub fn display_properties(obj: &PsObject) -> Vec<String> {
+pub(crate) fn display_properties(obj: &PsObject) -> Vec<String> {
     if obj.default_display.is_empty() {
         obj.property_names()
     } else {
@@ -95,7 +95,7 @@ pub fn display_properties(obj: &PsObject) -> Vec<String> {
 
 /// Whether a cell holding this value is right-aligned (numbers and other
 /// primitive scalars except strings).
-pub fn is_right_aligned(value: &Value) -> bool {
+pub(crate) fn is_right_aligned(value: &Value) -> bool {
     matches!(
         value,
         Value::Int(_) | Value::Long(_) | Value::Double(_) | Value::Bool(_)
@@ -104,7 +104,7 @@ pub fn is_right_aligned(value: &Value) -> bool {
 
 /// Replaces the first line break and everything after it with the ellipsis,
 /// as a single-line table cell does.
-pub fn truncate_at_newline(s: &str) -> String {
+pub(crate) fn truncate_at_newline(s: &str) -> String {
     match s.find(['\r', '\n']) {
         Some(i) => format!("{}{}", &s[..i], ELLIPSIS),
         None => s.to_string(),
@@ -114,7 +114,7 @@ pub fn truncate_at_newline(s: &str) -> String {
 /// Splits text into display lines of at most `width` characters, breaking
 /// after spaces and tabs where it can (the word-wrapping of the en-US
 /// formatter); embedded line breaks always break.
-pub fn wrap_lines(text: &str, width: usize) -> Vec<String> {
+pub(crate) fn wrap_lines(text: &str, width: usize) -> Vec<String> {
     let text: String = text.chars().filter(|c| *c != '\r').collect();
     let mut out = Vec::new();
     for line in text.split('\n') {

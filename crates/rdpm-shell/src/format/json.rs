@@ -14,7 +14,7 @@ use crate::value::{PsObject, Value};
 use super::field::read_property;
 
 /// `ConvertTo-Json`'s default `-Depth`.
-pub const DEFAULT_DEPTH: usize = 2;
+pub(crate) const DEFAULT_DEPTH: usize = 2;
 
 /// Deep enough for any real object graph, shallow enough that a value that
 /// contains itself cannot exhaust the stack.
@@ -25,14 +25,14 @@ const MAX_NODES: usize = 2_000_000;
 
 /// Options of `ConvertTo-Json`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct JsonOptions {
+pub(crate) struct JsonOptions {
     /// Levels of contained objects to serialize; deeper ones become their
     /// string form.
     pub depth: usize,
     /// No whitespace.
-    pub compress: bool,
+    pub(crate) compress: bool,
     /// Enums as their names instead of their numbers.
-    pub enums_as_strings: bool,
+    pub(crate) enums_as_strings: bool,
 }
 
 impl Default for JsonOptions {
@@ -60,7 +60,7 @@ pub fn to_json(value: &Value, depth: usize, compress: bool) -> Result<String, Er
 /// `ConvertTo-Json` with all options. A value graph of more than
 /// [`MAX_NODES`] values (one that contains itself many times over) is
 /// refused as too large to hold.
-pub fn to_json_with(value: &Value, options: &JsonOptions) -> Result<String, ErrorRecord> {
+pub(crate) fn to_json_with(value: &Value, options: &JsonOptions) -> Result<String, ErrorRecord> {
     let mut budget = MAX_NODES;
     let json = convert(
         value,
@@ -91,7 +91,8 @@ pub fn render(json: &Json, compress: bool) -> String {
 
 /// The value as a JSON tree for `-OutputFormat Json`: no depth limit
 /// beyond a guard against self-containing values, enums as names.
-pub fn to_json_value(value: &Value) -> Json {
+#[cfg(test)]
+pub(crate) fn to_json_value(value: &Value) -> Json {
     convert(value, 0, MAX_DEPTH, true, &mut MAX_NODES.clone())
 }
 
@@ -215,7 +216,7 @@ fn timespan(t: chrono::TimeDelta) -> Json {
 
 /// ISO 8601 with the offset and up to seven fraction digits, trailing
 /// zeros dropped (.NET's `yyyy-MM-ddTHH:mm:ss.FFFFFFFzzz`).
-pub fn iso_8601(d: &chrono::DateTime<chrono::FixedOffset>) -> String {
+pub(crate) fn iso_8601(d: &chrono::DateTime<chrono::FixedOffset>) -> String {
     let mut out = d.format("%Y-%m-%dT%H:%M:%S").to_string();
     let ticks = d.timestamp_subsec_nanos() / 100;
     if ticks > 0 {

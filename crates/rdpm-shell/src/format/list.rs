@@ -7,7 +7,7 @@ const SEPARATOR: &str = " : ";
 
 /// The lines of one object in list form (no surrounding blank lines), each
 /// ending in `\n`. `entries` are (label, value text) pairs.
-pub fn render_list_entry(entries: &[(String, String)], window_width: usize) -> String {
+pub(crate) fn render_list_entry(entries: &[(String, String)], window_width: usize) -> String {
     if entries.is_empty() {
         return String::new();
     }

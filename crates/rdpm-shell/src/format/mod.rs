@@ -2,8 +2,8 @@
 //! error records in the Windows PowerShell 5.1 `NormalView`, and JSON.
 //!
 //! The shape of an object follows PowerShell: a view registered for one of
-//! its type names ([`view::register_view`], the `format.ps1xml` of this
-//! shell) decides first; otherwise its default display property set (or all
+//! its type names ([`crate::Registry::register_view`], the `format.ps1xml`
+//! of this shell) decides first; otherwise its default display property set (or all
 //! its properties) with four or fewer properties makes a table, five or more
 //! a list. Consecutive objects with the same view, or without a view and of
 //! the same first type name, share one table. Tables size their columns to the data, fit them to the window
@@ -12,34 +12,35 @@
 //! ```
 //! use rdpm_shell::format::out_default;
 //! use rdpm_shell::value::{PsObject, Value};
+//! use rdpm_shell::Registry;
 //!
 //! let pg = Value::object(PsObject::custom(vec![
 //!     ("Name".to_string(), Value::str("PG-Exch")),
 //!     ("Count".to_string(), Value::Int(12)),
 //! ]));
-//! assert_eq!(out_default(&[pg], 120), "\nName    Count\n----    -----\nPG-Exch    12\n\n");
+//! let registry = Registry::new();
+//! assert_eq!(out_default(&[pg], registry.views(), 120), "\nName    Count\n----    -----\nPG-Exch    12\n\n");
 //! ```
 
-pub mod error_view;
+pub(crate) mod error_view;
 pub mod field;
-pub mod json;
-pub mod list;
-pub mod table;
+pub(crate) mod json;
+pub(crate) mod list;
+pub(crate) mod table;
 pub mod view;
 
 use std::rc::Rc;
 
-pub use error_view::{
-    parse_errors_message, position_message, render_error, render_error_category_view,
-};
-pub use json::{to_json, to_json_value, to_json_with, JsonOptions};
-pub use table::{Align, Column, TableLayout, TableOptions};
-pub use view::{register_view, register_view_for, View, ViewColumn, ViewKind};
+pub(crate) use error_view::{render_error, render_error_category_view};
+pub use json::to_json;
+pub use table::{Align, Column};
+pub(crate) use table::{TableLayout, TableOptions};
+pub use view::{View, ViewColumn, ViewKind, ViewTable};
 
 use crate::error::ErrorRecord;
 use crate::value::{PsObject, Value};
 use field::{display_properties, field_text, is_right_aligned, scalar_text};
-use view::{view_for, SelectedView};
+use view::SelectedView;
 
 /// The output of `Format-Table` / `Format-List` (and anything else already
 /// laid out): printed as is by [`out_default`]. Carried in
@@ -58,7 +59,7 @@ impl FormatOutput {
 }
 
 /// The rendered text of a `Value::Formatted`, if it holds a [`FormatOutput`].
-pub fn formatted_text(value: &Value) -> Option<&str> {
+pub(crate) fn formatted_text(value: &Value) -> Option<&str> {
     match value {
         Value::Formatted(any) => any.downcast_ref::<FormatOutput>().map(|f| f.text.as_str()),
         _ => None,
@@ -77,7 +78,7 @@ pub enum ErrorView {
 
 impl ErrorView {
     /// From `$ErrorView`'s value (case-insensitive); `None` for others.
-    pub fn from_name(name: &str) -> Option<ErrorView> {
+    pub(crate) fn from_name(name: &str) -> Option<ErrorView> {
         if name.eq_ignore_ascii_case("NormalView") {
             Some(ErrorView::NormalView)
         } else if name.eq_ignore_ascii_case("CategoryView") {
@@ -89,7 +90,7 @@ impl ErrorView {
 }
 
 /// An error record in the given view.
-pub fn render_error_view(record: &ErrorRecord, view: ErrorView) -> String {
+pub(crate) fn render_error_view(record: &ErrorRecord, view: ErrorView) -> String {
     match view {
         ErrorView::NormalView => render_error(record),
         ErrorView::CategoryView => render_error_category_view(record),
@@ -97,9 +98,9 @@ pub fn render_error_view(record: &ErrorRecord, view: ErrorView) -> String {
 }
 
 /// What the console prints for a batch of top-level output values, laid
-/// out for a window `width` columns wide.
-pub fn out_default(values: &[Value], width: usize) -> String {
-    let mut out = OutDefault::new(width);
+/// out for a window `width` columns wide with the registered `views`.
+pub fn out_default(values: &[Value], views: &Rc<ViewTable>, width: usize) -> String {
+    let mut out = OutDefault::new(width, views.clone());
     let mut text = String::new();
     for v in values {
         text.push_str(&out.push(v));
@@ -111,7 +112,7 @@ pub fn out_default(values: &[Value], width: usize) -> String {
 /// A list of objects as `Format-List` lays them out: a blank line, then each
 /// object's entries followed by a blank line. `entries` are (label, value
 /// text) pairs per object.
-pub fn list_text(objects: &[Vec<(String, String)>], width: usize) -> String {
+pub(crate) fn list_text(objects: &[Vec<(String, String)>], width: usize) -> String {
     let mut out = String::from("\n");
     for entries in objects {
         out.push_str(&list::render_list_entry(entries, width));
@@ -122,7 +123,7 @@ pub fn list_text(objects: &[Vec<(String, String)>], width: usize) -> String {
 
 /// A table as `Format-Table` lays it out: a blank line, header, rows, a
 /// blank line.
-pub fn table_text(
+pub(crate) fn table_text(
     columns: Vec<Column>,
     rows: &[Vec<String>],
     width: usize,
@@ -141,6 +142,7 @@ const MAX_NESTED_ARRAYS: usize = 64;
 /// (PowerShell does so after 300 ms) and later rows print at once.
 pub struct OutDefault {
     width: usize,
+    views: Rc<ViewTable>,
     error_view: ErrorView,
     group: Group,
 }
@@ -191,17 +193,19 @@ struct TableGroup {
 const PROPERTY_COUNT_FOR_TABLE: usize = 4;
 
 impl OutDefault {
-    /// A formatter for a window `width` columns wide.
-    pub fn new(width: usize) -> OutDefault {
+    /// A formatter for a window `width` columns wide, with the registered
+    /// `views`.
+    pub fn new(width: usize, views: Rc<ViewTable>) -> OutDefault {
         OutDefault {
             width,
+            views,
             error_view: ErrorView::NormalView,
             group: Group::None,
         }
     }
 
     /// Sets how error records print (`$ErrorView`).
-    pub fn with_error_view(mut self, view: ErrorView) -> OutDefault {
+    pub(crate) fn with_error_view(mut self, view: ErrorView) -> OutDefault {
         self.error_view = view;
         self
     }
@@ -292,7 +296,7 @@ impl OutDefault {
     }
 
     fn push_object(&mut self, obj: &PsObject) -> String {
-        let key = GroupKey::of(obj, view_for(obj, None));
+        let key = GroupKey::of(obj, self.views.view_for(obj, None));
         let mut out = String::new();
         let same = match &self.group {
             Group::Table(t) => t.key.same(&key),

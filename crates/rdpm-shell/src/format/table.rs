@@ -37,23 +37,23 @@ impl Column {
 
 /// Table options (`Format-Table -HideTableHeaders -Wrap`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct TableOptions {
+pub(crate) struct TableOptions {
     /// Do not print the header and dash rows.
-    pub hide_headers: bool,
+    pub(crate) hide_headers: bool,
     /// Wrap long cells onto more lines instead of truncating them.
     pub wrap: bool,
 }
 
 /// The console wraps a line that fills the window exactly, so layouts stay
 /// one column short of the window width, as the console host does.
-pub fn usable_width(window: usize) -> usize {
+pub(crate) fn usable_width(window: usize) -> usize {
     window.saturating_sub(1).max(1)
 }
 
 /// Column widths fixed for a table; `None` is a column dropped because it
 /// did not fit.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TableLayout {
+pub(crate) struct TableLayout {
     columns: Vec<Column>,
     widths: Vec<Option<usize>>,
     options: TableOptions,
@@ -101,11 +101,6 @@ impl TableLayout {
                 .collect(),
             options,
         }
-    }
-
-    /// The widths chosen, `None` for dropped columns.
-    pub fn widths(&self) -> &[Option<usize>] {
-        &self.widths
     }
 
     /// The label and dash lines (empty when headers are hidden).
@@ -272,7 +267,7 @@ fn total(widths: &[i64]) -> i64 {
 }
 
 /// A whole table: a blank line, header, rows, a blank line.
-pub fn render_table(
+pub(crate) fn render_table(
     columns: Vec<Column>,
     rows: &[Vec<String>],
     window_width: usize,

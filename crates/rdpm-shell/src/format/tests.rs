@@ -8,6 +8,11 @@ use super::*;
 use crate::error::ErrorCategory;
 use crate::value::{HashtableData, NativeObject, ACTION_PREFERENCE};
 
+/// A formatter's view table with no view registered.
+fn no_views() -> Rc<ViewTable> {
+    Rc::new(ViewTable::new())
+}
+
 fn obj(type_name: &str, props: Vec<(&str, Value)>) -> Value {
     Value::object(PsObject::new(
         vec![type_name.to_string()],
@@ -119,7 +124,7 @@ fn out_default_cases() {
         ),
     ];
     for (name, values, want) in cases {
-        assert_eq!(out_default(&values, 120), want, "{name}");
+        assert_eq!(out_default(&values, &no_views(), 120), want, "{name}");
     }
 }
 
@@ -137,7 +142,7 @@ fn default_display_set_picks_the_columns() {
     );
     o.default_display = vec!["Id".into(), "Status".into()];
     assert_eq!(
-        out_default(&[Value::object(o)], 120),
+        out_default(&[Value::object(o)], &no_views(), 120),
         "\nId Status\n-- ------\n 1 Running\n\n"
     );
 }
@@ -174,14 +179,14 @@ fn native_live_properties_are_read_first_and_errors_show_empty() {
     );
     o.native = Some(Rc::new(Live));
     assert_eq!(
-        out_default(&[Value::object(o)], 120),
+        out_default(&[Value::object(o)], &no_views(), 120),
         "\nId Status Broken\n-- ------ ------\n 1 Live   \n\n"
     );
 }
 
 #[test]
 fn streaming_holds_a_table_until_flush_then_prints_rows_at_once() {
-    let mut out = OutDefault::new(120);
+    let mut out = OutDefault::new(120, no_views());
     assert_eq!(out.push(&pg("PG-Exch", "Ok", 12)), "");
     assert_eq!(
         out.flush(),
@@ -200,10 +205,10 @@ fn errors_in_the_output_use_the_error_view() {
     let r = ErrorRecord::new("bad", "Bad", ErrorCategory::InvalidData);
     let v = Value::Error(Rc::new(r));
     assert_eq!(
-        out_default(std::slice::from_ref(&v), 120),
+        out_default(std::slice::from_ref(&v), &no_views(), 120),
         "bad\n    + CategoryInfo          : InvalidData: (:) [], RuntimeException\n    + FullyQualifiedErrorId : Bad\n \n"
     );
-    let mut out = OutDefault::new(120).with_error_view(ErrorView::CategoryView);
+    let mut out = OutDefault::new(120, no_views()).with_error_view(ErrorView::CategoryView);
     assert_eq!(out.push(&v), "InvalidData: (:) [], RuntimeException\n");
     assert_eq!(
         ErrorView::from_name("categoryview"),
@@ -219,7 +224,7 @@ fn wide_objects_fit_the_window() {
         "T",
         vec![("Name", Value::str("a")), ("Text", Value::str(&long))],
     )];
-    let text = out_default(&values, 80);
+    let text = out_default(&values, &no_views(), 80);
     let row = text.lines().nth(3).expect("a row");
     assert_eq!(row.chars().count(), 79);
     assert!(row.ends_with("x..."), "{row}");
@@ -266,7 +271,8 @@ fn object_count(o: &PsObject) -> Value {
 
 #[test]
 fn registered_views_decide_the_shape() {
-    register_view(
+    let mut views = ViewTable::new();
+    views.register(
         "Test.Format.DpmSession",
         View::table(vec![
             ViewColumn::property("Id"),
@@ -276,11 +282,11 @@ fn registered_views_decide_the_shape() {
             ViewColumn::computed("Objects", object_count).align(Align::Right),
         ]),
     );
-    register_view(
+    views.register(
         "Test.Format.Small",
         View::list(vec![ViewColumn::property("A"), ViewColumn::property("B")]),
     );
-    register_view_for(
+    views.register_for(
         &["Test.Format.Left", "Test.Format.Right"],
         View::table(vec![
             ViewColumn::property("Kind").width(6),
@@ -316,14 +322,16 @@ fn registered_views_decide_the_shape() {
             "\nKind      N\n----      -\nleft      1\nright    22\n\n",
         ),
     ];
+    let views = Rc::new(views);
     for (name, values, want) in cases {
-        assert_eq!(out_default(&values, 120), want, "{name}");
+        assert_eq!(out_default(&values, &views, 120), want, "{name}");
     }
 }
 
 #[test]
 fn a_view_with_every_width_fixed_prints_rows_as_they_come() {
-    register_view(
+    let mut views = ViewTable::new();
+    views.register(
         "Test.Format.Fixed",
         View::table(vec![
             ViewColumn::property("Name").width(8),
@@ -336,7 +344,7 @@ fn a_view_with_every_width_fixed_prints_rows_as_they_come() {
             vec![("Name", Value::str(name)), ("Size", Value::Int(size))],
         )
     };
-    let mut out = OutDefault::new(120);
+    let mut out = OutDefault::new(120, Rc::new(views));
     assert_eq!(
         out.push(&item("a", 1)),
         "\nName       Size\n----       ----\na             1\n"
@@ -348,13 +356,14 @@ fn a_view_with_every_width_fixed_prints_rows_as_they_come() {
 
 #[test]
 fn objects_without_a_view_keep_the_property_count_rule() {
-    register_view(
+    let mut views = ViewTable::new();
+    views.register(
         "Test.Format.Other",
         View::list(vec![ViewColumn::property("Name")]),
     );
     // The view belongs to another type name: this one is a table.
     assert_eq!(
-        out_default(&[pg("PG-Exch", "Ok", 12)], 120),
+        out_default(&[pg("PG-Exch", "Ok", 12)], &Rc::new(views), 120),
         "\nName    Status Count\n----    ------ -----\nPG-Exch Ok        12\n\n"
     );
 }

@@ -5,16 +5,18 @@
 //! `Format-List` without `-Property` use them; objects of types without a
 //! view fall back to the four/five property rule.
 //!
-//! The registry is process-wide, so that a crate of cmdlets declares its
-//! views once at start-up, whatever thread then runs the shell. Views are
-//! plain data (`String`s and `fn` pointers) for that reason.
+//! Views live in a [`ViewTable`] that the command [`Registry`] owns: a
+//! module registers its views with its commands, and the formatter reads
+//! them from the runtime it runs in.
+//!
+//! [`Registry`]: crate::Registry
 //!
 //! ```
-//! use rdpm_shell::format::view::{register_view, View, ViewColumn};
-//! use rdpm_shell::format::{out_default, Align};
-//! use rdpm_shell::value::{PsObject, Value};
+//! use rdpm_shell::format::{out_default, Align, View, ViewColumn};
+//! use rdpm_shell::{PsObject, Registry, Value};
 //!
-//! register_view(
+//! let mut registry = Registry::new();
+//! registry.register_view(
 //!     "Example.Session",
 //!     View::table(vec![
 //!         ViewColumn::property("Id").width(4).align(Align::Right),
@@ -34,14 +36,14 @@
 //!     ],
 //! ));
 //! assert_eq!(
-//!     out_default(&[session], 120),
+//!     out_default(&[session], registry.views(), 120),
 //!     "\n  Id User          Objects\n  -- ----          -------\n   7 administrator       2\n\n"
 //! );
 //! ```
 
 use std::collections::HashMap;
 use std::fmt;
-use std::sync::{Arc, OnceLock, RwLock};
+use std::sync::Arc;
 
 use super::field::read_property;
 use super::table::Align;
@@ -188,181 +190,91 @@ impl SelectedView {
     }
 }
 
-/// Views by lower-cased type name, in registration order (the first is
-/// the type's default view).
-type Views = HashMap<String, Vec<(String, Arc<View>)>>;
-
-fn registry() -> &'static RwLock<Views> {
-    static VIEWS: OnceLock<RwLock<Views>> = OnceLock::new();
-    VIEWS.get_or_init(|| {
-        let mut views = Views::new();
-        for (type_names, view) in builtin_views() {
-            insert(&mut views, type_names, view);
-        }
-        RwLock::new(views)
-    })
+/// The registered views: views by lower-cased type name, in registration
+/// order (the first is the type's default view). The command [`Registry`]
+/// owns one, so that each runtime formats with the views its modules
+/// registered.
+///
+/// [`Registry`]: crate::Registry
+#[derive(Debug, Clone, Default)]
+pub struct ViewTable {
+    views: HashMap<String, Vec<(String, Arc<View>)>>,
 }
 
-fn insert(views: &mut Views, type_names: &[&str], view: View) {
-    let view = Arc::new(view);
-    for type_name in type_names {
-        let entry = views.entry(type_name.to_lowercase()).or_default();
-        // A type has at most one view of each kind: registering again
-        // replaces it in place, so the default view stays the first one
-        // registered.
-        match entry.iter_mut().find(|(_, v)| v.kind == view.kind) {
-            Some(slot) => *slot = (type_name.to_string(), view.clone()),
-            None => entry.push((type_name.to_string(), view.clone())),
+impl ViewTable {
+    /// An empty table.
+    pub fn new() -> ViewTable {
+        ViewTable::default()
+    }
+
+    /// Registers a view for objects whose `type_names` contain `type_name`
+    /// (case-insensitive). The first view registered for a type is its
+    /// default view (the one `Out-Default` uses); a type may have one table
+    /// view and one list view, and registering a second view of the same
+    /// kind replaces the first.
+    pub fn register(&mut self, type_name: &str, view: View) {
+        self.register_for(&[type_name], view);
+    }
+
+    /// Registers one view for several type names (a `format.ps1xml`
+    /// selection set): objects of any of them share one table when they
+    /// follow each other.
+    pub fn register_for(&mut self, type_names: &[&str], view: View) {
+        let view = Arc::new(view);
+        for type_name in type_names {
+            let entry = self.views.entry(type_name.to_lowercase()).or_default();
+            // A type has at most one view of each kind: registering again
+            // replaces it in place, so the default view stays the first one
+            // registered.
+            match entry.iter_mut().find(|(_, v)| v.kind == view.kind) {
+                Some(slot) => *slot = (type_name.to_string(), view.clone()),
+                None => entry.push((type_name.to_string(), view.clone())),
+            }
         }
     }
-}
 
-/// Registers a view for objects whose `type_names` contain `type_name`
-/// (case-insensitive). The first view registered for a type is its default
-/// view (the one `Out-Default` uses); a type may have one table view and
-/// one list view, and registering a second view of the same kind replaces
-/// the first.
-pub fn register_view(type_name: &str, view: View) {
-    register_view_for(&[type_name], view);
-}
-
-/// Registers one view for several type names (a `format.ps1xml`
-/// selection set): objects of any of them share one table when they
-/// follow each other.
-pub fn register_view_for(type_names: &[&str], view: View) {
-    let mut views = registry()
-        .write()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
-    insert(&mut views, type_names, view);
-}
-
-/// The view for `obj`: the first of its type names (most derived first)
-/// with a view of the wanted kind, or with any view when `kind` is `None`
-/// (its default view).
-pub fn view_for(obj: &PsObject, kind: Option<ViewKind>) -> Option<SelectedView> {
-    let views = registry()
-        .read()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
-    obj.type_names.iter().find_map(|t| {
-        views.get(&t.to_lowercase()).and_then(|list| {
-            list.iter()
-                .find(|(_, v)| kind.is_none_or(|k| v.kind == k))
-                .map(|(name, view)| SelectedView {
-                    type_name: name.clone(),
-                    view: view.clone(),
-                })
+    /// The view for `obj`: the first of its type names (most derived
+    /// first) with a view of the wanted kind, or with any view when `kind`
+    /// is `None` (its default view).
+    pub(crate) fn view_for(&self, obj: &PsObject, kind: Option<ViewKind>) -> Option<SelectedView> {
+        obj.type_names.iter().find_map(|t| {
+            self.views.get(&t.to_lowercase()).and_then(|list| {
+                list.iter()
+                    .find(|(_, v)| kind.is_none_or(|k| v.kind == k))
+                    .map(|(name, view)| SelectedView {
+                        type_name: name.clone(),
+                        view: view.clone(),
+                    })
+            })
         })
-    })
-}
-
-/// `System.Management.Automation.CommandInfo`, the base type name of what
-/// `Get-Command` writes.
-pub const COMMAND_INFO: &str = "System.Management.Automation.CommandInfo";
-
-/// `System.Management.Automation.CmdletInfo`.
-pub const CMDLET_INFO: &str = "System.Management.Automation.CmdletInfo";
-
-/// `System.Management.Automation.AliasInfo`.
-pub const ALIAS_INFO: &str = "System.Management.Automation.AliasInfo";
-
-/// `System.Management.Automation.FunctionInfo`.
-pub const FUNCTION_INFO: &str = "System.Management.Automation.FunctionInfo";
-
-/// An alias shows as `gcm -> Get-Command` in the table, as the
-/// `CommandInfo` view of Windows PowerShell's `format.ps1xml` does.
-fn command_name(obj: &PsObject) -> Value {
-    let is_alias = matches!(
-        read_property(obj, "CommandType"),
-        Value::Enum(e) if e.name() == "Alias"
-    );
-    if is_alias {
-        if let Some(display) = obj.get("DisplayName") {
-            return display;
-        }
     }
-    read_property(obj, "Name")
-}
-
-/// The views the shell itself brings (`Get-Command`'s objects): the
-/// `CommandInfo` table for every kind of command, registered first so that
-/// it is their default view, then a list view per kind for `Format-List`.
-fn builtin_views() -> Vec<(&'static [&'static str], View)> {
-    vec![
-        (
-            &[COMMAND_INFO, CMDLET_INFO, ALIAS_INFO, FUNCTION_INFO],
-            View::table(vec![
-                ViewColumn::property("CommandType").width(15),
-                ViewColumn::computed("Name", command_name).width(50),
-                ViewColumn::property("Version").width(10),
-                ViewColumn::property("Source"),
-            ]),
-        ),
-        (
-            &[CMDLET_INFO],
-            View::list(
-                [
-                    "Name",
-                    "CommandType",
-                    "Definition",
-                    "ParameterSets",
-                    "ImplementingType",
-                    "Verb",
-                    "Noun",
-                ]
-                .into_iter()
-                .map(ViewColumn::property)
-                .collect(),
-            ),
-        ),
-        (
-            &[ALIAS_INFO],
-            View::list(
-                [
-                    "Name",
-                    "CommandType",
-                    "Definition",
-                    "ReferencedCommand",
-                    "ResolvedCommand",
-                ]
-                .into_iter()
-                .map(ViewColumn::property)
-                .collect(),
-            ),
-        ),
-        (
-            &[FUNCTION_INFO],
-            View::list(
-                ["Name", "CommandType", "Definition", "ParameterSets"]
-                    .into_iter()
-                    .map(ViewColumn::property)
-                    .collect(),
-            ),
-        ),
-    ]
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn object(type_names: &[&str]) -> PsObject {
+    /// An object of these type names with one property, `Name`.
+    pub(crate) fn object(type_names: &[&str]) -> PsObject {
         PsObject::new(
             type_names.iter().map(|t| t.to_string()).collect(),
             vec![("Name".to_string(), Value::str("x"))],
         )
     }
 
-    fn labels(v: &View) -> Vec<&str> {
+    /// A view's column labels.
+    pub(crate) fn labels(v: &View) -> Vec<&str> {
         v.columns.iter().map(|c| c.label.as_str()).collect()
     }
 
     #[test]
     fn lookup_by_any_type_name_and_kind() {
-        register_view(
+        let mut views = ViewTable::new();
+        views.register(
             "Test.View.Base",
             View::table(vec![ViewColumn::property("Name")]),
         );
-        register_view(
+        views.register(
             "Test.View.Derived",
             View::list(vec![ViewColumn::property("Name").label("Label")]),
         );
@@ -388,7 +300,9 @@ mod tests {
             (&none, None, None),
         ];
         for (obj, kind, want) in cases {
-            let got = view_for(obj, kind).map(|s| (s.type_name.clone(), s.view.kind));
+            let got = views
+                .view_for(obj, kind)
+                .map(|s| (s.type_name.clone(), s.view.kind));
             assert_eq!(
                 got,
                 want.map(|(t, k)| (t.to_string(), k)),
@@ -401,39 +315,17 @@ mod tests {
     #[test]
     fn registering_again_replaces_the_view_of_that_kind_only() {
         let t = "Test.View.Replaced";
-        register_view(t, View::table(vec![ViewColumn::property("A")]));
-        register_view(t, View::list(vec![ViewColumn::property("L")]));
-        register_view(t, View::table(vec![ViewColumn::property("B")]));
+        let mut views = ViewTable::new();
+        views.register(t, View::table(vec![ViewColumn::property("A")]));
+        views.register(t, View::list(vec![ViewColumn::property("L")]));
+        views.register(t, View::table(vec![ViewColumn::property("B")]));
         let obj = object(&[t]);
-        let default = view_for(&obj, None).expect("registered");
+        let default = views.view_for(&obj, None).expect("registered");
         assert_eq!(default.view.kind, ViewKind::Table);
         assert_eq!(labels(&default.view), ["B"]);
-        let list = view_for(&obj, Some(ViewKind::List)).expect("registered");
+        let list = views
+            .view_for(&obj, Some(ViewKind::List))
+            .expect("registered");
         assert_eq!(labels(&list.view), ["L"]);
-    }
-
-    #[test]
-    fn builtin_command_info_view() {
-        let obj = object(&[ALIAS_INFO, COMMAND_INFO, "System.Object"]);
-        obj.set("DisplayName", Value::str("gcm -> Get-Command"));
-        // The table is the default view, shared with cmdlets.
-        let table = view_for(&obj, None).expect("builtin");
-        assert_eq!(table.type_name, ALIAS_INFO);
-        assert_eq!(table.view.kind, ViewKind::Table);
-        let cmdlet = object(&[CMDLET_INFO, COMMAND_INFO]);
-        let cmdlet_table = view_for(&cmdlet, None).expect("builtin");
-        assert!(table.same_view(&cmdlet_table));
-        let list = view_for(&cmdlet, Some(ViewKind::List)).expect("builtin");
-        assert!(!table.same_view(&list));
-        assert_eq!(
-            labels(&table.view),
-            ["CommandType", "Name", "Version", "Source"]
-        );
-        let widths: Vec<Option<usize>> = table.view.columns.iter().map(|c| c.width).collect();
-        assert_eq!(widths, [Some(15), Some(50), Some(10), None]);
-        // Not an alias (no CommandType): the name itself.
-        assert_eq!(table.view.columns[1].read(&obj).to_invariant_string(), "x");
-        let list = view_for(&obj, Some(ViewKind::List)).expect("builtin");
-        assert_eq!(list.type_name, ALIAS_INFO);
     }
 }

@@ -5,7 +5,7 @@ use crate::error::FlowResult;
 
 /// A choice in a `PromptForChoice` (`&Yes`, `Yes to &All`, ...).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Choice {
+pub(crate) struct Choice {
     /// Label with `&` before the hotkey.
     pub label: &'static str,
     /// Help line shown for `?`.

@@ -67,16 +67,16 @@ pub(crate) struct Redir {
 /// What the runtime knows about one pipeline element while it runs.
 pub(crate) struct StageInfo {
     pub name: String,
-    pub invocation_name: String,
+    pub(crate) invocation_name: String,
     pub type_name: String,
     pub extent: Extent,
     pub common: CommonParameters,
     pub confirm_impact: ConfirmImpact,
     /// A YesToAll (`Some(true)`) or NoToAll answer, for the rest of this invocation.
-    pub remembered: Option<bool>,
+    pub(crate) remembered: Option<bool>,
     /// `[A] Yes to All` answered at an Inquire prompt, per stream.
-    pub inquire_all: [bool; 7],
-    pub redir: Redir,
+    pub(crate) inquire_all: [bool; 7],
+    pub(crate) redir: Redir,
     /// What this element's `stop_upstream` asks for: its pipeline and
     /// position, set when the pipeline starts.
     pub stop: StopRequest,
@@ -106,7 +106,7 @@ impl StageInfo {
 /// The context of one command call: the interpreter, the command's own
 /// state and the rest of the pipeline its output flows into.
 pub(crate) struct Ctx<'a> {
-    pub interp: &'a mut Interp,
+    pub(crate) interp: &'a mut Interp,
     pub info: &'a mut StageInfo,
     pub rest: &'a mut [super::pipeline::Stage],
     pub sink: &'a mut dyn Out,

@@ -7,7 +7,8 @@
 //! [`RunOutcome`] from which the binary derives its exit code.
 //!
 //! ```no_run
-//! use rdpm_shell::runtime::{Runtime, register_runtime_commands};
+//! use rdpm_shell::builtins::register_runtime_commands;
+//! use rdpm_shell::runtime::Runtime;
 //! # fn host() -> Box<dyn rdpm_shell::host::HostUi> { unimplemented!() }
 //! let mut registry = rdpm_shell::Registry::new();
 //! register_runtime_commands(&mut registry);
@@ -16,9 +17,8 @@
 //! std::process::exit(outcome.process_exit_code());
 //! ```
 
-mod commands;
 mod context;
-mod convert;
+pub(crate) mod convert;
 mod display;
 mod eval;
 mod format_text;
@@ -36,7 +36,8 @@ use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-pub use commands::register_runtime_commands;
+pub(crate) use context::VariableList;
+pub(crate) use format_text::format_datetime;
 // The language's comparison rules, for the cmdlets that compare values the
 // same way (`Where-Object`'s comparison statements, `Sort-Object`).
 pub(crate) use eval::is_type;
@@ -110,15 +111,15 @@ pub(crate) struct Interp {
     pub scopes: Vec<HashMap<String, Variable>>,
     pub functions: HashMap<String, Rc<FunctionDef>>,
     /// `$?`.
-    pub dollar_q: bool,
+    pub(crate) dollar_q: bool,
     /// Whether the running pipeline has failed (becomes `$?` when it ends).
     pub failed: bool,
     /// How many `try` blocks enclose the running code.
-    pub try_depth: usize,
+    pub(crate) try_depth: usize,
     /// Top-level output not yet formatted.
     pub pending: Vec<Value>,
     /// Top-level output of the run in JSON mode.
-    pub json_pending: Vec<Value>,
+    pub(crate) json_pending: Vec<Value>,
     pub mode: OutputMode,
     pub stop: Arc<AtomicBool>,
     pub extensions: HashMap<TypeId, Box<dyn Any>>,
@@ -127,14 +128,14 @@ pub(crate) struct Interp {
     /// Streams silenced by enclosing redirections (`*> $null` on a function call).
     pub silenced: Vec<[bool; 7]>,
     /// The records being handled by enclosing `catch` blocks (for bare `throw`).
-    pub catching: Vec<Rc<ErrorRecord>>,
+    pub(crate) catching: Vec<Rc<ErrorRecord>>,
     /// Call depth, to refuse runaway recursion cleanly.
     pub depth: usize,
     /// The address of a local in the outermost [`Runtime::run`] (0 outside
     /// a run): how much stack the evaluator has used is measured from it.
     pub stack_base: usize,
     /// How much stack the evaluator may use below `stack_base`.
-    pub stack_budget: usize,
+    pub(crate) stack_budget: usize,
     /// Pipelines started so far: each running pipeline's number, so that a
     /// stop request is claimed by the pipeline it was made in.
     pub pipelines: u64,
@@ -151,7 +152,7 @@ const MAX_ERRORS: usize = 256;
 /// thread gets unless told otherwise, leaving room for the commands and
 /// the formatter that run at the deepest point. A host that runs the
 /// shell on a larger stack raises it with [`Runtime::set_stack_budget`].
-pub const DEFAULT_STACK_BUDGET: usize = 1 << 20;
+pub(crate) const DEFAULT_STACK_BUDGET: usize = 1 << 20;
 
 impl Runtime {
     /// A session over these commands and this host, with the preference
@@ -245,7 +246,7 @@ impl Runtime {
     }
 
     /// The host.
-    pub fn host_mut(&mut self) -> &mut dyn HostUi {
+    pub(crate) fn host_mut(&mut self) -> &mut dyn HostUi {
         self.interp.host.as_mut()
     }
 }
@@ -528,7 +529,7 @@ impl Interp {
             return;
         }
         let values = std::mem::take(&mut self.pending);
-        let text = crate::format::out_default(&values, self.host.width());
+        let text = crate::format::out_default(&values, self.registry.views(), self.host.width());
         if !text.is_empty() {
             self.host.write(&text);
         }

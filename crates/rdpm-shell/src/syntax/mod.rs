@@ -56,6 +56,6 @@ pub fn parse(source: &Arc<Source>) -> Result<ast::ScriptBlockAst, ParseError> {
 }
 
 /// Parses text into a script block (what [`parse`] does with a source's text).
-pub fn parse_text(text: &str) -> Result<ast::ScriptBlockAst, ParseError> {
+pub(crate) fn parse_text(text: &str) -> Result<ast::ScriptBlockAst, ParseError> {
     parser::Parser::new(text).parse_script()
 }

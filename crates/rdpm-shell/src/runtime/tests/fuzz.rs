@@ -12,10 +12,11 @@
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 
+use crate::builtins::register_runtime_commands;
 use crate::error::{Flow, FlowResult};
 use crate::host::HostUi;
 use crate::registry::Registry;
-use crate::runtime::{register_runtime_commands, Runtime};
+use crate::runtime::Runtime;
 use crate::span::Source;
 
 /// Cases per property unless `RDPM_FUZZ_CASES` says otherwise.

@@ -11,8 +11,9 @@ use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::rc::Rc;
 
-use super::{register_runtime_commands, OutputMode, RunOutcome, Runtime};
+use super::{OutputMode, RunOutcome, Runtime};
 use crate::binder::BoundParameters;
+use crate::builtins::register_runtime_commands;
 use crate::command::{Command, CommandContext, CommandRun};
 use crate::error::{ErrorCategory, ErrorRecord, Flow, FlowResult};
 use crate::host::HostUi;
@@ -84,6 +85,11 @@ impl Session {
     }
 
     pub fn with(interactive: bool) -> Session {
+        Session::with_registry(interactive, |_| {})
+    }
+
+    /// A session whose registry `extend` adds to after the usual commands.
+    pub fn with_registry(interactive: bool, extend: impl FnOnce(&mut Registry)) -> Session {
         let log = Rc::new(RefCell::new(HostLog {
             interactive,
             width: 120,
@@ -93,6 +99,7 @@ impl Session {
         crate::builtins::register(&mut reg);
         register_runtime_commands(&mut reg);
         register_test_commands(&mut reg);
+        extend(&mut reg);
         let rt = Runtime::new(reg, Box::new(TestHost(log.clone())));
         Session { rt, log }
     }
@@ -409,4 +416,39 @@ fn json_mode_writes_one_document() {
     );
     let out = s.out("@{ a = 1..2 }");
     assert_eq!(out, "{\n  \"a\": [\n    1,\n    2\n  ]\n}\n");
+}
+
+#[test]
+fn each_session_formats_with_the_views_of_its_own_registry() {
+    use crate::format::{View, ViewColumn};
+    let custom = "System.Management.Automation.PSCustomObject";
+    let mut listed = Session::with_registry(true, |reg| {
+        reg.register_view(
+            custom,
+            View::list(vec![ViewColumn::property("Name").label("Group")]),
+        );
+    });
+    let mut plain = Session::new();
+    let script = "[pscustomobject]@{ Name = 'PG1'; Count = 2 }";
+    // Implicit output, Out-Default, Out-String and Format-List each read
+    // the views of the session they run in.
+    for (session, want) in [
+        (&mut listed, "\nGroup : PG1\n\n"),
+        (&mut plain, "\nName Count\n---- -----\nPG1      2\n\n"),
+    ] {
+        assert_eq!(session.out(script), want);
+        assert_eq!(session.out(&format!("{script} | Out-Default")), want);
+        assert_eq!(
+            session.out(&format!("{script} | Out-String | Write-Host -NoNewline")),
+            want
+        );
+    }
+    assert_eq!(
+        listed.out(&format!("{script} | Format-List")),
+        "\nGroup : PG1\n\n"
+    );
+    assert_eq!(
+        plain.out(&format!("{script} | Format-List")),
+        "\nName  : PG1\nCount : 2\n\n"
+    );
 }
