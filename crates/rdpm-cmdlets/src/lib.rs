@@ -13,9 +13,11 @@
 //! assert!(registry.get("disconnect-dpmserver").is_some());
 //! ```
 
+pub mod cmdlet;
 pub mod config;
 pub mod connection;
 pub mod objects;
+pub mod params;
 
 pub mod alerts;
 pub mod jobs;

@@ -8,13 +8,10 @@ use std::rc::Rc;
 
 use rdpm_shell::Registry;
 
-pub use get_dpm_alert::GetDpmAlert;
-pub use resolve_dpm_alert::ResolveDpmAlert;
-
 /// Registers `Get-DPMAlert` and `Resolve-DPMAlert` and the view of their
 /// objects.
 pub fn register_alerts(registry: &mut Registry) {
     objects::register_views();
-    registry.add(Rc::new(GetDpmAlert::default()));
-    registry.add(Rc::new(ResolveDpmAlert::default()));
+    registry.add(Rc::new(get_dpm_alert::command()));
+    registry.add(Rc::new(resolve_dpm_alert::command()));
 }

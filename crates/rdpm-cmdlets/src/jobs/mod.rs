@@ -15,26 +15,16 @@ use std::rc::Rc;
 
 use rdpm_shell::Registry;
 
-pub use get_dpm_job::GetDpmJob;
-pub use get_dpm_recovery_point::GetDpmRecoveryPoint;
-pub use new_dpm_recovery_point::NewDpmRecoveryPoint;
-pub use remove_dpm_recovery_point::RemoveDpmRecoveryPoint;
-pub use restart_dpm_job::RestartDpmJob;
-pub use resume_dpm_backup::ResumeDpmBackup;
-pub use start_dpm_datasource_consistency_check::StartDpmDatasourceConsistencyCheck;
-pub use stop_dpm_job::StopDpmJob;
-pub use wait_dpm_job::WaitDpmJob;
-
 /// Registers the job and recovery point cmdlets and their objects' views.
 pub fn register_jobs(registry: &mut Registry) {
     objects::register_views();
-    registry.add(Rc::new(NewDpmRecoveryPoint::default()));
-    registry.add(Rc::new(WaitDpmJob::default()));
-    registry.add(Rc::new(GetDpmJob::default()));
-    registry.add(Rc::new(StopDpmJob::default()));
-    registry.add(Rc::new(GetDpmRecoveryPoint::default()));
-    registry.add(Rc::new(RemoveDpmRecoveryPoint::default()));
-    registry.add(Rc::new(StartDpmDatasourceConsistencyCheck::default()));
-    registry.add(Rc::new(RestartDpmJob::default()));
-    registry.add(Rc::new(ResumeDpmBackup::default()));
+    registry.add(Rc::new(new_dpm_recovery_point::command()));
+    registry.add(Rc::new(wait_dpm_job::command()));
+    registry.add(Rc::new(get_dpm_job::command()));
+    registry.add(Rc::new(stop_dpm_job::command()));
+    registry.add(Rc::new(get_dpm_recovery_point::command()));
+    registry.add(Rc::new(remove_dpm_recovery_point::command()));
+    registry.add(Rc::new(start_dpm_datasource_consistency_check::command()));
+    registry.add(Rc::new(restart_dpm_job::command()));
+    registry.add(Rc::new(resume_dpm_backup::command()));
 }

@@ -1,113 +1,93 @@
 //! `Remove-DPMRecoveryPoint`: deletes recovery points from the storage
 //! pool.
 
-use rdpm_shell::binder::BoundParameters;
 use rdpm_shell::signature::{Example, ALL_PARAMETER_SETS};
 use rdpm_shell::{
-    Command, CommandContext, CommandRun, ConfirmImpact, ErrorCategory, ErrorRecord, FlowResult,
-    ParamType, ParameterDecl, Signature, Value,
+    CommandContext, ConfirmImpact, ErrorCategory, ErrorRecord, FlowResult, ParamType, Value,
 };
 
+use crate::cmdlet::{signature, Args, Cmdlet};
 use crate::connection::connections;
 use crate::jobs::objects::{recovery_point_of, RECOVERY_SOURCE_PARAM};
 use crate::production::objects::connection_of;
-use crate::DPM_MODULE;
+
+/// The parameters the cmdlet reads, declared with its signature.
+mod p {
+    use crate::cmdlet::Param;
+
+    pub const FORCE_DELETION: Param = Param::new("ForceDeletion");
+    pub const RECOVERY_POINT: Param = Param::new("RecoveryPoint");
+}
 
 /// The cmdlet.
-pub struct RemoveDpmRecoveryPoint {
-    sig: Signature,
+pub(crate) fn command() -> Cmdlet {
+    let mut sig = signature(
+        "Remove-DPMRecoveryPoint",
+        "Rdpm.Commands.RemoveDPMRecoveryPointCommand",
+    );
+    sig.synopsis = "Deletes recovery points.";
+    sig.description = "The Remove-DPMRecoveryPoint cmdlet deletes each recovery point given (from Get-DPMRecoveryPoint): the snapshot is removed from its repository and the data only it referenced is freed. The server refuses while a job of the datasource runs, unless -ForceDeletion is given, which waits for the repository instead.\n\nThe cmdlet asks for confirmation unless -Confirm:$false is given; -WhatIf shows what it would delete.";
+    sig.parameters = vec![
+        p::RECOVERY_POINT.decl(RECOVERY_SOURCE_PARAM)
+            .in_set(ALL_PARAMETER_SETS, Some(0), true)
+            .from_pipeline()
+            .help("Specifies the recovery point to delete, as Get-DPMRecoveryPoint returns it."),
+        p::FORCE_DELETION.decl(ParamType::Switch)
+            .help("Deletes even while a job of the datasource runs: the deletion waits until the repository is free instead of being refused."),
+    ];
+    sig.supports_should_process = true;
+    sig.confirm_impact = ConfirmImpact::High;
+    sig.examples = vec![Example {
+        title: "Example 1: Show which recovery point would be deleted",
+        code: "$ds = Get-DPMDatasource -DPMServerName \"DPMServer07\"\n$RPoint = Get-DPMRecoveryPoint -Datasource $ds[0] | Sort-Object RepresentedPointInTime | Select-Object -First 1\nRemove-DPMRecoveryPoint -RecoveryPoint $RPoint -WhatIf",
+        remarks: "These commands find the oldest recovery point of the first protected datasource of DPMServer07 and show what deleting it would do; without -WhatIf the cmdlet asks for confirmation, and with -Confirm:$false it deletes at once.",
+    }];
+    sig.inputs = "RecoveryPoint";
+    sig.outputs = "None";
+    sig.related_links = &["Get-DPMRecoveryPoint", "New-DPMRecoveryPoint"];
+    Cmdlet::process(sig, process)
 }
 
-impl Default for RemoveDpmRecoveryPoint {
-    fn default() -> Self {
-        let mut sig = Signature::new(
-            "Remove-DPMRecoveryPoint",
-            "Rdpm.Commands.RemoveDPMRecoveryPointCommand",
-        );
-        sig.module = DPM_MODULE;
-        sig.synopsis = "Deletes recovery points.";
-        sig.description = "The Remove-DPMRecoveryPoint cmdlet deletes each recovery point given (from Get-DPMRecoveryPoint): the snapshot is removed from its repository and the data only it referenced is freed. The server refuses while a job of the datasource runs, unless -ForceDeletion is given, which waits for the repository instead.\n\nThe cmdlet asks for confirmation unless -Confirm:$false is given; -WhatIf shows what it would delete.";
-        sig.parameters = vec![
-            ParameterDecl::new("RecoveryPoint", RECOVERY_SOURCE_PARAM)
-                .in_set(ALL_PARAMETER_SETS, Some(0), true)
-                .from_pipeline()
-                .help("Specifies the recovery point to delete, as Get-DPMRecoveryPoint returns it."),
-            ParameterDecl::new("ForceDeletion", ParamType::Switch)
-                .help("Deletes even while a job of the datasource runs: the deletion waits until the repository is free instead of being refused."),
-        ];
-        sig.supports_should_process = true;
-        sig.confirm_impact = ConfirmImpact::High;
-        sig.examples = vec![Example {
-            title: "Example 1: Show which recovery point would be deleted",
-            code: "$ds = Get-DPMDatasource -DPMServerName \"DPMServer07\"\n$RPoint = Get-DPMRecoveryPoint -Datasource $ds[0] | Sort-Object RepresentedPointInTime | Select-Object -First 1\nRemove-DPMRecoveryPoint -RecoveryPoint $RPoint -WhatIf",
-            remarks: "These commands find the oldest recovery point of the first protected datasource of DPMServer07 and show what deleting it would do; without -WhatIf the cmdlet asks for confirmation, and with -Confirm:$false it deletes at once.",
-        }];
-        sig.inputs = "RecoveryPoint";
-        sig.outputs = "None";
-        sig.related_links = &["Get-DPMRecoveryPoint", "New-DPMRecoveryPoint"];
-        RemoveDpmRecoveryPoint { sig }
-    }
-}
-
-impl Command for RemoveDpmRecoveryPoint {
-    fn signature(&self) -> &Signature {
-        &self.sig
-    }
-
-    fn start(&self) -> Box<dyn CommandRun> {
-        Box::new(Run)
-    }
-}
-
-struct Run;
-
-impl CommandRun for Run {
-    fn process(
-        &mut self,
-        ctx: &mut dyn CommandContext,
-        params: &BoundParameters,
-        _input: Option<Value>,
-    ) -> FlowResult<()> {
-        let force = params.switch("ForceDeletion");
-        for value in params
-            .get("RecoveryPoint")
-            .map(Value::enumerate)
-            .unwrap_or_default()
-        {
-            let Some((server, state, rp)) = recovery_point_of(&value) else {
-                ctx.write_error(
-                    ErrorRecord::new(
-                        "The value given to -RecoveryPoint is not a recovery point from Get-DPMRecoveryPoint.",
-                        "InvalidRecoveryPoint",
-                        ErrorCategory::InvalidArgument,
-                    )
-                    .with_exception("ArgumentException")
-                    .with_target(value.clone()),
-                )?;
-                continue;
-            };
-            let when = rp
-                .backup_time
-                .with_timezone(&chrono::Local)
-                .format("%-m/%-d/%Y %-I:%M:%S %p");
-            let target = format!(
-                "Recovery point of {} on {} at {when}",
-                rp.datasource_name, rp.production_server_name
-            );
-            if !ctx.should_process(&target, Some("Delete the recovery point"))? {
-                continue;
-            }
-            let id = rp.id.clone();
-            let result = connection_of(ctx, &server, &state).and_then(|c| {
-                connections(ctx).call(
-                    &c,
-                    |s| async move { s.remove_recovery_point(&id, force).await },
+fn process(ctx: &mut dyn CommandContext, params: &Args, _input: Option<Value>) -> FlowResult<()> {
+    let force = params.switch(p::FORCE_DELETION);
+    for value in params
+        .get(p::RECOVERY_POINT)
+        .map(Value::enumerate)
+        .unwrap_or_default()
+    {
+        let Some((server, state, rp)) = recovery_point_of(&value) else {
+            ctx.write_error(
+                ErrorRecord::new(
+                    "The value given to -RecoveryPoint is not a recovery point from Get-DPMRecoveryPoint.",
+                    "InvalidRecoveryPoint",
+                    ErrorCategory::InvalidArgument,
                 )
-            });
-            if let Err(e) = result {
-                ctx.write_error(e)?;
-            }
+                .with_exception("ArgumentException")
+                .with_target(value.clone()),
+            )?;
+            continue;
+        };
+        let when = rp
+            .backup_time
+            .with_timezone(&chrono::Local)
+            .format("%-m/%-d/%Y %-I:%M:%S %p");
+        let target = format!(
+            "Recovery point of {} on {} at {when}",
+            rp.datasource_name, rp.production_server_name
+        );
+        if !ctx.should_process(&target, Some("Delete the recovery point"))? {
+            continue;
         }
-        Ok(())
+        let id = rp.id.clone();
+        let result = connection_of(ctx, &server, &state).and_then(|c| {
+            connections(ctx).call(
+                &c,
+                |s| async move { s.remove_recovery_point(&id, force).await },
+            )
+        });
+        if let Err(e) = result {
+            ctx.write_error(e)?;
+        }
     }
+    Ok(())
 }

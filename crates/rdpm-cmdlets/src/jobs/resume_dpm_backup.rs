@@ -5,28 +5,40 @@
 use std::rc::Rc;
 use std::sync::Arc;
 
-use rdpm_shell::binder::BoundParameters;
 use rdpm_shell::signature::Example;
 use rdpm_shell::value::EnumType;
 use rdpm_shell::{
-    Command, CommandContext, CommandRun, ConfirmImpact, ErrorCategory, ErrorRecord, FlowResult,
-    ParamType, ParameterDecl, Signature, Value,
+    CommandContext, ConfirmImpact, ErrorCategory, ErrorRecord, FlowResult, ParamType, Value,
 };
 use rdpm_types::{DatasourceId, DiskRecoveryPointOption, JobQuery, NewRecoveryPoints};
 
 use crate::alerts::objects::ALERT_TYPE;
+use crate::cmdlet::{self, signature, Args, Cmdlet, Param};
 use crate::connection::{connections, Connection};
 use crate::jobs::objects::{adhoc_jobs_context_param, datasources_param, job};
 use crate::objects::datasource_of;
 use crate::production::objects::{connection_of, production_server_of, PRODUCTION_SERVER_TYPE};
 use crate::protection::objects::{group_handle, group_of, not_a_group, PROTECTION_GROUP_TYPE};
-use crate::DPM_MODULE;
+
+/// The parameters the cmdlet reads, declared with its signature.
+mod p {
+    use crate::cmdlet::Param;
+
+    pub use crate::params::{DATASOURCE, PROTECTION_GROUP};
+    pub const ALERT: Param = Param::new("Alert");
+    pub const BACKUP_TARGET_TYPE: Param = Param::new("BackupTargetType");
+    pub const PRODUCTION_SERVER: Param = Param::new("ProductionServer");
+}
 
 const NAME: &str = "Resume-DPMBackup";
 const SET_ALERT: &str = "ResumeAlertBackups";
 const SET_DS: &str = "ResumeDsBackups";
 const SET_PS: &str = "ResumePsBackups";
 const SET_PG: &str = "ResumePgBackups";
+
+fn array_of(full_name: &'static str, name: &'static str) -> ParamType {
+    ParamType::Array(Box::new(ParamType::Typed { full_name, name }))
+}
 
 /// DPM's `BackupTargetType`.
 pub static BACKUP_TARGET_TYPE: EnumType = EnumType {
@@ -36,86 +48,63 @@ pub static BACKUP_TARGET_TYPE: EnumType = EnumType {
 };
 
 /// The cmdlet.
-pub struct ResumeDpmBackup {
-    sig: Signature,
-}
-
-fn array_of(full_name: &'static str, name: &'static str) -> ParamType {
-    ParamType::Array(Box::new(ParamType::Typed { full_name, name }))
-}
-
-impl Default for ResumeDpmBackup {
-    fn default() -> Self {
-        let mut sig = Signature::new(NAME, "Rdpm.Commands.ResumeDPMBackupCommand");
-        sig.module = DPM_MODULE;
-        sig.synopsis = "Starts the backups of datasources whose protection has stalled.";
-        sig.description = "The Resume-DPMBackup cmdlet starts an on-demand recovery point (with synchronization, as New-DPMRecoveryPoint -DiskRecoveryPointOption WithSynchronize does) for each datasource behind the alerts (from Get-DPMAlert), datasources, protection groups or production servers given, and returns the jobs. A datasource that already has a job queued or running is left alone, with a warning: its job will make the point. An alert that is not about a datasource (a storage pool member's free space, a discarded protection group draft) has no backup to resume and is reported as an error.\n\nrdpm protects to disk only: -BackupTargetType Disk is the one accepted; Tape, Online and Invalid are refused. -AdhocJobsContext is an internal object of the DPM console and is refused.";
-        let position_one = |name: &'static str, set: &'static str, t: ParamType| {
-            ParameterDecl::new(name, t)
-                .in_set(set, Some(0), true)
-                .from_pipeline()
-        };
-        let mut target =
-            ParameterDecl::new("BackupTargetType", ParamType::Enum(&BACKUP_TARGET_TYPE));
-        for set in [SET_ALERT, SET_DS, SET_PS, SET_PG] {
-            target = target.in_set(set, Some(1), true);
-        }
-        sig.parameters = vec![
-            position_one("Alert", SET_ALERT, array_of(ALERT_TYPE, "Alert"))
-                .help("Specifies alerts (from Get-DPMAlert): the datasource of each has its backup started."),
-            position_one("Datasource", SET_DS, datasources_param())
-                .help("Specifies the datasources (from Get-DPMDatasource) whose backups are started."),
-            position_one(
-                "ProductionServer",
-                SET_PS,
-                array_of(PRODUCTION_SERVER_TYPE, "ProductionServer"),
-            )
-            .help("Specifies production servers (from Get-DPMProductionServer): each of their protected datasources has its backup started."),
-            position_one(
-                "ProtectionGroup",
-                SET_PG,
-                array_of(PROTECTION_GROUP_TYPE, "ProtectionGroup"),
-            )
-            .help("Specifies protection groups (from Get-DPMProtectionGroup): each of their members has its backup started."),
-            target.help("Specifies which backups to resume: Disk. Tape, Online and Invalid are not supported by rdpm."),
-            adhoc_jobs_context_param(),
-        ];
-        sig.default_set = Some(SET_ALERT);
-        sig.supports_should_process = true;
-        sig.confirm_impact = ConfirmImpact::Medium;
-        sig.examples = vec![
-            Example {
-                title: "Example 1: Resume the backups behind the active alerts",
-                code: "Get-DPMAlert -DPMServerName \"DPMServer07\" | Resume-DPMBackup -BackupTargetType Disk | Wait-DPMJob",
-                remarks: "This command starts a recovery point for the datasource of each active alert of DPMServer07 that has no job queued or running, and Wait-DPMJob returns the jobs when they end.",
-            },
-            Example {
-                title: "Example 2: Show which backups of the protection groups would start",
-                code: "$pg = Get-DPMProtectionGroup -DPMServerName \"DPMServer07\"\nResume-DPMBackup -ProtectionGroup $pg -BackupTargetType Disk -WhatIf",
-                remarks: "These commands list the members of the protection groups of DPMServer07 that Resume-DPMBackup would start a recovery point for, without starting them.",
-            },
-        ];
-        sig.inputs = "Alert, Datasource, ProductionServer, ProtectionGroup";
-        sig.outputs = "Job";
-        sig.notes = "DPM documents no output; rdpm returns the jobs it started, as New-DPMRecoveryPoint does.";
-        sig.related_links = &[
-            "Get-DPMAlert",
-            "New-DPMRecoveryPoint",
-            "Restart-DPMJob",
-            "Wait-DPMJob",
-        ];
-        ResumeDpmBackup { sig }
+pub(crate) fn command() -> Cmdlet {
+    let mut sig = signature(NAME, "Rdpm.Commands.ResumeDPMBackupCommand");
+    sig.synopsis = "Starts the backups of datasources whose protection has stalled.";
+    sig.description = "The Resume-DPMBackup cmdlet starts an on-demand recovery point (with synchronization, as New-DPMRecoveryPoint -DiskRecoveryPointOption WithSynchronize does) for each datasource behind the alerts (from Get-DPMAlert), datasources, protection groups or production servers given, and returns the jobs. A datasource that already has a job queued or running is left alone, with a warning: its job will make the point. An alert that is not about a datasource (a storage pool member's free space, a discarded protection group draft) has no backup to resume and is reported as an error.\n\nrdpm protects to disk only: -BackupTargetType Disk is the one accepted; Tape, Online and Invalid are refused. -AdhocJobsContext is an internal object of the DPM console and is refused.";
+    let position_one = |name: Param, set: &'static str, t: ParamType| {
+        name.decl(t).in_set(set, Some(0), true).from_pipeline()
+    };
+    let mut target = p::BACKUP_TARGET_TYPE.decl(ParamType::Enum(&BACKUP_TARGET_TYPE));
+    for set in [SET_ALERT, SET_DS, SET_PS, SET_PG] {
+        target = target.in_set(set, Some(1), true);
     }
-}
-
-impl Command for ResumeDpmBackup {
-    fn signature(&self) -> &Signature {
-        &self.sig
-    }
-
-    fn start(&self) -> Box<dyn CommandRun> {
-        Box::new(Run::default())
-    }
+    sig.parameters = vec![
+        position_one(p::ALERT, SET_ALERT, array_of(ALERT_TYPE, "Alert"))
+            .help("Specifies alerts (from Get-DPMAlert): the datasource of each has its backup started."),
+        position_one(p::DATASOURCE, SET_DS, datasources_param())
+            .help("Specifies the datasources (from Get-DPMDatasource) whose backups are started."),
+        position_one(
+            p::PRODUCTION_SERVER,
+            SET_PS,
+            array_of(PRODUCTION_SERVER_TYPE, "ProductionServer"),
+        )
+        .help("Specifies production servers (from Get-DPMProductionServer): each of their protected datasources has its backup started."),
+        position_one(
+            p::PROTECTION_GROUP,
+            SET_PG,
+            array_of(PROTECTION_GROUP_TYPE, "ProtectionGroup"),
+        )
+        .help("Specifies protection groups (from Get-DPMProtectionGroup): each of their members has its backup started."),
+        target.help("Specifies which backups to resume: Disk. Tape, Online and Invalid are not supported by rdpm."),
+        adhoc_jobs_context_param(),
+    ];
+    sig.default_set = Some(SET_ALERT);
+    sig.supports_should_process = true;
+    sig.confirm_impact = ConfirmImpact::Medium;
+    sig.examples = vec![
+        Example {
+            title: "Example 1: Resume the backups behind the active alerts",
+            code: "Get-DPMAlert -DPMServerName \"DPMServer07\" | Resume-DPMBackup -BackupTargetType Disk | Wait-DPMJob",
+            remarks: "This command starts a recovery point for the datasource of each active alert of DPMServer07 that has no job queued or running, and Wait-DPMJob returns the jobs when they end.",
+        },
+        Example {
+            title: "Example 2: Show which backups of the protection groups would start",
+            code: "$pg = Get-DPMProtectionGroup -DPMServerName \"DPMServer07\"\nResume-DPMBackup -ProtectionGroup $pg -BackupTargetType Disk -WhatIf",
+            remarks: "These commands list the members of the protection groups of DPMServer07 that Resume-DPMBackup would start a recovery point for, without starting them.",
+        },
+    ];
+    sig.inputs = "Alert, Datasource, ProductionServer, ProtectionGroup";
+    sig.outputs = "Job";
+    sig.notes =
+        "DPM documents no output; rdpm returns the jobs it started, as New-DPMRecoveryPoint does.";
+    sig.related_links = &[
+        "Get-DPMAlert",
+        "New-DPMRecoveryPoint",
+        "Restart-DPMJob",
+        "Wait-DPMJob",
+    ];
+    Cmdlet::new(sig, || Box::new(Run::default()))
 }
 
 /// The datasources of one connection, in the order given.
@@ -268,19 +257,19 @@ fn invalid(value: &Value, parameter: &str, wanted: &str) -> ErrorRecord {
 }
 
 /// The parameter each set takes its objects from.
-fn input_parameter(set: &str) -> &'static str {
+fn input_parameter(set: &str) -> Param {
     match set {
-        SET_ALERT => "Alert",
-        SET_DS => "Datasource",
-        SET_PS => "ProductionServer",
-        _ => "ProtectionGroup",
+        SET_ALERT => p::ALERT,
+        SET_DS => p::DATASOURCE,
+        SET_PS => p::PRODUCTION_SERVER,
+        _ => p::PROTECTION_GROUP,
     }
 }
 
-impl CommandRun for Run {
-    fn begin(&mut self, ctx: &mut dyn CommandContext, params: &BoundParameters) -> FlowResult<()> {
+impl cmdlet::Run for Run {
+    fn begin(&mut self, ctx: &mut dyn CommandContext, params: &Args) -> FlowResult<()> {
         let target = params
-            .get("BackupTargetType")
+            .get(p::BACKUP_TARGET_TYPE)
             .map(Value::to_invariant_string)
             .unwrap_or_else(|| "Disk".into());
         if !target.eq_ignore_ascii_case("Disk") {
@@ -302,10 +291,10 @@ impl CommandRun for Run {
     fn process(
         &mut self,
         ctx: &mut dyn CommandContext,
-        params: &BoundParameters,
+        params: &Args,
         _input: Option<Value>,
     ) -> FlowResult<()> {
-        let set = params.parameter_set;
+        let set = params.parameter_set();
         let values = params
             .get(input_parameter(set))
             .map(Value::enumerate)
@@ -318,7 +307,7 @@ impl CommandRun for Run {
         Ok(())
     }
 
-    fn end(&mut self, ctx: &mut dyn CommandContext, _params: &BoundParameters) -> FlowResult<()> {
+    fn end(&mut self, ctx: &mut dyn CommandContext, _params: &Args) -> FlowResult<()> {
         for batch in std::mem::take(&mut self.batches) {
             let c = batch.connection;
             let busy = {
@@ -401,10 +390,11 @@ impl CommandRun for Run {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use rdpm_shell::Command;
 
     #[test]
     fn the_syntax_has_dpms_four_sets() {
-        let cmd = ResumeDpmBackup::default();
+        let cmd = command();
         let lines = rdpm_shell::help::syntax_lines(cmd.signature());
         assert_eq!(lines.len(), 4, "{lines:?}");
         for (line, first) in lines.iter().zip([

@@ -5,16 +5,23 @@ use std::rc::Rc;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use rdpm_shell::binder::BoundParameters;
 use rdpm_shell::signature::{Example, ALL_PARAMETER_SETS};
 use rdpm_shell::{
-    Command, CommandContext, CommandRun, ErrorCategory, ErrorRecord, Flow, FlowResult, ParamType,
-    ParameterDecl, PsObject, Signature, Value,
+    CommandContext, ErrorCategory, ErrorRecord, Flow, FlowResult, ParamType, PsObject, Value,
 };
 use rdpm_types::{Job, JobStatus};
 
+use crate::cmdlet::{self, signature, Args, Cmdlet};
 use crate::jobs::objects::{fetch_jobs, job_handle, job_of, jobs_param, not_a_job};
-use crate::DPM_MODULE;
+
+/// The parameters the cmdlet reads, declared with its signature.
+mod p {
+    use crate::cmdlet::Param;
+
+    pub use crate::params::JOB;
+    pub const ANY: Param = Param::new("Any");
+    pub const TIMEOUT: Param = Param::new("Timeout");
+}
 
 /// How soon the server is asked again after the first look: a short job
 /// (a no-change backup takes a tenth of a second) ends before a full
@@ -27,48 +34,31 @@ const POLL: Duration = Duration::from_millis(250);
 const TICK: Duration = Duration::from_millis(50);
 
 /// The cmdlet.
-pub struct WaitDpmJob {
-    sig: Signature,
-}
-
-impl Default for WaitDpmJob {
-    fn default() -> Self {
-        let mut sig = Signature::new("Wait-DPMJob", "Rdpm.Commands.WaitDPMJobCommand");
-        sig.module = DPM_MODULE;
-        sig.synopsis = "Waits until DPM jobs end, showing their progress, and returns them.";
-        sig.description = "The Wait-DPMJob cmdlet waits until the jobs given (from New-DPMRecoveryPoint or Get-DPMJob) have ended, as PowerShell's Wait-Job waits for background jobs, and returns the jobs that ended, with their final status, counters and errors. While it waits it shows a progress bar: the bytes processed out of the datasource's size once the server knows it, and the files scanned and transferred.\n\nWith -Any it returns as soon as one of the jobs has ended. With -Timeout it waits at most that many seconds and returns only the jobs that ended in time; the others go on running. Ctrl-C stops the waiting, not the jobs: use Stop-DPMJob to stop a job. Wait-DPMJob is not a DPM cmdlet; DPM scripts poll the job's HasCompleted property, which works in rdpm too.";
-        sig.parameters = vec![
-            ParameterDecl::new("Job", jobs_param())
-                .in_set(ALL_PARAMETER_SETS, Some(0), true)
-                .from_pipeline()
-                .help("Specifies the jobs to wait for, as New-DPMRecoveryPoint or Get-DPMJob return them. Jobs from the pipeline are collected and waited for together."),
-            ParameterDecl::new("Timeout", ParamType::Int32)
-                .aliases(&["TimeoutSec"])
-                .default_value("-1")
-                .help("Specifies how many seconds to wait at most; -1 waits until the jobs end. Jobs that have not ended when the time is up are not returned; they go on running."),
-            ParameterDecl::new("Any", ParamType::Switch)
-                .help("Returns as soon as any one of the jobs has ended, instead of waiting for all of them."),
-        ];
-        sig.examples = vec![Example {
-            title: "Example 1: Back up and wait",
-            code: "Get-DPMDatasource -DPMServerName \"DPMServer07\" | New-DPMRecoveryPoint -Disk -DiskRecoveryPointOption WithSynchronize | Wait-DPMJob -Timeout 600 | Format-List JobType, Status, DataSources, FilesSkipped",
-            remarks: "This command backs up every protected datasource of DPMServer07, waits up to ten minutes for the backups, and shows how each one ended.",
-        }];
-        sig.inputs = "Job";
-        sig.outputs = "Job";
-        sig.related_links = &["New-DPMRecoveryPoint", "Get-DPMJob", "Stop-DPMJob"];
-        WaitDpmJob { sig }
-    }
-}
-
-impl Command for WaitDpmJob {
-    fn signature(&self) -> &Signature {
-        &self.sig
-    }
-
-    fn start(&self) -> Box<dyn CommandRun> {
-        Box::new(Run::default())
-    }
+pub(crate) fn command() -> Cmdlet {
+    let mut sig = signature("Wait-DPMJob", "Rdpm.Commands.WaitDPMJobCommand");
+    sig.synopsis = "Waits until DPM jobs end, showing their progress, and returns them.";
+    sig.description = "The Wait-DPMJob cmdlet waits until the jobs given (from New-DPMRecoveryPoint or Get-DPMJob) have ended, as PowerShell's Wait-Job waits for background jobs, and returns the jobs that ended, with their final status, counters and errors. While it waits it shows a progress bar: the bytes processed out of the datasource's size once the server knows it, and the files scanned and transferred.\n\nWith -Any it returns as soon as one of the jobs has ended. With -Timeout it waits at most that many seconds and returns only the jobs that ended in time; the others go on running. Ctrl-C stops the waiting, not the jobs: use Stop-DPMJob to stop a job. Wait-DPMJob is not a DPM cmdlet; DPM scripts poll the job's HasCompleted property, which works in rdpm too.";
+    sig.parameters = vec![
+        p::JOB.decl(jobs_param())
+            .in_set(ALL_PARAMETER_SETS, Some(0), true)
+            .from_pipeline()
+            .help("Specifies the jobs to wait for, as New-DPMRecoveryPoint or Get-DPMJob return them. Jobs from the pipeline are collected and waited for together."),
+        p::TIMEOUT.decl(ParamType::Int32)
+            .aliases(&["TimeoutSec"])
+            .default_value("-1")
+            .help("Specifies how many seconds to wait at most; -1 waits until the jobs end. Jobs that have not ended when the time is up are not returned; they go on running."),
+        p::ANY.decl(ParamType::Switch)
+            .help("Returns as soon as any one of the jobs has ended, instead of waiting for all of them."),
+    ];
+    sig.examples = vec![Example {
+        title: "Example 1: Back up and wait",
+        code: "Get-DPMDatasource -DPMServerName \"DPMServer07\" | New-DPMRecoveryPoint -Disk -DiskRecoveryPointOption WithSynchronize | Wait-DPMJob -Timeout 600 | Format-List JobType, Status, DataSources, FilesSkipped",
+        remarks: "This command backs up every protected datasource of DPMServer07, waits up to ten minutes for the backups, and shows how each one ended.",
+    }];
+    sig.inputs = "Job";
+    sig.outputs = "Job";
+    sig.related_links = &["New-DPMRecoveryPoint", "Get-DPMJob", "Stop-DPMJob"];
+    Cmdlet::new(sig, || Box::new(Run::default()))
 }
 
 /// One job waited for.
@@ -94,14 +84,14 @@ struct Run {
     jobs: Vec<Waited>,
 }
 
-impl CommandRun for Run {
+impl cmdlet::Run for Run {
     fn process(
         &mut self,
         ctx: &mut dyn CommandContext,
-        params: &BoundParameters,
+        params: &Args,
         _input: Option<Value>,
     ) -> FlowResult<()> {
-        for value in params.get("Job").map(Value::enumerate).unwrap_or_default() {
+        for value in params.get(p::JOB).map(Value::enumerate).unwrap_or_default() {
             let Some(obj) = job_of(&value) else {
                 ctx.write_error(not_a_job(&value))?;
                 continue;
@@ -126,19 +116,19 @@ impl CommandRun for Run {
         Ok(())
     }
 
-    fn end(&mut self, ctx: &mut dyn CommandContext, params: &BoundParameters) -> FlowResult<()> {
+    fn end(&mut self, ctx: &mut dyn CommandContext, params: &Args) -> FlowResult<()> {
         if self.jobs.is_empty() {
             return Ok(());
         }
         let timeout = params
-            .get("Timeout")
+            .get(p::TIMEOUT)
             .map(Value::to_invariant_string)
             .and_then(|t| t.parse::<i64>().ok())
             .unwrap_or(-1);
         let deadline = u64::try_from(timeout)
             .ok()
             .map(|s| Instant::now() + Duration::from_secs(s));
-        let any = params.switch("Any");
+        let any = params.switch(p::ANY);
         let activity = activity(&self.jobs);
         let mut interval = FIRST_POLL;
         loop {

@@ -4,24 +4,28 @@
 
 use std::rc::Rc;
 
-use rdpm_shell::binder::BoundParameters;
 use rdpm_shell::signature::Example;
 use rdpm_shell::{
-    Command, CommandContext, CommandRun, ErrorCategory, ErrorRecord, FlowResult, ParamType,
-    ParameterDecl, Signature, Value,
+    CommandContext, ErrorCategory, ErrorRecord, FlowResult, ParamType, ParameterDecl, Value,
 };
 use rdpm_types::{FsPath, ProtectionGroupId};
 
+use crate::cmdlet::{signature, write_all, Args, Cmdlet};
 use crate::connection::{connections, Connection};
 use crate::objects::{datasource, datasource_of};
-use crate::production::objects::{connection_of, production_server_of, PRODUCTION_SERVER_TYPE};
-use crate::DPM_MODULE;
+use crate::params::PRODUCTION_SERVER_PARAM;
+use crate::production::objects::{connection_of, production_server_of};
 
-/// The `ProductionServer` parameter type.
-pub const PRODUCTION_SERVER_PARAM: ParamType = ParamType::TypedOrName {
-    full_name: PRODUCTION_SERVER_TYPE,
-    name: "ProductionServer",
-};
+/// The parameters the cmdlet reads, declared with its signature.
+mod p {
+    use crate::cmdlet::Param;
+
+    pub use crate::params::{DPM_SERVER_NAME, PROTECTION_GROUP};
+    pub const PATH: Param = Param::new("Path");
+    pub const PRODUCTION_SERVER: Param = Param::new("ProductionServer");
+    pub const PRODUCTION_SERVER_NAME: Param = Param::new("ProductionServerName");
+    pub const QUERY: Param = Param::new("Query");
+}
 
 const ASYNC_REASON: &str = "it serves the DPM graphical console's asynchronous calls; rdpm cmdlets return their results directly";
 const TAG_REASON: &str = "it tells the DPM graphical console's asynchronous replies apart; rdpm cmdlets return their results directly";
@@ -34,164 +38,130 @@ const INACTIVE_REASON: &str =
 const NO_MOUNT_POINT_REASON: &str = "a Linux file system is read through its mount point, so a volume without one cannot be protected";
 
 /// The cmdlet.
-pub struct GetDpmDatasource {
-    sig: Signature,
+pub(crate) fn command() -> Cmdlet {
+    let mut sig = signature("Get-DPMDatasource", "Rdpm.Commands.GetDPMDatasourceCommand");
+    sig.synopsis = "Gets datasources: protected ones, by name or path, of a production server, or of a protection group.";
+    sig.description = "The Get-DPMDatasource cmdlet gets datasources in one of five ways. Without other parameters it gets the protected datasources of a DPM server; -Query gets those whose name contains a text; -Path gets the volume datasource a path is on; -ProductionServer gets the volumes of a production server (from Get-DPMProductionServer); -ProtectionGroup gets the members of a protection group.\n\nOnly objects that can be protected as a unit are returned: volumes, and the folders and files that are members of a group. Use Get-DPMChildDatasource to list the folders and files below a volume or folder.\n\nrdpm always asks the production server live, so -Inquire changes nothing but is accepted as DPM's scripts pass it.";
+    sig.parameters = vec![
+        p::DPM_SERVER_NAME.decl(ParamType::String)
+            .in_set("DpmServer", Some(0), false)
+            .in_set("DataSourceSearch", Some(0), false)
+            .in_set("Search", Some(0), false)
+            .in_set("ClientProtectionGroup", Some(0), false)
+            .help("Specifies the name of the DPM server. Without it, the local server."),
+        ParameterDecl::new("Inactive", ParamType::Switch)
+            .in_set("DpmServer", None, false)
+            .help("Gets datasources that are no longer protected but whose recovery points are kept. Not supported by rdpm yet.")
+            .unsupported(INACTIVE_REASON),
+        p::QUERY.decl(ParamType::String)
+            .aliases(&["SearchQuery"])
+            .in_set("DataSourceSearch", Some(1), true)
+            .help("Specifies a text: the cmdlet gets the protected datasources whose name contains it (case-insensitive)."),
+        p::PATH.decl(ParamType::String)
+            .aliases(&["SearchPath"])
+            .in_set("Search", Some(1), true)
+            .help("Specifies a path on a production server: the cmdlet gets the volume datasource it is on."),
+        p::PRODUCTION_SERVER_NAME.decl(ParamType::String)
+            .in_set("Search", Some(2), false)
+            .help("Specifies the production server -Path is on (its short or full name). Without it, the DPM server's own host."),
+        ParameterDecl::new("Async", ParamType::Switch)
+            .in_set("ClientProtectionGroup", None, false)
+            .in_set("ProductionServer", None, false)
+            .help("Returns at once and lets the operation continue in the background (the DPM graphical console). Not supported by rdpm.")
+            .unsupported(ASYNC_REASON),
+        ParameterDecl::new("ComputerName", ParamType::Array(Box::new(ParamType::String)))
+            .aliases(&["ComputerNames"])
+            .in_set("ClientProtectionGroup", Some(1), true)
+            .from_pipeline()
+            .from_pipeline_by_property_name()
+            .help("Specifies client computers whose datasources the cmdlet gets. Not supported by rdpm.")
+            .unsupported(CLIENT_REASON),
+        p::PRODUCTION_SERVER.decl(PRODUCTION_SERVER_PARAM)
+            .in_set("ProductionServer", Some(0), true)
+            .from_pipeline()
+            .from_pipeline_by_property_name()
+            .help("Specifies a production server, as Get-DPMProductionServer returns it: the cmdlet gets its volumes."),
+        ParameterDecl::new("Inquire", ParamType::Switch)
+            .in_set("ProductionServer", None, false)
+            .help("Asks the production server live instead of using cached data. rdpm always asks live."),
+        ParameterDecl::new("Replica", ParamType::Switch)
+            .in_set("ProductionServer", None, false)
+            .help("Computes the space a replica needs on a secondary DPM server. Not supported by rdpm.")
+            .unsupported(REPLICA_REASON),
+        ParameterDecl::new("Tag", ParamType::Object)
+            .in_set("ProductionServer", None, false)
+            .help("A marker that tells asynchronous replies apart (the DPM graphical console). Not supported by rdpm.")
+            .unsupported(TAG_REASON),
+        ParameterDecl::new("IgnoreDPMInformation", ParamType::Switch)
+            .in_set("ProductionServer", None, false)
+            .help("Skips reading the DPM protection details of the datasources. rdpm reads them at no extra cost, so the datasources come back the same."),
+        ParameterDecl::new("GetVolumesWithoutMountPoints", ParamType::Switch)
+            .in_set("ProductionServer", None, false)
+            .help("Includes volumes that have no mount point. Not supported by rdpm.")
+            .unsupported(NO_MOUNT_POINT_REASON),
+        p::PROTECTION_GROUP.decl(ParamType::Object)
+            .in_set("ProtectionGroup", Some(0), true)
+            .from_pipeline()
+            .from_pipeline_by_property_name()
+            .help("Specifies a protection group, as Get-DPMProtectionGroup returns it (any object whose ProtectionGroupId names a group): the cmdlet gets its members."),
+    ];
+    sig.default_set = Some("DpmServer");
+    sig.examples = vec![
+        Example {
+            title: "Example 1: Get the protected datasources of a server",
+            code: "Get-DPMDatasource -DPMServerName \"DPMServer07\"",
+            remarks: "This command gets the datasources that are members of a protection group on DPMServer07.",
+        },
+        Example {
+            title: "Example 2: Get the volumes of a production server",
+            code: "$ps = Get-DPMProductionServer -DPMServerName \"DPMServer07\"\nGet-DPMDatasource -ProductionServer $ps -Inquire | Where-Object { $_.Name -eq \"/\" } | Format-List Name, ObjectType, DisplayPath, CurrentlyProtected",
+            remarks: "This command gets the production servers of DPMServer07, asks the server's host for its volumes, and shows the root file system.",
+        },
+        Example {
+            title: "Example 3: Get the volume a path is on",
+            code: "(Get-DPMDatasource -DPMServerName \"DPMServer07\" -Path \"/\").ObjectType",
+            remarks: "This command gets the volume datasource that holds the path / on the DPM server's own host.",
+        },
+    ];
+    sig.outputs = "Datasource";
+    sig.notes = "The -Inactive, -Replica, -GetVolumesWithoutMountPoints, -Async and -Tag parameters and the ClientProtectionGroup parameter set are accepted and refused with an error: rdpm does not support them.";
+    sig.related_links = &[
+        "Get-DPMProductionServer",
+        "Get-DPMChildDatasource",
+        "Get-DPMProtectionGroup",
+    ];
+    Cmdlet::process(sig, process)
 }
 
-impl Default for GetDpmDatasource {
-    fn default() -> Self {
-        let mut sig = Signature::new("Get-DPMDatasource", "Rdpm.Commands.GetDPMDatasourceCommand");
-        sig.module = DPM_MODULE;
-        sig.synopsis = "Gets datasources: protected ones, by name or path, of a production server, or of a protection group.";
-        sig.description = "The Get-DPMDatasource cmdlet gets datasources in one of five ways. Without other parameters it gets the protected datasources of a DPM server; -Query gets those whose name contains a text; -Path gets the volume datasource a path is on; -ProductionServer gets the volumes of a production server (from Get-DPMProductionServer); -ProtectionGroup gets the members of a protection group.\n\nOnly objects that can be protected as a unit are returned: volumes, and the folders and files that are members of a group. Use Get-DPMChildDatasource to list the folders and files below a volume or folder.\n\nrdpm always asks the production server live, so -Inquire changes nothing but is accepted as DPM's scripts pass it.";
-        sig.parameters = vec![
-            ParameterDecl::new("DPMServerName", ParamType::String)
-                .in_set("DpmServer", Some(0), false)
-                .in_set("DataSourceSearch", Some(0), false)
-                .in_set("Search", Some(0), false)
-                .in_set("ClientProtectionGroup", Some(0), false)
-                .help("Specifies the name of the DPM server. Without it, the local server."),
-            ParameterDecl::new("Inactive", ParamType::Switch)
-                .in_set("DpmServer", None, false)
-                .help("Gets datasources that are no longer protected but whose recovery points are kept. Not supported by rdpm yet.")
-                .unsupported(INACTIVE_REASON),
-            ParameterDecl::new("Query", ParamType::String)
-                .aliases(&["SearchQuery"])
-                .in_set("DataSourceSearch", Some(1), true)
-                .help("Specifies a text: the cmdlet gets the protected datasources whose name contains it (case-insensitive)."),
-            ParameterDecl::new("Path", ParamType::String)
-                .aliases(&["SearchPath"])
-                .in_set("Search", Some(1), true)
-                .help("Specifies a path on a production server: the cmdlet gets the volume datasource it is on."),
-            ParameterDecl::new("ProductionServerName", ParamType::String)
-                .in_set("Search", Some(2), false)
-                .help("Specifies the production server -Path is on (its short or full name). Without it, the DPM server's own host."),
-            ParameterDecl::new("Async", ParamType::Switch)
-                .in_set("ClientProtectionGroup", None, false)
-                .in_set("ProductionServer", None, false)
-                .help("Returns at once and lets the operation continue in the background (the DPM graphical console). Not supported by rdpm.")
-                .unsupported(ASYNC_REASON),
-            ParameterDecl::new("ComputerName", ParamType::Array(Box::new(ParamType::String)))
-                .aliases(&["ComputerNames"])
-                .in_set("ClientProtectionGroup", Some(1), true)
-                .from_pipeline()
-                .from_pipeline_by_property_name()
-                .help("Specifies client computers whose datasources the cmdlet gets. Not supported by rdpm.")
-                .unsupported(CLIENT_REASON),
-            ParameterDecl::new("ProductionServer", PRODUCTION_SERVER_PARAM)
-                .in_set("ProductionServer", Some(0), true)
-                .from_pipeline()
-                .from_pipeline_by_property_name()
-                .help("Specifies a production server, as Get-DPMProductionServer returns it: the cmdlet gets its volumes."),
-            ParameterDecl::new("Inquire", ParamType::Switch)
-                .in_set("ProductionServer", None, false)
-                .help("Asks the production server live instead of using cached data. rdpm always asks live."),
-            ParameterDecl::new("Replica", ParamType::Switch)
-                .in_set("ProductionServer", None, false)
-                .help("Computes the space a replica needs on a secondary DPM server. Not supported by rdpm.")
-                .unsupported(REPLICA_REASON),
-            ParameterDecl::new("Tag", ParamType::Object)
-                .in_set("ProductionServer", None, false)
-                .help("A marker that tells asynchronous replies apart (the DPM graphical console). Not supported by rdpm.")
-                .unsupported(TAG_REASON),
-            ParameterDecl::new("IgnoreDPMInformation", ParamType::Switch)
-                .in_set("ProductionServer", None, false)
-                .help("Skips reading the DPM protection details of the datasources. rdpm reads them at no extra cost, so the datasources come back the same."),
-            ParameterDecl::new("GetVolumesWithoutMountPoints", ParamType::Switch)
-                .in_set("ProductionServer", None, false)
-                .help("Includes volumes that have no mount point. Not supported by rdpm.")
-                .unsupported(NO_MOUNT_POINT_REASON),
-            ParameterDecl::new("ProtectionGroup", ParamType::Object)
-                .in_set("ProtectionGroup", Some(0), true)
-                .from_pipeline()
-                .from_pipeline_by_property_name()
-                .help("Specifies a protection group, as Get-DPMProtectionGroup returns it (any object whose ProtectionGroupId names a group): the cmdlet gets its members."),
-        ];
-        sig.default_set = Some("DpmServer");
-        sig.examples = vec![
-            Example {
-                title: "Example 1: Get the protected datasources of a server",
-                code: "Get-DPMDatasource -DPMServerName \"DPMServer07\"",
-                remarks: "This command gets the datasources that are members of a protection group on DPMServer07.",
-            },
-            Example {
-                title: "Example 2: Get the volumes of a production server",
-                code: "$ps = Get-DPMProductionServer -DPMServerName \"DPMServer07\"\nGet-DPMDatasource -ProductionServer $ps -Inquire | Where-Object { $_.Name -eq \"/\" } | Format-List Name, ObjectType, DisplayPath, CurrentlyProtected",
-                remarks: "This command gets the production servers of DPMServer07, asks the server's host for its volumes, and shows the root file system.",
-            },
-            Example {
-                title: "Example 3: Get the volume a path is on",
-                code: "(Get-DPMDatasource -DPMServerName \"DPMServer07\" -Path \"/\").ObjectType",
-                remarks: "This command gets the volume datasource that holds the path / on the DPM server's own host.",
-            },
-        ];
-        sig.outputs = "Datasource";
-        sig.notes = "The -Inactive, -Replica, -GetVolumesWithoutMountPoints, -Async and -Tag parameters and the ClientProtectionGroup parameter set are accepted and refused with an error: rdpm does not support them.";
-        sig.related_links = &[
-            "Get-DPMProductionServer",
-            "Get-DPMChildDatasource",
-            "Get-DPMProtectionGroup",
-        ];
-        GetDpmDatasource { sig }
-    }
-}
-
-impl Command for GetDpmDatasource {
-    fn signature(&self) -> &Signature {
-        &self.sig
-    }
-
-    fn start(&self) -> Box<dyn CommandRun> {
-        Box::new(Run)
-    }
-}
-
-struct Run;
-
-impl CommandRun for Run {
-    fn process(
-        &mut self,
-        ctx: &mut dyn CommandContext,
-        params: &BoundParameters,
-        _input: Option<Value>,
-    ) -> FlowResult<()> {
-        let result = match params.parameter_set {
-            "ProductionServer" => by_production_server(ctx, params),
-            "ProtectionGroup" => by_protection_group(ctx, params)?,
-            "Search" => {
-                let path = params.string("Path").unwrap_or_default();
-                let server = params.string("ProductionServerName");
-                on_server(ctx, params, |c, conns| {
-                    let ds = conns.call(c, |s| async move {
-                        s.datasource_for_path(&FsPath::from_text(&path), server.as_deref())
-                            .await
-                    })?;
-                    Ok(vec![ds])
-                })
-            }
-            "DataSourceSearch" => {
-                let query = params.string("Query").unwrap_or_default();
-                on_server(ctx, params, |c, conns| {
-                    conns.call(
-                        c,
-                        |s| async move { s.protected_datasources(Some(&query)).await },
-                    )
-                })
-            }
-            _ => on_server(ctx, params, |c, conns| {
-                conns.call(c, |s| async move { s.protected_datasources(None).await })
-            }),
-        };
-        match result {
-            Ok(list) => {
-                for v in list {
-                    ctx.write_output(v)?;
-                }
-                Ok(())
-            }
-            Err(e) => ctx.write_error(e),
+fn process(ctx: &mut dyn CommandContext, params: &Args, _input: Option<Value>) -> FlowResult<()> {
+    let result = match params.parameter_set() {
+        "ProductionServer" => by_production_server(ctx, params),
+        "ProtectionGroup" => by_protection_group(ctx, params)?,
+        "Search" => {
+            let path = params.string(p::PATH).unwrap_or_default();
+            let server = params.string(p::PRODUCTION_SERVER_NAME);
+            on_server(ctx, params, |c, conns| {
+                let ds = conns.call(c, |s| async move {
+                    s.datasource_for_path(&FsPath::from_text(&path), server.as_deref())
+                        .await
+                })?;
+                Ok(vec![ds])
+            })
         }
-    }
+        "DataSourceSearch" => {
+            let query = params.string(p::QUERY).unwrap_or_default();
+            on_server(ctx, params, |c, conns| {
+                conns.call(
+                    c,
+                    |s| async move { s.protected_datasources(Some(&query)).await },
+                )
+            })
+        }
+        _ => on_server(ctx, params, |c, conns| {
+            conns.call(c, |s| async move { s.protected_datasources(None).await })
+        }),
+    };
+    write_all(ctx, result)
 }
 
 type Conns = crate::connection::DpmConnections;
@@ -200,10 +170,10 @@ type Conns = crate::connection::DpmConnections;
 /// and turns the datasources into objects.
 fn on_server(
     ctx: &mut dyn CommandContext,
-    params: &BoundParameters,
+    params: &Args,
     f: impl FnOnce(&Rc<Connection>, &mut Conns) -> Result<Vec<rdpm_types::Datasource>, ErrorRecord>,
 ) -> Result<Vec<Value>, ErrorRecord> {
-    let name = params.string("DPMServerName");
+    let name = params.string(p::DPM_SERVER_NAME);
     let conns = connections(ctx);
     let c = conns.get_or_connect(name.as_deref())?;
     let list = f(&c, conns)?;
@@ -215,10 +185,10 @@ fn on_server(
 
 fn by_production_server(
     ctx: &mut dyn CommandContext,
-    params: &BoundParameters,
+    params: &Args,
 ) -> Result<Vec<Value>, ErrorRecord> {
     let value = params
-        .get("ProductionServer")
+        .get(p::PRODUCTION_SERVER)
         .cloned()
         .unwrap_or(Value::Null);
     if let Value::String(name) = &value {
@@ -290,10 +260,10 @@ fn by_production_server_name(
 /// names one, on the server its `DPMServerName` names.
 fn by_protection_group(
     ctx: &mut dyn CommandContext,
-    params: &BoundParameters,
+    params: &Args,
 ) -> FlowResult<Result<Vec<Value>, ErrorRecord>> {
     let group = params
-        .get("ProtectionGroup")
+        .get(p::PROTECTION_GROUP)
         .cloned()
         .unwrap_or(Value::Null);
     let id_value = match &group {

@@ -1,7 +1,7 @@
 //! Production servers and their datasources.
 
 mod get_dpm_child_datasource;
-pub(crate) mod get_dpm_datasource;
+mod get_dpm_datasource;
 mod get_dpm_production_server;
 pub mod objects;
 
@@ -9,15 +9,11 @@ use std::rc::Rc;
 
 use rdpm_shell::Registry;
 
-pub use get_dpm_child_datasource::GetDpmChildDatasource;
-pub use get_dpm_datasource::GetDpmDatasource;
-pub use get_dpm_production_server::GetDpmProductionServer;
-
 /// Adds `Get-DPMProductionServer`, `Get-DPMDatasource` and
 /// `Get-DPMChildDatasource`, and the views of their objects.
 pub fn register_datasources(registry: &mut Registry) {
     objects::register_views();
-    registry.add(Rc::new(GetDpmProductionServer::default()));
-    registry.add(Rc::new(GetDpmDatasource::default()));
-    registry.add(Rc::new(GetDpmChildDatasource::default()));
+    registry.add(Rc::new(get_dpm_production_server::command()));
+    registry.add(Rc::new(get_dpm_datasource::command()));
+    registry.add(Rc::new(get_dpm_child_datasource::command()));
 }

@@ -1,80 +1,55 @@
 //! `Get-DPMPolicyObjective`: the short-term retention range and
 //! synchronization frequency of a protection group object.
 
-use rdpm_shell::binder::BoundParameters;
 use rdpm_shell::signature::Example;
-use rdpm_shell::{
-    Command, CommandContext, CommandRun, FlowResult, ParamType, ParameterDecl, Signature, Value,
+use rdpm_shell::{CommandContext, FlowResult, ParamType, ParameterDecl, Value};
+
+use crate::cmdlet::{signature, Args, Cmdlet};
+use crate::params::protection_group_param;
+use crate::protection::objects::{
+    group_handle, group_of, not_a_group, policy_objective, LONG_TERM_LOCATION, REASON_LONG_TERM,
 };
 
-use crate::protection::objects::{
-    group_handle, group_of, not_a_group, policy_objective, protection_group_param,
-    LONG_TERM_LOCATION, REASON_LONG_TERM,
-};
-use crate::DPM_MODULE;
+/// The parameters the cmdlet reads, declared with its signature.
+mod p {
+    pub use crate::params::PROTECTION_GROUP;
+}
 
 /// The cmdlet.
-pub struct GetDpmPolicyObjective {
-    sig: Signature,
+pub(crate) fn command() -> Cmdlet {
+    let mut sig = signature(
+        "Get-DPMPolicyObjective",
+        "Rdpm.Commands.GetDPMPolicyObjectiveCommand",
+    );
+    sig.synopsis = "Gets the retention range and synchronization frequency of a protection group.";
+    sig.description = "The Get-DPMPolicyObjective cmdlet returns the short-term policy objective of a protection group object: its retention range (.RetentionRange.Range and .Unit) and synchronization frequency in minutes, or BeforeRecoveryPoint. For an editable group it shows the uncommitted values. Long-term objectives (-LongTerm) are a Windows DPM feature.";
+    sig.parameters = vec![
+        protection_group_param("Specifies the protection group."),
+        ParameterDecl::new("ShortTerm", ParamType::Switch)
+            .in_set("ShortTerm", None, true)
+            .help("Gets the short-term policy objective."),
+        ParameterDecl::new("LongTerm", ParamType::Enum(&LONG_TERM_LOCATION))
+            .in_set("LongTerm", None, true)
+            .help("Gets the long-term policy objective of Online or Tape.")
+            .unsupported(REASON_LONG_TERM),
+    ];
+    sig.examples = vec![Example {
+        title: "Example 1: Show a new group's policy objective",
+        code: "$pg = New-DPMProtectionGroup -DPMServerName \"DPMServer07\" -Name \"ProtectionGroup01\"\nGet-DPMPolicyObjective -ProtectionGroup $pg -ShortTerm",
+        remarks: "These commands create a protection group and show its short-term policy objective: 5 days, synchronizing every 15 minutes.",
+    }];
+    sig.outputs = "PolicyObjective";
+    sig.related_links = &["Set-DPMPolicyObjective", "Get-DPMProtectionGroup"];
+    Cmdlet::process(sig, process)
 }
 
-impl Default for GetDpmPolicyObjective {
-    fn default() -> Self {
-        let mut sig = Signature::new(
-            "Get-DPMPolicyObjective",
-            "Rdpm.Commands.GetDPMPolicyObjectiveCommand",
-        );
-        sig.module = DPM_MODULE;
-        sig.synopsis =
-            "Gets the retention range and synchronization frequency of a protection group.";
-        sig.description = "The Get-DPMPolicyObjective cmdlet returns the short-term policy objective of a protection group object: its retention range (.RetentionRange.Range and .Unit) and synchronization frequency in minutes, or BeforeRecoveryPoint. For an editable group it shows the uncommitted values. Long-term objectives (-LongTerm) are a Windows DPM feature.";
-        sig.parameters = vec![
-            protection_group_param("Specifies the protection group."),
-            ParameterDecl::new("ShortTerm", ParamType::Switch)
-                .in_set("ShortTerm", None, true)
-                .help("Gets the short-term policy objective."),
-            ParameterDecl::new("LongTerm", ParamType::Enum(&LONG_TERM_LOCATION))
-                .in_set("LongTerm", None, true)
-                .help("Gets the long-term policy objective of Online or Tape.")
-                .unsupported(REASON_LONG_TERM),
-        ];
-        sig.examples = vec![Example {
-            title: "Example 1: Show a new group's policy objective",
-            code: "$pg = New-DPMProtectionGroup -DPMServerName \"DPMServer07\" -Name \"ProtectionGroup01\"\nGet-DPMPolicyObjective -ProtectionGroup $pg -ShortTerm",
-            remarks: "These commands create a protection group and show its short-term policy objective: 5 days, synchronizing every 15 minutes.",
-        }];
-        sig.outputs = "PolicyObjective";
-        sig.related_links = &["Set-DPMPolicyObjective", "Get-DPMProtectionGroup"];
-        GetDpmPolicyObjective { sig }
+fn process(ctx: &mut dyn CommandContext, params: &Args, _input: Option<Value>) -> FlowResult<()> {
+    let value = params.value(p::PROTECTION_GROUP);
+    let Some(obj) = group_of(&value) else {
+        return ctx.write_error(not_a_group(&value));
+    };
+    if let Err(e) = group_handle(&obj).check_open() {
+        return ctx.write_error(e);
     }
-}
-
-impl Command for GetDpmPolicyObjective {
-    fn signature(&self) -> &Signature {
-        &self.sig
-    }
-
-    fn start(&self) -> Box<dyn CommandRun> {
-        Box::new(Run)
-    }
-}
-
-struct Run;
-
-impl CommandRun for Run {
-    fn process(
-        &mut self,
-        ctx: &mut dyn CommandContext,
-        params: &BoundParameters,
-        _input: Option<Value>,
-    ) -> FlowResult<()> {
-        let value = params.get("ProtectionGroup").cloned().unwrap_or_default();
-        let Some(obj) = group_of(&value) else {
-            return ctx.write_error(not_a_group(&value));
-        };
-        if let Err(e) = group_handle(&obj).check_open() {
-            return ctx.write_error(e);
-        }
-        ctx.write_output(policy_objective(&obj))
-    }
+    ctx.write_output(policy_objective(&obj))
 }

@@ -1,7 +1,8 @@
 //! Protection groups: their objects, their schedules, and the cmdlets that
 //! read and edit them.
 
-pub(crate) mod add_dpm_child_datasource;
+mod add_dpm_child_datasource;
+mod edit;
 mod get_dpm_modifiable_protection_group;
 mod get_dpm_policy_objective;
 mod get_dpm_policy_schedule;
@@ -24,40 +25,23 @@ use std::rc::Rc;
 
 use rdpm_shell::Registry;
 
-pub use add_dpm_child_datasource::AddDpmChildDatasource;
-pub use get_dpm_modifiable_protection_group::GetDpmModifiableProtectionGroup;
-pub use get_dpm_policy_objective::GetDpmPolicyObjective;
-pub use get_dpm_policy_schedule::GetDpmPolicySchedule;
-pub use get_dpm_protection_group::GetDpmProtectionGroup;
-pub use get_dpm_protection_job_start_time::GetDpmProtectionJobStartTime;
-pub use get_dpm_replica_creation_method::GetDpmReplicaCreationMethod;
-pub use new_dpm_protection_group::NewDpmProtectionGroup;
-pub use remove_dpm_child_datasource::RemoveDpmChildDatasource;
-pub use rename_dpm_protection_group::RenameDpmProtectionGroup;
-pub use set_dpm_policy_objective::SetDpmPolicyObjective;
-pub use set_dpm_policy_schedule::SetDpmPolicySchedule;
-pub use set_dpm_protection_group::SetDpmProtectionGroup;
-pub use set_dpm_protection_job_start_time::SetDpmProtectionJobStartTime;
-pub use set_dpm_protection_type::SetDpmProtectionType;
-pub use set_dpm_replica_creation_method::SetDpmReplicaCreationMethod;
-
 /// Adds the protection group cmdlets to `registry`, and their objects' views.
 pub fn register_protection_groups(registry: &mut Registry) {
     objects::register_views();
-    registry.add(Rc::new(GetDpmProtectionGroup::default()));
-    registry.add(Rc::new(NewDpmProtectionGroup::default()));
-    registry.add(Rc::new(GetDpmModifiableProtectionGroup::default()));
-    registry.add(Rc::new(SetDpmProtectionGroup::default()));
-    registry.add(Rc::new(RenameDpmProtectionGroup::default()));
-    registry.add(Rc::new(AddDpmChildDatasource::default()));
-    registry.add(Rc::new(RemoveDpmChildDatasource::default()));
-    registry.add(Rc::new(SetDpmProtectionType::default()));
-    registry.add(Rc::new(GetDpmPolicyObjective::default()));
-    registry.add(Rc::new(SetDpmPolicyObjective::default()));
-    registry.add(Rc::new(GetDpmReplicaCreationMethod::default()));
-    registry.add(Rc::new(SetDpmReplicaCreationMethod::default()));
-    registry.add(Rc::new(GetDpmPolicySchedule::default()));
-    registry.add(Rc::new(SetDpmPolicySchedule::default()));
-    registry.add(Rc::new(GetDpmProtectionJobStartTime::default()));
-    registry.add(Rc::new(SetDpmProtectionJobStartTime::default()));
+    registry.add(Rc::new(get_dpm_protection_group::command()));
+    registry.add(Rc::new(new_dpm_protection_group::command()));
+    registry.add(Rc::new(get_dpm_modifiable_protection_group::command()));
+    registry.add(Rc::new(set_dpm_protection_group::command()));
+    registry.add(Rc::new(rename_dpm_protection_group::command()));
+    registry.add(Rc::new(add_dpm_child_datasource::command()));
+    registry.add(Rc::new(remove_dpm_child_datasource::command()));
+    registry.add(Rc::new(set_dpm_protection_type::command()));
+    registry.add(Rc::new(get_dpm_policy_objective::command()));
+    registry.add(Rc::new(set_dpm_policy_objective::command()));
+    registry.add(Rc::new(get_dpm_replica_creation_method::command()));
+    registry.add(Rc::new(set_dpm_replica_creation_method::command()));
+    registry.add(Rc::new(get_dpm_policy_schedule::command()));
+    registry.add(Rc::new(set_dpm_policy_schedule::command()));
+    registry.add(Rc::new(get_dpm_protection_job_start_time::command()));
+    registry.add(Rc::new(set_dpm_protection_job_start_time::command()));
 }

@@ -16,11 +16,8 @@ use std::sync::Arc;
 
 use rdpm_client::{ClientError, Session};
 use rdpm_shell::format::{register_view, View, ViewColumn};
-use rdpm_shell::signature::ALL_PARAMETER_SETS;
 use rdpm_shell::value::{EnumType, NativeObject};
-use rdpm_shell::{
-    CommandContext, ErrorCategory, ErrorRecord, ParamType, ParameterDecl, PsObject, Value,
-};
+use rdpm_shell::{CommandContext, ErrorCategory, ErrorRecord, ParamType, PsObject, Value};
 use rdpm_types::{
     DataLocation, ModifiableProtectionGroup, ObjectId, PolicyObjective, ProtectionGroup,
     ProtectionGroupId, ReplicaCreationMethod, RetentionRange, RetentionUnit,
@@ -409,21 +406,6 @@ pub fn group_handle(obj: &PsObject) -> &Handle<GroupPayload> {
         .as_ref()
         .and_then(|n| n.as_any().downcast_ref::<Handle<GroupPayload>>())
         .expect("group_of only returns objects with a group handle")
-}
-
-/// The `-ProtectionGroup` parameter: first positional, mandatory, from the
-/// pipeline, in every set.
-pub fn protection_group_param(help: &'static str) -> ParameterDecl {
-    ParameterDecl::new("ProtectionGroup", PROTECTION_GROUP_PARAM)
-        .in_set(ALL_PARAMETER_SETS, Some(0), true)
-        .from_pipeline()
-        .help(help)
-}
-
-/// The `-PassThru` switch.
-pub fn pass_thru_param() -> ParameterDecl {
-    ParameterDecl::new("PassThru", ParamType::Switch)
-        .help("Returns the protection group object that was worked on. Without it, the cmdlet writes no output.")
 }
 
 /// The error for a value that is not a protection group object.

@@ -2,17 +2,13 @@
 //! cmdlets share: reading a group's schedules fresh from the server and
 //! reading times of day and days of the week as DPM scripts write them.
 
-use std::rc::Rc;
-
 use chrono::TimeZone as _;
 use rdpm_shell::value::EnumType;
 use rdpm_shell::{CommandContext, ErrorCategory, ErrorRecord, ParamType, PsObject, Value};
-use rdpm_types::{ProtectionGroup, Schedule, SetSchedule, TimeOfDay, WeekDay};
+use rdpm_types::{ProtectionGroup, Schedule, TimeOfDay, WeekDay};
 
 use crate::connection::connections;
-use crate::protection::objects::{
-    edit_draft, editable, group_handle, group_of, not_a_group, DraftTarget, GroupState,
-};
+use crate::protection::objects::{group_handle, group_of, not_a_group, GroupState};
 
 /// Type name of a Schedule object.
 pub const SCHEDULE_TYPE: &str = "Rdpm.Schedule";
@@ -185,22 +181,6 @@ pub fn current_group(
             move |s| async move { s.protection_group(id).await },
         ),
     }
-}
-
-/// Applies a schedule change to an editable group's draft.
-pub fn change_schedule(
-    ctx: &mut dyn CommandContext,
-    value: &Value,
-    cmdlet: &str,
-    change: SetSchedule,
-) -> Result<Rc<PsObject>, ErrorRecord> {
-    let t: DraftTarget = editable(value, cmdlet)?;
-    edit_draft(
-        ctx,
-        &t,
-        |s, id| async move { s.set_schedule(id, &change).await },
-    )?;
-    Ok(t.obj)
 }
 
 #[cfg(test)]

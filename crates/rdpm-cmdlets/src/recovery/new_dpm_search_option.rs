@@ -2,99 +2,84 @@
 //! -SearchOption` runs. Built locally; no server is asked.
 
 use chrono::Utc;
-use rdpm_shell::binder::BoundParameters;
 use rdpm_shell::signature::{Example, ALL_PARAMETER_SETS};
 use rdpm_shell::{
-    Command, CommandContext, CommandRun, ErrorCategory, ErrorRecord, FlowResult, ParamType,
-    ParameterDecl, Signature, Value,
+    CommandContext, ErrorCategory, ErrorRecord, FlowResult, ParamType, ParameterDecl, Value,
 };
 use rdpm_types::{FsPath, SearchDetail, SearchRequest, SearchType};
 
+use crate::cmdlet::{signature, Args, Cmdlet};
 use crate::recovery::objects::{search_option, SEARCH_FILTER_TYPE, SEARCH_FOR_DETAIL};
-use crate::DPM_MODULE;
+
+/// The parameters the cmdlet reads, declared with its signature.
+mod p {
+    use crate::cmdlet::Param;
+
+    pub const FROM_RECOVERY_POINT: Param = Param::new("FromRecoveryPoint");
+    pub const LOCATION: Param = Param::new("Location");
+    pub const RECURSIVE: Param = Param::new("Recursive");
+    pub const SEARCH_DETAIL: Param = Param::new("SearchDetail");
+    pub const SEARCH_STRING: Param = Param::new("SearchString");
+    pub const SEARCH_TYPE: Param = Param::new("SearchType");
+    pub const TO_RECOVERY_POINT: Param = Param::new("ToRecoveryPoint");
+}
 
 /// The cmdlet.
-pub struct NewDpmSearchOption {
-    sig: Signature,
+pub(crate) fn command() -> Cmdlet {
+    let mut sig = signature(
+        "New-DPMSearchOption",
+        "Rdpm.Commands.NewDPMSearchOptionCommand",
+    );
+    sig.synopsis = "Builds a search of recovery points for Get-DPMRecoverableItem.";
+    sig.description = "The New-DPMSearchOption cmdlet builds a search option object for Get-DPMRecoverableItem -SearchOption: the recovery points to search (those made from -FromRecoveryPoint to -ToRecoveryPoint, both included), how to compare names (-SearchType) with the text (-SearchString), the folder to search in (-Location, a path on the production server; the datasource's folder when omitted), and whether to search the folders below it (-Recursive).\n\nNames are compared without regard to case. Dates are taken as the shell reads them (Get-Date and its AddDays method give local times) and sent to the server in UTC. rdpm searches files and folders only: -SearchDetail takes FilesFolders; DPM's mailbox, SharePoint and client volume searches are refused.";
+    let one = |name, ty, pos: u32| {
+        ParameterDecl::new(name, ty).in_set(ALL_PARAMETER_SETS, Some(pos), true)
+    };
+    sig.parameters = vec![
+        one(p::FROM_RECOVERY_POINT.name(), ParamType::DateTime, 0)
+            .help("Specifies the earliest time of the recovery points to search."),
+        one(p::TO_RECOVERY_POINT.name(), ParamType::DateTime, 1)
+            .help("Specifies the latest time of the recovery points to search."),
+        one(p::SEARCH_DETAIL.name(), ParamType::Enum(&SEARCH_FOR_DETAIL), 2)
+            .help("Specifies what to search for. rdpm supports FilesFolders (files and folders); the other values are refused."),
+        one(p::SEARCH_TYPE.name(), ParamType::Enum(&SEARCH_FILTER_TYPE), 3)
+            .help("Specifies how a name is compared with the search string: startsWith, contains, endsWith or exactMatch, without regard to case."),
+        one(p::SEARCH_STRING.name(), ParamType::String, 4)
+            .help("Specifies the text to look for in names."),
+        p::LOCATION.decl(ParamType::String)
+            .help("Specifies the folder to search in, as a path on the production server. The datasource's folder when omitted."),
+        p::RECURSIVE.decl(ParamType::Switch)
+            .help("Also searches the folders below the location."),
+    ];
+    sig.examples = vec![
+        Example {
+            title: "Example 1: Search for files by name",
+            code: "New-DPMSearchOption -FromRecoveryPoint \"11/27/2026\" -ToRecoveryPoint \"11/28/2026\" -SearchDetail FilesFolders -SearchType contains -Location \"/srv/docs\" -SearchString \"invoice\" | Format-List",
+            remarks: "This command builds a search for files and folders whose name contains 'invoice' in the folder /srv/docs of the recovery points made on 27 November 2026.",
+        },
+        Example {
+            title: "Example 2: Search the last day, all folders",
+            code: "$so = New-DPMSearchOption (Get-Date).AddDays(-1) (Get-Date) FilesFolders endsWith \".pdf\" -Recursive\n$so.SearchType, $so.Recursive",
+            remarks: "This command builds, with positional parameters, a search of the last day's recovery points for names ending in .pdf in every folder.",
+        },
+    ];
+    sig.outputs = "SearchOption";
+    sig.notes = "-SearchDetail values other than FilesFolders are refused with an error: rdpm does not support them.";
+    sig.related_links = &["Get-DPMRecoverableItem", "Get-DPMRecoveryPoint"];
+    Cmdlet::process(sig, process)
 }
 
-impl Default for NewDpmSearchOption {
-    fn default() -> Self {
-        let mut sig = Signature::new(
-            "New-DPMSearchOption",
-            "Rdpm.Commands.NewDPMSearchOptionCommand",
-        );
-        sig.module = DPM_MODULE;
-        sig.synopsis = "Builds a search of recovery points for Get-DPMRecoverableItem.";
-        sig.description = "The New-DPMSearchOption cmdlet builds a search option object for Get-DPMRecoverableItem -SearchOption: the recovery points to search (those made from -FromRecoveryPoint to -ToRecoveryPoint, both included), how to compare names (-SearchType) with the text (-SearchString), the folder to search in (-Location, a path on the production server; the datasource's folder when omitted), and whether to search the folders below it (-Recursive).\n\nNames are compared without regard to case. Dates are taken as the shell reads them (Get-Date and its AddDays method give local times) and sent to the server in UTC. rdpm searches files and folders only: -SearchDetail takes FilesFolders; DPM's mailbox, SharePoint and client volume searches are refused.";
-        let one = |name, ty, pos: u32| {
-            ParameterDecl::new(name, ty).in_set(ALL_PARAMETER_SETS, Some(pos), true)
-        };
-        sig.parameters = vec![
-            one("FromRecoveryPoint", ParamType::DateTime, 0)
-                .help("Specifies the earliest time of the recovery points to search."),
-            one("ToRecoveryPoint", ParamType::DateTime, 1)
-                .help("Specifies the latest time of the recovery points to search."),
-            one("SearchDetail", ParamType::Enum(&SEARCH_FOR_DETAIL), 2)
-                .help("Specifies what to search for. rdpm supports FilesFolders (files and folders); the other values are refused."),
-            one("SearchType", ParamType::Enum(&SEARCH_FILTER_TYPE), 3)
-                .help("Specifies how a name is compared with the search string: startsWith, contains, endsWith or exactMatch, without regard to case."),
-            one("SearchString", ParamType::String, 4)
-                .help("Specifies the text to look for in names."),
-            ParameterDecl::new("Location", ParamType::String)
-                .help("Specifies the folder to search in, as a path on the production server. The datasource's folder when omitted."),
-            ParameterDecl::new("Recursive", ParamType::Switch)
-                .help("Also searches the folders below the location."),
-        ];
-        sig.examples = vec![
-            Example {
-                title: "Example 1: Search for files by name",
-                code: "New-DPMSearchOption -FromRecoveryPoint \"11/27/2026\" -ToRecoveryPoint \"11/28/2026\" -SearchDetail FilesFolders -SearchType contains -Location \"/srv/docs\" -SearchString \"invoice\" | Format-List",
-                remarks: "This command builds a search for files and folders whose name contains 'invoice' in the folder /srv/docs of the recovery points made on 27 November 2026.",
-            },
-            Example {
-                title: "Example 2: Search the last day, all folders",
-                code: "$so = New-DPMSearchOption (Get-Date).AddDays(-1) (Get-Date) FilesFolders endsWith \".pdf\" -Recursive\n$so.SearchType, $so.Recursive",
-                remarks: "This command builds, with positional parameters, a search of the last day's recovery points for names ending in .pdf in every folder.",
-            },
-        ];
-        sig.outputs = "SearchOption";
-        sig.notes = "-SearchDetail values other than FilesFolders are refused with an error: rdpm does not support them.";
-        sig.related_links = &["Get-DPMRecoverableItem", "Get-DPMRecoveryPoint"];
-        NewDpmSearchOption { sig }
-    }
-}
-
-impl Command for NewDpmSearchOption {
-    fn signature(&self) -> &Signature {
-        &self.sig
-    }
-
-    fn start(&self) -> Box<dyn CommandRun> {
-        Box::new(Run)
-    }
-}
-
-struct Run;
-
-impl CommandRun for Run {
-    fn process(
-        &mut self,
-        ctx: &mut dyn CommandContext,
-        params: &BoundParameters,
-        _input: Option<Value>,
-    ) -> FlowResult<()> {
-        match build(params) {
-            Ok(v) => ctx.write_output(v),
-            Err(e) => Err(ctx.terminating_error(e)),
-        }
+fn process(ctx: &mut dyn CommandContext, params: &Args, _input: Option<Value>) -> FlowResult<()> {
+    match build(params) {
+        Ok(v) => ctx.write_output(v),
+        Err(e) => Err(ctx.terminating_error(e)),
     }
 }
 
 /// The search option object the parameters describe.
-fn build(params: &BoundParameters) -> Result<Value, ErrorRecord> {
+fn build(params: &Args) -> Result<Value, ErrorRecord> {
     let detail = params
-        .get("SearchDetail")
+        .get(p::SEARCH_DETAIL)
         .map(Value::to_invariant_string)
         .unwrap_or_default();
     if !detail.eq_ignore_ascii_case("FilesFolders") {
@@ -109,12 +94,12 @@ fn build(params: &BoundParameters) -> Result<Value, ErrorRecord> {
         .with_target(Value::str(detail)));
     }
     let search_type = params
-        .get("SearchType")
+        .get(p::SEARCH_TYPE)
         .map(Value::to_invariant_string)
         .and_then(|t| search_type_from(&t))
         .unwrap_or(SearchType::Contains);
-    let from = params.get("FromRecoveryPoint").cloned().unwrap_or_default();
-    let to = params.get("ToRecoveryPoint").cloned().unwrap_or_default();
+    let from = params.value(p::FROM_RECOVERY_POINT);
+    let to = params.value(p::TO_RECOVERY_POINT);
     let (Value::DateTime(from_t), Value::DateTime(to_t)) = (&from, &to) else {
         return Err(ErrorRecord::new(
             "-FromRecoveryPoint and -ToRecoveryPoint need dates.",
@@ -136,7 +121,7 @@ fn build(params: &BoundParameters) -> Result<Value, ErrorRecord> {
         .with_exception("ArgumentException")
         .with_target(from.clone()));
     }
-    let location = params.string("Location").filter(|l| !l.is_empty());
+    let location = params.string(p::LOCATION).filter(|l| !l.is_empty());
     if let Some(l) = &location {
         if !l.starts_with('/') {
             return Err(ErrorRecord::new(
@@ -155,9 +140,9 @@ fn build(params: &BoundParameters) -> Result<Value, ErrorRecord> {
         to: to_utc,
         detail: SearchDetail::FilesFolders,
         search_type,
-        search_string: params.string("SearchString").unwrap_or_default(),
+        search_string: params.string(p::SEARCH_STRING).unwrap_or_default(),
         location: location.as_deref().map(FsPath::from_text),
-        recursive: params.switch("Recursive"),
+        recursive: params.switch(p::RECURSIVE),
         page_size: None,
     };
     Ok(search_option(from, to, request))
@@ -178,6 +163,14 @@ fn search_type_from(name: &str) -> Option<SearchType> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use rdpm_shell::binder::BoundParameters;
+    use rdpm_shell::Command;
+
+    /// The option of parameters `b` bound to New-DPMSearchOption.
+    fn build(b: &BoundParameters) -> Result<Value, ErrorRecord> {
+        let cmd = command();
+        super::build(&Args::new(b, cmd.signature()))
+    }
     use rdpm_shell::value::EnumValue;
 
     fn bound(values: Vec<(&'static str, Value)>) -> BoundParameters {

@@ -3,16 +3,16 @@
 
 use std::sync::Arc;
 
-use rdpm_shell::binder::BoundParameters;
 use rdpm_shell::signature::{Example, ALL_PARAMETER_SETS};
 use rdpm_shell::{
-    Command, CommandContext, CommandRun, ConfirmImpact, ErrorCategory, ErrorRecord, FlowResult,
-    ParamType, ParameterDecl, Signature, Value,
+    CommandContext, ConfirmImpact, ErrorCategory, ErrorRecord, FlowResult, ParamType,
+    ParameterDecl, Value,
 };
 use rdpm_types::{
     RecoveryLocation, RecoveryOption, RecoveryPointLocation, RestoreItem, RestoreRequest,
 };
 
+use crate::cmdlet::{self, signature, Args, Cmdlet};
 use crate::connection::{connections, ConnectionState};
 use crate::jobs::objects::{adhoc_jobs_context_param, job, job_state_handler_param};
 use crate::production::objects::connection_of;
@@ -21,80 +21,71 @@ use crate::recovery::objects::{
     RecoverableTarget, RECOVERABLE_OBJECT_PARAM, RECOVERY_OPTION_PARAM,
     RECOVERY_POINT_LOCATION_PARAM,
 };
-use crate::DPM_MODULE;
+
+/// The parameters the cmdlet reads, declared with its signature.
+mod p {
+    use crate::cmdlet::Param;
+
+    pub const RECOVERABLE_ITEM: Param = Param::new("RecoverableItem");
+    pub const RECOVERY_OPTION: Param = Param::new("RecoveryOption");
+    pub const RECOVERY_POINT_LOCATION: Param = Param::new("RecoveryPointLocation");
+}
 
 const REASON_NOTIFICATION: &str =
     "rdpm sends no e-mail; read the job's Status or pipe the job to Wait-DPMJob";
 
 /// The cmdlet.
-pub struct RestoreDpmRecoverableItem {
-    sig: Signature,
-}
-
-impl Default for RestoreDpmRecoverableItem {
-    fn default() -> Self {
-        let mut sig = Signature::new(
-            "Restore-DPMRecoverableItem",
-            "Rdpm.Commands.RestoreDPMRecoverableItemCommand",
-        );
-        sig.module = DPM_MODULE;
-        sig.synopsis = "Restores recovery points or items from them.";
-        sig.description = "The Restore-DPMRecoverableItem cmdlet restores whole recovery points (from Get-DPMRecoveryPoint) or items in them (from Get-DPMRecoverableItem) as the recovery option (from New-DPMRecoveryOption) says: back where they were, or into another folder, and what to do with files that exist there.\n\nThe cmdlet starts one recovery job per recovery point given and returns the jobs at once; the restores run on the server. Items from several recovery points, given together or through the pipeline, are restored by one request: the server checks every target before any job starts. Follow the jobs by reading their Status or HasCompleted property, or pipe them to Wait-DPMJob. A file that could not be restored (NoOverwrite and the file exists, say) is named in the job's SkippedFiles.\n\n-RecoveryPointLocation is accepted for DPM's scripts; rdpm keeps each recovery point in one place, so a location, if given, must be that of a recovery point given. -WhatIf shows what would be restored and starts nothing; -Confirm asks first.";
-        sig.parameters = vec![
-            ParameterDecl::new("RecoveryOption", RECOVERY_OPTION_PARAM)
-                .in_set(ALL_PARAMETER_SETS, Some(0), true)
-                .from_pipeline()
-                .help("Specifies how to restore, as New-DPMRecoveryOption returns it."),
-            ParameterDecl::new("RecoverableItem", ParamType::Array(Box::new(RECOVERABLE_OBJECT_PARAM)))
-                .in_set(ALL_PARAMETER_SETS, Some(1), false)
-                .from_pipeline()
-                .help("Specifies what to restore: recovery points (from Get-DPMRecoveryPoint), which are restored whole, or items in them (from Get-DPMRecoverableItem)."),
-            ParameterDecl::new("RecoveryPointLocation", ParamType::Array(Box::new(RECOVERY_POINT_LOCATION_PARAM)))
-                .from_pipeline()
-                .help("Specifies where the recovery points are, as Get-DPMRecoveryPointLocation returns it. rdpm keeps each point in one place; a location given must be that of a recovery point given."),
-            job_state_handler_param(),
-            // Any value binds: rdpm has no New-DPMRecoveryNotification to
-            // make one, and the refusal should say why.
-            ParameterDecl::new("RecoveryNotification", ParamType::Object)
-            .help("An e-mail notification sent when the recovery ends (New-DPMRecoveryNotification). Not supported by rdpm.")
-            .unsupported(REASON_NOTIFICATION),
-            adhoc_jobs_context_param(),
-        ];
-        sig.supports_should_process = true;
-        sig.confirm_impact = ConfirmImpact::Medium;
-        sig.examples = vec![
-            Example {
-                title: "Example 1: Restore the latest recovery point into a folder",
-                code: "$ds = Get-DPMDatasource -DPMServerName \"DPMServer07\"\n$rp = Get-DPMRecoveryPoint -Datasource $ds[0] | Sort-Object -Property RepresentedPointInTime -Descending | Select-Object -First 1\n$rop = New-DPMRecoveryOption -TargetServer $ds[0].ProductionServerName -RecoveryLocation CopyToFolder -FileSystem -AlternateLocation \"/srv/restored\" -CreateAlternateLocation -OverwriteType CopyOnExist -RecoveryType Restore\nRestore-DPMRecoverableItem -RecoverableItem $rp -RecoveryOption $rop | Wait-DPMJob",
-                remarks: "These commands restore the most recent recovery point of the first protected datasource of DPMServer07 into the folder /srv/restored of its production server, and wait until the restore ends.",
-            },
-            Example {
-                title: "Example 2: Put two files back, asking nothing",
-                code: "$ds = Get-DPMDatasource -DPMServerName \"DPMServer07\"\n$rp = Get-DPMRecoveryPoint -Datasource $ds[0] | Select-Object -Last 1\n$rop = New-DPMRecoveryOption $ds[0].ProductionServerName OriginalServer NoOverwrite -FileSystem -RecoveryType Recover\nGet-DPMRecoverableItem $rp Child | Where-Object { $_.Name -like \"*.conf\" } | Restore-DPMRecoverableItem -RecoveryOption $rop -WhatIf",
-                remarks: "These commands show which .conf files at the top of the latest recovery point would be put back where they were, leaving files that exist untouched; without -WhatIf they start the restore.",
-            },
-        ];
-        sig.inputs = "RecoveryOptions, RecoverableObject[], RecoverySourceLocation[]";
-        sig.outputs = "Job";
-        sig.notes = "The -JobStateChangedEventHandler, -RecoveryNotification and -AdhocJobsContext parameters are accepted and refused with an error: rdpm does not support them.";
-        sig.related_links = &[
-            "Get-DPMRecoverableItem",
-            "New-DPMRecoveryOption",
-            "Get-DPMRecoveryPointLocation",
-            "Wait-DPMJob",
-        ];
-        RestoreDpmRecoverableItem { sig }
-    }
-}
-
-impl Command for RestoreDpmRecoverableItem {
-    fn signature(&self) -> &Signature {
-        &self.sig
-    }
-
-    fn start(&self) -> Box<dyn CommandRun> {
-        Box::new(Run::default())
-    }
+pub(crate) fn command() -> Cmdlet {
+    let mut sig = signature(
+        "Restore-DPMRecoverableItem",
+        "Rdpm.Commands.RestoreDPMRecoverableItemCommand",
+    );
+    sig.synopsis = "Restores recovery points or items from them.";
+    sig.description = "The Restore-DPMRecoverableItem cmdlet restores whole recovery points (from Get-DPMRecoveryPoint) or items in them (from Get-DPMRecoverableItem) as the recovery option (from New-DPMRecoveryOption) says: back where they were, or into another folder, and what to do with files that exist there.\n\nThe cmdlet starts one recovery job per recovery point given and returns the jobs at once; the restores run on the server. Items from several recovery points, given together or through the pipeline, are restored by one request: the server checks every target before any job starts. Follow the jobs by reading their Status or HasCompleted property, or pipe them to Wait-DPMJob. A file that could not be restored (NoOverwrite and the file exists, say) is named in the job's SkippedFiles.\n\n-RecoveryPointLocation is accepted for DPM's scripts; rdpm keeps each recovery point in one place, so a location, if given, must be that of a recovery point given. -WhatIf shows what would be restored and starts nothing; -Confirm asks first.";
+    sig.parameters = vec![
+        p::RECOVERY_OPTION.decl(RECOVERY_OPTION_PARAM)
+            .in_set(ALL_PARAMETER_SETS, Some(0), true)
+            .from_pipeline()
+            .help("Specifies how to restore, as New-DPMRecoveryOption returns it."),
+        p::RECOVERABLE_ITEM.decl(ParamType::Array(Box::new(RECOVERABLE_OBJECT_PARAM)))
+            .in_set(ALL_PARAMETER_SETS, Some(1), false)
+            .from_pipeline()
+            .help("Specifies what to restore: recovery points (from Get-DPMRecoveryPoint), which are restored whole, or items in them (from Get-DPMRecoverableItem)."),
+        p::RECOVERY_POINT_LOCATION.decl(ParamType::Array(Box::new(RECOVERY_POINT_LOCATION_PARAM)))
+            .from_pipeline()
+            .help("Specifies where the recovery points are, as Get-DPMRecoveryPointLocation returns it. rdpm keeps each point in one place; a location given must be that of a recovery point given."),
+        job_state_handler_param(),
+        // Any value binds: rdpm has no New-DPMRecoveryNotification to
+        // make one, and the refusal should say why.
+        ParameterDecl::new("RecoveryNotification", ParamType::Object)
+        .help("An e-mail notification sent when the recovery ends (New-DPMRecoveryNotification). Not supported by rdpm.")
+        .unsupported(REASON_NOTIFICATION),
+        adhoc_jobs_context_param(),
+    ];
+    sig.supports_should_process = true;
+    sig.confirm_impact = ConfirmImpact::Medium;
+    sig.examples = vec![
+        Example {
+            title: "Example 1: Restore the latest recovery point into a folder",
+            code: "$ds = Get-DPMDatasource -DPMServerName \"DPMServer07\"\n$rp = Get-DPMRecoveryPoint -Datasource $ds[0] | Sort-Object -Property RepresentedPointInTime -Descending | Select-Object -First 1\n$rop = New-DPMRecoveryOption -TargetServer $ds[0].ProductionServerName -RecoveryLocation CopyToFolder -FileSystem -AlternateLocation \"/srv/restored\" -CreateAlternateLocation -OverwriteType CopyOnExist -RecoveryType Restore\nRestore-DPMRecoverableItem -RecoverableItem $rp -RecoveryOption $rop | Wait-DPMJob",
+            remarks: "These commands restore the most recent recovery point of the first protected datasource of DPMServer07 into the folder /srv/restored of its production server, and wait until the restore ends.",
+        },
+        Example {
+            title: "Example 2: Put two files back, asking nothing",
+            code: "$ds = Get-DPMDatasource -DPMServerName \"DPMServer07\"\n$rp = Get-DPMRecoveryPoint -Datasource $ds[0] | Select-Object -Last 1\n$rop = New-DPMRecoveryOption $ds[0].ProductionServerName OriginalServer NoOverwrite -FileSystem -RecoveryType Recover\nGet-DPMRecoverableItem $rp Child | Where-Object { $_.Name -like \"*.conf\" } | Restore-DPMRecoverableItem -RecoveryOption $rop -WhatIf",
+            remarks: "These commands show which .conf files at the top of the latest recovery point would be put back where they were, leaving files that exist untouched; without -WhatIf they start the restore.",
+        },
+    ];
+    sig.inputs = "RecoveryOptions, RecoverableObject[], RecoverySourceLocation[]";
+    sig.outputs = "Job";
+    sig.notes = "The -JobStateChangedEventHandler, -RecoveryNotification and -AdhocJobsContext parameters are accepted and refused with an error: rdpm does not support them.";
+    sig.related_links = &[
+        "Get-DPMRecoverableItem",
+        "New-DPMRecoveryOption",
+        "Get-DPMRecoveryPointLocation",
+        "Wait-DPMJob",
+    ];
+    Cmdlet::new(sig, || Box::new(Run::default()))
 }
 
 /// The items of one connection, in the order given.
@@ -114,20 +105,20 @@ struct Run {
     processed: bool,
 }
 
-impl CommandRun for Run {
+impl cmdlet::Run for Run {
     fn process(
         &mut self,
         ctx: &mut dyn CommandContext,
-        params: &BoundParameters,
+        params: &Args,
         _input: Option<Value>,
     ) -> FlowResult<()> {
         self.processed = true;
         // A piped option binds per input object; keep the one given last.
-        if let Some(o) = params.get("RecoveryOption") {
+        if let Some(o) = params.get(p::RECOVERY_OPTION) {
             self.option = Some(o.clone());
         }
         for value in params
-            .get("RecoverableItem")
+            .get(p::RECOVERABLE_ITEM)
             .map(Value::enumerate)
             .unwrap_or_default()
         {
@@ -154,7 +145,7 @@ impl CommandRun for Run {
             }
         }
         for value in params
-            .get("RecoveryPointLocation")
+            .get(p::RECOVERY_POINT_LOCATION)
             .map(Value::enumerate)
             .unwrap_or_default()
         {
@@ -177,7 +168,7 @@ impl CommandRun for Run {
         Ok(())
     }
 
-    fn end(&mut self, ctx: &mut dyn CommandContext, params: &BoundParameters) -> FlowResult<()> {
+    fn end(&mut self, ctx: &mut dyn CommandContext, params: &Args) -> FlowResult<()> {
         // A pipeline that delivered nothing restores nothing, as in DPM.
         if !self.processed {
             return Ok(());
@@ -185,7 +176,7 @@ impl CommandRun for Run {
         let option_value = self
             .option
             .take()
-            .or_else(|| params.get("RecoveryOption").cloned())
+            .or_else(|| params.get(p::RECOVERY_OPTION).cloned())
             .unwrap_or_default();
         let Some(option) = recovery_option_of(&option_value) else {
             return Err(ctx.terminating_error(

@@ -1,20 +1,22 @@
 //! `Connect-DPMServer`: opens a connection session to a DPM server (or
 //! applies a server scope to one) and returns the DpmServer object.
 
-use rdpm_shell::binder::BoundParameters;
 use rdpm_shell::signature::Example;
 use rdpm_shell::{
-    Command, CommandContext, CommandRun, ErrorCategory, ErrorRecord, FlowResult, ParamType,
-    ParameterDecl, Signature, Value,
+    CommandContext, ErrorCategory, ErrorRecord, FlowResult, ParamType, ParameterDecl, Value,
 };
 
+use crate::cmdlet::{signature, Args, Cmdlet};
 use crate::connection::{connections, Connection};
 use crate::objects::{dpm_server, handle_of, Handle, ScopePayload, DPM_SERVER_SCOPE_TYPE};
-use crate::{DPM_MODULE, SERVER_NAME_ALIASES};
+use crate::SERVER_NAME_ALIASES;
 
-/// The cmdlet.
-pub struct ConnectDpmServer {
-    sig: Signature,
+/// The parameters the cmdlet reads, declared with its signature.
+mod p {
+    use crate::cmdlet::Param;
+
+    pub use crate::params::DPM_SERVER_NAME;
+    pub const DPM_SERVER_SCOPE: Param = Param::new("DPMServerScope");
 }
 
 /// The `DpmServerScope` parameter type.
@@ -23,70 +25,49 @@ pub const SCOPE_TYPE: ParamType = ParamType::Typed {
     name: "DpmServerScope",
 };
 
-impl Default for ConnectDpmServer {
-    fn default() -> Self {
-        let mut sig = Signature::new("Connect-DPMServer", "Rdpm.Commands.ConnectDPMServerCommand");
-        sig.module = DPM_MODULE;
-        sig.synopsis = "Opens a connection session to a DPM server.";
-        sig.description = "The Connect-DPMServer cmdlet opens a connection session to a DPM server and returns an object that describes the server and the session. Objects that later cmdlets obtain through the connection belong to its session until Disconnect-DPMServer closes it. Connecting to a server that already has an open connection in this shell reuses that connection.\n\nCmdlets that take -DPMServerName connect on their own when there is no connection yet, so Connect-DPMServer is optional. Server names resolve through the rdpm configuration file; this computer's own name and localhost reach the local server.\n\nWith -DPMServerScope, the cmdlet applies a scope built by New-DPMServerScope to the connection that created it.";
-        sig.parameters = vec![
-            ParameterDecl::new("DPMServerName", ParamType::String)
-                .aliases(SERVER_NAME_ALIASES)
-                .in_set("DPMServerName", Some(0), true)
-                .help("Specifies the name of the DPM server to connect to."),
-            ParameterDecl::new("DPMServerScope", SCOPE_TYPE)
-                .in_set("DPMServerScope", Some(0), true)
-                .help("Specifies a server scope created by New-DPMServerScope."),
-            ParameterDecl::new("AsyncOperation", ParamType::Object)
-                .help("A graphical-interface callback object; not used from the shell.")
-                .unsupported("it serves the DPM graphical console's asynchronous callbacks, which the rdpm shell does not have"),
-        ];
-        sig.default_set = Some("DPMServerName");
-        sig.examples = vec![Example {
-            title: "Example 1: Connect to a DPM server",
-            code: "Connect-DPMServer -DPMServerName \"DPMServer07\"",
-            remarks: "This command opens a connection session to the DPM server named DPMServer07.",
-        }];
-        sig.outputs = "DpmServer";
-        sig.related_links = &[
-            "Disconnect-DPMServer",
-            "New-DPMServerScope",
-            "Get-DPMSession",
-        ];
-        ConnectDpmServer { sig }
-    }
+/// The cmdlet.
+pub(crate) fn command() -> Cmdlet {
+    let mut sig = signature("Connect-DPMServer", "Rdpm.Commands.ConnectDPMServerCommand");
+    sig.synopsis = "Opens a connection session to a DPM server.";
+    sig.description = "The Connect-DPMServer cmdlet opens a connection session to a DPM server and returns an object that describes the server and the session. Objects that later cmdlets obtain through the connection belong to its session until Disconnect-DPMServer closes it. Connecting to a server that already has an open connection in this shell reuses that connection.\n\nCmdlets that take -DPMServerName connect on their own when there is no connection yet, so Connect-DPMServer is optional. Server names resolve through the rdpm configuration file; this computer's own name and localhost reach the local server.\n\nWith -DPMServerScope, the cmdlet applies a scope built by New-DPMServerScope to the connection that created it.";
+    sig.parameters = vec![
+        p::DPM_SERVER_NAME.decl(ParamType::String)
+            .aliases(SERVER_NAME_ALIASES)
+            .in_set("DPMServerName", Some(0), true)
+            .help("Specifies the name of the DPM server to connect to."),
+        p::DPM_SERVER_SCOPE.decl(SCOPE_TYPE)
+            .in_set("DPMServerScope", Some(0), true)
+            .help("Specifies a server scope created by New-DPMServerScope."),
+        ParameterDecl::new("AsyncOperation", ParamType::Object)
+            .help("A graphical-interface callback object; not used from the shell.")
+            .unsupported("it serves the DPM graphical console's asynchronous callbacks, which the rdpm shell does not have"),
+    ];
+    sig.default_set = Some("DPMServerName");
+    sig.examples = vec![Example {
+        title: "Example 1: Connect to a DPM server",
+        code: "Connect-DPMServer -DPMServerName \"DPMServer07\"",
+        remarks: "This command opens a connection session to the DPM server named DPMServer07.",
+    }];
+    sig.outputs = "DpmServer";
+    sig.related_links = &[
+        "Disconnect-DPMServer",
+        "New-DPMServerScope",
+        "Get-DPMSession",
+    ];
+    Cmdlet::process(sig, process)
 }
 
-impl Command for ConnectDpmServer {
-    fn signature(&self) -> &Signature {
-        &self.sig
-    }
-
-    fn start(&self) -> Box<dyn CommandRun> {
-        Box::new(Run)
-    }
-}
-
-struct Run;
-
-impl CommandRun for Run {
-    fn process(
-        &mut self,
-        ctx: &mut dyn CommandContext,
-        params: &BoundParameters,
-        _input: Option<Value>,
-    ) -> FlowResult<()> {
-        if let Some(scope) = params.get("DPMServerScope") {
-            return match apply_scope(ctx, scope) {
-                Ok(v) => ctx.write_output(v),
-                Err(e) => ctx.write_error(e),
-            };
-        }
-        let name = params.string("DPMServerName").unwrap_or_default();
-        match connect(ctx, &name) {
+fn process(ctx: &mut dyn CommandContext, params: &Args, _input: Option<Value>) -> FlowResult<()> {
+    if let Some(scope) = params.get(p::DPM_SERVER_SCOPE) {
+        return match apply_scope(ctx, scope) {
             Ok(v) => ctx.write_output(v),
             Err(e) => ctx.write_error(e),
-        }
+        };
+    }
+    let name = params.string(p::DPM_SERVER_NAME).unwrap_or_default();
+    match connect(ctx, &name) {
+        Ok(v) => ctx.write_output(v),
+        Err(e) => ctx.write_error(e),
     }
 }
 

@@ -1,16 +1,25 @@
 //! `New-DPMServerScope`: creates a server scope in the connection's session.
 
-use rdpm_shell::binder::BoundParameters;
 use rdpm_shell::signature::{Example, ALL_PARAMETER_SETS};
 use rdpm_shell::value::EnumType;
-use rdpm_shell::{
-    Command, CommandContext, CommandRun, FlowResult, ParamType, ParameterDecl, Signature, Value,
-};
+use rdpm_shell::{CommandContext, FlowResult, ParamType, Value};
 use rdpm_types::{NewServerScope, ScopedObjectType};
 
+use crate::cmdlet::{signature, Args, Cmdlet, Param};
 use crate::connection::connections;
 use crate::objects::dpm_server_scope;
-use crate::DPM_MODULE;
+
+/// The parameters the cmdlet reads, declared with its signature.
+mod p {
+    use crate::cmdlet::Param;
+
+    pub use crate::params::DPM_SERVER_NAME;
+    pub const ALERT_TYPE: Param = Param::new("AlertType");
+    pub const DETAILED_ERROR_ID: Param = Param::new("DetailedErrorId");
+    pub const ERROR_ID: Param = Param::new("ErrorId");
+    pub const OBJECT_ID: Param = Param::new("ObjectId");
+    pub const OBJECT_TYPE: Param = Param::new("ObjectType");
+}
 
 /// DPM's `ScopedObjectType`.
 pub static SCOPED_OBJECT_TYPE: EnumType = EnumType {
@@ -112,119 +121,93 @@ pub static ALERT_ENUM: EnumType = EnumType {
 };
 
 /// The cmdlet.
-pub struct NewDpmServerScope {
-    sig: Signature,
+pub(crate) fn command() -> Cmdlet {
+    let mut sig = signature(
+        "New-DPMServerScope",
+        "Rdpm.Commands.NewDPMServerScopeCommand",
+    );
+    sig.synopsis = "Creates a scope that limits a DPM connection to particular objects.";
+    sig.description = "The New-DPMServerScope cmdlet creates a server scope: the kind and the ids or names of the objects a connection is to be limited to, and optionally an alert kind and error numbers. The scope is held by the connection session of the DPM server it names and is released when that connection closes. Apply it with Connect-DPMServer -DPMServerScope.";
+    sig.parameters = vec![
+        p::DPM_SERVER_NAME.decl(ParamType::String)
+            .in_set(ALL_PARAMETER_SETS, Some(0), false)
+            .help("Specifies the name of the DPM server whose connection holds the scope. Without it, the local server."),
+        p::OBJECT_TYPE.decl(ParamType::Enum(&SCOPED_OBJECT_TYPE))
+            .in_set(ALL_PARAMETER_SETS, Some(1), true)
+            .help("Specifies the kind of object the scope names."),
+        p::OBJECT_ID.decl(ParamType::Array(Box::new(ParamType::String)))
+            .in_set(ALL_PARAMETER_SETS, Some(2), true)
+            .help("Specifies the ids or names of the objects the scope names."),
+        p::ALERT_TYPE.decl(ParamType::Enum(&ALERT_ENUM))
+            .help("Specifies an alert kind to limit the scope to."),
+        p::ERROR_ID.decl(ParamType::Int32)
+            .help("Specifies an error number to limit the scope to."),
+        p::DETAILED_ERROR_ID.decl(ParamType::Int32)
+            .help("Specifies a detailed error number to limit the scope to."),
+    ];
+    sig.examples = vec![
+        Example {
+            title: "Example 1: Create a scope for a protection group",
+            code: "$scope = New-DPMServerScope -DPMServerName \"DPMServer07\" -ObjectType ProtectionGroup -ObjectId \"PG-Files\"",
+            remarks: "This command creates a scope that names the protection group PG-Files on DPMServer07 and stores it in $scope.",
+        },
+        Example {
+            title: "Example 2: Connect with a scope",
+            code: "$scope = New-DPMServerScope DPMServer07 Datasource \"70fd1133-1bab-4178-8e8c-24d928b6b16c\"\nConnect-DPMServer -DPMServerScope $scope",
+            remarks: "The first command creates a scope naming one data source by id; the second applies it to the connection.",
+        },
+    ];
+    sig.outputs = "DpmServerScope";
+    sig.related_links = &["Connect-DPMServer"];
+    Cmdlet::process(sig, process)
 }
 
-impl Default for NewDpmServerScope {
-    fn default() -> Self {
-        let mut sig = Signature::new(
-            "New-DPMServerScope",
-            "Rdpm.Commands.NewDPMServerScopeCommand",
-        );
-        sig.module = DPM_MODULE;
-        sig.synopsis = "Creates a scope that limits a DPM connection to particular objects.";
-        sig.description = "The New-DPMServerScope cmdlet creates a server scope: the kind and the ids or names of the objects a connection is to be limited to, and optionally an alert kind and error numbers. The scope is held by the connection session of the DPM server it names and is released when that connection closes. Apply it with Connect-DPMServer -DPMServerScope.";
-        sig.parameters = vec![
-            ParameterDecl::new("DPMServerName", ParamType::String)
-                .in_set(ALL_PARAMETER_SETS, Some(0), false)
-                .help("Specifies the name of the DPM server whose connection holds the scope. Without it, the local server."),
-            ParameterDecl::new("ObjectType", ParamType::Enum(&SCOPED_OBJECT_TYPE))
-                .in_set(ALL_PARAMETER_SETS, Some(1), true)
-                .help("Specifies the kind of object the scope names."),
-            ParameterDecl::new("ObjectId", ParamType::Array(Box::new(ParamType::String)))
-                .in_set(ALL_PARAMETER_SETS, Some(2), true)
-                .help("Specifies the ids or names of the objects the scope names."),
-            ParameterDecl::new("AlertType", ParamType::Enum(&ALERT_ENUM))
-                .help("Specifies an alert kind to limit the scope to."),
-            ParameterDecl::new("ErrorId", ParamType::Int32)
-                .help("Specifies an error number to limit the scope to."),
-            ParameterDecl::new("DetailedErrorId", ParamType::Int32)
-                .help("Specifies a detailed error number to limit the scope to."),
-        ];
-        sig.examples = vec![
-            Example {
-                title: "Example 1: Create a scope for a protection group",
-                code: "$scope = New-DPMServerScope -DPMServerName \"DPMServer07\" -ObjectType ProtectionGroup -ObjectId \"PG-Files\"",
-                remarks: "This command creates a scope that names the protection group PG-Files on DPMServer07 and stores it in $scope.",
-            },
-            Example {
-                title: "Example 2: Connect with a scope",
-                code: "$scope = New-DPMServerScope DPMServer07 Datasource \"70fd1133-1bab-4178-8e8c-24d928b6b16c\"\nConnect-DPMServer -DPMServerScope $scope",
-                remarks: "The first command creates a scope naming one data source by id; the second applies it to the connection.",
-            },
-        ];
-        sig.outputs = "DpmServerScope";
-        sig.related_links = &["Connect-DPMServer"];
-        NewDpmServerScope { sig }
-    }
-}
-
-impl Command for NewDpmServerScope {
-    fn signature(&self) -> &Signature {
-        &self.sig
-    }
-
-    fn start(&self) -> Box<dyn CommandRun> {
-        Box::new(Run)
-    }
-}
-
-struct Run;
-
-impl CommandRun for Run {
-    fn process(
-        &mut self,
-        ctx: &mut dyn CommandContext,
-        params: &BoundParameters,
-        _input: Option<Value>,
-    ) -> FlowResult<()> {
-        let object_type = match params.get("ObjectType") {
-            Some(Value::Enum(e)) => ScopedObjectType::ALL
-                .get(e.index)
-                .copied()
-                .unwrap_or(ScopedObjectType::DpmServer),
-            Some(other) => ScopedObjectType::ALL
-                .iter()
-                .copied()
-                .find(|t| {
-                    t.as_str()
-                        .eq_ignore_ascii_case(&other.to_invariant_string())
-                })
-                .unwrap_or(ScopedObjectType::DpmServer),
-            None => ScopedObjectType::DpmServer,
-        };
-        let object_ids = params
-            .get("ObjectId")
-            .map(|v| {
-                v.enumerate()
-                    .iter()
-                    .map(Value::to_invariant_string)
-                    .collect()
+fn process(ctx: &mut dyn CommandContext, params: &Args, _input: Option<Value>) -> FlowResult<()> {
+    let object_type = match params.get(p::OBJECT_TYPE) {
+        Some(Value::Enum(e)) => ScopedObjectType::ALL
+            .get(e.index)
+            .copied()
+            .unwrap_or(ScopedObjectType::DpmServer),
+        Some(other) => ScopedObjectType::ALL
+            .iter()
+            .copied()
+            .find(|t| {
+                t.as_str()
+                    .eq_ignore_ascii_case(&other.to_invariant_string())
             })
-            .unwrap_or_default();
-        let int = |name: &str| match params.get(name) {
-            Some(Value::Int(i)) => Some(*i),
-            Some(Value::Long(i)) => i32::try_from(*i).ok(),
-            _ => None,
-        };
-        let spec = NewServerScope {
-            object_type,
-            object_ids,
-            alert_type: params.get("AlertType").map(Value::to_invariant_string),
-            error_id: int("ErrorId"),
-            detailed_error_id: int("DetailedErrorId"),
-        };
-        let name = params.string("DPMServerName");
-        let conns = connections(ctx);
-        let result = conns.get_or_connect(name.as_deref()).and_then(|c| {
-            let spec = spec.clone();
-            let scope = conns.call(&c, |s| async move { s.create_scope(&spec).await })?;
-            Ok(dpm_server_scope(&c, scope))
-        });
-        match result {
-            Ok(v) => ctx.write_output(v),
-            Err(e) => ctx.write_error(e),
-        }
+            .unwrap_or(ScopedObjectType::DpmServer),
+        None => ScopedObjectType::DpmServer,
+    };
+    let object_ids = params
+        .get(p::OBJECT_ID)
+        .map(|v| {
+            v.enumerate()
+                .iter()
+                .map(Value::to_invariant_string)
+                .collect()
+        })
+        .unwrap_or_default();
+    let int = |name: Param| match params.get(name) {
+        Some(Value::Int(i)) => Some(*i),
+        Some(Value::Long(i)) => i32::try_from(*i).ok(),
+        _ => None,
+    };
+    let spec = NewServerScope {
+        object_type,
+        object_ids,
+        alert_type: params.get(p::ALERT_TYPE).map(Value::to_invariant_string),
+        error_id: int(p::ERROR_ID),
+        detailed_error_id: int(p::DETAILED_ERROR_ID),
+    };
+    let name = params.string(p::DPM_SERVER_NAME);
+    let conns = connections(ctx);
+    let result = conns.get_or_connect(name.as_deref()).and_then(|c| {
+        let spec = spec.clone();
+        let scope = conns.call(&c, |s| async move { s.create_scope(&spec).await })?;
+        Ok(dpm_server_scope(&c, scope))
+    });
+    match result {
+        Ok(v) => ctx.write_output(v),
+        Err(e) => ctx.write_error(e),
     }
 }
