@@ -8,6 +8,7 @@ use rdpm_types::DPM_ONLY_PROPERTIES;
 use crate::cmdlet::{signature, Args, Cmdlet};
 use crate::connection::connections;
 use crate::params::server_name;
+use crate::settings::REASON_DPM_ONLY;
 
 /// The parameters the cmdlet reads, declared with its signature.
 mod p {
@@ -46,9 +47,6 @@ pub static GLOBAL_PROPERTIES_TYPE: EnumType = EnumType {
         ("WebhookUrl", 111),
     ],
 };
-
-/// Why a DPM-only property is refused, for both cmdlets.
-pub(crate) const REASON_DPM_ONLY: &str = "it governs a Windows DPM feature (tape libraries, SharePoint, Exchange, Hyper-V, VMM, client auto-deployment or network checksums) that rdpm does not have";
 
 /// The cmdlet.
 pub(crate) fn command() -> Cmdlet {

@@ -7,7 +7,7 @@ use rdpm_shell::{CommandContext, ConfirmImpact, FlowResult, ParamType, Parameter
 use crate::cmdlet::{signature, Args, Cmdlet, Param};
 use crate::connection::connections;
 use crate::protection::schedule_objects::times_of_day;
-use crate::settings::get_dpm_global_property::REASON_DPM_ONLY;
+use crate::settings::REASON_DPM_ONLY;
 
 /// The parameters the cmdlet reads, declared with its signature.
 mod p {

@@ -2,7 +2,6 @@
 //! restic-format repository.
 
 use std::path::{Component, Path};
-use std::rc::Rc;
 
 use rdpm_shell::signature::Example;
 use rdpm_shell::{
@@ -12,8 +11,9 @@ use rdpm_shell::{
 use rdpm_types::NewPoolMember;
 
 use crate::cmdlet::{signature, Args, Cmdlet};
-use crate::connection::{connections, Connection, DpmConnections};
+use crate::connection::connections;
 use crate::storage::objects::pool_member;
+use crate::storage::objects::{connection_for, volume_path};
 
 /// The parameters the cmdlet reads, declared with its signature.
 mod p {
@@ -67,32 +67,6 @@ pub(crate) fn command() -> Cmdlet {
     sig.outputs = "Volume";
     sig.related_links = &["Get-DPMDiskStorage", "Remove-DPMDiskStorage"];
     Cmdlet::process(sig, process)
-}
-
-/// The path a `-Volume` value stands for.
-pub(crate) fn volume_path(value: &Value) -> Option<String> {
-    match value {
-        Value::Object(o) => ["AccessPath", "Path", "Name"]
-            .iter()
-            .filter_map(|p| o.get(p))
-            .map(|v| v.to_invariant_string())
-            .find(|s| !s.is_empty()),
-        Value::Null => None,
-        other => Some(other.to_invariant_string()).filter(|s| !s.is_empty()),
-    }
-}
-
-/// The connection for a cmdlet without -DPMServerName: the object's
-/// server, else the most recent open connection (as DPM acts on the server
-/// the shell is connected to), else the local server.
-pub(crate) fn connection_for(
-    conns: &mut DpmConnections,
-    server: Option<&str>,
-) -> Result<Rc<Connection>, ErrorRecord> {
-    match (server, conns.open().last()) {
-        (None, Some(c)) => Ok(Rc::clone(c)),
-        _ => conns.get_or_connect(server),
-    }
 }
 
 /// `-Volume` joined with `-Subdirectory` (an absolute one wins), with

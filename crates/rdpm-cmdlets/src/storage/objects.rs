@@ -3,12 +3,14 @@
 //! repository, or for a file system of the server outside the pool; DPM's
 //! Disk object for a file system of the server.
 
+use std::rc::Rc;
+
 use rdpm_shell::format::view::ComputeFn;
 use rdpm_shell::format::{register_view_for, Align, View, ViewColumn};
-use rdpm_shell::{PsObject, Value};
+use rdpm_shell::{ErrorRecord, PsObject, Value};
 use rdpm_types::{PoolMember, ServerVolume};
 
-use crate::connection::Connection;
+use crate::connection::{Connection, DpmConnections};
 
 /// Type name of the pool members `Get-DPMDiskStorage -Volumes` returns.
 pub const DISK_STORAGE_TYPE: &str = "Rdpm.DiskStorageVolume";
@@ -214,6 +216,32 @@ pub fn disk(c: &Connection, v: &ServerVolume) -> Value {
     );
     obj.default_display = DISK_COLUMNS.map(String::from).to_vec();
     Value::object(obj)
+}
+
+/// The path a `-Volume` value stands for.
+pub fn volume_path(value: &Value) -> Option<String> {
+    match value {
+        Value::Object(o) => ["AccessPath", "Path", "Name"]
+            .iter()
+            .filter_map(|p| o.get(p))
+            .map(|v| v.to_invariant_string())
+            .find(|s| !s.is_empty()),
+        Value::Null => None,
+        other => Some(other.to_invariant_string()).filter(|s| !s.is_empty()),
+    }
+}
+
+/// The connection for a cmdlet without -DPMServerName: the object's
+/// server, else the most recent open connection (as DPM acts on the server
+/// the shell is connected to), else the local server.
+pub fn connection_for(
+    conns: &mut DpmConnections,
+    server: Option<&str>,
+) -> Result<Rc<Connection>, ErrorRecord> {
+    match (server, conns.open().last()) {
+        (None, Some(c)) => Ok(Rc::clone(c)),
+        _ => conns.get_or_connect(server),
+    }
 }
 
 #[cfg(test)]
