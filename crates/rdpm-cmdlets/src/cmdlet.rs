@@ -69,6 +69,12 @@ impl<'a> Args<'a> {
         self.get(p).cloned().unwrap_or_default()
     }
 
+    /// The values bound to `p`, an array's elements one by one (none when
+    /// not given).
+    pub fn list(&self, p: Param) -> Vec<Value> {
+        self.get(p).map(Value::enumerate).unwrap_or_default()
+    }
+
     /// The bound string `p`, if given.
     pub fn string(&self, p: Param) -> Option<String> {
         self.check(p);

@@ -446,3 +446,64 @@ pub fn datasource_of(
         h.payload.datasource.clone(),
     ))
 }
+
+/// The error for a `-Datasource` value that is not a datasource object.
+pub fn not_a_datasource(value: &Value) -> ErrorRecord {
+    ErrorRecord::new(
+        "The value given to -Datasource is not a datasource from Get-DPMDatasource.",
+        "InvalidDatasource",
+        ErrorCategory::InvalidArgument,
+    )
+    .with_target(value.clone())
+}
+
+/// Items of a pipeline grouped by the connection they came from, each
+/// once, in the order given: the cmdlets that start one job per server
+/// collect them in `process` and start the jobs in `end`.
+pub struct Batch<T> {
+    /// The server as the connection was opened.
+    pub server: String,
+    /// The connection's state.
+    pub state: Arc<ConnectionState>,
+    /// The items, in the order given.
+    pub items: Vec<T>,
+}
+
+/// The [`Batch`]es of a run.
+pub struct Batches<T>(Vec<Batch<T>>);
+
+impl<T> Default for Batches<T> {
+    fn default() -> Self {
+        Batches(Vec::new())
+    }
+}
+
+impl<T> Batches<T> {
+    /// Adds `item` of the connection `state` to its batch unless `same` says
+    /// the batch has it already.
+    pub fn add(
+        &mut self,
+        server: String,
+        state: Arc<ConnectionState>,
+        item: T,
+        same: impl Fn(&T, &T) -> bool,
+    ) {
+        match self.0.iter_mut().find(|b| Arc::ptr_eq(&b.state, &state)) {
+            Some(b) => {
+                if !b.items.iter().any(|i| same(i, &item)) {
+                    b.items.push(item);
+                }
+            }
+            None => self.0.push(Batch {
+                server,
+                state,
+                items: vec![item],
+            }),
+        }
+    }
+
+    /// The batches, leaving none.
+    pub fn take(&mut self) -> Vec<Batch<T>> {
+        std::mem::take(&mut self.0)
+    }
+}

@@ -67,11 +67,7 @@ fn not_an_alert(value: &Value) -> ErrorRecord {
 }
 
 fn process(ctx: &mut dyn CommandContext, params: &Args, _input: Option<Value>) -> FlowResult<()> {
-    for value in params
-        .get(p::ALERT)
-        .map(Value::enumerate)
-        .unwrap_or_default()
-    {
+    for value in params.list(p::ALERT) {
         let Value::Object(o) = &value else {
             ctx.write_error(not_an_alert(&value))?;
             continue;

@@ -344,7 +344,7 @@ fn by_selection(
 /// and returns them.
 fn refresh(ctx: &mut dyn CommandContext, params: &Args) -> FlowResult<()> {
     let mut objects = Vec::new();
-    for v in params.get(p::JOB).map(Value::enumerate).unwrap_or_default() {
+    for v in params.list(p::JOB) {
         match job_of(&v) {
             Some(obj) => objects.push(obj),
             None => ctx.write_error(not_a_job(&v))?,

@@ -2,14 +2,13 @@
 //! first.
 
 use rdpm_shell::signature::Example;
-use rdpm_shell::{
-    CommandContext, ErrorCategory, ErrorRecord, FlowResult, ParamType, ParameterDecl, Value,
-};
+use rdpm_shell::{CommandContext, FlowResult, ParamType, ParameterDecl, Value};
 
 use crate::cmdlet::{signature, Args, Cmdlet};
 use crate::connection::connections;
 use crate::jobs::objects::{datasource_param, recovery_point};
 use crate::objects::datasource_of;
+use crate::objects::not_a_datasource;
 use crate::production::objects::connection_of;
 use crate::protection::objects::{REASON_ASYNC, REASON_ONLINE, REASON_TAPE};
 
@@ -86,20 +85,9 @@ pub(crate) fn command() -> Cmdlet {
 
 fn process(ctx: &mut dyn CommandContext, params: &Args, _input: Option<Value>) -> FlowResult<()> {
     let only_active = params.switch(p::ONLY_ACTIVE);
-    for value in params
-        .get(p::DATASOURCE)
-        .map(Value::enumerate)
-        .unwrap_or_default()
-    {
+    for value in params.list(p::DATASOURCE) {
         let Some((server, state, ds)) = datasource_of(&value) else {
-            ctx.write_error(
-                ErrorRecord::new(
-                    "The value given to -Datasource is not a datasource from Get-DPMDatasource.",
-                    "InvalidDatasource",
-                    ErrorCategory::InvalidArgument,
-                )
-                .with_target(value.clone()),
-            )?;
+            ctx.write_error(not_a_datasource(&value))?;
             continue;
         };
         let result = connection_of(ctx, &server, &state).and_then(|c| {

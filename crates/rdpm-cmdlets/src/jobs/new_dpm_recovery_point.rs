@@ -1,23 +1,19 @@
 //! `New-DPMRecoveryPoint`: starts on-demand backups of protected
 //! datasources, one job per datasource.
 
-use std::sync::Arc;
-
 use rdpm_shell::signature::{Example, ALL_PARAMETER_SETS};
-use rdpm_shell::{
-    CommandContext, ConfirmImpact, ErrorCategory, ErrorRecord, FlowResult, ParamType,
-    ParameterDecl, Value,
-};
+use rdpm_shell::{CommandContext, ConfirmImpact, FlowResult, ParamType, ParameterDecl, Value};
 use rdpm_types::{Datasource, DiskRecoveryPointOption, NewRecoveryPoints};
 
 use crate::cmdlet::{self, signature, Args, Cmdlet};
-use crate::connection::{connections, ConnectionState};
+use crate::jobs::objects::start_jobs;
 use crate::jobs::objects::{
-    adhoc_jobs_context_param, datasources_param, job, job_state_handler_param, BACKUP_TYPE,
+    adhoc_jobs_context_param, datasources_param, job_state_handler_param, BACKUP_TYPE,
     DISK_RECOVERY_POINT_OPTION, PROTECTION_TYPE,
 };
 use crate::objects::datasource_of;
-use crate::production::objects::connection_of;
+use crate::objects::not_a_datasource;
+use crate::objects::Batches;
 use crate::protection::objects::{REASON_ONLINE, REASON_TAPE};
 
 /// The parameters the cmdlet reads, declared with its signature.
@@ -110,16 +106,9 @@ pub(crate) fn command() -> Cmdlet {
     Cmdlet::new(sig, || Box::new(Run::default()))
 }
 
-/// The datasources of one connection, in the order given.
-struct Batch {
-    server: String,
-    state: Arc<ConnectionState>,
-    datasources: Vec<Datasource>,
-}
-
 #[derive(Default)]
 struct Run {
-    batches: Vec<Batch>,
+    batches: Batches<Datasource>,
 }
 
 impl cmdlet::Run for Run {
@@ -129,38 +118,13 @@ impl cmdlet::Run for Run {
         params: &Args,
         _input: Option<Value>,
     ) -> FlowResult<()> {
-        let values = params
-            .get(p::DATASOURCE)
-            .map(Value::enumerate)
-            .unwrap_or_default();
+        let values = params.list(p::DATASOURCE);
         for value in values {
             let Some((server, state, ds)) = datasource_of(&value) else {
-                ctx.write_error(
-                    ErrorRecord::new(
-                        "The value given to -Datasource is not a datasource from Get-DPMDatasource.",
-                        "InvalidDatasource",
-                        ErrorCategory::InvalidArgument,
-                    )
-                    .with_target(value.clone()),
-                )?;
+                ctx.write_error(not_a_datasource(&value))?;
                 continue;
             };
-            match self
-                .batches
-                .iter_mut()
-                .find(|b| Arc::ptr_eq(&b.state, &state))
-            {
-                Some(b) => {
-                    if !b.datasources.iter().any(|d| d.id == ds.id) {
-                        b.datasources.push(ds);
-                    }
-                }
-                None => self.batches.push(Batch {
-                    server,
-                    state,
-                    datasources: vec![ds],
-                }),
-            }
+            self.batches.add(server, state, ds, |a, b| a.id == b.id);
         }
         Ok(())
     }
@@ -177,9 +141,9 @@ impl cmdlet::Run for Run {
                 }
             });
         let with_integrity_check = params.switch(p::WITH_DATA_INTEGRITY_CHECK);
-        for batch in std::mem::take(&mut self.batches) {
+        for batch in self.batches.take() {
             let target = batch
-                .datasources
+                .items
                 .iter()
                 .map(|d| format!("{} on {}", d.name, d.production_server_name))
                 .collect::<Vec<_>>()
@@ -188,29 +152,14 @@ impl cmdlet::Run for Run {
                 continue;
             }
             let request = NewRecoveryPoints {
-                datasources: batch.datasources.iter().map(|d| d.id).collect(),
+                datasources: batch.items.iter().map(|d| d.id).collect(),
                 option,
                 with_integrity_check,
                 only_idle: false,
             };
-            let result = connection_of(ctx, &batch.server, &batch.state).and_then(|c| {
-                let conns = connections(ctx);
-                let jobs =
-                    conns.call(&c, |s| async move { s.new_recovery_points(&request).await })?;
-                let remote = conns.remote(&c)?;
-                Ok(jobs
-                    .into_iter()
-                    .map(|j| job(&remote, &c.server_name, j))
-                    .collect::<Vec<_>>())
-            });
-            match result {
-                Ok(jobs) => {
-                    for j in jobs {
-                        ctx.write_output(j)?;
-                    }
-                }
-                Err(e) => ctx.write_error(e)?,
-            }
+            start_jobs(ctx, &batch.server, &batch.state, |s| async move {
+                s.new_recovery_points(&request).await
+            })?;
         }
         Ok(())
     }

@@ -11,17 +11,25 @@
 
 use std::any::Any;
 use std::cell::RefCell;
+use std::future::Future;
 use std::rc::{Rc, Weak};
 use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Utc};
+use rdpm_client::{ClientError, Session};
 use rdpm_shell::format::{register_view, View, ViewColumn};
 use rdpm_shell::value::{EnumType, NativeObject};
-use rdpm_shell::{ErrorCategory, ErrorRecord, ParamType, ParameterDecl, PsObject, Value};
+use rdpm_shell::{
+    CommandContext, ErrorCategory, ErrorRecord, FlowResult, ParamType, ParameterDecl, PsObject,
+    Value,
+};
 use rdpm_types::{Job, JobId, JobQuery, RecoveryPoint};
 
-use crate::connection::{ConnectionState, Remote};
+use crate::cmdlet::{write_all, Args};
+use crate::connection::{connections, ConnectionState, Remote};
 use crate::objects::{datasource, Handle};
+use crate::params::JOB;
+use crate::production::objects::connection_of;
 
 /// Type name of job objects.
 pub const JOB_TYPE: &str = "Rdpm.Job";
@@ -643,6 +651,76 @@ pub fn not_a_job(value: &Value) -> ErrorRecord {
     )
     .with_exception("ArgumentException")
     .with_target(value.clone())
+}
+
+/// The error for a `-RecoveryPoint` value that is not a recovery point
+/// object.
+pub fn not_a_recovery_point(value: &Value) -> ErrorRecord {
+    ErrorRecord::new(
+        "The value given to -RecoveryPoint is not a recovery point from Get-DPMRecoveryPoint.",
+        "InvalidRecoveryPoint",
+        ErrorCategory::InvalidArgument,
+    )
+    .with_target(value.clone())
+}
+
+/// Starts jobs with `start` on the connection to `server` (the one the
+/// objects it acts on came from) and writes the jobs it returns, as job
+/// objects, or the error.
+pub fn start_jobs<F, Fut>(
+    ctx: &mut dyn CommandContext,
+    server: &str,
+    state: &Arc<ConnectionState>,
+    start: F,
+) -> FlowResult<()>
+where
+    F: FnOnce(Session) -> Fut,
+    Fut: Future<Output = Result<Vec<Job>, ClientError>>,
+{
+    let result = connection_of(ctx, server, state).and_then(|c| {
+        let conns = connections(ctx);
+        let jobs = conns.call(&c, start)?;
+        let remote = conns.remote(&c)?;
+        Ok(jobs
+            .into_iter()
+            .map(|j| job(&remote, &c.server_name, j))
+            .collect::<Vec<_>>())
+    });
+    write_all(ctx, result)
+}
+
+/// Runs `act` on each job bound to `-Job` that ShouldProcess (for `action`,
+/// or the cmdlet's name) agrees to, naming the job by its type, id,
+/// datasource and production server; writes an error for each value that
+/// is not a job.
+pub fn for_each_job<F>(
+    ctx: &mut dyn CommandContext,
+    args: &Args,
+    action: Option<&str>,
+    mut act: F,
+) -> FlowResult<()>
+where
+    F: FnMut(&mut dyn CommandContext, &Handle<JobPayload>) -> FlowResult<()>,
+{
+    for v in args.list(JOB) {
+        let Some(obj) = job_of(&v) else {
+            ctx.write_error(not_a_job(&v))?;
+            continue;
+        };
+        let h = job_handle(&obj);
+        let last = h.payload.last();
+        let target = format!(
+            "{} job {} of {} on {}",
+            last.job_type.as_str(),
+            last.id,
+            last.datasource_name,
+            last.production_server_name
+        );
+        if ctx.should_process(&target, action)? {
+            act(ctx, h)?;
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -2,12 +2,11 @@
 //! pool.
 
 use rdpm_shell::signature::{Example, ALL_PARAMETER_SETS};
-use rdpm_shell::{
-    CommandContext, ConfirmImpact, ErrorCategory, ErrorRecord, FlowResult, ParamType, Value,
-};
+use rdpm_shell::{CommandContext, ConfirmImpact, FlowResult, ParamType, Value};
 
 use crate::cmdlet::{signature, Args, Cmdlet};
 use crate::connection::connections;
+use crate::jobs::objects::not_a_recovery_point;
 use crate::jobs::objects::{recovery_point_of, RECOVERY_SOURCE_PARAM};
 use crate::production::objects::connection_of;
 
@@ -50,21 +49,9 @@ pub(crate) fn command() -> Cmdlet {
 
 fn process(ctx: &mut dyn CommandContext, params: &Args, _input: Option<Value>) -> FlowResult<()> {
     let force = params.switch(p::FORCE_DELETION);
-    for value in params
-        .get(p::RECOVERY_POINT)
-        .map(Value::enumerate)
-        .unwrap_or_default()
-    {
+    for value in params.list(p::RECOVERY_POINT) {
         let Some((server, state, rp)) = recovery_point_of(&value) else {
-            ctx.write_error(
-                ErrorRecord::new(
-                    "The value given to -RecoveryPoint is not a recovery point from Get-DPMRecoveryPoint.",
-                    "InvalidRecoveryPoint",
-                    ErrorCategory::InvalidArgument,
-                )
-                .with_exception("ArgumentException")
-                .with_target(value.clone()),
-            )?;
+            ctx.write_error(not_a_recovery_point(&value).with_exception("ArgumentException"))?;
             continue;
         };
         let when = rp

@@ -4,7 +4,8 @@ use rdpm_shell::signature::Example;
 use rdpm_shell::{CommandContext, ConfirmImpact, FlowResult, Value};
 
 use crate::cmdlet::{signature, Args, Cmdlet};
-use crate::jobs::objects::{job_handle, job_of, jobs_param, not_a_job};
+use crate::jobs::objects::for_each_job;
+use crate::jobs::objects::jobs_param;
 
 /// The parameters the cmdlet reads, declared with its signature.
 mod p {
@@ -48,27 +49,10 @@ pub(crate) fn command() -> Cmdlet {
 }
 
 fn process(ctx: &mut dyn CommandContext, params: &Args, _input: Option<Value>) -> FlowResult<()> {
-    for v in params.get(p::JOB).map(Value::enumerate).unwrap_or_default() {
-        let Some(obj) = job_of(&v) else {
-            ctx.write_error(not_a_job(&v))?;
-            continue;
-        };
-        let h = job_handle(&obj);
-        let last = h.payload.last();
-        let target = format!(
-            "{} job {} of {} on {}",
-            last.job_type.as_str(),
-            last.id,
-            last.datasource_name,
-            last.production_server_name
-        );
-        if !ctx.should_process(&target, Some("Run the job again"))? {
-            continue;
-        }
+    for_each_job(ctx, params, Some("Run the job again"), |ctx, h| {
         match h.restart() {
-            Ok(new) => ctx.write_output(new)?,
-            Err(e) => ctx.write_error(e)?,
+            Ok(new) => ctx.write_output(new),
+            Err(e) => ctx.write_error(e),
         }
-    }
-    Ok(())
+    })
 }

@@ -4,19 +4,15 @@
 use std::sync::Arc;
 
 use rdpm_shell::signature::Example;
-use rdpm_shell::{
-    CommandContext, ConfirmImpact, ErrorCategory, ErrorRecord, FlowResult, ParamType,
-    ParameterDecl, Value,
-};
+use rdpm_shell::{CommandContext, ConfirmImpact, FlowResult, ParamType, ParameterDecl, Value};
 use rdpm_types::ConsistencyCheckRequest;
 
-use crate::cmdlet::{signature, write_all, Args, Cmdlet};
-use crate::connection::{connections, ConnectionState};
-use crate::jobs::objects::{
-    adhoc_jobs_context_param, datasource_param, job, job_state_handler_param,
-};
+use crate::cmdlet::{signature, Args, Cmdlet};
+use crate::connection::ConnectionState;
+use crate::jobs::objects::start_jobs;
+use crate::jobs::objects::{adhoc_jobs_context_param, datasource_param, job_state_handler_param};
 use crate::objects::datasource_of;
-use crate::production::objects::connection_of;
+use crate::objects::not_a_datasource;
 use crate::protection::objects::{group_handle, group_of, not_a_group, PROTECTION_GROUP_PARAM};
 
 /// The parameters the cmdlet reads, declared with its signature.
@@ -113,14 +109,7 @@ fn process(ctx: &mut dyn CommandContext, params: &Args, _input: Option<Value>) -
         } else {
             let value = params.get(p::DATASOURCE).cloned().unwrap_or(Value::Null);
             let Some((server, state, ds)) = datasource_of(&value) else {
-                return ctx.write_error(
-                ErrorRecord::new(
-                    "The value given to -Datasource is not a datasource from Get-DPMDatasource.",
-                    "InvalidDatasource",
-                    ErrorCategory::InvalidArgument,
-                )
-                .with_target(value.clone()),
-            );
+                return ctx.write_error(not_a_datasource(&value));
             };
             (
                 server,
@@ -141,14 +130,7 @@ fn process(ctx: &mut dyn CommandContext, params: &Args, _input: Option<Value>) -
     if !ctx.should_process(&target, Some(action))? {
         return Ok(());
     }
-    let result = connection_of(ctx, &server, &state).and_then(|c| {
-        let conns = connections(ctx);
-        let jobs = conns.call(&c, |s| async move { s.consistency_check(&request).await })?;
-        let remote = conns.remote(&c)?;
-        Ok(jobs
-            .into_iter()
-            .map(|j| job(&remote, &c.server_name, j))
-            .collect::<Vec<_>>())
-    });
-    write_all(ctx, result)
+    start_jobs(ctx, &server, &state, |s| async move {
+        s.consistency_check(&request).await
+    })
 }

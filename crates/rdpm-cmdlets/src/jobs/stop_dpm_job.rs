@@ -6,7 +6,8 @@ use rdpm_types::JobId;
 
 use crate::cmdlet::{signature, Args, Cmdlet};
 use crate::connection::Remote;
-use crate::jobs::objects::{job_handle, job_of, jobs_param, not_a_job, task_of, tasks_param};
+use crate::jobs::objects::for_each_job;
+use crate::jobs::objects::{jobs_param, task_of, tasks_param};
 
 /// The parameters the cmdlet reads, declared with its signature.
 mod p {
@@ -57,11 +58,7 @@ pub(crate) fn command() -> Cmdlet {
 
 fn process(ctx: &mut dyn CommandContext, params: &Args, _input: Option<Value>) -> FlowResult<()> {
     if params.parameter_set() == SET_TASK {
-        for v in params
-            .get(p::TASK)
-            .map(Value::enumerate)
-            .unwrap_or_default()
-        {
+        for v in params.list(p::TASK) {
             match task_of(&v) {
                 Some((id, remote)) => stop_task(ctx, id, &remote)?,
                 None => ctx.write_error(
@@ -80,28 +77,10 @@ fn process(ctx: &mut dyn CommandContext, params: &Args, _input: Option<Value>) -
         }
         return Ok(());
     }
-    for v in params.get(p::JOB).map(Value::enumerate).unwrap_or_default() {
-        let Some(obj) = job_of(&v) else {
-            ctx.write_error(not_a_job(&v))?;
-            continue;
-        };
-        let h = job_handle(&obj);
-        let last = h.payload.last();
-        let target = format!(
-            "{} job {} of {} on {}",
-            last.job_type.as_str(),
-            last.id,
-            last.datasource_name,
-            last.production_server_name
-        );
-        if !ctx.should_process(&target, None)? {
-            continue;
-        }
-        if let Err(e) = h.cancel() {
-            ctx.write_error(e)?;
-        }
-    }
-    Ok(())
+    for_each_job(ctx, params, None, |ctx, h| match h.cancel() {
+        Ok(_) => Ok(()),
+        Err(e) => ctx.write_error(e),
+    })
 }
 
 fn stop_task(ctx: &mut dyn CommandContext, id: JobId, remote: &Remote) -> FlowResult<()> {

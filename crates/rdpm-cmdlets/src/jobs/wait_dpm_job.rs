@@ -91,7 +91,7 @@ impl cmdlet::Run for Run {
         params: &Args,
         _input: Option<Value>,
     ) -> FlowResult<()> {
-        for value in params.get(p::JOB).map(Value::enumerate).unwrap_or_default() {
+        for value in params.list(p::JOB) {
             let Some(obj) = job_of(&value) else {
                 ctx.write_error(not_a_job(&value))?;
                 continue;

@@ -60,10 +60,7 @@ fn process(ctx: &mut dyn CommandContext, params: &Args, _input: Option<Value>) -
         Ok(t) => t,
         Err(e) => return ctx.write_error(e),
     };
-    let items = params
-        .get(p::CHILD_DATASOURCE)
-        .map(Value::enumerate)
-        .unwrap_or_default();
+    let items = params.list(p::CHILD_DATASOURCE);
     let refs = match datasource_refs(&t, &items) {
         Ok(r) => r,
         Err(e) => return ctx.write_error(e),

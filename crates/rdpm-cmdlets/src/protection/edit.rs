@@ -12,12 +12,23 @@ use rdpm_types::{DatasourceRef, ModifiableProtectionGroup, ObjectId, SetSchedule
 use crate::cmdlet::Args;
 use crate::objects::datasource_of;
 use crate::params::{PASS_THRU, PROTECTION_GROUP};
-use crate::protection::objects::{edit_draft, editable, DraftTarget};
+use crate::protection::objects::{
+    edit_draft, editable, group_handle, group_of, not_a_group, DraftTarget,
+};
 
 /// The editable group bound to `-ProtectionGroup` of `cmdlet` (named in
 /// the error when the group is read-only or committed).
 pub fn editable_group(args: &Args, cmdlet: &str) -> Result<DraftTarget, ErrorRecord> {
     editable(&args.value(PROTECTION_GROUP), cmdlet)
+}
+
+/// The group object bound to `-ProtectionGroup`, read-only or editable,
+/// whose connection is still open.
+pub fn bound_group(args: &Args) -> Result<Rc<PsObject>, ErrorRecord> {
+    let value = args.value(PROTECTION_GROUP);
+    let obj = group_of(&value).ok_or_else(|| not_a_group(&value))?;
+    group_handle(&obj).check_open()?;
+    Ok(obj)
 }
 
 /// Writes the group under `-PassThru`.

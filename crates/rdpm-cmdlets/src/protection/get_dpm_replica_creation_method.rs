@@ -6,12 +6,8 @@ use rdpm_shell::{CommandContext, FlowResult, ParamType, ParameterDecl, Value};
 
 use crate::cmdlet::{signature, Args, Cmdlet};
 use crate::params::protection_group_param;
-use crate::protection::objects::{group_handle, group_of, not_a_group, replica_creation_method};
-
-/// The parameters the cmdlet reads, declared with its signature.
-mod p {
-    pub use crate::params::PROTECTION_GROUP;
-}
+use crate::protection::edit::bound_group;
+use crate::protection::objects::replica_creation_method;
 
 /// The cmdlet.
 pub(crate) fn command() -> Cmdlet {
@@ -38,12 +34,8 @@ pub(crate) fn command() -> Cmdlet {
 }
 
 fn process(ctx: &mut dyn CommandContext, params: &Args, _input: Option<Value>) -> FlowResult<()> {
-    let value = params.value(p::PROTECTION_GROUP);
-    let Some(obj) = group_of(&value) else {
-        return ctx.write_error(not_a_group(&value));
-    };
-    if let Err(e) = group_handle(&obj).check_open() {
-        return ctx.write_error(e);
+    match bound_group(params) {
+        Ok(obj) => ctx.write_output(replica_creation_method(&obj)),
+        Err(e) => ctx.write_error(e),
     }
-    ctx.write_output(replica_creation_method(&obj))
 }

@@ -73,10 +73,7 @@ fn process(ctx: &mut dyn CommandContext, params: &Args, _input: Option<Value>) -
         Ok(t) => t,
         Err(e) => return ctx.write_error(e),
     };
-    let items = params
-        .get(p::CHILD_DATASOURCE)
-        .map(Value::enumerate)
-        .unwrap_or_default();
+    let items = params.list(p::CHILD_DATASOURCE);
     // Validates every item (type, server) before changing anything.
     if let Err(e) = datasource_refs(&t, &items) {
         return ctx.write_error(e);

@@ -13,6 +13,7 @@ use crate::cmdlet::{signature, Args, Cmdlet};
 use crate::connection::{connections, Connection};
 use crate::jobs::objects::{datasource_param, RECOVERY_SOURCE_PARAM};
 use crate::objects::datasource_of;
+use crate::objects::not_a_datasource;
 use crate::production::objects::connection_of;
 use crate::protection::objects::REASON_ASYNC;
 use crate::recovery::objects::{
@@ -158,12 +159,7 @@ fn browse(ctx: &mut dyn CommandContext, params: &Args) -> Result<Listing, ErrorR
 fn search(ctx: &mut dyn CommandContext, params: &Args) -> Result<Listing, ErrorRecord> {
     let ds_value = params.value(p::DATASOURCE);
     let Some((server, state, ds)) = datasource_of(&ds_value) else {
-        return Err(ErrorRecord::new(
-            "The value given to -Datasource is not a datasource from Get-DPMDatasource.",
-            "InvalidDatasource",
-            ErrorCategory::InvalidArgument,
-        )
-        .with_target(ds_value));
+        return Err(not_a_datasource(&ds_value));
     };
     let option = params.value(p::SEARCH_OPTION);
     let Some(request) = search_option_of(&option) else {

@@ -1,10 +1,11 @@
 //! `Get-DPMRecoveryPointLocation`: where a recovery point is kept.
 
 use rdpm_shell::signature::{Example, ALL_PARAMETER_SETS};
-use rdpm_shell::{CommandContext, ErrorCategory, ErrorRecord, FlowResult, Value};
+use rdpm_shell::{CommandContext, FlowResult, Value};
 
 use crate::cmdlet::{signature, Args, Cmdlet};
 use crate::connection::connections;
+use crate::jobs::objects::not_a_recovery_point;
 use crate::jobs::objects::{recovery_point_of, RECOVERY_SOURCE_PARAM};
 use crate::production::objects::connection_of;
 use crate::recovery::objects::recovery_point_location;
@@ -41,20 +42,9 @@ pub(crate) fn command() -> Cmdlet {
 }
 
 fn process(ctx: &mut dyn CommandContext, params: &Args, _input: Option<Value>) -> FlowResult<()> {
-    for value in params
-        .get(p::RECOVERY_POINT)
-        .map(Value::enumerate)
-        .unwrap_or_default()
-    {
+    for value in params.list(p::RECOVERY_POINT) {
         let Some((server, state, rp)) = recovery_point_of(&value) else {
-            ctx.write_error(
-                ErrorRecord::new(
-                    "The value given to -RecoveryPoint is not a recovery point from Get-DPMRecoveryPoint.",
-                    "InvalidRecoveryPoint",
-                    ErrorCategory::InvalidArgument,
-                )
-                .with_target(value.clone()),
-            )?;
+            ctx.write_error(not_a_recovery_point(&value))?;
             continue;
         };
         let result = connection_of(ctx, &server, &state).and_then(|c| {

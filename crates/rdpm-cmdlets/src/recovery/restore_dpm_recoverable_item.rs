@@ -1,8 +1,6 @@
 //! `Restore-DPMRecoverableItem`: restores recovery points and items with a
 //! recovery option, one recovery job per recovery point.
 
-use std::sync::Arc;
-
 use rdpm_shell::signature::{Example, ALL_PARAMETER_SETS};
 use rdpm_shell::{
     CommandContext, ConfirmImpact, ErrorCategory, ErrorRecord, FlowResult, ParamType,
@@ -13,9 +11,9 @@ use rdpm_types::{
 };
 
 use crate::cmdlet::{self, signature, Args, Cmdlet};
-use crate::connection::{connections, ConnectionState};
-use crate::jobs::objects::{adhoc_jobs_context_param, job, job_state_handler_param};
-use crate::production::objects::connection_of;
+use crate::jobs::objects::start_jobs;
+use crate::jobs::objects::{adhoc_jobs_context_param, job_state_handler_param};
+use crate::objects::Batches;
 use crate::recovery::objects::{
     not_recoverable, recoverable_target_of, recovery_option_of, recovery_point_location_of,
     RecoverableTarget, RECOVERABLE_OBJECT_PARAM, RECOVERY_OPTION_PARAM,
@@ -88,17 +86,10 @@ pub(crate) fn command() -> Cmdlet {
     Cmdlet::new(sig, || Box::new(Run::default()))
 }
 
-/// The items of one connection, in the order given.
-struct Batch {
-    server: String,
-    state: Arc<ConnectionState>,
-    targets: Vec<RecoverableTarget>,
-}
-
 #[derive(Default)]
 struct Run {
     option: Option<Value>,
-    batches: Vec<Batch>,
+    batches: Batches<RecoverableTarget>,
     locations: Vec<RecoveryPointLocation>,
     refused_any: bool,
     /// Whether any input arrived (or the command ran without a pipeline).
@@ -117,38 +108,16 @@ impl cmdlet::Run for Run {
         if let Some(o) = params.get(p::RECOVERY_OPTION) {
             self.option = Some(o.clone());
         }
-        for value in params
-            .get(p::RECOVERABLE_ITEM)
-            .map(Value::enumerate)
-            .unwrap_or_default()
-        {
+        for value in params.list(p::RECOVERABLE_ITEM) {
             let Some((target, state, _)) = recoverable_target_of(&value) else {
                 self.refused_any = true;
                 ctx.write_error(not_recoverable(&value))?;
                 continue;
             };
-            match self
-                .batches
-                .iter_mut()
-                .find(|b| Arc::ptr_eq(&b.state, &state))
-            {
-                Some(b) => {
-                    if !b.targets.contains(&target) {
-                        b.targets.push(target);
-                    }
-                }
-                None => self.batches.push(Batch {
-                    server: target.server.clone(),
-                    state,
-                    targets: vec![target],
-                }),
-            }
+            let server = target.server.clone();
+            self.batches.add(server, state, target, |a, b| a == b);
         }
-        for value in params
-            .get(p::RECOVERY_POINT_LOCATION)
-            .map(Value::enumerate)
-            .unwrap_or_default()
-        {
+        for value in params.list(p::RECOVERY_POINT_LOCATION) {
             match recovery_point_location_of(&value) {
                 Some(l) if !self.locations.contains(&l) => self.locations.push(l),
                 Some(_) => {}
@@ -189,7 +158,7 @@ impl cmdlet::Run for Run {
                 .with_target(option_value),
             ));
         };
-        let batches = std::mem::take(&mut self.batches);
+        let batches = self.batches.take();
         if batches.is_empty() {
             if self.refused_any {
                 return Ok(());
@@ -206,7 +175,7 @@ impl cmdlet::Run for Run {
         if let Some(stray) = self.locations.iter().find(|l| {
             !batches
                 .iter()
-                .flat_map(|b| &b.targets)
+                .flat_map(|b| &b.items)
                 .any(|t| t.recovery_point_id == l.recovery_point_id)
         }) {
             return Err(ctx.terminating_error(
@@ -223,14 +192,14 @@ impl cmdlet::Run for Run {
             ));
         }
         for batch in batches {
-            let target = should_process_target(&batch.targets, &option);
+            let target = should_process_target(&batch.items, &option);
             if !ctx.should_process(&target, Some("Restore"))? {
                 continue;
             }
             let request = RestoreRequest {
                 option: option.clone(),
                 items: batch
-                    .targets
+                    .items
                     .iter()
                     .map(|t| RestoreItem {
                         recovery_point_id: t.recovery_point_id.clone(),
@@ -238,23 +207,9 @@ impl cmdlet::Run for Run {
                     })
                     .collect(),
             };
-            let result = connection_of(ctx, &batch.server, &batch.state).and_then(|c| {
-                let conns = connections(ctx);
-                let jobs = conns.call(&c, |s| async move { s.restore(&request).await })?;
-                let remote = conns.remote(&c)?;
-                Ok(jobs
-                    .into_iter()
-                    .map(|j| job(&remote, &c.server_name, j))
-                    .collect::<Vec<_>>())
-            });
-            match result {
-                Ok(jobs) => {
-                    for j in jobs {
-                        ctx.write_output(j)?;
-                    }
-                }
-                Err(e) => ctx.write_error(e)?,
-            }
+            start_jobs(ctx, &batch.server, &batch.state, |s| async move {
+                s.restore(&request).await
+            })?;
         }
         Ok(())
     }

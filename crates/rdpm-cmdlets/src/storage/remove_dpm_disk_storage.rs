@@ -51,10 +51,7 @@ pub(crate) fn command() -> Cmdlet {
 fn process(ctx: &mut dyn CommandContext, params: &Args, input: Option<Value>) -> FlowResult<()> {
     let values = match input {
         Some(v) => v.enumerate(),
-        None => params
-            .get(p::VOLUME)
-            .map(Value::enumerate)
-            .unwrap_or_default(),
+        None => params.list(p::VOLUME),
     };
     for value in values {
         remove_one(ctx, &value)?;
