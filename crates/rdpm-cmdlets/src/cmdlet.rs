@@ -16,6 +16,7 @@ use rdpm_shell::{
 };
 
 use crate::connection::{connections, Connection, DpmConnections};
+use crate::params::DPM_SERVER_NAME;
 use crate::DPM_MODULE;
 
 /// A parameter's canonical name. The signature declares it with
@@ -119,13 +120,9 @@ pub trait Run {
         Ok(())
     }
 
-    /// The `process` block, once per pipeline input (once without input).
-    fn process(
-        &mut self,
-        ctx: &mut dyn CommandContext,
-        args: &Args,
-        input: Option<Value>,
-    ) -> FlowResult<()>;
+    /// The `process` block, once per pipeline input (once without input);
+    /// the input is bound to the parameters `args` reads.
+    fn process(&mut self, ctx: &mut dyn CommandContext, args: &Args) -> FlowResult<()>;
 
     /// The `end` block.
     fn end(&mut self, _ctx: &mut dyn CommandContext, _args: &Args) -> FlowResult<()> {
@@ -171,38 +168,33 @@ impl Command for Cmdlet {
     }
 
     fn start(&self) -> Box<dyn CommandRun> {
-        let run = match self.start {
-            Start::Stateful(start) => start(),
-            Start::Process(process) => Box::new(ProcessOnly(process)),
+        let body = match self.start {
+            Start::Stateful(start) => Body::Stateful(start()),
+            Start::Process(process) => Body::Process(process),
         };
         Box::new(Adapter {
             sig: Rc::clone(&self.sig),
-            run,
+            body,
         })
     }
 }
 
-struct ProcessOnly(Process);
-
-impl Run for ProcessOnly {
-    fn process(
-        &mut self,
-        ctx: &mut dyn CommandContext,
-        args: &Args,
-        input: Option<Value>,
-    ) -> FlowResult<()> {
-        (self.0)(ctx, args, input)
-    }
+enum Body {
+    Stateful(Box<dyn Run>),
+    Process(Process),
 }
 
 struct Adapter {
     sig: Rc<Signature>,
-    run: Box<dyn Run>,
+    body: Body,
 }
 
 impl CommandRun for Adapter {
     fn begin(&mut self, ctx: &mut dyn CommandContext, params: &BoundParameters) -> FlowResult<()> {
-        self.run.begin(ctx, &Args::new(params, &self.sig))
+        match &mut self.body {
+            Body::Stateful(run) => run.begin(ctx, &Args::new(params, &self.sig)),
+            Body::Process(_) => Ok(()),
+        }
     }
 
     fn process(
@@ -211,11 +203,18 @@ impl CommandRun for Adapter {
         params: &BoundParameters,
         input: Option<Value>,
     ) -> FlowResult<()> {
-        self.run.process(ctx, &Args::new(params, &self.sig), input)
+        let args = Args::new(params, &self.sig);
+        match &mut self.body {
+            Body::Stateful(run) => run.process(ctx, &args),
+            Body::Process(process) => process(ctx, &args, input),
+        }
     }
 
     fn end(&mut self, ctx: &mut dyn CommandContext, params: &BoundParameters) -> FlowResult<()> {
-        self.run.end(ctx, &Args::new(params, &self.sig))
+        match &mut self.body {
+            Body::Stateful(run) => run.end(ctx, &Args::new(params, &self.sig)),
+            Body::Process(_) => Ok(()),
+        }
     }
 }
 
@@ -235,19 +234,18 @@ pub fn write_all(
     }
 }
 
-/// The body of a Get cmdlet: resolves the connection to `server` (opening
-/// it if need be), runs `read` on it, and writes the objects it returns, or
-/// the error.
-pub fn get_and_write<F>(
-    ctx: &mut dyn CommandContext,
-    server: Option<&str>,
-    read: F,
-) -> FlowResult<()>
+/// The body of a Get cmdlet: resolves the connection to the server
+/// `-DPMServerName` names (opening it if need be), runs `read` on it, and
+/// writes the objects it returns, or the error.
+pub fn get_and_write<F>(ctx: &mut dyn CommandContext, args: &Args, read: F) -> FlowResult<()>
 where
     F: FnOnce(&mut DpmConnections, &Rc<Connection>) -> Result<Vec<Value>, ErrorRecord>,
 {
+    let server = args.string(DPM_SERVER_NAME);
     let conns = connections(ctx);
-    let result = conns.get_or_connect(server).and_then(|c| read(conns, &c));
+    let result = conns
+        .get_or_connect(server.as_deref())
+        .and_then(|c| read(conns, &c));
     write_all(ctx, result)
 }
 

@@ -16,7 +16,6 @@ use crate::protection::objects::REASON_ASYNC;
 mod p {
     use crate::cmdlet::Param;
 
-    pub use crate::params::DPM_SERVER_NAME;
     pub const INCLUDE_ALERTS: Param = Param::new("IncludeAlerts");
     pub const INCLUDE_INACTIVE_ALERTS: Param = Param::new("IncludeInactiveAlerts");
 }
@@ -76,28 +75,24 @@ fn process(ctx: &mut dyn CommandContext, params: &Args, _input: Option<Value>) -
         ));
     }
     let include_inactive = params.switch(p::INCLUDE_INACTIVE_ALERTS);
-    get_and_write(
-        ctx,
-        params.string(p::DPM_SERVER_NAME).as_deref(),
-        |conns, c| {
-            let alerts = conns.call(c, |s| async move { s.alerts(include_inactive).await })?;
-            // The datasource objects alerts carry: one request, only when
-            // an alert names a datasource.
-            let datasources = if alerts.iter().any(|a| a.datasource_id.is_some()) {
-                conns
-                    .call(c, |s| async move { s.protected_datasources(None).await })?
-                    .into_iter()
-                    .map(|ds| (ds.id, ds))
-                    .collect()
-            } else {
-                HashMap::new()
-            };
-            Ok(alerts
+    get_and_write(ctx, params, |conns, c| {
+        let alerts = conns.call(c, |s| async move { s.alerts(include_inactive).await })?;
+        // The datasource objects alerts carry: one request, only when
+        // an alert names a datasource.
+        let datasources = if alerts.iter().any(|a| a.datasource_id.is_some()) {
+            conns
+                .call(c, |s| async move { s.protected_datasources(None).await })?
                 .into_iter()
-                .map(|a| alert(c, a, &datasources))
-                .collect::<Vec<_>>())
-        },
-    )
+                .map(|ds| (ds.id, ds))
+                .collect()
+        } else {
+            HashMap::new()
+        };
+        Ok(alerts
+            .into_iter()
+            .map(|a| alert(c, a, &datasources))
+            .collect::<Vec<_>>())
+    })
 }
 
 #[cfg(test)]

@@ -112,12 +112,7 @@ struct Run {
 }
 
 impl cmdlet::Run for Run {
-    fn process(
-        &mut self,
-        ctx: &mut dyn CommandContext,
-        params: &Args,
-        _input: Option<Value>,
-    ) -> FlowResult<()> {
+    fn process(&mut self, ctx: &mut dyn CommandContext, params: &Args) -> FlowResult<()> {
         let values = params.list(p::DATASOURCE);
         for value in values {
             let Some((server, state, ds)) = datasource_of(&value) else {

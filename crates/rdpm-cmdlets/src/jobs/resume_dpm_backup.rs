@@ -288,12 +288,7 @@ impl cmdlet::Run for Run {
         Ok(())
     }
 
-    fn process(
-        &mut self,
-        ctx: &mut dyn CommandContext,
-        params: &Args,
-        _input: Option<Value>,
-    ) -> FlowResult<()> {
+    fn process(&mut self, ctx: &mut dyn CommandContext, params: &Args) -> FlowResult<()> {
         let set = params.parameter_set();
         let values = params
             .get(input_parameter(set))

@@ -85,12 +85,7 @@ struct Run {
 }
 
 impl cmdlet::Run for Run {
-    fn process(
-        &mut self,
-        ctx: &mut dyn CommandContext,
-        params: &Args,
-        _input: Option<Value>,
-    ) -> FlowResult<()> {
+    fn process(&mut self, ctx: &mut dyn CommandContext, params: &Args) -> FlowResult<()> {
         for value in params.list(p::JOB) {
             let Some(obj) = job_of(&value) else {
                 ctx.write_error(not_a_job(&value))?;

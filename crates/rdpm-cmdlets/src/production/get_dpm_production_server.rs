@@ -8,11 +8,6 @@ use crate::cmdlet::{get_and_write, signature, Args, Cmdlet};
 use crate::params::server_name;
 use crate::production::objects::production_server;
 
-/// The parameters the cmdlet reads, declared with its signature.
-mod p {
-    pub use crate::params::DPM_SERVER_NAME;
-}
-
 /// The cmdlet.
 pub(crate) fn command() -> Cmdlet {
     let mut sig = signature(
@@ -33,15 +28,11 @@ pub(crate) fn command() -> Cmdlet {
 }
 
 fn process(ctx: &mut dyn CommandContext, params: &Args, _input: Option<Value>) -> FlowResult<()> {
-    get_and_write(
-        ctx,
-        params.string(p::DPM_SERVER_NAME).as_deref(),
-        |conns, c| {
-            let servers = conns.call(c, |s| async move { s.production_servers().await })?;
-            Ok(servers
-                .into_iter()
-                .map(|ps| production_server(c, ps))
-                .collect::<Vec<_>>())
-        },
-    )
+    get_and_write(ctx, params, |conns, c| {
+        let servers = conns.call(c, |s| async move { s.production_servers().await })?;
+        Ok(servers
+            .into_iter()
+            .map(|ps| production_server(c, ps))
+            .collect::<Vec<_>>())
+    })
 }

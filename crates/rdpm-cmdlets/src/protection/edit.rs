@@ -16,10 +16,18 @@ use crate::protection::objects::{
     edit_draft, editable, group_handle, group_of, not_a_group, DraftTarget,
 };
 
-/// The editable group bound to `-ProtectionGroup` of `cmdlet` (named in
-/// the error when the group is read-only or committed).
-pub fn editable_group(args: &Args, cmdlet: &str) -> Result<DraftTarget, ErrorRecord> {
-    editable(&args.value(PROTECTION_GROUP), cmdlet)
+/// The editable group bound to `-ProtectionGroup` of `cmdlet`, or `None`
+/// once the error (naming `cmdlet` when the group is read-only or
+/// committed) is written.
+pub fn editable_group(
+    ctx: &mut dyn CommandContext,
+    args: &Args,
+    cmdlet: &str,
+) -> FlowResult<Option<DraftTarget>> {
+    match editable(&args.value(PROTECTION_GROUP), cmdlet) {
+        Ok(t) => Ok(Some(t)),
+        Err(e) => ctx.write_error(e).map(|()| None),
+    }
 }
 
 /// The group object bound to `-ProtectionGroup`, read-only or editable,
@@ -70,12 +78,12 @@ pub fn change_schedule(
     cmdlet: &str,
     change: SetSchedule,
 ) -> FlowResult<()> {
-    match editable_group(args, cmdlet) {
-        Ok(t) => change_draft(ctx, args, t, None, |s, id| async move {
-            s.set_schedule(id, &change).await
-        }),
-        Err(e) => ctx.write_error(e),
-    }
+    let Some(t) = editable_group(ctx, args, cmdlet)? else {
+        return Ok(());
+    };
+    change_draft(ctx, args, t, None, |s, id| async move {
+        s.set_schedule(id, &change).await
+    })
 }
 
 /// The datasources of `items` as the server names them, checking that each

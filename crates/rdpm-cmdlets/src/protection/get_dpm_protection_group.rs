@@ -8,11 +8,6 @@ use crate::cmdlet::{get_and_write, signature, Args, Cmdlet};
 use crate::params::server_name;
 use crate::protection::objects::{protection_group, REASON_ASYNC};
 
-/// The parameters the cmdlet reads, declared with its signature.
-mod p {
-    pub use crate::params::DPM_SERVER_NAME;
-}
-
 /// The cmdlet.
 pub(crate) fn command() -> Cmdlet {
     let mut sig = signature(
@@ -42,15 +37,11 @@ pub(crate) fn command() -> Cmdlet {
 }
 
 fn process(ctx: &mut dyn CommandContext, params: &Args, _input: Option<Value>) -> FlowResult<()> {
-    get_and_write(
-        ctx,
-        params.string(p::DPM_SERVER_NAME).as_deref(),
-        |conns, c| {
-            let groups = conns.call(c, |s| async move { s.protection_groups().await })?;
-            Ok(groups
-                .iter()
-                .map(|g| protection_group(c, g))
-                .collect::<Vec<_>>())
-        },
-    )
+    get_and_write(ctx, params, |conns, c| {
+        let groups = conns.call(c, |s| async move { s.protection_groups().await })?;
+        Ok(groups
+            .iter()
+            .map(|g| protection_group(c, g))
+            .collect::<Vec<_>>())
+    })
 }

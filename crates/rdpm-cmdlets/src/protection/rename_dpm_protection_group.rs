@@ -44,9 +44,8 @@ pub(crate) fn command() -> Cmdlet {
 }
 
 fn process(ctx: &mut dyn CommandContext, params: &Args, _input: Option<Value>) -> FlowResult<()> {
-    let t = match editable_group(params, NAME) {
-        Ok(t) => t,
-        Err(e) => return ctx.write_error(e),
+    let Some(t) = editable_group(ctx, params, NAME)? else {
+        return Ok(());
     };
     let new_name = params.string(p::NEW_NAME).unwrap_or_default();
     let action = format!("Rename to '{new_name}'");

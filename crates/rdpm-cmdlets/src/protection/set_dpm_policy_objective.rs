@@ -140,9 +140,8 @@ fn int_value(v: Option<&Value>) -> Option<i64> {
 }
 
 fn process(ctx: &mut dyn CommandContext, params: &Args, _input: Option<Value>) -> FlowResult<()> {
-    let t = match editable_group(params, NAME) {
-        Ok(t) => t,
-        Err(e) => return ctx.write_error(e),
+    let Some(t) = editable_group(ctx, params, NAME)? else {
+        return Ok(());
     };
     if params.parameter_set() == ALERT {
         let days = int_value(params.get(p::ALERT_THRESHOLD_IN_DAYS)).unwrap_or_default();

@@ -47,9 +47,8 @@ pub(crate) fn command() -> Cmdlet {
 }
 
 fn process(ctx: &mut dyn CommandContext, params: &Args, _input: Option<Value>) -> FlowResult<()> {
-    let t = match editable_group(params, NAME) {
-        Ok(t) => t,
-        Err(e) => return ctx.write_error(e),
+    let Some(t) = editable_group(ctx, params, NAME)? else {
+        return Ok(());
     };
     let short_term = match params.get(p::SHORT_TERM) {
         Some(Value::Enum(e)) if e.name() == "Tape" => Some(DataLocation::Tape),

@@ -51,9 +51,8 @@ pub(crate) fn command() -> Cmdlet {
 }
 
 fn process(ctx: &mut dyn CommandContext, params: &Args, _input: Option<Value>) -> FlowResult<()> {
-    let t = match editable_group(params, NAME) {
-        Ok(t) => t,
-        Err(e) => return ctx.write_error(e),
+    let Some(t) = editable_group(ctx, params, NAME)? else {
+        return Ok(());
     };
     let method = match (params.parameter_set(), params.get(p::LATER)) {
         ("Later", Some(Value::DateTime(at))) => ReplicaCreationMethod::Later {

@@ -97,12 +97,7 @@ struct Run {
 }
 
 impl cmdlet::Run for Run {
-    fn process(
-        &mut self,
-        ctx: &mut dyn CommandContext,
-        params: &Args,
-        _input: Option<Value>,
-    ) -> FlowResult<()> {
+    fn process(&mut self, ctx: &mut dyn CommandContext, params: &Args) -> FlowResult<()> {
         self.processed = true;
         // A piped option binds per input object; keep the one given last.
         if let Some(o) = params.get(p::RECOVERY_OPTION) {

@@ -8,11 +8,6 @@ use crate::cmdlet::{get_and_write, signature, Args, Cmdlet};
 use crate::objects::dpm_session;
 use crate::params::server_name;
 
-/// The parameters the cmdlet reads, declared with its signature.
-mod p {
-    pub use crate::params::DPM_SERVER_NAME;
-}
-
 /// The cmdlet.
 pub(crate) fn command() -> Cmdlet {
     let mut sig = signature("Get-DPMSession", "Rdpm.Commands.GetDPMSessionCommand");
@@ -30,16 +25,12 @@ pub(crate) fn command() -> Cmdlet {
 }
 
 fn process(ctx: &mut dyn CommandContext, params: &Args, _input: Option<Value>) -> FlowResult<()> {
-    get_and_write(
-        ctx,
-        params.string(p::DPM_SERVER_NAME).as_deref(),
-        |conns, c| {
-            let sessions = conns.call(c, |s| async move { s.list_sessions().await })?;
-            let me = c.session.id();
-            Ok(sessions
-                .iter()
-                .map(|s| dpm_session(&c.server_name, s, s.id == me))
-                .collect::<Vec<_>>())
-        },
-    )
+    get_and_write(ctx, params, |conns, c| {
+        let sessions = conns.call(c, |s| async move { s.list_sessions().await })?;
+        let me = c.session.id();
+        Ok(sessions
+            .iter()
+            .map(|s| dpm_session(&c.server_name, s, s.id == me))
+            .collect::<Vec<_>>())
+    })
 }
