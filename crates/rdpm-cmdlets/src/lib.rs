@@ -57,3 +57,101 @@ pub fn register(registry: &mut Registry) {
     register_alerts(registry);
     register_global_properties(registry);
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use rdpm_shell::Registry;
+
+    use crate::params::{ASYNC, DATASOURCE, DPM_SERVER_NAME, JOB, PASS_THRU, PROTECTION_GROUP};
+
+    /// The shared parameter constants a cmdlet's `mod p` may re-export.
+    const SHARED: &[(&str, crate::cmdlet::Param)] = &[
+        ("ASYNC", ASYNC),
+        ("DATASOURCE", DATASOURCE),
+        ("DPM_SERVER_NAME", DPM_SERVER_NAME),
+        ("JOB", JOB),
+        ("PASS_THRU", PASS_THRU),
+        ("PROTECTION_GROUP", PROTECTION_GROUP),
+    ];
+
+    /// The parameter names the `mod p` of a cmdlet's source declares: the
+    /// names its runs can read.
+    fn names_read(source: &str) -> Vec<String> {
+        let Some(start) = source.find("\nmod p {") else {
+            return Vec::new();
+        };
+        let body = &source[start..];
+        let body = &body[..body.find("\n}\n").expect("mod p ends")];
+        let flat: String = body.split_whitespace().collect::<Vec<_>>().join(" ");
+        let mut names = Vec::new();
+        for item in flat.split(';') {
+            if let Some(at) = item.find("Param::new(\"") {
+                let rest = &item[at + "Param::new(\"".len()..];
+                names.push(rest[..rest.find('"').expect("a closing quote")].to_string());
+            } else if let Some(at) = item.find("pub use crate::params::") {
+                let list = item[at + "pub use crate::params::".len()..]
+                    .trim_matches(|c| c == '{' || c == '}' || c == ' ');
+                for ident in list.split(',').map(str::trim) {
+                    let (_, p) = SHARED
+                        .iter()
+                        .find(|(n, _)| *n == ident)
+                        .unwrap_or_else(|| panic!("{ident} is not a shared parameter"));
+                    names.push(p.name().to_string());
+                }
+            }
+        }
+        names
+    }
+
+    /// Every parameter a cmdlet reads (each is a constant of its `mod p`)
+    /// is one its signature declares, so a misspelt name fails here.
+    #[test]
+    fn every_parameter_a_cmdlet_reads_is_declared() {
+        let mut registry = Registry::new();
+        crate::register(&mut registry);
+        let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        let mut cmdlets = 0;
+        for noun in std::fs::read_dir(&src).expect("src lists") {
+            let noun = noun.expect("an entry").path();
+            if !noun.is_dir() {
+                continue;
+            }
+            for file in std::fs::read_dir(&noun).expect("a noun folder lists") {
+                let file = file.expect("an entry").path();
+                let stem = file
+                    .file_stem()
+                    .and_then(|s| s.to_str())
+                    .expect("a file name")
+                    .to_string();
+                if !stem.contains("_dpm_") {
+                    continue;
+                }
+                let name = stem.replace('_', "");
+                let cmd = registry
+                    .iter()
+                    .find(|c| {
+                        c.signature()
+                            .name
+                            .replace('-', "")
+                            .eq_ignore_ascii_case(&name)
+                    })
+                    .unwrap_or_else(|| panic!("{} registers no cmdlet", file.display()));
+                let sig = cmd.signature();
+                let source = std::fs::read_to_string(&file).expect("the source reads");
+                for read in names_read(&source) {
+                    assert!(
+                        sig.parameters
+                            .iter()
+                            .any(|d| d.name.eq_ignore_ascii_case(&read)),
+                        "{} reads -{read}, which its signature does not declare",
+                        sig.name
+                    );
+                }
+                cmdlets += 1;
+            }
+        }
+        assert_eq!(cmdlets, registry.iter().count(), "one file per cmdlet");
+    }
+}

@@ -89,6 +89,24 @@ pub fn handle_of<T: 'static>(value: &Value, type_name: &str) -> Option<Rc<PsObje
     }
 }
 
+/// The handle of a shell object made by this crate with payload `T`.
+pub fn handle_ref<T: 'static>(value: &Value) -> Option<&Handle<T>> {
+    let Value::Object(o) = value else {
+        return None;
+    };
+    o.native.as_ref()?.as_any().downcast_ref::<Handle<T>>()
+}
+
+/// `part` of the payload of an object with payload `T`, with the server
+/// and state of the connection that made the object.
+pub fn payload_of<T: 'static, R>(
+    value: &Value,
+    part: impl FnOnce(&T) -> R,
+) -> Option<(String, Arc<ConnectionState>, R)> {
+    let h = handle_ref::<T>(value)?;
+    Some((h.server.clone(), Arc::clone(&h.state), part(&h.payload)))
+}
+
 /// Payload of a DpmServer object.
 pub struct ServerPayload {
     product_name: String,
@@ -129,7 +147,7 @@ impl NativeObject for Handle<ServerPayload> {
     }
 }
 
-fn no_args(name: &str, args: &[Value]) -> Result<(), ErrorRecord> {
+pub fn no_args(name: &str, args: &[Value]) -> Result<(), ErrorRecord> {
     if args.is_empty() {
         Ok(())
     } else {
@@ -432,19 +450,7 @@ fn recovery_point_time(t: Option<chrono::DateTime<chrono::Utc>>) -> Value {
 pub fn datasource_of(
     value: &Value,
 ) -> Option<(String, Arc<ConnectionState>, rdpm_types::Datasource)> {
-    let Value::Object(o) = value else {
-        return None;
-    };
-    let h = o
-        .native
-        .as_ref()?
-        .as_any()
-        .downcast_ref::<Handle<DatasourcePayload>>()?;
-    Some((
-        h.server.clone(),
-        Arc::clone(&h.state),
-        h.payload.datasource.clone(),
-    ))
+    crate::objects::payload_of(value, |p: &DatasourcePayload| p.datasource.clone())
 }
 
 /// The error for a `-Datasource` value that is not a datasource object.

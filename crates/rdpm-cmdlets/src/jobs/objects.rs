@@ -27,7 +27,7 @@ use rdpm_types::{Job, JobId, JobQuery, RecoveryPoint};
 
 use crate::cmdlet::{write_all, Args};
 use crate::connection::{connections, ConnectionState, Remote};
-use crate::objects::{datasource, Handle};
+use crate::objects::{datasource, no_args, Handle};
 use crate::params::JOB;
 use crate::production::objects::connection_of;
 
@@ -334,22 +334,6 @@ impl NativeObject for Handle<JobPayload> {
     }
 }
 
-fn no_args(name: &str, args: &[Value]) -> Result<(), ErrorRecord> {
-    if args.is_empty() {
-        Ok(())
-    } else {
-        Err(ErrorRecord::new(
-            format!(
-                "Cannot find an overload for \"{name}\" and the argument count: \"{}\".",
-                args.len()
-            ),
-            "MethodCountCouldNotFindBest",
-            ErrorCategory::NotSpecified,
-        )
-        .with_exception("MethodException"))
-    }
-}
-
 /// The stored properties of a job object (the live ones too, as last read,
 /// for output that reads stored values such as JSON).
 fn job_properties(remote: &Remote, server_name: &str, j: &Job) -> Vec<(String, Value)> {
@@ -517,14 +501,7 @@ fn task(remote: &Remote, j: &Job) -> Value {
 
 /// The job a task object belongs to, and how to reach its server.
 pub fn task_of(value: &Value) -> Option<(JobId, Remote)> {
-    let Value::Object(o) = value else {
-        return None;
-    };
-    let h = o
-        .native
-        .as_ref()?
-        .as_any()
-        .downcast_ref::<Handle<TaskPayload>>()?;
+    let h = crate::objects::handle_ref::<TaskPayload>(value)?;
     Some((h.payload.job_id, h.payload.remote.clone()))
 }
 
@@ -624,19 +601,7 @@ pub fn recovery_point(
 /// The recovery point behind a recovery point object, with the server and
 /// state of the connection that listed it.
 pub fn recovery_point_of(value: &Value) -> Option<(String, Arc<ConnectionState>, RecoveryPoint)> {
-    let Value::Object(o) = value else {
-        return None;
-    };
-    let h = o
-        .native
-        .as_ref()?
-        .as_any()
-        .downcast_ref::<Handle<RecoveryPointPayload>>()?;
-    Some((
-        h.server.clone(),
-        Arc::clone(&h.state),
-        h.payload.recovery_point.clone(),
-    ))
+    crate::objects::payload_of(value, |p: &RecoveryPointPayload| p.recovery_point.clone())
 }
 
 /// The error for a `-Job` value that is not a job object.

@@ -148,19 +148,9 @@ pub fn production_server(c: &Connection, ps: ProductionServer) -> Value {
 pub fn production_server_of(
     value: &Value,
 ) -> Option<(String, Arc<ConnectionState>, ProductionServer)> {
-    let Value::Object(o) = value else {
-        return None;
-    };
-    let h = o
-        .native
-        .as_ref()?
-        .as_any()
-        .downcast_ref::<Handle<ProductionServerPayload>>()?;
-    Some((
-        h.server.clone(),
-        Arc::clone(&h.state),
-        h.payload.production_server.clone(),
-    ))
+    crate::objects::payload_of(value, |p: &ProductionServerPayload| {
+        p.production_server.clone()
+    })
 }
 
 /// The open connection an object came from, or the error saying that it is

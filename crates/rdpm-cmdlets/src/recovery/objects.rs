@@ -340,19 +340,7 @@ fn item_value(
 pub fn recoverable_item_of(
     value: &Value,
 ) -> Option<(String, Arc<ConnectionState>, RecoverableItem)> {
-    let Value::Object(o) = value else {
-        return None;
-    };
-    let h = o
-        .native
-        .as_ref()?
-        .as_any()
-        .downcast_ref::<Handle<RecoverableItemPayload>>()?;
-    Some((
-        h.server.clone(),
-        Arc::clone(&h.state),
-        h.payload.item.clone(),
-    ))
+    crate::objects::payload_of(value, |p: &RecoverableItemPayload| p.item.clone())
 }
 
 /// What a `RecoverableObject` value stands for: a recovery point (the whole
