@@ -76,16 +76,32 @@ mod tests {
         ("PROTECTION_GROUP", PROTECTION_GROUP),
     ];
 
-    /// The parameter names the `mod p` of a cmdlet's source declares: the
-    /// names its runs can read.
+    /// The shared helpers that read parameters themselves, and what they
+    /// read.
+    const HELPERS: &[(&str, &[crate::cmdlet::Param])] = &[
+        ("get_and_write(", &[DPM_SERVER_NAME]),
+        ("editable_group(", &[PROTECTION_GROUP]),
+        ("bound_group(", &[PROTECTION_GROUP]),
+        ("change_draft(", &[PASS_THRU]),
+        ("change_schedule(", &[PROTECTION_GROUP, PASS_THRU]),
+        ("pass_thru(", &[PASS_THRU]),
+        ("for_each_job(", &[JOB]),
+    ];
+
+    /// The parameter names a cmdlet's source can read: the constants of its
+    /// `mod p`, and those the shared helpers it calls read.
     fn names_read(source: &str) -> Vec<String> {
+        let mut names: Vec<String> = HELPERS
+            .iter()
+            .filter(|(call, _)| source.contains(call))
+            .flat_map(|(_, reads)| reads.iter().map(|p| p.name().to_string()))
+            .collect();
         let Some(start) = source.find("\nmod p {") else {
-            return Vec::new();
+            return names;
         };
         let body = &source[start..];
         let body = &body[..body.find("\n}\n").expect("mod p ends")];
         let flat: String = body.split_whitespace().collect::<Vec<_>>().join(" ");
-        let mut names = Vec::new();
         for item in flat.split(';') {
             if let Some(at) = item.find("Param::new(\"") {
                 let rest = &item[at + "Param::new(\"".len()..];
@@ -105,8 +121,9 @@ mod tests {
         names
     }
 
-    /// Every parameter a cmdlet reads (each is a constant of its `mod p`)
-    /// is one its signature declares, so a misspelt name fails here.
+    /// Every parameter a cmdlet reads (each is a constant of its `mod p`,
+    /// or read for it by a shared helper) is one its signature declares, so
+    /// a misspelt name fails here.
     #[test]
     fn every_parameter_a_cmdlet_reads_is_declared() {
         let mut registry = Registry::new();

@@ -77,7 +77,7 @@ pub fn job_param(set: &'static str, help: &'static str) -> ParameterDecl {
 
 /// `-Datasource` of type `ty`: first positional and mandatory in `set`,
 /// from the pipeline.
-pub fn datasource_param(ty: ParamType, set: &'static str, help: &'static str) -> ParameterDecl {
+pub fn datasource_decl(ty: ParamType, set: &'static str, help: &'static str) -> ParameterDecl {
     DATASOURCE
         .decl(ty)
         .in_set(set, Some(0), true)

@@ -3,12 +3,11 @@
 use std::collections::HashMap;
 
 use rdpm_shell::signature::Example;
-use rdpm_shell::{
-    CommandContext, ErrorCategory, ErrorRecord, FlowResult, ParamType, ParameterDecl, Value,
-};
+use rdpm_shell::{CommandContext, ErrorCategory, ErrorRecord, FlowResult, ParamType, Value};
 
 use crate::alerts::objects::{alert, INCLUDE_ALERTS_TYPE};
 use crate::cmdlet::{get_and_write, signature, Args, Cmdlet};
+use crate::params::async_param;
 use crate::params::server_name_plain;
 use crate::protection::objects::REASON_ASYNC;
 
@@ -29,9 +28,7 @@ pub(crate) fn command() -> Cmdlet {
         server_name_plain().from_pipeline_by_property_name(),
         p::INCLUDE_INACTIVE_ALERTS.decl(ParamType::Switch)
             .help("Also gets the alerts that are no longer active (resolved or inactive)."),
-        ParameterDecl::new("Async", ParamType::Switch)
-            .help("Returns at once and lets the operation continue in the background (DPM graphical console). Not supported by rdpm.")
-            .unsupported(REASON_ASYNC),
+        async_param("Returns at once and lets the operation continue in the background (DPM graphical console). Not supported by rdpm.", REASON_ASYNC),
         p::INCLUDE_ALERTS.decl(ParamType::Enum(&INCLUDE_ALERTS_TYPE))
             .help("Specifies which alerts: AllActive (the default) gets every active alert; FromContext, the alerts of the DPM console's current context, is not supported by rdpm."),
     ];

@@ -14,11 +14,12 @@ use rdpm_types::{JobQuery, JobType};
 use crate::cmdlet::{signature, write_all, Args, Cmdlet, Param};
 use crate::connection::{connections, Connection, ConnectionState};
 use crate::jobs::objects::{
-    datasources_param, fetch_jobs, job, job_handle, job_of, jobs_param, not_a_job, DPM_JOB_TYPE,
+    datasources_param, fetch_jobs, job, job_handle, job_of, not_a_job, DPM_JOB_TYPE,
     JOB_STATUS_TYPE,
 };
 use crate::objects::datasource_of;
 use crate::params::PRODUCTION_SERVER_PARAM;
+use crate::params::{datasource_decl, job_param};
 use crate::production::objects::{connection_of, production_server_of};
 use crate::protection::objects::{group_handle, group_of, PROTECTION_GROUP_PARAM};
 use crate::SERVER_NAME_ALIASES;
@@ -77,10 +78,7 @@ pub(crate) fn command() -> Cmdlet {
         // Typed pipeline parameters before the string ones: pipeline input
         // binds to the first parameter that converts it, and any object
         // converts to a string.
-        p::DATASOURCE.decl(datasources_param())
-            .in_set(SET_DS, Some(0), true)
-            .from_pipeline()
-            .help("Specifies datasources, as Get-DPMDatasource returns them: the cmdlet gets their jobs."),
+        datasource_decl(datasources_param(), SET_DS, "Specifies datasources, as Get-DPMDatasource returns them: the cmdlet gets their jobs."),
         p::PROTECTION_GROUP.decl(array(PROTECTION_GROUP_PARAM))
             .in_set(SET_PG, Some(0), true)
             .from_pipeline()
@@ -89,10 +87,7 @@ pub(crate) fn command() -> Cmdlet {
             .in_set(SET_PS, Some(0), true)
             .from_pipeline()
             .help("Specifies production servers, as Get-DPMProductionServer returns them: the cmdlet gets the jobs of their datasources."),
-        p::JOB.decl(jobs_param())
-            .in_set(SET_UPDATE, Some(0), true)
-            .from_pipeline()
-            .help("Specifies job objects to refresh from the server; the cmdlet returns them refreshed."),
+        job_param(SET_UPDATE, "Specifies job objects to refresh from the server; the cmdlet returns them refreshed."),
         p::PRODUCTION_SERVER_NAME.decl(array(ParamType::String))
             .in_set(SET_PS_NAME, Some(0), true)
             .from_pipeline()

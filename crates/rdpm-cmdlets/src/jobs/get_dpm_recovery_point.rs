@@ -9,6 +9,7 @@ use crate::connection::connections;
 use crate::jobs::objects::{datasource_param, recovery_point};
 use crate::objects::datasource_of;
 use crate::objects::not_a_datasource;
+use crate::params::{async_param, datasource_decl};
 use crate::production::objects::connection_of;
 use crate::protection::objects::{REASON_ASYNC, REASON_ONLINE, REASON_TAPE};
 
@@ -32,14 +33,8 @@ pub(crate) fn command() -> Cmdlet {
     sig.synopsis = "Gets the recovery points of a datasource.";
     sig.description = "The Get-DPMRecoveryPoint cmdlet gets the recovery points of a datasource (from Get-DPMDatasource), oldest first. A recovery point is a snapshot in a restic-format repository of the storage pool; its Id is the snapshot's id, as restic snapshots shows it, and PoolMemberPath is the repository.\n\nEach recovery point carries both of DPM's names for its time, RepresentedPointInTime and BackupTime (local time; UtcRepresentedPointInTime in UTC), and for its location, Location and DataLocation (always Disk in rdpm). Its DataSource (also Datasource) is the datasource object. -OnlyActive leaves out the points that are past the protection group's retention range.";
     sig.parameters = vec![
-        p::DATASOURCE.decl(datasource_param())
-            .in_set(SET_DS, Some(0), true)
-            .from_pipeline()
-            .help("Specifies the datasource, as Get-DPMDatasource returns it, whose recovery points the cmdlet gets."),
-        ParameterDecl::new("Async", ParamType::Switch)
-            .in_set(SET_DS, None, false)
-            .help("Returns at once and lets the operation continue in the background (DPM graphical console). Not supported by rdpm.")
-            .unsupported(REASON_ASYNC),
+        datasource_decl(datasource_param(), SET_DS, "Specifies the datasource, as Get-DPMDatasource returns it, whose recovery points the cmdlet gets."),
+        async_param("Returns at once and lets the operation continue in the background (DPM graphical console). Not supported by rdpm.", REASON_ASYNC).in_set(SET_DS, None, false),
         ParameterDecl::new("Online", ParamType::Switch)
             .in_set(SET_DS, None, false)
             .help("Gets online (cloud) recovery points. Not supported by rdpm.")

@@ -14,6 +14,7 @@ use crate::jobs::objects::{
 use crate::objects::datasource_of;
 use crate::objects::not_a_datasource;
 use crate::objects::Batches;
+use crate::params::datasource_decl;
 use crate::protection::objects::{REASON_ONLINE, REASON_TAPE};
 
 /// The parameters the cmdlet reads, declared with its signature.
@@ -41,10 +42,7 @@ pub(crate) fn command() -> Cmdlet {
     sig.synopsis = "Starts on-demand backups that create recovery points of protected datasources.";
     sig.description = "The New-DPMRecoveryPoint cmdlet starts an on-demand backup of each datasource given, and returns one Job object per datasource at once, while the backups run on the server. A datasource must be a member of a committed protection group. Each backup reads the datasource's files and stores them in the storage pool as a recovery point, a snapshot in a restic-format repository.\n\nThe jobs run on the server: closing the connection or leaving the shell does not stop them. Follow a job by reading its Status or HasCompleted property, which ask the server each time, or pipe the jobs to Wait-DPMJob, which shows their progress and returns them when they end. A file that cannot be read is skipped and named in the job's SkippedFiles; the job then ends with the status Warning.\n\nWith -DiskRecoveryPointOption WithSynchronize (file data on disk) the backup synchronizes with the datasource and creates a recovery point. OnlySynchronize reads the datasource into a synchronization, which is not a recovery point (Get-DPMRecoveryPoint does not list it) and is replaced by the next one. WithoutSynchronize makes a recovery point of the latest synchronization without reading the datasource; it fails when the datasource has none. The ApplicationOnDisk set (-Disk without -DiskRecoveryPointOption) backs file data up as WithSynchronize does. -WithDataIntegrityCheck verifies what the backup wrote before the job succeeds.";
     sig.parameters = vec![
-        p::DATASOURCE.decl(datasources_param())
-            .in_set(ALL_PARAMETER_SETS, Some(0), true)
-            .from_pipeline()
-            .help("Specifies the datasources to back up, as Get-DPMDatasource returns them. Datasources from the pipeline are started together, one job each."),
+        datasource_decl(datasources_param(), ALL_PARAMETER_SETS, "Specifies the datasources to back up, as Get-DPMDatasource returns them. Datasources from the pipeline are started together, one job each."),
         ParameterDecl::new("Disk", ParamType::Switch)
             .in_set(SET_FILES, None, true)
             .in_set(SET_APPLICATION, None, true)

@@ -5,23 +5,17 @@ use rdpm_shell::{CommandContext, ConfirmImpact, FlowResult, Value};
 
 use crate::cmdlet::{signature, Args, Cmdlet};
 use crate::jobs::objects::for_each_job;
-use crate::jobs::objects::jobs_param;
-
-/// The parameters the cmdlet reads, declared with its signature.
-mod p {
-    pub use crate::params::JOB;
-}
+use crate::params::job_param;
 
 /// The cmdlet.
 pub(crate) fn command() -> Cmdlet {
     let mut sig = signature("Restart-DPMJob", "Rdpm.Commands.RestartDPMJobCommand");
     sig.synopsis = "Runs failed DPM jobs again.";
     sig.description = "The Restart-DPMJob cmdlet runs each failed job given (from Get-DPMJob) again, as a new job of the same type on the same datasource, and returns the new jobs. A job stopped with Stop-DPMJob, or left unfinished by a server restart, counts as failed. A recovery point job runs again with synchronization (it reads the datasource), a synchronization as a synchronization, and a consistency check with the same -HeavyWeight choice.\n\nA job that did not fail, and a recovery job (the server does not keep the items and options a recovery was given: run Restore-DPMRecoverableItem again), are refused with an error naming the job; the cmdlet goes on with the others.";
-    sig.parameters = vec![p::JOB
-        .decl(jobs_param())
-        .in_set("RestartJob", Some(0), true)
-        .from_pipeline()
-        .help("Specifies the failed jobs to run again, as Get-DPMJob returns them.")];
+    sig.parameters = vec![job_param(
+        "RestartJob",
+        "Specifies the failed jobs to run again, as Get-DPMJob returns them.",
+    )];
     sig.default_set = Some("RestartJob");
     sig.supports_should_process = true;
     sig.confirm_impact = ConfirmImpact::Medium;

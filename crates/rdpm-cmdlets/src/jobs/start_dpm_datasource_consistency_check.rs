@@ -13,6 +13,7 @@ use crate::jobs::objects::start_jobs;
 use crate::jobs::objects::{adhoc_jobs_context_param, datasource_param, job_state_handler_param};
 use crate::objects::datasource_of;
 use crate::objects::not_a_datasource;
+use crate::params::datasource_decl;
 use crate::protection::objects::{group_handle, group_of, not_a_group, PROTECTION_GROUP_PARAM};
 
 /// The parameters the cmdlet reads, declared with its signature.
@@ -38,10 +39,7 @@ pub(crate) fn command() -> Cmdlet {
     sig.synopsis = "Starts consistency checks of the recovery points of protected datasources.";
     sig.description = "The Start-DPMDatasourceConsistencyCheck cmdlet starts a consistency check of a datasource, or of every member of a protection group, and returns one Job object (type Validation) per datasource at once; the checks run on the server.\n\nA check reads back what the datasource's recovery points are made of in the storage pool. Without -HeavyWeight it checks their structure (trees and index) and reads a random 5% sample of their stored data; with -HeavyWeight it reads and verifies all of it. When it finds damage, the job ends Failed with the error kind DataCorruptionDetected and names each damaged recovery point.";
     sig.parameters = vec![
-        p::DATASOURCE.decl(datasource_param())
-            .in_set(SET_DATASOURCE, Some(0), true)
-            .from_pipeline()
-            .help("Specifies the datasource to check, as Get-DPMDatasource returns it."),
+        datasource_decl(datasource_param(), SET_DATASOURCE, "Specifies the datasource to check, as Get-DPMDatasource returns it."),
         p::PROTECTION_GROUP.decl(PROTECTION_GROUP_PARAM)
             .in_set(SET_GROUP, Some(0), true)
             .from_pipeline()

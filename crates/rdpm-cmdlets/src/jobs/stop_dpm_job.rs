@@ -7,13 +7,13 @@ use rdpm_types::JobId;
 use crate::cmdlet::{signature, Args, Cmdlet};
 use crate::connection::Remote;
 use crate::jobs::objects::for_each_job;
-use crate::jobs::objects::{jobs_param, task_of, tasks_param};
+use crate::jobs::objects::{task_of, tasks_param};
+use crate::params::job_param;
 
 /// The parameters the cmdlet reads, declared with its signature.
 mod p {
     use crate::cmdlet::Param;
 
-    pub use crate::params::JOB;
     pub const TASK: Param = Param::new("Task");
 }
 
@@ -26,10 +26,7 @@ pub(crate) fn command() -> Cmdlet {
     sig.synopsis = "Stops running or queued DPM jobs.";
     sig.description = "The Stop-DPMJob cmdlet asks the server to stop each job given (from Get-DPMJob or New-DPMRecoveryPoint), or the job of each task given (a job's Tasks). A queued job ends at once; a running job goes to the status Cancelling and stops within a second or two, then ends Failed with the error kind Cancelled. A stopped backup leaves no recovery point: what it had written is removed.\n\nA job that has already ended cannot be stopped; the cmdlet writes an error for it and goes on with the others. The job objects given are refreshed. The cmdlet writes no output.";
     sig.parameters = vec![
-        p::JOB.decl(jobs_param())
-            .in_set(SET_JOB, Some(0), true)
-            .from_pipeline()
-            .help("Specifies the jobs to stop, as Get-DPMJob or New-DPMRecoveryPoint return them."),
+        job_param(SET_JOB, "Specifies the jobs to stop, as Get-DPMJob or New-DPMRecoveryPoint return them."),
         p::TASK.decl(tasks_param())
             .in_set(SET_TASK, Some(0), true)
             .from_pipeline()

@@ -12,7 +12,8 @@ use rdpm_shell::{
 use rdpm_types::{Job, JobStatus};
 
 use crate::cmdlet::{self, signature, Args, Cmdlet};
-use crate::jobs::objects::{fetch_jobs, job_handle, job_of, jobs_param, not_a_job};
+use crate::jobs::objects::{fetch_jobs, job_handle, job_of, not_a_job};
+use crate::params::job_param;
 
 /// The parameters the cmdlet reads, declared with its signature.
 mod p {
@@ -39,10 +40,7 @@ pub(crate) fn command() -> Cmdlet {
     sig.synopsis = "Waits until DPM jobs end, showing their progress, and returns them.";
     sig.description = "The Wait-DPMJob cmdlet waits until the jobs given (from New-DPMRecoveryPoint or Get-DPMJob) have ended, as PowerShell's Wait-Job waits for background jobs, and returns the jobs that ended, with their final status, counters and errors. While it waits it shows a progress bar: the bytes processed out of the datasource's size once the server knows it, and the files scanned and transferred.\n\nWith -Any it returns as soon as one of the jobs has ended. With -Timeout it waits at most that many seconds and returns only the jobs that ended in time; the others go on running. Ctrl-C stops the waiting, not the jobs: use Stop-DPMJob to stop a job. Wait-DPMJob is not a DPM cmdlet; DPM scripts poll the job's HasCompleted property, which works in rdpm too.";
     sig.parameters = vec![
-        p::JOB.decl(jobs_param())
-            .in_set(ALL_PARAMETER_SETS, Some(0), true)
-            .from_pipeline()
-            .help("Specifies the jobs to wait for, as New-DPMRecoveryPoint or Get-DPMJob return them. Jobs from the pipeline are collected and waited for together."),
+        job_param(ALL_PARAMETER_SETS, "Specifies the jobs to wait for, as New-DPMRecoveryPoint or Get-DPMJob return them. Jobs from the pipeline are collected and waited for together."),
         p::TIMEOUT.decl(ParamType::Int32)
             .aliases(&["TimeoutSec"])
             .default_value("-1")

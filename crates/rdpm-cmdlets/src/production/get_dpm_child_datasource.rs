@@ -9,6 +9,7 @@ use rdpm_shell::{
 use crate::cmdlet::{signature, Args, Cmdlet};
 use crate::connection::connections;
 use crate::objects::{datasource, datasource_of, DATASOURCE_TYPE};
+use crate::params::async_param;
 use crate::production::objects::connection_of;
 
 /// The parameters the cmdlet reads, declared with its signature.
@@ -40,9 +41,7 @@ pub(crate) fn command() -> Cmdlet {
             .help("Specifies a datasource or child datasource (a volume or folder), as Get-DPMDatasource or Get-DPMChildDatasource return it."),
         ParameterDecl::new("Inquire", ParamType::Switch)
             .help("Asks the production server live instead of using cached data. rdpm always asks live."),
-        ParameterDecl::new("Async", ParamType::Switch)
-            .help("Returns at once and lets the operation continue in the background (the DPM graphical console). Not supported by rdpm.")
-            .unsupported("it serves the DPM graphical console's asynchronous calls; rdpm cmdlets return their results directly"),
+        async_param("Returns at once and lets the operation continue in the background (the DPM graphical console). Not supported by rdpm.", "it serves the DPM graphical console's asynchronous calls; rdpm cmdlets return their results directly"),
         p::PROTECTION_GROUP.decl(ParamType::Object)
             .in_set(ALL_PARAMETER_SETS, Some(1), false)
             .from_pipeline()

@@ -13,6 +13,7 @@ use rdpm_types::{FsPath, ProtectionGroupId};
 use crate::cmdlet::{signature, write_all, Args, Cmdlet};
 use crate::connection::{connections, Connection};
 use crate::objects::{datasource, datasource_of};
+use crate::params::async_param;
 use crate::params::PRODUCTION_SERVER_PARAM;
 use crate::production::objects::{connection_of, production_server_of};
 
@@ -64,11 +65,7 @@ pub(crate) fn command() -> Cmdlet {
         p::PRODUCTION_SERVER_NAME.decl(ParamType::String)
             .in_set("Search", Some(2), false)
             .help("Specifies the production server -Path is on (its short or full name). Without it, the DPM server's own host."),
-        ParameterDecl::new("Async", ParamType::Switch)
-            .in_set("ClientProtectionGroup", None, false)
-            .in_set("ProductionServer", None, false)
-            .help("Returns at once and lets the operation continue in the background (the DPM graphical console). Not supported by rdpm.")
-            .unsupported(ASYNC_REASON),
+        async_param("Returns at once and lets the operation continue in the background (the DPM graphical console). Not supported by rdpm.", ASYNC_REASON).in_set("ClientProtectionGroup", None, false).in_set("ProductionServer", None, false),
         ParameterDecl::new("ComputerName", ParamType::Array(Box::new(ParamType::String)))
             .aliases(&["ComputerNames"])
             .in_set("ClientProtectionGroup", Some(1), true)

@@ -2,9 +2,10 @@
 //! read-only objects.
 
 use rdpm_shell::signature::Example;
-use rdpm_shell::{CommandContext, FlowResult, ParamType, ParameterDecl, Value};
+use rdpm_shell::{CommandContext, FlowResult, Value};
 
 use crate::cmdlet::{get_and_write, signature, Args, Cmdlet};
+use crate::params::async_param;
 use crate::params::server_name;
 use crate::protection::objects::{protection_group, REASON_ASYNC};
 
@@ -18,9 +19,7 @@ pub(crate) fn command() -> Cmdlet {
     sig.description = "The Get-DPMProtectionGroup cmdlet returns the protection groups of a DPM server as read-only objects: their name, protection method, retention range, synchronization frequency, replica creation method and members, as last committed. To change a group, pass its object to Get-DPMModifiableProtectionGroup, which opens it for modification.";
     sig.parameters = vec![
         server_name().from_pipeline(),
-        ParameterDecl::new("Async", ParamType::Switch)
-            .help("Returns at once and lets the operation continue in the background (DPM graphical console).")
-            .unsupported(REASON_ASYNC),
+        async_param("Returns at once and lets the operation continue in the background (DPM graphical console).", REASON_ASYNC),
     ];
     sig.examples = vec![Example {
         title: "Example 1: Get the protection groups of a server",

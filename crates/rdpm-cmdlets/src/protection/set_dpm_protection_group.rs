@@ -8,6 +8,7 @@ use rdpm_shell::{CommandContext, ConfirmImpact, FlowResult, ParamType, Parameter
 use crate::cmdlet::{signature, Args, Cmdlet};
 use crate::connection::connections;
 use crate::objects::DATASOURCE_TYPE;
+use crate::params::async_param;
 use crate::params::protection_group_param;
 use crate::protection::edit::editable_group;
 use crate::protection::objects::{
@@ -23,9 +24,7 @@ pub(crate) fn command() -> Cmdlet {
     sig.description = "The Set-DPMProtectionGroup cmdlet saves everything done to a protection group since New-DPMProtectionGroup or Get-DPMModifiableProtectionGroup: members added and removed, protection type, policy objective, replica creation method and name. The server writes the whole change in one transaction, so no one ever sees half of it, and frees the group's edit lock. The object given is then no longer editable; run Get-DPMModifiableProtectionGroup to change the group again. The cmdlet returns the group as committed.\n\nA new group needs at least one member. When the commit fails, the changes stay in the editable object for correction.";
     sig.parameters = vec![
         protection_group_param("Specifies the new or editable protection group to commit."),
-        ParameterDecl::new("Async", ParamType::Switch)
-            .help("Returns at once and lets the operation continue in the background (DPM graphical console).")
-            .unsupported(REASON_ASYNC),
+        async_param("Returns at once and lets the operation continue in the background (DPM graphical console).", REASON_ASYNC),
         ParameterDecl::new(
             "TranslateDSList",
             ParamType::Array(Box::new(ParamType::Typed {

@@ -14,6 +14,7 @@ use crate::connection::{connections, Connection};
 use crate::jobs::objects::{datasource_param, RECOVERY_SOURCE_PARAM};
 use crate::objects::datasource_of;
 use crate::objects::not_a_datasource;
+use crate::params::{async_param, datasource_decl};
 use crate::production::objects::connection_of;
 use crate::protection::objects::REASON_ASYNC;
 use crate::recovery::objects::{
@@ -61,17 +62,12 @@ pub(crate) fn command() -> Cmdlet {
             .from_pipeline()
             .help("Specifies a recovery point whose shares are listed. Not supported by rdpm.")
             .unsupported(REASON_SHARES),
-        p::DATASOURCE.decl(datasource_param())
-            .in_set(SET_SEARCH, Some(0), true)
-            .from_pipeline()
-            .help("Specifies the datasource, as Get-DPMDatasource returns it, whose recovery points are searched."),
+        datasource_decl(datasource_param(), SET_SEARCH, "Specifies the datasource, as Get-DPMDatasource returns it, whose recovery points are searched."),
         p::SEARCH_OPTION.decl(SEARCH_OPTION_PARAM)
             .in_set(SET_SEARCH, Some(1), true)
             .from_pipeline()
             .help("Specifies the search, as New-DPMSearchOption returns it."),
-        ParameterDecl::new("Async", ParamType::Switch)
-            .help("Returns at once and lets the operation continue in the background (DPM graphical console). Not supported by rdpm.")
-            .unsupported(REASON_ASYNC),
+        async_param("Returns at once and lets the operation continue in the background (DPM graphical console). Not supported by rdpm.", REASON_ASYNC),
         ParameterDecl::new("Tag", ParamType::Object)
             .help("A marker that tells background replies apart (DPM graphical console). Not supported by rdpm.")
             .unsupported(REASON_TAG),
