@@ -8,7 +8,7 @@ use rdpm_shell::signature::Example;
 use rdpm_shell::{
     CommandContext, ErrorCategory, ErrorRecord, FlowResult, ParamType, ParameterDecl, Value,
 };
-use rdpm_types::{FsPath, ProtectionGroupId};
+use rdpm_types::{FsPath, ProductionServerId, ProtectionGroupId};
 
 use crate::cmdlet::{signature, write_all, Args, Cmdlet};
 use crate::connection::{connections, Connection};
@@ -200,15 +200,22 @@ fn by_production_server(
         .with_target(value.clone())
     })?;
     let c = connection_of(ctx, &server, &state)?;
-    let id = ps.id;
-    let list =
-        connections(ctx).call(
-            &c,
-            |s| async move { s.production_server_datasources(id).await },
-        )?;
+    volumes_of(ctx, &c, ps.id)
+}
+
+/// The volumes of the production server `id`, read through `c`.
+fn volumes_of(
+    ctx: &mut dyn CommandContext,
+    c: &Rc<Connection>,
+    id: ProductionServerId,
+) -> Result<Vec<Value>, ErrorRecord> {
+    let list = connections(ctx).call(
+        c,
+        |s| async move { s.production_server_datasources(id).await },
+    )?;
     Ok(list
         .into_iter()
-        .map(|ds| datasource(&c, ds, false))
+        .map(|ds| datasource(c, ds, false))
         .collect())
 }
 
@@ -241,16 +248,7 @@ fn by_production_server_name(
             .with_exception("ItemNotFoundException")
             .with_target(Value::str(name))
         })?;
-    let id = ps.id;
-    let list =
-        connections(ctx).call(
-            &c,
-            |s| async move { s.production_server_datasources(id).await },
-        )?;
-    Ok(list
-        .into_iter()
-        .map(|ds| datasource(&c, ds, false))
-        .collect())
+    volumes_of(ctx, &c, ps.id)
 }
 
 /// The members of a protection group: any object whose `ProtectionGroupId`
