@@ -7,8 +7,7 @@ use rdpm_shell::{CommandContext, ErrorCategory, ErrorRecord, FlowResult, ParamTy
 
 use crate::alerts::objects::{alert, INCLUDE_ALERTS_TYPE};
 use crate::cmdlet::{get_and_write, signature, Args, Cmdlet};
-use crate::params::async_param;
-use crate::params::server_name_plain;
+use crate::params::{async_param, server_name_plain};
 use crate::protection::objects::REASON_ASYNC;
 
 /// The parameters the cmdlet reads, declared with its signature.

@@ -18,8 +18,7 @@ use crate::jobs::objects::{
     JOB_STATUS_TYPE,
 };
 use crate::objects::datasource_of;
-use crate::params::PRODUCTION_SERVER_PARAM;
-use crate::params::{datasource_decl, job_param};
+use crate::params::{datasource_decl, job_param, PRODUCTION_SERVER_PARAM};
 use crate::production::objects::{connection_of, production_server_of};
 use crate::protection::objects::{group_handle, group_of, PROTECTION_GROUP_PARAM};
 use crate::SERVER_NAME_ALIASES;

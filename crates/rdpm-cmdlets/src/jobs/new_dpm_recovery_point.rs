@@ -6,14 +6,11 @@ use rdpm_shell::{CommandContext, ConfirmImpact, FlowResult, ParamType, Parameter
 use rdpm_types::{Datasource, DiskRecoveryPointOption, NewRecoveryPoints};
 
 use crate::cmdlet::{self, signature, Args, Cmdlet};
-use crate::jobs::objects::start_jobs;
 use crate::jobs::objects::{
-    adhoc_jobs_context_param, datasources_param, job_state_handler_param, BACKUP_TYPE,
+    adhoc_jobs_context_param, datasources_param, job_state_handler_param, start_jobs, BACKUP_TYPE,
     DISK_RECOVERY_POINT_OPTION, PROTECTION_TYPE,
 };
-use crate::objects::datasource_of;
-use crate::objects::not_a_datasource;
-use crate::objects::Batches;
+use crate::objects::{datasource_of, not_a_datasource, Batches};
 use crate::params::datasource_decl;
 use crate::protection::objects::{REASON_ONLINE, REASON_TAPE};
 

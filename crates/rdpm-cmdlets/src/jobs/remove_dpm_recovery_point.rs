@@ -6,8 +6,7 @@ use rdpm_shell::{CommandContext, ConfirmImpact, FlowResult, ParamType, Value};
 
 use crate::cmdlet::{signature, Args, Cmdlet};
 use crate::connection::connections;
-use crate::jobs::objects::not_a_recovery_point;
-use crate::jobs::objects::{recovery_point_of, RECOVERY_SOURCE_PARAM};
+use crate::jobs::objects::{not_a_recovery_point, recovery_point_of, RECOVERY_SOURCE_PARAM};
 use crate::production::objects::connection_of;
 
 /// The parameters the cmdlet reads, declared with its signature.

@@ -9,10 +9,10 @@ use rdpm_types::ConsistencyCheckRequest;
 
 use crate::cmdlet::{signature, Args, Cmdlet};
 use crate::connection::ConnectionState;
-use crate::jobs::objects::start_jobs;
-use crate::jobs::objects::{adhoc_jobs_context_param, datasource_param, job_state_handler_param};
-use crate::objects::datasource_of;
-use crate::objects::not_a_datasource;
+use crate::jobs::objects::{
+    adhoc_jobs_context_param, datasource_param, job_state_handler_param, start_jobs,
+};
+use crate::objects::{datasource_of, not_a_datasource};
 use crate::params::datasource_decl;
 use crate::protection::objects::{group_handle, group_of, not_a_group, PROTECTION_GROUP_PARAM};
 

@@ -6,8 +6,7 @@ use rdpm_types::JobId;
 
 use crate::cmdlet::{signature, Args, Cmdlet};
 use crate::connection::Remote;
-use crate::jobs::objects::for_each_job;
-use crate::jobs::objects::{task_of, tasks_param};
+use crate::jobs::objects::{for_each_job, task_of, tasks_param};
 use crate::params::job_param;
 
 /// The parameters the cmdlet reads, declared with its signature.

@@ -5,8 +5,7 @@ use rdpm_shell::signature::Example;
 use rdpm_shell::{CommandContext, FlowResult, Value};
 
 use crate::cmdlet::{get_and_write, signature, Args, Cmdlet};
-use crate::params::async_param;
-use crate::params::server_name;
+use crate::params::{async_param, server_name};
 use crate::protection::objects::{protection_group, REASON_ASYNC};
 
 /// The cmdlet.

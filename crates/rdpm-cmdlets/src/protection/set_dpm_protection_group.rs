@@ -8,8 +8,7 @@ use rdpm_shell::{CommandContext, ConfirmImpact, FlowResult, ParamType, Parameter
 use crate::cmdlet::{signature, Args, Cmdlet};
 use crate::connection::connections;
 use crate::objects::DATASOURCE_TYPE;
-use crate::params::async_param;
-use crate::params::protection_group_param;
+use crate::params::{async_param, protection_group_param};
 use crate::protection::edit::editable_group;
 use crate::protection::objects::{
     draft_connection, mark_committed, protection_group, REASON_ASYNC,

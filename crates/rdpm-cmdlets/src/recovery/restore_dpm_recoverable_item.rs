@@ -11,8 +11,7 @@ use rdpm_types::{
 };
 
 use crate::cmdlet::{self, signature, Args, Cmdlet};
-use crate::jobs::objects::start_jobs;
-use crate::jobs::objects::{adhoc_jobs_context_param, job_state_handler_param};
+use crate::jobs::objects::{adhoc_jobs_context_param, job_state_handler_param, start_jobs};
 use crate::objects::Batches;
 use crate::recovery::objects::{
     not_recoverable, recoverable_target_of, recovery_option_of, recovery_point_location_of,

@@ -12,8 +12,7 @@ use rdpm_types::NewPoolMember;
 
 use crate::cmdlet::{signature, Args, Cmdlet};
 use crate::connection::connections;
-use crate::storage::objects::pool_member;
-use crate::storage::objects::{connection_for, volume_path};
+use crate::storage::objects::{connection_for, pool_member, volume_path};
 
 /// The parameters the cmdlet reads, declared with its signature.
 mod p {

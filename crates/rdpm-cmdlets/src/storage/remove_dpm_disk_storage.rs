@@ -8,8 +8,9 @@ use rdpm_shell::{
 
 use crate::cmdlet::{signature, Args, Cmdlet};
 use crate::connection::connections;
-use crate::storage::objects::{connection_for, volume_path};
-use crate::storage::objects::{DISK_STORAGE_TYPE, DISK_TYPE, SERVER_VOLUME_TYPE};
+use crate::storage::objects::{
+    connection_for, volume_path, DISK_STORAGE_TYPE, DISK_TYPE, SERVER_VOLUME_TYPE,
+};
 
 /// The parameters the cmdlet reads, declared with its signature.
 mod p {
