@@ -79,7 +79,7 @@ pub fn alert(
         .datasource_id
         .and_then(|id| datasources.get(&id))
         .map_or(Value::Null, |ds| {
-            crate::objects::datasource(c, ds.clone(), false)
+            crate::production::objects::datasource(c, ds.clone(), false)
         });
     let id = |j: Option<rdpm_types::JobId>| j.map_or(Value::Null, |j| Value::str(j.to_string()));
     let detailed = format!(

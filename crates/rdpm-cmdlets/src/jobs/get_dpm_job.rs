@@ -17,9 +17,8 @@ use crate::jobs::objects::{
     datasources_param, fetch_jobs, job, job_handle, job_of, not_a_job, DPM_JOB_TYPE,
     JOB_STATUS_TYPE,
 };
-use crate::objects::datasource_of;
 use crate::params::{datasource_decl, job_param, PRODUCTION_SERVER_PARAM};
-use crate::production::objects::{connection_of, production_server_of};
+use crate::production::objects::{connection_of, datasource_of, production_server_of};
 use crate::protection::objects::{group_handle, group_of, PROTECTION_GROUP_PARAM};
 use crate::SERVER_NAME_ALIASES;
 

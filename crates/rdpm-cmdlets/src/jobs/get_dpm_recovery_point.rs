@@ -7,9 +7,8 @@ use rdpm_shell::{CommandContext, FlowResult, ParamType, ParameterDecl, Value};
 use crate::cmdlet::{signature, Args, Cmdlet};
 use crate::connection::connections;
 use crate::jobs::objects::{datasource_param, recovery_point};
-use crate::objects::{datasource_of, not_a_datasource};
 use crate::params::{async_param, datasource_decl};
-use crate::production::objects::connection_of;
+use crate::production::objects::{connection_of, datasource_of, not_a_datasource};
 use crate::protection::objects::{REASON_ASYNC, REASON_ONLINE, REASON_TAPE};
 
 /// The parameters the cmdlet reads, declared with its signature.

@@ -10,8 +10,9 @@ use crate::jobs::objects::{
     adhoc_jobs_context_param, datasources_param, job_state_handler_param, start_jobs, BACKUP_TYPE,
     DISK_RECOVERY_POINT_OPTION, PROTECTION_TYPE,
 };
-use crate::objects::{datasource_of, not_a_datasource, Batches};
+use crate::objects::Batches;
 use crate::params::datasource_decl;
+use crate::production::objects::{datasource_of, not_a_datasource};
 use crate::protection::objects::{REASON_ONLINE, REASON_TAPE};
 
 /// The parameters the cmdlet reads, declared with its signature.

@@ -27,9 +27,9 @@ use rdpm_types::{Job, JobId, JobQuery, RecoveryPoint};
 
 use crate::cmdlet::{write_all, Args};
 use crate::connection::{connections, ConnectionState, Remote};
-use crate::objects::{datasource, no_args, Handle};
+use crate::objects::{no_args, Handle};
 use crate::params::JOB;
-use crate::production::objects::connection_of;
+use crate::production::objects::{connection_of, datasource};
 
 /// Type name of job objects.
 pub const JOB_TYPE: &str = "Rdpm.Job";
@@ -80,7 +80,7 @@ pub fn adhoc_jobs_context_param() -> ParameterDecl {
 /// The `Datasource` parameter type.
 pub fn datasource_param() -> ParamType {
     ParamType::Typed {
-        full_name: crate::objects::DATASOURCE_TYPE,
+        full_name: crate::production::objects::DATASOURCE_TYPE,
         name: "Datasource",
     }
 }
@@ -720,7 +720,7 @@ mod tests {
         ];
         for (name, server, text) in cases {
             let ds = PsObject::new(
-                vec![crate::objects::DATASOURCE_TYPE.into()],
+                vec![crate::production::objects::DATASOURCE_TYPE.into()],
                 [
                     ("Name".to_string(), Value::str(name)),
                     ("ProductionServerName".to_string(), Value::str(server)),

@@ -16,8 +16,9 @@ use crate::alerts::objects::ALERT_TYPE;
 use crate::cmdlet::{self, signature, Args, Cmdlet, Param};
 use crate::connection::{connections, Connection};
 use crate::jobs::objects::{adhoc_jobs_context_param, datasources_param, job};
-use crate::objects::datasource_of;
-use crate::production::objects::{connection_of, production_server_of, PRODUCTION_SERVER_TYPE};
+use crate::production::objects::{
+    connection_of, datasource_of, production_server_of, PRODUCTION_SERVER_TYPE,
+};
 use crate::protection::objects::{group_handle, group_of, not_a_group, PROTECTION_GROUP_TYPE};
 
 /// The parameters the cmdlet reads, declared with its signature.

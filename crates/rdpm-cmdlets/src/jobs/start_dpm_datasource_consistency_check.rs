@@ -12,8 +12,8 @@ use crate::connection::ConnectionState;
 use crate::jobs::objects::{
     adhoc_jobs_context_param, datasource_param, job_state_handler_param, start_jobs,
 };
-use crate::objects::{datasource_of, not_a_datasource};
 use crate::params::datasource_decl;
+use crate::production::objects::{datasource_of, not_a_datasource};
 use crate::protection::objects::{group_handle, group_of, not_a_group, PROTECTION_GROUP_PARAM};
 
 /// The parameters the cmdlet reads, declared with its signature.

@@ -8,9 +8,8 @@ use rdpm_shell::{
 
 use crate::cmdlet::{signature, Args, Cmdlet};
 use crate::connection::connections;
-use crate::objects::{datasource, datasource_of, DATASOURCE_TYPE};
 use crate::params::async_param;
-use crate::production::objects::connection_of;
+use crate::production::objects::{connection_of, datasource, datasource_of, DATASOURCE_TYPE};
 
 /// The parameters the cmdlet reads, declared with its signature.
 mod p {

@@ -12,9 +12,8 @@ use rdpm_types::{FsPath, ProductionServerId, ProtectionGroupId};
 
 use crate::cmdlet::{signature, write_all, Args, Cmdlet};
 use crate::connection::{connections, Connection};
-use crate::objects::{datasource, datasource_of};
 use crate::params::{async_param, PRODUCTION_SERVER_PARAM};
-use crate::production::objects::{connection_of, production_server_of};
+use crate::production::objects::{connection_of, datasource, datasource_of, production_server_of};
 
 /// The parameters the cmdlet reads, declared with its signature.
 mod p {

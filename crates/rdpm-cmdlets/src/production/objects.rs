@@ -1,6 +1,7 @@
-//! The ProductionServer object (`Get-DPMProductionServer`), the default
-//! views of production servers and datasources, and the way back from an
-//! object to the open connection that made it.
+//! The ProductionServer object (`Get-DPMProductionServer`), the datasource
+//! objects (`Get-DPMDatasource`, `Get-DPMChildDatasource`), their default
+//! views, and the way back from an object to the open connection that made
+//! it.
 
 use std::any::Any;
 use std::rc::Rc;
@@ -8,11 +9,11 @@ use std::sync::Arc;
 
 use rdpm_shell::format::{register_view, View, ViewColumn};
 use rdpm_shell::value::NativeObject;
-use rdpm_shell::{CommandContext, ErrorRecord, PsObject, Value};
+use rdpm_shell::{CommandContext, ErrorCategory, ErrorRecord, PsObject, Value};
 use rdpm_types::{AgentKind, ProductionServer, ServerProtectionState};
 
 use crate::connection::{connections, Closed, Connection, ConnectionState};
-use crate::objects::{Handle, CHILD_DATASOURCE_TYPE, DATASOURCE_TYPE};
+use crate::objects::{payload_of, utc_to_local, Handle};
 
 /// Type name of the objects `Get-DPMProductionServer` returns.
 pub const PRODUCTION_SERVER_TYPE: &str = "Rdpm.ProductionServer";
@@ -169,6 +170,128 @@ pub fn connection_of(
         .into_iter()
         .find(|c| Arc::ptr_eq(&c.state, state))
         .ok_or_else(|| Connection::closed_error(server, &Closed::Disconnected))
+}
+
+/// Type name of datasource objects (`Get-DPMDatasource`).
+pub const DATASOURCE_TYPE: &str = "Rdpm.Datasource";
+/// Type name of child datasource objects (`Get-DPMChildDatasource`); they are
+/// datasources too.
+pub const CHILD_DATASOURCE_TYPE: &str = "Rdpm.ChildDatasource";
+
+/// Payload of a datasource object: the datasource as the server described it.
+pub struct DatasourcePayload {
+    /// The datasource.
+    pub datasource: rdpm_types::Datasource,
+}
+
+impl NativeObject for Handle<DatasourcePayload> {
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+}
+
+/// A datasource object with the properties DPM scripts read (both names
+/// where DPM has two: `Name`/`DatasourceName`, `Id`/`DatasourceId`,
+/// `CurrentlyProtected`/`Protected`).
+pub fn datasource(c: &Connection, ds: rdpm_types::Datasource, child: bool) -> Value {
+    let mut type_names = Vec::new();
+    if child {
+        type_names.push(CHILD_DATASOURCE_TYPE.to_string());
+    }
+    type_names.push(DATASOURCE_TYPE.to_string());
+    type_names.push("System.Object".to_string());
+    let opt = |s: &Option<String>| s.as_deref().map(Value::str).unwrap_or(Value::Null);
+    let mut obj = PsObject::new(
+        type_names,
+        [
+            ("Name".into(), Value::str(&ds.name)),
+            ("DatasourceName".into(), Value::str(&ds.name)),
+            ("ObjectType".into(), Value::str(ds.object_type.as_str())),
+            ("DisplayPath".into(), Value::str(&ds.path.display)),
+            ("LogicalPath".into(), Value::str(&ds.path.display)),
+            ("Volume".into(), Value::str(&ds.volume.display)),
+            ("FileSystem".into(), Value::str(&ds.file_system)),
+            ("Computer".into(), Value::str(&ds.computer)),
+            (
+                "ProductionServerName".into(),
+                Value::str(&ds.production_server_name),
+            ),
+            ("DPMServerName".into(), Value::str(&c.server_name)),
+            (
+                "CurrentlyProtected".into(),
+                Value::Bool(ds.currently_protected),
+            ),
+            ("Protected".into(), Value::Bool(ds.currently_protected)),
+            ("ProtectionGroupName".into(), opt(&ds.protection_group_name)),
+            (
+                "ProtectionGroupId".into(),
+                ds.protection_group_id
+                    .map(|id| Value::str(id.to_string()))
+                    .unwrap_or(Value::Null),
+            ),
+            ("IsContainer".into(), Value::Bool(ds.is_container)),
+            (
+                "TotalRecoveryPoints".into(),
+                Value::Int(
+                    ds.recovery_points
+                        .as_ref()
+                        .map_or(0, |r| i32::try_from(r.count).unwrap_or(i32::MAX)),
+                ),
+            ),
+            (
+                "OldestRecoveryPoint".into(),
+                recovery_point_time(ds.recovery_points.as_ref().and_then(|r| r.oldest)),
+            ),
+            (
+                "LatestRecoveryPoint".into(),
+                recovery_point_time(ds.recovery_points.as_ref().and_then(|r| r.latest)),
+            ),
+            ("Id".into(), Value::str(ds.id.to_string())),
+            ("DatasourceId".into(), Value::str(ds.id.to_string())),
+        ],
+    );
+    obj.default_display = ["Name", "ObjectType", "Computer", "ProtectionGroupName"]
+        .map(String::from)
+        .to_vec();
+    obj.native = Some(Rc::new(Handle {
+        server: c.requested_name.clone(),
+        state: Arc::clone(&c.state),
+        payload: DatasourcePayload { datasource: ds },
+    }));
+    Value::object(obj)
+}
+
+/// A recovery point time as DPM shows it: local time, and 01/01/0001
+/// 00:00:00 when there is none (what DPM's scripts compare against).
+fn recovery_point_time(t: Option<chrono::DateTime<chrono::Utc>>) -> Value {
+    match t {
+        Some(t) => utc_to_local(t),
+        None => Value::DateTime(
+            chrono::NaiveDate::from_ymd_opt(1, 1, 1)
+                .and_then(|d| d.and_hms_opt(0, 0, 0))
+                .expect("a valid date")
+                .and_utc()
+                .fixed_offset(),
+        ),
+    }
+}
+
+/// The wire datasource behind a datasource object, with the handle that
+/// says whether its connection is still open.
+pub fn datasource_of(
+    value: &Value,
+) -> Option<(String, Arc<ConnectionState>, rdpm_types::Datasource)> {
+    payload_of(value, |p: &DatasourcePayload| p.datasource.clone())
+}
+
+/// The error for a `-Datasource` value that is not a datasource object.
+pub fn not_a_datasource(value: &Value) -> ErrorRecord {
+    ErrorRecord::new(
+        "The value given to -Datasource is not a datasource from Get-DPMDatasource.",
+        "InvalidDatasource",
+        ErrorCategory::InvalidArgument,
+    )
+    .with_target(value.clone())
 }
 
 #[cfg(test)]

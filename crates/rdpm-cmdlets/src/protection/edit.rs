@@ -10,8 +10,8 @@ use rdpm_shell::{CommandContext, ErrorCategory, ErrorRecord, FlowResult, PsObjec
 use rdpm_types::{DatasourceRef, ModifiableProtectionGroup, ObjectId, SetSchedule};
 
 use crate::cmdlet::Args;
-use crate::objects::datasource_of;
 use crate::params::{PASS_THRU, PROTECTION_GROUP};
+use crate::production::objects::datasource_of;
 use crate::protection::objects::{
     edit_draft, editable, group_handle, group_of, not_a_group, DraftTarget,
 };

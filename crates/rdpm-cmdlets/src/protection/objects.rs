@@ -45,7 +45,7 @@ pub const PROTECTION_GROUP_PARAM: ParamType = ParamType::Typed {
 /// datasources (both carry the datasource type name).
 pub fn protectable_objects_param() -> ParamType {
     ParamType::Array(Box::new(ParamType::Typed {
-        full_name: crate::objects::DATASOURCE_TYPE,
+        full_name: crate::production::objects::DATASOURCE_TYPE,
         name: "ProtectableObject",
     }))
 }

@@ -6,8 +6,8 @@ use rdpm_shell::signature::{Example, ALL_PARAMETER_SETS};
 use rdpm_shell::{CommandContext, ConfirmImpact, FlowResult, ParamType, ParameterDecl, Value};
 
 use crate::cmdlet::{signature, Args, Cmdlet};
-use crate::objects::datasource_of;
 use crate::params::{pass_thru_param, protection_group_param};
+use crate::production::objects::datasource_of;
 use crate::protection::edit::{datasource_refs, editable_group, pass_thru};
 use crate::protection::objects::{
     edit_draft, protectable_objects_param, REASON_ONLINE, REASON_TAPE,

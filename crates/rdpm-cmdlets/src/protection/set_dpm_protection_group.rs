@@ -7,8 +7,8 @@ use rdpm_shell::{CommandContext, ConfirmImpact, FlowResult, ParamType, Parameter
 
 use crate::cmdlet::{signature, Args, Cmdlet};
 use crate::connection::connections;
-use crate::objects::DATASOURCE_TYPE;
 use crate::params::{async_param, protection_group_param};
+use crate::production::objects::DATASOURCE_TYPE;
 use crate::protection::edit::editable_group;
 use crate::protection::objects::{
     draft_connection, mark_committed, protection_group, REASON_ASYNC,

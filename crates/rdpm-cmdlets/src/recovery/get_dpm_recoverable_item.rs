@@ -12,9 +12,8 @@ use rdpm_types::{BrowsePage, BrowseRequest, BrowseType, ObjectId};
 use crate::cmdlet::{signature, Args, Cmdlet};
 use crate::connection::{connections, Connection};
 use crate::jobs::objects::{datasource_param, RECOVERY_SOURCE_PARAM};
-use crate::objects::{datasource_of, not_a_datasource};
 use crate::params::{async_param, datasource_decl};
-use crate::production::objects::connection_of;
+use crate::production::objects::{connection_of, datasource_of, not_a_datasource};
 use crate::protection::objects::REASON_ASYNC;
 use crate::recovery::objects::{
     not_recoverable, recoverable_item, recoverable_target_of, search_option_of, BROWSE_TYPE,

@@ -8,7 +8,8 @@ use rdpm_shell::{
 
 use crate::cmdlet::{signature, Args, Cmdlet};
 use crate::connection::{connections, Connection};
-use crate::objects::{dpm_server, handle_of, Handle, ScopePayload, DPM_SERVER_SCOPE_TYPE};
+use crate::objects::{handle_of, Handle};
+use crate::session::objects::{dpm_server, ScopePayload, DPM_SERVER_SCOPE_TYPE};
 use crate::SERVER_NAME_ALIASES;
 
 /// The parameters the cmdlet reads, declared with its signature.

@@ -5,8 +5,8 @@ use rdpm_shell::signature::Example;
 use rdpm_shell::{CommandContext, FlowResult, Value};
 
 use crate::cmdlet::{get_and_write, signature, Args, Cmdlet};
-use crate::objects::dpm_session;
 use crate::params::server_name;
+use crate::session::objects::dpm_session;
 
 /// The cmdlet.
 pub(crate) fn command() -> Cmdlet {

@@ -7,7 +7,7 @@ use rdpm_types::{NewServerScope, ScopedObjectType};
 
 use crate::cmdlet::{signature, Args, Cmdlet, Param};
 use crate::connection::connections;
-use crate::objects::dpm_server_scope;
+use crate::session::objects::dpm_server_scope;
 
 /// The parameters the cmdlet reads, declared with its signature.
 mod p {
