@@ -1,4 +1,5 @@
-//! The DPM cmdlets of rdpm, one file each, over [`rdpm_client`].
+//! The DPM cmdlets of rdpm over [`rdpm_client`], grouped by noun: one
+//! folder per API area, with its cmdlets and the objects they return.
 //!
 //! Each cmdlet declares its signature once as data (see
 //! [`rdpm_shell::Signature`]); [`register`] adds them all to a shell's
@@ -12,23 +13,31 @@
 //! assert!(registry.get("disconnect-dpmserver").is_some());
 //! ```
 
+pub mod cmdlet;
 pub mod config;
 pub mod connection;
 pub mod objects;
+pub mod params;
 
-mod connect_dpm_server;
-mod disconnect_dpm_server;
-mod get_dpm_session;
-mod new_dpm_server_scope;
-
-use std::rc::Rc;
+pub mod alerts;
+pub mod jobs;
+pub mod production;
+pub mod protection;
+pub mod recovery;
+pub mod session;
+pub mod settings;
+pub mod storage;
 
 use rdpm_shell::{ModuleInfo, Registry};
 
-pub use connect_dpm_server::ConnectDpmServer;
-pub use disconnect_dpm_server::DisconnectDpmServer;
-pub use get_dpm_session::GetDpmSession;
-pub use new_dpm_server_scope::NewDpmServerScope;
+pub use alerts::*;
+pub use jobs::*;
+pub use production::*;
+pub use protection::*;
+pub use recovery::*;
+pub use session::*;
+pub use settings::*;
+pub use storage::*;
 
 /// The module name `Get-Command` shows for DPM cmdlets.
 pub const DPM_MODULE: &str = "DataProtectionManager";
@@ -47,11 +56,7 @@ pub fn register(registry: &mut Registry) {
         name: DPM_MODULE,
         common_parameters_help: Some(COMMON_PARAMETERS_HELP),
     });
-    objects::register_views(registry);
-    registry.add(Rc::new(ConnectDpmServer::default()));
-    registry.add(Rc::new(DisconnectDpmServer::default()));
-    registry.add(Rc::new(NewDpmServerScope::default()));
-    registry.add(Rc::new(GetDpmSession::default()));
+    register_sessions(registry);
     register_datasources(registry);
     register_protection_groups(registry);
     register_storage_pool(registry);
@@ -61,185 +66,117 @@ pub fn register(registry: &mut Registry) {
     register_global_properties(registry);
 }
 
-// Production servers and datasources.
-mod get_dpm_child_datasource;
-mod get_dpm_datasource;
-mod get_dpm_production_server;
-pub mod objects_production;
-pub use get_dpm_child_datasource::GetDpmChildDatasource;
-pub use get_dpm_datasource::GetDpmDatasource;
-pub use get_dpm_production_server::GetDpmProductionServer;
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
 
-/// Adds `Get-DPMProductionServer`, `Get-DPMDatasource` and
-/// `Get-DPMChildDatasource`, and the views of their objects.
-fn register_datasources(registry: &mut Registry) {
-    objects_production::register_views(registry);
-    registry.add(Rc::new(GetDpmProductionServer::default()));
-    registry.add(Rc::new(GetDpmDatasource::default()));
-    registry.add(Rc::new(GetDpmChildDatasource::default()));
-}
+    use rdpm_shell::Registry;
 
-// Protection groups: their objects and the cmdlets that read and edit them.
-mod add_dpm_child_datasource;
-mod get_dpm_modifiable_protection_group;
-mod get_dpm_policy_objective;
-mod get_dpm_protection_group;
-mod get_dpm_replica_creation_method;
-mod new_dpm_protection_group;
-pub mod objects_protection;
-mod remove_dpm_child_datasource;
-mod rename_dpm_protection_group;
-mod set_dpm_policy_objective;
-mod set_dpm_protection_group;
-mod set_dpm_protection_type;
-mod set_dpm_replica_creation_method;
+    use crate::params::{ASYNC, DATASOURCE, DPM_SERVER_NAME, JOB, PASS_THRU, PROTECTION_GROUP};
 
-mod get_dpm_policy_schedule;
-mod get_dpm_protection_job_start_time;
-pub mod objects_schedule;
-mod set_dpm_policy_schedule;
-mod set_dpm_protection_job_start_time;
+    /// The shared parameter constants a cmdlet's `mod p` may re-export.
+    const SHARED: &[(&str, crate::cmdlet::Param)] = &[
+        ("ASYNC", ASYNC),
+        ("DATASOURCE", DATASOURCE),
+        ("DPM_SERVER_NAME", DPM_SERVER_NAME),
+        ("JOB", JOB),
+        ("PASS_THRU", PASS_THRU),
+        ("PROTECTION_GROUP", PROTECTION_GROUP),
+    ];
 
-pub use get_dpm_policy_schedule::GetDpmPolicySchedule;
-pub use get_dpm_protection_job_start_time::GetDpmProtectionJobStartTime;
-pub use set_dpm_policy_schedule::SetDpmPolicySchedule;
-pub use set_dpm_protection_job_start_time::SetDpmProtectionJobStartTime;
+    /// The shared helpers that read parameters themselves, and what they
+    /// read.
+    const HELPERS: &[(&str, &[crate::cmdlet::Param])] = &[
+        ("get_and_write(", &[DPM_SERVER_NAME]),
+        ("editable_group(", &[PROTECTION_GROUP]),
+        ("bound_group(", &[PROTECTION_GROUP]),
+        ("change_draft(", &[PASS_THRU]),
+        ("change_schedule(", &[PROTECTION_GROUP, PASS_THRU]),
+        ("pass_thru(", &[PASS_THRU]),
+        ("for_each_job(", &[JOB]),
+    ];
 
-pub use add_dpm_child_datasource::AddDpmChildDatasource;
-pub use get_dpm_modifiable_protection_group::GetDpmModifiableProtectionGroup;
-pub use get_dpm_policy_objective::GetDpmPolicyObjective;
-pub use get_dpm_protection_group::GetDpmProtectionGroup;
-pub use get_dpm_replica_creation_method::GetDpmReplicaCreationMethod;
-pub use new_dpm_protection_group::NewDpmProtectionGroup;
-pub use remove_dpm_child_datasource::RemoveDpmChildDatasource;
-pub use rename_dpm_protection_group::RenameDpmProtectionGroup;
-pub use set_dpm_policy_objective::SetDpmPolicyObjective;
-pub use set_dpm_protection_group::SetDpmProtectionGroup;
-pub use set_dpm_protection_type::SetDpmProtectionType;
-pub use set_dpm_replica_creation_method::SetDpmReplicaCreationMethod;
+    /// The parameter names a cmdlet's source can read: the constants of its
+    /// `mod p`, and those the shared helpers it calls read.
+    fn names_read(source: &str) -> Vec<String> {
+        let mut names: Vec<String> = HELPERS
+            .iter()
+            .filter(|(call, _)| source.contains(call))
+            .flat_map(|(_, reads)| reads.iter().map(|p| p.name().to_string()))
+            .collect();
+        let Some(start) = source.find("\nmod p {") else {
+            return names;
+        };
+        let body = &source[start..];
+        let body = &body[..body.find("\n}\n").expect("mod p ends")];
+        let flat: String = body.split_whitespace().collect::<Vec<_>>().join(" ");
+        for item in flat.split(';') {
+            if let Some(at) = item.find("Param::new(\"") {
+                let rest = &item[at + "Param::new(\"".len()..];
+                names.push(rest[..rest.find('"').expect("a closing quote")].to_string());
+            } else if let Some(at) = item.find("pub use crate::params::") {
+                let list = item[at + "pub use crate::params::".len()..]
+                    .trim_matches(|c| c == '{' || c == '}' || c == ' ');
+                for ident in list.split(',').map(str::trim) {
+                    let (_, p) = SHARED
+                        .iter()
+                        .find(|(n, _)| *n == ident)
+                        .unwrap_or_else(|| panic!("{ident} is not a shared parameter"));
+                    names.push(p.name().to_string());
+                }
+            }
+        }
+        names
+    }
 
-/// Adds the protection group cmdlets to `registry`, and their objects' views.
-pub fn register_protection_groups(registry: &mut Registry) {
-    objects_protection::register_views(registry);
-    registry.add(Rc::new(GetDpmProtectionGroup::default()));
-    registry.add(Rc::new(NewDpmProtectionGroup::default()));
-    registry.add(Rc::new(GetDpmModifiableProtectionGroup::default()));
-    registry.add(Rc::new(SetDpmProtectionGroup::default()));
-    registry.add(Rc::new(RenameDpmProtectionGroup::default()));
-    registry.add(Rc::new(AddDpmChildDatasource::default()));
-    registry.add(Rc::new(RemoveDpmChildDatasource::default()));
-    registry.add(Rc::new(SetDpmProtectionType::default()));
-    registry.add(Rc::new(GetDpmPolicyObjective::default()));
-    registry.add(Rc::new(SetDpmPolicyObjective::default()));
-    registry.add(Rc::new(GetDpmReplicaCreationMethod::default()));
-    registry.add(Rc::new(SetDpmReplicaCreationMethod::default()));
-    registry.add(Rc::new(GetDpmPolicySchedule::default()));
-    registry.add(Rc::new(SetDpmPolicySchedule::default()));
-    registry.add(Rc::new(GetDpmProtectionJobStartTime::default()));
-    registry.add(Rc::new(SetDpmProtectionJobStartTime::default()));
-}
-
-mod add_dpm_disk_storage;
-mod get_dpm_disk_storage;
-pub mod objects_pool;
-mod remove_dpm_disk_storage;
-
-pub use add_dpm_disk_storage::AddDpmDiskStorage;
-pub use get_dpm_disk_storage::GetDpmDiskStorage;
-pub use remove_dpm_disk_storage::RemoveDpmDiskStorage;
-
-/// Registers the storage pool cmdlets (`*-DPMDiskStorage`) and their view.
-pub fn register_storage_pool(registry: &mut Registry) {
-    objects_pool::register_views(registry);
-    registry.add(Rc::new(GetDpmDiskStorage::default()));
-    registry.add(Rc::new(AddDpmDiskStorage::default()));
-    registry.add(Rc::new(RemoveDpmDiskStorage::default()));
-}
-
-// Jobs and recovery points.
-mod get_dpm_job;
-mod get_dpm_recovery_point;
-mod new_dpm_recovery_point;
-pub mod objects_job;
-mod remove_dpm_recovery_point;
-mod restart_dpm_job;
-mod resume_dpm_backup;
-mod start_dpm_datasource_consistency_check;
-mod stop_dpm_job;
-mod wait_dpm_job;
-
-pub use get_dpm_job::GetDpmJob;
-pub use get_dpm_recovery_point::GetDpmRecoveryPoint;
-pub use new_dpm_recovery_point::NewDpmRecoveryPoint;
-pub use remove_dpm_recovery_point::RemoveDpmRecoveryPoint;
-pub use restart_dpm_job::RestartDpmJob;
-pub use resume_dpm_backup::ResumeDpmBackup;
-pub use start_dpm_datasource_consistency_check::StartDpmDatasourceConsistencyCheck;
-pub use stop_dpm_job::StopDpmJob;
-pub use wait_dpm_job::WaitDpmJob;
-
-/// Registers the job and recovery point cmdlets and their objects' views.
-pub fn register_jobs(registry: &mut Registry) {
-    objects_job::register_views(registry);
-    registry.add(Rc::new(NewDpmRecoveryPoint::default()));
-    registry.add(Rc::new(WaitDpmJob::default()));
-    registry.add(Rc::new(GetDpmJob::default()));
-    registry.add(Rc::new(StopDpmJob::default()));
-    registry.add(Rc::new(GetDpmRecoveryPoint::default()));
-    registry.add(Rc::new(RemoveDpmRecoveryPoint::default()));
-    registry.add(Rc::new(StartDpmDatasourceConsistencyCheck::default()));
-    registry.add(Rc::new(RestartDpmJob::default()));
-    registry.add(Rc::new(ResumeDpmBackup::default()));
-}
-
-// Recovery: browsing, searching and restoring recovery points.
-mod get_dpm_recoverable_item;
-mod get_dpm_recovery_point_location;
-mod new_dpm_recovery_option;
-mod new_dpm_search_option;
-pub mod objects_recovery;
-mod restore_dpm_recoverable_item;
-
-pub use get_dpm_recoverable_item::GetDpmRecoverableItem;
-pub use get_dpm_recovery_point_location::GetDpmRecoveryPointLocation;
-pub use new_dpm_recovery_option::NewDpmRecoveryOption;
-pub use new_dpm_search_option::NewDpmSearchOption;
-pub use restore_dpm_recoverable_item::RestoreDpmRecoverableItem;
-
-/// Registers the recovery cmdlets and their objects' views.
-pub fn register_recovery(registry: &mut Registry) {
-    objects_recovery::register_views(registry);
-    registry.add(Rc::new(GetDpmRecoverableItem::default()));
-    registry.add(Rc::new(NewDpmSearchOption::default()));
-    registry.add(Rc::new(NewDpmRecoveryOption::default()));
-    registry.add(Rc::new(RestoreDpmRecoverableItem::default()));
-    registry.add(Rc::new(GetDpmRecoveryPointLocation::default()));
-}
-
-// Alerts.
-mod get_dpm_alert;
-pub mod objects_alert;
-mod resolve_dpm_alert;
-
-pub use get_dpm_alert::GetDpmAlert;
-pub use resolve_dpm_alert::ResolveDpmAlert;
-
-/// Registers `Get-DPMAlert` and the view of its objects.
-pub fn register_alerts(registry: &mut Registry) {
-    objects_alert::register_views(registry);
-    registry.add(Rc::new(GetDpmAlert::default()));
-    registry.add(Rc::new(ResolveDpmAlert::default()));
-}
-
-// Global properties.
-mod get_dpm_global_property;
-mod set_dpm_global_property;
-
-pub use get_dpm_global_property::{GetDpmGlobalProperty, GLOBAL_PROPERTIES_TYPE};
-pub use set_dpm_global_property::{SetDpmGlobalProperty, SMTP_SECURITY_TYPE};
-
-/// Registers `Get-DPMGlobalProperty` and `Set-DPMGlobalProperty`.
-pub fn register_global_properties(registry: &mut Registry) {
-    registry.add(Rc::new(GetDpmGlobalProperty::default()));
-    registry.add(Rc::new(SetDpmGlobalProperty::default()));
+    /// Every parameter a cmdlet reads (each is a constant of its `mod p`,
+    /// or read for it by a shared helper) is one its signature declares, so
+    /// a misspelt name fails here.
+    #[test]
+    fn every_parameter_a_cmdlet_reads_is_declared() {
+        let mut registry = Registry::new();
+        crate::register(&mut registry);
+        let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        let mut cmdlets = 0;
+        for noun in std::fs::read_dir(&src).expect("src lists") {
+            let noun = noun.expect("an entry").path();
+            if !noun.is_dir() {
+                continue;
+            }
+            for file in std::fs::read_dir(&noun).expect("a noun folder lists") {
+                let file = file.expect("an entry").path();
+                let stem = file
+                    .file_stem()
+                    .and_then(|s| s.to_str())
+                    .expect("a file name")
+                    .to_string();
+                if !stem.contains("_dpm_") {
+                    continue;
+                }
+                let name = stem.replace('_', "");
+                let cmd = registry
+                    .iter()
+                    .find(|c| {
+                        c.signature()
+                            .name
+                            .replace('-', "")
+                            .eq_ignore_ascii_case(&name)
+                    })
+                    .unwrap_or_else(|| panic!("{} registers no cmdlet", file.display()));
+                let sig = cmd.signature();
+                let source = std::fs::read_to_string(&file).expect("the source reads");
+                for read in names_read(&source) {
+                    assert!(
+                        sig.parameters
+                            .iter()
+                            .any(|d| d.name.eq_ignore_ascii_case(&read)),
+                        "{} reads -{read}, which its signature does not declare",
+                        sig.name
+                    );
+                }
+                cmdlets += 1;
+            }
+        }
+        assert_eq!(cmdlets, registry.iter().count(), "one file per cmdlet");
+    }
 }

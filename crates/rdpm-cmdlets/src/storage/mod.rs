@@ -1,0 +1,18 @@
+//! The storage pool: the volumes DPM stores backups on.
+
+mod add_dpm_disk_storage;
+mod get_dpm_disk_storage;
+pub mod objects;
+mod remove_dpm_disk_storage;
+
+use std::rc::Rc;
+
+use rdpm_shell::Registry;
+
+/// Registers the storage pool cmdlets (`*-DPMDiskStorage`) and their view.
+pub fn register_storage_pool(registry: &mut Registry) {
+    objects::register_views(registry);
+    registry.add(Rc::new(get_dpm_disk_storage::command()));
+    registry.add(Rc::new(add_dpm_disk_storage::command()));
+    registry.add(Rc::new(remove_dpm_disk_storage::command()));
+}
