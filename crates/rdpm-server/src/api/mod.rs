@@ -19,10 +19,12 @@ mod sessions;
 use std::sync::Arc;
 
 use axum::extract::{FromRequest, FromRequestParts, Path, Request};
+use axum::handler::Handler;
 use axum::http::request::Parts;
 use axum::http::{header, Method, Uri};
-use axum::routing::{delete, get, post, put};
+use axum::routing::{delete, get, post, put, MethodRouter};
 use axum::Router;
+use rdpm_types::routes::{self, Endpoint};
 use rdpm_types::{paths, ErrorId, ServerInfo, SessionId};
 use serde::de::DeserializeOwned;
 
@@ -58,167 +60,112 @@ pub(crate) struct Shared {
 
 pub(crate) type AppState = Arc<Shared>;
 
-/// The routes of `rdpm_types::paths`.
-pub(crate) fn router(state: AppState) -> Router {
-    let simulated = state.manual_clock.is_some();
-    let router = Router::new()
-        .route(paths::HEALTH, get(server::health))
-        .route(paths::SERVER, get(server::server_info))
-        .route(
-            paths::SESSIONS,
-            get(sessions::list_sessions).post(sessions::create_session),
-        )
-        .route(
-            paths::CURRENT_SESSION,
-            get(sessions::get_current_session).delete(sessions::close_current_session),
-        )
-        .route(
-            paths::CURRENT_SESSION_SCOPE,
-            put(sessions::set_current_session_scope),
-        )
-        .route(
-            paths::SESSION_BY_ID_TEMPLATE,
-            get(sessions::get_session).delete(sessions::close_session),
-        )
-        .route(
-            paths::SCOPES,
-            get(scopes::list_scopes).post(scopes::create_scope),
-        )
-        .route(
-            paths::SCOPE_BY_ID_TEMPLATE,
-            get(scopes::get_scope).delete(scopes::delete_scope),
-        )
-        .route(paths::JOBS, get(jobs::list_jobs))
-        .route(paths::ALERTS, get(alerts::list_alerts))
-        .route(paths::ALERT_DISMISS_TEMPLATE, post(alerts::dismiss_alert))
-        .route(paths::GLOBAL_PROPERTIES, get(global::get_global_properties))
-        .route(
-            paths::GLOBAL_PROPERTY_TEMPLATE,
-            put(global::set_global_property),
-        )
-        .route(paths::NOTIFICATIONS, get(global::list_notifications))
-        .route(paths::JOBS_BACKUP, post(jobs::start_backups))
-        .route(paths::JOB_BY_ID_TEMPLATE, get(jobs::get_job))
-        .route(paths::JOB_STOP_TEMPLATE, post(jobs::stop_job))
-        .route(paths::JOB_RESTART_TEMPLATE, post(jobs::restart_job))
-        .route(paths::JOBS_RESTORE, post(recovery::start_restores))
-        .route(
-            paths::JOBS_CONSISTENCY_CHECK,
-            post(jobs::start_consistency_checks),
-        )
-        .route(
-            paths::RECOVERY_POINT_BROWSE_TEMPLATE,
-            post(recovery::browse),
-        )
-        .route(
-            paths::RECOVERY_POINT_LOCATION_TEMPLATE,
-            get(recovery::location),
-        )
-        .route(
-            paths::DATASOURCE_RECOVERABLE_SEARCH_TEMPLATE,
-            post(recovery::search),
-        )
-        .route(
-            paths::CURSOR_BY_ID_TEMPLATE,
-            get(recovery::next_page).delete(recovery::close_cursor),
-        )
-        .route(paths::RECOVERY_POINTS, get(jobs::list_recovery_points))
-        .route(
-            paths::RECOVERY_POINT_BY_ID_TEMPLATE,
-            delete(jobs::remove_recovery_point),
-        )
-        .route(
-            paths::PRODUCTION_SERVERS,
-            get(protection::list_production_servers),
-        )
-        .route(
-            paths::PRODUCTION_SERVER_BY_ID_TEMPLATE,
-            get(protection::get_production_server),
-        )
-        .route(
-            paths::PRODUCTION_SERVER_DATASOURCES_TEMPLATE,
-            get(protection::list_server_datasources),
-        )
-        .route(
-            paths::PRODUCTION_SERVER_CHILDREN_TEMPLATE,
-            get(protection::list_children),
-        )
-        .route(
-            paths::DATASOURCES,
-            get(protection::list_protected_datasources),
-        )
-        .route(paths::DATASOURCE_SEARCH, get(protection::search_datasource))
-        .route(
-            paths::PROTECTION_GROUPS,
-            get(protection::list_protection_groups),
-        )
-        .route(
-            paths::PROTECTION_GROUP_BY_ID_TEMPLATE,
-            get(protection::get_protection_group),
-        )
-        .route(
-            paths::PROTECTION_GROUP_DATASOURCES_TEMPLATE,
-            get(protection::list_group_datasources),
-        )
-        .route(
-            paths::PROTECTION_GROUP_MODIFIABLE_TEMPLATE,
-            post(drafts::open_for_modification),
-        )
-        .route(
-            paths::MODIFIABLE_PROTECTION_GROUPS,
-            get(drafts::list_drafts).post(drafts::create_draft),
-        )
-        .route(
-            paths::MODIFIABLE_BY_ID_TEMPLATE,
-            get(drafts::get_draft).delete(drafts::discard_draft),
-        )
-        .route(
-            paths::MODIFIABLE_MEMBERS_TEMPLATE,
-            post(drafts::add_members),
-        )
-        .route(
-            paths::MODIFIABLE_MEMBER_TEMPLATE,
-            delete(drafts::remove_member),
-        )
-        .route(
-            paths::MODIFIABLE_PROTECTION_TYPE_TEMPLATE,
-            put(drafts::set_protection_type),
-        )
-        .route(
-            paths::MODIFIABLE_POLICY_OBJECTIVE_TEMPLATE,
-            put(drafts::set_policy_objective),
-        )
-        .route(
-            paths::MODIFIABLE_ALERT_THRESHOLD_TEMPLATE,
-            put(drafts::set_alert_threshold),
-        )
-        .route(
-            paths::MODIFIABLE_REPLICA_CREATION_METHOD_TEMPLATE,
-            put(drafts::set_replica_creation_method),
-        )
-        .route(paths::MODIFIABLE_NAME_TEMPLATE, put(drafts::rename))
-        .route(paths::MODIFIABLE_COMMIT_TEMPLATE, post(drafts::commit))
-        .route(
-            paths::MODIFIABLE_SCHEDULE_TEMPLATE,
-            put(schedule::set_schedule),
-        )
-        .route(
-            paths::STORAGE_POOL,
-            get(pool::list_pool_members).post(pool::add_pool_member),
-        )
-        .route(
-            paths::STORAGE_POOL_MEMBER_TEMPLATE,
-            delete(pool::remove_pool_member),
-        )
-        .route(paths::STORAGE_POOL_VOLUMES, get(pool::list_server_volumes))
-        .route(paths::OPENAPI, get(server::openapi))
-        .route(paths::METRICS, get(server::metrics));
+/// A router under construction that records each route it is given, so
+/// that a test can hold it against `rdpm_types::routes::ALL`.
+struct Routes {
+    router: Router<AppState>,
+    added: Vec<(routes::Method, &'static str)>,
+}
+
+impl Routes {
+    fn new() -> Routes {
+        Routes {
+            router: Router::new(),
+            added: Vec::new(),
+        }
+    }
+
+    /// Serves endpoint `E` (its method on its path) with `handler`.
+    fn add<E: Endpoint, H: Handler<T, AppState>, T: 'static>(mut self, handler: H) -> Routes {
+        let method_router: MethodRouter<AppState> = match E::METHOD {
+            routes::Method::Get => get(handler),
+            routes::Method::Post => post(handler),
+            routes::Method::Put => put(handler),
+            routes::Method::Delete => delete(handler),
+        };
+        self.router = self.router.route(E::PATH, method_router);
+        self.added.push((E::METHOD, E::PATH));
+        self
+    }
+}
+
+/// Every route of `rdpm_types::routes` with its handler; the simulated
+/// clock's only when the server runs on one.
+fn routes(simulated: bool) -> Routes {
+    use rdpm_types::routes as r;
+    let routes = Routes::new()
+        .add::<r::GetHealth, _, _>(server::health)
+        .add::<r::GetServer, _, _>(server::server_info)
+        .add::<r::ListSessions, _, _>(sessions::list_sessions)
+        .add::<r::CreateSession, _, _>(sessions::create_session)
+        .add::<r::GetCurrentSession, _, _>(sessions::get_current_session)
+        .add::<r::CloseCurrentSession, _, _>(sessions::close_current_session)
+        .add::<r::SetCurrentSessionScope, _, _>(sessions::set_current_session_scope)
+        .add::<r::GetSession, _, _>(sessions::get_session)
+        .add::<r::CloseSession, _, _>(sessions::close_session)
+        .add::<r::ListScopes, _, _>(scopes::list_scopes)
+        .add::<r::CreateScope, _, _>(scopes::create_scope)
+        .add::<r::GetScope, _, _>(scopes::get_scope)
+        .add::<r::DeleteScope, _, _>(scopes::delete_scope)
+        .add::<r::ListProductionServers, _, _>(protection::list_production_servers)
+        .add::<r::GetProductionServer, _, _>(protection::get_production_server)
+        .add::<r::ListServerDatasources, _, _>(protection::list_server_datasources)
+        .add::<r::ListChildren, _, _>(protection::list_children)
+        .add::<r::ListProtectedDatasources, _, _>(protection::list_protected_datasources)
+        .add::<r::SearchDatasource, _, _>(protection::search_datasource)
+        .add::<r::ListProtectionGroups, _, _>(protection::list_protection_groups)
+        .add::<r::GetProtectionGroup, _, _>(protection::get_protection_group)
+        .add::<r::ListGroupDatasources, _, _>(protection::list_group_datasources)
+        .add::<r::OpenForModification, _, _>(drafts::open_for_modification)
+        .add::<r::ListDrafts, _, _>(drafts::list_drafts)
+        .add::<r::CreateDraft, _, _>(drafts::create_draft)
+        .add::<r::GetDraft, _, _>(drafts::get_draft)
+        .add::<r::DiscardDraft, _, _>(drafts::discard_draft)
+        .add::<r::AddMembers, _, _>(drafts::add_members)
+        .add::<r::RemoveMember, _, _>(drafts::remove_member)
+        .add::<r::SetProtectionTypeOf, _, _>(drafts::set_protection_type)
+        .add::<r::SetPolicyObjectiveOf, _, _>(drafts::set_policy_objective)
+        .add::<r::SetAlertThresholdOf, _, _>(drafts::set_alert_threshold)
+        .add::<r::SetReplicaCreationMethodOf, _, _>(drafts::set_replica_creation_method)
+        .add::<r::RenameDraft, _, _>(drafts::rename)
+        .add::<r::CommitDraft, _, _>(drafts::commit)
+        .add::<r::SetScheduleOf, _, _>(schedule::set_schedule)
+        .add::<r::ListPoolMembers, _, _>(pool::list_pool_members)
+        .add::<r::AddPoolMember, _, _>(pool::add_pool_member)
+        .add::<r::RemovePoolMember, _, _>(pool::remove_pool_member)
+        .add::<r::ListServerVolumes, _, _>(pool::list_server_volumes)
+        .add::<r::ListJobs, _, _>(jobs::list_jobs)
+        .add::<r::StartBackups, _, _>(jobs::start_backups)
+        .add::<r::StartConsistencyChecks, _, _>(jobs::start_consistency_checks)
+        .add::<r::StartRestores, _, _>(recovery::start_restores)
+        .add::<r::GetJob, _, _>(jobs::get_job)
+        .add::<r::StopJob, _, _>(jobs::stop_job)
+        .add::<r::RestartJob, _, _>(jobs::restart_job)
+        .add::<r::ListRecoveryPoints, _, _>(jobs::list_recovery_points)
+        .add::<r::RemoveRecoveryPoint, _, _>(jobs::remove_recovery_point)
+        .add::<r::Browse, _, _>(recovery::browse)
+        .add::<r::GetRecoveryPointLocation, _, _>(recovery::location)
+        .add::<r::Search, _, _>(recovery::search)
+        .add::<r::NextPage, _, _>(recovery::next_page)
+        .add::<r::CloseCursor, _, _>(recovery::close_cursor)
+        .add::<r::ListAlerts, _, _>(alerts::list_alerts)
+        .add::<r::DismissAlert, _, _>(alerts::dismiss_alert)
+        .add::<r::GetGlobalProperties, _, _>(global::get_global_properties)
+        .add::<r::SetGlobalPropertyByName, _, _>(global::set_global_property)
+        .add::<r::ListNotifications, _, _>(global::list_notifications)
+        .add::<r::OpenApiDocument, _, _>(server::openapi)
+        .add::<r::Metrics, _, _>(server::metrics);
     // A test aid only: a server on the system clock has no such route.
-    let router = if simulated {
-        router.route(paths::CLOCK_ADVANCE, post(schedule::advance_clock))
+    if simulated {
+        routes.add::<r::AdvanceClockBy, _, _>(schedule::advance_clock)
     } else {
-        router
-    };
+        routes
+    }
+}
+
+/// The routes of `rdpm_types::routes`.
+pub(crate) fn router(state: AppState) -> Router {
+    let router = routes(state.manual_clock.is_some()).router;
     let conditions = Arc::clone(&state.conditions);
     router
         .fallback(route_not_found)
@@ -495,5 +442,65 @@ pub(crate) async fn close_session(
     match tokio::task::spawn_blocking(move || sessions.close(id, reason)).await {
         Ok(result) => result.map_err(Into::into),
         Err(e) => Err(ApiError::internal("session close task failed", &e)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use rdpm_types::routes::{self, Method};
+    use utoipa::OpenApi;
+
+    fn table(with_clock: bool) -> BTreeSet<(Method, &'static str)> {
+        routes::ALL
+            .iter()
+            .filter(|r| with_clock || r.path != routes::SIMULATED_CLOCK_ONLY)
+            .map(|r| (r.method, r.path))
+            .collect()
+    }
+
+    #[test]
+    fn the_router_serves_exactly_the_table() {
+        for simulated in [false, true] {
+            let added = super::routes(simulated).added;
+            let served: BTreeSet<_> = added.iter().copied().collect();
+            assert_eq!(served.len(), added.len(), "a route is served twice");
+            let table = table(simulated);
+            let unserved: Vec<_> = table.difference(&served).collect();
+            let undeclared: Vec<_> = served.difference(&table).collect();
+            assert!(
+                unserved.is_empty() && undeclared.is_empty(),
+                "simulated clock {simulated}: in the table, not served: {unserved:?}; \
+                 served, not in the table: {undeclared:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_openapi_document_describes_exactly_the_table() {
+        let doc = serde_json::to_value(super::ApiDoc::openapi()).unwrap();
+        let mut described = BTreeSet::new();
+        for (path, item) in doc["paths"].as_object().unwrap() {
+            for (key, _) in item.as_object().unwrap() {
+                let method = [Method::Get, Method::Post, Method::Put, Method::Delete]
+                    .into_iter()
+                    .find(|m| m.openapi_key() == key)
+                    .unwrap_or_else(|| panic!("{path}: unexpected key {key}"));
+                let route = routes::ALL
+                    .iter()
+                    .find(|r| r.path == path)
+                    .unwrap_or_else(|| panic!("{path} is not in the table"));
+                described.insert((method, route.path));
+            }
+        }
+        let table = table(false);
+        let undescribed: Vec<_> = table.difference(&described).collect();
+        let undeclared: Vec<_> = described.difference(&table).collect();
+        assert!(
+            undescribed.is_empty() && undeclared.is_empty(),
+            "in the table, not in the document: {undescribed:?}; \
+             in the document, not in the table: {undeclared:?}"
+        );
     }
 }

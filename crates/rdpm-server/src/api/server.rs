@@ -13,7 +13,7 @@ use crate::metrics::METRICS_CONTENT_TYPE;
 
 #[utoipa::path(
     get,
-    path = "/api/v1/health",
+    path = rdpm_types::paths::HEALTH,
     tag = "server",
     security(()),
     responses((status = 200, description = "The server answers; its name and version", body = Health))
@@ -28,7 +28,7 @@ pub(crate) async fn health(State(state): State<AppState>) -> Json<Health> {
 
 #[utoipa::path(
     get,
-    path = "/api/v1/server",
+    path = rdpm_types::paths::SERVER,
     tag = "server",
     responses(
         (status = 200, description = "The server's description", body = ServerInfo),
@@ -45,7 +45,7 @@ pub(crate) async fn server_info(
 
 #[utoipa::path(
     get,
-    path = "/api/v1/openapi.json",
+    path = rdpm_types::paths::OPENAPI,
     tag = "server",
     responses(
         (status = 200, description = "This document", content_type = "application/json"),
@@ -61,7 +61,7 @@ pub(crate) async fn openapi(State(state): State<AppState>, _caller: Caller) -> i
 
 #[utoipa::path(
     get,
-    path = "/metrics",
+    path = rdpm_types::paths::METRICS,
     tag = "server",
     responses(
         (status = 200, description = "Prometheus metrics (OpenMetrics text): rdpm_sessions_open, rdpm_sessions_opened_total, rdpm_sessions_closed_total{reason}, rdpm_sessions_expired_total, rdpm_session_objects_released_total{kind}", content_type = "application/openmetrics-text"),
