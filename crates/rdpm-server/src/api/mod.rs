@@ -218,8 +218,12 @@ impl Caller {
             Caller::Session(session) => Ok(session),
             Caller::Admin => Err(ApiError::new(
                 ErrorId::PermissionDenied,
-                "This request acts inside a session, and the administrator token is not one: \
-                 authenticate with a session token (POST /api/v1/sessions opens a session).",
+                format!(
+                    "This request acts inside a session, and the administrator token is not \
+                     one: authenticate with a session token ({} {} opens a session).",
+                    routes::CreateSession::METHOD,
+                    routes::CreateSession::PATH
+                ),
             )),
         }
     }
