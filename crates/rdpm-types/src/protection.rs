@@ -662,6 +662,7 @@ pub struct ChildQuery {
     pub cursor: Option<String>,
     /// Entries per page: 1 to 10000, default 1000.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", param(minimum = 1, maximum = 10000))]
     pub limit: Option<usize>,
 }
 
