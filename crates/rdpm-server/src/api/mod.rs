@@ -89,78 +89,94 @@ impl Routes {
     }
 }
 
-/// Every route of `rdpm_types::routes` with its handler; the simulated
-/// clock's only when the server runs on one.
-fn routes(simulated: bool) -> Routes {
-    use rdpm_types::routes as r;
-    let routes = Routes::new()
-        .add::<r::GetHealth, _, _>(server::health)
-        .add::<r::GetServer, _, _>(server::server_info)
-        .add::<r::ListSessions, _, _>(sessions::list_sessions)
-        .add::<r::CreateSession, _, _>(sessions::create_session)
-        .add::<r::GetCurrentSession, _, _>(sessions::get_current_session)
-        .add::<r::CloseCurrentSession, _, _>(sessions::close_current_session)
-        .add::<r::SetCurrentSessionScope, _, _>(sessions::set_current_session_scope)
-        .add::<r::GetSession, _, _>(sessions::get_session)
-        .add::<r::CloseSession, _, _>(sessions::close_session)
-        .add::<r::ListScopes, _, _>(scopes::list_scopes)
-        .add::<r::CreateScope, _, _>(scopes::create_scope)
-        .add::<r::GetScope, _, _>(scopes::get_scope)
-        .add::<r::DeleteScope, _, _>(scopes::delete_scope)
-        .add::<r::ListProductionServers, _, _>(protection::list_production_servers)
-        .add::<r::GetProductionServer, _, _>(protection::get_production_server)
-        .add::<r::ListServerDatasources, _, _>(protection::list_server_datasources)
-        .add::<r::ListChildren, _, _>(protection::list_children)
-        .add::<r::ListProtectedDatasources, _, _>(protection::list_protected_datasources)
-        .add::<r::SearchDatasource, _, _>(protection::search_datasource)
-        .add::<r::ListProtectionGroups, _, _>(protection::list_protection_groups)
-        .add::<r::GetProtectionGroup, _, _>(protection::get_protection_group)
-        .add::<r::ListGroupDatasources, _, _>(protection::list_group_datasources)
-        .add::<r::OpenForModification, _, _>(drafts::open_for_modification)
-        .add::<r::ListDrafts, _, _>(drafts::list_drafts)
-        .add::<r::CreateDraft, _, _>(drafts::create_draft)
-        .add::<r::GetDraft, _, _>(drafts::get_draft)
-        .add::<r::DiscardDraft, _, _>(drafts::discard_draft)
-        .add::<r::AddMembers, _, _>(drafts::add_members)
-        .add::<r::RemoveMember, _, _>(drafts::remove_member)
-        .add::<r::SetProtectionTypeOf, _, _>(drafts::set_protection_type)
-        .add::<r::SetPolicyObjectiveOf, _, _>(drafts::set_policy_objective)
-        .add::<r::SetAlertThresholdOf, _, _>(drafts::set_alert_threshold)
-        .add::<r::SetReplicaCreationMethodOf, _, _>(drafts::set_replica_creation_method)
-        .add::<r::RenameDraft, _, _>(drafts::rename)
-        .add::<r::CommitDraft, _, _>(drafts::commit)
-        .add::<r::SetScheduleOf, _, _>(schedule::set_schedule)
-        .add::<r::ListPoolMembers, _, _>(pool::list_pool_members)
-        .add::<r::AddPoolMember, _, _>(pool::add_pool_member)
-        .add::<r::RemovePoolMember, _, _>(pool::remove_pool_member)
-        .add::<r::ListServerVolumes, _, _>(pool::list_server_volumes)
-        .add::<r::ListJobs, _, _>(jobs::list_jobs)
-        .add::<r::StartBackups, _, _>(jobs::start_backups)
-        .add::<r::StartConsistencyChecks, _, _>(jobs::start_consistency_checks)
-        .add::<r::StartRestores, _, _>(recovery::start_restores)
-        .add::<r::GetJob, _, _>(jobs::get_job)
-        .add::<r::StopJob, _, _>(jobs::stop_job)
-        .add::<r::RestartJob, _, _>(jobs::restart_job)
-        .add::<r::ListRecoveryPoints, _, _>(jobs::list_recovery_points)
-        .add::<r::RemoveRecoveryPoint, _, _>(jobs::remove_recovery_point)
-        .add::<r::Browse, _, _>(recovery::browse)
-        .add::<r::GetRecoveryPointLocation, _, _>(recovery::location)
-        .add::<r::Search, _, _>(recovery::search)
-        .add::<r::NextPage, _, _>(recovery::next_page)
-        .add::<r::CloseCursor, _, _>(recovery::close_cursor)
-        .add::<r::ListAlerts, _, _>(alerts::list_alerts)
-        .add::<r::DismissAlert, _, _>(alerts::dismiss_alert)
-        .add::<r::GetGlobalProperties, _, _>(global::get_global_properties)
-        .add::<r::SetGlobalPropertyByName, _, _>(global::set_global_property)
-        .add::<r::ListNotifications, _, _>(global::list_notifications)
-        .add::<r::OpenApiDocument, _, _>(server::openapi)
-        .add::<r::Metrics, _, _>(server::metrics);
-    // A test aid only: a server on the system clock has no such route.
-    if simulated {
-        routes.add::<r::AdvanceClockBy, _, _>(schedule::advance_clock)
-    } else {
-        routes
-    }
+/// The handler of each route of `rdpm_types::routes`, in one list from
+/// which both the router and the OpenAPI document's paths are made.
+macro_rules! handlers {
+    ($($endpoint:ident => $module:ident :: $handler:ident),+ $(,)?) => {
+        /// Every route of the table with its handler; the simulated clock's
+        /// only when the server runs on one.
+        fn routes(simulated: bool) -> Routes {
+            let routes = Routes::new()
+                $(.add::<routes::$endpoint, _, _>($module::$handler))+;
+            // A test aid only, left out of the document: a server on the
+            // system clock has no such route.
+            if simulated {
+                routes.add::<routes::AdvanceClockBy, _, _>(schedule::advance_clock)
+            } else {
+                routes
+            }
+        }
+
+        /// The operations of the OpenAPI document, from the handlers'
+        /// `#[utoipa::path]` attributes; `ApiDoc` adds the rest.
+        #[derive(utoipa::OpenApi)]
+        #[openapi(paths($($module::$handler),+))]
+        pub(crate) struct Operations;
+    };
+}
+
+handlers! {
+    GetHealth => server::health,
+    GetServer => server::server_info,
+    ListSessions => sessions::list_sessions,
+    CreateSession => sessions::create_session,
+    GetCurrentSession => sessions::get_current_session,
+    CloseCurrentSession => sessions::close_current_session,
+    SetCurrentSessionScope => sessions::set_current_session_scope,
+    GetSession => sessions::get_session,
+    CloseSession => sessions::close_session,
+    ListScopes => scopes::list_scopes,
+    CreateScope => scopes::create_scope,
+    GetScope => scopes::get_scope,
+    DeleteScope => scopes::delete_scope,
+    ListProductionServers => protection::list_production_servers,
+    GetProductionServer => protection::get_production_server,
+    ListServerDatasources => protection::list_server_datasources,
+    ListChildren => protection::list_children,
+    ListProtectedDatasources => protection::list_protected_datasources,
+    SearchDatasource => protection::search_datasource,
+    ListProtectionGroups => protection::list_protection_groups,
+    GetProtectionGroup => protection::get_protection_group,
+    ListGroupDatasources => protection::list_group_datasources,
+    OpenForModification => drafts::open_for_modification,
+    ListDrafts => drafts::list_drafts,
+    CreateDraft => drafts::create_draft,
+    GetDraft => drafts::get_draft,
+    DiscardDraft => drafts::discard_draft,
+    AddMembers => drafts::add_members,
+    RemoveMember => drafts::remove_member,
+    SetProtectionTypeOf => drafts::set_protection_type,
+    SetPolicyObjectiveOf => drafts::set_policy_objective,
+    SetAlertThresholdOf => drafts::set_alert_threshold,
+    SetReplicaCreationMethodOf => drafts::set_replica_creation_method,
+    RenameDraft => drafts::rename,
+    CommitDraft => drafts::commit,
+    SetScheduleOf => schedule::set_schedule,
+    ListPoolMembers => pool::list_pool_members,
+    AddPoolMember => pool::add_pool_member,
+    RemovePoolMember => pool::remove_pool_member,
+    ListServerVolumes => pool::list_server_volumes,
+    ListJobs => jobs::list_jobs,
+    StartBackups => jobs::start_backups,
+    StartConsistencyChecks => jobs::start_consistency_checks,
+    StartRestores => recovery::start_restores,
+    GetJob => jobs::get_job,
+    StopJob => jobs::stop_job,
+    RestartJob => jobs::restart_job,
+    ListRecoveryPoints => jobs::list_recovery_points,
+    RemoveRecoveryPoint => jobs::remove_recovery_point,
+    Browse => recovery::browse,
+    GetRecoveryPointLocation => recovery::location,
+    Search => recovery::search,
+    NextPage => recovery::next_page,
+    CloseCursor => recovery::close_cursor,
+    ListAlerts => alerts::list_alerts,
+    DismissAlert => alerts::dismiss_alert,
+    GetGlobalProperties => global::get_global_properties,
+    SetGlobalPropertyByName => global::set_global_property,
+    ListNotifications => global::list_notifications,
+    OpenApiDocument => server::openapi,
+    Metrics => server::metrics,
 }
 
 /// The routes of `rdpm_types::routes`.
