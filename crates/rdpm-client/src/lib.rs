@@ -21,16 +21,18 @@
 
 use std::time::Duration;
 
+use rdpm_types::routes::{self as r, Endpoint};
 use rdpm_types::{
-    paths, AddChildDatasources, ChildDatasourcePage, CreateSessionRequest, CreateSessionResponse,
-    Datasource, DatasourceId, ErrorId, FsPath, Health, ModifiableProtectionGroup,
-    NewProtectionGroup, NewServerScope, ObjectId, Problem, ProductionServer, ProductionServerId,
-    ProtectionGroup, ProtectionGroupId, ReleaseReport, RenameProtectionGroup,
-    ReplicaCreationMethod, ServerInfo, ServerScope, SessionId, SessionInfo, SessionToken,
-    SetPolicyObjective, SetProtectionType, SetSessionScope,
+    AddChildDatasources, ChildDatasourcePage, ChildQuery, CreateSessionRequest, CursorQuery,
+    Datasource, DatasourceId, DatasourceQuery, DatasourceSearchQuery, ErrorId, FsPath, Health,
+    ModifiableProtectionGroup, NewProtectionGroup, NewServerScope, ObjectId, OpenProtectionGroup,
+    Problem, ProductionServer, ProductionServerId, ProtectionGroup, ProtectionGroupId,
+    ReleaseReport, RemoveMemberQuery, RenameProtectionGroup, ReplicaCreationMethod, ServerInfo,
+    ServerScope, SessionId, SessionInfo, SessionToken, SetPolicyObjective, SetProtectionType,
+    SetSessionScope,
 };
+use reqwest::header::{HeaderValue, CONTENT_TYPE};
 use reqwest::{Method, StatusCode};
-use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 /// What can go wrong talking to a server.
@@ -126,10 +128,9 @@ impl Client {
         &self.base
     }
 
-    /// `GET /api/v1/health` (no credential).
+    /// The health check (no credential).
     pub async fn health(&self) -> Result<Health> {
-        self.call(Method::GET, paths::HEALTH, None, None::<&()>)
-            .await
+        self.endpoint::<r::GetHealth>(None, &(), &(), &()).await
     }
 
     /// Opens a session with the administrator credential.
@@ -138,13 +139,8 @@ impl Client {
         admin_token: &str,
         request: &CreateSessionRequest,
     ) -> Result<Session> {
-        let created: CreateSessionResponse = self
-            .call(
-                Method::POST,
-                paths::SESSIONS,
-                Some(admin_token),
-                Some(request),
-            )
+        let created = self
+            .endpoint::<r::CreateSession>(Some(admin_token), &(), &(), request)
             .await?;
         Ok(Session {
             client: self.clone(),
@@ -156,7 +152,7 @@ impl Client {
 
     /// Lists sessions with the administrator credential.
     pub async fn list_sessions_as_admin(&self, admin_token: &str) -> Result<Vec<SessionInfo>> {
-        self.call(Method::GET, paths::SESSIONS, Some(admin_token), None::<&()>)
+        self.endpoint::<r::ListSessions>(Some(admin_token), &(), &(), &())
             .await
     }
 
@@ -168,24 +164,15 @@ impl Client {
         admin_token: &str,
         seconds: u64,
     ) -> Result<rdpm_types::ClockState> {
-        self.call(
-            Method::POST,
-            paths::CLOCK_ADVANCE,
-            Some(admin_token),
-            Some(&rdpm_types::AdvanceClock { seconds }),
-        )
-        .await
+        let body = rdpm_types::AdvanceClock { seconds };
+        self.endpoint::<r::AdvanceClockBy>(Some(admin_token), &(), &(), &body)
+            .await
     }
 
     /// Force-closes a session with the administrator credential.
     pub async fn force_close(&self, admin_token: &str, id: SessionId) -> Result<ReleaseReport> {
-        self.call(
-            Method::DELETE,
-            &paths::session(&id),
-            Some(admin_token),
-            None::<&()>,
-        )
-        .await
+        self.endpoint::<r::CloseSession>(Some(admin_token), &(id,), &(), &())
+            .await
     }
 
     /// Fetches a raw path with a bearer token and returns the body as text
@@ -208,81 +195,61 @@ impl Client {
         }
     }
 
-    async fn send<B: Serialize + ?Sized>(
+    /// Calls endpoint `E` of the route table: its path filled with `args`,
+    /// `query` as query parameters (absent fields left out), `body` as JSON
+    /// unless it is `()`. An empty answer (204) reads as `()`.
+    async fn endpoint<E: Endpoint>(
         &self,
-        method: Method,
-        path: &str,
         bearer: Option<&str>,
-        body: Option<&B>,
-    ) -> Result<(String, Vec<u8>)> {
-        self.send_query(method, path, &[], bearer, body).await
-    }
-
-    async fn send_query<B: Serialize + ?Sized>(
-        &self,
-        method: Method,
-        path: &str,
-        query: &[(&str, String)],
-        bearer: Option<&str>,
-        body: Option<&B>,
-    ) -> Result<(String, Vec<u8>)> {
-        let url = format!("{}{}", self.base, path);
+        args: &E::Args,
+        query: &E::Query,
+        body: &E::Request,
+    ) -> Result<E::Response> {
+        let url = format!("{}{}", self.base, E::path(args));
+        let method = match E::METHOD {
+            r::Method::Get => Method::GET,
+            r::Method::Post => Method::POST,
+            r::Method::Put => Method::PUT,
+            r::Method::Delete => Method::DELETE,
+        };
         let mut req = self.http.request(method, &url);
+        let query = query_pairs(query);
         if !query.is_empty() {
-            req = req.query(query);
+            req = req.query(&query);
         }
         if let Some(token) = bearer {
             req = req.bearer_auth(token);
         }
-        if let Some(body) = body {
-            req = req.json(body);
+        let body = serde_json::to_vec(body).map_err(|e| ClientError::Protocol {
+            url: url.clone(),
+            reason: format!("cannot write the request: {e}"),
+        })?;
+        if body != b"null" {
+            req = req
+                .header(CONTENT_TYPE, HeaderValue::from_static("application/json"))
+                .body(body);
         }
         let resp = req.send().await.map_err(|e| connection_error(&url, &e))?;
         let status = resp.status();
-        let bytes = resp
-            .bytes()
-            .await
-            .map_err(|e| connection_error(&url, &e))?
-            .to_vec();
-        if status.is_success() {
-            Ok((url, bytes))
-        } else {
-            Err(problem_from(&url, status, &String::from_utf8_lossy(&bytes)))
+        let bytes = resp.bytes().await.map_err(|e| connection_error(&url, &e))?;
+        if !status.is_success() {
+            return Err(problem_from(&url, status, &String::from_utf8_lossy(&bytes)));
         }
-    }
-
-    async fn call<T: DeserializeOwned, B: Serialize + ?Sized>(
-        &self,
-        method: Method,
-        path: &str,
-        bearer: Option<&str>,
-        body: Option<&B>,
-    ) -> Result<T> {
-        self.call_query(method, path, &[], bearer, body).await
-    }
-
-    async fn call_query<T: DeserializeOwned, B: Serialize + ?Sized>(
-        &self,
-        method: Method,
-        path: &str,
-        query: &[(&str, String)],
-        bearer: Option<&str>,
-        body: Option<&B>,
-    ) -> Result<T> {
-        let (url, bytes) = self.send_query(method, path, query, bearer, body).await?;
-        serde_json::from_slice(&bytes).map_err(|e| ClientError::Protocol {
+        let bytes: &[u8] = if bytes.is_empty() { b"null" } else { &bytes };
+        serde_json::from_slice(bytes).map_err(|e| ClientError::Protocol {
             url,
             reason: format!("cannot read the answer: {e}"),
         })
     }
 }
 
-/// The query parameters that name a path: `path_raw` (base64 of its bytes)
-/// when the path is not plain text, else `path`.
-fn path_query(path: &FsPath) -> (&'static str, String) {
+/// The query parameters that name a path, as (`path`, `path_raw`):
+/// `path_raw` (base64 of its bytes) when the path is not plain text, else
+/// `path`.
+fn path_query(path: &FsPath) -> (Option<String>, Option<String>) {
     match &path.raw {
-        Some(raw) => ("path_raw", raw.clone()),
-        None => ("path", path.display.clone()),
+        Some(raw) => (None, Some(raw.clone())),
+        None => (Some(path.display.clone()), None),
     }
 }
 
@@ -344,21 +311,21 @@ impl Session {
         &self.token
     }
 
-    async fn call<T: DeserializeOwned, B: Serialize + ?Sized>(
+    /// Calls endpoint `E` as this session.
+    async fn endpoint<E: Endpoint>(
         &self,
-        method: Method,
-        path: &str,
-        body: Option<&B>,
-    ) -> Result<T> {
+        args: &E::Args,
+        query: &E::Query,
+        body: &E::Request,
+    ) -> Result<E::Response> {
         self.client
-            .call(method, path, Some(self.token.expose()), body)
+            .endpoint::<E>(Some(self.token.expose()), args, query, body)
             .await
     }
 
     /// Describes the session now (and renews its lease).
     pub async fn current(&self) -> Result<SessionInfo> {
-        self.call(Method::GET, paths::CURRENT_SESSION, None::<&()>)
-            .await
+        self.endpoint::<r::GetCurrentSession>(&(), &(), &()).await
     }
 
     /// Renews the lease.
@@ -368,75 +335,50 @@ impl Session {
 
     /// Closes the session; the server releases every object it held.
     pub async fn close(&self) -> Result<ReleaseReport> {
-        self.call(Method::DELETE, paths::CURRENT_SESSION, None::<&()>)
-            .await
+        self.endpoint::<r::CloseCurrentSession>(&(), &(), &()).await
     }
 
     /// The server's sessions.
     pub async fn list_sessions(&self) -> Result<Vec<SessionInfo>> {
-        self.call(Method::GET, paths::SESSIONS, None::<&()>).await
+        self.endpoint::<r::ListSessions>(&(), &(), &()).await
     }
 
     /// The server's description.
     pub async fn server_info(&self) -> Result<ServerInfo> {
-        self.call(Method::GET, paths::SERVER, None::<&()>).await
+        self.endpoint::<r::GetServer>(&(), &(), &()).await
     }
 
     /// Creates a server scope in this session.
     pub async fn create_scope(&self, spec: &NewServerScope) -> Result<ServerScope> {
-        self.call(Method::POST, paths::SCOPES, Some(spec)).await
+        self.endpoint::<r::CreateScope>(&(), &(), spec).await
     }
 
     /// Reads a server scope of this session.
     pub async fn get_scope(&self, id: ObjectId) -> Result<ServerScope> {
-        self.call(Method::GET, &paths::scope(&id), None::<&()>)
-            .await
+        self.endpoint::<r::GetScope>(&(id,), &(), &()).await
     }
 
     /// Deletes a server scope of this session.
     pub async fn delete_scope(&self, id: ObjectId) -> Result<()> {
-        self.delete_no_content(&paths::scope(&id)).await
+        self.endpoint::<r::DeleteScope>(&(id,), &(), &()).await
     }
 
     /// Applies a server scope to the session.
     pub async fn set_scope(&self, id: ObjectId) -> Result<SessionInfo> {
-        self.call(
-            Method::PUT,
-            paths::CURRENT_SESSION_SCOPE,
-            Some(&SetSessionScope { scope_id: id }),
-        )
-        .await
-    }
-
-    /// A call with query parameters and no body, as this session.
-    async fn query<T: DeserializeOwned>(
-        &self,
-        method: Method,
-        path: &str,
-        query: &[(&str, String)],
-    ) -> Result<T> {
-        self.client
-            .call_query(method, path, query, Some(self.token.expose()), None::<&()>)
+        let body = SetSessionScope { scope_id: id };
+        self.endpoint::<r::SetCurrentSessionScope>(&(), &(), &body)
             .await
-    }
-
-    /// A `DELETE` whose success answer has no body (204), as this session.
-    async fn delete_no_content(&self, path: &str) -> Result<()> {
-        self.client
-            .send(Method::DELETE, path, Some(self.token.expose()), None::<&()>)
-            .await
-            .map(|_| ())
     }
 
     /// The production servers (`Get-DPMProductionServer`).
     pub async fn production_servers(&self) -> Result<Vec<ProductionServer>> {
-        self.call(Method::GET, paths::PRODUCTION_SERVERS, None::<&()>)
+        self.endpoint::<r::ListProductionServers>(&(), &(), &())
             .await
     }
 
     /// One production server.
     pub async fn production_server(&self, id: ProductionServerId) -> Result<ProductionServer> {
-        self.call(Method::GET, &paths::production_server(&id), None::<&()>)
+        self.endpoint::<r::GetProductionServer>(&(id,), &(), &())
             .await
     }
 
@@ -445,12 +387,8 @@ impl Session {
         &self,
         id: ProductionServerId,
     ) -> Result<Vec<Datasource>> {
-        self.call(
-            Method::GET,
-            &paths::production_server_datasources(&id),
-            None::<&()>,
-        )
-        .await
+        self.endpoint::<r::ListServerDatasources>(&(id,), &(), &())
+            .await
     }
 
     /// One page of the folders and files directly below `path`.
@@ -461,26 +399,24 @@ impl Session {
         cursor: Option<&str>,
         limit: Option<usize>,
     ) -> Result<ChildDatasourcePage> {
-        let mut query = vec![path_query(path)];
-        if let Some(c) = cursor {
-            query.push(("cursor", c.to_string()));
-        }
-        if let Some(l) = limit {
-            query.push(("limit", l.to_string()));
-        }
-        self.query(
-            Method::GET,
-            &paths::production_server_children(&server),
-            &query,
-        )
-        .await
+        let (path, path_raw) = path_query(path);
+        let query = ChildQuery {
+            path,
+            path_raw,
+            cursor: cursor.map(str::to_string),
+            limit,
+        };
+        self.endpoint::<r::ListChildren>(&(server,), &query, &())
+            .await
     }
 
     /// The protected datasources, optionally those whose name contains `text`.
     pub async fn protected_datasources(&self, text: Option<&str>) -> Result<Vec<Datasource>> {
-        let query: Vec<(&str, String)> =
-            text.map(|t| ("query", t.to_string())).into_iter().collect();
-        self.query(Method::GET, paths::DATASOURCES, &query).await
+        let query = DatasourceQuery {
+            query: text.map(str::to_string),
+        };
+        self.endpoint::<r::ListProtectedDatasources>(&(), &query, &())
+            .await
     }
 
     /// The volume datasource `path` is on.
@@ -489,23 +425,24 @@ impl Session {
         path: &FsPath,
         production_server_name: Option<&str>,
     ) -> Result<Datasource> {
-        let mut query = vec![path_query(path)];
-        if let Some(n) = production_server_name {
-            query.push(("production_server_name", n.to_string()));
-        }
-        self.query(Method::GET, paths::DATASOURCE_SEARCH, &query)
-            .await
+        let (path, path_raw) = path_query(path);
+        let query = DatasourceSearchQuery {
+            path,
+            path_raw,
+            production_server_name: production_server_name.map(str::to_string),
+        };
+        self.endpoint::<r::SearchDatasource>(&(), &query, &()).await
     }
 
     /// The committed protection groups.
     pub async fn protection_groups(&self) -> Result<Vec<ProtectionGroup>> {
-        self.call(Method::GET, paths::PROTECTION_GROUPS, None::<&()>)
+        self.endpoint::<r::ListProtectionGroups>(&(), &(), &())
             .await
     }
 
     /// One protection group.
     pub async fn protection_group(&self, id: ProtectionGroupId) -> Result<ProtectionGroup> {
-        self.call(Method::GET, &paths::protection_group(&id), None::<&()>)
+        self.endpoint::<r::GetProtectionGroup>(&(id,), &(), &())
             .await
     }
 
@@ -514,12 +451,8 @@ impl Session {
         &self,
         id: ProtectionGroupId,
     ) -> Result<Vec<Datasource>> {
-        self.call(
-            Method::GET,
-            &paths::protection_group_datasources(&id),
-            None::<&()>,
-        )
-        .await
+        self.endpoint::<r::ListGroupDatasources>(&(id,), &(), &())
+            .await
     }
 
     /// Opens a group for modification, waiting up to `timeout_secs` for its
@@ -529,16 +462,9 @@ impl Session {
         id: ProtectionGroupId,
         timeout_secs: Option<u64>,
     ) -> Result<ModifiableProtectionGroup> {
-        let query: Vec<(&str, String)> = timeout_secs
-            .map(|t| ("timeout_secs", t.to_string()))
-            .into_iter()
-            .collect();
-        self.query(
-            Method::POST,
-            &paths::protection_group_modifiable(&id),
-            &query,
-        )
-        .await
+        let query = OpenProtectionGroup { timeout_secs };
+        self.endpoint::<r::OpenForModification>(&(id,), &query, &())
+            .await
     }
 
     /// Makes a new group's draft.
@@ -546,38 +472,22 @@ impl Session {
         &self,
         request: &NewProtectionGroup,
     ) -> Result<ModifiableProtectionGroup> {
-        self.call(
-            Method::POST,
-            paths::MODIFIABLE_PROTECTION_GROUPS,
-            Some(request),
-        )
-        .await
+        self.endpoint::<r::CreateDraft>(&(), &(), request).await
     }
 
     /// This session's drafts.
     pub async fn drafts(&self) -> Result<Vec<ModifiableProtectionGroup>> {
-        self.call(
-            Method::GET,
-            paths::MODIFIABLE_PROTECTION_GROUPS,
-            None::<&()>,
-        )
-        .await
+        self.endpoint::<r::ListDrafts>(&(), &(), &()).await
     }
 
     /// One draft.
     pub async fn draft(&self, id: ObjectId) -> Result<ModifiableProtectionGroup> {
-        self.call(
-            Method::GET,
-            &paths::modifiable_protection_group(&id),
-            None::<&()>,
-        )
-        .await
+        self.endpoint::<r::GetDraft>(&(id,), &(), &()).await
     }
 
     /// Discards a draft (and frees its edit lock).
     pub async fn discard_draft(&self, id: ObjectId) -> Result<()> {
-        self.delete_no_content(&paths::modifiable_protection_group(&id))
-            .await
+        self.endpoint::<r::DiscardDraft>(&(id,), &(), &()).await
     }
 
     /// Adds datasources to a draft, all or none.
@@ -586,8 +496,7 @@ impl Session {
         id: ObjectId,
         request: &AddChildDatasources,
     ) -> Result<ModifiableProtectionGroup> {
-        self.call(Method::POST, &paths::modifiable_members(&id), Some(request))
-            .await
+        self.endpoint::<r::AddMembers>(&(id,), &(), request).await
     }
 
     /// Removes a member from a draft.
@@ -597,12 +506,9 @@ impl Session {
         datasource: DatasourceId,
         keep_disk_data: bool,
     ) -> Result<ModifiableProtectionGroup> {
-        self.query(
-            Method::DELETE,
-            &paths::modifiable_member(&id, &datasource),
-            &[("keep_disk_data", keep_disk_data.to_string())],
-        )
-        .await
+        let query = RemoveMemberQuery { keep_disk_data };
+        self.endpoint::<r::RemoveMember>(&(id, datasource), &query, &())
+            .await
     }
 
     /// Sets a draft's protection type.
@@ -611,12 +517,8 @@ impl Session {
         id: ObjectId,
         request: &SetProtectionType,
     ) -> Result<ModifiableProtectionGroup> {
-        self.call(
-            Method::PUT,
-            &paths::modifiable_protection_type(&id),
-            Some(request),
-        )
-        .await
+        self.endpoint::<r::SetProtectionTypeOf>(&(id,), &(), request)
+            .await
     }
 
     /// Sets a draft's policy objective.
@@ -625,12 +527,8 @@ impl Session {
         id: ObjectId,
         request: &SetPolicyObjective,
     ) -> Result<ModifiableProtectionGroup> {
-        self.call(
-            Method::PUT,
-            &paths::modifiable_policy_objective(&id),
-            Some(request),
-        )
-        .await
+        self.endpoint::<r::SetPolicyObjectiveOf>(&(id,), &(), request)
+            .await
     }
 
     /// Sets a draft's alert threshold (`Set-DPMPolicyObjective
@@ -640,12 +538,8 @@ impl Session {
         id: ObjectId,
         request: &rdpm_types::SetAlertThreshold,
     ) -> Result<ModifiableProtectionGroup> {
-        self.call(
-            Method::PUT,
-            &paths::modifiable_alert_threshold(&id),
-            Some(request),
-        )
-        .await
+        self.endpoint::<r::SetAlertThresholdOf>(&(id,), &(), request)
+            .await
     }
 
     /// Changes a draft's schedules (`Set-DPMPolicySchedule`,
@@ -655,7 +549,7 @@ impl Session {
         id: ObjectId,
         request: &rdpm_types::SetSchedule,
     ) -> Result<ModifiableProtectionGroup> {
-        self.call(Method::PUT, &paths::modifiable_schedule(&id), Some(request))
+        self.endpoint::<r::SetScheduleOf>(&(id,), &(), request)
             .await
     }
 
@@ -665,12 +559,8 @@ impl Session {
         id: ObjectId,
         request: &ReplicaCreationMethod,
     ) -> Result<ModifiableProtectionGroup> {
-        self.call(
-            Method::PUT,
-            &paths::modifiable_replica_creation_method(&id),
-            Some(request),
-        )
-        .await
+        self.endpoint::<r::SetReplicaCreationMethodOf>(&(id,), &(), request)
+            .await
     }
 
     /// Renames a draft's group.
@@ -679,20 +569,17 @@ impl Session {
         id: ObjectId,
         request: &RenameProtectionGroup,
     ) -> Result<ModifiableProtectionGroup> {
-        self.call(Method::PUT, &paths::modifiable_name(&id), Some(request))
-            .await
+        self.endpoint::<r::RenameDraft>(&(id,), &(), request).await
     }
 
     /// Commits a draft in one transaction, releasing it and its lock.
     pub async fn commit_protection_group(&self, id: ObjectId) -> Result<ProtectionGroup> {
-        self.call(Method::POST, &paths::modifiable_commit(&id), None::<&()>)
-            .await
+        self.endpoint::<r::CommitDraft>(&(id,), &(), &()).await
     }
 
     /// The storage pool's members (`Get-DPMDiskStorage -Volumes`).
     pub async fn pool_members(&self) -> Result<Vec<rdpm_types::PoolMember>> {
-        self.call(Method::GET, paths::STORAGE_POOL, None::<&()>)
-            .await
+        self.endpoint::<r::ListPoolMembers>(&(), &(), &()).await
     }
 
     /// Adds a storage pool member: a repository created in an empty or
@@ -701,17 +588,13 @@ impl Session {
         &self,
         request: &rdpm_types::NewPoolMember,
     ) -> Result<rdpm_types::PoolMember> {
-        self.call(Method::POST, paths::STORAGE_POOL, Some(request))
-            .await
+        self.endpoint::<r::AddPoolMember>(&(), &(), request).await
     }
 
     /// Takes a member out of the storage pool (`Remove-DPMDiskStorage`);
     /// its directory stays on disk.
     pub async fn remove_pool_member(&self, id: uuid::Uuid) -> Result<()> {
-        self.delete_no_content(
-            &paths::STORAGE_POOL_MEMBER_TEMPLATE.replace("{id}", &id.to_string()),
-        )
-        .await
+        self.endpoint::<r::RemovePoolMember>(&(id,), &(), &()).await
     }
 
     /// Starts one backup job per datasource (`New-DPMRecoveryPoint`) and
@@ -720,8 +603,7 @@ impl Session {
         &self,
         request: &rdpm_types::NewRecoveryPoints,
     ) -> Result<Vec<rdpm_types::Job>> {
-        self.call(Method::POST, paths::JOBS_BACKUP, Some(request))
-            .await
+        self.endpoint::<r::StartBackups>(&(), &(), request).await
     }
 
     /// Starts consistency checks, one validation job per datasource
@@ -730,56 +612,51 @@ impl Session {
         &self,
         request: &rdpm_types::ConsistencyCheckRequest,
     ) -> Result<Vec<rdpm_types::Job>> {
-        self.call(Method::POST, paths::JOBS_CONSISTENCY_CHECK, Some(request))
+        self.endpoint::<r::StartConsistencyChecks>(&(), &(), request)
             .await
     }
 
     /// The jobs a query selects, newest first (`Get-DPMJob`).
     pub async fn jobs(&self, query: &rdpm_types::JobQuery) -> Result<Vec<rdpm_types::Job>> {
-        let pairs = query_pairs(query);
-        let pairs: Vec<(&str, String)> =
-            pairs.iter().map(|(k, v)| (k.as_str(), v.clone())).collect();
-        self.query(Method::GET, paths::JOBS, &pairs).await
+        self.endpoint::<r::ListJobs>(&(), query, &()).await
     }
 
     /// One job as it is now.
     pub async fn job(&self, id: rdpm_types::JobId) -> Result<rdpm_types::Job> {
-        self.call(Method::GET, &paths::job(&id), None::<&()>).await
+        self.endpoint::<r::GetJob>(&(id,), &(), &()).await
     }
 
     /// Asks a job to stop (`Stop-DPMJob`); returns it as it is then
     /// (`Cancelling`, or `Failed` when it had not started).
     pub async fn stop_job(&self, id: rdpm_types::JobId) -> Result<rdpm_types::Job> {
-        self.call(Method::POST, &paths::job_stop(&id), None::<&()>)
-            .await
+        self.endpoint::<r::StopJob>(&(id,), &(), &()).await
     }
 
     /// Runs a failed or stopped job again (`Restart-DPMJob`); returns the
     /// new job.
     pub async fn restart_job(&self, id: rdpm_types::JobId) -> Result<rdpm_types::Job> {
-        self.call(Method::POST, &paths::job_restart(&id), None::<&()>)
-            .await
+        self.endpoint::<r::RestartJob>(&(id,), &(), &()).await
     }
 
     /// The active alerts, or every alert with `include_inactive`; most
     /// recently seen first (`Get-DPMAlert`).
     pub async fn alerts(&self, include_inactive: bool) -> Result<Vec<rdpm_types::Alert>> {
-        let q = vec![("include_inactive", include_inactive.to_string())];
-        self.query(Method::GET, paths::ALERTS, &q).await
+        let query = rdpm_types::AlertQuery {
+            include_inactive: Some(include_inactive),
+        };
+        self.endpoint::<r::ListAlerts>(&(), &query, &()).await
     }
 
     /// Makes an alert inactive (`Resolve-DPMAlert`); returns it as it is
     /// then.
     pub async fn dismiss_alert(&self, id: rdpm_types::AlertId) -> Result<rdpm_types::Alert> {
-        self.call(Method::POST, &paths::alert_dismiss(&id), None::<&()>)
-            .await
+        self.endpoint::<r::DismissAlert>(&(id,), &(), &()).await
     }
 
     /// The server-wide settings, the SMTP password redacted
     /// (`Get-DPMGlobalProperty`).
     pub async fn global_properties(&self) -> Result<rdpm_types::GlobalProperties> {
-        self.call(Method::GET, paths::GLOBAL_PROPERTIES, None::<&()>)
-            .await
+        self.endpoint::<r::GetGlobalProperties>(&(), &(), &()).await
     }
 
     /// Changes one server-wide setting by its shell name
@@ -789,12 +666,9 @@ impl Session {
         name: &str,
         value: serde_json::Value,
     ) -> Result<rdpm_types::GlobalProperties> {
-        self.call(
-            Method::PUT,
-            &paths::global_property(name),
-            Some(&rdpm_types::SetGlobalProperty { value }),
-        )
-        .await
+        let body = rdpm_types::SetGlobalProperty { value };
+        self.endpoint::<r::SetGlobalPropertyByName>(&(name.to_string(),), &(), &body)
+            .await
     }
 
     /// The alert notification outbox, newest first.
@@ -802,10 +676,7 @@ impl Session {
         &self,
         query: &rdpm_types::NotificationQuery,
     ) -> Result<Vec<rdpm_types::NotificationDelivery>> {
-        let pairs = query_pairs(query);
-        let pairs: Vec<(&str, String)> =
-            pairs.iter().map(|(k, v)| (k.as_str(), v.clone())).collect();
-        self.query(Method::GET, paths::NOTIFICATIONS, &pairs).await
+        self.endpoint::<r::ListNotifications>(&(), query, &()).await
     }
 
     /// A datasource's recovery points, oldest first (`Get-DPMRecoveryPoint`).
@@ -814,21 +685,22 @@ impl Session {
         datasource: rdpm_types::DatasourceId,
         only_active: bool,
     ) -> Result<Vec<rdpm_types::RecoveryPoint>> {
-        let mut q = vec![("datasource", datasource.to_string())];
-        if only_active {
-            q.push(("only_active", "true".to_string()));
-        }
-        self.query(Method::GET, paths::RECOVERY_POINTS, &q).await
+        let query = rdpm_types::RecoveryPointQuery {
+            datasource,
+            only_active: only_active.then_some(true),
+        };
+        self.endpoint::<r::ListRecoveryPoints>(&(), &query, &())
+            .await
     }
 
     /// Deletes a recovery point (`Remove-DPMRecoveryPoint`); `force` waits
     /// for running jobs of its datasource instead of refusing.
     pub async fn remove_recovery_point(&self, id: &str, force: bool) -> Result<()> {
-        let mut path = paths::recovery_point(id);
-        if force {
-            path.push_str("?force=true");
-        }
-        self.delete_no_content(&path).await
+        let query = rdpm_types::RemoveRecoveryPointQuery {
+            force: force.then_some(true),
+        };
+        self.endpoint::<r::RemoveRecoveryPoint>(&(id.to_string(),), &query, &())
+            .await
     }
 
     /// The first page of a browse of a recovery point
@@ -840,12 +712,8 @@ impl Session {
         recovery_point_id: &str,
         request: &rdpm_types::BrowseRequest,
     ) -> Result<rdpm_types::BrowsePage> {
-        self.call(
-            Method::POST,
-            &paths::recovery_point_browse(recovery_point_id),
-            Some(request),
-        )
-        .await
+        self.endpoint::<r::Browse>(&(recovery_point_id.to_string(),), &(), request)
+            .await
     }
 
     /// The next page of a browse or search; `limit` items at most (the
@@ -855,17 +723,13 @@ impl Session {
         cursor: ObjectId,
         limit: Option<u32>,
     ) -> Result<rdpm_types::BrowsePage> {
-        let query: Vec<(&str, String)> = limit
-            .map(|l| ("limit", l.to_string()))
-            .into_iter()
-            .collect();
-        self.query(Method::GET, &paths::cursor(&cursor), &query)
+        self.endpoint::<r::NextPage>(&(cursor,), &CursorQuery { limit }, &())
             .await
     }
 
     /// Releases a browse or search cursor before its last page.
     pub async fn close_cursor(&self, cursor: ObjectId) -> Result<()> {
-        self.delete_no_content(&paths::cursor(&cursor)).await
+        self.endpoint::<r::CloseCursor>(&(cursor,), &(), &()).await
     }
 
     /// The first page of a search of a datasource's recovery points
@@ -875,12 +739,8 @@ impl Session {
         datasource: DatasourceId,
         request: &rdpm_types::SearchRequest,
     ) -> Result<rdpm_types::BrowsePage> {
-        self.call(
-            Method::POST,
-            &paths::datasource_search(&datasource),
-            Some(request),
-        )
-        .await
+        self.endpoint::<r::Search>(&(datasource,), &(), request)
+            .await
     }
 
     /// Starts the recovery jobs of a restore, one per recovery point named
@@ -889,8 +749,7 @@ impl Session {
         &self,
         request: &rdpm_types::RestoreRequest,
     ) -> Result<Vec<rdpm_types::Job>> {
-        self.call(Method::POST, paths::JOBS_RESTORE, Some(request))
-            .await
+        self.endpoint::<r::StartRestores>(&(), &(), request).await
     }
 
     /// Where a recovery point is kept (`Get-DPMRecoveryPointLocation`).
@@ -898,19 +757,14 @@ impl Session {
         &self,
         recovery_point_id: &str,
     ) -> Result<rdpm_types::RecoveryPointLocation> {
-        self.call(
-            Method::GET,
-            &paths::recovery_point_location(recovery_point_id),
-            None::<&()>,
-        )
-        .await
+        self.endpoint::<r::GetRecoveryPointLocation>(&(recovery_point_id.to_string(),), &(), &())
+            .await
     }
 
     /// The DPM server's own volumes, where storage pool members can live,
     /// with the ids of the members on each (`Get-DPMDiskStorage`).
     pub async fn server_volumes(&self) -> Result<Vec<rdpm_types::ServerVolume>> {
-        self.call(Method::GET, paths::STORAGE_POOL_VOLUMES, None::<&()>)
-            .await
+        self.endpoint::<r::ListServerVolumes>(&(), &(), &()).await
     }
 }
 

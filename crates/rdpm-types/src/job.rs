@@ -317,6 +317,7 @@ pub enum DiskRecoveryPointOption {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NewRecoveryPoints {
     /// The datasources to back up (members of committed groups).
+    #[cfg_attr(feature = "openapi", schema(min_items = 1))]
     pub datasources: Vec<DatasourceId>,
     /// What to do.
     pub option: DiskRecoveryPointOption,

@@ -644,3 +644,61 @@ mod tests {
         }
     }
 }
+
+/// Query of `GET /api/v1/production-servers/{id}/children`
+/// (`Get-DPMChildDatasource`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
+pub struct ChildQuery {
+    /// The folder or volume, as text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    /// The folder or volume, standard base64 of its bytes (wins over `path`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path_raw: Option<String>,
+    /// `next_cursor` of the previous page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cursor: Option<String>,
+    /// Entries per page: 1 to 10000, default 1000.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", param(minimum = 1, maximum = 10000))]
+    pub limit: Option<usize>,
+}
+
+/// Query of `GET /api/v1/datasources` (`Get-DPMDatasource`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
+pub struct DatasourceQuery {
+    /// Only datasources whose name contains this text (case-insensitive).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub query: Option<String>,
+}
+
+/// Query of `GET /api/v1/datasources/search` (`Get-DPMDatasource -Path`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
+pub struct DatasourceSearchQuery {
+    /// The path, as text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    /// The path, standard base64 of its bytes (wins over `path`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path_raw: Option<String>,
+    /// The production server's name (short or full); the local one when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub production_server_name: Option<String>,
+}
+
+/// Query of `DELETE /api/v1/modifiable-protection-groups/{id}/members/{datasource_id}`
+/// (`Remove-DPMChildDatasource`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
+pub struct RemoveMemberQuery {
+    /// `-KeepDiskData`: keep the member's recovery points.
+    #[serde(default)]
+    pub keep_disk_data: bool,
+}

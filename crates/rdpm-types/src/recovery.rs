@@ -209,6 +209,7 @@ pub struct SearchRequest {
     /// How names are compared.
     pub search_type: SearchType,
     /// The text compared with each name.
+    #[cfg_attr(feature = "openapi", schema(min_length = 1))]
     pub search_string: String,
     /// Folder to search in (a path on the production server); `None`
     /// means the datasource's root.

@@ -56,6 +56,7 @@ pub struct NewServerScope {
     /// The kind of object the scope names.
     pub object_type: ScopedObjectType,
     /// Ids or names of the scoped objects (at least one).
+    #[cfg_attr(feature = "openapi", schema(min_items = 1))]
     pub object_ids: Vec<String>,
     /// Restrict to one alert kind (DPM's `AlertEnum` name).
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -11,7 +11,7 @@ use crate::error::ApiError;
 
 #[utoipa::path(
     get,
-    path = "/api/v1/alerts",
+    path = rdpm_types::paths::ALERTS,
     tag = "alerts",
     params(AlertQuery),
     responses(
@@ -36,7 +36,7 @@ pub(crate) async fn list_alerts(
 
 #[utoipa::path(
     post,
-    path = "/api/v1/alerts/{id}/dismiss",
+    path = rdpm_types::paths::ALERT_DISMISS_TEMPLATE,
     tag = "alerts",
     params(("id" = String, Path, description = "The alert's id")),
     responses(

@@ -18,11 +18,10 @@ use rdpm_catalog::GroupCommit;
 use rdpm_types::{
     path_contains, paths, AddChildDatasources, DataLocation, DatasourceId, ErrorId,
     ModifiableProtectionGroup, NewProtectionGroup, ObjectId, ObjectKind, OpenProtectionGroup,
-    PolicyObjective, Problem, ProtectionGroup, ProtectionGroupId, RenameProtectionGroup,
-    ReplicaCreationMethod, SetAlertThreshold, SetPolicyObjective, SetProtectionType,
-    StopProtection,
+    PolicyObjective, Problem, ProtectionGroup, ProtectionGroupId, RemoveMemberQuery,
+    RenameProtectionGroup, ReplicaCreationMethod, SetAlertThreshold, SetPolicyObjective,
+    SetProtectionType, StopProtection,
 };
-use serde::Deserialize;
 
 use super::protection::{blocking, parse_group_id};
 use super::{ApiJson, ApiQuery, AppState, Caller, IdParam};
@@ -94,7 +93,7 @@ fn created(draft: ModifiableProtectionGroup) -> impl IntoResponse {
 
 #[utoipa::path(
     post,
-    path = "/api/v1/modifiable-protection-groups",
+    path = rdpm_types::paths::MODIFIABLE_PROTECTION_GROUPS,
     tag = "protection groups",
     request_body = NewProtectionGroup,
     responses(
@@ -144,7 +143,7 @@ pub(crate) async fn create_draft(
 
 #[utoipa::path(
     post,
-    path = "/api/v1/protection-groups/{id}/modifiable",
+    path = rdpm_types::paths::PROTECTION_GROUP_MODIFIABLE_TEMPLATE,
     tag = "protection groups",
     params(
         ("id" = String, Path, description = "Protection group id"),
@@ -201,7 +200,7 @@ pub(crate) async fn open_for_modification(
 
 #[utoipa::path(
     get,
-    path = "/api/v1/modifiable-protection-groups",
+    path = rdpm_types::paths::MODIFIABLE_PROTECTION_GROUPS,
     tag = "protection groups",
     responses(
         (status = 200, description = "The caller's drafts, oldest first", body = Vec<ModifiableProtectionGroup>),
@@ -225,7 +224,7 @@ pub(crate) async fn list_drafts(
 
 #[utoipa::path(
     get,
-    path = "/api/v1/modifiable-protection-groups/{id}",
+    path = rdpm_types::paths::MODIFIABLE_BY_ID_TEMPLATE,
     tag = "protection groups",
     params(("id" = String, Path, description = "Draft (session object) id")),
     responses(
@@ -244,7 +243,7 @@ pub(crate) async fn get_draft(
 
 #[utoipa::path(
     delete,
-    path = "/api/v1/modifiable-protection-groups/{id}",
+    path = rdpm_types::paths::MODIFIABLE_BY_ID_TEMPLATE,
     tag = "protection groups",
     params(("id" = String, Path, description = "Draft (session object) id")),
     responses(
@@ -269,7 +268,7 @@ fn draft_group_id(session: &Session, id: ObjectId) -> Result<ProtectionGroupId, 
 
 #[utoipa::path(
     post,
-    path = "/api/v1/modifiable-protection-groups/{id}/members",
+    path = rdpm_types::paths::MODIFIABLE_MEMBERS_TEMPLATE,
     tag = "protection groups",
     params(("id" = String, Path, description = "Draft (session object) id")),
     request_body = AddChildDatasources,
@@ -336,23 +335,14 @@ pub(crate) async fn add_members(
     view(&session, id).map(Json)
 }
 
-/// Query of the member removal route.
-#[derive(Debug, Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-pub(crate) struct RemoveQuery {
-    /// `-KeepDiskData`: keep the member's recovery points.
-    #[serde(default)]
-    keep_disk_data: bool,
-}
-
 #[utoipa::path(
     delete,
-    path = "/api/v1/modifiable-protection-groups/{id}/members/{datasource_id}",
+    path = rdpm_types::paths::MODIFIABLE_MEMBER_TEMPLATE,
     tag = "protection groups",
     params(
         ("id" = String, Path, description = "Draft (session object) id"),
         ("datasource_id" = String, Path, description = "Member datasource id"),
-        RemoveQuery,
+        RemoveMemberQuery,
     ),
     responses(
         (status = 200, description = "The draft without the member (Remove-DPMChildDatasource)", body = ModifiableProtectionGroup),
@@ -362,7 +352,7 @@ pub(crate) struct RemoveQuery {
 pub(crate) async fn remove_member(
     caller: Caller,
     Path((id, datasource)): Path<(String, String)>,
-    ApiQuery(query): ApiQuery<RemoveQuery>,
+    ApiQuery(query): ApiQuery<RemoveMemberQuery>,
 ) -> Result<Json<ModifiableProtectionGroup>, ApiError> {
     let session = caller.into_session()?;
     let id = parse_object_id(&id)?;
@@ -397,7 +387,7 @@ pub(crate) async fn remove_member(
 
 #[utoipa::path(
     put,
-    path = "/api/v1/modifiable-protection-groups/{id}/protection-type",
+    path = rdpm_types::paths::MODIFIABLE_PROTECTION_TYPE_TEMPLATE,
     tag = "protection groups",
     params(("id" = String, Path, description = "Draft (session object) id")),
     request_body = SetProtectionType,
@@ -436,7 +426,7 @@ pub(crate) async fn set_protection_type(
 
 #[utoipa::path(
     put,
-    path = "/api/v1/modifiable-protection-groups/{id}/policy-objective",
+    path = rdpm_types::paths::MODIFIABLE_POLICY_OBJECTIVE_TEMPLATE,
     tag = "protection groups",
     params(("id" = String, Path, description = "Draft (session object) id")),
     request_body = SetPolicyObjective,
@@ -466,7 +456,7 @@ pub(crate) async fn set_policy_objective(
 
 #[utoipa::path(
     put,
-    path = "/api/v1/modifiable-protection-groups/{id}/alert-threshold",
+    path = rdpm_types::paths::MODIFIABLE_ALERT_THRESHOLD_TEMPLATE,
     tag = "protection groups",
     params(("id" = String, Path, description = "Draft (session object) id")),
     request_body = SetAlertThreshold,
@@ -492,7 +482,7 @@ pub(crate) async fn set_alert_threshold(
 
 #[utoipa::path(
     put,
-    path = "/api/v1/modifiable-protection-groups/{id}/replica-creation-method",
+    path = rdpm_types::paths::MODIFIABLE_REPLICA_CREATION_METHOD_TEMPLATE,
     tag = "protection groups",
     params(("id" = String, Path, description = "Draft (session object) id")),
     request_body = ReplicaCreationMethod,
@@ -529,7 +519,7 @@ pub(crate) async fn set_replica_creation_method(
 
 #[utoipa::path(
     put,
-    path = "/api/v1/modifiable-protection-groups/{id}/name",
+    path = rdpm_types::paths::MODIFIABLE_NAME_TEMPLATE,
     tag = "protection groups",
     params(("id" = String, Path, description = "Draft (session object) id")),
     request_body = RenameProtectionGroup,
@@ -561,7 +551,7 @@ pub(crate) async fn rename(
 
 #[utoipa::path(
     post,
-    path = "/api/v1/modifiable-protection-groups/{id}/commit",
+    path = rdpm_types::paths::MODIFIABLE_COMMIT_TEMPLATE,
     tag = "protection groups",
     params(("id" = String, Path, description = "Draft (session object) id")),
     responses(

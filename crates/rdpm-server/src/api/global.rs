@@ -17,7 +17,7 @@ const MAX_LIMIT: u32 = 1000;
 
 #[utoipa::path(
     get,
-    path = "/api/v1/global-properties",
+    path = rdpm_types::paths::GLOBAL_PROPERTIES,
     tag = "global properties",
     responses(
         (status = 200, description = "The server-wide settings, the SMTP password shown as ******** when set (Get-DPMGlobalProperty)", body = GlobalProperties),
@@ -34,7 +34,7 @@ pub(crate) async fn get_global_properties(
 
 #[utoipa::path(
     put,
-    path = "/api/v1/global-properties/{name}",
+    path = rdpm_types::paths::GLOBAL_PROPERTY_TEMPLATE,
     tag = "global properties",
     params(("name" = String, Path, description = "The property's shell name, such as MaxConcurrentJobs")),
     request_body = SetGlobalProperty,
@@ -63,7 +63,7 @@ pub(crate) async fn set_global_property(
 
 #[utoipa::path(
     get,
-    path = "/api/v1/notifications",
+    path = rdpm_types::paths::NOTIFICATIONS,
     tag = "global properties",
     params(NotificationQuery),
     responses(

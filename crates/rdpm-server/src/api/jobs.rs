@@ -59,7 +59,7 @@ pub(super) async fn queue_jobs(
 
 #[utoipa::path(
     post,
-    path = "/api/v1/jobs/backup",
+    path = rdpm_types::paths::JOBS_BACKUP,
     tag = "jobs",
     request_body = NewRecoveryPoints,
     responses(
@@ -82,7 +82,7 @@ pub(crate) async fn start_backups(
 
 #[utoipa::path(
     post,
-    path = "/api/v1/jobs/consistency-check",
+    path = rdpm_types::paths::JOBS_CONSISTENCY_CHECK,
     tag = "jobs",
     request_body = ConsistencyCheckRequest,
     responses(
@@ -105,7 +105,7 @@ pub(crate) async fn start_consistency_checks(
 
 #[utoipa::path(
     get,
-    path = "/api/v1/jobs",
+    path = rdpm_types::paths::JOBS,
     tag = "jobs",
     params(JobQuery),
     responses(
@@ -124,7 +124,7 @@ pub(crate) async fn list_jobs(
 
 #[utoipa::path(
     get,
-    path = "/api/v1/jobs/{id}",
+    path = rdpm_types::paths::JOB_BY_ID_TEMPLATE,
     tag = "jobs",
     params(("id" = String, Path, description = "Job id")),
     responses(
@@ -144,7 +144,7 @@ pub(crate) async fn get_job(
 
 #[utoipa::path(
     post,
-    path = "/api/v1/jobs/{id}/stop",
+    path = rdpm_types::paths::JOB_STOP_TEMPLATE,
     tag = "jobs",
     params(("id" = String, Path, description = "Job id")),
     responses(
@@ -166,7 +166,7 @@ pub(crate) async fn stop_job(
 
 #[utoipa::path(
     post,
-    path = "/api/v1/jobs/{id}/restart",
+    path = rdpm_types::paths::JOB_RESTART_TEMPLATE,
     tag = "jobs",
     params(("id" = String, Path, description = "Job id")),
     responses(
@@ -193,7 +193,7 @@ pub(crate) async fn restart_job(
 
 #[utoipa::path(
     get,
-    path = "/api/v1/recovery-points",
+    path = rdpm_types::paths::RECOVERY_POINTS,
     tag = "jobs",
     params(RecoveryPointQuery),
     responses(
@@ -215,7 +215,7 @@ pub(crate) async fn list_recovery_points(
 
 #[utoipa::path(
     delete,
-    path = "/api/v1/recovery-points/{id}",
+    path = rdpm_types::paths::RECOVERY_POINT_BY_ID_TEMPLATE,
     tag = "jobs",
     params(("id" = String, Path, description = "Recovery point (snapshot) id"), RemoveRecoveryPointQuery),
     responses(

@@ -19,10 +19,12 @@ mod sessions;
 use std::sync::Arc;
 
 use axum::extract::{FromRequest, FromRequestParts, Path, Request};
+use axum::handler::Handler;
 use axum::http::request::Parts;
 use axum::http::{header, Method, Uri};
-use axum::routing::{delete, get, post, put};
+use axum::routing::{delete, get, post, put, MethodRouter};
 use axum::Router;
+use rdpm_types::routes::{self, Endpoint};
 use rdpm_types::{paths, ErrorId, ServerInfo, SessionId};
 use serde::de::DeserializeOwned;
 
@@ -58,167 +60,128 @@ pub(crate) struct Shared {
 
 pub(crate) type AppState = Arc<Shared>;
 
-/// The routes of `rdpm_types::paths`.
-pub(crate) fn router(state: AppState) -> Router {
-    let simulated = state.manual_clock.is_some();
-    let router = Router::new()
-        .route(paths::HEALTH, get(server::health))
-        .route(paths::SERVER, get(server::server_info))
-        .route(
-            paths::SESSIONS,
-            get(sessions::list_sessions).post(sessions::create_session),
-        )
-        .route(
-            paths::CURRENT_SESSION,
-            get(sessions::get_current_session).delete(sessions::close_current_session),
-        )
-        .route(
-            paths::CURRENT_SESSION_SCOPE,
-            put(sessions::set_current_session_scope),
-        )
-        .route(
-            paths::SESSION_BY_ID_TEMPLATE,
-            get(sessions::get_session).delete(sessions::close_session),
-        )
-        .route(
-            paths::SCOPES,
-            get(scopes::list_scopes).post(scopes::create_scope),
-        )
-        .route(
-            paths::SCOPE_BY_ID_TEMPLATE,
-            get(scopes::get_scope).delete(scopes::delete_scope),
-        )
-        .route(paths::JOBS, get(jobs::list_jobs))
-        .route(paths::ALERTS, get(alerts::list_alerts))
-        .route(paths::ALERT_DISMISS_TEMPLATE, post(alerts::dismiss_alert))
-        .route(paths::GLOBAL_PROPERTIES, get(global::get_global_properties))
-        .route(
-            paths::GLOBAL_PROPERTY_TEMPLATE,
-            put(global::set_global_property),
-        )
-        .route(paths::NOTIFICATIONS, get(global::list_notifications))
-        .route(paths::JOBS_BACKUP, post(jobs::start_backups))
-        .route(paths::JOB_BY_ID_TEMPLATE, get(jobs::get_job))
-        .route(paths::JOB_STOP_TEMPLATE, post(jobs::stop_job))
-        .route(paths::JOB_RESTART_TEMPLATE, post(jobs::restart_job))
-        .route(paths::JOBS_RESTORE, post(recovery::start_restores))
-        .route(
-            paths::JOBS_CONSISTENCY_CHECK,
-            post(jobs::start_consistency_checks),
-        )
-        .route(
-            paths::RECOVERY_POINT_BROWSE_TEMPLATE,
-            post(recovery::browse),
-        )
-        .route(
-            paths::RECOVERY_POINT_LOCATION_TEMPLATE,
-            get(recovery::location),
-        )
-        .route(
-            paths::DATASOURCE_RECOVERABLE_SEARCH_TEMPLATE,
-            post(recovery::search),
-        )
-        .route(
-            paths::CURSOR_BY_ID_TEMPLATE,
-            get(recovery::next_page).delete(recovery::close_cursor),
-        )
-        .route(paths::RECOVERY_POINTS, get(jobs::list_recovery_points))
-        .route(
-            paths::RECOVERY_POINT_BY_ID_TEMPLATE,
-            delete(jobs::remove_recovery_point),
-        )
-        .route(
-            paths::PRODUCTION_SERVERS,
-            get(protection::list_production_servers),
-        )
-        .route(
-            paths::PRODUCTION_SERVER_BY_ID_TEMPLATE,
-            get(protection::get_production_server),
-        )
-        .route(
-            paths::PRODUCTION_SERVER_DATASOURCES_TEMPLATE,
-            get(protection::list_server_datasources),
-        )
-        .route(
-            paths::PRODUCTION_SERVER_CHILDREN_TEMPLATE,
-            get(protection::list_children),
-        )
-        .route(
-            paths::DATASOURCES,
-            get(protection::list_protected_datasources),
-        )
-        .route(paths::DATASOURCE_SEARCH, get(protection::search_datasource))
-        .route(
-            paths::PROTECTION_GROUPS,
-            get(protection::list_protection_groups),
-        )
-        .route(
-            paths::PROTECTION_GROUP_BY_ID_TEMPLATE,
-            get(protection::get_protection_group),
-        )
-        .route(
-            paths::PROTECTION_GROUP_DATASOURCES_TEMPLATE,
-            get(protection::list_group_datasources),
-        )
-        .route(
-            paths::PROTECTION_GROUP_MODIFIABLE_TEMPLATE,
-            post(drafts::open_for_modification),
-        )
-        .route(
-            paths::MODIFIABLE_PROTECTION_GROUPS,
-            get(drafts::list_drafts).post(drafts::create_draft),
-        )
-        .route(
-            paths::MODIFIABLE_BY_ID_TEMPLATE,
-            get(drafts::get_draft).delete(drafts::discard_draft),
-        )
-        .route(
-            paths::MODIFIABLE_MEMBERS_TEMPLATE,
-            post(drafts::add_members),
-        )
-        .route(
-            paths::MODIFIABLE_MEMBER_TEMPLATE,
-            delete(drafts::remove_member),
-        )
-        .route(
-            paths::MODIFIABLE_PROTECTION_TYPE_TEMPLATE,
-            put(drafts::set_protection_type),
-        )
-        .route(
-            paths::MODIFIABLE_POLICY_OBJECTIVE_TEMPLATE,
-            put(drafts::set_policy_objective),
-        )
-        .route(
-            paths::MODIFIABLE_ALERT_THRESHOLD_TEMPLATE,
-            put(drafts::set_alert_threshold),
-        )
-        .route(
-            paths::MODIFIABLE_REPLICA_CREATION_METHOD_TEMPLATE,
-            put(drafts::set_replica_creation_method),
-        )
-        .route(paths::MODIFIABLE_NAME_TEMPLATE, put(drafts::rename))
-        .route(paths::MODIFIABLE_COMMIT_TEMPLATE, post(drafts::commit))
-        .route(
-            paths::MODIFIABLE_SCHEDULE_TEMPLATE,
-            put(schedule::set_schedule),
-        )
-        .route(
-            paths::STORAGE_POOL,
-            get(pool::list_pool_members).post(pool::add_pool_member),
-        )
-        .route(
-            paths::STORAGE_POOL_MEMBER_TEMPLATE,
-            delete(pool::remove_pool_member),
-        )
-        .route(paths::STORAGE_POOL_VOLUMES, get(pool::list_server_volumes))
-        .route(paths::OPENAPI, get(server::openapi))
-        .route(paths::METRICS, get(server::metrics));
-    // A test aid only: a server on the system clock has no such route.
-    let router = if simulated {
-        router.route(paths::CLOCK_ADVANCE, post(schedule::advance_clock))
-    } else {
-        router
+/// A router under construction that records each route it is given, so
+/// that a test can hold it against `rdpm_types::routes::ALL`.
+struct Routes {
+    router: Router<AppState>,
+    added: Vec<(routes::Method, &'static str)>,
+}
+
+impl Routes {
+    fn new() -> Routes {
+        Routes {
+            router: Router::new(),
+            added: Vec::new(),
+        }
+    }
+
+    /// Serves endpoint `E` (its method on its path) with `handler`.
+    fn add<E: Endpoint, H: Handler<T, AppState>, T: 'static>(mut self, handler: H) -> Routes {
+        let method_router: MethodRouter<AppState> = match E::METHOD {
+            routes::Method::Get => get(handler),
+            routes::Method::Post => post(handler),
+            routes::Method::Put => put(handler),
+            routes::Method::Delete => delete(handler),
+        };
+        self.router = self.router.route(E::PATH, method_router);
+        self.added.push((E::METHOD, E::PATH));
+        self
+    }
+}
+
+/// The handler of each route of `rdpm_types::routes`, in one list from
+/// which both the router and the OpenAPI document's paths are made.
+macro_rules! handlers {
+    ($($endpoint:ident => $module:ident :: $handler:ident),+ $(,)?) => {
+        /// Every route of the table with its handler; the simulated clock's
+        /// only when the server runs on one.
+        fn routes(simulated: bool) -> Routes {
+            let routes = Routes::new()
+                $(.add::<routes::$endpoint, _, _>($module::$handler))+;
+            // A test aid only, left out of the document: a server on the
+            // system clock has no such route.
+            if simulated {
+                routes.add::<routes::AdvanceClockBy, _, _>(schedule::advance_clock)
+            } else {
+                routes
+            }
+        }
+
+        /// The operations of the OpenAPI document, from the handlers'
+        /// `#[utoipa::path]` attributes; `ApiDoc` adds the rest.
+        #[derive(utoipa::OpenApi)]
+        #[openapi(paths($($module::$handler),+))]
+        pub(crate) struct Operations;
     };
+}
+
+handlers! {
+    GetHealth => server::health,
+    GetServer => server::server_info,
+    ListSessions => sessions::list_sessions,
+    CreateSession => sessions::create_session,
+    GetCurrentSession => sessions::get_current_session,
+    CloseCurrentSession => sessions::close_current_session,
+    SetCurrentSessionScope => sessions::set_current_session_scope,
+    GetSession => sessions::get_session,
+    CloseSession => sessions::close_session,
+    ListScopes => scopes::list_scopes,
+    CreateScope => scopes::create_scope,
+    GetScope => scopes::get_scope,
+    DeleteScope => scopes::delete_scope,
+    ListProductionServers => protection::list_production_servers,
+    GetProductionServer => protection::get_production_server,
+    ListServerDatasources => protection::list_server_datasources,
+    ListChildren => protection::list_children,
+    ListProtectedDatasources => protection::list_protected_datasources,
+    SearchDatasource => protection::search_datasource,
+    ListProtectionGroups => protection::list_protection_groups,
+    GetProtectionGroup => protection::get_protection_group,
+    ListGroupDatasources => protection::list_group_datasources,
+    OpenForModification => drafts::open_for_modification,
+    ListDrafts => drafts::list_drafts,
+    CreateDraft => drafts::create_draft,
+    GetDraft => drafts::get_draft,
+    DiscardDraft => drafts::discard_draft,
+    AddMembers => drafts::add_members,
+    RemoveMember => drafts::remove_member,
+    SetProtectionTypeOf => drafts::set_protection_type,
+    SetPolicyObjectiveOf => drafts::set_policy_objective,
+    SetAlertThresholdOf => drafts::set_alert_threshold,
+    SetReplicaCreationMethodOf => drafts::set_replica_creation_method,
+    RenameDraft => drafts::rename,
+    CommitDraft => drafts::commit,
+    SetScheduleOf => schedule::set_schedule,
+    ListPoolMembers => pool::list_pool_members,
+    AddPoolMember => pool::add_pool_member,
+    RemovePoolMember => pool::remove_pool_member,
+    ListServerVolumes => pool::list_server_volumes,
+    ListJobs => jobs::list_jobs,
+    StartBackups => jobs::start_backups,
+    StartConsistencyChecks => jobs::start_consistency_checks,
+    StartRestores => recovery::start_restores,
+    GetJob => jobs::get_job,
+    StopJob => jobs::stop_job,
+    RestartJob => jobs::restart_job,
+    ListRecoveryPoints => jobs::list_recovery_points,
+    RemoveRecoveryPoint => jobs::remove_recovery_point,
+    Browse => recovery::browse,
+    GetRecoveryPointLocation => recovery::location,
+    Search => recovery::search,
+    NextPage => recovery::next_page,
+    CloseCursor => recovery::close_cursor,
+    ListAlerts => alerts::list_alerts,
+    DismissAlert => alerts::dismiss_alert,
+    GetGlobalProperties => global::get_global_properties,
+    SetGlobalPropertyByName => global::set_global_property,
+    ListNotifications => global::list_notifications,
+    OpenApiDocument => server::openapi,
+    Metrics => server::metrics,
+}
+
+/// The routes of `rdpm_types::routes`.
+pub(crate) fn router(state: AppState) -> Router {
+    let router = routes(state.manual_clock.is_some()).router;
     let conditions = Arc::clone(&state.conditions);
     router
         .fallback(route_not_found)
@@ -271,8 +234,12 @@ impl Caller {
             Caller::Session(session) => Ok(session),
             Caller::Admin => Err(ApiError::new(
                 ErrorId::PermissionDenied,
-                "This request acts inside a session, and the administrator token is not one: \
-                 authenticate with a session token (POST /api/v1/sessions opens a session).",
+                format!(
+                    "This request acts inside a session, and the administrator token is not \
+                     one: authenticate with a session token ({} {} opens a session).",
+                    routes::CreateSession::METHOD,
+                    routes::CreateSession::PATH
+                ),
             )),
         }
     }
@@ -495,5 +462,65 @@ pub(crate) async fn close_session(
     match tokio::task::spawn_blocking(move || sessions.close(id, reason)).await {
         Ok(result) => result.map_err(Into::into),
         Err(e) => Err(ApiError::internal("session close task failed", &e)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use rdpm_types::routes::{self, Method};
+    use utoipa::OpenApi;
+
+    fn table(with_clock: bool) -> BTreeSet<(Method, &'static str)> {
+        routes::ALL
+            .iter()
+            .filter(|r| with_clock || r.path != routes::SIMULATED_CLOCK_ONLY)
+            .map(|r| (r.method, r.path))
+            .collect()
+    }
+
+    #[test]
+    fn the_router_serves_exactly_the_table() {
+        for simulated in [false, true] {
+            let added = super::routes(simulated).added;
+            let served: BTreeSet<_> = added.iter().copied().collect();
+            assert_eq!(served.len(), added.len(), "a route is served twice");
+            let table = table(simulated);
+            let unserved: Vec<_> = table.difference(&served).collect();
+            let undeclared: Vec<_> = served.difference(&table).collect();
+            assert!(
+                unserved.is_empty() && undeclared.is_empty(),
+                "simulated clock {simulated}: in the table, not served: {unserved:?}; \
+                 served, not in the table: {undeclared:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_openapi_document_describes_exactly_the_table() {
+        let doc = serde_json::to_value(super::ApiDoc::openapi()).unwrap();
+        let mut described = BTreeSet::new();
+        for (path, item) in doc["paths"].as_object().unwrap() {
+            for (key, _) in item.as_object().unwrap() {
+                let method = [Method::Get, Method::Post, Method::Put, Method::Delete]
+                    .into_iter()
+                    .find(|m| m.openapi_key() == key)
+                    .unwrap_or_else(|| panic!("{path}: unexpected key {key}"));
+                let route = routes::ALL
+                    .iter()
+                    .find(|r| r.path == path)
+                    .unwrap_or_else(|| panic!("{path} is not in the table"));
+                described.insert((method, route.path));
+            }
+        }
+        let table = table(false);
+        let undescribed: Vec<_> = table.difference(&described).collect();
+        let undeclared: Vec<_> = described.difference(&table).collect();
+        assert!(
+            undescribed.is_empty() && undeclared.is_empty(),
+            "in the table, not in the document: {undescribed:?}; \
+             in the document, not in the table: {undeclared:?}"
+        );
     }
 }

@@ -24,7 +24,7 @@ async fn blocking<T: Send + 'static>(
 
 #[utoipa::path(
     get,
-    path = "/api/v1/storage-pool",
+    path = rdpm_types::paths::STORAGE_POOL,
     tag = "storage",
     responses(
         (status = 200, description = "The storage pool's members with the space of their file systems (Get-DPMDiskStorage -Volumes)", body = Vec<PoolMember>),
@@ -41,7 +41,7 @@ pub(crate) async fn list_pool_members(
 
 #[utoipa::path(
     post,
-    path = "/api/v1/storage-pool",
+    path = rdpm_types::paths::STORAGE_POOL,
     tag = "storage",
     request_body = NewPoolMember,
     responses(
@@ -66,7 +66,7 @@ pub(crate) async fn add_pool_member(
 
 #[utoipa::path(
     delete,
-    path = "/api/v1/storage-pool/{id}",
+    path = rdpm_types::paths::STORAGE_POOL_MEMBER_TEMPLATE,
     tag = "storage",
     params(("id" = String, Path, description = "Pool member id")),
     responses(
@@ -95,7 +95,7 @@ pub(crate) async fn remove_pool_member(
 
 #[utoipa::path(
     get,
-    path = "/api/v1/storage-pool/volumes",
+    path = rdpm_types::paths::STORAGE_POOL_VOLUMES,
     tag = "storage",
     responses(
         (status = 200, description = "The DPM server's own file systems where pool members can live, with their space, mode and members (Get-DPMDiskStorage)", body = Vec<ServerVolume>),

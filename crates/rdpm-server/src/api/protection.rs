@@ -8,10 +8,9 @@ use axum::extract::State;
 use axum::Json;
 use base64::Engine as _;
 use rdpm_types::{
-    ChildDatasourcePage, Datasource, ErrorId, FsPath, Problem, ProductionServer,
-    ProductionServerId, ProtectionGroup, ProtectionGroupId,
+    ChildDatasourcePage, ChildQuery, Datasource, DatasourceQuery, DatasourceSearchQuery, ErrorId,
+    FsPath, Problem, ProductionServer, ProductionServerId, ProtectionGroup, ProtectionGroupId,
 };
-use serde::Deserialize;
 
 use super::{ApiQuery, AppState, Caller, IdParam};
 use crate::error::ApiError;
@@ -71,7 +70,7 @@ fn query_path(path: Option<&str>, path_raw: Option<&str>) -> Result<Vec<u8>, Api
 
 #[utoipa::path(
     get,
-    path = "/api/v1/production-servers",
+    path = rdpm_types::paths::PRODUCTION_SERVERS,
     tag = "protection",
     responses(
         (status = 200, description = "The production servers (Get-DPMProductionServer)", body = Vec<ProductionServer>),
@@ -89,7 +88,7 @@ pub(crate) async fn list_production_servers(
 
 #[utoipa::path(
     get,
-    path = "/api/v1/production-servers/{id}",
+    path = rdpm_types::paths::PRODUCTION_SERVER_BY_ID_TEMPLATE,
     tag = "protection",
     params(("id" = String, Path, description = "Production server id")),
     responses(
@@ -111,7 +110,7 @@ pub(crate) async fn get_production_server(
 
 #[utoipa::path(
     get,
-    path = "/api/v1/production-servers/{id}/datasources",
+    path = rdpm_types::paths::PRODUCTION_SERVER_DATASOURCES_TEMPLATE,
     tag = "protection",
     params(("id" = String, Path, description = "Production server id")),
     responses(
@@ -129,23 +128,9 @@ pub(crate) async fn list_server_datasources(
     blocking(&state, move |p| p.volumes(id)).await.map(Json)
 }
 
-/// Query of the child datasource route.
-#[derive(Debug, Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-pub(crate) struct ChildQuery {
-    /// The folder or volume, as text.
-    path: Option<String>,
-    /// The folder or volume, standard base64 of its bytes (wins over `path`).
-    path_raw: Option<String>,
-    /// `next_cursor` of the previous page.
-    cursor: Option<String>,
-    /// Entries per page: 1 to 10000, default 1000.
-    limit: Option<usize>,
-}
-
 #[utoipa::path(
     get,
-    path = "/api/v1/production-servers/{id}/children",
+    path = rdpm_types::paths::PRODUCTION_SERVER_CHILDREN_TEMPLATE,
     tag = "protection",
     params(("id" = String, Path, description = "Production server id"), ChildQuery),
     responses(
@@ -179,17 +164,9 @@ pub(crate) async fn list_children(
     .map(Json)
 }
 
-/// Query of the protected datasources route.
-#[derive(Debug, Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-pub(crate) struct DatasourceQuery {
-    /// Only datasources whose name contains this text (case-insensitive).
-    query: Option<String>,
-}
-
 #[utoipa::path(
     get,
-    path = "/api/v1/datasources",
+    path = rdpm_types::paths::DATASOURCES,
     tag = "protection",
     params(DatasourceQuery),
     responses(
@@ -209,23 +186,11 @@ pub(crate) async fn list_protected_datasources(
     .map(Json)
 }
 
-/// Query of the datasource search route.
-#[derive(Debug, Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-pub(crate) struct SearchQuery {
-    /// The path, as text.
-    path: Option<String>,
-    /// The path, standard base64 of its bytes (wins over `path`).
-    path_raw: Option<String>,
-    /// The production server's name (short or full); the local one when absent.
-    production_server_name: Option<String>,
-}
-
 #[utoipa::path(
     get,
-    path = "/api/v1/datasources/search",
+    path = rdpm_types::paths::DATASOURCE_SEARCH,
     tag = "protection",
-    params(SearchQuery),
+    params(DatasourceSearchQuery),
     responses(
         (status = 200, description = "The volume datasource the path is on (Get-DPMDatasource -Path)", body = Datasource),
         (status = 400, description = "Invalid path", body = Problem, content_type = "application/problem+json"),
@@ -235,7 +200,7 @@ pub(crate) struct SearchQuery {
 pub(crate) async fn search_datasource(
     State(state): State<AppState>,
     caller: Caller,
-    ApiQuery(query): ApiQuery<SearchQuery>,
+    ApiQuery(query): ApiQuery<DatasourceSearchQuery>,
 ) -> Result<Json<Datasource>, ApiError> {
     caller.into_session()?;
     let path = query_path(query.path.as_deref(), query.path_raw.as_deref())?;
@@ -249,7 +214,7 @@ pub(crate) async fn search_datasource(
 
 #[utoipa::path(
     get,
-    path = "/api/v1/protection-groups",
+    path = rdpm_types::paths::PROTECTION_GROUPS,
     tag = "protection",
     responses(
         (status = 200, description = "The committed protection groups, by name (Get-DPMProtectionGroup)", body = Vec<ProtectionGroup>),
@@ -265,7 +230,7 @@ pub(crate) async fn list_protection_groups(
 
 #[utoipa::path(
     get,
-    path = "/api/v1/protection-groups/{id}",
+    path = rdpm_types::paths::PROTECTION_GROUP_BY_ID_TEMPLATE,
     tag = "protection",
     params(("id" = String, Path, description = "Protection group id")),
     responses(
@@ -287,7 +252,7 @@ pub(crate) async fn get_protection_group(
 
 #[utoipa::path(
     get,
-    path = "/api/v1/protection-groups/{id}/datasources",
+    path = rdpm_types::paths::PROTECTION_GROUP_DATASOURCES_TEMPLATE,
     tag = "protection",
     params(("id" = String, Path, description = "Protection group id")),
     responses(

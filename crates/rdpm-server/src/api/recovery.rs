@@ -86,7 +86,7 @@ fn cursor_of(session: &Session, id: ObjectId) -> Result<(Cursor, ObjectKind), Ap
 
 #[utoipa::path(
     post,
-    path = "/api/v1/recovery-points/{id}/browse",
+    path = rdpm_types::paths::RECOVERY_POINT_BROWSE_TEMPLATE,
     tag = "recovery",
     params(("id" = String, Path, description = "Recovery point (snapshot) id")),
     request_body = BrowseRequest,
@@ -109,7 +109,7 @@ pub(crate) async fn browse(
 
 #[utoipa::path(
     post,
-    path = "/api/v1/datasources/{id}/search",
+    path = rdpm_types::paths::DATASOURCE_RECOVERABLE_SEARCH_TEMPLATE,
     tag = "recovery",
     params(("id" = String, Path, description = "Datasource id")),
     request_body = SearchRequest,
@@ -133,7 +133,7 @@ pub(crate) async fn search(
 
 #[utoipa::path(
     get,
-    path = "/api/v1/cursors/{id}",
+    path = rdpm_types::paths::CURSOR_BY_ID_TEMPLATE,
     tag = "recovery",
     params(("id" = String, Path, description = "Cursor (session object) id"), CursorQuery),
     responses(
@@ -165,7 +165,7 @@ pub(crate) async fn next_page(
 
 #[utoipa::path(
     delete,
-    path = "/api/v1/cursors/{id}",
+    path = rdpm_types::paths::CURSOR_BY_ID_TEMPLATE,
     tag = "recovery",
     params(("id" = String, Path, description = "Cursor (session object) id")),
     responses(
@@ -186,7 +186,7 @@ pub(crate) async fn close_cursor(
 
 #[utoipa::path(
     get,
-    path = "/api/v1/recovery-points/{id}/location",
+    path = rdpm_types::paths::RECOVERY_POINT_LOCATION_TEMPLATE,
     tag = "recovery",
     params(("id" = String, Path, description = "Recovery point (snapshot) id")),
     responses(
@@ -206,7 +206,7 @@ pub(crate) async fn location(
 
 #[utoipa::path(
     post,
-    path = "/api/v1/jobs/restore",
+    path = rdpm_types::paths::JOBS_RESTORE,
     tag = "recovery",
     request_body = RestoreRequest,
     responses(

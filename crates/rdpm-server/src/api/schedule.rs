@@ -177,7 +177,7 @@ pub(crate) fn apply(
 
 #[utoipa::path(
     put,
-    path = "/api/v1/modifiable-protection-groups/{id}/schedule",
+    path = rdpm_types::paths::MODIFIABLE_SCHEDULE_TEMPLATE,
     tag = "protection groups",
     params(("id" = String, Path, description = "Draft (session object) id")),
     request_body = SetSchedule,

@@ -31,7 +31,7 @@ fn as_scope(object: &SessionObject) -> Option<&ServerScope> {
 
 #[utoipa::path(
     post,
-    path = "/api/v1/scopes",
+    path = rdpm_types::paths::SCOPES,
     tag = "scopes",
     request_body = NewServerScope,
     responses(
@@ -82,7 +82,7 @@ pub(crate) async fn create_scope(
 
 #[utoipa::path(
     get,
-    path = "/api/v1/scopes",
+    path = rdpm_types::paths::SCOPES,
     tag = "scopes",
     responses(
         (status = 200, description = "The caller's scopes, oldest first", body = Vec<ServerScope>),
@@ -101,7 +101,7 @@ pub(crate) async fn list_scopes(caller: Caller) -> Result<Json<Vec<ServerScope>>
 
 #[utoipa::path(
     get,
-    path = "/api/v1/scopes/{id}",
+    path = rdpm_types::paths::SCOPE_BY_ID_TEMPLATE,
     tag = "scopes",
     params(("id" = String, Path, description = "Scope id")),
     responses(
@@ -126,7 +126,7 @@ pub(crate) async fn get_scope(
 
 #[utoipa::path(
     delete,
-    path = "/api/v1/scopes/{id}",
+    path = rdpm_types::paths::SCOPE_BY_ID_TEMPLATE,
     tag = "scopes",
     params(("id" = String, Path, description = "Scope id")),
     responses(

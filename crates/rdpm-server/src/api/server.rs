@@ -13,7 +13,7 @@ use crate::metrics::METRICS_CONTENT_TYPE;
 
 #[utoipa::path(
     get,
-    path = "/api/v1/health",
+    path = rdpm_types::paths::HEALTH,
     tag = "server",
     security(()),
     responses((status = 200, description = "The server answers; its name and version", body = Health))
@@ -28,7 +28,7 @@ pub(crate) async fn health(State(state): State<AppState>) -> Json<Health> {
 
 #[utoipa::path(
     get,
-    path = "/api/v1/server",
+    path = rdpm_types::paths::SERVER,
     tag = "server",
     responses(
         (status = 200, description = "The server's description", body = ServerInfo),
@@ -45,7 +45,7 @@ pub(crate) async fn server_info(
 
 #[utoipa::path(
     get,
-    path = "/api/v1/openapi.json",
+    path = rdpm_types::paths::OPENAPI,
     tag = "server",
     responses(
         (status = 200, description = "This document", content_type = "application/json"),
@@ -61,7 +61,7 @@ pub(crate) async fn openapi(State(state): State<AppState>, _caller: Caller) -> i
 
 #[utoipa::path(
     get,
-    path = "/metrics",
+    path = rdpm_types::paths::METRICS,
     tag = "server",
     responses(
         (status = 200, description = "Prometheus metrics (OpenMetrics text): rdpm_sessions_open, rdpm_sessions_opened_total, rdpm_sessions_closed_total{reason}, rdpm_sessions_expired_total, rdpm_session_objects_released_total{kind}", content_type = "application/openmetrics-text"),
@@ -75,7 +75,8 @@ pub(crate) async fn metrics(State(state): State<AppState>, _caller: Caller) -> i
     )
 }
 
-/// The OpenAPI document, generated from the routes and the wire types.
+/// The document's description, tags, security and the schemas no operation
+/// names; the operations come from `super::Operations`.
 #[derive(OpenApi)]
 #[openapi(
     info(
@@ -85,69 +86,6 @@ pub(crate) async fn metrics(State(state): State<AppState>, _caller: Caller) -> i
                        administrator token or a session token. Errors are problem+json \
                        bodies with a stable error_id and a PowerShell category."
     ),
-    paths(
-        health,
-        server_info,
-        super::sessions::create_session,
-        super::sessions::list_sessions,
-        super::sessions::get_current_session,
-        super::sessions::close_current_session,
-        super::sessions::set_current_session_scope,
-        super::sessions::get_session,
-        super::sessions::close_session,
-        super::scopes::create_scope,
-        super::scopes::list_scopes,
-        super::scopes::get_scope,
-        super::scopes::delete_scope,
-        super::protection::list_production_servers,
-        super::protection::get_production_server,
-        super::protection::list_server_datasources,
-        super::protection::list_children,
-        super::protection::list_protected_datasources,
-        super::protection::search_datasource,
-        super::protection::list_protection_groups,
-        super::protection::get_protection_group,
-        super::protection::list_group_datasources,
-        super::drafts::create_draft,
-        super::drafts::open_for_modification,
-        super::drafts::list_drafts,
-        super::drafts::get_draft,
-        super::drafts::discard_draft,
-        super::drafts::add_members,
-        super::drafts::remove_member,
-        super::drafts::set_protection_type,
-        super::drafts::set_policy_objective,
-        super::drafts::set_alert_threshold,
-        super::drafts::set_replica_creation_method,
-        super::drafts::rename,
-        super::drafts::commit,
-        super::schedule::set_schedule,
-        super::pool::list_pool_members,
-        super::pool::add_pool_member,
-        super::pool::remove_pool_member,
-        super::pool::list_server_volumes,
-        super::jobs::start_backups,
-        super::jobs::start_consistency_checks,
-        super::jobs::list_jobs,
-        super::jobs::get_job,
-        super::jobs::stop_job,
-        super::jobs::restart_job,
-        super::jobs::list_recovery_points,
-        super::jobs::remove_recovery_point,
-        super::recovery::browse,
-        super::recovery::search,
-        super::recovery::next_page,
-        super::recovery::close_cursor,
-        super::recovery::location,
-        super::recovery::start_restores,
-        super::alerts::list_alerts,
-        super::alerts::dismiss_alert,
-        super::global::get_global_properties,
-        super::global::set_global_property,
-        super::global::list_notifications,
-        openapi,
-        metrics,
-    ),
     components(schemas(
         rdpm_types::Problem,
         rdpm_types::ErrorId,
@@ -156,7 +94,6 @@ pub(crate) async fn metrics(State(state): State<AppState>, _caller: Caller) -> i
         rdpm_types::ObjectKind,
         rdpm_types::ScopedObjectType,
     )),
-    modifiers(&BearerAuth, &CommonResponses),
     security(("bearer" = [])),
     tags(
         (name = "server", description = "The server itself"),
@@ -170,7 +107,20 @@ pub(crate) async fn metrics(State(state): State<AppState>, _caller: Caller) -> i
         (name = "protection groups", description = "Protection group drafts, objects of a session: create, open for modification (edit lock), edit, commit"),
     )
 )]
+struct ApiInfo;
+
+/// The OpenAPI document, generated from the routes and the wire types.
 pub(crate) struct ApiDoc;
+
+impl OpenApi for ApiDoc {
+    fn openapi() -> utoipa::openapi::OpenApi {
+        let mut doc = ApiInfo::openapi();
+        doc.merge(super::Operations::openapi());
+        BearerAuth.modify(&mut doc);
+        CommonResponses.modify(&mut doc);
+        doc
+    }
+}
 
 struct BearerAuth;
 

@@ -26,7 +26,7 @@ const MAX_CLIENT_FIELD: usize = 256;
 
 #[utoipa::path(
     post,
-    path = "/api/v1/sessions",
+    path = rdpm_types::paths::SESSIONS,
     tag = "sessions",
     request_body = CreateSessionRequest,
     responses(
@@ -94,7 +94,7 @@ pub(crate) async fn create_session(
 
 #[utoipa::path(
     get,
-    path = "/api/v1/sessions",
+    path = rdpm_types::paths::SESSIONS,
     tag = "sessions",
     responses(
         (status = 200, description = "Every open session, oldest first; never their secrets", body = Vec<SessionInfo>),
@@ -111,7 +111,7 @@ pub(crate) async fn list_sessions(
 
 #[utoipa::path(
     get,
-    path = "/api/v1/sessions/current",
+    path = rdpm_types::paths::CURRENT_SESSION,
     tag = "sessions",
     responses(
         (status = 200, description = "The caller's session", body = SessionInfo),
@@ -130,7 +130,7 @@ pub(crate) async fn get_current_session(
 
 #[utoipa::path(
     delete,
-    path = "/api/v1/sessions/current",
+    path = rdpm_types::paths::CURRENT_SESSION,
     tag = "sessions",
     responses(
         (status = 200, description = "Closed; what the close released, by kind", body = ReleaseReport),
@@ -156,7 +156,7 @@ pub(crate) async fn close_current_session(
 
 #[utoipa::path(
     get,
-    path = "/api/v1/sessions/{id}",
+    path = rdpm_types::paths::SESSION_BY_ID_TEMPLATE,
     tag = "sessions",
     params(("id" = String, Path, description = "Session id")),
     responses(
@@ -187,7 +187,7 @@ pub(crate) async fn get_session(
 
 #[utoipa::path(
     delete,
-    path = "/api/v1/sessions/{id}",
+    path = rdpm_types::paths::SESSION_BY_ID_TEMPLATE,
     tag = "sessions",
     params(("id" = String, Path, description = "Session id")),
     responses(
@@ -226,7 +226,7 @@ pub(crate) async fn close_session(
 
 #[utoipa::path(
     put,
-    path = "/api/v1/sessions/current/scope",
+    path = rdpm_types::paths::CURRENT_SESSION_SCOPE,
     tag = "sessions",
     request_body = SetSessionScope,
     responses(
