@@ -26,12 +26,13 @@ pub(crate) async fn list_alerts(
     ApiQuery(query): ApiQuery<AlertQuery>,
 ) -> Result<Json<Vec<Alert>>, ApiError> {
     caller.into_session()?;
-    let alerts = Arc::clone(&state.alerts);
+    let alerts = Arc::clone(&state.engine.alerts);
     let include_inactive = query.include_inactive.unwrap_or(false);
     tokio::task::spawn_blocking(move || alerts.list(include_inactive))
         .await
         .map_err(|e| ApiError::internal("alert task failed", &e))?
         .map(Json)
+        .map_err(Into::into)
 }
 
 #[utoipa::path(
@@ -59,10 +60,11 @@ pub(crate) async fn dismiss_alert(
         .with_target(id.clone())
     })?;
     let by = session.principal().to_string();
-    let alerts = Arc::clone(&state.alerts);
-    let now = state.jobs.now();
+    let alerts = Arc::clone(&state.engine.alerts);
+    let now = state.engine.jobs.now();
     tokio::task::spawn_blocking(move || alerts.dismiss(id, &by, now))
         .await
         .map_err(|e| ApiError::internal("alert task failed", &e))?
         .map(Json)
+        .map_err(Into::into)
 }

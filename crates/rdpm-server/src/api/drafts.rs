@@ -15,6 +15,7 @@ use axum::response::IntoResponse;
 use axum::Json;
 use chrono::Utc;
 use rdpm_catalog::GroupCommit;
+use rdpm_engine::protection::{check_alert_threshold, check_group_name, check_policy};
 use rdpm_types::{
     path_contains, paths, AddChildDatasources, DataLocation, DatasourceId, ErrorId,
     ModifiableProtectionGroup, NewProtectionGroup, ObjectId, ObjectKind, OpenProtectionGroup,
@@ -27,7 +28,6 @@ use serde::Deserialize;
 use super::protection::{blocking, parse_group_id};
 use super::{ApiJson, ApiQuery, AppState, Caller, IdParam};
 use crate::error::ApiError;
-use crate::protection::{check_alert_threshold, check_group_name, check_policy};
 use crate::session::{LockKey, ProtectionGroupDraft, Session, SessionError, SessionObject};
 
 /// Longest wait for another session's edit lock.
@@ -111,7 +111,7 @@ pub(crate) async fn create_draft(
     let session = caller.into_session()?;
     let id = ProtectionGroupId::new_random();
     if let Some(name) = &request.name {
-        crate::text::check("name", name, crate::text::MAX_NAME)?;
+        rdpm_engine::text::check("name", name, rdpm_engine::text::MAX_NAME)?;
     }
     let name = request.name.map(|n| check_group_name(&n)).transpose()?;
     let name = blocking(&state, move |p| match name {
@@ -547,7 +547,7 @@ pub(crate) async fn rename(
 ) -> Result<Json<ModifiableProtectionGroup>, ApiError> {
     let session = caller.into_session()?;
     let id = parse_object_id(&id)?;
-    crate::text::check("new_name", &request.new_name, crate::text::MAX_NAME)?;
+    rdpm_engine::text::check("new_name", &request.new_name, rdpm_engine::text::MAX_NAME)?;
     let name = check_group_name(&request.new_name)?;
     let group_id = draft_group_id(&session, id)?;
     let checked = name.clone();
@@ -610,7 +610,7 @@ pub(crate) async fn commit(
             if !dropped.is_empty() {
                 // Deleting waits for the datasources' jobs to stop; the
                 // commit does not wait for it.
-                let jobs = std::sync::Arc::clone(&state.jobs);
+                let jobs = std::sync::Arc::clone(&state.engine.jobs);
                 tokio::task::spawn_blocking(move || {
                     for ds in dropped {
                         match jobs.remove_datasource_points(ds) {

@@ -29,7 +29,7 @@ pub(crate) async fn get_global_properties(
     caller: Caller,
 ) -> Result<Json<GlobalProperties>, ApiError> {
     caller.into_session()?;
-    Ok(Json(state.settings.current().redacted()))
+    Ok(Json(state.engine.settings.current().redacted()))
 }
 
 #[utoipa::path(
@@ -51,7 +51,7 @@ pub(crate) async fn set_global_property(
 ) -> Result<Json<GlobalProperties>, ApiError> {
     let session = caller.into_session()?;
     let principal = session.principal().to_string();
-    let settings = Arc::clone(&state.settings);
+    let settings = Arc::clone(&state.engine.settings);
     let saved = tokio::task::spawn_blocking(move || {
         settings.set(&name, &request.value, chrono::Utc::now())
     })
@@ -77,7 +77,7 @@ pub(crate) async fn list_notifications(
     ApiQuery(query): ApiQuery<NotificationQuery>,
 ) -> Result<Json<Vec<NotificationDelivery>>, ApiError> {
     caller.into_session()?;
-    let settings = Arc::clone(&state.settings);
+    let settings = Arc::clone(&state.engine.settings);
     let limit = query.limit.unwrap_or(100);
     if !(1..=MAX_LIMIT).contains(&limit) {
         return Err(ApiError::new(
@@ -90,4 +90,5 @@ pub(crate) async fn list_notifications(
         .await
         .map_err(|e| ApiError::internal("notification task failed", &e))?
         .map(Json)
+        .map_err(Into::into)
 }

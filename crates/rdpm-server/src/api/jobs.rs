@@ -6,6 +6,8 @@ use std::sync::Arc;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
+use rdpm_engine::jobs::Jobs;
+use rdpm_engine::EngineError;
 use rdpm_types::{
     ConsistencyCheckRequest, ErrorId, Job, JobId, JobQuery, NewRecoveryPoints, Problem,
     RecoveryPoint, RecoveryPointQuery, RemoveRecoveryPointQuery,
@@ -14,17 +16,17 @@ use rdpm_types::{
 use super::lists::distinct;
 use super::{ApiJson, ApiQuery, AppState, Caller, IdParam};
 use crate::error::ApiError;
-use crate::jobs::Jobs;
 
 /// Runs catalog and storage work off the executor.
-async fn blocking<T: Send + 'static>(
+async fn blocking<T: Send + 'static, E: Into<ApiError> + Send + 'static>(
     state: &AppState,
-    f: impl FnOnce(&Arc<Jobs>) -> Result<T, ApiError> + Send + 'static,
+    f: impl FnOnce(&Arc<Jobs>) -> Result<T, E> + Send + 'static,
 ) -> Result<T, ApiError> {
-    let jobs = Arc::clone(&state.jobs);
+    let jobs = Arc::clone(&state.engine.jobs);
     tokio::task::spawn_blocking(move || f(&jobs))
         .await
         .map_err(|e| ApiError::internal("job task failed", &e))?
+        .map_err(Into::into)
 }
 
 fn parse_job_id(text: &str) -> Result<JobId, ApiError> {
@@ -42,11 +44,11 @@ fn parse_job_id(text: &str) -> Result<JobId, ApiError> {
 pub(super) async fn queue_jobs(
     state: &AppState,
     caller: Caller,
-    start: impl FnOnce(&Arc<Jobs>, &str) -> Result<Vec<Job>, ApiError> + Send + 'static,
+    start: impl FnOnce(&Arc<Jobs>, &str) -> Result<Vec<Job>, EngineError> + Send + 'static,
 ) -> Result<(StatusCode, Json<Vec<Job>>), ApiError> {
     let session = caller.into_session()?;
     let owner = session.principal().to_string();
-    let jobs = Arc::clone(&state.jobs);
+    let jobs = Arc::clone(&state.engine.jobs);
     let handle = tokio::runtime::Handle::current();
     let started = tokio::task::spawn_blocking(move || {
         let _enter = handle.enter();

@@ -40,20 +40,10 @@ pub(crate) struct Shared {
     pub(crate) admin: AdminToken,
     pub(crate) info: ServerInfo,
     pub(crate) openapi_json: String,
-    pub(crate) protection: Arc<crate::protection::Protection>,
-    pub(crate) pool: Arc<crate::pool::Pool>,
-    pub(crate) jobs: Arc<crate::jobs::Jobs>,
-    pub(crate) recovery: Arc<crate::recovery::Recovery>,
-    pub(crate) scheduler: Arc<crate::scheduler::Scheduler>,
-    /// Retention's passes (expiry and prune).
-    pub(crate) maintenance: Arc<crate::maintenance::Maintenance>,
-    pub(crate) alerts: Arc<crate::alerts::Alerts>,
-    /// The alerts raised by looking (no recent recovery point, free space).
-    pub(crate) conditions: Arc<crate::conditions::Conditions>,
-    /// The server-wide settings in force.
-    pub(crate) settings: Arc<crate::settings::Settings>,
+    /// The engine's services.
+    pub(crate) engine: Arc<rdpm_engine::Engine>,
     /// Set when the server runs on a manual clock (`--simulated-clock`).
-    pub(crate) manual_clock: Option<Arc<crate::clock::ManualClock>>,
+    pub(crate) manual_clock: Option<Arc<rdpm_engine::clock::ManualClock>>,
 }
 
 pub(crate) type AppState = Arc<Shared>;
@@ -219,7 +209,7 @@ pub(crate) fn router(state: AppState) -> Router {
     } else {
         router
     };
-    let conditions = Arc::clone(&state.conditions);
+    let conditions = Arc::clone(&state.engine.conditions);
     router
         .fallback(route_not_found)
         .method_not_allowed_fallback(method_not_allowed)

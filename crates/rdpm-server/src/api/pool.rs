@@ -5,21 +5,22 @@ use std::sync::Arc;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
+use rdpm_engine::pool::Pool;
 use rdpm_types::{ErrorId, NewPoolMember, PoolMember, Problem, ServerVolume};
 
 use super::{ApiJson, AppState, Caller, IdParam};
 use crate::error::ApiError;
-use crate::pool::Pool;
 
 /// Runs blocking storage work off the executor.
-async fn blocking<T: Send + 'static>(
+async fn blocking<T: Send + 'static, E: Into<ApiError> + Send + 'static>(
     state: &AppState,
-    f: impl FnOnce(&Pool) -> Result<T, ApiError> + Send + 'static,
+    f: impl FnOnce(&Pool) -> Result<T, E> + Send + 'static,
 ) -> Result<T, ApiError> {
-    let pool = Arc::clone(&state.pool);
+    let pool = Arc::clone(&state.engine.pool);
     tokio::task::spawn_blocking(move || f(&pool))
         .await
         .map_err(|e| ApiError::internal("storage pool task failed", &e))?
+        .map_err(Into::into)
 }
 
 #[utoipa::path(
@@ -55,9 +56,9 @@ pub(crate) async fn add_pool_member(
     ApiJson(request): ApiJson<NewPoolMember>,
 ) -> Result<(StatusCode, Json<PoolMember>), ApiError> {
     caller.into_session()?;
-    crate::text::check("path", &request.path, crate::text::MAX_PATH)?;
+    rdpm_engine::text::check("path", &request.path, rdpm_engine::text::MAX_PATH)?;
     if let Some(name) = &request.friendly_name {
-        crate::text::check("friendly_name", name, crate::text::MAX_NAME)?;
+        rdpm_engine::text::check("friendly_name", name, rdpm_engine::text::MAX_NAME)?;
     }
     blocking(&state, move |p| p.add(&request))
         .await

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use axum::extract::State;
 use axum::Json;
 use base64::Engine as _;
+use rdpm_engine::protection::{Protection, DEFAULT_CHILD_PAGE, MAX_CHILD_PAGE};
 use rdpm_types::{
     ChildDatasourcePage, Datasource, ErrorId, FsPath, Problem, ProductionServer,
     ProductionServerId, ProtectionGroup, ProtectionGroupId,
@@ -15,17 +16,17 @@ use serde::Deserialize;
 
 use super::{ApiQuery, AppState, Caller, IdParam};
 use crate::error::ApiError;
-use crate::protection::{Protection, DEFAULT_CHILD_PAGE, MAX_CHILD_PAGE};
 
 /// Runs blocking model work off the executor.
-pub(crate) async fn blocking<T: Send + 'static>(
+pub(crate) async fn blocking<T: Send + 'static, E: Into<ApiError> + Send + 'static>(
     state: &AppState,
-    f: impl FnOnce(&Protection) -> Result<T, ApiError> + Send + 'static,
+    f: impl FnOnce(&Protection) -> Result<T, E> + Send + 'static,
 ) -> Result<T, ApiError> {
-    let protection = Arc::clone(&state.protection);
+    let protection = Arc::clone(&state.engine.protection);
     tokio::task::spawn_blocking(move || f(&protection))
         .await
         .map_err(|e| ApiError::internal("protection task failed", &e))?
+        .map_err(Into::into)
 }
 
 pub(crate) fn parse_server_id(text: &str) -> Result<ProductionServerId, ApiError> {

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
+use rdpm_engine::recovery::{page_size, Cursor, FirstPage};
 use rdpm_types::{
     BrowsePage, BrowseRequest, CursorQuery, DatasourceId, ErrorId, Job, ObjectId, ObjectKind,
     Problem, RecoveryPointLocation, RestoreRequest, SearchRequest,
@@ -14,16 +15,16 @@ use rdpm_types::{
 
 use super::{ApiJson, ApiQuery, AppState, Caller, IdParam};
 use crate::error::ApiError;
-use crate::recovery::{page_size, Cursor, FirstPage};
 use crate::session::{Session, SessionObject};
 
 /// Runs storage work off the executor.
-async fn blocking<T: Send + 'static>(
-    f: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
+async fn blocking<T: Send + 'static, E: Into<ApiError> + Send + 'static>(
+    f: impl FnOnce() -> Result<T, E> + Send + 'static,
 ) -> Result<T, ApiError> {
     tokio::task::spawn_blocking(f)
         .await
         .map_err(|e| ApiError::internal("recovery task failed", &e))?
+        .map_err(Into::into)
 }
 
 /// Puts the rest of a listing in the session, as `kind`, and returns the
@@ -102,7 +103,7 @@ pub(crate) async fn browse(
     ApiJson(request): ApiJson<BrowseRequest>,
 ) -> Result<Json<BrowsePage>, ApiError> {
     let session = caller.into_session()?;
-    let recovery = Arc::clone(&state.recovery);
+    let recovery = Arc::clone(&state.engine.recovery);
     let page = blocking(move || recovery.browse(&id, &request)).await?;
     first_page(&session, page, ObjectKind::BrowseCursor).map(Json)
 }
@@ -126,7 +127,7 @@ pub(crate) async fn search(
 ) -> Result<Json<BrowsePage>, ApiError> {
     let session = caller.into_session()?;
     let datasource = parse_datasource_id(&id)?;
-    let recovery = Arc::clone(&state.recovery);
+    let recovery = Arc::clone(&state.engine.recovery);
     let page = blocking(move || recovery.search(datasource, &request)).await?;
     first_page(&session, page, ObjectKind::SearchResult).map(Json)
 }
@@ -150,7 +151,7 @@ pub(crate) async fn next_page(
     let id = parse_object_id(&id)?;
     let (cursor, kind) = cursor_of(&session, id)?;
     let limit = page_size(query.limit, "limit")?;
-    let page = blocking(move || Ok(cursor.next_page(limit))).await?;
+    let page = blocking(move || Ok::<_, ApiError>(cursor.next_page(limit))).await?;
     if page.finished {
         // Read to the end: nothing left to hold. A close that raced this
         // one has already released it.
@@ -200,7 +201,7 @@ pub(crate) async fn location(
     IdParam(id): IdParam,
 ) -> Result<Json<RecoveryPointLocation>, ApiError> {
     caller.into_session()?;
-    let recovery = Arc::clone(&state.recovery);
+    let recovery = Arc::clone(&state.engine.recovery);
     blocking(move || recovery.location(&id)).await.map(Json)
 }
 

@@ -26,18 +26,18 @@ use rdpm_types::{
 };
 
 use crate::clock::Clock;
-use crate::error::ApiError;
+use crate::error::EngineError;
 use crate::pool::Pool;
 use crate::protection::Protection;
 
-mod pruning;
+pub mod pruning;
 mod restart;
 mod restore;
 mod validation;
 
 /// What a backup job makes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum BackupKind {
+pub enum BackupKind {
     /// Reads the datasource and stores a recovery point.
     RecoveryPoint,
     /// Reads the datasource and keeps the snapshot, tagged [`SYNC_TAG`], as
@@ -81,10 +81,10 @@ impl BackupKind {
 }
 
 /// The tag that marks a synchronization snapshot.
-pub(crate) const SYNC_TAG: &str = "rdpm:sync";
+pub const SYNC_TAG: &str = "rdpm:sync";
 
 /// The owner of the jobs the scheduler makes.
-pub(crate) const SCHEDULER_OWNER: &str = "scheduler";
+pub const SCHEDULER_OWNER: &str = "scheduler";
 
 /// A mutex's contents; a panic while it was held leaves data that is still
 /// consistent enough for counters and maps.
@@ -133,7 +133,7 @@ impl Live {
 }
 
 /// The server's jobs.
-pub(crate) struct Jobs {
+pub struct Jobs {
     catalog: Arc<dyn Catalog>,
     pool: Arc<Pool>,
     protection: Arc<Protection>,
@@ -156,12 +156,12 @@ impl std::fmt::Debug for Jobs {
     }
 }
 
-fn catalog_failed(context: &str, e: &rdpm_catalog::CatalogError) -> ApiError {
-    ApiError::internal(context, e)
+fn catalog_failed(context: &str, e: &rdpm_catalog::CatalogError) -> EngineError {
+    EngineError::internal(context, e)
 }
 
-fn job_not_found(id: &str) -> ApiError {
-    ApiError::new(
+fn job_not_found(id: &str) -> EngineError {
+    EngineError::new(
         ErrorId::JobNotFound,
         format!("No job {id} on this server. List jobs with Get-DPMJob."),
     )
@@ -173,7 +173,7 @@ fn list<T>(
     text: Option<&str>,
     what: &str,
     parse: impl Fn(&str) -> Option<T>,
-) -> Result<Vec<T>, ApiError> {
+) -> Result<Vec<T>, EngineError> {
     let Some(text) = text else {
         return Ok(Vec::new());
     };
@@ -182,7 +182,7 @@ fn list<T>(
         .filter(|s| !s.is_empty())
         .map(|s| {
             parse(s).ok_or_else(|| {
-                ApiError::new(
+                EngineError::new(
                     ErrorId::InvalidRequest,
                     format!("'{s}' is not a valid {what}."),
                 )
@@ -194,7 +194,7 @@ fn list<T>(
 
 /// The catalog filter of a `Get-DPMJob` query; `None` when nothing can
 /// match it.
-fn filter_of(query: &JobQuery) -> Result<Option<JobFilter>, ApiError> {
+fn filter_of(query: &JobQuery) -> Result<Option<JobFilter>, EngineError> {
     let statuses = list(query.status.as_deref(), "job status", |s| {
         [
             JobStatusFilter::Completed,
@@ -242,7 +242,7 @@ fn filter_of(query: &JobQuery) -> Result<Option<JobFilter>, ApiError> {
     let limit = match query.limit {
         Some(0) => None,
         Some(n) if n > JobQuery::MAX_LIMIT => {
-            return Err(ApiError::new(
+            return Err(EngineError::new(
                 ErrorId::InvalidRequest,
                 format!(
                     "limit {n} is out of range: 0 (every job) to {}.",
@@ -354,7 +354,7 @@ fn queued_job(
 /// datasource, failed with `error_kind` when given: the fixture of the
 /// tests that judge finished jobs.
 #[cfg(test)]
-pub(crate) fn ended_job(job_type: JobType, status: JobStatus, error_kind: Option<&str>) -> Job {
+pub fn ended_job(job_type: JobType, status: JobStatus, error_kind: Option<&str>) -> Job {
     let now = Utc::now();
     let subject = JobSubject {
         datasource_id: DatasourceId(uuid::Uuid::new_v4()),
@@ -378,8 +378,8 @@ pub(crate) fn ended_job(job_type: JobType, status: JobStatus, error_kind: Option
 }
 
 /// The error for `WithoutSynchronize` on a datasource never synchronized.
-fn no_synchronization(ds: &Datasource) -> ApiError {
-    ApiError::new(
+fn no_synchronization(ds: &Datasource) -> EngineError {
+    EngineError::new(
         ErrorId::InvalidRequest,
         format!(
             "{} has no synchronization yet, so -DiskRecoveryPointOption WithoutSynchronize has \
@@ -399,13 +399,13 @@ struct Target {
 
 impl Jobs {
     /// The job table, after failing what a previous run left unfinished.
-    pub(crate) fn new(
+    pub fn new(
         catalog: Arc<dyn Catalog>,
         pool: Arc<Pool>,
         protection: Arc<Protection>,
         settings: Arc<crate::settings::Settings>,
         started_at: DateTime<Utc>,
-    ) -> Result<Jobs, crate::ServerError> {
+    ) -> Result<Jobs, crate::error::StartError> {
         let failed = catalog.fail_unfinished_jobs(
             &JobError {
                 kind: "ServerRestarted".into(),
@@ -443,13 +443,13 @@ impl Jobs {
     }
 
     /// The same jobs, stamped with the time of `clock`.
-    pub(crate) fn with_clock(mut self, clock: Arc<dyn Clock>) -> Jobs {
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Jobs {
         self.clock = clock;
         self
     }
 
     /// The time now on the server's clock.
-    pub(crate) fn now(&self) -> DateTime<Utc> {
+    pub fn now(&self) -> DateTime<Utc> {
         self.clock.now()
     }
 
@@ -464,7 +464,7 @@ impl Jobs {
     }
 
     /// Finds the committed group protecting each datasource.
-    fn targets(&self, ids: &[DatasourceId]) -> Result<Vec<Target>, ApiError> {
+    fn targets(&self, ids: &[DatasourceId]) -> Result<Vec<Target>, EngineError> {
         let groups = self.protection.protection_groups()?;
         let mut out = Vec::with_capacity(ids.len());
         for id in ids {
@@ -472,7 +472,7 @@ impl Jobs {
                 .iter()
                 .find(|g| g.members.iter().any(|m| m.datasource_id == *id))
             else {
-                return Err(ApiError::new(
+                return Err(EngineError::new(
                     ErrorId::DatasourceNotProtected,
                     format!(
                         "The datasource {id} is not a member of a protection group, so it has no \
@@ -495,14 +495,14 @@ impl Jobs {
     }
 
     /// `New-DPMRecoveryPoint`: queues one backup job per datasource.
-    pub(crate) fn start_backups(
+    pub fn start_backups(
         self: &Arc<Self>,
         request: &NewRecoveryPoints,
         owner: &str,
-    ) -> Result<Vec<Job>, ApiError> {
+    ) -> Result<Vec<Job>, EngineError> {
         let kind = BackupKind::of_option(request.option);
         if request.datasources.is_empty() {
-            return Err(ApiError::new(
+            return Err(EngineError::new(
                 ErrorId::InvalidRequest,
                 "No datasource was given: name at least one.",
             ));
@@ -544,13 +544,13 @@ impl Jobs {
     /// except members whose previous job is still queued or running: that
     /// job gets a message saying the slot was not queued again. Returns
     /// the jobs queued.
-    pub(crate) fn start_scheduled(
+    pub fn start_scheduled(
         self: &Arc<Self>,
         group: &ProtectionGroup,
         kind: BackupKind,
         slot: DateTime<Utc>,
         messages: &[String],
-    ) -> Result<Vec<Job>, ApiError> {
+    ) -> Result<Vec<Job>, EngineError> {
         let _queueing = lock(&self.queueing);
         let mut jobs = Vec::new();
         for member in &group.members {
@@ -596,7 +596,7 @@ impl Jobs {
         self: &Arc<Self>,
         target: &Target,
         spec: QueuedBackup<'_>,
-    ) -> Result<Job, ApiError> {
+    ) -> Result<Job, EngineError> {
         let member = self.pool.member_for_group(target.group.pool_member_id)?;
         let ds = &target.datasource;
         let mut job = queued_job(
@@ -626,7 +626,7 @@ impl Jobs {
 
     /// Records a new job and makes its live record; the caller spawns the
     /// task that runs it.
-    fn enqueue(&self, job: &Job) -> Result<Arc<Live>, ApiError> {
+    fn enqueue(&self, job: &Job) -> Result<Arc<Live>, EngineError> {
         self.catalog
             .put_job(job)
             .map_err(|e| catalog_failed("cannot record the job", &e))?;
@@ -1057,7 +1057,7 @@ impl Jobs {
     }
 
     /// One job, fresh.
-    pub(crate) fn job(&self, id: JobId) -> Result<Job, ApiError> {
+    pub fn job(&self, id: JobId) -> Result<Job, EngineError> {
         if let Some(live) = self.live(id) {
             return Ok(live.snapshot());
         }
@@ -1068,7 +1068,7 @@ impl Jobs {
     }
 
     /// `Get-DPMJob`.
-    pub(crate) fn jobs(&self, query: &JobQuery) -> Result<Vec<Job>, ApiError> {
+    pub fn jobs(&self, query: &JobQuery) -> Result<Vec<Job>, EngineError> {
         let Some(filter) = filter_of(query)? else {
             return Ok(Vec::new());
         };
@@ -1086,7 +1086,7 @@ impl Jobs {
 
     /// `Stop-DPMJob`: a queued job fails at once; a running one is told to
     /// stop and ends within a second.
-    pub(crate) fn stop(&self, id: JobId, by: &str) -> Result<Job, ApiError> {
+    pub fn stop(&self, id: JobId, by: &str) -> Result<Job, EngineError> {
         let outcome = match self.live(id).map(|l| l.snapshot().job_type) {
             Some(JobType::Recovery) => "what it restored so far stays in place",
             _ => "no recovery point was made",
@@ -1102,10 +1102,10 @@ impl Jobs {
         )
     }
 
-    fn stop_with(&self, id: JobId, reason: JobError) -> Result<Job, ApiError> {
+    fn stop_with(&self, id: JobId, reason: JobError) -> Result<Job, EngineError> {
         let Some(live) = self.live(id) else {
             let job = self.job(id)?;
-            return Err(ApiError::new(
+            return Err(EngineError::new(
                 ErrorId::JobFinished,
                 format!(
                     "The job {id} has already finished with status {}; there is nothing to stop.",
@@ -1139,7 +1139,7 @@ impl Jobs {
     }
 
     /// Stops every job (server shutdown) and waits until none runs.
-    pub(crate) async fn stop_all(&self) {
+    pub async fn stop_all(&self) {
         let ids: Vec<JobId> = lock(&self.live).keys().copied().collect();
         for id in ids {
             let _ = self.stop_with(
@@ -1170,14 +1170,14 @@ impl Jobs {
     }
 
     /// Whether a job of the datasource is queued or running.
-    pub(crate) fn datasource_busy(&self, ds: DatasourceId) -> bool {
+    pub fn datasource_busy(&self, ds: DatasourceId) -> bool {
         lock(&self.live).values().any(|l| l.datasource == ds)
     }
 
     /// Deletes every recovery point of a datasource whose protection
     /// stopped without `-KeepDiskData`, after stopping its jobs. Returns
     /// how many it deleted.
-    pub(crate) fn remove_datasource_points(&self, ds: DatasourceId) -> Result<usize, ApiError> {
+    pub fn remove_datasource_points(&self, ds: DatasourceId) -> Result<usize, EngineError> {
         for id in self.live_of(ds).iter().map(|l| l.id) {
             let _ = self.stop_with(
                 id,
@@ -1208,7 +1208,9 @@ impl Jobs {
                 match repo.forget(std::slice::from_ref(&id)) {
                     Ok(()) => self.forgotten(member, 1),
                     Err(rdpm_storage::Error::SnapshotNotFound(_)) => {}
-                    Err(e) => return Err(ApiError::internal("cannot delete a recovery point", &e)),
+                    Err(e) => {
+                        return Err(EngineError::internal("cannot delete a recovery point", &e))
+                    }
                 }
                 self.catalog
                     .remove_recovery_point(id.as_str())
@@ -1227,11 +1229,11 @@ impl Jobs {
     }
 
     /// `Get-DPMRecoveryPoint`: oldest first.
-    pub(crate) fn recovery_points(
+    pub fn recovery_points(
         &self,
         ds: DatasourceId,
         only_active: bool,
-    ) -> Result<Vec<RecoveryPoint>, ApiError> {
+    ) -> Result<Vec<RecoveryPoint>, EngineError> {
         let mut points = self
             .catalog
             .recovery_points(ds)
@@ -1259,13 +1261,13 @@ impl Jobs {
 
     /// `Remove-DPMRecoveryPoint`: forgets the snapshot, then drops it from
     /// the index. Its data is freed by the next prune.
-    pub(crate) fn remove_recovery_point(&self, id: &str, force: bool) -> Result<(), ApiError> {
+    pub fn remove_recovery_point(&self, id: &str, force: bool) -> Result<(), EngineError> {
         let point = self
             .catalog
             .recovery_point(id)
             .map_err(|e| catalog_failed("cannot read the recovery point", &e))?
             .ok_or_else(|| {
-                ApiError::new(
+                EngineError::new(
                     ErrorId::RecoveryPointNotFound,
                     format!(
                         "No recovery point {id} on this server. List them with Get-DPMRecoveryPoint."
@@ -1274,7 +1276,7 @@ impl Jobs {
                 .with_target(id.to_string())
             })?;
         if !force && self.datasource_busy(point.datasource_id) {
-            return Err(ApiError::new(
+            return Err(EngineError::new(
                 ErrorId::DatasourceBusy,
                 format!(
                     "A job of {} is queued or running, so the recovery point {id} was not removed. \
@@ -1287,11 +1289,16 @@ impl Jobs {
         }
         let (repo, _) = self.pool.repository(point.pool_member_id)?;
         let snapshot = rdpm_storage::SnapshotId::parse(id)
-            .map_err(|e| ApiError::new(ErrorId::InvalidRequest, e.to_string()))?;
+            .map_err(|e| EngineError::new(ErrorId::InvalidRequest, e.to_string()))?;
         match repo.forget(&[snapshot]) {
             Ok(()) => self.forgotten(point.pool_member_id, 1),
             Err(rdpm_storage::Error::SnapshotNotFound(_)) => {}
-            Err(e) => return Err(ApiError::internal("cannot remove the recovery point", &e)),
+            Err(e) => {
+                return Err(EngineError::internal(
+                    "cannot remove the recovery point",
+                    &e,
+                ))
+            }
         }
         self.catalog
             .remove_recovery_point(id)

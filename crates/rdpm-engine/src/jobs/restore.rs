@@ -24,7 +24,7 @@ use rdpm_types::{
 };
 
 use super::{lock, queued_job, update_live, JobSubject, Jobs, Live};
-use crate::error::ApiError;
+use crate::error::EngineError;
 use crate::recovery::{os_path, path_bytes, path_in, recovery_point};
 
 /// One recovery job to queue: a point, what of it, and where.
@@ -37,8 +37,9 @@ struct Plan {
     original_location: bool,
 }
 
-fn refused(detail: String, target: &Path) -> ApiError {
-    ApiError::new(ErrorId::RestoreTargetRefused, detail).with_target(target.display().to_string())
+fn refused(detail: String, target: &Path) -> EngineError {
+    EngineError::new(ErrorId::RestoreTargetRefused, detail)
+        .with_target(target.display().to_string())
 }
 
 /// `path` as the file system resolves it: its deepest existing ancestor
@@ -88,7 +89,7 @@ fn guarded(paths: Vec<PathBuf>) -> Vec<Guarded> {
 }
 
 /// Refuses a destination that is, is inside, or holds a protected path.
-fn check_destination(destination: &Path, protected: &[Guarded]) -> Result<(), ApiError> {
+fn check_destination(destination: &Path, protected: &[Guarded]) -> Result<(), EngineError> {
     let real = resolve(destination).map_err(|e| {
         refused(
             format!(
@@ -168,7 +169,7 @@ fn base_name(path: &[u8]) -> &[u8] {
 }
 
 /// The name `CopyOnExist` gives a restored file beside an existing one.
-pub(crate) fn recovered_suffix(at: chrono::DateTime<chrono::Utc>) -> String {
+pub fn recovered_suffix(at: chrono::DateTime<chrono::Utc>) -> String {
     let local = at.with_timezone(&chrono::Local);
     format!(" (Recovered {})", local.format("%Y-%m-%d %H%M%S"))
 }
@@ -176,13 +177,13 @@ pub(crate) fn recovered_suffix(at: chrono::DateTime<chrono::Utc>) -> String {
 impl Jobs {
     /// `Restore-DPMRecoverableItem`: checks every item and target, then
     /// queues one recovery job per recovery point.
-    pub(crate) fn start_restores(
+    pub fn start_restores(
         self: &Arc<Self>,
         request: &RestoreRequest,
         owner: &str,
-    ) -> Result<Vec<Job>, ApiError> {
+    ) -> Result<Vec<Job>, EngineError> {
         if request.items.is_empty() {
-            return Err(ApiError::new(
+            return Err(EngineError::new(
                 ErrorId::InvalidRequest,
                 "Nothing to restore: give at least one recovery point or recoverable item.",
             ));
@@ -190,7 +191,7 @@ impl Jobs {
         let option = &request.option;
         let alternate = match (option.recovery_location, &option.alternate_location) {
             (RecoveryLocation::CopyToFolder, None) => {
-                return Err(ApiError::new(
+                return Err(EngineError::new(
                     ErrorId::InvalidRequest,
                     "A CopyToFolder recovery needs the folder to copy to: give \
                      -AlternateLocation in New-DPMRecoveryOption.",
@@ -200,7 +201,7 @@ impl Jobs {
                 Some(path_bytes(path, "alternate location")?)
             }
             (RecoveryLocation::OriginalServer, Some(path)) => {
-                return Err(ApiError::new(
+                return Err(EngineError::new(
                     ErrorId::InvalidRequest,
                     format!(
                         "An OriginalServer recovery restores items where they were; it takes no \
@@ -238,7 +239,7 @@ impl Jobs {
                 .target_server
                 .eq_ignore_ascii_case(&point.production_server_name)
             {
-                return Err(ApiError::new(
+                return Err(EngineError::new(
                     ErrorId::NotSupported,
                     format!(
                         "The recovery point {} was made on {}; rdpm restores to the production \

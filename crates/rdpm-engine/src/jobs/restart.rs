@@ -16,10 +16,10 @@ use rdpm_types::{
 };
 
 use super::Jobs;
-use crate::error::ApiError;
+use crate::error::EngineError;
 
 /// The reason a job cannot run again, or `None` when it can.
-pub(crate) fn refusal(job: &Job) -> Option<String> {
+pub fn refusal(job: &Job) -> Option<String> {
     if job.status != JobStatus::Failed {
         return Some(format!(
             "The job {} ({} of {}) has status {}; only failed or stopped jobs are run again. \
@@ -53,11 +53,11 @@ pub(crate) fn refusal(job: &Job) -> Option<String> {
 impl Jobs {
     /// `Restart-DPMJob`: queues a new job like the failed job `id`, owned
     /// by `owner`; returns it.
-    pub(crate) fn restart(self: &Arc<Self>, id: JobId, owner: &str) -> Result<Job, ApiError> {
+    pub fn restart(self: &Arc<Self>, id: JobId, owner: &str) -> Result<Job, EngineError> {
         let job = self.job(id)?;
         if let Some(reason) = refusal(&job) {
             return Err(
-                ApiError::new(ErrorId::JobNotRestartable, reason).with_target(id.to_string())
+                EngineError::new(ErrorId::JobNotRestartable, reason).with_target(id.to_string())
             );
         }
         let started = match job.job_type {
@@ -87,7 +87,7 @@ impl Jobs {
             )?,
         };
         let Some(mut new) = started.into_iter().next() else {
-            return Err(ApiError::new(
+            return Err(EngineError::new(
                 ErrorId::JobNotRestartable,
                 format!("No job was queued to run the job {id} again."),
             )

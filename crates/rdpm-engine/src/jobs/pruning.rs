@@ -18,8 +18,28 @@ use rdpm_types::{
 };
 
 use super::{lock, queued_job, JobSubject, Jobs, Live};
-use crate::error::ApiError;
-use crate::maintenance::{MemberWork, MAINTENANCE_OWNER};
+use crate::error::EngineError;
+
+/// The owner of pruning jobs.
+pub const MAINTENANCE_OWNER: &str = "maintenance";
+
+/// One recovery point retention expires.
+#[derive(Debug, Clone)]
+pub struct Expired {
+    /// The point.
+    pub point: RecoveryPoint,
+}
+
+/// What one pool member's pruning job does.
+#[derive(Debug, Clone)]
+pub struct MemberWork {
+    /// The pool member.
+    pub member: uuid::Uuid,
+    /// The points to forget, oldest first.
+    pub expire: Vec<Expired>,
+    /// Whether to prune after the forgets.
+    pub prune: bool,
+}
 
 /// How many expired points a job's message names one by one.
 const NAMED_IN_MESSAGE: usize = 20;
@@ -41,10 +61,7 @@ fn internal(message: String) -> JobError {
 impl Jobs {
     /// Queues the pruning job of `work.member`, unless one of that member
     /// is queued or running already (`None` then).
-    pub(crate) fn start_pruning(
-        self: &Arc<Self>,
-        work: MemberWork,
-    ) -> Result<Option<Job>, ApiError> {
+    pub fn start_pruning(self: &Arc<Self>, work: MemberWork) -> Result<Option<Job>, EngineError> {
         let busy = lock(&self.live).values().any(|l| {
             let job = lock(&l.job);
             job.job_type == JobType::Pruning && job.pool_member_id == Some(work.member)
@@ -56,11 +73,11 @@ impl Jobs {
         let record = self
             .catalog
             .pool_members()
-            .map_err(|e| ApiError::internal("cannot read the storage pool", &e))?
+            .map_err(|e| EngineError::internal("cannot read the storage pool", &e))?
             .into_iter()
             .find(|m| m.id == work.member)
             .ok_or_else(|| {
-                ApiError::new(
+                EngineError::new(
                     ErrorId::PoolMemberNotFound,
                     format!("No storage pool member {}.", work.member),
                 )

@@ -13,23 +13,23 @@ use rdpm_storage::SnapshotId;
 use rdpm_types::{ConsistencyCheckRequest, ErrorId, Job, JobError, JobType, ProtectionGroup};
 
 use super::{lock, queued_job, JobSubject, Jobs, Live, SCHEDULER_OWNER};
-use crate::error::ApiError;
+use crate::error::EngineError;
 
 /// How much of the stored data a light check reads, in percent.
-pub(crate) const SAMPLE_PERCENT: f64 = 5.0;
+pub const SAMPLE_PERCENT: f64 = 5.0;
 
 impl Jobs {
     /// Queues one validation job per datasource of the request.
-    pub(crate) fn start_consistency_checks(
+    pub fn start_consistency_checks(
         self: &Arc<Self>,
         request: &ConsistencyCheckRequest,
         owner: &str,
-    ) -> Result<Vec<Job>, ApiError> {
+    ) -> Result<Vec<Job>, EngineError> {
         let mut ids = request.datasources.clone();
         if let Some(group_id) = request.protection_group {
             let groups = self.protection.protection_groups()?;
             let group = groups.iter().find(|g| g.id == group_id).ok_or_else(|| {
-                ApiError::new(
+                EngineError::new(
                     ErrorId::ProtectionGroupNotFound,
                     format!(
                         "No committed protection group {group_id}; list them with \
@@ -46,7 +46,7 @@ impl Jobs {
             return Ok(Vec::new());
         }
         if ids.is_empty() {
-            return Err(ApiError::new(
+            return Err(EngineError::new(
                 ErrorId::InvalidRequest,
                 "Nothing to check: give a datasource, or a protection group with members.",
             ));
@@ -89,12 +89,12 @@ impl Jobs {
     /// members whose previous check is still queued or running: that
     /// check gets a message saying the slot was not queued again. A backup
     /// that runs does not hold a check back: the check waits its turn.
-    pub(crate) fn start_scheduled_checks(
+    pub fn start_scheduled_checks(
         self: &Arc<Self>,
         group: &ProtectionGroup,
         slot: DateTime<Utc>,
         messages: &[String],
-    ) -> Result<Vec<Job>, ApiError> {
+    ) -> Result<Vec<Job>, EngineError> {
         let mut jobs = Vec::new();
         for member in &group.members {
             let Some(ds) = self.protection.member_of(group, member.datasource_id) else {
