@@ -9,6 +9,7 @@ use rdpm_types::{
     ErrorId, GlobalProperties, NotificationDelivery, NotificationQuery, Problem, SetGlobalProperty,
 };
 
+use super::blocking::blocking;
 use super::{ApiJson, ApiQuery, AppState, Caller, IdParam};
 use crate::error::ApiError;
 
@@ -52,11 +53,7 @@ pub(crate) async fn set_global_property(
     let session = caller.into_session()?;
     let principal = session.principal().to_string();
     let settings = Arc::clone(&state.engine.settings);
-    let saved = tokio::task::spawn_blocking(move || {
-        settings.set(&name, &request.value, chrono::Utc::now())
-    })
-    .await
-    .map_err(|e| ApiError::internal("global property task failed", &e))??;
+    let saved = blocking(move || settings.set(&name, &request.value, chrono::Utc::now())).await?;
     tracing::info!(principal = %principal, "global properties saved");
     Ok(Json(saved))
 }
@@ -86,9 +83,7 @@ pub(crate) async fn list_notifications(
         )
         .with_target("limit"));
     }
-    tokio::task::spawn_blocking(move || settings.notifications(query.state, limit))
+    blocking(move || settings.notifications(query.state, limit))
         .await
-        .map_err(|e| ApiError::internal("notification task failed", &e))?
         .map(Json)
-        .map_err(Into::into)
 }

@@ -4,8 +4,10 @@
 //! unknown routes, wrong methods and bodies that do not parse.
 
 mod alerts;
+mod blocking;
 mod drafts;
 mod global;
+mod ids;
 mod jobs;
 mod lists;
 mod pool;
@@ -456,17 +458,6 @@ impl<S: Send + Sync> FromRequestParts<S> for IdParam {
             .map(|Path(id)| IdParam(id))
             .map_err(|e| ApiError::new(ErrorId::InvalidRequest, e.body_text()))
     }
-}
-
-/// A session id from a path: a malformed one names no session.
-pub(crate) fn parse_session_id(text: &str) -> Result<SessionId, ApiError> {
-    text.parse().map_err(|_| {
-        ApiError::new(
-            ErrorId::SessionNotFound,
-            format!("No session {text:?} on this server: session ids are UUIDs."),
-        )
-        .with_target(text)
-    })
 }
 
 /// Closing a session with a very large object table runs off the async

@@ -8,10 +8,11 @@ use axum::extract::State;
 use axum::Json;
 use rdpm_types::{
     AdvanceClock, ClockState, ErrorId, GroupSchedules, JobStartTime, ModifiableProtectionGroup,
-    Problem, ScheduleJobType, SetSchedule, TimeOfDay, WeekDay, WeeklySchedule,
+    ObjectId, Problem, ScheduleJobType, SetSchedule, TimeOfDay, WeekDay, WeeklySchedule,
 };
 
-use super::drafts::{edit, parse_object_id, view};
+use super::drafts::{edit, view};
+use super::ids::parse_id;
 use super::{ApiJson, AppState, Caller, IdParam};
 use crate::error::ApiError;
 
@@ -192,7 +193,7 @@ pub(crate) async fn set_schedule(
     ApiJson(request): ApiJson<SetSchedule>,
 ) -> Result<Json<ModifiableProtectionGroup>, ApiError> {
     let session = caller.into_session()?;
-    let id = parse_object_id(&id)?;
+    let id = parse_id::<ObjectId>(&id)?;
     edit(&session, id, |draft| {
         draft.group.schedules = apply(
             &draft.group.schedules,
