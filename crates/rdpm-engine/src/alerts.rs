@@ -32,13 +32,14 @@ use rdpm_types::{
 };
 
 use crate::error::EngineError;
+use crate::jobs::failure::Failure;
 
 /// The prefix the scheduler gives the message of a job that runs in place
 /// of missed slots.
 const MISSED_PREFIX: &str = "Missed:";
 
 /// Error kinds of jobs stopped on purpose: no alert.
-const DELIBERATE_STOPS: [&str; 2] = ["Cancelled", "ServerShutdown"];
+const DELIBERATE_STOPS: [Failure; 2] = [Failure::Cancelled, Failure::ServerShutdown];
 
 /// The server's alerts, as the API reads them.
 pub struct Alerts {
@@ -174,7 +175,7 @@ pub fn assess(job: &Job) -> Assessment {
     let deliberate = job
         .error
         .as_ref()
-        .is_some_and(|e| DELIBERATE_STOPS.contains(&e.kind.as_str()));
+        .is_some_and(|e| DELIBERATE_STOPS.iter().any(|f| f.is(&e.kind)));
     match (job.job_type, job.status) {
         (JobType::ShadowCopy | JobType::Replication, JobStatus::Failed) if !deliberate => {
             out.raise.push(backup_failed(job));
@@ -221,7 +222,7 @@ pub fn assess(job: &Job) -> Assessment {
             if job
                 .error
                 .as_ref()
-                .is_some_and(|e| e.kind == "DataCorruptionDetected") =>
+                .is_some_and(|e| Failure::DataCorruptionDetected.is(&e.kind)) =>
         {
             out.raise.push(corruption(job));
         }

@@ -17,19 +17,22 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
-use rdpm_catalog::{Catalog, JobFilter};
+use rdpm_catalog::Catalog;
 use rdpm_storage::{tag, BackupProgress, BackupRequest, CancelToken};
 use rdpm_types::{
     Datasource, DatasourceId, DiskRecoveryPointOption, ErrorId, FsPath, Job, JobError, JobId,
-    JobQuery, JobStatus, JobStatusFilter, JobType, NewRecoveryPoints, ProductionServerId,
-    ProtectionGroup, ProtectionGroupId, RecoveryPoint, RetentionUnit, SkippedItem,
+    JobQuery, JobStatus, JobType, NewRecoveryPoints, ProductionServerId, ProtectionGroup,
+    ProtectionGroupId, RecoveryPoint, RetentionUnit, SkippedItem,
 };
+
+pub use failure::Failure;
 
 use crate::clock::Clock;
 use crate::error::EngineError;
 use crate::pool::Pool;
 use crate::protection::Protection;
 
+pub mod failure;
 pub mod pruning;
 mod restart;
 mod restore;
@@ -168,125 +171,6 @@ fn job_not_found(id: &str) -> EngineError {
     .with_target(id.to_string())
 }
 
-/// Parses a comma-separated list of ids or names, naming the bad one.
-fn list<T>(
-    text: Option<&str>,
-    what: &str,
-    parse: impl Fn(&str) -> Option<T>,
-) -> Result<Vec<T>, EngineError> {
-    let Some(text) = text else {
-        return Ok(Vec::new());
-    };
-    text.split(',')
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(|s| {
-            parse(s).ok_or_else(|| {
-                EngineError::new(
-                    ErrorId::InvalidRequest,
-                    format!("'{s}' is not a valid {what}."),
-                )
-                .with_target(s.to_string())
-            })
-        })
-        .collect()
-}
-
-/// The catalog filter of a `Get-DPMJob` query; `None` when nothing can
-/// match it.
-fn filter_of(query: &JobQuery) -> Result<Option<JobFilter>, EngineError> {
-    let statuses = list(query.status.as_deref(), "job status", |s| {
-        [
-            JobStatusFilter::Completed,
-            JobStatusFilter::Failed,
-            JobStatusFilter::InProgress,
-            JobStatusFilter::Scheduled,
-        ]
-        .into_iter()
-        .find(|f| f.as_str().eq_ignore_ascii_case(s))
-    })?;
-    let mut status_values = Vec::new();
-    for f in statuses {
-        for s in [
-            JobStatus::Scheduled,
-            JobStatus::InProgress,
-            JobStatus::Cancelling,
-            JobStatus::Failed,
-            JobStatus::Warning,
-            JobStatus::Succeeded,
-        ] {
-            if f.matches(s) && !status_values.contains(&s) {
-                status_values.push(s);
-            }
-        }
-    }
-    let mut job_types = Vec::new();
-    let mut unknown_type = false;
-    if let Some(text) = query.job_type.as_deref() {
-        for name in text.split(',').map(str::trim).filter(|s| !s.is_empty()) {
-            // DPM documents many more job types (tape, cloud...); rdpm never
-            // runs them, so they select nothing rather than fail.
-            match JobType::ALL
-                .into_iter()
-                .find(|t| t.as_str().eq_ignore_ascii_case(name))
-            {
-                Some(t) => job_types.push(t),
-                None => unknown_type = true,
-            }
-        }
-    }
-    if unknown_type && job_types.is_empty() {
-        // Only types rdpm never runs were asked for.
-        return Ok(None);
-    }
-    let limit = match query.limit {
-        Some(0) => None,
-        Some(n) if n > JobQuery::MAX_LIMIT => {
-            return Err(EngineError::new(
-                ErrorId::InvalidRequest,
-                format!(
-                    "limit {n} is out of range: 0 (every job) to {}.",
-                    JobQuery::MAX_LIMIT
-                ),
-            )
-            .with_target("limit"))
-        }
-        Some(n) => Some(n),
-        None => Some(JobQuery::DEFAULT_LIMIT),
-    };
-    Ok(Some(JobFilter {
-        ids: list(query.id.as_deref(), "job id", |s| s.parse().ok())?,
-        from: query.from,
-        to: query.to,
-        datasources: list(query.datasource.as_deref(), "datasource id", |s| {
-            s.parse().ok()
-        })?,
-        datasource_names: list(query.datasource_name.as_deref(), "datasource name", |s| {
-            Some(s.to_string())
-        })?,
-        protection_groups: list(
-            query.protection_group.as_deref(),
-            "protection group id",
-            |s| s.parse().ok(),
-        )?,
-        production_servers: list(
-            query.production_server.as_deref(),
-            "production server id",
-            |s| s.parse().ok(),
-        )?,
-        production_server_names: list(
-            query.production_server_name.as_deref(),
-            "production server name",
-            |s| Some(s.to_string()),
-        )?,
-        job_types,
-        statuses: status_values,
-        adhoc_only: query.adhoc.unwrap_or(false),
-        newest_per_datasource: query.newest.unwrap_or(false),
-        limit,
-    }))
-}
-
 /// What to queue.
 struct QueuedBackup<'a> {
     kind: BackupKind,
@@ -408,7 +292,7 @@ impl Jobs {
     ) -> Result<Jobs, crate::error::StartError> {
         let failed = catalog.fail_unfinished_jobs(
             &JobError {
-                kind: "ServerRestarted".into(),
+                kind: Failure::ServerRestarted.into(),
                 message: format!(
                     "The server stopped while this job was queued or running, and started again \
                      at {started_at}; the job did not finish and made no recovery point. Run it \
@@ -713,7 +597,7 @@ impl Jobs {
             Err(e) => {
                 job.status = JobStatus::Failed;
                 job.error = Some(JobError {
-                    kind: "Internal".into(),
+                    kind: Failure::Internal.into(),
                     message: format!("The job's worker failed: {e}. See the server log."),
                 });
             }
@@ -777,11 +661,11 @@ impl Jobs {
     ) -> Result<Option<RecoveryPoint>, JobError> {
         let job = live.snapshot();
         let member_id = job.pool_member_id.ok_or_else(|| JobError {
-            kind: "Internal".into(),
+            kind: Failure::Internal.into(),
             message: "The job has no storage pool member.".into(),
         })?;
         let (repo, member_path) = self.pool.repository(member_id).map_err(|e| JobError {
-            kind: "StorageFailed".into(),
+            kind: Failure::StorageFailed.into(),
             message: format!(
                 "The storage pool member {member_id} cannot be opened: {}",
                 e.detail()
@@ -817,16 +701,16 @@ impl Jobs {
         let outcome = repo.backup(&request).map_err(|e| match e {
             rdpm_storage::Error::Cancelled => {
                 lock(&live.stopped).clone().unwrap_or_else(|| JobError {
-                    kind: "Cancelled".into(),
+                    kind: Failure::Cancelled.into(),
                     message: "The job was stopped before it finished; no recovery point was made."
                         .into(),
                 })
             }
             other => JobError {
                 kind: if path.exists() {
-                    "StorageFailed".into()
+                    Failure::StorageFailed.into()
                 } else {
-                    "SourceUnreadable".into()
+                    Failure::SourceUnreadable.into()
                 },
                 message: format!(
                     "The backup of {} failed: {other}. Earlier recovery points are intact.",
@@ -884,7 +768,7 @@ impl Jobs {
         self.catalog
             .add_recovery_point(&point)
             .map_err(|e| JobError {
-                kind: "Internal".into(),
+                kind: Failure::Internal.into(),
                 message: format!(
                     "The recovery point {} was stored but cannot be recorded in the catalog: {e}.",
                     point.id
@@ -894,12 +778,12 @@ impl Jobs {
             let id = outcome.snapshot_id.clone();
             // Reads back every pack the new snapshot uses, and only those.
             let report = repo.verify_snapshot(&id).map_err(|e| JobError {
-                kind: "IntegrityCheckFailed".into(),
+                kind: Failure::IntegrityCheckFailed.into(),
                 message: format!("The integrity check of recovery point {id} could not run: {e}."),
             })?;
             if !report.is_ok() {
                 return Err(JobError {
-                    kind: "IntegrityCheckFailed".into(),
+                    kind: Failure::IntegrityCheckFailed.into(),
                     message: format!(
                         "The recovery point {id} was written but does not read back intact: {}. \
                          Check the pool member's disk.",
@@ -932,7 +816,7 @@ impl Jobs {
                 taken_at: job.start_time.unwrap_or_else(|| self.now()),
             })
             .map_err(|e| JobError {
-                kind: "Internal".into(),
+                kind: Failure::Internal.into(),
                 message: format!(
                     "The synchronization {snapshot} was stored but cannot be recorded in the \
                      catalog: {e}."
@@ -984,11 +868,11 @@ impl Jobs {
             .catalog
             .sync_snapshot(job.datasource_id)
             .map_err(|e| JobError {
-                kind: "Internal".into(),
+                kind: Failure::Internal.into(),
                 message: format!("The latest synchronization cannot be read: {e}."),
             })?
             .ok_or_else(|| JobError {
-                kind: "NoSynchronization".into(),
+                kind: Failure::NoSynchronization.into(),
                 message: format!(
                     "No synchronization of {} exists, so there is nothing to make a recovery \
                      point from without reading the datasource. Run New-DPMRecoveryPoint \
@@ -998,7 +882,7 @@ impl Jobs {
             })?;
         let source =
             rdpm_storage::SnapshotId::parse(&latest.snapshot_id).map_err(|e| JobError {
-                kind: "Internal".into(),
+                kind: Failure::Internal.into(),
                 message: format!("The latest synchronization's id is invalid: {e}."),
             })?;
         let tags = [
@@ -1007,7 +891,7 @@ impl Jobs {
             tag("job", job.id),
         ];
         let copy = repo.copy_snapshot(&source, &tags).map_err(|e| JobError {
-            kind: "StorageFailed".into(),
+            kind: Failure::StorageFailed.into(),
             message: format!(
                 "The recovery point could not be made from synchronization {}: {e}. Earlier \
                  recovery points are intact.",
@@ -1042,7 +926,7 @@ impl Jobs {
         self.catalog
             .add_recovery_point(&point)
             .map_err(|e| JobError {
-                kind: "Internal".into(),
+                kind: Failure::Internal.into(),
                 message: format!(
                     "The recovery point {} was stored but cannot be recorded in the catalog: {e}.",
                     point.id
@@ -1069,7 +953,7 @@ impl Jobs {
 
     /// `Get-DPMJob`.
     pub fn jobs(&self, query: &JobQuery) -> Result<Vec<Job>, EngineError> {
-        let Some(filter) = filter_of(query)? else {
+        let Some(filter) = crate::job_query::filter_of(query)? else {
             return Ok(Vec::new());
         };
         let mut jobs = self
@@ -1094,7 +978,7 @@ impl Jobs {
         self.stop_with(
             id,
             JobError {
-                kind: "Cancelled".into(),
+                kind: Failure::Cancelled.into(),
                 message: format!(
                     "The job was stopped by {by} (Stop-DPMJob) before it finished; {outcome}."
                 ),
@@ -1145,7 +1029,7 @@ impl Jobs {
             let _ = self.stop_with(
                 id,
                 JobError {
-                    kind: "ServerShutdown".into(),
+                    kind: Failure::ServerShutdown.into(),
                     message: "The server shut down while this job was queued or running; the \
                               job did not finish and made no recovery point. Run it again \
                               (New-DPMRecoveryPoint)."
@@ -1182,7 +1066,7 @@ impl Jobs {
             let _ = self.stop_with(
                 id,
                 JobError {
-                    kind: "Cancelled".into(),
+                    kind: Failure::Cancelled.into(),
                     message: "Protection of the datasource stopped (Remove-DPMChildDatasource \
                               without -KeepDiskData) while the job ran; no recovery point was \
                               made."
@@ -1424,7 +1308,7 @@ fn sweep_killed_restores(failed: &[Job]) {
 fn refuse_links_to_source(path: &Path, datasource: &str) -> Result<(), JobError> {
     match rdpm_storage::check_no_links(path) {
         Err(rdpm_storage::Error::LinkInPath { link, target }) => Err(JobError {
-            kind: "SourceIsLink".into(),
+            kind: Failure::SourceIsLink.into(),
             message: format!(
                 "The datasource {datasource} ({}) was not backed up: {} is now a symbolic link \
                  to {}. A backup follows no symbolic link to a protected folder, so that it \

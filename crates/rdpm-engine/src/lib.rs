@@ -21,6 +21,7 @@ pub mod clock;
 pub mod conditions;
 pub mod error;
 pub mod hex;
+pub mod job_query;
 pub mod jobs;
 pub mod maintenance;
 pub mod notify;

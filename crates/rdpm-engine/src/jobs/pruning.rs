@@ -17,6 +17,7 @@ use rdpm_types::{
     DatasourceId, ErrorId, FsPath, Job, JobError, JobType, ProductionServerId, RecoveryPoint,
 };
 
+use super::failure::Failure;
 use super::{lock, queued_job, JobSubject, Jobs, Live};
 use crate::error::EngineError;
 
@@ -46,14 +47,14 @@ const NAMED_IN_MESSAGE: usize = 20;
 
 fn storage_failed(message: String) -> JobError {
     JobError {
-        kind: "StorageFailed".into(),
+        kind: Failure::StorageFailed.into(),
         message,
     }
 }
 
 fn internal(message: String) -> JobError {
     JobError {
-        kind: "Internal".into(),
+        kind: Failure::Internal.into(),
         message,
     }
 }
@@ -126,7 +127,7 @@ impl Jobs {
 
     fn stopped(live: &Live, what: &str) -> JobError {
         lock(&live.stopped).clone().unwrap_or_else(|| JobError {
-            kind: "Cancelled".into(),
+            kind: Failure::Cancelled.into(),
             message: format!("The job was stopped before {what}."),
         })
     }
@@ -289,7 +290,7 @@ impl Jobs {
         // prune marks, the next window's deletes.
         request.keep_marked_for = Some(std::time::Duration::ZERO);
         let outcome = repo.prune_reporting(&request).map_err(|e| JobError {
-            kind: "PruneFailed".into(),
+            kind: Failure::PruneFailed.into(),
             message: format!(
                 "The prune of the storage pool member {path} failed: {e}. Every recovery point \
                  stays readable and backups are not affected; the space is reclaimed by the \

@@ -23,6 +23,7 @@ use rdpm_types::{
     RecoveryPoint, RestoreRequest, SkippedItem,
 };
 
+use super::failure::Failure;
 use super::{lock, queued_job, update_live, JobSubject, Jobs, Live};
 use crate::error::EngineError;
 use crate::recovery::{os_path, path_bytes, path_in, recovery_point};
@@ -369,7 +370,7 @@ impl Jobs {
             .pool
             .repository(point.pool_member_id)
             .map_err(|e| JobError {
-                kind: "StorageFailed".into(),
+                kind: Failure::StorageFailed.into(),
                 message: format!(
                     "The storage pool member {} cannot be opened: {}",
                     point.pool_member_path,
@@ -377,7 +378,7 @@ impl Jobs {
                 ),
             })?;
         let snapshot = SnapshotId::parse(&point.id).map_err(|e| JobError {
-            kind: "Internal".into(),
+            kind: Failure::Internal.into(),
             message: format!(
                 "The recovery point id {} is not a snapshot id: {e}.",
                 point.id
@@ -386,7 +387,7 @@ impl Jobs {
         let original_location = plan.original_location;
         if !original_location {
             std::fs::create_dir_all(&plan.target_root).map_err(|e| JobError {
-                kind: "TargetUnwritable".into(),
+                kind: Failure::TargetUnwritable.into(),
                 message: format!(
                     "The restore target {} cannot be created: {e}. Nothing was restored.",
                     plan.target_root.display()
@@ -424,13 +425,13 @@ impl Jobs {
         };
         let outcome = repo.restore(&request).map_err(|e| match e {
             rdpm_storage::Error::LinkInPath { link, target } => JobError {
-                kind: "TargetRefused".into(),
+                kind: Failure::TargetRefused.into(),
                 message: link_refusal(&link, &target),
             },
             e => JobError {
                 kind: match e {
-                    rdpm_storage::Error::PathNotFound { .. } => "ItemNotFound".into(),
-                    _ => "RestoreFailed".into(),
+                    rdpm_storage::Error::PathNotFound { .. } => Failure::ItemNotFound.into(),
+                    _ => Failure::RestoreFailed.into(),
                 },
                 message: format!(
                     "The restore from the recovery point {} failed before writing anything: {e}.",
@@ -458,7 +459,7 @@ impl Jobs {
         }
         if outcome.cancelled {
             let reason = lock(&live.stopped).clone().unwrap_or_else(|| JobError {
-                kind: "Cancelled".into(),
+                kind: Failure::Cancelled.into(),
                 message: "The restore was stopped before it finished.".into(),
             });
             return Err(JobError {
@@ -468,7 +469,7 @@ impl Jobs {
         }
         if let Some(why) = &outcome.stopped {
             return Err(JobError {
-                kind: "RestoreIncomplete".into(),
+                kind: Failure::RestoreIncomplete.into(),
                 message: format!(
                     "The restore stopped before the end: {why}. {summary} Free space or fix the \
                      cause, then restore again (NoOverwrite skips what is already there)."

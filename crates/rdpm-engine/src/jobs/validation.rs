@@ -12,6 +12,7 @@ use chrono::{DateTime, Utc};
 use rdpm_storage::SnapshotId;
 use rdpm_types::{ConsistencyCheckRequest, ErrorId, Job, JobError, JobType, ProtectionGroup};
 
+use super::failure::Failure;
 use super::{lock, queued_job, JobSubject, Jobs, Live, SCHEDULER_OWNER};
 use crate::error::EngineError;
 
@@ -153,7 +154,7 @@ impl Jobs {
             .catalog
             .recovery_points(job.datasource_id)
             .map_err(|e| JobError {
-                kind: "Internal".into(),
+                kind: Failure::Internal.into(),
                 message: format!("The recovery points cannot be read from the catalog: {e}."),
             })?;
         if points.is_empty() {
@@ -165,7 +166,7 @@ impl Jobs {
         let mut by_member: Vec<(uuid::Uuid, Vec<SnapshotId>)> = Vec::new();
         for point in &points {
             let id = SnapshotId::parse(&point.id).map_err(|e| JobError {
-                kind: "Internal".into(),
+                kind: Failure::Internal.into(),
                 message: format!(
                     "The recovery point id {} is not a snapshot id: {e}.",
                     point.id
@@ -182,7 +183,7 @@ impl Jobs {
         let mut damaged = Vec::new();
         for (member, ids) in by_member {
             let (repo, path) = self.pool.repository(member).map_err(|e| JobError {
-                kind: "StorageFailed".into(),
+                kind: Failure::StorageFailed.into(),
                 message: format!(
                     "The storage pool member {member} cannot be opened: {}",
                     e.detail()
@@ -194,12 +195,12 @@ impl Jobs {
                 .map_err(|e| match e {
                     rdpm_storage::Error::Cancelled => {
                         lock(&live.stopped).clone().unwrap_or_else(|| JobError {
-                            kind: "Cancelled".into(),
+                            kind: Failure::Cancelled.into(),
                             message: "The consistency check was stopped before it finished.".into(),
                         })
                     }
                     other => JobError {
-                        kind: "DataCorruptionDetected".into(),
+                        kind: Failure::DataCorruptionDetected.into(),
                         message: format!(
                             "The consistency check of the storage pool member {path} could not \
                              read what it needs: {other}. The recovery points there may be \
@@ -234,7 +235,7 @@ impl Jobs {
             return Ok(());
         }
         Err(JobError {
-            kind: "DataCorruptionDetected".into(),
+            kind: Failure::DataCorruptionDetected.into(),
             message: format!(
                 "The consistency check ({what}) found damage in {} of {} recovery point(s) of \
                  {}: {}. Those points cannot be fully restored; later backups store the data \
