@@ -13,12 +13,11 @@ use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 
 use rdpm_storage::{PruneRequest, SnapshotFilter, SnapshotId};
-use rdpm_types::{
-    DatasourceId, ErrorId, FsPath, Job, JobError, JobType, ProductionServerId, RecoveryPoint,
-};
+use rdpm_types::{DatasourceId, ErrorId, FsPath, Job, JobError, JobType, RecoveryPoint};
 
+use super::details::JobDetails;
 use super::failure::Failure;
-use super::{lock, queued_job, JobSubject, Jobs, Live};
+use super::queue::{lock, queued_job, JobSubject, Jobs, Live};
 use crate::error::EngineError;
 
 /// The owner of pruning jobs.
@@ -85,17 +84,12 @@ impl Jobs {
                 .with_target(work.member.to_string())
             })?;
         let mut job = queued_job(
-            JobType::Pruning,
-            JobSubject {
-                datasource_id: DatasourceId(work.member),
-                datasource_name: record.friendly_name.clone(),
-                datasource_path: FsPath::from_bytes(record.path.as_bytes()),
-                production_server_id: ProductionServerId(uuid::Uuid::nil()),
-                production_server_name: String::new(),
-                protection_group_id: None,
-                protection_group_name: None,
-                pool_member_id: work.member,
-            },
+            JobDetails::Pruning,
+            JobSubject::pool_member(
+                work.member,
+                record.friendly_name.clone(),
+                FsPath::from_bytes(record.path.as_bytes()),
+            ),
             MAINTENANCE_OWNER,
             self.now(),
         );

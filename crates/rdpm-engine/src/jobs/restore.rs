@@ -23,8 +23,9 @@ use rdpm_types::{
     RecoveryPoint, RestoreRequest, SkippedItem,
 };
 
+use super::details::JobDetails;
 use super::failure::Failure;
-use super::{lock, queued_job, update_live, JobSubject, Jobs, Live};
+use super::queue::{lock, queued_job, update_live, JobSubject, Jobs, Live};
 use crate::error::EngineError;
 use crate::recovery::{os_path, path_bytes, path_in, recovery_point};
 
@@ -316,7 +317,10 @@ impl Jobs {
         for plan in plans {
             let point = &plan.point;
             let mut job = queued_job(
-                JobType::Recovery,
+                JobDetails::Restore {
+                    recovery_point: point.id.clone(),
+                    target: FsPath::from_bytes(plan.target_root.as_os_str().as_bytes()),
+                },
                 JobSubject {
                     datasource_id: point.datasource_id,
                     datasource_name: point.datasource_name.clone(),
@@ -343,8 +347,6 @@ impl Jobs {
                     ""
                 }
             ));
-            job.recovery_point_id = Some(point.id.clone());
-            job.target_path = Some(FsPath::from_bytes(plan.target_root.as_os_str().as_bytes()));
             let live = self.enqueue(&job)?;
             tracing::info!(job = %job.id, point = %point.id, target = %plan.target_root.display(), owner, "recovery job queued");
             let overwrite = option.overwrite_type;
@@ -509,6 +511,34 @@ fn summarise(outcome: &RestoreOutcome, target: &Path) -> String {
         ));
     }
     text
+}
+
+/// Removes, on a thread of its own, the temporary files that the
+/// recovery jobs among `failed` (cut off by the previous run's end) left
+/// in their targets: a restore killed midway cannot remove its own.
+pub(super) fn sweep_killed_restores(failed: &[Job]) {
+    let targets: Vec<PathBuf> = failed
+        .iter()
+        .filter(|j| j.job_type == JobType::Recovery)
+        .filter_map(|j| j.target_path.as_ref()?.to_bytes())
+        .map(|b| PathBuf::from(std::ffi::OsStr::from_bytes(&b)))
+        .collect();
+    if targets.is_empty() {
+        return;
+    }
+    let spawned = std::thread::Builder::new()
+        .name("restore-sweep".into())
+        .spawn(move || {
+            for target in targets {
+                match rdpm_storage::sweep_restore_temporaries(&target) {
+                    Ok(n) => tracing::info!(target = %target.display(), removed = n, "removed the temporary files of a restore the previous run left unfinished"),
+                    Err(e) => tracing::warn!(target = %target.display(), err = %e, "could not remove the temporary files of a restore the previous run left unfinished; the next restore into that folder removes those it meets"),
+                }
+            }
+        });
+    if let Err(e) = spawned {
+        tracing::warn!(err = %e, "could not start removing the temporary files of unfinished restores");
+    }
 }
 
 #[cfg(test)]

@@ -12,8 +12,9 @@ use chrono::{DateTime, Utc};
 use rdpm_storage::SnapshotId;
 use rdpm_types::{ConsistencyCheckRequest, ErrorId, Job, JobError, JobType, ProtectionGroup};
 
+use super::details::JobDetails;
 use super::failure::Failure;
-use super::{lock, queued_job, JobSubject, Jobs, Live, SCHEDULER_OWNER};
+use super::queue::{lock, queued_job, JobSubject, Jobs, Live, SCHEDULER_OWNER};
 use crate::error::EngineError;
 
 /// How much of the stored data a light check reads, in percent.
@@ -58,8 +59,10 @@ impl Jobs {
         for target in targets {
             let ds = &target.datasource;
             let member = self.pool.member_for_group(target.group.pool_member_id)?;
-            let mut job = queued_job(
-                JobType::Validation,
+            let job = queued_job(
+                JobDetails::Validation {
+                    heavyweight: request.heavy_weight,
+                },
                 JobSubject {
                     datasource_id: ds.id,
                     datasource_name: ds.name.clone(),
@@ -73,7 +76,6 @@ impl Jobs {
                 owner,
                 created,
             );
-            job.with_integrity_check = request.heavy_weight;
             let live = self.enqueue(&job)?;
             tracing::info!(job = %job.id, datasource = %job.datasource_name, heavy = request.heavy_weight, owner, "consistency check queued");
             let heavy = request.heavy_weight;
@@ -120,7 +122,7 @@ impl Jobs {
             }
             let pool_member = self.pool.member_for_group(group.pool_member_id)?;
             let mut job = queued_job(
-                JobType::Validation,
+                JobDetails::Validation { heavyweight: true },
                 JobSubject {
                     datasource_id: ds.id,
                     datasource_name: ds.name.clone(),
@@ -135,7 +137,6 @@ impl Jobs {
                 self.now(),
             );
             job.is_adhoc = false;
-            job.with_integrity_check = true;
             job.messages = messages.to_vec();
             let live = self.enqueue(&job)?;
             tracing::info!(job = %job.id, datasource = %job.datasource_name, %slot, "scheduled integrity check queued");
