@@ -198,16 +198,7 @@ impl Jobs {
                 kind: spec.kind,
                 check_integrity: spec.check_integrity,
             },
-            JobSubject {
-                datasource_id: ds.id,
-                datasource_name: ds.name.clone(),
-                datasource_path: ds.path.clone(),
-                production_server_id: ds.production_server_id,
-                production_server_name: ds.production_server_name.clone(),
-                protection_group_id: Some(target.group.id),
-                protection_group_name: Some(target.group.name.clone()),
-                pool_member_id: member,
-            },
+            JobSubject::datasource(ds, &target.group, member),
             spec.owner,
             self.now(),
         );

@@ -15,8 +15,8 @@ use chrono::{DateTime, Utc};
 use rdpm_catalog::Catalog;
 use rdpm_storage::CancelToken;
 use rdpm_types::{
-    DatasourceId, ErrorId, FsPath, Job, JobError, JobId, JobQuery, JobStatus, JobType,
-    ProductionServerId, ProtectionGroupId,
+    Datasource, DatasourceId, ErrorId, FsPath, Job, JobError, JobId, JobQuery, JobStatus, JobType,
+    ProductionServerId, ProtectionGroup, ProtectionGroupId,
 };
 
 use super::details::JobDetails;
@@ -124,6 +124,24 @@ pub(super) struct JobSubject {
 }
 
 impl JobSubject {
+    /// A datasource of `group`, whose recovery points are in `pool_member`.
+    pub(super) fn datasource(
+        ds: &Datasource,
+        group: &ProtectionGroup,
+        pool_member: uuid::Uuid,
+    ) -> JobSubject {
+        JobSubject {
+            datasource_id: ds.id,
+            datasource_name: ds.name.clone(),
+            datasource_path: ds.path.clone(),
+            production_server_id: ds.production_server_id,
+            production_server_name: ds.production_server_name.clone(),
+            protection_group_id: Some(group.id),
+            protection_group_name: Some(group.name.clone()),
+            pool_member_id: pool_member,
+        }
+    }
+
     /// A storage pool member as the subject of a job about it (retention's
     /// pruning): the wire record has no fields of its own for one, so its
     /// datasource fields name the member (its id, friendly name and path),

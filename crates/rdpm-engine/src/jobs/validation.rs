@@ -63,16 +63,7 @@ impl Jobs {
                 JobDetails::Validation {
                     heavyweight: request.heavy_weight,
                 },
-                JobSubject {
-                    datasource_id: ds.id,
-                    datasource_name: ds.name.clone(),
-                    datasource_path: ds.path.clone(),
-                    production_server_id: ds.production_server_id,
-                    production_server_name: ds.production_server_name.clone(),
-                    protection_group_id: Some(target.group.id),
-                    protection_group_name: Some(target.group.name.clone()),
-                    pool_member_id: member,
-                },
+                JobSubject::datasource(ds, &target.group, member),
                 owner,
                 created,
             );
@@ -123,16 +114,7 @@ impl Jobs {
             let pool_member = self.pool.member_for_group(group.pool_member_id)?;
             let mut job = queued_job(
                 JobDetails::Validation { heavyweight: true },
-                JobSubject {
-                    datasource_id: ds.id,
-                    datasource_name: ds.name.clone(),
-                    datasource_path: ds.path.clone(),
-                    production_server_id: ds.production_server_id,
-                    production_server_name: ds.production_server_name.clone(),
-                    protection_group_id: Some(group.id),
-                    protection_group_name: Some(group.name.clone()),
-                    pool_member_id: pool_member,
-                },
+                JobSubject::datasource(&ds, group, pool_member),
                 SCHEDULER_OWNER,
                 self.now(),
             );
