@@ -80,9 +80,6 @@ pub enum ServerError {
     /// The catalog failed.
     #[error(transparent)]
     Catalog(#[from] rdpm_catalog::CatalogError),
-    /// The key that seals the catalog's secrets, or a secret, is unusable.
-    #[error(transparent)]
-    Secrets(#[from] rdpm_engine::secrets::SecretsError),
     /// The listen address could not be bound.
     #[error("cannot listen on {addr}: {source}")]
     Bind {
@@ -94,13 +91,11 @@ pub enum ServerError {
     /// Serving connections failed.
     #[error("the HTTP server failed: {0}")]
     Serve(std::io::Error),
-    /// The repository key or the default pool member could not be set up.
-    #[error("storage pool: {0}")]
-    Storage(#[from] rdpm_storage::Error),
     /// A server task ended abnormally.
     #[error("a server task failed: {0}")]
     Task(String),
-    /// The engine could not be set up.
+    /// The engine could not be set up: its catalog, the key that seals
+    /// the catalog's secrets, or the storage pool.
     #[error(transparent)]
     Engine(#[from] rdpm_engine::StartError),
 }
