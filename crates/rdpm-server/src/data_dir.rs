@@ -6,6 +6,8 @@ use std::path::{Path, PathBuf};
 
 use subtle::ConstantTimeEq;
 
+use rdpm_engine::secret_file::{load_or_create_secret, SecretFileError};
+
 use crate::error::ServerError;
 
 /// File name of the administrator token inside the data directory.
@@ -30,7 +32,7 @@ impl AdminToken {
     /// Whether `presented` (the bearer token text) is this token, in
     /// constant time for well-formed tokens.
     pub(crate) fn matches(&self, presented: &str) -> bool {
-        match crate::hex::decode::<ADMIN_TOKEN_LEN>(presented) {
+        match rdpm_engine::hex::decode::<ADMIN_TOKEN_LEN>(presented) {
             Some(bytes) => bool::from(self.0.ct_eq(&bytes)),
             None => false,
         }
@@ -224,43 +226,6 @@ pub(crate) fn make_private(dir: &Path) -> Result<(), ServerError> {
         );
     }
     Ok(())
-}
-
-/// Why a secret file of the data directory could not be used.
-#[derive(Debug)]
-pub(crate) enum SecretFileError {
-    /// Reading or writing it failed.
-    Io(std::io::Error),
-    /// It does not hold a secret of the expected length in hex.
-    Invalid,
-}
-
-/// The `N`-byte secret kept in hex in `path`, made (random, owner-only,
-/// synced) when the file does not exist; true when it was made now.
-pub(crate) fn load_or_create_secret<const N: usize>(
-    path: &Path,
-) -> Result<([u8; N], bool), SecretFileError> {
-    let mut options = fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    match options.open(path) {
-        Ok(mut file) => {
-            let secret: [u8; N] = rand::random();
-            file.write_all(format!("{}\n", crate::hex::encode(&secret)).as_bytes())
-                .and_then(|()| file.sync_all())
-                .map_err(SecretFileError::Io)?;
-            Ok((secret, true))
-        }
-        Err(e) if e.kind() == ErrorKind::AlreadyExists => {
-            let text = fs::read_to_string(path).map_err(SecretFileError::Io)?;
-            let secret = crate::hex::decode::<N>(text.trim()).ok_or(SecretFileError::Invalid)?;
-            Ok((secret, false))
-        }
-        Err(e) => Err(SecretFileError::Io(e)),
-    }
 }
 
 /// Reads the administrator token, creating it (owner-only) on first start.

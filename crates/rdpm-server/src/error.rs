@@ -9,6 +9,8 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use rdpm_types::{CloseReason, ErrorId, Problem, PROBLEM_CONTENT_TYPE};
 
+use rdpm_engine::{EngineError, ErrorKind};
+
 use crate::session::{ClosedSession, SessionError};
 
 /// Why the server could not start, or did not stop cleanly.
@@ -78,9 +80,6 @@ pub enum ServerError {
     /// The catalog failed.
     #[error(transparent)]
     Catalog(#[from] rdpm_catalog::CatalogError),
-    /// The key that seals the catalog's secrets, or a secret, is unusable.
-    #[error(transparent)]
-    Secrets(#[from] crate::secrets::SecretsError),
     /// The listen address could not be bound.
     #[error("cannot listen on {addr}: {source}")]
     Bind {
@@ -92,26 +91,23 @@ pub enum ServerError {
     /// Serving connections failed.
     #[error("the HTTP server failed: {0}")]
     Serve(std::io::Error),
-    /// The repository key or the default pool member could not be set up.
-    #[error("storage pool: {0}")]
-    Storage(#[from] rdpm_storage::Error),
     /// A server task ended abnormally.
     #[error("a server task failed: {0}")]
     Task(String),
+    /// The engine could not be set up: its catalog, the key that seals
+    /// the catalog's secrets, or the storage pool.
+    #[error(transparent)]
+    Engine(#[from] rdpm_engine::StartError),
 }
 
 /// Whether `error` says the disk is full: the catalog's `SQLITE_FULL`, or
 /// `ENOSPC` from a file of the data directory.
 fn is_disk_full(error: &dyn std::any::Any) -> bool {
-    if let Some(e) = error.downcast_ref::<rdpm_catalog::CatalogError>() {
-        return e.is_disk_full();
+    match error.downcast_ref::<ServerError>() {
+        Some(ServerError::Catalog(e)) => e.is_disk_full(),
+        Some(ServerError::Engine(e)) => rdpm_engine::error::is_disk_full(e),
+        _ => rdpm_engine::error::is_disk_full(error),
     }
-    if let Some(ServerError::Catalog(e)) = error.downcast_ref::<ServerError>() {
-        return e.is_disk_full();
-    }
-    error
-        .downcast_ref::<std::io::Error>()
-        .is_some_and(|e| e.kind() == std::io::ErrorKind::StorageFull)
 }
 
 /// A failed request, rendered as problem+json. Internal details go to the
@@ -140,6 +136,7 @@ impl ApiError {
     }
 
     /// The text the user sees.
+    #[cfg(test)]
     pub(crate) fn detail(&self) -> &str {
         &self.problem.detail
     }
@@ -163,17 +160,9 @@ impl ApiError {
     pub(crate) fn internal<E: std::fmt::Display + 'static>(context: &str, error: &E) -> Self {
         if is_disk_full(error) {
             tracing::error!(error = %error, "{context}: the disk is full");
-            return ApiError::new(
-                ErrorId::InsufficientStorage,
-                "The server's catalog cannot be written: the disk of its data directory is full. \
-                 Nothing was changed; free space on that file system and try again.",
-            );
+            return EngineError::disk_full().into();
         }
-        tracing::error!(error = %error, "{context}");
-        ApiError::new(
-            ErrorId::InternalError,
-            "The server failed to handle the request; the server log has the details.",
-        )
+        EngineError::internal(context, error).into()
     }
 
     pub(crate) fn session_closed(closed: ClosedSession) -> Self {
@@ -231,6 +220,21 @@ impl From<SessionError> for ApiError {
             )
             .with_target(held.key.to_string()),
         }
+    }
+}
+
+/// The one place the engine's errors become problem documents: the id
+/// gives the status, except for what cannot be reached for now (503).
+impl From<EngineError> for ApiError {
+    fn from(error: EngineError) -> Self {
+        let mut problem = Problem::new(error.id(), error.detail());
+        if let Some(target) = error.target() {
+            problem = problem.with_target(target);
+        }
+        if error.kind() == ErrorKind::Unavailable {
+            problem.status = 503;
+        }
+        ApiError { problem }
     }
 }
 
@@ -294,5 +298,40 @@ mod tests {
              since 2023-11-14 22:13:20 UTC. It is freed when that session releases it or \
              closes; try again then."
         );
+    }
+
+    #[test]
+    fn an_engine_error_keeps_its_id_detail_and_target_and_the_id_gives_the_status() {
+        let problem =
+            ApiError::from(EngineError::new(ErrorId::JobNotFound, "No job 7.").with_target("7"))
+                .problem;
+        assert_eq!(
+            problem,
+            Problem::new(ErrorId::JobNotFound, "No job 7.").with_target("7")
+        );
+        assert_eq!(problem.status, 404);
+    }
+
+    #[test]
+    fn an_unavailable_engine_error_is_a_503_with_its_own_id() {
+        let problem =
+            ApiError::from(EngineError::new(ErrorId::PoolMemberInUse, "gone").unavailable())
+                .problem;
+        assert_eq!(problem.status, 503);
+        assert_eq!(problem.error_id, ErrorId::PoolMemberInUse);
+        assert_eq!(problem.category, ErrorCategory::ResourceBusy);
+    }
+
+    #[test]
+    fn a_full_disk_is_told_as_such_and_anything_else_hides_its_cause() {
+        let full = std::io::Error::from(std::io::ErrorKind::StorageFull);
+        assert_eq!(
+            ApiError::internal("writing", &full).problem.error_id,
+            ErrorId::InsufficientStorage
+        );
+        let other = std::io::Error::other("secret detail");
+        let problem = ApiError::internal("writing", &other).problem;
+        assert_eq!(problem.error_id, ErrorId::InternalError);
+        assert!(!problem.detail.contains("secret detail"));
     }
 }

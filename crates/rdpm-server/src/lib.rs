@@ -38,27 +38,13 @@
 #![warn(missing_docs)]
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
-mod agent;
-mod alerts;
 mod api;
-pub mod clock;
-mod conditions;
 mod data_dir;
 mod error;
-mod hex;
-mod jobs;
 mod listen;
-mod maintenance;
 mod metrics;
-mod notify;
-mod pool;
-mod protection;
-mod recovery;
-mod scheduler;
-mod secrets;
 mod session;
-mod settings;
-mod text;
+mod webhook;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -67,23 +53,27 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
+use listen::wait_for_stop;
 use rdpm_catalog::{Catalog, SqliteCatalog};
+use rdpm_engine::conditions::LeaseExpiry;
+use rdpm_engine::{Engine, EngineConfig};
 use rdpm_types::{CloseReason, ServerInfo, PRODUCT_NAME};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use utoipa::OpenApi;
 
-pub use agent::{
-    normalize, parse_mounts, AgentError, ChildEntry, ChildPage, LocalAgent, Mount, ProductionAgent,
-};
-pub use clock::{Clock, ClockSetting, ManualClock, SystemClock};
 pub use data_dir::{ADMIN_TOKEN_FILE, CATALOG_FILE, LOCK_FILE, SESSION_KEY_FILE};
 pub use error::ServerError;
-pub use jobs::JobLimits;
 pub use listen::ConnectionLimits;
 pub use metrics::{Metrics, METRICS_CONTENT_TYPE};
-pub use pool::{DEFAULT_POOL_DIR, DEFAULT_POOL_NAME, POOL_KEY_FILE};
-pub use secrets::{SecretsError, SECRETS_KEY_FILE};
+pub use rdpm_engine::agent::{
+    normalize, parse_mounts, AgentError, ChildEntry, ChildPage, LocalAgent, Mount, ProductionAgent,
+};
+pub use rdpm_engine::clock;
+pub use rdpm_engine::clock::{Clock, ClockSetting, ManualClock, SystemClock};
+pub use rdpm_engine::jobs::JobLimits;
+pub use rdpm_engine::pool::{DEFAULT_POOL_DIR, DEFAULT_POOL_NAME, POOL_KEY_FILE};
+pub use rdpm_engine::secrets::{SecretsError, SECRETS_KEY_FILE};
 pub use session::{
     ClosedSession, EditLock, EditLockGuard, LockHeld, LockHolder, LockKey, LockTable, Lookup,
     OpenSession, ProtectionGroupDraft, Session, SessionError, SessionManager, SessionObject,
@@ -180,7 +170,7 @@ pub struct RunningServer {
     name: String,
     admin_token_path: PathBuf,
     sessions: Arc<SessionManager>,
-    settings: Arc<settings::Settings>,
+    settings: Arc<rdpm_engine::settings::Settings>,
     stop: watch::Sender<bool>,
     task: JoinHandle<Result<(), ServerError>>,
 }
@@ -266,14 +256,16 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
         .record_address(&format!("http://{local_addr}"))?;
 
     let metrics = Arc::new(Metrics::new());
+    let engine = prepared.engine;
     let sessions = Arc::new(
         SessionManager::new(
-            Arc::clone(&prepared.catalog),
+            Arc::clone(&engine.catalog),
             Arc::clone(&metrics),
             config.session_idle_timeout,
             started_at,
         )
-        .with_token_key(prepared.token_key),
+        .with_token_key(prepared.token_key)
+        .with_expiry_hook(Arc::clone(&engine.conditions) as Arc<dyn LeaseExpiry>),
     );
     let info = ServerInfo {
         name: config.name.clone(),
@@ -292,18 +284,7 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
         admin: prepared.admin,
         info,
         openapi_json,
-        protection: prepared.protection,
-        recovery: Arc::new(recovery::Recovery::new(
-            Arc::clone(&prepared.catalog),
-            Arc::clone(&prepared.pool),
-        )),
-        pool: prepared.pool,
-        jobs: Arc::clone(&prepared.jobs),
-        scheduler: Arc::clone(&prepared.scheduler),
-        maintenance: Arc::clone(&prepared.maintenance),
-        alerts: Arc::new(alerts::Alerts::new(Arc::clone(&prepared.catalog))),
-        conditions: Arc::clone(&prepared.conditions),
-        settings: Arc::clone(&prepared.settings),
+        engine: Arc::clone(&engine),
         manual_clock: config.time.clock.manual().cloned(),
     });
     let app = api::router(state);
@@ -314,23 +295,20 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
         tracing::warn!("schedules are paused (--no-schedules): only on-demand jobs run");
         tokio::spawn(async {})
     } else {
-        tokio::spawn(Arc::clone(&prepared.scheduler).serve(stopped.clone()))
+        tokio::spawn(Arc::clone(&engine.scheduler).serve(stopped.clone()))
     };
     // Retention's pruning jobs are scheduled jobs too.
     let retention = if config.time.schedules_paused {
         tokio::spawn(async {})
     } else {
-        tokio::spawn(Arc::clone(&prepared.maintenance).serve(stopped.clone()))
+        tokio::spawn(Arc::clone(&engine.maintenance).serve(stopped.clone()))
     };
 
-    let notifier = Arc::new(notify::Notifier::new(
-        Arc::clone(&prepared.catalog),
-        Arc::clone(&prepared.settings),
-        Arc::clone(&prepared.notify_wake),
-        config.name.clone(),
-    )?);
+    let notifier =
+        Arc::new(engine.notifier(config.name.clone(), Arc::new(webhook::Webhooks::new()?)));
     let notifying = tokio::spawn(notifier.serve(stopped.clone()));
-    let watching = tokio::spawn(Arc::clone(&prepared.conditions).serve(stopped.clone()));
+    let watching = tokio::spawn(Arc::clone(&engine.conditions).serve(stopped.clone()));
+    let settings = Arc::clone(&engine.settings);
     let task = tokio::spawn(serve(
         Http {
             listener,
@@ -343,8 +321,7 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
             notifying,
         },
         Arc::clone(&sessions),
-        prepared.catalog,
-        prepared.jobs,
+        engine,
         prepared.lock,
     ));
     tracing::info!(name = %config.name, address = %local_addr, "server started");
@@ -353,7 +330,7 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
         name: config.name,
         admin_token_path: prepared.admin_token_path,
         sessions,
-        settings: prepared.settings,
+        settings,
         stop,
         task,
     })
@@ -458,16 +435,7 @@ pub async fn shutdown_signal() {
 struct Prepared {
     lock: data_dir::DataDirLock,
     token_key: TokenKey,
-    catalog: Arc<dyn Catalog>,
-    protection: Arc<protection::Protection>,
-    pool: Arc<pool::Pool>,
-    jobs: Arc<jobs::Jobs>,
-    scheduler: Arc<scheduler::Scheduler>,
-    maintenance: Arc<maintenance::Maintenance>,
-    conditions: Arc<conditions::Conditions>,
-    settings: Arc<settings::Settings>,
-    /// Woken when an alert notification is queued.
-    notify_wake: Arc<tokio::sync::Notify>,
+    engine: Arc<Engine>,
     admin: data_dir::AdminToken,
     admin_token_path: PathBuf,
     server_id: uuid::Uuid,
@@ -500,132 +468,24 @@ fn prepare(
         server_id = %identity.server_id,
         "catalog ready"
     );
-    let notify_wake = Arc::new(tokio::sync::Notify::new());
-    {
-        let wake = Arc::clone(&notify_wake);
-        catalog.on_notification_queued(Box::new(move || wake.notify_one()));
-    }
-    let catalog: Arc<dyn Catalog> = Arc::new(catalog);
-    let sealer = Arc::new(secrets::Sealer::load_or_create(&config.data_dir)?);
-    let settings = Arc::new(settings::Settings::new(
-        initial_settings(catalog.as_ref(), &sealer, config, started_at)?,
-        Arc::clone(&catalog),
-        sealer,
-    ));
-    let agent: Arc<dyn ProductionAgent> = Arc::new(LocalAgent::new(&config.data_dir));
-    let protection = protection::Protection::new(agent, Arc::clone(&catalog), started_at)?;
-    let pool = Arc::new(pool::Pool::open(&config.data_dir, Arc::clone(&catalog))?);
-    pool.open_all();
-    let protection = Arc::new(protection);
-    let jobs = jobs::Jobs::new(
-        Arc::clone(&catalog),
-        Arc::clone(&pool),
-        Arc::clone(&protection),
-        Arc::clone(&settings),
+    let engine = Engine::open(
+        catalog,
+        &EngineConfig {
+            data_dir: &config.data_dir,
+            job_limits: config.job_limits,
+            clock: config.time.clock.clone(),
+            zone: config.time.zone()?,
+        },
         started_at,
-    )?
-    .with_clock(config.time.clock.clock());
-    let jobs = Arc::new(jobs);
-    let scheduler = Arc::new(scheduler::Scheduler::new(
-        Arc::clone(&catalog),
-        Arc::clone(&protection),
-        Arc::clone(&jobs),
-        config.time.clock.clock(),
-        config.time.zone()?,
-    ));
-    let maintenance = Arc::new(maintenance::Maintenance::new(
-        Arc::clone(&catalog),
-        Arc::clone(&protection),
-        Arc::clone(&jobs),
-        Arc::clone(&settings),
-        config.time.clock.clock(),
-        config.time.zone()?,
-    ));
-    tracing::info!(zone = ?scheduler.zone().iana_name(), clock = ?config.time.clock, "schedules ready");
-    let conditions = Arc::new(conditions::Conditions::new(
-        Arc::clone(&catalog),
-        Arc::clone(&protection),
-        Arc::clone(&pool),
-        Arc::clone(&settings),
-        config.time.clock.clock(),
-    ));
+    )?;
     Ok(Prepared {
         lock,
         token_key,
-        conditions,
-        pool,
-        protection,
-        scheduler,
-        maintenance,
-        settings,
-        notify_wake,
-        jobs,
-        catalog,
+        engine: Arc::new(engine),
         admin,
         admin_token_path,
         server_id: identity.server_id,
     })
-}
-
-/// The settings to start with: the catalog's once saved. The command-line
-/// job limits (`--max-jobs`, `--max-jobs-per-server`) seed the first start
-/// only; after that `Set-DPMGlobalProperty` changes them, and a flag that
-/// disagrees with the saved value is reported and ignored.
-fn initial_settings(
-    catalog: &dyn Catalog,
-    sealer: &secrets::Sealer,
-    config: &ServerConfig,
-    started_at: chrono::DateTime<Utc>,
-) -> Result<rdpm_types::GlobalProperties, ServerError> {
-    let from_flags = |n: usize| u32::try_from(n.clamp(1, 64)).unwrap_or(64);
-    if let Some(stored) = catalog.global_properties()? {
-        let (saved, in_clear) = match sealer.open_settings(stored.clone()) {
-            Ok(opened) => opened,
-            Err(e) => {
-                // A setting is not worth refusing to protect data over:
-                // start without it, loudly. Mail then fails to log in,
-                // which raises its own alert.
-                tracing::error!(error = %e, "starting without the SMTP password");
-                let without = rdpm_types::GlobalProperties {
-                    smtp_password: String::new(),
-                    ..stored
-                };
-                (without, false)
-            }
-        };
-        if in_clear {
-            catalog.put_global_properties(&sealer.seal_settings(&saved), started_at)?;
-            tracing::info!("sealed the SMTP password an earlier version kept in clear");
-        }
-        let flags = config.job_limits;
-        if flags != JobLimits::default()
-            && (from_flags(flags.server_wide) != saved.max_concurrent_jobs
-                || from_flags(flags.per_production_server)
-                    != saved.max_concurrent_jobs_per_production_server)
-        {
-            tracing::warn!(
-                saved = saved.max_concurrent_jobs,
-                saved_per_server = saved.max_concurrent_jobs_per_production_server,
-                "the job limits on the command line seed the first start only; the saved global \
-                 properties apply (change them with Set-DPMGlobalProperty)"
-            );
-        }
-        return Ok(saved);
-    }
-    let first = rdpm_types::GlobalProperties {
-        max_concurrent_jobs: from_flags(config.job_limits.server_wide),
-        max_concurrent_jobs_per_production_server: from_flags(
-            config.job_limits.per_production_server,
-        ),
-        ..rdpm_types::GlobalProperties::default()
-    };
-    catalog.put_global_properties(&sealer.seal_settings(&first), started_at)?;
-    Ok(first)
-}
-
-async fn wait_for_stop(mut stopped: watch::Receiver<bool>) {
-    // An error means the sender is gone, which is a stop too.
-    let _ = stopped.wait_for(|stop| *stop).await;
 }
 
 /// The server's background tasks, as shutdown ends them.
@@ -650,8 +510,7 @@ async fn serve(
     stopped: watch::Receiver<bool>,
     background: Background,
     sessions: Arc<SessionManager>,
-    catalog: Arc<dyn Catalog>,
-    jobs: Arc<jobs::Jobs>,
+    engine: Arc<Engine>,
     lock: data_dir::DataDirLock,
 ) -> Result<(), ServerError> {
     let server = listen::serve(http.listener, http.app, http.connections, stopped.clone());
@@ -673,7 +532,7 @@ async fn serve(
     // Running jobs stop within a second and are recorded as failed, with
     // the shutdown as the reason; nothing half-written stays a recovery
     // point.
-    jobs.stop_all().await;
+    engine.jobs.stop_all().await;
     // Alert delivery stops by itself once a delivery in flight is recorded;
     // what is left is delivered after the next start.
     if tokio::time::timeout(SHUTDOWN_GRACE * 4, background.notifying)
@@ -690,8 +549,8 @@ async fn serve(
             objects = released,
             "closed every session"
         );
-        catalog.flush()?;
-        catalog.checkpoint()?;
+        engine.catalog.flush()?;
+        engine.catalog.checkpoint()?;
         Ok::<(), ServerError>(())
     })
     .await

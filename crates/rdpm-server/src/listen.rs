@@ -13,6 +13,8 @@ use tokio::io::{AsyncRead, AsyncReadExt as _, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{watch, Semaphore};
 
+use crate::error::ServerError;
+
 /// How the server treats its connections.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ConnectionLimits {
@@ -44,15 +46,15 @@ impl ConnectionLimits {
     /// Default [`ConnectionLimits::max_connections`].
     pub const DEFAULT_MAX_CONNECTIONS: usize = 1024;
 
-    pub(crate) fn validate(&self) -> Result<(), crate::ServerError> {
+    pub(crate) fn validate(&self) -> Result<(), ServerError> {
         if self.idle_timeout < Duration::from_millis(100) {
-            return Err(crate::ServerError::InvalidConfig(format!(
+            return Err(ServerError::InvalidConfig(format!(
                 "the connection idle timeout ({:?}) is below the minimum of 100 ms",
                 self.idle_timeout
             )));
         }
         if self.max_connections == 0 {
-            return Err(crate::ServerError::InvalidConfig(
+            return Err(ServerError::InvalidConfig(
                 "the connection cap is 0: no request could be served".into(),
             ));
         }
@@ -144,7 +146,7 @@ pub(crate) async fn serve(
                         Ok(permit) => permit,
                         Err(_) => break,
                     },
-                    () = crate::wait_for_stop(stopped.clone()) => break,
+                    () = wait_for_stop(stopped.clone()) => break,
                 }
             }
         };
@@ -161,7 +163,7 @@ pub(crate) async fn serve(
                     continue;
                 }
             },
-            () = crate::wait_for_stop(stopped.clone()) => break,
+            () = wait_for_stop(stopped.clone()) => break,
         };
         let builder = Arc::clone(&builder);
         let watcher = graceful.watcher();
@@ -275,4 +277,10 @@ impl AsyncWrite for Prefixed {
     fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
         Pin::new(&mut self.stream).poll_shutdown(cx)
     }
+}
+
+/// Completes once `stopped` says stop (or its sender is gone).
+pub(crate) async fn wait_for_stop(mut stopped: watch::Receiver<bool>) {
+    // An error means the sender is gone, which is a stop too.
+    let _ = stopped.wait_for(|stop| *stop).await;
 }

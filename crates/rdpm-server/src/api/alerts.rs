@@ -4,8 +4,10 @@ use std::sync::Arc;
 
 use axum::extract::State;
 use axum::Json;
-use rdpm_types::{Alert, AlertId, AlertQuery, ErrorId, Problem};
+use rdpm_types::{Alert, AlertId, AlertQuery, Problem};
 
+use super::blocking::blocking;
+use super::ids::parse_id;
 use super::{ApiQuery, AppState, Caller, IdParam};
 use crate::error::ApiError;
 
@@ -26,11 +28,10 @@ pub(crate) async fn list_alerts(
     ApiQuery(query): ApiQuery<AlertQuery>,
 ) -> Result<Json<Vec<Alert>>, ApiError> {
     caller.into_session()?;
-    let alerts = Arc::clone(&state.alerts);
+    let engine = Arc::clone(&state.engine);
     let include_inactive = query.include_inactive.unwrap_or(false);
-    tokio::task::spawn_blocking(move || alerts.list(include_inactive))
+    blocking(move || engine.alerts.list(include_inactive))
         .await
-        .map_err(|e| ApiError::internal("alert task failed", &e))?
         .map(Json)
 }
 
@@ -51,18 +52,11 @@ pub(crate) async fn dismiss_alert(
     IdParam(id): IdParam,
 ) -> Result<Json<Alert>, ApiError> {
     let session = caller.into_session()?;
-    let id = id.parse().map(AlertId).map_err(|_| {
-        ApiError::new(
-            ErrorId::AlertNotFound,
-            format!("No alert {id:?} on this server: alert ids are UUIDs."),
-        )
-        .with_target(id.clone())
-    })?;
+    let id = parse_id::<AlertId>(&id)?;
     let by = session.principal().to_string();
-    let alerts = Arc::clone(&state.alerts);
-    let now = state.jobs.now();
-    tokio::task::spawn_blocking(move || alerts.dismiss(id, &by, now))
+    let engine = Arc::clone(&state.engine);
+    let now = engine.jobs.now();
+    blocking(move || engine.alerts.dismiss(id, &by, now))
         .await
-        .map_err(|e| ApiError::internal("alert task failed", &e))?
         .map(Json)
 }

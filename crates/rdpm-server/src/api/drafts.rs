@@ -7,6 +7,7 @@
 //! another; a new group's draft needs no lock (nobody else can name it),
 //! and its name is checked at once and again, atomically, at commit.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::{Path, State};
@@ -15,6 +16,7 @@ use axum::response::IntoResponse;
 use axum::Json;
 use chrono::Utc;
 use rdpm_catalog::GroupCommit;
+use rdpm_engine::protection::{check_alert_threshold, check_group_name, check_policy};
 use rdpm_types::{
     path_contains, paths, AddChildDatasources, DataLocation, DatasourceId, ErrorId,
     ModifiableProtectionGroup, NewProtectionGroup, ObjectId, ObjectKind, OpenProtectionGroup,
@@ -23,24 +25,14 @@ use rdpm_types::{
     SetProtectionType, StopProtection,
 };
 
-use super::protection::{blocking, parse_group_id};
+use super::blocking::blocking;
+use super::ids::parse_id;
 use super::{ApiJson, ApiQuery, AppState, Caller, IdParam};
 use crate::error::ApiError;
-use crate::protection::{check_alert_threshold, check_group_name, check_policy};
 use crate::session::{LockKey, ProtectionGroupDraft, Session, SessionError, SessionObject};
 
 /// Longest wait for another session's edit lock.
 const MAX_OPEN_TIMEOUT: Duration = Duration::from_secs(3600);
-
-pub(super) fn parse_object_id(text: &str) -> Result<ObjectId, ApiError> {
-    text.parse().map_err(|_| {
-        ApiError::new(
-            ErrorId::ObjectNotFound,
-            format!("No object {text:?} in this session: object ids are UUIDs."),
-        )
-        .with_target(text)
-    })
-}
 
 fn as_draft_mut(object: &mut SessionObject) -> Option<&mut ProtectionGroupDraft> {
     match object {
@@ -110,12 +102,13 @@ pub(crate) async fn create_draft(
     let session = caller.into_session()?;
     let id = ProtectionGroupId::new_random();
     if let Some(name) = &request.name {
-        crate::text::check("name", name, crate::text::MAX_NAME)?;
+        rdpm_engine::text::check("name", name, rdpm_engine::text::MAX_NAME)?;
     }
     let name = request.name.map(|n| check_group_name(&n)).transpose()?;
-    let name = blocking(&state, move |p| match name {
-        Some(name) => p.check_name_free(&name, id).map(|()| name),
-        None => p.default_group_name(),
+    let engine = Arc::clone(&state.engine);
+    let name = blocking(move || match name {
+        Some(name) => engine.protection.check_name_free(&name, id).map(|()| name),
+        None => engine.protection.default_group_name(),
     })
     .await?;
     let group = ProtectionGroup {
@@ -162,8 +155,9 @@ pub(crate) async fn open_for_modification(
     ApiQuery(query): ApiQuery<OpenProtectionGroup>,
 ) -> Result<impl IntoResponse, ApiError> {
     let session = caller.into_session()?;
-    let group_id = parse_group_id(&id)?;
-    let group = blocking(&state, move |p| p.protection_group(group_id)).await?;
+    let group_id = parse_id::<ProtectionGroupId>(&id)?;
+    let engine = Arc::clone(&state.engine);
+    let group = blocking(move || engine.protection.protection_group(group_id)).await?;
     let key = LockKey::protection_group(&group_id.to_string());
     let make = |_: ObjectId, guard| {
         SessionObject::ModifiableProtectionGroup(Box::new(ProtectionGroupDraft::existing(
@@ -181,7 +175,8 @@ pub(crate) async fn open_for_modification(
     };
     // The group was read before the lock was ours: a commit may have come
     // in between. Now that no one else can commit, read it again.
-    let fresh = blocking(&state, move |p| p.protection_group(group_id)).await;
+    let engine = Arc::clone(&state.engine);
+    let fresh = blocking(move || engine.protection.protection_group(group_id)).await;
     match fresh {
         Ok(fresh) => edit(&session, object_id, |draft| {
             if draft.group.version != fresh.version {
@@ -237,7 +232,7 @@ pub(crate) async fn get_draft(
     IdParam(id): IdParam,
 ) -> Result<Json<ModifiableProtectionGroup>, ApiError> {
     let session = caller.into_session()?;
-    let id = parse_object_id(&id)?;
+    let id = parse_id::<ObjectId>(&id)?;
     view(&session, id).map(Json)
 }
 
@@ -256,7 +251,7 @@ pub(crate) async fn discard_draft(
     IdParam(id): IdParam,
 ) -> Result<StatusCode, ApiError> {
     let session = caller.into_session()?;
-    let id = parse_object_id(&id)?;
+    let id = parse_id::<ObjectId>(&id)?;
     session.remove_object(id, ObjectKind::ModifiableProtectionGroup)?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -286,7 +281,7 @@ pub(crate) async fn add_members(
     ApiJson(mut request): ApiJson<AddChildDatasources>,
 ) -> Result<Json<ModifiableProtectionGroup>, ApiError> {
     let session = caller.into_session()?;
-    let id = parse_object_id(&id)?;
+    let id = parse_id::<ObjectId>(&id)?;
     request.datasources = super::lists::distinct(request.datasources, "datasources")?;
     if request.datasources.is_empty() {
         return Err(ApiError::new(
@@ -295,11 +290,16 @@ pub(crate) async fn add_members(
         ));
     }
     let group_id = draft_group_id(&session, id)?;
-    let members = blocking(&state, move |p| {
+    let engine = Arc::clone(&state.engine);
+    let members = blocking(move || {
         request
             .datasources
             .iter()
-            .map(|d| p.resolve_member(d.production_server_id, &d.path, group_id))
+            .map(|d| {
+                engine
+                    .protection
+                    .resolve_member(d.production_server_id, &d.path, group_id)
+            })
             .collect::<Result<Vec<_>, _>>()
     })
     .await?;
@@ -355,7 +355,7 @@ pub(crate) async fn remove_member(
     ApiQuery(query): ApiQuery<RemoveMemberQuery>,
 ) -> Result<Json<ModifiableProtectionGroup>, ApiError> {
     let session = caller.into_session()?;
-    let id = parse_object_id(&id)?;
+    let id = parse_id::<ObjectId>(&id)?;
     let not_member = |text: &str, group: &str| {
         ApiError::new(
             ErrorId::DatasourceNotFound,
@@ -402,7 +402,7 @@ pub(crate) async fn set_protection_type(
     ApiJson(request): ApiJson<SetProtectionType>,
 ) -> Result<Json<ModifiableProtectionGroup>, ApiError> {
     let session = caller.into_session()?;
-    let id = parse_object_id(&id)?;
+    let id = parse_id::<ObjectId>(&id)?;
     if request.short_term != Some(DataLocation::Disk) {
         let asked = match request.short_term {
             Some(DataLocation::Tape) => "Tape",
@@ -441,7 +441,7 @@ pub(crate) async fn set_policy_objective(
     ApiJson(request): ApiJson<SetPolicyObjective>,
 ) -> Result<Json<ModifiableProtectionGroup>, ApiError> {
     let session = caller.into_session()?;
-    let id = parse_object_id(&id)?;
+    let id = parse_id::<ObjectId>(&id)?;
     edit(&session, id, |draft| {
         draft.group.policy_objective = check_policy(
             draft.group.policy_objective,
@@ -471,7 +471,7 @@ pub(crate) async fn set_alert_threshold(
     ApiJson(request): ApiJson<SetAlertThreshold>,
 ) -> Result<Json<ModifiableProtectionGroup>, ApiError> {
     let session = caller.into_session()?;
-    let id = parse_object_id(&id)?;
+    let id = parse_id::<ObjectId>(&id)?;
     let days = check_alert_threshold(request.alert_threshold_days)?;
     edit(&session, id, |draft| {
         draft.group.policy_objective.alert_threshold_days = Some(days);
@@ -497,7 +497,7 @@ pub(crate) async fn set_replica_creation_method(
     ApiJson(method): ApiJson<ReplicaCreationMethod>,
 ) -> Result<Json<ModifiableProtectionGroup>, ApiError> {
     let session = caller.into_session()?;
-    let id = parse_object_id(&id)?;
+    let id = parse_id::<ObjectId>(&id)?;
     if let ReplicaCreationMethod::Later { at } = method {
         if at <= Utc::now() {
             return Err(ApiError::new(
@@ -536,12 +536,13 @@ pub(crate) async fn rename(
     ApiJson(request): ApiJson<RenameProtectionGroup>,
 ) -> Result<Json<ModifiableProtectionGroup>, ApiError> {
     let session = caller.into_session()?;
-    let id = parse_object_id(&id)?;
-    crate::text::check("new_name", &request.new_name, crate::text::MAX_NAME)?;
+    let id = parse_id::<ObjectId>(&id)?;
+    rdpm_engine::text::check("new_name", &request.new_name, rdpm_engine::text::MAX_NAME)?;
     let name = check_group_name(&request.new_name)?;
     let group_id = draft_group_id(&session, id)?;
     let checked = name.clone();
-    blocking(&state, move |p| p.check_name_free(&checked, group_id)).await?;
+    let engine = Arc::clone(&state.engine);
+    blocking(move || engine.protection.check_name_free(&checked, group_id)).await?;
     edit(&session, id, |draft| {
         draft.group.name = name;
         Ok(())
@@ -567,7 +568,7 @@ pub(crate) async fn commit(
     IdParam(id): IdParam,
 ) -> Result<Json<ProtectionGroup>, ApiError> {
     let session = caller.into_session()?;
-    let id = parse_object_id(&id)?;
+    let id = parse_id::<ObjectId>(&id)?;
     let commit = edit(&session, id, |draft| {
         if draft.is_new && draft.group.members.is_empty() {
             return Err(ApiError::new(
@@ -594,13 +595,14 @@ pub(crate) async fn commit(
         .filter(|s| !s.keep_disk_data)
         .map(|s| s.member.datasource_id)
         .collect();
-    let result = blocking(&state, move |p| p.commit(&commit)).await;
+    let engine = Arc::clone(&state.engine);
+    let result = blocking(move || engine.protection.commit(&commit)).await;
     match result {
         Ok(group) => {
             if !dropped.is_empty() {
                 // Deleting waits for the datasources' jobs to stop; the
                 // commit does not wait for it.
-                let jobs = std::sync::Arc::clone(&state.jobs);
+                let jobs = Arc::clone(&state.engine.jobs);
                 tokio::task::spawn_blocking(move || {
                     for ds in dropped {
                         match jobs.remove_datasource_points(ds) {

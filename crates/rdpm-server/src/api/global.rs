@@ -9,6 +9,7 @@ use rdpm_types::{
     ErrorId, GlobalProperties, NotificationDelivery, NotificationQuery, Problem, SetGlobalProperty,
 };
 
+use super::blocking::blocking;
 use super::{ApiJson, ApiQuery, AppState, Caller, IdParam};
 use crate::error::ApiError;
 
@@ -29,7 +30,7 @@ pub(crate) async fn get_global_properties(
     caller: Caller,
 ) -> Result<Json<GlobalProperties>, ApiError> {
     caller.into_session()?;
-    Ok(Json(state.settings.current().redacted()))
+    Ok(Json(state.engine.settings.current().redacted()))
 }
 
 #[utoipa::path(
@@ -51,12 +52,8 @@ pub(crate) async fn set_global_property(
 ) -> Result<Json<GlobalProperties>, ApiError> {
     let session = caller.into_session()?;
     let principal = session.principal().to_string();
-    let settings = Arc::clone(&state.settings);
-    let saved = tokio::task::spawn_blocking(move || {
-        settings.set(&name, &request.value, chrono::Utc::now())
-    })
-    .await
-    .map_err(|e| ApiError::internal("global property task failed", &e))??;
+    let settings = Arc::clone(&state.engine.settings);
+    let saved = blocking(move || settings.set(&name, &request.value, chrono::Utc::now())).await?;
     tracing::info!(principal = %principal, "global properties saved");
     Ok(Json(saved))
 }
@@ -77,7 +74,7 @@ pub(crate) async fn list_notifications(
     ApiQuery(query): ApiQuery<NotificationQuery>,
 ) -> Result<Json<Vec<NotificationDelivery>>, ApiError> {
     caller.into_session()?;
-    let settings = Arc::clone(&state.settings);
+    let settings = Arc::clone(&state.engine.settings);
     let limit = query.limit.unwrap_or(100);
     if !(1..=MAX_LIMIT).contains(&limit) {
         return Err(ApiError::new(
@@ -86,8 +83,7 @@ pub(crate) async fn list_notifications(
         )
         .with_target("limit"));
     }
-    tokio::task::spawn_blocking(move || settings.notifications(query.state, limit))
+    blocking(move || settings.notifications(query.state, limit))
         .await
-        .map_err(|e| ApiError::internal("notification task failed", &e))?
         .map(Json)
 }

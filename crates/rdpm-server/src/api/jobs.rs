@@ -6,54 +6,35 @@ use std::sync::Arc;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
+use rdpm_engine::jobs::Jobs;
+use rdpm_engine::EngineError;
 use rdpm_types::{
-    ConsistencyCheckRequest, ErrorId, Job, JobId, JobQuery, NewRecoveryPoints, Problem,
-    RecoveryPoint, RecoveryPointQuery, RemoveRecoveryPointQuery,
+    ConsistencyCheckRequest, Job, JobId, JobQuery, NewRecoveryPoints, Problem, RecoveryPoint,
+    RecoveryPointQuery, RemoveRecoveryPointQuery,
 };
 
+use super::blocking::blocking;
+use super::ids::parse_id;
 use super::lists::distinct;
 use super::{ApiJson, ApiQuery, AppState, Caller, IdParam};
 use crate::error::ApiError;
-use crate::jobs::Jobs;
-
-/// Runs catalog and storage work off the executor.
-async fn blocking<T: Send + 'static>(
-    state: &AppState,
-    f: impl FnOnce(&Arc<Jobs>) -> Result<T, ApiError> + Send + 'static,
-) -> Result<T, ApiError> {
-    let jobs = Arc::clone(&state.jobs);
-    tokio::task::spawn_blocking(move || f(&jobs))
-        .await
-        .map_err(|e| ApiError::internal("job task failed", &e))?
-}
-
-fn parse_job_id(text: &str) -> Result<JobId, ApiError> {
-    text.parse().map_err(|_| {
-        ApiError::new(
-            ErrorId::JobNotFound,
-            format!("No job {text:?} on this server: job ids are UUIDs."),
-        )
-        .with_target(text)
-    })
-}
 
 /// Queues jobs for the calling session's principal: `start` reads the
 /// catalog (blocking) and spawns the jobs onto this runtime.
 pub(super) async fn queue_jobs(
     state: &AppState,
     caller: Caller,
-    start: impl FnOnce(&Arc<Jobs>, &str) -> Result<Vec<Job>, ApiError> + Send + 'static,
+    start: impl FnOnce(&Arc<Jobs>, &str) -> Result<Vec<Job>, EngineError> + Send + 'static,
 ) -> Result<(StatusCode, Json<Vec<Job>>), ApiError> {
     let session = caller.into_session()?;
     let owner = session.principal().to_string();
-    let jobs = Arc::clone(&state.jobs);
+    let engine = Arc::clone(&state.engine);
     let handle = tokio::runtime::Handle::current();
-    let started = tokio::task::spawn_blocking(move || {
+    let started = blocking(move || {
         let _enter = handle.enter();
-        start(&jobs, &owner)
+        start(&engine.jobs, &owner)
     })
-    .await
-    .map_err(|e| ApiError::internal("job task failed", &e))??;
+    .await?;
     Ok((StatusCode::ACCEPTED, Json(started)))
 }
 
@@ -119,7 +100,8 @@ pub(crate) async fn list_jobs(
     ApiQuery(query): ApiQuery<JobQuery>,
 ) -> Result<Json<Vec<Job>>, ApiError> {
     caller.into_session()?;
-    blocking(&state, move |j| j.jobs(&query)).await.map(Json)
+    let engine = Arc::clone(&state.engine);
+    blocking(move || engine.jobs.jobs(&query)).await.map(Json)
 }
 
 #[utoipa::path(
@@ -138,8 +120,9 @@ pub(crate) async fn get_job(
     IdParam(id): IdParam,
 ) -> Result<Json<Job>, ApiError> {
     caller.into_session()?;
-    let id = parse_job_id(&id)?;
-    blocking(&state, move |j| j.job(id)).await.map(Json)
+    let id = parse_id::<JobId>(&id)?;
+    let engine = Arc::clone(&state.engine);
+    blocking(move || engine.jobs.job(id)).await.map(Json)
 }
 
 #[utoipa::path(
@@ -160,8 +143,9 @@ pub(crate) async fn stop_job(
 ) -> Result<Json<Job>, ApiError> {
     let session = caller.into_session()?;
     let by = session.principal().to_string();
-    let id = parse_job_id(&id)?;
-    blocking(&state, move |j| j.stop(id, &by)).await.map(Json)
+    let id = parse_id::<JobId>(&id)?;
+    let engine = Arc::clone(&state.engine);
+    blocking(move || engine.jobs.stop(id, &by)).await.map(Json)
 }
 
 #[utoipa::path(
@@ -180,7 +164,7 @@ pub(crate) async fn restart_job(
     caller: Caller,
     IdParam(id): IdParam,
 ) -> Result<(StatusCode, Json<Job>), ApiError> {
-    let id = parse_job_id(&id)?;
+    let id = parse_id::<JobId>(&id)?;
     let (status, Json(mut jobs)) = queue_jobs(&state, caller, move |jobs, owner| {
         jobs.restart(id, owner).map(|j| vec![j])
     })
@@ -206,8 +190,11 @@ pub(crate) async fn list_recovery_points(
     ApiQuery(query): ApiQuery<RecoveryPointQuery>,
 ) -> Result<Json<Vec<RecoveryPoint>>, ApiError> {
     caller.into_session()?;
-    blocking(&state, move |j| {
-        j.recovery_points(query.datasource, query.only_active.unwrap_or(false))
+    let engine = Arc::clone(&state.engine);
+    blocking(move || {
+        engine
+            .jobs
+            .recovery_points(query.datasource, query.only_active.unwrap_or(false))
     })
     .await
     .map(Json)
@@ -232,7 +219,8 @@ pub(crate) async fn remove_recovery_point(
 ) -> Result<StatusCode, ApiError> {
     caller.into_session()?;
     let force = query.force.unwrap_or(false);
-    blocking(&state, move |j| j.remove_recovery_point(&id, force))
+    let engine = Arc::clone(&state.engine);
+    blocking(move || engine.jobs.remove_recovery_point(&id, force))
         .await
         .map(|()| StatusCode::NO_CONTENT)
 }

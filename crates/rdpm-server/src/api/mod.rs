@@ -4,8 +4,10 @@
 //! unknown routes, wrong methods and bodies that do not parse.
 
 mod alerts;
+mod blocking;
 mod drafts;
 mod global;
+mod ids;
 mod jobs;
 mod lists;
 mod pool;
@@ -42,20 +44,10 @@ pub(crate) struct Shared {
     pub(crate) admin: AdminToken,
     pub(crate) info: ServerInfo,
     pub(crate) openapi_json: String,
-    pub(crate) protection: Arc<crate::protection::Protection>,
-    pub(crate) pool: Arc<crate::pool::Pool>,
-    pub(crate) jobs: Arc<crate::jobs::Jobs>,
-    pub(crate) recovery: Arc<crate::recovery::Recovery>,
-    pub(crate) scheduler: Arc<crate::scheduler::Scheduler>,
-    /// Retention's passes (expiry and prune).
-    pub(crate) maintenance: Arc<crate::maintenance::Maintenance>,
-    pub(crate) alerts: Arc<crate::alerts::Alerts>,
-    /// The alerts raised by looking (no recent recovery point, free space).
-    pub(crate) conditions: Arc<crate::conditions::Conditions>,
-    /// The server-wide settings in force.
-    pub(crate) settings: Arc<crate::settings::Settings>,
+    /// The engine's services.
+    pub(crate) engine: Arc<rdpm_engine::Engine>,
     /// Set when the server runs on a manual clock (`--simulated-clock`).
-    pub(crate) manual_clock: Option<Arc<crate::clock::ManualClock>>,
+    pub(crate) manual_clock: Option<Arc<rdpm_engine::clock::ManualClock>>,
 }
 
 pub(crate) type AppState = Arc<Shared>;
@@ -182,7 +174,7 @@ handlers! {
 /// The routes of `rdpm_types::routes`.
 pub(crate) fn router(state: AppState) -> Router {
     let router = routes(state.manual_clock.is_some()).router;
-    let conditions = Arc::clone(&state.conditions);
+    let conditions = Arc::clone(&state.engine.conditions);
     router
         .fallback(route_not_found)
         .method_not_allowed_fallback(method_not_allowed)
@@ -433,17 +425,6 @@ impl<S: Send + Sync> FromRequestParts<S> for IdParam {
             .map(|Path(id)| IdParam(id))
             .map_err(|e| ApiError::new(ErrorId::InvalidRequest, e.body_text()))
     }
-}
-
-/// A session id from a path: a malformed one names no session.
-pub(crate) fn parse_session_id(text: &str) -> Result<SessionId, ApiError> {
-    text.parse().map_err(|_| {
-        ApiError::new(
-            ErrorId::SessionNotFound,
-            format!("No session {text:?} on this server: session ids are UUIDs."),
-        )
-        .with_target(text)
-    })
 }
 
 /// Closing a session with a very large object table runs off the async

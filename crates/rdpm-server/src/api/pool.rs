@@ -5,22 +5,12 @@ use std::sync::Arc;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
-use rdpm_types::{ErrorId, NewPoolMember, PoolMember, Problem, ServerVolume};
+use rdpm_types::{NewPoolMember, PoolMember, Problem, ServerVolume};
 
+use super::blocking::blocking;
+use super::ids::{parse_id, PoolMemberId};
 use super::{ApiJson, AppState, Caller, IdParam};
 use crate::error::ApiError;
-use crate::pool::Pool;
-
-/// Runs blocking storage work off the executor.
-async fn blocking<T: Send + 'static>(
-    state: &AppState,
-    f: impl FnOnce(&Pool) -> Result<T, ApiError> + Send + 'static,
-) -> Result<T, ApiError> {
-    let pool = Arc::clone(&state.pool);
-    tokio::task::spawn_blocking(move || f(&pool))
-        .await
-        .map_err(|e| ApiError::internal("storage pool task failed", &e))?
-}
 
 #[utoipa::path(
     get,
@@ -36,7 +26,8 @@ pub(crate) async fn list_pool_members(
     caller: Caller,
 ) -> Result<Json<Vec<PoolMember>>, ApiError> {
     caller.into_session()?;
-    blocking(&state, |p| p.members()).await.map(Json)
+    let engine = Arc::clone(&state.engine);
+    blocking(move || engine.pool.members()).await.map(Json)
 }
 
 #[utoipa::path(
@@ -55,11 +46,12 @@ pub(crate) async fn add_pool_member(
     ApiJson(request): ApiJson<NewPoolMember>,
 ) -> Result<(StatusCode, Json<PoolMember>), ApiError> {
     caller.into_session()?;
-    crate::text::check("path", &request.path, crate::text::MAX_PATH)?;
+    rdpm_engine::text::check("path", &request.path, rdpm_engine::text::MAX_PATH)?;
     if let Some(name) = &request.friendly_name {
-        crate::text::check("friendly_name", name, crate::text::MAX_NAME)?;
+        rdpm_engine::text::check("friendly_name", name, rdpm_engine::text::MAX_NAME)?;
     }
-    blocking(&state, move |p| p.add(&request))
+    let engine = Arc::clone(&state.engine);
+    blocking(move || engine.pool.add(&request))
         .await
         .map(|m| (StatusCode::CREATED, Json(m)))
 }
@@ -81,14 +73,9 @@ pub(crate) async fn remove_pool_member(
     IdParam(id): IdParam,
 ) -> Result<StatusCode, ApiError> {
     caller.into_session()?;
-    let id: uuid::Uuid = id.parse().map_err(|_| {
-        ApiError::new(
-            ErrorId::PoolMemberNotFound,
-            format!("No storage pool member {id:?}: pool member ids are UUIDs."),
-        )
-        .with_target(id.clone())
-    })?;
-    blocking(&state, move |p| p.remove(id))
+    let PoolMemberId(id) = parse_id(&id)?;
+    let engine = Arc::clone(&state.engine);
+    blocking(move || engine.pool.remove(id))
         .await
         .map(|()| StatusCode::NO_CONTENT)
 }
@@ -107,5 +94,6 @@ pub(crate) async fn list_server_volumes(
     caller: Caller,
 ) -> Result<Json<Vec<ServerVolume>>, ApiError> {
     caller.into_session()?;
-    blocking(&state, |p| p.volumes()).await.map(Json)
+    let engine = Arc::clone(&state.engine);
+    blocking(move || engine.pool.volumes()).await.map(Json)
 }

@@ -7,45 +7,16 @@ use std::sync::Arc;
 use axum::extract::State;
 use axum::Json;
 use base64::Engine as _;
+use rdpm_engine::protection::{DEFAULT_CHILD_PAGE, MAX_CHILD_PAGE};
 use rdpm_types::{
     ChildDatasourcePage, ChildQuery, Datasource, DatasourceQuery, DatasourceSearchQuery, ErrorId,
     FsPath, Problem, ProductionServer, ProductionServerId, ProtectionGroup, ProtectionGroupId,
 };
 
+use super::blocking::blocking;
+use super::ids::parse_id;
 use super::{ApiQuery, AppState, Caller, IdParam};
 use crate::error::ApiError;
-use crate::protection::{Protection, DEFAULT_CHILD_PAGE, MAX_CHILD_PAGE};
-
-/// Runs blocking model work off the executor.
-pub(crate) async fn blocking<T: Send + 'static>(
-    state: &AppState,
-    f: impl FnOnce(&Protection) -> Result<T, ApiError> + Send + 'static,
-) -> Result<T, ApiError> {
-    let protection = Arc::clone(&state.protection);
-    tokio::task::spawn_blocking(move || f(&protection))
-        .await
-        .map_err(|e| ApiError::internal("protection task failed", &e))?
-}
-
-pub(crate) fn parse_server_id(text: &str) -> Result<ProductionServerId, ApiError> {
-    text.parse().map_err(|_| {
-        ApiError::new(
-            ErrorId::ProductionServerNotFound,
-            format!("No production server {text:?}: production server ids are UUIDs."),
-        )
-        .with_target(text)
-    })
-}
-
-pub(crate) fn parse_group_id(text: &str) -> Result<ProtectionGroupId, ApiError> {
-    text.parse().map_err(|_| {
-        ApiError::new(
-            ErrorId::ProtectionGroupNotFound,
-            format!("No protection group {text:?}: protection group ids are UUIDs."),
-        )
-        .with_target(text)
-    })
-}
 
 /// A path given in a query: `path_raw` (standard base64 of the bytes)
 /// wins over `path` (text).
@@ -83,7 +54,10 @@ pub(crate) async fn list_production_servers(
     caller: Caller,
 ) -> Result<Json<Vec<ProductionServer>>, ApiError> {
     caller.into_session()?;
-    blocking(&state, |p| p.production_servers()).await.map(Json)
+    let engine = Arc::clone(&state.engine);
+    blocking(move || engine.protection.production_servers())
+        .await
+        .map(Json)
 }
 
 #[utoipa::path(
@@ -102,8 +76,9 @@ pub(crate) async fn get_production_server(
     IdParam(id): IdParam,
 ) -> Result<Json<ProductionServer>, ApiError> {
     caller.into_session()?;
-    let id = parse_server_id(&id)?;
-    blocking(&state, move |p| p.production_server(id))
+    let id = parse_id::<ProductionServerId>(&id)?;
+    let engine = Arc::clone(&state.engine);
+    blocking(move || engine.protection.production_server(id))
         .await
         .map(Json)
 }
@@ -124,8 +99,11 @@ pub(crate) async fn list_server_datasources(
     IdParam(id): IdParam,
 ) -> Result<Json<Vec<Datasource>>, ApiError> {
     caller.into_session()?;
-    let id = parse_server_id(&id)?;
-    blocking(&state, move |p| p.volumes(id)).await.map(Json)
+    let id = parse_id::<ProductionServerId>(&id)?;
+    let engine = Arc::clone(&state.engine);
+    blocking(move || engine.protection.volumes(id))
+        .await
+        .map(Json)
 }
 
 #[utoipa::path(
@@ -146,7 +124,7 @@ pub(crate) async fn list_children(
     ApiQuery(query): ApiQuery<ChildQuery>,
 ) -> Result<Json<ChildDatasourcePage>, ApiError> {
     caller.into_session()?;
-    let id = parse_server_id(&id)?;
+    let id = parse_id::<ProductionServerId>(&id)?;
     let path = query_path(query.path.as_deref(), query.path_raw.as_deref())?;
     let limit = query.limit.unwrap_or(DEFAULT_CHILD_PAGE);
     if !(1..=MAX_CHILD_PAGE).contains(&limit) {
@@ -157,8 +135,11 @@ pub(crate) async fn list_children(
         .with_target("limit"));
     }
     let cursor = query.cursor;
-    blocking(&state, move |p| {
-        p.children(id, &path, cursor.as_deref(), limit)
+    let engine = Arc::clone(&state.engine);
+    blocking(move || {
+        engine
+            .protection
+            .children(id, &path, cursor.as_deref(), limit)
     })
     .await
     .map(Json)
@@ -179,8 +160,11 @@ pub(crate) async fn list_protected_datasources(
     ApiQuery(query): ApiQuery<DatasourceQuery>,
 ) -> Result<Json<Vec<Datasource>>, ApiError> {
     caller.into_session()?;
-    blocking(&state, move |p| {
-        p.protected_datasources(query.query.as_deref())
+    let engine = Arc::clone(&state.engine);
+    blocking(move || {
+        engine
+            .protection
+            .protected_datasources(query.query.as_deref())
     })
     .await
     .map(Json)
@@ -205,8 +189,11 @@ pub(crate) async fn search_datasource(
     caller.into_session()?;
     let path = query_path(query.path.as_deref(), query.path_raw.as_deref())?;
     let server = query.production_server_name;
-    blocking(&state, move |p| {
-        p.datasource_for_path(&path, server.as_deref())
+    let engine = Arc::clone(&state.engine);
+    blocking(move || {
+        engine
+            .protection
+            .datasource_for_path(&path, server.as_deref())
     })
     .await
     .map(Json)
@@ -225,7 +212,10 @@ pub(crate) async fn list_protection_groups(
     caller: Caller,
 ) -> Result<Json<Vec<ProtectionGroup>>, ApiError> {
     caller.into_session()?;
-    blocking(&state, |p| p.protection_groups()).await.map(Json)
+    let engine = Arc::clone(&state.engine);
+    blocking(move || engine.protection.protection_groups())
+        .await
+        .map(Json)
 }
 
 #[utoipa::path(
@@ -244,8 +234,9 @@ pub(crate) async fn get_protection_group(
     IdParam(id): IdParam,
 ) -> Result<Json<ProtectionGroup>, ApiError> {
     caller.into_session()?;
-    let id = parse_group_id(&id)?;
-    blocking(&state, move |p| p.protection_group(id))
+    let id = parse_id::<ProtectionGroupId>(&id)?;
+    let engine = Arc::clone(&state.engine);
+    blocking(move || engine.protection.protection_group(id))
         .await
         .map(Json)
 }
@@ -266,8 +257,9 @@ pub(crate) async fn list_group_datasources(
     IdParam(id): IdParam,
 ) -> Result<Json<Vec<Datasource>>, ApiError> {
     caller.into_session()?;
-    let id = parse_group_id(&id)?;
-    blocking(&state, move |p| p.group_datasources(id))
+    let id = parse_id::<ProtectionGroupId>(&id)?;
+    let engine = Arc::clone(&state.engine);
+    blocking(move || engine.protection.group_datasources(id))
         .await
         .map(Json)
 }

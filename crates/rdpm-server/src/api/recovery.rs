@@ -7,24 +7,17 @@ use std::sync::Arc;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
+use rdpm_engine::recovery::{page_size, Cursor, FirstPage};
 use rdpm_types::{
     BrowsePage, BrowseRequest, CursorQuery, DatasourceId, ErrorId, Job, ObjectId, ObjectKind,
     Problem, RecoveryPointLocation, RestoreRequest, SearchRequest,
 };
 
+use super::blocking::blocking;
+use super::ids::{parse_id, CursorId};
 use super::{ApiJson, ApiQuery, AppState, Caller, IdParam};
 use crate::error::ApiError;
-use crate::recovery::{page_size, Cursor, FirstPage};
 use crate::session::{Session, SessionObject};
-
-/// Runs storage work off the executor.
-async fn blocking<T: Send + 'static>(
-    f: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
-) -> Result<T, ApiError> {
-    tokio::task::spawn_blocking(f)
-        .await
-        .map_err(|e| ApiError::internal("recovery task failed", &e))?
-}
 
 /// Puts the rest of a listing in the session, as `kind`, and returns the
 /// first page naming it.
@@ -44,26 +37,6 @@ fn first_page(
         items: page.items,
         cursor,
         total: page.total,
-    })
-}
-
-fn parse_object_id(text: &str) -> Result<ObjectId, ApiError> {
-    text.parse().map_err(|_| {
-        ApiError::new(
-            ErrorId::ObjectNotFound,
-            format!("No cursor {text:?} in this session: cursor ids are UUIDs."),
-        )
-        .with_target(text)
-    })
-}
-
-fn parse_datasource_id(text: &str) -> Result<DatasourceId, ApiError> {
-    text.parse().map_err(|_| {
-        ApiError::new(
-            ErrorId::DatasourceNotFound,
-            format!("No datasource {text:?} on this server: datasource ids are UUIDs."),
-        )
-        .with_target(text)
     })
 }
 
@@ -102,8 +75,8 @@ pub(crate) async fn browse(
     ApiJson(request): ApiJson<BrowseRequest>,
 ) -> Result<Json<BrowsePage>, ApiError> {
     let session = caller.into_session()?;
-    let recovery = Arc::clone(&state.recovery);
-    let page = blocking(move || recovery.browse(&id, &request)).await?;
+    let engine = Arc::clone(&state.engine);
+    let page = blocking(move || engine.recovery.browse(&id, &request)).await?;
     first_page(&session, page, ObjectKind::BrowseCursor).map(Json)
 }
 
@@ -125,9 +98,9 @@ pub(crate) async fn search(
     ApiJson(request): ApiJson<SearchRequest>,
 ) -> Result<Json<BrowsePage>, ApiError> {
     let session = caller.into_session()?;
-    let datasource = parse_datasource_id(&id)?;
-    let recovery = Arc::clone(&state.recovery);
-    let page = blocking(move || recovery.search(datasource, &request)).await?;
+    let datasource = parse_id::<DatasourceId>(&id)?;
+    let engine = Arc::clone(&state.engine);
+    let page = blocking(move || engine.recovery.search(datasource, &request)).await?;
     first_page(&session, page, ObjectKind::SearchResult).map(Json)
 }
 
@@ -147,10 +120,10 @@ pub(crate) async fn next_page(
     ApiQuery(query): ApiQuery<CursorQuery>,
 ) -> Result<Json<BrowsePage>, ApiError> {
     let session = caller.into_session()?;
-    let id = parse_object_id(&id)?;
+    let id = parse_id::<CursorId>(&id)?.0;
     let (cursor, kind) = cursor_of(&session, id)?;
     let limit = page_size(query.limit, "limit")?;
-    let page = blocking(move || Ok(cursor.next_page(limit))).await?;
+    let page = blocking(move || Ok::<_, ApiError>(cursor.next_page(limit))).await?;
     if page.finished {
         // Read to the end: nothing left to hold. A close that raced this
         // one has already released it.
@@ -178,7 +151,7 @@ pub(crate) async fn close_cursor(
     IdParam(id): IdParam,
 ) -> Result<StatusCode, ApiError> {
     let session = caller.into_session()?;
-    let id = parse_object_id(&id)?;
+    let id = parse_id::<CursorId>(&id)?.0;
     let (_, kind) = cursor_of(&session, id)?;
     session.remove_object(id, kind)?;
     Ok(StatusCode::NO_CONTENT)
@@ -200,8 +173,10 @@ pub(crate) async fn location(
     IdParam(id): IdParam,
 ) -> Result<Json<RecoveryPointLocation>, ApiError> {
     caller.into_session()?;
-    let recovery = Arc::clone(&state.recovery);
-    blocking(move || recovery.location(&id)).await.map(Json)
+    let engine = Arc::clone(&state.engine);
+    blocking(move || engine.recovery.location(&id))
+        .await
+        .map(Json)
 }
 
 #[utoipa::path(

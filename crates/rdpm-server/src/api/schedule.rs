@@ -8,10 +8,11 @@ use axum::extract::State;
 use axum::Json;
 use rdpm_types::{
     AdvanceClock, ClockState, ErrorId, GroupSchedules, JobStartTime, ModifiableProtectionGroup,
-    Problem, ScheduleJobType, SetSchedule, TimeOfDay, WeekDay, WeeklySchedule,
+    ObjectId, Problem, ScheduleJobType, SetSchedule, TimeOfDay, WeekDay, WeeklySchedule,
 };
 
-use super::drafts::{edit, parse_object_id, view};
+use super::drafts::{edit, view};
+use super::ids::parse_id;
 use super::{ApiJson, AppState, Caller, IdParam};
 use crate::error::ApiError;
 
@@ -192,7 +193,7 @@ pub(crate) async fn set_schedule(
     ApiJson(request): ApiJson<SetSchedule>,
 ) -> Result<Json<ModifiableProtectionGroup>, ApiError> {
     let session = caller.into_session()?;
-    let id = parse_object_id(&id)?;
+    let id = parse_id::<ObjectId>(&id)?;
     edit(&session, id, |draft| {
         draft.group.schedules = apply(
             &draft.group.schedules,
@@ -237,15 +238,15 @@ pub(crate) async fn advance_clock(
     }
     // Whatever was committed before the advance is seen at the old time,
     // so that its first slots after it are not mistaken for missed ones.
-    let mut jobs_queued = state.scheduler.run_due_now().await;
+    let mut jobs_queued = state.engine.scheduler.run_due_now().await;
     let now = clock.advance(Duration::from_secs(request.seconds));
-    jobs_queued += state.scheduler.run_due_now().await;
+    jobs_queued += state.engine.scheduler.run_due_now().await;
     // Retention at the new time too, so that a test advancing day by day
     // sees points expire and windows prune at the same steps as the system
     // clock would. Its pruning jobs are not schedule slots: not counted.
-    state.maintenance.run_pass_now().await;
+    state.engine.maintenance.run_pass_now().await;
     // Time-based conditions (no recent recovery point) follow the clock.
-    state.conditions.run_now().await;
+    state.engine.conditions.run_now().await;
     Ok(Json(ClockState {
         now,
         jobs_queued: u32::try_from(jobs_queued).unwrap_or(u32::MAX),

@@ -8,19 +8,10 @@ use axum::Json;
 use chrono::Utc;
 use rdpm_types::{paths, ErrorId, NewServerScope, ObjectId, ObjectKind, Problem, ServerScope};
 
+use super::ids::parse_id;
 use super::{ApiJson, AppState, Caller, IdParam};
 use crate::error::ApiError;
 use crate::session::{SessionError, SessionObject};
-
-fn parse_object_id(text: &str) -> Result<ObjectId, ApiError> {
-    text.parse().map_err(|_| {
-        ApiError::new(
-            ErrorId::ObjectNotFound,
-            format!("No object {text:?} in this session: object ids are UUIDs."),
-        )
-        .with_target(text)
-    })
-}
 
 fn as_scope(object: &SessionObject) -> Option<&ServerScope> {
     match object {
@@ -117,7 +108,7 @@ pub(crate) async fn get_scope(
     IdParam(id): IdParam,
 ) -> Result<Json<ServerScope>, ApiError> {
     let session = caller.into_session()?;
-    let id = parse_object_id(&id)?;
+    let id = parse_id::<ObjectId>(&id)?;
     session
         .with_object(id, |object| as_scope(object).cloned())?
         .map(Json)
@@ -143,7 +134,7 @@ pub(crate) async fn delete_scope(
     IdParam(id): IdParam,
 ) -> Result<StatusCode, ApiError> {
     let session = caller.into_session()?;
-    let id = parse_object_id(&id)?;
+    let id = parse_id::<ObjectId>(&id)?;
     session.remove_object(id, ObjectKind::ServerScope)?;
     Ok(StatusCode::NO_CONTENT)
 }

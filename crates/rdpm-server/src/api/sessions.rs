@@ -8,12 +8,11 @@ use axum::response::IntoResponse;
 use axum::Json;
 use rdpm_types::{
     paths, CloseReason, CreateSessionRequest, CreateSessionResponse, ErrorId, Problem,
-    ReleaseReport, SessionInfo, SetSessionScope,
+    ReleaseReport, SessionId, SessionInfo, SetSessionScope,
 };
 
-use super::{
-    close_session as close, lookup_in_catalog, parse_session_id, ApiJson, AppState, Caller, IdParam,
-};
+use super::ids::parse_id;
+use super::{close_session as close, lookup_in_catalog, ApiJson, AppState, Caller, IdParam};
 use crate::error::ApiError;
 use crate::session::{Lookup, OpenSession, SessionError};
 
@@ -171,7 +170,7 @@ pub(crate) async fn get_session(
     caller: Caller,
     IdParam(id): IdParam,
 ) -> Result<Json<SessionInfo>, ApiError> {
-    let id = parse_session_id(&id)?;
+    let id = parse_id::<SessionId>(&id)?;
     let timeout = state.sessions.idle_timeout();
     match caller {
         Caller::Session(own) if own.id() == id => Ok(Json(own.info(timeout)?)),
@@ -202,7 +201,7 @@ pub(crate) async fn close_session(
     caller: Caller,
     IdParam(id): IdParam,
 ) -> Result<Json<ReleaseReport>, ApiError> {
-    let id = parse_session_id(&id)?;
+    let id = parse_id::<SessionId>(&id)?;
     match caller {
         Caller::Session(own) if own.id() == id => {
             let count = own.object_count();

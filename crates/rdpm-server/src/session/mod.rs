@@ -39,6 +39,8 @@ pub use lock::{EditLock, EditLockGuard, LockHeld, LockHolder, LockKey, LockTable
 use object::ObjectTable;
 pub use object::SessionObject;
 
+use rdpm_engine::conditions::{DiscardedDraft, ExpiredSession, LeaseExpiry};
+
 use crate::metrics::Metrics;
 
 /// How many closed sessions the server remembers in memory, so that a late
@@ -439,6 +441,8 @@ pub struct SessionManager {
     idle_timeout: Duration,
     started_at: DateTime<Utc>,
     token_key: TokenKey,
+    /// Told when a lease expires, with the drafts it discarded.
+    expiry_hook: Option<Arc<dyn LeaseExpiry>>,
 }
 
 impl std::fmt::Debug for SessionManager {
@@ -468,7 +472,15 @@ impl SessionManager {
             idle_timeout,
             started_at,
             token_key: TokenKey(rand::random()),
+            expiry_hook: None,
         }
+    }
+
+    /// Tells `hook` of every lease that expires and of the protection
+    /// group drafts it discarded.
+    pub fn with_expiry_hook(mut self, hook: Arc<dyn LeaseExpiry>) -> Self {
+        self.expiry_hook = Some(hook);
+        self
     }
 
     /// Derives session secrets from `key` (the data directory's, so that
@@ -484,7 +496,7 @@ impl SessionManager {
     /// time, so that a wrong secret learns nothing of the session.
     pub fn secret_matches(&self, id: SessionId, secret_hex: &str) -> bool {
         let expected = self.token_key.secret_for(id);
-        match crate::hex::decode::<SECRET_LEN>(secret_hex) {
+        match rdpm_engine::hex::decode::<SECRET_LEN>(secret_hex) {
             Some(presented) => bool::from(expected.as_slice().ct_eq(&presented)),
             None => false,
         }
@@ -609,7 +621,7 @@ impl SessionManager {
             last_activity_ms: AtomicI64::new(now.timestamp_millis()),
             state: Mutex::new(SessionState::default()),
         });
-        let token = SessionToken::new(session.id, &crate::hex::encode(&secret));
+        let token = SessionToken::new(session.id, &rdpm_engine::hex::encode(&secret));
         self.write().open.insert(session.id, Arc::clone(&session));
         self.metrics.session_opened();
         let record = SessionOpenedRecord {
@@ -722,9 +734,9 @@ impl SessionManager {
                 // expiry that throws away someone's edits raises an alert.
                 let drafts = taken
                     .0
-                    .with_objects(|objects| crate::conditions::drafts_among(objects))
+                    .with_objects(|objects| drafts_among(objects))
                     .unwrap_or_default();
-                let who = crate::conditions::ExpiredSession {
+                let who = ExpiredSession {
                     id,
                     principal: taken.0.principal.to_string(),
                     client_host: taken.0.client_host.to_string(),
@@ -732,7 +744,9 @@ impl SessionManager {
                 let at = taken.1.closed_at;
                 let report = self.release(taken);
                 tracing::info!(session = %id, released = report.total(), "session lease expired");
-                crate::conditions::drafts_discarded(self.catalog.as_ref(), &who, &drafts, at);
+                if let Some(hook) = &self.expiry_hook {
+                    hook.lease_expired(&who, &drafts, at);
+                }
                 expired += 1;
             }
         }
@@ -786,3 +800,18 @@ impl SessionManager {
 
 #[cfg(test)]
 mod tests;
+
+/// The protection group drafts among a session's objects.
+fn drafts_among(objects: &mut dyn Iterator<Item = &SessionObject>) -> Vec<DiscardedDraft> {
+    objects
+        .filter_map(|o| match o {
+            SessionObject::ModifiableProtectionGroup(draft) => Some(DiscardedDraft {
+                group_id: draft.group.id,
+                group_name: draft.group.name.clone(),
+                is_new: draft.is_new,
+                opened_at: draft.opened_at,
+            }),
+            _ => None,
+        })
+        .collect()
+}

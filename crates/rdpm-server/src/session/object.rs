@@ -6,7 +6,7 @@ use rdpm_types::{ObjectId, ObjectKind, ServerScope};
 
 use super::draft::ProtectionGroupDraft;
 use super::lock::EditLock;
-use crate::recovery::Cursor;
+use rdpm_engine::recovery::Cursor;
 
 /// An object a session holds on the server. Every kind knows how to release
 /// itself; closing the session releases all of them through

@@ -266,7 +266,7 @@ fn secrets_compare_exactly() {
     let f = fixture(Duration::from_secs(60));
     let (session, token) = f.manager.open(client());
     let (_, secret_hex) = token.split().unwrap();
-    let secret = crate::hex::decode::<16>(secret_hex).unwrap();
+    let secret = rdpm_engine::hex::decode::<16>(secret_hex).unwrap();
     assert!(session.secret_matches(&secret));
     let mut wrong = secret;
     wrong[15] ^= 1;

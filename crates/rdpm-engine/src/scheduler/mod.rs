@@ -14,7 +14,7 @@
 //! slot is never queued twice however the passes are triggered (the
 //! scheduler's own wake-ups, a manual clock's advance).
 
-pub(crate) mod slots;
+pub mod slots;
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -34,7 +34,7 @@ use slots::{occurrences, Rule, SlotKind};
 
 /// A slot this much past its time when the scheduler first sees it counts
 /// as missed.
-pub(crate) const LATE_AFTER: chrono::TimeDelta = chrono::TimeDelta::minutes(5);
+pub const LATE_AFTER: chrono::TimeDelta = chrono::TimeDelta::minutes(5);
 
 /// How often the scheduler looks for new or changed groups even when no
 /// slot is due: a commit takes effect within this (real) time.
@@ -52,7 +52,7 @@ fn to_chrono(t: Timestamp) -> DateTime<Utc> {
 }
 
 /// The server's scheduler.
-pub(crate) struct Scheduler {
+pub struct Scheduler {
     catalog: Arc<dyn Catalog>,
     protection: Arc<Protection>,
     jobs: Arc<Jobs>,
@@ -85,7 +85,7 @@ struct Due {
 
 impl Scheduler {
     /// A scheduler queuing into `jobs`, with times of day in `zone`.
-    pub(crate) fn new(
+    pub fn new(
         catalog: Arc<dyn Catalog>,
         protection: Arc<Protection>,
         jobs: Arc<Jobs>,
@@ -103,7 +103,7 @@ impl Scheduler {
     }
 
     /// The time zone schedules are in.
-    pub(crate) fn zone(&self) -> &TimeZone {
+    pub fn zone(&self) -> &TimeZone {
         &self.zone
     }
 
@@ -138,7 +138,7 @@ impl Scheduler {
     /// One pass at the clock's time now: queues every job due. Blocking
     /// (catalog reads); it queues onto the current runtime, so call it
     /// inside one. Returns how many jobs it queued.
-    pub(crate) fn run_due(&self) -> usize {
+    pub fn run_due(&self) -> usize {
         let _pass = self.pass.lock().unwrap_or_else(|e| e.into_inner());
         let now = self.clock.now();
         let groups = match self.protection.protection_groups() {
@@ -338,7 +338,7 @@ impl Scheduler {
     }
 
     /// A pass off the executor; queues onto this runtime.
-    pub(crate) async fn run_due_now(self: &Arc<Self>) -> usize {
+    pub async fn run_due_now(self: &Arc<Self>) -> usize {
         let this = Arc::clone(self);
         let handle = tokio::runtime::Handle::current();
         tokio::task::spawn_blocking(move || {
@@ -354,7 +354,7 @@ impl Scheduler {
 
     /// Runs passes until `stopped`: at each next slot, and every
     /// [`RESCAN_EVERY`] for groups committed or changed meanwhile.
-    pub(crate) async fn serve(self: Arc<Self>, mut stopped: watch::Receiver<bool>) {
+    pub async fn serve(self: Arc<Self>, mut stopped: watch::Receiver<bool>) {
         tracing::info!(zone = ?self.zone.iana_name(), "scheduler started");
         loop {
             self.run_due_now().await;

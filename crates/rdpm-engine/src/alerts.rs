@@ -31,17 +31,18 @@ use rdpm_types::{
     Alert, AlertId, AlertSeverity, AlertState, AlertType, ErrorId, Job, JobStatus, JobType,
 };
 
-use crate::error::ApiError;
+use crate::error::EngineError;
+use crate::jobs::failure::Failure;
 
 /// The prefix the scheduler gives the message of a job that runs in place
 /// of missed slots.
 const MISSED_PREFIX: &str = "Missed:";
 
 /// Error kinds of jobs stopped on purpose: no alert.
-const DELIBERATE_STOPS: [&str; 2] = ["Cancelled", "ServerShutdown"];
+const DELIBERATE_STOPS: [Failure; 2] = [Failure::Cancelled, Failure::ServerShutdown];
 
 /// The server's alerts, as the API reads them.
-pub(crate) struct Alerts {
+pub struct Alerts {
     catalog: Arc<dyn Catalog>,
 }
 
@@ -53,16 +54,16 @@ impl std::fmt::Debug for Alerts {
 
 impl Alerts {
     /// The alerts kept in `catalog`.
-    pub(crate) fn new(catalog: Arc<dyn Catalog>) -> Alerts {
+    pub fn new(catalog: Arc<dyn Catalog>) -> Alerts {
         Alerts { catalog }
     }
 
     /// `Get-DPMAlert`: the active alerts, or all with `include_inactive`;
     /// most recently seen first.
-    pub(crate) fn list(&self, include_inactive: bool) -> Result<Vec<Alert>, ApiError> {
+    pub fn list(&self, include_inactive: bool) -> Result<Vec<Alert>, EngineError> {
         self.catalog
             .alerts(include_inactive)
-            .map_err(|e| ApiError::internal("cannot read the alerts", &e))
+            .map_err(|e| EngineError::internal("cannot read the alerts", &e))
     }
 
     /// `Resolve-DPMAlert`: makes the alert `id` inactive, dismissed by
@@ -70,18 +71,13 @@ impl Alerts {
     /// the notification channels hear of it). An alert already inactive is
     /// returned as it is. A condition that still holds raises a new alert
     /// at its next check.
-    pub(crate) fn dismiss(
-        &self,
-        id: AlertId,
-        by: &str,
-        at: DateTime<Utc>,
-    ) -> Result<Alert, ApiError> {
+    pub fn dismiss(&self, id: AlertId, by: &str, at: DateTime<Utc>) -> Result<Alert, EngineError> {
         let alert = self
             .list(true)?
             .into_iter()
             .find(|a| a.id == id)
             .ok_or_else(|| {
-                ApiError::new(
+                EngineError::new(
                     ErrorId::AlertNotFound,
                     format!("No alert {id} on this server; Get-DPMAlert -IncludeInactiveAlerts lists them."),
                 )
@@ -101,7 +97,7 @@ impl Alerts {
         let ended = self
             .catalog
             .resolve_alerts(&resolution)
-            .map_err(|e| ApiError::internal("cannot dismiss the alert", &e))?;
+            .map_err(|e| EngineError::internal("cannot dismiss the alert", &e))?;
         tracing::info!(alert = %id, by, "alert dismissed");
         match ended.into_iter().find(|a| a.id == id) {
             Some(a) => Ok(a),
@@ -110,24 +106,24 @@ impl Alerts {
                 .list(true)?
                 .into_iter()
                 .find(|a| a.id == id)
-                .ok_or_else(|| ApiError::internal("alert dismissal", &"the alert vanished")),
+                .ok_or_else(|| EngineError::internal("alert dismissal", &"the alert vanished")),
         }
     }
 }
 
 /// What a finished job means for alerts.
 #[derive(Debug, Default, PartialEq)]
-pub(crate) struct Assessment {
+pub struct Assessment {
     /// Alerts to raise (or to count again when already active).
-    pub(crate) raise: Vec<Alert>,
+    pub raise: Vec<Alert>,
     /// Active alerts of the job's datasource to resolve, and why.
-    pub(crate) resolve: Vec<(Vec<AlertType>, String)>,
+    pub resolve: Vec<(Vec<AlertType>, String)>,
 }
 
 /// Raises and resolves the alerts a finished job calls for, and logs each.
 /// A catalog failure is logged, never passed on: the job's own record is
 /// already written.
-pub(crate) fn job_ended(catalog: &dyn Catalog, job: &Job) {
+pub fn job_ended(catalog: &dyn Catalog, job: &Job) {
     let assessment = assess(job);
     let at = job.end_time.unwrap_or_else(chrono::Utc::now);
     for (types, reason) in assessment.resolve {
@@ -171,7 +167,7 @@ fn datasource_key(job: &Job) -> String {
 
 /// The alerts a finished job raises and resolves; nothing for a job that
 /// has not ended.
-pub(crate) fn assess(job: &Job) -> Assessment {
+pub fn assess(job: &Job) -> Assessment {
     let mut out = Assessment::default();
     if !job.has_completed() {
         return out;
@@ -179,7 +175,7 @@ pub(crate) fn assess(job: &Job) -> Assessment {
     let deliberate = job
         .error
         .as_ref()
-        .is_some_and(|e| DELIBERATE_STOPS.contains(&e.kind.as_str()));
+        .is_some_and(|e| DELIBERATE_STOPS.iter().any(|f| f.is(&e.kind)));
     match (job.job_type, job.status) {
         (JobType::ShadowCopy | JobType::Replication, JobStatus::Failed) if !deliberate => {
             out.raise.push(backup_failed(job));
@@ -226,7 +222,7 @@ pub(crate) fn assess(job: &Job) -> Assessment {
             if job
                 .error
                 .as_ref()
-                .is_some_and(|e| e.kind == "DataCorruptionDetected") =>
+                .is_some_and(|e| Failure::DataCorruptionDetected.is(&e.kind)) =>
         {
             out.raise.push(corruption(job));
         }

@@ -36,11 +36,10 @@ use tokio::sync::watch;
 use crate::clock::Clock;
 use crate::pool::Pool;
 use crate::protection::Protection;
-use crate::session::SessionObject;
 use crate::settings::Settings;
 
 /// How often the conditions are looked at (real time).
-pub(crate) const PASS_EVERY: Duration = Duration::from_secs(30);
+pub const PASS_EVERY: Duration = Duration::from_secs(30);
 
 /// The types of alert a pass owns.
 const PASS_TYPES: [AlertType; 3] = [
@@ -70,7 +69,7 @@ impl DiskFullSpell {
 }
 
 /// Looks at the conditions and keeps their alerts in step.
-pub(crate) struct Conditions {
+pub struct Conditions {
     catalog: Arc<dyn Catalog>,
     protection: Arc<Protection>,
     pool: Arc<Pool>,
@@ -91,17 +90,17 @@ impl std::fmt::Debug for Conditions {
 
 /// What one pass did.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct PassReport {
+pub struct PassReport {
     /// Alerts raised.
-    pub(crate) raised: usize,
+    pub raised: usize,
     /// Alerts resolved or made inactive.
-    pub(crate) resolved: usize,
+    pub resolved: usize,
 }
 
 /// Since when a datasource has gone without a good recovery point beyond
 /// its threshold, or `None` while it is within it. `newest` is its newest
 /// good point, `protected_since` when its protection started.
-pub(crate) fn overdue_since(
+pub fn overdue_since(
     threshold_days: u32,
     newest: Option<DateTime<Utc>>,
     protected_since: Option<DateTime<Utc>>,
@@ -114,7 +113,7 @@ pub(crate) fn overdue_since(
 
 /// Whether a volume of `total` bytes with `free` bytes free is below
 /// `percent` percent free. An unreadable volume (`None`) is not judged.
-pub(crate) fn low_on_space(free: Option<u64>, total: Option<u64>, percent: u32) -> bool {
+pub fn low_on_space(free: Option<u64>, total: Option<u64>, percent: u32) -> bool {
     match (free, total) {
         (Some(free), Some(total)) if total > 0 => {
             u128::from(free) * 100 < u128::from(total) * u128::from(percent)
@@ -125,48 +124,50 @@ pub(crate) fn low_on_space(free: Option<u64>, total: Option<u64>, percent: u32) 
 
 /// A protection group draft a session held when its lease expired.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct DiscardedDraft {
+pub struct DiscardedDraft {
     /// The group (for a new group, the id its commit would have kept).
-    pub(crate) group_id: ProtectionGroupId,
+    pub group_id: ProtectionGroupId,
     /// Its name in the draft.
-    pub(crate) group_name: String,
+    pub group_name: String,
     /// Whether the group did not exist yet.
-    pub(crate) is_new: bool,
+    pub is_new: bool,
     /// When the draft was opened.
-    pub(crate) opened_at: DateTime<Utc>,
+    pub opened_at: DateTime<Utc>,
 }
 
 /// The session whose lease expired.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct ExpiredSession {
+pub struct ExpiredSession {
     /// Its id.
-    pub(crate) id: SessionId,
+    pub id: SessionId,
     /// Who owned it.
-    pub(crate) principal: String,
+    pub principal: String,
     /// The client host it stated.
-    pub(crate) client_host: String,
+    pub client_host: String,
 }
 
-/// The protection group drafts among a session's objects.
-pub(crate) fn drafts_among(
-    objects: &mut dyn Iterator<Item = &SessionObject>,
-) -> Vec<DiscardedDraft> {
-    objects
-        .filter_map(|o| match o {
-            SessionObject::ModifiableProtectionGroup(draft) => Some(DiscardedDraft {
-                group_id: draft.group.id,
-                group_name: draft.group.name.clone(),
-                is_new: draft.is_new,
-                opened_at: draft.opened_at,
-            }),
-            _ => None,
-        })
-        .collect()
+/// What the engine is told when a session's lease expires: the server's
+/// sessions call it, so that the engine need not know them.
+pub trait LeaseExpiry: Send + Sync {
+    /// `session`'s lease expired at `at`, discarding `drafts`.
+    fn lease_expired(&self, session: &ExpiredSession, drafts: &[DiscardedDraft], at: DateTime<Utc>);
+}
+
+/// Raises an alert per discarded draft.
+impl LeaseExpiry for Conditions {
+    fn lease_expired(
+        &self,
+        session: &ExpiredSession,
+        drafts: &[DiscardedDraft],
+        at: DateTime<Utc>,
+    ) {
+        drafts_discarded(self.catalog.as_ref(), session, drafts, at);
+    }
 }
 
 /// Raises one alert per draft a session lost when its lease expired. A
 /// catalog failure is logged: the session is closed either way.
-pub(crate) fn drafts_discarded(
+pub fn drafts_discarded(
     catalog: &dyn Catalog,
     session: &ExpiredSession,
     drafts: &[DiscardedDraft],
@@ -252,7 +253,7 @@ enum Change {
 
 impl Conditions {
     /// Conditions read from these parts, on `clock`'s time.
-    pub(crate) fn new(
+    pub fn new(
         catalog: Arc<dyn Catalog>,
         protection: Arc<Protection>,
         pool: Arc<Pool>,
@@ -272,7 +273,7 @@ impl Conditions {
 
     /// Records that a request was refused because the catalog's disk is
     /// full (a 507 answer, at `at` on the real clock).
-    pub(crate) fn disk_full_met(&self, at: DateTime<Utc>) {
+    pub fn disk_full_met(&self, at: DateTime<Utc>) {
         let met = DiskFullSpell {
             first: at,
             last: at,
@@ -327,7 +328,7 @@ impl Conditions {
     }
 
     /// One pass. Blocking (catalog reads, statvfs).
-    pub(crate) fn run(&self) -> PassReport {
+    pub fn run(&self) -> PassReport {
         let _pass = self.pass.lock().unwrap_or_else(|e| e.into_inner());
         let now = self.clock.now();
         let active = match self.catalog.alerts(false) {
@@ -589,7 +590,7 @@ impl Conditions {
     }
 
     /// A pass off the executor.
-    pub(crate) async fn run_now(self: &Arc<Self>) -> PassReport {
+    pub async fn run_now(self: &Arc<Self>) -> PassReport {
         let this = Arc::clone(self);
         tokio::task::spawn_blocking(move || this.run())
             .await
@@ -601,7 +602,7 @@ impl Conditions {
 
     /// Runs a pass every [`PASS_EVERY`], the first one period after the
     /// start, until `stopped`.
-    pub(crate) async fn serve(self: Arc<Self>, mut stopped: watch::Receiver<bool>) {
+    pub async fn serve(self: Arc<Self>, mut stopped: watch::Receiver<bool>) {
         // The first pass waits a period too: at start the alerts jobs
         // raised are already in the catalog, and nothing time-based has
         // moved yet.

@@ -13,27 +13,47 @@ use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 
 use rdpm_storage::{PruneRequest, SnapshotFilter, SnapshotId};
-use rdpm_types::{
-    DatasourceId, ErrorId, FsPath, Job, JobError, JobType, ProductionServerId, RecoveryPoint,
-};
+use rdpm_types::{DatasourceId, ErrorId, FsPath, Job, JobError, JobType, RecoveryPoint};
 
-use super::{lock, queued_job, JobSubject, Jobs, Live};
-use crate::error::ApiError;
-use crate::maintenance::{MemberWork, MAINTENANCE_OWNER};
+use super::details::JobDetails;
+use super::failure::Failure;
+use super::queue::{lock, queued_job, JobSubject, Jobs, Live};
+use crate::error::EngineError;
+
+/// The owner of pruning jobs.
+pub const MAINTENANCE_OWNER: &str = "maintenance";
+
+/// One recovery point retention expires.
+#[derive(Debug, Clone)]
+pub struct Expired {
+    /// The point.
+    pub point: RecoveryPoint,
+}
+
+/// What one pool member's pruning job does.
+#[derive(Debug, Clone)]
+pub struct MemberWork {
+    /// The pool member.
+    pub member: uuid::Uuid,
+    /// The points to forget, oldest first.
+    pub expire: Vec<Expired>,
+    /// Whether to prune after the forgets.
+    pub prune: bool,
+}
 
 /// How many expired points a job's message names one by one.
 const NAMED_IN_MESSAGE: usize = 20;
 
 fn storage_failed(message: String) -> JobError {
     JobError {
-        kind: "StorageFailed".into(),
+        kind: Failure::StorageFailed.into(),
         message,
     }
 }
 
 fn internal(message: String) -> JobError {
     JobError {
-        kind: "Internal".into(),
+        kind: Failure::Internal.into(),
         message,
     }
 }
@@ -41,10 +61,7 @@ fn internal(message: String) -> JobError {
 impl Jobs {
     /// Queues the pruning job of `work.member`, unless one of that member
     /// is queued or running already (`None` then).
-    pub(crate) fn start_pruning(
-        self: &Arc<Self>,
-        work: MemberWork,
-    ) -> Result<Option<Job>, ApiError> {
+    pub fn start_pruning(self: &Arc<Self>, work: MemberWork) -> Result<Option<Job>, EngineError> {
         let busy = lock(&self.live).values().any(|l| {
             let job = lock(&l.job);
             job.job_type == JobType::Pruning && job.pool_member_id == Some(work.member)
@@ -56,28 +73,23 @@ impl Jobs {
         let record = self
             .catalog
             .pool_members()
-            .map_err(|e| ApiError::internal("cannot read the storage pool", &e))?
+            .map_err(|e| EngineError::internal("cannot read the storage pool", &e))?
             .into_iter()
             .find(|m| m.id == work.member)
             .ok_or_else(|| {
-                ApiError::new(
+                EngineError::new(
                     ErrorId::PoolMemberNotFound,
                     format!("No storage pool member {}.", work.member),
                 )
                 .with_target(work.member.to_string())
             })?;
         let mut job = queued_job(
-            JobType::Pruning,
-            JobSubject {
-                datasource_id: DatasourceId(work.member),
-                datasource_name: record.friendly_name.clone(),
-                datasource_path: FsPath::from_bytes(record.path.as_bytes()),
-                production_server_id: ProductionServerId(uuid::Uuid::nil()),
-                production_server_name: String::new(),
-                protection_group_id: None,
-                protection_group_name: None,
-                pool_member_id: work.member,
-            },
+            JobDetails::Pruning,
+            JobSubject::pool_member(
+                work.member,
+                record.friendly_name.clone(),
+                FsPath::from_bytes(record.path.as_bytes()),
+            ),
             MAINTENANCE_OWNER,
             self.now(),
         );
@@ -109,7 +121,7 @@ impl Jobs {
 
     fn stopped(live: &Live, what: &str) -> JobError {
         lock(&live.stopped).clone().unwrap_or_else(|| JobError {
-            kind: "Cancelled".into(),
+            kind: Failure::Cancelled.into(),
             message: format!("The job was stopped before {what}."),
         })
     }
@@ -272,7 +284,7 @@ impl Jobs {
         // prune marks, the next window's deletes.
         request.keep_marked_for = Some(std::time::Duration::ZERO);
         let outcome = repo.prune_reporting(&request).map_err(|e| JobError {
-            kind: "PruneFailed".into(),
+            kind: Failure::PruneFailed.into(),
             message: format!(
                 "The prune of the storage pool member {path} failed: {e}. Every recovery point \
                  stays readable and backups are not affected; the space is reclaimed by the \

@@ -21,7 +21,7 @@ use rdpm_types::{WeekDay, WeeklySchedule};
 
 /// Which schedule of a group.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub(crate) enum SlotKind {
+pub enum SlotKind {
     /// Recovery points at times of day.
     RecoveryPoint,
     /// Synchronizations every N minutes.
@@ -33,7 +33,7 @@ pub(crate) enum SlotKind {
 
 impl SlotKind {
     /// Every kind, in the order a pass handles them.
-    pub(crate) const ALL: [SlotKind; 3] = [
+    pub const ALL: [SlotKind; 3] = [
         SlotKind::RecoveryPoint,
         SlotKind::Synchronization,
         SlotKind::IntegrityCheck,
@@ -42,7 +42,7 @@ impl SlotKind {
 
 impl SlotKind {
     /// The name the catalog records the scheduler's progress under.
-    pub(crate) fn key(self) -> &'static str {
+    pub fn key(self) -> &'static str {
         match self {
             SlotKind::RecoveryPoint => "recovery-point",
             SlotKind::Synchronization => "synchronization",
@@ -53,7 +53,7 @@ impl SlotKind {
 
 /// What a schedule asks for.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Rule<'a> {
+pub enum Rule<'a> {
     /// At these times on these days.
     Weekly(&'a WeeklySchedule),
     /// Every `minutes` (a divisor of a day), every day.
@@ -83,7 +83,7 @@ fn instants(zone: &TimeZone, civil: DateTime, both_in_fold: bool) -> Vec<Timesta
 
 /// The slots of `rule`, shifted by `offset_minutes`, in `(after, until]`,
 /// oldest first and without repeats.
-pub(crate) fn occurrences(
+pub fn occurrences(
     rule: &Rule<'_>,
     offset_minutes: u32,
     zone: &TimeZone,
@@ -158,7 +158,7 @@ pub(crate) fn occurrences(
 }
 
 /// The first slot after `after`, looking ahead at most `horizon_days`.
-pub(crate) fn next_after(
+pub fn next_after(
     rule: &Rule<'_>,
     offset_minutes: u32,
     zone: &TimeZone,

@@ -12,24 +12,26 @@ use chrono::{DateTime, Utc};
 use rdpm_storage::SnapshotId;
 use rdpm_types::{ConsistencyCheckRequest, ErrorId, Job, JobError, JobType, ProtectionGroup};
 
-use super::{lock, queued_job, JobSubject, Jobs, Live, SCHEDULER_OWNER};
-use crate::error::ApiError;
+use super::details::JobDetails;
+use super::failure::Failure;
+use super::queue::{lock, queued_job, JobSubject, Jobs, Live, SCHEDULER_OWNER};
+use crate::error::EngineError;
 
 /// How much of the stored data a light check reads, in percent.
-pub(crate) const SAMPLE_PERCENT: f64 = 5.0;
+pub const SAMPLE_PERCENT: f64 = 5.0;
 
 impl Jobs {
     /// Queues one validation job per datasource of the request.
-    pub(crate) fn start_consistency_checks(
+    pub fn start_consistency_checks(
         self: &Arc<Self>,
         request: &ConsistencyCheckRequest,
         owner: &str,
-    ) -> Result<Vec<Job>, ApiError> {
+    ) -> Result<Vec<Job>, EngineError> {
         let mut ids = request.datasources.clone();
         if let Some(group_id) = request.protection_group {
             let groups = self.protection.protection_groups()?;
             let group = groups.iter().find(|g| g.id == group_id).ok_or_else(|| {
-                ApiError::new(
+                EngineError::new(
                     ErrorId::ProtectionGroupNotFound,
                     format!(
                         "No committed protection group {group_id}; list them with \
@@ -46,7 +48,7 @@ impl Jobs {
             return Ok(Vec::new());
         }
         if ids.is_empty() {
-            return Err(ApiError::new(
+            return Err(EngineError::new(
                 ErrorId::InvalidRequest,
                 "Nothing to check: give a datasource, or a protection group with members.",
             ));
@@ -57,22 +59,14 @@ impl Jobs {
         for target in targets {
             let ds = &target.datasource;
             let member = self.pool.member_for_group(target.group.pool_member_id)?;
-            let mut job = queued_job(
-                JobType::Validation,
-                JobSubject {
-                    datasource_id: ds.id,
-                    datasource_name: ds.name.clone(),
-                    datasource_path: ds.path.clone(),
-                    production_server_id: ds.production_server_id,
-                    production_server_name: ds.production_server_name.clone(),
-                    protection_group_id: Some(target.group.id),
-                    protection_group_name: Some(target.group.name.clone()),
-                    pool_member_id: member,
+            let job = queued_job(
+                JobDetails::Validation {
+                    heavyweight: request.heavy_weight,
                 },
+                JobSubject::datasource(ds, &target.group, member),
                 owner,
                 created,
             );
-            job.with_integrity_check = request.heavy_weight;
             let live = self.enqueue(&job)?;
             tracing::info!(job = %job.id, datasource = %job.datasource_name, heavy = request.heavy_weight, owner, "consistency check queued");
             let heavy = request.heavy_weight;
@@ -89,12 +83,12 @@ impl Jobs {
     /// members whose previous check is still queued or running: that
     /// check gets a message saying the slot was not queued again. A backup
     /// that runs does not hold a check back: the check waits its turn.
-    pub(crate) fn start_scheduled_checks(
+    pub fn start_scheduled_checks(
         self: &Arc<Self>,
         group: &ProtectionGroup,
         slot: DateTime<Utc>,
         messages: &[String],
-    ) -> Result<Vec<Job>, ApiError> {
+    ) -> Result<Vec<Job>, EngineError> {
         let mut jobs = Vec::new();
         for member in &group.members {
             let Some(ds) = self.protection.member_of(group, member.datasource_id) else {
@@ -119,22 +113,12 @@ impl Jobs {
             }
             let pool_member = self.pool.member_for_group(group.pool_member_id)?;
             let mut job = queued_job(
-                JobType::Validation,
-                JobSubject {
-                    datasource_id: ds.id,
-                    datasource_name: ds.name.clone(),
-                    datasource_path: ds.path.clone(),
-                    production_server_id: ds.production_server_id,
-                    production_server_name: ds.production_server_name.clone(),
-                    protection_group_id: Some(group.id),
-                    protection_group_name: Some(group.name.clone()),
-                    pool_member_id: pool_member,
-                },
+                JobDetails::Validation { heavyweight: true },
+                JobSubject::datasource(&ds, group, pool_member),
                 SCHEDULER_OWNER,
                 self.now(),
             );
             job.is_adhoc = false;
-            job.with_integrity_check = true;
             job.messages = messages.to_vec();
             let live = self.enqueue(&job)?;
             tracing::info!(job = %job.id, datasource = %job.datasource_name, %slot, "scheduled integrity check queued");
@@ -153,7 +137,7 @@ impl Jobs {
             .catalog
             .recovery_points(job.datasource_id)
             .map_err(|e| JobError {
-                kind: "Internal".into(),
+                kind: Failure::Internal.into(),
                 message: format!("The recovery points cannot be read from the catalog: {e}."),
             })?;
         if points.is_empty() {
@@ -165,7 +149,7 @@ impl Jobs {
         let mut by_member: Vec<(uuid::Uuid, Vec<SnapshotId>)> = Vec::new();
         for point in &points {
             let id = SnapshotId::parse(&point.id).map_err(|e| JobError {
-                kind: "Internal".into(),
+                kind: Failure::Internal.into(),
                 message: format!(
                     "The recovery point id {} is not a snapshot id: {e}.",
                     point.id
@@ -182,7 +166,7 @@ impl Jobs {
         let mut damaged = Vec::new();
         for (member, ids) in by_member {
             let (repo, path) = self.pool.repository(member).map_err(|e| JobError {
-                kind: "StorageFailed".into(),
+                kind: Failure::StorageFailed.into(),
                 message: format!(
                     "The storage pool member {member} cannot be opened: {}",
                     e.detail()
@@ -194,12 +178,12 @@ impl Jobs {
                 .map_err(|e| match e {
                     rdpm_storage::Error::Cancelled => {
                         lock(&live.stopped).clone().unwrap_or_else(|| JobError {
-                            kind: "Cancelled".into(),
+                            kind: Failure::Cancelled.into(),
                             message: "The consistency check was stopped before it finished.".into(),
                         })
                     }
                     other => JobError {
-                        kind: "DataCorruptionDetected".into(),
+                        kind: Failure::DataCorruptionDetected.into(),
                         message: format!(
                             "The consistency check of the storage pool member {path} could not \
                              read what it needs: {other}. The recovery points there may be \
@@ -234,7 +218,7 @@ impl Jobs {
             return Ok(());
         }
         Err(JobError {
-            kind: "DataCorruptionDetected".into(),
+            kind: Failure::DataCorruptionDetected.into(),
             message: format!(
                 "The consistency check ({what}) found damage in {} of {} recovery point(s) of \
                  {}: {}. Those points cannot be fully restored; later backups store the data \

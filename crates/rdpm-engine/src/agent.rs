@@ -236,7 +236,7 @@ fn unescape(field: &[u8]) -> Vec<u8> {
 }
 
 /// The mount holding `path`: the longest mount point containing it.
-pub(crate) fn longest_mount<'a>(mounts: &'a [Mount], path: &[u8]) -> Option<&'a Mount> {
+pub fn longest_mount<'a>(mounts: &'a [Mount], path: &[u8]) -> Option<&'a Mount> {
     mounts
         .iter()
         .filter(|m| path_contains(&m.mount_point, path))
@@ -272,7 +272,7 @@ impl LocalAgent {
 
     /// Every mount, volumes or not, with the data directory's file system
     /// marked as a volume: the storage pool's view of the host.
-    pub(crate) fn mount_table(&self) -> Result<Vec<Mount>, AgentError> {
+    pub fn mount_table(&self) -> Result<Vec<Mount>, AgentError> {
         self.mounts()
     }
 

@@ -23,8 +23,10 @@ use rdpm_types::{
     RecoveryPoint, RestoreRequest, SkippedItem,
 };
 
-use super::{lock, queued_job, update_live, JobSubject, Jobs, Live};
-use crate::error::ApiError;
+use super::details::JobDetails;
+use super::failure::Failure;
+use super::queue::{lock, queued_job, update_live, JobSubject, Jobs, Live};
+use crate::error::EngineError;
 use crate::recovery::{os_path, path_bytes, path_in, recovery_point};
 
 /// One recovery job to queue: a point, what of it, and where.
@@ -37,8 +39,9 @@ struct Plan {
     original_location: bool,
 }
 
-fn refused(detail: String, target: &Path) -> ApiError {
-    ApiError::new(ErrorId::RestoreTargetRefused, detail).with_target(target.display().to_string())
+fn refused(detail: String, target: &Path) -> EngineError {
+    EngineError::new(ErrorId::RestoreTargetRefused, detail)
+        .with_target(target.display().to_string())
 }
 
 /// `path` as the file system resolves it: its deepest existing ancestor
@@ -88,7 +91,7 @@ fn guarded(paths: Vec<PathBuf>) -> Vec<Guarded> {
 }
 
 /// Refuses a destination that is, is inside, or holds a protected path.
-fn check_destination(destination: &Path, protected: &[Guarded]) -> Result<(), ApiError> {
+fn check_destination(destination: &Path, protected: &[Guarded]) -> Result<(), EngineError> {
     let real = resolve(destination).map_err(|e| {
         refused(
             format!(
@@ -168,7 +171,7 @@ fn base_name(path: &[u8]) -> &[u8] {
 }
 
 /// The name `CopyOnExist` gives a restored file beside an existing one.
-pub(crate) fn recovered_suffix(at: chrono::DateTime<chrono::Utc>) -> String {
+pub fn recovered_suffix(at: chrono::DateTime<chrono::Utc>) -> String {
     let local = at.with_timezone(&chrono::Local);
     format!(" (Recovered {})", local.format("%Y-%m-%d %H%M%S"))
 }
@@ -176,13 +179,13 @@ pub(crate) fn recovered_suffix(at: chrono::DateTime<chrono::Utc>) -> String {
 impl Jobs {
     /// `Restore-DPMRecoverableItem`: checks every item and target, then
     /// queues one recovery job per recovery point.
-    pub(crate) fn start_restores(
+    pub fn start_restores(
         self: &Arc<Self>,
         request: &RestoreRequest,
         owner: &str,
-    ) -> Result<Vec<Job>, ApiError> {
+    ) -> Result<Vec<Job>, EngineError> {
         if request.items.is_empty() {
-            return Err(ApiError::new(
+            return Err(EngineError::new(
                 ErrorId::InvalidRequest,
                 "Nothing to restore: give at least one recovery point or recoverable item.",
             ));
@@ -190,7 +193,7 @@ impl Jobs {
         let option = &request.option;
         let alternate = match (option.recovery_location, &option.alternate_location) {
             (RecoveryLocation::CopyToFolder, None) => {
-                return Err(ApiError::new(
+                return Err(EngineError::new(
                     ErrorId::InvalidRequest,
                     "A CopyToFolder recovery needs the folder to copy to: give \
                      -AlternateLocation in New-DPMRecoveryOption.",
@@ -200,7 +203,7 @@ impl Jobs {
                 Some(path_bytes(path, "alternate location")?)
             }
             (RecoveryLocation::OriginalServer, Some(path)) => {
-                return Err(ApiError::new(
+                return Err(EngineError::new(
                     ErrorId::InvalidRequest,
                     format!(
                         "An OriginalServer recovery restores items where they were; it takes no \
@@ -238,7 +241,7 @@ impl Jobs {
                 .target_server
                 .eq_ignore_ascii_case(&point.production_server_name)
             {
-                return Err(ApiError::new(
+                return Err(EngineError::new(
                     ErrorId::NotSupported,
                     format!(
                         "The recovery point {} was made on {}; rdpm restores to the production \
@@ -314,7 +317,10 @@ impl Jobs {
         for plan in plans {
             let point = &plan.point;
             let mut job = queued_job(
-                JobType::Recovery,
+                JobDetails::Restore {
+                    recovery_point: point.id.clone(),
+                    target: FsPath::from_bytes(plan.target_root.as_os_str().as_bytes()),
+                },
                 JobSubject {
                     datasource_id: point.datasource_id,
                     datasource_name: point.datasource_name.clone(),
@@ -341,8 +347,6 @@ impl Jobs {
                     ""
                 }
             ));
-            job.recovery_point_id = Some(point.id.clone());
-            job.target_path = Some(FsPath::from_bytes(plan.target_root.as_os_str().as_bytes()));
             let live = self.enqueue(&job)?;
             tracing::info!(job = %job.id, point = %point.id, target = %plan.target_root.display(), owner, "recovery job queued");
             let overwrite = option.overwrite_type;
@@ -368,7 +372,7 @@ impl Jobs {
             .pool
             .repository(point.pool_member_id)
             .map_err(|e| JobError {
-                kind: "StorageFailed".into(),
+                kind: Failure::StorageFailed.into(),
                 message: format!(
                     "The storage pool member {} cannot be opened: {}",
                     point.pool_member_path,
@@ -376,7 +380,7 @@ impl Jobs {
                 ),
             })?;
         let snapshot = SnapshotId::parse(&point.id).map_err(|e| JobError {
-            kind: "Internal".into(),
+            kind: Failure::Internal.into(),
             message: format!(
                 "The recovery point id {} is not a snapshot id: {e}.",
                 point.id
@@ -385,7 +389,7 @@ impl Jobs {
         let original_location = plan.original_location;
         if !original_location {
             std::fs::create_dir_all(&plan.target_root).map_err(|e| JobError {
-                kind: "TargetUnwritable".into(),
+                kind: Failure::TargetUnwritable.into(),
                 message: format!(
                     "The restore target {} cannot be created: {e}. Nothing was restored.",
                     plan.target_root.display()
@@ -423,13 +427,13 @@ impl Jobs {
         };
         let outcome = repo.restore(&request).map_err(|e| match e {
             rdpm_storage::Error::LinkInPath { link, target } => JobError {
-                kind: "TargetRefused".into(),
+                kind: Failure::TargetRefused.into(),
                 message: link_refusal(&link, &target),
             },
             e => JobError {
                 kind: match e {
-                    rdpm_storage::Error::PathNotFound { .. } => "ItemNotFound".into(),
-                    _ => "RestoreFailed".into(),
+                    rdpm_storage::Error::PathNotFound { .. } => Failure::ItemNotFound.into(),
+                    _ => Failure::RestoreFailed.into(),
                 },
                 message: format!(
                     "The restore from the recovery point {} failed before writing anything: {e}.",
@@ -457,7 +461,7 @@ impl Jobs {
         }
         if outcome.cancelled {
             let reason = lock(&live.stopped).clone().unwrap_or_else(|| JobError {
-                kind: "Cancelled".into(),
+                kind: Failure::Cancelled.into(),
                 message: "The restore was stopped before it finished.".into(),
             });
             return Err(JobError {
@@ -467,7 +471,7 @@ impl Jobs {
         }
         if let Some(why) = &outcome.stopped {
             return Err(JobError {
-                kind: "RestoreIncomplete".into(),
+                kind: Failure::RestoreIncomplete.into(),
                 message: format!(
                     "The restore stopped before the end: {why}. {summary} Free space or fix the \
                      cause, then restore again (NoOverwrite skips what is already there)."
@@ -507,6 +511,34 @@ fn summarise(outcome: &RestoreOutcome, target: &Path) -> String {
         ));
     }
     text
+}
+
+/// Removes, on a thread of its own, the temporary files that the
+/// recovery jobs among `failed` (cut off by the previous run's end) left
+/// in their targets: a restore killed midway cannot remove its own.
+pub(super) fn sweep_killed_restores(failed: &[Job]) {
+    let targets: Vec<PathBuf> = failed
+        .iter()
+        .filter(|j| j.job_type == JobType::Recovery)
+        .filter_map(|j| j.target_path.as_ref()?.to_bytes())
+        .map(|b| PathBuf::from(std::ffi::OsStr::from_bytes(&b)))
+        .collect();
+    if targets.is_empty() {
+        return;
+    }
+    let spawned = std::thread::Builder::new()
+        .name("restore-sweep".into())
+        .spawn(move || {
+            for target in targets {
+                match rdpm_storage::sweep_restore_temporaries(&target) {
+                    Ok(n) => tracing::info!(target = %target.display(), removed = n, "removed the temporary files of a restore the previous run left unfinished"),
+                    Err(e) => tracing::warn!(target = %target.display(), err = %e, "could not remove the temporary files of a restore the previous run left unfinished; the next restore into that folder removes those it meets"),
+                }
+            }
+        });
+    if let Err(e) = spawned {
+        tracing::warn!(err = %e, "could not start removing the temporary files of unfinished restores");
+    }
 }
 
 #[cfg(test)]

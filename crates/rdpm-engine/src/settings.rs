@@ -18,7 +18,7 @@ use rdpm_types::{
 use serde_json::Value;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-use crate::error::ApiError;
+use crate::error::EngineError;
 
 /// The most jobs a limit may allow at once.
 const MAX_JOBS: u32 = 64;
@@ -34,7 +34,7 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 /// so running jobs are never interrupted and the new limit holds as soon
 /// as enough of them end.
 #[derive(Debug)]
-pub(crate) struct Slots {
+pub struct Slots {
     semaphore: Arc<Semaphore>,
     size: Mutex<SlotSize>,
 }
@@ -47,7 +47,7 @@ struct SlotSize {
 
 /// A held slot; dropping it frees the slot (or pays a shrink's debt).
 #[derive(Debug)]
-pub(crate) struct Slot {
+pub struct Slot {
     permit: Option<OwnedSemaphorePermit>,
     slots: Arc<Slots>,
 }
@@ -66,7 +66,7 @@ impl Drop for Slot {
 
 impl Slots {
     /// `size` slots (at least one).
-    pub(crate) fn new(size: usize) -> Arc<Slots> {
+    pub fn new(size: usize) -> Arc<Slots> {
         let size = size.max(1);
         Arc::new(Slots {
             semaphore: Arc::new(Semaphore::new(size)),
@@ -75,7 +75,7 @@ impl Slots {
     }
 
     /// Waits for a slot, in the order callers started waiting.
-    pub(crate) async fn acquire(self: &Arc<Self>) -> Option<Slot> {
+    pub async fn acquire(self: &Arc<Self>) -> Option<Slot> {
         let permit = Arc::clone(&self.semaphore).acquire_owned().await.ok()?;
         Some(Slot {
             permit: Some(permit),
@@ -84,7 +84,7 @@ impl Slots {
     }
 
     /// Changes the number of slots to `next` (at least one).
-    pub(crate) fn resize(&self, next: usize) {
+    pub fn resize(&self, next: usize) {
         let next = next.max(1);
         let mut size = lock(&self.size);
         if next > size.size {
@@ -103,13 +103,13 @@ impl Slots {
 
     /// The slots free now.
     #[cfg(test)]
-    pub(crate) fn available(&self) -> usize {
+    pub fn available(&self) -> usize {
         self.semaphore.available_permits()
     }
 }
 
 /// The settings in force; cheap to read from any thread.
-pub(crate) struct Settings {
+pub struct Settings {
     /// Where changes are saved.
     catalog: Arc<dyn Catalog>,
     /// Seals the secrets among them before they are saved.
@@ -135,7 +135,7 @@ fn as_usize(n: u32) -> usize {
 
 impl Settings {
     /// Settings starting from `initial`, saved to `catalog` when changed.
-    pub(crate) fn new(
+    pub fn new(
         initial: GlobalProperties,
         catalog: Arc<dyn Catalog>,
         sealer: Arc<crate::secrets::Sealer>,
@@ -151,7 +151,7 @@ impl Settings {
     }
 
     /// The settings now.
-    pub(crate) fn current(&self) -> GlobalProperties {
+    pub fn current(&self) -> GlobalProperties {
         self.current
             .read()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -159,7 +159,7 @@ impl Settings {
     }
 
     /// Puts `next` in force.
-    pub(crate) fn replace(&self, next: GlobalProperties) {
+    pub fn replace(&self, next: GlobalProperties) {
         let (all, per_server) = (
             as_usize(next.max_concurrent_jobs),
             as_usize(next.max_concurrent_jobs_per_production_server),
@@ -177,23 +177,23 @@ impl Settings {
     }
 
     /// The alert notification outbox, newest first.
-    pub(crate) fn notifications(
+    pub fn notifications(
         &self,
         state: Option<rdpm_types::DeliveryState>,
         limit: u32,
-    ) -> Result<Vec<rdpm_types::NotificationDelivery>, ApiError> {
+    ) -> Result<Vec<rdpm_types::NotificationDelivery>, EngineError> {
         self.catalog
             .notifications(state, limit)
-            .map_err(|e| ApiError::internal("cannot read the notification outbox", &e))
+            .map_err(|e| EngineError::internal("cannot read the notification outbox", &e))
     }
 
     /// The job slots of the whole server.
-    pub(crate) fn server_slots(&self) -> Arc<Slots> {
+    pub fn server_slots(&self) -> Arc<Slots> {
         Arc::clone(&self.server_slots)
     }
 
     /// The job slots of one production server.
-    pub(crate) fn production_server_slots(&self, server: ProductionServerId) -> Arc<Slots> {
+    pub fn production_server_slots(&self, server: ProductionServerId) -> Arc<Slots> {
         let mut map = lock(&self.per_server);
         Arc::clone(map.entry(server).or_insert_with(|| {
             Slots::new(as_usize(
@@ -204,25 +204,25 @@ impl Settings {
 
     /// `Set-DPMGlobalProperty`: validates the change, saves the settings
     /// to `catalog`, puts them in force and returns them (redacted).
-    pub(crate) fn set(
+    pub fn set(
         &self,
         name: &str,
         value: &Value,
         at: DateTime<Utc>,
-    ) -> Result<GlobalProperties, ApiError> {
+    ) -> Result<GlobalProperties, EngineError> {
         let _serial = lock(&self.change);
         let next = apply(&self.current(), name, value)?;
         self.catalog
             .put_global_properties(&self.sealer.seal_settings(&next), at)
-            .map_err(|e| ApiError::internal("cannot save the global properties", &e))?;
+            .map_err(|e| EngineError::internal("cannot save the global properties", &e))?;
         self.replace(next.clone());
         tracing::info!(property = %name, "global property changed");
         Ok(next.redacted())
     }
 }
 
-fn invalid(name: &str, detail: impl std::fmt::Display) -> ApiError {
-    ApiError::new(
+fn invalid(name: &str, detail: impl std::fmt::Display) -> EngineError {
+    EngineError::new(
         ErrorId::InvalidRequest,
         format!("The value of the global property {name} is invalid: {detail}"),
     )
@@ -231,13 +231,13 @@ fn invalid(name: &str, detail: impl std::fmt::Display) -> ApiError {
 
 /// A text value, at most `max` characters and with no control or
 /// bidirectional character.
-fn bounded(name: &str, value: &Value, max: usize) -> Result<String, ApiError> {
+fn bounded(name: &str, value: &Value, max: usize) -> Result<String, EngineError> {
     let t = text(name, value)?;
     crate::text::check(name, &t, max)?;
     Ok(t)
 }
 
-fn text(name: &str, value: &Value) -> Result<String, ApiError> {
+fn text(name: &str, value: &Value) -> Result<String, EngineError> {
     match value {
         // Checked here against the longest any property takes, so that no
         // message quotes a value of any length; each property bounds its own.
@@ -250,7 +250,7 @@ fn text(name: &str, value: &Value) -> Result<String, ApiError> {
     }
 }
 
-fn number(name: &str, value: &Value, min: u32, max: u32) -> Result<u32, ApiError> {
+fn number(name: &str, value: &Value, min: u32, max: u32) -> Result<u32, EngineError> {
     let n = match value {
         Value::Number(n) => n.as_i64(),
         Value::String(s) => s.trim().parse::<i64>().ok(),
@@ -263,7 +263,7 @@ fn number(name: &str, value: &Value, min: u32, max: u32) -> Result<u32, ApiError
         .ok_or_else(|| invalid(name, format!("{n} is not between {min} and {max}.")))
 }
 
-fn mailbox(name: &str, text: &str) -> Result<String, ApiError> {
+fn mailbox(name: &str, text: &str) -> Result<String, EngineError> {
     text.parse::<lettre::message::Mailbox>()
         .map(|_| text.to_string())
         .map_err(|e| {
@@ -274,7 +274,7 @@ fn mailbox(name: &str, text: &str) -> Result<String, ApiError> {
         })
 }
 
-fn smtp_server(name: &str, text: &str) -> Result<String, ApiError> {
+fn smtp_server(name: &str, text: &str) -> Result<String, EngineError> {
     if text.is_empty() {
         return Ok(String::new());
     }
@@ -295,11 +295,11 @@ fn smtp_server(name: &str, text: &str) -> Result<String, ApiError> {
     }
 }
 
-fn webhook(name: &str, text: &str) -> Result<String, ApiError> {
+fn webhook(name: &str, text: &str) -> Result<String, EngineError> {
     if text.is_empty() {
         return Ok(String::new());
     }
-    let url = reqwest::Url::parse(text)
+    let url = url::Url::parse(text)
         .map_err(|e| invalid(name, format!("'{text}' is not a URL ({e}).")))?;
     if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
         return Err(invalid(
@@ -314,7 +314,7 @@ fn webhook(name: &str, text: &str) -> Result<String, ApiError> {
 
 /// The shell name of a property rdpm keeps, as [`RDPM_PROPERTIES`] spells
 /// it, whatever the case of `name`.
-pub(crate) fn canonical_name(name: &str) -> Result<&'static str, ApiError> {
+pub fn canonical_name(name: &str) -> Result<&'static str, EngineError> {
     if let Some(p) = RDPM_PROPERTIES
         .iter()
         .find(|p| p.name.eq_ignore_ascii_case(name))
@@ -325,7 +325,7 @@ pub(crate) fn canonical_name(name: &str) -> Result<&'static str, ApiError> {
         .iter()
         .find(|p| p.eq_ignore_ascii_case(name))
     {
-        return Err(ApiError::new(
+        return Err(EngineError::new(
             ErrorId::NotSupported,
             format!(
                 "The global property {dpm} is not supported by rdpm: it governs a Windows DPM \
@@ -336,7 +336,7 @@ pub(crate) fn canonical_name(name: &str) -> Result<&'static str, ApiError> {
         .with_target(dpm.to_string()));
     }
     let known: Vec<&str> = RDPM_PROPERTIES.iter().map(|p| p.name).collect();
-    Err(ApiError::new(
+    Err(EngineError::new(
         ErrorId::InvalidRequest,
         format!(
             "There is no global property '{name}'. rdpm keeps: {}.",
@@ -349,11 +349,11 @@ pub(crate) fn canonical_name(name: &str) -> Result<&'static str, ApiError> {
 /// The settings `current` with the property `name` set to `value`, after
 /// checking the value; an error names the property and says what it
 /// takes.
-pub(crate) fn apply(
+pub fn apply(
     current: &GlobalProperties,
     name: &str,
     value: &Value,
-) -> Result<GlobalProperties, ApiError> {
+) -> Result<GlobalProperties, EngineError> {
     let name = canonical_name(name)?;
     let mut next = current.clone();
     match name {
@@ -455,7 +455,7 @@ pub(crate) fn apply(
         "AllowLocalDataProtection" => {
             match value {
                 Value::Bool(true) => {}
-                Value::Bool(false) => return Err(ApiError::new(
+                Value::Bool(false) => return Err(EngineError::new(
                     ErrorId::NotSupported,
                     "AllowLocalDataProtection cannot be False on rdpm: rdpm protects the files \
                      of the machine it runs on through its local agent, and has no other.",
@@ -465,7 +465,7 @@ pub(crate) fn apply(
             }
         }
         other => {
-            return Err(ApiError::internal(
+            return Err(EngineError::internal(
                 "a known global property has no setter",
                 &other,
             ))

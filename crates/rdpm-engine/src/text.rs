@@ -3,28 +3,28 @@
 
 use rdpm_types::ErrorId;
 
-use crate::error::ApiError;
+use crate::error::EngineError;
 
 /// Names: protection groups, pool members, users.
-pub(crate) const MAX_NAME: usize = 256;
+pub const MAX_NAME: usize = 256;
 /// A host name (RFC 1035: 253 characters), with room for `:PORT`.
-pub(crate) const MAX_HOST: usize = 253 + 6;
+pub const MAX_HOST: usize = 253 + 6;
 /// URLs.
-pub(crate) const MAX_URL: usize = 2048;
+pub const MAX_URL: usize = 2048;
 /// One e-mail address (RFC 5321's path limit).
-pub(crate) const MAX_MAILBOX: usize = 254;
+pub const MAX_MAILBOX: usize = 254;
 /// Recipients of alert e-mails.
-pub(crate) const MAX_RECIPIENTS: usize = 100;
+pub const MAX_RECIPIENTS: usize = 100;
 /// Paths of the server's file system.
-pub(crate) const MAX_PATH: usize = 4096;
+pub const MAX_PATH: usize = 4096;
 /// Secrets such as the SMTP password.
-pub(crate) const MAX_SECRET: usize = 1024;
+pub const MAX_SECRET: usize = 1024;
 
 /// Whether `c` may not appear in stored text: control characters (Unicode
 /// Cc) and the bidirectional marks, embeddings, overrides and isolates
 /// (U+200E, U+200F, U+202A-U+202E, U+2066-U+2069), which make a name read
 /// differently from what it is (`U+202E` turns "gpj.exe" around).
-pub(crate) fn is_forbidden(c: char) -> bool {
+pub fn is_forbidden(c: char) -> bool {
     c.is_control()
         || matches!(c, '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
 }
@@ -32,17 +32,17 @@ pub(crate) fn is_forbidden(c: char) -> bool {
 /// Checks `value` of `field`: at most `max` characters and no forbidden
 /// character. The error names the field and says what is wrong, without
 /// echoing a long value.
-pub(crate) fn check(field: &str, value: &str, max: usize) -> Result<(), ApiError> {
+pub fn check(field: &str, value: &str, max: usize) -> Result<(), EngineError> {
     let length = value.chars().count();
     if length > max {
-        return Err(ApiError::new(
+        return Err(EngineError::new(
             ErrorId::InvalidRequest,
             format!("{field} is {length} characters long; it takes at most {max}."),
         )
         .with_target(field.to_string()));
     }
     if let Some((position, c)) = value.chars().enumerate().find(|(_, c)| is_forbidden(*c)) {
-        return Err(ApiError::new(
+        return Err(EngineError::new(
             ErrorId::InvalidRequest,
             format!(
                 "{field} holds the control or bidirectional character U+{:04X} at character {}; \

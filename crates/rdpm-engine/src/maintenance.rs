@@ -41,37 +41,17 @@ use rdpm_types::{GlobalProperties, JobStatus, ProtectionGroup, RecoveryPoint, Re
 use tokio::sync::watch;
 
 use crate::clock::Clock;
+use crate::jobs::pruning::{Expired, MemberWork};
 use crate::jobs::Jobs;
 use crate::protection::Protection;
 use crate::settings::Settings;
-
-/// The owner of pruning jobs.
-pub(crate) const MAINTENANCE_OWNER: &str = "maintenance";
 
 /// How often the driver looks at the settings again while it waits for a
 /// window (real time): a changed window takes effect within this.
 const RECHECK_EVERY: Duration = Duration::from_secs(60);
 
-/// One recovery point retention expires.
-#[derive(Debug, Clone)]
-pub(crate) struct Expired {
-    /// The point.
-    pub(crate) point: RecoveryPoint,
-}
-
-/// What one pool member's pruning job does.
-#[derive(Debug, Clone)]
-pub(crate) struct MemberWork {
-    /// The pool member.
-    pub(crate) member: uuid::Uuid,
-    /// The points to forget, oldest first.
-    pub(crate) expire: Vec<Expired>,
-    /// Whether to prune after the forgets.
-    pub(crate) prune: bool,
-}
-
 /// Retention's passes.
-pub(crate) struct Maintenance {
+pub struct Maintenance {
     catalog: Arc<dyn Catalog>,
     protection: Arc<Protection>,
     jobs: Arc<Jobs>,
@@ -123,7 +103,7 @@ fn window_length(settings: &GlobalProperties) -> chrono::TimeDelta {
 }
 
 /// The window `now` is in, as its start and end.
-pub(crate) fn window_containing(
+pub fn window_containing(
     zone: &TimeZone,
     settings: &GlobalProperties,
     now: DateTime<Utc>,
@@ -143,7 +123,7 @@ pub(crate) fn window_containing(
 }
 
 /// The first window start after `now`.
-pub(crate) fn next_window_start(
+pub fn next_window_start(
     zone: &TimeZone,
     settings: &GlobalProperties,
     now: DateTime<Utc>,
@@ -163,7 +143,7 @@ pub(crate) fn next_window_start(
 
 impl Maintenance {
     /// Retention over `jobs`, with the window of `settings` in `zone`.
-    pub(crate) fn new(
+    pub fn new(
         catalog: Arc<dyn Catalog>,
         protection: Arc<Protection>,
         jobs: Arc<Jobs>,
@@ -234,7 +214,7 @@ impl Maintenance {
     /// One pass at the clock's time now: queues the pruning jobs due.
     /// Blocking (catalog reads); it queues onto the current runtime, so
     /// call it inside one. Returns how many jobs it queued.
-    pub(crate) fn run_pass(&self) -> usize {
+    pub fn run_pass(&self) -> usize {
         let _pass = self.pass.lock().unwrap_or_else(|e| e.into_inner());
         let now = self.clock.now();
         let settings = self.settings.current();
@@ -295,7 +275,7 @@ impl Maintenance {
     }
 
     /// A pass off the executor; queues onto this runtime.
-    pub(crate) async fn run_pass_now(self: &Arc<Self>) -> usize {
+    pub async fn run_pass_now(self: &Arc<Self>) -> usize {
         let this = Arc::clone(self);
         let handle = tokio::runtime::Handle::current();
         tokio::task::spawn_blocking(move || {
@@ -310,7 +290,7 @@ impl Maintenance {
     }
 
     /// Runs a pass now and at each window's start until `stopped`.
-    pub(crate) async fn serve(self: Arc<Self>, mut stopped: watch::Receiver<bool>) {
+    pub async fn serve(self: Arc<Self>, mut stopped: watch::Receiver<bool>) {
         tracing::info!("retention started");
         self.run_pass_now().await;
         loop {

@@ -18,6 +18,7 @@
 //! The task wakes when an event is queued and at least every
 //! [`SCAN_PERIOD`], and stops with the server.
 
+use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -32,12 +33,12 @@ use tokio::sync::{watch, Notify};
 use crate::settings::Settings;
 
 /// The header that carries a delivery's id, the same on every attempt.
-pub(crate) const DELIVERY_ID_HEADER: &str = "Rdpm-Delivery-Id";
+pub const DELIVERY_ID_HEADER: &str = "Rdpm-Delivery-Id";
 
 /// How long after each failed attempt the next one is made; a delivery
 /// gets one attempt more than there are steps, then is given up (about 19
 /// minutes after the first).
-pub(crate) const BACKOFF: [Duration; 9] = [
+pub const BACKOFF: [Duration; 9] = [
     Duration::from_secs(1),
     Duration::from_secs(2),
     Duration::from_secs(4),
@@ -53,17 +54,34 @@ pub(crate) const BACKOFF: [Duration; 9] = [
 const SCAN_PERIOD: Duration = Duration::from_secs(30);
 
 /// How long one webhook request or SMTP conversation may take.
-const SEND_TIMEOUT: Duration = Duration::from_secs(15);
+pub const SEND_TIMEOUT: Duration = Duration::from_secs(15);
 
 /// How many due deliveries one pass reads.
 const BATCH: u32 = 50;
 
+/// A boxed future of a webhook post.
+pub type Posting<'a> = std::pin::Pin<Box<dyn Future<Output = Result<(), String>> + Send + 'a>>;
+
+/// What posts webhooks: the server installs its HTTP client, so that the
+/// engine holds no HTTP stack of its own.
+pub trait WebhookPoster: Send + Sync {
+    /// Posts `body` as JSON to `url` with the header [`DELIVERY_ID_HEADER`]
+    /// set to `delivery_id`, within [`SEND_TIMEOUT`]. The error is shown in
+    /// alerts: it must not carry the URL, which may hold a secret.
+    fn post<'a>(
+        &'a self,
+        url: &'a str,
+        delivery_id: String,
+        body: serde_json::Value,
+    ) -> Posting<'a>;
+}
+
 /// The delivery task's state.
-pub(crate) struct Notifier {
+pub struct Notifier {
     catalog: Arc<dyn Catalog>,
     settings: Arc<Settings>,
     wake: Arc<Notify>,
-    http: reqwest::Client,
+    http: Arc<dyn WebhookPoster>,
     server_name: String,
 }
 
@@ -76,32 +94,27 @@ impl std::fmt::Debug for Notifier {
 }
 
 impl Notifier {
-    /// A notifier of `catalog`'s outbox, woken by `wake`.
-    pub(crate) fn new(
+    /// A notifier of `catalog`'s outbox, woken by `wake`, posting webhooks
+    /// through `http`.
+    pub fn new(
         catalog: Arc<dyn Catalog>,
         settings: Arc<Settings>,
         wake: Arc<Notify>,
         server_name: String,
-    ) -> Result<Notifier, crate::ServerError> {
-        let http = reqwest::Client::builder()
-            .timeout(SEND_TIMEOUT)
-            .user_agent(concat!("rdpm/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| {
-                crate::ServerError::Task(format!("cannot build the webhook client: {e}"))
-            })?;
-        Ok(Notifier {
+        http: Arc<dyn WebhookPoster>,
+    ) -> Notifier {
+        Notifier {
             catalog,
             settings,
             wake,
             http,
             server_name,
-        })
+        }
     }
 
     /// Delivers until `stopped` says stop; a delivery in flight finishes
     /// first, so that what was sent is also recorded.
-    pub(crate) async fn serve(self: Arc<Self>, mut stopped: watch::Receiver<bool>) {
+    pub async fn serve(self: Arc<Self>, mut stopped: watch::Receiver<bool>) {
         loop {
             if *stopped.borrow() {
                 break;
@@ -192,13 +205,13 @@ impl Notifier {
                 if !settings.webhook_configured() {
                     return Err("WebhookUrl was cleared before the alert could be posted".into());
                 }
-                post_webhook(
-                    &self.http,
-                    &settings.webhook_url,
-                    &self.server_name,
-                    delivery,
-                )
-                .await
+                self.http
+                    .post(
+                        &settings.webhook_url,
+                        delivery.id.to_string(),
+                        webhook_body(&self.server_name, delivery),
+                    )
+                    .await
             }
             NotificationChannel::Email => {
                 if !settings.email_configured() {
@@ -259,7 +272,7 @@ impl Notifier {
 }
 
 /// What an attempt that ended with `failure` means for `delivery`.
-pub(crate) fn outcome(
+pub fn outcome(
     delivery: &NotificationDelivery,
     failure: Option<&String>,
     now: DateTime<Utc>,
@@ -339,10 +352,7 @@ fn failure_alert(
 }
 
 /// The JSON a webhook receives.
-pub(crate) fn webhook_body(
-    server_name: &str,
-    delivery: &NotificationDelivery,
-) -> serde_json::Value {
+pub fn webhook_body(server_name: &str, delivery: &NotificationDelivery) -> serde_json::Value {
     serde_json::json!({
         "event": delivery.event.as_str(),
         "delivery_id": delivery.id,
@@ -351,30 +361,8 @@ pub(crate) fn webhook_body(
     })
 }
 
-async fn post_webhook(
-    http: &reqwest::Client,
-    url: &str,
-    server_name: &str,
-    delivery: &NotificationDelivery,
-) -> Result<(), String> {
-    let response = http
-        .post(url)
-        .header(DELIVERY_ID_HEADER, delivery.id.to_string())
-        .json(&webhook_body(server_name, delivery))
-        .send()
-        .await
-        // The URL may carry a secret; the error is shown in alerts.
-        .map_err(|e| format!("the webhook could not be reached: {}", e.without_url()))?;
-    let status = response.status();
-    if status.is_success() {
-        Ok(())
-    } else {
-        Err(format!("the webhook answered HTTP {status}"))
-    }
-}
-
 /// The subject of an alert e-mail: event, severity, type and object.
-pub(crate) fn mail_subject(server_name: &str, delivery: &NotificationDelivery) -> String {
+pub fn mail_subject(server_name: &str, delivery: &NotificationDelivery) -> String {
     let a = &delivery.alert;
     let event = match delivery.event {
         AlertEvent::Raised => "Alert",
@@ -387,7 +375,7 @@ pub(crate) fn mail_subject(server_name: &str, delivery: &NotificationDelivery) -
 }
 
 /// The text of an alert e-mail: what happened and what to do.
-pub(crate) fn mail_body(server_name: &str, delivery: &NotificationDelivery) -> String {
+pub fn mail_body(server_name: &str, delivery: &NotificationDelivery) -> String {
     let a = &delivery.alert;
     let mut out = String::new();
     match delivery.event {

@@ -17,7 +17,7 @@ use rdpm_storage::{KeyMaterial, Repository, RepositoryOptions, SnapshotFilter};
 use rdpm_types::{ErrorId, NewPoolMember, PoolMember, ServerVolume};
 
 use crate::agent::{longest_mount, LocalAgent};
-use crate::error::{ApiError, ServerError};
+use crate::error::{EngineError, StartError};
 
 /// File name of the repository key inside the data directory.
 pub const POOL_KEY_FILE: &str = "pool.key";
@@ -28,7 +28,7 @@ pub const DEFAULT_POOL_DIR: &str = "pool/default";
 pub const DEFAULT_POOL_NAME: &str = "Default";
 
 /// The pool members and the key that opens them.
-pub(crate) struct Pool {
+pub struct Pool {
     data_dir: PathBuf,
     key: KeyMaterial,
     options: RepositoryOptions,
@@ -45,7 +45,7 @@ pub(crate) struct Pool {
 impl Pool {
     /// Loads the repository key, creating it and the default member on a
     /// first start (the key file is missing).
-    pub(crate) fn open(data_dir: &Path, catalog: Arc<dyn Catalog>) -> Result<Pool, ServerError> {
+    pub fn open(data_dir: &Path, catalog: Arc<dyn Catalog>) -> Result<Pool, StartError> {
         let key_path = data_dir.join(POOL_KEY_FILE);
         let first_start = !key_path.exists();
         let key = if first_start {
@@ -84,7 +84,7 @@ impl Pool {
     /// locks a killed run left behind are cleared before anyone (a stock
     /// restic too) looks; a member that cannot be opened is logged and
     /// reported when a job needs it.
-    pub(crate) fn open_all(&self) {
+    pub fn open_all(&self) {
         let members = match self.catalog.pool_members() {
             Ok(m) => m,
             Err(e) => {
@@ -101,11 +101,11 @@ impl Pool {
 
     /// The member a group writes to: its own, or the default member (the
     /// first one when none is marked default).
-    pub(crate) fn member_for_group(&self, own: Option<uuid::Uuid>) -> Result<uuid::Uuid, ApiError> {
+    pub fn member_for_group(&self, own: Option<uuid::Uuid>) -> Result<uuid::Uuid, EngineError> {
         let members = self
             .catalog
             .pool_members()
-            .map_err(|e| ApiError::internal("cannot read the storage pool", &e))?;
+            .map_err(|e| EngineError::internal("cannot read the storage pool", &e))?;
         let chosen = match own {
             Some(id) => members.iter().find(|m| m.id == id),
             None => members
@@ -114,7 +114,7 @@ impl Pool {
                 .or_else(|| members.first()),
         };
         chosen.map(|m| m.id).ok_or_else(|| {
-            ApiError::new(
+            EngineError::new(
                 ErrorId::PoolMemberNotFound,
                 "The storage pool has no member to write to. Add one with Add-DPMDiskStorage.",
             )
@@ -123,18 +123,18 @@ impl Pool {
 
     /// The open repository of a member, and the member's path. A member
     /// opened before is served from memory, without reading the catalog.
-    pub(crate) fn repository(&self, id: uuid::Uuid) -> Result<(Repository, String), ApiError> {
+    pub fn repository(&self, id: uuid::Uuid) -> Result<(Repository, String), EngineError> {
         if let Some(open) = self.open.lock().unwrap_or_else(|p| p.into_inner()).get(&id) {
             return Ok(open.clone());
         }
         let record = self
             .catalog
             .pool_members()
-            .map_err(|e| ApiError::internal("cannot read the storage pool", &e))?
+            .map_err(|e| EngineError::internal("cannot read the storage pool", &e))?
             .into_iter()
             .find(|m| m.id == id)
             .ok_or_else(|| {
-                ApiError::new(
+                EngineError::new(
                     ErrorId::PoolMemberNotFound,
                     format!("No storage pool member {id}."),
                 )
@@ -142,7 +142,7 @@ impl Pool {
             })?;
         let repo =
             Repository::open(Path::new(&record.path), &self.key, &self.options).map_err(|e| {
-                ApiError::new(
+                EngineError::new(
                     ErrorId::PoolMemberInUse,
                     format!(
                         "The storage pool member '{}' ({}) cannot be opened: {e}.",
@@ -150,7 +150,7 @@ impl Pool {
                     ),
                 )
                 .with_target(record.path.clone())
-                .with_status(503)
+                .unavailable()
             })?;
         let mut open = self.open.lock().unwrap_or_else(|p| p.into_inner());
         // Two first uses may race; both handles work, keep one.
@@ -160,32 +160,32 @@ impl Pool {
 
     /// Where nothing may ever be restored to: the data directory and every
     /// member's directory.
-    pub(crate) fn protected_paths(&self) -> Result<Vec<PathBuf>, ApiError> {
+    pub fn protected_paths(&self) -> Result<Vec<PathBuf>, EngineError> {
         let mut paths = vec![self.data_dir.clone()];
         let members = self
             .catalog
             .pool_members()
-            .map_err(|e| ApiError::internal("cannot read the storage pool", &e))?;
+            .map_err(|e| EngineError::internal("cannot read the storage pool", &e))?;
         paths.extend(members.into_iter().map(|m| PathBuf::from(m.path)));
         Ok(paths)
     }
 
     /// The members with the space of their file systems.
-    pub(crate) fn members(&self) -> Result<Vec<PoolMember>, ApiError> {
+    pub fn members(&self) -> Result<Vec<PoolMember>, EngineError> {
         let records = self
             .catalog
             .pool_members()
-            .map_err(|e| ApiError::internal("cannot read the storage pool", &e))?;
+            .map_err(|e| EngineError::internal("cannot read the storage pool", &e))?;
         Ok(records.into_iter().map(member).collect())
     }
 
     /// Adds a member: creates a repository in `request.path`.
-    pub(crate) fn add(&self, request: &NewPoolMember) -> Result<PoolMember, ApiError> {
+    pub fn add(&self, request: &NewPoolMember) -> Result<PoolMember, EngineError> {
         let _guard = self.changes.lock().unwrap_or_else(|p| p.into_inner());
         let text = request.path.trim();
         let path = Path::new(text);
         let refuse = |why: String| {
-            ApiError::new(
+            EngineError::new(
                 ErrorId::PoolPathRefused,
                 format!("The path '{text}' cannot join the storage pool: {why}."),
             )
@@ -210,7 +210,7 @@ impl Pool {
         let members = self
             .catalog
             .pool_members()
-            .map_err(|e| ApiError::internal("cannot read the storage pool", &e))?;
+            .map_err(|e| EngineError::internal("cannot read the storage pool", &e))?;
         for m in &members {
             let other = Path::new(&m.path);
             if path.starts_with(other) || other.starts_with(path) {
@@ -257,7 +257,7 @@ impl Pool {
             // A repository the pool does not know would make the directory
             // "not empty" to a retry: take back what this call made.
             created.undo();
-            return Err(ApiError::internal("cannot record the pool member", &e));
+            return Err(EngineError::internal("cannot record the pool member", &e));
         }
         tracing::info!(path = %text, "added a storage pool member");
         Ok(member(record))
@@ -267,15 +267,15 @@ impl Pool {
     /// the local agent sees (pseudo and memory file systems left out, the
     /// data directory's always in) whose mount point is a directory, and
     /// any other file system that holds a member; sorted by mount point.
-    pub(crate) fn volumes(&self) -> Result<Vec<ServerVolume>, ApiError> {
+    pub fn volumes(&self) -> Result<Vec<ServerVolume>, EngineError> {
         let mounts = self
             .host
             .mount_table()
-            .map_err(|e| ApiError::internal("cannot read the mount table", &e))?;
+            .map_err(|e| EngineError::internal("cannot read the mount table", &e))?;
         let members = self
             .catalog
             .pool_members()
-            .map_err(|e| ApiError::internal("cannot read the storage pool", &e))?;
+            .map_err(|e| EngineError::internal("cannot read the storage pool", &e))?;
         let mut on: HashMap<Vec<u8>, Vec<uuid::Uuid>> = HashMap::new();
         for m in &members {
             // Symbolic links in a member's path lead to the file system
@@ -314,21 +314,21 @@ impl Pool {
 
     /// Removes a member from the pool; its directory stays on disk.
     /// Refused while it holds recovery points, and for the last member.
-    pub(crate) fn remove(&self, id: uuid::Uuid) -> Result<(), ApiError> {
+    pub fn remove(&self, id: uuid::Uuid) -> Result<(), EngineError> {
         let _guard = self.changes.lock().unwrap_or_else(|p| p.into_inner());
         let members = self
             .catalog
             .pool_members()
-            .map_err(|e| ApiError::internal("cannot read the storage pool", &e))?;
+            .map_err(|e| EngineError::internal("cannot read the storage pool", &e))?;
         let Some(m) = members.iter().find(|m| m.id == id) else {
-            return Err(ApiError::new(
+            return Err(EngineError::new(
                 ErrorId::PoolMemberNotFound,
                 format!("No storage pool member {id}."),
             )
             .with_target(id.to_string()));
         };
         let busy = |why: String| {
-            ApiError::new(
+            EngineError::new(
                 ErrorId::PoolMemberInUse,
                 format!(
                     "The pool member '{}' ({}) cannot be removed: {why}.",
@@ -348,7 +348,7 @@ impl Pool {
             let (repo, _) = self.repository(id)?;
             let points = repo
                 .snapshots(&SnapshotFilter::default())
-                .map_err(|e| ApiError::internal("cannot read the pool member", &e))?
+                .map_err(|e| EngineError::internal("cannot read the pool member", &e))?
                 .len();
             if points > 0 {
                 return Err(busy(format!("it holds {points} recovery point(s)")));
@@ -357,13 +357,13 @@ impl Pool {
         let indexed = self
             .catalog
             .recovery_points_in_member(id)
-            .map_err(|e| ApiError::internal("cannot read the recovery point index", &e))?;
+            .map_err(|e| EngineError::internal("cannot read the recovery point index", &e))?;
         if indexed > 0 {
             return Err(busy(format!("it holds {indexed} recovery point(s)")));
         }
         self.catalog
             .remove_pool_member(id)
-            .map_err(|e| ApiError::internal("cannot remove the pool member", &e))?;
+            .map_err(|e| EngineError::internal("cannot remove the pool member", &e))?;
         self.open
             .lock()
             .unwrap_or_else(|p| p.into_inner())

@@ -47,7 +47,7 @@ pub enum SecretsError {
 }
 
 /// Seals and opens the catalog's secrets with the data directory's key.
-pub(crate) struct Sealer {
+pub struct Sealer {
     key: LessSafeKey,
     path: PathBuf,
 }
@@ -63,15 +63,17 @@ impl std::fmt::Debug for Sealer {
 impl Sealer {
     /// The key of the data directory `dir`, made (owner-only) on first
     /// start.
-    pub(crate) fn load_or_create(dir: &Path) -> Result<Sealer, SecretsError> {
+    pub fn load_or_create(dir: &Path) -> Result<Sealer, SecretsError> {
         let path = dir.join(SECRETS_KEY_FILE);
         let (bytes, created) =
-            crate::data_dir::load_or_create_secret::<32>(&path).map_err(|e| match e {
-                crate::data_dir::SecretFileError::Io(source) => SecretsError::KeyFile {
+            crate::secret_file::load_or_create_secret::<32>(&path).map_err(|e| match e {
+                crate::secret_file::SecretFileError::Io(source) => SecretsError::KeyFile {
                     path: path.clone(),
                     source,
                 },
-                crate::data_dir::SecretFileError::Invalid => SecretsError::KeyInvalid(path.clone()),
+                crate::secret_file::SecretFileError::Invalid => {
+                    SecretsError::KeyInvalid(path.clone())
+                }
             })?;
         if created {
             tracing::info!(path = %path.display(), "created the key that seals the catalog's secrets (readable by the owner only)");
@@ -85,7 +87,7 @@ impl Sealer {
     }
 
     /// `plain`, sealed; the empty string stays empty.
-    pub(crate) fn seal(&self, plain: &str) -> String {
+    pub fn seal(&self, plain: &str) -> String {
         if plain.is_empty() {
             return String::new();
         }
@@ -108,7 +110,7 @@ impl Sealer {
 
     /// The clear text of `stored` (a value without the prefix is taken
     /// as clear text already).
-    pub(crate) fn open(&self, what: &'static str, stored: &str) -> Result<String, SecretsError> {
+    pub fn open(&self, what: &'static str, stored: &str) -> Result<String, SecretsError> {
         let Some(encoded) = stored.strip_prefix(PREFIX) else {
             return Ok(stored.to_string());
         };
@@ -130,7 +132,7 @@ impl Sealer {
     }
 
     /// The settings as the catalog keeps them: secrets sealed.
-    pub(crate) fn seal_settings(&self, settings: &GlobalProperties) -> GlobalProperties {
+    pub fn seal_settings(&self, settings: &GlobalProperties) -> GlobalProperties {
         GlobalProperties {
             smtp_password: self.seal(&settings.smtp_password),
             ..settings.clone()
@@ -139,7 +141,7 @@ impl Sealer {
 
     /// The settings the catalog kept, secrets opened; and whether one was
     /// kept in clear (so the caller seals it now).
-    pub(crate) fn open_settings(
+    pub fn open_settings(
         &self,
         stored: GlobalProperties,
     ) -> Result<(GlobalProperties, bool), SecretsError> {

@@ -11,15 +11,15 @@
 use std::sync::Arc;
 
 use rdpm_types::{
-    ConsistencyCheckRequest, DiskRecoveryPointOption, ErrorId, Job, JobId, JobStatus, JobType,
-    NewRecoveryPoints,
+    ConsistencyCheckRequest, ErrorId, Job, JobId, JobStatus, JobType, NewRecoveryPoints,
 };
 
-use super::Jobs;
-use crate::error::ApiError;
+use super::details::JobDetails;
+use super::queue::Jobs;
+use crate::error::EngineError;
 
 /// The reason a job cannot run again, or `None` when it can.
-pub(crate) fn refusal(job: &Job) -> Option<String> {
+pub fn refusal(job: &Job) -> Option<String> {
     if job.status != JobStatus::Failed {
         return Some(format!(
             "The job {} ({} of {}) has status {}; only failed or stopped jobs are run again. \
@@ -53,41 +53,39 @@ pub(crate) fn refusal(job: &Job) -> Option<String> {
 impl Jobs {
     /// `Restart-DPMJob`: queues a new job like the failed job `id`, owned
     /// by `owner`; returns it.
-    pub(crate) fn restart(self: &Arc<Self>, id: JobId, owner: &str) -> Result<Job, ApiError> {
+    pub fn restart(self: &Arc<Self>, id: JobId, owner: &str) -> Result<Job, EngineError> {
         let job = self.job(id)?;
         if let Some(reason) = refusal(&job) {
             return Err(
-                ApiError::new(ErrorId::JobNotRestartable, reason).with_target(id.to_string())
+                EngineError::new(ErrorId::JobNotRestartable, reason).with_target(id.to_string())
             );
         }
-        let started = match job.job_type {
-            JobType::ShadowCopy | JobType::Replication => self.start_backups(
+        let started = match JobDetails::of(&job) {
+            Some(JobDetails::Backup {
+                kind,
+                check_integrity,
+            }) => self.start_backups(
                 &NewRecoveryPoints {
                     datasources: vec![job.datasource_id],
-                    option: job.recovery_point_option.unwrap_or(
-                        if job.job_type == JobType::Replication {
-                            DiskRecoveryPointOption::OnlySynchronize
-                        } else {
-                            DiskRecoveryPointOption::WithSynchronize
-                        },
-                    ),
-                    with_integrity_check: job.with_integrity_check,
+                    option: kind.option(),
+                    with_integrity_check: check_integrity,
                     only_idle: false,
                 },
                 owner,
             )?,
-            // `refusal` let through only the three types above.
-            _ => self.start_consistency_checks(
+            Some(JobDetails::Validation { heavyweight }) => self.start_consistency_checks(
                 &ConsistencyCheckRequest {
                     datasources: vec![job.datasource_id],
                     protection_group: None,
-                    heavy_weight: job.with_integrity_check,
+                    heavy_weight: heavyweight,
                 },
                 owner,
             )?,
+            // `refusal` let through only backups and validations.
+            _ => Vec::new(),
         };
         let Some(mut new) = started.into_iter().next() else {
-            return Err(ApiError::new(
+            return Err(EngineError::new(
                 ErrorId::JobNotRestartable,
                 format!("No job was queued to run the job {id} again."),
             )

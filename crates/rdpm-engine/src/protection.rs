@@ -17,18 +17,18 @@ use rdpm_types::{
 };
 
 use crate::agent::{normalize, AgentError, Mount, ProductionAgent};
-use crate::error::ApiError;
+use crate::error::EngineError;
 
 /// Default and largest page of child datasources.
-pub(crate) const DEFAULT_CHILD_PAGE: usize = 1000;
-pub(crate) const MAX_CHILD_PAGE: usize = 10_000;
+pub const DEFAULT_CHILD_PAGE: usize = 1000;
+pub const MAX_CHILD_PAGE: usize = 10_000;
 
 /// Longest protection group name, in characters.
 const MAX_GROUP_NAME: usize = 256;
 
 /// Production servers, datasources and groups, over the agents and the
 /// catalog.
-pub(crate) struct Protection {
+pub struct Protection {
     agent: Arc<dyn ProductionAgent>,
     catalog: Arc<dyn Catalog>,
     local: ProductionServerRecord,
@@ -43,12 +43,12 @@ impl std::fmt::Debug for Protection {
     }
 }
 
-fn catalog_error(e: CatalogError) -> ApiError {
+fn catalog_error(e: CatalogError) -> EngineError {
     match e {
         CatalogError::ProtectionGroupNameInUse {
             existing_name,
             existing,
-        } => ApiError::new(
+        } => EngineError::new(
             ErrorId::ProtectionGroupNameInUse,
             format!(
                 "A protection group named '{existing_name}' already exists (id {existing}); \
@@ -58,13 +58,13 @@ fn catalog_error(e: CatalogError) -> ApiError {
         .with_target(existing_name),
         CatalogError::DatasourceAlreadyProtected { ref path, .. } => {
             let target = String::from_utf8_lossy(path).into_owned();
-            ApiError::new(
+            EngineError::new(
                 ErrorId::DatasourceAlreadyProtected,
                 format!("{e}; a datasource belongs to at most one protection group."),
             )
             .with_target(target)
         }
-        CatalogError::ProtectionGroupNotFound(id) => ApiError::new(
+        CatalogError::ProtectionGroupNotFound(id) => EngineError::new(
             ErrorId::ProtectionGroupNotFound,
             format!("No protection group {id} on this server."),
         )
@@ -73,7 +73,7 @@ fn catalog_error(e: CatalogError) -> ApiError {
             id,
             expected,
             found,
-        } => ApiError::new(
+        } => EngineError::new(
             ErrorId::ProtectionGroupChanged,
             format!(
                 "Protection group {id} was changed (version {found}) since this draft was \
@@ -81,11 +81,11 @@ fn catalog_error(e: CatalogError) -> ApiError {
             ),
         )
         .with_target(id.to_string()),
-        other => ApiError::internal("catalog failure", &other),
+        other => EngineError::internal("catalog failure", &other),
     }
 }
 
-fn agent_error(e: AgentError) -> ApiError {
+fn agent_error(e: AgentError) -> EngineError {
     let target = match &e {
         AgentError::InvalidPath(p)
         | AgentError::NotFound(p)
@@ -98,7 +98,7 @@ fn agent_error(e: AgentError) -> ApiError {
         AgentError::NotFound(_) | AgentError::NotProtectable { .. } => ErrorId::DatasourceNotFound,
         _ => ErrorId::InvalidRequest,
     };
-    ApiError::new(id, format!("{}.", capitalize(&e.to_string()))).with_target(target)
+    EngineError::new(id, format!("{}.", capitalize(&e.to_string()))).with_target(target)
 }
 
 fn capitalize(text: &str) -> String {
@@ -131,17 +131,17 @@ fn membership(groups: &[ProtectionGroup]) -> Membership {
 }
 
 /// Validates a requested group name.
-pub(crate) fn check_group_name(name: &str) -> Result<String, ApiError> {
+pub fn check_group_name(name: &str) -> Result<String, EngineError> {
     let trimmed = name.trim();
     if trimmed.is_empty() {
-        return Err(ApiError::new(
+        return Err(EngineError::new(
             ErrorId::InvalidRequest,
             "The protection group name is empty.",
         )
         .with_target(name));
     }
     if trimmed.chars().count() > MAX_GROUP_NAME || trimmed.chars().any(char::is_control) {
-        return Err(ApiError::new(
+        return Err(EngineError::new(
             ErrorId::InvalidRequest,
             format!(
                 "The protection group name '{trimmed}' is not valid: at most {MAX_GROUP_NAME} \
@@ -154,13 +154,13 @@ pub(crate) fn check_group_name(name: &str) -> Result<String, ApiError> {
 }
 
 /// Validates `-AlertThresholdInDays`.
-pub(crate) fn check_alert_threshold(days: i64) -> Result<u32, ApiError> {
+pub fn check_alert_threshold(days: i64) -> Result<u32, EngineError> {
     let max = PolicyObjective::MAX_ALERT_THRESHOLD_DAYS;
     u32::try_from(days)
         .ok()
         .filter(|d| (1..=max).contains(d))
         .ok_or_else(|| {
-            ApiError::new(
+            EngineError::new(
                 ErrorId::InvalidRequest,
                 format!(
                     "AlertThresholdInDays {days} is out of range: give 1 to {max} days without \
@@ -172,12 +172,12 @@ pub(crate) fn check_alert_threshold(days: i64) -> Result<u32, ApiError> {
 }
 
 /// Validates a short-term disk policy objective.
-pub(crate) fn check_policy(
+pub fn check_policy(
     current: PolicyObjective,
     retention_days: i64,
     frequency: Option<i64>,
     before_recovery_point: bool,
-) -> Result<PolicyObjective, ApiError> {
+) -> Result<PolicyObjective, EngineError> {
     let (min, max) = (
         PolicyObjective::MIN_RETENTION_DAYS,
         PolicyObjective::MAX_RETENTION_DAYS,
@@ -186,7 +186,7 @@ pub(crate) fn check_policy(
         .ok()
         .filter(|d| (min..=max).contains(d))
         .ok_or_else(|| {
-            ApiError::new(
+            EngineError::new(
                 ErrorId::InvalidRequest,
                 format!(
                     "RetentionRangeDays {retention_days} is out of range: short-term disk \
@@ -204,7 +204,7 @@ pub(crate) fn check_policy(
                 .filter(|f| allowed.contains(f))
                 .ok_or_else(|| {
                     let list: Vec<String> = allowed.iter().map(u32::to_string).collect();
-                    ApiError::new(
+                    EngineError::new(
                         ErrorId::InvalidRequest,
                         format!(
                             "SynchronizationFrequencyMinutes {f} is not one of the allowed \
@@ -229,7 +229,7 @@ pub(crate) fn check_policy(
 
 impl Protection {
     /// Registers the local agent's host in the catalog.
-    pub(crate) fn new(
+    pub fn new(
         agent: Arc<dyn ProductionAgent>,
         catalog: Arc<dyn Catalog>,
         at: chrono::DateTime<chrono::Utc>,
@@ -242,11 +242,11 @@ impl Protection {
         })
     }
 
-    fn agent_for(&self, id: ProductionServerId) -> Result<&dyn ProductionAgent, ApiError> {
+    fn agent_for(&self, id: ProductionServerId) -> Result<&dyn ProductionAgent, EngineError> {
         if id == self.local.id {
             Ok(self.agent.as_ref())
         } else {
-            Err(ApiError::new(
+            Err(EngineError::new(
                 ErrorId::ProductionServerNotFound,
                 format!("No production server {id} is attached to this server."),
             )
@@ -254,7 +254,7 @@ impl Protection {
         }
     }
 
-    fn groups(&self) -> Result<Vec<ProtectionGroup>, ApiError> {
+    fn groups(&self) -> Result<Vec<ProtectionGroup>, EngineError> {
         self.catalog.protection_groups().map_err(catalog_error)
     }
 
@@ -284,22 +284,22 @@ impl Protection {
     }
 
     /// `Get-DPMProductionServer`.
-    pub(crate) fn production_servers(&self) -> Result<Vec<ProductionServer>, ApiError> {
+    pub fn production_servers(&self) -> Result<Vec<ProductionServer>, EngineError> {
         let groups = self.groups()?;
         let servers = self.catalog.production_servers().map_err(catalog_error)?;
         Ok(servers.iter().map(|s| self.describe(s, &groups)).collect())
     }
 
     /// One production server.
-    pub(crate) fn production_server(
+    pub fn production_server(
         &self,
         id: ProductionServerId,
-    ) -> Result<ProductionServer, ApiError> {
+    ) -> Result<ProductionServer, EngineError> {
         self.production_servers()?
             .into_iter()
             .find(|s| s.id == id)
             .ok_or_else(|| {
-                ApiError::new(
+                EngineError::new(
                     ErrorId::ProductionServerNotFound,
                     format!("No production server {id} is attached to this server."),
                 )
@@ -345,7 +345,10 @@ impl Protection {
     }
 
     /// Fills in the recovery point summary of the protected ones.
-    fn with_recovery_points(&self, mut list: Vec<Datasource>) -> Result<Vec<Datasource>, ApiError> {
+    fn with_recovery_points(
+        &self,
+        mut list: Vec<Datasource>,
+    ) -> Result<Vec<Datasource>, EngineError> {
         if list.iter().any(|d| d.currently_protected) {
             let summaries = self
                 .catalog
@@ -365,7 +368,7 @@ impl Protection {
     }
 
     /// `Get-DPMDatasource -ProductionServer -Inquire`: the volumes.
-    pub(crate) fn volumes(&self, server: ProductionServerId) -> Result<Vec<Datasource>, ApiError> {
+    pub fn volumes(&self, server: ProductionServerId) -> Result<Vec<Datasource>, EngineError> {
         let agent = self.agent_for(server)?;
         let membership = membership(&self.groups()?);
         let volumes = agent.volumes().map_err(agent_error)?;
@@ -384,13 +387,13 @@ impl Protection {
     }
 
     /// `Get-DPMChildDatasource`: one page of the children of `path`.
-    pub(crate) fn children(
+    pub fn children(
         &self,
         server: ProductionServerId,
         path: &[u8],
         cursor: Option<&str>,
         limit: usize,
-    ) -> Result<ChildDatasourcePage, ApiError> {
+    ) -> Result<ChildDatasourcePage, EngineError> {
         let agent = self.agent_for(server)?;
         let path = normalize(path).map_err(agent_error)?;
         let mount = agent.datasource_for_path(&path).map_err(agent_error)?;
@@ -399,7 +402,7 @@ impl Protection {
                 base64::engine::general_purpose::URL_SAFE_NO_PAD
                     .decode(c)
                     .map_err(|_| {
-                        ApiError::new(
+                        EngineError::new(
                             ErrorId::InvalidRequest,
                             format!("The cursor '{c}' is not one this server handed out."),
                         )
@@ -438,11 +441,11 @@ impl Protection {
 
     /// `Get-DPMDatasource -Path [-ProductionServerName]`: the volume a path
     /// is on.
-    pub(crate) fn datasource_for_path(
+    pub fn datasource_for_path(
         &self,
         path: &[u8],
         server_name: Option<&str>,
-    ) -> Result<Datasource, ApiError> {
+    ) -> Result<Datasource, EngineError> {
         let servers = self.catalog.production_servers().map_err(catalog_error)?;
         let server = match server_name {
             None => &self.local,
@@ -453,7 +456,7 @@ impl Protection {
                         || s.names.name.eq_ignore_ascii_case(name)
                 })
                 .ok_or_else(|| {
-                    ApiError::new(
+                    EngineError::new(
                         ErrorId::ProductionServerNotFound,
                         format!("No production server named '{name}' is attached to this server."),
                     )
@@ -493,10 +496,10 @@ impl Protection {
 
     /// `Get-DPMDatasource` (DpmServer and DataSourceSearch sets): the
     /// protected datasources, optionally those whose name contains `query`.
-    pub(crate) fn protected_datasources(
+    pub fn protected_datasources(
         &self,
         query: Option<&str>,
-    ) -> Result<Vec<Datasource>, ApiError> {
+    ) -> Result<Vec<Datasource>, EngineError> {
         let groups = self.groups()?;
         let membership = membership(&groups);
         let query = query.map(str::to_lowercase);
@@ -515,15 +518,12 @@ impl Protection {
     }
 
     /// `Get-DPMProtectionGroup`.
-    pub(crate) fn protection_groups(&self) -> Result<Vec<ProtectionGroup>, ApiError> {
+    pub fn protection_groups(&self) -> Result<Vec<ProtectionGroup>, EngineError> {
         self.groups()
     }
 
     /// One protection group.
-    pub(crate) fn protection_group(
-        &self,
-        id: ProtectionGroupId,
-    ) -> Result<ProtectionGroup, ApiError> {
+    pub fn protection_group(&self, id: ProtectionGroupId) -> Result<ProtectionGroup, EngineError> {
         self.catalog
             .protection_group(id)
             .map_err(catalog_error)?
@@ -532,20 +532,13 @@ impl Protection {
 
     /// The member `id` of `group` as a datasource, without its recovery
     /// point summary; `None` when it is not a member.
-    pub(crate) fn member_of(
-        &self,
-        group: &ProtectionGroup,
-        id: DatasourceId,
-    ) -> Option<Datasource> {
+    pub fn member_of(&self, group: &ProtectionGroup, id: DatasourceId) -> Option<Datasource> {
         let member = group.members.iter().find(|m| m.datasource_id == id)?;
         Some(self.member_datasource(member, &membership(std::slice::from_ref(group))))
     }
 
     /// `Get-DPMDatasource -ProtectionGroup`.
-    pub(crate) fn group_datasources(
-        &self,
-        id: ProtectionGroupId,
-    ) -> Result<Vec<Datasource>, ApiError> {
+    pub fn group_datasources(&self, id: ProtectionGroupId) -> Result<Vec<Datasource>, EngineError> {
         let group = self.protection_group(id)?;
         let membership = membership(std::slice::from_ref(&group));
         self.with_recovery_points(
@@ -559,11 +552,7 @@ impl Protection {
 
     /// Checks a name against the committed groups other than `own`, so that
     /// a clash shows at once; the commit checks again.
-    pub(crate) fn check_name_free(
-        &self,
-        name: &str,
-        own: ProtectionGroupId,
-    ) -> Result<(), ApiError> {
+    pub fn check_name_free(&self, name: &str, own: ProtectionGroupId) -> Result<(), EngineError> {
         let key = name_key(name);
         match self
             .groups()?
@@ -579,7 +568,7 @@ impl Protection {
     }
 
     /// The next free `Protection Group N` name, as DPM names new groups.
-    pub(crate) fn default_group_name(&self) -> Result<String, ApiError> {
+    pub fn default_group_name(&self) -> Result<String, EngineError> {
         let taken: Vec<String> = self.groups()?.iter().map(|g| name_key(&g.name)).collect();
         let n = (1..)
             .find(|n| !taken.contains(&name_key(&format!("Protection Group {n}"))))
@@ -590,15 +579,15 @@ impl Protection {
     /// Resolves what `Add-DPMChildDatasource` names into a member: the path
     /// must exist on a volume, and must not overlap what other groups
     /// protect (checked again at commit).
-    pub(crate) fn resolve_member(
+    pub fn resolve_member(
         &self,
         server: ProductionServerId,
         path: &FsPath,
         own: ProtectionGroupId,
-    ) -> Result<ProtectionGroupMember, ApiError> {
+    ) -> Result<ProtectionGroupMember, EngineError> {
         let agent = self.agent_for(server)?;
         let bytes = path.to_bytes().ok_or_else(|| {
-            ApiError::new(
+            EngineError::new(
                 ErrorId::InvalidRequest,
                 format!("The raw path of '{}' is not valid base64.", path.display),
             )
@@ -608,7 +597,7 @@ impl Protection {
         if std::str::from_utf8(&bytes).is_err() {
             // A snapshot lists its paths as text (restic's format), so a
             // datasource's own path must be UTF-8; names below it need not.
-            return Err(ApiError::new(
+            return Err(EngineError::new(
                 ErrorId::InvalidRequest,
                 format!(
                     "The path '{}' is not valid UTF-8, so it cannot be protected as a datasource: \
@@ -648,7 +637,7 @@ impl Protection {
     }
 
     /// `Set-DPMProtectionGroup`: writes the draft in one transaction.
-    pub(crate) fn commit(&self, commit: &GroupCommit) -> Result<ProtectionGroup, ApiError> {
+    pub fn commit(&self, commit: &GroupCommit) -> Result<ProtectionGroup, EngineError> {
         self.catalog
             .commit_protection_group(commit)
             .map_err(catalog_error)

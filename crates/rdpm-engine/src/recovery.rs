@@ -23,7 +23,7 @@ use rdpm_types::{
     RecoverableItem, RecoveryPoint, RecoveryPointLocation, SearchRequest,
 };
 
-use crate::error::ApiError;
+use crate::error::EngineError;
 use crate::pool::Pool;
 
 /// How many finds a search may hold that nobody has read yet.
@@ -36,10 +36,10 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 
 /// The page size a request asked for (`field`), refused outside 1 to
 /// [`BrowsePage::MAX_PAGE`].
-pub(crate) fn page_size(asked: Option<u32>, field: &str) -> Result<usize, ApiError> {
+pub fn page_size(asked: Option<u32>, field: &str) -> Result<usize, EngineError> {
     let size = asked.unwrap_or(BrowsePage::DEFAULT_PAGE);
     if !(1..=BrowsePage::MAX_PAGE).contains(&size) {
-        return Err(ApiError::new(
+        return Err(EngineError::new(
             ErrorId::InvalidRequest,
             format!(
                 "{field} {size} is out of range: 1 to {}.",
@@ -52,16 +52,16 @@ pub(crate) fn page_size(asked: Option<u32>, field: &str) -> Result<usize, ApiErr
 }
 
 /// The bytes of a path on the wire, or a clear error naming it.
-pub(crate) fn path_bytes(path: &FsPath, what: &str) -> Result<Vec<u8>, ApiError> {
+pub fn path_bytes(path: &FsPath, what: &str) -> Result<Vec<u8>, EngineError> {
     let bytes = path.to_bytes().ok_or_else(|| {
-        ApiError::new(
+        EngineError::new(
             ErrorId::InvalidRequest,
             format!("The {what} {path} has a 'raw' form that is not valid base64."),
         )
         .with_target(path.display.clone())
     })?;
     if bytes.first() != Some(&b'/') {
-        return Err(ApiError::new(
+        return Err(EngineError::new(
             ErrorId::InvalidRequest,
             format!("The {what} '{path}' is not an absolute path; give the full path, from /."),
         )
@@ -69,7 +69,7 @@ pub(crate) fn path_bytes(path: &FsPath, what: &str) -> Result<Vec<u8>, ApiError>
     }
     let p = Path::new(std::ffi::OsStr::from_bytes(&bytes));
     if p.components().any(|c| c == Component::ParentDir) {
-        return Err(ApiError::new(
+        return Err(EngineError::new(
             ErrorId::InvalidRequest,
             format!("The {what} '{path}' contains '..'; give the path without it."),
         )
@@ -79,7 +79,7 @@ pub(crate) fn path_bytes(path: &FsPath, what: &str) -> Result<Vec<u8>, ApiError>
 }
 
 /// `path` without repeated, trailing or `.` separators (`/a//b/./` is `/a/b`).
-pub(crate) fn normalise(path: &[u8]) -> Vec<u8> {
+pub fn normalise(path: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(path.len());
     for part in path.split(|b| *b == b'/') {
         if part.is_empty() || part == b"." {
@@ -103,12 +103,12 @@ fn parent_of(path: &[u8]) -> Vec<u8> {
 }
 
 /// A recovery point by id, or a clear "not found".
-pub(crate) fn recovery_point(catalog: &dyn Catalog, id: &str) -> Result<RecoveryPoint, ApiError> {
+pub fn recovery_point(catalog: &dyn Catalog, id: &str) -> Result<RecoveryPoint, EngineError> {
     catalog
         .recovery_point(id)
-        .map_err(|e| ApiError::internal("cannot read the recovery points", &e))?
+        .map_err(|e| EngineError::internal("cannot read the recovery points", &e))?
         .ok_or_else(|| {
-            ApiError::new(
+            EngineError::new(
                 ErrorId::RecoveryPointNotFound,
                 format!(
                     "No recovery point {id} on this server; list them with Get-DPMRecoveryPoint."
@@ -120,18 +120,18 @@ pub(crate) fn recovery_point(catalog: &dyn Catalog, id: &str) -> Result<Recovery
 
 /// `path` (`what` names it in errors) as a path of `point`'s datasource,
 /// or the datasource's root when `None`.
-pub(crate) fn path_in(
+pub fn path_in(
     point: &RecoveryPoint,
     path: Option<&FsPath>,
     what: &str,
-) -> Result<Vec<u8>, ApiError> {
+) -> Result<Vec<u8>, EngineError> {
     let root = normalise(&point.datasource_path.to_bytes().unwrap_or_default());
     let Some(path) = path else {
         return Ok(root);
     };
     let path = path_bytes(path, what)?;
     if !path_contains(&root, &path) {
-        return Err(ApiError::new(
+        return Err(EngineError::new(
             ErrorId::RecoverableItemNotFound,
             format!(
                 "'{}' is not in the recovery point {}: it holds {} only.",
@@ -147,7 +147,7 @@ pub(crate) fn path_in(
 
 /// What every item of one recovery point shares.
 #[derive(Debug, Clone)]
-pub(crate) struct PointContext {
+pub struct PointContext {
     recovery_point_id: String,
     backup_time: DateTime<Utc>,
     datasource_id: DatasourceId,
@@ -225,10 +225,10 @@ impl Drop for SearchFeed {
 }
 
 /// One page of a cursor, and whether it was the last.
-pub(crate) struct CursorPage {
-    pub(crate) items: Vec<RecoverableItem>,
-    pub(crate) finished: bool,
-    pub(crate) total: Option<u64>,
+pub struct CursorPage {
+    pub items: Vec<RecoverableItem>,
+    pub finished: bool,
+    pub total: Option<u64>,
 }
 
 impl Cursor {
@@ -246,7 +246,7 @@ impl Cursor {
 
     /// The next `limit` items. Blocks while a search has found fewer and is
     /// still running: call it off the executor.
-    pub(crate) fn next_page(&self, limit: usize) -> CursorPage {
+    pub fn next_page(&self, limit: usize) -> CursorPage {
         let mut state = lock(&self.0);
         match &mut *state {
             CursorState::Listing {
@@ -292,22 +292,22 @@ impl Cursor {
 }
 
 /// A first page, and the cursor for the rest when there is more.
-pub(crate) struct FirstPage {
-    pub(crate) items: Vec<RecoverableItem>,
-    pub(crate) rest: Option<Cursor>,
-    pub(crate) total: Option<u64>,
+pub struct FirstPage {
+    pub items: Vec<RecoverableItem>,
+    pub rest: Option<Cursor>,
+    pub total: Option<u64>,
 }
 
 /// Browsing and searching.
-pub(crate) struct Recovery {
+pub struct Recovery {
     catalog: Arc<dyn Catalog>,
     pool: Arc<Pool>,
 }
 
 /// A storage error while reading a point, as the API reports it.
-fn read_failed(point: &RecoveryPoint, e: &rdpm_storage::Error) -> ApiError {
+fn read_failed(point: &RecoveryPoint, e: &rdpm_storage::Error) -> EngineError {
     match e {
-        rdpm_storage::Error::PathNotFound { path, .. } => ApiError::new(
+        rdpm_storage::Error::PathNotFound { path, .. } => EngineError::new(
             ErrorId::RecoverableItemNotFound,
             format!(
                 "The recovery point {} of {} (made {}) has no '{path}'. Browse the point \
@@ -316,7 +316,7 @@ fn read_failed(point: &RecoveryPoint, e: &rdpm_storage::Error) -> ApiError {
             ),
         )
         .with_target(path.clone()),
-        rdpm_storage::Error::SnapshotNotFound(_) => ApiError::new(
+        rdpm_storage::Error::SnapshotNotFound(_) => EngineError::new(
             ErrorId::RecoveryPointNotFound,
             format!(
                 "The recovery point {} is listed but its snapshot is missing from the storage \
@@ -325,35 +325,35 @@ fn read_failed(point: &RecoveryPoint, e: &rdpm_storage::Error) -> ApiError {
             ),
         )
         .with_target(point.id.clone()),
-        other => ApiError::new(
+        other => EngineError::new(
             ErrorId::InternalError,
             format!(
                 "The recovery point {} cannot be read from {}: {other}.",
                 point.id, point.pool_member_path
             ),
         )
-        .with_status(503),
+        .unavailable(),
     }
 }
 
 impl Recovery {
-    pub(crate) fn new(catalog: Arc<dyn Catalog>, pool: Arc<Pool>) -> Self {
+    pub fn new(catalog: Arc<dyn Catalog>, pool: Arc<Pool>) -> Self {
         Recovery { catalog, pool }
     }
 
     /// A recovery point by id, or a clear "not found".
-    pub(crate) fn point(&self, id: &str) -> Result<RecoveryPoint, ApiError> {
+    pub fn point(&self, id: &str) -> Result<RecoveryPoint, EngineError> {
         recovery_point(self.catalog.as_ref(), id)
     }
 
-    fn open(&self, point: &RecoveryPoint) -> Result<(Repository, SnapshotId), ApiError> {
+    fn open(&self, point: &RecoveryPoint) -> Result<(Repository, SnapshotId), EngineError> {
         let (repo, _) = self.pool.repository(point.pool_member_id)?;
         let snapshot = SnapshotId::parse(&point.id).map_err(|e| read_failed(point, &e))?;
         Ok((repo, snapshot))
     }
 
     /// `Get-DPMRecoverableItem -RecoverableItem -BrowseType`.
-    pub(crate) fn browse(&self, id: &str, request: &BrowseRequest) -> Result<FirstPage, ApiError> {
+    pub fn browse(&self, id: &str, request: &BrowseRequest) -> Result<FirstPage, EngineError> {
         let limit = page_size(request.page_size, "page_size")?;
         let point = self.point(id)?;
         let (repo, snapshot) = self.open(&point)?;
@@ -411,14 +411,14 @@ impl Recovery {
     /// `Get-DPMRecoverableItem -Datasource -SearchOption`: searches the
     /// datasource's points made between `from` and `to`, newest first, on
     /// a thread of its own; returns the first page.
-    pub(crate) fn search(
+    pub fn search(
         &self,
         datasource: DatasourceId,
         request: &SearchRequest,
-    ) -> Result<FirstPage, ApiError> {
+    ) -> Result<FirstPage, EngineError> {
         let limit = page_size(request.page_size, "page_size")?;
         if request.from > request.to {
-            return Err(ApiError::new(
+            return Err(EngineError::new(
                 ErrorId::InvalidRequest,
                 format!(
                     "The search's FromRecoveryPoint ({}) is later than its ToRecoveryPoint ({}); \
@@ -428,7 +428,7 @@ impl Recovery {
             ));
         }
         if request.search_string.is_empty() {
-            return Err(ApiError::new(
+            return Err(EngineError::new(
                 ErrorId::InvalidRequest,
                 "The search string is empty; give the text to look for in -SearchString.",
             ));
@@ -436,7 +436,7 @@ impl Recovery {
         let mut points: Vec<RecoveryPoint> = self
             .catalog
             .recovery_points(datasource)
-            .map_err(|e| ApiError::internal("cannot read the recovery points", &e))?
+            .map_err(|e| EngineError::internal("cannot read the recovery points", &e))?
             .into_iter()
             .filter(|p| p.backup_time >= request.from && p.backup_time <= request.to)
             .collect();
@@ -460,7 +460,7 @@ impl Recovery {
         std::thread::Builder::new()
             .name("rdpm-search".into())
             .spawn(move || search_points(plan, &needle, search_type, recursive, &cancel, &tx))
-            .map_err(|e| ApiError::internal("cannot start the search", &e))?;
+            .map_err(|e| EngineError::internal("cannot start the search", &e))?;
         let cursor = Cursor::search(feed);
         let page = cursor.next_page(limit);
         Ok(FirstPage {
@@ -471,7 +471,7 @@ impl Recovery {
     }
 
     /// `Get-DPMRecoveryPointLocation`.
-    pub(crate) fn location(&self, id: &str) -> Result<RecoveryPointLocation, ApiError> {
+    pub fn location(&self, id: &str) -> Result<RecoveryPointLocation, EngineError> {
         let point = self.point(id)?;
         Ok(RecoveryPointLocation {
             recovery_point_id: point.id,
@@ -524,7 +524,7 @@ fn search_points(
 }
 
 /// The path as the OS takes it.
-pub(crate) fn os_path(bytes: &[u8]) -> PathBuf {
+pub fn os_path(bytes: &[u8]) -> PathBuf {
     PathBuf::from(std::ffi::OsStr::from_bytes(bytes))
 }
 
