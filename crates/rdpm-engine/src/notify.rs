@@ -319,19 +319,24 @@ fn failure_alert(
     } else {
         "failed and will be retried"
     };
+    let outbox = rdpm_types::paths::NOTIFICATIONS;
     let recommended_action = match channel {
         NotificationChannel::Webhook => {
-            "Check WebhookUrl (Get-DPMGlobalProperty -PropertyName WebhookUrl) and that its \
-             receiver is up and answers with a 2xx status. Pending notifications are retried \
-             with backoff; GET /api/v1/notifications shows each one's attempts and last error. \
-             The alert resolves when a notification by webhook is delivered."
+            format!(
+                "Check WebhookUrl (Get-DPMGlobalProperty -PropertyName WebhookUrl) and that its \
+                 receiver is up and answers with a 2xx status. Pending notifications are retried \
+                 with backoff; GET {outbox} shows each one's attempts and last error. The alert \
+                 resolves when a notification by webhook is delivered."
+            )
         }
         NotificationChannel::Email => {
-            "Check SmtpServer, SmtpSecurity, SmtpUserName, SmtpPassword, SmtpFrom and \
-             NotificationRecipients (Get-DPMGlobalProperty) and that the SMTP server accepts the \
-             mail. Pending notifications are retried with backoff; GET /api/v1/notifications \
-             shows each one's attempts and last error. The alert resolves when a notification \
-             by e-mail is delivered."
+            format!(
+                "Check SmtpServer, SmtpSecurity, SmtpUserName, SmtpPassword, SmtpFrom and \
+                 NotificationRecipients (Get-DPMGlobalProperty) and that the SMTP server accepts \
+                 the mail. Pending notifications are retried with backoff; GET {outbox} shows \
+                 each one's attempts and last error. The alert resolves when a notification by \
+                 e-mail is delivered."
+            )
         }
     };
     Alert::new(
@@ -346,7 +351,7 @@ fn failure_alert(
             delivery.alert.id,
             channel_words(channel)
         ),
-        recommended_action.into(),
+        recommended_action,
         at,
     )
 }
