@@ -214,3 +214,58 @@ fn a_disk_from_get_dpm_disk_storage_takes_a_member() {
     assert_eq!(out.trim(), format!("{}\n2", expected.display()));
     assert!(expected.join("config").is_file());
 }
+
+#[test]
+fn get_dpm_volume_lists_the_volumes_in_use_only_when_asked_and_feeds_add_dpm_disk_storage() {
+    let s = server("DPMServer07");
+    let data_mount = mount_point_of(&s.data_dir);
+    let rows = |script: &str| -> Vec<String> {
+        let (_, out, err) = s.run(script);
+        assert!(err.trim().is_empty(), "{script}: {err}");
+        out.lines().map(String::from).collect()
+    };
+    let row = "ForEach-Object { '{0}|{1}|{2}|{3}|{4}' -f $_.Name, $_.Tag, $_.IsInStoragePool, $_.Status, $_.PoolMemberIds.Count }";
+    // Without -AlreadyInUseByDPM: the writable volumes that hold no member;
+    // the data directory's holds the default one.
+    let free = rows(&format!("Get-DPMVolume DPMServer07 | {row}"));
+    assert!(
+        free.iter()
+            .all(|r| r.ends_with("|NotOwnedByDPM|False|Online|0")),
+        "{free:?}"
+    );
+    assert!(
+        !free
+            .iter()
+            .any(|r| r.starts_with(&format!("{data_mount}|"))),
+        "the data directory's file system is listed as free: {free:?}"
+    );
+    // With it: the same, and the one in use.
+    let all = rows(&format!(
+        "Get-DPMVolume DPMServer07 -AlreadyInUseByDPM | {row}"
+    ));
+    let in_use = format!("{data_mount}|All|True|Online|1");
+    assert!(all.contains(&in_use), "{in_use} in {all:?}");
+    let mut expected = free.clone();
+    expected.push(in_use);
+    expected.sort();
+    let mut listed = all.clone();
+    listed.sort();
+    assert_eq!(listed, expected);
+
+    // A volume it lists takes a member beside the default one.
+    let target = s.scratch_dir().join("volume-member");
+    std::fs::create_dir(&target).expect("volume-member");
+    let target = std::fs::canonicalize(&target).expect("canonical");
+    let relative = target
+        .strip_prefix(&data_mount)
+        .expect("under the mount point")
+        .join("pool3");
+    let out = rows(&format!(
+        "Get-DPMVolume DPMServer07 -AlreadyInUseByDPM | Where-Object Name -eq '{data_mount}' | ForEach-Object {{ Add-DPMDiskStorage -Volume $_ -Subdirectory '{}' -FriendlyName 'Pool 3' }} | ForEach-Object {{ $_.AccessPath }}
+         (Get-DPMVolume DPMServer07 -AlreadyInUseByDPM | Where-Object Name -eq '{data_mount}').PoolMemberIds.Count",
+        relative.display()
+    ));
+    let expected = target.join("pool3");
+    assert_eq!(out, [expected.display().to_string(), "2".to_string()]);
+    assert!(expected.join("config").is_file());
+}
