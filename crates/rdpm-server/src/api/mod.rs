@@ -67,6 +67,19 @@ impl Routes {
     }
 }
 
+/// A route of the handler list as the table declares it, and the name of
+/// its handler.
+#[cfg(test)]
+struct Pair {
+    endpoint: &'static str,
+    method: routes::Method,
+    path: &'static str,
+    /// The body's and the answer's Rust types, by `type_name`.
+    request: &'static str,
+    response: &'static str,
+    handler: &'static str,
+}
+
 /// The handler of each route of `rdpm_types::routes`, in one list from
 /// which both the router and the OpenAPI document's paths are made.
 macro_rules! handlers {
@@ -90,6 +103,20 @@ macro_rules! handlers {
         #[derive(utoipa::OpenApi)]
         #[openapi(paths($($module::$handler),+))]
         pub(crate) struct Operations;
+
+        /// What the table says of each route of the list, beside the name
+        /// of its handler, for a test to hold the handlers' attributes to.
+        #[cfg(test)]
+        fn pairs() -> Vec<Pair> {
+            vec![$(Pair {
+                endpoint: <routes::$endpoint as Endpoint>::NAME,
+                method: <routes::$endpoint as Endpoint>::METHOD,
+                path: <routes::$endpoint as Endpoint>::PATH,
+                request: std::any::type_name::<<routes::$endpoint as Endpoint>::Request>(),
+                response: std::any::type_name::<<routes::$endpoint as Endpoint>::Response>(),
+                handler: stringify!($handler),
+            }),+]
+        }
     };
 }
 
@@ -212,7 +239,104 @@ mod tests {
     use std::collections::BTreeSet;
 
     use rdpm_types::routes::{self, Method};
+    use serde_json::Value;
     use utoipa::OpenApi;
+
+    /// A Rust type's name without its modules: `Vec<ServerVolume>`.
+    fn type_shape(type_name: &str) -> String {
+        let mut out = String::new();
+        let mut word = String::new();
+        for c in type_name.chars().chain(std::iter::once(' ')) {
+            if c.is_alphanumeric() || c == '_' || c == ':' {
+                word.push(c);
+            } else {
+                out.push_str(word.rsplit("::").next().unwrap_or_default());
+                word.clear();
+                out.push(c);
+            }
+        }
+        out.trim_end().to_string()
+    }
+
+    /// A JSON schema of the document in the same spelling: a component by
+    /// its name, an array as `Vec<...>`, none as `()`.
+    fn schema_shape(schema: &Value) -> String {
+        if schema.is_null() {
+            return "()".into();
+        }
+        if let Some(reference) = schema["$ref"].as_str() {
+            return reference.rsplit('/').next().unwrap_or_default().into();
+        }
+        match schema["type"].as_str() {
+            Some("array") => format!("Vec<{}>", schema_shape(&schema["items"])),
+            Some("string") => "String".into(),
+            _ => schema.to_string(),
+        }
+    }
+
+    /// The JSON answer of an operation's success (its first 2xx answer).
+    fn answer(operation: &Value) -> &Value {
+        let responses = operation["responses"].as_object().unwrap();
+        let success = responses
+            .iter()
+            .find(|(code, _)| code.starts_with('2'))
+            .map_or(&Value::Null, |(_, response)| response);
+        &success["content"]["application/json"]["schema"]
+    }
+
+    #[test]
+    fn each_handler_documents_its_routes_method_path_body_and_answer() {
+        let doc = serde_json::to_value(super::Operations::openapi()).unwrap();
+        let mut wrong = Vec::new();
+        for pair in super::pairs() {
+            let at = format!(
+                "{} ({} {}, handler {})",
+                pair.endpoint, pair.method, pair.path, pair.handler
+            );
+            let operation = &doc["paths"][pair.path][pair.method.openapi_key()];
+            if operation.is_null() {
+                wrong.push(format!("{at}: the document has no such operation"));
+                continue;
+            }
+            if operation["operationId"] != pair.handler {
+                wrong.push(format!(
+                    "{at}: the document's operation is {}",
+                    operation["operationId"]
+                ));
+            }
+            let body = &operation["requestBody"]["content"]["application/json"]["schema"];
+            let (declared, documented) = (type_shape(pair.request), schema_shape(body));
+            if declared != documented {
+                wrong.push(format!(
+                    "{at}: the table's body is {declared}, the document's {documented}"
+                ));
+            }
+            let (declared, documented) =
+                (type_shape(pair.response), schema_shape(answer(operation)));
+            // The document itself and the metrics' text are answers
+            // without a JSON schema.
+            let unschemed = documented == "()" && (declared == "Value" || declared == "String");
+            if declared != documented && !unschemed {
+                wrong.push(format!(
+                    "{at}: the table's answer is {declared}, the document's {documented}"
+                ));
+            }
+        }
+        assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+    }
+
+    #[test]
+    fn type_and_schema_shapes_are_spelt_alike() {
+        assert_eq!(
+            type_shape("alloc::vec::Vec<rdpm_types::pool::ServerVolume>"),
+            "Vec<ServerVolume>"
+        );
+        assert_eq!(type_shape("()"), "()");
+        let array =
+            serde_json::json!({"type": "array", "items": {"$ref": "#/components/schemas/Job"}});
+        assert_eq!(schema_shape(&array), "Vec<Job>");
+        assert_eq!(schema_shape(&Value::Null), "()");
+    }
 
     fn table(with_clock: bool) -> BTreeSet<(Method, &'static str)> {
         routes::ALL
