@@ -41,6 +41,8 @@
 mod api;
 mod data_dir;
 mod error;
+#[cfg(test)]
+mod import_cycles;
 mod listen;
 mod metrics;
 mod session;

@@ -189,18 +189,30 @@ fn the_servers_file_systems_are_disks_and_volumes() {
     );
 }
 
+/// A new directory `dir` beside the data directory, on the same file
+/// system (mounted at `data_mount`), and the path of `member` in it
+/// relative to that mount point.
+fn beside_data_dir(
+    s: &TestServer,
+    data_mount: &str,
+    dir: &str,
+    member: &str,
+) -> (std::path::PathBuf, std::path::PathBuf) {
+    let target = s.scratch_dir().join(dir);
+    std::fs::create_dir(&target).expect("a directory beside the data directory");
+    let target = std::fs::canonicalize(&target).expect("canonical");
+    let relative = target
+        .strip_prefix(data_mount)
+        .expect("under the mount point")
+        .join(member);
+    (target, relative)
+}
+
 #[test]
 fn a_disk_from_get_dpm_disk_storage_takes_a_member() {
     let s = server("DPMServer07");
     let data_mount = mount_point_of(&s.data_dir);
-    // A directory beside the data directory, on the same file system.
-    let target = s.scratch_dir().join("extra");
-    std::fs::create_dir(&target).expect("extra");
-    let target = std::fs::canonicalize(&target).expect("canonical");
-    let relative = target
-        .strip_prefix(&data_mount)
-        .expect("under the mount point")
-        .join("pool2");
+    let (target, relative) = beside_data_dir(&s, &data_mount, "extra", "pool2");
     let (_, out, err) = s.run(&format!(
         "Connect-DPMServer DPMServer07 | Out-Null
          $d = Get-DPMDiskStorage DPMServer07 | Where-Object {{ $_.Name -eq '{data_mount}' }}
@@ -212,5 +224,54 @@ fn a_disk_from_get_dpm_disk_storage_takes_a_member() {
     assert!(err.trim().is_empty(), "{err}");
     let expected = target.join("pool2");
     assert_eq!(out.trim(), format!("{}\n2", expected.display()));
+    assert!(expected.join("config").is_file());
+}
+
+#[test]
+fn get_dpm_volume_lists_the_volumes_in_use_only_when_asked_and_feeds_add_dpm_disk_storage() {
+    let s = server("DPMServer07");
+    let data_mount = mount_point_of(&s.data_dir);
+    let rows = |script: &str| -> Vec<String> {
+        let (_, out, err) = s.run(script);
+        assert!(err.trim().is_empty(), "{script}: {err}");
+        out.lines().map(String::from).collect()
+    };
+    let row = "ForEach-Object { '{0}|{1}|{2}|{3}|{4}' -f $_.Name, $_.Tag, $_.IsInStoragePool, $_.Status, $_.PoolMemberIds.Count }";
+    // Without -AlreadyInUseByDPM: the writable volumes that hold no member;
+    // the data directory's holds the default one.
+    let free = rows(&format!("Get-DPMVolume DPMServer07 | {row}"));
+    assert!(
+        free.iter()
+            .all(|r| r.ends_with("|NotOwnedByDPM|False|Online|0")),
+        "{free:?}"
+    );
+    assert!(
+        !free
+            .iter()
+            .any(|r| r.starts_with(&format!("{data_mount}|"))),
+        "the data directory's file system is listed as free: {free:?}"
+    );
+    // With it: the same, and the one in use.
+    let all = rows(&format!(
+        "Get-DPMVolume DPMServer07 -AlreadyInUseByDPM | {row}"
+    ));
+    let in_use = format!("{data_mount}|All|True|Online|1");
+    assert!(all.contains(&in_use), "{in_use} in {all:?}");
+    let mut expected = free.clone();
+    expected.push(in_use);
+    expected.sort();
+    let mut listed = all.clone();
+    listed.sort();
+    assert_eq!(listed, expected);
+
+    // A volume it lists takes a member beside the default one.
+    let (target, relative) = beside_data_dir(&s, &data_mount, "volume-member", "pool3");
+    let out = rows(&format!(
+        "Get-DPMVolume DPMServer07 -AlreadyInUseByDPM | Where-Object Name -eq '{data_mount}' | ForEach-Object {{ Add-DPMDiskStorage -Volume $_ -Subdirectory '{}' -FriendlyName 'Pool 3' }} | ForEach-Object {{ $_.AccessPath }}
+         (Get-DPMVolume DPMServer07 -AlreadyInUseByDPM | Where-Object Name -eq '{data_mount}').PoolMemberIds.Count",
+        relative.display()
+    ));
+    let expected = target.join("pool3");
+    assert_eq!(out, [expected.display().to_string(), "2".to_string()]);
     assert!(expected.join("config").is_file());
 }

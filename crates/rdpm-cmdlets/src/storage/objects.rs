@@ -155,9 +155,26 @@ pub fn pool_member(c: &Connection, m: PoolMember) -> Value {
     Value::object(obj)
 }
 
-/// A file system of the server outside the pool, as a Volume that
-/// `Add-DPMDiskStorage -Volume` takes (with a `-Subdirectory`).
+/// The ids of the pool members on a file system of the server.
+fn member_ids(v: &ServerVolume) -> Value {
+    Value::array(
+        v.pool_members
+            .iter()
+            .map(|id| Value::str(id.to_string()))
+            .collect(),
+    )
+}
+
+/// A file system of the server as a Volume that `Add-DPMDiskStorage
+/// -Volume` takes (with a `-Subdirectory`): outside the pool (Tag
+/// `NotOwnedByDPM`), or holding members (`Get-DPMVolume -AlreadyInUseByDPM`).
 pub fn server_volume(c: &Connection, v: &ServerVolume) -> Value {
+    let in_pool = !v.pool_members.is_empty();
+    let tag = if in_pool {
+        ALL_DATASOURCE_TYPES
+    } else {
+        NOT_OWNED_BY_DPM
+    };
     let mut obj = PsObject::new(
         vec![SERVER_VOLUME_TYPE.into(), "System.Object".into()],
         [
@@ -165,7 +182,7 @@ pub fn server_volume(c: &Connection, v: &ServerVolume) -> Value {
             ("Name".into(), Value::str(&v.mount_point)),
             ("AccessPath".into(), Value::str(&v.mount_point)),
             ("Path".into(), Value::str(&v.mount_point)),
-            ("Tag".into(), Value::str(NOT_OWNED_BY_DPM)),
+            ("Tag".into(), Value::str(tag)),
             ("TotalSpace".into(), bytes(v.total_space)),
             ("FreeSpace".into(), bytes(v.free_space)),
             ("UnallocatedSpace".into(), bytes(v.free_space)),
@@ -174,7 +191,8 @@ pub fn server_volume(c: &Connection, v: &ServerVolume) -> Value {
                 Value::str(status(v.total_space, v.read_only)),
             ),
             ("FileSystem".into(), Value::str(&v.file_system)),
-            ("IsInStoragePool".into(), Value::Bool(false)),
+            ("IsInStoragePool".into(), Value::Bool(in_pool)),
+            ("PoolMemberIds".into(), member_ids(v)),
             ("DPMServerName".into(), Value::str(&c.server_name)),
         ],
     );
@@ -185,11 +203,6 @@ pub fn server_volume(c: &Connection, v: &ServerVolume) -> Value {
 /// A file system of the server as DPM's Disk object: where pool members
 /// live or can be added.
 pub fn disk(c: &Connection, v: &ServerVolume) -> Value {
-    let members = v
-        .pool_members
-        .iter()
-        .map(|id| Value::str(id.to_string()))
-        .collect::<Vec<_>>();
     let mut obj = PsObject::new(
         vec![DISK_TYPE.into(), "System.Object".into()],
         [
@@ -211,7 +224,7 @@ pub fn disk(c: &Connection, v: &ServerVolume) -> Value {
                 "DiskStatus".into(),
                 Value::str(status(v.total_space, v.read_only)),
             ),
-            ("PoolMemberIds".into(), Value::array(members)),
+            ("PoolMemberIds".into(), member_ids(v)),
             ("DPMServerName".into(), Value::str(&c.server_name)),
         ],
     );

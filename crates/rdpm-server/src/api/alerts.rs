@@ -7,8 +7,9 @@ use axum::Json;
 use rdpm_types::{Alert, AlertId, AlertQuery, Problem};
 
 use super::blocking::blocking;
+use super::extract::{ApiQuery, Caller, IdParam};
 use super::ids::parse_id;
-use super::{ApiQuery, AppState, Caller, IdParam};
+use super::state::AppState;
 use crate::error::ApiError;
 
 #[utoipa::path(

@@ -10,7 +10,8 @@ use rdpm_types::{
 };
 
 use super::blocking::blocking;
-use super::{ApiJson, ApiQuery, AppState, Caller, IdParam};
+use super::extract::{ApiJson, ApiQuery, Caller, IdParam};
+use super::state::AppState;
 use crate::error::ApiError;
 
 /// The most outbox rows one listing returns.

@@ -14,9 +14,10 @@ use rdpm_types::{
 };
 
 use super::blocking::blocking;
+use super::extract::{ApiJson, ApiQuery, Caller, IdParam};
 use super::ids::parse_id;
 use super::lists::distinct;
-use super::{ApiJson, ApiQuery, AppState, Caller, IdParam};
+use super::state::AppState;
 use crate::error::ApiError;
 
 /// Queues jobs for the calling session's principal: `start` reads the

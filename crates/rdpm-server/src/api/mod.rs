@@ -1,11 +1,17 @@
-//! The HTTP API: router, authentication and request extractors.
+//! The HTTP API: the router and the OpenAPI document, both made from one
+//! list pairing each route of `rdpm_types::routes` with its handler.
 //!
 //! Every failure leaves as problem+json through `ApiError`, including
-//! unknown routes, wrong methods and bodies that do not parse.
+//! unknown routes, wrong methods and bodies that do not parse. The handler
+//! modules take the server's state from `state` and their extractors from
+//! `extract`, neither of which imports a handler module; this module uses
+//! its children and none of them uses it back.
 
 mod alerts;
 mod blocking;
+mod doc;
 mod drafts;
+mod extract;
 mod global;
 mod ids;
 mod jobs;
@@ -17,40 +23,20 @@ mod schedule;
 mod scopes;
 mod server;
 mod sessions;
+mod state;
 
 use std::sync::Arc;
 
-use axum::extract::{FromRequest, FromRequestParts, Path, Request};
 use axum::handler::Handler;
-use axum::http::request::Parts;
-use axum::http::{header, Method, Uri};
+use axum::http::{Method, Uri};
 use axum::routing::{delete, get, post, put, MethodRouter};
 use axum::Router;
 use rdpm_types::routes::{self, Endpoint};
-use rdpm_types::{paths, ErrorId, ServerInfo, SessionId};
-use serde::de::DeserializeOwned;
+use rdpm_types::{paths, ErrorId};
+use utoipa::OpenApi;
 
-use crate::data_dir::AdminToken;
 use crate::error::ApiError;
-use crate::metrics::Metrics;
-use crate::session::{Lookup, Session, SessionError, SessionManager};
-
-pub(crate) use server::ApiDoc;
-
-/// What every handler can reach.
-pub(crate) struct Shared {
-    pub(crate) sessions: Arc<SessionManager>,
-    pub(crate) metrics: Arc<Metrics>,
-    pub(crate) admin: AdminToken,
-    pub(crate) info: ServerInfo,
-    pub(crate) openapi_json: String,
-    /// The engine's services.
-    pub(crate) engine: Arc<rdpm_engine::Engine>,
-    /// Set when the server runs on a manual clock (`--simulated-clock`).
-    pub(crate) manual_clock: Option<Arc<rdpm_engine::clock::ManualClock>>,
-}
-
-pub(crate) type AppState = Arc<Shared>;
+pub(crate) use state::{AppState, Shared};
 
 /// A router under construction that records each route it is given, so
 /// that a test can hold it against `rdpm_types::routes::ALL`.
@@ -81,6 +67,19 @@ impl Routes {
     }
 }
 
+/// A route of the handler list as the table declares it, and the name of
+/// its handler.
+#[cfg(test)]
+struct Pair {
+    endpoint: &'static str,
+    method: routes::Method,
+    path: &'static str,
+    /// The body's and the answer's Rust types, by `type_name`.
+    request: &'static str,
+    response: &'static str,
+    handler: &'static str,
+}
+
 /// The handler of each route of `rdpm_types::routes`, in one list from
 /// which both the router and the OpenAPI document's paths are made.
 macro_rules! handlers {
@@ -100,10 +99,24 @@ macro_rules! handlers {
         }
 
         /// The operations of the OpenAPI document, from the handlers'
-        /// `#[utoipa::path]` attributes; `ApiDoc` adds the rest.
+        /// `#[utoipa::path]` attributes; `doc::document` adds the rest.
         #[derive(utoipa::OpenApi)]
         #[openapi(paths($($module::$handler),+))]
         pub(crate) struct Operations;
+
+        /// What the table says of each route of the list, beside the name
+        /// of its handler, for a test to hold the handlers' attributes to.
+        #[cfg(test)]
+        fn pairs() -> Vec<Pair> {
+            vec![$(Pair {
+                endpoint: <routes::$endpoint as Endpoint>::NAME,
+                method: <routes::$endpoint as Endpoint>::METHOD,
+                path: <routes::$endpoint as Endpoint>::PATH,
+                request: std::any::type_name::<<routes::$endpoint as Endpoint>::Request>(),
+                response: std::any::type_name::<<routes::$endpoint as Endpoint>::Response>(),
+                handler: stringify!($handler),
+            }),+]
+        }
     };
 }
 
@@ -171,6 +184,15 @@ handlers! {
     Metrics => server::metrics,
 }
 
+/// The OpenAPI document, generated from the routes and the wire types.
+pub(crate) struct ApiDoc;
+
+impl OpenApi for ApiDoc {
+    fn openapi() -> utoipa::openapi::OpenApi {
+        doc::document(Operations::openapi())
+    }
+}
+
 /// The routes of `rdpm_types::routes`.
 pub(crate) fn router(state: AppState) -> Router {
     let router = routes(state.manual_clock.is_some()).router;
@@ -212,246 +234,109 @@ async fn method_not_allowed(method: Method, uri: Uri) -> ApiError {
     )
 }
 
-/// Who is calling: the administrator token, or a session's token (whose
-/// lease the request has just renewed).
-pub(crate) enum Caller {
-    Admin,
-    Session(Arc<Session>),
-}
-
-impl Caller {
-    /// The caller's session, for routes that act inside one.
-    pub(crate) fn into_session(self) -> Result<Arc<Session>, ApiError> {
-        match self {
-            Caller::Session(session) => Ok(session),
-            Caller::Admin => Err(ApiError::new(
-                ErrorId::PermissionDenied,
-                format!(
-                    "This request acts inside a session, and the administrator token is not \
-                     one: authenticate with a session token ({} {} opens a session).",
-                    routes::CreateSession::METHOD,
-                    routes::CreateSession::PATH
-                ),
-            )),
-        }
-    }
-}
-
-impl FromRequestParts<AppState> for Caller {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let header = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .ok_or_else(ApiError::authentication_required)?;
-        let value = header
-            .to_str()
-            .map_err(|_| ApiError::invalid_credential())?;
-        let token = match value.split_once(' ') {
-            Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") => token.trim(),
-            _ => return Err(ApiError::authentication_required()),
-        };
-        let Some((id, secret)) = token.split_once('.') else {
-            return if state.admin.matches(token) {
-                Ok(Caller::Admin)
-            } else {
-                Err(ApiError::invalid_credential())
-            };
-        };
-        let id: SessionId = id.parse().map_err(|_| ApiError::invalid_credential())?;
-        // The secret first, whatever the session's state: a token with a
-        // wrong secret gets the same answer for an open, a closed and an
-        // unknown session, so it learns nothing of them. Only the owner
-        // learns that their session closed, when and why.
-        if !state.sessions.secret_matches(id, secret) {
-            return Err(ApiError::invalid_credential());
-        }
-        match state.sessions.lookup(id) {
-            Lookup::Open(session) => {
-                session.touch();
-                Ok(Caller::Session(session))
-            }
-            Lookup::Closed(closed) => Err(ApiError::session_closed(closed)),
-            Lookup::Unknown => {
-                let sessions = Arc::clone(&state.sessions);
-                match tokio::task::spawn_blocking(move || sessions.lookup_in_catalog(id)).await {
-                    Ok(Ok(SessionError::Closed(closed))) => Err(ApiError::session_closed(closed)),
-                    // A token this server's key made for a session the
-                    // catalog does not know (a catalog restored from an
-                    // older copy, say).
-                    Ok(Ok(_)) => Err(ApiError::invalid_credential()),
-                    Ok(Err(e)) => Err(ApiError::internal(
-                        "cannot read the session audit trail",
-                        &e,
-                    )),
-                    Err(e) => Err(ApiError::internal("session lookup task failed", &e)),
-                }
-            }
-        }
-    }
-}
-
-/// What the catalog knows of a session this run does not remember: closed
-/// by an earlier run (a restart), or never existed.
-pub(crate) async fn lookup_in_catalog(state: &AppState, id: SessionId) -> ApiError {
-    let sessions = Arc::clone(&state.sessions);
-    match tokio::task::spawn_blocking(move || sessions.lookup_in_catalog(id)).await {
-        Ok(Ok(error)) => error.into(),
-        Ok(Err(e)) => ApiError::internal("cannot read the session audit trail", &e),
-        Err(e) => ApiError::internal("session lookup task failed", &e),
-    }
-}
-
-/// The largest JSON body accepted (axum's default limit for `Json`).
-const JSON_BODY_LIMIT: u64 = 2 * 1024 * 1024;
-
-/// A JSON body whose rejections are problem+json with a message that names
-/// the problem.
-pub(crate) struct ApiJson<T>(pub(crate) T);
-
-impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
-    type Rejection = ApiError;
-
-    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
-        // Refuse an announced oversized body before reading any of it.
-        let announced = req
-            .headers()
-            .get(header::CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse::<u64>().ok());
-        if let Some(length) = announced.filter(|&l| l > JSON_BODY_LIMIT) {
-            return Err(ApiError::new(
-                ErrorId::InvalidRequest,
-                format!(
-                    "The request body is {length} bytes; the limit is {JSON_BODY_LIMIT} bytes."
-                ),
-            )
-            .with_status(413));
-        }
-        let timeout = req
-            .extensions()
-            .get::<crate::listen::BodyTimeout>()
-            .map(|t| t.0);
-        let parsed = axum::Json::<serde_json::Value>::from_request(req, state);
-        let parsed = match timeout {
-            Some(limit) => tokio::time::timeout(limit, parsed).await.map_err(|_| {
-                ApiError::new(
-                    ErrorId::InvalidRequest,
-                    format!(
-                        "The request body did not arrive within {} s.",
-                        limit.as_secs_f64()
-                    ),
-                )
-                .with_status(408)
-            })?,
-            None => parsed.await,
-        };
-        match parsed {
-            // Every body of the API is a JSON object; serde would also take
-            // an array for a struct (its fields in order), which no client
-            // means.
-            Ok(axum::Json(value)) => {
-                let kind = match &value {
-                    serde_json::Value::Object(_) => None,
-                    serde_json::Value::Array(_) => Some("an array"),
-                    serde_json::Value::String(_) => Some("a string"),
-                    serde_json::Value::Number(_) => Some("a number"),
-                    serde_json::Value::Bool(_) => Some("a boolean"),
-                    serde_json::Value::Null => Some("null"),
-                };
-                if let Some(kind) = kind {
-                    return Err(ApiError::new(
-                        ErrorId::InvalidRequest,
-                        format!("The request body is {kind}; it must be a JSON object."),
-                    ));
-                }
-                // The path names the field at fault, as axum's own
-                // rejection does.
-                serde_path_to_error::deserialize::<_, T>(value)
-                    .map(ApiJson)
-                    .map_err(|e| {
-                        ApiError::new(
-                            ErrorId::InvalidRequest,
-                            format!(
-                                "Failed to deserialize the JSON body into the target type: {}: {}",
-                                e.path(),
-                                e.inner()
-                            ),
-                        )
-                    })
-            }
-            Err(rejection) => {
-                // A body that parses but does not fit the type is as much a
-                // bad request as one that does not parse.
-                let status = match rejection.status().as_u16() {
-                    413 => 413,
-                    415 => 415,
-                    _ => 400,
-                };
-                Err(
-                    ApiError::new(ErrorId::InvalidRequest, rejection.body_text())
-                        .with_status(status),
-                )
-            }
-        }
-    }
-}
-
-/// Query parameters whose rejections are problem+json naming the problem.
-pub(crate) struct ApiQuery<T>(pub(crate) T);
-
-impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
-        axum::extract::Query::<T>::from_request_parts(parts, state)
-            .await
-            .map(|axum::extract::Query(value)| ApiQuery(value))
-            .map_err(|e| ApiError::new(ErrorId::InvalidRequest, e.body_text()))
-    }
-}
-
-/// The `{id}` path segment, as text: each route decides what a malformed
-/// id means.
-pub(crate) struct IdParam(pub(crate) String);
-
-impl<S: Send + Sync> FromRequestParts<S> for IdParam {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
-        Path::<String>::from_request_parts(parts, state)
-            .await
-            .map(|Path(id)| IdParam(id))
-            .map_err(|e| ApiError::new(ErrorId::InvalidRequest, e.body_text()))
-    }
-}
-
-/// Closing a session with a very large object table runs off the async
-/// executor, so that releasing it does not stall other requests.
-pub(crate) async fn close_session(
-    state: &AppState,
-    id: SessionId,
-    reason: rdpm_types::CloseReason,
-    object_count: usize,
-) -> Result<rdpm_types::ReleaseReport, ApiError> {
-    const INLINE_RELEASE_LIMIT: usize = 1024;
-    if object_count <= INLINE_RELEASE_LIMIT {
-        return state.sessions.close(id, reason).map_err(Into::into);
-    }
-    let sessions = Arc::clone(&state.sessions);
-    match tokio::task::spawn_blocking(move || sessions.close(id, reason)).await {
-        Ok(result) => result.map_err(Into::into),
-        Err(e) => Err(ApiError::internal("session close task failed", &e)),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use std::collections::BTreeSet;
 
     use rdpm_types::routes::{self, Method};
+    use serde_json::Value;
     use utoipa::OpenApi;
+
+    /// A Rust type's name without its modules: `Vec<ServerVolume>`.
+    fn type_shape(type_name: &str) -> String {
+        let mut out = String::new();
+        let mut word = String::new();
+        for c in type_name.chars().chain(std::iter::once(' ')) {
+            if c.is_alphanumeric() || c == '_' || c == ':' {
+                word.push(c);
+            } else {
+                out.push_str(word.rsplit("::").next().unwrap_or_default());
+                word.clear();
+                out.push(c);
+            }
+        }
+        out.trim_end().to_string()
+    }
+
+    /// A JSON schema of the document in the same spelling: a component by
+    /// its name, an array as `Vec<...>`, none as `()`.
+    fn schema_shape(schema: &Value) -> String {
+        if schema.is_null() {
+            return "()".into();
+        }
+        if let Some(reference) = schema["$ref"].as_str() {
+            return reference.rsplit('/').next().unwrap_or_default().into();
+        }
+        match schema["type"].as_str() {
+            Some("array") => format!("Vec<{}>", schema_shape(&schema["items"])),
+            Some("string") => "String".into(),
+            _ => schema.to_string(),
+        }
+    }
+
+    /// The JSON answer of an operation's success (its first 2xx answer).
+    fn answer(operation: &Value) -> &Value {
+        let responses = operation["responses"].as_object().unwrap();
+        let success = responses
+            .iter()
+            .find(|(code, _)| code.starts_with('2'))
+            .map_or(&Value::Null, |(_, response)| response);
+        &success["content"]["application/json"]["schema"]
+    }
+
+    #[test]
+    fn each_handler_documents_its_routes_method_path_body_and_answer() {
+        let doc = serde_json::to_value(super::Operations::openapi()).unwrap();
+        let mut wrong = Vec::new();
+        for pair in super::pairs() {
+            let at = format!(
+                "{} ({} {}, handler {})",
+                pair.endpoint, pair.method, pair.path, pair.handler
+            );
+            let operation = &doc["paths"][pair.path][pair.method.openapi_key()];
+            if operation.is_null() {
+                wrong.push(format!("{at}: the document has no such operation"));
+                continue;
+            }
+            if operation["operationId"] != pair.handler {
+                wrong.push(format!(
+                    "{at}: the document's operation is {}",
+                    operation["operationId"]
+                ));
+            }
+            let body = &operation["requestBody"]["content"]["application/json"]["schema"];
+            let (declared, documented) = (type_shape(pair.request), schema_shape(body));
+            if declared != documented {
+                wrong.push(format!(
+                    "{at}: the table's body is {declared}, the document's {documented}"
+                ));
+            }
+            let (declared, documented) =
+                (type_shape(pair.response), schema_shape(answer(operation)));
+            // The document itself and the metrics' text are answers
+            // without a JSON schema.
+            let unschemed = documented == "()" && (declared == "Value" || declared == "String");
+            if declared != documented && !unschemed {
+                wrong.push(format!(
+                    "{at}: the table's answer is {declared}, the document's {documented}"
+                ));
+            }
+        }
+        assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+    }
+
+    #[test]
+    fn type_and_schema_shapes_are_spelt_alike() {
+        assert_eq!(
+            type_shape("alloc::vec::Vec<rdpm_types::pool::ServerVolume>"),
+            "Vec<ServerVolume>"
+        );
+        assert_eq!(type_shape("()"), "()");
+        let array =
+            serde_json::json!({"type": "array", "items": {"$ref": "#/components/schemas/Job"}});
+        assert_eq!(schema_shape(&array), "Vec<Job>");
+        assert_eq!(schema_shape(&Value::Null), "()");
+    }
 
     fn table(with_clock: bool) -> BTreeSet<(Method, &'static str)> {
         routes::ALL

@@ -8,8 +8,9 @@ use axum::Json;
 use rdpm_types::{NewPoolMember, PoolMember, Problem, ServerVolume};
 
 use super::blocking::blocking;
+use super::extract::{ApiJson, Caller, IdParam};
 use super::ids::{parse_id, PoolMemberId};
-use super::{ApiJson, AppState, Caller, IdParam};
+use super::state::AppState;
 use crate::error::ApiError;
 
 #[utoipa::path(

@@ -14,8 +14,9 @@ use rdpm_types::{
 };
 
 use super::blocking::blocking;
+use super::extract::{ApiQuery, Caller, IdParam};
 use super::ids::parse_id;
-use super::{ApiQuery, AppState, Caller, IdParam};
+use super::state::AppState;
 use crate::error::ApiError;
 
 /// A path given in a query: `path_raw` (standard base64 of the bytes)

@@ -14,8 +14,9 @@ use rdpm_types::{
 };
 
 use super::blocking::blocking;
+use super::extract::{ApiJson, ApiQuery, Caller, IdParam};
 use super::ids::{parse_id, CursorId};
-use super::{ApiJson, ApiQuery, AppState, Caller, IdParam};
+use super::state::AppState;
 use crate::error::ApiError;
 use crate::session::{Session, SessionObject};
 

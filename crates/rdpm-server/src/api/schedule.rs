@@ -12,8 +12,9 @@ use rdpm_types::{
 };
 
 use super::drafts::{edit, view};
+use super::extract::{ApiJson, Caller, IdParam};
 use super::ids::parse_id;
-use super::{ApiJson, AppState, Caller, IdParam};
+use super::state::AppState;
 use crate::error::ApiError;
 
 /// The longest a consistency check may be allowed to run.

@@ -8,8 +8,9 @@ use axum::Json;
 use chrono::Utc;
 use rdpm_types::{paths, ErrorId, NewServerScope, ObjectId, ObjectKind, Problem, ServerScope};
 
+use super::extract::{ApiJson, Caller, IdParam};
 use super::ids::parse_id;
-use super::{ApiJson, AppState, Caller, IdParam};
+use super::state::AppState;
 use crate::error::ApiError;
 use crate::session::{SessionError, SessionObject};
 

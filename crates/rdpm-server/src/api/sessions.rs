@@ -1,6 +1,7 @@
 //! Session routes: open, list, describe, close, apply a scope.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use axum::extract::{ConnectInfo, State};
 use axum::http::{header, StatusCode};
@@ -11,8 +12,9 @@ use rdpm_types::{
     ReleaseReport, SessionId, SessionInfo, SetSessionScope,
 };
 
+use super::extract::{ApiJson, Caller, IdParam};
 use super::ids::parse_id;
-use super::{close_session as close, lookup_in_catalog, ApiJson, AppState, Caller, IdParam};
+use super::state::AppState;
 use crate::error::ApiError;
 use crate::session::{Lookup, OpenSession, SessionError};
 
@@ -245,4 +247,34 @@ pub(crate) async fn set_current_session_scope(
     let session = caller.into_session()?;
     session.set_scope(request.scope_id)?;
     Ok(Json(session.info(state.sessions.idle_timeout())?))
+}
+
+/// What the catalog knows of a session this run does not remember: closed
+/// by an earlier run (a restart), or never existed.
+async fn lookup_in_catalog(state: &AppState, id: SessionId) -> ApiError {
+    let sessions = Arc::clone(&state.sessions);
+    match tokio::task::spawn_blocking(move || sessions.lookup_in_catalog(id)).await {
+        Ok(Ok(error)) => error.into(),
+        Ok(Err(e)) => ApiError::internal("cannot read the session audit trail", &e),
+        Err(e) => ApiError::internal("session lookup task failed", &e),
+    }
+}
+
+/// Closing a session with a very large object table runs off the async
+/// executor, so that releasing it does not stall other requests.
+async fn close(
+    state: &AppState,
+    id: SessionId,
+    reason: CloseReason,
+    object_count: usize,
+) -> Result<ReleaseReport, ApiError> {
+    const INLINE_RELEASE_LIMIT: usize = 1024;
+    if object_count <= INLINE_RELEASE_LIMIT {
+        return state.sessions.close(id, reason).map_err(Into::into);
+    }
+    let sessions = Arc::clone(&state.sessions);
+    match tokio::task::spawn_blocking(move || sessions.close(id, reason)).await {
+        Ok(result) => result.map_err(Into::into),
+        Err(e) => Err(ApiError::internal("session close task failed", &e)),
+    }
 }

@@ -1,0 +1,219 @@
+//! The request extractors of the handlers: who calls, and bodies, queries
+//! and path ids whose rejections are problem+json naming the problem.
+
+use std::sync::Arc;
+
+use axum::extract::{FromRequest, FromRequestParts, Path, Request};
+use axum::http::header;
+use axum::http::request::Parts;
+use rdpm_types::routes::{self, Endpoint};
+use rdpm_types::{ErrorId, SessionId};
+use serde::de::DeserializeOwned;
+
+use super::state::AppState;
+use crate::error::ApiError;
+use crate::session::{Lookup, Session, SessionError};
+
+/// Who is calling: the administrator token, or a session's token (whose
+/// lease the request has just renewed).
+pub(crate) enum Caller {
+    Admin,
+    Session(Arc<Session>),
+}
+
+impl Caller {
+    /// The caller's session, for routes that act inside one.
+    pub(crate) fn into_session(self) -> Result<Arc<Session>, ApiError> {
+        match self {
+            Caller::Session(session) => Ok(session),
+            Caller::Admin => Err(ApiError::new(
+                ErrorId::PermissionDenied,
+                format!(
+                    "This request acts inside a session, and the administrator token is not \
+                     one: authenticate with a session token ({} {} opens a session).",
+                    routes::CreateSession::METHOD,
+                    routes::CreateSession::PATH
+                ),
+            )),
+        }
+    }
+}
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let header = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .ok_or_else(ApiError::authentication_required)?;
+        let value = header
+            .to_str()
+            .map_err(|_| ApiError::invalid_credential())?;
+        let token = match value.split_once(' ') {
+            Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") => token.trim(),
+            _ => return Err(ApiError::authentication_required()),
+        };
+        let Some((id, secret)) = token.split_once('.') else {
+            return if state.admin.matches(token) {
+                Ok(Caller::Admin)
+            } else {
+                Err(ApiError::invalid_credential())
+            };
+        };
+        let id: SessionId = id.parse().map_err(|_| ApiError::invalid_credential())?;
+        // The secret first, whatever the session's state: a token with a
+        // wrong secret gets the same answer for an open, a closed and an
+        // unknown session, so it learns nothing of them. Only the owner
+        // learns that their session closed, when and why.
+        if !state.sessions.secret_matches(id, secret) {
+            return Err(ApiError::invalid_credential());
+        }
+        match state.sessions.lookup(id) {
+            Lookup::Open(session) => {
+                session.touch();
+                Ok(Caller::Session(session))
+            }
+            Lookup::Closed(closed) => Err(ApiError::session_closed(closed)),
+            Lookup::Unknown => {
+                let sessions = Arc::clone(&state.sessions);
+                match tokio::task::spawn_blocking(move || sessions.lookup_in_catalog(id)).await {
+                    Ok(Ok(SessionError::Closed(closed))) => Err(ApiError::session_closed(closed)),
+                    // A token this server's key made for a session the
+                    // catalog does not know (a catalog restored from an
+                    // older copy, say).
+                    Ok(Ok(_)) => Err(ApiError::invalid_credential()),
+                    Ok(Err(e)) => Err(ApiError::internal(
+                        "cannot read the session audit trail",
+                        &e,
+                    )),
+                    Err(e) => Err(ApiError::internal("session lookup task failed", &e)),
+                }
+            }
+        }
+    }
+}
+
+/// The largest JSON body accepted (axum's default limit for `Json`).
+const JSON_BODY_LIMIT: u64 = 2 * 1024 * 1024;
+
+/// A JSON body whose rejections are problem+json with a message that names
+/// the problem.
+pub(crate) struct ApiJson<T>(pub(crate) T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        // Refuse an announced oversized body before reading any of it.
+        let announced = req
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok());
+        if let Some(length) = announced.filter(|&l| l > JSON_BODY_LIMIT) {
+            return Err(ApiError::new(
+                ErrorId::InvalidRequest,
+                format!(
+                    "The request body is {length} bytes; the limit is {JSON_BODY_LIMIT} bytes."
+                ),
+            )
+            .with_status(413));
+        }
+        let timeout = req
+            .extensions()
+            .get::<crate::listen::BodyTimeout>()
+            .map(|t| t.0);
+        let parsed = axum::Json::<serde_json::Value>::from_request(req, state);
+        let parsed = match timeout {
+            Some(limit) => tokio::time::timeout(limit, parsed).await.map_err(|_| {
+                ApiError::new(
+                    ErrorId::InvalidRequest,
+                    format!(
+                        "The request body did not arrive within {} s.",
+                        limit.as_secs_f64()
+                    ),
+                )
+                .with_status(408)
+            })?,
+            None => parsed.await,
+        };
+        match parsed {
+            // Every body of the API is a JSON object; serde would also take
+            // an array for a struct (its fields in order), which no client
+            // means.
+            Ok(axum::Json(value)) => {
+                let kind = match &value {
+                    serde_json::Value::Object(_) => None,
+                    serde_json::Value::Array(_) => Some("an array"),
+                    serde_json::Value::String(_) => Some("a string"),
+                    serde_json::Value::Number(_) => Some("a number"),
+                    serde_json::Value::Bool(_) => Some("a boolean"),
+                    serde_json::Value::Null => Some("null"),
+                };
+                if let Some(kind) = kind {
+                    return Err(ApiError::new(
+                        ErrorId::InvalidRequest,
+                        format!("The request body is {kind}; it must be a JSON object."),
+                    ));
+                }
+                // The path names the field at fault, as axum's own
+                // rejection does.
+                serde_path_to_error::deserialize::<_, T>(value)
+                    .map(ApiJson)
+                    .map_err(|e| {
+                        ApiError::new(
+                            ErrorId::InvalidRequest,
+                            format!(
+                                "Failed to deserialize the JSON body into the target type: {}: {}",
+                                e.path(),
+                                e.inner()
+                            ),
+                        )
+                    })
+            }
+            Err(rejection) => {
+                // A body that parses but does not fit the type is as much a
+                // bad request as one that does not parse.
+                let status = match rejection.status().as_u16() {
+                    413 => 413,
+                    415 => 415,
+                    _ => 400,
+                };
+                Err(
+                    ApiError::new(ErrorId::InvalidRequest, rejection.body_text())
+                        .with_status(status),
+                )
+            }
+        }
+    }
+}
+
+/// Query parameters whose rejections are problem+json naming the problem.
+pub(crate) struct ApiQuery<T>(pub(crate) T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        axum::extract::Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|axum::extract::Query(value)| ApiQuery(value))
+            .map_err(|e| ApiError::new(ErrorId::InvalidRequest, e.body_text()))
+    }
+}
+
+/// The `{id}` path segment, as text: each route decides what a malformed
+/// id means.
+pub(crate) struct IdParam(pub(crate) String);
+
+impl<S: Send + Sync> FromRequestParts<S> for IdParam {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        Path::<String>::from_request_parts(parts, state)
+            .await
+            .map(|Path(id)| IdParam(id))
+            .map_err(|e| ApiError::new(ErrorId::InvalidRequest, e.body_text()))
+    }
+}
