@@ -55,14 +55,14 @@ impl CommandRun for MessageRun {
 #[cfg(test)]
 mod tests {
     use crate::builtins::testing::{params, run, FakeContext};
-    use crate::builtins::write_warning::WriteWarning;
+    use crate::builtins::write_warning;
     use crate::value::Value;
 
     #[test]
     fn pipeline_input_is_the_message_as_text() {
         let mut ctx = FakeContext::default();
         run(
-            &WriteWarning::new(),
+            &write_warning::command(),
             &mut ctx,
             &params(vec![]),
             Some(vec![Value::Int(5), Value::str("")]),
