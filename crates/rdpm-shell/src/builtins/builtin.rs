@@ -1,8 +1,9 @@
 //! The scaffold every builtin shares: a [`Builtin`] holds the signature and
 //! starts runs, so a builtin's file declares its signature and its body
-//! alone. A body is a `process` function ([`Builtin::process`]), an `end`
-//! over all the input collected ([`Builtin::collect`]), or a run of its own
-//! for the few that keep other state ([`Builtin::new`]).
+//! alone. A body is a `process` function over the bound parameters
+//! ([`Builtin::bound`]) or over them and the input ([`Builtin::process`]),
+//! an `end` over all the input collected ([`Builtin::collect`]), or a run of
+//! its own for the few that keep other state ([`Builtin::new`]).
 
 use crate::binder::BoundParameters;
 use crate::command::{Command, CommandContext, CommandRun};
@@ -16,6 +17,10 @@ use super::support::input_object;
 pub(crate) type Process =
     fn(&mut dyn CommandContext, &BoundParameters, Option<Value>) -> FlowResult<()>;
 
+/// The `process` block of a builtin that reads its bound parameters alone
+/// (pipeline input reaches it bound to a parameter, if at all).
+pub(crate) type Bound = fn(&mut dyn CommandContext, &BoundParameters) -> FlowResult<()>;
+
 /// The `end` block of a builtin that collects its input (the pipeline
 /// input, else `-InputObject`) and acts on all of it at once.
 pub(crate) type Collected =
@@ -25,6 +30,7 @@ pub(crate) type Collected =
 enum Start {
     Stateful(fn() -> Box<dyn CommandRun>),
     Process(Process),
+    Bound(Bound),
     Collect(Collected),
 }
 
@@ -51,6 +57,15 @@ impl Builtin {
         }
     }
 
+    /// A builtin that only has a `process` block, which reads the bound
+    /// parameters alone.
+    pub(crate) fn bound(sig: Signature, process: Bound) -> Builtin {
+        Builtin {
+            sig,
+            start: Start::Bound(process),
+        }
+    }
+
     /// A builtin that collects its input and hands all of it to `end`.
     pub(crate) fn collect(sig: Signature, end: Collected) -> Builtin {
         Builtin {
@@ -69,6 +84,7 @@ impl Command for Builtin {
         match self.start {
             Start::Stateful(start) => start(),
             Start::Process(process) => Box::new(ProcessRun(process)),
+            Start::Bound(process) => Box::new(BoundRun(process)),
             Start::Collect(end) => Box::new(CollectRun {
                 items: Vec::new(),
                 end,
@@ -95,6 +111,19 @@ impl CommandRun for ProcessRun {
         input: Option<Value>,
     ) -> FlowResult<()> {
         (self.0)(ctx, params, input)
+    }
+}
+
+struct BoundRun(Bound);
+
+impl CommandRun for BoundRun {
+    fn process(
+        &mut self,
+        ctx: &mut dyn CommandContext,
+        params: &BoundParameters,
+        _input: Option<Value>,
+    ) -> FlowResult<()> {
+        (self.0)(ctx, params)
     }
 }
 

@@ -120,7 +120,7 @@ fn string_array() -> ParamType {
 
 /// `Get-Command` (`gcm`).
 pub(crate) fn command() -> Builtin {
-    Builtin::process(
+    Builtin::bound(
         Signature {
             module: "Microsoft.PowerShell.Core",
             synopsis: "Gets all commands.",
@@ -152,11 +152,7 @@ pub(crate) fn command() -> Builtin {
     )
 }
 
-fn process(
-    ctx: &mut dyn CommandContext,
-    params: &BoundParameters,
-    _input: Option<Value>,
-) -> FlowResult<()> {
+fn process(ctx: &mut dyn CommandContext, params: &BoundParameters) -> FlowResult<()> {
     let functions = ctx.functions();
     let (values, errors) = session_command_output(ctx.commands(), &functions, params);
     for e in errors {
@@ -166,18 +162,6 @@ fn process(
         ctx.write_output(v)?;
     }
     Ok(())
-}
-
-fn list(params: &BoundParameters, name: &str) -> Vec<String> {
-    params
-        .get(name)
-        .map(|v| {
-            v.enumerate()
-                .iter()
-                .map(Value::to_invariant_string)
-                .collect()
-        })
-        .unwrap_or_default()
 }
 
 /// What `Get-Command` writes for these parameters: a `CmdletInfo` or
@@ -200,10 +184,10 @@ pub(crate) fn session_command_output(
     params: &BoundParameters,
 ) -> (Vec<Value>, Vec<ErrorRecord>) {
     let query = CommandQuery {
-        names: list(params, "Name"),
-        verbs: list(params, "Verb"),
-        nouns: list(params, "Noun"),
-        modules: list(params, "Module"),
+        names: params.strings("Name"),
+        verbs: params.strings("Verb"),
+        nouns: params.strings("Noun"),
+        modules: params.strings("Module"),
     };
     let mut errors = Vec::new();
     for name in &query.names {
@@ -566,7 +550,7 @@ mod tests {
                 ),
             );
             sig.supports_should_process = name.starts_with("Disconnect");
-            r.add(Rc::new(Builtin::process(sig, process)));
+            r.add(Rc::new(Builtin::bound(sig, process)));
         }
         r
     }

@@ -22,14 +22,10 @@ pub(crate) fn command() -> Builtin {
         ParameterDecl::new("Format", ParamType::String)
             .help("Displays the date and time in the .NET format indicated by the format specifier."),
     ];
-    Builtin::process(sig, process)
+    Builtin::bound(sig, process)
 }
 
-fn process(
-    ctx: &mut dyn CommandContext,
-    params: &BoundParameters,
-    _input: Option<Value>,
-) -> FlowResult<()> {
+fn process(ctx: &mut dyn CommandContext, params: &BoundParameters) -> FlowResult<()> {
     let date = match params.get("Date") {
         Some(v) => convert::to_datetime(v).map_err(|e| ctx.terminating_error(e))?,
         None => chrono::Local::now().fixed_offset(),

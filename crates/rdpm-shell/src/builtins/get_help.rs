@@ -14,7 +14,7 @@ use super::builtin::Builtin;
 
 /// `Get-Help` (`help`, `man`).
 pub(crate) fn command() -> Builtin {
-    Builtin::process(
+    Builtin::bound(
         Signature {
             module: "Microsoft.PowerShell.Core",
             synopsis: "Displays information about commands.",
@@ -50,11 +50,7 @@ pub(crate) fn command() -> Builtin {
     )
 }
 
-fn process(
-    ctx: &mut dyn CommandContext,
-    params: &BoundParameters,
-    _input: Option<Value>,
-) -> FlowResult<()> {
+fn process(ctx: &mut dyn CommandContext, params: &BoundParameters) -> FlowResult<()> {
     let width = ctx.host().width();
     match help_text(ctx.commands(), params, width) {
         Ok(text) => ctx.write_output(Value::str(text)),
@@ -264,7 +260,7 @@ mod tests {
         let mut r = registry();
         let mut sig = Signature::new("Get-Thing", "Example.GetThingCommand");
         sig.module = "Example.Module";
-        r.add(Rc::new(Builtin::process(sig, process)));
+        r.add(Rc::new(Builtin::bound(sig, process)));
         let common = |r: &Registry| {
             let text =
                 help_text(r, &params(&["Get-Thing", "-Detailed"]), 120).expect("help of Get-Thing");

@@ -25,20 +25,12 @@ pub(crate) fn command() -> Builtin {
         ParameterDecl::new("ValueOnly", ParamType::Switch)
             .help("Indicates that this cmdlet gets only the value of the variable."),
     ];
-    Builtin::process(sig, process)
+    Builtin::bound(sig, process)
 }
 
-fn process(
-    ctx: &mut dyn CommandContext,
-    params: &BoundParameters,
-    _input: Option<Value>,
-) -> FlowResult<()> {
-    let patterns: Vec<String> = match params.get("Name") {
-        Some(v) => v
-            .enumerate()
-            .iter()
-            .map(Value::to_invariant_string)
-            .collect(),
+fn process(ctx: &mut dyn CommandContext, params: &BoundParameters) -> FlowResult<()> {
+    let patterns = match params.get("Name") {
+        Some(_) => params.strings("Name"),
         None => vec!["*".into()],
     };
     let all = std::mem::take(&mut extension::<VariableList>(ctx).0);

@@ -124,15 +124,7 @@ impl CommandRun for MeasureRun {
         let Some(item) = input_object(params, input) else {
             return Ok(());
         };
-        let properties: Vec<String> = params
-            .get("Property")
-            .map(|v| {
-                v.enumerate()
-                    .iter()
-                    .map(Value::to_invariant_string)
-                    .collect()
-            })
-            .unwrap_or_default();
+        let properties = params.strings("Property");
         if !self.started {
             self.started = true;
             self.stats = if properties.is_empty() {

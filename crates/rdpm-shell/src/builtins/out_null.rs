@@ -1,16 +1,12 @@
 //! `Out-Null`: discards its input.
 
-use crate::binder::BoundParameters;
-use crate::command::CommandContext;
-use crate::error::FlowResult;
 use crate::signature::{Example, ParamType, ParameterDecl, Signature};
-use crate::value::Value;
 
 use super::builtin::Builtin;
 
 /// `Out-Null`.
 pub(crate) fn command() -> Builtin {
-    Builtin::process(
+    Builtin::bound(
         Signature {
             module: "Microsoft.PowerShell.Core",
             synopsis: "Hides the output instead of sending it down the pipeline or displaying it.",
@@ -28,22 +24,15 @@ pub(crate) fn command() -> Builtin {
             related_links: &["Out-Default", "Out-String"],
             ..Signature::new("Out-Null", "Microsoft.PowerShell.Commands.OutNullCommand")
         },
-        process,
+        |_, _| Ok(()),
     )
-}
-
-fn process(
-    _ctx: &mut dyn CommandContext,
-    _params: &BoundParameters,
-    _input: Option<Value>,
-) -> FlowResult<()> {
-    Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::builtins::testing::{params, run, FakeContext};
+    use crate::value::Value;
 
     #[test]
     fn discards_everything() {

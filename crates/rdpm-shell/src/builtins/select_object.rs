@@ -212,15 +212,7 @@ impl SelectRun {
         params: &BoundParameters,
         item: Value,
     ) -> FlowResult<()> {
-        let exclude: Vec<String> = params
-            .get("ExcludeProperty")
-            .map(|v| {
-                v.enumerate()
-                    .iter()
-                    .map(Value::to_invariant_string)
-                    .collect()
-            })
-            .unwrap_or_default();
+        let exclude = params.strings("ExcludeProperty");
         let mut outputs = Vec::new();
         if let Some(name) = params.string("ExpandProperty") {
             let has = match &item {

@@ -27,24 +27,12 @@ pub(crate) fn command() -> Builtin {
         ParameterDecl::new("PassThru", ParamType::Switch)
             .help("Returns an object representing the new variable."),
     ];
-    Builtin::process(sig, process)
+    Builtin::bound(sig, process)
 }
 
-fn process(
-    ctx: &mut dyn CommandContext,
-    params: &BoundParameters,
-    _input: Option<Value>,
-) -> FlowResult<()> {
+fn process(ctx: &mut dyn CommandContext, params: &BoundParameters) -> FlowResult<()> {
     let value = params.get("Value").cloned().unwrap_or_default();
-    let names: Vec<String> = params
-        .get("Name")
-        .map(|v| {
-            v.enumerate()
-                .iter()
-                .map(Value::to_invariant_string)
-                .collect()
-        })
-        .unwrap_or_default();
+    let names = params.strings("Name");
     for name in names {
         ctx.set_variable(&name, value.clone());
         if params.switch("PassThru") {

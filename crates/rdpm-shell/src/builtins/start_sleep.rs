@@ -7,7 +7,6 @@ use crate::command::CommandContext;
 use crate::error::{Flow, FlowResult};
 use crate::runtime::convert;
 use crate::signature::{ParamType, ParameterDecl, Validation};
-use crate::value::Value;
 
 use super::builtin::{utility_signature, Builtin};
 
@@ -32,14 +31,10 @@ pub(crate) fn command() -> Builtin {
             .validate(Validation::Range(0, i32::MAX as i64))
             .in_set("Milliseconds", None, true),
     ];
-    Builtin::process(sig, process)
+    Builtin::bound(sig, process)
 }
 
-fn process(
-    ctx: &mut dyn CommandContext,
-    params: &BoundParameters,
-    _input: Option<Value>,
-) -> FlowResult<()> {
+fn process(ctx: &mut dyn CommandContext, params: &BoundParameters) -> FlowResult<()> {
     let ms = if let Some(v) = params.get("Milliseconds") {
         convert::to_double(v).map_err(|e| ctx.terminating_error(e))?
     } else if let Some(v) = params.get("Seconds") {

@@ -1,19 +1,21 @@
 //! What `Write-Debug`, `Write-Verbose`, `Write-Warning` and
 //! `Write-Information` share: the `-Message` parameter and a run that hands
-//! each message to one stream. Each cmdlet's file keeps its own signature.
+//! each message to one stream.
 
 use crate::binder::BoundParameters;
 use crate::command::{CommandContext, CommandRun};
 use crate::error::FlowResult;
-use crate::signature::{ParamType, ParameterDecl, ALL_PARAMETER_SETS};
+use crate::signature::{ParamType, ParameterDecl, Signature, ALL_PARAMETER_SETS};
 use crate::value::Value;
+
+use super::builtin::utility_signature;
 
 /// Writes one message to a stream of the command context.
 pub(crate) type WriteFn = fn(&mut dyn CommandContext, &str) -> FlowResult<()>;
 
 /// `-Message` (alias `Msg`): position 0, mandatory, from the pipeline, and
 /// an empty string is allowed, as all three message cmdlets declare it.
-pub(crate) fn message_parameter(help: &'static str) -> ParameterDecl {
+fn message_parameter(help: &'static str) -> ParameterDecl {
     let mut message = ParameterDecl::new("Message", ParamType::String)
         .in_set(ALL_PARAMETER_SETS, Some(0), true)
         .from_pipeline()
@@ -21,6 +23,29 @@ pub(crate) fn message_parameter(help: &'static str) -> ParameterDecl {
         .help(help);
     message.allow_empty_string = true;
     message
+}
+
+/// The signature `Write-Debug`, `Write-Verbose` and `Write-Warning`
+/// share: `-Message` (described by `help`) taking a string, writing
+/// nothing to the pipeline; each adds its synopsis, description and
+/// examples.
+pub(crate) fn message_signature(
+    name: &'static str,
+    type_name: &'static str,
+    help: &'static str,
+) -> Signature {
+    Signature {
+        parameters: vec![message_parameter(help)],
+        inputs: "System.String",
+        outputs: "None",
+        related_links: &[
+            "Write-Verbose",
+            "Write-Warning",
+            "Write-Debug",
+            "Write-Error",
+        ],
+        ..utility_signature(name, type_name)
+    }
 }
 
 /// The run of a message cmdlet: the message is the pipeline input, else

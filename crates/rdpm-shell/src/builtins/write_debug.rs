@@ -3,26 +3,20 @@
 use crate::signature::{Example, Signature};
 
 use super::builtin::Builtin;
-use super::stream_message::{message_parameter, MessageRun};
+use super::stream_message::{message_signature, MessageRun};
 
 /// `Write-Debug`.
 pub(crate) fn command() -> Builtin {
-    let message = message_parameter("Specifies the debug message.");
     Builtin::new(
         Signature {
-            module: "Microsoft.PowerShell.Utility",
             synopsis: "Writes a debug message to the console.",
             description: "The Write-Debug cmdlet writes debug messages to the host. Debug messages are shown when $DebugPreference is not SilentlyContinue or the command runs with -Debug.",
-            parameters: vec![message],
             examples: vec![Example {
                 title: "Example 1: Write a debug message",
                 code: "Write-Debug 'Cursor opened' -Debug",
                 remarks: "Shows DEBUG: Cursor opened.",
             }],
-            inputs: "System.String",
-            outputs: "None",
-            related_links: &["Write-Verbose", "Write-Warning", "Write-Debug", "Write-Error"],
-            ..Signature::new("Write-Debug", "Microsoft.PowerShell.Commands.WriteDebugCommand")
+            ..message_signature("Write-Debug", "Microsoft.PowerShell.Commands.WriteDebugCommand", "Specifies the debug message.")
         },
         || MessageRun::boxed("Message", |ctx, m| ctx.write_debug(m)),
     )

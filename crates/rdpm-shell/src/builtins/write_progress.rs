@@ -5,7 +5,6 @@ use crate::command::CommandContext;
 use crate::error::FlowResult;
 use crate::runtime::convert;
 use crate::signature::{ParamType, ParameterDecl};
-use crate::value::Value;
 
 use super::builtin::{utility_signature, Builtin};
 
@@ -30,14 +29,10 @@ pub(crate) fn command() -> Builtin {
         ParameterDecl::new("Completed", ParamType::Switch)
             .help("Indicates whether the progress bar is visible."),
     ];
-    Builtin::process(sig, process)
+    Builtin::bound(sig, process)
 }
 
-fn process(
-    ctx: &mut dyn CommandContext,
-    params: &BoundParameters,
-    _input: Option<Value>,
-) -> FlowResult<()> {
+fn process(ctx: &mut dyn CommandContext, params: &BoundParameters) -> FlowResult<()> {
     let activity = params.string("Activity").unwrap_or_default();
     let status = params
         .string("Status")

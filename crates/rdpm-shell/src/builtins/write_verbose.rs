@@ -3,26 +3,20 @@
 use crate::signature::{Example, Signature};
 
 use super::builtin::Builtin;
-use super::stream_message::{message_parameter, MessageRun};
+use super::stream_message::{message_signature, MessageRun};
 
 /// `Write-Verbose`.
 pub(crate) fn command() -> Builtin {
-    let message = message_parameter("Specifies the verbose message.");
     Builtin::new(
         Signature {
-            module: "Microsoft.PowerShell.Utility",
             synopsis: "Writes text to the verbose message stream.",
             description: "The Write-Verbose cmdlet writes text to the verbose message stream. Verbose messages are shown when $VerbosePreference is Continue or the command runs with -Verbose.",
-            parameters: vec![message],
             examples: vec![Example {
                 title: "Example 1: Write a verbose message",
                 code: "Write-Verbose -Message 'Connecting to DPM01' -Verbose",
                 remarks: "Shows VERBOSE: Connecting to DPM01.",
             }],
-            inputs: "System.String",
-            outputs: "None",
-            related_links: &["Write-Verbose", "Write-Warning", "Write-Debug", "Write-Error"],
-            ..Signature::new("Write-Verbose", "Microsoft.PowerShell.Commands.WriteVerboseCommand")
+            ..message_signature("Write-Verbose", "Microsoft.PowerShell.Commands.WriteVerboseCommand", "Specifies the verbose message.")
         },
         || MessageRun::boxed("Message", |ctx, m| ctx.write_verbose(m)),
     )

@@ -3,26 +3,20 @@
 use crate::signature::{Example, Signature};
 
 use super::builtin::Builtin;
-use super::stream_message::{message_parameter, MessageRun};
+use super::stream_message::{message_signature, MessageRun};
 
 /// `Write-Warning`.
 pub(crate) fn command() -> Builtin {
-    let message = message_parameter("Specifies the warning message.");
     Builtin::new(
         Signature {
-            module: "Microsoft.PowerShell.Utility",
             synopsis: "Writes a warning message.",
             description: "The Write-Warning cmdlet writes a warning message to the host. Whether it is shown depends on $WarningPreference and -WarningAction.",
-            parameters: vec![message],
             examples: vec![Example {
                 title: "Example 1: Write a warning message",
                 code: "Write-Warning 'The protection group has no datasources.'",
                 remarks: "Shows WARNING: The protection group has no datasources.",
             }],
-            inputs: "System.String",
-            outputs: "None",
-            related_links: &["Write-Verbose", "Write-Warning", "Write-Debug", "Write-Error"],
-            ..Signature::new("Write-Warning", "Microsoft.PowerShell.Commands.WriteWarningCommand")
+            ..message_signature("Write-Warning", "Microsoft.PowerShell.Commands.WriteWarningCommand", "Specifies the warning message.")
         },
         || MessageRun::boxed("Message", |ctx, m| ctx.write_warning(m)),
     )
