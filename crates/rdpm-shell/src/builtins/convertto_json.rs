@@ -53,11 +53,12 @@ pub(crate) fn command() -> Builtin {
             related_links: &["Select-Object"],
             ..Signature::new("ConvertTo-Json", "Microsoft.PowerShell.Commands.ConvertToJsonCommand")
         },
-        end,
+        convert_to_json,
     )
 }
 
-fn end(
+/// The `end` block, over all the input.
+fn convert_to_json(
     ctx: &mut dyn CommandContext,
     params: &BoundParameters,
     mut items: Vec<Value>,

@@ -43,11 +43,12 @@ pub(crate) fn command() -> Builtin {
             related_links: &["Format-Table", "Select-Object"],
             ..Signature::new("Format-List", "Microsoft.PowerShell.Commands.FormatListCommand")
         },
-        end,
+        format_list,
     )
 }
 
-fn end(
+/// The `end` block, over all the input.
+fn format_list(
     ctx: &mut dyn CommandContext,
     params: &BoundParameters,
     items: Vec<Value>,

@@ -58,7 +58,7 @@ pub(crate) fn command() -> Builtin {
             related_links: &["Format-List", "Select-Object"],
             ..Signature::new("Format-Table", "Microsoft.PowerShell.Commands.FormatTableCommand")
         },
-        end,
+        format_table,
     )
 }
 
@@ -141,7 +141,8 @@ pub(crate) fn columns_for(
         .collect()
 }
 
-fn end(
+/// The `end` block, over all the input.
+fn format_table(
     ctx: &mut dyn CommandContext,
     params: &BoundParameters,
     items: Vec<Value>,

@@ -521,14 +521,13 @@ fn parameter_sets(sig: &Signature, sets: &[&str]) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::binder::{bind_command_line, ArgValue, Argument, BindOptions};
+
     use crate::builtins::get_help;
-    use crate::builtins::testing::{params as named_params, run, texts, FakeContext};
+    use crate::builtins::testing::{bind_words, params as named_params, run, texts, FakeContext};
     use crate::command::Command;
     use crate::format::out_default;
     use crate::format::view::tests::{labels, object};
     use crate::format::view::ViewKind;
-    use crate::span::Span;
 
     fn registry() -> Registry {
         let mut r = Registry::new();
@@ -556,22 +555,7 @@ mod tests {
     }
 
     fn params(words: &[&str]) -> BoundParameters {
-        let args: Vec<Argument> = words
-            .iter()
-            .map(|w| match w.strip_prefix('-') {
-                Some(name) => Argument::Parameter {
-                    name: name.into(),
-                    span: Span::default(),
-                },
-                None => Argument::Value(ArgValue {
-                    value: Value::str(*w),
-                    literal_text: None,
-                    span: Span::default(),
-                }),
-            })
-            .collect();
-        bind_command_line(command().signature(), &args, BindOptions::default(), None)
-            .unwrap_or_else(|e| panic!("{words:?}: {}", e.record.message))
+        bind_words(command().signature(), words)
     }
 
     const HEADER: &str = "\nCommandType     Name                                               Version    Source\n-----------     ----                                               -------    ------\n";

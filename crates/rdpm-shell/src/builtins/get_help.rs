@@ -177,12 +177,11 @@ mod tests {
     use std::rc::Rc;
 
     use super::*;
-    use crate::binder::{bind_command_line, ArgValue, Argument, BindOptions};
-    use crate::builtins::testing::{params as named_params, run, texts, FakeContext};
+
+    use crate::builtins::testing::{bind_words, params as named_params, run, texts, FakeContext};
     use crate::builtins::{get_command, out_string};
     use crate::command::Command;
     use crate::help::BUILTIN_COMMON_PARAMETERS;
-    use crate::span::Span;
 
     fn registry() -> Registry {
         let mut r = Registry::new();
@@ -193,22 +192,7 @@ mod tests {
 
     /// Binds `Get-Help` arguments given as words (`-Full`, `Name`).
     fn params(words: &[&str]) -> BoundParameters {
-        let args: Vec<Argument> = words
-            .iter()
-            .map(|w| match w.strip_prefix('-') {
-                Some(name) => Argument::Parameter {
-                    name: name.into(),
-                    span: Span::default(),
-                },
-                None => Argument::Value(ArgValue {
-                    value: Value::str(*w),
-                    literal_text: None,
-                    span: Span::default(),
-                }),
-            })
-            .collect();
-        bind_command_line(command().signature(), &args, BindOptions::default(), None)
-            .unwrap_or_else(|e| panic!("{words:?}: {}", e.record.message))
+        bind_words(command().signature(), words)
     }
 
     #[test]

@@ -38,11 +38,12 @@ pub(crate) fn command() -> Builtin {
             related_links: &["Out-Default", "Out-Null"],
             ..Signature::new("Out-String", "Microsoft.PowerShell.Commands.OutStringCommand")
         },
-        end,
+        out_string,
     )
 }
 
-fn end(
+/// The `end` block, over all the input.
+fn out_string(
     ctx: &mut dyn CommandContext,
     params: &BoundParameters,
     items: Vec<Value>,

@@ -53,11 +53,12 @@ pub(crate) fn command() -> Builtin {
             related_links: &["Select-Object", "Where-Object"],
             ..Signature::new("Sort-Object", "Microsoft.PowerShell.Commands.SortObjectCommand")
         },
-        end,
+        sort_objects,
     )
 }
 
-fn end(
+/// The `end` block, over all the input.
+fn sort_objects(
     ctx: &mut dyn CommandContext,
     params: &BoundParameters,
     items: Vec<Value>,

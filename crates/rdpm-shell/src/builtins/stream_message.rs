@@ -78,10 +78,26 @@ impl CommandRun for MessageRun {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use crate::builtins::testing::{params, run, FakeContext};
     use crate::builtins::write_warning;
+    use crate::command::Command;
     use crate::value::Value;
+
+    /// Runs `cmd` with `-Message hello` and checks that it wrote `line` to
+    /// its stream and nothing to the pipeline.
+    pub(crate) fn writes_hello_as(cmd: &dyn Command, line: &str) {
+        let mut ctx = FakeContext::default();
+        run(
+            cmd,
+            &mut ctx,
+            &params(vec![("Message", Value::str("hello"))]),
+            None,
+        )
+        .expect("runs");
+        assert_eq!(ctx.streams, vec![line.to_string()]);
+        assert!(ctx.output.is_empty());
+    }
 
     #[test]
     fn pipeline_input_is_the_message_as_text() {

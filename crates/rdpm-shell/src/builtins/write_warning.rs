@@ -25,20 +25,10 @@ pub(crate) fn command() -> Builtin {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::builtins::testing::{params, run, FakeContext};
-    use crate::value::Value;
+    use crate::builtins::stream_message::tests::writes_hello_as;
 
     #[test]
     fn writes_to_the_warning_stream() {
-        let mut ctx = FakeContext::default();
-        run(
-            &command(),
-            &mut ctx,
-            &params(vec![("Message", Value::str("hello"))]),
-            None,
-        )
-        .expect("runs");
-        assert_eq!(ctx.streams, vec!["WARNING: hello".to_string()]);
-        assert!(ctx.output.is_empty());
+        writes_hello_as(&command(), "WARNING: hello");
     }
 }
