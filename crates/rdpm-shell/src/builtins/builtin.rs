@@ -1,9 +1,10 @@
 //! The scaffold every builtin shares: a [`Builtin`] holds the signature and
 //! starts runs, so a builtin's file declares its signature and its body
 //! alone. A body is a `process` function over the bound parameters
-//! ([`Builtin::bound`]) or over them and the input ([`Builtin::process`]),
-//! an `end` over all the input collected ([`Builtin::collect`]), or a run of
-//! its own for the few that keep other state ([`Builtin::new`]).
+//! ([`Builtin::bound`]), over them and the input ([`Builtin::process`]) or
+//! over each input object ([`Builtin::each`]), an `end` over all the input
+//! collected ([`Builtin::collect`]), a run that keeps state between input
+//! objects ([`Builtin::each_run`]), or a run of its own ([`Builtin::new`]).
 
 use crate::binder::BoundParameters;
 use crate::command::{Command, CommandContext, CommandRun};
@@ -21,6 +22,33 @@ pub(crate) type Process =
 /// (pipeline input reaches it bound to a parameter, if at all).
 pub(crate) type Bound = fn(&mut dyn CommandContext, &BoundParameters) -> FlowResult<()>;
 
+/// The `process` block of a builtin over each input object (the pipeline
+/// input, else `-InputObject`); a run without one does nothing.
+pub(crate) type Each = fn(&mut dyn CommandContext, &BoundParameters, Value) -> FlowResult<()>;
+
+/// The run of a builtin that keeps state between its input objects: as
+/// [`CommandRun`], but `each` is called per input object (the pipeline
+/// input, else `-InputObject`) and not at all for a run without one.
+pub(crate) trait EachRun: 'static {
+    /// Per input object.
+    fn each(
+        &mut self,
+        ctx: &mut dyn CommandContext,
+        params: &BoundParameters,
+        item: Value,
+    ) -> FlowResult<()>;
+
+    /// The `begin` block.
+    fn begin(&mut self, _: &mut dyn CommandContext, _: &BoundParameters) -> FlowResult<()> {
+        Ok(())
+    }
+
+    /// The `end` block.
+    fn end(&mut self, _: &mut dyn CommandContext, _: &BoundParameters) -> FlowResult<()> {
+        Ok(())
+    }
+}
+
 /// The `end` block of a builtin that collects its input (the pipeline
 /// input, else `-InputObject`) and acts on all of it at once.
 pub(crate) type Collected =
@@ -31,6 +59,8 @@ enum Start {
     Stateful(fn() -> Box<dyn CommandRun>),
     Process(Process),
     Bound(Bound),
+    Each(Each),
+    EachRun(fn() -> Box<dyn EachRun>),
     Collect(Collected),
 }
 
@@ -66,6 +96,22 @@ impl Builtin {
         }
     }
 
+    /// A builtin that only has a `process` block, run per input object.
+    pub(crate) fn each(sig: Signature, each: Each) -> Builtin {
+        Builtin {
+            sig,
+            start: Start::Each(each),
+        }
+    }
+
+    /// A builtin whose runs, of type `R`, keep state between input objects.
+    pub(crate) fn each_run<R: EachRun + Default>(sig: Signature) -> Builtin {
+        Builtin {
+            sig,
+            start: Start::EachRun(|| Box::new(R::default())),
+        }
+    }
+
     /// A builtin that collects its input and hands all of it to `end`.
     pub(crate) fn collect(sig: Signature, end: Collected) -> Builtin {
         Builtin {
@@ -83,12 +129,11 @@ impl Command for Builtin {
     fn start(&self) -> Box<dyn CommandRun> {
         match self.start {
             Start::Stateful(start) => start(),
-            Start::Process(process) => Box::new(ProcessRun(process)),
-            Start::Bound(process) => Box::new(BoundRun(process)),
-            Start::Collect(end) => Box::new(CollectRun {
-                items: Vec::new(),
-                end,
-            }),
+            Start::Process(process) => Box::new(Run::Process(process)),
+            Start::Bound(process) => Box::new(Run::Bound(process)),
+            Start::Each(each) => Box::new(Run::Each(each)),
+            Start::EachRun(start) => Box::new(Run::EachRun(start())),
+            Start::Collect(end) => Box::new(Run::Collect(Vec::new(), end)),
         }
     }
 }
@@ -101,51 +146,51 @@ pub(crate) fn utility_signature(name: &'static str, type_name: &'static str) -> 
     sig
 }
 
-struct ProcessRun(Process);
-
-impl CommandRun for ProcessRun {
-    fn process(
-        &mut self,
-        ctx: &mut dyn CommandContext,
-        params: &BoundParameters,
-        input: Option<Value>,
-    ) -> FlowResult<()> {
-        (self.0)(ctx, params, input)
-    }
+/// One run of a builtin that does not bring its own [`CommandRun`].
+enum Run {
+    Process(Process),
+    Bound(Bound),
+    Each(Each),
+    EachRun(Box<dyn EachRun>),
+    /// The input collected so far, and the `end` that takes it.
+    Collect(Vec<Value>, Collected),
 }
 
-struct BoundRun(Bound);
-
-impl CommandRun for BoundRun {
-    fn process(
-        &mut self,
-        ctx: &mut dyn CommandContext,
-        params: &BoundParameters,
-        _input: Option<Value>,
-    ) -> FlowResult<()> {
-        (self.0)(ctx, params)
-    }
-}
-
-struct CollectRun {
-    items: Vec<Value>,
-    end: Collected,
-}
-
-impl CommandRun for CollectRun {
-    fn process(
-        &mut self,
-        _ctx: &mut dyn CommandContext,
-        params: &BoundParameters,
-        input: Option<Value>,
-    ) -> FlowResult<()> {
-        if let Some(item) = input_object(params, input) {
-            self.items.push(item);
+impl CommandRun for Run {
+    fn begin(&mut self, ctx: &mut dyn CommandContext, params: &BoundParameters) -> FlowResult<()> {
+        match self {
+            Run::EachRun(run) => run.begin(ctx, params),
+            _ => Ok(()),
         }
-        Ok(())
+    }
+
+    fn process(
+        &mut self,
+        ctx: &mut dyn CommandContext,
+        params: &BoundParameters,
+        input: Option<Value>,
+    ) -> FlowResult<()> {
+        match self {
+            Run::Process(process) => process(ctx, params, input),
+            Run::Bound(process) => process(ctx, params),
+            Run::Each(each) => {
+                input_object(params, input).map_or(Ok(()), |item| each(ctx, params, item))
+            }
+            Run::EachRun(run) => {
+                input_object(params, input).map_or(Ok(()), |item| run.each(ctx, params, item))
+            }
+            Run::Collect(items, _) => {
+                items.extend(input_object(params, input));
+                Ok(())
+            }
+        }
     }
 
     fn end(&mut self, ctx: &mut dyn CommandContext, params: &BoundParameters) -> FlowResult<()> {
-        (self.end)(ctx, params, std::mem::take(&mut self.items))
+        match self {
+            Run::EachRun(run) => run.end(ctx, params),
+            Run::Collect(items, end) => end(ctx, params, std::mem::take(items)),
+            _ => Ok(()),
+        }
     }
 }

@@ -2,13 +2,13 @@
 //! maximum and minimum of numeric values.
 
 use crate::binder::BoundParameters;
-use crate::command::{CommandContext, CommandRun};
+use crate::command::CommandContext;
 use crate::error::{ErrorCategory, ErrorRecord, FlowResult};
 use crate::signature::{Example, ParamType, ParameterDecl, Signature};
 use crate::value::{PsObject, Value};
 
-use super::builtin::Builtin;
-use super::support::{as_number, input_object, member_names, wildcard_match};
+use super::builtin::{Builtin, EachRun};
+use super::support::{as_number, member_names, wildcard_match};
 
 /// The output type's name.
 pub(crate) const GENERIC_MEASURE_INFO: &str = "Microsoft.PowerShell.Commands.GenericMeasureInfo";
@@ -36,7 +36,7 @@ pub(crate) fn command() -> Builtin {
             .in_set(set, None, false)
             .help("Indicates that the cmdlet displays the minimum value of the specified properties."),
     ];
-    Builtin::new(
+    Builtin::each_run::<MeasureRun>(
         Signature {
             module: "Microsoft.PowerShell.Utility",
             synopsis: "Calculates the numeric properties of objects.",
@@ -61,7 +61,6 @@ pub(crate) fn command() -> Builtin {
             related_links: &["Select-Object", "Sort-Object"],
             ..Signature::new("Measure-Object", "Microsoft.PowerShell.Commands.MeasureObjectCommand")
         },
-        || Box::new(MeasureRun::default()),
     )
 }
 
@@ -114,16 +113,13 @@ impl MeasureRun {
     }
 }
 
-impl CommandRun for MeasureRun {
-    fn process(
+impl EachRun for MeasureRun {
+    fn each(
         &mut self,
         ctx: &mut dyn CommandContext,
         params: &BoundParameters,
-        input: Option<Value>,
+        item: Value,
     ) -> FlowResult<()> {
-        let Some(item) = input_object(params, input) else {
-            return Ok(());
-        };
         let properties = params.strings("Property");
         if !self.started {
             self.started = true;

@@ -1,18 +1,17 @@
 //! `Out-Default`: sends its input to the host as the console shows it.
 
 use crate::binder::BoundParameters;
-use crate::command::{CommandContext, CommandRun};
+use crate::command::CommandContext;
 use crate::error::FlowResult;
 use crate::format::{render_error_view, ErrorView, OutDefault as Formatter};
 use crate::signature::{Example, ParamType, ParameterDecl, Signature};
 use crate::value::Value;
 
-use super::builtin::Builtin;
-use super::support::input_object;
+use super::builtin::{Builtin, EachRun};
 
 /// `Out-Default`.
 pub(crate) fn command() -> Builtin {
-    Builtin::new(
+    Builtin::each_run::<Run>(
         Signature {
             module: "Microsoft.PowerShell.Core",
             synopsis: "Sends the output to the default formatter and to the default output cmdlet.",
@@ -30,10 +29,10 @@ pub(crate) fn command() -> Builtin {
             related_links: &["Out-String", "Out-Null"],
             ..Signature::new("Out-Default", "Microsoft.PowerShell.Commands.OutDefaultCommand")
         },
-        || Box::new(Run { formatter: None }),
     )
 }
 
+#[derive(Default)]
 struct Run {
     formatter: Option<Formatter>,
 }
@@ -42,16 +41,13 @@ fn error_view(ctx: &dyn CommandContext) -> ErrorView {
     ErrorView::from_name(&ctx.get_variable("ErrorView").to_invariant_string()).unwrap_or_default()
 }
 
-impl CommandRun for Run {
-    fn process(
+impl EachRun for Run {
+    fn each(
         &mut self,
         ctx: &mut dyn CommandContext,
-        params: &BoundParameters,
-        input: Option<Value>,
+        _params: &BoundParameters,
+        v: Value,
     ) -> FlowResult<()> {
-        let Some(v) = input_object(params, input) else {
-            return Ok(());
-        };
         let view = error_view(ctx);
         let width = ctx.host().width();
         let views = ctx.commands().views().clone();

@@ -2,15 +2,13 @@
 //! expands one, or keeps the first, last, or unique objects.
 
 use crate::binder::BoundParameters;
-use crate::command::{CommandContext, CommandRun};
+use crate::command::CommandContext;
 use crate::error::{ErrorCategory, ErrorRecord, FlowResult};
 use crate::signature::{Example, ParamType, ParameterDecl, Signature};
 use crate::value::{PsObject, Value};
 
-use super::builtin::Builtin;
-use super::support::{
-    evaluate, input_object, property_specs, resolve, wildcard_match, PropertySpec, SpecKind,
-};
+use super::builtin::{Builtin, EachRun};
+use super::support::{evaluate, property_specs, resolve, wildcard_match, PropertySpec, SpecKind};
 
 const DEFAULT: &str = "DefaultParameter";
 const SKIP_LAST: &str = "SkipLastParameter";
@@ -57,7 +55,7 @@ pub(crate) fn command() -> Builtin {
             .in_set(INDEX, None, false)
             .help("Selects objects from an array based on their index values. Enter the indexes in a comma-separated list."),
     ];
-    Builtin::new(
+    Builtin::each_run::<SelectRun>(
         Signature {
             module: "Microsoft.PowerShell.Utility",
             synopsis: "Selects objects or object properties.",
@@ -87,7 +85,6 @@ pub(crate) fn command() -> Builtin {
             related_links: &["Where-Object", "Sort-Object", "Format-Table"],
             ..Signature::new("Select-Object", "Microsoft.PowerShell.Commands.SelectObjectCommand")
         },
-        || Box::new(SelectRun::default()),
     )
 }
 
@@ -114,7 +111,7 @@ fn count(params: &BoundParameters, name: &str) -> Option<usize> {
         .map(|n| n.max(0.0) as usize)
 }
 
-impl CommandRun for SelectRun {
+impl EachRun for SelectRun {
     fn begin(&mut self, ctx: &mut dyn CommandContext, params: &BoundParameters) -> FlowResult<()> {
         // Only a selection counted from the end, or by position, needs all
         // the input first; everything else streams, and `-First` stops the
@@ -129,15 +126,12 @@ impl CommandRun for SelectRun {
         Ok(())
     }
 
-    fn process(
+    fn each(
         &mut self,
         ctx: &mut dyn CommandContext,
         params: &BoundParameters,
-        input: Option<Value>,
+        item: Value,
     ) -> FlowResult<()> {
-        let Some(item) = input_object(params, input) else {
-            return Ok(());
-        };
         if self.collect {
             self.items.push(item);
             return Ok(());

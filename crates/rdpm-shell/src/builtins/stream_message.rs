@@ -1,17 +1,12 @@
 //! What `Write-Debug`, `Write-Verbose`, `Write-Warning` and
-//! `Write-Information` share: the `-Message` parameter and a run that hands
-//! each message to one stream.
+//! `Write-Information` share: the `-Message` parameter and the message
+//! each hands to its stream.
 
 use crate::binder::BoundParameters;
-use crate::command::{CommandContext, CommandRun};
-use crate::error::FlowResult;
 use crate::signature::{ParamType, ParameterDecl, Signature, ALL_PARAMETER_SETS};
 use crate::value::Value;
 
 use super::builtin::utility_signature;
-
-/// Writes one message to a stream of the command context.
-pub(crate) type WriteFn = fn(&mut dyn CommandContext, &str) -> FlowResult<()>;
 
 /// `-Message` (alias `Msg`): position 0, mandatory, from the pipeline, and
 /// an empty string is allowed, as all three message cmdlets declare it.
@@ -48,33 +43,13 @@ pub(crate) fn message_signature(
     }
 }
 
-/// The run of a message cmdlet: the message is the pipeline input, else
-/// the parameter's value, as text.
-pub(crate) struct MessageRun {
-    parameter: &'static str,
-    write: WriteFn,
-}
-
-impl MessageRun {
-    /// Writes the value of `parameter` (or the pipeline input) with `write`.
-    pub(crate) fn boxed(parameter: &'static str, write: WriteFn) -> Box<dyn CommandRun> {
-        Box::new(MessageRun { parameter, write })
-    }
-}
-
-impl CommandRun for MessageRun {
-    fn process(
-        &mut self,
-        ctx: &mut dyn CommandContext,
-        params: &BoundParameters,
-        input: Option<Value>,
-    ) -> FlowResult<()> {
-        let message = input
-            .map(|v| v.to_invariant_string())
-            .or_else(|| params.string(self.parameter))
-            .unwrap_or_default();
-        (self.write)(ctx, &message)
-    }
+/// The message of a message cmdlet: the pipeline input, else the value of
+/// `parameter`, as text.
+pub(crate) fn message(params: &BoundParameters, parameter: &str, input: Option<Value>) -> String {
+    input
+        .map(|v| v.to_invariant_string())
+        .or_else(|| params.string(parameter))
+        .unwrap_or_default()
 }
 
 #[cfg(test)]

@@ -11,7 +11,7 @@ use crate::syntax::ast::{CaseMode, CompareOp};
 use crate::value::Value;
 
 use super::builtin::Builtin;
-use super::support::{input_object, script_blocks};
+use super::support::script_blocks;
 
 /// The test a simplified-syntax switch asks for: one of the language's
 /// comparison operators, a type test, or `-Not`.
@@ -93,7 +93,7 @@ pub(crate) fn command() -> Builtin {
     }
     parameters.insert(2, property);
     parameters.insert(3, value);
-    Builtin::process(
+    Builtin::each(
         Signature {
             module: "Microsoft.PowerShell.Core",
             synopsis: "Selects objects from a collection based on their property values.",
@@ -118,7 +118,7 @@ pub(crate) fn command() -> Builtin {
             related_links: &["ForEach-Object", "Select-Object", "Sort-Object"],
             ..Signature::new("Where-Object", "Microsoft.PowerShell.Commands.WhereObjectCommand")
         },
-        process,
+        filter,
     )
 }
 
@@ -164,14 +164,7 @@ const SWITCH_HELP: &[(&str, &str)] = &[
     ("Not", "Indicates that this cmdlet gets objects if the property does not exist or has a value of null or false."),
 ];
 
-fn process(
-    ctx: &mut dyn CommandContext,
-    params: &BoundParameters,
-    input: Option<Value>,
-) -> FlowResult<()> {
-    let Some(item) = input_object(params, input) else {
-        return Ok(());
-    };
+fn filter(ctx: &mut dyn CommandContext, params: &BoundParameters, item: Value) -> FlowResult<()> {
     let keep = if let Some(block) = script_blocks(params.get("FilterScript")).first() {
         let out = ctx.invoke_script_block(block, Some(item.clone()), Vec::new())?;
         Value::array(out).is_truthy()

@@ -3,11 +3,11 @@
 use crate::signature::{Example, Signature};
 
 use super::builtin::Builtin;
-use super::stream_message::{message_signature, MessageRun};
+use super::stream_message::{message, message_signature};
 
 /// `Write-Debug`.
 pub(crate) fn command() -> Builtin {
-    Builtin::new(
+    Builtin::process(
         Signature {
             synopsis: "Writes a debug message to the console.",
             description: "The Write-Debug cmdlet writes debug messages to the host. Debug messages are shown when $DebugPreference is not SilentlyContinue or the command runs with -Debug.",
@@ -18,7 +18,7 @@ pub(crate) fn command() -> Builtin {
             }],
             ..message_signature("Write-Debug", "Microsoft.PowerShell.Commands.WriteDebugCommand", "Specifies the debug message.")
         },
-        || MessageRun::boxed("Message", |ctx, m| ctx.write_debug(m)),
+        |ctx, params, input| ctx.write_debug(&message(params, "Message", input)),
     )
 }
 

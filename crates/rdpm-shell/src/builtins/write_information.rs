@@ -3,11 +3,11 @@
 use crate::signature::{Example, ParamType, ParameterDecl, Signature};
 
 use super::builtin::Builtin;
-use super::stream_message::MessageRun;
+use super::stream_message::message;
 
 /// `Write-Information`.
 pub(crate) fn command() -> Builtin {
-    Builtin::new(
+    Builtin::process(
         Signature {
             module: "Microsoft.PowerShell.Utility",
             synopsis: "Specifies how PowerShell handles information stream data for a command.",
@@ -32,7 +32,7 @@ pub(crate) fn command() -> Builtin {
             ..Signature::new("Write-Information", "Microsoft.PowerShell.Commands.WriteInformationCommand")
         },
         // No parameter takes pipeline input, so the message is always -MessageData.
-        || MessageRun::boxed("MessageData", |ctx, m| ctx.write_information(m, false)),
+        |ctx, params, input| ctx.write_information(&message(params, "MessageData", input), false),
     )
 }
 

@@ -7,7 +7,6 @@ use crate::signature::{Example, ParamType, ParameterDecl, Signature};
 use crate::value::Value;
 
 use super::builtin::Builtin;
-use super::support::input_object;
 
 /// `Write-Output` (`echo`, `write`).
 pub(crate) fn command() -> Builtin {
@@ -19,7 +18,7 @@ pub(crate) fn command() -> Builtin {
             .help("Specifies the objects to send down the pipeline.");
     input.allow_null = true;
     input.allow_empty_string = true;
-    Builtin::process(
+    Builtin::each(
         Signature {
             module: "Microsoft.PowerShell.Utility",
             synopsis: "Writes the specified objects to the pipeline.",
@@ -40,18 +39,11 @@ pub(crate) fn command() -> Builtin {
             related_links: &["Write-Host", "Write-Error"],
             ..Signature::new("Write-Output", "Microsoft.PowerShell.Commands.WriteOutputCommand")
         },
-        process,
+        write,
     )
 }
 
-fn process(
-    ctx: &mut dyn CommandContext,
-    params: &BoundParameters,
-    input: Option<Value>,
-) -> FlowResult<()> {
-    let Some(v) = input_object(params, input) else {
-        return Ok(());
-    };
+fn write(ctx: &mut dyn CommandContext, params: &BoundParameters, v: Value) -> FlowResult<()> {
     if params.switch("NoEnumerate") {
         return ctx.write_output(v);
     }

@@ -3,11 +3,11 @@
 use crate::signature::{Example, Signature};
 
 use super::builtin::Builtin;
-use super::stream_message::{message_signature, MessageRun};
+use super::stream_message::{message, message_signature};
 
 /// `Write-Verbose`.
 pub(crate) fn command() -> Builtin {
-    Builtin::new(
+    Builtin::process(
         Signature {
             synopsis: "Writes text to the verbose message stream.",
             description: "The Write-Verbose cmdlet writes text to the verbose message stream. Verbose messages are shown when $VerbosePreference is Continue or the command runs with -Verbose.",
@@ -18,7 +18,7 @@ pub(crate) fn command() -> Builtin {
             }],
             ..message_signature("Write-Verbose", "Microsoft.PowerShell.Commands.WriteVerboseCommand", "Specifies the verbose message.")
         },
-        || MessageRun::boxed("Message", |ctx, m| ctx.write_verbose(m)),
+        |ctx, params, input| ctx.write_verbose(&message(params, "Message", input)),
     )
 }
 

@@ -3,11 +3,11 @@
 use crate::signature::{Example, Signature};
 
 use super::builtin::Builtin;
-use super::stream_message::{message_signature, MessageRun};
+use super::stream_message::{message, message_signature};
 
 /// `Write-Warning`.
 pub(crate) fn command() -> Builtin {
-    Builtin::new(
+    Builtin::process(
         Signature {
             synopsis: "Writes a warning message.",
             description: "The Write-Warning cmdlet writes a warning message to the host. Whether it is shown depends on $WarningPreference and -WarningAction.",
@@ -18,7 +18,7 @@ pub(crate) fn command() -> Builtin {
             }],
             ..message_signature("Write-Warning", "Microsoft.PowerShell.Commands.WriteWarningCommand", "Specifies the warning message.")
         },
-        || MessageRun::boxed("Message", |ctx, m| ctx.write_warning(m)),
+        |ctx, params, input| ctx.write_warning(&message(params, "Message", input)),
     )
 }
 
