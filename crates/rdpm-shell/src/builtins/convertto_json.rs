@@ -7,7 +7,7 @@ use crate::format::json::{to_json_with, JsonOptions, DEFAULT_DEPTH};
 use crate::signature::{Example, ParamType, ParameterDecl, Signature, Validation};
 use crate::value::Value;
 
-use super::builtin::Builtin;
+use super::builtin::{utility_signature, Builtin};
 use super::support::as_number;
 
 /// `ConvertTo-Json`.
@@ -32,7 +32,6 @@ pub(crate) fn command() -> Builtin {
     ];
     Builtin::collect(
         Signature {
-            module: "Microsoft.PowerShell.Utility",
             synopsis: "Converts an object to a JSON-formatted string.",
             description: "The ConvertTo-Json cmdlet converts any object to a string in JavaScript Object Notation (JSON) format. The properties are converted to field names, the field values are converted to property values. All pipeline input is collected: one object becomes a JSON object, several become a JSON array. The layout is two-space indentation with \"key\": value.",
             parameters,
@@ -51,7 +50,7 @@ pub(crate) fn command() -> Builtin {
             inputs: "System.Object",
             outputs: "System.String",
             related_links: &["Select-Object"],
-            ..Signature::new("ConvertTo-Json", "Microsoft.PowerShell.Commands.ConvertToJsonCommand")
+            ..utility_signature("ConvertTo-Json", "Microsoft.PowerShell.Commands.ConvertToJsonCommand")
         },
         convert_to_json,
     )

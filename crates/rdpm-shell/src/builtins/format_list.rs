@@ -10,7 +10,7 @@ use crate::format::{list_text, FormatOutput};
 use crate::signature::{Example, ParamType, ParameterDecl, Signature};
 use crate::value::Value;
 
-use super::builtin::Builtin;
+use super::builtin::{utility_signature, Builtin};
 use super::format_table::{columns_for, formattable_items};
 use super::support::{evaluate, property_specs, SpecKind};
 
@@ -26,7 +26,6 @@ pub(crate) fn command() -> Builtin {
     ];
     Builtin::collect(
         Signature {
-            module: "Microsoft.PowerShell.Utility",
             synopsis: "Formats the output as a list of properties in which each property appears on a new line.",
             description: "The Format-List cmdlet formats the output of a command as a list of properties in which each property is displayed on a separate line. Format-List * shows every property of an object.",
             parameters,
@@ -41,7 +40,7 @@ pub(crate) fn command() -> Builtin {
             outputs: "Microsoft.PowerShell.Commands.Internal.Format",
             aliases: &["fl"],
             related_links: &["Format-Table", "Select-Object"],
-            ..Signature::new("Format-List", "Microsoft.PowerShell.Commands.FormatListCommand")
+            ..utility_signature("Format-List", "Microsoft.PowerShell.Commands.FormatListCommand")
         },
         format_list,
     )

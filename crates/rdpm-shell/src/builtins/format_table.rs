@@ -10,7 +10,7 @@ use crate::format::{table_text, Align, Column, FormatOutput, TableOptions};
 use crate::signature::{Example, ParamType, ParameterDecl, Signature};
 use crate::value::{PsObject, Value};
 
-use super::builtin::Builtin;
+use super::builtin::{utility_signature, Builtin};
 use super::support::{evaluate, property_specs, resolve, Calculated, Expr, PropertySpec, SpecKind};
 
 /// Tables of all properties show at most this many columns.
@@ -36,7 +36,6 @@ pub(crate) fn command() -> Builtin {
     ];
     Builtin::collect(
         Signature {
-            module: "Microsoft.PowerShell.Utility",
             synopsis: "Formats the output as a table.",
             description: "The Format-Table cmdlet formats the output of a command as a table with the selected properties of the object in each column. Format cmdlets produce formatting records, so use Format-Table at the end of a pipeline.",
             parameters,
@@ -56,7 +55,7 @@ pub(crate) fn command() -> Builtin {
             outputs: "Microsoft.PowerShell.Commands.Internal.Format",
             aliases: &["ft"],
             related_links: &["Format-List", "Select-Object"],
-            ..Signature::new("Format-Table", "Microsoft.PowerShell.Commands.FormatTableCommand")
+            ..utility_signature("Format-Table", "Microsoft.PowerShell.Commands.FormatTableCommand")
         },
         format_table,
     )

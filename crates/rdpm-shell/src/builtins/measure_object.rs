@@ -7,7 +7,7 @@ use crate::error::{ErrorCategory, ErrorRecord, FlowResult};
 use crate::signature::{Example, ParamType, ParameterDecl, Signature};
 use crate::value::{PsObject, Value};
 
-use super::builtin::{Builtin, EachRun};
+use super::builtin::{utility_signature, Builtin, EachRun};
 use super::support::{as_number, member_names, wildcard_match};
 
 /// The output type's name.
@@ -38,7 +38,6 @@ pub(crate) fn command() -> Builtin {
     ];
     Builtin::each_run::<MeasureRun>(
         Signature {
-            module: "Microsoft.PowerShell.Utility",
             synopsis: "Calculates the numeric properties of objects.",
             description: "The Measure-Object cmdlet calculates the property values of certain types of object. It counts objects and, for numeric values, calculates the minimum, maximum, sum, and average.",
             parameters,
@@ -59,7 +58,7 @@ pub(crate) fn command() -> Builtin {
             outputs: "Microsoft.PowerShell.Commands.GenericMeasureInfo",
             aliases: &["measure"],
             related_links: &["Select-Object", "Sort-Object"],
-            ..Signature::new("Measure-Object", "Microsoft.PowerShell.Commands.MeasureObjectCommand")
+            ..utility_signature("Measure-Object", "Microsoft.PowerShell.Commands.MeasureObjectCommand")
         },
     )
 }

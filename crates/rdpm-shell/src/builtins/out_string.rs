@@ -8,14 +8,13 @@ use crate::format::out_default;
 use crate::signature::{Example, ParamType, ParameterDecl, Signature, Validation};
 use crate::value::Value;
 
-use super::builtin::Builtin;
+use super::builtin::{utility_signature, Builtin};
 use super::support::as_number;
 
 /// `Out-String`.
 pub(crate) fn command() -> Builtin {
     Builtin::collect(
         Signature {
-            module: "Microsoft.PowerShell.Utility",
             synopsis: "Outputs input objects as a string.",
             description: "The Out-String cmdlet converts input objects into strings: the text the console would show for them. By default it accumulates the strings and returns a single string; -Stream returns one string per line.",
             parameters: vec![
@@ -36,7 +35,7 @@ pub(crate) fn command() -> Builtin {
             inputs: "System.Management.Automation.PSObject",
             outputs: "System.String",
             related_links: &["Out-Default", "Out-Null"],
-            ..Signature::new("Out-String", "Microsoft.PowerShell.Commands.OutStringCommand")
+            ..utility_signature("Out-String", "Microsoft.PowerShell.Commands.OutStringCommand")
         },
         out_string,
     )

@@ -7,7 +7,7 @@ use crate::error::{ErrorCategory, ErrorRecord, FlowResult};
 use crate::signature::{Example, ParamType, ParameterDecl, Signature};
 use crate::value::{PsObject, Value};
 
-use super::builtin::{Builtin, EachRun};
+use super::builtin::{utility_signature, Builtin, EachRun};
 use super::support::{evaluate, property_specs, resolve, wildcard_match, PropertySpec, SpecKind};
 
 const DEFAULT: &str = "DefaultParameter";
@@ -57,7 +57,6 @@ pub(crate) fn command() -> Builtin {
     ];
     Builtin::each_run::<SelectRun>(
         Signature {
-            module: "Microsoft.PowerShell.Utility",
             synopsis: "Selects objects or object properties.",
             description: "The Select-Object cmdlet selects specified properties of an object or set of objects. It can also select unique objects, a specified number of objects, or objects in a specified position in an array. When you select properties, Select-Object returns new objects that have only the specified properties.",
             parameters,
@@ -83,7 +82,7 @@ pub(crate) fn command() -> Builtin {
             outputs: "System.Management.Automation.PSObject",
             aliases: &["select"],
             related_links: &["Where-Object", "Sort-Object", "Format-Table"],
-            ..Signature::new("Select-Object", "Microsoft.PowerShell.Commands.SelectObjectCommand")
+            ..utility_signature("Select-Object", "Microsoft.PowerShell.Commands.SelectObjectCommand")
         },
     )
 }

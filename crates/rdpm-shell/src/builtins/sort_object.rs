@@ -10,7 +10,7 @@ use crate::signature::{Example, ParamType, ParameterDecl, Signature};
 use crate::syntax::ast::CaseMode;
 use crate::value::Value;
 
-use super::builtin::Builtin;
+use super::builtin::{utility_signature, Builtin};
 use super::support::{evaluate, property_specs, resolve, SpecKind};
 
 /// `Sort-Object` (`sort`).
@@ -31,7 +31,6 @@ pub(crate) fn command() -> Builtin {
     ];
     Builtin::collect(
         Signature {
-            module: "Microsoft.PowerShell.Utility",
             synopsis: "Sorts objects by property values.",
             description: "The Sort-Object cmdlet sorts objects in ascending or descending order based on object property values. If sort properties aren't included in a command, Sort-Object sorts the objects themselves. The sort is stable: objects with equal keys keep their input order.",
             parameters,
@@ -51,7 +50,7 @@ pub(crate) fn command() -> Builtin {
             outputs: "System.Management.Automation.PSObject",
             aliases: &["sort"],
             related_links: &["Select-Object", "Where-Object"],
-            ..Signature::new("Sort-Object", "Microsoft.PowerShell.Commands.SortObjectCommand")
+            ..utility_signature("Sort-Object", "Microsoft.PowerShell.Commands.SortObjectCommand")
         },
         sort_objects,
     )

@@ -6,7 +6,7 @@ use crate::error::{ErrorCategory, ErrorRecord, FlowResult};
 use crate::signature::{Example, ParamType, ParameterDecl, Signature};
 use crate::value::{EnumType, Value};
 
-use super::builtin::Builtin;
+use super::builtin::{utility_signature, Builtin};
 
 /// The names and numbers of [`ErrorCategory::ALL`], computed once.
 const CATEGORY_VALUES: [(&str, i64); ErrorCategory::ALL.len()] = {
@@ -93,7 +93,6 @@ pub(crate) fn command() -> Builtin {
     ];
     Builtin::process(
         Signature {
-            module: "Microsoft.PowerShell.Utility",
             synopsis: "Writes an object to the error stream.",
             description: "The Write-Error cmdlet declares a non-terminating error. The error is shown, recorded in $Error, and the command continues, unless -ErrorAction or $ErrorActionPreference says otherwise.",
             parameters,
@@ -106,7 +105,7 @@ pub(crate) fn command() -> Builtin {
             inputs: "System.String",
             outputs: "None",
             related_links: &["Write-Warning", "Write-Output"],
-            ..Signature::new("Write-Error", "Microsoft.PowerShell.Commands.WriteErrorCommand")
+            ..utility_signature("Write-Error", "Microsoft.PowerShell.Commands.WriteErrorCommand")
         },
         process,
     )

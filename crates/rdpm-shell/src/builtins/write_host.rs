@@ -6,7 +6,7 @@ use crate::error::FlowResult;
 use crate::signature::{Example, ParamType, ParameterDecl, Signature};
 use crate::value::{EnumType, Value};
 
-use super::builtin::Builtin;
+use super::builtin::{utility_signature, Builtin};
 
 /// `System.ConsoleColor`.
 pub(crate) static CONSOLE_COLOR: EnumType = EnumType {
@@ -43,7 +43,6 @@ pub(crate) fn command() -> Builtin {
     object.allow_null = true;
     Builtin::process(
         Signature {
-            module: "Microsoft.PowerShell.Utility",
             synopsis: "Writes customized output to a host.",
             description: "The Write-Host cmdlet writes its objects to the host, separated by a space (or by Separator), followed by a new line unless NoNewline is given. The text goes to the information stream, not to the pipeline. Colours are accepted and ignored.",
             parameters: vec![
@@ -66,7 +65,7 @@ pub(crate) fn command() -> Builtin {
             inputs: "System.Object",
             outputs: "None",
             related_links: &["Write-Output"],
-            ..Signature::new("Write-Host", "Microsoft.PowerShell.Commands.WriteHostCommand")
+            ..utility_signature("Write-Host", "Microsoft.PowerShell.Commands.WriteHostCommand")
         },
         process,
     )

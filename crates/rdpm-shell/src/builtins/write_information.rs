@@ -2,14 +2,13 @@
 
 use crate::signature::{Example, ParamType, ParameterDecl, Signature};
 
-use super::builtin::Builtin;
+use super::builtin::{utility_signature, Builtin};
 use super::stream_message::message;
 
 /// `Write-Information`.
 pub(crate) fn command() -> Builtin {
     Builtin::process(
         Signature {
-            module: "Microsoft.PowerShell.Utility",
             synopsis: "Specifies how PowerShell handles information stream data for a command.",
             description: "The Write-Information cmdlet writes a message to the information stream. It is shown when $InformationPreference (SilentlyContinue by default) or -InformationAction is Continue.",
             parameters: vec![
@@ -29,7 +28,7 @@ pub(crate) fn command() -> Builtin {
             inputs: "None",
             outputs: "None",
             related_links: &["Write-Host", "Write-Verbose"],
-            ..Signature::new("Write-Information", "Microsoft.PowerShell.Commands.WriteInformationCommand")
+            ..utility_signature("Write-Information", "Microsoft.PowerShell.Commands.WriteInformationCommand")
         },
         // No parameter takes pipeline input, so the message is always -MessageData.
         |ctx, params, input| ctx.write_information(&message(params, "MessageData", input), false),

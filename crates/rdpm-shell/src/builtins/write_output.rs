@@ -6,7 +6,7 @@ use crate::error::FlowResult;
 use crate::signature::{Example, ParamType, ParameterDecl, Signature};
 use crate::value::Value;
 
-use super::builtin::Builtin;
+use super::builtin::{utility_signature, Builtin};
 
 /// `Write-Output` (`echo`, `write`).
 pub(crate) fn command() -> Builtin {
@@ -20,7 +20,6 @@ pub(crate) fn command() -> Builtin {
     input.allow_empty_string = true;
     Builtin::each(
         Signature {
-            module: "Microsoft.PowerShell.Utility",
             synopsis: "Writes the specified objects to the pipeline.",
             description: "Writes the specified objects to the pipeline. If Write-Output is the last command in the pipeline, the objects are displayed in the console. Collections are enumerated unless NoEnumerate is given.",
             parameters: vec![
@@ -37,7 +36,7 @@ pub(crate) fn command() -> Builtin {
             outputs: "System.Management.Automation.PSObject",
             aliases: &["echo", "write"],
             related_links: &["Write-Host", "Write-Error"],
-            ..Signature::new("Write-Output", "Microsoft.PowerShell.Commands.WriteOutputCommand")
+            ..utility_signature("Write-Output", "Microsoft.PowerShell.Commands.WriteOutputCommand")
         },
         write,
     )
