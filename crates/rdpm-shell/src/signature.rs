@@ -221,29 +221,25 @@ impl ParameterDecl {
 
     /// Marks every membership as `ValueFromPipeline` (adding an all-sets
     /// membership if there is none).
-    pub fn from_pipeline(mut self) -> Self {
-        self.ensure_membership();
-        for m in &mut self.sets {
-            m.from_pipeline = true;
-        }
-        self
+    pub fn from_pipeline(self) -> Self {
+        self.mark_every_membership(|m| m.from_pipeline = true)
     }
 
     /// Marks every membership as `ValueFromPipelineByPropertyName`.
-    pub fn from_pipeline_by_property_name(mut self) -> Self {
-        self.ensure_membership();
-        for m in &mut self.sets {
-            m.from_pipeline_by_property_name = true;
-        }
-        self
+    pub fn from_pipeline_by_property_name(self) -> Self {
+        self.mark_every_membership(|m| m.from_pipeline_by_property_name = true)
     }
 
     /// Marks every membership as `ValueFromRemainingArguments`.
-    pub fn from_remaining_arguments(mut self) -> Self {
+    pub fn from_remaining_arguments(self) -> Self {
+        self.mark_every_membership(|m| m.from_remaining_arguments = true)
+    }
+
+    /// Applies `mark` to every membership (adding an all-sets membership if
+    /// there is none).
+    fn mark_every_membership(mut self, mark: fn(&mut SetMembership)) -> Self {
         self.ensure_membership();
-        for m in &mut self.sets {
-            m.from_remaining_arguments = true;
-        }
+        self.sets.iter_mut().for_each(mark);
         self
     }
 
