@@ -130,6 +130,19 @@ pub struct SetMembership {
     pub from_remaining_arguments: bool,
 }
 
+impl SetMembership {
+    /// The membership of a parameter that declares none: every set,
+    /// named-only, optional, bound from no pipeline.
+    pub const IMPLICIT: SetMembership = SetMembership {
+        set: ALL_PARAMETER_SETS,
+        position: None,
+        mandatory: false,
+        from_pipeline: false,
+        from_pipeline_by_property_name: false,
+        from_remaining_arguments: false,
+    };
+}
+
 /// A validation attribute.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Validation {
@@ -212,9 +225,7 @@ impl ParameterDecl {
             set,
             position,
             mandatory,
-            from_pipeline: false,
-            from_pipeline_by_property_name: false,
-            from_remaining_arguments: false,
+            ..SetMembership::IMPLICIT
         });
         self
     }
@@ -263,28 +274,14 @@ impl ParameterDecl {
 
     fn ensure_membership(&mut self) {
         if self.sets.is_empty() {
-            self.sets.push(SetMembership {
-                set: ALL_PARAMETER_SETS,
-                position: None,
-                mandatory: false,
-                from_pipeline: false,
-                from_pipeline_by_property_name: false,
-                from_remaining_arguments: false,
-            });
+            self.sets.push(SetMembership::IMPLICIT);
         }
     }
 
     /// The memberships, with the implicit all-sets one when none is declared.
     pub fn memberships(&self) -> Vec<SetMembership> {
         if self.sets.is_empty() {
-            vec![SetMembership {
-                set: ALL_PARAMETER_SETS,
-                position: None,
-                mandatory: false,
-                from_pipeline: false,
-                from_pipeline_by_property_name: false,
-                from_remaining_arguments: false,
-            }]
+            vec![SetMembership::IMPLICIT]
         } else {
             self.sets.clone()
         }
