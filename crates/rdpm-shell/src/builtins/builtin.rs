@@ -129,11 +129,11 @@ impl Command for Builtin {
     fn start(&self) -> Box<dyn CommandRun> {
         match self.start {
             Start::Stateful(start) => start(),
-            Start::Process(process) => Box::new(Run::Process(process)),
-            Start::Bound(process) => Box::new(Run::Bound(process)),
-            Start::Each(each) => Box::new(Run::Each(each)),
-            Start::EachRun(start) => Box::new(Run::EachRun(start())),
-            Start::Collect(end) => Box::new(Run::Collect(Vec::new(), end)),
+            Start::Process(process) => Box::new(Body::Process(process)),
+            Start::Bound(process) => Box::new(Body::Bound(process)),
+            Start::Each(each) => Box::new(Body::Each(each)),
+            Start::EachRun(start) => Box::new(Body::EachRun(start())),
+            Start::Collect(end) => Box::new(Body::Collect(Vec::new(), end)),
         }
     }
 }
@@ -146,8 +146,8 @@ pub(crate) fn utility_signature(name: &'static str, type_name: &'static str) -> 
     sig
 }
 
-/// One run of a builtin that does not bring its own [`CommandRun`].
-enum Run {
+/// The run of a builtin that does not bring its own [`CommandRun`].
+enum Body {
     Process(Process),
     Bound(Bound),
     Each(Each),
@@ -156,10 +156,10 @@ enum Run {
     Collect(Vec<Value>, Collected),
 }
 
-impl CommandRun for Run {
+impl CommandRun for Body {
     fn begin(&mut self, ctx: &mut dyn CommandContext, params: &BoundParameters) -> FlowResult<()> {
         match self {
-            Run::EachRun(run) => run.begin(ctx, params),
+            Body::EachRun(run) => run.begin(ctx, params),
             _ => Ok(()),
         }
     }
@@ -171,15 +171,15 @@ impl CommandRun for Run {
         input: Option<Value>,
     ) -> FlowResult<()> {
         match self {
-            Run::Process(process) => process(ctx, params, input),
-            Run::Bound(process) => process(ctx, params),
-            Run::Each(each) => {
+            Body::Process(process) => process(ctx, params, input),
+            Body::Bound(process) => process(ctx, params),
+            Body::Each(each) => {
                 input_object(params, input).map_or(Ok(()), |item| each(ctx, params, item))
             }
-            Run::EachRun(run) => {
+            Body::EachRun(run) => {
                 input_object(params, input).map_or(Ok(()), |item| run.each(ctx, params, item))
             }
-            Run::Collect(items, _) => {
+            Body::Collect(items, _) => {
                 items.extend(input_object(params, input));
                 Ok(())
             }
@@ -188,8 +188,8 @@ impl CommandRun for Run {
 
     fn end(&mut self, ctx: &mut dyn CommandContext, params: &BoundParameters) -> FlowResult<()> {
         match self {
-            Run::EachRun(run) => run.end(ctx, params),
-            Run::Collect(items, end) => end(ctx, params, std::mem::take(items)),
+            Body::EachRun(run) => run.end(ctx, params),
+            Body::Collect(items, end) => end(ctx, params, std::mem::take(items)),
             _ => Ok(()),
         }
     }
