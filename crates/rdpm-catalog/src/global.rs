@@ -321,6 +321,18 @@ mod tests {
         )
     }
 
+    /// The resolution of `ds`'s BackupFailed alerts, now.
+    fn fixed(ds: DatasourceId) -> AlertResolution {
+        AlertResolution {
+            object_key: format!("datasource:{ds}"),
+            alert_types: vec![AlertType::BackupFailed],
+            state: AlertState::Resolved,
+            at: Utc::now(),
+            reason: "fixed".into(),
+            job_id: None,
+        }
+    }
+
     fn both_channels() -> GlobalProperties {
         GlobalProperties {
             webhook_url: "http://127.0.0.1:9/hook".into(),
@@ -355,15 +367,7 @@ mod tests {
         // Nothing configured: the alert is stored, nothing is queued.
         c.raise_alert(&a).unwrap();
         assert!(c.notifications(None, 100).unwrap().is_empty());
-        c.resolve_alerts(&AlertResolution {
-            object_key: format!("datasource:{ds}"),
-            alert_types: vec![AlertType::BackupFailed],
-            state: AlertState::Resolved,
-            at: Utc::now(),
-            reason: "fixed".into(),
-            job_id: None,
-        })
-        .unwrap();
+        c.resolve_alerts(&fixed(ds)).unwrap();
         assert!(c.notifications(None, 100).unwrap().is_empty());
 
         c.put_global_properties(&both_channels(), Utc::now())
@@ -378,15 +382,7 @@ mod tests {
         assert!(queued.iter().all(|d| d.event == AlertEvent::Raised
             && d.alert.id == raised.alert.id
             && d.state == DeliveryState::Pending));
-        c.resolve_alerts(&AlertResolution {
-            object_key: format!("datasource:{ds}"),
-            alert_types: vec![AlertType::BackupFailed],
-            state: AlertState::Resolved,
-            at: Utc::now(),
-            reason: "fixed".into(),
-            job_id: None,
-        })
-        .unwrap();
+        c.resolve_alerts(&fixed(ds)).unwrap();
         let queued = c.notifications(None, 100).unwrap();
         assert_eq!(queued.len(), 4);
         let resolved: Vec<_> = queued

@@ -76,6 +76,13 @@ impl<'a> Args<'a> {
         self.get(p).map(Value::enumerate).unwrap_or_default()
     }
 
+    /// The values bound to `p` as text, an array's elements one by one
+    /// (none when not given).
+    pub fn strings(&self, p: Param) -> Vec<String> {
+        self.check(p);
+        self.bound.strings(p.0)
+    }
+
     /// The bound string `p`, if given.
     pub fn string(&self, p: Param) -> Option<String> {
         self.check(p);

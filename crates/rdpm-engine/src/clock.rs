@@ -156,15 +156,17 @@ impl ClockSetting {
     }
 }
 
+/// The instant `text` names in RFC 3339, for tests.
+#[cfg(test)]
+pub(crate) fn at(text: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(text)
+        .expect("a test's time is RFC 3339")
+        .with_timezone(&Utc)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn at(text: &str) -> DateTime<Utc> {
-        DateTime::parse_from_rfc3339(text)
-            .unwrap()
-            .with_timezone(&Utc)
-    }
 
     #[tokio::test]
     async fn a_manual_sleeper_wakes_when_an_advance_reaches_its_instant() {

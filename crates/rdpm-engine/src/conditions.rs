@@ -668,12 +668,7 @@ fn percent_of(part: u64, whole: u64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn at(text: &str) -> DateTime<Utc> {
-        DateTime::parse_from_rfc3339(text)
-            .unwrap()
-            .with_timezone(&Utc)
-    }
+    use crate::clock::at;
 
     #[test]
     fn a_datasource_is_overdue_only_past_its_threshold() {

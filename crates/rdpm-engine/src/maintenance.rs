@@ -316,13 +316,8 @@ impl Maintenance {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::clock::at;
     use rdpm_types::TimeOfDay;
-
-    fn at(text: &str) -> DateTime<Utc> {
-        DateTime::parse_from_rfc3339(text)
-            .unwrap()
-            .with_timezone(&Utc)
-    }
 
     fn window(h: u8, m: u8, hours: u32) -> GlobalProperties {
         GlobalProperties {

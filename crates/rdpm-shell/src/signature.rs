@@ -130,6 +130,19 @@ pub struct SetMembership {
     pub from_remaining_arguments: bool,
 }
 
+impl SetMembership {
+    /// The membership of a parameter that declares none: every set,
+    /// named-only, optional, bound from no pipeline.
+    pub const IMPLICIT: SetMembership = SetMembership {
+        set: ALL_PARAMETER_SETS,
+        position: None,
+        mandatory: false,
+        from_pipeline: false,
+        from_pipeline_by_property_name: false,
+        from_remaining_arguments: false,
+    };
+}
+
 /// A validation attribute.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Validation {
@@ -212,38 +225,32 @@ impl ParameterDecl {
             set,
             position,
             mandatory,
-            from_pipeline: false,
-            from_pipeline_by_property_name: false,
-            from_remaining_arguments: false,
+            ..SetMembership::IMPLICIT
         });
         self
     }
 
     /// Marks every membership as `ValueFromPipeline` (adding an all-sets
     /// membership if there is none).
-    pub fn from_pipeline(mut self) -> Self {
-        self.ensure_membership();
-        for m in &mut self.sets {
-            m.from_pipeline = true;
-        }
-        self
+    pub fn from_pipeline(self) -> Self {
+        self.mark_every_membership(|m| m.from_pipeline = true)
     }
 
     /// Marks every membership as `ValueFromPipelineByPropertyName`.
-    pub fn from_pipeline_by_property_name(mut self) -> Self {
-        self.ensure_membership();
-        for m in &mut self.sets {
-            m.from_pipeline_by_property_name = true;
-        }
-        self
+    pub fn from_pipeline_by_property_name(self) -> Self {
+        self.mark_every_membership(|m| m.from_pipeline_by_property_name = true)
     }
 
     /// Marks every membership as `ValueFromRemainingArguments`.
-    pub fn from_remaining_arguments(mut self) -> Self {
+    pub fn from_remaining_arguments(self) -> Self {
+        self.mark_every_membership(|m| m.from_remaining_arguments = true)
+    }
+
+    /// Applies `mark` to every membership (adding an all-sets membership if
+    /// there is none).
+    fn mark_every_membership(mut self, mark: fn(&mut SetMembership)) -> Self {
         self.ensure_membership();
-        for m in &mut self.sets {
-            m.from_remaining_arguments = true;
-        }
+        self.sets.iter_mut().for_each(mark);
         self
     }
 
@@ -267,28 +274,14 @@ impl ParameterDecl {
 
     fn ensure_membership(&mut self) {
         if self.sets.is_empty() {
-            self.sets.push(SetMembership {
-                set: ALL_PARAMETER_SETS,
-                position: None,
-                mandatory: false,
-                from_pipeline: false,
-                from_pipeline_by_property_name: false,
-                from_remaining_arguments: false,
-            });
+            self.sets.push(SetMembership::IMPLICIT);
         }
     }
 
     /// The memberships, with the implicit all-sets one when none is declared.
     pub fn memberships(&self) -> Vec<SetMembership> {
         if self.sets.is_empty() {
-            vec![SetMembership {
-                set: ALL_PARAMETER_SETS,
-                position: None,
-                mandatory: false,
-                from_pipeline: false,
-                from_pipeline_by_property_name: false,
-                from_remaining_arguments: false,
-            }]
+            vec![SetMembership::IMPLICIT]
         } else {
             self.sets.clone()
         }

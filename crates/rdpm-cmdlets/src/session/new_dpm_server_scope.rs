@@ -178,15 +178,7 @@ fn process(ctx: &mut dyn CommandContext, params: &Args, _input: Option<Value>) -
             .unwrap_or(ScopedObjectType::DpmServer),
         None => ScopedObjectType::DpmServer,
     };
-    let object_ids = params
-        .get(p::OBJECT_ID)
-        .map(|v| {
-            v.enumerate()
-                .iter()
-                .map(Value::to_invariant_string)
-                .collect()
-        })
-        .unwrap_or_default();
+    let object_ids = params.strings(p::OBJECT_ID);
     let int = |name: Param| match params.get(name) {
         Some(Value::Int(i)) => Some(*i),
         Some(Value::Long(i)) => i32::try_from(*i).ok(),

@@ -355,15 +355,7 @@ impl Jobs {
             files_skipped: outcome.skipped.len() as u64,
             is_active: true,
         };
-        self.catalog
-            .add_recovery_point(&point)
-            .map_err(|e| JobError {
-                kind: Failure::Internal.into(),
-                message: format!(
-                    "The recovery point {} was stored but cannot be recorded in the catalog: {e}.",
-                    point.id
-                ),
-            })?;
+        self.record_point(&point)?;
         if check_integrity {
             let id = outcome.snapshot_id.clone();
             // Reads back every pack the new snapshot uses, and only those.
@@ -386,6 +378,19 @@ impl Jobs {
             ));
         }
         Ok(Some(point))
+    }
+
+    /// Records `point`, stored in the pool, in the catalog.
+    fn record_point(&self, point: &RecoveryPoint) -> Result<(), JobError> {
+        self.catalog
+            .add_recovery_point(point)
+            .map_err(|e| JobError {
+                kind: Failure::Internal.into(),
+                message: format!(
+                    "The recovery point {} was stored but cannot be recorded in the catalog: {e}.",
+                    point.id
+                ),
+            })
     }
 
     /// Records a synchronization snapshot as the datasource's latest and
@@ -513,15 +518,7 @@ impl Jobs {
             files_skipped: 0,
             is_active: true,
         };
-        self.catalog
-            .add_recovery_point(&point)
-            .map_err(|e| JobError {
-                kind: Failure::Internal.into(),
-                message: format!(
-                    "The recovery point {} was stored but cannot be recorded in the catalog: {e}.",
-                    point.id
-                ),
-            })?;
+        self.record_point(&point)?;
         lock(&live.job).messages.push(format!(
             "Made from synchronization {} of {} without reading the datasource.",
             source.short(),

@@ -124,6 +124,19 @@ impl BoundParameters {
     pub fn string(&self, name: &str) -> Option<String> {
         self.get(name).map(Value::to_invariant_string)
     }
+
+    /// A bound `String[]` parameter, an array's elements one by one as
+    /// text (none when not given).
+    pub fn strings(&self, name: &str) -> Vec<String> {
+        self.get(name)
+            .map(|v| {
+                v.enumerate()
+                    .iter()
+                    .map(Value::to_invariant_string)
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
 }
 
 /// A binding failure: the error record (without invocation info, which the

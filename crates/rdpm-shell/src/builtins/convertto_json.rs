@@ -1,126 +1,88 @@
 //! `ConvertTo-Json`: collects its input and writes one JSON string.
 
 use crate::binder::BoundParameters;
-use crate::command::{Command, CommandContext, CommandRun};
+use crate::command::CommandContext;
 use crate::error::FlowResult;
 use crate::format::json::{to_json_with, JsonOptions, DEFAULT_DEPTH};
 use crate::signature::{Example, ParamType, ParameterDecl, Signature, Validation};
 use crate::value::Value;
 
+use super::builtin::{utility_signature, Builtin};
 use super::support::as_number;
 
 /// `ConvertTo-Json`.
-pub(crate) struct ConvertToJson {
-    sig: Signature,
+pub(crate) fn command() -> Builtin {
+    let mut input = ParameterDecl::new("InputObject", ParamType::Object)
+        .in_set(crate::signature::ALL_PARAMETER_SETS, Some(0), true)
+        .from_pipeline()
+        .help("Specifies the objects to convert to JSON format. You can also pipe objects to ConvertTo-Json.");
+    input.allow_null = true;
+    let parameters = vec![
+        input,
+        ParameterDecl::new("Depth", ParamType::Int32)
+            .validate(Validation::Range(0, 100))
+            .default_value("2")
+            .help("Specifies how many levels of contained objects are included in the JSON representation. Deeper objects are converted to their string form."),
+        ParameterDecl::new("Compress", ParamType::Switch)
+            .help("Omits white space and indented formatting in the output string."),
+        ParameterDecl::new("EnumsAsStrings", ParamType::Switch)
+            .help("Converts all enumerations to their string representation."),
+        ParameterDecl::new("AsArray", ParamType::Switch)
+            .help("Outputs the object in array brackets, even if the input is a single object."),
+    ];
+    Builtin::collect(
+        Signature {
+            synopsis: "Converts an object to a JSON-formatted string.",
+            description: "The ConvertTo-Json cmdlet converts any object to a string in JavaScript Object Notation (JSON) format. The properties are converted to field names, the field values are converted to property values. All pipeline input is collected: one object becomes a JSON object, several become a JSON array. The layout is two-space indentation with \"key\": value.",
+            parameters,
+            examples: vec![
+                Example {
+                    title: "Example 1: Convert protection groups to JSON",
+                    code: "Get-DPMProtectionGroup | Select-Object Name, ProtectionMethod | ConvertTo-Json",
+                    remarks: "Writes the protection groups' Name and ProtectionMethod fields as JSON: an object for one group, an array for several.",
+                },
+                Example {
+                    title: "Example 2: Compressed output",
+                    code: "@{ Name = 'PG1' } | ConvertTo-Json -Compress",
+                    remarks: "Writes {\"Name\":\"PG1\"}.",
+                },
+            ],
+            inputs: "System.Object",
+            outputs: "System.String",
+            related_links: &["Select-Object"],
+            ..utility_signature("ConvertTo-Json", "Microsoft.PowerShell.Commands.ConvertToJsonCommand")
+        },
+        convert_to_json,
+    )
 }
 
-impl Default for ConvertToJson {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl ConvertToJson {
-    /// The command with its signature.
-    pub fn new() -> ConvertToJson {
-        let mut input = ParameterDecl::new("InputObject", ParamType::Object)
-            .in_set(crate::signature::ALL_PARAMETER_SETS, Some(0), true)
-            .from_pipeline()
-            .help("Specifies the objects to convert to JSON format. You can also pipe objects to ConvertTo-Json.");
-        input.allow_null = true;
-        let parameters = vec![
-            input,
-            ParameterDecl::new("Depth", ParamType::Int32)
-                .validate(Validation::Range(0, 100))
-                .default_value("2")
-                .help("Specifies how many levels of contained objects are included in the JSON representation. Deeper objects are converted to their string form."),
-            ParameterDecl::new("Compress", ParamType::Switch)
-                .help("Omits white space and indented formatting in the output string."),
-            ParameterDecl::new("EnumsAsStrings", ParamType::Switch)
-                .help("Converts all enumerations to their string representation."),
-            ParameterDecl::new("AsArray", ParamType::Switch)
-                .help("Outputs the object in array brackets, even if the input is a single object."),
-        ];
-        ConvertToJson {
-            sig: Signature {
-                module: "Microsoft.PowerShell.Utility",
-                synopsis: "Converts an object to a JSON-formatted string.",
-                description: "The ConvertTo-Json cmdlet converts any object to a string in JavaScript Object Notation (JSON) format. The properties are converted to field names, the field values are converted to property values. All pipeline input is collected: one object becomes a JSON object, several become a JSON array. The layout is two-space indentation with \"key\": value.",
-                parameters,
-                examples: vec![
-                    Example {
-                        title: "Example 1: Convert protection groups to JSON",
-                        code: "Get-DPMProtectionGroup | Select-Object Name, ProtectionMethod | ConvertTo-Json",
-                        remarks: "Writes the protection groups' Name and ProtectionMethod fields as JSON: an object for one group, an array for several.",
-                    },
-                    Example {
-                        title: "Example 2: Compressed output",
-                        code: "@{ Name = 'PG1' } | ConvertTo-Json -Compress",
-                        remarks: "Writes {\"Name\":\"PG1\"}.",
-                    },
-                ],
-                inputs: "System.Object",
-                outputs: "System.String",
-                related_links: &["Select-Object"],
-                ..Signature::new("ConvertTo-Json", "Microsoft.PowerShell.Commands.ConvertToJsonCommand")
-            },
-        }
-    }
-}
-
-impl Command for ConvertToJson {
-    fn signature(&self) -> &Signature {
-        &self.sig
+/// The `end` block, over all the input.
+fn convert_to_json(
+    ctx: &mut dyn CommandContext,
+    params: &BoundParameters,
+    mut items: Vec<Value>,
+) -> FlowResult<()> {
+    if items.is_empty() {
+        return Ok(());
     }
 
-    fn start(&self) -> Box<dyn CommandRun> {
-        Box::new(JsonRun::default())
-    }
-}
-
-#[derive(Default)]
-struct JsonRun {
-    items: Vec<Value>,
-    any: bool,
-}
-
-impl CommandRun for JsonRun {
-    fn process(
-        &mut self,
-        _ctx: &mut dyn CommandContext,
-        params: &BoundParameters,
-        input: Option<Value>,
-    ) -> FlowResult<()> {
-        if let Some(v) = input.or_else(|| params.get("InputObject").cloned()) {
-            self.items.push(v);
-            self.any = true;
-        }
-        Ok(())
-    }
-
-    fn end(&mut self, ctx: &mut dyn CommandContext, params: &BoundParameters) -> FlowResult<()> {
-        if !self.any {
-            return Ok(());
-        }
-        let mut items = std::mem::take(&mut self.items);
-        let single =
-            items.len() == 1 && (!params.switch("AsArray") || matches!(items[0], Value::Array(_)));
-        let value = if single {
-            items.pop().unwrap_or_default()
-        } else {
-            Value::array(items)
-        };
-        let options = JsonOptions {
-            depth: params
-                .get("Depth")
-                .and_then(as_number)
-                .map_or(DEFAULT_DEPTH, |d| d.max(0.0) as usize),
-            compress: params.switch("Compress"),
-            enums_as_strings: params.switch("EnumsAsStrings"),
-        };
-        let text = to_json_with(&value, &options).map_err(crate::error::Flow::terminating)?;
-        ctx.write_output(Value::str(text))
-    }
+    let single =
+        items.len() == 1 && (!params.switch("AsArray") || matches!(items[0], Value::Array(_)));
+    let value = if single {
+        items.pop().unwrap_or_default()
+    } else {
+        Value::array(items)
+    };
+    let options = JsonOptions {
+        depth: params
+            .get("Depth")
+            .and_then(as_number)
+            .map_or(DEFAULT_DEPTH, |d| d.max(0.0) as usize),
+        compress: params.switch("Compress"),
+        enums_as_strings: params.switch("EnumsAsStrings"),
+    };
+    let text = to_json_with(&value, &options).map_err(crate::error::Flow::terminating)?;
+    ctx.write_output(Value::str(text))
 }
 
 #[cfg(test)]
@@ -174,7 +136,7 @@ mod tests {
         for (p, input, want) in cases {
             let d = format!("{p:?}");
             let mut ctx = FakeContext::default();
-            run(&ConvertToJson::new(), &mut ctx, &params(p), Some(input)).expect("runs");
+            run(&command(), &mut ctx, &params(p), Some(input)).expect("runs");
             assert_eq!(texts(&ctx.output), vec![want], "{d}");
         }
     }

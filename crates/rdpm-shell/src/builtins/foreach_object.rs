@@ -4,96 +4,75 @@
 use std::rc::Rc;
 
 use crate::binder::BoundParameters;
-use crate::command::{Command, CommandContext, CommandRun};
+use crate::command::{CommandContext, CommandRun};
 use crate::error::FlowResult;
 use crate::signature::{Example, ParamType, ParameterDecl, Signature};
 use crate::value::{ScriptBlock, Value};
 
+use super::builtin::Builtin;
 use super::support::{input_object, script_blocks};
 
 /// `ForEach-Object` (`%`, `foreach`).
-pub(crate) struct ForEachObject {
-    sig: Signature,
-}
-
-impl Default for ForEachObject {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl ForEachObject {
-    /// The command with its signature.
-    pub fn new() -> ForEachObject {
-        let sb_array = || ParamType::Array(Box::new(ParamType::ScriptBlock));
-        let parameters = vec![
-            ParameterDecl::new("InputObject", ParamType::Object)
-                .from_pipeline()
-                .help("Specifies the input objects. ForEach-Object runs the script block or operation statement on each input object."),
-            ParameterDecl::new("Begin", ParamType::ScriptBlock)
-                .in_set("ScriptBlockSet", None, false)
-                .help("Specifies a script block that runs before this cmdlet processes any input objects."),
-            ParameterDecl::new("Process", sb_array())
-                .in_set("ScriptBlockSet", Some(0), true)
-                .help("Specifies the operation that is performed on each input object. This script block is run for every object in the pipeline."),
-            ParameterDecl::new("End", ParamType::ScriptBlock)
-                .in_set("ScriptBlockSet", None, false)
-                .help("Specifies a script block that runs after this cmdlet processes all input objects."),
-            ParameterDecl::new("RemainingScripts", sb_array())
-                .in_set("ScriptBlockSet", None, false)
-                .from_remaining_arguments()
-                .help("Specifies all script blocks that are not taken by the Process parameter."),
-            ParameterDecl::new("MemberName", ParamType::String)
-                .in_set("PropertyAndMethodSet", Some(0), true)
-                .help("Specifies the property to get or the method to call."),
-            ParameterDecl::new("ArgumentList", ParamType::Array(Box::new(ParamType::Object)))
-                .aliases(&["Args"])
-                .in_set("PropertyAndMethodSet", None, false)
-                .from_remaining_arguments()
-                .help("Specifies an array of arguments to a method call."),
-        ];
-        ForEachObject {
-            sig: Signature {
-                module: "Microsoft.PowerShell.Core",
-                synopsis: "Performs an operation against each item in a collection of input objects.",
-                description: "The ForEach-Object cmdlet performs an operation on each item in a collection of input objects. The operation is a script block, in which $_ is the current object, optionally with Begin and End blocks that run once; or the name of a property to read from each object.",
-                parameters,
-                default_set: Some("ScriptBlockSet"),
-                examples: vec![
-                    Example {
-                        title: "Example 1: Get the names of protection groups",
-                        code: "Get-DPMProtectionGroup | ForEach-Object { $_.Name }",
-                        remarks: "Writes the Name of each protection group.",
-                    },
-                    Example {
-                        title: "Example 2: Use the member name form",
-                        code: "Get-DPMProtectionGroup | ForEach-Object Name",
-                        remarks: "Same as Example 1, with the operation statement syntax.",
-                    },
-                    Example {
-                        title: "Example 3: Use Begin, Process and End blocks",
-                        code: "1..3 | ForEach-Object -Begin { $sum = 0 } -Process { $sum += $_ } -End { $sum }",
-                        remarks: "Adds the numbers and writes 6.",
-                    },
-                ],
-                inputs: "System.Management.Automation.PSObject",
-                outputs: "System.Management.Automation.PSObject",
-                aliases: &["%", "foreach"],
-                related_links: &["Where-Object", "Select-Object"],
-                ..Signature::new("ForEach-Object", "Microsoft.PowerShell.Commands.ForEachObjectCommand")
-            },
-        }
-    }
-}
-
-impl Command for ForEachObject {
-    fn signature(&self) -> &Signature {
-        &self.sig
-    }
-
-    fn start(&self) -> Box<dyn CommandRun> {
-        Box::new(ForEachRun::default())
-    }
+pub(crate) fn command() -> Builtin {
+    let sb_array = || ParamType::Array(Box::new(ParamType::ScriptBlock));
+    let parameters = vec![
+        ParameterDecl::new("InputObject", ParamType::Object)
+            .from_pipeline()
+            .help("Specifies the input objects. ForEach-Object runs the script block or operation statement on each input object."),
+        ParameterDecl::new("Begin", ParamType::ScriptBlock)
+            .in_set("ScriptBlockSet", None, false)
+            .help("Specifies a script block that runs before this cmdlet processes any input objects."),
+        ParameterDecl::new("Process", sb_array())
+            .in_set("ScriptBlockSet", Some(0), true)
+            .help("Specifies the operation that is performed on each input object. This script block is run for every object in the pipeline."),
+        ParameterDecl::new("End", ParamType::ScriptBlock)
+            .in_set("ScriptBlockSet", None, false)
+            .help("Specifies a script block that runs after this cmdlet processes all input objects."),
+        ParameterDecl::new("RemainingScripts", sb_array())
+            .in_set("ScriptBlockSet", None, false)
+            .from_remaining_arguments()
+            .help("Specifies all script blocks that are not taken by the Process parameter."),
+        ParameterDecl::new("MemberName", ParamType::String)
+            .in_set("PropertyAndMethodSet", Some(0), true)
+            .help("Specifies the property to get or the method to call."),
+        ParameterDecl::new("ArgumentList", ParamType::Array(Box::new(ParamType::Object)))
+            .aliases(&["Args"])
+            .in_set("PropertyAndMethodSet", None, false)
+            .from_remaining_arguments()
+            .help("Specifies an array of arguments to a method call."),
+    ];
+    Builtin::new(
+        Signature {
+            module: "Microsoft.PowerShell.Core",
+            synopsis: "Performs an operation against each item in a collection of input objects.",
+            description: "The ForEach-Object cmdlet performs an operation on each item in a collection of input objects. The operation is a script block, in which $_ is the current object, optionally with Begin and End blocks that run once; or the name of a property to read from each object.",
+            parameters,
+            default_set: Some("ScriptBlockSet"),
+            examples: vec![
+                Example {
+                    title: "Example 1: Get the names of protection groups",
+                    code: "Get-DPMProtectionGroup | ForEach-Object { $_.Name }",
+                    remarks: "Writes the Name of each protection group.",
+                },
+                Example {
+                    title: "Example 2: Use the member name form",
+                    code: "Get-DPMProtectionGroup | ForEach-Object Name",
+                    remarks: "Same as Example 1, with the operation statement syntax.",
+                },
+                Example {
+                    title: "Example 3: Use Begin, Process and End blocks",
+                    code: "1..3 | ForEach-Object -Begin { $sum = 0 } -Process { $sum += $_ } -End { $sum }",
+                    remarks: "Adds the numbers and writes 6.",
+                },
+            ],
+            inputs: "System.Management.Automation.PSObject",
+            outputs: "System.Management.Automation.PSObject",
+            aliases: &["%", "foreach"],
+            related_links: &["Where-Object", "Select-Object"],
+            ..Signature::new("ForEach-Object", "Microsoft.PowerShell.Commands.ForEachObjectCommand")
+        },
+        || Box::new(ForEachRun::default()),
+    )
 }
 
 #[derive(Default)]
@@ -196,7 +175,7 @@ mod tests {
             _ => vec![],
         });
         run(
-            &ForEachObject::new(),
+            &command(),
             &mut ctx,
             &params(vec![("Process", block)]),
             Some(vec![Value::Int(1), Value::Int(2)]),
@@ -230,7 +209,7 @@ mod tests {
                 params(vec![("Begin", begin), ("Process", process), ("End", end)])
             };
             run(
-                &ForEachObject::new(),
+                &command(),
                 &mut ctx,
                 &p,
                 Some((1..=3).map(Value::Int).collect()),
@@ -256,7 +235,7 @@ mod tests {
             )]),
         ];
         run(
-            &ForEachObject::new(),
+            &command(),
             &mut ctx,
             &params(vec![("MemberName", Value::str("Name"))]),
             Some(items),

@@ -2,7 +2,7 @@
 //! result on as a formatting record.
 
 use crate::binder::BoundParameters;
-use crate::command::{Command, CommandContext, CommandRun};
+use crate::command::CommandContext;
 use crate::error::FlowResult;
 use crate::format::field::{field_text, scalar_text};
 use crate::format::view::ViewKind;
@@ -10,116 +10,80 @@ use crate::format::{list_text, FormatOutput};
 use crate::signature::{Example, ParamType, ParameterDecl, Signature};
 use crate::value::Value;
 
+use super::builtin::{utility_signature, Builtin};
 use super::format_table::{columns_for, formattable_items};
-use super::support::{evaluate, input_object, property_specs, SpecKind};
+use super::support::{evaluate, property_specs, SpecKind};
 
 /// `Format-List` (`fl`).
-pub(crate) struct FormatList {
-    sig: Signature,
+pub(crate) fn command() -> Builtin {
+    let parameters = vec![
+        ParameterDecl::new("Property", ParamType::Array(Box::new(ParamType::Object)))
+            .in_set(crate::signature::ALL_PARAMETER_SETS, Some(0), false)
+            .help("Specifies the object properties that appear in the display and the order in which they appear. Wildcards are permitted; * shows every property. The value can be a calculated property."),
+        ParameterDecl::new("InputObject", ParamType::Object)
+            .from_pipeline()
+            .help("Specifies the objects to format."),
+    ];
+    Builtin::collect(
+        Signature {
+            synopsis: "Formats the output as a list of properties in which each property appears on a new line.",
+            description: "The Format-List cmdlet formats the output of a command as a list of properties in which each property is displayed on a separate line. Format-List * shows every property of an object.",
+            parameters,
+            examples: vec![
+                Example {
+                    title: "Example 1: Show every property of a protection group",
+                    code: "Get-DPMProtectionGroup | Format-List *",
+                    remarks: "Lists all properties of each protection group.",
+                },
+            ],
+            inputs: "System.Management.Automation.PSObject",
+            outputs: "Microsoft.PowerShell.Commands.Internal.Format",
+            aliases: &["fl"],
+            related_links: &["Format-Table", "Select-Object"],
+            ..utility_signature("Format-List", "Microsoft.PowerShell.Commands.FormatListCommand")
+        },
+        format_list,
+    )
 }
 
-impl Default for FormatList {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl FormatList {
-    /// The command with its signature.
-    pub fn new() -> FormatList {
-        let parameters = vec![
-            ParameterDecl::new("Property", ParamType::Array(Box::new(ParamType::Object)))
-                .in_set(crate::signature::ALL_PARAMETER_SETS, Some(0), false)
-                .help("Specifies the object properties that appear in the display and the order in which they appear. Wildcards are permitted; * shows every property. The value can be a calculated property."),
-            ParameterDecl::new("InputObject", ParamType::Object)
-                .from_pipeline()
-                .help("Specifies the objects to format."),
-        ];
-        FormatList {
-            sig: Signature {
-                module: "Microsoft.PowerShell.Utility",
-                synopsis: "Formats the output as a list of properties in which each property appears on a new line.",
-                description: "The Format-List cmdlet formats the output of a command as a list of properties in which each property is displayed on a separate line. Format-List * shows every property of an object.",
-                parameters,
-                examples: vec![
-                    Example {
-                        title: "Example 1: Show every property of a protection group",
-                        code: "Get-DPMProtectionGroup | Format-List *",
-                        remarks: "Lists all properties of each protection group.",
-                    },
-                ],
-                inputs: "System.Management.Automation.PSObject",
-                outputs: "Microsoft.PowerShell.Commands.Internal.Format",
-                aliases: &["fl"],
-                related_links: &["Format-Table", "Select-Object"],
-                ..Signature::new("Format-List", "Microsoft.PowerShell.Commands.FormatListCommand")
-            },
-        }
-    }
-}
-
-impl Command for FormatList {
-    fn signature(&self) -> &Signature {
-        &self.sig
-    }
-
-    fn start(&self) -> Box<dyn CommandRun> {
-        Box::new(FormatListRun::default())
-    }
-}
-
-#[derive(Default)]
-struct FormatListRun {
+/// The `end` block, over all the input.
+fn format_list(
+    ctx: &mut dyn CommandContext,
+    params: &BoundParameters,
     items: Vec<Value>,
-}
-
-impl CommandRun for FormatListRun {
-    fn process(
-        &mut self,
-        _ctx: &mut dyn CommandContext,
-        params: &BoundParameters,
-        input: Option<Value>,
-    ) -> FlowResult<()> {
-        if let Some(item) = input_object(params, input) {
-            self.items.push(item);
+) -> FlowResult<()> {
+    let items = formattable_items(items);
+    let specs = property_specs(params.get("Property"), SpecKind::List)
+        .map_err(|r| ctx.terminating_error(r))?;
+    let width = ctx.host().width();
+    let mut text = String::new();
+    let mut objects = Vec::new();
+    let flush = |objects: &mut Vec<Vec<(String, String)>>, text: &mut String| {
+        if !objects.is_empty() {
+            text.push_str(&list_text(objects, width));
+            objects.clear();
         }
-        Ok(())
+    };
+    for item in &items {
+        if !matches!(item, Value::Object(_)) {
+            flush(&mut objects, &mut text);
+            text.push_str(&scalar_text(item));
+            text.push('\n');
+            continue;
+        }
+        // Each object shows its own properties, so `*` lists all of each.
+        let mut entries = Vec::new();
+        let columns = columns_for(&specs, item, ctx.commands().views(), ViewKind::List, None);
+        for (label, expr, _) in columns {
+            entries.push((label, field_text(&evaluate(ctx, &expr, item)?)));
+        }
+        objects.push(entries);
     }
-
-    fn end(&mut self, ctx: &mut dyn CommandContext, params: &BoundParameters) -> FlowResult<()> {
-        let items = formattable_items(std::mem::take(&mut self.items));
-        let specs = property_specs(params.get("Property"), SpecKind::List)
-            .map_err(|r| ctx.terminating_error(r))?;
-        let width = ctx.host().width();
-        let mut text = String::new();
-        let mut objects = Vec::new();
-        let flush = |objects: &mut Vec<Vec<(String, String)>>, text: &mut String| {
-            if !objects.is_empty() {
-                text.push_str(&list_text(objects, width));
-                objects.clear();
-            }
-        };
-        for item in &items {
-            if !matches!(item, Value::Object(_)) {
-                flush(&mut objects, &mut text);
-                text.push_str(&scalar_text(item));
-                text.push('\n');
-                continue;
-            }
-            // Each object shows its own properties, so `*` lists all of each.
-            let mut entries = Vec::new();
-            let columns = columns_for(&specs, item, ctx.commands().views(), ViewKind::List, None);
-            for (label, expr, _) in columns {
-                entries.push((label, field_text(&evaluate(ctx, &expr, item)?)));
-            }
-            objects.push(entries);
-        }
-        flush(&mut objects, &mut text);
-        if !text.is_empty() {
-            ctx.write_output(FormatOutput::value(text))?;
-        }
-        Ok(())
+    flush(&mut objects, &mut text);
+    if !text.is_empty() {
+        ctx.write_output(FormatOutput::value(text))?;
     }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -150,13 +114,7 @@ mod tests {
             (vec![("Property", Value::str("S*"))], "\nStatus : Ok\n\n"),
         ] {
             let mut ctx = FakeContext::default();
-            run(
-                &FormatList::new(),
-                &mut ctx,
-                &params(p),
-                Some(vec![o.clone()]),
-            )
-            .expect("runs");
+            run(&command(), &mut ctx, &params(p), Some(vec![o.clone()])).expect("runs");
             assert_eq!(formatted_text(&ctx.output[0]), Some(want));
         }
     }
@@ -219,7 +177,7 @@ mod tests {
         for (o, p, want) in cases {
             let mut ctx = FakeContext::default();
             register(ctx.registry_mut());
-            run(&FormatList::new(), &mut ctx, &params(p), Some(vec![o])).expect("runs");
+            run(&command(), &mut ctx, &params(p), Some(vec![o])).expect("runs");
             assert_eq!(formatted_text(&ctx.output[0]), Some(want));
         }
     }
@@ -232,7 +190,7 @@ mod tests {
             obj(vec![("A", Value::Int(2))]),
             Value::str("s"),
         ];
-        run(&FormatList::new(), &mut ctx, &params(vec![]), Some(items)).expect("runs");
+        run(&command(), &mut ctx, &params(vec![]), Some(items)).expect("runs");
         assert_eq!(
             formatted_text(&ctx.output[0]),
             Some("\nA : 1\n\nA : 2\n\ns\n")

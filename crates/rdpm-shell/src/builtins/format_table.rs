@@ -2,7 +2,7 @@
 //! formatting record, printed as is at the end of the pipeline.
 
 use crate::binder::BoundParameters;
-use crate::command::{Command, CommandContext, CommandRun};
+use crate::command::CommandContext;
 use crate::error::FlowResult;
 use crate::format::field::{display_properties, field_text, is_right_aligned, scalar_text};
 use crate::format::view::{ColumnValue, ViewKind, ViewTable};
@@ -10,88 +10,59 @@ use crate::format::{table_text, Align, Column, FormatOutput, TableOptions};
 use crate::signature::{Example, ParamType, ParameterDecl, Signature};
 use crate::value::{PsObject, Value};
 
-use super::support::{
-    evaluate, input_object, property_specs, resolve, Calculated, Expr, PropertySpec, SpecKind,
-};
+use super::builtin::{utility_signature, Builtin};
+use super::support::{evaluate, property_specs, resolve, Calculated, Expr, PropertySpec, SpecKind};
 
 /// Tables of all properties show at most this many columns.
 const MAX_DEFAULT_COLUMNS: usize = 10;
 
 /// `Format-Table` (`ft`).
-pub(crate) struct FormatTable {
-    sig: Signature,
-}
-
-impl Default for FormatTable {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl FormatTable {
-    /// The command with its signature.
-    pub fn new() -> FormatTable {
-        let parameters = vec![
-            ParameterDecl::new("Property", ParamType::Array(Box::new(ParamType::Object)))
-                .in_set(crate::signature::ALL_PARAMETER_SETS, Some(0), false)
-                .help("Specifies the object properties that appear in the display and the order in which they appear. Wildcards are permitted. The value can be a calculated property: a hash table with Name (or Label), Expression, Width and Alignment keys."),
-            ParameterDecl::new("AutoSize", ParamType::Switch)
-                .help("Indicates that the cmdlet adjusts the column size and number of columns based on the width of the data."),
-            ParameterDecl::new("HideTableHeaders", ParamType::Switch)
-                .help("Omits the column headings from the table."),
-            ParameterDecl::new("Wrap", ParamType::Switch)
-                .help("Displays text that exceeds the column width on the next line. By default, text that exceeds the column width is truncated."),
-            ParameterDecl::new("GroupBy", ParamType::Object)
-                .help("Specifies sorted output in separate tables based on a property value. The input must be sorted by that property for the groups to be meaningful."),
-            ParameterDecl::new("InputObject", ParamType::Object)
-                .from_pipeline()
-                .help("Specifies the objects to format. Enter a variable that contains the objects, or type a command or expression that gets the objects."),
-        ];
-        FormatTable {
-            sig: Signature {
-                module: "Microsoft.PowerShell.Utility",
-                synopsis: "Formats the output as a table.",
-                description: "The Format-Table cmdlet formats the output of a command as a table with the selected properties of the object in each column. Format cmdlets produce formatting records, so use Format-Table at the end of a pipeline.",
-                parameters,
-                examples: vec![
-                    Example {
-                        title: "Example 1: Format protection groups as a table",
-                        code: "Get-DPMProtectionGroup | Format-Table -Property Name, ProtectionMethod -AutoSize",
-                        remarks: "Shows the name and protection method of each protection group in a table.",
-                    },
-                    Example {
-                        title: "Example 2: Group the table",
-                        code: "Get-DPMJob | Sort-Object Status | Format-Table -GroupBy Status",
-                        remarks: "Shows one table per job status.",
-                    },
-                ],
-                inputs: "System.Management.Automation.PSObject",
-                outputs: "Microsoft.PowerShell.Commands.Internal.Format",
-                aliases: &["ft"],
-                related_links: &["Format-List", "Select-Object"],
-                ..Signature::new("Format-Table", "Microsoft.PowerShell.Commands.FormatTableCommand")
-            },
-        }
-    }
-}
-
-impl Command for FormatTable {
-    fn signature(&self) -> &Signature {
-        &self.sig
-    }
-
-    fn start(&self) -> Box<dyn CommandRun> {
-        Box::new(FormatTableRun::default())
-    }
+pub(crate) fn command() -> Builtin {
+    let parameters = vec![
+        ParameterDecl::new("Property", ParamType::Array(Box::new(ParamType::Object)))
+            .in_set(crate::signature::ALL_PARAMETER_SETS, Some(0), false)
+            .help("Specifies the object properties that appear in the display and the order in which they appear. Wildcards are permitted. The value can be a calculated property: a hash table with Name (or Label), Expression, Width and Alignment keys."),
+        ParameterDecl::new("AutoSize", ParamType::Switch)
+            .help("Indicates that the cmdlet adjusts the column size and number of columns based on the width of the data."),
+        ParameterDecl::new("HideTableHeaders", ParamType::Switch)
+            .help("Omits the column headings from the table."),
+        ParameterDecl::new("Wrap", ParamType::Switch)
+            .help("Displays text that exceeds the column width on the next line. By default, text that exceeds the column width is truncated."),
+        ParameterDecl::new("GroupBy", ParamType::Object)
+            .help("Specifies sorted output in separate tables based on a property value. The input must be sorted by that property for the groups to be meaningful."),
+        ParameterDecl::new("InputObject", ParamType::Object)
+            .from_pipeline()
+            .help("Specifies the objects to format. Enter a variable that contains the objects, or type a command or expression that gets the objects."),
+    ];
+    Builtin::collect(
+        Signature {
+            synopsis: "Formats the output as a table.",
+            description: "The Format-Table cmdlet formats the output of a command as a table with the selected properties of the object in each column. Format cmdlets produce formatting records, so use Format-Table at the end of a pipeline.",
+            parameters,
+            examples: vec![
+                Example {
+                    title: "Example 1: Format protection groups as a table",
+                    code: "Get-DPMProtectionGroup | Format-Table -Property Name, ProtectionMethod -AutoSize",
+                    remarks: "Shows the name and protection method of each protection group in a table.",
+                },
+                Example {
+                    title: "Example 2: Group the table",
+                    code: "Get-DPMJob | Sort-Object Status | Format-Table -GroupBy Status",
+                    remarks: "Shows one table per job status.",
+                },
+            ],
+            inputs: "System.Management.Automation.PSObject",
+            outputs: "Microsoft.PowerShell.Commands.Internal.Format",
+            aliases: &["ft"],
+            related_links: &["Format-List", "Select-Object"],
+            ..utility_signature("Format-Table", "Microsoft.PowerShell.Commands.FormatTableCommand")
+        },
+        format_table,
+    )
 }
 
 /// A group's (label, value), if grouped, and its members.
 type Group = (Option<(String, String)>, Vec<Value>);
-
-#[derive(Default)]
-struct FormatTableRun {
-    items: Vec<Value>,
-}
 
 /// Objects as a formatter sees them: a hashtable's entries become
 /// Name/Value objects, arrays unroll.
@@ -169,113 +140,104 @@ pub(crate) fn columns_for(
         .collect()
 }
 
-impl CommandRun for FormatTableRun {
-    fn process(
-        &mut self,
-        _ctx: &mut dyn CommandContext,
-        params: &BoundParameters,
-        input: Option<Value>,
-    ) -> FlowResult<()> {
-        if let Some(item) = input_object(params, input) {
-            self.items.push(item);
-        }
-        Ok(())
-    }
+/// The `end` block, over all the input.
+fn format_table(
+    ctx: &mut dyn CommandContext,
+    params: &BoundParameters,
+    items: Vec<Value>,
+) -> FlowResult<()> {
+    let items = formattable_items(items);
+    let specs = property_specs(params.get("Property"), SpecKind::Table)
+        .map_err(|r| ctx.terminating_error(r))?;
+    let group_by = property_specs(params.get("GroupBy"), SpecKind::Table)
+        .map_err(|r| ctx.terminating_error(r))?;
+    let options = TableOptions {
+        hide_headers: params.switch("HideTableHeaders"),
+        wrap: params.switch("Wrap"),
+    };
+    let width = ctx.host().width();
+    // -AutoSize sizes a view's columns to the data instead of the
+    // widths the view declares.
+    let autosize = params.switch("AutoSize") && specs.is_empty();
 
-    fn end(&mut self, ctx: &mut dyn CommandContext, params: &BoundParameters) -> FlowResult<()> {
-        let items = formattable_items(std::mem::take(&mut self.items));
-        let specs = property_specs(params.get("Property"), SpecKind::Table)
-            .map_err(|r| ctx.terminating_error(r))?;
-        let group_by = property_specs(params.get("GroupBy"), SpecKind::Table)
-            .map_err(|r| ctx.terminating_error(r))?;
-        let options = TableOptions {
-            hide_headers: params.switch("HideTableHeaders"),
-            wrap: params.switch("Wrap"),
+    // Consecutive objects with the same group value form one group.
+    let mut groups: Vec<Group> = Vec::new();
+    for item in items {
+        let key = match group_by.first() {
+            Some(spec) => {
+                let resolved = resolve(std::slice::from_ref(spec), &item);
+                match resolved.into_iter().next() {
+                    Some((label, expr, _)) => {
+                        Some((label, field_text(&evaluate(ctx, &expr, &item)?)))
+                    }
+                    None => None,
+                }
+            }
+            None => None,
         };
-        let width = ctx.host().width();
-        // -AutoSize sizes a view's columns to the data instead of the
-        // widths the view declares.
-        let autosize = params.switch("AutoSize") && specs.is_empty();
-
-        // Consecutive objects with the same group value form one group.
-        let mut groups: Vec<Group> = Vec::new();
-        for item in items {
-            let key = match group_by.first() {
-                Some(spec) => {
-                    let resolved = resolve(std::slice::from_ref(spec), &item);
-                    match resolved.into_iter().next() {
-                        Some((label, expr, _)) => {
-                            Some((label, field_text(&evaluate(ctx, &expr, &item)?)))
-                        }
-                        None => None,
-                    }
-                }
-                None => None,
-            };
-            match groups.last_mut() {
-                Some((k, members)) if *k == key => members.push(item),
-                _ => groups.push((key, vec![item])),
-            }
+        match groups.last_mut() {
+            Some((k, members)) if *k == key => members.push(item),
+            _ => groups.push((key, vec![item])),
         }
-
-        let mut text = String::new();
-        for (key, members) in groups {
-            if let Some((label, value)) = &key {
-                text.push_str(&format!("\n   {label}: {value}\n"));
-            }
-            let Some(first) = members.first() else {
-                continue;
-            };
-            if !matches!(first, Value::Object(_)) {
-                for m in &members {
-                    text.push_str(&scalar_text(m));
-                    text.push('\n');
-                }
-                continue;
-            }
-            let limit = specs.is_empty().then_some(MAX_DEFAULT_COLUMNS);
-            let cols = columns_for(
-                &specs,
-                first,
-                ctx.commands().views(),
-                ViewKind::Table,
-                limit,
-            );
-            let mut rows = Vec::new();
-            let mut firsts = Vec::new();
-            for (i, m) in members.iter().enumerate() {
-                let mut row = Vec::new();
-                for (_, expr, _) in &cols {
-                    let v = evaluate(ctx, expr, m)?;
-                    row.push(field_text(&v));
-                    if i == 0 {
-                        firsts.push(v);
-                    }
-                }
-                rows.push(row);
-            }
-            let columns = cols
-                .iter()
-                .zip(&firsts)
-                .map(|((label, _, calc), v)| {
-                    let right = calc
-                        .as_ref()
-                        .and_then(|c| c.align_right)
-                        .unwrap_or_else(|| is_right_aligned(v));
-                    Column {
-                        label: label.clone(),
-                        align: if right { Align::Right } else { Align::Left },
-                        width: calc.as_ref().and_then(|c| c.width).filter(|_| !autosize),
-                    }
-                })
-                .collect();
-            text.push_str(&table_text(columns, &rows, width, options));
-        }
-        if !text.is_empty() {
-            ctx.write_output(FormatOutput::value(text))?;
-        }
-        Ok(())
     }
+
+    let mut text = String::new();
+    for (key, members) in groups {
+        if let Some((label, value)) = &key {
+            text.push_str(&format!("\n   {label}: {value}\n"));
+        }
+        let Some(first) = members.first() else {
+            continue;
+        };
+        if !matches!(first, Value::Object(_)) {
+            for m in &members {
+                text.push_str(&scalar_text(m));
+                text.push('\n');
+            }
+            continue;
+        }
+        let limit = specs.is_empty().then_some(MAX_DEFAULT_COLUMNS);
+        let cols = columns_for(
+            &specs,
+            first,
+            ctx.commands().views(),
+            ViewKind::Table,
+            limit,
+        );
+        let mut rows = Vec::new();
+        let mut firsts = Vec::new();
+        for (i, m) in members.iter().enumerate() {
+            let mut row = Vec::new();
+            for (_, expr, _) in &cols {
+                let v = evaluate(ctx, expr, m)?;
+                row.push(field_text(&v));
+                if i == 0 {
+                    firsts.push(v);
+                }
+            }
+            rows.push(row);
+        }
+        let columns = cols
+            .iter()
+            .zip(&firsts)
+            .map(|((label, _, calc), v)| {
+                let right = calc
+                    .as_ref()
+                    .and_then(|c| c.align_right)
+                    .unwrap_or_else(|| is_right_aligned(v));
+                Column {
+                    label: label.clone(),
+                    align: if right { Align::Right } else { Align::Left },
+                    width: calc.as_ref().and_then(|c| c.width).filter(|_| !autosize),
+                }
+            })
+            .collect();
+        text.push_str(&table_text(columns, &rows, width, options));
+    }
+    if !text.is_empty() {
+        ctx.write_output(FormatOutput::value(text))?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -315,7 +277,7 @@ mod tests {
     }
 
     fn format(ctx: &mut FakeContext, p: Vec<(&'static str, Value)>) -> String {
-        run(&FormatTable::new(), ctx, &params(p), Some(pgs())).expect("runs");
+        run(&command(), ctx, &params(p), Some(pgs())).expect("runs");
         assert_eq!(ctx.output.len(), 1);
         let text = formatted_text(&ctx.output[0])
             .expect("a formatting record")
@@ -422,13 +384,7 @@ mod tests {
             let mut ctx = FakeContext::default();
             ctx.registry_mut()
                 .register_view("Test.FormatTable.Base", view.clone());
-            run(
-                &FormatTable::new(),
-                &mut ctx,
-                &params(p.clone()),
-                Some(input()),
-            )
-            .expect("runs");
+            run(&command(), &mut ctx, &params(p.clone()), Some(input())).expect("runs");
             assert_eq!(
                 formatted_text(&ctx.output[0]),
                 Some(want),

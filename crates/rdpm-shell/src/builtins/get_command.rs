@@ -8,7 +8,7 @@ use std::rc::Rc;
 
 use crate::binder::table::{COMMON_PARAMETERS, SHOULD_PROCESS_PARAMETERS};
 use crate::binder::BoundParameters;
-use crate::command::{Command, CommandContext, CommandRun};
+use crate::command::CommandContext;
 use crate::error::{ErrorCategory, ErrorRecord, FlowResult};
 use crate::format::field::read_property;
 use crate::format::view::{View, ViewColumn};
@@ -20,6 +20,8 @@ use crate::signature::{
     Example, ParamType, ParameterDecl, SetMembership, Signature, ALL_PARAMETER_SETS,
 };
 use crate::value::{EnumType, HashtableData, PsObject, Value};
+
+use super::builtin::Builtin;
 
 /// `System.Management.Automation.CommandInfo`, the base type name of what
 /// `Get-Command` writes.
@@ -117,92 +119,49 @@ fn string_array() -> ParamType {
 }
 
 /// `Get-Command` (`gcm`).
-pub(crate) struct GetCommand {
-    sig: Signature,
+pub(crate) fn command() -> Builtin {
+    Builtin::bound(
+        Signature {
+            module: "Microsoft.PowerShell.Core",
+            synopsis: "Gets all commands.",
+            description: "The Get-Command cmdlet gets the commands of the session: cmdlets, their aliases and the functions defined in the session. Without parameters it lists them all; -Name, -Verb, -Noun and -Module filter the list and accept wildcards.",
+            parameters: vec![
+                ParameterDecl::new("Name", string_array())
+                    .in_set(ALL_PARAMETER_SETS, Some(0), false)
+                    .help("Specifies an array of names. Wildcard characters are permitted.")
+                    .default_value("None"),
+                ParameterDecl::new("Verb", string_array())
+                    .help("Gets commands whose names begin with the specified verbs. Wildcard characters are permitted."),
+                ParameterDecl::new("Noun", string_array())
+                    .help("Gets commands whose names end with the specified nouns. Wildcard characters are permitted."),
+                ParameterDecl::new("Module", string_array())
+                    .help("Gets the commands of the specified modules. Wildcard characters are permitted."),
+                ParameterDecl::new("Syntax", ParamType::Switch)
+                    .help("Gets only the syntax lines of the commands."),
+            ],
+            examples: vec![Example {
+                title: "Example 1: Get the DPM cmdlets that get objects",
+                code: "Get-Command -Verb Get -Noun DPM*",
+                remarks: "Lists the cmdlets whose verb is Get and whose noun begins with DPM.",
+            }],
+            aliases: &["gcm"],
+            related_links: &["Get-Help"],
+            ..Signature::new("Get-Command", TYPE_NAME)
+        },
+        process,
+    )
 }
 
-impl Default for GetCommand {
-    fn default() -> Self {
-        Self::new()
+fn process(ctx: &mut dyn CommandContext, params: &BoundParameters) -> FlowResult<()> {
+    let functions = ctx.functions();
+    let (values, errors) = session_command_output(ctx.commands(), &functions, params);
+    for e in errors {
+        ctx.write_error(e)?;
     }
-}
-
-impl GetCommand {
-    /// The command with its signature.
-    pub fn new() -> GetCommand {
-        GetCommand {
-            sig: Signature {
-                module: "Microsoft.PowerShell.Core",
-                synopsis: "Gets all commands.",
-                description: "The Get-Command cmdlet gets the commands of the session: cmdlets, their aliases and the functions defined in the session. Without parameters it lists them all; -Name, -Verb, -Noun and -Module filter the list and accept wildcards.",
-                parameters: vec![
-                    ParameterDecl::new("Name", string_array())
-                        .in_set(ALL_PARAMETER_SETS, Some(0), false)
-                        .help("Specifies an array of names. Wildcard characters are permitted.")
-                        .default_value("None"),
-                    ParameterDecl::new("Verb", string_array())
-                        .help("Gets commands whose names begin with the specified verbs. Wildcard characters are permitted."),
-                    ParameterDecl::new("Noun", string_array())
-                        .help("Gets commands whose names end with the specified nouns. Wildcard characters are permitted."),
-                    ParameterDecl::new("Module", string_array())
-                        .help("Gets the commands of the specified modules. Wildcard characters are permitted."),
-                    ParameterDecl::new("Syntax", ParamType::Switch)
-                        .help("Gets only the syntax lines of the commands."),
-                ],
-                examples: vec![Example {
-                    title: "Example 1: Get the DPM cmdlets that get objects",
-                    code: "Get-Command -Verb Get -Noun DPM*",
-                    remarks: "Lists the cmdlets whose verb is Get and whose noun begins with DPM.",
-                }],
-                aliases: &["gcm"],
-                related_links: &["Get-Help"],
-                ..Signature::new("Get-Command", TYPE_NAME)
-            },
-        }
+    for v in values {
+        ctx.write_output(v)?;
     }
-}
-
-impl Command for GetCommand {
-    fn signature(&self) -> &Signature {
-        &self.sig
-    }
-
-    fn start(&self) -> Box<dyn CommandRun> {
-        Box::new(GetCommandRun)
-    }
-}
-
-struct GetCommandRun;
-
-impl CommandRun for GetCommandRun {
-    fn process(
-        &mut self,
-        ctx: &mut dyn CommandContext,
-        params: &BoundParameters,
-        _input: Option<Value>,
-    ) -> FlowResult<()> {
-        let functions = ctx.functions();
-        let (values, errors) = session_command_output(ctx.commands(), &functions, params);
-        for e in errors {
-            ctx.write_error(e)?;
-        }
-        for v in values {
-            ctx.write_output(v)?;
-        }
-        Ok(())
-    }
-}
-
-fn list(params: &BoundParameters, name: &str) -> Vec<String> {
-    params
-        .get(name)
-        .map(|v| {
-            v.enumerate()
-                .iter()
-                .map(Value::to_invariant_string)
-                .collect()
-        })
-        .unwrap_or_default()
+    Ok(())
 }
 
 /// What `Get-Command` writes for these parameters: a `CmdletInfo` or
@@ -225,10 +184,10 @@ pub(crate) fn session_command_output(
     params: &BoundParameters,
 ) -> (Vec<Value>, Vec<ErrorRecord>) {
     let query = CommandQuery {
-        names: list(params, "Name"),
-        verbs: list(params, "Verb"),
-        nouns: list(params, "Noun"),
-        modules: list(params, "Module"),
+        names: params.strings("Name"),
+        verbs: params.strings("Verb"),
+        nouns: params.strings("Noun"),
+        modules: params.strings("Module"),
     };
     let mut errors = Vec::new();
     for name in &query.names {
@@ -562,28 +521,18 @@ fn parameter_sets(sig: &Signature, sets: &[&str]) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::binder::{bind_command_line, ArgValue, Argument, BindOptions};
-    use crate::builtins::get_help::GetHelp;
-    use crate::builtins::testing::{params as named_params, run, texts, FakeContext};
+
+    use crate::builtins::get_help;
+    use crate::builtins::testing::{bind_words, params as named_params, run, texts, FakeContext};
+    use crate::command::Command;
     use crate::format::out_default;
     use crate::format::view::tests::{labels, object};
     use crate::format::view::ViewKind;
-    use crate::span::Span;
-
-    struct Dpm(Signature);
-    impl Command for Dpm {
-        fn signature(&self) -> &Signature {
-            &self.0
-        }
-        fn start(&self) -> Box<dyn CommandRun> {
-            Box::new(GetCommandRun)
-        }
-    }
 
     fn registry() -> Registry {
         let mut r = Registry::new();
-        r.add(Rc::new(GetHelp::new()));
-        r.add(Rc::new(GetCommand::new()));
+        r.add(Rc::new(get_help::command()));
+        r.add(Rc::new(command()));
         register_views(&mut r);
         for name in [
             "Disconnect-DPMServer",
@@ -600,33 +549,13 @@ mod tests {
                 ),
             );
             sig.supports_should_process = name.starts_with("Disconnect");
-            r.add(Rc::new(Dpm(sig)));
+            r.add(Rc::new(Builtin::bound(sig, process)));
         }
         r
     }
 
     fn params(words: &[&str]) -> BoundParameters {
-        let args: Vec<Argument> = words
-            .iter()
-            .map(|w| match w.strip_prefix('-') {
-                Some(name) => Argument::Parameter {
-                    name: name.into(),
-                    span: Span::default(),
-                },
-                None => Argument::Value(ArgValue {
-                    value: Value::str(*w),
-                    literal_text: None,
-                    span: Span::default(),
-                }),
-            })
-            .collect();
-        bind_command_line(
-            GetCommand::new().signature(),
-            &args,
-            BindOptions::default(),
-            None,
-        )
-        .unwrap_or_else(|e| panic!("{words:?}: {}", e.record.message))
+        bind_words(command().signature(), words)
     }
 
     const HEADER: &str = "\nCommandType     Name                                               Version    Source\n-----------     ----                                               -------    ------\n";
@@ -962,9 +891,9 @@ mod tests {
     #[test]
     fn runs_as_a_cmdlet() {
         let mut ctx = FakeContext::default();
-        ctx.registry_mut().add(Rc::new(GetCommand::new()));
+        ctx.registry_mut().add(Rc::new(command()));
         run(
-            &GetCommand::new(),
+            &command(),
             &mut ctx,
             &named_params(vec![(
                 "Name",

@@ -1,7 +1,7 @@
 //! `Get-Help`: help derived from the commands' signatures.
 
 use crate::binder::BoundParameters;
-use crate::command::{Command, CommandContext, CommandRun};
+use crate::command::CommandContext;
 use crate::error::{ErrorCategory, ErrorRecord, FlowResult};
 use crate::help::{has_wildcards, render_help, render_parameter_help, wildcard_match, HelpView};
 use crate::registry::Registry;
@@ -10,80 +10,51 @@ use crate::value::Value;
 
 const TYPE_NAME: &str = "Microsoft.PowerShell.Commands.GetHelpCommand";
 
+use super::builtin::Builtin;
+
 /// `Get-Help` (`help`, `man`).
-pub(crate) struct GetHelp {
-    sig: Signature,
+pub(crate) fn command() -> Builtin {
+    Builtin::bound(
+        Signature {
+            module: "Microsoft.PowerShell.Core",
+            synopsis: "Displays information about commands.",
+            description: "The Get-Help cmdlet displays information about commands: their syntax, parameters and examples, derived from the commands' own declarations. Without a name it explains how to use help.",
+            parameters: vec![
+                ParameterDecl::new("Name", ParamType::String)
+                    .in_set(ALL_PARAMETER_SETS, Some(0), false)
+                    .help("Gets help about the specified command. Wildcard characters are permitted; several matches are listed."),
+                ParameterDecl::new("Full", ParamType::Switch)
+                    .in_set("AllUsersView", None, false)
+                    .help("Displays the entire help, including parameter attributes, inputs, outputs and notes."),
+                ParameterDecl::new("Detailed", ParamType::Switch)
+                    .in_set("DetailedView", None, true)
+                    .help("Adds parameter descriptions and examples to the basic display."),
+                ParameterDecl::new("Examples", ParamType::Switch)
+                    .in_set("Examples", None, true)
+                    .help("Displays only the name, synopsis and examples."),
+                ParameterDecl::new("Parameter", ParamType::String)
+                    .in_set("Parameters", None, true)
+                    .help("Displays only the detailed descriptions of the specified parameters. Wildcards are permitted."),
+            ],
+            default_set: Some("AllUsersView"),
+            examples: vec![Example {
+                title: "Example 1: Display help about a cmdlet",
+                code: "Get-Help Disconnect-DPMServer -Full",
+                remarks: "Displays the whole help of Disconnect-DPMServer.",
+            }],
+            aliases: &["help", "man"],
+            related_links: &["Get-Command"],
+            ..Signature::new("Get-Help", TYPE_NAME)
+        },
+        process,
+    )
 }
 
-impl Default for GetHelp {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl GetHelp {
-    /// The command with its signature.
-    pub fn new() -> GetHelp {
-        GetHelp {
-            sig: Signature {
-                module: "Microsoft.PowerShell.Core",
-                synopsis: "Displays information about commands.",
-                description: "The Get-Help cmdlet displays information about commands: their syntax, parameters and examples, derived from the commands' own declarations. Without a name it explains how to use help.",
-                parameters: vec![
-                    ParameterDecl::new("Name", ParamType::String)
-                        .in_set(ALL_PARAMETER_SETS, Some(0), false)
-                        .help("Gets help about the specified command. Wildcard characters are permitted; several matches are listed."),
-                    ParameterDecl::new("Full", ParamType::Switch)
-                        .in_set("AllUsersView", None, false)
-                        .help("Displays the entire help, including parameter attributes, inputs, outputs and notes."),
-                    ParameterDecl::new("Detailed", ParamType::Switch)
-                        .in_set("DetailedView", None, true)
-                        .help("Adds parameter descriptions and examples to the basic display."),
-                    ParameterDecl::new("Examples", ParamType::Switch)
-                        .in_set("Examples", None, true)
-                        .help("Displays only the name, synopsis and examples."),
-                    ParameterDecl::new("Parameter", ParamType::String)
-                        .in_set("Parameters", None, true)
-                        .help("Displays only the detailed descriptions of the specified parameters. Wildcards are permitted."),
-                ],
-                default_set: Some("AllUsersView"),
-                examples: vec![Example {
-                    title: "Example 1: Display help about a cmdlet",
-                    code: "Get-Help Disconnect-DPMServer -Full",
-                    remarks: "Displays the whole help of Disconnect-DPMServer.",
-                }],
-                aliases: &["help", "man"],
-                related_links: &["Get-Command"],
-                ..Signature::new("Get-Help", TYPE_NAME)
-            },
-        }
-    }
-}
-
-impl Command for GetHelp {
-    fn signature(&self) -> &Signature {
-        &self.sig
-    }
-
-    fn start(&self) -> Box<dyn CommandRun> {
-        Box::new(GetHelpRun)
-    }
-}
-
-struct GetHelpRun;
-
-impl CommandRun for GetHelpRun {
-    fn process(
-        &mut self,
-        ctx: &mut dyn CommandContext,
-        params: &BoundParameters,
-        _input: Option<Value>,
-    ) -> FlowResult<()> {
-        let width = ctx.host().width();
-        match help_text(ctx.commands(), params, width) {
-            Ok(text) => ctx.write_output(Value::str(text)),
-            Err(record) => ctx.write_error(record),
-        }
+fn process(ctx: &mut dyn CommandContext, params: &BoundParameters) -> FlowResult<()> {
+    let width = ctx.host().width();
+    match help_text(ctx.commands(), params, width) {
+        Ok(text) => ctx.write_output(Value::str(text)),
+        Err(record) => ctx.write_error(record),
     }
 }
 
@@ -206,43 +177,22 @@ mod tests {
     use std::rc::Rc;
 
     use super::*;
-    use crate::binder::{bind_command_line, ArgValue, Argument, BindOptions};
-    use crate::builtins::get_command::GetCommand;
-    use crate::builtins::out_string::OutString;
-    use crate::builtins::testing::{params as named_params, run, texts, FakeContext};
+
+    use crate::builtins::testing::{bind_words, params as named_params, run, texts, FakeContext};
+    use crate::builtins::{get_command, out_string};
+    use crate::command::Command;
     use crate::help::BUILTIN_COMMON_PARAMETERS;
-    use crate::span::Span;
 
     fn registry() -> Registry {
         let mut r = Registry::new();
-        r.add(Rc::new(GetHelp::new()));
-        r.add(Rc::new(GetCommand::new()));
+        r.add(Rc::new(command()));
+        r.add(Rc::new(get_command::command()));
         r
     }
 
     /// Binds `Get-Help` arguments given as words (`-Full`, `Name`).
     fn params(words: &[&str]) -> BoundParameters {
-        let args: Vec<Argument> = words
-            .iter()
-            .map(|w| match w.strip_prefix('-') {
-                Some(name) => Argument::Parameter {
-                    name: name.into(),
-                    span: Span::default(),
-                },
-                None => Argument::Value(ArgValue {
-                    value: Value::str(*w),
-                    literal_text: None,
-                    span: Span::default(),
-                }),
-            })
-            .collect();
-        bind_command_line(
-            GetHelp::new().signature(),
-            &args,
-            BindOptions::default(),
-            None,
-        )
-        .unwrap_or_else(|e| panic!("{words:?}: {}", e.record.message))
+        bind_words(command().signature(), words)
     }
 
     #[test]
@@ -294,7 +244,7 @@ mod tests {
         let mut r = registry();
         let mut sig = Signature::new("Get-Thing", "Example.GetThingCommand");
         sig.module = "Example.Module";
-        r.add(Rc::new(Fixed(sig)));
+        r.add(Rc::new(Builtin::bound(sig, process)));
         let common = |r: &Registry| {
             let text =
                 help_text(r, &params(&["Get-Thing", "-Detailed"]), 120).expect("help of Get-Thing");
@@ -319,18 +269,6 @@ mod tests {
         assert!(!gcm.contains(SENTENCE));
     }
 
-    /// A command with a given signature that does nothing.
-    struct Fixed(Signature);
-
-    impl Command for Fixed {
-        fn signature(&self) -> &Signature {
-            &self.0
-        }
-        fn start(&self) -> Box<dyn CommandRun> {
-            GetHelp::new().start()
-        }
-    }
-
     #[test]
     fn several_matches_are_listed() {
         let text = help_text(&registry(), &params(&["Get-*"]), 120).expect("two matches");
@@ -343,20 +281,20 @@ mod tests {
     #[test]
     fn help_is_text_that_out_string_keeps_as_is() {
         let mut ctx = FakeContext::default();
-        ctx.registry_mut().add(Rc::new(GetCommand::new()));
+        ctx.registry_mut().add(Rc::new(get_command::command()));
         run(
-            &GetHelp::new(),
+            &command(),
             &mut ctx,
             &named_params(vec![("Name", Value::str("Get-Command"))]),
             None,
         )
         .expect("runs");
         let help = texts(&ctx.output);
-        let gcm = GetCommand::new().signature().clone();
+        let gcm = get_command::command().signature().clone();
         assert_eq!(help, [render_help(&gcm, None, HelpView::Default, 120)]);
         let mut piped = FakeContext::default();
         run(
-            &OutString::new(),
+            &out_string::command(),
             &mut piped,
             &named_params(vec![]),
             Some(ctx.output.clone()),
@@ -365,7 +303,7 @@ mod tests {
         assert_eq!(texts(&piped.output), [format!("{}\n", help[0])]);
         let mut lines = FakeContext::default();
         run(
-            &OutString::new(),
+            &out_string::command(),
             &mut lines,
             &named_params(vec![("Stream", Value::Switch(true))]),
             Some(ctx.output),

@@ -2,88 +2,65 @@
 //! maximum and minimum of numeric values.
 
 use crate::binder::BoundParameters;
-use crate::command::{Command, CommandContext, CommandRun};
+use crate::command::CommandContext;
 use crate::error::{ErrorCategory, ErrorRecord, FlowResult};
 use crate::signature::{Example, ParamType, ParameterDecl, Signature};
 use crate::value::{PsObject, Value};
 
-use super::support::{as_number, input_object, member_names, wildcard_match};
+use super::builtin::{utility_signature, Builtin, EachRun};
+use super::support::{as_number, member_names, wildcard_match};
 
 /// The output type's name.
 pub(crate) const GENERIC_MEASURE_INFO: &str = "Microsoft.PowerShell.Commands.GenericMeasureInfo";
 
 /// `Measure-Object` (`measure`).
-pub(crate) struct MeasureObject {
-    sig: Signature,
-}
-
-impl Default for MeasureObject {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl MeasureObject {
-    /// The command with its signature.
-    pub fn new() -> MeasureObject {
-        let set = "GenericMeasure";
-        let parameters = vec![
-            ParameterDecl::new("InputObject", ParamType::Object)
-                .from_pipeline()
-                .help("Specifies the objects to be measured."),
-            ParameterDecl::new("Property", ParamType::Array(Box::new(ParamType::String)))
-                .in_set(crate::signature::ALL_PARAMETER_SETS, Some(0), false)
-                .help("Specifies one or more properties to measure. If you do not specify any other measures, Measure-Object counts the objects that have the properties you specify."),
-            ParameterDecl::new("Sum", ParamType::Switch)
-                .in_set(set, None, false)
-                .help("Indicates that the cmdlet displays the sum of the values of the specified properties."),
-            ParameterDecl::new("Average", ParamType::Switch)
-                .in_set(set, None, false)
-                .help("Indicates that the cmdlet displays the average value of the specified properties."),
-            ParameterDecl::new("Maximum", ParamType::Switch)
-                .in_set(set, None, false)
-                .help("Indicates that the cmdlet displays the maximum value of the specified properties."),
-            ParameterDecl::new("Minimum", ParamType::Switch)
-                .in_set(set, None, false)
-                .help("Indicates that the cmdlet displays the minimum value of the specified properties."),
-        ];
-        MeasureObject {
-            sig: Signature {
-                module: "Microsoft.PowerShell.Utility",
-                synopsis: "Calculates the numeric properties of objects.",
-                description: "The Measure-Object cmdlet calculates the property values of certain types of object. It counts objects and, for numeric values, calculates the minimum, maximum, sum, and average.",
-                parameters,
-                default_set: Some(set),
-                examples: vec![
-                    Example {
-                        title: "Example 1: Count the protection groups",
-                        code: "Get-DPMProtectionGroup | Measure-Object",
-                        remarks: "Counts the protection groups.",
-                    },
-                    Example {
-                        title: "Example 2: Measure a property",
-                        code: "Get-DPMDisk | Measure-Object -Property TotalCapacity -Sum -Maximum",
-                        remarks: "Shows the total and the largest disk capacity.",
-                    },
-                ],
-                inputs: "System.Management.Automation.PSObject",
-                outputs: "Microsoft.PowerShell.Commands.GenericMeasureInfo",
-                aliases: &["measure"],
-                related_links: &["Select-Object", "Sort-Object"],
-                ..Signature::new("Measure-Object", "Microsoft.PowerShell.Commands.MeasureObjectCommand")
-            },
-        }
-    }
-}
-
-impl Command for MeasureObject {
-    fn signature(&self) -> &Signature {
-        &self.sig
-    }
-
-    fn start(&self) -> Box<dyn CommandRun> {
-        Box::new(MeasureRun::default())
-    }
+pub(crate) fn command() -> Builtin {
+    let set = "GenericMeasure";
+    let parameters = vec![
+        ParameterDecl::new("InputObject", ParamType::Object)
+            .from_pipeline()
+            .help("Specifies the objects to be measured."),
+        ParameterDecl::new("Property", ParamType::Array(Box::new(ParamType::String)))
+            .in_set(crate::signature::ALL_PARAMETER_SETS, Some(0), false)
+            .help("Specifies one or more properties to measure. If you do not specify any other measures, Measure-Object counts the objects that have the properties you specify."),
+        ParameterDecl::new("Sum", ParamType::Switch)
+            .in_set(set, None, false)
+            .help("Indicates that the cmdlet displays the sum of the values of the specified properties."),
+        ParameterDecl::new("Average", ParamType::Switch)
+            .in_set(set, None, false)
+            .help("Indicates that the cmdlet displays the average value of the specified properties."),
+        ParameterDecl::new("Maximum", ParamType::Switch)
+            .in_set(set, None, false)
+            .help("Indicates that the cmdlet displays the maximum value of the specified properties."),
+        ParameterDecl::new("Minimum", ParamType::Switch)
+            .in_set(set, None, false)
+            .help("Indicates that the cmdlet displays the minimum value of the specified properties."),
+    ];
+    Builtin::each_run::<MeasureRun>(
+        Signature {
+            synopsis: "Calculates the numeric properties of objects.",
+            description: "The Measure-Object cmdlet calculates the property values of certain types of object. It counts objects and, for numeric values, calculates the minimum, maximum, sum, and average.",
+            parameters,
+            default_set: Some(set),
+            examples: vec![
+                Example {
+                    title: "Example 1: Count the protection groups",
+                    code: "Get-DPMProtectionGroup | Measure-Object",
+                    remarks: "Counts the protection groups.",
+                },
+                Example {
+                    title: "Example 2: Measure a property",
+                    code: "Get-DPMDisk | Measure-Object -Property TotalCapacity -Sum -Maximum",
+                    remarks: "Shows the total and the largest disk capacity.",
+                },
+            ],
+            inputs: "System.Management.Automation.PSObject",
+            outputs: "Microsoft.PowerShell.Commands.GenericMeasureInfo",
+            aliases: &["measure"],
+            related_links: &["Select-Object", "Sort-Object"],
+            ..utility_signature("Measure-Object", "Microsoft.PowerShell.Commands.MeasureObjectCommand")
+        },
+    )
 }
 
 #[derive(Default, Clone)]
@@ -135,25 +112,14 @@ impl MeasureRun {
     }
 }
 
-impl CommandRun for MeasureRun {
-    fn process(
+impl EachRun for MeasureRun {
+    fn each(
         &mut self,
         ctx: &mut dyn CommandContext,
         params: &BoundParameters,
-        input: Option<Value>,
+        item: Value,
     ) -> FlowResult<()> {
-        let Some(item) = input_object(params, input) else {
-            return Ok(());
-        };
-        let properties: Vec<String> = params
-            .get("Property")
-            .map(|v| {
-                v.enumerate()
-                    .iter()
-                    .map(Value::to_invariant_string)
-                    .collect()
-            })
-            .unwrap_or_default();
+        let properties = params.strings("Property");
         if !self.started {
             self.started = true;
             self.stats = if properties.is_empty() {
@@ -262,7 +228,7 @@ mod tests {
     fn count_only_prints_like_generic_measure_info() {
         let mut ctx = FakeContext::default();
         run(
-            &MeasureObject::new(),
+            &command(),
             &mut ctx,
             &params(vec![]),
             Some((1..=3).map(Value::Int).collect()),
@@ -289,7 +255,7 @@ mod tests {
             ("Maximum", Value::Switch(true)),
             ("Minimum", Value::Switch(true)),
         ]);
-        run(&MeasureObject::new(), &mut ctx, &p, Some(items)).expect("runs");
+        run(&command(), &mut ctx, &p, Some(items)).expect("runs");
         assert_eq!(
             out_default(&ctx.output, ctx.commands().views(), 120),
             "\nCount    : 2\nAverage  : 3.25\nSum      : 6.5\nMaximum  : 4.5\nMinimum  : 2\nProperty : Size\n\n"
@@ -301,7 +267,7 @@ mod tests {
         let mut ctx = FakeContext::default();
         let p = params(vec![("Property", Value::str("Nope"))]);
         run(
-            &MeasureObject::new(),
+            &command(),
             &mut ctx,
             &p,
             Some(vec![obj(vec![("Size", Value::Int(1))])]),
@@ -316,7 +282,7 @@ mod tests {
         let mut ctx = FakeContext::default();
         let p = params(vec![("Sum", Value::Switch(true))]);
         run(
-            &MeasureObject::new(),
+            &command(),
             &mut ctx,
             &p,
             Some(vec![Value::str("abc"), Value::Int(2)]),

@@ -13,6 +13,7 @@ use std::rc::Rc;
 
 use crate::registry::Registry;
 
+pub(crate) mod builtin;
 pub(crate) mod convertto_json;
 pub(crate) mod foreach_object;
 pub(crate) mod format_list;
@@ -46,26 +47,26 @@ pub(crate) mod testing;
 
 /// Adds every builtin cmdlet (and its aliases) to `reg`.
 pub fn register(reg: &mut Registry) {
-    reg.add(Rc::new(where_object::WhereObject::new()));
-    reg.add(Rc::new(foreach_object::ForEachObject::new()));
-    reg.add(Rc::new(select_object::SelectObject::new()));
-    reg.add(Rc::new(sort_object::SortObject::new()));
-    reg.add(Rc::new(measure_object::MeasureObject::new()));
-    reg.add(Rc::new(format_table::FormatTable::new()));
-    reg.add(Rc::new(format_list::FormatList::new()));
-    reg.add(Rc::new(convertto_json::ConvertToJson::new()));
-    reg.add(Rc::new(write_output::WriteOutput::new()));
-    reg.add(Rc::new(write_host::WriteHost::new()));
-    reg.add(Rc::new(write_verbose::WriteVerbose::new()));
-    reg.add(Rc::new(write_warning::WriteWarning::new()));
-    reg.add(Rc::new(write_debug::WriteDebug::new()));
-    reg.add(Rc::new(write_information::WriteInformation::new()));
-    reg.add(Rc::new(write_error::WriteError::new()));
-    reg.add(Rc::new(out_null::OutNull::new()));
-    reg.add(Rc::new(out_string::OutString::new()));
-    reg.add(Rc::new(out_default::OutDefault::new()));
-    reg.add(Rc::new(get_help::GetHelp::new()));
-    reg.add(Rc::new(get_command::GetCommand::new()));
+    reg.add(Rc::new(where_object::command()));
+    reg.add(Rc::new(foreach_object::command()));
+    reg.add(Rc::new(select_object::command()));
+    reg.add(Rc::new(sort_object::command()));
+    reg.add(Rc::new(measure_object::command()));
+    reg.add(Rc::new(format_table::command()));
+    reg.add(Rc::new(format_list::command()));
+    reg.add(Rc::new(convertto_json::command()));
+    reg.add(Rc::new(write_output::command()));
+    reg.add(Rc::new(write_host::command()));
+    reg.add(Rc::new(write_verbose::command()));
+    reg.add(Rc::new(write_warning::command()));
+    reg.add(Rc::new(write_debug::command()));
+    reg.add(Rc::new(write_information::command()));
+    reg.add(Rc::new(write_error::command()));
+    reg.add(Rc::new(out_null::command()));
+    reg.add(Rc::new(out_string::command()));
+    reg.add(Rc::new(out_default::command()));
+    reg.add(Rc::new(get_help::command()));
+    reg.add(Rc::new(get_command::command()));
     get_command::register_views(reg);
 }
 
@@ -73,11 +74,11 @@ pub fn register(reg: &mut Registry) {
 /// `Set-Variable`), its clock (`Get-Date`, `Start-Sleep`) and its host's
 /// progress display (`Write-Progress`).
 pub fn register_runtime_commands(reg: &mut Registry) {
-    reg.add(Rc::new(start_sleep::StartSleep::new()));
-    reg.add(Rc::new(get_date::GetDate::new()));
-    reg.add(Rc::new(write_progress::WriteProgress::new()));
-    reg.add(Rc::new(get_variable::GetVariable::new()));
-    reg.add(Rc::new(set_variable::SetVariable::new()));
+    reg.add(Rc::new(start_sleep::command()));
+    reg.add(Rc::new(get_date::command()));
+    reg.add(Rc::new(write_progress::command()));
+    reg.add(Rc::new(get_variable::command()));
+    reg.add(Rc::new(set_variable::command()));
 }
 
 #[cfg(test)]

@@ -1,60 +1,38 @@
 //! `Out-Default`: sends its input to the host as the console shows it.
 
 use crate::binder::BoundParameters;
-use crate::command::{Command, CommandContext, CommandRun};
+use crate::command::CommandContext;
 use crate::error::FlowResult;
 use crate::format::{render_error_view, ErrorView, OutDefault as Formatter};
 use crate::signature::{Example, ParamType, ParameterDecl, Signature};
 use crate::value::Value;
 
-use super::support::input_object;
+use super::builtin::{Builtin, EachRun};
 
 /// `Out-Default`.
-pub struct OutDefault {
-    sig: Signature,
+pub(crate) fn command() -> Builtin {
+    Builtin::each_run::<Run>(
+        Signature {
+            module: "Microsoft.PowerShell.Core",
+            synopsis: "Sends the output to the default formatter and to the default output cmdlet.",
+            description: "The Out-Default cmdlet sends output to the default formatter and the default output cmdlet. It is what runs implicitly at the end of every pipeline typed at the prompt.",
+            parameters: vec![ParameterDecl::new("InputObject", ParamType::Object)
+                .from_pipeline()
+                .help("Accepts input to the cmdlet.")],
+            examples: vec![Example {
+                title: "Example 1: Show objects",
+                code: "Get-DPMProtectionGroup | Out-Default",
+                remarks: "Shows the protection groups as the console does.",
+            }],
+            inputs: "System.Management.Automation.PSObject",
+            outputs: "None",
+            related_links: &["Out-String", "Out-Null"],
+            ..Signature::new("Out-Default", "Microsoft.PowerShell.Commands.OutDefaultCommand")
+        },
+    )
 }
 
-impl Default for OutDefault {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl OutDefault {
-    /// The command with its signature.
-    pub fn new() -> OutDefault {
-        OutDefault {
-            sig: Signature {
-                module: "Microsoft.PowerShell.Core",
-                synopsis: "Sends the output to the default formatter and to the default output cmdlet.",
-                description: "The Out-Default cmdlet sends output to the default formatter and the default output cmdlet. It is what runs implicitly at the end of every pipeline typed at the prompt.",
-                parameters: vec![ParameterDecl::new("InputObject", ParamType::Object)
-                    .from_pipeline()
-                    .help("Accepts input to the cmdlet.")],
-                examples: vec![Example {
-                    title: "Example 1: Show objects",
-                    code: "Get-DPMProtectionGroup | Out-Default",
-                    remarks: "Shows the protection groups as the console does.",
-                }],
-                inputs: "System.Management.Automation.PSObject",
-                outputs: "None",
-                related_links: &["Out-String", "Out-Null"],
-                ..Signature::new("Out-Default", "Microsoft.PowerShell.Commands.OutDefaultCommand")
-            },
-        }
-    }
-}
-
-impl Command for OutDefault {
-    fn signature(&self) -> &Signature {
-        &self.sig
-    }
-
-    fn start(&self) -> Box<dyn CommandRun> {
-        Box::new(Run { formatter: None })
-    }
-}
-
+#[derive(Default)]
 struct Run {
     formatter: Option<Formatter>,
 }
@@ -63,16 +41,13 @@ fn error_view(ctx: &dyn CommandContext) -> ErrorView {
     ErrorView::from_name(&ctx.get_variable("ErrorView").to_invariant_string()).unwrap_or_default()
 }
 
-impl CommandRun for Run {
-    fn process(
+impl EachRun for Run {
+    fn each(
         &mut self,
         ctx: &mut dyn CommandContext,
-        params: &BoundParameters,
-        input: Option<Value>,
+        _params: &BoundParameters,
+        v: Value,
     ) -> FlowResult<()> {
-        let Some(v) = input_object(params, input) else {
-            return Ok(());
-        };
         let view = error_view(ctx);
         let width = ctx.host().width();
         let views = ctx.commands().views().clone();
@@ -111,7 +86,7 @@ mod tests {
     fn writes_formatted_output_to_the_host() {
         let mut ctx = FakeContext::default();
         run(
-            &OutDefault::new(),
+            &command(),
             &mut ctx,
             &params(vec![]),
             Some(vec![obj(vec![("A", Value::Int(1))]), Value::str("x")]),

@@ -1,80 +1,44 @@
 //! `Out-Null`: discards its input.
 
-use crate::binder::BoundParameters;
-use crate::command::{Command, CommandContext, CommandRun};
-use crate::error::FlowResult;
 use crate::signature::{Example, ParamType, ParameterDecl, Signature};
-use crate::value::Value;
+
+use super::builtin::Builtin;
 
 /// `Out-Null`.
-pub(crate) struct OutNull {
-    sig: Signature,
-}
-
-impl Default for OutNull {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl OutNull {
-    /// The command with its signature.
-    pub fn new() -> OutNull {
-        OutNull {
-            sig: Signature {
-                module: "Microsoft.PowerShell.Core",
-                synopsis: "Hides the output instead of sending it down the pipeline or displaying it.",
-                description: "The Out-Null cmdlet sends its output to NULL, in effect, removing it from the pipeline and preventing the output from being displayed. Errors are still shown.",
-                parameters: vec![ParameterDecl::new("InputObject", ParamType::Object)
-                    .from_pipeline()
-                    .help("Specifies the object to be sent to NULL (removed from pipeline).")],
-                examples: vec![Example {
-                    title: "Example 1: Discard output",
-                    code: "Get-DPMProtectionGroup | Out-Null",
-                    remarks: "Runs the command and shows nothing of its output.",
-                }],
-                inputs: "System.Management.Automation.PSObject",
-                outputs: "None",
-                related_links: &["Out-Default", "Out-String"],
-                ..Signature::new("Out-Null", "Microsoft.PowerShell.Commands.OutNullCommand")
-            },
-        }
-    }
-}
-
-impl Command for OutNull {
-    fn signature(&self) -> &Signature {
-        &self.sig
-    }
-
-    fn start(&self) -> Box<dyn CommandRun> {
-        Box::new(Run)
-    }
-}
-
-struct Run;
-
-impl CommandRun for Run {
-    fn process(
-        &mut self,
-        _ctx: &mut dyn CommandContext,
-        _params: &BoundParameters,
-        _input: Option<Value>,
-    ) -> FlowResult<()> {
-        Ok(())
-    }
+pub(crate) fn command() -> Builtin {
+    Builtin::bound(
+        Signature {
+            module: "Microsoft.PowerShell.Core",
+            synopsis: "Hides the output instead of sending it down the pipeline or displaying it.",
+            description: "The Out-Null cmdlet sends its output to NULL, in effect, removing it from the pipeline and preventing the output from being displayed. Errors are still shown.",
+            parameters: vec![ParameterDecl::new("InputObject", ParamType::Object)
+                .from_pipeline()
+                .help("Specifies the object to be sent to NULL (removed from pipeline).")],
+            examples: vec![Example {
+                title: "Example 1: Discard output",
+                code: "Get-DPMProtectionGroup | Out-Null",
+                remarks: "Runs the command and shows nothing of its output.",
+            }],
+            inputs: "System.Management.Automation.PSObject",
+            outputs: "None",
+            related_links: &["Out-Default", "Out-String"],
+            ..Signature::new("Out-Null", "Microsoft.PowerShell.Commands.OutNullCommand")
+        },
+        |_, _| Ok(()),
+    )
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::builtins::testing::{params, run, FakeContext};
+    use crate::value::Value;
 
     #[test]
     fn discards_everything() {
         let mut ctx = FakeContext::default();
         run(
-            &OutNull::new(),
+            &command(),
             &mut ctx,
             &params(vec![]),
             Some(vec![Value::Int(1)]),

@@ -2,114 +2,89 @@
 //! expands one, or keeps the first, last, or unique objects.
 
 use crate::binder::BoundParameters;
-use crate::command::{Command, CommandContext, CommandRun};
+use crate::command::CommandContext;
 use crate::error::{ErrorCategory, ErrorRecord, FlowResult};
 use crate::signature::{Example, ParamType, ParameterDecl, Signature};
 use crate::value::{PsObject, Value};
 
-use super::support::{
-    evaluate, input_object, property_specs, resolve, wildcard_match, PropertySpec, SpecKind,
-};
-
-/// `Select-Object` (`select`).
-pub(crate) struct SelectObject {
-    sig: Signature,
-}
-
-impl Default for SelectObject {
-    fn default() -> Self {
-        Self::new()
-    }
-}
+use super::builtin::{utility_signature, Builtin, EachRun};
+use super::support::{evaluate, property_specs, resolve, wildcard_match, PropertySpec, SpecKind};
 
 const DEFAULT: &str = "DefaultParameter";
 const SKIP_LAST: &str = "SkipLastParameter";
 const INDEX: &str = "IndexParameter";
 
-impl SelectObject {
-    /// The command with its signature.
-    pub fn new() -> SelectObject {
-        let strings = || ParamType::Array(Box::new(ParamType::String));
-        let parameters = vec![
-            ParameterDecl::new("InputObject", ParamType::Object)
-                .from_pipeline()
-                .help("Specifies objects to send to the cmdlet through the pipeline."),
-            ParameterDecl::new("Property", ParamType::Array(Box::new(ParamType::Object)))
-                .in_set(DEFAULT, Some(0), false)
-                .in_set(SKIP_LAST, Some(0), false)
-                .help("Specifies the properties to select. These properties are added as NoteProperty members to the output objects. Wildcards are permitted. The value can be a calculated property: a hash table with Name (or Label) and Expression keys."),
-            ParameterDecl::new("ExcludeProperty", strings())
-                .in_set(DEFAULT, None, false)
-                .in_set(SKIP_LAST, None, false)
-                .help("Specifies the properties that this cmdlet excludes from the operation. Wildcards are permitted."),
-            ParameterDecl::new("ExpandProperty", ParamType::String)
-                .in_set(DEFAULT, None, false)
-                .in_set(SKIP_LAST, None, false)
-                .help("Specifies a property to select, and indicates that an attempt should be made to expand that property. If the property is a collection, each of its items is written to the pipeline."),
-            ParameterDecl::new("Unique", ParamType::Switch)
-                .help("Specifies that if a subset of the input objects has identical properties and values, only a single member of the subset is selected. This parameter is case-sensitive."),
-            ParameterDecl::new("Last", ParamType::Int32)
-                .in_set(DEFAULT, None, false)
-                .validate(crate::signature::Validation::Range(0, i64::from(i32::MAX)))
-                .help("Specifies the number of objects to select from the end of an array of input objects."),
-            ParameterDecl::new("First", ParamType::Int32)
-                .in_set(DEFAULT, None, false)
-                .validate(crate::signature::Validation::Range(0, i64::from(i32::MAX)))
-                .help("Specifies the number of objects to select from the beginning of an array of input objects."),
-            ParameterDecl::new("Skip", ParamType::Int32)
-                .in_set(DEFAULT, None, false)
-                .validate(crate::signature::Validation::Range(0, i64::from(i32::MAX)))
-                .help("Skips (does not select) the specified number of items. By default, the Skip parameter counts from the beginning of the array or list of objects."),
-            ParameterDecl::new("SkipLast", ParamType::Int32)
-                .in_set(SKIP_LAST, None, false)
-                .validate(crate::signature::Validation::Range(0, i64::from(i32::MAX)))
-                .help("Skips (does not select) the specified number of items from the end of the list or array."),
-            ParameterDecl::new("Index", ParamType::Array(Box::new(ParamType::Int32)))
-                .in_set(INDEX, None, false)
-                .help("Selects objects from an array based on their index values. Enter the indexes in a comma-separated list."),
-        ];
-        SelectObject {
-            sig: Signature {
-                module: "Microsoft.PowerShell.Utility",
-                synopsis: "Selects objects or object properties.",
-                description: "The Select-Object cmdlet selects specified properties of an object or set of objects. It can also select unique objects, a specified number of objects, or objects in a specified position in an array. When you select properties, Select-Object returns new objects that have only the specified properties.",
-                parameters,
-                default_set: Some(DEFAULT),
-                examples: vec![
-                    Example {
-                        title: "Example 1: Select properties of protection groups",
-                        code: "Get-DPMProtectionGroup | Select-Object -Property Name, ProtectionMethod",
-                        remarks: "Creates objects that have only the Name and ProtectionMethod properties.",
-                    },
-                    Example {
-                        title: "Example 2: Use a calculated property",
-                        code: "Get-DPMProtectionGroup | Select-Object Name, @{ Name = 'Sources'; Expression = { $_.Members.Count } }",
-                        remarks: "Adds a Sources property, the number of members of each group.",
-                    },
-                    Example {
-                        title: "Example 3: Get the first object",
-                        code: "$ds = Get-DPMDatasource -DPMServerName \"DPMServer07\"\nGet-DPMRecoveryPoint -Datasource $ds[0] | Select-Object -First 1",
-                        remarks: "Keeps only the first recovery point.",
-                    },
-                ],
-                inputs: "System.Management.Automation.PSObject",
-                outputs: "System.Management.Automation.PSObject",
-                aliases: &["select"],
-                related_links: &["Where-Object", "Sort-Object", "Format-Table"],
-                ..Signature::new("Select-Object", "Microsoft.PowerShell.Commands.SelectObjectCommand")
-            },
-        }
-    }
-}
-
-impl Command for SelectObject {
-    fn signature(&self) -> &Signature {
-        &self.sig
-    }
-
-    fn start(&self) -> Box<dyn CommandRun> {
-        Box::new(SelectRun::default())
-    }
+/// `Select-Object` (`select`).
+pub(crate) fn command() -> Builtin {
+    let strings = || ParamType::Array(Box::new(ParamType::String));
+    let parameters = vec![
+        ParameterDecl::new("InputObject", ParamType::Object)
+            .from_pipeline()
+            .help("Specifies objects to send to the cmdlet through the pipeline."),
+        ParameterDecl::new("Property", ParamType::Array(Box::new(ParamType::Object)))
+            .in_set(DEFAULT, Some(0), false)
+            .in_set(SKIP_LAST, Some(0), false)
+            .help("Specifies the properties to select. These properties are added as NoteProperty members to the output objects. Wildcards are permitted. The value can be a calculated property: a hash table with Name (or Label) and Expression keys."),
+        ParameterDecl::new("ExcludeProperty", strings())
+            .in_set(DEFAULT, None, false)
+            .in_set(SKIP_LAST, None, false)
+            .help("Specifies the properties that this cmdlet excludes from the operation. Wildcards are permitted."),
+        ParameterDecl::new("ExpandProperty", ParamType::String)
+            .in_set(DEFAULT, None, false)
+            .in_set(SKIP_LAST, None, false)
+            .help("Specifies a property to select, and indicates that an attempt should be made to expand that property. If the property is a collection, each of its items is written to the pipeline."),
+        ParameterDecl::new("Unique", ParamType::Switch)
+            .help("Specifies that if a subset of the input objects has identical properties and values, only a single member of the subset is selected. This parameter is case-sensitive."),
+        ParameterDecl::new("Last", ParamType::Int32)
+            .in_set(DEFAULT, None, false)
+            .validate(crate::signature::Validation::Range(0, i64::from(i32::MAX)))
+            .help("Specifies the number of objects to select from the end of an array of input objects."),
+        ParameterDecl::new("First", ParamType::Int32)
+            .in_set(DEFAULT, None, false)
+            .validate(crate::signature::Validation::Range(0, i64::from(i32::MAX)))
+            .help("Specifies the number of objects to select from the beginning of an array of input objects."),
+        ParameterDecl::new("Skip", ParamType::Int32)
+            .in_set(DEFAULT, None, false)
+            .validate(crate::signature::Validation::Range(0, i64::from(i32::MAX)))
+            .help("Skips (does not select) the specified number of items. By default, the Skip parameter counts from the beginning of the array or list of objects."),
+        ParameterDecl::new("SkipLast", ParamType::Int32)
+            .in_set(SKIP_LAST, None, false)
+            .validate(crate::signature::Validation::Range(0, i64::from(i32::MAX)))
+            .help("Skips (does not select) the specified number of items from the end of the list or array."),
+        ParameterDecl::new("Index", ParamType::Array(Box::new(ParamType::Int32)))
+            .in_set(INDEX, None, false)
+            .help("Selects objects from an array based on their index values. Enter the indexes in a comma-separated list."),
+    ];
+    Builtin::each_run::<SelectRun>(
+        Signature {
+            synopsis: "Selects objects or object properties.",
+            description: "The Select-Object cmdlet selects specified properties of an object or set of objects. It can also select unique objects, a specified number of objects, or objects in a specified position in an array. When you select properties, Select-Object returns new objects that have only the specified properties.",
+            parameters,
+            default_set: Some(DEFAULT),
+            examples: vec![
+                Example {
+                    title: "Example 1: Select properties of protection groups",
+                    code: "Get-DPMProtectionGroup | Select-Object -Property Name, ProtectionMethod",
+                    remarks: "Creates objects that have only the Name and ProtectionMethod properties.",
+                },
+                Example {
+                    title: "Example 2: Use a calculated property",
+                    code: "Get-DPMProtectionGroup | Select-Object Name, @{ Name = 'Sources'; Expression = { $_.Members.Count } }",
+                    remarks: "Adds a Sources property, the number of members of each group.",
+                },
+                Example {
+                    title: "Example 3: Get the first object",
+                    code: "$ds = Get-DPMDatasource -DPMServerName \"DPMServer07\"\nGet-DPMRecoveryPoint -Datasource $ds[0] | Select-Object -First 1",
+                    remarks: "Keeps only the first recovery point.",
+                },
+            ],
+            inputs: "System.Management.Automation.PSObject",
+            outputs: "System.Management.Automation.PSObject",
+            aliases: &["select"],
+            related_links: &["Where-Object", "Sort-Object", "Format-Table"],
+            ..utility_signature("Select-Object", "Microsoft.PowerShell.Commands.SelectObjectCommand")
+        },
+    )
 }
 
 #[derive(Default)]
@@ -135,7 +110,7 @@ fn count(params: &BoundParameters, name: &str) -> Option<usize> {
         .map(|n| n.max(0.0) as usize)
 }
 
-impl CommandRun for SelectRun {
+impl EachRun for SelectRun {
     fn begin(&mut self, ctx: &mut dyn CommandContext, params: &BoundParameters) -> FlowResult<()> {
         // Only a selection counted from the end, or by position, needs all
         // the input first; everything else streams, and `-First` stops the
@@ -150,15 +125,12 @@ impl CommandRun for SelectRun {
         Ok(())
     }
 
-    fn process(
+    fn each(
         &mut self,
         ctx: &mut dyn CommandContext,
         params: &BoundParameters,
-        input: Option<Value>,
+        item: Value,
     ) -> FlowResult<()> {
-        let Some(item) = input_object(params, input) else {
-            return Ok(());
-        };
         if self.collect {
             self.items.push(item);
             return Ok(());
@@ -233,15 +205,7 @@ impl SelectRun {
         params: &BoundParameters,
         item: Value,
     ) -> FlowResult<()> {
-        let exclude: Vec<String> = params
-            .get("ExcludeProperty")
-            .map(|v| {
-                v.enumerate()
-                    .iter()
-                    .map(Value::to_invariant_string)
-                    .collect()
-            })
-            .unwrap_or_default();
+        let exclude = params.strings("ExcludeProperty");
         let mut outputs = Vec::new();
         if let Some(name) = params.string("ExpandProperty") {
             let has = match &item {
@@ -354,7 +318,7 @@ mod tests {
         p: Vec<(&'static str, Value)>,
         input: Vec<Value>,
     ) -> Vec<String> {
-        run(&SelectObject::new(), ctx, &params(p), Some(input)).expect("runs");
+        run(&command(), ctx, &params(p), Some(input)).expect("runs");
         texts(&ctx.output)
     }
 
@@ -525,7 +489,7 @@ mod tests {
             "Property",
             Value::Hashtable(Rc::new(RefCell::new(h))),
         )]);
-        let err = run(&SelectObject::new(), &mut ctx, &p, Some(items())).expect_err("refused");
+        let err = run(&command(), &mut ctx, &p, Some(items())).expect_err("refused");
         assert_eq!(
             err.record().expect("record").message,
             "The Bogus key is not valid."

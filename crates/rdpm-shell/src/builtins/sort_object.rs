@@ -3,156 +3,119 @@
 use std::cmp::Ordering;
 
 use crate::binder::BoundParameters;
-use crate::command::{Command, CommandContext, CommandRun};
+use crate::command::CommandContext;
 use crate::error::FlowResult;
 use crate::runtime::compare_values;
 use crate::signature::{Example, ParamType, ParameterDecl, Signature};
 use crate::syntax::ast::CaseMode;
 use crate::value::Value;
 
-use super::support::{evaluate, input_object, property_specs, resolve, SpecKind};
+use super::builtin::{utility_signature, Builtin};
+use super::support::{evaluate, property_specs, resolve, SpecKind};
 
 /// `Sort-Object` (`sort`).
-pub(crate) struct SortObject {
-    sig: Signature,
+pub(crate) fn command() -> Builtin {
+    let parameters = vec![
+        ParameterDecl::new("Descending", ParamType::Switch)
+            .help("Indicates that Sort-Object sorts the objects in descending order. The default is ascending order."),
+        ParameterDecl::new("Unique", ParamType::Switch)
+            .help("Indicates that Sort-Object eliminates duplicates and returns only the unique members of the collection. This parameter is case-insensitive unless CaseSensitive is given."),
+        ParameterDecl::new("InputObject", ParamType::Object)
+            .from_pipeline()
+            .help("To sort objects, send them down the pipeline to Sort-Object."),
+        ParameterDecl::new("Property", ParamType::Array(Box::new(ParamType::Object)))
+            .in_set(crate::signature::ALL_PARAMETER_SETS, Some(0), false)
+            .help("Specifies the property names that Sort-Object uses to sort the objects. Wildcards are permitted. The value can be a script block or a hash table with Expression and Ascending or Descending keys."),
+        ParameterDecl::new("CaseSensitive", ParamType::Switch)
+            .help("Indicates that the sort is case-sensitive. By default, sorts aren't case-sensitive."),
+    ];
+    Builtin::collect(
+        Signature {
+            synopsis: "Sorts objects by property values.",
+            description: "The Sort-Object cmdlet sorts objects in ascending or descending order based on object property values. If sort properties aren't included in a command, Sort-Object sorts the objects themselves. The sort is stable: objects with equal keys keep their input order.",
+            parameters,
+            examples: vec![
+                Example {
+                    title: "Example 1: Sort protection groups by name",
+                    code: "Get-DPMProtectionGroup | Sort-Object -Property Name",
+                    remarks: "Sorts the protection groups by their names in ascending order.",
+                },
+                Example {
+                    title: "Example 2: Sort recovery points newest first",
+                    code: "$ds = Get-DPMDatasource -DPMServerName \"DPMServer07\"\nGet-DPMRecoveryPoint -Datasource $ds[0] | Sort-Object RepresentedPointInTime -Descending",
+                    remarks: "Sorts the recovery points by time, newest first.",
+                },
+            ],
+            inputs: "System.Management.Automation.PSObject",
+            outputs: "System.Management.Automation.PSObject",
+            aliases: &["sort"],
+            related_links: &["Select-Object", "Where-Object"],
+            ..utility_signature("Sort-Object", "Microsoft.PowerShell.Commands.SortObjectCommand")
+        },
+        sort_objects,
+    )
 }
 
-impl Default for SortObject {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl SortObject {
-    /// The command with its signature.
-    pub fn new() -> SortObject {
-        let parameters = vec![
-            ParameterDecl::new("Descending", ParamType::Switch)
-                .help("Indicates that Sort-Object sorts the objects in descending order. The default is ascending order."),
-            ParameterDecl::new("Unique", ParamType::Switch)
-                .help("Indicates that Sort-Object eliminates duplicates and returns only the unique members of the collection. This parameter is case-insensitive unless CaseSensitive is given."),
-            ParameterDecl::new("InputObject", ParamType::Object)
-                .from_pipeline()
-                .help("To sort objects, send them down the pipeline to Sort-Object."),
-            ParameterDecl::new("Property", ParamType::Array(Box::new(ParamType::Object)))
-                .in_set(crate::signature::ALL_PARAMETER_SETS, Some(0), false)
-                .help("Specifies the property names that Sort-Object uses to sort the objects. Wildcards are permitted. The value can be a script block or a hash table with Expression and Ascending or Descending keys."),
-            ParameterDecl::new("CaseSensitive", ParamType::Switch)
-                .help("Indicates that the sort is case-sensitive. By default, sorts aren't case-sensitive."),
-        ];
-        SortObject {
-            sig: Signature {
-                module: "Microsoft.PowerShell.Utility",
-                synopsis: "Sorts objects by property values.",
-                description: "The Sort-Object cmdlet sorts objects in ascending or descending order based on object property values. If sort properties aren't included in a command, Sort-Object sorts the objects themselves. The sort is stable: objects with equal keys keep their input order.",
-                parameters,
-                examples: vec![
-                    Example {
-                        title: "Example 1: Sort protection groups by name",
-                        code: "Get-DPMProtectionGroup | Sort-Object -Property Name",
-                        remarks: "Sorts the protection groups by their names in ascending order.",
-                    },
-                    Example {
-                        title: "Example 2: Sort recovery points newest first",
-                        code: "$ds = Get-DPMDatasource -DPMServerName \"DPMServer07\"\nGet-DPMRecoveryPoint -Datasource $ds[0] | Sort-Object RepresentedPointInTime -Descending",
-                        remarks: "Sorts the recovery points by time, newest first.",
-                    },
-                ],
-                inputs: "System.Management.Automation.PSObject",
-                outputs: "System.Management.Automation.PSObject",
-                aliases: &["sort"],
-                related_links: &["Select-Object", "Where-Object"],
-                ..Signature::new("Sort-Object", "Microsoft.PowerShell.Commands.SortObjectCommand")
-            },
-        }
-    }
-}
-
-impl Command for SortObject {
-    fn signature(&self) -> &Signature {
-        &self.sig
-    }
-
-    fn start(&self) -> Box<dyn CommandRun> {
-        Box::new(SortRun::default())
-    }
-}
-
-#[derive(Default)]
-struct SortRun {
+/// The `end` block, over all the input.
+fn sort_objects(
+    ctx: &mut dyn CommandContext,
+    params: &BoundParameters,
     items: Vec<Value>,
-}
-
-impl CommandRun for SortRun {
-    fn process(
-        &mut self,
-        _ctx: &mut dyn CommandContext,
-        params: &BoundParameters,
-        input: Option<Value>,
-    ) -> FlowResult<()> {
-        if let Some(item) = input_object(params, input) {
-            self.items.push(item);
-        }
-        Ok(())
-    }
-
-    fn end(&mut self, ctx: &mut dyn CommandContext, params: &BoundParameters) -> FlowResult<()> {
-        let items = std::mem::take(&mut self.items);
-        let specs = property_specs(params.get("Property"), SpecKind::Sort)
-            .map_err(|r| ctx.terminating_error(r))?;
-        let descending = params.switch("Descending");
-        let cs = params.switch("CaseSensitive");
-        // Each key: how to get it and whether it sorts descending.
-        let mut keyed: Vec<(Vec<Value>, Value)> = Vec::with_capacity(items.len());
-        let mut directions: Vec<bool> = Vec::new();
-        for item in items {
-            let mut keys = Vec::new();
-            if specs.is_empty() {
-                keys.push(item.clone());
-                if directions.is_empty() {
-                    directions.push(descending);
+) -> FlowResult<()> {
+    let specs = property_specs(params.get("Property"), SpecKind::Sort)
+        .map_err(|r| ctx.terminating_error(r))?;
+    let descending = params.switch("Descending");
+    let cs = params.switch("CaseSensitive");
+    // Each key: how to get it and whether it sorts descending.
+    let mut keyed: Vec<(Vec<Value>, Value)> = Vec::with_capacity(items.len());
+    let mut directions: Vec<bool> = Vec::new();
+    for item in items {
+        let mut keys = Vec::new();
+        if specs.is_empty() {
+            keys.push(item.clone());
+            if directions.is_empty() {
+                directions.push(descending);
+            }
+        } else {
+            let resolved = resolve(&specs, &item);
+            for (k, (_, expr, calc)) in resolved.iter().enumerate() {
+                keys.push(evaluate(ctx, expr, &item)?);
+                if directions.len() <= k {
+                    directions.push(calc.and_then(|c| c.descending).unwrap_or(descending));
                 }
+            }
+        }
+        keyed.push((keys, item));
+    }
+    let order = |a: &[Value], b: &[Value]| -> Ordering {
+        for (k, (x, y)) in a.iter().zip(b).enumerate() {
+            let o = sort_order(x, y, cs);
+            let o = if directions.get(k).copied().unwrap_or(descending) {
+                o.reverse()
             } else {
-                let resolved = resolve(&specs, &item);
-                for (k, (_, expr, calc)) in resolved.iter().enumerate() {
-                    keys.push(evaluate(ctx, expr, &item)?);
-                    if directions.len() <= k {
-                        directions.push(calc.and_then(|c| c.descending).unwrap_or(descending));
-                    }
-                }
+                o
+            };
+            if o != Ordering::Equal {
+                return o;
             }
-            keyed.push((keys, item));
         }
-        let order = |a: &[Value], b: &[Value]| -> Ordering {
-            for (k, (x, y)) in a.iter().zip(b).enumerate() {
-                let o = sort_order(x, y, cs);
-                let o = if directions.get(k).copied().unwrap_or(descending) {
-                    o.reverse()
-                } else {
-                    o
-                };
-                if o != Ordering::Equal {
-                    return o;
+        Ordering::Equal
+    };
+    keyed.sort_by(|(a, _), (b, _)| order(a, b));
+    let unique = params.switch("Unique");
+    let mut last: Option<Vec<Value>> = None;
+    for (keys, item) in keyed {
+        if unique {
+            if let Some(prev) = &last {
+                if order(prev, &keys) == Ordering::Equal {
+                    continue;
                 }
             }
-            Ordering::Equal
-        };
-        keyed.sort_by(|(a, _), (b, _)| order(a, b));
-        let unique = params.switch("Unique");
-        let mut last: Option<Vec<Value>> = None;
-        for (keys, item) in keyed {
-            if unique {
-                if let Some(prev) = &last {
-                    if order(prev, &keys) == Ordering::Equal {
-                        continue;
-                    }
-                }
-                last = Some(keys);
-            }
-            ctx.write_output(item)?;
+            last = Some(keys);
         }
-        Ok(())
+        ctx.write_output(item)?;
     }
+    Ok(())
 }
 
 /// The order `Sort-Object` uses. `$null` sorts first. Text compares as a
@@ -216,7 +179,7 @@ mod tests {
 
     fn sort(p: Vec<(&'static str, Value)>, input: Vec<Value>) -> Vec<String> {
         let mut ctx = FakeContext::default();
-        run(&SortObject::new(), &mut ctx, &params(p), Some(input)).expect("runs");
+        run(&command(), &mut ctx, &params(p), Some(input)).expect("runs");
         texts(&ctx.output)
     }
 
@@ -313,7 +276,7 @@ mod tests {
         });
         let input = vec![Value::str("ccc"), Value::str("a"), Value::str("bb")];
         run(
-            &SortObject::new(),
+            &command(),
             &mut ctx,
             &params(vec![("Property", block)]),
             Some(input),

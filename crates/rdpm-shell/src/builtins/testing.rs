@@ -7,7 +7,7 @@ use std::rc::Rc;
 
 use indexmap::IndexMap;
 
-use crate::binder::BoundParameters;
+use crate::binder::{bind_command_line, ArgValue, Argument, BindOptions, BoundParameters};
 use crate::command::{Command, CommandContext};
 use crate::error::{ErrorRecord, Flow, FlowResult};
 use crate::host::HostUi;
@@ -221,6 +221,27 @@ pub fn params(pairs: Vec<(&'static str, Value)>) -> BoundParameters {
         values: pairs.into_iter().collect::<IndexMap<_, _>>(),
         common: Default::default(),
     }
+}
+
+/// Binds arguments given as words (`-Full`, `Name`) to `sig`, as the
+/// command line would.
+pub fn bind_words(sig: &crate::signature::Signature, words: &[&str]) -> BoundParameters {
+    let args: Vec<Argument> = words
+        .iter()
+        .map(|w| match w.strip_prefix('-') {
+            Some(name) => Argument::Parameter {
+                name: name.into(),
+                span: Span::default(),
+            },
+            None => Argument::Value(ArgValue {
+                value: Value::str(*w),
+                literal_text: None,
+                span: Span::default(),
+            }),
+        })
+        .collect();
+    bind_command_line(sig, &args, BindOptions::default(), None)
+        .unwrap_or_else(|e| panic!("{words:?}: {}", e.record.message))
 }
 
 /// Runs a command over pipeline input (or once without input when `inputs`

@@ -3,14 +3,15 @@
 //! form.
 
 use crate::binder::BoundParameters;
-use crate::command::{Command, CommandContext, CommandRun};
+use crate::command::CommandContext;
 use crate::error::{ErrorRecord, FlowResult};
 use crate::runtime::{apply_compare, is_type};
 use crate::signature::{Example, ParamType, ParameterDecl, Signature};
 use crate::syntax::ast::{CaseMode, CompareOp};
 use crate::value::Value;
 
-use super::support::{input_object, script_blocks};
+use super::builtin::Builtin;
+use super::support::script_blocks;
 
 /// The test a simplified-syntax switch asks for: one of the language's
 /// comparison operators, a type test, or `-Not`.
@@ -61,76 +62,64 @@ const SWITCHES: &[(&str, &[&str], &str, Op, CaseMode)] = &[
 ];
 
 /// `Where-Object` (`?`, `where`).
-pub(crate) struct WhereObject {
-    sig: Signature,
-}
-
-impl Default for WhereObject {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl WhereObject {
-    /// The command with its signature.
-    pub fn new() -> WhereObject {
-        let mut parameters = vec![
-            ParameterDecl::new("InputObject", ParamType::Object)
-                .from_pipeline()
-                .help("Specifies the objects to filter. You can also pipe the objects to Where-Object."),
-            ParameterDecl::new("FilterScript", ParamType::ScriptBlock)
-                .in_set("ScriptBlockSet", Some(0), true)
-                .help("Specifies the script block that is used to filter the objects. Enclose the script block in braces ({})."),
-        ];
-        let mut property = ParameterDecl::new("Property", ParamType::String).help(
-            "Specifies the name of a property of the input object. The property must be an instance property, not a static property.",
+pub(crate) fn command() -> Builtin {
+    let mut parameters = vec![
+        ParameterDecl::new("InputObject", ParamType::Object)
+            .from_pipeline()
+            .help("Specifies the objects to filter. You can also pipe the objects to Where-Object."),
+        ParameterDecl::new("FilterScript", ParamType::ScriptBlock)
+            .in_set("ScriptBlockSet", Some(0), true)
+            .help("Specifies the script block that is used to filter the objects. Enclose the script block in braces ({})."),
+    ];
+    let mut property = ParameterDecl::new("Property", ParamType::String).help(
+        "Specifies the name of a property of the input object. The property must be an instance property, not a static property.",
+    );
+    let mut value = ParameterDecl::new("Value", ParamType::Object)
+        .help("Specifies a property value. The parameter name, Value, is optional.");
+    value.allow_null = true;
+    for (name, aliases, set, _, _) in SWITCHES {
+        property = property.in_set(set, Some(0), true);
+        if *set != "Not" {
+            value = value.in_set(set, Some(1), false);
+        }
+        // `Where-Object Name` alone binds to EqualSet, so -EQ is optional there.
+        let mandatory = *set != "EqualSet";
+        parameters.push(
+            ParameterDecl::new(name, ParamType::Switch)
+                .aliases(aliases)
+                .in_set(set, None, mandatory)
+                .help(switch_help(name)),
         );
-        let mut value = ParameterDecl::new("Value", ParamType::Object)
-            .help("Specifies a property value. The parameter name, Value, is optional.");
-        value.allow_null = true;
-        for (name, aliases, set, _, _) in SWITCHES {
-            property = property.in_set(set, Some(0), true);
-            if *set != "Not" {
-                value = value.in_set(set, Some(1), false);
-            }
-            // `Where-Object Name` alone binds to EqualSet, so -EQ is optional there.
-            let mandatory = *set != "EqualSet";
-            parameters.push(
-                ParameterDecl::new(name, ParamType::Switch)
-                    .aliases(aliases)
-                    .in_set(set, None, mandatory)
-                    .help(switch_help(name)),
-            );
-        }
-        parameters.insert(2, property);
-        parameters.insert(3, value);
-        WhereObject {
-            sig: Signature {
-                module: "Microsoft.PowerShell.Core",
-                synopsis: "Selects objects from a collection based on their property values.",
-                description: "The Where-Object cmdlet selects objects that have particular property values from the collection of objects that are passed to it. You can write a condition as a script block, where $_ is the current object, or as a comparison statement: a property name, an operator switch such as -EQ or -Like, and a value.",
-                parameters,
-                default_set: Some("EqualSet"),
-                examples: vec![
-                    Example {
-                        title: "Example 1: Get protection groups by a property's value",
-                        code: "Get-DPMProtectionGroup | Where-Object { $_.ProtectionMethod -eq 'Short-term using disk' }",
-                        remarks: "Keeps the protection groups whose ProtectionMethod property is Short-term using disk.",
-                    },
-                    Example {
-                        title: "Example 2: Use the comparison statement format",
-                        code: "Get-DPMProtectionGroup | Where-Object Name -Like 'Web*'",
-                        remarks: "Keeps the protection groups whose names begin with Web.",
-                    },
-                ],
-                inputs: "System.Management.Automation.PSObject",
-                outputs: "Object",
-                aliases: &["?", "where"],
-                related_links: &["ForEach-Object", "Select-Object", "Sort-Object"],
-                ..Signature::new("Where-Object", "Microsoft.PowerShell.Commands.WhereObjectCommand")
-            },
-        }
     }
+    parameters.insert(2, property);
+    parameters.insert(3, value);
+    Builtin::each(
+        Signature {
+            module: "Microsoft.PowerShell.Core",
+            synopsis: "Selects objects from a collection based on their property values.",
+            description: "The Where-Object cmdlet selects objects that have particular property values from the collection of objects that are passed to it. You can write a condition as a script block, where $_ is the current object, or as a comparison statement: a property name, an operator switch such as -EQ or -Like, and a value.",
+            parameters,
+            default_set: Some("EqualSet"),
+            examples: vec![
+                Example {
+                    title: "Example 1: Get protection groups by a property's value",
+                    code: "Get-DPMProtectionGroup | Where-Object { $_.ProtectionMethod -eq 'Short-term using disk' }",
+                    remarks: "Keeps the protection groups whose ProtectionMethod property is Short-term using disk.",
+                },
+                Example {
+                    title: "Example 2: Use the comparison statement format",
+                    code: "Get-DPMProtectionGroup | Where-Object Name -Like 'Web*'",
+                    remarks: "Keeps the protection groups whose names begin with Web.",
+                },
+            ],
+            inputs: "System.Management.Automation.PSObject",
+            outputs: "Object",
+            aliases: &["?", "where"],
+            related_links: &["ForEach-Object", "Select-Object", "Sort-Object"],
+            ..Signature::new("Where-Object", "Microsoft.PowerShell.Commands.WhereObjectCommand")
+        },
+        filter,
+    )
 }
 
 fn switch_help(name: &str) -> &'static str {
@@ -175,54 +164,32 @@ const SWITCH_HELP: &[(&str, &str)] = &[
     ("Not", "Indicates that this cmdlet gets objects if the property does not exist or has a value of null or false."),
 ];
 
-impl Command for WhereObject {
-    fn signature(&self) -> &Signature {
-        &self.sig
-    }
-
-    fn start(&self) -> Box<dyn CommandRun> {
-        Box::new(WhereRun)
-    }
-}
-
-struct WhereRun;
-
-impl CommandRun for WhereRun {
-    fn process(
-        &mut self,
-        ctx: &mut dyn CommandContext,
-        params: &BoundParameters,
-        input: Option<Value>,
-    ) -> FlowResult<()> {
-        let Some(item) = input_object(params, input) else {
+fn filter(ctx: &mut dyn CommandContext, params: &BoundParameters, item: Value) -> FlowResult<()> {
+    let keep = if let Some(block) = script_blocks(params.get("FilterScript")).first() {
+        let out = ctx.invoke_script_block(block, Some(item.clone()), Vec::new())?;
+        Value::array(out).is_truthy()
+    } else {
+        let Some(property) = params.string("Property") else {
             return Ok(());
         };
-        let keep = if let Some(block) = script_blocks(params.get("FilterScript")).first() {
-            let out = ctx.invoke_script_block(block, Some(item.clone()), Vec::new())?;
-            Value::array(out).is_truthy()
-        } else {
-            let Some(property) = params.string("Property") else {
-                return Ok(());
-            };
-            let left = ctx.get_member(&item, &property)?;
-            let op = SWITCHES
-                .iter()
-                .find(|(name, ..)| params.switch(name))
-                .map(|(_, _, _, op, case)| (*op, *case));
-            let result = match (op, params.get("Value")) {
-                (Some((Op::Not, _)), _) => Ok(!left.is_truthy()),
-                // Without a value, -EQ (or no switch) tests the property's truthiness.
-                (Some((Op::Compare(CompareOp::Eq), _)) | None, None) => Ok(left.is_truthy()),
-                (Some((op, case)), right) => test(op, case, &left, right.unwrap_or(&Value::Null)),
-                (None, Some(right)) => test(Op::Compare(CompareOp::Eq), I, &left, right),
-            };
-            result.map_err(|r| ctx.terminating_error(r))?
+        let left = ctx.get_member(&item, &property)?;
+        let op = SWITCHES
+            .iter()
+            .find(|(name, ..)| params.switch(name))
+            .map(|(_, _, _, op, case)| (*op, *case));
+        let result = match (op, params.get("Value")) {
+            (Some((Op::Not, _)), _) => Ok(!left.is_truthy()),
+            // Without a value, -EQ (or no switch) tests the property's truthiness.
+            (Some((Op::Compare(CompareOp::Eq), _)) | None, None) => Ok(left.is_truthy()),
+            (Some((op, case)), right) => test(op, case, &left, right.unwrap_or(&Value::Null)),
+            (None, Some(right)) => test(Op::Compare(CompareOp::Eq), I, &left, right),
         };
-        if keep {
-            ctx.write_output(item)?;
-        }
-        Ok(())
+        result.map_err(|r| ctx.terminating_error(r))?
+    };
+    if keep {
+        ctx.write_output(item)?;
     }
+    Ok(())
 }
 
 /// `left <op> right` exactly as the language evaluates it, reduced to a
@@ -252,6 +219,7 @@ fn type_name(value: &Value) -> String {
 mod tests {
     use super::*;
     use crate::builtins::testing::{obj, params, run, texts, FakeContext, Named};
+    use crate::command::Command;
 
     fn groups() -> Vec<Value> {
         vec![
@@ -460,7 +428,7 @@ mod tests {
         for (p, want) in cases {
             let mut ctx = FakeContext::default();
             let desc = format!("{:?}", p);
-            run(&WhereObject::new(), &mut ctx, &params(p), Some(groups())).expect("runs");
+            run(&command(), &mut ctx, &params(p), Some(groups())).expect("runs");
             let names: Vec<String> = ctx
                 .output
                 .iter()
@@ -485,7 +453,7 @@ mod tests {
         });
         let p = params(vec![("FilterScript", block)]);
         run(
-            &WhereObject::new(),
+            &command(),
             &mut ctx,
             &p,
             Some(vec![Value::Int(1), Value::Int(2), Value::Int(3)]),
@@ -496,7 +464,7 @@ mod tests {
 
     #[test]
     fn signature_declares_sets_aliases_and_positions() {
-        let w = WhereObject::new();
+        let w = command();
         let sig = w.signature();
         assert_eq!(sig.aliases, &["?", "where"]);
         assert_eq!(sig.default_set, Some("EqualSet"));

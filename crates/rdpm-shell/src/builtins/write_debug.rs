@@ -1,72 +1,34 @@
 //! `Write-Debug`: writes a message to the debug stream (`DEBUG: ...`).
 
-use crate::command::{Command, CommandRun};
 use crate::signature::{Example, Signature};
 
-use super::stream_message::{message_parameter, MessageRun};
+use super::builtin::Builtin;
+use super::stream_message::{message, message_signature};
 
 /// `Write-Debug`.
-pub struct WriteDebug {
-    sig: Signature,
-}
-
-impl Default for WriteDebug {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl WriteDebug {
-    /// The command with its signature.
-    pub fn new() -> WriteDebug {
-        let message = message_parameter("Specifies the debug message.");
-        WriteDebug {
-            sig: Signature {
-                module: "Microsoft.PowerShell.Utility",
-                synopsis: "Writes a debug message to the console.",
-                description: "The Write-Debug cmdlet writes debug messages to the host. Debug messages are shown when $DebugPreference is not SilentlyContinue or the command runs with -Debug.",
-                parameters: vec![message],
-                examples: vec![Example {
-                    title: "Example 1: Write a debug message",
-                    code: "Write-Debug 'Cursor opened' -Debug",
-                    remarks: "Shows DEBUG: Cursor opened.",
-                }],
-                inputs: "System.String",
-                outputs: "None",
-                related_links: &["Write-Verbose", "Write-Warning", "Write-Debug", "Write-Error"],
-                ..Signature::new("Write-Debug", "Microsoft.PowerShell.Commands.WriteDebugCommand")
-            },
-        }
-    }
-}
-
-impl Command for WriteDebug {
-    fn signature(&self) -> &Signature {
-        &self.sig
-    }
-
-    fn start(&self) -> Box<dyn CommandRun> {
-        MessageRun::boxed("Message", |ctx, m| ctx.write_debug(m))
-    }
+pub(crate) fn command() -> Builtin {
+    Builtin::process(
+        Signature {
+            synopsis: "Writes a debug message to the console.",
+            description: "The Write-Debug cmdlet writes debug messages to the host. Debug messages are shown when $DebugPreference is not SilentlyContinue or the command runs with -Debug.",
+            examples: vec![Example {
+                title: "Example 1: Write a debug message",
+                code: "Write-Debug 'Cursor opened' -Debug",
+                remarks: "Shows DEBUG: Cursor opened.",
+            }],
+            ..message_signature("Write-Debug", "Microsoft.PowerShell.Commands.WriteDebugCommand", "Specifies the debug message.")
+        },
+        |ctx, params, input| ctx.write_debug(&message(params, "Message", input)),
+    )
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::builtins::testing::{params, run, FakeContext};
-    use crate::value::Value;
+    use crate::builtins::stream_message::tests::writes_hello_as;
 
     #[test]
     fn writes_to_the_debug_stream() {
-        let mut ctx = FakeContext::default();
-        run(
-            &WriteDebug::new(),
-            &mut ctx,
-            &params(vec![("Message", Value::str("hello"))]),
-            None,
-        )
-        .expect("runs");
-        assert_eq!(ctx.streams, vec!["DEBUG: hello".to_string()]);
-        assert!(ctx.output.is_empty());
+        writes_hello_as(&command(), "DEBUG: hello");
     }
 }

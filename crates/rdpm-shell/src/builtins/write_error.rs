@@ -1,10 +1,12 @@
 //! `Write-Error`: writes a non-terminating error.
 
 use crate::binder::BoundParameters;
-use crate::command::{Command, CommandContext, CommandRun};
+use crate::command::CommandContext;
 use crate::error::{ErrorCategory, ErrorRecord, FlowResult};
 use crate::signature::{Example, ParamType, ParameterDecl, Signature};
 use crate::value::{EnumType, Value};
+
+use super::builtin::{utility_signature, Builtin};
 
 /// The names and numbers of [`ErrorCategory::ALL`], computed once.
 const CATEGORY_VALUES: [(&str, i64); ErrorCategory::ALL.len()] = {
@@ -42,138 +44,110 @@ pub(crate) fn category_of(value: &Value) -> Option<ErrorCategory> {
 /// The error id (and exception type) PowerShell gives `Write-Error` records.
 pub(crate) const WRITE_ERROR_ID: &str = "Microsoft.PowerShell.Commands.WriteErrorException";
 
-/// `Write-Error`.
-pub(crate) struct WriteError {
-    sig: Signature,
-}
-
-impl Default for WriteError {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
 const NO_EXCEPTION: &str = "NoException";
 const ERROR_RECORD: &str = "ErrorRecord";
 
-impl WriteError {
-    /// The command with its signature.
-    pub fn new() -> WriteError {
-        let mut message = ParameterDecl::new("Message", ParamType::String)
-            .in_set(NO_EXCEPTION, Some(0), true)
-            .from_pipeline()
-            .aliases(&["Msg"])
-            .help("Specifies the message text of the error.");
-        message.allow_null = true;
-        message.allow_empty_string = true;
-        let no_exception = |name: &'static str,
-                            ty: ParamType,
-                            aliases: &'static [&'static str],
-                            help: &'static str| {
-            ParameterDecl::new(name, ty)
-                .in_set(NO_EXCEPTION, None, false)
-                .aliases(aliases)
-                .help(help)
-        };
-        let parameters = vec![
-            message,
-            ParameterDecl::new("ErrorRecord", ParamType::Typed {
-                full_name: "System.Management.Automation.ErrorRecord",
-                name: "ErrorRecord",
-            })
-            .in_set(ERROR_RECORD, None, true)
-            .help("Specifies an error record object that represents the error."),
-            no_exception("Category", ParamType::Enum(&ERROR_CATEGORY), &[], "Specifies the category of the error. The default value is NotSpecified."),
-            no_exception("ErrorId", ParamType::String, &[], "Specifies an ID string to identify the error. The string should be unique to the error."),
-            no_exception("TargetObject", ParamType::Object, &[], "Specifies the object that was being processed when the error occurred."),
-            ParameterDecl::new("RecommendedAction", ParamType::String)
-                .help("Specifies the action that the user should take to resolve or prevent the error."),
-            ParameterDecl::new("CategoryActivity", ParamType::String)
-                .aliases(&["Activity"])
-                .help("Specifies the action that caused the error."),
-            ParameterDecl::new("CategoryReason", ParamType::String)
-                .aliases(&["Reason"])
-                .help("Specifies how or why the activity caused the error."),
-            ParameterDecl::new("CategoryTargetName", ParamType::String)
-                .aliases(&["TargetName"])
-                .help("Specifies the name of the object that was being processed when the error occurred."),
-            ParameterDecl::new("CategoryTargetType", ParamType::String)
-                .aliases(&["TargetType"])
-                .help("Specifies the type of the object that was being processed when the error occurred. Accepted and not shown by rdpm."),
-        ];
-        WriteError {
-            sig: Signature {
-                module: "Microsoft.PowerShell.Utility",
-                synopsis: "Writes an object to the error stream.",
-                description: "The Write-Error cmdlet declares a non-terminating error. The error is shown, recorded in $Error, and the command continues, unless -ErrorAction or $ErrorActionPreference says otherwise.",
-                parameters,
-                default_set: Some(NO_EXCEPTION),
-                examples: vec![Example {
-                    title: "Example 1: Write an error",
-                    code: "Write-Error -Message 'Protection group not found.' -Category ObjectNotFound",
-                    remarks: "Writes a non-terminating error in the ObjectNotFound category.",
-                }],
-                inputs: "System.String",
-                outputs: "None",
-                related_links: &["Write-Warning", "Write-Output"],
-                ..Signature::new("Write-Error", "Microsoft.PowerShell.Commands.WriteErrorCommand")
-            },
-        }
-    }
+/// `Write-Error`.
+pub(crate) fn command() -> Builtin {
+    let mut message = ParameterDecl::new("Message", ParamType::String)
+        .in_set(NO_EXCEPTION, Some(0), true)
+        .from_pipeline()
+        .aliases(&["Msg"])
+        .help("Specifies the message text of the error.");
+    message.allow_null = true;
+    message.allow_empty_string = true;
+    let no_exception = |name: &'static str,
+                        ty: ParamType,
+                        aliases: &'static [&'static str],
+                        help: &'static str| {
+        ParameterDecl::new(name, ty)
+            .in_set(NO_EXCEPTION, None, false)
+            .aliases(aliases)
+            .help(help)
+    };
+    let parameters = vec![
+        message,
+        ParameterDecl::new("ErrorRecord", ParamType::Typed {
+            full_name: "System.Management.Automation.ErrorRecord",
+            name: "ErrorRecord",
+        })
+        .in_set(ERROR_RECORD, None, true)
+        .help("Specifies an error record object that represents the error."),
+        no_exception("Category", ParamType::Enum(&ERROR_CATEGORY), &[], "Specifies the category of the error. The default value is NotSpecified."),
+        no_exception("ErrorId", ParamType::String, &[], "Specifies an ID string to identify the error. The string should be unique to the error."),
+        no_exception("TargetObject", ParamType::Object, &[], "Specifies the object that was being processed when the error occurred."),
+        ParameterDecl::new("RecommendedAction", ParamType::String)
+            .help("Specifies the action that the user should take to resolve or prevent the error."),
+        ParameterDecl::new("CategoryActivity", ParamType::String)
+            .aliases(&["Activity"])
+            .help("Specifies the action that caused the error."),
+        ParameterDecl::new("CategoryReason", ParamType::String)
+            .aliases(&["Reason"])
+            .help("Specifies how or why the activity caused the error."),
+        ParameterDecl::new("CategoryTargetName", ParamType::String)
+            .aliases(&["TargetName"])
+            .help("Specifies the name of the object that was being processed when the error occurred."),
+        ParameterDecl::new("CategoryTargetType", ParamType::String)
+            .aliases(&["TargetType"])
+            .help("Specifies the type of the object that was being processed when the error occurred. Accepted and not shown by rdpm."),
+    ];
+    Builtin::process(
+        Signature {
+            synopsis: "Writes an object to the error stream.",
+            description: "The Write-Error cmdlet declares a non-terminating error. The error is shown, recorded in $Error, and the command continues, unless -ErrorAction or $ErrorActionPreference says otherwise.",
+            parameters,
+            default_set: Some(NO_EXCEPTION),
+            examples: vec![Example {
+                title: "Example 1: Write an error",
+                code: "Write-Error -Message 'Protection group not found.' -Category ObjectNotFound",
+                remarks: "Writes a non-terminating error in the ObjectNotFound category.",
+            }],
+            inputs: "System.String",
+            outputs: "None",
+            related_links: &["Write-Warning", "Write-Output"],
+            ..utility_signature("Write-Error", "Microsoft.PowerShell.Commands.WriteErrorCommand")
+        },
+        process,
+    )
 }
 
-impl Command for WriteError {
-    fn signature(&self) -> &Signature {
-        &self.sig
+fn process(
+    ctx: &mut dyn CommandContext,
+    params: &BoundParameters,
+    input: Option<Value>,
+) -> FlowResult<()> {
+    if let Some(Value::Error(record)) = params.get("ErrorRecord") {
+        return ctx.write_error(ErrorRecord::clone(record));
     }
-
-    fn start(&self) -> Box<dyn CommandRun> {
-        Box::new(Run)
-    }
-}
-
-struct Run;
-
-impl CommandRun for Run {
-    fn process(
-        &mut self,
-        ctx: &mut dyn CommandContext,
-        params: &BoundParameters,
-        input: Option<Value>,
-    ) -> FlowResult<()> {
-        if let Some(Value::Error(record)) = params.get("ErrorRecord") {
-            return ctx.write_error(ErrorRecord::clone(record));
-        }
-        let message = input
-            .map(|v| v.to_invariant_string())
-            .or_else(|| params.string("Message"))
-            .unwrap_or_default();
-        let category = params
-            .get("Category")
-            .and_then(category_of)
-            .unwrap_or(ErrorCategory::NotSpecified);
-        let id = params
-            .string("ErrorId")
-            .filter(|s| !s.is_empty())
-            .unwrap_or_else(|| WRITE_ERROR_ID.into());
-        let mut record = ErrorRecord::new(message, id, category).with_exception(
-            params
-                .string("CategoryReason")
-                .unwrap_or_else(|| "WriteErrorException".into()),
-        );
-        record.from_caller = true;
-        record.activity = params.string("CategoryActivity");
-        record.recommended_action = params.string("RecommendedAction");
-        record.target_object = match (
-            params.get("TargetObject"),
-            params.string("CategoryTargetName"),
-        ) {
-            (Some(t), _) => Some(t.clone()),
-            (None, Some(name)) => Some(Value::str(name)),
-            (None, None) => None,
-        };
-        ctx.write_error(record)
-    }
+    let message = input
+        .map(|v| v.to_invariant_string())
+        .or_else(|| params.string("Message"))
+        .unwrap_or_default();
+    let category = params
+        .get("Category")
+        .and_then(category_of)
+        .unwrap_or(ErrorCategory::NotSpecified);
+    let id = params
+        .string("ErrorId")
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| WRITE_ERROR_ID.into());
+    let mut record = ErrorRecord::new(message, id, category).with_exception(
+        params
+            .string("CategoryReason")
+            .unwrap_or_else(|| "WriteErrorException".into()),
+    );
+    record.from_caller = true;
+    record.activity = params.string("CategoryActivity");
+    record.recommended_action = params.string("RecommendedAction");
+    record.target_object = match (
+        params.get("TargetObject"),
+        params.string("CategoryTargetName"),
+    ) {
+        (Some(t), _) => Some(t.clone()),
+        (None, Some(name)) => Some(Value::str(name)),
+        (None, None) => None,
+    };
+    ctx.write_error(record)
 }
 
 #[cfg(test)]
@@ -205,7 +179,7 @@ mod tests {
     fn writes_a_write_error_exception_record() {
         let mut ctx = FakeContext::default();
         run(
-            &WriteError::new(),
+            &command(),
             &mut ctx,
             &params(vec![("Message", Value::str("Test Error"))]),
             None,
@@ -231,7 +205,7 @@ mod tests {
             ("RecommendedAction", Value::str("Check the name.")),
             ("CategoryActivity", Value::str("Get-PG")),
         ]);
-        run(&WriteError::new(), &mut ctx, &p, None).expect("runs");
+        run(&command(), &mut ctx, &p, None).expect("runs");
         let r = &ctx.errors[0];
         assert_eq!(r.fully_qualified_error_id(), "PGNotFound");
         assert_eq!(

@@ -1,10 +1,12 @@
 //! `Write-Host`: writes text to the host (the information stream).
 
 use crate::binder::BoundParameters;
-use crate::command::{Command, CommandContext, CommandRun};
+use crate::command::CommandContext;
 use crate::error::FlowResult;
 use crate::signature::{Example, ParamType, ParameterDecl, Signature};
 use crate::value::{EnumType, Value};
+
+use super::builtin::{utility_signature, Builtin};
 
 /// `System.ConsoleColor`.
 pub(crate) static CONSOLE_COLOR: EnumType = EnumType {
@@ -31,68 +33,43 @@ pub(crate) static CONSOLE_COLOR: EnumType = EnumType {
 };
 
 /// `Write-Host`.
-pub(crate) struct WriteHost {
-    sig: Signature,
+pub(crate) fn command() -> Builtin {
+    let mut object = ParameterDecl::new("Object", ParamType::Object)
+        .in_set(crate::signature::ALL_PARAMETER_SETS, Some(0), false)
+        .from_pipeline()
+        .from_remaining_arguments()
+        .aliases(&["Msg", "Message"])
+        .help("Objects to display in the host.");
+    object.allow_null = true;
+    Builtin::process(
+        Signature {
+            synopsis: "Writes customized output to a host.",
+            description: "The Write-Host cmdlet writes its objects to the host, separated by a space (or by Separator), followed by a new line unless NoNewline is given. The text goes to the information stream, not to the pipeline. Colours are accepted and ignored.",
+            parameters: vec![
+                object,
+                ParameterDecl::new("NoNewline", ParamType::Switch)
+                    .help("The string representations of the input objects are concatenated to form the output. No new line is added after the last output string."),
+                ParameterDecl::new("Separator", ParamType::Object)
+                    .default_value("\" \"")
+                    .help("Specifies a separator string to insert between objects displayed by the host."),
+                ParameterDecl::new("ForegroundColor", ParamType::Enum(&CONSOLE_COLOR))
+                    .help("Specifies the text color. Accepted and ignored by rdpm."),
+                ParameterDecl::new("BackgroundColor", ParamType::Enum(&CONSOLE_COLOR))
+                    .help("Specifies the background color. Accepted and ignored by rdpm."),
+            ],
+            examples: vec![Example {
+                title: "Example 1: Write with a separator",
+                code: "Write-Host (1, 2, 3) -Separator ', '",
+                remarks: "Writes 1, 2, 3 to the host.",
+            }],
+            inputs: "System.Object",
+            outputs: "None",
+            related_links: &["Write-Output"],
+            ..utility_signature("Write-Host", "Microsoft.PowerShell.Commands.WriteHostCommand")
+        },
+        process,
+    )
 }
-
-impl Default for WriteHost {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl WriteHost {
-    /// The command with its signature.
-    pub fn new() -> WriteHost {
-        let mut object = ParameterDecl::new("Object", ParamType::Object)
-            .in_set(crate::signature::ALL_PARAMETER_SETS, Some(0), false)
-            .from_pipeline()
-            .from_remaining_arguments()
-            .aliases(&["Msg", "Message"])
-            .help("Objects to display in the host.");
-        object.allow_null = true;
-        WriteHost {
-            sig: Signature {
-                module: "Microsoft.PowerShell.Utility",
-                synopsis: "Writes customized output to a host.",
-                description: "The Write-Host cmdlet writes its objects to the host, separated by a space (or by Separator), followed by a new line unless NoNewline is given. The text goes to the information stream, not to the pipeline. Colours are accepted and ignored.",
-                parameters: vec![
-                    object,
-                    ParameterDecl::new("NoNewline", ParamType::Switch)
-                        .help("The string representations of the input objects are concatenated to form the output. No new line is added after the last output string."),
-                    ParameterDecl::new("Separator", ParamType::Object)
-                        .default_value("\" \"")
-                        .help("Specifies a separator string to insert between objects displayed by the host."),
-                    ParameterDecl::new("ForegroundColor", ParamType::Enum(&CONSOLE_COLOR))
-                        .help("Specifies the text color. Accepted and ignored by rdpm."),
-                    ParameterDecl::new("BackgroundColor", ParamType::Enum(&CONSOLE_COLOR))
-                        .help("Specifies the background color. Accepted and ignored by rdpm."),
-                ],
-                examples: vec![Example {
-                    title: "Example 1: Write with a separator",
-                    code: "Write-Host (1, 2, 3) -Separator ', '",
-                    remarks: "Writes 1, 2, 3 to the host.",
-                }],
-                inputs: "System.Object",
-                outputs: "None",
-                related_links: &["Write-Output"],
-                ..Signature::new("Write-Host", "Microsoft.PowerShell.Commands.WriteHostCommand")
-            },
-        }
-    }
-}
-
-impl Command for WriteHost {
-    fn signature(&self) -> &Signature {
-        &self.sig
-    }
-
-    fn start(&self) -> Box<dyn CommandRun> {
-        Box::new(WriteHostRun)
-    }
-}
-
-struct WriteHostRun;
 
 /// The host text of an object: collections flatten, joined by `sep`.
 fn host_text(v: &Value, sep: &str) -> String {
@@ -122,24 +99,21 @@ fn host_text_in(v: &Value, sep: &str, outer: &mut Vec<*const ()>) -> String {
     }
 }
 
-impl CommandRun for WriteHostRun {
-    fn process(
-        &mut self,
-        ctx: &mut dyn CommandContext,
-        params: &BoundParameters,
-        input: Option<Value>,
-    ) -> FlowResult<()> {
-        let sep = params.string("Separator").unwrap_or_else(|| " ".into());
-        let text = input
-            .or_else(|| params.get("Object").cloned())
-            .map(|v| host_text(&v, &sep))
-            .unwrap_or_default();
-        if params.switch("NoNewline") {
-            ctx.host().write(&text);
-            Ok(())
-        } else {
-            ctx.write_information(&text, true)
-        }
+fn process(
+    ctx: &mut dyn CommandContext,
+    params: &BoundParameters,
+    input: Option<Value>,
+) -> FlowResult<()> {
+    let sep = params.string("Separator").unwrap_or_else(|| " ".into());
+    let text = input
+        .or_else(|| params.get("Object").cloned())
+        .map(|v| host_text(&v, &sep))
+        .unwrap_or_default();
+    if params.switch("NoNewline") {
+        ctx.host().write(&text);
+        Ok(())
+    } else {
+        ctx.write_information(&text, true)
     }
 }
 
@@ -170,7 +144,7 @@ mod tests {
         ];
         for (p, stream, host) in cases {
             let mut ctx = FakeContext::default();
-            run(&WriteHost::new(), &mut ctx, &params(p), None).expect("runs");
+            run(&command(), &mut ctx, &params(p), None).expect("runs");
             assert_eq!(
                 ctx.streams.first().map(String::as_str).unwrap_or(""),
                 stream

@@ -1,61 +1,38 @@
 //! `Write-Information`: writes a message to the information stream.
 
-use crate::command::{Command, CommandRun};
 use crate::signature::{Example, ParamType, ParameterDecl, Signature};
 
-use super::stream_message::MessageRun;
+use super::builtin::{utility_signature, Builtin};
+use super::stream_message::message;
 
 /// `Write-Information`.
-pub struct WriteInformation {
-    sig: Signature,
-}
-
-impl Default for WriteInformation {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl WriteInformation {
-    /// The command with its signature.
-    pub fn new() -> WriteInformation {
-        WriteInformation {
-            sig: Signature {
-                module: "Microsoft.PowerShell.Utility",
-                synopsis: "Specifies how PowerShell handles information stream data for a command.",
-                description: "The Write-Information cmdlet writes a message to the information stream. It is shown when $InformationPreference (SilentlyContinue by default) or -InformationAction is Continue.",
-                parameters: vec![
-                    ParameterDecl::new("MessageData", ParamType::Object)
-                        .in_set(crate::signature::ALL_PARAMETER_SETS, Some(0), true)
-                        .aliases(&["Msg", "Message"])
-                        .help("Specifies an informational message that you want to display to users."),
-                    ParameterDecl::new("Tags", ParamType::Array(Box::new(ParamType::String)))
-                        .in_set(crate::signature::ALL_PARAMETER_SETS, Some(1), false)
-                        .help("One or more strings that you can use to filter information messages. Accepted and not used by rdpm."),
-                ],
-                examples: vec![Example {
-                    title: "Example 1: Write an information message",
-                    code: "Write-Information -MessageData 'Backup started' -InformationAction Continue",
-                    remarks: "Shows Backup started.",
-                }],
-                inputs: "None",
-                outputs: "None",
-                related_links: &["Write-Host", "Write-Verbose"],
-                ..Signature::new("Write-Information", "Microsoft.PowerShell.Commands.WriteInformationCommand")
-            },
-        }
-    }
-}
-
-impl Command for WriteInformation {
-    fn signature(&self) -> &Signature {
-        &self.sig
-    }
-
-    fn start(&self) -> Box<dyn CommandRun> {
+pub(crate) fn command() -> Builtin {
+    Builtin::process(
+        Signature {
+            synopsis: "Specifies how PowerShell handles information stream data for a command.",
+            description: "The Write-Information cmdlet writes a message to the information stream. It is shown when $InformationPreference (SilentlyContinue by default) or -InformationAction is Continue.",
+            parameters: vec![
+                ParameterDecl::new("MessageData", ParamType::Object)
+                    .in_set(crate::signature::ALL_PARAMETER_SETS, Some(0), true)
+                    .aliases(&["Msg", "Message"])
+                    .help("Specifies an informational message that you want to display to users."),
+                ParameterDecl::new("Tags", ParamType::Array(Box::new(ParamType::String)))
+                    .in_set(crate::signature::ALL_PARAMETER_SETS, Some(1), false)
+                    .help("One or more strings that you can use to filter information messages. Accepted and not used by rdpm."),
+            ],
+            examples: vec![Example {
+                title: "Example 1: Write an information message",
+                code: "Write-Information -MessageData 'Backup started' -InformationAction Continue",
+                remarks: "Shows Backup started.",
+            }],
+            inputs: "None",
+            outputs: "None",
+            related_links: &["Write-Host", "Write-Verbose"],
+            ..utility_signature("Write-Information", "Microsoft.PowerShell.Commands.WriteInformationCommand")
+        },
         // No parameter takes pipeline input, so the message is always -MessageData.
-        MessageRun::boxed("MessageData", |ctx, m| ctx.write_information(m, false))
-    }
+        |ctx, params, input| ctx.write_information(&message(params, "MessageData", input), false),
+    )
 }
 
 #[cfg(test)]
@@ -68,7 +45,7 @@ mod tests {
     fn writes_to_the_information_stream() {
         let mut ctx = FakeContext::default();
         run(
-            &WriteInformation::new(),
+            &command(),
             &mut ctx,
             &params(vec![("MessageData", Value::str("hi"))]),
             None,

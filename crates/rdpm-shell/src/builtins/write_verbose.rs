@@ -1,72 +1,34 @@
 //! `Write-Verbose`: writes a message to the verbose stream (`VERBOSE: ...`).
 
-use crate::command::{Command, CommandRun};
 use crate::signature::{Example, Signature};
 
-use super::stream_message::{message_parameter, MessageRun};
+use super::builtin::Builtin;
+use super::stream_message::{message, message_signature};
 
 /// `Write-Verbose`.
-pub struct WriteVerbose {
-    sig: Signature,
-}
-
-impl Default for WriteVerbose {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl WriteVerbose {
-    /// The command with its signature.
-    pub fn new() -> WriteVerbose {
-        let message = message_parameter("Specifies the verbose message.");
-        WriteVerbose {
-            sig: Signature {
-                module: "Microsoft.PowerShell.Utility",
-                synopsis: "Writes text to the verbose message stream.",
-                description: "The Write-Verbose cmdlet writes text to the verbose message stream. Verbose messages are shown when $VerbosePreference is Continue or the command runs with -Verbose.",
-                parameters: vec![message],
-                examples: vec![Example {
-                    title: "Example 1: Write a verbose message",
-                    code: "Write-Verbose -Message 'Connecting to DPM01' -Verbose",
-                    remarks: "Shows VERBOSE: Connecting to DPM01.",
-                }],
-                inputs: "System.String",
-                outputs: "None",
-                related_links: &["Write-Verbose", "Write-Warning", "Write-Debug", "Write-Error"],
-                ..Signature::new("Write-Verbose", "Microsoft.PowerShell.Commands.WriteVerboseCommand")
-            },
-        }
-    }
-}
-
-impl Command for WriteVerbose {
-    fn signature(&self) -> &Signature {
-        &self.sig
-    }
-
-    fn start(&self) -> Box<dyn CommandRun> {
-        MessageRun::boxed("Message", |ctx, m| ctx.write_verbose(m))
-    }
+pub(crate) fn command() -> Builtin {
+    Builtin::process(
+        Signature {
+            synopsis: "Writes text to the verbose message stream.",
+            description: "The Write-Verbose cmdlet writes text to the verbose message stream. Verbose messages are shown when $VerbosePreference is Continue or the command runs with -Verbose.",
+            examples: vec![Example {
+                title: "Example 1: Write a verbose message",
+                code: "Write-Verbose -Message 'Connecting to DPM01' -Verbose",
+                remarks: "Shows VERBOSE: Connecting to DPM01.",
+            }],
+            ..message_signature("Write-Verbose", "Microsoft.PowerShell.Commands.WriteVerboseCommand", "Specifies the verbose message.")
+        },
+        |ctx, params, input| ctx.write_verbose(&message(params, "Message", input)),
+    )
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::builtins::testing::{params, run, FakeContext};
-    use crate::value::Value;
+    use crate::builtins::stream_message::tests::writes_hello_as;
 
     #[test]
     fn writes_to_the_verbose_stream() {
-        let mut ctx = FakeContext::default();
-        run(
-            &WriteVerbose::new(),
-            &mut ctx,
-            &params(vec![("Message", Value::str("hello"))]),
-            None,
-        )
-        .expect("runs");
-        assert_eq!(ctx.streams, vec!["VERBOSE: hello".to_string()]);
-        assert!(ctx.output.is_empty());
+        writes_hello_as(&command(), "VERBOSE: hello");
     }
 }

@@ -1,72 +1,34 @@
 //! `Write-Warning`: writes a message to the warning stream (`WARNING: ...`).
 
-use crate::command::{Command, CommandRun};
 use crate::signature::{Example, Signature};
 
-use super::stream_message::{message_parameter, MessageRun};
+use super::builtin::Builtin;
+use super::stream_message::{message, message_signature};
 
 /// `Write-Warning`.
-pub struct WriteWarning {
-    sig: Signature,
-}
-
-impl Default for WriteWarning {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl WriteWarning {
-    /// The command with its signature.
-    pub fn new() -> WriteWarning {
-        let message = message_parameter("Specifies the warning message.");
-        WriteWarning {
-            sig: Signature {
-                module: "Microsoft.PowerShell.Utility",
-                synopsis: "Writes a warning message.",
-                description: "The Write-Warning cmdlet writes a warning message to the host. Whether it is shown depends on $WarningPreference and -WarningAction.",
-                parameters: vec![message],
-                examples: vec![Example {
-                    title: "Example 1: Write a warning message",
-                    code: "Write-Warning 'The protection group has no datasources.'",
-                    remarks: "Shows WARNING: The protection group has no datasources.",
-                }],
-                inputs: "System.String",
-                outputs: "None",
-                related_links: &["Write-Verbose", "Write-Warning", "Write-Debug", "Write-Error"],
-                ..Signature::new("Write-Warning", "Microsoft.PowerShell.Commands.WriteWarningCommand")
-            },
-        }
-    }
-}
-
-impl Command for WriteWarning {
-    fn signature(&self) -> &Signature {
-        &self.sig
-    }
-
-    fn start(&self) -> Box<dyn CommandRun> {
-        MessageRun::boxed("Message", |ctx, m| ctx.write_warning(m))
-    }
+pub(crate) fn command() -> Builtin {
+    Builtin::process(
+        Signature {
+            synopsis: "Writes a warning message.",
+            description: "The Write-Warning cmdlet writes a warning message to the host. Whether it is shown depends on $WarningPreference and -WarningAction.",
+            examples: vec![Example {
+                title: "Example 1: Write a warning message",
+                code: "Write-Warning 'The protection group has no datasources.'",
+                remarks: "Shows WARNING: The protection group has no datasources.",
+            }],
+            ..message_signature("Write-Warning", "Microsoft.PowerShell.Commands.WriteWarningCommand", "Specifies the warning message.")
+        },
+        |ctx, params, input| ctx.write_warning(&message(params, "Message", input)),
+    )
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::builtins::testing::{params, run, FakeContext};
-    use crate::value::Value;
+    use crate::builtins::stream_message::tests::writes_hello_as;
 
     #[test]
     fn writes_to_the_warning_stream() {
-        let mut ctx = FakeContext::default();
-        run(
-            &WriteWarning::new(),
-            &mut ctx,
-            &params(vec![("Message", Value::str("hello"))]),
-            None,
-        )
-        .expect("runs");
-        assert_eq!(ctx.streams, vec!["WARNING: hello".to_string()]);
-        assert!(ctx.output.is_empty());
+        writes_hello_as(&command(), "WARNING: hello");
     }
 }

@@ -10,6 +10,7 @@ use super::prompt::{self, CONFIRM_CHOICES, INQUIRE_CHOICES};
 use super::{Interp, Variable};
 use crate::common::{ActionPreference, CommonParameters, VariableTarget};
 use crate::error::{ErrorCategory, ErrorRecord, Flow, FlowResult, InvocationInfo, StopRequest};
+use crate::host::Choice;
 use crate::signature::ConfirmImpact;
 use crate::span::Extent;
 use crate::value::{PsObject, ScriptBlock, Value};
@@ -259,25 +260,25 @@ impl Ctx<'_> {
         Ok(())
     }
 
-    /// The Inquire prompt; `Ok` means continue.
-    fn inquire(&mut self, stream: usize, message: &str) -> FlowResult<()> {
-        if self.info.inquire_all[stream] {
-            return Ok(());
-        }
+    /// The "Confirm" choice prompt, the first choice the default: the
+    /// index chosen. A host that cannot prompt makes it a terminating
+    /// error.
+    fn confirm(&mut self, message: &str, choices: &[Choice]) -> FlowResult<usize> {
         if !self.interp.host.is_interactive() {
             return Err(Flow::terminating(
                 self.info.complete(prompt::non_interactive_error()),
             ));
         }
         self.interp.flush_output();
-        let choice = prompt::prompt_for_choice(
-            self.interp.host.as_mut(),
-            "Confirm",
-            message,
-            &INQUIRE_CHOICES,
-            0,
-        )?;
-        match choice {
+        prompt::prompt_for_choice(self.interp.host.as_mut(), "Confirm", message, choices, 0)
+    }
+
+    /// The Inquire prompt; `Ok` means continue.
+    fn inquire(&mut self, stream: usize, message: &str) -> FlowResult<()> {
+        if self.info.inquire_all[stream] {
+            return Ok(());
+        }
+        match self.confirm(message, &INQUIRE_CHOICES)? {
             0 => Ok(()),
             1 => {
                 self.info.inquire_all[stream] = true;
@@ -489,20 +490,8 @@ impl CommandContext for Ctx<'_> {
             }
             return Ok(true);
         }
-        if !self.interp.host.is_interactive() {
-            return Err(Flow::terminating(
-                self.info.complete(prompt::non_interactive_error()),
-            ));
-        }
-        self.interp.flush_output();
-        let choice = prompt::prompt_for_choice(
-            self.interp.host.as_mut(),
-            "Confirm",
-            &format!("Are you sure you want to perform this action?\n{description}"),
-            &CONFIRM_CHOICES,
-            0,
-        )?;
-        Ok(match choice {
+        let message = format!("Are you sure you want to perform this action?\n{description}");
+        Ok(match self.confirm(&message, &CONFIRM_CHOICES)? {
             0 => true,
             1 => {
                 self.info.remembered = Some(true);

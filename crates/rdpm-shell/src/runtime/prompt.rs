@@ -6,16 +6,22 @@
 use crate::error::{ErrorCategory, ErrorRecord, FlowResult};
 use crate::host::{Choice, HostUi};
 
+/// The first choice of both prompts.
+const YES: Choice = Choice {
+    label: "&Yes",
+    help: "Continue with only the next step of the operation.",
+};
+
+/// The second choice of both prompts.
+const YES_TO_ALL: Choice = Choice {
+    label: "Yes to &All",
+    help: "Continue with all the steps of the operation.",
+};
+
 /// The ShouldProcess choices (`Suspend` omitted: no nested prompt).
 pub(crate) const CONFIRM_CHOICES: [Choice; 4] = [
-    Choice {
-        label: "&Yes",
-        help: "Continue with only the next step of the operation.",
-    },
-    Choice {
-        label: "Yes to &All",
-        help: "Continue with all the steps of the operation.",
-    },
+    YES,
+    YES_TO_ALL,
     Choice {
         label: "&No",
         help: "Skip this operation and proceed with the next operation.",
@@ -28,14 +34,8 @@ pub(crate) const CONFIRM_CHOICES: [Choice; 4] = [
 
 /// The Inquire choices (`No` replaced by `Halt`; `Suspend` omitted).
 pub(crate) const INQUIRE_CHOICES: [Choice; 3] = [
-    Choice {
-        label: "&Yes",
-        help: "Continue with only the next step of the operation.",
-    },
-    Choice {
-        label: "Yes to &All",
-        help: "Continue with all the steps of the operation.",
-    },
+    YES,
+    YES_TO_ALL,
     Choice {
         label: "&Halt Command",
         help: "Stop this command.",

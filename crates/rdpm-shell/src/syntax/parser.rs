@@ -98,6 +98,18 @@ impl<'a> Parser<'a> {
         e
     }
 
+    /// A line continuation (`` ` `` at `self.pos`) with no next line:
+    /// always incomplete input.
+    fn incomplete_continuation(&self) -> ParseError {
+        let mut e = self.error(
+            "IncompleteLineContinuation",
+            "Missing the next line after the line continuation character '`'.",
+            Span::new(self.pos, self.pos + 1),
+        );
+        e.incomplete = true;
+        e
+    }
+
     fn here(&self) -> Span {
         Span::new(self.pos, self.pos)
     }
@@ -112,6 +124,14 @@ impl<'a> Parser<'a> {
             ));
         }
         Ok(())
+    }
+
+    /// Runs `f` one level of nesting deeper (see [`Self::enter`]).
+    fn nested<T>(&mut self, f: fn(&mut Self) -> PResult<T>) -> PResult<T> {
+        self.enter()?;
+        let r = f(self);
+        self.depth -= 1;
+        r
     }
 
     /// One more link in a chain of operations (at `at`).
@@ -230,15 +250,7 @@ impl<'a> Parser<'a> {
                             self.pos += 1;
                         }
                     }
-                    None => {
-                        let mut e = self.error(
-                            "IncompleteLineContinuation",
-                            "Missing the next line after the line continuation character '`'.",
-                            Span::new(self.pos, self.pos + 1),
-                        );
-                        e.incomplete = true;
-                        return Err(e);
-                    }
+                    None => return Err(self.incomplete_continuation()),
                     _ => return Ok(()),
                 }
             } else if c == '#' {
@@ -406,10 +418,7 @@ impl<'a> Parser<'a> {
     }
 
     fn statement(&mut self) -> PResult<Statement> {
-        self.enter()?;
-        let r = self.statement_inner();
-        self.depth -= 1;
-        r
+        self.nested(Self::statement_inner)
     }
 
     fn statement_inner(&mut self) -> PResult<Statement> {
@@ -1178,10 +1187,7 @@ impl<'a> Parser<'a> {
     // Commands (argument mode)
 
     fn command(&mut self) -> PResult<CommandCall> {
-        self.enter()?;
-        let r = self.command_inner();
-        self.depth -= 1;
-        r
+        self.nested(Self::command_inner)
     }
 
     fn command_inner(&mut self) -> PResult<CommandCall> {
@@ -1458,6 +1464,28 @@ impl<'a> Parser<'a> {
     /// An argument value, with `a,b,c` forming one array argument.
     fn arg_with_commas(&mut self) -> PResult<Expr> {
         let first = self.arg_value()?;
+        self.comma_list(
+            first,
+            Self::arg_value,
+            |p| p.at_statement_end() || matches!(p.peek(), Some(',' | '&')),
+            (
+                "MissingExpression",
+                "Missing expression after ',' in pipeline element.",
+            ),
+        )
+    }
+
+    /// `first` and the items `item` parses after each `,` that follows it,
+    /// as one array (`first` alone when no `,` follows). When `missing`
+    /// says no item follows a `,`, the error (id, message) points just
+    /// after that `,`.
+    fn comma_list(
+        &mut self,
+        first: Expr,
+        item: fn(&mut Self) -> PResult<Expr>,
+        missing: fn(&Self) -> bool,
+        (id, message): (&str, &str),
+    ) -> PResult<Expr> {
         let start = first.span.start;
         let mut items = vec![first];
         loop {
@@ -1470,16 +1498,10 @@ impl<'a> Parser<'a> {
             self.pos += 1;
             let after_comma = self.here();
             self.skip_ws_nl()?;
-            if self.at_statement_end() || matches!(self.peek(), Some(',' | '&')) {
-                let mut e = self.error(
-                    "MissingExpression",
-                    "Missing expression after ',' in pipeline element.",
-                    after_comma,
-                );
-                e.incomplete = self.at_eof();
-                return Err(e);
+            if missing(self) {
+                return Err(self.error_eof(id, message, after_comma));
             }
-            items.push(self.arg_value()?);
+            items.push(item(self)?);
         }
         if items.len() == 1 {
             return Ok(items.pop().expect("one item"));
@@ -1492,10 +1514,7 @@ impl<'a> Parser<'a> {
 
     /// One argument in argument mode.
     fn arg_value(&mut self) -> PResult<Expr> {
-        self.enter()?;
-        let r = self.arg_value_inner();
-        self.depth -= 1;
-        r
+        self.nested(Self::arg_value_inner)
     }
 
     fn arg_value_inner(&mut self) -> PResult<Expr> {
@@ -1584,15 +1603,7 @@ impl<'a> Parser<'a> {
             if c == '`' {
                 match self.peek2() {
                     Some(n) if is_newline(n) => break,
-                    None => {
-                        let mut e = self.error(
-                            "IncompleteLineContinuation",
-                            "Missing the next line after the line continuation character '`'.",
-                            Span::new(self.pos, self.pos + 1),
-                        );
-                        e.incomplete = true;
-                        return Err(e);
-                    }
+                    None => return Err(self.incomplete_continuation()),
                     _ => self.escape(&mut lit)?,
                 }
             } else if is_single_quote(c) {
@@ -1744,43 +1755,19 @@ impl<'a> Parser<'a> {
         if !comma {
             return Ok(first);
         }
-        let start = first.span.start;
-        let mut items = vec![first];
-        loop {
-            let save = self.pos;
-            self.skip_ws()?;
-            if self.peek() != Some(',') {
-                self.pos = save;
-                break;
-            }
-            let comma_span = Span::new(self.pos, self.pos + 1);
-            self.pos += 1;
-            self.skip_ws_nl()?;
-            if !self.at_operand_start() {
-                let mut e = self.error(
-                    "MissingExpressionAfterToken",
-                    "Missing expression after ','.",
-                    Span::new(comma_span.end, comma_span.end),
-                );
-                e.incomplete = self.at_eof();
-                return Err(e);
-            }
-            items.push(self.unary()?);
-        }
-        if items.len() == 1 {
-            return Ok(items.pop().expect("one item"));
-        }
-        Ok(Expr {
-            kind: ExprKind::Array(items),
-            span: Span::new(start, self.pos),
-        })
+        self.comma_list(
+            first,
+            Self::unary,
+            |p| !p.at_operand_start(),
+            (
+                "MissingExpressionAfterToken",
+                "Missing expression after ','.",
+            ),
+        )
     }
 
     fn unary(&mut self) -> PResult<Expr> {
-        self.enter()?;
-        let r = self.unary_inner();
-        self.depth -= 1;
-        r
+        self.nested(Self::unary_inner)
     }
 
     fn unary_operand(&mut self, op_text: &str) -> PResult<Expr> {
