@@ -169,6 +169,7 @@ impl DpmConnections {
             client_process: format!("rdpm[{}]", std::process::id()),
             expected_server_name: target.expected_name.clone(),
             allow_name_mismatch: target.allow_name_mismatch,
+            credential: None,
         };
         let client = Client::new(&target.url).map_err(|e| api_error(name, &e))?;
         let session = self
