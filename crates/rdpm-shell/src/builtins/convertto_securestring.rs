@@ -32,7 +32,7 @@ pub(crate) fn command() -> Builtin {
             examples: vec![Example {
                 title: "Example 1: Make a credential from a password",
                 code: "$secure = ConvertTo-SecureString 'P@ssw0rd' -AsPlainText -Force\n$cred = [PSCredential]::new('backup-admin', $secure)",
-                remarks: "Converts the password to a secure string and builds a credential for Connect-DPMServer -Credential.",
+                remarks: "Converts the password to a secure string and builds a credential from it.",
             }],
             inputs: "System.String",
             outputs: "System.Security.SecureString",

@@ -32,9 +32,9 @@ pub(crate) fn command() -> Builtin {
                     .help("Sets the title line of the prompt."),
             ],
             examples: vec![Example {
-                title: "Example 1: Connect with a typed password",
-                code: "$cred = Get-Credential -UserName backup-admin\nConnect-DPMServer DPM01 -Credential $cred",
-                remarks: "Prompts for the password of backup-admin and opens a connection as that user.",
+                title: "Example 1: Ask for the password of a known user",
+                code: "$cred = Get-Credential -UserName backup-admin\n$cred.UserName",
+                remarks: "Prompts for the password of backup-admin and returns a credential for that user.",
             }],
             inputs: "None",
             outputs: "System.Management.Automation.PSCredential",

@@ -34,7 +34,7 @@ pub(crate) fn command() -> Builtin {
             examples: vec![Example {
                 title: "Example 1: Make a credential",
                 code: "$secure = ConvertTo-SecureString 'P@ssw0rd' -AsPlainText -Force\n$cred = New-Object System.Management.Automation.PSCredential('backup-admin', $secure)",
-                remarks: "Builds a credential for Connect-DPMServer -Credential.",
+                remarks: "Builds a credential from a user name and a secure string.",
             }],
             inputs: "None",
             outputs: "System.Object",

@@ -170,12 +170,12 @@ fn get_credential_with_user_name_and_message() {
     let mut s = Session::new();
     s.answers(&[SECRET]);
     let out = s.out(
-        "$g = Get-Credential -UserName carol -Message 'Sign in to DPM01' -Title 'rdpm'; $g.UserName",
+        "$g = Get-Credential -UserName carol -Message 'Sign in to backup01' -Title 'rdpm'; $g.UserName",
     );
     assert_eq!(
         out,
         format!(
-            "rdpm\nSign in to DPM01\nPassword for user carol: {}\ncarol\n",
+            "rdpm\nSign in to backup01\nPassword for user carol: {}\ncarol\n",
             "*".repeat(SECRET.len())
         )
     );
@@ -190,4 +190,18 @@ fn get_credential_under_non_interactive_fails() {
         "{out}"
     );
     assert!(!out.contains("Password for user"), "{out}");
+}
+
+#[test]
+fn new_object_makes_a_psobject_with_properties() {
+    let mut s = Session::new();
+    assert_eq!(
+        s.out("$o = New-Object PSObject -Property @{ Name = 'web01'; Size = 3 }; $o.Name; $o.Size"),
+        "web01\n3\n"
+    );
+    let out = s.out("New-Object PSObject -ArgumentList 1");
+    assert!(
+        out.contains("Cannot find an appropriate constructor"),
+        "{out}"
+    );
 }
