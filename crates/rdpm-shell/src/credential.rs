@@ -57,6 +57,24 @@ impl NativeObject for Secret {
     }
 }
 
+/// The error for text too long to be a SecureString; `what` names it
+/// (`the value of -String`, `the password`).
+pub(crate) fn too_long(what: &str) -> ErrorRecord {
+    ErrorRecord::new(
+        format!("Cannot make a secure string of {what}: it has more than {MAX_SECURE_STRING_CHARS} characters."),
+        "ArgumentOutOfRange",
+        ErrorCategory::InvalidArgument,
+    )
+    .with_exception("ArgumentOutOfRangeException")
+}
+
+/// The error of the encrypted-standard-string forms of the SecureString
+/// cmdlets (Windows' data protection API), which have no counterpart here.
+pub(crate) fn encrypted_form_unsupported(message: &str, error_id: &str) -> ErrorRecord {
+    ErrorRecord::new(message, error_id, ErrorCategory::NotImplemented)
+        .with_exception("PSNotSupportedException")
+}
+
 /// A SecureString holding `text`.
 pub fn secure_string(text: String) -> Value {
     let length = i32::try_from(text.chars().count()).unwrap_or(i32::MAX);

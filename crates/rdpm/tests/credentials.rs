@@ -128,3 +128,24 @@ fn a_user_of_the_server_connects_with_a_credential() {
     let users: Vec<String> = sessions(&s).into_iter().map(|i| i.principal).collect();
     assert_eq!(users, ["alice"]);
 }
+
+#[test]
+fn json_output_of_a_credential_shows_no_password() {
+    let s = server("DPMServer07");
+    let out = s.shell(&[
+        "-NonInteractive",
+        "-OutputFormat",
+        "Json",
+        "-Command",
+        &make_credential("alice").replace("$cred = ", ""),
+    ]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_contains(&stdout, "\"UserName\": \"alice\"");
+    assert_contains(&stdout, &format!("\"Length\": {}", PASSWORD.len()));
+    assert!(!stdout.contains(PASSWORD), "{stdout}");
+}

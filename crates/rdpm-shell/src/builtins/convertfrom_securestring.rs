@@ -3,7 +3,7 @@
 
 use crate::binder::BoundParameters;
 use crate::command::CommandContext;
-use crate::credential::{secure_text, SECURE_STRING_TYPE};
+use crate::credential::{encrypted_form_unsupported, secure_text, SECURE_STRING_TYPE};
 use crate::error::{ErrorCategory, ErrorRecord, FlowResult};
 use crate::signature::{Example, ParamType, ParameterDecl, Signature, ALL_PARAMETER_SETS};
 use crate::value::Value;
@@ -49,13 +49,10 @@ pub(crate) fn command() -> Builtin {
 
 fn process(ctx: &mut dyn CommandContext, params: &BoundParameters) -> FlowResult<()> {
     if !params.switch("AsPlainText") {
-        let e = ErrorRecord::new(
+        return ctx.write_error(encrypted_form_unsupported(
             "ConvertFrom-SecureString without -AsPlainText makes an encrypted standard string, which this shell does not support.",
             "ExportSecureString",
-            ErrorCategory::NotImplemented,
-        )
-        .with_exception("PSNotSupportedException");
-        return ctx.write_error(e);
+        ));
     }
     let text = params.get("SecureString").and_then(secure_text);
     match text {

@@ -7,8 +7,10 @@
 
 use crate::binder::BoundParameters;
 use crate::command::CommandContext;
-use crate::credential::{secure_string, MAX_SECURE_STRING_CHARS};
-use crate::error::{ErrorCategory, ErrorRecord, FlowResult};
+use crate::credential::{
+    encrypted_form_unsupported, secure_string, too_long, MAX_SECURE_STRING_CHARS,
+};
+use crate::error::FlowResult;
 use crate::signature::{Example, ParamType, ParameterDecl, Signature, ALL_PARAMETER_SETS};
 
 use super::builtin::{security_signature, Builtin};
@@ -49,24 +51,13 @@ pub(crate) fn command() -> Builtin {
 fn process(ctx: &mut dyn CommandContext, params: &BoundParameters) -> FlowResult<()> {
     let text = params.string("String").unwrap_or_default();
     if !params.switch("AsPlainText") {
-        let e = ErrorRecord::new(
+        return ctx.write_error(encrypted_form_unsupported(
             "ConvertTo-SecureString without -AsPlainText decrypts an encrypted standard string, which this shell does not support. Use -AsPlainText, or Get-Credential to type a password.",
             "ImportSecureString",
-            ErrorCategory::NotImplemented,
-        )
-        .with_exception("PSNotSupportedException");
-        return ctx.write_error(e);
+        ));
     }
     if text.chars().count() > MAX_SECURE_STRING_CHARS {
-        let e = ErrorRecord::new(
-            format!(
-                "Cannot convert the value of -String to a secure string: it has more than {MAX_SECURE_STRING_CHARS} characters."
-            ),
-            "ArgumentOutOfRange",
-            ErrorCategory::InvalidArgument,
-        )
-        .with_exception("ArgumentOutOfRangeException");
-        return ctx.write_error(e);
+        return ctx.write_error(too_long("the value of -String"));
     }
     ctx.write_output(secure_string(text))
 }

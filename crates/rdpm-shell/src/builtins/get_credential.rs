@@ -5,7 +5,7 @@
 
 use crate::binder::BoundParameters;
 use crate::command::CommandContext;
-use crate::credential::{ps_credential, secure_string, MAX_SECURE_STRING_CHARS};
+use crate::credential::{ps_credential, secure_string, too_long, MAX_SECURE_STRING_CHARS};
 use crate::error::{ErrorCategory, ErrorRecord, FlowResult};
 use crate::signature::{Example, ParamType, ParameterDecl, Signature, ALL_PARAMETER_SETS};
 
@@ -78,14 +78,7 @@ fn process(ctx: &mut dyn CommandContext, params: &BoundParameters) -> FlowResult
         .host()
         .read_secret(&format!("Password for user {user}: "))?;
     if password.chars().count() > MAX_SECURE_STRING_CHARS {
-        return ctx.write_error(
-            ErrorRecord::new(
-                format!("The password has more than {MAX_SECURE_STRING_CHARS} characters."),
-                "ArgumentOutOfRange",
-                ErrorCategory::InvalidArgument,
-            )
-            .with_exception("ArgumentOutOfRangeException"),
-        );
+        return ctx.write_error(too_long("the password"));
     }
     ctx.write_output(ps_credential(user, secure_string(password)))
 }

@@ -205,3 +205,15 @@ fn new_object_makes_a_psobject_with_properties() {
         "{out}"
     );
 }
+
+#[test]
+fn a_secure_string_is_bounded() {
+    let mut s = Session::new();
+    let out = s.out("ConvertTo-SecureString ('x' * 65537) -AsPlainText; $?");
+    assert!(out.contains("more than 65536 characters"), "{out}");
+    assert!(out.ends_with("False\n"), "{out}");
+    assert_eq!(
+        s.out("(ConvertTo-SecureString ('x' * 65536) -AsPlainText).Length"),
+        "65536\n"
+    );
+}
