@@ -62,6 +62,8 @@ pub struct Connection {
     pub connected_at: chrono::DateTime<chrono::FixedOffset>,
     /// Shared closed flag.
     pub state: Arc<ConnectionState>,
+    /// The user it was opened as with `-Credential`; `None`: the token.
+    pub user: Option<String>,
     renewal: Option<tokio::task::JoinHandle<()>>,
 }
 
@@ -88,6 +90,10 @@ pub struct DpmConnections {
     runtime: Option<tokio::runtime::Runtime>,
     connections: IndexMap<String, Rc<Connection>>,
     config: Option<ClientConfig>,
+    /// Server names (lower-cased) last opened as a user with `-Credential`,
+    /// and the user: a cmdlet never opens them again with the token on its
+    /// own; `Connect-DPMServer` or `Disconnect-DPMServer` ends that.
+    signed_in: std::collections::HashMap<String, String>,
 }
 
 /// The DPM connections of the shell behind `ctx`.
@@ -159,7 +165,21 @@ impl DpmConnections {
                 Some(_) => self.forget(&c),
             }
         }
+        // Never open the server again as someone else (with the token)
+        // behind the back of a user who signed in.
+        if let Some(user) = self.signed_in.get(&name.to_lowercase()) {
+            return Err(signed_out(&name, user));
+        }
         self.connect(&name, None)
+    }
+
+    /// Lets cmdlets open `name` with the configured token again, after a
+    /// connection as a user (`Connect-DPMServer` without `-Credential`).
+    pub fn forget_sign_in(&mut self, name: &str) {
+        self.signed_in.remove(&name.to_lowercase());
+        if let Some(c) = self.find(name) {
+            self.signed_in.remove(&c.requested_name.to_lowercase());
+        }
     }
 
     /// Opens a connection to `name` as the user of `credential` (instead of
@@ -217,10 +237,14 @@ impl DpmConnections {
             connected_at: chrono::Local::now().fixed_offset(),
             session,
             state,
+            user,
             renewal: Some(renewal),
         });
         self.connections
             .insert(name.to_lowercase(), Rc::clone(&connection));
+        if let Some(user) = &connection.user {
+            self.signed_in.insert(name.to_lowercase(), user.clone());
+        }
         Ok(connection)
     }
 
@@ -255,6 +279,7 @@ impl DpmConnections {
     /// The connection leaves the table whatever the server answers.
     pub fn disconnect(&mut self, c: &Rc<Connection>) -> Result<ReleaseReport, ErrorRecord> {
         self.forget(c);
+        self.signed_in.remove(&c.requested_name.to_lowercase());
         c.state.close(Closed::Disconnected);
         let result = self.block_on(c.session.close())?;
         result.map_err(|e| api_error(&c.requested_name, &e))
@@ -430,6 +455,20 @@ fn read_token(path: &std::path::Path, server: &str) -> Result<String, ErrorRecor
             .with_exception("DpmConnectionException")
             .with_target(Value::str(server))
         })
+}
+
+/// The error of a cmdlet that would open a server again with the token
+/// after `user` signed in to it and that connection closed.
+fn signed_out(server: &str, user: &str) -> ErrorRecord {
+    ErrorRecord::new(
+        format!(
+            "The connection to DPM server '{server}' as user '{user}' is closed. Run Connect-DPMServer {server} -Credential to sign in again, or Connect-DPMServer {server} to connect with the configured token."
+        ),
+        "ConnectionClosed",
+        ErrorCategory::ConnectionError,
+    )
+    .with_exception("DpmConnectionClosedException")
+    .with_target(Value::str(server))
 }
 
 fn no_credential(server: &str, cfg: Option<&std::path::Path>) -> ErrorRecord {

@@ -93,10 +93,8 @@ fn get_credential_under_non_interactive_is_an_error() {
     assert!(!out.contains("Password for user"), "{out}");
 }
 
-#[test]
-#[ignore = "needs rdpm server user"]
-fn a_user_of_the_server_connects_with_a_credential() {
-    let s = server("DPMServer07");
+/// Adds the user `alice` with [`PASSWORD`] to the server's catalog.
+fn add_alice(s: &TestServer) {
     let mut add = std::process::Command::new(bin());
     add.args(["server", "--data-dir"])
         .arg(&s.data_dir)
@@ -118,6 +116,13 @@ fn a_user_of_the_server_connects_with_a_credential() {
         "{}",
         String::from_utf8_lossy(&added.stderr)
     );
+}
+
+#[test]
+#[ignore = "needs rdpm server user"]
+fn a_user_of_the_server_connects_with_a_credential() {
+    let s = server("DPMServer07");
+    add_alice(&s);
     let (code, out, err) = s.run(&format!(
         "{}\n$a = Connect-DPMServer DPMServer07 -Credential $cred\n$a.User\n(Get-DPMSession DPMServer07 | Where-Object IsCurrent).User",
         make_credential("alice")
@@ -148,4 +153,48 @@ fn json_output_of_a_credential_shows_no_password() {
     assert_contains(&stdout, "\"UserName\": \"alice\"");
     assert_contains(&stdout, &format!("\"Length\": {}", PASSWORD.len()));
     assert!(!stdout.contains(PASSWORD), "{stdout}");
+}
+
+#[test]
+#[ignore = "needs rdpm server user"]
+fn a_closed_user_connection_is_not_reopened_with_the_token() {
+    let s = server("DPMServer07");
+    add_alice(&s);
+    let mut cmd = s.shell_command();
+    cmd.env("TERM", "xterm").env("COLUMNS", "120");
+    let mut p =
+        rexpect::session::spawn_command(cmd, Some(20_000)).expect("spawn the shell in a pty");
+    p.exp_string("> ").expect("prompt");
+    p.send_line(&format!(
+        "{}; (Connect-DPMServer DPMServer07 -Credential $cred).User",
+        make_credential("alice")
+    ))
+    .expect("send");
+    p.exp_string("alice").expect("connected as alice");
+    let alice = sessions(&s)
+        .into_iter()
+        .find(|i| i.principal == "alice")
+        .expect("alice's session");
+    rt().block_on(async {
+        rdpm_client::Client::new(&s.url)
+            .expect("client")
+            .force_close(&s.admin_token, alice.id)
+            .await
+            .expect("force close")
+    });
+    // The first call finds the session gone; the next one is not opened
+    // again with the token.
+    p.send_line("Get-DPMSession -DPMServerName DPMServer07; Get-DPMSession -DPMServerName DPMServer07; 'next-' + 'line'")
+        .expect("send");
+    let shown = p.exp_string("next-line").expect("the command ran");
+    assert!(
+        shown.contains("The connection to DPM server 'DPMServer07' as user 'alice' is closed."),
+        "{shown}"
+    );
+    assert!(
+        sessions(&s).iter().all(|i| i.principal != "administrator"),
+        "the shell reopened the server with the token"
+    );
+    p.send_line("exit").expect("send exit");
+    p.exp_eof().expect("the shell ends");
 }

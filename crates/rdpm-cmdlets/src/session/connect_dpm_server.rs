@@ -100,11 +100,15 @@ fn connect(ctx: &mut dyn CommandContext, name: &str) -> Result<Value, ErrorRecor
         match conns.call(&c, |s| async move { s.current().await }) {
             Ok(_) => return Ok(dpm_server(&c, None)),
             Err(e) if e.error_id == "ConnectionClosed" => {
+                connections(ctx).forget(&c);
                 let _ = ctx.write_warning(&format!("{} Opening a new connection.", e.message));
             }
             Err(e) => return Err(e),
         }
     }
+    // Asked for by name without -Credential: the configured token may
+    // open the server again after a connection as a user closed.
+    connections(ctx).forget_sign_in(name);
     let c = connections(ctx).get_or_connect(Some(name))?;
     Ok(dpm_server(&c, None))
 }
