@@ -142,12 +142,30 @@ impl Client {
         let created = self
             .endpoint::<r::CreateSession>(Some(admin_token), &(), &(), request)
             .await?;
-        Ok(Session {
+        Ok(self.session_from(created))
+    }
+
+    /// Opens a session as a user: `request.credential` carries the user's
+    /// name and password, and the request goes without a bearer token. A
+    /// server that does not know the user (or the password) answers `401`
+    /// `InvalidCredential`.
+    pub async fn open_session_with_credential(
+        &self,
+        request: &CreateSessionRequest,
+    ) -> Result<Session> {
+        let created = self
+            .endpoint::<r::CreateSession>(None, &(), &(), request)
+            .await?;
+        Ok(self.session_from(created))
+    }
+
+    fn session_from(&self, created: rdpm_types::CreateSessionResponse) -> Session {
+        Session {
             client: self.clone(),
             token: created.token,
             info: created.session,
             server: created.server,
-        })
+        }
     }
 
     /// Lists sessions with the administrator credential.

@@ -12,7 +12,7 @@ use indexmap::IndexMap;
 use rdpm_client::{Client, ClientError, Session};
 use rdpm_shell::command::extension;
 use rdpm_shell::{CommandContext, ErrorCategory, ErrorRecord, Value};
-use rdpm_types::{CreateSessionRequest, ErrorId, ReleaseReport, DEFAULT_PORT};
+use rdpm_types::{CreateSessionRequest, ErrorId, PasswordCredential, ReleaseReport, DEFAULT_PORT};
 
 use crate::config::{self, ClientConfig};
 
@@ -62,6 +62,8 @@ pub struct Connection {
     pub connected_at: chrono::DateTime<chrono::FixedOffset>,
     /// Shared closed flag.
     pub state: Arc<ConnectionState>,
+    /// The user it was opened as with `-Credential`; `None`: the token.
+    pub user: Option<String>,
     renewal: Option<tokio::task::JoinHandle<()>>,
 }
 
@@ -88,6 +90,10 @@ pub struct DpmConnections {
     runtime: Option<tokio::runtime::Runtime>,
     connections: IndexMap<String, Rc<Connection>>,
     config: Option<ClientConfig>,
+    /// Server names (lower-cased) last opened as a user with `-Credential`,
+    /// and the user: a cmdlet never opens them again with the token on its
+    /// own; `Connect-DPMServer` or `Disconnect-DPMServer` ends that.
+    signed_in: std::collections::HashMap<String, String>,
 }
 
 /// The DPM connections of the shell behind `ctx`.
@@ -159,21 +165,69 @@ impl DpmConnections {
                 Some(_) => self.forget(&c),
             }
         }
-        self.connect(&name)
+        // Never open the server again as someone else (with the token)
+        // behind the back of a user who signed in.
+        if let Some(user) = self.signed_in.get(&name.to_lowercase()) {
+            return Err(signed_out(&name, user));
+        }
+        self.connect(&name, None)
     }
 
-    fn connect(&mut self, name: &str) -> Result<Rc<Connection>, ErrorRecord> {
-        let target = self.resolve(name)?;
+    /// Lets cmdlets open `name` with the configured token again, after a
+    /// connection as a user (`Connect-DPMServer` without `-Credential`).
+    pub fn forget_sign_in(&mut self, name: &str) {
+        self.signed_in.remove(&name.to_lowercase());
+        if let Some(c) = self.find(name) {
+            self.signed_in.remove(&c.requested_name.to_lowercase());
+        }
+    }
+
+    /// Opens a connection to `name` as the user of `credential` (instead of
+    /// the configured token). Once it is open, it takes the place of an
+    /// open connection to the same name, which is closed; a refused login
+    /// leaves that one as it was.
+    pub fn connect_as(
+        &mut self,
+        name: &str,
+        credential: PasswordCredential,
+    ) -> Result<Rc<Connection>, ErrorRecord> {
+        let previous = self.find(name);
+        let connection = self.connect(name, Some(credential))?;
+        if let Some(old) = previous {
+            if !Rc::ptr_eq(&old, &connection) {
+                self.forget(&old);
+                self.connections
+                    .insert(name.to_lowercase(), Rc::clone(&connection));
+                old.state.close(Closed::Disconnected);
+                let _ = self.block_on(old.session.close());
+            }
+        }
+        Ok(connection)
+    }
+
+    fn connect(
+        &mut self,
+        name: &str,
+        credential: Option<PasswordCredential>,
+    ) -> Result<Rc<Connection>, ErrorRecord> {
+        let target = self.resolve(name, credential.is_none())?;
+        let user = credential.as_ref().map(|c| c.user_name.clone());
         let request = CreateSessionRequest {
             client_host: local_host_name(),
             client_process: format!("rdpm[{}]", std::process::id()),
             expected_server_name: target.expected_name.clone(),
             allow_name_mismatch: target.allow_name_mismatch,
+            credential,
         };
         let client = Client::new(&target.url).map_err(|e| api_error(name, &e))?;
-        let session = self
-            .block_on(client.open_session(&target.token, &request))?
-            .map_err(|e| connect_error(name, &target.url, &e))?;
+        let opened = match &user {
+            Some(_) => self.block_on(client.open_session_with_credential(&request))?,
+            None => self.block_on(client.open_session(&target.token, &request))?,
+        };
+        let session = opened.map_err(|e| match &user {
+            Some(user) => login_error(name, user, &target.url, &e),
+            None => connect_error(name, &target.url, &e),
+        })?;
         let state = Arc::new(ConnectionState::default());
         let renewal = self.spawn_renewal(&session, &state)?;
         let connection = Rc::new(Connection {
@@ -183,10 +237,14 @@ impl DpmConnections {
             connected_at: chrono::Local::now().fixed_offset(),
             session,
             state,
+            user,
             renewal: Some(renewal),
         });
         self.connections
             .insert(name.to_lowercase(), Rc::clone(&connection));
+        if let Some(user) = &connection.user {
+            self.signed_in.insert(name.to_lowercase(), user.clone());
+        }
         Ok(connection)
     }
 
@@ -221,6 +279,7 @@ impl DpmConnections {
     /// The connection leaves the table whatever the server answers.
     pub fn disconnect(&mut self, c: &Rc<Connection>) -> Result<ReleaseReport, ErrorRecord> {
         self.forget(c);
+        self.signed_in.remove(&c.requested_name.to_lowercase());
         c.state.close(Closed::Disconnected);
         let result = self.block_on(c.session.close())?;
         result.map_err(|e| api_error(&c.requested_name, &e))
@@ -264,7 +323,9 @@ impl DpmConnections {
         }
     }
 
-    fn resolve(&mut self, name: &str) -> Result<Target, ErrorRecord> {
+    /// Where `name` is and how to reach it; the token is read only when
+    /// `need_token` (a user's credential opens the session otherwise).
+    fn resolve(&mut self, name: &str, need_token: bool) -> Result<Target, ErrorRecord> {
         let cfg_path = config::config_path();
         let cfg = self.config()?;
         if let Some((cfg_name, entry)) = cfg.entry(name) {
@@ -273,6 +334,7 @@ impl DpmConnections {
                 .clone()
                 .unwrap_or_else(|| format!("http://{cfg_name}:{DEFAULT_PORT}"));
             let token = match (&entry.token, &entry.token_file) {
+                _ if !need_token => String::new(),
                 (Some(t), _) => t.trim().to_string(),
                 (None, Some(f)) => read_token(f, name)?,
                 (None, None) => {
@@ -287,10 +349,14 @@ impl DpmConnections {
             });
         }
         if is_local(name) {
-            let token_file = config::default_data_dir()
-                .map(|d| d.join("admin.token"))
-                .ok_or_else(|| no_credential(name, cfg_path.as_deref()))?;
-            let token = read_token(&token_file, name)?;
+            let token = if need_token {
+                let token_file = config::default_data_dir()
+                    .map(|d| d.join("admin.token"))
+                    .ok_or_else(|| no_credential(name, cfg_path.as_deref()))?;
+                read_token(&token_file, name)?
+            } else {
+                String::new()
+            };
             return Ok(Target {
                 url: format!("http://127.0.0.1:{DEFAULT_PORT}"),
                 token,
@@ -391,6 +457,20 @@ fn read_token(path: &std::path::Path, server: &str) -> Result<String, ErrorRecor
         })
 }
 
+/// The error of a cmdlet that would open a server again with the token
+/// after `user` signed in to it and that connection closed.
+fn signed_out(server: &str, user: &str) -> ErrorRecord {
+    ErrorRecord::new(
+        format!(
+            "The connection to DPM server '{server}' as user '{user}' is closed. Run Connect-DPMServer {server} -Credential to sign in again, or Connect-DPMServer {server} to connect with the configured token."
+        ),
+        "ConnectionClosed",
+        ErrorCategory::ConnectionError,
+    )
+    .with_exception("DpmConnectionClosedException")
+    .with_target(Value::str(server))
+}
+
 fn no_credential(server: &str, cfg: Option<&std::path::Path>) -> ErrorRecord {
     let cfg = cfg
         .map(|p| p.display().to_string())
@@ -419,6 +499,33 @@ fn connect_error(server: &str, url: &str, e: &ClientError) -> ErrorRecord {
         .with_target(Value::str(server)),
         other => api_error(server, other),
     }
+}
+
+/// The error of a refused user login: it names the server and the user,
+/// never the password. `401` is the server refusing the credential
+/// (`InvalidCredential`), or not taking user logins at all
+/// (`AuthenticationRequired`, a server that knows only its administrator
+/// token).
+fn login_error(server: &str, user: &str, url: &str, e: &ClientError) -> ErrorRecord {
+    let ClientError::Api(p) = e else {
+        return connect_error(server, url, e);
+    };
+    let message = match p.error_id {
+        ErrorId::InvalidCredential => format!(
+            "Cannot connect to DPM server '{server}' as user '{user}': {}",
+            p.detail
+        ),
+        ErrorId::AuthenticationRequired => format!(
+            "Cannot connect to DPM server '{server}' as user '{user}': the server does not accept user logins (it takes only its administrator token)."
+        ),
+        _ => format!(
+            "Cannot connect to DPM server '{server}' as user '{user}': {}",
+            p.detail
+        ),
+    };
+    ErrorRecord::new(message, p.error_id.as_str(), p.category)
+        .with_exception("DpmConnectionException")
+        .with_target(Value::str(user))
 }
 
 /// Turns a client error into an error record about `server`.

@@ -25,6 +25,7 @@ pub mod builtins;
 pub mod command;
 pub(crate) mod common;
 pub mod complete;
+pub mod credential;
 pub(crate) mod error;
 pub mod format;
 pub mod help;

@@ -68,7 +68,7 @@ pub use scope::{NewServerScope, ScopedObjectType, ServerScope, SetSessionScope};
 pub use server::{Health, ServerInfo};
 pub use session::{
     CloseReason, CreateSessionRequest, CreateSessionResponse, HeldProtectionGroup, ObjectId,
-    ObjectKind, ReleaseReport, SessionId, SessionInfo, SessionToken,
+    ObjectKind, PasswordCredential, ReleaseReport, SessionId, SessionInfo, SessionToken,
 };
 
 /// Paths of the HTTP API, relative to the server's base URL: the path

@@ -161,6 +161,31 @@ pub struct CreateSessionRequest {
     /// Accept a server that names itself differently.
     #[serde(default)]
     pub allow_name_mismatch: bool,
+    /// A user's name and password, to open the session as that user. When
+    /// present the request needs no `Authorization` header; without it the
+    /// administrator token opens the session.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credential: Option<PasswordCredential>,
+}
+
+/// A user's name and password, as `Connect-DPMServer -Credential` sends
+/// them to open a session. The password never prints.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PasswordCredential {
+    /// The user's name, as the server keeps it (`rdpm server user list`).
+    pub user_name: String,
+    /// The password, in clear over the connection (TLS off loopback).
+    pub password: String,
+}
+
+impl fmt::Debug for PasswordCredential {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PasswordCredential")
+            .field("user_name", &self.user_name)
+            .field("password", &"<redacted>")
+            .finish()
+    }
 }
 
 /// Body of the `201 Created` answer to `POST /api/v1/sessions`.

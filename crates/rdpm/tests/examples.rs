@@ -91,6 +91,10 @@ const MEANT_TO_FAIL: &[(&str, &str)] = &[
         "it shows the server refusing to commit a group without members",
     ),
     ("write-error-example-1", "it writes an error record"),
+    (
+        "get-credential-example-1",
+        "it prompts for a password, which examples run under -NonInteractive cannot",
+    ),
 ];
 
 /// Examples about failures: their server has a backup that failed (its

@@ -99,3 +99,36 @@ fn history_is_kept_across_runs() {
     p.send_line("exit").expect("send");
     p.exp_eof().expect("exit");
 }
+
+#[test]
+fn get_credential_masks_the_password_in_the_terminal() {
+    let s = server("DPMServer07");
+    let mut p = shell(&s);
+    p.exp_string("PS ").expect("prompt");
+    p.exp_string("> ").expect("prompt end");
+    p.send_line("$c = Get-Credential -UserName alice")
+        .expect("send");
+    p.exp_string("Password for user alice: ")
+        .expect("password prompt");
+    p.send_line("hunter22x").expect("send the password");
+    // Typed-ahead input does not survive the terminal's mode changes: wait
+    // for the next prompt, as a user does.
+    let masked = p.exp_string("PS ").expect("the prompt is back");
+    assert!(
+        !masked.contains("hunter22x"),
+        "the terminal showed the password: {masked:?}"
+    );
+    assert!(masked.contains("*********"), "no mask shown: {masked:?}");
+    p.exp_string("> ").expect("prompt end");
+    p.send_line("'len=' + $c.GetNetworkCredential().Password.Length + '=' + $c.UserName")
+        .expect("send");
+    let shown = p
+        .exp_string("len=9=alice")
+        .expect("the credential was made");
+    assert!(
+        !shown.contains("hunter22x"),
+        "the terminal showed the password: {shown:?}"
+    );
+    p.send_line("exit").expect("send exit");
+    p.exp_eof().expect("the shell ends");
+}

@@ -7,6 +7,7 @@ mod cli;
 mod connect;
 mod connections;
 mod consistency;
+mod credentials;
 mod data_dir;
 mod datasources;
 mod disconnect;

@@ -244,6 +244,7 @@ async fn a_server_that_names_itself_differently_is_refused() {
         client_process: "p".into(),
         expected_server_name: expected.map(String::from),
         allow_name_mismatch: allow,
+        credential: None,
     };
     let response = t
         .post_json(

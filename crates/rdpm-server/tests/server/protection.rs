@@ -461,6 +461,7 @@ async fn a_held_group_is_refused_naming_the_holder_and_freed_by_disconnect() {
             client_process: "rdpm[42]".into(),
             expected_server_name: None,
             allow_name_mismatch: false,
+            credential: None,
         })
         .await;
     let refused = t.open_for_modification(&second, &group, 0).await;

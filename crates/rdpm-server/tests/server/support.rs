@@ -141,6 +141,7 @@ impl TestServer {
             client_process: "tests[1]".into(),
             expected_server_name: Some(NAME.into()),
             allow_name_mismatch: false,
+            credential: None,
         })
         .await
     }

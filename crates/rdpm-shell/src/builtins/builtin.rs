@@ -146,6 +146,14 @@ pub(crate) fn utility_signature(name: &'static str, type_name: &'static str) -> 
     sig
 }
 
+/// A builtin's signature in `Microsoft.PowerShell.Security` (credentials
+/// and secure strings).
+pub(crate) fn security_signature(name: &'static str, type_name: &'static str) -> Signature {
+    let mut sig = Signature::new(name, type_name);
+    sig.module = "Microsoft.PowerShell.Security";
+    sig
+}
+
 /// The run of a builtin that does not bring its own [`CommandRun`].
 enum Body {
     Process(Process),

@@ -14,15 +14,19 @@ use std::rc::Rc;
 use crate::registry::Registry;
 
 pub(crate) mod builtin;
+pub(crate) mod convertfrom_securestring;
 pub(crate) mod convertto_json;
+pub(crate) mod convertto_securestring;
 pub(crate) mod foreach_object;
 pub(crate) mod format_list;
 pub(crate) mod format_table;
 pub(crate) mod get_command;
+pub(crate) mod get_credential;
 pub(crate) mod get_date;
 pub(crate) mod get_help;
 pub(crate) mod get_variable;
 pub(crate) mod measure_object;
+pub(crate) mod new_object;
 pub(crate) mod out_default;
 pub(crate) mod out_null;
 pub(crate) mod out_string;
@@ -67,6 +71,10 @@ pub fn register(reg: &mut Registry) {
     reg.add(Rc::new(out_default::command()));
     reg.add(Rc::new(get_help::command()));
     reg.add(Rc::new(get_command::command()));
+    reg.add(Rc::new(new_object::command()));
+    reg.add(Rc::new(convertto_securestring::command()));
+    reg.add(Rc::new(convertfrom_securestring::command()));
+    reg.add(Rc::new(get_credential::command()));
     get_command::register_views(reg);
 }
 
@@ -111,6 +119,10 @@ mod tests {
             ("Out-Null", "Out-Null"),
             ("Out-String", "Out-String"),
             ("Out-Default", "Out-Default"),
+            ("New-Object", "New-Object"),
+            ("ConvertTo-SecureString", "ConvertTo-SecureString"),
+            ("ConvertFrom-SecureString", "ConvertFrom-SecureString"),
+            ("Get-Credential", "Get-Credential"),
         ];
         for (name, want) in cases {
             assert_eq!(
@@ -128,7 +140,8 @@ mod tests {
             );
             assert!(
                 sig.module == "Microsoft.PowerShell.Core"
-                    || sig.module == "Microsoft.PowerShell.Utility",
+                    || sig.module == "Microsoft.PowerShell.Utility"
+                    || sig.module == "Microsoft.PowerShell.Security",
                 "{}",
                 sig.name
             );

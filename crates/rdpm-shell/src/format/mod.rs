@@ -285,6 +285,17 @@ impl OutDefault {
                 }
                 out
             }
+            // As PowerShell's console shows a SecureString: its type name
+            // (Format-List and Format-Table still show its Length).
+            Value::Object(o)
+                if o.type_names.first().map(String::as_str)
+                    == Some(crate::credential::SECURE_STRING_TYPE) =>
+            {
+                let mut out = self.end_group();
+                out.push_str(crate::credential::SECURE_STRING_TYPE);
+                out.push('\n');
+                out
+            }
             Value::Object(o) => self.push_object(o),
             scalar => {
                 let mut out = self.end_group();

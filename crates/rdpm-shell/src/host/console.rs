@@ -77,6 +77,16 @@ impl HostUi for ConsoleHost {
         }
     }
 
+    /// On a terminal, a line editor that shows a `*` per character typed,
+    /// as PowerShell's console does, and keeps no history; otherwise a line
+    /// of standard input (which nothing echoes).
+    fn read_secret(&mut self, prompt: &str) -> FlowResult<String> {
+        if !std::io::stdin().is_terminal() {
+            return self.read_line(prompt);
+        }
+        read_masked(prompt)
+    }
+
     fn progress(&mut self, activity: &str, status: &str, percent: Option<u8>, completed: bool) {
         if !std::io::stderr().is_terminal() {
             return;
@@ -94,5 +104,73 @@ impl HostUi for ConsoleHost {
             let _ = write!(err, "\r\x1b[2K{activity} {bar} {status}");
         }
         let _ = err.flush();
+    }
+}
+
+/// Shows every character of the line as `*`.
+struct Mask;
+
+impl rustyline::completion::Completer for Mask {
+    type Candidate = String;
+}
+
+impl rustyline::hint::Hinter for Mask {
+    type Hint = String;
+}
+
+impl rustyline::highlight::Highlighter for Mask {
+    fn highlight<'l>(&self, line: &'l str, _pos: usize) -> std::borrow::Cow<'l, str> {
+        std::borrow::Cow::Owned("*".repeat(line.chars().count()))
+    }
+
+    fn highlight_char(
+        &self,
+        _line: &str,
+        _pos: usize,
+        kind: rustyline::highlight::CmdKind,
+    ) -> bool {
+        kind != rustyline::highlight::CmdKind::MoveCursor
+    }
+}
+
+impl rustyline::validate::Validator for Mask {}
+
+impl rustyline::Helper for Mask {}
+
+fn read_masked(prompt: &str) -> FlowResult<String> {
+    use rustyline::config::Configurer;
+    use rustyline::error::ReadlineError;
+
+    let failed = |e: &dyn std::fmt::Display| {
+        Flow::terminating(
+            ErrorRecord::new(
+                format!("Cannot read from the terminal: {e}"),
+                "ReadFailed",
+                ErrorCategory::ReadError,
+            )
+            .with_exception("IOException"),
+        )
+    };
+    let mut editor: rustyline::Editor<Mask, rustyline::history::MemHistory> =
+        rustyline::Editor::with_history(
+            rustyline::Config::default(),
+            rustyline::history::MemHistory::new(),
+        )
+        .map_err(|e| failed(&e))?;
+    editor.set_helper(Some(Mask));
+    editor.set_color_mode(rustyline::ColorMode::Forced);
+    editor.set_auto_add_history(false);
+    match editor.readline(prompt) {
+        Ok(line) => Ok(line),
+        Err(ReadlineError::Interrupted) => Err(Flow::Stopped(None)),
+        Err(ReadlineError::Eof) => Err(Flow::terminating(
+            ErrorRecord::new(
+                "The prompt was canceled: standard input ended.",
+                "PromptForCredentialCanceled",
+                ErrorCategory::OperationStopped,
+            )
+            .with_exception("PSInvalidOperationException"),
+        )),
+        Err(e) => Err(failed(&e)),
     }
 }

@@ -38,6 +38,20 @@ pub trait HostUi {
     /// on Ctrl-C, a terminating error on end of input.
     fn read_line(&mut self, prompt: &str) -> FlowResult<String>;
 
+    /// Reads a secret (a password) after showing `prompt`, without showing
+    /// what is typed. A host that cannot hide the input refuses.
+    fn read_secret(&mut self, prompt: &str) -> FlowResult<String> {
+        let _ = prompt;
+        Err(crate::error::Flow::terminating(
+            crate::error::ErrorRecord::new(
+                "This host cannot read a password without showing it.",
+                "SecretInputUnavailable",
+                crate::error::ErrorCategory::NotImplemented,
+            )
+            .with_exception("PSNotImplementedException"),
+        ))
+    }
+
     /// Shows progress for an activity (`Write-Progress`); `None` percent
     /// means unknown. `completed` removes the bar.
     fn progress(&mut self, _activity: &str, _status: &str, _percent: Option<u8>, _completed: bool) {

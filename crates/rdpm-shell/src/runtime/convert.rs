@@ -301,6 +301,8 @@ pub(crate) fn canonical_type(name: &str) -> String {
         "management.automation.errorrecord" | "errorrecord" => "errorrecord".into(),
         "collections.specialized.ordereddictionary" | "ordered" => "ordered".into(),
         "collections.arraylist" => "array".into(),
+        "security.securestring" | "securestring" => "securestring".into(),
+        "management.automation.pscredential" | "pscredential" => "pscredential".into(),
         other => other.to_string(),
     }
 }

@@ -932,6 +932,7 @@ impl Interp {
                     .is_match(&str_arg(args, 0)),
             ),
             ("guid", "newguid") => Value::str(pseudo_guid()),
+            ("pscredential", "new") => crate::credential::construct_credential(args)?,
             _ => {
                 return Err(ErrorRecord::new(
                     format!("Method invocation failed because [{}] does not contain a method named '{name}'.", ty),

@@ -26,7 +26,7 @@ pub(crate) mod limits;
 mod members;
 mod ops;
 mod pipeline;
-mod prompt;
+pub(crate) mod prompt;
 #[cfg(test)]
 mod tests;
 

@@ -1,6 +1,7 @@
 //! Runtime tests driven through [`Runtime::run_ast`] with a recording host,
 //! table by table from `reference/powershell-host.md`.
 
+mod credential;
 mod fuzz;
 mod hostile;
 mod native;
@@ -59,6 +60,18 @@ impl HostUi for TestHost {
         match log.answers.pop_front() {
             Some(a) => {
                 log.transcript.push_str(&a);
+                log.transcript.push('\n');
+                Ok(a)
+            }
+            None => Err(Flow::Stopped(None)),
+        }
+    }
+    fn read_secret(&mut self, prompt: &str) -> FlowResult<String> {
+        let mut log = self.0.borrow_mut();
+        log.transcript.push_str(prompt);
+        match log.answers.pop_front() {
+            Some(a) => {
+                log.transcript.push_str(&"*".repeat(a.chars().count()));
                 log.transcript.push('\n');
                 Ok(a)
             }
