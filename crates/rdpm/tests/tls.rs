@@ -1,0 +1,185 @@
+//! HTTPS: the self-signed certificate and its fingerprint, pinning, the
+//! operator's certificate reloaded on SIGHUP.
+
+use std::time::{Duration, Instant};
+
+use rdpm_client::{Client, ClientError, Trust};
+use rdpm_types::CreateSessionRequest;
+
+use crate::support::{bin, rt, server_with, TestServer};
+
+/// The fingerprint on the server's `listening on https://...` line.
+/// The log once it holds `count` lines that contain `needle` (the
+/// fixture hands the URL over before it logs the line).
+fn log_with(s: &TestServer, needle: &str, count: usize) -> String {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let log = s.log_text();
+        if log.lines().filter(|l| l.contains(needle)).count() >= count {
+            return log;
+        }
+        assert!(Instant::now() < deadline, "no '{needle}' line; log:\n{log}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn printed_fingerprint(s: &TestServer) -> String {
+    let log = log_with(s, "listening on https://", 1);
+    let line = log
+        .lines()
+        .find(|l| l.contains("listening on https://"))
+        .expect("log_with waited for the line");
+    let start = line
+        .find("(certificate sha256:")
+        .unwrap_or_else(|| panic!("no fingerprint on the line: {line}"));
+    line[start + "(certificate ".len()..]
+        .trim_end_matches(')')
+        .to_string()
+}
+
+/// The DER bytes of the first certificate of a PEM file.
+fn pem_der(path: &std::path::Path) -> Vec<u8> {
+    let text = std::fs::read_to_string(path).expect("read the certificate");
+    let body: String = text
+        .lines()
+        .skip_while(|l| !l.starts_with("-----BEGIN CERTIFICATE"))
+        .skip(1)
+        .take_while(|l| !l.starts_with("-----END"))
+        .collect();
+    base64_decode(&body)
+}
+
+fn base64_decode(text: &str) -> Vec<u8> {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD
+        .decode(text)
+        .expect("PEM body is base64")
+}
+
+fn pinned(s: &TestServer, fingerprint: &str) -> Client {
+    Client::with_trust(&s.url, &Trust::Fingerprint(fingerprint.to_string())).expect("client")
+}
+
+#[test]
+fn tls_makes_a_self_signed_certificate_once_and_prints_its_fingerprint() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let mut s = server_with("TlsSelf", &["--tls"]);
+    assert!(s.url.starts_with("https://127.0.0.1:"), "{}", s.url);
+    let printed = printed_fingerprint(&s);
+    let cert = s.data_dir.join("tls.crt");
+    assert_eq!(printed, rdpm_client::fingerprint(&pem_der(&cert)));
+    let mode = std::fs::metadata(s.data_dir.join("tls.key"))
+        .expect("tls.key exists")
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600, "the key is the owner's only");
+
+    // Pinned to the printed fingerprint, a client gets in.
+    let rt = rt();
+    let health = rt.block_on(pinned(&s, &printed).health());
+    assert!(health.is_ok(), "{health:?}");
+
+    // The next start presents the same certificate.
+    s.restart();
+    let log = log_with(&s, "listening on https://", 2);
+    let lines: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains("listening on https://"))
+        .collect();
+    assert_eq!(lines.len(), 2, "{log}");
+    assert!(lines[1].contains(&printed), "{}", lines[1]);
+}
+
+#[test]
+fn a_wrong_fingerprint_is_refused_naming_both() {
+    let s = server_with("TlsWrong", &["--tls"]);
+    let printed = printed_fingerprint(&s);
+    let wrong = format!("sha256:{}", "ab".repeat(32));
+    let rt = rt();
+    let err = rt
+        .block_on(pinned(&s, &wrong).health())
+        .expect_err("a wrong pin is refused");
+    let ClientError::UntrustedCertificate { refusal, .. } = &err else {
+        panic!("not a certificate refusal: {err:?}");
+    };
+    assert_eq!(refusal.presented, printed);
+    assert_eq!(refusal.expected.as_deref(), Some(wrong.as_str()));
+    let text = err.to_string();
+    assert!(text.contains(&printed) && text.contains(&wrong), "{text}");
+
+    // Without a pin, a self-signed certificate chains to no trusted root.
+    let err = rt
+        .block_on(Client::new(&s.url).expect("client").health())
+        .expect_err("an unknown self-signed certificate is refused");
+    let ClientError::UntrustedCertificate { refusal, .. } = &err else {
+        panic!("not a certificate refusal: {err:?}");
+    };
+    assert_eq!(refusal.presented, printed);
+    assert_eq!(refusal.expected, None);
+}
+
+/// A certificate for 127.0.0.1 and its key, as PEM files in `dir`.
+fn write_cert(
+    dir: &std::path::Path,
+    stem: &str,
+) -> (std::path::PathBuf, std::path::PathBuf, String) {
+    let made =
+        rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_string()]).expect("a certificate");
+    let cert = dir.join(format!("{stem}.crt"));
+    let key = dir.join(format!("{stem}.key"));
+    std::fs::write(&cert, made.cert.pem()).expect("write cert");
+    std::fs::write(&key, made.signing_key.serialize_pem()).expect("write key");
+    (cert, key, rdpm_client::fingerprint(made.cert.der()))
+}
+
+#[test]
+fn sighup_reloads_the_operators_certificate_and_keeps_sessions() {
+    let files = tempfile::tempdir().expect("temporary directory");
+    let (cert, key, first) = write_cert(files.path(), "server");
+    let s = TestServer::start(
+        bin(),
+        "TlsReload",
+        &[
+            "--tls-cert",
+            cert.to_str().expect("utf-8 path"),
+            "--tls-key",
+            key.to_str().expect("utf-8 path"),
+        ],
+    );
+    assert_eq!(printed_fingerprint(&s), first);
+    let rt = rt();
+    let session = rt
+        .block_on(pinned(&s, &first).open_session(&s.admin_token, &CreateSessionRequest::default()))
+        .expect("a session over the first certificate");
+
+    // The operator renews the certificate in place and sends SIGHUP.
+    let (new_cert, new_key, second) = write_cert(files.path(), "renewed");
+    std::fs::rename(&new_cert, &cert).expect("replace cert");
+    std::fs::rename(&new_key, &key).expect("replace key");
+    let status = std::process::Command::new("kill")
+        .arg("-HUP")
+        .arg(s.pid().expect("running").to_string())
+        .status()
+        .expect("kill runs");
+    assert!(status.success());
+    log_with(&s, &format!("certificate {second}"), 1);
+
+    // New connections see the new certificate; the old pin is refused.
+    let renewed = pinned(&s, &second);
+    let health = rt.block_on(renewed.health());
+    assert!(health.is_ok(), "{health:?}");
+    let err = rt
+        .block_on(pinned(&s, &first).health())
+        .expect_err("the old certificate is gone");
+    assert!(
+        matches!(err, ClientError::UntrustedCertificate { .. }),
+        "{err:?}"
+    );
+
+    // The session opened before the reload still works, over a new
+    // connection.
+    let current =
+        rt.block_on(renewed.get_text(rdpm_types::paths::CURRENT_SESSION, &session.token().0));
+    let current = current.expect("the old session still works");
+    assert!(current.contains(&session.id().to_string()), "{current}");
+}
