@@ -183,3 +183,97 @@ fn sighup_reloads_the_operators_certificate_and_keeps_sessions() {
     let current = current.expect("the old session still works");
     assert!(current.contains(&session.id().to_string()), "{current}");
 }
+
+#[test]
+fn the_shell_connects_over_https_with_the_configured_fingerprint() {
+    let s = server_with("TlsPinned", &["--tls"]);
+    let printed = printed_fingerprint(&s);
+    s.write_config(&[&format!("fingerprint = \"{printed}\"")]);
+    let (code, out, err) = s.run("(Connect-DPMServer TlsPinned).Name");
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("TlsPinned"), "{out}{err}");
+
+    // A wrong pin names both fingerprints and what to change.
+    let wrong = format!("sha256:{}", "cd".repeat(32));
+    s.write_config(&[&format!("fingerprint = \"{wrong}\"")]);
+    // A terminating error: try/catch sees it without -ErrorAction Stop.
+    let (_, out, _) =
+        s.run("try { Connect-DPMServer TlsPinned } catch { 'caught ' + $_.FullyQualifiedErrorId }");
+    assert!(out.contains("caught UntrustedCertificate"), "{out}");
+    let (_, _, err) = s.run("Connect-DPMServer TlsPinned");
+    assert!(err.contains(&printed) && err.contains(&wrong), "{err}");
+}
+
+#[test]
+fn noninteractive_shell_refuses_an_unknown_certificate_with_the_line_to_add() {
+    let s = server_with("TlsUnknown", &["--tls"]);
+    let printed = printed_fingerprint(&s);
+    // A terminating error: try/catch sees it without -ErrorAction Stop.
+    let (_, out, _) = s
+        .run("try { Connect-DPMServer TlsUnknown } catch { 'caught ' + $_.FullyQualifiedErrorId }");
+    assert!(out.contains("caught UntrustedCertificate"), "{out}");
+    let (_, _, err) = s.run("Connect-DPMServer TlsUnknown");
+    assert!(err.contains("UntrustedCertificate"), "{err}");
+    assert!(err.contains("[servers.TlsUnknown]"), "{err}");
+    assert!(
+        err.contains(&format!("fingerprint = \"{printed}\"")),
+        "{err}"
+    );
+    assert!(
+        !s.scratch_dir().join("known_servers").exists(),
+        "nothing is remembered without a question"
+    );
+}
+
+#[test]
+fn the_interactive_shell_asks_once_and_never_accepts_a_changed_certificate() {
+    use rexpect::session::spawn_command;
+    let mut s = server_with("TlsAsk", &["--tls"]);
+    let printed = printed_fingerprint(&s);
+    let shell = |s: &TestServer| {
+        let mut cmd = s.shell_command();
+        cmd.env("TERM", "xterm").env("COLUMNS", "200");
+        spawn_command(cmd, Some(20_000)).expect("spawn the shell in a pty")
+    };
+    let mut p = shell(&s);
+    p.exp_string("> ").expect("prompt");
+    p.send_line("(Connect-DPMServer TlsAsk).Name")
+        .expect("send");
+    p.exp_string("can't be established").expect("the question");
+    p.exp_string(&printed).expect("the fingerprint");
+    p.exp_string("(yes/no)?").expect("yes or no");
+    p.send_line("yes").expect("answer");
+    p.exp_string("TlsAsk").expect("connected");
+    p.send_line("exit").expect("exit");
+    p.exp_eof().expect("the shell ends");
+
+    // Remembered: a later run connects without a question.
+    let known = std::fs::read_to_string(s.scratch_dir().join("known_servers"))
+        .expect("the known-servers file beside the configuration");
+    assert!(known.contains(&printed), "{known}");
+    let (code, out, err) = s.run("(Connect-DPMServer TlsAsk).Name");
+    assert_eq!(code, 0, "{out}{err}");
+
+    // A new certificate is refused, naming both, even interactively.
+    s.stop();
+    std::fs::remove_file(s.data_dir.join("tls.crt")).expect("remove cert");
+    std::fs::remove_file(s.data_dir.join("tls.key")).expect("remove key");
+    s.restart();
+    let log = log_with(&s, "listening on https://", 2);
+    let second = log
+        .lines()
+        .filter(|l| l.contains("listening on https://"))
+        .nth(1)
+        .and_then(|l| l.split("(certificate ").nth(1))
+        .map(|f| f.trim_end_matches(')').to_string())
+        .expect("the second start's fingerprint");
+    assert_ne!(second, printed);
+    let mut p = shell(&s);
+    p.exp_string("> ").expect("prompt");
+    p.send_line("Connect-DPMServer TlsAsk").expect("send");
+    p.exp_string("has CHANGED").expect("refused");
+    p.exp_string(&printed).expect("the old fingerprint");
+    p.exp_string(&second).expect("the new fingerprint");
+    p.send_line("exit").expect("exit");
+    p.exp_eof().expect("the shell ends");
+}
