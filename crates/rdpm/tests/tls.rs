@@ -277,3 +277,61 @@ fn the_interactive_shell_asks_once_and_never_accepts_a_changed_certificate() {
     p.send_line("exit").expect("exit");
     p.exp_eof().expect("the shell ends");
 }
+
+/// A CA, as a PEM file in `dir`, and its issuer for signing.
+fn write_ca(
+    dir: &std::path::Path,
+    stem: &str,
+) -> (
+    std::path::PathBuf,
+    rcgen::CertifiedIssuer<'static, rcgen::KeyPair>,
+) {
+    let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).expect("CA parameters");
+    params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    let ca =
+        rcgen::CertifiedIssuer::self_signed(params, rcgen::KeyPair::generate().expect("CA key"))
+            .expect("a CA certificate");
+    let path = dir.join(format!("{stem}.pem"));
+    std::fs::write(&path, ca.pem()).expect("write the CA");
+    (path, ca)
+}
+
+#[test]
+fn a_ca_file_trusts_the_certificates_its_ca_signed() {
+    let files = tempfile::tempdir().expect("temporary directory");
+    let (ca_file, issuer) = write_ca(files.path(), "ca");
+    let (other_ca, _) = write_ca(files.path(), "other-ca");
+    let key = rcgen::KeyPair::generate().expect("server key");
+    let cert = rcgen::CertificateParams::new(vec!["127.0.0.1".to_string()])
+        .expect("server parameters")
+        .signed_by(&key, &issuer)
+        .expect("a certificate the CA signed");
+    let cert_path = files.path().join("server.crt");
+    let key_path = files.path().join("server.key");
+    std::fs::write(&cert_path, cert.pem()).expect("write cert");
+    std::fs::write(&key_path, key.serialize_pem()).expect("write key");
+    let s = TestServer::start(
+        bin(),
+        "TlsCa",
+        &[
+            "--tls-cert",
+            cert_path.to_str().expect("utf-8 path"),
+            "--tls-key",
+            key_path.to_str().expect("utf-8 path"),
+        ],
+    );
+    let rt = rt();
+    let trusted = Client::with_trust(&s.url, &Trust::CaFile(ca_file)).expect("client");
+    let health = rt.block_on(trusted.health());
+    assert!(health.is_ok(), "{health:?}");
+
+    let stranger = Client::with_trust(&s.url, &Trust::CaFile(other_ca)).expect("client");
+    let err = rt
+        .block_on(stranger.health())
+        .expect_err("another CA's file does not vouch for it");
+    let ClientError::UntrustedCertificate { refusal, .. } = &err else {
+        panic!("not a certificate refusal: {err:?}");
+    };
+    assert_eq!(refusal.presented, rdpm_client::fingerprint(cert.der()));
+    assert_eq!(refusal.expected, None);
+}
