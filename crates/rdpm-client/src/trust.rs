@@ -11,7 +11,6 @@ use rustls::crypto::CryptoProvider;
 use rustls::pki_types::pem::PemObject as _;
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{DigitallySignedStruct, SignatureScheme};
-use sha2::{Digest as _, Sha256};
 
 /// Which certificates an HTTPS server may present.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -26,32 +25,9 @@ pub enum Trust {
     CaFile(PathBuf),
 }
 
-/// The SHA-256 fingerprint of a DER certificate, `sha256:` and 64 lower
-/// case hex digits, as `rdpm server` prints it.
-pub fn fingerprint(cert_der: &[u8]) -> String {
-    let digest = Sha256::digest(cert_der);
-    let mut text = String::with_capacity(7 + 64);
-    text.push_str("sha256:");
-    for byte in digest {
-        text.push_str(&format!("{byte:02x}"));
-    }
-    text
-}
-
-/// Reads a fingerprint as people write it: `sha256:` (any case) then 64
-/// hex digits, colons between bytes allowed. `None` when it is not one.
-pub fn parse_fingerprint(text: &str) -> Option<String> {
-    let (scheme, hex) = text.trim().split_once(':')?;
-    if !scheme.eq_ignore_ascii_case("sha256") {
-        return None;
-    }
-    let hex: String = hex
-        .chars()
-        .filter(|c| *c != ':')
-        .map(|c| c.to_ascii_lowercase())
-        .collect();
-    (hex.len() == 64 && hex.chars().all(|c| c.is_ascii_hexdigit())).then(|| format!("sha256:{hex}"))
-}
+pub use rdpm_types::{
+    certificate_fingerprint as fingerprint, parse_certificate_fingerprint as parse_fingerprint,
+};
 
 /// Why a server's certificate was refused, as the verifier saw it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -223,32 +199,4 @@ pub(crate) fn client_config(trust: &Trust) -> Result<(rustls::ClientConfig, Refu
         .with_custom_certificate_verifier(Arc::new(verifier))
         .with_no_client_auth();
     Ok((config, refused))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn fingerprints_read_in_the_forms_people_write() {
-        let hex = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
-        let canonical = format!("sha256:{hex}");
-        assert_eq!(fingerprint(b"abc"), canonical);
-        assert_eq!(
-            parse_fingerprint(&canonical.to_uppercase()),
-            Some(canonical.clone())
-        );
-        let colons: Vec<String> = hex
-            .as_bytes()
-            .chunks(2)
-            .map(|c| String::from_utf8_lossy(c).into_owned())
-            .collect();
-        assert_eq!(
-            parse_fingerprint(&format!("SHA256:{}", colons.join(":"))),
-            Some(canonical)
-        );
-        assert_eq!(parse_fingerprint("sha256:abc"), None);
-        assert_eq!(parse_fingerprint(hex), None);
-        assert_eq!(parse_fingerprint(&format!("md5:{hex}")), None);
-    }
 }

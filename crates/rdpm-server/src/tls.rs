@@ -12,7 +12,6 @@ use rustls::server::{ClientHello, ResolvesServerCert};
 use rustls::sign::CertifiedKey;
 use rustls_pki_types::pem::PemObject as _;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
-use sha2::{Digest as _, Sha256};
 
 use crate::error::ServerError;
 
@@ -49,17 +48,7 @@ impl TlsConfig {
     }
 }
 
-/// The SHA-256 fingerprint of a DER certificate: `sha256:` and 64 lower
-/// case hex digits, as the server prints it and clients pin it.
-pub fn fingerprint(cert_der: &[u8]) -> String {
-    let digest = Sha256::digest(cert_der);
-    let mut text = String::with_capacity(7 + 64);
-    text.push_str("sha256:");
-    for byte in digest {
-        text.push_str(&format!("{byte:02x}"));
-    }
-    text
-}
+pub use rdpm_types::certificate_fingerprint as fingerprint;
 
 fn provider() -> Arc<CryptoProvider> {
     Arc::new(rustls::crypto::ring::default_provider())
@@ -232,14 +221,6 @@ fn write_private(path: &Path, bytes: &[u8]) -> Result<(), ServerError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn fingerprint_is_sha256_hex() {
-        assert_eq!(
-            fingerprint(b"abc"),
-            "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
-        );
-    }
 
     #[test]
     fn self_signed_is_made_once_with_a_private_key() {

@@ -132,20 +132,25 @@ fn write_cert(
     (cert, key, rdpm_client::fingerprint(made.cert.der()))
 }
 
-#[test]
-fn sighup_reloads_the_operators_certificate_and_keeps_sessions() {
-    let files = tempfile::tempdir().expect("temporary directory");
-    let (cert, key, first) = write_cert(files.path(), "server");
-    let s = TestServer::start(
+/// A server named `name` presenting the certificate and key files.
+fn serving_files(name: &str, cert: &std::path::Path, key: &std::path::Path) -> TestServer {
+    TestServer::start(
         bin(),
-        "TlsReload",
+        name,
         &[
             "--tls-cert",
             cert.to_str().expect("utf-8 path"),
             "--tls-key",
             key.to_str().expect("utf-8 path"),
         ],
-    );
+    )
+}
+
+#[test]
+fn sighup_reloads_the_operators_certificate_and_keeps_sessions() {
+    let files = tempfile::tempdir().expect("temporary directory");
+    let (cert, key, first) = write_cert(files.path(), "server");
+    let s = serving_files("TlsReload", &cert, &key);
     assert_eq!(printed_fingerprint(&s), first);
     let rt = rt();
     let session = rt
@@ -310,16 +315,7 @@ fn a_ca_file_trusts_the_certificates_its_ca_signed() {
     let key_path = files.path().join("server.key");
     std::fs::write(&cert_path, cert.pem()).expect("write cert");
     std::fs::write(&key_path, key.serialize_pem()).expect("write key");
-    let s = TestServer::start(
-        bin(),
-        "TlsCa",
-        &[
-            "--tls-cert",
-            cert_path.to_str().expect("utf-8 path"),
-            "--tls-key",
-            key_path.to_str().expect("utf-8 path"),
-        ],
-    );
+    let s = serving_files("TlsCa", &cert_path, &key_path);
     let rt = rt();
     let trusted = Client::with_trust(&s.url, &Trust::CaFile(ca_file)).expect("client");
     let health = rt.block_on(trusted.health());
