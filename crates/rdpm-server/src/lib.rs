@@ -1,7 +1,8 @@
 //! The rdpm server: the HTTP API, connection sessions and their objects.
 //!
 //! [`start`] opens (or creates) the data directory, its catalog and its
-//! administrator token, binds a loopback address and serves the API of
+//! administrator token, binds its address (plain HTTP on loopback, HTTPS
+//! anywhere with [`TlsConfig`]) and serves the API of
 //! `rdpm_types::paths`, returning a [`RunningServer`]; [`run`] does the same
 //! and serves until a shutdown future completes, the way the `rdpm server`
 //! command uses it. Sessions live in the [`SessionManager`]: each has an

@@ -198,6 +198,15 @@ fn the_shell_connects_over_https_with_the_configured_fingerprint() {
     assert_eq!(code, 0, "{out}{err}");
     assert!(out.contains("TlsPinned"), "{out}{err}");
 
+    // A pin that is no fingerprint is named as the configuration's.
+    s.write_config(&["fingerprint = \"sha256:abc\""]);
+    let (_, _, err) = s.run("Connect-DPMServer TlsPinned");
+    assert!(
+        err.contains("'sha256:abc' under [servers.TlsPinned]")
+            && err.contains("InvalidConfiguration"),
+        "{err}"
+    );
+
     // A wrong pin names both fingerprints and what to change.
     let wrong = format!("sha256:{}", "cd".repeat(32));
     s.write_config(&[&format!("fingerprint = \"{wrong}\"")]);
