@@ -19,7 +19,11 @@
 //! # Ok(()) }
 //! ```
 
+mod trust;
+
 use std::time::Duration;
+
+pub use trust::{fingerprint, parse_fingerprint, Refusal, Trust};
 
 use rdpm_types::routes::{self as r, Endpoint};
 use rdpm_types::{
@@ -49,6 +53,16 @@ pub enum ClientError {
         url: String,
         /// What failed, in words.
         reason: String,
+    },
+    /// The server's certificate is not trusted: not the pinned one, or
+    /// not signed by a trusted CA.
+    #[error("The DPM server at {url} is not trusted: {}", refusal.reason)]
+    UntrustedCertificate {
+        /// The URL tried.
+        url: String,
+        /// What the verifier saw: the presented fingerprint and the pinned
+        /// one it did not match.
+        refusal: Refusal,
     },
     /// The URL is not usable.
     #[error("'{url}' is not a valid server URL: {reason}")]
@@ -95,11 +109,20 @@ pub type Result<T, E = ClientError> = std::result::Result<T, E>;
 pub struct Client {
     http: reqwest::Client,
     base: String,
+    /// Where the certificate verifier leaves why it refused a server.
+    refused: trust::RefusalSlot,
 }
 
 impl Client {
-    /// A client of the server at `base_url` (`http://host:port`).
+    /// A client of the server at `base_url` (`http://host:port`, or
+    /// `https://` with a certificate that chains to the bundled web roots).
     pub fn new(base_url: &str) -> Result<Client> {
+        Client::with_trust(base_url, &Trust::default())
+    }
+
+    /// A client of the server at `base_url` that trusts, over HTTPS, the
+    /// certificates `trust` names.
+    pub fn with_trust(base_url: &str, trust: &Trust) -> Result<Client> {
         let base = base_url.trim_end_matches('/').to_string();
         let parsed = reqwest::Url::parse(&base).map_err(|e| ClientError::InvalidUrl {
             url: base_url.to_string(),
@@ -111,7 +134,13 @@ impl Client {
                 reason: "the scheme must be http or https".into(),
             });
         }
+        let (tls, refused) =
+            trust::client_config(trust).map_err(|reason| ClientError::InvalidUrl {
+                url: base_url.to_string(),
+                reason,
+            })?;
         let http = reqwest::Client::builder()
+            .use_preconfigured_tls(tls)
             .connect_timeout(Duration::from_secs(5))
             .timeout(Duration::from_secs(60))
             .pool_idle_timeout(Duration::from_secs(30))
@@ -120,7 +149,11 @@ impl Client {
                 url: base_url.to_string(),
                 reason: e.to_string(),
             })?;
-        Ok(Client { http, base })
+        Ok(Client {
+            http,
+            base,
+            refused,
+        })
     }
 
     /// The server's base URL.
@@ -203,9 +236,12 @@ impl Client {
             .bearer_auth(bearer)
             .send()
             .await
-            .map_err(|e| connection_error(&url, &e))?;
+            .map_err(|e| self.connection_error(&url, &e))?;
         let status = resp.status();
-        let text = resp.text().await.map_err(|e| connection_error(&url, &e))?;
+        let text = resp
+            .text()
+            .await
+            .map_err(|e| self.connection_error(&url, &e))?;
         if status.is_success() {
             Ok(text)
         } else {
@@ -247,9 +283,15 @@ impl Client {
                 .header(CONTENT_TYPE, HeaderValue::from_static("application/json"))
                 .body(body);
         }
-        let resp = req.send().await.map_err(|e| connection_error(&url, &e))?;
+        let resp = req
+            .send()
+            .await
+            .map_err(|e| self.connection_error(&url, &e))?;
         let status = resp.status();
-        let bytes = resp.bytes().await.map_err(|e| connection_error(&url, &e))?;
+        let bytes = resp
+            .bytes()
+            .await
+            .map_err(|e| self.connection_error(&url, &e))?;
         if !status.is_success() {
             return Err(problem_from(&url, status, &String::from_utf8_lossy(&bytes)));
         }
@@ -268,6 +310,25 @@ fn path_query(path: &FsPath) -> (Option<String>, Option<String>) {
     match &path.raw {
         Some(raw) => (None, Some(raw.clone())),
         None => (Some(path.display.clone()), None),
+    }
+}
+
+impl Client {
+    /// The error for a failed exchange: the verifier's refusal when it
+    /// refused the server's certificate, else what failed.
+    fn connection_error(&self, url: &str, e: &reqwest::Error) -> ClientError {
+        let refusal = self
+            .refused
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take();
+        match refusal {
+            Some(refusal) => ClientError::UntrustedCertificate {
+                url: url.to_string(),
+                refusal,
+            },
+            None => connection_error(url, e),
+        }
     }
 }
 

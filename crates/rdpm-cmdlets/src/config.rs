@@ -8,6 +8,8 @@
 //! url = "http://127.0.0.1:6075"
 //! token_file = "/var/lib/rdpm/admin.token"   # or: token = "..."
 //! allow_name_mismatch = false                # accept a server that names itself differently
+//! fingerprint = "sha256:9f86d0..."           # https: trust only this certificate
+//! ca_file = "/etc/rdpm/ca.pem"               # https: or certificates of these CAs
 //! ```
 
 use std::collections::BTreeMap;
@@ -37,6 +39,11 @@ pub struct ServerEntry {
     /// Accept a server whose stated name differs from the table's name.
     #[serde(default)]
     pub allow_name_mismatch: bool,
+    /// Over HTTPS, trust only the certificate with this SHA-256
+    /// fingerprint (`sha256:HEX`, as `rdpm server` prints it).
+    pub fingerprint: Option<String>,
+    /// Over HTTPS, trust certificates signed by a CA of this PEM file.
+    pub ca_file: Option<PathBuf>,
 }
 
 /// Where the configuration file is looked for.

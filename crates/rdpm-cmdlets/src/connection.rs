@@ -15,6 +15,7 @@ use rdpm_shell::{CommandContext, ErrorCategory, ErrorRecord, Value};
 use rdpm_types::{CreateSessionRequest, ErrorId, PasswordCredential, ReleaseReport, DEFAULT_PORT};
 
 use crate::config::{self, ClientConfig};
+use crate::trust::{self, UnknownCertificate};
 
 /// Why a connection is no longer usable.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -94,6 +95,9 @@ pub struct DpmConnections {
     /// and the user: a cmdlet never opens them again with the token on its
     /// own; `Connect-DPMServer` or `Disconnect-DPMServer` ends that.
     signed_in: std::collections::HashMap<String, String>,
+    /// The certificate the last connection refused for being unknown, for
+    /// `Connect-DPMServer` to ask about.
+    unknown_certificate: Option<UnknownCertificate>,
 }
 
 /// The DPM connections of the shell behind `ctx`.
@@ -219,14 +223,27 @@ impl DpmConnections {
             allow_name_mismatch: target.allow_name_mismatch,
             credential,
         };
-        let client = Client::new(&target.url).map_err(|e| api_error(name, &e))?;
+        let client = Client::with_trust(&target.url, &target.trust.trust())
+            .map_err(|e| api_error(name, &e))?;
         let opened = match &user {
             Some(_) => self.block_on(client.open_session_with_credential(&request))?,
             None => self.block_on(client.open_session(&target.token, &request))?,
         };
-        let session = opened.map_err(|e| match &user {
-            Some(user) => login_error(name, user, &target.url, &e),
-            None => connect_error(name, &target.url, &e),
+        let session = opened.map_err(|e| match &e {
+            ClientError::UntrustedCertificate { refusal, .. } => {
+                if target.trust == trust::Source::Unknown {
+                    self.unknown_certificate = Some(UnknownCertificate {
+                        name: name.to_string(),
+                        url: target.url.clone(),
+                        fingerprint: refusal.presented.clone(),
+                    });
+                }
+                trust::refusal_error(name, &target.url, &target.trust, refusal)
+            }
+            _ => match &user {
+                Some(user) => login_error(name, user, &target.url, &e),
+                None => connect_error(name, &target.url, &e),
+            },
         })?;
         let state = Arc::new(ConnectionState::default());
         let renewal = self.spawn_renewal(&session, &state)?;
@@ -273,6 +290,12 @@ impl DpmConnections {
                 }
             }
         }))
+    }
+
+    /// The certificate the last connection attempt refused for being
+    /// unknown (not one refused against a pin), once.
+    pub fn take_unknown_certificate(&mut self) -> Option<UnknownCertificate> {
+        self.unknown_certificate.take()
     }
 
     /// Closes a connection: the server releases every object of the session.
@@ -341,11 +364,13 @@ impl DpmConnections {
                     return Err(no_credential(name, cfg_path.as_deref()));
                 }
             };
+            let trust = trust::source(name, &url, Some(entry))?;
             return Ok(Target {
                 url,
                 token,
                 expected_name: Some(name.to_string()),
                 allow_name_mismatch: entry.allow_name_mismatch,
+                trust,
             });
         }
         if is_local(name) {
@@ -363,6 +388,7 @@ impl DpmConnections {
                 // `localhost` means the local server whatever it calls itself.
                 expected_name: (!name.eq_ignore_ascii_case("localhost")).then(|| name.to_string()),
                 allow_name_mismatch: false,
+                trust: trust::Source::Unknown,
             });
         }
         Err(no_credential(name, cfg_path.as_deref()))
@@ -427,6 +453,7 @@ struct Target {
     token: String,
     expected_name: Option<String>,
     allow_name_mismatch: bool,
+    trust: trust::Source,
 }
 
 /// This computer's name.

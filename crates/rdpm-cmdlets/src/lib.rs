@@ -18,6 +18,7 @@ pub mod config;
 pub mod connection;
 pub mod objects;
 pub mod params;
+pub mod trust;
 
 pub mod alerts;
 pub mod jobs;

@@ -17,12 +17,16 @@ use crate::session::{ClosedSession, SessionError};
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ServerError {
-    /// The listen address is not a loopback address.
+    /// Plain HTTP on an address that is not a loopback address.
     #[error(
-        "refusing to listen on {0}: until TLS is supported the server listens on loopback \
-         addresses only (127.0.0.0/8 or ::1)"
+        "refusing to serve plain HTTP on {0}: on an address other than loopback (127.0.0.0/8 \
+         or ::1) the server serves HTTPS only; start it with --tls (or --tls-cert and \
+         --tls-key)"
     )]
     NonLoopbackListen(SocketAddr),
+    /// The certificate or its key cannot be made, read or used.
+    #[error("TLS: {0}")]
+    Tls(String),
     /// A configuration value is out of range.
     #[error("invalid server configuration: {0}")]
     InvalidConfig(String),

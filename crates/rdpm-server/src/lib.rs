@@ -1,7 +1,8 @@
 //! The rdpm server: the HTTP API, connection sessions and their objects.
 //!
 //! [`start`] opens (or creates) the data directory, its catalog and its
-//! administrator token, binds a loopback address and serves the API of
+//! administrator token, binds its address (plain HTTP on loopback, HTTPS
+//! anywhere with [`TlsConfig`]) and serves the API of
 //! `rdpm_types::paths`, returning a [`RunningServer`]; [`run`] does the same
 //! and serves until a shutdown future completes, the way the `rdpm server`
 //! command uses it. Sessions live in the [`SessionManager`]: each has an
@@ -28,6 +29,7 @@
 //!     job_limits: rdpm_server::JobLimits::default(),
 //!     time: rdpm_server::TimeConfig::default(),
 //!     connections: rdpm_server::ConnectionLimits::default(),
+//!     tls: rdpm_server::TlsConfig::Off,
 //! };
 //! let server = rdpm_server::start(config).await?;
 //! println!("serving on {}", server.base_url());
@@ -46,6 +48,7 @@ mod import_cycles;
 mod listen;
 mod metrics;
 mod session;
+mod tls;
 mod webhook;
 
 use std::future::Future;
@@ -81,6 +84,7 @@ pub use session::{
     OpenSession, ProtectionGroupDraft, Session, SessionError, SessionManager, SessionObject,
     TokenKey,
 };
+pub use tls::{fingerprint, TlsConfig, TLS_CERT_FILE, TLS_KEY_FILE};
 
 /// The server's version, as it reports it.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -94,7 +98,8 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 pub struct ServerConfig {
     /// Where the catalog and the administrator token live.
     pub data_dir: PathBuf,
-    /// Where to listen; must be a loopback address until TLS is in.
+    /// Where to listen; a loopback address unless [`ServerConfig::tls`]
+    /// is on.
     pub listen: SocketAddr,
     /// The name the server states for itself.
     pub name: String,
@@ -107,6 +112,8 @@ pub struct ServerConfig {
     pub time: TimeConfig,
     /// Idle timeout and cap of connections.
     pub connections: ConnectionLimits,
+    /// HTTPS, and the certificate it presents; plain HTTP only on loopback.
+    pub tls: TlsConfig,
 }
 
 /// Where the server's time comes from and which zone schedules are in.
@@ -145,7 +152,7 @@ impl ServerConfig {
     pub const DEFAULT_SESSION_IDLE_TIMEOUT: Duration = Duration::from_secs(600);
 
     fn validate(&self) -> Result<(), ServerError> {
-        if !self.listen.ip().is_loopback() {
+        if !self.listen.ip().is_loopback() && !self.tls.is_on() {
             return Err(ServerError::NonLoopbackListen(self.listen));
         }
         if self.name.trim().is_empty() {
@@ -171,6 +178,7 @@ pub struct RunningServer {
     local_addr: SocketAddr,
     name: String,
     admin_token_path: PathBuf,
+    certificate: Option<Arc<tls::CertResolver>>,
     sessions: Arc<SessionManager>,
     settings: Arc<rdpm_engine::settings::Settings>,
     stop: watch::Sender<bool>,
@@ -183,9 +191,29 @@ impl RunningServer {
         self.local_addr
     }
 
-    /// `http://HOST:PORT`, the base of every API path.
+    /// `http://HOST:PORT` (`https://` with TLS), the base of every API
+    /// path.
     pub fn base_url(&self) -> String {
-        format!("http://{}", self.local_addr)
+        let scheme = if self.certificate.is_some() {
+            "https"
+        } else {
+            "http"
+        };
+        format!("{scheme}://{}", self.local_addr)
+    }
+
+    /// The SHA-256 fingerprint (`sha256:HEX`) of the certificate the server
+    /// presents now; `None` without TLS.
+    pub fn certificate_fingerprint(&self) -> Option<String> {
+        self.certificate.as_ref().map(|c| c.fingerprint())
+    }
+
+    /// Reads the operator's certificate and key files again
+    /// ([`TlsConfig::Files`]) and presents them from the next handshake on;
+    /// open connections and sessions stay. On an error the current
+    /// certificate stays. Returns the fingerprint presented from now on.
+    pub fn reload_certificate(&self) -> Result<Option<String>, ServerError> {
+        self.certificate.as_ref().map(|c| c.reload()).transpose()
     }
 
     /// The name the server states.
@@ -253,9 +281,19 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
         source,
     })?;
 
+    let scheme = if prepared.certificate.is_some() {
+        "https"
+    } else {
+        "http"
+    };
     prepared
         .lock
-        .record_address(&format!("http://{local_addr}"))?;
+        .record_address(&format!("{scheme}://{local_addr}"))?;
+    let acceptor = prepared
+        .certificate
+        .as_ref()
+        .map(|c| c.server_config().map(tokio_rustls::TlsAcceptor::from))
+        .transpose()?;
 
     let metrics = Arc::new(Metrics::new());
     let engine = prepared.engine;
@@ -316,6 +354,7 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
             listener,
             app,
             connections: config.connections,
+            tls: acceptor,
         },
         stopped,
         Background {
@@ -331,6 +370,7 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
         local_addr,
         name: config.name,
         admin_token_path: prepared.admin_token_path,
+        certificate: prepared.certificate,
         sessions,
         settings,
         stop,
@@ -352,17 +392,64 @@ pub async fn run(
         use std::io::Write;
         let mut out = std::io::stdout().lock();
         // A closed stdout must not stop the server.
+        let certificate = server
+            .certificate_fingerprint()
+            .map(|f| format!(" (certificate {f})"))
+            .unwrap_or_default();
         let _ = writeln!(
             out,
-            "rdpm server {} listening on {}",
+            "rdpm server {} listening on {}{certificate}",
             server.name(),
             server.base_url()
         );
         let _ = out.flush();
     }
-    shutdown.await;
+    {
+        let reloads = reload_on_hangup(&server);
+        tokio::pin!(reloads);
+        tokio::select! {
+            () = shutdown => {}
+            () = &mut reloads => {}
+        }
+    }
     tracing::info!("shutting down");
     server.shutdown().await
+}
+
+/// Reads the operator's certificate again on each SIGHUP; never completes
+/// (pending at once when there is nothing to reload).
+async fn reload_on_hangup(server: &RunningServer) {
+    #[cfg(unix)]
+    if server.certificate.is_some() {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::hangup()) {
+            Ok(mut hangups) => {
+                while hangups.recv().await.is_some() {
+                    match server.reload_certificate() {
+                        Ok(Some(fingerprint)) => {
+                            tracing::info!(%fingerprint, "SIGHUP: certificate reloaded");
+                            use std::io::Write;
+                            let mut out = std::io::stdout().lock();
+                            let _ = writeln!(
+                                out,
+                                "rdpm server {} certificate {fingerprint}",
+                                server.name()
+                            );
+                            let _ = out.flush();
+                        }
+                        Ok(None) => {}
+                        Err(e) => {
+                            tracing::error!(error = %e, "SIGHUP: the certificate stays as it was")
+                        }
+                    }
+                }
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "cannot listen for SIGHUP; the certificate is not reloaded")
+            }
+        }
+    }
+    std::future::pending::<()>().await;
 }
 
 /// Process-wide settings for a process that is the server, made once at
@@ -441,6 +528,7 @@ struct Prepared {
     admin: data_dir::AdminToken,
     admin_token_path: PathBuf,
     server_id: uuid::Uuid,
+    certificate: Option<Arc<tls::CertResolver>>,
 }
 
 /// The blocking part of start-up.
@@ -454,6 +542,16 @@ fn prepare(
     let lock = data_dir::DataDirLock::acquire(&config.data_dir)?;
     data_dir::make_private(&config.data_dir)?;
     let (admin, admin_token_path) = data_dir::load_or_create_admin_token(&config.data_dir)?;
+    let certificate = if config.tls.is_on() {
+        Some(Arc::new(tls::CertResolver::load(
+            &config.tls,
+            &config.data_dir,
+            &config.name,
+            config.listen,
+        )?))
+    } else {
+        None
+    };
     let token_key = data_dir::load_or_create_session_key(&config.data_dir)?;
     let catalog = SqliteCatalog::open(&config.data_dir.join(CATALOG_FILE))?;
     catalog.record_server_name(&config.name, started_at)?;
@@ -487,6 +585,7 @@ fn prepare(
         admin,
         admin_token_path,
         server_id: identity.server_id,
+        certificate,
     })
 }
 
@@ -505,6 +604,7 @@ struct Http {
     listener: tokio::net::TcpListener,
     app: axum::Router,
     connections: ConnectionLimits,
+    tls: Option<tokio_rustls::TlsAcceptor>,
 }
 
 async fn serve(
@@ -515,7 +615,13 @@ async fn serve(
     engine: Arc<Engine>,
     lock: data_dir::DataDirLock,
 ) -> Result<(), ServerError> {
-    let server = listen::serve(http.listener, http.app, http.connections, stopped.clone());
+    let server = listen::serve(
+        http.listener,
+        http.app,
+        http.connections,
+        http.tls,
+        stopped.clone(),
+    );
     let served: Result<(), ServerError> = tokio::select! {
         () = server => Ok(()),
         () = async {

@@ -104,6 +104,7 @@ pub(crate) async fn serve(
     listener: TcpListener,
     app: axum::Router,
     limits: ConnectionLimits,
+    tls: Option<tokio_rustls::TlsAcceptor>,
     stopped: watch::Receiver<bool>,
 ) {
     let mut builder = auto::Builder::new(TokioExecutor::new());
@@ -168,9 +169,22 @@ pub(crate) async fn serve(
         let builder = Arc::clone(&builder);
         let watcher = graceful.watcher();
         let app = app.clone();
+        let tls = tls.clone();
         tokio::spawn(async move {
             let _permit = permit;
-            let io = match tokio::time::timeout(limits.idle_timeout, preface(stream)).await {
+            // The TLS handshake counts against the same idle timeout as the
+            // first bytes of a request: a client that stalls in it holds a
+            // slot like one that sends nothing.
+            let opened = async {
+                match tls {
+                    Some(acceptor) => match acceptor.accept(stream).await {
+                        Ok(stream) => preface(Connection::Tls(Box::new(stream))).await,
+                        Err(e) => Err(e),
+                    },
+                    None => preface(Connection::Plain(stream)).await,
+                }
+            };
+            let io = match tokio::time::timeout(limits.idle_timeout, opened).await {
                 Ok(Ok(io)) => io,
                 Ok(Err(e)) => {
                     tracing::debug!(%remote, error = %e, "connection closed before a request");
@@ -205,7 +219,7 @@ pub(crate) async fn serve(
 /// Reads the first bytes of a connection, enough to tell HTTP/1 from the
 /// HTTP/2 preface (hyper-util's own detection waits for them without a
 /// limit), and hands them back in front of the rest.
-async fn preface(mut stream: TcpStream) -> std::io::Result<Prefixed> {
+async fn preface(mut stream: Connection) -> std::io::Result<Prefixed> {
     let mut head = Vec::with_capacity(H2_PREFACE.len());
     let mut buf = [0u8; 24];
     while head.len() < H2_PREFACE.len() && H2_PREFACE.starts_with(&head) {
@@ -224,11 +238,75 @@ async fn preface(mut stream: TcpStream) -> std::io::Result<Prefixed> {
     })
 }
 
+/// An accepted connection: plain, or after its TLS handshake.
+enum Connection {
+    Plain(TcpStream),
+    Tls(Box<tokio_rustls::server::TlsStream<TcpStream>>),
+}
+
+impl AsyncRead for Connection {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        match self.get_mut() {
+            Connection::Plain(s) => Pin::new(s).poll_read(cx, buf),
+            Connection::Tls(s) => Pin::new(s.as_mut()).poll_read(cx, buf),
+        }
+    }
+}
+
+impl AsyncWrite for Connection {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        match self.get_mut() {
+            Connection::Plain(s) => Pin::new(s).poll_write(cx, buf),
+            Connection::Tls(s) => Pin::new(s.as_mut()).poll_write(cx, buf),
+        }
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> Poll<std::io::Result<usize>> {
+        match self.get_mut() {
+            Connection::Plain(s) => Pin::new(s).poll_write_vectored(cx, bufs),
+            Connection::Tls(s) => Pin::new(s.as_mut()).poll_write_vectored(cx, bufs),
+        }
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        match self {
+            Connection::Plain(s) => s.is_write_vectored(),
+            Connection::Tls(s) => s.is_write_vectored(),
+        }
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        match self.get_mut() {
+            Connection::Plain(s) => Pin::new(s).poll_flush(cx),
+            Connection::Tls(s) => Pin::new(s.as_mut()).poll_flush(cx),
+        }
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        match self.get_mut() {
+            Connection::Plain(s) => Pin::new(s).poll_shutdown(cx),
+            Connection::Tls(s) => Pin::new(s.as_mut()).poll_shutdown(cx),
+        }
+    }
+}
+
 /// A connection whose first bytes were read already.
 struct Prefixed {
     head: Vec<u8>,
     read: usize,
-    stream: TcpStream,
+    stream: Connection,
 }
 
 impl AsyncRead for Prefixed {

@@ -20,6 +20,7 @@
 
 mod alert;
 mod error;
+mod fingerprint;
 mod global;
 mod job;
 mod pool;
@@ -33,6 +34,7 @@ mod session;
 
 pub use alert::{Alert, AlertId, AlertQuery, AlertSeverity, AlertState, AlertType};
 pub use error::{ErrorCategory, ErrorId, Problem, PROBLEM_CONTENT_TYPE};
+pub use fingerprint::{certificate_fingerprint, parse_certificate_fingerprint};
 pub use global::{
     AlertEvent, DeliveryState, GlobalProperties, GlobalPropertyInfo, NotificationChannel,
     NotificationDelivery, NotificationQuery, SetGlobalProperty, SmtpSecurity, DPM_ONLY_PROPERTIES,

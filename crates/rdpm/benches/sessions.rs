@@ -67,6 +67,7 @@ fn main() {
             session_idle_timeout: Duration::from_secs(600),
             job_limits: rdpm_server::JobLimits::default(),
             connections: rdpm_server::ConnectionLimits::default(),
+            tls: rdpm_server::TlsConfig::Off,
             time: rdpm_server::TimeConfig::default(),
         }))
         .expect("server starts");

@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use anyhow::{anyhow, Result};
 
-/// `rdpm server`: the DPM server, its HTTP API on a loopback address.
+/// `rdpm server`: the DPM server, its HTTP API on a loopback address, or
+/// HTTPS on any address.
 #[derive(Debug, clap::Args)]
 pub struct ServerArgs {
     /// Where the catalog, the administrator token and the storage pool live
@@ -14,7 +15,8 @@ pub struct ServerArgs {
     #[arg(long, value_name = "DIR", value_hint = clap::ValueHint::DirPath)]
     data_dir: Option<PathBuf>,
 
-    /// Loopback address to listen on; port 0 picks a free one
+    /// Address to listen on; port 0 picks a free one. An address other
+    /// than loopback serves HTTPS only (as --tls)
     #[arg(
         long,
         value_name = "ADDR:PORT",
@@ -57,6 +59,21 @@ pub struct ServerArgs {
     /// [default: 1024, at most half the limit of open files]
     #[arg(long, value_name = "N", value_parser = connection_count)]
     max_connections: Option<usize>,
+
+    /// Serve HTTPS, with a self-signed certificate the server makes on
+    /// its first start in the data directory (tls.crt, tls.key) unless
+    /// --tls-cert and --tls-key name one
+    #[arg(long)]
+    tls: bool,
+
+    /// The certificate chain to present (PEM, end-entity first); implies
+    /// --tls. Read again on SIGHUP
+    #[arg(long, value_name = "FILE", requires = "tls_key", value_hint = clap::ValueHint::FilePath)]
+    tls_cert: Option<PathBuf>,
+
+    /// The private key of --tls-cert (PEM)
+    #[arg(long, value_name = "FILE", requires = "tls_cert", value_hint = clap::ValueHint::FilePath)]
+    tls_key: Option<PathBuf>,
 
     // A test aid, not in the help: the server's clock stands at this RFC
     // 3339 time (or the one in @FILE) and moves only through POST
@@ -146,6 +163,7 @@ struct Settings {
     connection_idle_timeout: Duration,
     /// `None`: the default, bounded by the limit of open files.
     max_connections: Option<usize>,
+    tls: rdpm_server::TlsConfig,
 }
 
 impl ServerArgs {
@@ -176,6 +194,12 @@ impl ServerArgs {
                 rdpm_server::ManualClock::new(start),
             ));
         }
+        let tls = match (self.tls_cert, self.tls_key) {
+            (Some(cert), Some(key)) => rdpm_server::TlsConfig::Files { cert, key },
+            // HTTPS is always on away from loopback.
+            _ if self.tls || !self.listen.ip().is_loopback() => rdpm_server::TlsConfig::SelfSigned,
+            _ => rdpm_server::TlsConfig::Off,
+        };
         Ok(Settings {
             data_dir,
             listen: self.listen,
@@ -187,6 +211,7 @@ impl ServerArgs {
                 .connection_idle_timeout
                 .unwrap_or(rdpm_server::ConnectionLimits::DEFAULT_IDLE_TIMEOUT),
             max_connections: self.max_connections,
+            tls,
         })
     }
 }
@@ -269,6 +294,7 @@ pub fn main(args: ServerArgs) -> i32 {
                     .max(1)
             }),
         },
+        tls: args.tls,
     };
     match runtime.block_on(rdpm_server::run(config, rdpm_server::shutdown_signal())) {
         Ok(()) => 0,
@@ -276,5 +302,48 @@ pub fn main(args: ServerArgs) -> i32 {
             eprintln!("rdpm server: {e}");
             1
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser as _;
+
+    #[derive(clap::Parser)]
+    struct Cli {
+        #[command(flatten)]
+        server: ServerArgs,
+    }
+
+    fn tls_of(args: &[&str]) -> rdpm_server::TlsConfig {
+        let mut argv = vec!["rdpm", "--data-dir", "/nonexistent", "--name", "S"];
+        argv.extend_from_slice(args);
+        Cli::try_parse_from(argv)
+            .expect("arguments parse")
+            .server
+            .settings()
+            .expect("settings")
+            .tls
+    }
+
+    #[test]
+    fn https_is_on_with_tls_and_always_away_from_loopback() {
+        use rdpm_server::TlsConfig;
+        assert_eq!(tls_of(&[]), TlsConfig::Off);
+        assert_eq!(tls_of(&["--tls"]), TlsConfig::SelfSigned);
+        assert_eq!(tls_of(&["--listen", "0.0.0.0:6075"]), TlsConfig::SelfSigned);
+        assert_eq!(tls_of(&["--listen", "[::]:6075"]), TlsConfig::SelfSigned);
+        assert_eq!(
+            tls_of(&["--tls-cert", "/c.pem", "--tls-key", "/k.pem"]),
+            TlsConfig::Files {
+                cert: "/c.pem".into(),
+                key: "/k.pem".into()
+            }
+        );
+        assert!(
+            Cli::try_parse_from(["rdpm", "--tls-cert", "/c.pem"]).is_err(),
+            "a certificate without its key is refused"
+        );
     }
 }

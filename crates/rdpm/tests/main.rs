@@ -22,4 +22,5 @@ mod sessions;
 mod storage_pool;
 mod streaming;
 mod support;
+mod tls;
 mod unattended;

@@ -10,6 +10,7 @@ use crate::cmdlet::{signature, Args, Cmdlet};
 use crate::connection::{connections, Connection};
 use crate::objects::{handle_of, Handle};
 use crate::session::objects::{dpm_server, ScopePayload, DPM_SERVER_SCOPE_TYPE};
+use crate::trust;
 use crate::SERVER_NAME_ALIASES;
 use rdpm_types::PasswordCredential;
 
@@ -83,11 +84,14 @@ fn process(ctx: &mut dyn CommandContext, params: &Args, _input: Option<Value>) -
             .map(|c| dpm_server(&c, None));
         return match result {
             Ok(v) => ctx.write_output(v),
+            Err(e) if e.error_id == trust::UNTRUSTED_CERTIFICATE => Err(ctx.terminating_error(e)),
             Err(e) => ctx.write_error(e),
         };
     }
     match connect(ctx, &name) {
         Ok(v) => ctx.write_output(v),
+        // A certificate the shell does not trust stops the script.
+        Err(e) if e.error_id == trust::UNTRUSTED_CERTIFICATE => Err(ctx.terminating_error(e)),
         Err(e) => ctx.write_error(e),
     }
 }
@@ -109,7 +113,26 @@ fn connect(ctx: &mut dyn CommandContext, name: &str) -> Result<Value, ErrorRecor
     // Asked for by name without -Credential: the configured token may
     // open the server again after a connection as a user closed.
     connections(ctx).forget_sign_in(name);
-    let c = connections(ctx).get_or_connect(Some(name))?;
+    let c = match connections(ctx).get_or_connect(Some(name)) {
+        Ok(c) => c,
+        Err(e) => match connections(ctx).take_unknown_certificate() {
+            // Interactively, an unknown certificate is asked about once,
+            // the way ssh does, and remembered.
+            Some(unknown) if ctx.host().is_interactive() => {
+                let answer = ctx.host().read_line(&trust::question(&unknown));
+                let yes = answer.is_ok_and(|a| {
+                    let a = a.trim();
+                    a.eq_ignore_ascii_case("yes") || a.eq_ignore_ascii_case("y")
+                });
+                if !yes {
+                    return Err(e);
+                }
+                trust::remember(&unknown)?;
+                connections(ctx).get_or_connect(Some(name))?
+            }
+            _ => return Err(e),
+        },
+    };
     Ok(dpm_server(&c, None))
 }
 

@@ -211,7 +211,7 @@ async fn the_openapi_document_describes_every_route() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn only_loopback_addresses_are_served() {
+async fn plain_http_is_served_on_loopback_only() {
     let dir = tempfile::tempdir().unwrap();
     for listen in ["0.0.0.0:0", "192.0.2.1:6075", "[::]:0"] {
         let config = ServerConfig {
@@ -220,7 +220,11 @@ async fn only_loopback_addresses_are_served() {
         };
         match rdpm_server::start(config).await {
             Err(e @ ServerError::NonLoopbackListen(_)) => {
-                assert!(e.to_string().contains("loopback"), "{e}");
+                let text = e.to_string();
+                assert!(
+                    text.contains("plain HTTP") && text.contains("--tls"),
+                    "{text}"
+                );
             }
             other => panic!("{listen}: expected a refusal, got {other:?}"),
         }
@@ -229,6 +233,18 @@ async fn only_loopback_addresses_are_served() {
         !dir.path().join("data").exists(),
         "a refused start creates nothing"
     );
+    // With TLS the address is taken: this one is on no interface of this
+    // host (TEST-NET-1), so the start goes as far as binding it.
+    let tls_dir = tempfile::tempdir().unwrap();
+    let config = ServerConfig {
+        listen: "192.0.2.1:6075".parse().unwrap(),
+        tls: rdpm_server::TlsConfig::SelfSigned,
+        ..super::support::config(tls_dir.path(), Duration::from_secs(60))
+    };
+    match rdpm_server::start(config).await {
+        Err(ServerError::Bind { .. }) => {}
+        other => panic!("with TLS: expected only the bind to fail, got {other:?}"),
+    }
     let config = ServerConfig {
         listen: "[::1]:0".parse().unwrap(),
         ..super::support::config(dir.path(), Duration::from_secs(60))
