@@ -227,7 +227,7 @@ pub enum LoginError {
         retry_after: Duration,
     },
     /// The catalog or the blocking pool failed.
-    Internal(crate::EngineError),
+    Internal(crate::error::EngineError),
 }
 
 /// Failed logins counted per key in fixed windows, for a bounded number
@@ -365,14 +365,19 @@ impl Logins {
 
     async fn check(self: &Arc<Self>, name: &str, password: &str) -> Result<String, LoginError> {
         let _permit = self.verifications.acquire().await.map_err(|e| {
-            LoginError::Internal(crate::EngineError::internal("login verification", &e))
+            LoginError::Internal(crate::error::EngineError::internal(
+                "login verification",
+                &e,
+            ))
         })?;
         let this = Arc::clone(self);
         let name = name.to_string();
         let password = password.to_string();
         tokio::task::spawn_blocking(move || this.check_blocking(&name, &password))
             .await
-            .map_err(|e| LoginError::Internal(crate::EngineError::internal("login task", &e)))?
+            .map_err(|e| {
+                LoginError::Internal(crate::error::EngineError::internal("login task", &e))
+            })?
     }
 
     fn dummy_hash(&self) -> &str {
@@ -385,7 +390,10 @@ impl Logins {
 
     fn check_blocking(self: &Arc<Self>, name: &str, password: &str) -> Result<String, LoginError> {
         let internal = |e: CatalogError| {
-            LoginError::Internal(crate::EngineError::internal("cannot read the users", &e))
+            LoginError::Internal(crate::error::EngineError::internal(
+                "cannot read the users",
+                &e,
+            ))
         };
         let user = if check_name(name).is_ok() && password.len() <= MAX_PASSWORD_BYTES {
             self.catalog.user(name).map_err(internal)?

@@ -46,6 +46,7 @@ mod import_cycles;
 mod listen;
 mod metrics;
 mod session;
+pub mod users;
 mod webhook;
 
 use std::future::Future;
