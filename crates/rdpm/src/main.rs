@@ -2,6 +2,8 @@
 //!
 //! - `rdpm server [--data-dir DIR] [--listen ADDR:PORT] [--name NAME] ...`
 //!   (`rdpm server --help` lists them)
+//! - `rdpm server user add|passwd|disable|enable|list` — the users who log
+//!   in with a password, in the data directory's catalog
 //! - `rdpm completions bash|zsh|fish|elvish|powershell` — completions of
 //!   the subcommands for a shell
 //! - `rdpm` — the interactive shell
@@ -14,6 +16,7 @@
 
 mod server;
 mod shell;
+mod users;
 
 use std::process::ExitCode;
 

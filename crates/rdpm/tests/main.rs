@@ -22,3 +22,4 @@ mod storage_pool;
 mod streaming;
 mod support;
 mod unattended;
+mod users;
