@@ -43,7 +43,8 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// The DPM server: its HTTP API on a loopback address.
-    Server(server::ServerArgs),
+    // Boxed: its options are many times the size of the other variants'.
+    Server(Box<server::ServerArgs>),
     /// Prints the completions of rdpm's subcommands for a shell.
     Completions {
         /// The shell to complete in.
@@ -90,7 +91,7 @@ fn run_subcommand(args: Vec<std::ffi::OsString>) -> i32 {
         }
     };
     match cli.command {
-        Command::Server(args) => server::main(args),
+        Command::Server(args) => server::main(*args),
         Command::Completions { shell } => {
             // Into memory first: the generator panics on a write error,
             // such as a reader that has gone away.

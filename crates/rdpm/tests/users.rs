@@ -38,7 +38,7 @@ fn text(bytes: &[u8]) -> String {
 
 #[test]
 fn users_are_added_listed_disabled_and_enabled_with_clear_errors() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().expect("temporary directory");
     let data = dir.path().join("data");
     let added = user(&data, &["add", "alice", "--password-stdin"], "pw-one\n");
     assert!(added.status.success(), "{}", text(&added.stderr));
@@ -79,14 +79,17 @@ fn users_are_added_listed_disabled_and_enabled_with_clear_errors() {
     assert!(user(&data, &["enable", "alice"], "").status.success());
     let row = text(&user(&data, &["list"], "").stdout);
     assert!(
-        row.lines().nth(2).unwrap().starts_with("alice  yes"),
+        row.lines()
+            .nth(2)
+            .expect("a row under the header")
+            .starts_with("alice  yes"),
         "{row}"
     );
 }
 
 #[test]
 fn the_password_is_asked_twice_without_echo() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().expect("temporary directory");
     let mut cmd = Command::new(bin());
     cmd.args(["server", "user", "add", "alice", "--data-dir"])
         .arg(dir.path().join("data"));
