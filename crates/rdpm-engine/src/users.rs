@@ -162,22 +162,44 @@ pub fn add_user(
     Ok(record)
 }
 
-/// Sets a user's password, lifting any lock. Blocking.
-pub fn set_password(catalog: &dyn Catalog, name: &str, password: &str) -> Result<(), UserError> {
+/// Sets a user's password, lifting any lock (and resolving its alert).
+/// Blocking.
+pub fn set_password(
+    catalog: &dyn Catalog,
+    name: &str,
+    password: &str,
+    now: DateTime<Utc>,
+) -> Result<(), UserError> {
     if catalog.user(name)?.is_none() {
         return Err(UserError::NotFound(name.to_string()));
     }
     let hash = hash_password(password)?;
-    if !catalog.set_user_password(name, &hash)? {
+    let Some(user) = catalog.user(name)? else {
+        return Err(UserError::NotFound(name.to_string()));
+    };
+    if !catalog.set_user_password(&user.name, &hash)? {
         return Err(UserError::NotFound(name.to_string()));
     }
+    resolve_account_locked(catalog, &user.name, now, "The password was set.")?;
     Ok(())
 }
 
-/// Enables (lifting any lock) or disables a user. Blocking.
-pub fn set_enabled(catalog: &dyn Catalog, name: &str, enabled: bool) -> Result<(), UserError> {
-    if !catalog.set_user_enabled(name, enabled)? {
+/// Enables (lifting any lock and resolving its alert) or disables a
+/// user. Blocking.
+pub fn set_enabled(
+    catalog: &dyn Catalog,
+    name: &str,
+    enabled: bool,
+    now: DateTime<Utc>,
+) -> Result<(), UserError> {
+    let Some(user) = catalog.user(name)? else {
         return Err(UserError::NotFound(name.to_string()));
+    };
+    if !catalog.set_user_enabled(&user.name, enabled)? {
+        return Err(UserError::NotFound(name.to_string()));
+    }
+    if enabled {
+        resolve_account_locked(catalog, &user.name, now, "The user was enabled.")?;
     }
     Ok(())
 }
@@ -491,28 +513,38 @@ impl Logins {
     }
 
     fn resolve_lock(&self, name: &str, now: DateTime<Utc>, reason: &str) {
-        let key = Alert::new(
-            AlertType::AccountLocked,
-            AlertSeverity::Warning,
-            USER_OBJECT_TYPE.into(),
-            name.to_string(),
-            String::new(),
-            String::new(),
-            now,
-        )
-        .object_key();
-        let resolution = AlertResolution {
-            object_key: key,
-            alert_types: vec![AlertType::AccountLocked],
-            state: AlertState::Resolved,
-            at: now,
-            reason: reason.to_string(),
-            job_id: None,
-        };
-        if let Err(e) = self.catalog.resolve_alerts(&resolution) {
+        if let Err(e) = resolve_account_locked(self.catalog.as_ref(), name, now, reason) {
             tracing::error!(error = %e, user = %name, "cannot resolve the AccountLocked alert");
         }
     }
+}
+
+/// Resolves the active `AccountLocked` alert of the user `name`, if any.
+fn resolve_account_locked(
+    catalog: &dyn Catalog,
+    name: &str,
+    now: DateTime<Utc>,
+    reason: &str,
+) -> Result<(), CatalogError> {
+    let key = Alert::new(
+        AlertType::AccountLocked,
+        AlertSeverity::Warning,
+        USER_OBJECT_TYPE.into(),
+        name.to_string(),
+        String::new(),
+        String::new(),
+        now,
+    )
+    .object_key();
+    catalog.resolve_alerts(&AlertResolution {
+        object_key: key,
+        alert_types: vec![AlertType::AccountLocked],
+        state: AlertState::Resolved,
+        at: now,
+        reason: reason.to_string(),
+        job_id: None,
+    })?;
+    Ok(())
 }
 
 #[cfg(test)]
@@ -589,11 +621,11 @@ mod tests {
             Err(UserError::InvalidPassword(_))
         ));
         assert!(matches!(
-            set_password(f.catalog.as_ref(), "bob", "pw"),
+            set_password(f.catalog.as_ref(), "bob", "pw", f.clock.now()),
             Err(UserError::NotFound(_))
         ));
         assert!(matches!(
-            set_enabled(f.catalog.as_ref(), "bob", false),
+            set_enabled(f.catalog.as_ref(), "bob", false, f.clock.now()),
             Err(UserError::NotFound(_))
         ));
     }
@@ -615,7 +647,7 @@ mod tests {
             logins.login("nobody", "pw-1", LOOPBACK).await,
             Err(LoginError::Refused)
         ));
-        set_enabled(f.catalog.as_ref(), "alice", false).unwrap();
+        set_enabled(f.catalog.as_ref(), "alice", false, f.clock.now()).unwrap();
         assert!(matches!(
             logins.login("alice", "pw-1", LOOPBACK).await,
             Err(LoginError::Refused)
@@ -657,6 +689,24 @@ mod tests {
         }
         let resolved = locked_alerts(f.catalog.as_ref(), false);
         assert_eq!(resolved[0].state, AlertState::Resolved);
+        assert_eq!(
+            logins.login("alice", "pw-1", LOOPBACK).await.unwrap(),
+            "alice"
+        );
+    }
+
+    #[tokio::test]
+    async fn enabling_the_user_lifts_the_lock_and_resolves_its_alert() {
+        let f = fixture();
+        add_user(f.catalog.as_ref(), "alice", "pw-1", f.clock.now()).unwrap();
+        let policy = LoginPolicy::default();
+        let logins = logins(&f, policy.clone());
+        for _ in 0..policy.max_failures {
+            let _ = logins.login("alice", "wrong", LOOPBACK).await;
+        }
+        assert_eq!(locked_alerts(f.catalog.as_ref(), true).len(), 1);
+        set_enabled(f.catalog.as_ref(), "ALICE", true, f.clock.now()).unwrap();
+        assert!(locked_alerts(f.catalog.as_ref(), true).is_empty());
         assert_eq!(
             logins.login("alice", "pw-1", LOOPBACK).await.unwrap(),
             "alice"

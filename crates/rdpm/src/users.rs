@@ -95,15 +95,15 @@ fn run(data_dir: &Path, command: UserCommand) -> Result<()> {
                 return Err(users::UserError::NotFound(name).into());
             }
             let password = password.read(&name)?;
-            users::set_password(catalog, &name, &password)?;
+            users::set_password(catalog, &name, &password, chrono::Utc::now())?;
             println!("Set the password of '{name}'.");
         }
         UserCommand::Disable { name } => {
-            users::set_enabled(catalog, &name, false)?;
+            users::set_enabled(catalog, &name, false, chrono::Utc::now())?;
             println!("Disabled '{name}'.");
         }
         UserCommand::Enable { name } => {
-            users::set_enabled(catalog, &name, true)?;
+            users::set_enabled(catalog, &name, true, chrono::Utc::now())?;
             println!("Enabled '{name}'.");
         }
         UserCommand::List => print_list(catalog)?,

@@ -95,7 +95,7 @@ async fn wrong_password_unknown_user_and_disabled_user_get_the_same_answer() {
     t.add_user("alice", "right-pw");
     t.add_user("bob", "bobs-pw");
     let catalog = rdpm_server::users::open_catalog(&t.data_dir()).unwrap();
-    rdpm_server::users::set_enabled(catalog.as_ref(), "bob", false).unwrap();
+    rdpm_server::users::set_enabled(catalog.as_ref(), "bob", false, chrono::Utc::now()).unwrap();
 
     expect_refused(t.login("alice", "wrong-pw").await).await;
     expect_refused(t.login("nobody", "right-pw").await).await;
