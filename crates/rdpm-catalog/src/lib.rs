@@ -55,6 +55,9 @@ mod pool;
 mod protection;
 mod schedule;
 mod sqlite;
+mod users;
+
+pub use users::{LoginFailure, UserRecord};
 mod writer;
 
 use std::collections::BTreeMap;
@@ -290,6 +293,35 @@ pub trait Catalog: Send + Sync {
         state: Option<rdpm_types::DeliveryState>,
         limit: u32,
     ) -> Result<Vec<rdpm_types::NotificationDelivery>, CatalogError>;
+
+    /// Adds a user; false when a user of that name (in any case) exists.
+    fn add_user(&self, user: &UserRecord) -> Result<bool, CatalogError>;
+
+    /// The user of that name, compared case-insensitively.
+    fn user(&self, name: &str) -> Result<Option<UserRecord>, CatalogError>;
+
+    /// Every user, by name.
+    fn users(&self) -> Result<Vec<UserRecord>, CatalogError>;
+
+    /// Replaces a user's password hash and lifts any lock; false for an
+    /// unknown user.
+    fn set_user_password(&self, name: &str, password_hash: &str) -> Result<bool, CatalogError>;
+
+    /// Enables (lifting any lock) or disables a user; false for an unknown
+    /// user.
+    fn set_user_enabled(&self, name: &str, enabled: bool) -> Result<bool, CatalogError>;
+
+    /// Counts a failed login of a user; the `max_failures`th in a row
+    /// locks the user until `lock_until`. `None` for an unknown user.
+    fn record_login_failure(
+        &self,
+        name: &str,
+        max_failures: u32,
+        lock_until: DateTime<Utc>,
+    ) -> Result<Option<LoginFailure>, CatalogError>;
+
+    /// Forgets a user's failed logins and lock after a successful login.
+    fn record_login_success(&self, name: &str) -> Result<(), CatalogError>;
 }
 
 /// A storage pool member as the catalog records it.

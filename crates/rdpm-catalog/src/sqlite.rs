@@ -59,6 +59,7 @@ fn migrations() -> Migrations<'static> {
         M::up(crate::global::MIGRATION),
         M::up(crate::protection::MIGRATION_ALERT_THRESHOLD),
         M::up(crate::maintenance::MIGRATION_UNFINISHED),
+        M::up(crate::users::MIGRATION),
     ])
 }
 
@@ -346,6 +347,39 @@ impl Catalog for SqliteCatalog {
 
     fn pool_members(&self) -> Result<Vec<crate::PoolMemberRecord>, CatalogError> {
         crate::pool::members(&self.conn())
+    }
+
+    fn add_user(&self, user: &crate::UserRecord) -> Result<bool, CatalogError> {
+        crate::users::add(&self.conn(), user)
+    }
+
+    fn user(&self, name: &str) -> Result<Option<crate::UserRecord>, CatalogError> {
+        crate::users::get(&self.conn(), name)
+    }
+
+    fn users(&self) -> Result<Vec<crate::UserRecord>, CatalogError> {
+        crate::users::list(&self.conn())
+    }
+
+    fn set_user_password(&self, name: &str, password_hash: &str) -> Result<bool, CatalogError> {
+        crate::users::set_password(&self.conn(), name, password_hash)
+    }
+
+    fn set_user_enabled(&self, name: &str, enabled: bool) -> Result<bool, CatalogError> {
+        crate::users::set_enabled(&self.conn(), name, enabled)
+    }
+
+    fn record_login_failure(
+        &self,
+        name: &str,
+        max_failures: u32,
+        lock_until: DateTime<Utc>,
+    ) -> Result<Option<crate::LoginFailure>, CatalogError> {
+        crate::users::record_failure(&mut self.conn(), name, max_failures, lock_until)
+    }
+
+    fn record_login_success(&self, name: &str) -> Result<(), CatalogError> {
+        crate::users::record_success(&self.conn(), name)
     }
 
     fn add_pool_member(&self, member: &crate::PoolMemberRecord) -> Result<(), CatalogError> {

@@ -34,6 +34,7 @@ pub mod secrets;
 mod services;
 pub mod settings;
 pub mod text;
+pub mod users;
 
 pub use error::{EngineError, ErrorKind, StartError};
 pub use services::{Engine, EngineConfig};

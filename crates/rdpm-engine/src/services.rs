@@ -60,6 +60,8 @@ pub struct Engine {
     pub conditions: Arc<Conditions>,
     /// The server-wide settings in force.
     pub settings: Arc<Settings>,
+    /// Password logins of the catalog's users.
+    pub logins: Arc<crate::users::Logins>,
     /// Woken when an alert notification is queued.
     notify_wake: Arc<Notify>,
 }
@@ -123,6 +125,11 @@ impl Engine {
             config.zone.clone(),
         ));
         tracing::info!(zone = ?scheduler.zone().iana_name(), clock = ?config.clock, "schedules ready");
+        let logins = Arc::new(crate::users::Logins::new(
+            Arc::clone(&catalog),
+            Arc::clone(&clock),
+            crate::users::LoginPolicy::default(),
+        ));
         let conditions = Arc::new(Conditions::new(
             Arc::clone(&catalog),
             Arc::clone(&protection),
@@ -141,6 +148,7 @@ impl Engine {
             maintenance,
             conditions,
             settings,
+            logins,
             notify_wake,
         })
     }

@@ -161,6 +161,15 @@ impl ApiError {
         )
     }
 
+    /// Every refused password login, whatever was wrong: unknown user,
+    /// wrong password, disabled or locked.
+    pub(crate) fn login_refused() -> Self {
+        ApiError::new(
+            ErrorId::InvalidCredential,
+            "The user name or password is incorrect, or the account cannot sign in now.",
+        )
+    }
+
     pub(crate) fn internal<E: std::fmt::Display + 'static>(context: &str, error: &E) -> Self {
         if is_disk_full(error) {
             tracing::error!(error = %error, "{context}: the disk is full");

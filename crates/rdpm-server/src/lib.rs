@@ -49,6 +49,7 @@ mod listen;
 mod metrics;
 mod session;
 mod tls;
+pub mod users;
 mod webhook;
 
 use std::future::Future;

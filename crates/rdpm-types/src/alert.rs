@@ -76,13 +76,16 @@ pub enum AlertType {
     /// The disk of the server's data directory was full: requests that
     /// change something were refused (507) until it had room again.
     CatalogDiskFull,
+    /// A user's account was locked after repeated failed logins; it
+    /// resolves when the lock ends or the user logs in.
+    AccountLocked,
     /// A kind this build does not know (sent by a newer server).
     Other(String),
 }
 
 impl AlertType {
     /// Every kind this build raises.
-    pub const KNOWN: [AlertType; 10] = [
+    pub const KNOWN: [AlertType; 11] = [
         AlertType::BackupFailed,
         AlertType::BackupCompletedWithSkippedFiles,
         AlertType::RecoveryFailed,
@@ -93,6 +96,7 @@ impl AlertType {
         AlertType::DiskStorageLowSpace,
         AlertType::ModifiableProtectionGroupDiscarded,
         AlertType::CatalogDiskFull,
+        AlertType::AccountLocked,
     ];
 
     /// The name as DPM prints it.
@@ -108,6 +112,7 @@ impl AlertType {
             AlertType::DiskStorageLowSpace => "DiskStorageLowSpace",
             AlertType::ModifiableProtectionGroupDiscarded => "ModifiableProtectionGroupDiscarded",
             AlertType::CatalogDiskFull => "CatalogDiskFull",
+            AlertType::AccountLocked => "AccountLocked",
             AlertType::Other(name) => name,
         }
     }
@@ -138,6 +143,7 @@ impl AlertType {
                 "Changes to a protection group were discarded"
             }
             AlertType::CatalogDiskFull => "The server's data directory ran out of space",
+            AlertType::AccountLocked => "A user account was locked after failed logins",
             AlertType::Other(name) => name,
         }
     }

@@ -151,6 +151,9 @@ pub enum ErrorId {
     AlertNotFound,
     /// The catalog's disk is full: the change was not saved (HTTP 507).
     InsufficientStorage,
+    /// Too many login attempts from this address or for this user; the
+    /// `Retry-After` header says when to try again (HTTP 429).
+    TooManyRequests,
 }
 
 impl ErrorId {
@@ -190,6 +193,7 @@ impl ErrorId {
             JobNotRestartable => "JobNotRestartable",
             AlertNotFound => "AlertNotFound",
             InsufficientStorage => "InsufficientStorage",
+            TooManyRequests => "TooManyRequests",
         }
     }
 
@@ -223,6 +227,7 @@ impl ErrorId {
             JobNotRestartable => ErrorCategory::InvalidOperation,
             AlertNotFound => ErrorCategory::ObjectNotFound,
             InsufficientStorage => ErrorCategory::WriteError,
+            TooManyRequests => ErrorCategory::LimitsExceeded,
         }
     }
 
@@ -252,6 +257,7 @@ impl ErrorId {
             JobNotRestartable => 409,
             AlertNotFound => 404,
             InsufficientStorage => 507,
+            TooManyRequests => 429,
         }
     }
 }

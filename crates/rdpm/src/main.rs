@@ -2,6 +2,8 @@
 //!
 //! - `rdpm server [--data-dir DIR] [--listen ADDR:PORT] [--name NAME] ...`
 //!   (`rdpm server --help` lists them)
+//! - `rdpm server user add|passwd|disable|enable|list` — the users who log
+//!   in with a password, in the data directory's catalog
 //! - `rdpm completions bash|zsh|fish|elvish|powershell` — completions of
 //!   the subcommands for a shell
 //! - `rdpm` — the interactive shell
@@ -14,6 +16,7 @@
 
 mod server;
 mod shell;
+mod users;
 
 use std::process::ExitCode;
 
@@ -40,6 +43,7 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// The DPM server: its HTTP API on a loopback address.
+    // Boxed: its options are many times the size of the other variants'.
     Server(Box<server::ServerArgs>),
     /// Prints the completions of rdpm's subcommands for a shell.
     Completions {

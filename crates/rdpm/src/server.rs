@@ -12,8 +12,12 @@ use anyhow::{anyhow, Result};
 pub struct ServerArgs {
     /// Where the catalog, the administrator token and the storage pool live
     /// [default: $XDG_DATA_HOME/rdpm, usually ~/.local/share/rdpm]
-    #[arg(long, value_name = "DIR", value_hint = clap::ValueHint::DirPath)]
+    #[arg(long, value_name = "DIR", value_hint = clap::ValueHint::DirPath, global = true)]
     data_dir: Option<PathBuf>,
+
+    /// Users who log in with a password, in the data directory's catalog
+    #[command(subcommand)]
+    command: Option<ServerCommand>,
 
     /// Address to listen on; port 0 picks a free one. An address other
     /// than loopback serves HTTPS only (as --tls)
@@ -81,6 +85,24 @@ pub struct ServerArgs {
     // that the shells' completions, which list hidden flags, show no text.
     #[arg(long, value_name = "TIME|@FILE", hide = true, value_parser = simulated_start)]
     simulated_clock: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// What `rdpm server` does instead of serving.
+#[derive(Debug, clap::Subcommand)]
+enum ServerCommand {
+    /// Adds, changes and lists the users who log in with a password
+    #[command(subcommand)]
+    User(crate::users::UserCommand),
+}
+
+/// The data directory: the one given, or the per-user default.
+fn data_dir(given: Option<PathBuf>) -> Result<PathBuf> {
+    match given {
+        Some(d) => Ok(d),
+        None => dirs::data_dir()
+            .map(|d| d.join("rdpm"))
+            .ok_or_else(|| anyhow!("no per-user data directory is known here; pass --data-dir")),
+    }
 }
 
 fn listen_address(value: &str) -> Result<SocketAddr, String> {
@@ -168,12 +190,7 @@ struct Settings {
 
 impl ServerArgs {
     fn settings(self) -> Result<Settings> {
-        let data_dir = match self.data_dir {
-            Some(d) => d,
-            None => dirs::data_dir().map(|d| d.join("rdpm")).ok_or_else(|| {
-                anyhow!("no per-user data directory is known here; pass --data-dir")
-            })?,
-        };
+        let data_dir = data_dir(self.data_dir)?;
         let name = self
             .name
             .unwrap_or_else(|| gethostname::gethostname().to_string_lossy().into_owned());
@@ -242,7 +259,16 @@ fn bound_malloc_heaps() -> std::io::Result<()> {
         .exec())
 }
 
-pub fn main(args: ServerArgs) -> i32 {
+pub fn main(mut args: ServerArgs) -> i32 {
+    if let Some(ServerCommand::User(command)) = args.command.take() {
+        return match data_dir(args.data_dir) {
+            Ok(dir) => crate::users::main(&dir, command),
+            Err(e) => {
+                eprintln!("rdpm server user: {e:#}");
+                64
+            }
+        };
+    }
     let args = match args.settings() {
         Ok(s) => s,
         Err(e) => {

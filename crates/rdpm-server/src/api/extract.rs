@@ -94,6 +94,25 @@ impl FromRequestParts<AppState> for Caller {
     }
 }
 
+/// `Option<Caller>`: `None` when the request has no `Authorization`
+/// header (a password login); a header that does not authenticate is
+/// refused as for `Caller`.
+impl axum::extract::OptionalFromRequestParts<AppState> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Option<Self>, ApiError> {
+        if !parts.headers.contains_key(header::AUTHORIZATION) {
+            return Ok(None);
+        }
+        <Caller as FromRequestParts<AppState>>::from_request_parts(parts, state)
+            .await
+            .map(Some)
+    }
+}
+
 /// The largest JSON body accepted (axum's default limit for `Json`).
 const JSON_BODY_LIMIT: u64 = 2 * 1024 * 1024;
 

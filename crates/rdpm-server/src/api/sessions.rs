@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use axum::extract::{ConnectInfo, State};
 use axum::http::{header, StatusCode};
-use axum::response::IntoResponse;
+use axum::response::{IntoResponse, Response};
 use axum::Json;
 use rdpm_types::{
     paths, CloseReason, CreateSessionRequest, CreateSessionResponse, ErrorId, Problem,
@@ -17,6 +17,7 @@ use super::ids::parse_id;
 use super::state::AppState;
 use crate::error::ApiError;
 use crate::session::{Lookup, OpenSession, SessionError};
+use rdpm_engine::users::LoginError;
 
 /// The principal of sessions opened with the administrator token.
 pub(crate) const ADMIN_PRINCIPAL: &str = "administrator";
@@ -33,22 +34,68 @@ const MAX_CLIENT_FIELD: usize = 256;
     responses(
         (status = 201, description = "The session is open; the token is shown this once", body = CreateSessionResponse),
         (status = 400, description = "Invalid body, or the server names itself differently than expected", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Missing or invalid credential", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Only the administrator token opens sessions", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Missing or invalid credential; for a password login, one message whatever was wrong", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "A session token cannot open sessions", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many failed logins from this address or for this user; Retry-After says when to try again", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub(crate) async fn create_session(
     State(state): State<AppState>,
-    caller: Caller,
+    caller: Option<Caller>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    ApiJson(request): ApiJson<CreateSessionRequest>,
-) -> Result<impl IntoResponse, ApiError> {
-    if let Caller::Session(_) = caller {
-        return Err(ApiError::new(
-            ErrorId::PermissionDenied,
-            "Only the administrator token can open sessions; a session token cannot.",
-        ));
-    }
+    request: Result<ApiJson<CreateSessionRequest>, ApiError>,
+) -> Result<Response, ApiError> {
+    let mut request = match (caller, request) {
+        (Some(Caller::Session(_)), _) => {
+            return Err(ApiError::new(
+                ErrorId::PermissionDenied,
+                "Only the administrator token or a user's password can open sessions; a \
+                 session token cannot.",
+            ));
+        }
+        // Without a credential, a body that does not parse is not read.
+        (None, Err(_)) => return Err(ApiError::authentication_required()),
+        (_, Err(e)) => return Err(e),
+        (Some(Caller::Admin), Ok(ApiJson(request))) => {
+            if request.credential.is_some() {
+                return Err(ApiError::new(
+                    ErrorId::InvalidRequest,
+                    "The request carries both the administrator token and a user's credential; \
+                     send one of them.",
+                ));
+            }
+            request
+        }
+        (None, Ok(ApiJson(request))) if request.credential.is_none() => {
+            return Err(ApiError::authentication_required());
+        }
+        (None, Ok(ApiJson(request))) => request,
+    };
+    let principal = match request.credential.take() {
+        None => ADMIN_PRINCIPAL.to_string(),
+        Some(credential) => {
+            match state
+                .engine
+                .logins
+                .login(&credential.user_name, &credential.password, peer.ip())
+                .await
+            {
+                Ok(name) => {
+                    tracing::info!(user = %name, address = %peer, "password login");
+                    name
+                }
+                Err(LoginError::Refused) => {
+                    tracing::info!(address = %peer, "password login refused");
+                    return Err(ApiError::login_refused());
+                }
+                Err(LoginError::TooMany { retry_after }) => {
+                    tracing::info!(address = %peer, "password login refused: too many failures");
+                    return Ok(too_many_logins(retry_after));
+                }
+                Err(LoginError::Internal(e)) => return Err(e.into()),
+            }
+        }
+    };
     for (field, value) in [
         ("client_host", &request.client_host),
         ("client_process", &request.client_process),
@@ -74,7 +121,7 @@ pub(crate) async fn create_session(
         }
     }
     let (session, token) = state.sessions.open(OpenSession {
-        principal: ADMIN_PRINCIPAL.to_string(),
+        principal,
         client_host: request.client_host,
         client_process: request.client_process,
         client_address: peer.to_string(),
@@ -90,7 +137,24 @@ pub(crate) async fn create_session(
         StatusCode::CREATED,
         [(header::LOCATION, location)],
         Json(body),
-    ))
+    )
+        .into_response())
+}
+
+/// 429 with `Retry-After` in whole seconds, rounded up.
+fn too_many_logins(retry_after: std::time::Duration) -> Response {
+    let seconds = retry_after.as_secs() + u64::from(retry_after.subsec_nanos() > 0);
+    (
+        [(header::RETRY_AFTER, seconds.max(1).to_string())],
+        ApiError::new(
+            ErrorId::TooManyRequests,
+            format!(
+                "Too many failed logins; try again in {} seconds.",
+                seconds.max(1)
+            ),
+        ),
+    )
+        .into_response()
 }
 
 #[utoipa::path(

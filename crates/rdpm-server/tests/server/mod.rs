@@ -7,6 +7,7 @@ mod full_disk;
 mod invariants;
 mod jobs;
 mod locks;
+mod logins;
 mod notify;
 mod pool;
 mod protection;
