@@ -6,10 +6,7 @@
 use std::os::unix::fs::PermissionsExt as _;
 use std::path::{Path, PathBuf};
 
-use rdpm_types::{
-    AlertSeverity, AlertState, AlertType, DiskRecoveryPointOption, Job, JobStatus,
-    NewRecoveryPoints,
-};
+use rdpm_types::{AlertSeverity, AlertState, AlertType, JobStatus};
 
 use crate::support::*;
 
@@ -136,28 +133,6 @@ fn get_dpm_alert_lists_a_failed_backup_until_a_good_one_resolves_it() {
     }
 }
 
-async fn backup(s: &rdpm_client::Session, group: &rdpm_types::ProtectionGroup) -> Job {
-    let job = s
-        .new_recovery_points(&NewRecoveryPoints {
-            datasources: vec![group.members[0].datasource_id],
-            option: DiskRecoveryPointOption::WithSynchronize,
-            with_integrity_check: false,
-            only_idle: false,
-        })
-        .await
-        .expect("backup queued")
-        .remove(0);
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
-    loop {
-        let now = s.job(job.id).await.expect("job");
-        if now.has_completed() {
-            return now;
-        }
-        assert!(std::time::Instant::now() < deadline, "job stuck: {now:?}");
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
-}
-
 #[test]
 fn skipped_files_raise_a_warning_that_a_clean_backup_resolves() {
     // Without CAP_DAC_OVERRIDE, a mode-000 file is unreadable to the
@@ -170,7 +145,7 @@ fn skipped_files_raise_a_warning_that_a_clean_backup_resolves() {
     rt().block_on(async {
         let s = admin_session(&server).await;
         let group = protect_in(&s, "Docs", &src).await;
-        let skipped = backup(&s, &group).await;
+        let skipped = crate::support::backed_up(&s, &group).await;
         assert_eq!(skipped.status, JobStatus::Warning, "{skipped:?}");
         let active = s.alerts(false).await.expect("alerts");
         assert_eq!(active.len(), 1, "{active:?}");
@@ -193,7 +168,7 @@ fn skipped_files_raise_a_warning_that_a_clean_backup_resolves() {
         );
 
         std::fs::set_permissions(&secret, std::fs::Permissions::from_mode(0o644)).expect("chmod");
-        let clean = backup(&s, &group).await;
+        let clean = crate::support::backed_up(&s, &group).await;
         assert_eq!(clean.status, JobStatus::Succeeded, "{clean:?}");
         assert!(s.alerts(false).await.expect("alerts").is_empty());
         let all = s.alerts(true).await.expect("alerts");

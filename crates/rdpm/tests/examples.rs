@@ -185,14 +185,14 @@ fn fixture(group: &str, failed_backup: bool, extra: Option<&str>) -> rdpm_testki
     crate::support::rt().block_on(async {
         let session = crate::support::admin_session(&server).await;
         let website = crate::support::protect_in(&session, group, &site).await;
-        let done = backed_up(&session, &website).await;
+        let done = crate::support::backed_up(&session, &website).await;
         assert_eq!(done.status, rdpm_types::JobStatus::Succeeded, "{done:?}");
         if failed_backup {
             let gone = server.scratch_dir().join("reports");
             std::fs::create_dir_all(&gone).expect("mkdir");
             let reports = crate::support::protect_in(&session, "Reports", &gone).await;
             std::fs::remove_dir(&gone).expect("rmdir");
-            let done = backed_up(&session, &reports).await;
+            let done = crate::support::backed_up(&session, &reports).await;
             assert_eq!(done.status, rdpm_types::JobStatus::Failed, "{done:?}");
             std::fs::create_dir_all(&gone).expect("mkdir");
             std::fs::write(gone.join("q4.csv"), "quarter,total\n").expect("write");
@@ -217,32 +217,6 @@ fn script_of(server: &rdpm_testkit::TestServer, code: &str) -> String {
         "Connect-DPMServer DPMServer07 | Out-Null\n{}",
         code.replace("\"/srv/", &srv)
     )
-}
-
-/// Backs up the group's first member and waits for the job's end.
-async fn backed_up(
-    session: &rdpm_client::Session,
-    group: &rdpm_types::ProtectionGroup,
-) -> rdpm_types::Job {
-    let job = session
-        .new_recovery_points(&rdpm_types::NewRecoveryPoints {
-            datasources: vec![group.members[0].datasource_id],
-            option: rdpm_types::DiskRecoveryPointOption::WithSynchronize,
-            with_integrity_check: false,
-            only_idle: false,
-        })
-        .await
-        .expect("backup queued")
-        .remove(0);
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
-    loop {
-        let now = session.job(job.id).await.expect("job");
-        if now.has_completed() {
-            return now;
-        }
-        assert!(std::time::Instant::now() < deadline, "job stuck: {now:?}");
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
 }
 
 /// Every registered command's help examples, each run against a server of

@@ -162,3 +162,29 @@ pub fn tree_below(root: &std::path::Path) -> Vec<std::path::PathBuf> {
     out.sort();
     out
 }
+
+/// Backs up the group's first member and waits for the job's end.
+pub async fn backed_up(
+    session: &rdpm_client::Session,
+    group: &rdpm_types::ProtectionGroup,
+) -> rdpm_types::Job {
+    let job = session
+        .new_recovery_points(&rdpm_types::NewRecoveryPoints {
+            datasources: vec![group.members[0].datasource_id],
+            option: rdpm_types::DiskRecoveryPointOption::WithSynchronize,
+            with_integrity_check: false,
+            only_idle: false,
+        })
+        .await
+        .expect("backup queued")
+        .remove(0);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    loop {
+        let now = session.job(job.id).await.expect("job");
+        if now.has_completed() {
+            return now;
+        }
+        assert!(std::time::Instant::now() < deadline, "job stuck: {now:?}");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
