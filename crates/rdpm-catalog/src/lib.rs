@@ -311,6 +311,13 @@ pub trait Catalog: Send + Sync {
     /// user.
     fn set_user_enabled(&self, name: &str, enabled: bool) -> Result<bool, CatalogError>;
 
+    /// Sets or clears a user's built-in role; false for an unknown user.
+    fn set_user_role(
+        &self,
+        name: &str,
+        role: Option<rdpm_types::BuiltinRole>,
+    ) -> Result<bool, CatalogError>;
+
     /// Counts a failed login of a user; the `max_failures`th in a row
     /// locks the user until `lock_until`. `None` for an unknown user.
     fn record_login_failure(

@@ -60,6 +60,7 @@ fn migrations() -> Migrations<'static> {
         M::up(crate::protection::MIGRATION_ALERT_THRESHOLD),
         M::up(crate::maintenance::MIGRATION_UNFINISHED),
         M::up(crate::users::MIGRATION),
+        M::up(crate::users::MIGRATION_ROLE),
     ])
 }
 
@@ -367,6 +368,14 @@ impl Catalog for SqliteCatalog {
 
     fn set_user_enabled(&self, name: &str, enabled: bool) -> Result<bool, CatalogError> {
         crate::users::set_enabled(&self.conn(), name, enabled)
+    }
+
+    fn set_user_role(
+        &self,
+        name: &str,
+        role: Option<rdpm_types::BuiltinRole>,
+    ) -> Result<bool, CatalogError> {
+        crate::users::set_role(&self.conn(), name, role)
     }
 
     fn record_login_failure(

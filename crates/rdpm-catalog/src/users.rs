@@ -1,6 +1,7 @@
 //! Users and groups in SQLite: who may log in with a password.
 
 use chrono::{DateTime, Utc};
+use rdpm_types::BuiltinRole;
 use rusqlite::{params, Connection, OptionalExtension};
 
 use crate::{format_time, parse_time, CatalogError};
@@ -27,6 +28,12 @@ pub(crate) const MIGRATION: &str = "
     );
 ";
 
+/// The built-in role of each user: every user was an administrator before
+/// roles existed, and keeps that role; NULL is no built-in role.
+pub(crate) const MIGRATION_ROLE: &str = "
+    ALTER TABLE users ADD COLUMN role TEXT DEFAULT 'Administrator';
+";
+
 /// A user as the catalog records it.
 #[derive(Clone, PartialEq, Eq)]
 pub struct UserRecord {
@@ -42,6 +49,8 @@ pub struct UserRecord {
     pub failed_attempts: u32,
     /// Until when the user is locked out; may lie in the past.
     pub locked_until: Option<DateTime<Utc>>,
+    /// The user's built-in role, if any.
+    pub role: Option<BuiltinRole>,
 }
 
 impl std::fmt::Debug for UserRecord {
@@ -53,6 +62,7 @@ impl std::fmt::Debug for UserRecord {
             .field("created_at", &self.created_at)
             .field("failed_attempts", &self.failed_attempts)
             .field("locked_until", &self.locked_until)
+            .field("role", &self.role)
             .finish()
     }
 }
@@ -66,11 +76,13 @@ pub struct LoginFailure {
     pub locked_until: Option<DateTime<Utc>>,
 }
 
-const COLUMNS: &str = "name, password_hash, enabled, created_at, failed_attempts, locked_until";
+const COLUMNS: &str =
+    "name, password_hash, enabled, created_at, failed_attempts, locked_until, role";
 
 fn from_row(row: &rusqlite::Row<'_>) -> Result<UserRecord, CatalogError> {
     let created_at: String = row.get(3)?;
     let locked_until: Option<String> = row.get(5)?;
+    let role: Option<String> = row.get(6)?;
     Ok(UserRecord {
         name: row.get(0)?,
         password_hash: row.get(1)?,
@@ -80,21 +92,31 @@ fn from_row(row: &rusqlite::Row<'_>) -> Result<UserRecord, CatalogError> {
         locked_until: locked_until
             .map(|t| parse_time("users.locked_until", &t))
             .transpose()?,
+        role: role
+            .map(|r| {
+                r.parse().map_err(|_| CatalogError::InvalidValue {
+                    what: "users.role",
+                    value: r,
+                })
+            })
+            .transpose()?,
     })
 }
 
 /// Adds a user; false when one of that name (any case) exists.
 pub(crate) fn add(conn: &Connection, user: &UserRecord) -> Result<bool, CatalogError> {
     let n = conn.execute(
-        "INSERT INTO users (name, password_hash, enabled, created_at, failed_attempts, locked_until)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (name) DO NOTHING",
+        "INSERT INTO users
+            (name, password_hash, enabled, created_at, failed_attempts, locked_until, role)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (name) DO NOTHING",
         params![
             user.name,
             user.password_hash,
             user.enabled,
             format_time(user.created_at),
             user.failed_attempts,
-            user.locked_until.map(format_time)
+            user.locked_until.map(format_time),
+            user.role.map(BuiltinRole::as_str)
         ],
     )?;
     Ok(n == 1)
@@ -146,6 +168,18 @@ pub(crate) fn set_enabled(
         "UPDATE users SET enabled = 0 WHERE name = ?1"
     };
     Ok(conn.execute(sql, params![name])? == 1)
+}
+
+/// Sets or clears a user's built-in role; false for an unknown user.
+pub(crate) fn set_role(
+    conn: &Connection,
+    name: &str,
+    role: Option<BuiltinRole>,
+) -> Result<bool, CatalogError> {
+    Ok(conn.execute(
+        "UPDATE users SET role = ?2 WHERE name = ?1",
+        params![name, role.map(BuiltinRole::as_str)],
+    )? == 1)
 }
 
 /// Counts a failed login; the `max_failures`th in a row locks the user
@@ -211,6 +245,7 @@ mod tests {
             created_at: parse_time("t", "2026-01-02T03:04:05Z").unwrap(),
             failed_attempts: 0,
             locked_until: None,
+            role: Some(BuiltinRole::Administrator),
         }
     }
 
@@ -261,6 +296,16 @@ mod tests {
         assert!(catalog.set_user_enabled("alice", false).unwrap());
         assert!(!catalog.user("alice").unwrap().unwrap().enabled);
         assert!(!catalog.set_user_enabled("nobody", true).unwrap());
+        assert!(catalog
+            .set_user_role("alice", Some(BuiltinRole::Reader))
+            .unwrap());
+        assert_eq!(
+            catalog.user("alice").unwrap().unwrap().role,
+            Some(BuiltinRole::Reader)
+        );
+        assert!(catalog.set_user_role("alice", None).unwrap());
+        assert_eq!(catalog.user("alice").unwrap().unwrap().role, None);
+        assert!(!catalog.set_user_role("nobody", None).unwrap());
         assert!(catalog.set_user_password("alice", "other").unwrap());
         assert_eq!(
             catalog.user("alice").unwrap().unwrap().password_hash,

@@ -62,6 +62,8 @@ pub struct Engine {
     pub settings: Arc<Settings>,
     /// Password logins of the catalog's users.
     pub logins: Arc<crate::users::Logins>,
+    /// What each user may do.
+    pub access: Arc<crate::access::Accesses>,
     /// Woken when an alert notification is queued.
     notify_wake: Arc<Notify>,
 }
@@ -140,6 +142,7 @@ impl Engine {
         Ok(Engine {
             recovery: Arc::new(Recovery::new(Arc::clone(&catalog), Arc::clone(&pool))),
             alerts: Arc::new(Alerts::new(Arc::clone(&catalog))),
+            access: Arc::new(crate::access::Accesses::new(Arc::clone(&catalog))),
             catalog,
             protection,
             pool,

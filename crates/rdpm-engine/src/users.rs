@@ -18,7 +18,7 @@ use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, Salt
 use argon2::{Algorithm, Argon2, Params, Version};
 use chrono::{DateTime, Utc};
 use rdpm_catalog::{AlertResolution, Catalog, CatalogError, UserRecord};
-use rdpm_types::{Alert, AlertSeverity, AlertState, AlertType};
+use rdpm_types::{Alert, AlertSeverity, AlertState, AlertType, BuiltinRole};
 use tokio::sync::Semaphore;
 
 use crate::clock::Clock;
@@ -137,11 +137,13 @@ fn check_password(password: &str) -> Result<(), UserError> {
     Ok(())
 }
 
-/// Adds an enabled user with `password`. Blocking.
+/// Adds an enabled user with `password` and the built-in `role` (none:
+/// only what recovery roles give them). Blocking.
 pub fn add_user(
     catalog: &dyn Catalog,
     name: &str,
     password: &str,
+    role: Option<BuiltinRole>,
     now: DateTime<Utc>,
 ) -> Result<UserRecord, UserError> {
     check_name(name)?;
@@ -155,6 +157,7 @@ pub fn add_user(
         created_at: now,
         failed_attempts: 0,
         locked_until: None,
+        role,
     };
     if !catalog.add_user(&record)? {
         return Err(UserError::Exists(name.to_string()));
@@ -200,6 +203,21 @@ pub fn set_enabled(
     }
     if enabled {
         resolve_account_locked(catalog, &user.name, now, "The user was enabled.")?;
+    }
+    Ok(())
+}
+
+/// Sets or clears a user's built-in role. Blocking.
+pub fn set_role(
+    catalog: &dyn Catalog,
+    name: &str,
+    role: Option<BuiltinRole>,
+) -> Result<(), UserError> {
+    let Some(user) = catalog.user(name)? else {
+        return Err(UserError::NotFound(name.to_string()));
+    };
+    if !catalog.set_user_role(&user.name, role)? {
+        return Err(UserError::NotFound(name.to_string()));
     }
     Ok(())
 }
@@ -607,17 +625,42 @@ mod tests {
     fn users_are_added_once_and_changed_only_when_known() {
         let f = fixture();
         let now = f.clock.now();
-        add_user(f.catalog.as_ref(), "Alice", "pw-1", now).unwrap();
+        add_user(
+            f.catalog.as_ref(),
+            "Alice",
+            "pw-1",
+            Some(BuiltinRole::Administrator),
+            now,
+        )
+        .unwrap();
         assert!(matches!(
-            add_user(f.catalog.as_ref(), "alice", "pw-2", now),
+            add_user(
+                f.catalog.as_ref(),
+                "alice",
+                "pw-2",
+                Some(BuiltinRole::Administrator),
+                now
+            ),
             Err(UserError::Exists(_))
         ));
         assert!(matches!(
-            add_user(f.catalog.as_ref(), "bad name", "pw", now),
+            add_user(
+                f.catalog.as_ref(),
+                "bad name",
+                "pw",
+                Some(BuiltinRole::Administrator),
+                now
+            ),
             Err(UserError::InvalidName { .. })
         ));
         assert!(matches!(
-            add_user(f.catalog.as_ref(), "carol", "", now),
+            add_user(
+                f.catalog.as_ref(),
+                "carol",
+                "",
+                Some(BuiltinRole::Administrator),
+                now
+            ),
             Err(UserError::InvalidPassword(_))
         ));
         assert!(matches!(
@@ -633,7 +676,14 @@ mod tests {
     #[tokio::test]
     async fn a_login_answers_the_catalogs_spelling_and_every_refusal_looks_alike() {
         let f = fixture();
-        add_user(f.catalog.as_ref(), "Alice", "pw-1", f.clock.now()).unwrap();
+        add_user(
+            f.catalog.as_ref(),
+            "Alice",
+            "pw-1",
+            Some(BuiltinRole::Administrator),
+            f.clock.now(),
+        )
+        .unwrap();
         let logins = logins(&f, LoginPolicy::default());
         assert_eq!(
             logins.login("alice", "pw-1", LOOPBACK).await.unwrap(),
@@ -657,7 +707,14 @@ mod tests {
     #[tokio::test]
     async fn failures_lock_the_user_with_an_alert_resolved_when_the_lock_ends() {
         let f = fixture();
-        add_user(f.catalog.as_ref(), "alice", "pw-1", f.clock.now()).unwrap();
+        add_user(
+            f.catalog.as_ref(),
+            "alice",
+            "pw-1",
+            Some(BuiltinRole::Administrator),
+            f.clock.now(),
+        )
+        .unwrap();
         let policy = LoginPolicy::default();
         let logins = logins(&f, policy.clone());
         for _ in 0..policy.max_failures {
@@ -698,7 +755,14 @@ mod tests {
     #[tokio::test]
     async fn enabling_the_user_lifts_the_lock_and_resolves_its_alert() {
         let f = fixture();
-        add_user(f.catalog.as_ref(), "alice", "pw-1", f.clock.now()).unwrap();
+        add_user(
+            f.catalog.as_ref(),
+            "alice",
+            "pw-1",
+            Some(BuiltinRole::Administrator),
+            f.clock.now(),
+        )
+        .unwrap();
         let policy = LoginPolicy::default();
         let logins = logins(&f, policy.clone());
         for _ in 0..policy.max_failures {

@@ -133,6 +133,12 @@ impl ApiError {
         self
     }
 
+    /// The refusal names the right the caller lacks.
+    pub(crate) fn with_right(mut self, right: rdpm_types::Right) -> Self {
+        self.problem = self.problem.with_right(right);
+        self
+    }
+
     /// Same id and category, another HTTP status (413, 415 for bodies).
     pub(crate) fn with_status(mut self, status: u16) -> Self {
         self.problem.status = status;

@@ -82,8 +82,8 @@ pub use rdpm_engine::pool::{DEFAULT_POOL_DIR, DEFAULT_POOL_NAME, POOL_KEY_FILE};
 pub use rdpm_engine::secrets::{SecretsError, SECRETS_KEY_FILE};
 pub use session::{
     ClosedSession, EditLock, EditLockGuard, LockHeld, LockHolder, LockKey, LockTable, Lookup,
-    OpenSession, ProtectionGroupDraft, Session, SessionError, SessionManager, SessionObject,
-    TokenKey,
+    OpenSession, PrincipalKind, ProtectionGroupDraft, Session, SessionError, SessionManager,
+    SessionObject, TokenKey,
 };
 pub use tls::{fingerprint, TlsConfig, TLS_CERT_FILE, TLS_KEY_FILE};
 

@@ -7,8 +7,8 @@ use std::sync::Arc;
 
 pub use rdpm_catalog::{Catalog, UserRecord};
 pub use rdpm_engine::users::{
-    add_user, check_name, set_enabled, set_password, LoginPolicy, UserError, MAX_NAME_CHARS,
-    MAX_PASSWORD_BYTES,
+    add_user, check_name, set_enabled, set_password, set_role, LoginPolicy, UserError,
+    MAX_NAME_CHARS, MAX_PASSWORD_BYTES,
 };
 
 use crate::data_dir::{ensure_data_dir, CATALOG_FILE};

@@ -289,6 +289,9 @@ pub struct Problem {
     /// (becomes the shell error's target).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub target: Option<String>,
+    /// For a refused call (`PermissionDenied`), the right the caller lacks.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub right: Option<crate::Right>,
 }
 
 impl Problem {
@@ -302,12 +305,19 @@ impl Problem {
             error_id,
             category: error_id.category(),
             target: None,
+            right: None,
         }
     }
 
     /// The same problem naming its target object.
     pub fn with_target(mut self, target: impl Into<String>) -> Self {
         self.target = Some(target.into());
+        self
+    }
+
+    /// The same problem naming the right the caller lacks.
+    pub fn with_right(mut self, right: crate::Right) -> Self {
+        self.right = Some(right);
         self
     }
 }

@@ -29,6 +29,7 @@ mod recovery;
 pub mod routes;
 mod schedule;
 mod scope;
+mod security;
 mod server;
 mod session;
 
@@ -67,6 +68,7 @@ pub use schedule::{
     TimeOfDay, WeekDay, WeeklySchedule,
 };
 pub use scope::{NewServerScope, ScopedObjectType, ServerScope, SetSessionScope};
+pub use security::{BuiltinRole, Right, Rights, RECOVERY_ROLE_RIGHTS};
 pub use server::{Health, ServerInfo};
 pub use session::{
     CloseReason, CreateSessionRequest, CreateSessionResponse, HeldProtectionGroup, ObjectId,

@@ -85,6 +85,7 @@ fn main() {
     for i in 0..10_000 {
         let (session, _token) = server.sessions().open(OpenSession {
             principal: "administrator".into(),
+            kind: rdpm_server::PrincipalKind::AdminToken,
             client_host: format!("host{i}"),
             client_process: format!("rdpm[{i}]"),
             client_address: "127.0.0.1:1".into(),

@@ -7,17 +7,30 @@ use std::path::Path;
 
 use anyhow::{anyhow, bail, Context, Result};
 use rdpm_server::users::{self, Catalog, MAX_PASSWORD_BYTES};
+use rdpm_types::BuiltinRole;
 
 /// `rdpm server user`: add, change and list the users who log in with a
-/// password. Every user is an administrator until roles come.
+/// password, and give them their built-in role.
 #[derive(Debug, clap::Subcommand)]
 pub enum UserCommand {
     /// Adds a user; the password is asked twice, without echo
     Add {
         /// The user's name: letters, digits, '.', '-', '_', '@'
         name: String,
+        /// The built-in role: Administrator, Operator, Reader, or None
+        /// (only what recovery roles of the user's groups give)
+        #[arg(long, default_value = "Administrator", value_parser = role)]
+        role: Role,
         #[command(flatten)]
         password: PasswordSource,
+    },
+    /// Gives a user a built-in role (open sessions follow within seconds)
+    Role {
+        /// The user's name
+        name: String,
+        /// Administrator, Operator, Reader, or None
+        #[arg(value_parser = role)]
+        role: Role,
     },
     /// Sets a user's password, and lifts a lock after failed logins
     Passwd {
@@ -36,8 +49,22 @@ pub enum UserCommand {
         /// The user's name
         name: String,
     },
-    /// Lists the users: name, enabled, locked, created
+    /// Lists the users: name, role, enabled, locked, created
     List,
+}
+
+/// A built-in role, or none.
+#[derive(Debug, Clone, Copy)]
+pub struct Role(Option<BuiltinRole>);
+
+fn role(value: &str) -> Result<Role, String> {
+    if value.eq_ignore_ascii_case("none") {
+        return Ok(Role(None));
+    }
+    value
+        .parse::<BuiltinRole>()
+        .map(|r| Role(Some(r)))
+        .map_err(|_| "not a role: use Administrator, Operator, Reader or None".to_string())
 }
 
 /// Where the new password comes from: never from the command line.
@@ -53,6 +80,7 @@ impl UserCommand {
     fn verb(&self) -> &'static str {
         match self {
             UserCommand::Add { .. } => "add",
+            UserCommand::Role { .. } => "role",
             UserCommand::Passwd { .. } => "passwd",
             UserCommand::Disable { .. } => "disable",
             UserCommand::Enable { .. } => "enable",
@@ -82,13 +110,21 @@ fn run(data_dir: &Path, command: UserCommand) -> Result<()> {
         .with_context(|| format!("cannot open the catalog of {}", data_dir.display()))?;
     let catalog: &dyn Catalog = catalog.as_ref();
     match command {
-        UserCommand::Add { name, password } => {
+        UserCommand::Add {
+            name,
+            role,
+            password,
+        } => {
             if catalog.user(&name)?.is_some() {
                 return Err(users::UserError::Exists(name).into());
             }
             let password = password.read(&name)?;
-            users::add_user(catalog, &name, &password, chrono::Utc::now())?;
-            println!("Added user '{name}'.");
+            users::add_user(catalog, &name, &password, role.0, chrono::Utc::now())?;
+            println!("Added user '{name}' ({}).", role_text(role.0));
+        }
+        UserCommand::Role { name, role } => {
+            users::set_role(catalog, &name, role.0)?;
+            println!("'{name}' now has {}.", role_text(role.0));
         }
         UserCommand::Passwd { name, password } => {
             if catalog.user(&name)?.is_none() {
@@ -111,9 +147,16 @@ fn run(data_dir: &Path, command: UserCommand) -> Result<()> {
     Ok(())
 }
 
+fn role_text(role: Option<BuiltinRole>) -> String {
+    match role {
+        Some(role) => format!("role {role}"),
+        None => "no built-in role".to_string(),
+    }
+}
+
 fn print_list(catalog: &dyn Catalog) -> Result<()> {
     let now = chrono::Utc::now();
-    let rows: Vec<[String; 4]> = catalog
+    let rows: Vec<[String; 5]> = catalog
         .users()?
         .into_iter()
         .map(|u| {
@@ -125,13 +168,14 @@ fn print_list(catalog: &dyn Catalog) -> Result<()> {
             };
             [
                 u.name,
+                u.role.map_or("None", BuiltinRole::as_str).to_string(),
                 if u.enabled { "yes" } else { "no" }.to_string(),
                 locked,
                 u.created_at.format("%Y-%m-%d %H:%M:%S UTC").to_string(),
             ]
         })
         .collect();
-    let header = ["Name", "Enabled", "Locked", "Created"].map(String::from);
+    let header = ["Name", "Role", "Enabled", "Locked", "Created"].map(String::from);
     let mut widths = header.clone().map(|h| h.chars().count());
     for row in &rows {
         for (w, cell) in widths.iter_mut().zip(row) {

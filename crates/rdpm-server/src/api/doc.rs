@@ -76,7 +76,7 @@ impl Modify for CommonResponses {
         let credential: [(&str, &str); 4] = [
             ("400", "A malformed path or query value"),
             ("401", "A missing, unknown or wrong credential"),
-            ("403", "The credential may not do this (the administrator token where a session is needed)"),
+            ("403", "The caller lacks the right the operation needs (the problem's `right` names it), or the administrator token where a session is needed"),
             ("410", "The session was closed (Disconnect-DPMServer, its lease, a restart)"),
         ];
         let body: [(&str, &str); 2] = [
@@ -86,17 +86,28 @@ impl Modify for CommonResponses {
                 "The body is not JSON (Content-Type: application/json)",
             ),
         ];
+        use rdpm_types::routes::Method;
         for (path, item) in &mut openapi.paths.paths {
             let open = path == rdpm_types::paths::HEALTH;
-            for op in [
-                item.get.as_mut(),
-                item.put.as_mut(),
-                item.post.as_mut(),
-                item.delete.as_mut(),
+            for (method, op) in [
+                (Method::Get, item.get.as_mut()),
+                (Method::Put, item.put.as_mut()),
+                (Method::Post, item.post.as_mut()),
+                (Method::Delete, item.delete.as_mut()),
             ]
             .into_iter()
-            .flatten()
+            .filter_map(|(m, op)| Some((m, op?)))
             {
+                if let Some(route) = rdpm_types::routes::ALL
+                    .iter()
+                    .find(|r| r.path == path && r.method == method)
+                {
+                    let needs = format!("Needs the right `{}`.", route.right);
+                    op.description = Some(match op.description.take() {
+                        Some(text) => format!("{text}\n\n{needs}"),
+                        None => needs,
+                    });
+                }
                 let mut common: Vec<(&str, &str)> = vec![("503", "The server is shutting down")];
                 if !open {
                     common.extend(credential);

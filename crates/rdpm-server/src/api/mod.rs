@@ -8,6 +8,7 @@
 //! its children and none of them uses it back.
 
 mod alerts;
+mod authorize;
 mod blocking;
 mod doc;
 mod drafts;
@@ -198,6 +199,10 @@ pub(crate) fn router(state: AppState) -> Router {
     let router = routes(state.manual_clock.is_some()).router;
     let conditions = Arc::clone(&state.engine.conditions);
     router
+        .route_layer(axum::middleware::from_fn_with_state(
+            Arc::clone(&state),
+            authorize::authorize,
+        ))
         .fallback(route_not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::middleware::map_response(

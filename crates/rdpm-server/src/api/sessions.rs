@@ -12,11 +12,12 @@ use rdpm_types::{
     ReleaseReport, SessionId, SessionInfo, SetSessionScope,
 };
 
+use super::authorize::CallerAccess;
 use super::extract::{ApiJson, Caller, IdParam};
 use super::ids::parse_id;
 use super::state::AppState;
 use crate::error::ApiError;
-use crate::session::{Lookup, OpenSession, SessionError};
+use crate::session::{Lookup, OpenSession, PrincipalKind, SessionError};
 use rdpm_engine::users::LoginError;
 
 /// The principal of sessions opened with the administrator token.
@@ -71,8 +72,8 @@ pub(crate) async fn create_session(
         }
         (None, Ok(ApiJson(request))) => request,
     };
-    let principal = match request.credential.take() {
-        None => ADMIN_PRINCIPAL.to_string(),
+    let (principal, kind) = match request.credential.take() {
+        None => (ADMIN_PRINCIPAL.to_string(), PrincipalKind::AdminToken),
         Some(credential) => {
             match state
                 .engine
@@ -82,7 +83,7 @@ pub(crate) async fn create_session(
             {
                 Ok(name) => {
                     tracing::info!(user = %name, address = %peer, "password login");
-                    name
+                    (name, PrincipalKind::User)
                 }
                 Err(LoginError::Refused) => {
                     tracing::info!(address = %peer, "password login refused");
@@ -122,6 +123,7 @@ pub(crate) async fn create_session(
     }
     let (session, token) = state.sessions.open(OpenSession {
         principal,
+        kind,
         client_host: request.client_host,
         client_process: request.client_process,
         client_address: peer.to_string(),
@@ -169,9 +171,16 @@ fn too_many_logins(retry_after: std::time::Duration) -> Response {
 )]
 pub(crate) async fn list_sessions(
     State(state): State<AppState>,
-    _caller: Caller,
+    caller: Caller,
+    CallerAccess(access): CallerAccess,
 ) -> Json<Vec<SessionInfo>> {
-    Json(state.sessions.list())
+    // Another user's sessions are an administrator's business only.
+    match caller {
+        Caller::Session(own) if !access.administers() => Json(state.sessions.list_where(|s| {
+            s.kind() == own.kind() && s.principal().eq_ignore_ascii_case(own.principal())
+        })),
+        _ => Json(state.sessions.list()),
+    }
 }
 
 #[utoipa::path(
@@ -234,15 +243,17 @@ pub(crate) async fn close_current_session(
 pub(crate) async fn get_session(
     State(state): State<AppState>,
     caller: Caller,
+    CallerAccess(access): CallerAccess,
     IdParam(id): IdParam,
 ) -> Result<Json<SessionInfo>, ApiError> {
     let id = parse_id::<SessionId>(&id)?;
     let timeout = state.sessions.idle_timeout();
     match caller {
         Caller::Session(own) if own.id() == id => Ok(Json(own.info(timeout)?)),
-        // Another session's id is none of this session's business.
-        Caller::Session(_) => Err(SessionError::NotFound(id).into()),
-        Caller::Admin => match state.sessions.lookup(id) {
+        // Another session's id is none of this session's business, unless
+        // its user administers the server.
+        Caller::Session(_) if !access.administers() => Err(SessionError::NotFound(id).into()),
+        Caller::Session(_) | Caller::Admin => match state.sessions.lookup(id) {
             Lookup::Open(session) => Ok(Json(session.info(timeout)?)),
             Lookup::Closed(closed) => Err(ApiError::session_closed(closed)),
             Lookup::Unknown => Err(lookup_in_catalog(&state, id).await),
@@ -265,6 +276,7 @@ pub(crate) async fn get_session(
 pub(crate) async fn close_session(
     State(state): State<AppState>,
     caller: Caller,
+    CallerAccess(access): CallerAccess,
     IdParam(id): IdParam,
 ) -> Result<Json<ReleaseReport>, ApiError> {
     let id = parse_id::<SessionId>(&id)?;
@@ -275,12 +287,12 @@ pub(crate) async fn close_session(
                 close(&state, id, CloseReason::Disconnected, count).await?,
             ))
         }
-        Caller::Session(_) => Err(SessionError::NotFound(id).into()),
-        Caller::Admin => match state.sessions.lookup(id) {
+        Caller::Session(_) if !access.administers() => Err(SessionError::NotFound(id).into()),
+        Caller::Session(_) | Caller::Admin => match state.sessions.lookup(id) {
             Lookup::Open(session) => {
                 let count = session.object_count();
                 let report = close(&state, id, CloseReason::ForcedClose, count).await?;
-                tracing::info!(session = %id, released = report.total(), "administrator closed a session");
+                tracing::info!(session = %id, released = report.total(), by = %access.describe(), "administrator closed a session");
                 Ok(Json(report))
             }
             Lookup::Closed(closed) => Err(ApiError::session_closed(closed)),

@@ -125,12 +125,24 @@ pub struct ClosedSession {
 pub struct OpenSession {
     /// The authenticated principal that will own the session.
     pub principal: String,
+    /// How the principal proved who it is.
+    pub kind: PrincipalKind,
     /// Client host name as the client stated it.
     pub client_host: String,
     /// Client process as the client stated it.
     pub client_process: String,
     /// Peer address.
     pub client_address: String,
+}
+
+/// How a session's principal proved who it is, which decides its rights.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PrincipalKind {
+    /// The server's administrator token: every right.
+    AdminToken,
+    /// A user of the catalog: the rights of their roles, as they are at
+    /// each request.
+    User,
 }
 
 /// The answer of [`SessionManager::lookup`].
@@ -154,6 +166,7 @@ pub struct Session {
     // Shared with the edit locks the session takes, so that naming the
     // holder in each lock costs no allocation.
     principal: Arc<str>,
+    kind: PrincipalKind,
     client_host: Arc<str>,
     client_process: Arc<str>,
     client_address: Box<str>,
@@ -188,6 +201,11 @@ impl Session {
     /// The principal that owns it.
     pub fn principal(&self) -> &str {
         &self.principal
+    }
+
+    /// How its principal proved who it is.
+    pub fn kind(&self) -> PrincipalKind {
+        self.kind
     }
 
     /// Whether `secret` is this session's secret, in constant time.
@@ -614,6 +632,7 @@ impl SessionManager {
             id,
             secret,
             principal: request.principal.into(),
+            kind: request.kind,
             client_host: request.client_host.into(),
             client_process: request.client_process.into(),
             client_address: request.client_address.into(),
@@ -676,7 +695,18 @@ impl SessionManager {
 
     /// Every open session, oldest first.
     pub fn list(&self) -> Vec<SessionInfo> {
-        let sessions: Vec<Arc<Session>> = self.read().open.values().cloned().collect();
+        self.list_where(|_| true)
+    }
+
+    /// The open sessions `keep` keeps, oldest first.
+    pub fn list_where(&self, keep: impl Fn(&Session) -> bool) -> Vec<SessionInfo> {
+        let sessions: Vec<Arc<Session>> = self
+            .read()
+            .open
+            .values()
+            .filter(|s| keep(s))
+            .cloned()
+            .collect();
         let mut infos: Vec<SessionInfo> = sessions
             .iter()
             .filter_map(|s| s.info(self.idle_timeout).ok())

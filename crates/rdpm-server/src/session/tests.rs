@@ -30,6 +30,7 @@ fn fixture(idle_timeout: Duration) -> Fixture {
 fn client() -> OpenSession {
     OpenSession {
         principal: "admin".into(),
+        kind: PrincipalKind::AdminToken,
         client_host: "host1".into(),
         client_process: "rdpm[1]".into(),
         client_address: "127.0.0.1:1".into(),

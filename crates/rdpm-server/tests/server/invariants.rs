@@ -126,18 +126,28 @@ async fn sessions_are_isolated() {
     let listed: Vec<ServerScope> = t.get(paths::SCOPES, &b.token).await.json().await.unwrap();
     assert!(listed.is_empty());
 
+    // A session that does not administer the server does not see another
+    // session at all (an administrator's may, as the administrator token).
+    t.add_user_with_role("reader", "pw-reader", Some(rdpm_types::BuiltinRole::Reader));
+    let r = t.open_user_session("reader", "pw-reader").await;
     expect_problem(
-        t.get(&paths::session(&a.id()), &b.token).await,
+        t.get(&paths::session(&a.id()), &r.token).await,
         404,
         ErrorId::SessionNotFound,
     )
     .await;
     expect_problem(
-        t.delete(&paths::session(&a.id()), &b.token).await,
+        t.delete(&paths::session(&a.id()), &r.token).await,
         404,
         ErrorId::SessionNotFound,
     )
     .await;
+    let listed: Vec<SessionInfo> = t.get(paths::SESSIONS, &r.token).await.json().await.unwrap();
+    assert_eq!(
+        listed.iter().map(|s| s.id).collect::<Vec<_>>(),
+        [r.id()],
+        "a reader lists only their own sessions"
+    );
 
     // A's scope and session are untouched by all that.
     let still: ServerScope = t.get(&path, &a.token).await.json().await.unwrap();

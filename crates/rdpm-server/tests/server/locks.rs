@@ -16,6 +16,7 @@ use super::support::{metric, TestServer};
 fn client(principal: &str, host: &str, process: &str) -> OpenSession {
     OpenSession {
         principal: principal.into(),
+        kind: rdpm_server::PrincipalKind::AdminToken,
         client_host: host.into(),
         client_process: process.into(),
         client_address: "127.0.0.1:1".into(),

@@ -32,8 +32,7 @@ fn request(user_name: &str, password: &str) -> CreateSessionRequest {
 
 impl TestServer {
     fn add_user(&self, name: &str, password: &str) {
-        let catalog = rdpm_server::users::open_catalog(&self.data_dir()).unwrap();
-        rdpm_server::users::add_user(catalog.as_ref(), name, password, chrono::Utc::now()).unwrap();
+        self.add_user_with_role(name, password, Some(rdpm_types::BuiltinRole::Administrator));
     }
 
     async fn login(&self, user_name: &str, password: &str) -> Response {

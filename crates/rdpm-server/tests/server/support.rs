@@ -159,6 +159,44 @@ impl TestServer {
         }
     }
 
+    /// Adds a user of the catalog with `role`, as `rdpm server user add`
+    /// does while the server runs.
+    pub fn add_user_with_role(
+        &self,
+        name: &str,
+        password: &str,
+        role: Option<rdpm_types::BuiltinRole>,
+    ) {
+        let catalog = rdpm_server::users::open_catalog(&self.data_dir()).unwrap();
+        rdpm_server::users::add_user(catalog.as_ref(), name, password, role, chrono::Utc::now())
+            .unwrap();
+    }
+
+    /// A session of the user `name`, opened with their password.
+    pub async fn open_user_session(&self, name: &str, password: &str) -> Session {
+        let response = self
+            .request(reqwest::Method::POST, rdpm_types::paths::SESSIONS, None)
+            .json(&CreateSessionRequest {
+                client_host: "testhost".into(),
+                client_process: "tests[1]".into(),
+                expected_server_name: Some(NAME.into()),
+                allow_name_mismatch: false,
+                credential: Some(rdpm_types::PasswordCredential {
+                    user_name: name.into(),
+                    password: password.into(),
+                }),
+            })
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::CREATED, "login of {name}");
+        let created: CreateSessionResponse = response.json().await.unwrap();
+        Session {
+            token: created.token.expose().to_string(),
+            created,
+        }
+    }
+
     pub async fn new_scope(&self, session: &Session, ids: &[&str]) -> ServerScope {
         let response = self
             .post_json(rdpm_types::paths::SCOPES, &session.token, &scope_spec(ids))

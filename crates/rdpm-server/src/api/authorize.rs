@@ -1,0 +1,138 @@
+//! Every route's right, checked before its handler runs: the route table
+//! names the one right each route needs (`rdpm_types::routes`), and this
+//! layer, run on every route the router matched, authenticates the caller,
+//! works out what they may do and refuses with `403 PermissionDenied`
+//! naming the missing right. Handlers find the caller and their access in
+//! the request's extensions.
+
+use std::sync::{Arc, LazyLock};
+
+use axum::extract::{FromRequestParts, MatchedPath, Request, State};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use rdpm_engine::access::Access;
+use rdpm_types::routes::{self, Route};
+use rdpm_types::{ErrorId, Right};
+
+use super::blocking::blocking;
+use super::extract::Caller;
+use super::state::AppState;
+use crate::error::ApiError;
+use crate::session::PrincipalKind;
+
+/// The administrator token's access, made once.
+static ADMINISTRATOR_TOKEN: LazyLock<Arc<Access>> =
+    LazyLock::new(|| Arc::new(Access::administrator_token()));
+
+/// The route of the table the router matched.
+fn route_of(method: &axum::http::Method, path: &str) -> Option<&'static Route> {
+    routes::ALL
+        .iter()
+        .find(|r| r.path == path && r.method.as_str() == method.as_str())
+}
+
+/// What `caller` may do now.
+pub(crate) async fn access_of(caller: &Caller, state: &AppState) -> Result<Arc<Access>, ApiError> {
+    let session = match caller {
+        Caller::Admin => return Ok(Arc::clone(&ADMINISTRATOR_TOKEN)),
+        Caller::Session(session) => session,
+    };
+    match session.kind() {
+        PrincipalKind::AdminToken => Ok(Arc::clone(&ADMINISTRATOR_TOKEN)),
+        PrincipalKind::User => {
+            if let Some(access) = state.engine.access.cached(session.principal()) {
+                return Ok(access);
+            }
+            let engine = Arc::clone(&state.engine);
+            let user = session.principal().to_string();
+            blocking(move || engine.access.load(&user)).await
+        }
+    }
+}
+
+/// The refusal of a call that needs `right`.
+pub(crate) fn refused(access: &Access, right: Right, what: &str) -> ApiError {
+    let why = if access.enabled {
+        format!("{} does not hold it", access.describe())
+    } else {
+        format!(
+            "{} is disabled or no longer exists, and holds no right",
+            access.describe()
+        )
+    };
+    ApiError::new(
+        ErrorId::PermissionDenied,
+        format!(
+            "Permission denied: {what} needs the right {right}, and {why}. An administrator can \
+             give a role that holds it (docs/permissions.md lists the rights of each role)."
+        ),
+    )
+    .with_right(right)
+}
+
+/// The layer: authenticates and authorizes every matched route.
+pub(crate) async fn authorize(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let (mut parts, body) = request.into_parts();
+    let Some(route) = parts
+        .extensions
+        .get::<MatchedPath>()
+        .and_then(|m| route_of(&parts.method, m.as_str()))
+    else {
+        // Every served route is in the table (a test holds the router to
+        // it); a route that is not is refused rather than served unchecked.
+        return ApiError::new(
+            ErrorId::RouteNotFound,
+            format!(
+                "There is no route {} {} on this server.",
+                parts.method,
+                parts.uri.path()
+            ),
+        )
+        .into_response();
+    };
+    if route.right != Right::Anyone {
+        let caller = match Caller::from_request_parts(&mut parts, &state).await {
+            Ok(caller) => caller,
+            Err(e) => return e.into_response(),
+        };
+        let access = match access_of(&caller, &state).await {
+            Ok(access) => access,
+            Err(e) => return e.into_response(),
+        };
+        if !access.holds(route.right) {
+            let what = format!("{} {}", route.method, route.path);
+            tracing::info!(
+                caller = %access.describe(),
+                route = route.name,
+                right = %route.right,
+                "refused"
+            );
+            return refused(&access, route.right, &what).into_response();
+        }
+        parts.extensions.insert(caller);
+        parts.extensions.insert(access);
+    }
+    next.run(Request::from_parts(parts, body)).await
+}
+
+/// The caller's access, as the layer worked it out.
+pub(crate) struct CallerAccess(pub(crate) Arc<Access>);
+
+impl FromRequestParts<AppState> for CallerAccess {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &AppState,
+    ) -> Result<Self, ApiError> {
+        if let Some(access) = parts.extensions.get::<Arc<Access>>() {
+            return Ok(CallerAccess(Arc::clone(access)));
+        }
+        let caller = Caller::from_request_parts(parts, state).await?;
+        access_of(&caller, state).await.map(CallerAccess)
+    }
+}
