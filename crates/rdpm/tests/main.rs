@@ -15,6 +15,7 @@ mod examples;
 mod global_properties;
 mod interactive;
 mod jobs;
+mod network;
 mod protection_groups;
 mod readme;
 mod recover;
