@@ -105,6 +105,7 @@ pub(crate) async fn serve(
     app: axum::Router,
     limits: ConnectionLimits,
     tls: Option<tokio_rustls::TlsAcceptor>,
+    metrics: Arc<crate::Metrics>,
     stopped: watch::Receiver<bool>,
 ) {
     let mut builder = auto::Builder::new(TokioExecutor::new());
@@ -177,6 +178,7 @@ pub(crate) async fn serve(
         let watcher = graceful.watcher();
         let app = app.clone();
         let tls = tls.clone();
+        let metrics = Arc::clone(&metrics);
         tokio::spawn(async move {
             let _permit = permit;
             // The TLS handshake counts against the same idle timeout as the
@@ -185,7 +187,13 @@ pub(crate) async fn serve(
             let opened = async {
                 match tls {
                     Some(acceptor) => match acceptor.accept(stream).await {
-                        Ok(stream) => preface(Connection::Tls(Box::new(stream))).await,
+                        Ok(stream) => {
+                            metrics.tls_handshake(matches!(
+                                stream.get_ref().1.handshake_kind(),
+                                Some(rustls::HandshakeKind::Resumed)
+                            ));
+                            preface(Connection::Tls(Box::new(stream))).await
+                        }
                         Err(e) => Err(e),
                     },
                     None => preface(Connection::Plain(stream)).await,
