@@ -194,6 +194,9 @@ impl CertResolver {
         config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
         config.ticketer = Arc::clone(&self.tickets) as Arc<dyn ProducesTickets>;
         config.session_storage = Arc::new(NoServerSessionStorage {});
+        // One ticket per connection: a client uses each once, for its next
+        // connection, which brings it the next one.
+        config.send_tls13_tickets = 1;
         Ok(Arc::new(config))
     }
 }
