@@ -96,6 +96,41 @@ fn thread_cpu_seconds(name: &str) -> f64 {
         .sum()
 }
 
+/// `concurrency` tasks that open a session with `token` and close it, over
+/// the client `client_for_cycle` gives for each cycle, for 3 seconds:
+/// the cycles done and the seconds taken.
+async fn connect_disconnect(
+    concurrency: usize,
+    token: &str,
+    client_for_cycle: impl Fn() -> Client + Send + Sync + 'static,
+) -> (u64, f64) {
+    let client_for_cycle = std::sync::Arc::new(client_for_cycle);
+    let run_for = Duration::from_secs(3);
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..concurrency {
+        let (client_for_cycle, token) =
+            (std::sync::Arc::clone(&client_for_cycle), token.to_string());
+        tasks.push(tokio::spawn(async move {
+            let mut n = 0u64;
+            while started.elapsed() < run_for {
+                let s = client_for_cycle()
+                    .open_session(&token, &CreateSessionRequest::default())
+                    .await
+                    .expect("open");
+                s.close().await.expect("close");
+                n += 1;
+            }
+            n
+        }));
+    }
+    let mut total = 0;
+    for t in tasks {
+        total += t.await.expect("task");
+    }
+    (total, started.elapsed().as_secs_f64())
+}
+
 fn rss_bytes() -> u64 {
     let statm = std::fs::read_to_string("/proc/self/statm").unwrap_or_default();
     let pages: u64 = statm
@@ -178,30 +213,9 @@ fn main() {
     let cycles = |concurrency: usize| -> f64 {
         rt.block_on(async {
             let client = Client::new(&url).expect("client");
-            let run_for = Duration::from_secs(3);
-            let started = Instant::now();
-            let mut tasks = Vec::new();
-            for _ in 0..concurrency {
-                let client = client.clone();
-                let token = token.clone();
-                tasks.push(tokio::spawn(async move {
-                    let mut n = 0u64;
-                    while started.elapsed() < run_for {
-                        let s = client
-                            .open_session(&token, &CreateSessionRequest::default())
-                            .await
-                            .expect("open");
-                        s.close().await.expect("close");
-                        n += 1;
-                    }
-                    n
-                }));
-            }
-            let mut total = 0;
-            for t in tasks {
-                total += t.await.expect("task");
-            }
-            total as f64 / started.elapsed().as_secs_f64()
+            let (total, elapsed) =
+                connect_disconnect(concurrency, &token, move || client.clone()).await;
+            total as f64 / elapsed
         })
     };
     let _ = cycles(1); // warm-up
@@ -292,32 +306,11 @@ fn main() {
     let fresh_cycles = |url: &str, trust: &Trust, token: &str, concurrency: usize| -> Run {
         let cpu_before = cpu_seconds();
         let server_before = thread_cpu_seconds(SERVER_THREADS);
-        let (rate, cycles) = rt.block_on(async {
-            let run_for = Duration::from_secs(3);
-            let started = Instant::now();
-            let mut tasks = Vec::new();
-            for _ in 0..concurrency {
-                let (url, trust, token) = (url.to_string(), trust.clone(), token.to_string());
-                tasks.push(tokio::spawn(async move {
-                    let mut n = 0u64;
-                    while started.elapsed() < run_for {
-                        let client = Client::with_trust(&url, &trust).expect("client");
-                        let s = client
-                            .open_session(&token, &CreateSessionRequest::default())
-                            .await
-                            .expect("open");
-                        s.close().await.expect("close");
-                        n += 1;
-                    }
-                    n
-                }));
-            }
-            let mut total = 0;
-            for t in tasks {
-                total += t.await.expect("task");
-            }
-            (total as f64 / started.elapsed().as_secs_f64(), total)
-        });
+        let (url, trust) = (url.to_string(), trust.clone());
+        let (cycles, elapsed) = rt.block_on(connect_disconnect(concurrency, token, move || {
+            Client::with_trust(&url, &trust).expect("client")
+        }));
+        let rate = cycles as f64 / elapsed;
         let per_cycle = |seconds: f64| seconds * 1e6 / cycles.max(1) as f64;
         Run {
             rate,
