@@ -135,7 +135,7 @@ impl Client {
             });
         }
         let (tls, refused) =
-            trust::client_config(trust).map_err(|reason| ClientError::InvalidUrl {
+            trust::client_config(&base, trust).map_err(|reason| ClientError::InvalidUrl {
                 url: base_url.to_string(),
                 reason,
             })?;

@@ -2,8 +2,9 @@
 //! fingerprint, the CAs of a file, or the bundled web roots; and what it
 //! saw when it refused one, so that callers can show the fingerprint.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, LazyLock, Mutex};
 
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::client::WebPkiServerVerifier;
@@ -13,7 +14,7 @@ use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{DigitallySignedStruct, SignatureScheme};
 
 /// Which certificates an HTTPS server may present.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub enum Trust {
     /// Certificates that chain to the bundled web roots (Mozilla's).
     #[default]
@@ -137,10 +138,10 @@ impl ServerCertVerifier for Verifier {
     }
 }
 
-/// The CAs of a PEM file.
-fn read_roots(path: &Path) -> Result<rustls::RootCertStore, String> {
-    let certs = CertificateDer::pem_file_iter(path)
-        .and_then(|certs| certs.collect::<Result<Vec<_>, _>>())
+/// The CAs of a PEM file, whose bytes are `pem`.
+fn read_roots(path: &Path, pem: &[u8]) -> Result<rustls::RootCertStore, String> {
+    let certs = CertificateDer::pem_slice_iter(pem)
+        .collect::<Result<Vec<_>, _>>()
         .map_err(|e| format!("cannot read the CA file {}: {e}", path.display()))?;
     if certs.is_empty() {
         return Err(format!(
@@ -160,9 +161,94 @@ fn read_roots(path: &Path) -> Result<rustls::RootCertStore, String> {
     Ok(roots)
 }
 
-/// The rustls client configuration for `trust`, and the slot where its
-/// verifier leaves refusals.
-pub(crate) fn client_config(trust: &Trust) -> Result<(rustls::ClientConfig, RefusalSlot), String> {
+/// What the clients of one server that trust the same certificates share
+/// in this process: the rustls configuration, whose verifier and session
+/// store let a new client resume a TLS session an earlier one made (rustls
+/// resumes only under the verifier that checked the certificate, so a
+/// client that trusts other certificates never resumes it), and the slot
+/// where that verifier leaves refusals.
+#[derive(Clone)]
+struct Shared {
+    config: rustls::ClientConfig,
+    refused: RefusalSlot,
+}
+
+/// Which clients share a [`Shared`]: the server, the trust and, for a CA
+/// file, the file's bytes when the client was made (a changed file makes
+/// a new verifier).
+#[derive(PartialEq, Eq, Hash)]
+struct SharedKey {
+    base_url: String,
+    trust: Trust,
+    ca_pem: Option<Vec<u8>>,
+}
+
+/// Servers and trusts remembered at most; more start the table afresh
+/// (a shell talks to a few servers).
+const MAX_SHARED: usize = 64;
+/// Longest CA file read, in bytes.
+const MAX_CA_FILE_BYTES: u64 = 4 << 20;
+
+static SHARED: LazyLock<Mutex<HashMap<SharedKey, Shared>>> = LazyLock::new(Mutex::default);
+
+/// The rustls client configuration for a client of `base_url` that trusts
+/// `trust`, and the slot where its verifier leaves refusals: the ones an
+/// earlier client of the same server and trust made in this process, so
+/// that a new connection resumes a TLS session instead of a full
+/// handshake, as a shell that connects again does.
+pub(crate) fn client_config(
+    base_url: &str,
+    trust: &Trust,
+) -> Result<(rustls::ClientConfig, RefusalSlot), String> {
+    let ca_pem = match trust {
+        Trust::CaFile(path) => Some(read_ca_file(path)?),
+        _ => None,
+    };
+    let key = SharedKey {
+        base_url: base_url.to_string(),
+        trust: trust.clone(),
+        ca_pem,
+    };
+    let mut shared = SHARED.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some(found) = shared.get(&key) {
+        return Ok((found.config.clone(), Arc::clone(&found.refused)));
+    }
+    let (config, refused) = new_client_config(trust, key.ca_pem.as_deref())?;
+    if shared.len() >= MAX_SHARED {
+        shared.clear();
+    }
+    shared.insert(
+        key,
+        Shared {
+            config: config.clone(),
+            refused: Arc::clone(&refused),
+        },
+    );
+    Ok((config, refused))
+}
+
+fn read_ca_file(path: &Path) -> Result<Vec<u8>, String> {
+    use std::io::Read as _;
+    let mut pem = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(MAX_CA_FILE_BYTES + 1).read_to_end(&mut pem))
+        .map_err(|e| format!("cannot read the CA file {}: {e}", path.display()))?;
+    if pem.len() as u64 > MAX_CA_FILE_BYTES {
+        return Err(format!(
+            "the CA file {} is larger than {} MiB",
+            path.display(),
+            MAX_CA_FILE_BYTES >> 20
+        ));
+    }
+    Ok(pem)
+}
+
+/// A new rustls client configuration for `trust` (`ca_pem`: the CA file's
+/// bytes), and the slot where its verifier leaves refusals.
+fn new_client_config(
+    trust: &Trust,
+    ca_pem: Option<&[u8]>,
+) -> Result<(rustls::ClientConfig, RefusalSlot), String> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let (pinned, roots) = match trust {
         Trust::Fingerprint(text) => {
@@ -171,7 +257,7 @@ pub(crate) fn client_config(trust: &Trust) -> Result<(rustls::ClientConfig, Refu
             })?;
             (Some(pinned), None)
         }
-        Trust::CaFile(path) => (None, Some(read_roots(path)?)),
+        Trust::CaFile(path) => (None, Some(read_roots(path, ca_pem.unwrap_or_default())?)),
         Trust::WebRoots => {
             let mut roots = rustls::RootCertStore::empty();
             roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());

@@ -321,7 +321,7 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
         .map_err(|e| ServerError::Task(format!("cannot render the OpenAPI document: {e}")))?;
     let state = Arc::new(api::Shared {
         sessions: Arc::clone(&sessions),
-        metrics,
+        metrics: Arc::clone(&metrics),
         admin: prepared.admin,
         info,
         openapi_json,
@@ -356,6 +356,7 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
             app,
             connections: config.connections,
             tls: acceptor,
+            metrics,
         },
         stopped,
         Background {
@@ -606,6 +607,8 @@ struct Http {
     app: axum::Router,
     connections: ConnectionLimits,
     tls: Option<tokio_rustls::TlsAcceptor>,
+    /// Counts the TLS handshakes by kind.
+    metrics: Arc<Metrics>,
 }
 
 async fn serve(
@@ -621,6 +624,7 @@ async fn serve(
         http.app,
         http.connections,
         http.tls,
+        http.metrics,
         stopped.clone(),
     );
     let served: Result<(), ServerError> = tokio::select! {

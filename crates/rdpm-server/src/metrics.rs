@@ -35,6 +35,7 @@ pub struct Metrics {
     sessions_closed: Family<ReasonLabel, Counter>,
     sessions_expired: Counter,
     objects_released: Family<KindLabel, Counter>,
+    tls_handshakes: Family<KindLabel, Counter>,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -58,6 +59,7 @@ impl Metrics {
         let sessions_closed = Family::<ReasonLabel, Counter>::default();
         let sessions_expired = Counter::default();
         let objects_released = Family::<KindLabel, Counter>::default();
+        let tls_handshakes = Family::<KindLabel, Counter>::default();
         // Counters get their `_total` suffix from the encoder.
         registry.register(
             "rdpm_sessions_open",
@@ -84,6 +86,11 @@ impl Metrics {
             "Session objects released by closing their session, by kind",
             objects_released.clone(),
         );
+        registry.register(
+            "rdpm_tls_handshakes",
+            "TLS handshakes completed: full, or resuming an earlier session with a ticket",
+            tls_handshakes.clone(),
+        );
         for reason in CLOSE_REASONS {
             let _ = sessions_closed.get_or_create(&ReasonLabel {
                 reason: reason.as_str(),
@@ -94,6 +101,9 @@ impl Metrics {
                 kind: kind.as_str(),
             });
         }
+        for kind in ["full", "resumed"] {
+            let _ = tls_handshakes.get_or_create(&KindLabel { kind });
+        }
         Metrics {
             registry,
             sessions_open,
@@ -101,6 +111,7 @@ impl Metrics {
             sessions_closed,
             sessions_expired,
             objects_released,
+            tls_handshakes,
         }
     }
 
@@ -126,6 +137,11 @@ impl Metrics {
                 })
                 .inc_by(*n);
         }
+    }
+
+    pub(crate) fn tls_handshake(&self, resumed: bool) {
+        let kind = if resumed { "resumed" } else { "full" };
+        self.tls_handshakes.get_or_create(&KindLabel { kind }).inc();
     }
 
     /// The metrics in the OpenMetrics text format, which Prometheus reads.

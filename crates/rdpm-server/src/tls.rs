@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
 
 use rustls::crypto::CryptoProvider;
-use rustls::server::{ClientHello, ResolvesServerCert};
+use rustls::server::{ClientHello, NoServerSessionStorage, ProducesTickets, ResolvesServerCert};
 use rustls::sign::CertifiedKey;
 use rustls_pki_types::pem::PemObject as _;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
@@ -60,11 +60,67 @@ fn tls_error(what: String) -> ServerError {
 
 /// The certificate the server presents, swapped whole on a reload so that
 /// handshakes in flight and open connections keep the one they started
-/// with.
+/// with; and the session tickets, whose key a reload replaces too.
 #[derive(Debug)]
 pub(crate) struct CertResolver {
     current: RwLock<Arc<CertifiedKey>>,
     source: TlsConfig,
+    tickets: Arc<Tickets>,
+}
+
+/// TLS session tickets: a client that made a full handshake gets tickets
+/// to resume the session on its next connections, which spares both sides
+/// the certificate, its signature and its checks. They are stateless (the
+/// server keeps nothing per client: the ticket holds the session, sealed
+/// under a key that lives in memory only and rotates every 6 hours), and a
+/// certificate reload makes a new key: no ticket issued under the old
+/// certificate resumes, so every client makes a full handshake, sees the
+/// new certificate and checks it.
+#[derive(Debug)]
+struct Tickets {
+    current: RwLock<Arc<dyn ProducesTickets>>,
+}
+
+impl Tickets {
+    fn new() -> Result<Tickets, ServerError> {
+        Ok(Tickets {
+            current: RwLock::new(new_ticketer()?),
+        })
+    }
+
+    fn ticketer(&self) -> Arc<dyn ProducesTickets> {
+        Arc::clone(&self.current.read().unwrap_or_else(|p| p.into_inner()))
+    }
+
+    /// Forgets every ticket issued so far.
+    fn renew(&self) -> Result<(), ServerError> {
+        let fresh = new_ticketer()?;
+        *self.current.write().unwrap_or_else(|p| p.into_inner()) = fresh;
+        Ok(())
+    }
+}
+
+fn new_ticketer() -> Result<Arc<dyn ProducesTickets>, ServerError> {
+    rustls::crypto::ring::Ticketer::new()
+        .map_err(|e| tls_error(format!("cannot make a session ticket key: {e}")))
+}
+
+impl ProducesTickets for Tickets {
+    fn enabled(&self) -> bool {
+        true
+    }
+
+    fn lifetime(&self) -> u32 {
+        self.ticketer().lifetime()
+    }
+
+    fn encrypt(&self, plain: &[u8]) -> Option<Vec<u8>> {
+        self.ticketer().encrypt(plain)
+    }
+
+    fn decrypt(&self, cipher: &[u8]) -> Option<Vec<u8>> {
+        self.ticketer().decrypt(cipher)
+    }
 }
 
 impl ResolvesServerCert for CertResolver {
@@ -93,6 +149,7 @@ impl CertResolver {
         Ok(CertResolver {
             current: RwLock::new(Arc::new(key)),
             source: tls.clone(),
+            tickets: Arc::new(Tickets::new()?),
         })
     }
 
@@ -107,18 +164,25 @@ impl CertResolver {
 
     /// Reads the operator's files again and presents them from the next
     /// handshake on; a file that cannot be read or does not match leaves
-    /// the current certificate in place. Returns the new fingerprint.
+    /// the current certificate in place. Session tickets issued before
+    /// no longer resume, so that no client reconnects without seeing the
+    /// new certificate. Returns the new fingerprint.
     pub(crate) fn reload(&self) -> Result<String, ServerError> {
         let TlsConfig::Files { cert, key } = &self.source else {
             return Ok(self.fingerprint());
         };
         let loaded = Arc::new(read_pair(cert, key)?);
-        *self.current.write().unwrap_or_else(|p| p.into_inner()) = loaded;
+        let mut current = self.current.write().unwrap_or_else(|p| p.into_inner());
+        self.tickets.renew()?;
+        *current = loaded;
+        drop(current);
         Ok(self.fingerprint())
     }
 
     /// The rustls server configuration over this resolver: HTTP/2 and
-    /// HTTP/1.1 offered by ALPN.
+    /// HTTP/1.1 offered by ALPN, sessions resumed with the stateless
+    /// [`Tickets`] only (no session cache, whose entries a reload would
+    /// not reach).
     pub(crate) fn server_config(
         self: &Arc<Self>,
     ) -> Result<Arc<rustls::ServerConfig>, ServerError> {
@@ -128,6 +192,11 @@ impl CertResolver {
             .with_no_client_auth()
             .with_cert_resolver(Arc::clone(self) as Arc<dyn ResolvesServerCert>);
         config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+        config.ticketer = Arc::clone(&self.tickets) as Arc<dyn ProducesTickets>;
+        config.session_storage = Arc::new(NoServerSessionStorage {});
+        // One ticket per connection: a client uses each once, for its next
+        // connection, which brings it the next one.
+        config.send_tls13_tickets = 1;
         Ok(Arc::new(config))
     }
 }

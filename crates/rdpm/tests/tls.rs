@@ -146,6 +146,27 @@ fn serving_files(name: &str, cert: &std::path::Path, key: &std::path::Path) -> T
     )
 }
 
+/// Writes a new certificate and key over the files `s` serves, sends it
+/// SIGHUP and waits until it presents them; their fingerprint.
+fn renew_and_reload(
+    s: &TestServer,
+    dir: &std::path::Path,
+    cert: &std::path::Path,
+    key: &std::path::Path,
+) -> String {
+    let (new_cert, new_key, renewed) = write_cert(dir, "renewed");
+    std::fs::rename(&new_cert, cert).expect("replace cert");
+    std::fs::rename(&new_key, key).expect("replace key");
+    let status = std::process::Command::new("kill")
+        .arg("-HUP")
+        .arg(s.pid().expect("running").to_string())
+        .status()
+        .expect("kill runs");
+    assert!(status.success());
+    log_with(s, &format!("certificate {renewed}"), 1);
+    renewed
+}
+
 #[test]
 fn sighup_reloads_the_operators_certificate_and_keeps_sessions() {
     let files = tempfile::tempdir().expect("temporary directory");
@@ -158,16 +179,7 @@ fn sighup_reloads_the_operators_certificate_and_keeps_sessions() {
         .expect("a session over the first certificate");
 
     // The operator renews the certificate in place and sends SIGHUP.
-    let (new_cert, new_key, second) = write_cert(files.path(), "renewed");
-    std::fs::rename(&new_cert, &cert).expect("replace cert");
-    std::fs::rename(&new_key, &key).expect("replace key");
-    let status = std::process::Command::new("kill")
-        .arg("-HUP")
-        .arg(s.pid().expect("running").to_string())
-        .status()
-        .expect("kill runs");
-    assert!(status.success());
-    log_with(&s, &format!("certificate {second}"), 1);
+    let second = renew_and_reload(&s, files.path(), &cert, &key);
 
     // New connections see the new certificate; the old pin is refused.
     let renewed = pinned(&s, &second);
@@ -310,21 +322,34 @@ fn write_ca(
     (path, ca)
 }
 
+/// A server named `name` presenting a certificate for 127.0.0.1 that
+/// `issuer` signed (files in `dir`); the certificate's fingerprint.
+fn serving_ca_signed(
+    name: &str,
+    dir: &std::path::Path,
+    issuer: &rcgen::CertifiedIssuer<'static, rcgen::KeyPair>,
+) -> (TestServer, String) {
+    let key = rcgen::KeyPair::generate().expect("server key");
+    let cert = rcgen::CertificateParams::new(vec!["127.0.0.1".to_string()])
+        .expect("server parameters")
+        .signed_by(&key, issuer)
+        .expect("a certificate the CA signed");
+    let cert_path = dir.join("server.crt");
+    let key_path = dir.join("server.key");
+    std::fs::write(&cert_path, cert.pem()).expect("write cert");
+    std::fs::write(&key_path, key.serialize_pem()).expect("write key");
+    (
+        serving_files(name, &cert_path, &key_path),
+        rdpm_client::fingerprint(cert.der()),
+    )
+}
+
 #[test]
 fn a_ca_file_trusts_the_certificates_its_ca_signed() {
     let files = tempfile::tempdir().expect("temporary directory");
     let (ca_file, issuer) = write_ca(files.path(), "ca");
     let (other_ca, _) = write_ca(files.path(), "other-ca");
-    let key = rcgen::KeyPair::generate().expect("server key");
-    let cert = rcgen::CertificateParams::new(vec!["127.0.0.1".to_string()])
-        .expect("server parameters")
-        .signed_by(&key, &issuer)
-        .expect("a certificate the CA signed");
-    let cert_path = files.path().join("server.crt");
-    let key_path = files.path().join("server.key");
-    std::fs::write(&cert_path, cert.pem()).expect("write cert");
-    std::fs::write(&key_path, key.serialize_pem()).expect("write key");
-    let s = serving_files("TlsCa", &cert_path, &key_path);
+    let (s, presented) = serving_ca_signed("TlsCa", files.path(), &issuer);
     let rt = rt();
     let trusted = Client::with_trust(&s.url, &Trust::CaFile(ca_file)).expect("client");
     let health = rt.block_on(trusted.health());
@@ -337,6 +362,82 @@ fn a_ca_file_trusts_the_certificates_its_ca_signed() {
     let ClientError::UntrustedCertificate { refusal, .. } = &err else {
         panic!("not a certificate refusal: {err:?}");
     };
-    assert_eq!(refusal.presented, rdpm_client::fingerprint(cert.der()));
+    assert_eq!(refusal.presented, presented);
     assert_eq!(refusal.expected, None);
+}
+
+/// The server's count of TLS handshakes of `kind` (`full`, `resumed`).
+fn handshakes(rt: &tokio::runtime::Runtime, client: &Client, token: &str, kind: &str) -> u64 {
+    let text = rt
+        .block_on(client.get_text("/metrics", token))
+        .expect("the metrics");
+    let series = format!("rdpm_tls_handshakes_total{{kind=\"{kind}\"}} ");
+    text.lines()
+        .find_map(|l| l.strip_prefix(&series))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no {series}in the metrics:\n{text}"))
+}
+
+#[test]
+fn a_new_client_resumes_the_tls_session_until_the_certificate_changes() {
+    let files = tempfile::tempdir().expect("temporary directory");
+    let (cert, key, first) = write_cert(files.path(), "server");
+    let s = serving_files("TlsResume", &cert, &key);
+    assert_eq!(printed_fingerprint(&s), first);
+    let rt = rt();
+
+    // A first client makes a full handshake; a new client of the same
+    // server and pin, as a shell makes for each Connect-DPMServer,
+    // resumes that session.
+    let health = rt.block_on(pinned(&s, &first).health());
+    assert!(health.is_ok(), "{health:?}");
+    let second_client = pinned(&s, &first);
+    let health = rt.block_on(second_client.health());
+    assert!(health.is_ok(), "{health:?}");
+    assert!(handshakes(&rt, &second_client, &s.admin_token, "resumed") >= 1);
+
+    // Another pin never resumes it: the certificate is checked again, and
+    // refused.
+    let wrong = format!("sha256:{}", "ef".repeat(32));
+    let err = rt
+        .block_on(pinned(&s, &wrong).health())
+        .expect_err("a wrong pin is refused though a session could resume");
+    let ClientError::UntrustedCertificate { refusal, .. } = &err else {
+        panic!("not a certificate refusal: {err:?}");
+    };
+    assert_eq!(refusal.presented, first);
+
+    // After a reload, no session of the old certificate resumes: a client
+    // pinned to it sees the new certificate and refuses it.
+    let renewed = renew_and_reload(&s, files.path(), &cert, &key);
+    let err = rt
+        .block_on(pinned(&s, &first).health())
+        .expect_err("the old certificate is gone, resumed or not");
+    let ClientError::UntrustedCertificate { refusal, .. } = &err else {
+        panic!("not a certificate refusal: {err:?}");
+    };
+    assert_eq!(refusal.presented, renewed);
+}
+
+#[test]
+fn a_ca_file_changed_in_place_is_read_again_by_the_next_client() {
+    let files = tempfile::tempdir().expect("temporary directory");
+    let (ca_file, issuer) = write_ca(files.path(), "ca");
+    let (s, _) = serving_ca_signed("TlsCaChanged", files.path(), &issuer);
+    let rt = rt();
+    let trust = Trust::CaFile(ca_file.clone());
+    let health = rt.block_on(Client::with_trust(&s.url, &trust).expect("client").health());
+    assert!(health.is_ok(), "{health:?}");
+
+    // The same path now holds another CA: the server's certificate is
+    // checked against it, not resumed under the CA that was there.
+    let (other_ca, _) = write_ca(files.path(), "other-ca");
+    std::fs::rename(&other_ca, &ca_file).expect("replace the CA file");
+    let err = rt
+        .block_on(Client::with_trust(&s.url, &trust).expect("client").health())
+        .expect_err("another CA's file refuses the certificate");
+    assert!(
+        matches!(err, ClientError::UntrustedCertificate { .. }),
+        "{err:?}"
+    );
 }

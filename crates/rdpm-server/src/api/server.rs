@@ -63,7 +63,7 @@ pub(crate) async fn openapi(State(state): State<AppState>, _caller: Caller) -> i
     path = rdpm_types::paths::METRICS,
     tag = "server",
     responses(
-        (status = 200, description = "Prometheus metrics (OpenMetrics text): rdpm_sessions_open, rdpm_sessions_opened_total, rdpm_sessions_closed_total{reason}, rdpm_sessions_expired_total, rdpm_session_objects_released_total{kind}", content_type = "application/openmetrics-text"),
+        (status = 200, description = "Prometheus metrics (OpenMetrics text): rdpm_sessions_open, rdpm_sessions_opened_total, rdpm_sessions_closed_total{reason}, rdpm_sessions_expired_total, rdpm_session_objects_released_total{kind}, rdpm_tls_handshakes_total{kind}", content_type = "application/openmetrics-text"),
         (status = 401, description = "Missing or invalid credential", body = Problem, content_type = "application/problem+json"),
     )
 )]
