@@ -68,6 +68,7 @@ fn main() {
             job_limits: rdpm_server::JobLimits::default(),
             connections: rdpm_server::ConnectionLimits::default(),
             tls: rdpm_server::TlsConfig::Off,
+            audit: rdpm_server::AuditConfig::default(),
             time: rdpm_server::TimeConfig::default(),
         }))
         .expect("server starts");

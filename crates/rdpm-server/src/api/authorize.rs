@@ -25,7 +25,7 @@ static ADMINISTRATOR_TOKEN: LazyLock<Arc<Access>> =
     LazyLock::new(|| Arc::new(Access::administrator_token()));
 
 /// The route of the table the router matched.
-fn route_of(method: &axum::http::Method, path: &str) -> Option<&'static Route> {
+pub(super) fn route_of(method: &axum::http::Method, path: &str) -> Option<&'static Route> {
     routes::ALL
         .iter()
         .find(|r| r.path == path && r.method.as_str() == method.as_str())
@@ -111,10 +111,17 @@ pub(crate) async fn authorize(
                 right = %route.right,
                 "refused"
             );
-            return refused(&access, route.right, &what).into_response();
+            let mut response = refused(&access, route.right, &what).into_response();
+            // For the audit layer: who was refused.
+            response.extensions_mut().insert(caller);
+            return response;
         }
-        parts.extensions.insert(caller);
+        parts.extensions.insert(caller.clone());
         parts.extensions.insert(access);
+        let mut response = next.run(Request::from_parts(parts, body)).await;
+        // For the audit layer: who called.
+        response.extensions_mut().insert(caller);
+        return response;
     }
     next.run(Request::from_parts(parts, body)).await
 }
