@@ -10,6 +10,7 @@
 use std::os::unix::net::UnixDatagram;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{self, Receiver, SyncSender};
 use std::sync::{Arc, OnceLock};
 
 use chrono::{DateTime, Utc};
@@ -102,63 +103,87 @@ const INFO: u8 = 6;
 /// Severity `notice`: a request refused or failed.
 const NOTICE: u8 = 5;
 
+/// Lines that may wait for the syslog socket before new ones are dropped
+/// (with a warning): bursts far beyond what a daemon falls behind by.
+const SYSLOG_QUEUE: usize = 16_384;
+
 /// The local syslog socket, written one datagram per record in the
 /// format of the C library's `syslog()` (RFC 3164 with a local time
 /// stamp and no host name), which journald and rsyslog both read.
+///
+/// A thread of its own sends the lines, waiting for the daemon as the C
+/// library does, so that a request never waits and a burst is not lost
+/// to the socket's short queue.
 struct Syslog {
-    path: PathBuf,
-    socket: Option<UnixDatagram>,
+    sender: SyncSender<String>,
     tag: String,
-    /// Set after a failure was logged, cleared by the next success, so a
-    /// missing socket is one warning, not one per request.
-    failing: AtomicBool,
+    /// Set after dropped lines were logged, cleared when lines go through
+    /// again, so a stalled daemon is one warning, not one per request.
+    dropping: AtomicBool,
 }
 
 impl Syslog {
     fn new(path: PathBuf) -> Syslog {
-        let socket = match UnixDatagram::unbound().and_then(|s| {
-            // A syslog daemon that falls behind must not hold up requests.
-            s.set_nonblocking(true)?;
-            Ok(s)
-        }) {
-            Ok(s) => Some(s),
-            Err(e) => {
-                tracing::warn!(error = %e, "cannot make a socket for syslog; audit records go to the catalog only");
-                None
-            }
-        };
-        let failing = AtomicBool::new(false);
         if !path.exists() {
             tracing::warn!(
                 socket = %path.display(),
                 "the syslog socket is not there; audit records go to the catalog, and to syslog once the socket appears"
             );
-            failing.store(true, Ordering::Relaxed);
+        }
+        let (sender, lines) = mpsc::sync_channel(SYSLOG_QUEUE);
+        let spawned = std::thread::Builder::new()
+            .name("rdpm-audit-syslog".into())
+            .spawn(move || send_lines(&path, &lines));
+        if let Err(e) = spawned {
+            tracing::warn!(error = %e, "cannot start the syslog sender; audit records go to the catalog only");
         }
         Syslog {
-            path,
-            socket,
+            sender,
             tag: format!("rdpm[{}]", std::process::id()),
-            failing,
+            dropping: AtomicBool::new(false),
         }
     }
 
     fn send(&self, record: &AuditRecord) {
-        let Some(socket) = &self.socket else {
+        match self.sender.try_send(syslog_line(&self.tag, record)) {
+            Ok(()) => {
+                if self.dropping.swap(false, Ordering::Relaxed) {
+                    tracing::info!("audit records are queued for syslog again");
+                }
+            }
+            Err(_) => {
+                if !self.dropping.swap(true, Ordering::Relaxed) {
+                    tracing::warn!("syslog does not keep up: audit records are dropped for it until it does; the catalog has them all");
+                }
+            }
+        }
+    }
+}
+
+/// The sender thread: each line to `path`, until the server drops the
+/// queue. A socket that is missing or refuses is one warning until it
+/// takes lines again.
+fn send_lines(path: &std::path::Path, lines: &Receiver<String>) {
+    let socket = match UnixDatagram::unbound() {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot make a socket for syslog; audit records go to the catalog only");
             return;
-        };
-        let line = syslog_line(&self.tag, record);
-        match socket.send_to(line.as_bytes(), &self.path) {
-            Ok(_) => {
-                if self.failing.swap(false, Ordering::Relaxed) {
-                    tracing::info!(socket = %self.path.display(), "audit records reach syslog");
-                }
+        }
+    };
+    let mut failing = !path.exists();
+    for line in lines {
+        match socket.send_to(line.as_bytes(), path) {
+            Ok(_) if failing => {
+                failing = false;
+                tracing::info!(socket = %path.display(), "audit records reach syslog");
             }
-            Err(e) => {
-                if !self.failing.swap(true, Ordering::Relaxed) {
-                    tracing::warn!(socket = %self.path.display(), error = %e, "cannot send audit records to syslog; the catalog still has them");
-                }
+            Ok(_) => {}
+            Err(e) if !failing => {
+                failing = true;
+                tracing::warn!(socket = %path.display(), error = %e, "cannot send audit records to syslog; the catalog still has them");
             }
+            Err(_) => {}
         }
     }
 }
