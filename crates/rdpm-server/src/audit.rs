@@ -426,4 +426,25 @@ mod tests {
         ok.status = 201;
         assert!(syslog_line("rdpm[1]", &ok).starts_with("<86>"));
     }
+
+    #[test]
+    fn retention_deletes_only_the_records_older_than_its_days() {
+        let dir = tempfile::tempdir().unwrap();
+        let catalog = rdpm_catalog::SqliteCatalog::open(&dir.path().join("c.db")).unwrap();
+        let now = Utc::now();
+        for days in [401, 399] {
+            let mut r = record();
+            r.time = now - chrono::Duration::days(days);
+            r.action = format!("Aged{days}");
+            catalog.record_audit(r).unwrap();
+        }
+        assert_eq!(apply_retention(&catalog, 400, now).unwrap(), 1);
+        let left = catalog
+            .audit_log(&rdpm_types::AuditQuery::default())
+            .unwrap();
+        assert_eq!(
+            left.iter().map(|r| r.action.as_str()).collect::<Vec<_>>(),
+            ["Aged399"]
+        );
+    }
 }

@@ -14,17 +14,17 @@ pub const AUDIT_RECORD_TYPE: &str = "Rdpm.AuditRecord";
 /// The properties the table shows.
 const SHOWN: [&str; 6] = ["Time", "UserName", "Action", "Target", "Status", "Result"];
 
-/// Registers the table view of audit records.
+/// Registers the table view of audit records, 118 columns wide.
 pub fn register_views(registry: &mut Registry) {
     registry.register_view(
         AUDIT_RECORD_TYPE,
         View::table(vec![
             ViewColumn::property("Time").width(22),
-            ViewColumn::property("UserName").width(20),
-            ViewColumn::property("Action").width(24),
-            ViewColumn::property("Target").width(40),
+            ViewColumn::property("UserName").width(19),
+            ViewColumn::property("Action").width(22),
+            ViewColumn::property("Target").width(27),
             ViewColumn::property("Status").width(6),
-            ViewColumn::property("Result").width(18),
+            ViewColumn::property("Result").width(17),
         ]),
     );
 }
