@@ -184,19 +184,23 @@ mod tests {
         }
     }
 
-    #[test]
-    fn records_round_trip_newest_first_and_filter() {
+    /// A new catalog holding `records` (minute, who, action), in order.
+    fn catalog_with(records: &[(u32, &str, &str)]) -> (tempfile::TempDir, SqliteCatalog) {
         let dir = tempfile::tempdir().unwrap();
         let catalog = SqliteCatalog::open(&dir.path().join("c.db")).unwrap();
-        catalog
-            .record_audit(record(1, "alice", "StartRestores"))
-            .unwrap();
-        catalog
-            .record_audit(record(2, "Bob", "CommitDraft"))
-            .unwrap();
-        catalog
-            .record_audit(record(3, "alice", "StartBackups"))
-            .unwrap();
+        for (minute, who, action) in records {
+            catalog.record_audit(record(*minute, who, action)).unwrap();
+        }
+        (dir, catalog)
+    }
+
+    #[test]
+    fn records_round_trip_newest_first_and_filter() {
+        let (_dir, catalog) = catalog_with(&[
+            (1, "alice", "StartRestores"),
+            (2, "Bob", "CommitDraft"),
+            (3, "alice", "StartBackups"),
+        ]);
         let all = catalog.audit_log(&AuditQuery::default()).unwrap();
         assert_eq!(
             all.iter().map(|r| r.action.as_str()).collect::<Vec<_>>(),
@@ -238,14 +242,8 @@ mod tests {
 
     #[test]
     fn records_cannot_be_updated_and_only_retention_removes_them() {
-        let dir = tempfile::tempdir().unwrap();
-        let catalog = SqliteCatalog::open(&dir.path().join("c.db")).unwrap();
-        catalog
-            .record_audit(record(1, "alice", "StartRestores"))
-            .unwrap();
-        catalog
-            .record_audit(record(5, "alice", "StartBackups"))
-            .unwrap();
+        let (_dir, catalog) =
+            catalog_with(&[(1, "alice", "StartRestores"), (5, "alice", "StartBackups")]);
         catalog.flush().unwrap();
         let refused = catalog
             .conn_for_tests()

@@ -691,46 +691,55 @@ async fn keep_audit_log(
     retention_days: u32,
     stopped: watch::Receiver<bool>,
 ) {
-    let mut ticks = tokio::time::interval(Duration::from_secs(24 * 3600));
-    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let stop = wait_for_stop(stopped);
-    tokio::pin!(stop);
-    loop {
-        tokio::select! {
-            _ = ticks.tick() => {
-                let catalog = Arc::clone(&catalog);
-                let applied = tokio::task::spawn_blocking(move || {
-                    audit::apply_retention(catalog.as_ref(), retention_days, Utc::now())
-                })
-                .await;
-                match applied {
-                    Ok(Ok(_)) => {}
-                    Ok(Err(e)) => tracing::error!(error = %e, "cannot apply the audit trail's retention"),
-                    Err(e) => tracing::error!(error = %e, "the audit trail's retention failed"),
+    every(Duration::from_secs(24 * 3600), stopped, move || {
+        let catalog = Arc::clone(&catalog);
+        async move {
+            let applied = tokio::task::spawn_blocking(move || {
+                audit::apply_retention(catalog.as_ref(), retention_days, Utc::now())
+            })
+            .await;
+            match applied {
+                Ok(Ok(_)) => {}
+                Ok(Err(e)) => {
+                    tracing::error!(error = %e, "cannot apply the audit trail's retention")
                 }
+                Err(e) => tracing::error!(error = %e, "the audit trail's retention failed"),
             }
-            () = &mut stop => break,
         }
-    }
+    })
+    .await;
 }
 
 async fn expire_sessions(sessions: Arc<SessionManager>, stopped: watch::Receiver<bool>) {
     let period =
         (sessions.idle_timeout() / 4).clamp(Duration::from_millis(25), Duration::from_secs(1));
+    every(period, stopped, move || {
+        let sessions = Arc::clone(&sessions);
+        async move {
+            // Releasing large object tables blocks; keep it off the
+            // executor.
+            if let Err(e) = tokio::task::spawn_blocking(move || sessions.expire_idle()).await {
+                tracing::error!(error = %e, "session expiry failed");
+            }
+        }
+    })
+    .await;
+}
+
+/// Runs `pass` at once and then every `period` (a late pass delays the
+/// next), until the server stops.
+async fn every<F, P>(period: Duration, stopped: watch::Receiver<bool>, mut pass: F)
+where
+    F: FnMut() -> P,
+    P: Future<Output = ()>,
+{
     let mut ticks = tokio::time::interval(period);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let stop = wait_for_stop(stopped);
     tokio::pin!(stop);
     loop {
         tokio::select! {
-            _ = ticks.tick() => {
-                let sessions = Arc::clone(&sessions);
-                // Releasing large object tables blocks; keep it off the
-                // executor.
-                if let Err(e) = tokio::task::spawn_blocking(move || sessions.expire_idle()).await {
-                    tracing::error!(error = %e, "session expiry failed");
-                }
-            }
+            _ = ticks.tick() => pass().await,
             () = &mut stop => break,
         }
     }

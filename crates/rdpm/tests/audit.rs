@@ -17,32 +17,6 @@ const PASSWORD: &str = "Audit-Reader-Pw-90817";
 /// A wrong password tried for the same user.
 const WRONG_PASSWORD: &str = "Audit-Wrong-Pw-55123";
 
-/// Adds `name` with `role` and [`PASSWORD`] to the server's catalog.
-fn add_user(data_dir: &Path, name: &str, role: &str) {
-    use std::io::Write;
-    let mut child = std::process::Command::new(bin())
-        .args(["server", "--data-dir"])
-        .arg(data_dir)
-        .args(["user", "add", name, "--role", role, "--password-stdin"])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("rdpm server user add starts");
-    child
-        .stdin
-        .take()
-        .expect("piped stdin")
-        .write_all(format!("{PASSWORD}\n").as_bytes())
-        .expect("password written");
-    let added = child.wait_with_output().expect("rdpm server user add ends");
-    assert!(
-        added.status.success(),
-        "{}",
-        String::from_utf8_lossy(&added.stderr)
-    );
-}
-
 /// A script line that connects to DPMServer07 as `user` with `password`.
 fn connect_as(user: &str, password: &str) -> String {
     format!(
@@ -134,7 +108,7 @@ fn changes_restores_refusals_and_logins_are_audited_for_administrators_only() {
     let point = out[1].to_string();
 
     // A Reader: a refused change, and refused the audit log itself.
-    add_user(&s.data_dir, "rita", "Reader");
+    add_user(&s.data_dir, "rita", PASSWORD, "Reader");
     let (_, out, err) = s.run(&format!(
         "{}New-DPMProtectionGroup -DPMServerName DPMServer07 -Name 'Not Allowed' | Out-Null
          $Error[0].FullyQualifiedErrorId
