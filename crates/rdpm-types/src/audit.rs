@@ -30,6 +30,10 @@ pub enum AuditAuthentication {
     SessionToken,
     /// A user's name and password (a login).
     Password,
+    /// A command run on the server's host with access to its data
+    /// directory (`rdpm server user ...`); the principal is the local
+    /// account that ran it.
+    ServerHost,
 }
 
 impl AuditAuthentication {
@@ -40,15 +44,17 @@ impl AuditAuthentication {
             AuditAuthentication::AdministratorToken => "AdministratorToken",
             AuditAuthentication::SessionToken => "SessionToken",
             AuditAuthentication::Password => "Password",
+            AuditAuthentication::ServerHost => "ServerHost",
         }
     }
 
     /// Every value.
-    pub const ALL: [AuditAuthentication; 4] = [
+    pub const ALL: [AuditAuthentication; 5] = [
         AuditAuthentication::None,
         AuditAuthentication::AdministratorToken,
         AuditAuthentication::SessionToken,
         AuditAuthentication::Password,
+        AuditAuthentication::ServerHost,
     ];
 }
 

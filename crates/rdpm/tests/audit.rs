@@ -222,6 +222,16 @@ fn changes_restores_refusals_and_logins_are_audited_for_administrators_only() {
         "1"
     );
     assert_eq!(count("-Newest 2"), "2");
+
+    // The user added on the server's host, by the local account.
+    let (_, out, err) = s.run(
+        "Get-DPMAuditLog DPMServer07 -Action User* | ForEach-Object { '{0}|{1}|{2}|{3}' -f $_.Authentication, $_.Path, $_.Target, $_.Result }",
+    );
+    assert!(err.trim().is_empty(), "{err}");
+    assert_eq!(
+        out.trim(),
+        "ServerHost|rdpm server user add rita|user=rita; role Reader|Succeeded"
+    );
     let (_, _, err) = s.run("Get-DPMAuditLog DPMServer07 -Newest 0");
     assert!(err.contains("-Newest (0)"), "{err}");
 
