@@ -12,6 +12,7 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver, SyncSender};
 use std::sync::{Arc, OnceLock};
+use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use rdpm_catalog::Catalog;
@@ -267,6 +268,10 @@ impl Default for LoginAttempt {
     }
 }
 
+/// Most bytes of a refused request's body read for its summary: the
+/// bodies summarized are small, and a refused caller gets no more.
+const REFUSED_BODY_LIMIT: usize = 64 * 1024;
+
 /// The summary of a request body the audit layer asked for: the layer
 /// puts one in the request's extensions for the routes whose bodies it
 /// summarizes, and the JSON body extractor fills it once it has parsed
@@ -300,6 +305,22 @@ impl AuditNote {
     pub(crate) fn fill(&self, body: &serde_json::Value) {
         if let Some(summary) = (self.summarize)(body) {
             let _ = self.slot.set(summary);
+        }
+    }
+
+    /// Summarizes the body of a request refused before its handler read
+    /// it: at most [`REFUSED_BODY_LIMIT`] bytes, within `timeout`; a body
+    /// larger, slower or not JSON goes unsummarized.
+    pub(crate) async fn fill_from(&self, body: axum::body::Body, timeout: Option<Duration>) {
+        let read = axum::body::to_bytes(body, REFUSED_BODY_LIMIT);
+        let bytes = match timeout {
+            Some(limit) => tokio::time::timeout(limit, read).await.ok(),
+            None => Some(read.await),
+        };
+        if let Some(Ok(bytes)) = bytes {
+            if let Ok(value) = serde_json::from_slice::<serde_json::Value>(&bytes) {
+                self.fill(&value);
+            }
         }
     }
 

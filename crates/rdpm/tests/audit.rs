@@ -171,8 +171,7 @@ fn changes_restores_refusals_and_logins_are_audited_for_administrators_only() {
     let rita: Vec<&str> = out.lines().map(str::trim).collect();
     let expected_prefixes = [
         "CreateSession Password 201 Succeeded",
-        // Refused before its body was read: the body names nothing.
-        "CreateDraft SessionToken 403 PermissionDenied",
+        "CreateDraft SessionToken 403 PermissionDenied name Not Allowed",
         "CloseCurrentSession SessionToken 200 Succeeded",
         "CreateSession Password 401 InvalidCredential",
     ];

@@ -17,7 +17,9 @@ use rdpm_types::{ErrorId, Right};
 use super::blocking::blocking;
 use super::extract::Caller;
 use super::state::AppState;
+use crate::audit::AuditNote;
 use crate::error::ApiError;
+use crate::listen::BodyTimeout;
 use crate::session::PrincipalKind;
 
 /// The administrator token's access, made once.
@@ -111,6 +113,11 @@ pub(crate) async fn authorize(
                 right = %route.right,
                 "refused"
             );
+            // For the audit layer: what the refused change named.
+            if let Some(note) = parts.extensions.get::<AuditNote>() {
+                let timeout = parts.extensions.get::<BodyTimeout>().map(|t| t.0);
+                note.fill_from(body, timeout).await;
+            }
             let mut response = refused(&access, route.right, &what).into_response();
             // For the audit layer: who was refused.
             response.extensions_mut().insert(caller);
