@@ -12,7 +12,7 @@ use crate::{ErrorId, SessionId};
 pub const ADMINISTRATOR_TOKEN_PRINCIPAL: &str = "administrator token";
 
 /// Most records `GET /api/v1/audit-log` returns at once.
-pub const AUDIT_LOG_MAX_LIMIT: u32 = 10_000;
+pub const AUDIT_LOG_MAX_LIMIT: u32 = 10_000; // the query's schema states it too
 
 /// Records returned when the query names no limit.
 pub const AUDIT_LOG_DEFAULT_LIMIT: u32 = 1_000;
@@ -130,5 +130,6 @@ pub struct AuditQuery {
     /// At most this many records (the newest); 1000 when absent, at most
     /// 10000.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", param(minimum = 1, maximum = 10000))]
     pub limit: Option<u32>,
 }
