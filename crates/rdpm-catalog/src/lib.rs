@@ -21,7 +21,9 @@
 //!   its last prune, and whether a prune has work waiting;
 //! - the server-wide settings ([`Catalog::global_properties`]) and the
 //!   outbox of alert notifications, written with the alert change they
-//!   announce ([`Catalog::due_notifications`]).
+//!   announce ([`Catalog::due_notifications`]);
+//! - the audit trail of requests ([`Catalog::record_audit`],
+//!   [`Catalog::audit_log`]): append-only, trimmed by retention only.
 //!
 //! Session audit writes are queued to a background writer thread that
 //! commits them in batches, so that opening and closing a session never waits
@@ -48,6 +50,7 @@
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
 mod alerts;
+mod audit;
 mod global;
 mod jobs;
 mod maintenance;
@@ -329,6 +332,22 @@ pub trait Catalog: Send + Sync {
 
     /// Forgets a user's failed logins and lock after a successful login.
     fn record_login_success(&self, name: &str) -> Result<(), CatalogError>;
+
+    /// Queues a record of the audit trail of requests (its `sequence` is
+    /// the catalog's to give). Returns at once; the record is durable
+    /// after the next [`Catalog::flush`]. On a full disk it waits in
+    /// memory and is written once there is room.
+    fn record_audit(&self, record: rdpm_types::AuditRecord) -> Result<(), CatalogError>;
+
+    /// The audit records `query` selects, newest first.
+    fn audit_log(
+        &self,
+        query: &rdpm_types::AuditQuery,
+    ) -> Result<Vec<rdpm_types::AuditRecord>, CatalogError>;
+
+    /// Deletes the audit records older than `before` (retention); returns
+    /// how many. Nothing else removes or changes a record.
+    fn purge_audit_log(&self, before: DateTime<Utc>) -> Result<u64, CatalogError>;
 }
 
 /// A storage pool member as the catalog records it.

@@ -61,6 +61,7 @@ fn migrations() -> Migrations<'static> {
         M::up(crate::maintenance::MIGRATION_UNFINISHED),
         M::up(crate::users::MIGRATION),
         M::up(crate::users::MIGRATION_ROLE),
+        M::up(crate::audit::MIGRATION),
     ])
 }
 
@@ -389,6 +390,23 @@ impl Catalog for SqliteCatalog {
 
     fn record_login_success(&self, name: &str) -> Result<(), CatalogError> {
         crate::users::record_success(&self.conn(), name)
+    }
+
+    fn record_audit(&self, record: rdpm_types::AuditRecord) -> Result<(), CatalogError> {
+        self.writer.send(Message::Audit(Box::new(record)))
+    }
+
+    fn audit_log(
+        &self,
+        query: &rdpm_types::AuditQuery,
+    ) -> Result<Vec<rdpm_types::AuditRecord>, CatalogError> {
+        self.writer.flush()?;
+        crate::audit::list(&self.conn(), query)
+    }
+
+    fn purge_audit_log(&self, before: DateTime<Utc>) -> Result<u64, CatalogError> {
+        self.writer.flush()?;
+        crate::audit::purge(&self.conn(), before)
     }
 
     fn add_pool_member(&self, member: &crate::PoolMemberRecord) -> Result<(), CatalogError> {

@@ -1,4 +1,4 @@
-//! The background writer of the session audit trail.
+//! The background writer of the audit trails: sessions and requests.
 //!
 //! Opening and closing sessions must not wait for SQLite: the target is
 //! thousands of connect+disconnect cycles per second. Records go through a
@@ -24,6 +24,8 @@ const MAX_BATCH: usize = 4_096;
 pub(crate) enum Message {
     Opened(SessionOpenedRecord),
     Closed(SessionClosedRecord),
+    /// A record of the audit trail of requests.
+    Audit(Box<rdpm_types::AuditRecord>),
     /// Answered once everything queued before it is committed.
     Flush(SyncSender<Result<(), CatalogErrorKind>>),
 }
@@ -232,6 +234,7 @@ fn write_batch(conn: &mut Connection, records: &[Message]) -> Result<(), rusqlit
                         serde_json::Value::Object(released).to_string(),
                     ])?;
                 }
+                Message::Audit(r) => crate::audit::append(&tx, r)?,
                 Message::Flush(_) => {}
             }
         }

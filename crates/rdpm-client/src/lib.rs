@@ -726,6 +726,15 @@ impl Session {
         self.endpoint::<r::ListAlerts>(&(), &query, &()).await
     }
 
+    /// The audit records `query` selects, newest first
+    /// (`Get-DPMAuditLog`; needs the right Administer).
+    pub async fn audit_log(
+        &self,
+        query: &rdpm_types::AuditQuery,
+    ) -> Result<Vec<rdpm_types::AuditRecord>> {
+        self.endpoint::<r::ListAuditLog>(&(), query, &()).await
+    }
+
     /// Makes an alert inactive (`Resolve-DPMAlert`); returns it as it is
     /// then.
     pub async fn dismiss_alert(&self, id: rdpm_types::AlertId) -> Result<rdpm_types::Alert> {

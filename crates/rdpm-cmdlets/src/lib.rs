@@ -21,6 +21,7 @@ pub mod params;
 pub mod trust;
 
 pub mod alerts;
+pub mod audit;
 pub mod jobs;
 pub mod production;
 pub mod protection;
@@ -32,6 +33,7 @@ pub mod storage;
 use rdpm_shell::{ModuleInfo, Registry};
 
 pub use alerts::*;
+pub use audit::*;
 pub use jobs::*;
 pub use production::*;
 pub use protection::*;
@@ -65,6 +67,7 @@ pub fn register(registry: &mut Registry) {
     register_recovery(registry);
     register_alerts(registry);
     register_global_properties(registry);
+    register_audit(registry);
 }
 
 #[cfg(test)]

@@ -202,7 +202,8 @@ pub fn parse_mounts(text: &[u8]) -> Vec<Mount> {
         let file_system = String::from_utf8_lossy(file_system).into_owned();
         let mount = Mount {
             mount_point: unescape(mount_point),
-            is_volume: !NOT_VOLUMES.contains(&file_system.as_str()),
+            is_volume: !NOT_VOLUMES.contains(&file_system.as_str())
+                && !is_namespace_mount(&unescape(mount_point)),
             file_system,
             source: String::from_utf8_lossy(&unescape(source)).into_owned(),
         };
@@ -210,6 +211,17 @@ pub fn parse_mounts(text: &[u8]) -> Vec<Mount> {
         mounts.push(mount);
     }
     mounts
+}
+
+/// Where iproute2 keeps network namespaces (`ip netns add` makes the
+/// folder a mount of its own and mounts each namespace's file in it):
+/// bookkeeping of the kernel, never a volume to protect or to pool.
+fn is_namespace_mount(mount_point: &[u8]) -> bool {
+    ["/run/netns", "/var/run/netns"].iter().any(|root| {
+        mount_point
+            .strip_prefix(root.as_bytes())
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with(b"/"))
+    })
 }
 
 /// Undoes the kernel's octal escapes (`\040` for a space, `\012` for a
@@ -450,6 +462,9 @@ cgroup2 /sys/fs/cgroup cgroup2 rw 0 0
 /dev/vdc /mnt/with\\040space ext4 rw 0 0
 overlay /var/lib/ctr overlay rw 0 0
 /dev/vdd /srv xfs rw 0 0
+/dev/vda /run/netns ext4 rw,relatime 0 0
+nsfs /run/netns/blue nsfs rw 0 0
+/dev/vda /run/netnsx ext4 rw 0 0
 ";
 
     #[test]
@@ -473,6 +488,7 @@ overlay /var/lib/ctr overlay rw 0 0
                 ("/mnt/with space".to_string(), "ext4", "/dev/vdc"),
                 ("/var/lib/ctr".to_string(), "overlay", "overlay"),
                 ("/srv".to_string(), "xfs", "/dev/vdd"),
+                ("/run/netnsx".to_string(), "ext4", "/dev/vda"),
             ]
         );
     }

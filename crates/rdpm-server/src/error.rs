@@ -267,6 +267,8 @@ impl IntoResponse for ApiError {
             Err(_) => b"{}".to_vec(),
         };
         let mut response = (status, body).into_response();
+        // For the audit layer: how the request failed.
+        response.extensions_mut().insert(self.problem.error_id);
         let headers = response.headers_mut();
         headers.insert(
             header::CONTENT_TYPE,

@@ -30,6 +30,7 @@
 //!     time: rdpm_server::TimeConfig::default(),
 //!     connections: rdpm_server::ConnectionLimits::default(),
 //!     tls: rdpm_server::TlsConfig::Off,
+//!     audit: rdpm_server::AuditConfig::default(),
 //! };
 //! let server = rdpm_server::start(config).await?;
 //! println!("serving on {}", server.base_url());
@@ -41,6 +42,7 @@
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
 mod api;
+mod audit;
 mod data_dir;
 mod error;
 #[cfg(test)]
@@ -68,6 +70,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use utoipa::OpenApi;
 
+pub use audit::AuditConfig;
 pub use data_dir::{ADMIN_TOKEN_FILE, CATALOG_FILE, LOCK_FILE, SESSION_KEY_FILE};
 pub use error::ServerError;
 pub use listen::ConnectionLimits;
@@ -115,6 +118,9 @@ pub struct ServerConfig {
     pub connections: ConnectionLimits,
     /// HTTPS, and the certificate it presents; plain HTTP only on loopback.
     pub tls: TlsConfig,
+    /// Where the audit trail goes besides the catalog, and how long the
+    /// catalog keeps it.
+    pub audit: AuditConfig,
 }
 
 /// Where the server's time comes from and which zone schedules are in.
@@ -327,6 +333,10 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
         openapi_json,
         engine: Arc::clone(&engine),
         manual_clock: config.time.clock.manual().cloned(),
+        audit: Arc::new(audit::AuditTrail::new(
+            Arc::clone(&engine.catalog),
+            &config.audit,
+        )),
     });
     let app = api::router(state);
 
@@ -345,6 +355,11 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
         tokio::spawn(Arc::clone(&engine.maintenance).serve(stopped.clone()))
     };
 
+    let auditing = tokio::spawn(keep_audit_log(
+        Arc::clone(&engine.catalog),
+        config.audit.retention_days,
+        stopped.clone(),
+    ));
     let notifier =
         Arc::new(engine.notifier(config.name.clone(), Arc::new(webhook::Webhooks::new()?)));
     let notifying = tokio::spawn(notifier.serve(stopped.clone()));
@@ -360,7 +375,7 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
         },
         stopped,
         Background {
-            aborted: [expiry, scheduling, retention, watching],
+            aborted: [expiry, scheduling, retention, watching, auditing],
             notifying,
         },
         Arc::clone(&sessions),
@@ -593,9 +608,9 @@ fn prepare(
 
 /// The server's background tasks, as shutdown ends them.
 struct Background {
-    /// The lease keeper, the scheduler, retention and the conditions pass:
-    /// stopped at once.
-    aborted: [JoinHandle<()>; 4],
+    /// The lease keeper, the scheduler, retention, the conditions pass and
+    /// the audit trail's retention: stopped at once.
+    aborted: [JoinHandle<()>; 5],
     /// Alert delivery: ends by itself once what it is sending is recorded.
     notifying: JoinHandle<()>,
 }
@@ -674,23 +689,61 @@ async fn serve(
 }
 
 /// The lease keeper: one task for all sessions, not one per session.
+/// Applies the audit trail's retention at start and once a day after.
+async fn keep_audit_log(
+    catalog: Arc<dyn Catalog>,
+    retention_days: u32,
+    stopped: watch::Receiver<bool>,
+) {
+    every(Duration::from_secs(24 * 3600), stopped, move || {
+        let catalog = Arc::clone(&catalog);
+        async move {
+            let applied = tokio::task::spawn_blocking(move || {
+                audit::apply_retention(catalog.as_ref(), retention_days, Utc::now())
+            })
+            .await;
+            match applied {
+                Ok(Ok(_)) => {}
+                Ok(Err(e)) => {
+                    tracing::error!(error = %e, "cannot apply the audit trail's retention")
+                }
+                Err(e) => tracing::error!(error = %e, "the audit trail's retention failed"),
+            }
+        }
+    })
+    .await;
+}
+
 async fn expire_sessions(sessions: Arc<SessionManager>, stopped: watch::Receiver<bool>) {
     let period =
         (sessions.idle_timeout() / 4).clamp(Duration::from_millis(25), Duration::from_secs(1));
+    every(period, stopped, move || {
+        let sessions = Arc::clone(&sessions);
+        async move {
+            // Releasing large object tables blocks; keep it off the
+            // executor.
+            if let Err(e) = tokio::task::spawn_blocking(move || sessions.expire_idle()).await {
+                tracing::error!(error = %e, "session expiry failed");
+            }
+        }
+    })
+    .await;
+}
+
+/// Runs `pass` at once and then every `period` (a late pass delays the
+/// next), until the server stops.
+async fn every<F, P>(period: Duration, stopped: watch::Receiver<bool>, mut pass: F)
+where
+    F: FnMut() -> P,
+    P: Future<Output = ()>,
+{
     let mut ticks = tokio::time::interval(period);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let stop = wait_for_stop(stopped);
     tokio::pin!(stop);
     loop {
         tokio::select! {
-            _ = ticks.tick() => {
-                let sessions = Arc::clone(&sessions);
-                // Releasing large object tables blocks; keep it off the
-                // executor.
-                if let Err(e) = tokio::task::spawn_blocking(move || sessions.expire_idle()).await {
-                    tracing::error!(error = %e, "session expiry failed");
-                }
-            }
+            _ = ticks.tick() => pass().await,
             () = &mut stop => break,
         }
     }

@@ -22,3 +22,45 @@ pub fn open_catalog(data_dir: &Path) -> Result<Arc<dyn Catalog>, ServerError> {
     let catalog = rdpm_catalog::SqliteCatalog::open(&data_dir.join(CATALOG_FILE))?;
     Ok(Arc::new(catalog))
 }
+
+/// Appends to the audit trail a change that `rdpm server user` made on the
+/// server's host: `action` (such as `UserRole`), the command as typed
+/// (without any password: none is ever on the command line) and what it
+/// changed, by the local account that ran it. Waits until it is written.
+pub fn record_command(
+    catalog: &dyn Catalog,
+    action: &str,
+    command: &str,
+    target: &str,
+) -> Result<(), ServerError> {
+    catalog.record_audit(rdpm_types::AuditRecord {
+        sequence: 0,
+        time: chrono::Utc::now(),
+        principal: Some(local_account()),
+        authentication: rdpm_types::AuditAuthentication::ServerHost,
+        session_id: None,
+        client_address: "local".into(),
+        client_host: None,
+        action: action.into(),
+        method: "CLI".into(),
+        path: command.into(),
+        target: Some(target.into()),
+        status: 200,
+        error_id: None,
+        duration_ms: 0,
+    })?;
+    catalog.flush()?;
+    Ok(())
+}
+
+/// The local account this process runs as: its login name, or its uid.
+fn local_account() -> String {
+    use std::os::unix::fs::MetadataExt as _;
+    ["USER", "LOGNAME"]
+        .iter()
+        .find_map(|v| std::env::var(v).ok().filter(|n| !n.is_empty()))
+        .unwrap_or_else(|| match std::fs::metadata("/proc/self") {
+            Ok(m) => format!("uid {}", m.uid()),
+            Err(_) => "unknown local account".into(),
+        })
+}

@@ -19,6 +19,7 @@
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
 mod alert;
+mod audit;
 mod error;
 mod fingerprint;
 mod global;
@@ -34,6 +35,10 @@ mod server;
 mod session;
 
 pub use alert::{Alert, AlertId, AlertQuery, AlertSeverity, AlertState, AlertType};
+pub use audit::{
+    AuditAuthentication, AuditQuery, AuditRecord, ADMINISTRATOR_TOKEN_PRINCIPAL,
+    AUDIT_LOG_DEFAULT_LIMIT, AUDIT_LOG_MAX_LIMIT,
+};
 pub use error::{ErrorCategory, ErrorId, Problem, PROBLEM_CONTENT_TYPE};
 pub use fingerprint::{certificate_fingerprint, parse_certificate_fingerprint};
 pub use global::{

@@ -36,6 +36,7 @@ use crate::{
     SetAlertThreshold, SetGlobalProperty, SetPolicyObjective, SetProtectionType, SetSchedule,
     SetSessionScope,
 };
+use crate::{AuditQuery, AuditRecord};
 
 /// The HTTP method of a route.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -510,6 +511,11 @@ routes! {
     NOTIFICATIONS = "/api/v1/notifications" with () {
         /// `GET`: the outbox, newest first.
         Get ListNotifications(query: NotificationQuery, body: (), response: Vec<NotificationDelivery>) needs ReadServer;
+    }
+    /// The audit trail.
+    AUDIT_LOG = "/api/v1/audit-log" with () {
+        /// `GET`: the records, newest first (`Get-DPMAuditLog`).
+        Get ListAuditLog(query: AuditQuery, body: (), response: Vec<AuditRecord>) needs Administer;
     }
     /// A simulated clock; exists only on a server started with
     /// `--simulated-clock`, and is not in the OpenAPI document.

@@ -175,6 +175,7 @@ fn main() {
             job_limits: rdpm_server::JobLimits::default(),
             connections: rdpm_server::ConnectionLimits::default(),
             tls: rdpm_server::TlsConfig::Off,
+            audit: rdpm_server::AuditConfig::default(),
             time: rdpm_server::TimeConfig::default(),
         }))
         .expect("server starts");
@@ -346,8 +347,14 @@ fn main() {
     let (user, password) = ("bench-user", "correct horse battery staple");
     {
         let catalog = rdpm_server::users::open_catalog(&tls_data).expect("catalog");
-        rdpm_server::users::add_user(catalog.as_ref(), user, password, chrono_now())
-            .expect("add the user");
+        rdpm_server::users::add_user(
+            catalog.as_ref(),
+            user,
+            password,
+            Some(rdpm_types::BuiltinRole::Administrator),
+            chrono_now(),
+        )
+        .expect("add the user");
     }
     // On a runtime of its own, whose threads' CPU time is the server's.
     let server_rt = tokio::runtime::Builder::new_multi_thread()
@@ -366,6 +373,7 @@ fn main() {
             connections: rdpm_server::ConnectionLimits::default(),
             tls: rdpm_server::TlsConfig::SelfSigned,
             time: rdpm_server::TimeConfig::default(),
+            audit: rdpm_server::AuditConfig::default(),
         }))
         .expect("the HTTPS server starts");
     let token = std::fs::read_to_string(server.admin_token_path())

@@ -79,6 +79,20 @@ pub struct ServerArgs {
     #[arg(long, value_name = "FILE", requires = "tls_cert", value_hint = clap::ValueHint::FilePath)]
     tls_key: Option<PathBuf>,
 
+    /// Also send each audit record as one line to the local syslog
+    /// (facility authpriv), which journald reads too
+    #[arg(long)]
+    audit_syslog: bool,
+
+    /// The syslog socket of --audit-syslog, which it implies [default: /dev/log]
+    #[arg(long, value_name = "PATH", value_hint = clap::ValueHint::FilePath)]
+    audit_syslog_socket: Option<PathBuf>,
+
+    /// Days the catalog keeps audit records; older ones are deleted at
+    /// start and daily
+    #[arg(long, value_name = "DAYS", default_value_t = rdpm_server::AuditConfig::DEFAULT_RETENTION_DAYS, value_parser = retention_days)]
+    audit_retention_days: u32,
+
     // A test aid, not in the help: the server's clock stands at this RFC
     // 3339 time (or the one in @FILE) and moves only through POST
     // /api/v1/clock/advance (administrator token). Not a doc comment, so
@@ -145,6 +159,14 @@ fn count(value: &str, what: &str) -> Result<usize, String> {
         .ok_or_else(|| format!("not a number of {what} (1 or more)"))
 }
 
+fn retention_days(value: &str) -> Result<u32, String> {
+    value
+        .parse()
+        .ok()
+        .filter(|n| (1..=36_500).contains(n))
+        .ok_or_else(|| "not a number of days from 1 to 36500".to_string())
+}
+
 fn job_count(value: &str) -> Result<usize, String> {
     count(value, "jobs")
 }
@@ -186,6 +208,7 @@ struct Settings {
     /// `None`: the default, bounded by the limit of open files.
     max_connections: Option<usize>,
     tls: rdpm_server::TlsConfig,
+    audit: rdpm_server::AuditConfig,
 }
 
 impl ServerArgs {
@@ -229,6 +252,16 @@ impl ServerArgs {
                 .unwrap_or(rdpm_server::ConnectionLimits::DEFAULT_IDLE_TIMEOUT),
             max_connections: self.max_connections,
             tls,
+            audit: rdpm_server::AuditConfig {
+                syslog_socket: match self.audit_syslog_socket {
+                    Some(path) => Some(path),
+                    None if self.audit_syslog => Some(PathBuf::from(
+                        rdpm_server::AuditConfig::DEFAULT_SYSLOG_SOCKET,
+                    )),
+                    None => None,
+                },
+                retention_days: self.audit_retention_days,
+            },
         })
     }
 }
@@ -321,6 +354,7 @@ pub fn main(mut args: ServerArgs) -> i32 {
             }),
         },
         tls: args.tls,
+        audit: args.audit,
     };
     match runtime.block_on(rdpm_server::run(config, rdpm_server::shutdown_signal())) {
         Ok(()) => 0,

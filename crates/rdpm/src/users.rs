@@ -109,6 +109,7 @@ fn run(data_dir: &Path, command: UserCommand) -> Result<()> {
     let catalog = users::open_catalog(data_dir)
         .with_context(|| format!("cannot open the catalog of {}", data_dir.display()))?;
     let catalog: &dyn Catalog = catalog.as_ref();
+    let audited = audited(&command);
     match command {
         UserCommand::Add {
             name,
@@ -144,7 +145,30 @@ fn run(data_dir: &Path, command: UserCommand) -> Result<()> {
         }
         UserCommand::List => print_list(catalog)?,
     }
+    if let Some((action, command, target)) = audited {
+        users::record_command(catalog, action, &command, &target)
+            .context("the change is made, but the audit trail could not record it")?;
+    }
     Ok(())
+}
+
+/// What the audit trail records of a command that changes a user: its
+/// action, the command line and the user (and role).
+fn audited(command: &UserCommand) -> Option<(&'static str, String, String)> {
+    let verb = command.verb();
+    let (action, name, role) = match command {
+        UserCommand::Add { name, role, .. } => ("UserAdd", name, Some(role)),
+        UserCommand::Role { name, role } => ("UserRole", name, Some(role)),
+        UserCommand::Passwd { name, .. } => ("UserPasswd", name, None),
+        UserCommand::Disable { name } => ("UserDisable", name, None),
+        UserCommand::Enable { name } => ("UserEnable", name, None),
+        UserCommand::List => return None,
+    };
+    let target = match role {
+        Some(role) => format!("user={name}; {}", role_text(role.0)),
+        None => format!("user={name}"),
+    };
+    Some((action, format!("rdpm server user {verb} {name}"), target))
 }
 
 fn role_text(role: Option<BuiltinRole>) -> String {

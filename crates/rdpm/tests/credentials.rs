@@ -95,27 +95,7 @@ fn get_credential_under_non_interactive_is_an_error() {
 
 /// Adds the user `alice` with [`PASSWORD`] to the server's catalog.
 fn add_alice(s: &TestServer) {
-    let mut add = std::process::Command::new(bin());
-    add.args(["server", "--data-dir"])
-        .arg(&s.data_dir)
-        .args(["user", "add", "alice", "--password-stdin"])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped());
-    let mut child = add.spawn().expect("rdpm server user add starts");
-    {
-        use std::io::Write;
-        let mut stdin = child.stdin.take().expect("piped stdin");
-        stdin
-            .write_all(format!("{PASSWORD}\n").as_bytes())
-            .expect("password written");
-    }
-    let added = child.wait_with_output().expect("rdpm server user add ends");
-    assert!(
-        added.status.success(),
-        "{}",
-        String::from_utf8_lossy(&added.stderr)
-    );
+    add_user(&s.data_dir, "alice", PASSWORD, "Administrator");
 }
 
 #[test]

@@ -188,3 +188,31 @@ pub async fn backed_up(
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
 }
+
+/// Adds the user `name` with `password` and the built-in `role` to the
+/// catalog of `data_dir`, as an administrator does on the server's host
+/// (`rdpm server user add NAME --role ROLE --password-stdin`).
+pub fn add_user(data_dir: &std::path::Path, name: &str, password: &str, role: &str) {
+    use std::io::Write;
+    let mut child = std::process::Command::new(bin())
+        .args(["server", "--data-dir"])
+        .arg(data_dir)
+        .args(["user", "add", name, "--role", role, "--password-stdin"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("rdpm server user add starts");
+    child
+        .stdin
+        .take()
+        .expect("piped stdin")
+        .write_all(format!("{password}\n").as_bytes())
+        .expect("password written");
+    let added = child.wait_with_output().expect("rdpm server user add ends");
+    assert!(
+        added.status.success(),
+        "{}",
+        String::from_utf8_lossy(&added.stderr)
+    );
+}

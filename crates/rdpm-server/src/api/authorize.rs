@@ -17,7 +17,9 @@ use rdpm_types::{ErrorId, Right};
 use super::blocking::blocking;
 use super::extract::Caller;
 use super::state::AppState;
+use crate::audit::AuditNote;
 use crate::error::ApiError;
+use crate::listen::BodyTimeout;
 use crate::session::PrincipalKind;
 
 /// The administrator token's access, made once.
@@ -25,7 +27,7 @@ static ADMINISTRATOR_TOKEN: LazyLock<Arc<Access>> =
     LazyLock::new(|| Arc::new(Access::administrator_token()));
 
 /// The route of the table the router matched.
-fn route_of(method: &axum::http::Method, path: &str) -> Option<&'static Route> {
+pub(super) fn route_of(method: &axum::http::Method, path: &str) -> Option<&'static Route> {
     routes::ALL
         .iter()
         .find(|r| r.path == path && r.method.as_str() == method.as_str())
@@ -111,10 +113,22 @@ pub(crate) async fn authorize(
                 right = %route.right,
                 "refused"
             );
-            return refused(&access, route.right, &what).into_response();
+            // For the audit layer: what the refused change named.
+            if let Some(note) = parts.extensions.get::<AuditNote>() {
+                let timeout = parts.extensions.get::<BodyTimeout>().map(|t| t.0);
+                note.fill_from(body, timeout).await;
+            }
+            let mut response = refused(&access, route.right, &what).into_response();
+            // For the audit layer: who was refused.
+            response.extensions_mut().insert(caller);
+            return response;
         }
-        parts.extensions.insert(caller);
+        parts.extensions.insert(caller.clone());
         parts.extensions.insert(access);
+        let mut response = next.run(Request::from_parts(parts, body)).await;
+        // For the audit layer: who called.
+        response.extensions_mut().insert(caller);
+        return response;
     }
     next.run(Request::from_parts(parts, body)).await
 }

@@ -148,6 +148,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
             .extensions()
             .get::<crate::listen::BodyTimeout>()
             .map(|t| t.0);
+        let note = req.extensions().get::<crate::audit::AuditNote>().cloned();
         let parsed = axum::Json::<serde_json::Value>::from_request(req, state);
         let parsed = match timeout {
             Some(limit) => tokio::time::timeout(limit, parsed).await.map_err(|_| {
@@ -180,6 +181,9 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
                         ErrorId::InvalidRequest,
                         format!("The request body is {kind}; it must be a JSON object."),
                     ));
+                }
+                if let Some(note) = note {
+                    note.fill(&value);
                 }
                 // The path names the field at fault, as axum's own
                 // rejection does.

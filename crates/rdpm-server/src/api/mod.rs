@@ -8,6 +8,7 @@
 //! its children and none of them uses it back.
 
 mod alerts;
+mod audit;
 mod authorize;
 mod blocking;
 mod doc;
@@ -181,6 +182,7 @@ handlers! {
     GetGlobalProperties => global::get_global_properties,
     SetGlobalPropertyByName => global::set_global_property,
     ListNotifications => global::list_notifications,
+    ListAuditLog => audit::list_audit_log,
     OpenApiDocument => server::openapi,
     Metrics => server::metrics,
 }
@@ -202,6 +204,11 @@ pub(crate) fn router(state: AppState) -> Router {
         .route_layer(axum::middleware::from_fn_with_state(
             Arc::clone(&state),
             authorize::authorize,
+        ))
+        // Around authorization, so that refusals are recorded too.
+        .route_layer(axum::middleware::from_fn_with_state(
+            Arc::clone(&state),
+            audit::audit,
         ))
         .fallback(route_not_found)
         .method_not_allowed_fallback(method_not_allowed)

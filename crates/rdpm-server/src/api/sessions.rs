@@ -8,14 +8,15 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use rdpm_types::{
-    paths, CloseReason, CreateSessionRequest, CreateSessionResponse, ErrorId, Problem,
-    ReleaseReport, SessionId, SessionInfo, SetSessionScope,
+    paths, AuditAuthentication, CloseReason, CreateSessionRequest, CreateSessionResponse, ErrorId,
+    Problem, ReleaseReport, SessionId, SessionInfo, SetSessionScope,
 };
 
 use super::authorize::CallerAccess;
 use super::extract::{ApiJson, Caller, IdParam};
 use super::ids::parse_id;
 use super::state::AppState;
+use crate::audit::LoginAttempt;
 use crate::error::ApiError;
 use crate::session::{Lookup, OpenSession, PrincipalKind, SessionError};
 use rdpm_engine::users::LoginError;
@@ -45,7 +46,32 @@ pub(crate) async fn create_session(
     caller: Option<Caller>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     request: Result<ApiJson<CreateSessionRequest>, ApiError>,
+) -> Response {
+    let mut attempt = LoginAttempt::default();
+    let mut response = open_session(&state, caller, peer, request, &mut attempt)
+        .await
+        .unwrap_or_else(IntoResponse::into_response);
+    // For the audit layer: who tried, from which host, and the session.
+    response.extensions_mut().insert(attempt);
+    response
+}
+
+/// `create_session`, noting in `attempt` who tries as soon as it knows.
+async fn open_session(
+    state: &AppState,
+    caller: Option<Caller>,
+    peer: SocketAddr,
+    request: Result<ApiJson<CreateSessionRequest>, ApiError>,
+    attempt: &mut LoginAttempt,
 ) -> Result<Response, ApiError> {
+    match &caller {
+        Some(Caller::Admin) => attempt.authentication = AuditAuthentication::AdministratorToken,
+        Some(Caller::Session(session)) => {
+            attempt.authentication = AuditAuthentication::SessionToken;
+            attempt.session = Some(Arc::clone(session));
+        }
+        None => {}
+    }
     let mut request = match (caller, request) {
         (Some(Caller::Session(_)), _) => {
             return Err(ApiError::new(
@@ -72,9 +98,12 @@ pub(crate) async fn create_session(
         }
         (None, Ok(ApiJson(request))) => request,
     };
+    attempt.client_host = Some(request.client_host.clone());
     let (principal, kind) = match request.credential.take() {
         None => (ADMIN_PRINCIPAL.to_string(), PrincipalKind::AdminToken),
         Some(credential) => {
+            attempt.authentication = AuditAuthentication::Password;
+            attempt.user_name = Some(credential.user_name.clone());
             match state
                 .engine
                 .logins
@@ -128,6 +157,7 @@ pub(crate) async fn create_session(
         client_process: request.client_process,
         client_address: peer.to_string(),
     });
+    attempt.session = Some(Arc::clone(&session));
     let info = session.info(state.sessions.idle_timeout())?;
     let location = paths::session(&info.id);
     let body = CreateSessionResponse {

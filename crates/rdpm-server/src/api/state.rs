@@ -19,6 +19,8 @@ pub(crate) struct Shared {
     pub(crate) engine: Arc<rdpm_engine::Engine>,
     /// Set when the server runs on a manual clock (`--simulated-clock`).
     pub(crate) manual_clock: Option<Arc<rdpm_engine::clock::ManualClock>>,
+    /// Where audit records go.
+    pub(crate) audit: Arc<crate::audit::AuditTrail>,
 }
 
 pub(crate) type AppState = Arc<Shared>;

@@ -208,6 +208,11 @@ impl Session {
         self.kind
     }
 
+    /// The client host the client stated when it opened the session.
+    pub fn client_host(&self) -> &str {
+        &self.client_host
+    }
+
     /// Whether `secret` is this session's secret, in constant time.
     pub fn secret_matches(&self, secret: &[u8]) -> bool {
         bool::from(self.secret.as_slice().ct_eq(secret))

@@ -119,6 +119,28 @@ async fn a_full_catalog_disk_answers_507_and_keeps_the_audit_trail() {
         record.is_some(),
         "the session opened on a full disk is not in the audit trail"
     );
+    // So are the change refused for the full disk and that session's
+    // opening, in the audit trail of requests.
+    let refused = catalog
+        .audit_log(&rdpm_types::AuditQuery {
+            action: Some("SetGlobalPropertyByName".into()),
+            ..rdpm_types::AuditQuery::default()
+        })
+        .unwrap();
+    assert_eq!(refused.len(), 1, "{refused:?}");
+    assert_eq!(refused[0].status, 507);
+    assert_eq!(refused[0].error_id, Some(ErrorId::InsufficientStorage));
+    assert_eq!(refused[0].target.as_deref(), Some("name=SmtpServer"));
+    let opened = catalog
+        .audit_log(&rdpm_types::AuditQuery {
+            action: Some("CreateSession".into()),
+            ..rdpm_types::AuditQuery::default()
+        })
+        .unwrap();
+    assert!(
+        opened.iter().any(|r| r.session_id == Some(late.id())),
+        "{opened:?}"
+    );
     drop(catalog);
     drop(_tmpfs);
     drop(dir);

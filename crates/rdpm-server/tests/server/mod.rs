@@ -1,5 +1,6 @@
 mod alerts;
 mod api;
+mod audit;
 mod auth;
 mod conditions;
 mod errors;

@@ -29,6 +29,7 @@ include-name = [
     "GET /api/v1/jobs",
     # A time range whose start must not be after its end.
     "POST /api/v1/datasources/{id}/search",
+    "GET /api/v1/audit-log",
     # One of two lists must be given.
     "POST /api/v1/jobs/consistency-check",
     "POST /api/v1/jobs/restore",

@@ -29,6 +29,7 @@ pub fn config(dir: &Path, idle_timeout: Duration) -> ServerConfig {
         job_limits: rdpm_server::JobLimits::default(),
         connections: rdpm_server::ConnectionLimits::default(),
         tls: rdpm_server::TlsConfig::Off,
+        audit: rdpm_server::AuditConfig::default(),
         // A real clock crosses schedule slots while tests run: only the
         // scheduler's tests, on a manual clock, want scheduled jobs.
         time: rdpm_server::TimeConfig {
