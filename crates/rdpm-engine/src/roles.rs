@@ -486,3 +486,53 @@ fn folder_allowed(scope: &RecoveryScope, server: &str, folder: &[u8]) -> bool {
             }
     })
 }
+
+/// The answers given for what a recovery scope does not reach: the same
+/// as for what does not exist, so that a member of a recovery role sees
+/// nothing else, not even that it is there.
+pub mod absent {
+    use rdpm_types::{ErrorId, JobId, ProductionServerId, ProtectionGroupId};
+
+    use crate::error::EngineError;
+
+    /// A recovery point.
+    pub fn recovery_point(id: &str) -> EngineError {
+        super::point_absent(id)
+    }
+
+    /// A job.
+    pub fn job(id: JobId) -> EngineError {
+        EngineError::new(
+            ErrorId::JobNotFound,
+            format!("No job {id} on this server. List jobs with Get-DPMJob."),
+        )
+        .with_target(id.to_string())
+    }
+
+    /// A protection group.
+    pub fn protection_group(id: ProtectionGroupId) -> EngineError {
+        EngineError::new(
+            ErrorId::ProtectionGroupNotFound,
+            format!("No protection group {id} on this server."),
+        )
+        .with_target(id.to_string())
+    }
+
+    /// A production server.
+    pub fn production_server(id: ProductionServerId) -> EngineError {
+        EngineError::new(
+            ErrorId::ProductionServerNotFound,
+            format!("No production server {id} is attached to this server."),
+        )
+        .with_target(id.to_string())
+    }
+
+    /// The datasource a path is on.
+    pub fn datasource_of_path(path: &str) -> EngineError {
+        EngineError::new(
+            ErrorId::DatasourceNotFound,
+            format!("No protected datasource of yours holds '{path}'."),
+        )
+        .with_target(path)
+    }
+}
