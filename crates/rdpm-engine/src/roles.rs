@@ -536,3 +536,36 @@ pub mod absent {
         .with_target(path)
     }
 }
+
+/// Longest group name, in characters.
+pub const MAX_GROUP_NAME_CHARS: usize = 64;
+
+/// Checks a new group's name: letters, digits, `.`, `-`, `_`, `@`, `\`
+/// (`DOMAIN\Group`, as DPM names them) and inner spaces.
+pub fn check_group_name(name: &str) -> Result<(), String> {
+    if name.trim().is_empty() {
+        return Err("a group name cannot be empty".into());
+    }
+    if name.trim() != name {
+        return Err(format!(
+            "the group name '{name}' starts or ends with a space"
+        ));
+    }
+    if name.chars().count() > MAX_GROUP_NAME_CHARS {
+        return Err(format!(
+            "the group name '{}…' is longer than {MAX_GROUP_NAME_CHARS} characters",
+            name.chars().take(MAX_GROUP_NAME_CHARS).collect::<String>()
+        ));
+    }
+    if let Some(c) = name
+        .chars()
+        .find(|c| !(c.is_alphanumeric() || matches!(c, '.' | '-' | '_' | '@' | '\\' | ' ')))
+    {
+        return Err(format!(
+            "the group name '{}' contains {c:?}; use letters, digits, spaces, '.', '-', '_', \
+             '@' and '\\'",
+            name.escape_debug()
+        ));
+    }
+    Ok(())
+}

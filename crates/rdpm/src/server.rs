@@ -93,6 +93,9 @@ enum ServerCommand {
     /// Adds, changes and lists the users who log in with a password
     #[command(subcommand)]
     User(crate::users::UserCommand),
+    /// Makes groups of users and puts users in them, for recovery roles
+    #[command(subcommand)]
+    Group(crate::groups::GroupCommand),
 }
 
 /// The data directory: the one given, or the per-user default.
@@ -265,6 +268,15 @@ pub fn main(mut args: ServerArgs) -> i32 {
             Ok(dir) => crate::users::main(&dir, command),
             Err(e) => {
                 eprintln!("rdpm server user: {e:#}");
+                64
+            }
+        };
+    }
+    if let Some(ServerCommand::Group(command)) = args.command.take() {
+        return match data_dir(args.data_dir) {
+            Ok(dir) => crate::groups::main(&dir, command),
+            Err(e) => {
+                eprintln!("rdpm server group: {e:#}");
                 64
             }
         };
