@@ -13,6 +13,7 @@ mod pool;
 mod protection;
 mod recovery;
 mod retention;
+mod roles;
 mod scheduler;
 mod schemathesis;
 mod stored_text;
