@@ -18,7 +18,7 @@ mod jobs;
 mod protection_groups;
 mod readme;
 mod recover;
-mod roles;
+mod recovery_roles;
 mod sessions;
 mod storage_pool;
 mod streaming;
