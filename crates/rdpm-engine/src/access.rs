@@ -72,6 +72,22 @@ impl RecoveryScope {
         self.reaches(job.datasource_id, job.protection_group_id)
     }
 
+    /// Its targets as a message names them: `server:folder`, or
+    /// `server (anywhere)`; what names none says so.
+    pub fn targets_text(&self) -> String {
+        if self.targets.is_empty() {
+            return "no folder at all (its recovery roles name no target)".to_string();
+        }
+        self.targets
+            .iter()
+            .map(|(server, path)| match path {
+                Some(path) => format!("{server}:{path}"),
+                None => format!("{server} (anywhere)"),
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
     /// Whether a target of the scope is on `server` (its full or its
     /// short name).
     pub fn names_server(&self, server: &str) -> bool {

@@ -12,9 +12,9 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use rdpm_catalog::{Catalog, CatalogError, RoleRecord, RoleSave};
 use rdpm_types::{
-    DatasourceId, ErrorId, FsPath, ProtectionGroupId, RecoveryItem, RecoveryItemType,
-    RecoveryLocation, RecoveryRole, RecoveryTarget, RestoreRequest, RoleId, RoleSpec,
-    SecurityGroup,
+    DatasourceId, ErrorId, FsPath, ProductionServer, ProtectionGroupId, RecoveryItem,
+    RecoveryItemType, RecoveryLocation, RecoveryRole, RecoveryTarget, RestoreRequest, RoleId,
+    RoleSpec, SecurityGroup,
 };
 
 use crate::access::{same_server, Accesses, RecoveryScope};
@@ -457,6 +457,17 @@ fn point_absent(id: &str) -> EngineError {
         format!("No recovery point {id} on this server; list them with Get-DPMRecoveryPoint."),
     )
     .with_target(id)
+}
+
+/// Whether a member of a recovery role may list the folders below `path`
+/// on the production server `server` (`Get-DPMChildDatasource`, to pick
+/// where to restore): only inside one of its targets, with links
+/// resolved as a restore resolves them.
+pub fn may_list_folder(scope: &RecoveryScope, server: &ProductionServer, path: &[u8]) -> bool {
+    let folder = crate::recovery::normalise(path);
+    [&server.name, &server.server_name]
+        .iter()
+        .any(|name| folder_allowed(scope, name, &folder))
 }
 
 /// Whether `folder` on `server` is inside a target of `scope`, both as

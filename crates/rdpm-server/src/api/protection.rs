@@ -13,7 +13,7 @@ use rdpm_types::{
     FsPath, Problem, ProductionServer, ProductionServerId, ProtectionGroup, ProtectionGroupId,
 };
 
-use rdpm_engine::roles::absent;
+use rdpm_engine::roles::{absent, may_list_folder};
 use rdpm_types::Right;
 
 use super::authorize::CallerAccess;
@@ -94,17 +94,29 @@ fn servers_reached(
     Ok(reached)
 }
 
-/// The refusal of a live inquiry of a production server (its volumes,
-/// its folders) to a caller who reads only a recovery role's items.
-fn no_live_inquiry(access: &rdpm_engine::access::Access, what: &str) -> ApiError {
+/// The refusal to list folders outside a recovery role's targets.
+fn outside_targets(
+    access: &rdpm_engine::access::Access,
+    server: &ProductionServer,
+    path: &[u8],
+) -> ApiError {
+    let folder = String::from_utf8_lossy(path);
+    let allowed = access.scope.as_ref().map_or_else(
+        || "no folder at all".to_string(),
+        |scope| scope.targets_text(),
+    );
     ApiError::new(
         ErrorId::PermissionDenied,
         format!(
-            "Permission denied: {what} inquires a production server live and needs the right              ReadProtection over everything; {} reads only the items of its recovery roles              (Get-DPMDatasource lists them).",
+            "Permission denied: listing the folders below {folder} on {} needs the right \
+             ReadProtection over that folder; {} lists folders only inside the recovery \
+             targets of its roles: {allowed}.",
+            server.name,
             access.describe()
         ),
     )
     .with_right(Right::ReadProtection)
+    .with_target(format!("{}:{folder}", server.name))
 }
 
 #[utoipa::path(
@@ -155,17 +167,24 @@ pub(crate) async fn list_server_datasources(
     IdParam(id): IdParam,
 ) -> Result<Json<Vec<Datasource>>, ApiError> {
     caller.into_session()?;
-    if access.limited_to(Right::ReadProtection).is_some() {
-        return Err(no_live_inquiry(
-            &access,
-            "listing a production server's volumes",
-        ));
-    }
     let id = parse_id::<ProductionServerId>(&id)?;
     let engine = Arc::clone(&state.engine);
-    blocking(move || engine.protection.volumes(id))
-        .await
-        .map(Json)
+    blocking(move || {
+        let Some(scope) = access.limited_to(Right::ReadProtection) else {
+            return Ok(engine.protection.volumes(id)?);
+        };
+        // A recovery role's member: a server it does not reach is as
+        // absent, and of one it reaches only the volumes that are its
+        // items.
+        if !servers_reached(&engine, scope)?.contains(&id) {
+            return Err(absent::production_server(id).into());
+        }
+        let mut volumes = engine.protection.volumes(id)?;
+        volumes.retain(|d| scope.reaches(d.id, d.protection_group_id));
+        Ok::<_, ApiError>(volumes)
+    })
+    .await
+    .map(Json)
 }
 
 #[utoipa::path(
@@ -187,12 +206,6 @@ pub(crate) async fn list_children(
     ApiQuery(query): ApiQuery<ChildQuery>,
 ) -> Result<Json<ChildDatasourcePage>, ApiError> {
     caller.into_session()?;
-    if access.limited_to(Right::ReadProtection).is_some() {
-        return Err(no_live_inquiry(
-            &access,
-            "listing the folders of a production server",
-        ));
-    }
     let id = parse_id::<ProductionServerId>(&id)?;
     let path = query_path(query.path.as_deref(), query.path_raw.as_deref())?;
     let limit = query.limit.unwrap_or(DEFAULT_CHILD_PAGE);
@@ -206,9 +219,22 @@ pub(crate) async fn list_children(
     let cursor = query.cursor;
     let engine = Arc::clone(&state.engine);
     blocking(move || {
-        engine
-            .protection
-            .children(id, &path, cursor.as_deref(), limit)
+        if let Some(scope) = access.limited_to(Right::ReadProtection) {
+            // A recovery role's member lists folders only to pick where to
+            // restore: inside its targets, on a server it reaches.
+            if !servers_reached(&engine, scope)?.contains(&id) {
+                return Err(absent::production_server(id).into());
+            }
+            let server = engine.protection.production_server(id)?;
+            if !may_list_folder(scope, &server, &path) {
+                return Err(outside_targets(&access, &server, &path));
+            }
+        }
+        Ok::<_, ApiError>(
+            engine
+                .protection
+                .children(id, &path, cursor.as_deref(), limit)?,
+        )
     })
     .await
     .map(Json)

@@ -280,19 +280,7 @@ fn outside_targets(
     refusal: RestoreRefusal,
 ) -> ApiError {
     let RestoreRefusal::OutsideTargets { server, folder } = refusal;
-    let targets: Vec<String> = scope
-        .targets
-        .iter()
-        .map(|(server, path)| match path {
-            Some(path) => format!("{server}:{path}"),
-            None => format!("{server} (anywhere)"),
-        })
-        .collect();
-    let allowed = if targets.is_empty() {
-        "no folder at all (its recovery roles name no target)".to_string()
-    } else {
-        targets.join(", ")
-    };
+    let allowed = scope.targets_text();
     ApiError::new(
         ErrorId::PermissionDenied,
         format!(

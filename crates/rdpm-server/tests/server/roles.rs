@@ -7,10 +7,11 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use rdpm_types::{
-    paths, BrowseRequest, BrowseType, Datasource, ErrorId, FsPath, Job, JobStatus, OverwriteType,
-    ProductionServer, ProtectionGroup, RecoveryItem, RecoveryItemType, RecoveryLocation,
-    RecoveryOption, RecoveryPoint, RecoveryRole, RecoveryTarget, RecoveryType, RestoreItem,
-    RestoreRequest, Right, RoleSpec, SearchDetail, SearchRequest, SearchType,
+    paths, BrowseRequest, BrowseType, ChildDatasourcePage, Datasource, ErrorId, FsPath, Job,
+    JobStatus, OverwriteType, ProductionServer, ProductionServerId, ProtectionGroup, RecoveryItem,
+    RecoveryItemType, RecoveryLocation, RecoveryOption, RecoveryPoint, RecoveryRole,
+    RecoveryTarget, RecoveryType, RestoreItem, RestoreRequest, Right, RoleSpec, SearchDetail,
+    SearchRequest, SearchType,
 };
 use reqwest::{Method, StatusCode};
 
@@ -264,19 +265,67 @@ async fn a_recovery_role_user_restores_an_item_into_its_target_and_is_refused_ev
         b"Mine data"
     );
 
-    // Live inquiry, the server's own state, running jobs and roles: refused.
+    // Live inquiry: of a server it reaches, only its items' volumes (none:
+    // its item is a folder), and folders only inside its targets; a
+    // server it does not reach is as absent.
     let local = &servers[0];
+    let all: Vec<Datasource> = t
+        .json(
+            t.get(
+                &paths::production_server_datasources(&local.id),
+                &f.admin.token,
+            )
+            .await,
+        )
+        .await;
+    assert!(!all.is_empty(), "the administrator sees the volumes");
+    let volumes: Vec<Datasource> = t
+        .json(
+            t.get(&paths::production_server_datasources(&local.id), &u.token)
+                .await,
+        )
+        .await;
+    assert!(volumes.is_empty(), "{volumes:?}");
+    let children = |token: String, folder: std::path::PathBuf| {
+        let t = &t;
+        async move {
+            t.request(
+                Method::GET,
+                &paths::production_server_children(&local.id),
+                Some(&token),
+            )
+            .query(&[("path_raw", bytes(&folder).raw.unwrap())])
+            .send()
+            .await
+            .unwrap()
+        }
+    };
+    let page: ChildDatasourcePage = t
+        .json(children(u.token.clone(), f.allowed.clone()).await)
+        .await;
+    assert!(page.items.iter().any(|d| d.name == "restored"), "{page:?}");
+    for outside in [t.dir.path().to_path_buf(), f.allowed.join("out")] {
+        let response = children(u.token.clone(), outside.clone()).await;
+        let problem = expect_problem(response, 403, ErrorId::PermissionDenied).await;
+        assert_eq!(problem.right, Some(Right::ReadProtection), "{problem:?}");
+        assert!(
+            problem.detail.contains("ReadProtection"),
+            "{}",
+            problem.detail
+        );
+    }
+    let nowhere = ProductionServerId(uuid::Uuid::new_v4());
+    for path in [
+        paths::production_server_datasources(&nowhere),
+        format!("{}?path=/", paths::production_server_children(&nowhere)),
+        paths::production_server(&nowhere),
+    ] {
+        let response = t.get(&path, &u.token).await;
+        expect_problem(response, 404, ErrorId::ProductionServerNotFound).await;
+    }
+
+    // The server's own state, running jobs and roles: refused.
     for (method, path, right) in [
-        (
-            Method::GET,
-            paths::production_server_datasources(&local.id),
-            Right::ReadProtection,
-        ),
-        (
-            Method::GET,
-            format!("{}?path=/", paths::production_server_children(&local.id)),
-            Right::ReadProtection,
-        ),
         (Method::GET, paths::ALERTS.to_string(), Right::ReadServer),
         (Method::GET, paths::ROLES.to_string(), Right::Administer),
         (Method::POST, paths::JOBS_BACKUP.to_string(), Right::RunJobs),
