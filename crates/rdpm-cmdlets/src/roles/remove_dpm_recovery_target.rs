@@ -44,8 +44,8 @@ pub(crate) fn command() -> Cmdlet {
     sig.confirm_impact = ConfirmImpact::Medium;
     sig.examples = vec![Example {
         title: "Example 1: Revoke a target",
-        code: "$role = New-DPMRole -Name \"WebOwners\"\nAdd-DPMRecoveryTarget -DpmRole $role -RecoveryTargets (New-DPMRecoveryTarget -Type Datasource -RecoveryTarget \"web01\" -RecoveredFilesPath \"/srv/restore\")\nRemove-DPMRecoveryTarget -DpmRole $role -Type Datasource -RecoveryTargets \"web01:/srv/restore\"\n@(Get-DPMRecoveryTarget -DpmRole $role -Type Datasource).Count",
-        remarks: "These commands add a target to a new role and revoke it again before the role is saved.",
+        code: "$role = New-DPMRole -Name \"WebOwners\"\n$target = New-DPMRecoveryTarget -Type Datasource -RecoveryTarget \"web01\" -RecoveredFilesPath \"/srv/restore\"\nAdd-DPMRecoveryTarget -DpmRole $role -RecoveryTargets $target\nRemove-DPMRecoveryTarget -DpmRole $role -Type Datasource -RecoveryTargets $target\n@(Get-DPMRecoveryTarget -DpmRole $role -Type Datasource).Count",
+        remarks: "These commands add a target to a new role and revoke it again before the role is saved. A target may also be named as text, 'web01:/srv/restore'.",
     }];
     sig.related_links = &[
         "Add-DPMRecoveryTarget",
