@@ -4,35 +4,12 @@
 //! only into its target; taking the member out of the group takes that
 //! away.
 
-use std::io::Write as _;
-use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 use std::time::{Duration, Instant};
 
 use crate::support::*;
 
 const PASSWORD: &str = "Role-Member-Pw-2291";
-
-/// `rdpm server KIND ARGS --data-dir DIR`, with `stdin` on its input.
-fn admin_cli(data_dir: &Path, args: &[&str], stdin: &str) -> Output {
-    let mut child = Command::new(bin())
-        .arg("server")
-        .args(args)
-        .arg("--data-dir")
-        .arg(data_dir)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("rdpm server runs");
-    child
-        .stdin
-        .take()
-        .expect("piped stdin")
-        .write_all(stdin.as_bytes())
-        .expect("write stdin");
-    child.wait_with_output().expect("rdpm server ends")
-}
 
 fn ok(out: &Output) -> String {
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
@@ -70,7 +47,7 @@ fn role_fixture() -> (TestServer, std::path::PathBuf) {
     );
     assert_eq!(out.trim(), "Succeeded,Succeeded", "{err}");
 
-    ok(&admin_cli(
+    ok(&server_cli(
         &s.data_dir,
         &[
             "user",
@@ -82,13 +59,13 @@ fn role_fixture() -> (TestServer, std::path::PathBuf) {
         ],
         &format!("{PASSWORD}\n"),
     ));
-    ok(&admin_cli(&s.data_dir, &["group", "add", "SqlOwners"], ""));
-    ok(&admin_cli(
+    ok(&server_cli(&s.data_dir, &["group", "add", "SqlOwners"], ""));
+    ok(&server_cli(
         &s.data_dir,
         &["group", "add-member", "sqlowners", "sqlowner"],
         "",
     ));
-    let listed = ok(&admin_cli(&s.data_dir, &["group", "list"], ""));
+    let listed = ok(&server_cli(&s.data_dir, &["group", "list"], ""));
     assert!(listed.contains("SqlOwners  sqlowner"), "{listed}");
 
     let allowed = s.scratch_dir().join("allowed");
@@ -195,7 +172,7 @@ fn taking_the_member_out_of_the_group_takes_the_role_away_from_the_shell() {
     let count = "@(Get-DPMDatasource DPMServer07 -ErrorAction SilentlyContinue).Count; if ($Error.Count) { $Error[0].CategoryInfo.Category }";
     let (_, out, err) = s.run(&as_member(count));
     assert_eq!(out.trim(), "1", "{err}");
-    ok(&admin_cli(
+    ok(&server_cli(
         &s.data_dir,
         &["group", "remove-member", "SqlOwners", "sqlowner"],
         "",

@@ -188,3 +188,24 @@ pub async fn backed_up(
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
 }
+
+/// `rdpm server ARGS --data-dir DIR` (`user add ...`, `group list`), with
+/// `stdin` on its input.
+pub fn server_cli(data_dir: &std::path::Path, args: &[&str], stdin: &str) -> std::process::Output {
+    let mut child = std::process::Command::new(bin())
+        .arg("server")
+        .args(args)
+        .arg("--data-dir")
+        .arg(data_dir)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("rdpm server runs");
+    std::io::Write::write_all(
+        &mut child.stdin.take().expect("piped stdin"),
+        stdin.as_bytes(),
+    )
+    .expect("write stdin");
+    child.wait_with_output().expect("rdpm server ends")
+}
