@@ -195,6 +195,7 @@ pub(crate) async fn list_server_datasources(
     responses(
         (status = 200, description = "One page of the folders and files directly below the path, by name (Get-DPMChildDatasource)", body = ChildDatasourcePage),
         (status = 400, description = "Invalid path, cursor or limit, or not a folder", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "A recovery role's member, below a folder outside its targets", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such production server or path, or not on a volume", body = Problem, content_type = "application/problem+json"),
     )
 )]
