@@ -56,10 +56,12 @@ mod jobs;
 mod maintenance;
 mod pool;
 mod protection;
+mod roles;
 mod schedule;
 mod sqlite;
 mod users;
 
+pub use roles::{GroupRecord, MembershipChange, RoleRecord, RoleSave};
 pub use users::{LoginFailure, UserRecord};
 mod writer;
 
@@ -348,6 +350,40 @@ pub trait Catalog: Send + Sync {
     /// Deletes the audit records older than `before` (retention); returns
     /// how many. Nothing else removes or changes a record.
     fn purge_audit_log(&self, before: DateTime<Utc>) -> Result<u64, CatalogError>;
+    // Groups of users and recovery roles.
+
+    /// Adds a group of users; false when one of that name (any case)
+    /// exists.
+    fn add_group(&self, name: &str, at: DateTime<Utc>) -> Result<bool, CatalogError>;
+
+    /// Removes a group, its memberships and its places in roles; false for
+    /// an unknown group.
+    fn remove_group(&self, name: &str) -> Result<bool, CatalogError>;
+
+    /// Puts a user in a group.
+    fn add_group_member(&self, group: &str, user: &str) -> Result<MembershipChange, CatalogError>;
+
+    /// Takes a user out of a group; false when they were not in it.
+    fn remove_group_member(&self, group: &str, user: &str) -> Result<bool, CatalogError>;
+
+    /// Every group with its members, by name.
+    fn groups(&self) -> Result<Vec<GroupRecord>, CatalogError>;
+
+    /// Every recovery role, by name.
+    fn roles(&self) -> Result<Vec<RoleRecord>, CatalogError>;
+
+    /// The recovery role with that id.
+    fn role(&self, id: rdpm_types::RoleId) -> Result<Option<RoleRecord>, CatalogError>;
+
+    /// The recovery roles of the groups a user is a member of.
+    fn roles_of_user(&self, user: &str) -> Result<Vec<RoleRecord>, CatalogError>;
+
+    /// Adds a role (`create`) or replaces the one of its id, all or
+    /// nothing.
+    fn save_role(&self, role: &RoleRecord, create: bool) -> Result<RoleSave, CatalogError>;
+
+    /// Removes a role; false for an unknown one.
+    fn delete_role(&self, id: rdpm_types::RoleId) -> Result<bool, CatalogError>;
 }
 
 /// A storage pool member as the catalog records it.

@@ -62,6 +62,7 @@ fn migrations() -> Migrations<'static> {
         M::up(crate::users::MIGRATION),
         M::up(crate::users::MIGRATION_ROLE),
         M::up(crate::audit::MIGRATION),
+        M::up(crate::roles::MIGRATION),
     ])
 }
 
@@ -407,6 +408,54 @@ impl Catalog for SqliteCatalog {
     fn purge_audit_log(&self, before: DateTime<Utc>) -> Result<u64, CatalogError> {
         self.writer.flush()?;
         crate::audit::purge(&self.conn(), before)
+    }
+
+    fn add_group(&self, name: &str, at: DateTime<Utc>) -> Result<bool, CatalogError> {
+        crate::roles::add_group(&self.conn(), name, at)
+    }
+
+    fn remove_group(&self, name: &str) -> Result<bool, CatalogError> {
+        crate::roles::remove_group(&self.conn(), name)
+    }
+
+    fn add_group_member(
+        &self,
+        group: &str,
+        user: &str,
+    ) -> Result<crate::MembershipChange, CatalogError> {
+        crate::roles::add_member(&mut self.conn(), group, user)
+    }
+
+    fn remove_group_member(&self, group: &str, user: &str) -> Result<bool, CatalogError> {
+        crate::roles::remove_member(&self.conn(), group, user)
+    }
+
+    fn groups(&self) -> Result<Vec<crate::GroupRecord>, CatalogError> {
+        crate::roles::groups(&self.conn())
+    }
+
+    fn roles(&self) -> Result<Vec<crate::RoleRecord>, CatalogError> {
+        crate::roles::roles(&self.conn())
+    }
+
+    fn role(&self, id: rdpm_types::RoleId) -> Result<Option<crate::RoleRecord>, CatalogError> {
+        crate::roles::role(&self.conn(), id)
+    }
+
+    fn roles_of_user(&self, user: &str) -> Result<Vec<crate::RoleRecord>, CatalogError> {
+        crate::roles::roles_of_user(&self.conn(), user)
+    }
+
+    fn save_role(
+        &self,
+        role: &crate::RoleRecord,
+        create: bool,
+    ) -> Result<crate::RoleSave, CatalogError> {
+        crate::roles::save(&mut self.conn(), role, create)
+    }
+
+    fn delete_role(&self, id: rdpm_types::RoleId) -> Result<bool, CatalogError> {
+        crate::roles::delete(&self.conn(), id)
     }
 
     fn add_pool_member(&self, member: &crate::PoolMemberRecord) -> Result<(), CatalogError> {

@@ -759,6 +759,38 @@ impl Session {
             .await
     }
 
+    /// Every recovery role (`Get-DPMRole`).
+    pub async fn roles(&self) -> Result<Vec<rdpm_types::RecoveryRole>> {
+        self.endpoint::<r::ListRoles>(&(), &(), &()).await
+    }
+
+    /// Makes a recovery role (`New-DPMRole`).
+    pub async fn create_role(
+        &self,
+        spec: &rdpm_types::RoleSpec,
+    ) -> Result<rdpm_types::RecoveryRole> {
+        self.endpoint::<r::CreateRole>(&(), &(), spec).await
+    }
+
+    /// Replaces a whole recovery role (`Set-DPMRole`).
+    pub async fn replace_role(
+        &self,
+        id: rdpm_types::RoleId,
+        spec: &rdpm_types::RoleSpec,
+    ) -> Result<rdpm_types::RecoveryRole> {
+        self.endpoint::<r::ReplaceRole>(&(id,), &(), spec).await
+    }
+
+    /// Removes a recovery role (`Remove-DPMRole`).
+    pub async fn delete_role(&self, id: rdpm_types::RoleId) -> Result<()> {
+        self.endpoint::<r::DeleteRole>(&(id,), &(), &()).await
+    }
+
+    /// The groups of users recovery roles can name.
+    pub async fn security_groups(&self) -> Result<Vec<rdpm_types::SecurityGroup>> {
+        self.endpoint::<r::ListSecurityGroups>(&(), &(), &()).await
+    }
+
     /// The alert notification outbox, newest first.
     pub async fn notifications(
         &self,

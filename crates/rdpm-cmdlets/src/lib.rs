@@ -26,6 +26,7 @@ pub mod jobs;
 pub mod production;
 pub mod protection;
 pub mod recovery;
+pub mod roles;
 pub mod session;
 pub mod settings;
 pub mod storage;
@@ -38,6 +39,7 @@ pub use jobs::*;
 pub use production::*;
 pub use protection::*;
 pub use recovery::*;
+pub use roles::*;
 pub use session::*;
 pub use settings::*;
 pub use storage::*;
@@ -68,6 +70,7 @@ pub fn register(registry: &mut Registry) {
     register_alerts(registry);
     register_global_properties(registry);
     register_audit(registry);
+    register_roles(registry);
 }
 
 #[cfg(test)]
@@ -76,12 +79,15 @@ mod tests {
 
     use rdpm_shell::Registry;
 
-    use crate::params::{ASYNC, DATASOURCE, DPM_SERVER_NAME, JOB, PASS_THRU, PROTECTION_GROUP};
+    use crate::params::{
+        ASYNC, DATASOURCE, DPM_ROLE, DPM_SERVER_NAME, JOB, PASS_THRU, PROTECTION_GROUP,
+    };
 
     /// The shared parameter constants a cmdlet's `mod p` may re-export.
     const SHARED: &[(&str, crate::cmdlet::Param)] = &[
         ("ASYNC", ASYNC),
         ("DATASOURCE", DATASOURCE),
+        ("DPM_ROLE", DPM_ROLE),
         ("DPM_SERVER_NAME", DPM_SERVER_NAME),
         ("JOB", JOB),
         ("PASS_THRU", PASS_THRU),
@@ -98,6 +104,8 @@ mod tests {
         ("change_schedule(", &[PROTECTION_GROUP, PASS_THRU]),
         ("pass_thru(", &[PASS_THRU]),
         ("for_each_job(", &[JOB]),
+        ("bound_role(", &[DPM_ROLE]),
+        ("change_role(", &[DPM_ROLE]),
     ];
 
     /// The parameter names a cmdlet's source can read: the constants of its

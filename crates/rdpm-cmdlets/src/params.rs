@@ -23,6 +23,8 @@ pub const JOB: Param = Param::new("Job");
 pub const PASS_THRU: Param = Param::new("PassThru");
 /// `-Async` (declared to be refused).
 pub const ASYNC: Param = Param::new("Async");
+/// `-DpmRole`.
+pub const DPM_ROLE: Param = Param::new("DpmRole");
 
 /// The `ProductionServer` parameter type: an object of
 /// `Get-DPMProductionServer`, or a name.
@@ -88,4 +90,12 @@ pub fn datasource_decl(ty: ParamType, set: &'static str, help: &'static str) -> 
 /// `-Async`, refused for `reason`.
 pub fn async_param(help: &'static str, reason: &'static str) -> ParameterDecl {
     ASYNC.decl(ParamType::Switch).help(help).unsupported(reason)
+}
+
+/// `-DpmRole [DpmRole]`: first positional and mandatory in every set.
+pub fn dpm_role_param(help: &'static str) -> ParameterDecl {
+    DPM_ROLE
+        .decl(crate::roles::objects::ROLE_PARAM)
+        .in_set(ALL_PARAMETER_SETS, Some(0), true)
+        .help(help)
 }

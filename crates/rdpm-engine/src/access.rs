@@ -15,7 +15,8 @@ use std::time::{Duration, Instant};
 
 use rdpm_catalog::Catalog;
 use rdpm_types::{
-    BuiltinRole, DatasourceId, ProtectionGroupId, Right, Rights, RECOVERY_ROLE_RIGHTS,
+    path_contains, BuiltinRole, DatasourceId, Job, ProtectionGroupId, RecoveryItemType,
+    RecoveryPoint, Right, Rights, RECOVERY_ROLE_RIGHTS,
 };
 
 use crate::error::EngineError;
@@ -49,6 +50,74 @@ pub struct RecoveryScope {
     /// The folders the roles may restore into: a production server's name
     /// and a path on it (`None`: anywhere on that server).
     pub targets: Vec<(String, Option<String>)>,
+}
+
+impl RecoveryScope {
+    /// Whether the scope reaches the datasource, or the protection group
+    /// it belongs (or belonged) to.
+    pub fn reaches(&self, datasource: DatasourceId, group: Option<ProtectionGroupId>) -> bool {
+        self.datasources.contains(&datasource)
+            || group.is_some_and(|g| self.protection_groups.contains(&g))
+    }
+
+    /// Whether the scope reaches a recovery point: one of its datasource,
+    /// or one its group made.
+    pub fn reaches_point(&self, point: &RecoveryPoint) -> bool {
+        self.reaches(point.datasource_id, point.protection_group_id)
+    }
+
+    /// Whether the scope reaches a job: one of its datasources, or of its
+    /// groups.
+    pub fn reaches_job(&self, job: &Job) -> bool {
+        self.reaches(job.datasource_id, job.protection_group_id)
+    }
+
+    /// Its targets as a message names them: `server:folder`, or
+    /// `server (anywhere)`; what names none says so.
+    pub fn targets_text(&self) -> String {
+        if self.targets.is_empty() {
+            return "no folder at all (its recovery roles name no target)".to_string();
+        }
+        self.targets
+            .iter()
+            .map(|(server, path)| match path {
+                Some(path) => format!("{server}:{path}"),
+                None => format!("{server} (anywhere)"),
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    /// Whether a target of the scope is on `server` (its full or its
+    /// short name).
+    pub fn names_server(&self, server: &str) -> bool {
+        self.targets.iter().any(|(s, _)| same_server(s, server))
+    }
+
+    /// Whether a restore may write into `folder` (an absolute, normalised
+    /// path) on `server`: a target on that server is unrestricted, or is
+    /// that folder or one above it.
+    pub fn allows_target(&self, server: &str, folder: &[u8]) -> bool {
+        self.targets.iter().any(|(s, path)| {
+            same_server(s, server)
+                && match path {
+                    None => true,
+                    Some(path) => {
+                        path_contains(&crate::recovery::normalise(path.as_bytes()), folder)
+                    }
+                }
+        })
+    }
+}
+
+/// Whether two production server names name the same server: equal
+/// without case, or one is the other's short name (`web` for
+/// `web.example.com`).
+pub fn same_server(a: &str, b: &str) -> bool {
+    let short = |s: &str| s.split('.').next().unwrap_or(s).to_string();
+    a.eq_ignore_ascii_case(b)
+        || (!a.contains('.') && a.eq_ignore_ascii_case(&short(b)))
+        || (!b.contains('.') && b.eq_ignore_ascii_case(&short(a)))
 }
 
 /// What one caller may do.
@@ -175,6 +244,11 @@ impl Accesses {
                 } else {
                     Rights::NONE
                 },
+                scope: if record.enabled {
+                    self.scope_of(&record.name)?.map(Arc::new)
+                } else {
+                    None
+                },
                 ..Access::of_role(&record.name, record.role)
             },
             None => Access {
@@ -193,6 +267,51 @@ impl Accesses {
             (Instant::now(), Arc::clone(&access)),
         );
         Ok(access)
+    }
+
+    /// What the recovery roles of the user's groups reach; `None` when
+    /// they are in no group that has one.
+    fn scope_of(&self, user: &str) -> Result<Option<RecoveryScope>, EngineError> {
+        let failed = |e: &rdpm_catalog::CatalogError| {
+            EngineError::internal("cannot read a user's recovery roles", e)
+        };
+        let roles = self.catalog.roles_of_user(user).map_err(|e| failed(&e))?;
+        if roles.is_empty() {
+            return Ok(None);
+        }
+        let mut scope = RecoveryScope::default();
+        for role in roles {
+            scope.roles.push(role.name);
+            for (kind, id) in role.items {
+                match kind {
+                    RecoveryItemType::Datasource => {
+                        scope.datasources.insert(DatasourceId(id));
+                    }
+                    RecoveryItemType::ProtectionGroup => {
+                        let group = ProtectionGroupId(id);
+                        scope.protection_groups.insert(group);
+                        if let Some(group) = self
+                            .catalog
+                            .protection_group(group)
+                            .map_err(|e| failed(&e))?
+                        {
+                            scope
+                                .datasources
+                                .extend(group.members.iter().map(|m| m.datasource_id));
+                        }
+                    }
+                }
+            }
+            for target in role.targets {
+                if !scope
+                    .targets
+                    .contains(&(target.production_server.clone(), target.path.clone()))
+                {
+                    scope.targets.push((target.production_server, target.path));
+                }
+            }
+        }
+        Ok(Some(scope))
     }
 
     /// Forgets every access: users, groups or roles changed.

@@ -45,7 +45,9 @@ impl ErrorKind {
             | AlertNotFound
             | SessionNotFound
             | ObjectNotFound
-            | RouteNotFound => ErrorKind::NotFound,
+            | RouteNotFound
+            | RoleNotFound
+            | SecurityGroupNotFound => ErrorKind::NotFound,
             InvalidRequest | NotSupported | PoolPathRefused | RestoreTargetRefused => {
                 ErrorKind::InvalidArgument
             }

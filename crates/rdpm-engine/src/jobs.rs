@@ -30,6 +30,8 @@ pub mod pruning;
 mod queue;
 mod restart;
 mod restore;
+
+pub(crate) use restore::resolve;
 mod validation;
 
 pub use backup::SYNC_TAG;

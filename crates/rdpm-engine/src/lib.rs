@@ -29,6 +29,7 @@ pub mod notify;
 pub mod pool;
 pub mod protection;
 pub mod recovery;
+pub mod roles;
 pub mod scheduler;
 pub mod secret_file;
 pub mod secrets;

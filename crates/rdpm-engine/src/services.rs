@@ -64,6 +64,8 @@ pub struct Engine {
     pub logins: Arc<crate::users::Logins>,
     /// What each user may do.
     pub access: Arc<crate::access::Accesses>,
+    /// The recovery roles.
+    pub roles: Arc<crate::roles::Roles>,
     /// Woken when an alert notification is queued.
     notify_wake: Arc<Notify>,
 }
@@ -139,10 +141,17 @@ impl Engine {
             Arc::clone(&settings),
             clock,
         ));
+        let access = Arc::new(crate::access::Accesses::new(Arc::clone(&catalog)));
+        let roles = Arc::new(crate::roles::Roles::new(
+            Arc::clone(&catalog),
+            Arc::clone(&protection),
+            Arc::clone(&access),
+        ));
         Ok(Engine {
             recovery: Arc::new(Recovery::new(Arc::clone(&catalog), Arc::clone(&pool))),
             alerts: Arc::new(Alerts::new(Arc::clone(&catalog))),
-            access: Arc::new(crate::access::Accesses::new(Arc::clone(&catalog))),
+            access,
+            roles,
             catalog,
             protection,
             pool,

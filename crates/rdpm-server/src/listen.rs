@@ -105,7 +105,7 @@ pub(crate) async fn serve(
     app: axum::Router,
     limits: ConnectionLimits,
     tls: Option<tokio_rustls::TlsAcceptor>,
-    metrics: Arc<crate::Metrics>,
+    metrics: Arc<crate::metrics::Metrics>,
     stopped: watch::Receiver<bool>,
 ) {
     let mut builder = auto::Builder::new(TokioExecutor::new());

@@ -5,7 +5,8 @@
 use std::path::Path;
 use std::sync::Arc;
 
-pub use rdpm_catalog::{Catalog, UserRecord};
+pub use rdpm_catalog::{Catalog, MembershipChange, UserRecord};
+pub use rdpm_engine::roles::check_group_name;
 pub use rdpm_engine::users::{
     add_user, check_name, set_enabled, set_password, set_role, LoginPolicy, UserError,
     MAX_NAME_CHARS, MAX_PASSWORD_BYTES,

@@ -154,6 +154,13 @@ pub enum ErrorId {
     /// Too many login attempts from this address or for this user; the
     /// `Retry-After` header says when to try again (HTTP 429).
     TooManyRequests,
+    /// No recovery role with that id or name.
+    RoleNotFound,
+    /// Another recovery role already has that name (compared
+    /// case-insensitively).
+    RoleNameInUse,
+    /// No group of users of that name.
+    SecurityGroupNotFound,
 }
 
 impl ErrorId {
@@ -194,6 +201,9 @@ impl ErrorId {
             AlertNotFound => "AlertNotFound",
             InsufficientStorage => "InsufficientStorage",
             TooManyRequests => "TooManyRequests",
+            RoleNotFound => "RoleNotFound",
+            RoleNameInUse => "RoleNameInUse",
+            SecurityGroupNotFound => "SecurityGroupNotFound",
         }
     }
 
@@ -228,6 +238,8 @@ impl ErrorId {
             AlertNotFound => ErrorCategory::ObjectNotFound,
             InsufficientStorage => ErrorCategory::WriteError,
             TooManyRequests => ErrorCategory::LimitsExceeded,
+            RoleNotFound | SecurityGroupNotFound => ErrorCategory::ObjectNotFound,
+            RoleNameInUse => ErrorCategory::ResourceExists,
         }
     }
 
@@ -258,6 +270,8 @@ impl ErrorId {
             AlertNotFound => 404,
             InsufficientStorage => 507,
             TooManyRequests => 429,
+            RoleNotFound | SecurityGroupNotFound => 404,
+            RoleNameInUse => 409,
         }
     }
 }

@@ -27,6 +27,7 @@ mod job;
 mod pool;
 mod protection;
 mod recovery;
+mod roles;
 pub mod routes;
 mod schedule;
 mod scope;
@@ -67,6 +68,9 @@ pub use recovery::{
     BrowsePage, BrowseRequest, BrowseType, CursorQuery, ItemType, OverwriteType, RecoverableItem,
     RecoveryLocation, RecoveryOption, RecoveryPointLocation, RecoveryType, RestoreItem,
     RestoreRequest, SearchDetail, SearchRequest, SearchType,
+};
+pub use roles::{
+    RecoveryItem, RecoveryItemType, RecoveryRole, RecoveryTarget, RoleId, RoleSpec, SecurityGroup,
 };
 pub use schedule::{
     AdvanceClock, ClockState, GroupSchedules, JobStartTime, Schedule, ScheduleJobType, SetSchedule,
@@ -115,6 +119,11 @@ pub mod paths {
     /// it early.
     pub fn cursor(id: &crate::ObjectId) -> String {
         routes::NextPage::path(&(*id,))
+    }
+
+    /// `GET`, `PUT` a [`crate::RoleSpec`] or `DELETE` one recovery role.
+    pub fn role(id: &crate::RoleId) -> String {
+        routes::GetRole::path(&(*id,))
     }
 
     /// `PUT` a [`crate::SetGlobalProperty`]: change one server-wide setting.

@@ -30,11 +30,11 @@ use crate::{
     ModifiableProtectionGroup, NewPoolMember, NewProtectionGroup, NewRecoveryPoints,
     NewServerScope, NotificationDelivery, NotificationQuery, ObjectId, OpenProtectionGroup,
     PoolMember, ProductionServer, ProductionServerId, ProtectionGroup, ProtectionGroupId,
-    RecoveryPoint, RecoveryPointLocation, RecoveryPointQuery, ReleaseReport, RemoveMemberQuery,
-    RemoveRecoveryPointQuery, RenameProtectionGroup, ReplicaCreationMethod, RestoreRequest, Right,
-    SearchRequest, ServerInfo, ServerScope, ServerVolume, SessionId, SessionInfo,
-    SetAlertThreshold, SetGlobalProperty, SetPolicyObjective, SetProtectionType, SetSchedule,
-    SetSessionScope,
+    RecoveryPoint, RecoveryPointLocation, RecoveryPointQuery, RecoveryRole, ReleaseReport,
+    RemoveMemberQuery, RemoveRecoveryPointQuery, RenameProtectionGroup, ReplicaCreationMethod,
+    RestoreRequest, Right, RoleId, RoleSpec, SearchRequest, SecurityGroup, ServerInfo, ServerScope,
+    ServerVolume, SessionId, SessionInfo, SetAlertThreshold, SetGlobalProperty, SetPolicyObjective,
+    SetProtectionType, SetSchedule, SetSessionScope,
 };
 use crate::{AuditQuery, AuditRecord};
 
@@ -484,6 +484,28 @@ routes! {
         Get NextPage(query: CursorQuery, body: (), response: BrowsePage) needs UseSession;
         /// `DELETE`: close it before its last page.
         Delete CloseCursor(query: (), body: (), response: ()) needs UseSession;
+    }
+    /// The recovery roles.
+    ROLES = "/api/v1/roles" with () {
+        /// `GET`: every recovery role, by name (`Get-DPMRole`).
+        Get ListRoles(query: (), body: (), response: Vec<RecoveryRole>) needs Administer;
+        /// `POST`: make a role (`New-DPMRole`).
+        Post CreateRole(query: (), body: RoleSpec, response: RecoveryRole) needs Administer;
+    }
+    /// One recovery role.
+    ROLE_BY_ID_TEMPLATE = "/api/v1/roles/{id}" with (RoleId,) {
+        /// `GET`: the role.
+        Get GetRole(query: (), body: (), response: RecoveryRole) needs Administer;
+        /// `PUT`: replace the whole role (`Set-DPMRole`).
+        Put ReplaceRole(query: (), body: RoleSpec, response: RecoveryRole) needs Administer;
+        /// `DELETE`: remove it (`Remove-DPMRole`).
+        Delete DeleteRole(query: (), body: (), response: ()) needs Administer;
+    }
+    /// The groups of users that roles name.
+    SECURITY_GROUPS = "/api/v1/security-groups" with () {
+        /// `GET`: the groups and their members, by name (made with
+        /// `rdpm server group` on the server's host).
+        Get ListSecurityGroups(query: (), body: (), response: Vec<SecurityGroup>) needs Administer;
     }
     /// The alerts.
     ALERTS = "/api/v1/alerts" with () {

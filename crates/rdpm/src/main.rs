@@ -4,6 +4,8 @@
 //!   (`rdpm server --help` lists them)
 //! - `rdpm server user add|passwd|disable|enable|list` — the users who log
 //!   in with a password, in the data directory's catalog
+//! - `rdpm server group add|remove|add-member|remove-member|list` — the
+//!   groups of users that recovery roles name
 //! - `rdpm completions bash|zsh|fish|elvish|powershell` — completions of
 //!   the subcommands for a shell
 //! - `rdpm` — the interactive shell
@@ -14,6 +16,7 @@
 //! rules and their own parser. This crate only parses arguments and wires
 //! the parts together.
 
+mod groups;
 mod server;
 mod shell;
 mod users;

@@ -107,6 +107,9 @@ enum ServerCommand {
     /// Adds, changes and lists the users who log in with a password
     #[command(subcommand)]
     User(crate::users::UserCommand),
+    /// Makes groups of users and puts users in them, for recovery roles
+    #[command(subcommand)]
+    Group(crate::groups::GroupCommand),
 }
 
 /// The data directory: the one given, or the per-user default.
@@ -293,14 +296,26 @@ fn bound_malloc_heaps() -> std::io::Result<()> {
 }
 
 pub fn main(mut args: ServerArgs) -> i32 {
-    if let Some(ServerCommand::User(command)) = args.command.take() {
-        return match data_dir(args.data_dir) {
-            Ok(dir) => crate::users::main(&dir, command),
-            Err(e) => {
-                eprintln!("rdpm server user: {e:#}");
-                64
-            }
-        };
+    match args.command.take() {
+        Some(ServerCommand::User(command)) => {
+            return match data_dir(args.data_dir) {
+                Ok(dir) => crate::users::main(&dir, command),
+                Err(e) => {
+                    eprintln!("rdpm server user: {e:#}");
+                    64
+                }
+            };
+        }
+        Some(ServerCommand::Group(command)) => {
+            return match data_dir(args.data_dir) {
+                Ok(dir) => crate::groups::main(&dir, command),
+                Err(e) => {
+                    eprintln!("rdpm server group: {e:#}");
+                    64
+                }
+            };
+        }
+        None => {}
     }
     let args = match args.settings() {
         Ok(s) => s,

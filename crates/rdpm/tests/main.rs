@@ -20,6 +20,7 @@ mod network;
 mod protection_groups;
 mod readme;
 mod recover;
+mod recovery_roles;
 mod roles;
 mod sessions;
 mod storage_pool;

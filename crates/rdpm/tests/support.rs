@@ -193,26 +193,35 @@ pub async fn backed_up(
 /// catalog of `data_dir`, as an administrator does on the server's host
 /// (`rdpm server user add NAME --role ROLE --password-stdin`).
 pub fn add_user(data_dir: &std::path::Path, name: &str, password: &str, role: &str) {
-    use std::io::Write;
-    let mut child = std::process::Command::new(bin())
-        .args(["server", "--data-dir"])
-        .arg(data_dir)
-        .args(["user", "add", name, "--role", role, "--password-stdin"])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("rdpm server user add starts");
-    child
-        .stdin
-        .take()
-        .expect("piped stdin")
-        .write_all(format!("{password}\n").as_bytes())
-        .expect("password written");
-    let added = child.wait_with_output().expect("rdpm server user add ends");
+    let added = server_cli(
+        data_dir,
+        &["user", "add", name, "--role", role, "--password-stdin"],
+        &format!("{password}\n"),
+    );
     assert!(
         added.status.success(),
         "{}",
         String::from_utf8_lossy(&added.stderr)
     );
+}
+
+/// `rdpm server ARGS --data-dir DIR` (`user add ...`, `group list`), with
+/// `stdin` on its input.
+pub fn server_cli(data_dir: &std::path::Path, args: &[&str], stdin: &str) -> std::process::Output {
+    let mut child = std::process::Command::new(bin())
+        .arg("server")
+        .args(args)
+        .arg("--data-dir")
+        .arg(data_dir)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("rdpm server runs");
+    std::io::Write::write_all(
+        &mut child.stdin.take().expect("piped stdin"),
+        stdin.as_bytes(),
+    )
+    .expect("write stdin");
+    child.wait_with_output().expect("rdpm server ends")
 }

@@ -2,9 +2,8 @@
 //! server, and the password logins of the users it adds: the password
 //! never shows in the server's log or in `Get-DPMSession`.
 
-use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 
 use rexpect::session::spawn_command;
 
@@ -13,23 +12,7 @@ use crate::support::*;
 /// `rdpm server user ARGS --data-dir DIR`, with `stdin` written to its
 /// standard input.
 fn user(data_dir: &Path, args: &[&str], stdin: &str) -> Output {
-    let mut child = Command::new(bin())
-        .args(["server", "user"])
-        .args(args)
-        .arg("--data-dir")
-        .arg(data_dir)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("rdpm server user runs");
-    child
-        .stdin
-        .take()
-        .expect("piped stdin")
-        .write_all(stdin.as_bytes())
-        .expect("write the password");
-    child.wait_with_output().expect("rdpm server user ends")
+    server_cli(data_dir, &[&["user"], args].concat(), stdin)
 }
 
 fn text(bytes: &[u8]) -> String {

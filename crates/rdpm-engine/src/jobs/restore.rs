@@ -46,7 +46,7 @@ fn refused(detail: String, target: &Path) -> EngineError {
 
 /// `path` as the file system resolves it: its deepest existing ancestor
 /// with every symlink followed, then the part that does not exist yet.
-fn resolve(path: &Path) -> std::io::Result<PathBuf> {
+pub(crate) fn resolve(path: &Path) -> std::io::Result<PathBuf> {
     let mut existing = path.to_path_buf();
     let mut rest = Vec::new();
     loop {

@@ -35,6 +35,7 @@ use utoipa::{Modify, OpenApi};
         (name = "alerts", description = "Alerts raised by jobs that failed or ran late, resolved when a later job succeeds (Get-DPMAlert)"),
         (name = "global properties", description = "Server-wide settings (Get-DPMGlobalProperty, Set-DPMGlobalProperty) and the outbox of alert notifications they configure"),
         (name = "protection groups", description = "Protection group drafts, objects of a session: create, open for modification (edit lock), edit, commit"),
+        (name = "roles", description = "Recovery roles (New-/Get-/Set-/Remove-DPMRole): groups of users who browse, search and restore only the role's items, only into its targets"),
     )
 )]
 struct ApiInfo;

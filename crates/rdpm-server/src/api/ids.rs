@@ -4,7 +4,7 @@
 use std::str::FromStr;
 
 use rdpm_types::{
-    AlertId, DatasourceId, ErrorId, JobId, ObjectId, ProductionServerId, ProtectionGroupId,
+    AlertId, DatasourceId, ErrorId, JobId, ObjectId, ProductionServerId, ProtectionGroupId, RoleId,
     SessionId,
 };
 
@@ -88,6 +88,7 @@ path_id! {
     ProtectionGroupId => ProtectionGroupNotFound, "protection group", "";
     ObjectId => ObjectNotFound, "object", " in this session";
     CursorId => ObjectNotFound, "cursor", " in this session";
+    RoleId => RoleNotFound, "recovery role", " on this server";
 }
 
 #[cfg(test)]

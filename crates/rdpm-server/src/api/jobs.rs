@@ -13,6 +13,10 @@ use rdpm_types::{
     RecoveryPointQuery, RemoveRecoveryPointQuery,
 };
 
+use rdpm_engine::roles::absent;
+use rdpm_types::Right;
+
+use super::authorize::CallerAccess;
 use super::blocking::blocking;
 use super::extract::{ApiJson, ApiQuery, Caller, IdParam};
 use super::ids::parse_id;
@@ -98,11 +102,44 @@ pub(crate) async fn start_consistency_checks(
 pub(crate) async fn list_jobs(
     State(state): State<AppState>,
     caller: Caller,
-    ApiQuery(query): ApiQuery<JobQuery>,
+    CallerAccess(access): CallerAccess,
+    ApiQuery(mut query): ApiQuery<JobQuery>,
 ) -> Result<Json<Vec<Job>>, ApiError> {
     caller.into_session()?;
     let engine = Arc::clone(&state.engine);
-    blocking(move || engine.jobs.jobs(&query)).await.map(Json)
+    blocking(move || {
+        let Some(scope) = access.limited_to(Right::ReadProtection) else {
+            return engine.jobs.jobs(&query);
+        };
+        // A recovery role's member sees the jobs of its datasources: the
+        // filter narrows to them before the limit applies, and each job
+        // found is checked again.
+        let asked: Option<Vec<String>> = query.datasource.as_deref().map(|ids| {
+            ids.split(',')
+                .map(|id| id.trim().to_string())
+                .filter(|id| !id.is_empty())
+                .collect()
+        });
+        let reached: Vec<String> = scope
+            .datasources
+            .iter()
+            .map(ToString::to_string)
+            .filter(|id| {
+                asked
+                    .as_ref()
+                    .is_none_or(|asked| asked.iter().any(|a| a.eq_ignore_ascii_case(id)))
+            })
+            .collect();
+        if reached.is_empty() {
+            return Ok(Vec::new());
+        }
+        query.datasource = Some(reached.join(","));
+        let mut jobs = engine.jobs.jobs(&query)?;
+        jobs.retain(|j| scope.reaches_job(j));
+        Ok(jobs)
+    })
+    .await
+    .map(Json)
 }
 
 #[utoipa::path(
@@ -118,12 +155,21 @@ pub(crate) async fn list_jobs(
 pub(crate) async fn get_job(
     State(state): State<AppState>,
     caller: Caller,
+    CallerAccess(access): CallerAccess,
     IdParam(id): IdParam,
 ) -> Result<Json<Job>, ApiError> {
     caller.into_session()?;
     let id = parse_id::<JobId>(&id)?;
     let engine = Arc::clone(&state.engine);
-    blocking(move || engine.jobs.job(id)).await.map(Json)
+    blocking(move || {
+        let job = engine.jobs.job(id)?;
+        match access.limited_to(Right::ReadProtection) {
+            Some(scope) if !scope.reaches_job(&job) => Err(absent::job(id)),
+            _ => Ok(job),
+        }
+    })
+    .await
+    .map(Json)
 }
 
 #[utoipa::path(
@@ -188,14 +234,20 @@ pub(crate) async fn restart_job(
 pub(crate) async fn list_recovery_points(
     State(state): State<AppState>,
     caller: Caller,
+    CallerAccess(access): CallerAccess,
     ApiQuery(query): ApiQuery<RecoveryPointQuery>,
 ) -> Result<Json<Vec<RecoveryPoint>>, ApiError> {
     caller.into_session()?;
     let engine = Arc::clone(&state.engine);
     blocking(move || {
-        engine
+        let mut points = engine
             .jobs
-            .recovery_points(query.datasource, query.only_active.unwrap_or(false))
+            .recovery_points(query.datasource, query.only_active.unwrap_or(false))?;
+        // Another datasource's points are as absent: none.
+        if let Some(scope) = access.limited_to(Right::ReadProtection) {
+            points.retain(|p| scope.reaches_point(p));
+        }
+        Ok::<_, ApiError>(points)
     })
     .await
     .map(Json)

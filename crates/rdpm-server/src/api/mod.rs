@@ -21,6 +21,7 @@ mod lists;
 mod pool;
 mod protection;
 mod recovery;
+mod roles;
 mod schedule;
 mod scopes;
 mod server;
@@ -177,6 +178,12 @@ handlers! {
     Search => recovery::search,
     NextPage => recovery::next_page,
     CloseCursor => recovery::close_cursor,
+    ListRoles => roles::list_roles,
+    CreateRole => roles::create_role,
+    GetRole => roles::get_role,
+    ReplaceRole => roles::replace_role,
+    DeleteRole => roles::delete_role,
+    ListSecurityGroups => roles::list_security_groups,
     ListAlerts => alerts::list_alerts,
     DismissAlert => alerts::dismiss_alert,
     GetGlobalProperties => global::get_global_properties,

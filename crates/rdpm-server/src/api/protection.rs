@@ -13,6 +13,10 @@ use rdpm_types::{
     FsPath, Problem, ProductionServer, ProductionServerId, ProtectionGroup, ProtectionGroupId,
 };
 
+use rdpm_engine::roles::{absent, may_list_folder};
+use rdpm_types::Right;
+
+use super::authorize::CallerAccess;
 use super::blocking::blocking;
 use super::extract::{ApiQuery, Caller, IdParam};
 use super::ids::parse_id;
@@ -53,12 +57,66 @@ fn query_path(path: Option<&str>, path_raw: Option<&str>) -> Result<Vec<u8>, Api
 pub(crate) async fn list_production_servers(
     State(state): State<AppState>,
     caller: Caller,
+    CallerAccess(access): CallerAccess,
 ) -> Result<Json<Vec<ProductionServer>>, ApiError> {
     caller.into_session()?;
     let engine = Arc::clone(&state.engine);
-    blocking(move || engine.protection.production_servers())
-        .await
-        .map(Json)
+    blocking(move || {
+        let mut servers = engine.protection.production_servers()?;
+        if let Some(scope) = access.limited_to(Right::ReadProtection) {
+            let reached = servers_reached(&engine, scope)?;
+            servers.retain(|s| reached.contains(&s.id));
+        }
+        Ok::<_, ApiError>(servers)
+    })
+    .await
+    .map(Json)
+}
+
+/// The production servers a recovery scope reaches: those of its
+/// datasources and those its targets are on.
+fn servers_reached(
+    engine: &rdpm_engine::Engine,
+    scope: &rdpm_engine::access::RecoveryScope,
+) -> Result<Vec<ProductionServerId>, ApiError> {
+    let mut reached: Vec<ProductionServerId> = engine
+        .protection
+        .protected_datasources(None)?
+        .into_iter()
+        .filter(|d| scope.reaches(d.id, d.protection_group_id))
+        .map(|d| d.production_server_id)
+        .collect();
+    for server in engine.protection.production_servers()? {
+        if scope.names_server(&server.server_name) || scope.names_server(&server.name) {
+            reached.push(server.id);
+        }
+    }
+    Ok(reached)
+}
+
+/// The refusal to list folders outside a recovery role's targets.
+fn outside_targets(
+    access: &rdpm_engine::access::Access,
+    server: &ProductionServer,
+    path: &[u8],
+) -> ApiError {
+    let folder = String::from_utf8_lossy(path);
+    let allowed = access.scope.as_ref().map_or_else(
+        || "no folder at all".to_string(),
+        |scope| scope.targets_text(),
+    );
+    ApiError::new(
+        ErrorId::PermissionDenied,
+        format!(
+            "Permission denied: listing the folders below {folder} on {} needs the right \
+             ReadProtection over that folder; {} lists folders only inside the recovery \
+             targets of its roles: {allowed}.",
+            server.name,
+            access.describe()
+        ),
+    )
+    .with_right(Right::ReadProtection)
+    .with_target(format!("{}:{folder}", server.name))
 }
 
 #[utoipa::path(
@@ -74,14 +132,22 @@ pub(crate) async fn list_production_servers(
 pub(crate) async fn get_production_server(
     State(state): State<AppState>,
     caller: Caller,
+    CallerAccess(access): CallerAccess,
     IdParam(id): IdParam,
 ) -> Result<Json<ProductionServer>, ApiError> {
     caller.into_session()?;
     let id = parse_id::<ProductionServerId>(&id)?;
     let engine = Arc::clone(&state.engine);
-    blocking(move || engine.protection.production_server(id))
-        .await
-        .map(Json)
+    blocking(move || {
+        if let Some(scope) = access.limited_to(Right::ReadProtection) {
+            if !servers_reached(&engine, scope)?.contains(&id) {
+                return Err(absent::production_server(id).into());
+            }
+        }
+        Ok::<_, ApiError>(engine.protection.production_server(id)?)
+    })
+    .await
+    .map(Json)
 }
 
 #[utoipa::path(
@@ -97,14 +163,28 @@ pub(crate) async fn get_production_server(
 pub(crate) async fn list_server_datasources(
     State(state): State<AppState>,
     caller: Caller,
+    CallerAccess(access): CallerAccess,
     IdParam(id): IdParam,
 ) -> Result<Json<Vec<Datasource>>, ApiError> {
     caller.into_session()?;
     let id = parse_id::<ProductionServerId>(&id)?;
     let engine = Arc::clone(&state.engine);
-    blocking(move || engine.protection.volumes(id))
-        .await
-        .map(Json)
+    blocking(move || {
+        let Some(scope) = access.limited_to(Right::ReadProtection) else {
+            return Ok(engine.protection.volumes(id)?);
+        };
+        // A recovery role's member: a server it does not reach is as
+        // absent, and of one it reaches only the volumes that are its
+        // items.
+        if !servers_reached(&engine, scope)?.contains(&id) {
+            return Err(absent::production_server(id).into());
+        }
+        let mut volumes = engine.protection.volumes(id)?;
+        volumes.retain(|d| scope.reaches(d.id, d.protection_group_id));
+        Ok::<_, ApiError>(volumes)
+    })
+    .await
+    .map(Json)
 }
 
 #[utoipa::path(
@@ -115,12 +195,14 @@ pub(crate) async fn list_server_datasources(
     responses(
         (status = 200, description = "One page of the folders and files directly below the path, by name (Get-DPMChildDatasource)", body = ChildDatasourcePage),
         (status = 400, description = "Invalid path, cursor or limit, or not a folder", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "A recovery role's member, below a folder outside its targets", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such production server or path, or not on a volume", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub(crate) async fn list_children(
     State(state): State<AppState>,
     caller: Caller,
+    CallerAccess(access): CallerAccess,
     IdParam(id): IdParam,
     ApiQuery(query): ApiQuery<ChildQuery>,
 ) -> Result<Json<ChildDatasourcePage>, ApiError> {
@@ -138,9 +220,22 @@ pub(crate) async fn list_children(
     let cursor = query.cursor;
     let engine = Arc::clone(&state.engine);
     blocking(move || {
-        engine
-            .protection
-            .children(id, &path, cursor.as_deref(), limit)
+        if let Some(scope) = access.limited_to(Right::ReadProtection) {
+            // A recovery role's member lists folders only to pick where to
+            // restore: inside its targets, on a server it reaches.
+            if !servers_reached(&engine, scope)?.contains(&id) {
+                return Err(absent::production_server(id).into());
+            }
+            let server = engine.protection.production_server(id)?;
+            if !may_list_folder(scope, &server, &path) {
+                return Err(outside_targets(&access, &server, &path));
+            }
+        }
+        Ok::<_, ApiError>(
+            engine
+                .protection
+                .children(id, &path, cursor.as_deref(), limit)?,
+        )
     })
     .await
     .map(Json)
@@ -158,14 +253,19 @@ pub(crate) async fn list_children(
 pub(crate) async fn list_protected_datasources(
     State(state): State<AppState>,
     caller: Caller,
+    CallerAccess(access): CallerAccess,
     ApiQuery(query): ApiQuery<DatasourceQuery>,
 ) -> Result<Json<Vec<Datasource>>, ApiError> {
     caller.into_session()?;
     let engine = Arc::clone(&state.engine);
     blocking(move || {
-        engine
+        let mut found = engine
             .protection
-            .protected_datasources(query.query.as_deref())
+            .protected_datasources(query.query.as_deref())?;
+        if let Some(scope) = access.limited_to(Right::ReadProtection) {
+            found.retain(|d| scope.reaches(d.id, d.protection_group_id));
+        }
+        Ok::<_, ApiError>(found)
     })
     .await
     .map(Json)
@@ -185,6 +285,7 @@ pub(crate) async fn list_protected_datasources(
 pub(crate) async fn search_datasource(
     State(state): State<AppState>,
     caller: Caller,
+    CallerAccess(access): CallerAccess,
     ApiQuery(query): ApiQuery<DatasourceSearchQuery>,
 ) -> Result<Json<Datasource>, ApiError> {
     caller.into_session()?;
@@ -192,9 +293,20 @@ pub(crate) async fn search_datasource(
     let server = query.production_server_name;
     let engine = Arc::clone(&state.engine);
     blocking(move || {
-        engine
+        let found = engine
             .protection
-            .datasource_for_path(&path, server.as_deref())
+            .datasource_for_path(&path, server.as_deref());
+        match access.limited_to(Right::ReadProtection) {
+            None => Ok(found?),
+            // Whatever the path (on no volume, on one outside the scope),
+            // the same answer.
+            Some(scope) => match found {
+                Ok(d) if scope.reaches(d.id, d.protection_group_id) => Ok(d),
+                _ => Err(ApiError::from(absent::datasource_of_path(
+                    &String::from_utf8_lossy(&path),
+                ))),
+            },
+        }
     })
     .await
     .map(Json)
@@ -211,12 +323,32 @@ pub(crate) async fn search_datasource(
 pub(crate) async fn list_protection_groups(
     State(state): State<AppState>,
     caller: Caller,
+    CallerAccess(access): CallerAccess,
 ) -> Result<Json<Vec<ProtectionGroup>>, ApiError> {
     caller.into_session()?;
     let engine = Arc::clone(&state.engine);
-    blocking(move || engine.protection.protection_groups())
-        .await
-        .map(Json)
+    blocking(move || {
+        let mut groups = engine.protection.protection_groups()?;
+        if let Some(scope) = access.limited_to(Right::ReadProtection) {
+            groups.retain(|g| scope.protection_groups.contains(&g.id));
+        }
+        Ok::<_, ApiError>(groups)
+    })
+    .await
+    .map(Json)
+}
+
+/// The "not found" of a group the caller's scope does not reach.
+fn reach_group(
+    access: &rdpm_engine::access::Access,
+    id: ProtectionGroupId,
+) -> Result<(), ApiError> {
+    match access.limited_to(Right::ReadProtection) {
+        Some(scope) if !scope.protection_groups.contains(&id) => {
+            Err(absent::protection_group(id).into())
+        }
+        _ => Ok(()),
+    }
 }
 
 #[utoipa::path(
@@ -232,10 +364,12 @@ pub(crate) async fn list_protection_groups(
 pub(crate) async fn get_protection_group(
     State(state): State<AppState>,
     caller: Caller,
+    CallerAccess(access): CallerAccess,
     IdParam(id): IdParam,
 ) -> Result<Json<ProtectionGroup>, ApiError> {
     caller.into_session()?;
     let id = parse_id::<ProtectionGroupId>(&id)?;
+    reach_group(&access, id)?;
     let engine = Arc::clone(&state.engine);
     blocking(move || engine.protection.protection_group(id))
         .await
@@ -255,10 +389,12 @@ pub(crate) async fn get_protection_group(
 pub(crate) async fn list_group_datasources(
     State(state): State<AppState>,
     caller: Caller,
+    CallerAccess(access): CallerAccess,
     IdParam(id): IdParam,
 ) -> Result<Json<Vec<Datasource>>, ApiError> {
     caller.into_session()?;
     let id = parse_id::<ProtectionGroupId>(&id)?;
+    reach_group(&access, id)?;
     let engine = Arc::clone(&state.engine);
     blocking(move || engine.protection.group_datasources(id))
         .await

@@ -13,6 +13,10 @@ use rdpm_types::{
     Problem, RecoveryPointLocation, RestoreRequest, SearchRequest,
 };
 
+use rdpm_engine::roles::{absent, check_restore, RestoreRefusal};
+use rdpm_types::Right;
+
+use super::authorize::CallerAccess;
 use super::blocking::blocking;
 use super::extract::{ApiJson, ApiQuery, Caller, IdParam};
 use super::ids::{parse_id, CursorId};
@@ -72,12 +76,17 @@ fn cursor_of(session: &Session, id: ObjectId) -> Result<(Cursor, ObjectKind), Ap
 pub(crate) async fn browse(
     State(state): State<AppState>,
     caller: Caller,
+    CallerAccess(access): CallerAccess,
     IdParam(id): IdParam,
     ApiJson(request): ApiJson<BrowseRequest>,
 ) -> Result<Json<BrowsePage>, ApiError> {
     let session = caller.into_session()?;
     let engine = Arc::clone(&state.engine);
-    let page = blocking(move || engine.recovery.browse(&id, &request)).await?;
+    let page = blocking(move || {
+        reach_point(&engine, &access, Right::Recover, &id)?;
+        engine.recovery.browse(&id, &request)
+    })
+    .await?;
     first_page(&session, page, ObjectKind::BrowseCursor).map(Json)
 }
 
@@ -95,13 +104,38 @@ pub(crate) async fn browse(
 pub(crate) async fn search(
     State(state): State<AppState>,
     caller: Caller,
+    CallerAccess(access): CallerAccess,
     IdParam(id): IdParam,
     ApiJson(request): ApiJson<SearchRequest>,
 ) -> Result<Json<BrowsePage>, ApiError> {
     let session = caller.into_session()?;
     let datasource = parse_id::<DatasourceId>(&id)?;
     let engine = Arc::clone(&state.engine);
-    let page = blocking(move || engine.recovery.search(datasource, &request)).await?;
+    let page = blocking(move || {
+        if let Some(scope) = access.limited_to(Right::Recover) {
+            let reached = scope.datasources.contains(&datasource)
+                || engine
+                    .catalog
+                    .recovery_points(datasource)
+                    .map_err(|e| {
+                        rdpm_engine::EngineError::internal("cannot read the recovery points", &e)
+                    })?
+                    .iter()
+                    .any(|p| scope.reaches_point(p));
+            if !reached {
+                return Err(rdpm_engine::EngineError::new(
+                    ErrorId::DatasourceNotFound,
+                    format!(
+                        "No datasource {datasource} of yours to search; Get-DPMDatasource lists \
+                         those of your recovery roles."
+                    ),
+                )
+                .with_target(datasource.to_string()));
+            }
+        }
+        engine.recovery.search(datasource, &request)
+    })
+    .await?;
     first_page(&session, page, ObjectKind::SearchResult).map(Json)
 }
 
@@ -171,13 +205,17 @@ pub(crate) async fn close_cursor(
 pub(crate) async fn location(
     State(state): State<AppState>,
     caller: Caller,
+    CallerAccess(access): CallerAccess,
     IdParam(id): IdParam,
 ) -> Result<Json<RecoveryPointLocation>, ApiError> {
     caller.into_session()?;
     let engine = Arc::clone(&state.engine);
-    blocking(move || engine.recovery.location(&id))
-        .await
-        .map(Json)
+    blocking(move || {
+        reach_point(&engine, &access, Right::ReadProtection, &id)?;
+        engine.recovery.location(&id)
+    })
+    .await
+    .map(Json)
 }
 
 #[utoipa::path(
@@ -194,11 +232,64 @@ pub(crate) async fn location(
 pub(crate) async fn start_restores(
     State(state): State<AppState>,
     caller: Caller,
+    CallerAccess(access): CallerAccess,
     ApiJson(mut request): ApiJson<RestoreRequest>,
 ) -> Result<(StatusCode, Json<Vec<Job>>), ApiError> {
     request.items = super::lists::distinct(request.items, "items")?;
+    if access.limited_to(Right::Recover).is_some() {
+        let engine = Arc::clone(&state.engine);
+        let asked = request.clone();
+        let checked = Arc::clone(&access);
+        blocking(move || {
+            let Some(scope) = checked.limited_to(Right::Recover) else {
+                return Ok(());
+            };
+            match check_restore(engine.catalog.as_ref(), scope, &asked)? {
+                None => Ok(()),
+                Some(refusal) => Err(outside_targets(&checked, scope, refusal)),
+            }
+        })
+        .await?;
+    }
     super::jobs::queue_jobs(&state, caller, move |jobs, owner| {
         jobs.start_restores(&request, owner)
     })
     .await
+}
+
+/// The "not found" of a recovery point the caller's scope (for `right`)
+/// does not reach, exactly as for one that does not exist.
+fn reach_point(
+    engine: &rdpm_engine::Engine,
+    access: &rdpm_engine::access::Access,
+    right: Right,
+    id: &str,
+) -> Result<(), rdpm_engine::EngineError> {
+    if let Some(scope) = access.limited_to(right) {
+        if !scope.reaches_point(&engine.recovery.point(id)?) {
+            return Err(absent::recovery_point(id));
+        }
+    }
+    Ok(())
+}
+
+/// The refusal of a restore into a folder outside the caller's targets.
+fn outside_targets(
+    access: &rdpm_engine::access::Access,
+    scope: &rdpm_engine::access::RecoveryScope,
+    refusal: RestoreRefusal,
+) -> ApiError {
+    let RestoreRefusal::OutsideTargets { server, folder } = refusal;
+    let allowed = scope.targets_text();
+    ApiError::new(
+        ErrorId::PermissionDenied,
+        format!(
+            "Permission denied: restoring into {folder} on {server} needs the right Recover \
+             over that folder, and {} may restore only into {allowed}. Restore with \
+             -RecoveryLocation CopyToFolder into one of those folders.",
+            access.describe()
+        ),
+    )
+    .with_right(Right::Recover)
+    .with_target(format!("{server}:{folder}"))
 }

@@ -15,6 +15,7 @@ mod pool;
 mod protection;
 mod recovery;
 mod retention;
+mod roles;
 mod scheduler;
 mod schemathesis;
 mod stored_text;

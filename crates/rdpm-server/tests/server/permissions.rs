@@ -184,6 +184,11 @@ async fn every_route_refuses_exactly_the_roles_the_matrix_refuses() {
         let s = t.open_user_session(&name, "pw-matrix").await;
         wrong.extend(check_column(&t, column, &s).await);
     }
+    // A member of a recovery role (with no item yet: what the role reaches
+    // is the roles tests' business; which routes it reaches is this one's).
+    t.add_recovery_role_user("recoverer", "pw-matrix", &[], &[]);
+    let s = t.open_user_session("recoverer", "pw-matrix").await;
+    wrong.extend(check_column(&t, "Recovery role", &s).await);
     // The administrator token holds every right, as an Administrator does.
     let s = t.open_session().await;
     wrong.extend(check_column(&t, "Administrator", &s).await);

@@ -173,6 +173,47 @@ impl TestServer {
             .unwrap();
     }
 
+    /// Adds a user who holds only a recovery role, as an administrator
+    /// makes one: the user (no built-in role), a group `NAME-group` with
+    /// the user in it, and a role `NAME-role` of that group with `items`
+    /// and `targets` (a target's `production_server` is the name a
+    /// restore's `target_server` gives, e.g. the host's short name). The
+    /// catalog is written directly, as `rdpm server user|group` do; the
+    /// server follows within its access cache's TTL, and at once for a
+    /// user who has not called yet. Returns the role's id.
+    pub fn add_recovery_role_user(
+        &self,
+        name: &str,
+        password: &str,
+        items: &[rdpm_types::RecoveryItem],
+        targets: &[rdpm_types::RecoveryTarget],
+    ) -> rdpm_types::RoleId {
+        self.add_user_with_role(name, password, None);
+        let catalog = rdpm_server::users::open_catalog(&self.data_dir()).unwrap();
+        let group = format!("{name}-group");
+        let now = chrono::Utc::now();
+        assert!(catalog.add_group(&group, now).unwrap(), "group {group}");
+        assert_eq!(
+            catalog.add_group_member(&group, name).unwrap(),
+            rdpm_catalog::MembershipChange::Done
+        );
+        let role = rdpm_catalog::RoleRecord {
+            id: rdpm_types::RoleId::new_random(),
+            name: format!("{name}-role"),
+            description: format!("Recovery role of {name}"),
+            groups: vec![group],
+            items: items.iter().map(|i| (i.item_type, i.id)).collect(),
+            targets: targets.to_vec(),
+            created_at: now,
+            modified_at: now,
+        };
+        assert_eq!(
+            catalog.save_role(&role, true).unwrap(),
+            rdpm_catalog::RoleSave::Saved
+        );
+        role.id
+    }
+
     /// A session of the user `name`, opened with their password.
     pub async fn open_user_session(&self, name: &str, password: &str) -> Session {
         let response = self
