@@ -1,5 +1,6 @@
 mod alerts;
 mod api;
+mod api_tokens;
 mod auth;
 mod conditions;
 mod errors;
