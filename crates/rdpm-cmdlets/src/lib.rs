@@ -28,6 +28,7 @@ pub mod recovery;
 pub mod session;
 pub mod settings;
 pub mod storage;
+pub mod tokens;
 
 use rdpm_shell::{ModuleInfo, Registry};
 
@@ -39,6 +40,7 @@ pub use recovery::*;
 pub use session::*;
 pub use settings::*;
 pub use storage::*;
+pub use tokens::*;
 
 /// The module name `Get-Command` shows for DPM cmdlets.
 pub const DPM_MODULE: &str = "DataProtectionManager";
@@ -65,6 +67,7 @@ pub fn register(registry: &mut Registry) {
     register_recovery(registry);
     register_alerts(registry);
     register_global_properties(registry);
+    register_api_tokens(registry);
 }
 
 #[cfg(test)]
