@@ -98,7 +98,7 @@ pub(crate) fn add(conn: &Connection, token: &ApiTokenRecord) -> Result<bool, Cat
              created_by, expires_at, revoked_at)
          SELECT ?1, name, ?3, ?4, ?5, ?6, ?7, ?8, ?9 FROM users WHERE name = ?2",
         params![
-            token.id.0.simple().to_string(),
+            token.id.to_string(),
             token.user_name,
             token.role.as_str(),
             token.secret_sha256,
@@ -118,7 +118,7 @@ pub(crate) fn get(
 ) -> Result<Option<ApiTokenRecord>, CatalogError> {
     let mut stmt =
         conn.prepare_cached(&format!("SELECT {COLUMNS} FROM api_tokens WHERE id = ?1"))?;
-    let mut rows = stmt.query(params![id.0.simple().to_string()])?;
+    let mut rows = stmt.query(params![id.to_string()])?;
     match rows.next()? {
         Some(row) => Ok(Some(from_row(row)?)),
         None => Ok(None),
@@ -152,7 +152,7 @@ pub(crate) fn revoke(
 ) -> Result<bool, CatalogError> {
     Ok(conn.execute(
         "UPDATE api_tokens SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL",
-        params![id.0.simple().to_string(), format_time(at)],
+        params![id.to_string(), format_time(at)],
     )? == 1)
 }
 

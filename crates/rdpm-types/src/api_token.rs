@@ -3,7 +3,7 @@
 //!
 //! A token's text is `rdpmt_<id>_<secret>`: the prefix tells it from the
 //! administrator token (64 hex digits) and from a session token
-//! (`<uuid>.<hex>`) at a glance, the id (32 hex digits) is public and
+//! (`<uuid>.<hex>`) at a glance, the id (a UUID) is public and
 //! names the token in lists, and the secret (64 hex digits, 256 random
 //! bits) is shown once, when the token is made; the server keeps only its
 //! SHA-256.
@@ -45,7 +45,7 @@ impl ApiTokenId {
 
 impl fmt::Display for ApiTokenId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.simple().fmt(f)
+        self.0.fmt(f)
     }
 }
 
@@ -66,7 +66,7 @@ pub fn is_api_token(text: &str) -> bool {
 pub fn split_api_token(text: &str) -> Option<(ApiTokenId, &str)> {
     let rest = text.strip_prefix(API_TOKEN_PREFIX)?;
     let (id, secret) = rest.split_once('_')?;
-    if id.len() != 32 || secret.len() != API_TOKEN_SECRET_HEX {
+    if id.len() != 36 || secret.len() != API_TOKEN_SECRET_HEX {
         return None;
     }
     Some((id.parse().ok()?, secret))

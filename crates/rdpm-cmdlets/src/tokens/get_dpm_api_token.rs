@@ -29,7 +29,7 @@ pub(crate) fn command() -> Cmdlet {
     ];
     sig.examples = vec![Example {
         title: "Example 1: List the tokens that still work",
-        code: "Get-DPMApiToken -DPMServerName \"DPMServer07\" | Where-Object State -eq Active",
+        code: "Get-DPMApiToken -DPMServerName \"DPMServer07\" | Where-Object State -eq Active | Format-List UserName, Role, State, Description, CreatedBy",
         remarks:
             "This command lists the API tokens on DPMServer07 that are neither expired nor revoked.",
     }];

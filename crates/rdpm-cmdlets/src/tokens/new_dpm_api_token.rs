@@ -47,8 +47,8 @@ pub(crate) fn command() -> Cmdlet {
     sig.examples = vec![
         Example {
             title: "Example 1: Make a token for a nightly report",
-            code: "(New-DPMApiToken -DPMServerName \"DPMServer07\" -Role Reader -ExpiresIn '30d' -Description \"nightly report\").Token",
-            remarks: "This command makes a Reader token of the connection's user that lasts 30 days, and shows its text once. Save it in a file only you can read and name that file with token_file in the rdpm configuration file.",
+            code: "(New-DPMApiToken -DPMServerName \"DPMServer07\" -UserName \"backup-bot\" -Role Reader -ExpiresIn '30d' -Description \"nightly report\").Token",
+            remarks: "This command makes a Reader token of the user backup-bot that lasts 30 days, and shows its text once. Save it in a file only its owner can read (chmod 600) and name that file with token_file in the rdpm configuration file. A user connected with their own name and password (Connect-DPMServer -Credential) leaves out -UserName to make a token of their own.",
         },
         Example {
             title: "Example 2: Make a token for another user",

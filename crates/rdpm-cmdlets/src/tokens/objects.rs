@@ -23,8 +23,17 @@ pub static BUILTIN_ROLE_TYPE: EnumType = EnumType {
     values: &[("Administrator", 0), ("Operator", 1), ("Reader", 2)],
 };
 
-/// Registers the table view of API tokens.
+/// Registers the table view of API tokens, and the list view of a token
+/// just made, whose text is too long for a table.
 pub fn register_views(registry: &mut Registry) {
+    registry.register_view(
+        NEW_API_TOKEN_TYPE,
+        View::list(
+            ["Id", "UserName", "Role", "ExpiresAt", "Token"]
+                .map(ViewColumn::property)
+                .to_vec(),
+        ),
+    );
     registry.register_view(
         API_TOKEN_TYPE,
         View::table(
