@@ -16,7 +16,7 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicI64, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 
 use chrono::{DateTime, Duration, Utc};
 use rdpm_catalog::{ApiTokenRecord, Catalog};
@@ -44,6 +44,10 @@ pub struct ApiToken {
     /// Unix time in milliseconds it was last presented; 0 for never (in
     /// this run).
     last_used_ms: AtomicI64,
+    /// The access last worked out for it, and the owner's access it was
+    /// worked out from: while the owner's is the same (the access cache
+    /// keeps it for its TTL), so is the token's, made once.
+    derived: Mutex<Option<(Arc<Access>, Arc<Access>)>>,
 }
 
 impl std::fmt::Debug for ApiToken {
@@ -201,6 +205,7 @@ impl ApiTokens {
                         record,
                         digest,
                         last_used_ms: AtomicI64::new(0),
+                        derived: Mutex::new(None),
                     }),
                 ))
             })
@@ -227,10 +232,10 @@ impl ApiTokens {
         if !bool::from(token.digest.ct_eq(&digest(secret))) {
             return Err(Refusal::Invalid);
         }
-        self.still_good(&token)?;
+        let now = self.still_good(&token)?;
         token
             .last_used_ms
-            .fetch_max(Utc::now().timestamp_millis(), Ordering::Relaxed);
+            .fetch_max(now.timestamp_millis(), Ordering::Relaxed);
         Ok(token)
     }
 
@@ -238,18 +243,32 @@ impl ApiTokens {
     /// revoked or expired takes its sessions' rights with it.
     pub fn still_valid(&self, id: ApiTokenId) -> Result<Arc<ApiToken>, Refusal> {
         let token = self.get(id).ok_or(Refusal::Invalid)?;
-        self.still_good(&token)?;
-        Ok(token)
+        self.still_good(&token).map(|_| token)
     }
 
-    fn still_good(&self, token: &ApiToken) -> Result<(), Refusal> {
+    /// Refuses a revoked or expired token; the server's time otherwise.
+    fn still_good(&self, token: &ApiToken) -> Result<DateTime<Utc>, Refusal> {
         if let Some(at) = token.record.revoked_at {
             return Err(Refusal::Revoked(at));
         }
-        if self.clock.now() >= token.record.expires_at {
+        let now = self.clock.now();
+        if now >= token.record.expires_at {
             return Err(Refusal::Expired(token.record.expires_at));
         }
-        Ok(())
+        Ok(now)
+    }
+
+    /// [`ApiTokens::access`], made once for each access of the owner.
+    pub fn access_of(token: &ApiToken, owner: &Arc<Access>) -> Arc<Access> {
+        let mut derived = token.derived.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((from, access)) = derived.as_ref() {
+            if Arc::ptr_eq(from, owner) {
+                return Arc::clone(access);
+            }
+        }
+        let access = Arc::new(ApiTokens::access(token, owner));
+        *derived = Some((Arc::clone(owner), Arc::clone(&access)));
+        access
     }
 
     /// What the holder of `token` may do, given its owner's access now:
@@ -407,6 +426,7 @@ impl ApiTokens {
             record,
             digest,
             last_used_ms: AtomicI64::new(0),
+            derived: Mutex::new(None),
         });
         self.known
             .write()
@@ -492,6 +512,7 @@ impl ApiTokens {
             },
             digest: token.digest,
             last_used_ms: AtomicI64::new(token.last_used_ms.load(Ordering::Relaxed)),
+            derived: Mutex::new(None),
         });
         known.insert(id, Arc::clone(&revoked));
         tracing::info!(token = %id, user = %token.record.user_name, by = %requester.name(), "API token revoked");
@@ -558,6 +579,7 @@ mod tests {
             },
             digest: [0; 32],
             last_used_ms: AtomicI64::new(0),
+            derived: Mutex::new(None),
         }
     }
 

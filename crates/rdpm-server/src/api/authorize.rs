@@ -64,7 +64,7 @@ async fn user_access(user: &str, state: &AppState) -> Result<Arc<Access>, ApiErr
 /// role.
 async fn api_token_access(token: &ApiToken, state: &AppState) -> Result<Arc<Access>, ApiError> {
     let owner = user_access(token.user_name(), state).await?;
-    Ok(Arc::new(ApiTokens::access(token, &owner)))
+    Ok(ApiTokens::access_of(token, &owner))
 }
 
 /// The refusal of a call that needs `right`.
