@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
-use tokio::io::{AsyncRead, AsyncReadExt as _, AsyncWrite, ReadBuf};
+use tokio::io::{AsyncRead, AsyncReadExt as _, AsyncWrite, AsyncWriteExt as _, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{watch, Semaphore};
 
@@ -177,10 +177,16 @@ pub(crate) async fn serve(
             // slot like one that sends nothing.
             let opened = async {
                 match tls {
-                    Some(acceptor) => match acceptor.accept(stream).await {
-                        Ok(stream) => preface(Connection::Tls(Box::new(stream))).await,
-                        Err(e) => Err(e),
-                    },
+                    Some(acceptor) => {
+                        if plain_http_on_tls(&stream).await? {
+                            answer_plain_http(stream).await;
+                            return Err(std::io::Error::other("plain HTTP on an HTTPS listener"));
+                        }
+                        match acceptor.accept(stream).await {
+                            Ok(stream) => preface(Connection::Tls(Box::new(stream))).await,
+                            Err(e) => Err(e),
+                        }
+                    }
                     None => preface(Connection::Plain(stream)).await,
                 }
             };
@@ -214,6 +220,35 @@ pub(crate) async fn serve(
     }
     drop(listener);
     graceful.shutdown().await;
+}
+
+/// Whether a connection to the HTTPS listener opens in plain HTTP: its
+/// first byte is a letter (a method such as `GET`) where a TLS handshake
+/// record starts with 0x16.
+async fn plain_http_on_tls(stream: &TcpStream) -> std::io::Result<bool> {
+    let mut first = [0u8; 1];
+    let n = stream.peek(&mut first).await?;
+    Ok(n == 1 && first[0].is_ascii_uppercase())
+}
+
+/// Answers a plain-HTTP request on the HTTPS listener with a 400 that says
+/// what to change, instead of TLS bytes the client cannot read, and
+/// closes. Nothing of the request is read or served.
+async fn answer_plain_http(mut stream: TcpStream) {
+    let problem = rdpm_types::Problem::new(
+        rdpm_types::ErrorId::InvalidRequest,
+        "This server speaks HTTPS only on this address, and the request came in plain HTTP: \
+         use https:// in the server's URL.",
+    );
+    let body = serde_json::to_string(&problem).unwrap_or_default();
+    let response = format!(
+        "HTTP/1.1 400 Bad Request\r\ncontent-type: {}\r\ncontent-length: {}\r\n\
+         connection: close\r\n\r\n{body}",
+        rdpm_types::PROBLEM_CONTENT_TYPE,
+        body.len()
+    );
+    let _ = stream.write_all(response.as_bytes()).await;
+    let _ = stream.shutdown().await;
 }
 
 /// Reads the first bytes of a connection, enough to tell HTTP/1 from the

@@ -11,6 +11,8 @@
 //! assert!(out.status.success());
 //! ```
 
+pub mod netns;
+
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
@@ -40,6 +42,8 @@ pub struct TestServer {
     /// Whether the server runs its schedules on the system clock (otherwise
     /// `--no-schedules`, unless the clock is simulated).
     system_clock_schedules: bool,
+    /// The network namespace the server runs in, if not this process's.
+    netns: Option<String>,
     child: Option<Child>,
     _dir: tempfile::TempDir,
 }
@@ -84,10 +88,41 @@ impl TestServer {
             local_default: false,
             without_dac_override,
             system_clock_schedules,
+            netns: None,
             child: None,
             _dir: dir,
         };
         s.spawn("127.0.0.1:0");
+        s
+    }
+
+    /// Starts the server inside the network namespace `ns`, listening on
+    /// `listen` (an address of that namespace), as on another host.
+    pub fn start_in_netns(
+        bin: &Path,
+        name: &str,
+        ns: &netns::NetNs,
+        listen: &str,
+        extra_args: &[&str],
+    ) -> TestServer {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let mut s = TestServer {
+            bin: bin.to_path_buf(),
+            name: name.to_string(),
+            url: String::new(),
+            data_dir: dir.path().join("data"),
+            admin_token: String::new(),
+            config_path: dir.path().join("config.toml"),
+            log: Default::default(),
+            extra_args: extra_args.iter().map(|s| s.to_string()).collect(),
+            local_default: false,
+            without_dac_override: false,
+            system_clock_schedules: false,
+            netns: Some(ns.name.clone()),
+            child: None,
+            _dir: dir,
+        };
+        s.spawn(listen);
         s
     }
 
@@ -115,6 +150,7 @@ impl TestServer {
             local_default: true,
             without_dac_override: false,
             system_clock_schedules: false,
+            netns: None,
             child: None,
             _dir: dir,
         };
@@ -151,6 +187,10 @@ impl TestServer {
                 "--inh-caps=-dac_override,-dac_read_search",
             ])
             .arg(&self.bin);
+            c
+        } else if let Some(ns) = &self.netns {
+            let mut c = Command::new("ip");
+            c.args(["netns", "exec", ns]).arg(&self.bin);
             c
         } else {
             Command::new(&self.bin)
@@ -289,7 +329,27 @@ impl TestServer {
 
     /// A `Command` for the rdpm shell configured for this server.
     pub fn shell_command(&self) -> Command {
-        let mut cmd = Command::new(&self.bin);
+        self.configure_shell(Command::new(&self.bin))
+    }
+
+    /// The rdpm shell configured for this server, run inside the network
+    /// namespace `ns` (another host): `-NonInteractive -Command script`;
+    /// (exit code, stdout, stderr).
+    pub fn run_in_netns(&self, ns: &netns::NetNs, script: &str) -> (i32, String, String) {
+        let out = self
+            .configure_shell(ns.command(&self.bin))
+            .args(["-NonInteractive", "-Command", script])
+            .stdin(Stdio::null())
+            .output()
+            .expect("spawn rdpm shell in a network namespace");
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    }
+
+    fn configure_shell(&self, mut cmd: Command) -> Command {
         if self.local_default {
             cmd.env_remove("RDPM_CONFIG");
         } else {

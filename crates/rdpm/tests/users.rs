@@ -42,7 +42,10 @@ fn users_are_added_listed_disabled_and_enabled_with_clear_errors() {
     let data = dir.path().join("data");
     let added = user(&data, &["add", "alice", "--password-stdin"], "pw-one\n");
     assert!(added.status.success(), "{}", text(&added.stderr));
-    assert_eq!(text(&added.stdout), "Added user 'alice'.\n");
+    assert_eq!(
+        text(&added.stdout),
+        "Added user 'alice' (role Administrator).\n"
+    );
 
     let twice = user(&data, &["add", "Alice", "--password-stdin"], "pw-two\n");
     assert_eq!(twice.status.code(), Some(1));
@@ -73,18 +76,56 @@ fn users_are_added_listed_disabled_and_enabled_with_clear_errors() {
     let lines: Vec<String> = text(&listed.stdout).lines().map(str::to_string).collect();
     assert_eq!(lines.len(), 3, "{lines:?}");
     let header: Vec<&str> = lines[0].split_whitespace().collect();
-    assert_eq!(header, ["Name", "Enabled", "Locked", "Created"]);
+    assert_eq!(header, ["Name", "Role", "Enabled", "Locked", "Created"]);
     let row: Vec<&str> = lines[2].split_whitespace().collect();
-    assert_eq!(&row[..3], ["alice", "no", "no"]);
+    assert_eq!(&row[..4], ["alice", "Administrator", "no", "no"]);
     assert!(user(&data, &["enable", "alice"], "").status.success());
     let row = text(&user(&data, &["list"], "").stdout);
     assert!(
         row.lines()
             .nth(2)
             .expect("a row under the header")
-            .starts_with("alice  yes"),
+            .starts_with("alice  Administrator  yes"),
         "{row}"
     );
+}
+
+#[test]
+fn users_get_a_built_in_role_or_none() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let data = dir.path().join("data");
+    let added = user(
+        &data,
+        &["add", "bob", "--role", "reader", "--password-stdin"],
+        "pw-bob\n",
+    );
+    assert!(added.status.success(), "{}", text(&added.stderr));
+    assert_eq!(text(&added.stdout), "Added user 'bob' (role Reader).\n");
+    let bad = user(&data, &["role", "bob", "Root"], "");
+    assert_eq!(bad.status.code(), Some(64), "{}", text(&bad.stderr));
+    assert!(
+        text(&bad.stderr).contains("not a role: use Administrator, Operator, Reader or None"),
+        "{}",
+        text(&bad.stderr)
+    );
+    let changed = user(&data, &["role", "BOB", "Operator"], "");
+    assert!(changed.status.success(), "{}", text(&changed.stderr));
+    assert_eq!(text(&changed.stdout), "'BOB' now has role Operator.\n");
+    let none = user(&data, &["role", "bob", "none"], "");
+    assert_eq!(text(&none.stdout), "'bob' now has no built-in role.\n");
+    let unknown = user(&data, &["role", "carol", "Reader"], "");
+    assert_eq!(
+        text(&unknown.stderr),
+        "rdpm server user role: no user is named 'carol'\n"
+    );
+    let listed = text(&user(&data, &["list"], "").stdout);
+    let row: Vec<&str> = listed
+        .lines()
+        .nth(2)
+        .unwrap_or_default()
+        .split_whitespace()
+        .collect();
+    assert_eq!(&row[..2], ["bob", "None"], "{listed}");
 }
 
 #[test]

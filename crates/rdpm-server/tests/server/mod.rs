@@ -10,6 +10,7 @@ mod jobs;
 mod locks;
 mod logins;
 mod notify;
+mod permissions;
 mod pool;
 mod protection;
 mod recovery;

@@ -1,0 +1,114 @@
+//! The server on a network, reached from another host: the server and the
+//! administrator's shell each in a network namespace of the test's own,
+//! joined by a veth pair whose addresses exist only inside them.
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use rdpm_testkit::netns::Link;
+
+use crate::support::*;
+
+const PASSWORD: &str = "Op-Network-63";
+
+/// The fingerprint on the server's `listening on https://...` line.
+fn printed_fingerprint(s: &TestServer) -> String {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let log = s.log_text();
+        if let Some(line) = log.lines().find(|l| l.contains("listening on https://")) {
+            let start = line
+                .find("(certificate sha256:")
+                .unwrap_or_else(|| panic!("no fingerprint on the line: {line}"));
+            return line[start + "(certificate ".len()..]
+                .trim_end_matches(')')
+                .to_string();
+        }
+        assert!(Instant::now() < deadline, "no 'listening on' line: {log}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn add_operator(s: &TestServer, name: &str) {
+    let mut child = Command::new(bin())
+        .args(["server", "--data-dir"])
+        .arg(&s.data_dir)
+        .args([
+            "user",
+            "add",
+            name,
+            "--role",
+            "Operator",
+            "--password-stdin",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("rdpm server user add starts");
+    child
+        .stdin
+        .take()
+        .expect("piped stdin")
+        .write_all(format!("{PASSWORD}\n").as_bytes())
+        .expect("password written");
+    let out = child.wait_with_output().expect("rdpm server user add ends");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn an_operator_on_another_host_connects_over_https_and_plain_http_is_refused() {
+    let Some(link) = Link::new("https") else {
+        return;
+    };
+    let listen = format!("{}:6075", link.addr_a);
+    // No --tls: a listen address off loopback is HTTPS by itself.
+    let s = TestServer::start_in_netns(bin(), "backup01", &link.a, &listen, &[]);
+    assert_eq!(s.url, format!("https://{listen}"));
+    let fingerprint = printed_fingerprint(&s);
+    add_operator(&s, "olga");
+    s.write_config(&[&format!("fingerprint = \"{fingerprint}\"")]);
+
+    let login = format!(
+        "$cred = [PSCredential]::new('olga', (ConvertTo-SecureString '{PASSWORD}' -AsPlainText -Force))\n\
+         $c = Connect-DPMServer backup01 -Credential $cred"
+    );
+    let (code, out, err) = s.run_in_netns(
+        &link.b,
+        &format!(
+            "{login}\n$c.User\n\
+             (Get-DPMSession backup01 | Where-Object IsCurrent).ClientAddress\n\
+             'groups:' + @(Get-DPMProtectionGroup backup01).Count"
+        ),
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 3, "{out}{err}");
+    assert_eq!(lines[0], "olga");
+    // The server saw the client come from the other host's address.
+    assert!(lines[1].starts_with(&format!("{}:", link.addr_b)), "{out}");
+    assert_eq!(lines[2], "groups:0");
+
+    // The same client asking in plain HTTP is refused: the server speaks
+    // TLS only there, and no session opens.
+    let plain = s.url.replacen("https://", "http://", 1);
+    std::fs::write(
+        &s.config_path,
+        format!("[servers.backup01]\nurl = \"{plain}\"\n"),
+    )
+    .expect("rewrite the configuration");
+    let (_, out, err) = s.run_in_netns(&link.b, &format!("{login}\n'connected:' + ($null -ne $c)"));
+    assert_eq!(out.trim(), "connected:False", "{out}{err}");
+    // The server answers in plain HTTP what to change, not TLS bytes the
+    // client cannot read.
+    assert!(
+        err.contains("backup01") && err.contains("use https:// in the server's URL"),
+        "{err}"
+    );
+    assert!(!err.contains(PASSWORD) && !out.contains(PASSWORD));
+}
