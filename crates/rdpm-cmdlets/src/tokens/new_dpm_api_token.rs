@@ -172,15 +172,24 @@ mod tests {
 
     #[test]
     fn a_lifetime_is_a_timespan_or_a_number_with_a_unit() {
-        assert_eq!(lifetime_secs(&Value::str("30d")).unwrap(), 30 * 86_400);
-        assert_eq!(lifetime_secs(&Value::str("12H")).unwrap(), 12 * 3_600);
-        assert_eq!(lifetime_secs(&Value::str("90m")).unwrap(), 5_400);
         assert_eq!(
-            lifetime_secs(&Value::TimeSpan(chrono::TimeDelta::hours(2))).unwrap(),
+            lifetime_secs(&Value::str("30d")).expect("a lifetime"),
+            30 * 86_400
+        );
+        assert_eq!(
+            lifetime_secs(&Value::str("12H")).expect("a lifetime"),
+            12 * 3_600
+        );
+        assert_eq!(
+            lifetime_secs(&Value::str("90m")).expect("a lifetime"),
+            5_400
+        );
+        assert_eq!(
+            lifetime_secs(&Value::TimeSpan(chrono::TimeDelta::hours(2))).expect("a lifetime"),
             7_200
         );
         for bad in ["30", "d", "-5d", "0s", "1y", "99999999999999999d"] {
-            let e = lifetime_secs(&Value::str(bad)).unwrap_err();
+            let e = lifetime_secs(&Value::str(bad)).expect_err("a bad lifetime is refused");
             assert!(e.message.contains(bad), "{}", e.message);
         }
     }
