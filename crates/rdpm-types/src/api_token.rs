@@ -29,6 +29,14 @@ pub const DEFAULT_API_TOKEN_LIFETIME_SECS: u64 = 90 * 24 * 3600;
 
 /// The longest a token may last: two years (730 days).
 pub const MAX_API_TOKEN_LIFETIME_SECS: u64 = 730 * 24 * 3600;
+const _: () = assert!(
+    MAX_API_TOKEN_LIFETIME_SECS == 63_072_000,
+    "NewApiToken's schema states the bound"
+);
+const _: () = assert!(
+    MAX_API_TOKEN_DESCRIPTION == 256,
+    "NewApiToken's schema states the bound"
+);
 
 /// An API token's public id. Never a secret: it is listed and logged.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -93,12 +101,14 @@ pub struct NewApiToken {
     /// Seconds from now until it expires (at most two years); 90 days when
     /// neither this nor `expires_at` is given.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 63_072_000))]
     pub expires_in_secs: Option<u64>,
     /// When it expires, instead of `expires_in_secs`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expires_at: Option<DateTime<Utc>>,
     /// What the token is for, as lists show it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(max_length = 256))]
     pub description: Option<String>,
 }
 
