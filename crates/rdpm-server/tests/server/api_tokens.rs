@@ -128,6 +128,27 @@ async fn a_token_does_what_its_role_allows_and_is_refused_the_rest() {
         );
     }
 
+    // Kept hashed: no file of the data directory holds the secret.
+    let mut dirs = vec![t.data_dir()];
+    let mut files = 0;
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else {
+                files += 1;
+                let bytes = std::fs::read(&path).unwrap();
+                assert!(
+                    !bytes.windows(secret.len()).any(|w| w == secret.as_bytes()),
+                    "{} holds an API token's secret",
+                    path.display()
+                );
+            }
+        }
+    }
+    assert!(files > 0, "the data directory holds no file");
+
     // Listed, never with its secret.
     let (text, list) = t.list_tokens(&bob.token, "").await;
     assert_eq!(list.len(), 1);
