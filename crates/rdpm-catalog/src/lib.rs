@@ -50,6 +50,7 @@
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
 mod alerts;
+mod api_tokens;
 mod audit;
 mod global;
 mod jobs;
@@ -74,6 +75,7 @@ use rdpm_types::{
 };
 
 pub use alerts::{AlertResolution, RaisedAlert};
+pub use api_tokens::ApiTokenRecord;
 pub use global::{DeliveryOutcome, NOTIFICATION_CHANNEL_OBJECT};
 pub use jobs::JobFilter;
 pub use maintenance::MaintenanceState;
@@ -298,6 +300,24 @@ pub trait Catalog: Send + Sync {
         state: Option<rdpm_types::DeliveryState>,
         limit: u32,
     ) -> Result<Vec<rdpm_types::NotificationDelivery>, CatalogError>;
+
+    /// Adds an API token; false when its user does not exist.
+    fn add_api_token(&self, token: &ApiTokenRecord) -> Result<bool, CatalogError>;
+
+    /// The API token with that id.
+    fn api_token(&self, id: rdpm_types::ApiTokenId)
+        -> Result<Option<ApiTokenRecord>, CatalogError>;
+
+    /// The API tokens of one user (any case), or every token; oldest first.
+    fn api_tokens(&self, user: Option<&str>) -> Result<Vec<ApiTokenRecord>, CatalogError>;
+
+    /// Marks an API token revoked; false for an unknown or already revoked
+    /// token.
+    fn revoke_api_token(
+        &self,
+        id: rdpm_types::ApiTokenId,
+        at: DateTime<Utc>,
+    ) -> Result<bool, CatalogError>;
 
     /// Adds a user; false when a user of that name (in any case) exists.
     fn add_user(&self, user: &UserRecord) -> Result<bool, CatalogError>;

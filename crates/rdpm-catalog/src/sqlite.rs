@@ -63,6 +63,7 @@ fn migrations() -> Migrations<'static> {
         M::up(crate::users::MIGRATION_ROLE),
         M::up(crate::audit::MIGRATION),
         M::up(crate::roles::MIGRATION),
+        M::up(crate::api_tokens::MIGRATION),
     ])
 }
 
@@ -350,6 +351,29 @@ impl Catalog for SqliteCatalog {
 
     fn pool_members(&self) -> Result<Vec<crate::PoolMemberRecord>, CatalogError> {
         crate::pool::members(&self.conn())
+    }
+
+    fn add_api_token(&self, token: &crate::ApiTokenRecord) -> Result<bool, CatalogError> {
+        crate::api_tokens::add(&self.conn(), token)
+    }
+
+    fn api_token(
+        &self,
+        id: rdpm_types::ApiTokenId,
+    ) -> Result<Option<crate::ApiTokenRecord>, CatalogError> {
+        crate::api_tokens::get(&self.conn(), id)
+    }
+
+    fn api_tokens(&self, user: Option<&str>) -> Result<Vec<crate::ApiTokenRecord>, CatalogError> {
+        crate::api_tokens::list(&self.conn(), user)
+    }
+
+    fn revoke_api_token(
+        &self,
+        id: rdpm_types::ApiTokenId,
+        at: DateTime<Utc>,
+    ) -> Result<bool, CatalogError> {
+        crate::api_tokens::revoke(&self.conn(), id, at)
     }
 
     fn add_user(&self, user: &crate::UserRecord) -> Result<bool, CatalogError> {

@@ -422,6 +422,32 @@ impl Session {
         self.endpoint::<r::ListSessions>(&(), &(), &()).await
     }
 
+    /// Makes an API token (`New-DPMApiToken`); the answer holds its
+    /// secret, which the server never shows again.
+    pub async fn create_api_token(
+        &self,
+        request: &rdpm_types::NewApiToken,
+    ) -> Result<rdpm_types::CreatedApiToken> {
+        self.endpoint::<r::CreateApiToken>(&(), &(), request).await
+    }
+
+    /// The API tokens the caller may see: `user`'s, or their own (every
+    /// one for an administrator).
+    pub async fn api_tokens(&self, user: Option<&str>) -> Result<Vec<rdpm_types::ApiTokenInfo>> {
+        let query = rdpm_types::ApiTokenQuery {
+            user_name: user.map(str::to_string),
+        };
+        self.endpoint::<r::ListApiTokens>(&(), &query, &()).await
+    }
+
+    /// Revokes an API token; the token as it is then.
+    pub async fn revoke_api_token(
+        &self,
+        id: rdpm_types::ApiTokenId,
+    ) -> Result<rdpm_types::ApiTokenInfo> {
+        self.endpoint::<r::RevokeApiToken>(&(id,), &(), &()).await
+    }
+
     /// The server's description.
     pub async fn server_info(&self) -> Result<ServerInfo> {
         self.endpoint::<r::GetServer>(&(), &(), &()).await

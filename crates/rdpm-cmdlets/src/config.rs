@@ -6,7 +6,7 @@
 //! ```toml
 //! [servers.DPMServer07]
 //! url = "http://127.0.0.1:6075"
-//! token_file = "/var/lib/rdpm/admin.token"   # or: token = "..."
+//! token_file = "/var/lib/rdpm/admin.token"   # or an API token's file; or: token = "..."
 //! allow_name_mismatch = false                # accept a server that names itself differently
 //! fingerprint = "sha256:9f86d0..."           # https: trust only this certificate
 //! ca_file = "/etc/rdpm/ca.pem"               # https: or certificates of these CAs
@@ -32,9 +32,10 @@ pub struct ClientConfig {
 pub struct ServerEntry {
     /// Base URL (`http://host:port`).
     pub url: Option<String>,
-    /// File holding the administrator token.
+    /// File holding the administrator token, or an API token (which the
+    /// file's owner alone may read, or it is refused).
     pub token_file: Option<PathBuf>,
-    /// The administrator token itself.
+    /// The administrator token (or an API token) itself.
     pub token: Option<String>,
     /// Accept a server whose stated name differs from the table's name.
     #[serde(default)]

@@ -468,7 +468,7 @@ fn is_local(name: &str) -> bool {
 }
 
 fn read_token(path: &std::path::Path, server: &str) -> Result<String, ErrorRecord> {
-    std::fs::read_to_string(path)
+    let token = std::fs::read_to_string(path)
         .map(|t| t.trim().to_string())
         .map_err(|e| {
             ErrorRecord::new(
@@ -481,7 +481,40 @@ fn read_token(path: &std::path::Path, server: &str) -> Result<String, ErrorRecor
             )
             .with_exception("DpmConnectionException")
             .with_target(Value::str(server))
-        })
+        })?;
+    if rdpm_types::is_api_token(&token) {
+        refuse_readable_by_others(path, server)?;
+    }
+    Ok(token)
+}
+
+/// Refuses an API token file that users other than its owner can read, as
+/// ssh refuses such a private key: anyone who reads it acts as its user.
+#[cfg(unix)]
+fn refuse_readable_by_others(path: &std::path::Path, server: &str) -> Result<(), ErrorRecord> {
+    use std::os::unix::fs::PermissionsExt as _;
+    let mode = std::fs::metadata(path)
+        .map(|m| m.permissions().mode() & 0o777)
+        .unwrap_or(0);
+    if mode & 0o077 == 0 {
+        return Ok(());
+    }
+    Err(ErrorRecord::new(
+        format!(
+            "The API token file '{}' for DPM server '{server}' can be read or written by other users (mode {mode:04o}), so it was not used. Run chmod 600 {} to make it its owner's alone.",
+            path.display(),
+            path.display()
+        ),
+        "TokenFileNotPrivate",
+        ErrorCategory::SecurityError,
+    )
+    .with_exception("DpmConnectionException")
+    .with_target(Value::str(server)))
+}
+
+#[cfg(not(unix))]
+fn refuse_readable_by_others(_: &std::path::Path, _: &str) -> Result<(), ErrorRecord> {
+    Ok(())
 }
 
 /// The error of a cmdlet that would open a server again with the token

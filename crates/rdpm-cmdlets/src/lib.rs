@@ -30,6 +30,7 @@ pub mod roles;
 pub mod session;
 pub mod settings;
 pub mod storage;
+pub mod tokens;
 
 use rdpm_shell::{ModuleInfo, Registry};
 
@@ -43,6 +44,7 @@ pub use roles::*;
 pub use session::*;
 pub use settings::*;
 pub use storage::*;
+pub use tokens::*;
 
 /// The module name `Get-Command` shows for DPM cmdlets.
 pub const DPM_MODULE: &str = "DataProtectionManager";
@@ -71,6 +73,7 @@ pub fn register(registry: &mut Registry) {
     register_global_properties(registry);
     register_audit(registry);
     register_roles(registry);
+    register_api_tokens(registry);
 }
 
 #[cfg(test)]

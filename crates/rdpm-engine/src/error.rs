@@ -43,6 +43,7 @@ impl ErrorKind {
             | RecoveryPointNotFound
             | RecoverableItemNotFound
             | AlertNotFound
+            | ApiTokenNotFound
             | SessionNotFound
             | ObjectNotFound
             | RouteNotFound

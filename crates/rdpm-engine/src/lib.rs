@@ -18,6 +18,7 @@
 pub mod access;
 pub mod agent;
 pub mod alerts;
+pub mod api_tokens;
 pub mod clock;
 pub mod conditions;
 pub mod error;

@@ -66,6 +66,8 @@ pub struct Engine {
     pub access: Arc<crate::access::Accesses>,
     /// The recovery roles.
     pub roles: Arc<crate::roles::Roles>,
+    /// The API tokens, by id.
+    pub api_tokens: Arc<crate::api_tokens::ApiTokens>,
     /// Woken when an alert notification is queued.
     notify_wake: Arc<Notify>,
 }
@@ -134,6 +136,10 @@ impl Engine {
             Arc::clone(&clock),
             crate::users::LoginPolicy::default(),
         ));
+        let api_tokens = Arc::new(
+            crate::api_tokens::ApiTokens::load(Arc::clone(&catalog), Arc::clone(&clock))
+                .map_err(|e| StartError::Task(format!("API tokens: {e}")))?,
+        );
         let conditions = Arc::new(Conditions::new(
             Arc::clone(&catalog),
             Arc::clone(&protection),
@@ -161,6 +167,7 @@ impl Engine {
             conditions,
             settings,
             logins,
+            api_tokens,
             notify_wake,
         })
     }

@@ -155,8 +155,8 @@ impl ApiError {
         ApiError::new(
             ErrorId::AuthenticationRequired,
             "This request needs a credential: send 'Authorization: Bearer <token>' with the \
-             administrator token (the admin.token file in the server's data directory) or a \
-             session token.",
+             administrator token (the admin.token file in the server's data directory), an \
+             API token or a session token.",
         )
     }
 
@@ -165,6 +165,33 @@ impl ApiError {
             ErrorId::InvalidCredential,
             "The bearer token is not a credential this server accepts.",
         )
+    }
+
+    /// A presented API token that is refused: an unknown id or a wrong
+    /// secret learns nothing more; the holder of the right secret learns
+    /// that the token expired or was revoked, and when.
+    pub(crate) fn api_token_refused(refusal: rdpm_engine::api_tokens::Refusal) -> Self {
+        use rdpm_engine::api_tokens::Refusal;
+        let at = |t: chrono::DateTime<chrono::Utc>| t.format("%Y-%m-%d %H:%M:%S UTC").to_string();
+        match refusal {
+            Refusal::Invalid => ApiError::invalid_credential(),
+            Refusal::Expired(t) => ApiError::new(
+                ErrorId::InvalidCredential,
+                format!(
+                    "The API token expired at {}. Make a new one (New-DPMApiToken) and put it \
+                     in the token file.",
+                    at(t)
+                ),
+            ),
+            Refusal::Revoked(t) => ApiError::new(
+                ErrorId::InvalidCredential,
+                format!(
+                    "The API token was revoked at {}. Make a new one (New-DPMApiToken) and put \
+                     it in the token file.",
+                    at(t)
+                ),
+            ),
+        }
     }
 
     /// Every refused password login, whatever was wrong: unknown user,

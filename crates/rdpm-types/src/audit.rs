@@ -30,6 +30,9 @@ pub enum AuditAuthentication {
     SessionToken,
     /// A user's name and password (a login).
     Password,
+    /// An API token, used directly or to open the session; the principal
+    /// is the token's user.
+    ApiToken,
     /// A command run on the server's host with access to its data
     /// directory (`rdpm server user ...`); the principal is the local
     /// account that ran it.
@@ -44,16 +47,18 @@ impl AuditAuthentication {
             AuditAuthentication::AdministratorToken => "AdministratorToken",
             AuditAuthentication::SessionToken => "SessionToken",
             AuditAuthentication::Password => "Password",
+            AuditAuthentication::ApiToken => "ApiToken",
             AuditAuthentication::ServerHost => "ServerHost",
         }
     }
 
     /// Every value.
-    pub const ALL: [AuditAuthentication; 5] = [
+    pub const ALL: [AuditAuthentication; 6] = [
         AuditAuthentication::None,
         AuditAuthentication::AdministratorToken,
         AuditAuthentication::SessionToken,
         AuditAuthentication::Password,
+        AuditAuthentication::ApiToken,
         AuditAuthentication::ServerHost,
     ];
 }

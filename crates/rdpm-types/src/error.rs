@@ -87,6 +87,9 @@ pub enum ErrorId {
     InvalidCredential,
     /// The session does not exist (never did, or is unknown to this server).
     SessionNotFound,
+    /// No API token with that id (or another user's, for a caller who may
+    /// not see it).
+    ApiTokenNotFound,
     /// The session existed and was closed; the body says why.
     SessionClosed,
     /// The object id is not in the caller's session.
@@ -171,6 +174,7 @@ impl ErrorId {
             AuthenticationRequired => "AuthenticationRequired",
             InvalidCredential => "InvalidCredential",
             SessionNotFound => "SessionNotFound",
+            ApiTokenNotFound => "ApiTokenNotFound",
             SessionClosed => "SessionClosed",
             ObjectNotFound => "ObjectNotFound",
             InvalidRequest => "InvalidRequest",
@@ -212,7 +216,9 @@ impl ErrorId {
         use ErrorId::*;
         match self {
             AuthenticationRequired | InvalidCredential => ErrorCategory::AuthenticationError,
-            SessionNotFound | ObjectNotFound | RouteNotFound => ErrorCategory::ObjectNotFound,
+            SessionNotFound | ObjectNotFound | RouteNotFound | ApiTokenNotFound => {
+                ErrorCategory::ObjectNotFound
+            }
             SessionClosed => ErrorCategory::ConnectionError,
             InvalidRequest => ErrorCategory::InvalidArgument,
             MethodNotAllowed => ErrorCategory::InvalidOperation,
@@ -248,7 +254,7 @@ impl ErrorId {
         use ErrorId::*;
         match self {
             AuthenticationRequired | InvalidCredential => 401,
-            SessionNotFound | ObjectNotFound | RouteNotFound => 404,
+            SessionNotFound | ObjectNotFound | RouteNotFound | ApiTokenNotFound => 404,
             SessionClosed => 410,
             InvalidRequest => 400,
             MethodNotAllowed => 405,

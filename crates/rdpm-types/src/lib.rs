@@ -19,6 +19,7 @@
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
 mod alert;
+mod api_token;
 mod audit;
 mod error;
 mod fingerprint;
@@ -36,6 +37,11 @@ mod server;
 mod session;
 
 pub use alert::{Alert, AlertId, AlertQuery, AlertSeverity, AlertState, AlertType};
+pub use api_token::{
+    api_token_text, is_api_token, split_api_token, ApiTokenId, ApiTokenInfo, ApiTokenQuery,
+    CreatedApiToken, NewApiToken, API_TOKEN_PREFIX, API_TOKEN_SECRET_HEX,
+    DEFAULT_API_TOKEN_LIFETIME_SECS, MAX_API_TOKEN_DESCRIPTION, MAX_API_TOKEN_LIFETIME_SECS,
+};
 pub use audit::{
     AuditAuthentication, AuditQuery, AuditRecord, ADMINISTRATOR_TOKEN_PRINCIPAL,
     AUDIT_LOG_DEFAULT_LIMIT, AUDIT_LOG_MAX_LIMIT,
@@ -129,6 +135,11 @@ pub mod paths {
     /// `PUT` a [`crate::SetGlobalProperty`]: change one server-wide setting.
     pub fn global_property(name: &str) -> String {
         routes::SetGlobalPropertyByName::path(&(name.to_string(),))
+    }
+
+    /// `DELETE`: revoke an API token.
+    pub fn api_token(id: &crate::ApiTokenId) -> String {
+        routes::RevokeApiToken::path(&(*id,))
     }
 
     /// `POST`: make an alert inactive.

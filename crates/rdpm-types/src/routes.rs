@@ -23,18 +23,19 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use crate::{
-    AddChildDatasources, AdvanceClock, Alert, AlertId, AlertQuery, BrowsePage, BrowseRequest,
-    ChildDatasourcePage, ChildQuery, ClockState, ConsistencyCheckRequest, CreateSessionRequest,
-    CreateSessionResponse, CursorQuery, Datasource, DatasourceId, DatasourceQuery,
-    DatasourceSearchQuery, GlobalProperties, Health, Job, JobId, JobQuery,
-    ModifiableProtectionGroup, NewPoolMember, NewProtectionGroup, NewRecoveryPoints,
-    NewServerScope, NotificationDelivery, NotificationQuery, ObjectId, OpenProtectionGroup,
-    PoolMember, ProductionServer, ProductionServerId, ProtectionGroup, ProtectionGroupId,
-    RecoveryPoint, RecoveryPointLocation, RecoveryPointQuery, RecoveryRole, ReleaseReport,
-    RemoveMemberQuery, RemoveRecoveryPointQuery, RenameProtectionGroup, ReplicaCreationMethod,
-    RestoreRequest, Right, RoleId, RoleSpec, SearchRequest, SecurityGroup, ServerInfo, ServerScope,
-    ServerVolume, SessionId, SessionInfo, SetAlertThreshold, SetGlobalProperty, SetPolicyObjective,
-    SetProtectionType, SetSchedule, SetSessionScope,
+    AddChildDatasources, AdvanceClock, Alert, AlertId, AlertQuery, ApiTokenId, ApiTokenInfo,
+    ApiTokenQuery, BrowsePage, BrowseRequest, ChildDatasourcePage, ChildQuery, ClockState,
+    ConsistencyCheckRequest, CreateSessionRequest, CreateSessionResponse, CreatedApiToken,
+    CursorQuery, Datasource, DatasourceId, DatasourceQuery, DatasourceSearchQuery,
+    GlobalProperties, Health, Job, JobId, JobQuery, ModifiableProtectionGroup, NewApiToken,
+    NewPoolMember, NewProtectionGroup, NewRecoveryPoints, NewServerScope, NotificationDelivery,
+    NotificationQuery, ObjectId, OpenProtectionGroup, PoolMember, ProductionServer,
+    ProductionServerId, ProtectionGroup, ProtectionGroupId, RecoveryPoint, RecoveryPointLocation,
+    RecoveryPointQuery, RecoveryRole, ReleaseReport, RemoveMemberQuery, RemoveRecoveryPointQuery,
+    RenameProtectionGroup, ReplicaCreationMethod, RestoreRequest, Right, RoleId, RoleSpec,
+    SearchRequest, SecurityGroup, ServerInfo, ServerScope, ServerVolume, SessionId, SessionInfo,
+    SetAlertThreshold, SetGlobalProperty, SetPolicyObjective, SetProtectionType, SetSchedule,
+    SetSessionScope,
 };
 use crate::{AuditQuery, AuditRecord};
 
@@ -267,6 +268,21 @@ routes! {
         Get GetSession(query: (), body: (), response: SessionInfo) needs UseSession;
         /// `DELETE`: close it (with the administrator token, a forced close).
         Delete CloseSession(query: (), body: (), response: ReleaseReport) needs UseSession;
+    }
+    /// API tokens, for scripts and cron.
+    API_TOKENS = "/api/v1/api-tokens" with () {
+        /// `GET`: the caller's tokens, or with Administer anyone's
+        /// (`Get-DPMApiToken`); never their secrets.
+        Get ListApiTokens(query: ApiTokenQuery, body: (), response: Vec<ApiTokenInfo>) needs UseSession;
+        /// `POST`: make a token for oneself, or with Administer for anyone
+        /// (`New-DPMApiToken`); its secret is in this answer only.
+        Post CreateApiToken(query: (), body: NewApiToken, response: CreatedApiToken) needs UseSession;
+    }
+    /// One API token.
+    API_TOKEN_BY_ID_TEMPLATE = "/api/v1/api-tokens/{id}" with (ApiTokenId,) {
+        /// `DELETE`: revoke one's own token, or with Administer anyone's
+        /// (`Remove-DPMApiToken`); the token as it is now.
+        Delete RevokeApiToken(query: (), body: (), response: ApiTokenInfo) needs UseSession;
     }
     /// The server scopes of the current session.
     SCOPES = "/api/v1/scopes" with () {

@@ -109,6 +109,15 @@ const NEED_A_FAILED_BACKUP: &[&str] = &[
     "resolve-dpmalert-example-1",
 ];
 
+/// Examples about API tokens: their server has the user `backup-bot`
+/// (an Operator), whose tokens they make, list and revoke.
+const NEED_A_USER: &[&str] = &[
+    "new-dpmapitoken-example-1",
+    "new-dpmapitoken-example-2",
+    "get-dpmapitoken-example-1",
+    "remove-dpmapitoken-example-1",
+];
+
 /// Examples that read a setting the fixture has not made otherwise: the
 /// script that makes it, run before the example.
 const EXTRA_SETUP: &[(&str, &str)] = &[
@@ -124,6 +133,14 @@ const EXTRA_SETUP: &[(&str, &str)] = &[
          Add-DPMDiskStorage -Volume $default -Subdirectory '../pool1' -FriendlyName 'Pool 1' | Out-Null",
     ),
     (
+        "get-dpmapitoken-example-1",
+        "New-DPMApiToken DPMServer07 -UserName backup-bot -Description 'nightly report' | Out-Null",
+    ),
+    (
+        "remove-dpmapitoken-example-1",
+        "New-DPMApiToken DPMServer07 -UserName backup-bot -Description 'nightly report' | Out-Null",
+    ),
+    (
         "get-dpmglobalproperty-example-2",
         "Set-DPMGlobalProperty -DPMServerName DPMServer07 -WebhookUrl 'https://alerts.example.com/dpm'",
     ),
@@ -132,6 +149,11 @@ const EXTRA_SETUP: &[(&str, &str)] = &[
 /// Examples whose effect their output does not show: a script run after
 /// the example, and what it must print.
 const AFTERWARDS: &[(&str, &str, &str)] = &[
+    (
+        "remove-dpmapitoken-example-1",
+        "(Get-DPMApiToken DPMServer07 -UserName backup-bot).State",
+        "Revoked",
+    ),
     (
         "remove-dpmdiskstorage-example-1",
         "@(Get-DPMDiskStorage -Volumes | Where-Object FriendlyName -eq 'Pool 1').Count",
@@ -165,8 +187,37 @@ fn group_name(snapshot: &str) -> &'static str {
 /// what a working server has: a protection group protecting a folder with
 /// a few files, and one recovery point of it. With `failed_backup`, a
 /// second group whose folder is gone and whose backup failed.
-fn fixture(group: &str, failed_backup: bool, extra: Option<&str>) -> rdpm_testkit::TestServer {
+fn fixture(
+    group: &str,
+    failed_backup: bool,
+    user: bool,
+    extra: Option<&str>,
+) -> rdpm_testkit::TestServer {
     let server = crate::support::server("DPMServer07");
+    if user {
+        use std::io::Write as _;
+        let mut child = std::process::Command::new(crate::support::bin())
+            .args(["server", "user", "add", "backup-bot", "--role", "Operator"])
+            .args(["--password-stdin", "--data-dir"])
+            .arg(&server.data_dir)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("rdpm server user add runs");
+        child
+            .stdin
+            .take()
+            .expect("piped stdin")
+            .write_all(b"b0t-password\n")
+            .expect("write the password");
+        let out = child.wait_with_output().expect("rdpm server user add ends");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
     // Examples without -DPMServerName use the local DPM server: point this
     // host's name at the test server.
     let host = gethostname::gethostname().to_string_lossy().into_owned();
@@ -258,6 +309,7 @@ fn cmdlet_examples_run_and_match_their_snapshots() {
                 let server = fixture(
                     group_name(&snapshot),
                     NEED_A_FAILED_BACKUP.contains(&snapshot.as_str()),
+                    NEED_A_USER.contains(&snapshot.as_str()),
                     EXTRA_SETUP
                         .iter()
                         .find(|(s, _)| *s == snapshot)
@@ -432,9 +484,19 @@ fn redactions(server: &rdpm_testkit::TestServer) -> Vec<(String, String)> {
         (regex_escape(&server.url), "[URL]".into()),
         (r"/tmp/\.tmp[A-Za-z0-9]+".into(), "[TMP]".into()),
         (format!(r"\b{}\b", regex_escape(&host)), "[HOST]".into()),
+        // API tokens' text, secret and all.
+        (
+            r"rdpmt_[0-9a-f-]{36}_[0-9a-f]{64}".into(),
+            "[API TOKEN]".into(),
+        ),
         (
             r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}".into(),
             "[GUID]".into(),
+        ),
+        // API tokens' text, secret and all.
+        (
+            r"rdpmt_[0-9a-f-]{36}_[0-9a-f]{64}".into(),
+            "[API TOKEN]".into(),
         ),
         // Snapshot (recovery point) ids.
         (r"\b[0-9a-f]{64}\b".into(), "[SNAPSHOT]".into()),

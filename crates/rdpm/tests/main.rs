@@ -2,6 +2,7 @@
 //! with a temporary data directory, driven through the real shell.
 
 mod alerts;
+mod api_tokens;
 mod audit;
 mod backup_safety;
 mod cli;

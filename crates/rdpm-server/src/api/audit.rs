@@ -100,7 +100,7 @@ pub(crate) async fn audit(State(state): State<AppState>, request: Request, next:
 fn principal_of(session: &Session) -> String {
     match session.kind() {
         PrincipalKind::AdminToken => ADMINISTRATOR_TOKEN_PRINCIPAL.to_string(),
-        PrincipalKind::User => session.principal().to_string(),
+        PrincipalKind::User | PrincipalKind::ApiToken(_) => session.principal().to_string(),
     }
 }
 
@@ -109,6 +109,10 @@ fn identify_caller(record: &mut AuditRecord, caller: &Caller) {
         Caller::Admin => {
             record.principal = Some(ADMINISTRATOR_TOKEN_PRINCIPAL.to_string());
             record.authentication = AuditAuthentication::AdministratorToken;
+        }
+        Caller::ApiToken(token) => {
+            record.principal = Some(bounded(token.user_name(), MAX_NAME));
+            record.authentication = AuditAuthentication::ApiToken;
         }
         Caller::Session(session) => {
             record.principal = Some(principal_of(session));

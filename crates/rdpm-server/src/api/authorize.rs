@@ -11,6 +11,7 @@ use axum::extract::{FromRequestParts, MatchedPath, Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use rdpm_engine::access::Access;
+use rdpm_engine::api_tokens::{ApiToken, ApiTokens};
 use rdpm_types::routes::{self, Route};
 use rdpm_types::{ErrorId, Right};
 
@@ -37,19 +38,35 @@ pub(super) fn route_of(method: &axum::http::Method, path: &str) -> Option<&'stat
 pub(crate) async fn access_of(caller: &Caller, state: &AppState) -> Result<Arc<Access>, ApiError> {
     let session = match caller {
         Caller::Admin => return Ok(Arc::clone(&ADMINISTRATOR_TOKEN)),
+        Caller::ApiToken(token) => return api_token_access(token, state).await,
         Caller::Session(session) => session,
     };
     match session.kind() {
         PrincipalKind::AdminToken => Ok(Arc::clone(&ADMINISTRATOR_TOKEN)),
-        PrincipalKind::User => {
-            if let Some(access) = state.engine.access.cached(session.principal()) {
-                return Ok(access);
-            }
-            let engine = Arc::clone(&state.engine);
-            let user = session.principal().to_string();
-            blocking(move || engine.access.load(&user)).await
-        }
+        PrincipalKind::User => user_access(session.principal(), state).await,
+        // A session opened with an API token lives and dies with it.
+        PrincipalKind::ApiToken(id) => match state.engine.api_tokens.still_valid(id) {
+            Ok(token) => api_token_access(&token, state).await,
+            Err(refusal) => Err(ApiError::api_token_refused(refusal)),
+        },
     }
+}
+
+/// What `user` may do now.
+async fn user_access(user: &str, state: &AppState) -> Result<Arc<Access>, ApiError> {
+    if let Some(access) = state.engine.access.cached(user) {
+        return Ok(access);
+    }
+    let engine = Arc::clone(&state.engine);
+    let user = user.to_string();
+    blocking(move || engine.access.load(&user)).await
+}
+
+/// What the holder of `token` may do now: its owner's rights within its
+/// role.
+async fn api_token_access(token: &ApiToken, state: &AppState) -> Result<Arc<Access>, ApiError> {
+    let owner = user_access(token.user_name(), state).await?;
+    Ok(ApiTokens::access_of(token, &owner))
 }
 
 /// The refusal of a call that needs `right`.

@@ -13,7 +13,7 @@ use utoipa::{Modify, OpenApi};
         title = "rdpm Data Protection Manager API",
         description = "Sessions, session objects and server administration. Every endpoint \
                        but the health check needs 'Authorization: Bearer <token>': the \
-                       administrator token or a session token. Errors are problem+json \
+                       administrator token, an API token or a session token. Errors are problem+json \
                        bodies with a stable error_id and a PowerShell category."
     ),
     components(schemas(
@@ -28,6 +28,7 @@ use utoipa::{Modify, OpenApi};
     tags(
         (name = "server", description = "The server itself"),
         (name = "sessions", description = "Connection sessions (Connect-DPMServer, Disconnect-DPMServer)"),
+        (name = "api tokens", description = "API tokens for scripts and cron (New-DPMApiToken, Get-DPMApiToken, Remove-DPMApiToken): a user's rights within a role, until an expiry"),
         (name = "scopes", description = "Server scopes (New-DPMServerScope), objects of a session"),
         (name = "protection", description = "Production servers, datasources and protection groups"),
         (name = "jobs", description = "Jobs (backups) and recovery points: New-DPMRecoveryPoint, Get-DPMJob, Stop-DPMJob, Get-/Remove-DPMRecoveryPoint"),

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use axum::extract::{FromRequest, FromRequestParts, Path, Request};
 use axum::http::header;
 use axum::http::request::Parts;
+use rdpm_engine::api_tokens::ApiToken;
 use rdpm_types::routes::{self, Endpoint};
 use rdpm_types::{ErrorId, SessionId};
 use serde::de::DeserializeOwned;
@@ -14,11 +15,12 @@ use super::state::AppState;
 use crate::error::ApiError;
 use crate::session::{Lookup, Session, SessionError};
 
-/// Who is calling: the administrator token, or a session's token (whose
-/// lease the request has just renewed).
+/// Who is calling: the administrator token, a user's API token, or a
+/// session's token (whose lease the request has just renewed).
 #[derive(Clone)]
 pub(crate) enum Caller {
     Admin,
+    ApiToken(Arc<ApiToken>),
     Session(Arc<Session>),
 }
 
@@ -27,11 +29,16 @@ impl Caller {
     pub(crate) fn into_session(self) -> Result<Arc<Session>, ApiError> {
         match self {
             Caller::Session(session) => Ok(session),
-            Caller::Admin => Err(ApiError::new(
+            Caller::Admin | Caller::ApiToken(_) => Err(ApiError::new(
                 ErrorId::PermissionDenied,
                 format!(
-                    "This request acts inside a session, and the administrator token is not \
-                     one: authenticate with a session token ({} {} opens a session).",
+                    "This request acts inside a session, and {} is not one: authenticate \
+                     with a session token ({} {} with it opens a session).",
+                    if matches!(self, Caller::Admin) {
+                        "the administrator token"
+                    } else {
+                        "an API token"
+                    },
                     routes::CreateSession::METHOD,
                     routes::CreateSession::PATH
                 ),
@@ -59,6 +66,15 @@ impl FromRequestParts<AppState> for Caller {
             Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") => token.trim(),
             _ => return Err(ApiError::authentication_required()),
         };
+        if rdpm_types::is_api_token(token) {
+            let Some((id, secret)) = rdpm_types::split_api_token(token) else {
+                return Err(ApiError::invalid_credential());
+            };
+            return match state.engine.api_tokens.verify(id, secret) {
+                Ok(token) => Ok(Caller::ApiToken(token)),
+                Err(refusal) => Err(ApiError::api_token_refused(refusal)),
+            };
+        }
         let Some((id, secret)) = token.split_once('.') else {
             return if state.admin.matches(token) {
                 Ok(Caller::Admin)

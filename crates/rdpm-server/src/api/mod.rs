@@ -8,6 +8,7 @@
 //! its children and none of them uses it back.
 
 mod alerts;
+mod api_tokens;
 mod audit;
 mod authorize;
 mod blocking;
@@ -133,6 +134,9 @@ handlers! {
     SetCurrentSessionScope => sessions::set_current_session_scope,
     GetSession => sessions::get_session,
     CloseSession => sessions::close_session,
+    ListApiTokens => api_tokens::list_api_tokens,
+    CreateApiToken => api_tokens::create_api_token,
+    RevokeApiToken => api_tokens::revoke_api_token,
     ListScopes => scopes::list_scopes,
     CreateScope => scopes::create_scope,
     GetScope => scopes::get_scope,

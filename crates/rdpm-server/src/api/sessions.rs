@@ -9,10 +9,10 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use rdpm_types::{
     paths, AuditAuthentication, CloseReason, CreateSessionRequest, CreateSessionResponse, ErrorId,
-    Problem, ReleaseReport, SessionId, SessionInfo, SetSessionScope,
+    Problem, ReleaseReport, Right, SessionId, SessionInfo, SetSessionScope,
 };
 
-use super::authorize::CallerAccess;
+use super::authorize::{access_of, refused, CallerAccess};
 use super::extract::{ApiJson, Caller, IdParam};
 use super::ids::parse_id;
 use super::state::AppState;
@@ -70,29 +70,47 @@ async fn open_session(
             attempt.authentication = AuditAuthentication::SessionToken;
             attempt.session = Some(Arc::clone(session));
         }
+        Some(Caller::ApiToken(token)) => {
+            attempt.authentication = AuditAuthentication::ApiToken;
+            attempt.user_name = Some(token.user_name().to_string());
+        }
         None => {}
     }
     let mut request = match (caller, request) {
         (Some(Caller::Session(_)), _) => {
             return Err(ApiError::new(
                 ErrorId::PermissionDenied,
-                "Only the administrator token or a user's password can open sessions; a \
-                 session token cannot.",
+                "Only the administrator token, an API token or a user's password can open \
+                 sessions; a session token cannot.",
             ));
         }
         // Without a credential, a body that does not parse is not read.
         (None, Err(_)) => return Err(ApiError::authentication_required()),
         (_, Err(e)) => return Err(e),
-        (Some(Caller::Admin), Ok(ApiJson(request))) => {
-            if request.credential.is_some() {
-                return Err(ApiError::new(
-                    ErrorId::InvalidRequest,
-                    "The request carries both the administrator token and a user's credential; \
-                     send one of them.",
-                ));
-            }
-            request
+        (Some(Caller::Admin | Caller::ApiToken(_)), Ok(ApiJson(request)))
+            if request.credential.is_some() =>
+        {
+            return Err(ApiError::new(
+                ErrorId::InvalidRequest,
+                "The request carries both a bearer token and a user's credential; send one of \
+                 them.",
+            ));
         }
+        (Some(Caller::ApiToken(token)), Ok(ApiJson(request))) => {
+            // The session's principal is the token's user, and its rights
+            // stay the token's: they are worked out from the token at each
+            // request.
+            let access = access_of(&Caller::ApiToken(Arc::clone(&token)), state).await?;
+            if !access.holds(Right::UseSession) {
+                return Err(refused(&access, Right::UseSession, "opening a session"));
+            }
+            tracing::info!(user = %token.user_name(), token = %token.id(), address = %peer, "API token session");
+            let kind = PrincipalKind::ApiToken(token.id());
+            attempt.client_host = Some(request.client_host.clone());
+            let user = token.user_name().to_string();
+            return open(state, user, kind, request, peer, attempt);
+        }
+        (Some(Caller::Admin), Ok(ApiJson(request))) => request,
         (None, Ok(ApiJson(request))) if request.credential.is_none() => {
             return Err(ApiError::authentication_required());
         }
@@ -126,6 +144,18 @@ async fn open_session(
             }
         }
     };
+    open(state, principal, kind, request, peer, attempt)
+}
+
+/// Opens the session of an authenticated `principal`, as the client asked.
+fn open(
+    state: &AppState,
+    principal: String,
+    kind: PrincipalKind,
+    request: CreateSessionRequest,
+    peer: SocketAddr,
+    attempt: &mut LoginAttempt,
+) -> Result<Response, ApiError> {
     for (field, value) in [
         ("client_host", &request.client_host),
         ("client_process", &request.client_process),
@@ -209,6 +239,12 @@ pub(crate) async fn list_sessions(
         Caller::Session(own) if !access.administers() => Json(state.sessions.list_where(|s| {
             s.kind() == own.kind() && s.principal().eq_ignore_ascii_case(own.principal())
         })),
+        // An API token sees the sessions it opened.
+        Caller::ApiToken(token) if !access.administers() => Json(
+            state
+                .sessions
+                .list_where(|s| s.kind() == PrincipalKind::ApiToken(token.id())),
+        ),
         _ => Json(state.sessions.list()),
     }
 }
@@ -282,8 +318,11 @@ pub(crate) async fn get_session(
         Caller::Session(own) if own.id() == id => Ok(Json(own.info(timeout)?)),
         // Another session's id is none of this session's business, unless
         // its user administers the server.
-        Caller::Session(_) if !access.administers() => Err(SessionError::NotFound(id).into()),
-        Caller::Session(_) | Caller::Admin => match state.sessions.lookup(id) {
+        Caller::Session(_) | Caller::ApiToken(_) if !access.administers() => {
+            Err(SessionError::NotFound(id).into())
+        }
+        Caller::Session(_) | Caller::Admin | Caller::ApiToken(_) => match state.sessions.lookup(id)
+        {
             Lookup::Open(session) => Ok(Json(session.info(timeout)?)),
             Lookup::Closed(closed) => Err(ApiError::session_closed(closed)),
             Lookup::Unknown => Err(lookup_in_catalog(&state, id).await),
@@ -317,8 +356,11 @@ pub(crate) async fn close_session(
                 close(&state, id, CloseReason::Disconnected, count).await?,
             ))
         }
-        Caller::Session(_) if !access.administers() => Err(SessionError::NotFound(id).into()),
-        Caller::Session(_) | Caller::Admin => match state.sessions.lookup(id) {
+        Caller::Session(_) | Caller::ApiToken(_) if !access.administers() => {
+            Err(SessionError::NotFound(id).into())
+        }
+        Caller::Session(_) | Caller::Admin | Caller::ApiToken(_) => match state.sessions.lookup(id)
+        {
             Lookup::Open(session) => {
                 let count = session.object_count();
                 let report = close(&state, id, CloseReason::ForcedClose, count).await?;

@@ -143,6 +143,9 @@ pub enum PrincipalKind {
     /// A user of the catalog: the rights of their roles, as they are at
     /// each request.
     User,
+    /// A user's API token: the user's rights within the token's role, as
+    /// long as the token is neither revoked nor expired.
+    ApiToken(rdpm_types::ApiTokenId),
 }
 
 /// The answer of [`SessionManager::lookup`].

@@ -1,5 +1,6 @@
 mod alerts;
 mod api;
+mod api_tokens;
 mod audit;
 mod auth;
 mod conditions;

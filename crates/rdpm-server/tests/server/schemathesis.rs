@@ -48,6 +48,9 @@ include-name = [
     "PUT /api/v1/modifiable-protection-groups/{id}/schedule",
     # A group must have members to be committed.
     "POST /api/v1/modifiable-protection-groups/{id}/commit",
+    # A user who exists and holds a built-in role, one of two expiries,
+    # and an expiry time in the future.
+    "POST /api/v1/api-tokens",
 ]
 checks.positive_data_acceptance.expected-statuses = ["2xx", "400", "401", "403", "404", "409"]
 "#;
