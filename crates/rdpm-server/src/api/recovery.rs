@@ -113,15 +113,16 @@ pub(crate) async fn search(
     let engine = Arc::clone(&state.engine);
     let page = blocking(move || {
         if let Some(scope) = access.limited_to(Right::Recover) {
-            let reached = scope.datasources.contains(&datasource)
-                || engine
-                    .catalog
-                    .recovery_points(datasource)
-                    .map_err(|e| {
-                        rdpm_engine::EngineError::internal("cannot read the recovery points", &e)
-                    })?
-                    .iter()
-                    .any(|p| scope.reaches_point(p));
+            // A search reads every point of the datasource, so a datasource
+            // the role reaches only through some of its points (it left the
+            // role's protection group) is searched only if the role reaches
+            // them all.
+            let reached = scope.datasources.contains(&datasource) || {
+                let points = engine.catalog.recovery_points(datasource).map_err(|e| {
+                    rdpm_engine::EngineError::internal("cannot read the recovery points", &e)
+                })?;
+                !points.is_empty() && points.iter().all(|p| scope.reaches_point(p))
+            };
             if !reached {
                 return Err(rdpm_engine::EngineError::new(
                     ErrorId::DatasourceNotFound,
