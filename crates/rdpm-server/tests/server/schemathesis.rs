@@ -48,6 +48,10 @@ include-name = [
     "PUT /api/v1/modifiable-protection-groups/{id}/schedule",
     # A group must have members to be committed.
     "POST /api/v1/modifiable-protection-groups/{id}/commit",
+    # A role's name that must be free, not blank, without control
+    # characters; groups, items and production servers that must exist.
+    "POST /api/v1/roles",
+    "PUT /api/v1/roles/{id}",
     # A user who exists and holds a built-in role, one of two expiries,
     # and an expiry time in the future.
     "POST /api/v1/api-tokens",
