@@ -2,6 +2,7 @@
 //! with a temporary data directory, driven through the real shell.
 
 mod alerts;
+mod attach_keys;
 mod audit;
 mod backup_safety;
 mod cli;
