@@ -49,6 +49,7 @@
 #![warn(missing_docs)]
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
+mod agents;
 mod alerts;
 mod api_tokens;
 mod audit;
@@ -62,6 +63,7 @@ mod schedule;
 mod sqlite;
 mod users;
 
+pub use agents::AttachKeyUse;
 pub use roles::{GroupRecord, MembershipChange, RoleRecord, RoleSave};
 pub use users::{LoginFailure, UserRecord};
 mod writer;
@@ -391,6 +393,21 @@ pub trait Catalog: Send + Sync {
 
     /// Every recovery role, by name.
     fn roles(&self) -> Result<Vec<RoleRecord>, CatalogError>;
+
+    /// Records a new attach key (by its SHA-256) for the fleet's agents.
+    fn add_attach_key(
+        &self,
+        key_hash: &str,
+        created_at: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+    ) -> Result<(), CatalogError>;
+
+    /// Uses the attach key of that hash at `now`: once, before it expires.
+    fn use_attach_key(
+        &self,
+        key_hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<AttachKeyUse, CatalogError>;
 
     /// The recovery role with that id.
     fn role(&self, id: rdpm_types::RoleId) -> Result<Option<RoleRecord>, CatalogError>;

@@ -64,6 +64,7 @@ fn migrations() -> Migrations<'static> {
         M::up(crate::audit::MIGRATION),
         M::up(crate::roles::MIGRATION),
         M::up(crate::api_tokens::MIGRATION),
+        M::up(crate::agents::MIGRATION),
     ])
 }
 
@@ -460,6 +461,23 @@ impl Catalog for SqliteCatalog {
 
     fn roles(&self) -> Result<Vec<crate::RoleRecord>, CatalogError> {
         crate::roles::roles(&self.conn())
+    }
+
+    fn add_attach_key(
+        &self,
+        key_hash: &str,
+        created_at: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+    ) -> Result<(), CatalogError> {
+        crate::agents::add_key(&self.conn(), key_hash, created_at, expires_at)
+    }
+
+    fn use_attach_key(
+        &self,
+        key_hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<crate::AttachKeyUse, CatalogError> {
+        crate::agents::use_key(&self.conn(), key_hash, now)
     }
 
     fn role(&self, id: rdpm_types::RoleId) -> Result<Option<crate::RoleRecord>, CatalogError> {

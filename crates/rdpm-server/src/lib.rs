@@ -41,6 +41,7 @@
 #![warn(missing_docs)]
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
+pub mod agents;
 mod api;
 mod audit;
 mod data_dir;

@@ -110,6 +110,35 @@ enum ServerCommand {
     /// Makes groups of users and puts users in them, for recovery roles
     #[command(subcommand)]
     Group(crate::groups::GroupCommand),
+    /// Prints a one-time key with which one host's 'rdpm agent attach'
+    /// attaches it to this server
+    AttachKey {
+        /// How long the key lasts, e.g. 30m, 1h, 2d (at most 7 days)
+        #[arg(long, value_name = "DURATION", default_value = "1h", value_parser = attach_key_lifetime)]
+        expires: Duration,
+    },
+}
+
+fn attach_key_lifetime(value: &str) -> Result<Duration, String> {
+    let d = duration_at_least(value, Duration::from_secs(60), "one minute")?;
+    if d > rdpm_server::agents::MAX_ATTACH_KEY_LIFETIME {
+        return Err("longer than 7 days".into());
+    }
+    Ok(d)
+}
+
+/// `rdpm server attach-key`: makes the key in the catalog, prints it once.
+fn attach_key(data_dir: &std::path::Path, lifetime: Duration) -> Result<()> {
+    let catalog = rdpm_server::users::open_catalog(data_dir)
+        .map_err(|e| anyhow!("cannot open the catalog of {}: {e}", data_dir.display()))?;
+    let (key, expires) =
+        rdpm_server::agents::new_attach_key(catalog.as_ref(), lifetime, chrono::Utc::now())?;
+    println!("{key}");
+    eprintln!(
+        "The key attaches one host once, until {}; it is not shown again.",
+        expires.format("%Y-%m-%d %H:%M:%S UTC")
+    );
+    Ok(())
 }
 
 /// The data directory: the one given, or the per-user default.
@@ -312,6 +341,15 @@ pub fn main(mut args: ServerArgs) -> i32 {
                 Err(e) => {
                     eprintln!("rdpm server group: {e:#}");
                     64
+                }
+            };
+        }
+        Some(ServerCommand::AttachKey { expires }) => {
+            return match data_dir(args.data_dir).and_then(|dir| attach_key(&dir, expires)) {
+                Ok(()) => 0,
+                Err(e) => {
+                    eprintln!("rdpm server attach-key: {e:#}");
+                    1
                 }
             };
         }

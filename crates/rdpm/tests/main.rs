@@ -3,6 +3,7 @@
 
 mod alerts;
 mod api_tokens;
+mod attach_keys;
 mod audit;
 mod backup_safety;
 mod cli;
