@@ -2,8 +2,6 @@
 //! administrator's shell each in a network namespace of the test's own,
 //! joined by a veth pair whose addresses exist only inside them.
 
-use std::io::Write;
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use rdpm_testkit::netns::Link;
@@ -30,37 +28,6 @@ fn printed_fingerprint(s: &TestServer) -> String {
     }
 }
 
-fn add_operator(s: &TestServer, name: &str) {
-    let mut child = Command::new(bin())
-        .args(["server", "--data-dir"])
-        .arg(&s.data_dir)
-        .args([
-            "user",
-            "add",
-            name,
-            "--role",
-            "Operator",
-            "--password-stdin",
-        ])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("rdpm server user add starts");
-    child
-        .stdin
-        .take()
-        .expect("piped stdin")
-        .write_all(format!("{PASSWORD}\n").as_bytes())
-        .expect("password written");
-    let out = child.wait_with_output().expect("rdpm server user add ends");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
 #[test]
 fn an_operator_on_another_host_connects_over_https_and_plain_http_is_refused() {
     let Some(link) = Link::new("https") else {
@@ -71,7 +38,7 @@ fn an_operator_on_another_host_connects_over_https_and_plain_http_is_refused() {
     let s = TestServer::start_in_netns(bin(), "backup01", &link.a, &listen, &[]);
     assert_eq!(s.url, format!("https://{listen}"));
     let fingerprint = printed_fingerprint(&s);
-    add_operator(&s, "olga");
+    add_user(&s.data_dir, "olga", PASSWORD, "Operator");
     s.write_config(&[&format!("fingerprint = \"{fingerprint}\"")]);
 
     let login = format!(

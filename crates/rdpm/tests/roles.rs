@@ -1,41 +1,14 @@
 //! Roles as a user of the shell meets them: a Reader reads and is refused a
 //! change with PowerShell's PermissionDenied error record naming the right.
 
-use std::io::Write;
-use std::process::{Command, Stdio};
-
 use crate::support::*;
 
 const PASSWORD: &str = "Reader-Pw-41";
 
-fn add_user(s: &TestServer, name: &str, role: &str) {
-    let mut child = Command::new(bin())
-        .args(["server", "--data-dir"])
-        .arg(&s.data_dir)
-        .args(["user", "add", name, "--role", role, "--password-stdin"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("rdpm server user add starts");
-    child
-        .stdin
-        .take()
-        .expect("piped stdin")
-        .write_all(format!("{PASSWORD}\n").as_bytes())
-        .expect("password written");
-    let added = child.wait_with_output().expect("rdpm server user add ends");
-    assert!(
-        added.status.success(),
-        "{}",
-        String::from_utf8_lossy(&added.stderr)
-    );
-}
-
 #[test]
 fn a_reader_reads_and_is_refused_a_change_with_a_permission_denied_record() {
     let s = server("DPMServer07");
-    add_user(&s, "bob", "Reader");
+    add_user(&s.data_dir, "bob", PASSWORD, "Reader");
     let (code, out, err) = s.run(&format!(
         "$cred = [PSCredential]::new('bob', (ConvertTo-SecureString '{PASSWORD}' -AsPlainText -Force))\n\
          $null = Connect-DPMServer DPMServer07 -Credential $cred\n\
