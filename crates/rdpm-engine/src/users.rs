@@ -591,6 +591,20 @@ mod tests {
         }
     }
 
+    impl Fixture {
+        /// Adds an administrator named `name`, now by the fixture's clock.
+        fn add(&self, name: &str, password: &str) -> Result<UserRecord, UserError> {
+            let role = Some(BuiltinRole::Administrator);
+            add_user(
+                self.catalog.as_ref(),
+                name,
+                password,
+                role,
+                self.clock.now(),
+            )
+        }
+    }
+
     fn logins(f: &Fixture, policy: LoginPolicy) -> Arc<Logins> {
         Arc::new(Logins::new(
             Arc::clone(&f.catalog),
@@ -624,43 +638,14 @@ mod tests {
     #[test]
     fn users_are_added_once_and_changed_only_when_known() {
         let f = fixture();
-        let now = f.clock.now();
-        add_user(
-            f.catalog.as_ref(),
-            "Alice",
-            "pw-1",
-            Some(BuiltinRole::Administrator),
-            now,
-        )
-        .unwrap();
+        f.add("Alice", "pw-1").unwrap();
+        assert!(matches!(f.add("alice", "pw-2"), Err(UserError::Exists(_))));
         assert!(matches!(
-            add_user(
-                f.catalog.as_ref(),
-                "alice",
-                "pw-2",
-                Some(BuiltinRole::Administrator),
-                now
-            ),
-            Err(UserError::Exists(_))
-        ));
-        assert!(matches!(
-            add_user(
-                f.catalog.as_ref(),
-                "bad name",
-                "pw",
-                Some(BuiltinRole::Administrator),
-                now
-            ),
+            f.add("bad name", "pw"),
             Err(UserError::InvalidName { .. })
         ));
         assert!(matches!(
-            add_user(
-                f.catalog.as_ref(),
-                "carol",
-                "",
-                Some(BuiltinRole::Administrator),
-                now
-            ),
+            f.add("carol", ""),
             Err(UserError::InvalidPassword(_))
         ));
         assert!(matches!(
@@ -676,14 +661,7 @@ mod tests {
     #[tokio::test]
     async fn a_login_answers_the_catalogs_spelling_and_every_refusal_looks_alike() {
         let f = fixture();
-        add_user(
-            f.catalog.as_ref(),
-            "Alice",
-            "pw-1",
-            Some(BuiltinRole::Administrator),
-            f.clock.now(),
-        )
-        .unwrap();
+        f.add("Alice", "pw-1").unwrap();
         let logins = logins(&f, LoginPolicy::default());
         assert_eq!(
             logins.login("alice", "pw-1", LOOPBACK).await.unwrap(),
@@ -707,14 +685,7 @@ mod tests {
     #[tokio::test]
     async fn failures_lock_the_user_with_an_alert_resolved_when_the_lock_ends() {
         let f = fixture();
-        add_user(
-            f.catalog.as_ref(),
-            "alice",
-            "pw-1",
-            Some(BuiltinRole::Administrator),
-            f.clock.now(),
-        )
-        .unwrap();
+        f.add("alice", "pw-1").unwrap();
         let policy = LoginPolicy::default();
         let logins = logins(&f, policy.clone());
         for _ in 0..policy.max_failures {
@@ -755,14 +726,7 @@ mod tests {
     #[tokio::test]
     async fn enabling_the_user_lifts_the_lock_and_resolves_its_alert() {
         let f = fixture();
-        add_user(
-            f.catalog.as_ref(),
-            "alice",
-            "pw-1",
-            Some(BuiltinRole::Administrator),
-            f.clock.now(),
-        )
-        .unwrap();
+        f.add("alice", "pw-1").unwrap();
         let policy = LoginPolicy::default();
         let logins = logins(&f, policy.clone());
         for _ in 0..policy.max_failures {

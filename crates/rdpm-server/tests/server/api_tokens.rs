@@ -3,10 +3,8 @@
 //! the token's role; an expired or revoked token is refused at once, with
 //! the sessions it opened; the secret is shown once and never listed.
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use rdpm_server::{ClockSetting, ManualClock, ServerConfig, TimeConfig};
 use rdpm_types::{
     paths, ApiTokenInfo, BuiltinRole, CreateSessionRequest, CreateSessionResponse, CreatedApiToken,
     ErrorId, NewApiToken, Right,
@@ -330,21 +328,7 @@ async fn a_revoked_token_and_its_sessions_are_refused_at_once() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_expired_token_is_refused_saying_so_and_expiry_is_bounded() {
-    let dir = tempfile::tempdir().unwrap();
-    let clock = Arc::new(ManualClock::new(
-        chrono::DateTime::parse_from_rfc3339("2026-03-01T10:00:00Z")
-            .unwrap()
-            .with_timezone(&chrono::Utc),
-    ));
-    let config = ServerConfig {
-        time: TimeConfig {
-            clock: ClockSetting::Manual(Arc::clone(&clock)),
-            schedules_paused: true,
-            ..TimeConfig::default()
-        },
-        ..super::support::config(dir.path(), Duration::from_secs(3600))
-    };
-    let t = TestServer::start_configured(dir, config).await;
+    let (t, clock) = TestServer::start_paused_on_manual_clock("2026-03-01T10:00:00Z").await;
     t.add_user_with_role("bob", "bob-pw", Some(BuiltinRole::Reader));
     let ask = |secs: u64| NewApiToken {
         user_name: Some("bob".into()),

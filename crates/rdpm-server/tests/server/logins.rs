@@ -3,10 +3,8 @@
 //! disabled, locked) is one 401 with one message; failures lock a user
 //! with an alert, and too many from one address are answered 429.
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use rdpm_server::{ClockSetting, ManualClock, ServerConfig, TimeConfig};
 use rdpm_types::{
     paths, AlertSeverity, AlertState, AlertType, CreateSessionRequest, CreateSessionResponse,
     ErrorId, PasswordCredential, SessionInfo,
@@ -122,21 +120,7 @@ async fn wrong_password_unknown_user_and_disabled_user_get_the_same_answer() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn failures_lock_the_user_with_an_alert_until_the_lock_ends() {
-    let dir = tempfile::tempdir().unwrap();
-    let clock = Arc::new(ManualClock::new(
-        chrono::DateTime::parse_from_rfc3339("2026-03-01T10:00:00Z")
-            .unwrap()
-            .with_timezone(&chrono::Utc),
-    ));
-    let config = ServerConfig {
-        time: TimeConfig {
-            clock: ClockSetting::Manual(Arc::clone(&clock)),
-            schedules_paused: true,
-            ..TimeConfig::default()
-        },
-        ..super::support::config(dir.path(), Duration::from_secs(3600))
-    };
-    let t = TestServer::start_configured(dir, config).await;
+    let (t, clock) = TestServer::start_paused_on_manual_clock("2026-03-01T10:00:00Z").await;
     t.add_user("alice", "right-pw");
     let policy = rdpm_server::users::LoginPolicy::default();
     for _ in 0..policy.max_failures {

@@ -76,6 +76,27 @@ impl TestServer {
         }
     }
 
+    /// Starts on a manual clock set to `at` (RFC 3339), schedules paused
+    /// and an hour's idle timeout; the clock is the test's to advance.
+    pub async fn start_paused_on_manual_clock(
+        at: &str,
+    ) -> (TestServer, std::sync::Arc<rdpm_server::ManualClock>) {
+        let dir = tempfile::tempdir().unwrap();
+        let start = chrono::DateTime::parse_from_rfc3339(at)
+            .unwrap()
+            .with_timezone(&chrono::Utc);
+        let clock = std::sync::Arc::new(rdpm_server::ManualClock::new(start));
+        let config = ServerConfig {
+            time: rdpm_server::TimeConfig {
+                clock: rdpm_server::ClockSetting::Manual(std::sync::Arc::clone(&clock)),
+                schedules_paused: true,
+                ..rdpm_server::TimeConfig::default()
+            },
+            ..config(dir.path(), Duration::from_secs(3600))
+        };
+        (TestServer::start_configured(dir, config).await, clock)
+    }
+
     /// Shuts down cleanly and hands back the data directory.
     pub async fn stop(self) -> tempfile::TempDir {
         self.server.shutdown().await.unwrap();
