@@ -33,16 +33,14 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use rdpm_client::{Client, Trust};
-use rdpm_server::{start, ServerConfig};
+use rdpm_server::start;
+
+mod support;
 use rdpm_server::{Lookup, OpenSession, SessionObject};
 use rdpm_types::{
     CreateSessionRequest, NewServerScope, PasswordCredential, ScopedObjectType, ServerScope,
 };
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(|a, b| a.total_cmp(b));
-    v[v.len() / 2]
-}
+use support::{loopback_server, median};
 
 /// The value at fraction `q` (0..=1) of the sorted samples.
 fn quantile(mut v: Vec<f64>, q: f64) -> f64 {
@@ -167,17 +165,11 @@ fn main() {
         .expect("runtime");
     let dir = tempfile::tempdir().expect("tempdir");
     let server = rt
-        .block_on(start(ServerConfig {
-            data_dir: dir.path().join("data"),
-            listen: "127.0.0.1:0".parse().expect("addr"),
-            name: "bench".into(),
-            session_idle_timeout: Duration::from_secs(600),
-            job_limits: rdpm_server::JobLimits::default(),
-            connections: rdpm_server::ConnectionLimits::default(),
-            tls: rdpm_server::TlsConfig::Off,
-            audit: rdpm_server::AuditConfig::default(),
-            time: rdpm_server::TimeConfig::default(),
-        }))
+        .block_on(start(loopback_server(
+            dir.path().join("data"),
+            "bench",
+            rdpm_server::TlsConfig::Off,
+        )))
         .expect("server starts");
     let token = std::fs::read_to_string(server.admin_token_path())
         .expect("token")
@@ -364,17 +356,11 @@ fn main() {
         .build()
         .expect("the server's runtime");
     let server = server_rt
-        .block_on(start(ServerConfig {
-            data_dir: tls_data,
-            listen: "127.0.0.1:0".parse().expect("addr"),
-            name: "bench-tls".into(),
-            session_idle_timeout: Duration::from_secs(600),
-            job_limits: rdpm_server::JobLimits::default(),
-            connections: rdpm_server::ConnectionLimits::default(),
-            tls: rdpm_server::TlsConfig::SelfSigned,
-            time: rdpm_server::TimeConfig::default(),
-            audit: rdpm_server::AuditConfig::default(),
-        }))
+        .block_on(start(loopback_server(
+            tls_data,
+            "bench-tls",
+            rdpm_server::TlsConfig::SelfSigned,
+        )))
         .expect("the HTTPS server starts");
     let token = std::fs::read_to_string(server.admin_token_path())
         .expect("token")

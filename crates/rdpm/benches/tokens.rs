@@ -15,19 +15,15 @@
 //! user's access. Prints the medians and the load average, which the
 //! figures depend on.
 
-use std::time::Duration;
-
 use rdpm_client::Client;
-use rdpm_server::{start, ServerConfig};
+use rdpm_server::start;
+
+mod support;
 use rdpm_types::{BuiltinRole, CreateSessionRequest, NewApiToken};
+use support::{loopback_server, median};
 
 const REQUESTS: u32 = 5_000;
 const ROUNDS: usize = 7;
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(|a, b| a.total_cmp(b));
-    v[v.len() / 2]
-}
 
 /// Nanoseconds every live thread of this process has run.
 fn cpu_ns() -> u64 {
@@ -49,17 +45,11 @@ fn main() {
         .expect("runtime");
     let dir = tempfile::tempdir().expect("tempdir");
     let server = rt
-        .block_on(start(ServerConfig {
-            data_dir: dir.path().join("data"),
-            listen: "127.0.0.1:0".parse().expect("addr"),
-            name: "bench".into(),
-            session_idle_timeout: Duration::from_secs(600),
-            job_limits: rdpm_server::JobLimits::default(),
-            connections: rdpm_server::ConnectionLimits::default(),
-            tls: rdpm_server::TlsConfig::Off,
-            time: rdpm_server::TimeConfig::default(),
-            audit: rdpm_server::AuditConfig::default(),
-        }))
+        .block_on(start(loopback_server(
+            dir.path().join("data"),
+            "bench",
+            rdpm_server::TlsConfig::Off,
+        )))
         .expect("server starts");
     let admin = std::fs::read_to_string(server.admin_token_path())
         .expect("token")
