@@ -63,7 +63,7 @@ mod schedule;
 mod sqlite;
 mod users;
 
-pub use agents::AttachKeyUse;
+pub use agents::{AgentRecord, AttachKeyUse, AttachOutcome};
 pub use roles::{GroupRecord, MembershipChange, RoleRecord, RoleSave};
 pub use users::{LoginFailure, UserRecord};
 mod writer;
@@ -408,6 +408,38 @@ pub trait Catalog: Send + Sync {
         key_hash: &str,
         now: DateTime<Utc>,
     ) -> Result<AttachKeyUse, CatalogError>;
+
+    /// Attaches a host's agent with the attach key of `key_hash` (see
+    /// [`AttachOutcome`]).
+    fn attach_agent(
+        &self,
+        key_hash: &str,
+        names: &ProductionServerNames,
+        credential_hash: &str,
+        version: &str,
+        now: DateTime<Utc>,
+    ) -> Result<AttachOutcome, CatalogError>;
+
+    /// Every attached agent.
+    fn agents(&self) -> Result<Vec<AgentRecord>, CatalogError>;
+
+    /// The agent of a production server, if one is attached.
+    fn agent(&self, id: ProductionServerId) -> Result<Option<AgentRecord>, CatalogError>;
+
+    /// Records that an agent was seen (and the version of its hello).
+    fn agent_seen(
+        &self,
+        id: ProductionServerId,
+        version: Option<&str>,
+        at: DateTime<Utc>,
+    ) -> Result<(), CatalogError>;
+
+    /// Enables or disables an agent's jobs; whether an agent is attached.
+    fn set_agent_enabled(
+        &self,
+        id: ProductionServerId,
+        enabled: bool,
+    ) -> Result<bool, CatalogError>;
 
     /// The recovery role with that id.
     fn role(&self, id: rdpm_types::RoleId) -> Result<Option<RoleRecord>, CatalogError>;

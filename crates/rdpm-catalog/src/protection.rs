@@ -126,6 +126,7 @@ pub(crate) fn servers(conn: &Connection) -> Result<Vec<ProductionServerRecord>, 
             id: ProductionServerId(parse_uuid("production_servers.id", &id)?),
             agent: match agent.as_str() {
                 "Local" => AgentKind::Local,
+                "Remote" => AgentKind::Remote,
                 _ => return Err(invalid("production_servers.agent", agent)),
             },
             names: ProductionServerNames {

@@ -15,7 +15,7 @@ use crate::{
     ProductionServerNames, ProductionServerRecord, ServerIdentity, ServerNameRecord,
     SessionAuditRecord, SessionClosedRecord, SessionOpenedRecord, StoppedDatasource,
 };
-use rdpm_types::{DatasourceId, ProtectionGroup, ProtectionGroupId};
+use rdpm_types::{DatasourceId, ProductionServerId, ProtectionGroup, ProtectionGroupId};
 
 /// How long a statement waits for another connection's write lock before
 /// it fails: the audit writer and the main connection share the database.
@@ -65,6 +65,7 @@ fn migrations() -> Migrations<'static> {
         M::up(crate::roles::MIGRATION),
         M::up(crate::api_tokens::MIGRATION),
         M::up(crate::agents::MIGRATION),
+        M::up(crate::agents::MIGRATION_AGENTS),
     ])
 }
 
@@ -478,6 +479,49 @@ impl Catalog for SqliteCatalog {
         now: DateTime<Utc>,
     ) -> Result<crate::AttachKeyUse, CatalogError> {
         crate::agents::use_key(&self.conn(), key_hash, now)
+    }
+
+    fn attach_agent(
+        &self,
+        key_hash: &str,
+        names: &ProductionServerNames,
+        credential_hash: &str,
+        version: &str,
+        now: DateTime<Utc>,
+    ) -> Result<crate::AttachOutcome, CatalogError> {
+        crate::agents::attach(
+            &mut self.conn(),
+            key_hash,
+            names,
+            credential_hash,
+            version,
+            now,
+        )
+    }
+
+    fn agents(&self) -> Result<Vec<crate::AgentRecord>, CatalogError> {
+        crate::agents::agents(&self.conn())
+    }
+
+    fn agent(&self, id: ProductionServerId) -> Result<Option<crate::AgentRecord>, CatalogError> {
+        crate::agents::agent(&self.conn(), id)
+    }
+
+    fn agent_seen(
+        &self,
+        id: ProductionServerId,
+        version: Option<&str>,
+        at: DateTime<Utc>,
+    ) -> Result<(), CatalogError> {
+        crate::agents::seen(&self.conn(), id, version, at)
+    }
+
+    fn set_agent_enabled(
+        &self,
+        id: ProductionServerId,
+        enabled: bool,
+    ) -> Result<bool, CatalogError> {
+        crate::agents::set_enabled(&self.conn(), id, enabled)
     }
 
     fn role(&self, id: rdpm_types::RoleId) -> Result<Option<crate::RoleRecord>, CatalogError> {

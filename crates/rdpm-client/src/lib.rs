@@ -23,7 +23,7 @@ mod trust;
 
 use std::time::Duration;
 
-pub use trust::{fingerprint, parse_fingerprint, Refusal, Trust};
+pub use trust::{fingerprint, parse_fingerprint, Refusal, Trust, WebSocketTls};
 
 use rdpm_types::routes::{self as r, Endpoint};
 use rdpm_types::{
@@ -164,6 +164,16 @@ impl Client {
     /// The health check (no credential).
     pub async fn health(&self) -> Result<Health> {
         self.endpoint::<r::GetHealth>(None, &(), &(), &()).await
+    }
+
+    /// Attaches this host's agent with a one-time attach key; the answer
+    /// holds the agent's credential, shown this once.
+    pub async fn attach_agent(
+        &self,
+        request: &rdpm_types::AgentAttachRequest,
+    ) -> Result<rdpm_types::AgentAttached> {
+        self.endpoint::<r::AttachAgent>(None, &(), &(), request)
+            .await
     }
 
     /// Opens a session with the administrator credential.

@@ -286,3 +286,37 @@ fn new_client_config(
         .with_no_client_auth();
     Ok((config, refused))
 }
+
+/// The TLS of a client's WebSocket (the agent channel): the same trust as
+/// [`crate::Client::with_trust`], over HTTP/1.1 only (a WebSocket upgrade
+/// is an HTTP/1.1 request), and the verifier's last refusal.
+#[derive(Debug, Clone)]
+pub struct WebSocketTls {
+    /// The configuration for `tokio_rustls`.
+    pub config: Arc<rustls::ClientConfig>,
+    refused: RefusalSlot,
+}
+
+impl WebSocketTls {
+    /// The configuration for a server whose certificate `trust` names.
+    pub fn new(trust: &Trust) -> Result<WebSocketTls, String> {
+        let ca_pem = match trust {
+            Trust::CaFile(path) => Some(read_ca_file(path)?),
+            _ => None,
+        };
+        let (mut config, refused) = new_client_config(trust, ca_pem.as_deref())?;
+        config.alpn_protocols = vec![b"http/1.1".to_vec()];
+        Ok(WebSocketTls {
+            config: Arc::new(config),
+            refused,
+        })
+    }
+
+    /// Why the verifier last refused the server's certificate, once.
+    pub fn take_refusal(&self) -> Option<Refusal> {
+        self.refused
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take()
+    }
+}

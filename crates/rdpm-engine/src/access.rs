@@ -35,6 +35,8 @@ pub enum Principal {
     AdminToken,
     /// A user of the catalog.
     User(String),
+    /// The agent of a remote production server (its agent credential).
+    Agent(rdpm_types::ProductionServerId),
 }
 
 /// The items and targets that recovery roles give a user, over which
@@ -149,6 +151,18 @@ impl Access {
         }
     }
 
+    /// The access of a production server's agent credential: being that
+    /// agent, and nothing else.
+    pub fn agent(id: rdpm_types::ProductionServerId) -> Access {
+        Access {
+            principal: Principal::Agent(id),
+            role: None,
+            enabled: true,
+            rights: Rights::of(&[Right::Agent]),
+            scope: None,
+        }
+    }
+
     /// The access of a user of `role`, with no recovery role.
     pub fn of_role(name: &str, role: Option<BuiltinRole>) -> Access {
         Access {
@@ -187,6 +201,7 @@ impl Access {
     pub fn describe(&self) -> String {
         match &self.principal {
             Principal::AdminToken => "the administrator token".to_string(),
+            Principal::Agent(id) => format!("the agent credential of production server {id}"),
             Principal::User(name) => {
                 let role = match (self.role, &self.scope) {
                     (Some(role), _) => format!("role {role}"),

@@ -1,7 +1,9 @@
 //! Production agents: how the server sees the computers it protects.
 //!
 //! [`ProductionAgent`] is the interface; [`LocalAgent`] is the server's own
-//! host, read directly. Remote agents come later behind the same trait.
+//! host, read directly, and the host of every `rdpm agent`, which answers
+//! the server's requests with it ([`serve`]); the server reaches a remote
+//! one through [`crate::fleet::RemoteAgent`].
 //! Every method blocks (it reads the file system): async callers use
 //! `spawn_blocking`.
 //!
@@ -15,7 +17,10 @@ use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::{Path, PathBuf};
 
 use rdpm_catalog::ProductionServerNames;
-use rdpm_types::{path_contains, DatasourceKind};
+use rdpm_types::{
+    path_contains, AgentFailure, AgentReply, AgentRequest, AgentResult, DatasourceKind, WireChild,
+    WireMount, WirePath,
+};
 
 /// File systems that are never volumes: kernel interfaces, and memory-backed
 /// file systems whose contents a reboot loses anyway. `overlay` is not
@@ -46,6 +51,9 @@ const NOT_VOLUMES: &[&str] = &[
     "tmpfs",
     "tracefs",
 ];
+
+/// The largest page of children an agent lists at once.
+pub const MAX_CHILD_PAGE: usize = 10_000;
 
 /// A mounted file system.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -135,6 +143,169 @@ pub enum AgentError {
         /// What failed.
         source: io::Error,
     },
+    /// A remote production server's agent is not connected or did not
+    /// answer in time.
+    #[error(
+        "the agent of the production server '{server}' cannot be reached: {reason}; it was \
+         last seen {}. Check that 'rdpm agent' runs on {server} and can reach this server \
+         (its log says why it cannot)",
+        last_seen.map(|t| format!("at {}", t.format("%Y-%m-%d %H:%M:%S UTC"))).unwrap_or_else(|| "never".into())
+    )]
+    Unreachable {
+        /// The production server's name.
+        server: String,
+        /// What went wrong.
+        reason: String,
+        /// When it was last connected.
+        last_seen: Option<chrono::DateTime<chrono::Utc>>,
+    },
+    /// The agent answered something the server does not understand (an
+    /// agent of another version).
+    #[error("the agent of '{server}' cannot do this: {message}")]
+    Unsupported {
+        /// The production server's name.
+        server: String,
+        /// What it said.
+        message: String,
+    },
+}
+
+impl AgentError {
+    /// The failure as it travels from an agent to the server.
+    pub fn to_wire(&self) -> AgentFailure {
+        let p = |path: &[u8]| WirePath(path.to_vec());
+        match self {
+            AgentError::InvalidPath(path) => AgentFailure::InvalidPath { path: p(path) },
+            AgentError::NotFound(path) => AgentFailure::NotFound { path: p(path) },
+            AgentError::NotProtectable {
+                path,
+                mount_point,
+                file_system,
+            } => AgentFailure::NotProtectable {
+                path: p(path),
+                mount_point: p(mount_point),
+                file_system: file_system.clone(),
+            },
+            AgentError::NotAFolder(path) => AgentFailure::NotAFolder { path: p(path) },
+            AgentError::ThroughLink {
+                path,
+                link,
+                target,
+                real,
+            } => AgentFailure::ThroughLink {
+                path: p(path),
+                link: p(link),
+                target: p(target),
+                real: p(real),
+            },
+            AgentError::Io { path, source } => AgentFailure::Io {
+                path: p(path),
+                message: source.to_string(),
+            },
+            AgentError::Unreachable { .. } | AgentError::Unsupported { .. } => {
+                AgentFailure::Unsupported {
+                    message: self.to_string(),
+                }
+            }
+        }
+    }
+
+    /// A failure an agent of the production server `server` sent.
+    pub fn from_wire(failure: AgentFailure, server: &str) -> AgentError {
+        match failure {
+            AgentFailure::InvalidPath { path } => AgentError::InvalidPath(path.0),
+            AgentFailure::NotFound { path } => AgentError::NotFound(path.0),
+            AgentFailure::NotProtectable {
+                path,
+                mount_point,
+                file_system,
+            } => AgentError::NotProtectable {
+                path: path.0,
+                mount_point: mount_point.0,
+                file_system,
+            },
+            AgentFailure::NotAFolder { path } => AgentError::NotAFolder(path.0),
+            AgentFailure::ThroughLink {
+                path,
+                link,
+                target,
+                real,
+            } => AgentError::ThroughLink {
+                path: path.0,
+                link: link.0,
+                target: target.0,
+                real: real.0,
+            },
+            AgentFailure::Io { path, message } => AgentError::Io {
+                path: path.0,
+                source: io::Error::other(message),
+            },
+            AgentFailure::Unsupported { message } => AgentError::Unsupported {
+                server: server.to_string(),
+                message,
+            },
+        }
+    }
+}
+
+impl Mount {
+    /// The mount as it travels.
+    pub fn to_wire(&self) -> WireMount {
+        WireMount {
+            mount_point: WirePath(self.mount_point.clone()),
+            file_system: self.file_system.clone(),
+            source: self.source.clone(),
+            is_volume: self.is_volume,
+        }
+    }
+
+    /// A mount an agent sent.
+    pub fn from_wire(mount: WireMount) -> Mount {
+        Mount {
+            mount_point: mount.mount_point.0,
+            file_system: mount.file_system,
+            source: mount.source,
+            is_volume: mount.is_volume,
+        }
+    }
+}
+
+/// Answers one request of the server with `agent`: what `rdpm agent` does
+/// with each request of its channel (blocking).
+pub fn serve(agent: &dyn ProductionAgent, request: AgentRequest) -> AgentResult {
+    let reply = match request {
+        AgentRequest::Volumes => agent.volumes().map(|volumes| AgentReply::Volumes {
+            volumes: volumes.iter().map(Mount::to_wire).collect(),
+        }),
+        AgentRequest::DatasourceForPath { path } => agent
+            .datasource_for_path(&path.0)
+            .map(|m| AgentReply::Mount { mount: m.to_wire() }),
+        AgentRequest::KindOf { path } => {
+            agent.kind_of(&path.0).map(|kind| AgentReply::Kind { kind })
+        }
+        AgentRequest::Children { path, after, limit } => {
+            let limit = usize::try_from(limit)
+                .unwrap_or(usize::MAX)
+                .min(MAX_CHILD_PAGE);
+            agent
+                .children(&path.0, after.as_ref().map(|a| a.0.as_slice()), limit)
+                .map(|page| AgentReply::Children {
+                    entries: page
+                        .entries
+                        .into_iter()
+                        .map(|e| WireChild {
+                            name: WirePath(e.name),
+                            kind: e.kind,
+                        })
+                        .collect(),
+                    more: page.more,
+                })
+        }
+    };
+    match reply {
+        Ok(reply) => AgentResult::Ok(reply),
+        Err(e) => AgentResult::Err(e.to_wire()),
+    }
 }
 
 fn show(path: &[u8]) -> String {
@@ -416,7 +587,9 @@ impl ProductionAgent for LocalAgent {
 
 /// The host's names: the short name, the domain from the host name or
 /// from `/etc/resolv.conf` (`domain`, else the first `search` entry).
-fn local_names() -> ProductionServerNames {
+/// How this host names itself: its host name, split at the first dot into
+/// short name and domain (the resolver's domain when the name has none).
+pub fn local_names() -> ProductionServerNames {
     let host = gethostname::gethostname().to_string_lossy().into_owned();
     let (short, domain) = match host.split_once('.') {
         Some((short, domain)) => (short.to_string(), domain.to_string()),

@@ -161,7 +161,7 @@ impl Requester<'_> {
     fn user(&self) -> Option<&str> {
         match &self.access.principal {
             Principal::User(name) => Some(name),
-            Principal::AdminToken => None,
+            Principal::AdminToken | Principal::Agent(_) => None,
         }
     }
 

@@ -22,6 +22,7 @@ pub mod api_tokens;
 pub mod clock;
 pub mod conditions;
 pub mod error;
+pub mod fleet;
 pub mod hex;
 pub mod job_query;
 pub mod jobs;

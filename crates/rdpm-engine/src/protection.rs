@@ -11,17 +11,18 @@ use std::sync::Arc;
 use base64::Engine as _;
 use rdpm_catalog::{name_key, Catalog, CatalogError, GroupCommit, ProductionServerRecord};
 use rdpm_types::{
-    ChildDatasourcePage, Datasource, DatasourceId, DatasourceKind, ErrorId, FsPath,
-    PolicyObjective, ProductionServer, ProductionServerId, ProtectionGroup, ProtectionGroupId,
-    ProtectionGroupMember, ServerProtectionState,
+    AgentKind, AgentState, ChildDatasourcePage, Datasource, DatasourceId, DatasourceKind, ErrorId,
+    FsPath, PolicyObjective, ProductionServer, ProductionServerId, ProtectionGroup,
+    ProtectionGroupId, ProtectionGroupMember, ServerProtectionState,
 };
 
 use crate::agent::{normalize, AgentError, Mount, ProductionAgent};
 use crate::error::EngineError;
+use crate::fleet::Fleet;
 
 /// Default and largest page of child datasources.
 pub const DEFAULT_CHILD_PAGE: usize = 1000;
-pub const MAX_CHILD_PAGE: usize = 10_000;
+pub use crate::agent::MAX_CHILD_PAGE;
 
 /// Longest protection group name, in characters.
 const MAX_GROUP_NAME: usize = 256;
@@ -31,6 +32,7 @@ const MAX_GROUP_NAME: usize = 256;
 pub struct Protection {
     agent: Arc<dyn ProductionAgent>,
     catalog: Arc<dyn Catalog>,
+    fleet: Arc<Fleet>,
     local: ProductionServerRecord,
 }
 
@@ -93,9 +95,14 @@ fn agent_error(e: AgentError) -> EngineError {
         | AgentError::NotProtectable { path: p, .. }
         | AgentError::ThroughLink { path: p, .. }
         | AgentError::Io { path: p, .. } => String::from_utf8_lossy(p).into_owned(),
+        AgentError::Unreachable { server, .. } | AgentError::Unsupported { server, .. } => {
+            server.clone()
+        }
     };
     let id = match &e {
         AgentError::NotFound(_) | AgentError::NotProtectable { .. } => ErrorId::DatasourceNotFound,
+        AgentError::Unreachable { .. } => ErrorId::AgentUnreachable,
+        AgentError::Unsupported { .. } => ErrorId::NotSupported,
         _ => ErrorId::InvalidRequest,
     };
     EngineError::new(id, format!("{}.", capitalize(&e.to_string()))).with_target(target)
@@ -232,26 +239,71 @@ impl Protection {
     pub fn new(
         agent: Arc<dyn ProductionAgent>,
         catalog: Arc<dyn Catalog>,
+        fleet: Arc<Fleet>,
         at: chrono::DateTime<chrono::Utc>,
     ) -> Result<Self, CatalogError> {
         let local = catalog.register_local_production_server(agent.names(), at)?;
         Ok(Protection {
             agent,
             catalog,
+            fleet,
             local,
         })
     }
 
-    fn agent_for(&self, id: ProductionServerId) -> Result<&dyn ProductionAgent, EngineError> {
+    /// The agents connected now.
+    pub fn fleet(&self) -> &Arc<Fleet> {
+        &self.fleet
+    }
+
+    /// The local production server's id.
+    pub fn local_id(&self) -> ProductionServerId {
+        self.local.id
+    }
+
+    /// The agent that reaches production server `id`: the local host's, or
+    /// the remote agent connected for it; refused, saying when it was last
+    /// seen, when that agent is not connected.
+    pub fn agent_for(
+        &self,
+        id: ProductionServerId,
+    ) -> Result<Arc<dyn ProductionAgent>, EngineError> {
         if id == self.local.id {
-            Ok(self.agent.as_ref())
-        } else {
-            Err(EngineError::new(
-                ErrorId::ProductionServerNotFound,
-                format!("No production server {id} is attached to this server."),
-            )
-            .with_target(id.to_string()))
+            return Ok(Arc::clone(&self.agent));
         }
+        if let Some(connection) = self.fleet.connection(id) {
+            return Ok(connection.agent);
+        }
+        let server = self.server_record(id)?;
+        let agent = self.catalog.agent(id).map_err(catalog_error)?;
+        let reason = match &agent {
+            Some(_) => "its agent is not connected",
+            None => "it has no agent attached any more",
+        };
+        Err(agent_error(AgentError::Unreachable {
+            server: server.names.server_name,
+            reason: reason.to_string(),
+            last_seen: agent.and_then(|a| a.last_seen),
+        }))
+    }
+
+    /// The catalog's record of production server `id`.
+    fn server_record(&self, id: ProductionServerId) -> Result<ProductionServerRecord, EngineError> {
+        if id == self.local.id {
+            return Ok(self.local.clone());
+        }
+        self.catalog
+            .production_servers()
+            .map_err(catalog_error)?
+            .into_iter()
+            .find(|s| s.id == id)
+            .ok_or_else(|| {
+                EngineError::new(
+                    ErrorId::ProductionServerNotFound,
+                    format!("No production server {id} is attached to this server."),
+                )
+                .with_target(id.to_string())
+            })
     }
 
     fn groups(&self) -> Result<Vec<ProtectionGroup>, EngineError> {
@@ -262,11 +314,30 @@ impl Protection {
         &self,
         record: &ProductionServerRecord,
         groups: &[ProtectionGroup],
+        agents: &[rdpm_catalog::AgentRecord],
     ) -> ProductionServer {
         let protected = groups
             .iter()
             .flat_map(|g| &g.members)
             .any(|m| m.production_server_id == record.id);
+        let agent = agents.iter().find(|a| a.production_server_id == record.id);
+        let (agent_state, agent_version, last_seen) = match record.agent {
+            // The server reads its own host: never "seen", always there.
+            AgentKind::Local => (
+                AgentState::Local,
+                env!("CARGO_PKG_VERSION").to_string(),
+                None,
+            ),
+            _ => match (self.fleet.connection(record.id), agent) {
+                (Some(c), _) => (AgentState::Connected, c.version, Some(self.fleet.now())),
+                (None, Some(a)) => (
+                    AgentState::Disconnected,
+                    a.agent_version.clone(),
+                    a.last_seen,
+                ),
+                (None, None) => (AgentState::Detached, String::new(), None),
+            },
+        };
         ProductionServer {
             id: record.id,
             server_name: record.names.server_name.clone(),
@@ -280,6 +351,10 @@ impl Protection {
                 ServerProtectionState::NoDatasourcesProtected
             },
             agent: record.agent,
+            agent_state,
+            agent_version,
+            last_seen,
+            enabled: agent.is_none_or(|a| a.enabled),
         }
     }
 
@@ -287,7 +362,11 @@ impl Protection {
     pub fn production_servers(&self) -> Result<Vec<ProductionServer>, EngineError> {
         let groups = self.groups()?;
         let servers = self.catalog.production_servers().map_err(catalog_error)?;
-        Ok(servers.iter().map(|s| self.describe(s, &groups)).collect())
+        let agents = self.catalog.agents().map_err(catalog_error)?;
+        Ok(servers
+            .iter()
+            .map(|s| self.describe(s, &groups, &agents))
+            .collect())
     }
 
     /// One production server.
@@ -309,19 +388,19 @@ impl Protection {
 
     fn datasource(
         &self,
-        server: ProductionServerId,
+        server: &ProductionServerRecord,
         path: &[u8],
         kind: DatasourceKind,
         mount: Option<&Mount>,
         membership: &Membership,
     ) -> Datasource {
-        let id = DatasourceId::for_path(server, path);
+        let id = DatasourceId::for_path(server.id, path);
         let name = if kind == DatasourceKind::Volume {
             path
         } else {
             last_component(path)
         };
-        let names = &self.local.names;
+        let names = &server.names;
         let protected = membership.get(&id);
         Datasource {
             id,
@@ -333,7 +412,7 @@ impl Protection {
                 .map(|m| FsPath::from_bytes(&m.mount_point))
                 .unwrap_or_else(|| FsPath::from_text("")),
             file_system: mount.map(|m| m.file_system.clone()).unwrap_or_default(),
-            production_server_id: server,
+            production_server_id: server.id,
             computer: names.server_name.clone(),
             production_server_name: names.name.clone(),
             is_container: kind != DatasourceKind::File,
@@ -370,13 +449,14 @@ impl Protection {
     /// `Get-DPMDatasource -ProductionServer -Inquire`: the volumes.
     pub fn volumes(&self, server: ProductionServerId) -> Result<Vec<Datasource>, EngineError> {
         let agent = self.agent_for(server)?;
+        let record = self.server_record(server)?;
         let membership = membership(&self.groups()?);
         let volumes = agent.volumes().map_err(agent_error)?;
         Ok(volumes
             .iter()
             .map(|m| {
                 self.datasource(
-                    server,
+                    &record,
                     &m.mount_point,
                     DatasourceKind::Volume,
                     Some(m),
@@ -395,6 +475,7 @@ impl Protection {
         limit: usize,
     ) -> Result<ChildDatasourcePage, EngineError> {
         let agent = self.agent_for(server)?;
+        let record = self.server_record(server)?;
         let path = normalize(path).map_err(agent_error)?;
         let mount = agent.datasource_for_path(&path).map_err(agent_error)?;
         let after = cursor
@@ -423,7 +504,7 @@ impl Protection {
                     child.push(b'/');
                 }
                 child.extend_from_slice(&entry.name);
-                self.datasource(server, &child, entry.kind, Some(&mount), &membership)
+                self.datasource(&record, &child, entry.kind, Some(&mount), &membership)
             })
             .collect();
         let next_cursor = match (page.more, page.entries.last()) {
@@ -467,7 +548,7 @@ impl Protection {
         let mount = agent.datasource_for_path(path).map_err(agent_error)?;
         let membership = membership(&self.groups()?);
         Ok(self.datasource(
-            server.id,
+            server,
             &mount.mount_point,
             DatasourceKind::Volume,
             Some(&mount),
@@ -475,18 +556,40 @@ impl Protection {
         ))
     }
 
+    /// The production servers by id.
+    fn server_records(
+        &self,
+    ) -> Result<HashMap<ProductionServerId, ProductionServerRecord>, EngineError> {
+        Ok(self
+            .catalog
+            .production_servers()
+            .map_err(catalog_error)?
+            .into_iter()
+            .map(|s| (s.id, s))
+            .collect())
+    }
+
+    /// A member as a datasource. Its volume comes from the local host's
+    /// mount table, or from the mounts a remote agent last reported: a
+    /// listing never waits for an agent.
     fn member_datasource(
         &self,
         member: &ProtectionGroupMember,
         membership: &Membership,
+        servers: &HashMap<ProductionServerId, ProductionServerRecord>,
     ) -> Datasource {
         let path = member.path.to_bytes().unwrap_or_default();
-        let mount = self
-            .agent_for(member.production_server_id)
-            .ok()
-            .and_then(|agent| agent.datasource_for_path(&path).ok());
+        let id = member.production_server_id;
+        let mount = if id == self.local.id {
+            self.agent.datasource_for_path(&path).ok()
+        } else {
+            self.fleet
+                .connection(id)
+                .and_then(|c| c.agent.cached_mount(&path))
+        };
+        let record = servers.get(&id).unwrap_or(&self.local);
         self.datasource(
-            member.production_server_id,
+            record,
             &path,
             member.object_type,
             mount.as_ref(),
@@ -502,12 +605,13 @@ impl Protection {
     ) -> Result<Vec<Datasource>, EngineError> {
         let groups = self.groups()?;
         let membership = membership(&groups);
+        let servers = self.server_records()?;
         let query = query.map(str::to_lowercase);
         self.with_recovery_points(
             groups
                 .iter()
                 .flat_map(|g| &g.members)
-                .map(|m| self.member_datasource(m, &membership))
+                .map(|m| self.member_datasource(m, &membership, &servers))
                 .filter(|d| {
                     query
                         .as_ref()
@@ -534,18 +638,20 @@ impl Protection {
     /// point summary; `None` when it is not a member.
     pub fn member_of(&self, group: &ProtectionGroup, id: DatasourceId) -> Option<Datasource> {
         let member = group.members.iter().find(|m| m.datasource_id == id)?;
-        Some(self.member_datasource(member, &membership(std::slice::from_ref(group))))
+        let servers = self.server_records().unwrap_or_default();
+        Some(self.member_datasource(member, &membership(std::slice::from_ref(group)), &servers))
     }
 
     /// `Get-DPMDatasource -ProtectionGroup`.
     pub fn group_datasources(&self, id: ProtectionGroupId) -> Result<Vec<Datasource>, EngineError> {
         let group = self.protection_group(id)?;
         let membership = membership(std::slice::from_ref(&group));
+        let servers = self.server_records()?;
         self.with_recovery_points(
             group
                 .members
                 .iter()
-                .map(|m| self.member_datasource(m, &membership))
+                .map(|m| self.member_datasource(m, &membership, &servers))
                 .collect(),
         )
     }

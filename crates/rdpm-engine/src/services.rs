@@ -101,10 +101,19 @@ impl Engine {
             sealer,
         ));
         let agent: Arc<dyn ProductionAgent> = Arc::new(LocalAgent::new(config.data_dir));
-        let protection = Arc::new(Protection::new(agent, Arc::clone(&catalog), started_at)?);
+        let clock = config.clock.clock();
+        let fleet = Arc::new(crate::fleet::Fleet::new(
+            Arc::clone(&catalog),
+            Arc::clone(&clock),
+        ));
+        let protection = Arc::new(Protection::new(
+            agent,
+            Arc::clone(&catalog),
+            fleet,
+            started_at,
+        )?);
         let pool = Arc::new(Pool::open(config.data_dir, Arc::clone(&catalog))?);
         pool.open_all();
-        let clock = config.clock.clock();
         let jobs = Arc::new(
             Jobs::new(
                 Arc::clone(&catalog),

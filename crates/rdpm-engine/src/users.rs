@@ -270,22 +270,30 @@ pub enum LoginError {
     Internal(crate::error::EngineError),
 }
 
-/// Failed logins counted per key in fixed windows, for a bounded number
-/// of keys.
+/// Failures counted per key (an address, a user name) in fixed windows,
+/// for a bounded number of keys: what limits failed logins, and failed
+/// agent attaches.
 #[derive(Debug, Default)]
-struct Windows {
+pub struct Windows {
     counts: HashMap<String, (Instant, u32)>,
 }
 
 impl Windows {
     /// How long until `key` may try again, if it is over `limit`.
-    fn blocked(&self, key: &str, limit: u32, window: Duration, now: Instant) -> Option<Duration> {
+    pub fn blocked(
+        &self,
+        key: &str,
+        limit: u32,
+        window: Duration,
+        now: Instant,
+    ) -> Option<Duration> {
         let (start, count) = self.counts.get(key)?;
         let ends = *start + window;
         (*count >= limit && ends > now).then(|| ends - now)
     }
 
-    fn count(&mut self, key: String, window: Duration, max: usize, now: Instant) {
+    /// Counts one failure of `key`, keeping at most `max` keys.
+    pub fn count(&mut self, key: String, window: Duration, max: usize, now: Instant) {
         if !self.counts.contains_key(&key) && self.counts.len() >= max {
             self.counts.retain(|_, (start, _)| *start + window > now);
             if self.counts.len() >= max {

@@ -293,6 +293,7 @@ impl AuditNote {
             "RenameDraft" => summaries::rename,
             "AddMembers" => summaries::members,
             "AddPoolMember" => summaries::pool_member,
+            "AttachAgent" => summaries::attach,
             _ => return None,
         };
         Some(AuditNote {
@@ -367,6 +368,17 @@ mod summaries {
         Some(format!(
             "recovery points {items}; to {:?} on {}{folder}; overwrite {:?}",
             o.recovery_location, o.target_server, o.overwrite_type
+        ))
+    }
+
+    /// The host that attached, never its key.
+    pub(super) fn attach(body: &Value) -> Option<String> {
+        let r: rdpm_types::AgentAttachRequest = read(body)?;
+        let bounded = |text: &str| text.chars().take(256).collect::<String>();
+        Some(format!(
+            "agent of {} (rdpm {})",
+            bounded(&r.names.name),
+            bounded(&r.version)
         ))
     }
 

@@ -37,6 +37,9 @@ pub enum AuditAuthentication {
     /// directory (`rdpm server user ...`); the principal is the local
     /// account that ran it.
     ServerHost,
+    /// A production server's agent credential; the principal is `agent`
+    /// and the production server's id.
+    AgentCredential,
 }
 
 impl AuditAuthentication {
@@ -49,17 +52,19 @@ impl AuditAuthentication {
             AuditAuthentication::Password => "Password",
             AuditAuthentication::ApiToken => "ApiToken",
             AuditAuthentication::ServerHost => "ServerHost",
+            AuditAuthentication::AgentCredential => "AgentCredential",
         }
     }
 
     /// Every value.
-    pub const ALL: [AuditAuthentication; 6] = [
+    pub const ALL: [AuditAuthentication; 7] = [
         AuditAuthentication::None,
         AuditAuthentication::AdministratorToken,
         AuditAuthentication::SessionToken,
         AuditAuthentication::Password,
         AuditAuthentication::ApiToken,
         AuditAuthentication::ServerHost,
+        AuditAuthentication::AgentCredential,
     ];
 }
 

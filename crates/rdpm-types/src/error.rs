@@ -164,6 +164,11 @@ pub enum ErrorId {
     RoleNameInUse,
     /// No group of users of that name.
     SecurityGroupNotFound,
+    /// The production server's agent is not connected, or did not answer
+    /// in time; the body says when it was last seen.
+    AgentUnreachable,
+    /// The agent's rdpm version is not the server's; the body names both.
+    AgentVersionMismatch,
 }
 
 impl ErrorId {
@@ -208,6 +213,8 @@ impl ErrorId {
             RoleNotFound => "RoleNotFound",
             RoleNameInUse => "RoleNameInUse",
             SecurityGroupNotFound => "SecurityGroupNotFound",
+            AgentUnreachable => "AgentUnreachable",
+            AgentVersionMismatch => "AgentVersionMismatch",
         }
     }
 
@@ -245,6 +252,8 @@ impl ErrorId {
             InsufficientStorage => ErrorCategory::WriteError,
             TooManyRequests => ErrorCategory::LimitsExceeded,
             RoleNotFound | SecurityGroupNotFound => ErrorCategory::ObjectNotFound,
+            AgentUnreachable => ErrorCategory::ResourceUnavailable,
+            AgentVersionMismatch => ErrorCategory::InvalidOperation,
             RoleNameInUse => ErrorCategory::ResourceExists,
         }
     }
@@ -277,6 +286,8 @@ impl ErrorId {
             InsufficientStorage => 507,
             TooManyRequests => 429,
             RoleNotFound | SecurityGroupNotFound => 404,
+            AgentUnreachable => 503,
+            AgentVersionMismatch => 409,
             RoleNameInUse => 409,
         }
     }

@@ -18,6 +18,7 @@
 
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
+mod agent;
 mod alert;
 mod api_token;
 mod audit;
@@ -36,6 +37,12 @@ mod security;
 mod server;
 mod session;
 
+pub use agent::{
+    agent_credential_text, is_agent_credential, split_agent_credential, AgentAttachRequest,
+    AgentAttached, AgentFailure, AgentMessage, AgentNames, AgentReply, AgentRequest, AgentResult,
+    ServerMessage, WireChild, WireMount, WirePath, AGENT_CREDENTIAL_PREFIX, AGENT_PROTOCOL,
+    AGENT_SECRET_HEX, MAX_AGENT_MESSAGE,
+};
 pub use alert::{Alert, AlertId, AlertQuery, AlertSeverity, AlertState, AlertType};
 pub use api_token::{
     api_token_text, is_api_token, split_api_token, ApiTokenId, ApiTokenInfo, ApiTokenQuery,
@@ -61,8 +68,8 @@ pub use job::{
 pub use pool::ServerVolume;
 pub use pool::{NewPoolMember, PoolMember};
 pub use protection::{
-    path_contains, AddChildDatasources, AgentKind, ChildDatasourcePage, ChildQuery, DataLocation,
-    Datasource, DatasourceId, DatasourceKind, DatasourceQuery, DatasourceRef,
+    path_contains, AddChildDatasources, AgentKind, AgentState, ChildDatasourcePage, ChildQuery,
+    DataLocation, Datasource, DatasourceId, DatasourceKind, DatasourceQuery, DatasourceRef,
     DatasourceSearchQuery, FsPath, ModifiableProtectionGroup, NewProtectionGroup,
     OpenProtectionGroup, PolicyObjective, ProductionServer, ProductionServerId, ProtectionGroup,
     ProtectionGroupId, ProtectionGroupMember, RecoveryPointSummary, RemoveMemberQuery,

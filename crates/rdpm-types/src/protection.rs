@@ -158,6 +158,8 @@ pub enum ServerProtectionState {
 pub enum AgentKind {
     /// The server's own host, read directly.
     Local,
+    /// Another host, through the `rdpm agent` attached on it.
+    Remote,
 }
 
 /// A production server (`Get-DPMProductionServer`).
@@ -181,6 +183,55 @@ pub struct ProductionServer {
     pub server_protection_state: ServerProtectionState,
     /// How the server reaches it.
     pub agent: AgentKind,
+    /// Whether its agent is connected now.
+    #[serde(default = "AgentState::local")]
+    pub agent_state: AgentState,
+    /// The rdpm version of its agent (the server's own, for the local
+    /// host); empty when never seen.
+    #[serde(default)]
+    pub agent_version: String,
+    /// When its agent was last connected: now, while it is; `None` when it
+    /// never was.
+    #[serde(default)]
+    pub last_seen: Option<chrono::DateTime<chrono::Utc>>,
+    /// Whether its jobs run (`Disable-DPMProductionServer` stops them).
+    #[serde(default = "enabled")]
+    pub enabled: bool,
+}
+
+fn enabled() -> bool {
+    true
+}
+
+/// Whether the server can reach a production server now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[non_exhaustive]
+pub enum AgentState {
+    /// The server's own host: always reachable.
+    Local,
+    /// Its agent's channel is open.
+    Connected,
+    /// Its agent is not connected (stopped, cut off, or never started).
+    Disconnected,
+    /// It has no agent any more (detached); its recovery points remain.
+    Detached,
+}
+
+impl AgentState {
+    fn local() -> AgentState {
+        AgentState::Local
+    }
+
+    /// The state's name.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            AgentState::Local => "Local",
+            AgentState::Connected => "Connected",
+            AgentState::Disconnected => "Disconnected",
+            AgentState::Detached => "Detached",
+        }
+    }
 }
 
 /// The kind of a datasource: DPM's `ObjectType` for file data.

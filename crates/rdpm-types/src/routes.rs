@@ -37,7 +37,7 @@ use crate::{
     SetAlertThreshold, SetGlobalProperty, SetPolicyObjective, SetProtectionType, SetSchedule,
     SetSessionScope,
 };
-use crate::{AuditQuery, AuditRecord};
+use crate::{AgentAttachRequest, AgentAttached, AuditQuery, AuditRecord};
 
 /// The HTTP method of a route.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -283,6 +283,18 @@ routes! {
         /// `DELETE`: revoke one's own token, or with Administer anyone's
         /// (`Remove-DPMApiToken`); the token as it is now.
         Delete RevokeApiToken(query: (), body: (), response: ApiTokenInfo) needs UseSession;
+    }
+    /// Attaching a production server's agent.
+    AGENTS_ATTACH = "/api/v1/agents/attach" with () {
+        /// `POST`: attach the host of `rdpm agent attach` with a one-time
+        /// attach key; the agent credential is in this answer only.
+        Post AttachAgent(query: (), body: AgentAttachRequest, response: AgentAttached) needs Anyone;
+    }
+    /// The agent channel.
+    AGENT_CHANNEL = "/api/v1/agents/channel" with () {
+        /// `GET`: upgrades to the WebSocket on which an attached agent
+        /// answers the server's requests; an agent credential only.
+        Get AgentChannel(query: (), body: (), response: ()) needs Agent;
     }
     /// The server scopes of the current session.
     SCOPES = "/api/v1/scopes" with () {

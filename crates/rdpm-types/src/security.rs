@@ -78,6 +78,10 @@ rights! {
     /// Administer the server's security: users, groups, roles, other
     /// users' API tokens, other users' sessions, the audit log.
     Administer = 7,
+    /// Be one production server's agent: open the agent channel and
+    /// answer the server on it. Only an agent credential holds it, and it
+    /// holds nothing else; no user or role does.
+    Agent = 8,
 }
 
 impl std::fmt::Display for Right {
@@ -105,9 +109,10 @@ impl Rights {
         Rights(bits)
     }
 
-    /// Every right.
+    /// Every right a person can hold: all but [`Right::Agent`], which
+    /// only an agent credential holds.
     pub const fn all() -> Rights {
-        Rights::of(Right::ALL)
+        Rights(Rights::of(Right::ALL).0 & !Right::Agent.bit())
     }
 
     /// Whether the set holds `right`; every set holds [`Right::Anyone`].
@@ -240,7 +245,9 @@ mod tests {
         assert!(!reader.contains(Right::RunJobs));
         assert!(Rights::NONE.contains(Right::Anyone));
         assert!(!Rights::NONE.contains(Right::UseSession));
-        assert_eq!(admin.iter().count(), Right::ALL.len());
+        // Every right but Agent, which only an agent credential holds.
+        assert_eq!(admin.iter().count(), Right::ALL.len() - 1);
+        assert!(!admin.contains(Right::Agent));
     }
 
     #[test]

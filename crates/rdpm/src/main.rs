@@ -6,6 +6,8 @@
 //!   in with a password, in the data directory's catalog
 //! - `rdpm server group add|remove|add-member|remove-member|list` — the
 //!   groups of users that recovery roles name
+//! - `rdpm agent attach URL --fingerprint sha256:…` and `rdpm agent` — the
+//!   protection agent of a production server
 //! - `rdpm completions bash|zsh|fish|elvish|powershell` — completions of
 //!   the subcommands for a shell
 //! - `rdpm` — the interactive shell
@@ -16,6 +18,7 @@
 //! rules and their own parser. This crate only parses arguments and wires
 //! the parts together.
 
+mod agent;
 mod groups;
 mod server;
 mod shell;
@@ -48,6 +51,9 @@ enum Command {
     /// The DPM server: its HTTP API on a loopback address.
     // Boxed: its options are many times the size of the other variants'.
     Server(Box<server::ServerArgs>),
+    /// The protection agent of a production server: attaches it to a DPM
+    /// server (`rdpm agent attach`), then connects out and answers it.
+    Agent(agent::AgentArgs),
     /// Prints the completions of rdpm's subcommands for a shell.
     Completions {
         /// The shell to complete in.
@@ -95,6 +101,7 @@ fn run_subcommand(args: Vec<std::ffi::OsString>) -> i32 {
     };
     match cli.command {
         Command::Server(args) => server::main(*args),
+        Command::Agent(args) => agent::main(args),
         Command::Completions { shell } => {
             // Into memory first: the generator panics on a write error,
             // such as a reader that has gone away.

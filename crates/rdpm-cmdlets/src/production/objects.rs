@@ -11,7 +11,7 @@ use rdpm_shell::format::{View, ViewColumn};
 use rdpm_shell::value::NativeObject;
 use rdpm_shell::Registry;
 use rdpm_shell::{CommandContext, ErrorCategory, ErrorRecord, PsObject, Value};
-use rdpm_types::{AgentKind, ProductionServer, ServerProtectionState};
+use rdpm_types::{AgentState, ProductionServer, ServerProtectionState};
 
 use crate::connection::{connections, Closed, Connection, ConnectionState};
 use crate::objects::{payload_of, utc_to_local, Handle};
@@ -24,18 +24,12 @@ pub const AGENT_CONNECTIVITY_TYPE: &str = "Rdpm.AgentConnectivity";
 /// Registers the default views of production servers and datasources:
 /// DPM's own layouts, as its console transcripts show them.
 pub fn register_views(registry: &mut Registry) {
+    // DPM's layout, with the agent's state in place of the cluster (rdpm
+    // protects no clusters): whether the server can reach it, and since
+    // when it cannot.
     registry.register_view(
         PRODUCTION_SERVER_TYPE,
-        View::table(
-            [
-                "ServerName",
-                "ClusterName",
-                "Domain",
-                "ServerProtectionState",
-            ]
-            .map(ViewColumn::property)
-            .to_vec(),
-        ),
+        View::table(PRODUCTION_SERVER_COLUMNS.map(ViewColumn::property).to_vec()),
     );
     registry.register_view(
         DATASOURCE_TYPE,
@@ -56,6 +50,16 @@ pub fn register_views(registry: &mut Registry) {
         ),
     );
 }
+
+/// The columns of a production server's default view.
+const PRODUCTION_SERVER_COLUMNS: [&str; 6] = [
+    "ServerName",
+    "Domain",
+    "AgentState",
+    "AgentVersion",
+    "LastSeen",
+    "ServerProtectionState",
+];
 
 /// Payload of a ProductionServer object: the server as the wire described it.
 pub struct ProductionServerPayload {
@@ -87,11 +91,13 @@ pub fn protection_state_name(s: ServerProtectionState) -> &'static str {
     }
 }
 
-/// The agent health DPM reports as `Connectivity.Status`.
-fn connectivity(agent: AgentKind) -> Value {
-    let status = match agent {
-        // The server reads its own host: the agent is always reachable.
-        AgentKind::Local => "OK",
+/// The agent health DPM reports as `Connectivity.Status`: `OK` for the
+/// server's own host and a connected agent, `Unavailable` for one that is
+/// not connected, `Disabled` for one whose jobs are disabled.
+fn connectivity(state: AgentState, enabled: bool) -> Value {
+    let status = match state {
+        _ if !enabled => "Disabled",
+        AgentState::Local | AgentState::Connected => "OK",
         _ => "Unavailable",
     };
     // The shell converts an object to text through its Name, so the
@@ -121,20 +127,23 @@ pub fn production_server(c: &Connection, ps: ProductionServer) -> Value {
                 "ServerProtectionState".into(),
                 Value::str(protection_state_name(ps.server_protection_state)),
             ),
-            ("Connectivity".into(), connectivity(ps.agent)),
+            (
+                "Connectivity".into(),
+                connectivity(ps.agent_state, ps.enabled),
+            ),
+            ("AgentState".into(), Value::str(ps.agent_state.as_str())),
+            ("AgentVersion".into(), Value::str(&ps.agent_version)),
+            (
+                "LastSeen".into(),
+                ps.last_seen.map_or(Value::Null, utc_to_local),
+            ),
+            ("IsEnabled".into(), Value::Bool(ps.enabled)),
             ("PossibleOwners".into(), Value::array(Vec::new())),
             ("Id".into(), Value::str(ps.id.to_string())),
             ("DPMServerName".into(), Value::str(&c.server_name)),
         ],
     );
-    obj.default_display = [
-        "ServerName",
-        "ClusterName",
-        "Domain",
-        "ServerProtectionState",
-    ]
-    .map(String::from)
-    .to_vec();
+    obj.default_display = PRODUCTION_SERVER_COLUMNS.map(String::from).to_vec();
     obj.native = Some(Rc::new(Handle {
         server: c.requested_name.clone(),
         state: Arc::clone(&c.state),
@@ -319,7 +328,15 @@ mod tests {
 
     #[test]
     fn connectivity_reads_as_its_status() {
-        let c = connectivity(AgentKind::Local);
+        assert_eq!(
+            connectivity(AgentState::Disconnected, true).to_invariant_string(),
+            "Unavailable"
+        );
+        assert_eq!(
+            connectivity(AgentState::Connected, false).to_invariant_string(),
+            "Disabled"
+        );
+        let c = connectivity(AgentState::Local, true);
         assert_eq!(c.to_invariant_string(), "OK");
         let Value::Object(o) = c else {
             panic!("an object")

@@ -48,7 +48,7 @@ fn by_api_token(caller: &Caller) -> bool {
     match caller {
         Caller::ApiToken(_) => true,
         Caller::Session(session) => matches!(session.kind(), PrincipalKind::ApiToken(_)),
-        Caller::Admin => false,
+        Caller::Admin | Caller::Agent(_) => false,
     }
 }
 

@@ -114,6 +114,10 @@ fn identify_caller(record: &mut AuditRecord, caller: &Caller) {
             record.principal = Some(bounded(token.user_name(), MAX_NAME));
             record.authentication = AuditAuthentication::ApiToken;
         }
+        Caller::Agent(id) => {
+            record.principal = Some(format!("agent {id}"));
+            record.authentication = AuditAuthentication::AgentCredential;
+        }
         Caller::Session(session) => {
             record.principal = Some(principal_of(session));
             record.authentication = AuditAuthentication::SessionToken;

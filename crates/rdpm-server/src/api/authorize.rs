@@ -39,6 +39,7 @@ pub(crate) async fn access_of(caller: &Caller, state: &AppState) -> Result<Arc<A
     let session = match caller {
         Caller::Admin => return Ok(Arc::clone(&ADMINISTRATOR_TOKEN)),
         Caller::ApiToken(token) => return api_token_access(token, state).await,
+        Caller::Agent(id) => return Ok(Arc::new(Access::agent(*id))),
         Caller::Session(session) => session,
     };
     match session.kind() {

@@ -8,7 +8,7 @@ use axum::http::header;
 use axum::http::request::Parts;
 use rdpm_engine::api_tokens::ApiToken;
 use rdpm_types::routes::{self, Endpoint};
-use rdpm_types::{ErrorId, SessionId};
+use rdpm_types::{ErrorId, ProductionServerId, SessionId};
 use serde::de::DeserializeOwned;
 
 use super::state::AppState;
@@ -22,6 +22,8 @@ pub(crate) enum Caller {
     Admin,
     ApiToken(Arc<ApiToken>),
     Session(Arc<Session>),
+    /// A production server's agent, by its agent credential.
+    Agent(ProductionServerId),
 }
 
 impl Caller {
@@ -29,15 +31,15 @@ impl Caller {
     pub(crate) fn into_session(self) -> Result<Arc<Session>, ApiError> {
         match self {
             Caller::Session(session) => Ok(session),
-            Caller::Admin | Caller::ApiToken(_) => Err(ApiError::new(
+            Caller::Admin | Caller::ApiToken(_) | Caller::Agent(_) => Err(ApiError::new(
                 ErrorId::PermissionDenied,
                 format!(
                     "This request acts inside a session, and {} is not one: authenticate \
                      with a session token ({} {} with it opens a session).",
-                    if matches!(self, Caller::Admin) {
-                        "the administrator token"
-                    } else {
-                        "an API token"
+                    match self {
+                        Caller::Admin => "the administrator token",
+                        Caller::Agent(_) => "an agent credential",
+                        _ => "an API token",
                     },
                     routes::CreateSession::METHOD,
                     routes::CreateSession::PATH
@@ -66,6 +68,9 @@ impl FromRequestParts<AppState> for Caller {
             Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") => token.trim(),
             _ => return Err(ApiError::authentication_required()),
         };
+        if rdpm_types::is_agent_credential(token) {
+            return agent_caller(token, state).await;
+        }
         if rdpm_types::is_api_token(token) {
             let Some((id, secret)) = rdpm_types::split_api_token(token) else {
                 return Err(ApiError::invalid_credential());
@@ -259,5 +264,31 @@ impl<S: Send + Sync> FromRequestParts<S> for IdParam {
             .await
             .map(|Path(id)| IdParam(id))
             .map_err(|e| ApiError::new(ErrorId::InvalidRequest, e.body_text()))
+    }
+}
+
+/// The agent an agent credential belongs to: its secret's hash must be the
+/// one the catalog keeps for that production server. A wrong, unknown or
+/// detached credential gets the same answer.
+async fn agent_caller(token: &str, state: &AppState) -> Result<Caller, ApiError> {
+    let Some((id, secret)) = rdpm_types::split_agent_credential(token) else {
+        return Err(ApiError::invalid_credential());
+    };
+    let presented = crate::agents::credential_hash(secret);
+    let engine = Arc::clone(&state.engine);
+    let agent = tokio::task::spawn_blocking(move || engine.catalog.agent(id))
+        .await
+        .map_err(|e| ApiError::internal("agent lookup task failed", &e))?
+        .map_err(|e| ApiError::internal("cannot read the agents", &e))?;
+    match agent {
+        Some(agent)
+            if bool::from(subtle::ConstantTimeEq::ct_eq(
+                agent.credential_hash.as_bytes(),
+                presented.as_bytes(),
+            )) =>
+        {
+            Ok(Caller::Agent(id))
+        }
+        _ => Err(ApiError::invalid_credential()),
     }
 }

@@ -7,6 +7,7 @@
 //! `extract`, neither of which imports a handler module; this module uses
 //! its children and none of them uses it back.
 
+mod agents;
 mod alerts;
 mod api_tokens;
 mod audit;
@@ -137,6 +138,8 @@ handlers! {
     ListApiTokens => api_tokens::list_api_tokens,
     CreateApiToken => api_tokens::create_api_token,
     RevokeApiToken => api_tokens::revoke_api_token,
+    AttachAgent => agents::attach_agent,
+    AgentChannel => agents::agent_channel,
     ListScopes => scopes::list_scopes,
     CreateScope => scopes::create_scope,
     GetScope => scopes::get_scope,

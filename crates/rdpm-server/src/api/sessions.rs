@@ -74,6 +74,10 @@ async fn open_session(
             attempt.authentication = AuditAuthentication::ApiToken;
             attempt.user_name = Some(token.user_name().to_string());
         }
+        Some(Caller::Agent(id)) => {
+            attempt.authentication = AuditAuthentication::AgentCredential;
+            attempt.user_name = Some(format!("agent {id}"));
+        }
         None => {}
     }
     let mut request = match (caller, request) {
@@ -83,6 +87,14 @@ async fn open_session(
                 "Only the administrator token, an API token or a user's password can open \
                  sessions; a session token cannot.",
             ));
+        }
+        (Some(Caller::Agent(_)), _) => {
+            return Err(ApiError::new(
+                ErrorId::PermissionDenied,
+                "Only the administrator token, an API token or a user's password can open \
+                 sessions; an agent credential can only open its agent channel.",
+            )
+            .with_right(Right::UseSession));
         }
         // Without a credential, a body that does not parse is not read.
         (None, Err(_)) => return Err(ApiError::authentication_required()),
@@ -245,6 +257,7 @@ pub(crate) async fn list_sessions(
                 .sessions
                 .list_where(|s| s.kind() == PrincipalKind::ApiToken(token.id())),
         ),
+        Caller::Agent(_) => Json(Vec::new()),
         _ => Json(state.sessions.list()),
     }
 }
@@ -318,15 +331,16 @@ pub(crate) async fn get_session(
         Caller::Session(own) if own.id() == id => Ok(Json(own.info(timeout)?)),
         // Another session's id is none of this session's business, unless
         // its user administers the server.
-        Caller::Session(_) | Caller::ApiToken(_) if !access.administers() => {
+        Caller::Session(_) | Caller::ApiToken(_) | Caller::Agent(_) if !access.administers() => {
             Err(SessionError::NotFound(id).into())
         }
-        Caller::Session(_) | Caller::Admin | Caller::ApiToken(_) => match state.sessions.lookup(id)
-        {
-            Lookup::Open(session) => Ok(Json(session.info(timeout)?)),
-            Lookup::Closed(closed) => Err(ApiError::session_closed(closed)),
-            Lookup::Unknown => Err(lookup_in_catalog(&state, id).await),
-        },
+        Caller::Session(_) | Caller::Admin | Caller::ApiToken(_) | Caller::Agent(_) => {
+            match state.sessions.lookup(id) {
+                Lookup::Open(session) => Ok(Json(session.info(timeout)?)),
+                Lookup::Closed(closed) => Err(ApiError::session_closed(closed)),
+                Lookup::Unknown => Err(lookup_in_catalog(&state, id).await),
+            }
+        }
     }
 }
 
@@ -356,20 +370,21 @@ pub(crate) async fn close_session(
                 close(&state, id, CloseReason::Disconnected, count).await?,
             ))
         }
-        Caller::Session(_) | Caller::ApiToken(_) if !access.administers() => {
+        Caller::Session(_) | Caller::ApiToken(_) | Caller::Agent(_) if !access.administers() => {
             Err(SessionError::NotFound(id).into())
         }
-        Caller::Session(_) | Caller::Admin | Caller::ApiToken(_) => match state.sessions.lookup(id)
-        {
-            Lookup::Open(session) => {
-                let count = session.object_count();
-                let report = close(&state, id, CloseReason::ForcedClose, count).await?;
-                tracing::info!(session = %id, released = report.total(), by = %access.describe(), "administrator closed a session");
-                Ok(Json(report))
+        Caller::Session(_) | Caller::Admin | Caller::ApiToken(_) | Caller::Agent(_) => {
+            match state.sessions.lookup(id) {
+                Lookup::Open(session) => {
+                    let count = session.object_count();
+                    let report = close(&state, id, CloseReason::ForcedClose, count).await?;
+                    tracing::info!(session = %id, released = report.total(), by = %access.describe(), "administrator closed a session");
+                    Ok(Json(report))
+                }
+                Lookup::Closed(closed) => Err(ApiError::session_closed(closed)),
+                Lookup::Unknown => Err(lookup_in_catalog(&state, id).await),
             }
-            Lookup::Closed(closed) => Err(ApiError::session_closed(closed)),
-            Lookup::Unknown => Err(lookup_in_catalog(&state, id).await),
-        },
+        }
     }
 }
 

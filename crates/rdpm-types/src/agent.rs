@@ -1,0 +1,373 @@
+//! The fleet's wire: how `rdpm agent` on a production server attaches to
+//! the DPM server and what travels on its channel.
+//!
+//! An agent attaches once (`POST /api/v1/agents/attach` with a one-time
+//! attach key) and gets its agent credential, `rdpma_<production server
+//! id>_<secret>`, which can do one thing: open the agent channel
+//! (`GET /api/v1/agents/channel`, a WebSocket). The agent connects out to
+//! the server, so it works behind NAT; on the channel it says hello
+//! ([`AgentMessage::Hello`]), the server welcomes or refuses it
+//! ([`ServerMessage`]), and from then on the server sends requests
+//! ([`AgentRequest`]) that the agent answers by id, in text frames of JSON
+//! no longer than [`MAX_AGENT_MESSAGE`].
+//!
+//! Paths are bytes (Linux names need not be UTF-8) and travel as
+//! [`WirePath`], base64 of the exact bytes.
+
+use base64::Engine as _;
+use serde::{Deserialize, Serialize};
+
+use crate::{DatasourceKind, ProductionServerId};
+
+/// The version of the channel's messages; an agent and a server of
+/// different rdpm versions are refused anyway, this names the format.
+pub const AGENT_PROTOCOL: u32 = 1;
+
+/// What every agent credential starts with.
+pub const AGENT_CREDENTIAL_PREFIX: &str = "rdpma_";
+
+/// Hex digits of an agent credential's secret (256 bits).
+pub const AGENT_SECRET_HEX: usize = 64;
+
+/// The longest message either side sends or accepts, in bytes.
+pub const MAX_AGENT_MESSAGE: usize = 4 << 20;
+
+/// Whether `text` is shaped like an agent credential (not whether it is
+/// valid).
+pub fn is_agent_credential(text: &str) -> bool {
+    text.starts_with(AGENT_CREDENTIAL_PREFIX)
+}
+
+/// The production server and secret of an agent credential's text; `None`
+/// when it is not shaped as one.
+pub fn split_agent_credential(text: &str) -> Option<(ProductionServerId, &str)> {
+    let rest = text.strip_prefix(AGENT_CREDENTIAL_PREFIX)?;
+    let (id, secret) = rest.split_once('_')?;
+    if id.len() != 36
+        || secret.len() != AGENT_SECRET_HEX
+        || !secret.bytes().all(|b| b.is_ascii_hexdigit())
+    {
+        return None;
+    }
+    Some((ProductionServerId(id.parse().ok()?), secret))
+}
+
+/// The text of an agent credential.
+pub fn agent_credential_text(id: ProductionServerId, secret_hex: &str) -> String {
+    format!("{AGENT_CREDENTIAL_PREFIX}{}_{secret_hex}", id.0)
+}
+
+/// How a production server names itself.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AgentNames {
+    /// Short host name (DPM's `ServerName`).
+    pub server_name: String,
+    /// Full name (DPM's `Name`): the FQDN where the host has a domain.
+    pub name: String,
+    /// DNS domain, empty when unknown.
+    pub domain: String,
+}
+
+/// Body of `POST /api/v1/agents/attach`.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AgentAttachRequest {
+    /// The one-time key `rdpm server attach-key` printed.
+    pub attach_key: String,
+    /// The agent's rdpm version; it must be the server's.
+    pub version: String,
+    /// The host's names.
+    pub names: AgentNames,
+}
+
+impl std::fmt::Debug for AgentAttachRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AgentAttachRequest")
+            .field("version", &self.version)
+            .field("names", &self.names)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Answer of `POST /api/v1/agents/attach`.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AgentAttached {
+    /// The production server the agent is.
+    pub production_server_id: ProductionServerId,
+    /// Whether the host was attached before (its id and recovery points
+    /// are kept; its old credential no longer works).
+    pub reattached: bool,
+    /// The agent credential, shown once: it opens the agent channel and
+    /// nothing else.
+    pub credential: String,
+    /// The server's rdpm version.
+    pub server_version: String,
+}
+
+impl std::fmt::Debug for AgentAttached {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AgentAttached")
+            .field("production_server_id", &self.production_server_id)
+            .field("reattached", &self.reattached)
+            .field("server_version", &self.server_version)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A path's exact bytes, as base64 (standard, padded).
+#[derive(Clone, PartialEq, Eq, Hash, Default)]
+pub struct WirePath(pub Vec<u8>);
+
+impl std::fmt::Debug for WirePath {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:?}", String::from_utf8_lossy(&self.0))
+    }
+}
+
+impl Serialize for WirePath {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&base64::engine::general_purpose::STANDARD.encode(&self.0))
+    }
+}
+
+impl<'de> Deserialize<'de> for WirePath {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        base64::engine::general_purpose::STANDARD
+            .decode(text.as_bytes())
+            .map(WirePath)
+            .map_err(|e| serde::de::Error::custom(format!("a path is not base64: {e}")))
+    }
+}
+
+/// What an agent sends.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type")]
+pub enum AgentMessage {
+    /// The first message: who the agent is.
+    Hello {
+        /// Its rdpm version.
+        version: String,
+        /// Its [`AGENT_PROTOCOL`].
+        protocol: u32,
+        /// The host's names, as it sees them now.
+        names: AgentNames,
+    },
+    /// The answer to the request of that id.
+    Response {
+        /// The request's id.
+        id: u64,
+        /// What came of it.
+        result: AgentResult,
+    },
+}
+
+/// What the server sends.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type")]
+pub enum ServerMessage {
+    /// The hello was accepted: the channel serves requests from now on.
+    Welcome {
+        /// The server's rdpm version.
+        server_version: String,
+        /// The production server the agent is.
+        production_server_id: ProductionServerId,
+    },
+    /// The hello was refused; the server closes the channel. `retry` says
+    /// whether trying again later can help (a version mismatch cannot,
+    /// until one side is upgraded).
+    Refused {
+        /// Why, for the agent's log.
+        message: String,
+        /// Whether to try again.
+        retry: bool,
+    },
+    /// A request to answer with the same id.
+    Request {
+        /// Unique on the channel.
+        id: u64,
+        /// What is asked.
+        request: AgentRequest,
+    },
+}
+
+/// What the server asks of an agent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "op")]
+pub enum AgentRequest {
+    /// The host's volume datasources.
+    Volumes,
+    /// The volume a path is on.
+    DatasourceForPath {
+        /// The path.
+        path: WirePath,
+    },
+    /// What is at a path.
+    KindOf {
+        /// The path.
+        path: WirePath,
+    },
+    /// A page of the entries below a folder.
+    Children {
+        /// The folder.
+        path: WirePath,
+        /// Entries sorting after this name only.
+        after: Option<WirePath>,
+        /// At most this many.
+        limit: u32,
+    },
+}
+
+/// A mounted file system, as an agent reports it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WireMount {
+    /// Where it is mounted.
+    pub mount_point: WirePath,
+    /// Its type.
+    pub file_system: String,
+    /// What is mounted.
+    pub source: String,
+    /// Whether it counts as a volume datasource.
+    pub is_volume: bool,
+}
+
+/// One entry below a folder.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WireChild {
+    /// Its name.
+    pub name: WirePath,
+    /// Folder or file.
+    pub kind: DatasourceKind,
+}
+
+/// An agent's answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "reply")]
+pub enum AgentReply {
+    /// The volumes.
+    Volumes {
+        /// Sorted by mount point.
+        volumes: Vec<WireMount>,
+    },
+    /// One mount.
+    Mount {
+        /// The mount.
+        mount: WireMount,
+    },
+    /// What is at the path.
+    Kind {
+        /// The kind.
+        kind: DatasourceKind,
+    },
+    /// A page of entries.
+    Children {
+        /// The entries, by name bytes.
+        entries: Vec<WireChild>,
+        /// Whether more follow.
+        more: bool,
+    },
+}
+
+/// Why an agent could not answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "error")]
+pub enum AgentFailure {
+    /// Not an absolute path without `.` or `..`.
+    InvalidPath {
+        /// The path.
+        path: WirePath,
+    },
+    /// Nothing is there.
+    NotFound {
+        /// The path.
+        path: WirePath,
+    },
+    /// On a file system that is not a volume.
+    NotProtectable {
+        /// The path.
+        path: WirePath,
+        /// The file system's mount point.
+        mount_point: WirePath,
+        /// Its type.
+        file_system: String,
+    },
+    /// Not a folder.
+    NotAFolder {
+        /// The path.
+        path: WirePath,
+    },
+    /// Through a symbolic link.
+    ThroughLink {
+        /// The path.
+        path: WirePath,
+        /// The first link.
+        link: WirePath,
+        /// What it says.
+        target: WirePath,
+        /// The real path.
+        real: WirePath,
+    },
+    /// The file system failed.
+    Io {
+        /// The path.
+        path: WirePath,
+        /// What failed.
+        message: String,
+    },
+    /// The agent did not understand the request (a newer server).
+    Unsupported {
+        /// What it says.
+        message: String,
+    },
+}
+
+/// What came of a request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum AgentResult {
+    /// The answer.
+    Ok(AgentReply),
+    /// The failure.
+    Err(AgentFailure),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn credentials_split_only_when_well_formed() {
+        let id = ProductionServerId(uuid::Uuid::new_v4());
+        let secret = "ab".repeat(32);
+        let text = agent_credential_text(id, &secret);
+        assert!(is_agent_credential(&text));
+        assert_eq!(split_agent_credential(&text), Some((id, secret.as_str())));
+        assert_eq!(split_agent_credential(&text[..text.len() - 1]), None);
+        assert_eq!(split_agent_credential(&text.replace("ab", "zz")), None);
+        assert_eq!(split_agent_credential("rdpma_x_y"), None);
+        assert!(!is_agent_credential("rdpmt_x_y"));
+    }
+
+    #[test]
+    fn messages_round_trip_with_paths_that_are_not_utf8() {
+        let request = ServerMessage::Request {
+            id: 7,
+            request: AgentRequest::Children {
+                path: WirePath(b"/srv/\xffdata".to_vec()),
+                after: None,
+                limit: 10,
+            },
+        };
+        let text = serde_json::to_string(&request).expect("serialises");
+        assert_eq!(
+            serde_json::from_str::<ServerMessage>(&text).expect("parses"),
+            request
+        );
+        let err = serde_json::from_str::<ServerMessage>(
+            r#"{"type":"Request","id":1,"request":{"op":"KindOf","path":"%%"}}"#,
+        )
+        .expect_err("not base64");
+        assert!(err.to_string().contains("not base64"), "{err}");
+    }
+}
