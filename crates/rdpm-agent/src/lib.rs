@@ -45,9 +45,12 @@ const STABLE_AFTER: Duration = Duration::from_secs(60);
 /// How long connecting (TCP, TLS and the upgrade) and the welcome may take.
 const CONNECT_LIMIT: Duration = Duration::from_secs(15);
 
-/// How long the channel may stay silent before the agent drops it: the
-/// server pings every 15 s.
-const IDLE_LIMIT: Duration = Duration::from_secs(60);
+/// How many of the server's keepalives the channel may stay silent before
+/// the agent drops it and connects again.
+const SILENT_KEEPALIVES: u32 = 3;
+
+/// The longest silence the agent waits out, whatever the server says.
+const MAX_IDLE_LIMIT: Duration = Duration::from_secs(600);
 
 /// Requests the agent works on at once; more wait their turn.
 const CONCURRENT_REQUESTS: usize = 4;
@@ -366,10 +369,17 @@ async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
     let welcome = tokio::time::timeout(CONNECT_LIMIT, socket.next())
         .await
         .map_err(|_| format!("no welcome within {CONNECT_LIMIT:?}"))?;
-    match welcome {
+    let idle_limit = match welcome {
         Some(Ok(Message::Text(t))) => match serde_json::from_str::<ServerMessage>(&t) {
-            Ok(ServerMessage::Welcome { server_version, .. }) => {
+            Ok(ServerMessage::Welcome {
+                server_version,
+                keepalive_ms,
+                ..
+            }) => {
                 tracing::info!(server = %state.server_url, server_version = %server_version, "connected");
+                Duration::from_millis(keepalive_ms)
+                    .saturating_mul(SILENT_KEEPALIVES)
+                    .clamp(Duration::from_millis(300), MAX_IDLE_LIMIT)
             }
             Ok(ServerMessage::Refused { message, retry }) => {
                 return Ok(Ended::Refused { message, retry })
@@ -381,16 +391,16 @@ async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
         Some(Ok(other)) => return Err(format!("the server answered the hello with {other:?}")),
         Some(Err(e)) => return Err(format!("the channel failed: {e}")),
         None => return Err("the server closed the channel".into()),
-    }
+    };
     let started = std::time::Instant::now();
     let (mut sink, mut stream) = socket.split();
     let (answers, mut outgoing) = tokio::sync::mpsc::channel::<Message>(CONCURRENT_REQUESTS * 4);
     let permits = Arc::new(tokio::sync::Semaphore::new(CONCURRENT_REQUESTS));
     loop {
         tokio::select! {
-            received = tokio::time::timeout(IDLE_LIMIT, stream.next()) => {
+            received = tokio::time::timeout(idle_limit, stream.next()) => {
                 let received = match received {
-                    Err(_) => return Err(format!("nothing heard from the server in {IDLE_LIMIT:?}")),
+                    Err(_) => return Err(format!("nothing heard from the server in {idle_limit:?}")),
                     Ok(received) => received,
                 };
                 match received {

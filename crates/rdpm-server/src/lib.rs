@@ -334,6 +334,7 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
         openapi_json,
         engine: Arc::clone(&engine),
         manual_clock: config.time.clock.manual().cloned(),
+        agent_keepalive: config.connections.agent_keepalive,
         audit: Arc::new(audit::AuditTrail::new(
             Arc::clone(&engine.catalog),
             &config.audit,

@@ -27,6 +27,10 @@ pub struct ConnectionLimits {
     /// Connections served at once; more wait in the listen queue until one
     /// closes, and the server logs that the cap is reached.
     pub max_connections: usize,
+    /// How often the server pings each agent's channel; a channel silent
+    /// for three times this long is dropped, by the server and by the
+    /// agent, and the agent connects again.
+    pub agent_keepalive: Duration,
 }
 
 impl Default for ConnectionLimits {
@@ -34,6 +38,7 @@ impl Default for ConnectionLimits {
         ConnectionLimits {
             idle_timeout: ConnectionLimits::DEFAULT_IDLE_TIMEOUT,
             max_connections: ConnectionLimits::DEFAULT_MAX_CONNECTIONS,
+            agent_keepalive: ConnectionLimits::DEFAULT_AGENT_KEEPALIVE,
         }
     }
 }
@@ -45,12 +50,21 @@ impl ConnectionLimits {
     pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
     /// Default [`ConnectionLimits::max_connections`].
     pub const DEFAULT_MAX_CONNECTIONS: usize = 1024;
+    /// Default [`ConnectionLimits::agent_keepalive`]: a cut is noticed
+    /// within 45 s.
+    pub const DEFAULT_AGENT_KEEPALIVE: Duration = Duration::from_secs(15);
 
     pub(crate) fn validate(&self) -> Result<(), ServerError> {
         if self.idle_timeout < Duration::from_millis(100) {
             return Err(ServerError::InvalidConfig(format!(
                 "the connection idle timeout ({:?}) is below the minimum of 100 ms",
                 self.idle_timeout
+            )));
+        }
+        if self.agent_keepalive < Duration::from_millis(100) {
+            return Err(ServerError::InvalidConfig(format!(
+                "the agent keepalive ({:?}) is below the minimum of 100 ms",
+                self.agent_keepalive
             )));
         }
         if self.max_connections == 0 {

@@ -306,9 +306,15 @@ impl TestServer {
     }
 
     /// Stops the server (SIGTERM; nothing to stop after [`TestServer::kill`])
-    /// and starts it again on the same port and data directory.
+    /// and starts it again on the same address, port and data directory.
     pub fn restart(&mut self) {
-        let listen = format!("127.0.0.1:{}", self.port());
+        let listen = self
+            .url
+            .split("://")
+            .nth(1)
+            .unwrap_or_default()
+            .trim_end_matches('/')
+            .to_string();
         if self.child.is_some() {
             self.stop();
         }

@@ -49,6 +49,8 @@ pub struct Link {
     pub addr_a: IpAddr,
     /// `b`'s address on the link.
     pub addr_b: IpAddr,
+    /// `b`'s end of the link, inside `b`.
+    dev_b: String,
 }
 
 fn ip(args: &[&str]) -> Result<(), String> {
@@ -117,7 +119,19 @@ impl Link {
             b,
             addr_a,
             addr_b,
+            dev_b: vb,
         })
+    }
+
+    /// Unplugs the cable: `b`'s end of the link goes down, and nothing
+    /// passes until [`Link::plug`].
+    pub fn unplug(&self) {
+        ip(&["-n", &self.b.name, "link", "set", &self.dev_b, "down"]).expect("unplug the link");
+    }
+
+    /// Plugs the cable back in.
+    pub fn plug(&self) {
+        ip(&["-n", &self.b.name, "link", "set", &self.dev_b, "up"]).expect("plug the link in");
     }
 }
 

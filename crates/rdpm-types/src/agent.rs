@@ -57,6 +57,10 @@ pub fn agent_credential_text(id: ProductionServerId, secret_hex: &str) -> String
     format!("{AGENT_CREDENTIAL_PREFIX}{}_{secret_hex}", id.0)
 }
 
+fn default_keepalive() -> u64 {
+    15_000
+}
+
 /// How a production server names itself.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -174,6 +178,10 @@ pub enum ServerMessage {
         server_version: String,
         /// The production server the agent is.
         production_server_id: ProductionServerId,
+        /// How often the server pings the channel, in milliseconds: an
+        /// agent that hears nothing for three times as long connects again.
+        #[serde(default = "default_keepalive")]
+        keepalive_ms: u64,
     },
     /// The hello was refused; the server closes the channel. `retry` says
     /// whether trying again later can help (a version mismatch cannot,

@@ -59,6 +59,11 @@ pub struct ServerArgs {
     #[arg(long, value_name = "DURATION", value_parser = connection_idle_timeout)]
     connection_idle_timeout: Option<Duration>,
 
+    /// Ping each agent's channel this often; a channel silent for three
+    /// times as long is dropped and the agent reconnects [default: 15s]
+    #[arg(long, value_name = "DURATION", value_parser = connection_idle_timeout)]
+    agent_keepalive: Option<Duration>,
+
     /// Connections served at once; more wait until one closes
     /// [default: 1024, at most half the limit of open files]
     #[arg(long, value_name = "N", value_parser = connection_count)]
@@ -237,6 +242,7 @@ struct Settings {
     job_limits: rdpm_server::JobLimits,
     time: rdpm_server::TimeConfig,
     connection_idle_timeout: Duration,
+    agent_keepalive: Duration,
     /// `None`: the default, bounded by the limit of open files.
     max_connections: Option<usize>,
     tls: rdpm_server::TlsConfig,
@@ -283,6 +289,9 @@ impl ServerArgs {
                 .connection_idle_timeout
                 .unwrap_or(rdpm_server::ConnectionLimits::DEFAULT_IDLE_TIMEOUT),
             max_connections: self.max_connections,
+            agent_keepalive: self
+                .agent_keepalive
+                .unwrap_or(rdpm_server::ConnectionLimits::DEFAULT_AGENT_KEEPALIVE),
             tls,
             audit: rdpm_server::AuditConfig {
                 syslog_socket: match self.audit_syslog_socket {
@@ -396,6 +405,7 @@ pub fn main(mut args: ServerArgs) -> i32 {
         time: args.time,
         connections: rdpm_server::ConnectionLimits {
             idle_timeout: args.connection_idle_timeout,
+            agent_keepalive: args.agent_keepalive,
             // Each connection takes a file descriptor; keep half of them
             // for the catalog, pack files and restores.
             max_connections: args.max_connections.unwrap_or_else(|| {

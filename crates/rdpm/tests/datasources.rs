@@ -10,70 +10,10 @@ fn short_host() -> String {
     host.split('.').next().unwrap_or(&host).to_string()
 }
 
-/// A PowerShell single-quoted string literal.
-fn lit(s: &str) -> String {
-    format!("'{}'", s.replace('\'', "''"))
-}
-
-/// The mount point holding `path`, read from the mount table as the
-/// server's agent does not: the longest mounted prefix that is a real
-/// file system.
-fn mount_of(path: &Path) -> String {
-    let pseudo = [
-        "proc",
-        "sysfs",
-        "tmpfs",
-        "devtmpfs",
-        "devpts",
-        "cgroup",
-        "cgroup2",
-        "mqueue",
-        "securityfs",
-        "debugfs",
-        "tracefs",
-        "pstore",
-        "bpf",
-        "configfs",
-        "fusectl",
-        "hugetlbfs",
-        "nsfs",
-        "ramfs",
-        "squashfs",
-        "binfmt_misc",
-        "autofs",
-        "efivarfs",
-    ];
-    let mounts = std::fs::read_to_string("/proc/self/mounts").expect("mount table");
-    let path = path.to_string_lossy().into_owned();
-    mounts
-        .lines()
-        .filter_map(|l| {
-            let mut f = l.split(' ');
-            let (_, point, fs) = (f.next()?, f.next()?, f.next()?);
-            (!pseudo.contains(&fs)).then(|| point.replace("\\040", " "))
-        })
-        .filter(|p| p == "/" || path == *p || path.starts_with(&format!("{p}/")))
-        .max_by_key(|p| p.len())
-        .expect("a mount holds the path")
-}
-
-/// A script that walks from the volume of `dir` down to `dir` with
-/// `Get-DPMChildDatasource`, leaving it in `$d`.
+/// A script that walks from the volume of `dir` down to `dir` on this
+/// host, leaving it in `$d`.
 fn walk_to(dir: &Path) -> String {
-    let volume = mount_of(dir);
-    let mut script = format!(
-        "$d = Get-DPMDatasource -ProductionServer (Get-DPMProductionServer DPMServer07) -Inquire | Where-Object {{ $_.Name -eq {} }}\n",
-        lit(&volume)
-    );
-    let rest = dir.strip_prefix(&volume).expect("below its volume");
-    for part in rest.components() {
-        let name = part.as_os_str().to_string_lossy();
-        script.push_str(&format!(
-            "$d = Get-DPMChildDatasource -ChildDatasource $d -Inquire | Where-Object {{ $_.Name -eq {} }}\n",
-            lit(&name)
-        ));
-    }
-    script
+    walk_to_on("(Get-DPMProductionServer DPMServer07)", dir)
 }
 
 fn tree(s: &TestServer) -> PathBuf {
@@ -89,7 +29,7 @@ fn the_production_server_is_this_host() {
     let s = server("DPMServer07");
     let host = short_host();
     let (code, out, err) = s.run(&format!(
-        "$ps = Get-DPMProductionServer DPMServer07 | Where-Object {{ $_.ServerName -eq {} }}\n@($ps).Count; $ps.MachineName; $ps.ClusterName -eq ''; $ps.ServerProtectionState; $ps.Connectivity.Status; \"$($ps.Connectivity)\"; $ps.DPMServerName; @($ps.PossibleOwners).Count",
+        "$ps = Get-DPMProductionServer DPMServer07 | Where-Object {{ $_.ServerName -eq {} }}\n@($ps).Count; $ps.MachineName; $ps.ClusterName -eq ''; $ps.ServerProtectionState; $ps.Connectivity.Status; \"$($ps.Connectivity)\"; $ps.DPMServerName; @($ps.PossibleOwners).Count; $ps.AgentState; $ps.AgentVersion; $null -eq $ps.LastSeen",
         lit(&host)
     ));
     assert_eq!(code, 0, "{err}");
@@ -103,7 +43,10 @@ fn the_production_server_is_this_host() {
             "OK",
             "OK",
             "DPMServer07",
-            "0"
+            "0",
+            "Local",
+            env!("CARGO_PKG_VERSION"),
+            "True"
         ],
         "{err}"
     );
@@ -115,8 +58,10 @@ fn the_production_server_is_this_host() {
         header,
         [
             "ServerName",
-            "ClusterName",
             "Domain",
+            "AgentState",
+            "AgentVersion",
+            "LastSeen",
             "ServerProtectionState"
         ],
         "{out}"

@@ -15,6 +15,7 @@ mod data_dir;
 mod datasources;
 mod disconnect;
 mod examples;
+mod fleet;
 mod global_properties;
 mod interactive;
 mod jobs;

@@ -145,14 +145,27 @@ pub fn assert_contains(haystack: &str, needle: &str) {
 }
 
 /// Every entry below `root` (files, links and folders), relative to it,
-/// sorted; symlinks are listed, never followed.
+/// sorted; symlinks are listed, never followed. An entry that vanishes
+/// while it is listed (a restore running beside renames its temporary
+/// files) is left out.
 pub fn tree_below(root: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let gone = |e: &std::io::Error| e.kind() == std::io::ErrorKind::NotFound;
     let mut out = Vec::new();
     let mut stack = vec![root.to_path_buf()];
     while let Some(dir) = stack.pop() {
-        for entry in std::fs::read_dir(&dir).expect("read dir") {
-            let path = entry.expect("entry").path();
-            let meta = std::fs::symlink_metadata(&path).expect("stat");
+        let entries = match std::fs::read_dir(&dir) {
+            Err(e) if gone(&e) && dir != root => continue,
+            listing => listing.expect("read dir"),
+        };
+        for entry in entries {
+            let path = match entry {
+                Err(e) if gone(&e) => continue,
+                entry => entry.expect("entry").path(),
+            };
+            let meta = match std::fs::symlink_metadata(&path) {
+                Err(e) if gone(&e) => continue,
+                meta => meta.expect("stat"),
+            };
             if meta.is_dir() {
                 stack.push(path.clone());
             }
@@ -224,4 +237,71 @@ pub fn server_cli(data_dir: &std::path::Path, args: &[&str], stdin: &str) -> std
     )
     .expect("write stdin");
     child.wait_with_output().expect("rdpm server ends")
+}
+
+/// A PowerShell single-quoted string literal.
+pub fn lit(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "''"))
+}
+
+/// The mount point holding `path`, read from the mount table as the
+/// server's agent does not: the longest mounted prefix that is a real
+/// file system.
+pub fn mount_of(path: &std::path::Path) -> String {
+    let pseudo = [
+        "proc",
+        "sysfs",
+        "tmpfs",
+        "devtmpfs",
+        "devpts",
+        "cgroup",
+        "cgroup2",
+        "mqueue",
+        "securityfs",
+        "debugfs",
+        "tracefs",
+        "pstore",
+        "bpf",
+        "configfs",
+        "fusectl",
+        "hugetlbfs",
+        "nsfs",
+        "ramfs",
+        "squashfs",
+        "binfmt_misc",
+        "autofs",
+        "efivarfs",
+    ];
+    let mounts = std::fs::read_to_string("/proc/self/mounts").expect("mount table");
+    let path = path.to_string_lossy().into_owned();
+    mounts
+        .lines()
+        .filter_map(|l| {
+            let mut f = l.split(' ');
+            let (_, point, fs) = (f.next()?, f.next()?, f.next()?);
+            (!pseudo.contains(&fs)).then(|| point.replace("\\040", " "))
+        })
+        .filter(|p| p == "/" || path == *p || path.starts_with(&format!("{p}/")))
+        .max_by_key(|p| p.len())
+        .expect("a mount holds the path")
+}
+
+/// A script that walks, on the production server `server` (a PowerShell
+/// expression), from the volume of `dir` down to `dir` with
+/// `Get-DPMChildDatasource -Inquire`, leaving it in `$d`.
+pub fn walk_to_on(server: &str, dir: &std::path::Path) -> String {
+    let volume = mount_of(dir);
+    let mut script = format!(
+        "$d = Get-DPMDatasource -ProductionServer {server} -Inquire | Where-Object {{ $_.Name -eq {} }}\n",
+        lit(&volume)
+    );
+    let rest = dir.strip_prefix(&volume).expect("below its volume");
+    for part in rest.components() {
+        let name = part.as_os_str().to_string_lossy();
+        script.push_str(&format!(
+            "$d = Get-DPMChildDatasource -ChildDatasource $d -Inquire | Where-Object {{ $_.Name -eq {} }}\n",
+            lit(&name)
+        ));
+    }
+    script
 }

@@ -4,9 +4,9 @@
 //! The channel is a WebSocket the agent opens with its agent credential.
 //! The agent says hello first; the server refuses an agent of another
 //! version (naming both), welcomes the rest and from then on sends
-//! requests that the agent answers by id. The server pings every
-//! [`PING_INTERVAL`] and drops a channel it has heard nothing on for
-//! [`IDLE_LIMIT`]; every request waits a bounded time
+//! requests that the agent answers by id. The server pings at the agent
+//! keepalive (`--agent-keepalive`, 15 s) and drops a channel it has heard
+//! nothing on for three times as long; every request waits a bounded time
 //! ([`rdpm_engine::fleet::REQUEST_TIMEOUT`]), and the requests waiting when
 //! a channel closes fail at once.
 
@@ -36,13 +36,6 @@ use super::extract::{ApiJson, Caller};
 use super::state::AppState;
 use crate::agents::AttachError;
 use crate::error::ApiError;
-
-/// How often the server pings an agent.
-pub(crate) const PING_INTERVAL: Duration = Duration::from_secs(15);
-
-/// How long a channel may stay silent (no answer, no pong) before the
-/// server drops it.
-pub(crate) const IDLE_LIMIT: Duration = Duration::from_secs(45);
 
 /// How long an agent has to say hello.
 const HELLO_LIMIT: Duration = Duration::from_secs(10);
@@ -360,6 +353,7 @@ async fn run_channel(
         .send(server_message(&ServerMessage::Welcome {
             server_version: server_version.to_string(),
             production_server_id: id,
+            keepalive_ms: u64::try_from(state.agent_keepalive.as_millis()).unwrap_or(u64::MAX),
         }))
         .await
         .is_err()
@@ -378,7 +372,7 @@ async fn run_channel(
         }
     };
     tracing::info!(server = %names.server_name, id = %id, address = %peer, version = %version, "agent connected");
-    let reason = serve_channel(&mut socket, &link, &mut queue, id).await;
+    let reason = serve_channel(&mut socket, &link, &mut queue, id, state.agent_keepalive).await;
     link.shut();
     let _ = socket.send(Message::Close(None)).await;
     tracing::info!(server = %names.server_name, id = %id, address = %peer, reason, "agent disconnected");
@@ -391,14 +385,16 @@ async fn serve_channel(
     link: &ChannelLink,
     queue: &mut mpsc::Receiver<Message>,
     id: ProductionServerId,
+    keepalive: Duration,
 ) -> &'static str {
     use futures_util::{SinkExt as _, StreamExt as _};
     let (mut sink, mut stream) = socket.split();
-    let mut ping = tokio::time::interval(PING_INTERVAL);
+    let idle_limit = keepalive * 3;
+    let mut ping = tokio::time::interval(keepalive);
     ping.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut heard = tokio::time::Instant::now();
     loop {
-        let idle = tokio::time::sleep_until(heard + IDLE_LIMIT);
+        let idle = tokio::time::sleep_until(heard + idle_limit);
         tokio::select! {
             received = stream.next() => {
                 heard = tokio::time::Instant::now();
@@ -433,7 +429,7 @@ async fn serve_channel(
                     return "the connection failed";
                 }
             }
-            () = idle => return "nothing heard from the agent in 45 seconds",
+            () = idle => return "nothing heard from the agent for three keepalives",
             () = link.close_now.notified() => return "a newer channel of the same agent replaced it",
         }
     }

@@ -21,6 +21,8 @@ pub(crate) struct Shared {
     pub(crate) manual_clock: Option<Arc<rdpm_engine::clock::ManualClock>>,
     /// Where audit records go.
     pub(crate) audit: Arc<crate::audit::AuditTrail>,
+    /// How often agents' channels are pinged.
+    pub(crate) agent_keepalive: std::time::Duration,
 }
 
 pub(crate) type AppState = Arc<Shared>;
