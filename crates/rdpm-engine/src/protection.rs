@@ -287,6 +287,31 @@ impl Protection {
         }))
     }
 
+    /// Refuses to protect, back up, check or restore the datasources of a
+    /// remote production server: its agent answers inventory requests, and
+    /// its backups come in a later version. Until then a job of one would
+    /// read the server's own host under the remote host's name.
+    pub fn refuse_remote_jobs(&self, server: ProductionServerId) -> Result<(), EngineError> {
+        if server == self.local.id {
+            return Ok(());
+        }
+        let name = self
+            .server_record(server)
+            .map(|r| r.names.server_name)
+            .unwrap_or_else(|_| server.to_string());
+        Err(EngineError::new(
+            ErrorId::NotSupported,
+            format!(
+                "The production server '{name}' is reached through its agent, which answers \
+                 inventory requests (Get-DPMDatasource -Inquire, Get-DPMChildDatasource \
+                 -Inquire) in this version of rdpm; protecting, backing up and restoring its \
+                 datasources come in a later version. Protect the DPM server's own host \
+                 meanwhile."
+            ),
+        )
+        .with_target(name))
+    }
+
     /// The catalog's record of production server `id`.
     fn server_record(&self, id: ProductionServerId) -> Result<ProductionServerRecord, EngineError> {
         if id == self.local.id {
@@ -692,6 +717,7 @@ impl Protection {
         own: ProtectionGroupId,
     ) -> Result<ProtectionGroupMember, EngineError> {
         let agent = self.agent_for(server)?;
+        self.refuse_remote_jobs(server)?;
         let bytes = path.to_bytes().ok_or_else(|| {
             EngineError::new(
                 ErrorId::InvalidRequest,

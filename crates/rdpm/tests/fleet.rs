@@ -227,6 +227,20 @@ fn an_agent_attaches_connects_out_and_its_host_is_browsed_through_it() {
         "{err}"
     );
 
+    // Its datasources cannot be protected yet: a job would read the
+    // server's own host. Refused when added, with the reason.
+    let (_, out, err) = s.run_in_netns(
+        &link.a,
+        &format!(
+            "Connect-DPMServer backup01 | Out-Null\n$ps = Get-DPMProductionServer backup01 | Where-Object ServerName -eq web01\n{}$pg = New-DPMProtectionGroup -DPMServerName backup01 -Name Web\nAdd-DPMChildDatasource -ProtectionGroup $pg -ChildDatasource $d\n'added:' + @($pg.GetDatasources()).Count",
+            walk_to_on("$ps", &tree)
+        ),
+    );
+    assert!(
+        err.contains("NotSupported") && err.contains("later version") && err.contains("web01"),
+        "{out}{err}"
+    );
+
     // Unplug the cable: the server notices within its keepalives, and
     // says when it last saw the agent.
     link.unplug();

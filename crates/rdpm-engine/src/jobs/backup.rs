@@ -80,6 +80,8 @@ impl Jobs {
             let Some(datasource) = self.protection.member_of(group, *id) else {
                 continue;
             };
+            self.protection
+                .refuse_remote_jobs(datasource.production_server_id)?;
             out.push(Target {
                 group: group.clone(),
                 datasource,
@@ -151,6 +153,13 @@ impl Jobs {
             let Some(datasource) = self.protection.member_of(group, member.datasource_id) else {
                 continue;
             };
+            if let Err(e) = self
+                .protection
+                .refuse_remote_jobs(datasource.production_server_id)
+            {
+                tracing::warn!(datasource = %datasource.name, "{}", e.detail());
+                continue;
+            }
             let busy = self.live_of(datasource.id);
             if let Some(previous) = busy.first() {
                 let note = format!(
