@@ -497,6 +497,33 @@ impl Session {
             .await
     }
 
+    /// Disables a production server's agent: its jobs stop running.
+    pub async fn disable_production_server(
+        &self,
+        id: ProductionServerId,
+    ) -> Result<ProductionServer> {
+        self.endpoint::<r::DisableProductionServer>(&(id,), &(), &())
+            .await
+    }
+
+    /// Enables a production server's agent again.
+    pub async fn enable_production_server(
+        &self,
+        id: ProductionServerId,
+    ) -> Result<ProductionServer> {
+        self.endpoint::<r::EnableProductionServer>(&(id,), &(), &())
+            .await
+    }
+
+    /// Asks a production server's agent for its volumes again.
+    pub async fn refresh_production_server(
+        &self,
+        id: ProductionServerId,
+    ) -> Result<ProductionServer> {
+        self.endpoint::<r::RefreshProductionServer>(&(id,), &(), &())
+            .await
+    }
+
     /// The volumes of a production server, inquired live.
     pub async fn production_server_datasources(
         &self,

@@ -287,6 +287,54 @@ impl Protection {
         }))
     }
 
+    /// `Disable-DPMProductionServer` (`enabled` false) and
+    /// `Enable-DPMProductionServer`: whether its agent's jobs run. The
+    /// server's own host has no agent to disable.
+    pub fn set_enabled(
+        &self,
+        id: ProductionServerId,
+        enabled: bool,
+    ) -> Result<ProductionServer, EngineError> {
+        let record = self.server_record(id)?;
+        if record.agent == AgentKind::Local {
+            return Err(EngineError::new(
+                ErrorId::NotSupported,
+                format!(
+                    "'{}' is the DPM server's own host, which the server reads without an agent: \
+                     there is no agent to {}. To stop its scheduled jobs for a while, start the \
+                     server with --no-schedules.",
+                    record.names.server_name,
+                    if enabled { "enable" } else { "disable" }
+                ),
+            )
+            .with_target(record.names.server_name));
+        }
+        if !self
+            .catalog
+            .set_agent_enabled(id, enabled)
+            .map_err(catalog_error)?
+        {
+            return Err(EngineError::new(
+                ErrorId::InvalidRequest,
+                format!(
+                    "'{}' has no agent attached any more; attach it again with 'rdpm agent \
+                     attach' on that host.",
+                    record.names.server_name
+                ),
+            )
+            .with_target(record.names.server_name));
+        }
+        tracing::info!(server = %record.names.server_name, enabled, "agent enabled or disabled");
+        self.production_server(id)
+    }
+
+    /// `Update-DPMProductionServer`: asks the production server's agent
+    /// for its volumes again, which listings then show.
+    pub fn refresh(&self, id: ProductionServerId) -> Result<ProductionServer, EngineError> {
+        self.agent_for(id)?.volumes().map_err(agent_error)?;
+        self.production_server(id)
+    }
+
     /// Refuses to protect, back up, check or restore the datasources of a
     /// remote production server: its agent answers inventory requests, and
     /// its backups come in a later version. Until then a job of one would

@@ -320,6 +320,23 @@ routes! {
         /// `GET`: one production server.
         Get GetProductionServer(query: (), body: (), response: ProductionServer) needs ReadProtection;
     }
+    /// Disabling a production server's agent.
+    PRODUCTION_SERVER_DISABLE_TEMPLATE = "/api/v1/production-servers/{id}/disable" with (ProductionServerId,) {
+        /// `POST`: its jobs stop running; its recovery points stay
+        /// (`Disable-DPMProductionServer`).
+        Post DisableProductionServer(query: (), body: (), response: ProductionServer) needs Configure;
+    }
+    /// Enabling a production server's agent.
+    PRODUCTION_SERVER_ENABLE_TEMPLATE = "/api/v1/production-servers/{id}/enable" with (ProductionServerId,) {
+        /// `POST`: its jobs run again (`Enable-DPMProductionServer`).
+        Post EnableProductionServer(query: (), body: (), response: ProductionServer) needs Configure;
+    }
+    /// Refreshing what the server knows of a production server.
+    PRODUCTION_SERVER_REFRESH_TEMPLATE = "/api/v1/production-servers/{id}/refresh" with (ProductionServerId,) {
+        /// `POST`: asks its agent for its volumes again
+        /// (`Update-DPMProductionServer`).
+        Post RefreshProductionServer(query: (), body: (), response: ProductionServer) needs RunJobs;
+    }
     /// The volumes of a production server.
     PRODUCTION_SERVER_DATASOURCES_TEMPLATE = "/api/v1/production-servers/{id}/datasources" with (ProductionServerId,) {
         /// `GET`: its volumes, live (`Get-DPMDatasource -ProductionServer -Inquire`).

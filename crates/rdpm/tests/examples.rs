@@ -118,6 +118,13 @@ const NEED_A_USER: &[&str] = &[
     "remove-dpmapitoken-example-1",
 ];
 
+/// Examples about production servers' agents: their server has the host
+/// `web01.contoso.com` attached (its agent is not running).
+const NEED_AN_AGENT: &[&str] = &[
+    "enable-dpmproductionserver-example-1",
+    "disable-dpmproductionserver-example-1",
+];
+
 /// Examples that read a setting the fixture has not made otherwise: the
 /// script that makes it, run before the example.
 const EXTRA_SETUP: &[(&str, &str)] = &[
@@ -141,6 +148,10 @@ const EXTRA_SETUP: &[(&str, &str)] = &[
         "New-DPMApiToken DPMServer07 -UserName backup-bot -Description 'nightly report' | Out-Null",
     ),
     (
+        "enable-dpmproductionserver-example-1",
+        "Disable-DPMProductionServer (Get-DPMProductionServer DPMServer07 | Where-Object Name -eq web01.contoso.com)",
+    ),
+    (
         "get-dpmglobalproperty-example-2",
         "Set-DPMGlobalProperty -DPMServerName DPMServer07 -WebhookUrl 'https://alerts.example.com/dpm'",
     ),
@@ -149,6 +160,16 @@ const EXTRA_SETUP: &[(&str, &str)] = &[
 /// Examples whose effect their output does not show: a script run after
 /// the example, and what it must print.
 const AFTERWARDS: &[(&str, &str, &str)] = &[
+    (
+        "disable-dpmproductionserver-example-1",
+        "(Get-DPMProductionServer DPMServer07 | Where-Object Name -eq web01.contoso.com).Connectivity.Status",
+        "Disabled",
+    ),
+    (
+        "enable-dpmproductionserver-example-1",
+        "(Get-DPMProductionServer DPMServer07 | Where-Object Name -eq web01.contoso.com).IsEnabled",
+        "True",
+    ),
     (
         "remove-dpmapitoken-example-1",
         "(Get-DPMApiToken DPMServer07 -UserName backup-bot).State",
@@ -191,9 +212,30 @@ fn fixture(
     group: &str,
     failed_backup: bool,
     user: bool,
+    agent: bool,
     extra: Option<&str>,
 ) -> rdpm_testkit::TestServer {
     let server = crate::support::server("DPMServer07");
+    if agent {
+        let key = crate::support::server_cli(&server.data_dir, &["attach-key"], "");
+        assert!(key.status.success(), "{key:?}");
+        let request = rdpm_types::AgentAttachRequest {
+            attach_key: String::from_utf8_lossy(&key.stdout).trim().to_string(),
+            version: env!("CARGO_PKG_VERSION").to_string(),
+            names: rdpm_types::AgentNames {
+                server_name: "web01".into(),
+                name: "web01.contoso.com".into(),
+                domain: "contoso.com".into(),
+            },
+        };
+        crate::support::rt().block_on(async {
+            rdpm_client::Client::new(&server.url)
+                .expect("a client")
+                .attach_agent(&request)
+                .await
+                .expect("web01 attaches")
+        });
+    }
     if user {
         use std::io::Write as _;
         let mut child = std::process::Command::new(crate::support::bin())
@@ -310,6 +352,7 @@ fn cmdlet_examples_run_and_match_their_snapshots() {
                     group_name(&snapshot),
                     NEED_A_FAILED_BACKUP.contains(&snapshot.as_str()),
                     NEED_A_USER.contains(&snapshot.as_str()),
+                    NEED_AN_AGENT.contains(&snapshot.as_str()),
                     EXTRA_SETUP
                         .iter()
                         .find(|(s, _)| *s == snapshot)

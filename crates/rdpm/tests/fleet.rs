@@ -241,6 +241,28 @@ fn an_agent_attaches_connects_out_and_its_host_is_browsed_through_it() {
         "{out}{err}"
     );
 
+    // Disabled, its agent stays connected and its Connectivity reads
+    // Disabled; -WhatIf changes nothing; enabled, it reads OK again. The
+    // server's own host has no agent to disable.
+    let (code, out, err) = s.run_in_netns(
+        &link.a,
+        "Connect-DPMServer backup01 | Out-Null\n$ps = Get-DPMProductionServer backup01 | Where-Object ServerName -eq web01\nDisable-DPMProductionServer -ProductionServer $ps -WhatIf\n(Get-DPMProductionServer backup01 | Where-Object ServerName -eq web01).Connectivity.Status\nDisable-DPMProductionServer -ProductionServer $ps\n$w = Get-DPMProductionServer backup01 | Where-Object ServerName -eq web01\n$w.Connectivity.Status; $w.IsEnabled; $w.AgentState\nUpdate-DPMProductionServer $ps\nEnable-DPMProductionServer $ps\n(Get-DPMProductionServer backup01 | Where-Object ServerName -eq web01).Connectivity.Status",
+    );
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        out,
+        "What if: Performing the operation \"Disable the protection agent\" on target \"web01\".\nOK\nDisabled\nFalse\nConnected\nOK\n",
+        "{err}"
+    );
+    let (_, _, err) = s.run_in_netns(
+        &link.a,
+        "Connect-DPMServer backup01 | Out-Null\nGet-DPMProductionServer backup01 | Where-Object AgentState -eq Local | ForEach-Object { Disable-DPMProductionServer $_ }",
+    );
+    assert!(
+        err.contains("own host") && err.contains("NotSupported"),
+        "{err}"
+    );
+
     // Unplug the cable: the server notices within its keepalives, and
     // says when it last saw the agent.
     link.unplug();
@@ -254,9 +276,10 @@ fn an_agent_attaches_connects_out_and_its_host_is_browsed_through_it() {
     .unwrap_or_else(|last| panic!("the cut was not noticed: {last}"));
     let (_, out, err) = s.run_in_netns(
         &link.a,
-        "Connect-DPMServer backup01 | Out-Null\n$ps = Get-DPMProductionServer backup01 | Where-Object ServerName -eq web01\n$null -ne $ps.LastSeen\nGet-DPMDatasource -ProductionServer $ps -Inquire",
+        "Connect-DPMServer backup01 | Out-Null\n$ps = Get-DPMProductionServer backup01 | Where-Object ServerName -eq web01\n$null -ne $ps.LastSeen\nGet-DPMDatasource -ProductionServer $ps -Inquire\nUpdate-DPMProductionServer $ps",
     );
     assert_eq!(out.trim(), "True", "{err}");
+    assert_eq!(err.matches("AgentUnreachable").count(), 2, "{err}");
     assert!(
         err.contains("AgentUnreachable") && err.contains("web01") && err.contains("last seen at"),
         "{err}"

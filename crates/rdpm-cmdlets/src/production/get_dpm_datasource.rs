@@ -13,7 +13,9 @@ use rdpm_types::{FsPath, ProductionServerId, ProtectionGroupId};
 use crate::cmdlet::{signature, write_all, Args, Cmdlet};
 use crate::connection::{connections, Connection};
 use crate::params::{async_param, PRODUCTION_SERVER_PARAM};
-use crate::production::objects::{connection_of, datasource, datasource_of, production_server_of};
+use crate::production::objects::{
+    connection_of, datasource, datasource_of, resolve_production_server,
+};
 
 /// The parameters the cmdlet reads, declared with its signature.
 mod p {
@@ -186,18 +188,7 @@ fn by_production_server(
         .get(p::PRODUCTION_SERVER)
         .cloned()
         .unwrap_or(Value::Null);
-    if let Value::String(name) = &value {
-        return by_production_server_name(ctx, name);
-    }
-    let (server, state, ps) = production_server_of(&value).ok_or_else(|| {
-        ErrorRecord::new(
-            "The value given to -ProductionServer is not a production server from Get-DPMProductionServer.",
-            "InvalidProductionServer",
-            ErrorCategory::InvalidArgument,
-        )
-        .with_target(value.clone())
-    })?;
-    let c = connection_of(ctx, &server, &state)?;
+    let (c, ps) = resolve_production_server(ctx, &value)?;
     volumes_of(ctx, &c, ps.id)
 }
 
@@ -220,35 +211,6 @@ fn volumes_of(
 /// The volumes of the production server named `name` (its short name, full
 /// name or machine name), as DPM's documentation passes a name to
 /// `-ProductionServer`.
-fn by_production_server_name(
-    ctx: &mut dyn CommandContext,
-    name: &str,
-) -> Result<Vec<Value>, ErrorRecord> {
-    let conns = connections(ctx);
-    let c = conns.get_or_connect(None)?;
-    let servers = conns.call(&c, |s| async move { s.production_servers().await })?;
-    let ps = servers
-        .into_iter()
-        .find(|p| {
-            [&p.server_name, &p.name, &p.machine_name]
-                .iter()
-                .any(|n| n.eq_ignore_ascii_case(name))
-        })
-        .ok_or_else(|| {
-            ErrorRecord::new(
-                format!(
-                    "No production server named '{name}' is attached to DPM server '{}'. List them with Get-DPMProductionServer.",
-                    c.server_name
-                ),
-                "ProductionServerNotFound",
-                ErrorCategory::ObjectNotFound,
-            )
-            .with_exception("ItemNotFoundException")
-            .with_target(Value::str(name))
-        })?;
-    volumes_of(ctx, &c, ps.id)
-}
-
 /// The members of a protection group: any object whose `ProtectionGroupId`
 /// names one, on the server its `DPMServerName` names.
 fn by_protection_group(

@@ -164,6 +164,92 @@ pub fn production_server_of(
     })
 }
 
+/// `-ProductionServer` of the cmdlets that act on one production server.
+pub(crate) const PRODUCTION_SERVER: crate::cmdlet::Param =
+    crate::cmdlet::Param::new("ProductionServer");
+
+/// `Enable-DPMProductionServer` (`enabled`) and `Disable-DPMProductionServer`.
+pub(crate) fn set_enabled(
+    ctx: &mut dyn CommandContext,
+    params: &crate::cmdlet::Args,
+    enabled: bool,
+) -> rdpm_shell::FlowResult<()> {
+    let value = params
+        .get(PRODUCTION_SERVER)
+        .cloned()
+        .unwrap_or(Value::Null);
+    let (c, ps) = match resolve_production_server(ctx, &value) {
+        Ok(found) => found,
+        Err(e) => return ctx.write_error(e),
+    };
+    let action = if enabled {
+        "Enable the protection agent"
+    } else {
+        "Disable the protection agent"
+    };
+    if !ctx.should_process(&ps.name, Some(action))? {
+        return Ok(());
+    }
+    let id = ps.id;
+    let done = crate::connection::connections(ctx).call(&c, |s| async move {
+        if enabled {
+            s.enable_production_server(id).await
+        } else {
+            s.disable_production_server(id).await
+        }
+    });
+    match done {
+        Ok(_) => Ok(()),
+        Err(e) => ctx.write_error(e),
+    }
+}
+
+/// The production server a `-ProductionServer` argument names, and the
+/// connection to ask about it: an object of `Get-DPMProductionServer`
+/// (through the connection that made it), or a name (short, full or
+/// machine name) on the current connection.
+pub fn resolve_production_server(
+    ctx: &mut dyn CommandContext,
+    value: &Value,
+) -> Result<(Rc<Connection>, ProductionServer), ErrorRecord> {
+    if let Value::String(name) = value {
+        let name = name.to_string();
+        let conns = connections(ctx);
+        let c = conns.get_or_connect(None)?;
+        let servers = conns.call(&c, |s| async move { s.production_servers().await })?;
+        let ps = servers
+            .into_iter()
+            .find(|p| {
+                [&p.server_name, &p.name, &p.machine_name]
+                    .iter()
+                    .any(|n| n.eq_ignore_ascii_case(&name))
+            })
+            .ok_or_else(|| {
+                ErrorRecord::new(
+                    format!(
+                        "No production server named '{name}' is attached to DPM server '{}'. List them with Get-DPMProductionServer.",
+                        c.server_name
+                    ),
+                    "ProductionServerNotFound",
+                    ErrorCategory::ObjectNotFound,
+                )
+                .with_exception("ItemNotFoundException")
+                .with_target(Value::str(&name))
+            })?;
+        return Ok((c, ps));
+    }
+    let (server, state, ps) = production_server_of(value).ok_or_else(|| {
+        ErrorRecord::new(
+            "The value given to -ProductionServer is not a production server from Get-DPMProductionServer.",
+            "InvalidProductionServer",
+            ErrorCategory::InvalidArgument,
+        )
+        .with_target(value.clone())
+    })?;
+    let c = connection_of(ctx, &server, &state)?;
+    Ok((c, ps))
+}
+
 /// The open connection an object came from, or the error saying that it is
 /// closed: an object never silently moves to a newer connection, whose
 /// session did not hand it out.

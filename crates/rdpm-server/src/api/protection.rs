@@ -120,6 +120,80 @@ fn outside_targets(
 }
 
 #[utoipa::path(
+    post,
+    path = rdpm_types::paths::PRODUCTION_SERVER_DISABLE_TEMPLATE,
+    tag = "protection",
+    params(("id" = String, Path, description = "Production server id")),
+    responses(
+        (status = 200, description = "Disabled: its jobs stop running, its recovery points stay", body = ProductionServer),
+        (status = 400, description = "The DPM server's own host (it has no agent), or a production server whose agent was detached", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such production server", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub(crate) async fn disable_production_server(
+    State(state): State<AppState>,
+    caller: Caller,
+    IdParam(id): IdParam,
+) -> Result<Json<ProductionServer>, ApiError> {
+    set_enabled(state, caller, id, false).await
+}
+
+#[utoipa::path(
+    post,
+    path = rdpm_types::paths::PRODUCTION_SERVER_ENABLE_TEMPLATE,
+    tag = "protection",
+    params(("id" = String, Path, description = "Production server id")),
+    responses(
+        (status = 200, description = "Enabled: its jobs run again", body = ProductionServer),
+        (status = 400, description = "The DPM server's own host (it has no agent), or a production server whose agent was detached", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such production server", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub(crate) async fn enable_production_server(
+    State(state): State<AppState>,
+    caller: Caller,
+    IdParam(id): IdParam,
+) -> Result<Json<ProductionServer>, ApiError> {
+    set_enabled(state, caller, id, true).await
+}
+
+async fn set_enabled(
+    state: AppState,
+    caller: Caller,
+    id: String,
+    enabled: bool,
+) -> Result<Json<ProductionServer>, ApiError> {
+    caller.into_session()?;
+    let id = parse_id::<ProductionServerId>(&id)?;
+    let engine = Arc::clone(&state.engine);
+    Ok(Json(
+        blocking(move || engine.protection.set_enabled(id, enabled)).await?,
+    ))
+}
+
+#[utoipa::path(
+    post,
+    path = rdpm_types::paths::PRODUCTION_SERVER_REFRESH_TEMPLATE,
+    tag = "protection",
+    params(("id" = String, Path, description = "Production server id")),
+    responses(
+        (status = 200, description = "Refreshed: the agent listed its volumes again", body = ProductionServer),
+        (status = 404, description = "No such production server", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Its agent is not connected, or did not answer in time; the detail says when it was last seen", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub(crate) async fn refresh_production_server(
+    State(state): State<AppState>,
+    caller: Caller,
+    IdParam(id): IdParam,
+) -> Result<Json<ProductionServer>, ApiError> {
+    caller.into_session()?;
+    let id = parse_id::<ProductionServerId>(&id)?;
+    let engine = Arc::clone(&state.engine);
+    Ok(Json(blocking(move || engine.protection.refresh(id)).await?))
+}
+
+#[utoipa::path(
     get,
     path = rdpm_types::paths::PRODUCTION_SERVER_BY_ID_TEMPLATE,
     tag = "protection",
