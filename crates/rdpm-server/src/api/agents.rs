@@ -25,7 +25,6 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use rdpm_catalog::ProductionServerNames;
 use rdpm_engine::fleet::{AgentLink, LinkError};
-use rdpm_engine::users::Windows;
 use rdpm_types::{
     AgentAttachRequest, AgentAttached, AgentMessage, AgentRequest, AgentResult, ErrorId, Problem,
     ProductionServerId, ServerMessage, AGENT_PROTOCOL, MAX_AGENT_MESSAGE,
@@ -59,12 +58,12 @@ const FAILED_ATTACHES_PER_ADDRESS: u32 = 10;
 const ATTACH_WINDOW: Duration = Duration::from_secs(60);
 const MAX_TRACKED_ADDRESSES: usize = 10_000;
 
-/// The failed attaches of each client address.
-static FAILED_ATTACHES: Mutex<Option<Windows>> = Mutex::new(None);
-
-fn attach_blocked(address: IpAddr) -> Option<Duration> {
-    let windows = FAILED_ATTACHES.lock().unwrap_or_else(|e| e.into_inner());
-    windows.as_ref()?.blocked(
+fn attach_blocked(state: &AppState, address: IpAddr) -> Option<Duration> {
+    let windows = state
+        .failed_attaches
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
+    windows.blocked(
         &address.to_string(),
         FAILED_ATTACHES_PER_ADDRESS,
         ATTACH_WINDOW,
@@ -72,9 +71,12 @@ fn attach_blocked(address: IpAddr) -> Option<Duration> {
     )
 }
 
-fn count_failed_attach(address: IpAddr) {
-    let mut windows = FAILED_ATTACHES.lock().unwrap_or_else(|e| e.into_inner());
-    windows.get_or_insert_with(Windows::default).count(
+fn count_failed_attach(state: &AppState, address: IpAddr) {
+    let mut windows = state
+        .failed_attaches
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
+    windows.count(
         address.to_string(),
         ATTACH_WINDOW,
         MAX_TRACKED_ADDRESSES,
@@ -100,7 +102,7 @@ pub(crate) async fn attach_agent(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     ApiJson(request): ApiJson<AgentAttachRequest>,
 ) -> Result<Response, ApiError> {
-    if let Some(retry_after) = attach_blocked(peer.ip()) {
+    if let Some(retry_after) = attach_blocked(&state, peer.ip()) {
         let seconds = retry_after.as_secs().max(1);
         return Ok((
             [(header::RETRY_AFTER, seconds.to_string())],
@@ -138,7 +140,7 @@ pub(crate) async fn attach_agent(
             tracing::info!(address = %peer, reason = %e, "agent attach refused");
             Err(match e {
                 AttachError::Key(message) => {
-                    count_failed_attach(peer.ip());
+                    count_failed_attach(&state, peer.ip());
                     ApiError::new(ErrorId::InvalidCredential, format!("{message}."))
                 }
                 AttachError::VersionMismatch(message) => {

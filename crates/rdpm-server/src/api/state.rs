@@ -21,6 +21,10 @@ pub(crate) struct Shared {
     pub(crate) manual_clock: Option<Arc<rdpm_engine::clock::ManualClock>>,
     /// Where audit records go.
     pub(crate) audit: Arc<crate::audit::AuditTrail>,
+    /// The failed agent attaches of each client address: this server's,
+    /// as its failed logins are, so that servers sharing a process (the
+    /// tests', an embedding's) do not lock each other's clients out.
+    pub(crate) failed_attaches: std::sync::Mutex<rdpm_engine::users::Windows>,
 }
 
 pub(crate) type AppState = Arc<Shared>;
