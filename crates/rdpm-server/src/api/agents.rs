@@ -358,16 +358,9 @@ async fn run_channel(
         closed: AtomicBool::new(false),
         close_now: tokio::sync::Notify::new(),
     });
-    if socket
-        .send(server_message(&ServerMessage::Welcome {
-            server_version: server_version.to_string(),
-            production_server_id: id,
-        }))
-        .await
-        .is_err()
-    {
-        return;
-    }
+    // Connected before welcomed: an agent that is welcomed is reachable
+    // at once, and the requests that come before the welcome is out wait
+    // in the queue, which only the loop below empties.
     let fleet = Arc::clone(state.engine.protection.fleet());
     let epoch = {
         let fleet = Arc::clone(&fleet);
@@ -379,6 +372,15 @@ async fn run_channel(
             Err(_) => return,
         }
     };
+    let welcome = server_message(&ServerMessage::Welcome {
+        server_version: server_version.to_string(),
+        production_server_id: id,
+    });
+    if socket.send(welcome).await.is_err() {
+        link.shut();
+        let _ = tokio::task::spawn_blocking(move || fleet.disconnected(id, epoch)).await;
+        return;
+    }
     tracing::info!(server = %names.server_name, id = %id, address = %peer, version = %version, "agent connected");
     let reason = serve_channel(&mut socket, &link, &mut queue, id).await;
     link.shut();
