@@ -339,6 +339,7 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
             Arc::clone(&engine.catalog),
             &config.audit,
         )),
+        failed_attaches: std::sync::Mutex::default(),
     });
     let app = api::router(state);
 

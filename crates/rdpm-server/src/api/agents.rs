@@ -25,7 +25,6 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use rdpm_catalog::ProductionServerNames;
 use rdpm_engine::fleet::{AgentLink, LinkError};
-use rdpm_engine::users::Windows;
 use rdpm_types::{
     AgentAttachRequest, AgentAttached, AgentMessage, AgentRequest, AgentResult, ErrorId, Problem,
     ProductionServerId, ServerMessage, AGENT_PROTOCOL, MAX_AGENT_MESSAGE,
@@ -52,12 +51,12 @@ const FAILED_ATTACHES_PER_ADDRESS: u32 = 10;
 const ATTACH_WINDOW: Duration = Duration::from_secs(60);
 const MAX_TRACKED_ADDRESSES: usize = 10_000;
 
-/// The failed attaches of each client address.
-static FAILED_ATTACHES: Mutex<Option<Windows>> = Mutex::new(None);
-
-fn attach_blocked(address: IpAddr) -> Option<Duration> {
-    let windows = FAILED_ATTACHES.lock().unwrap_or_else(|e| e.into_inner());
-    windows.as_ref()?.blocked(
+fn attach_blocked(state: &AppState, address: IpAddr) -> Option<Duration> {
+    let windows = state
+        .failed_attaches
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
+    windows.blocked(
         &address.to_string(),
         FAILED_ATTACHES_PER_ADDRESS,
         ATTACH_WINDOW,
@@ -65,9 +64,12 @@ fn attach_blocked(address: IpAddr) -> Option<Duration> {
     )
 }
 
-fn count_failed_attach(address: IpAddr) {
-    let mut windows = FAILED_ATTACHES.lock().unwrap_or_else(|e| e.into_inner());
-    windows.get_or_insert_with(Windows::default).count(
+fn count_failed_attach(state: &AppState, address: IpAddr) {
+    let mut windows = state
+        .failed_attaches
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
+    windows.count(
         address.to_string(),
         ATTACH_WINDOW,
         MAX_TRACKED_ADDRESSES,
@@ -93,7 +95,7 @@ pub(crate) async fn attach_agent(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     ApiJson(request): ApiJson<AgentAttachRequest>,
 ) -> Result<Response, ApiError> {
-    if let Some(retry_after) = attach_blocked(peer.ip()) {
+    if let Some(retry_after) = attach_blocked(&state, peer.ip()) {
         let seconds = retry_after.as_secs().max(1);
         return Ok((
             [(header::RETRY_AFTER, seconds.to_string())],
@@ -131,7 +133,7 @@ pub(crate) async fn attach_agent(
             tracing::info!(address = %peer, reason = %e, "agent attach refused");
             Err(match e {
                 AttachError::Key(message) => {
-                    count_failed_attach(peer.ip());
+                    count_failed_attach(&state, peer.ip());
                     ApiError::new(ErrorId::InvalidCredential, format!("{message}."))
                 }
                 AttachError::VersionMismatch(message) => {
@@ -349,17 +351,9 @@ async fn run_channel(
         closed: AtomicBool::new(false),
         close_now: tokio::sync::Notify::new(),
     });
-    if socket
-        .send(server_message(&ServerMessage::Welcome {
-            server_version: server_version.to_string(),
-            production_server_id: id,
-            keepalive_ms: u64::try_from(state.agent_keepalive.as_millis()).unwrap_or(u64::MAX),
-        }))
-        .await
-        .is_err()
-    {
-        return;
-    }
+    // Connected before welcomed: an agent that is welcomed is reachable
+    // at once, and the requests that come before the welcome is out wait
+    // in the queue, which only the loop below empties.
     let fleet = Arc::clone(state.engine.protection.fleet());
     let epoch = {
         let fleet = Arc::clone(&fleet);
@@ -371,6 +365,16 @@ async fn run_channel(
             Err(_) => return,
         }
     };
+    let welcome = server_message(&ServerMessage::Welcome {
+        server_version: server_version.to_string(),
+        production_server_id: id,
+        keepalive_ms: u64::try_from(state.agent_keepalive.as_millis()).unwrap_or(u64::MAX),
+    });
+    if socket.send(welcome).await.is_err() {
+        link.shut();
+        let _ = tokio::task::spawn_blocking(move || fleet.disconnected(id, epoch)).await;
+        return;
+    }
     tracing::info!(server = %names.server_name, id = %id, address = %peer, version = %version, "agent connected");
     let reason = serve_channel(&mut socket, &link, &mut queue, id, state.agent_keepalive).await;
     link.shut();

@@ -23,6 +23,10 @@ pub(crate) struct Shared {
     pub(crate) audit: Arc<crate::audit::AuditTrail>,
     /// How often agents' channels are pinged.
     pub(crate) agent_keepalive: std::time::Duration,
+    /// The failed agent attaches of each client address: this server's,
+    /// as its failed logins are, so that servers sharing a process (the
+    /// tests', an embedding's) do not lock each other's clients out.
+    pub(crate) failed_attaches: std::sync::Mutex<rdpm_engine::users::Windows>,
 }
 
 pub(crate) type AppState = Arc<Shared>;

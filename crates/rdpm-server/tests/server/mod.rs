@@ -1,3 +1,4 @@
+mod agents;
 mod alerts;
 mod api;
 mod api_tokens;
