@@ -277,6 +277,58 @@ pub(crate) fn set_enabled(
     )? == 1)
 }
 
+/// What detaching came to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Detached {
+    /// No agent was attached for that production server.
+    NoAgent,
+    /// The agent's credential is gone; the production server stays for
+    /// the recovery points or jobs that name it.
+    Kept,
+    /// The agent's credential is gone, and so is the production server,
+    /// which nothing named.
+    Removed,
+}
+
+/// Detaches the agent of `id`: its credential row goes, and the
+/// production server too when no recovery point or job names it. The
+/// caller has checked that no protection group protects its datasources
+/// (the catalog's foreign key refuses it anyway).
+pub(crate) fn detach(
+    conn: &mut Connection,
+    id: ProductionServerId,
+) -> Result<Detached, CatalogError> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let key = id.to_string();
+    if tx.execute(
+        "DELETE FROM agents WHERE production_server_id = ?1",
+        params![key],
+    )? == 0
+    {
+        return Ok(Detached::NoAgent);
+    }
+    let named: bool = tx.query_row(
+        "SELECT EXISTS (SELECT 1 FROM jobs WHERE production_server_id = ?1)
+             OR EXISTS (SELECT 1 FROM recovery_points
+                        WHERE json_extract(doc, '$.production_server_id') = ?1)
+             OR EXISTS (SELECT 1 FROM protection_group_members WHERE production_server_id = ?1)
+             OR EXISTS (SELECT 1 FROM stopped_datasources WHERE production_server_id = ?1)",
+        params![key],
+        |r| r.get(0),
+    )?;
+    let outcome = if named {
+        Detached::Kept
+    } else {
+        tx.execute(
+            "DELETE FROM production_servers WHERE id = ?1 AND agent = 'Remote'",
+            params![key],
+        )?;
+        Detached::Removed
+    };
+    tx.commit()?;
+    Ok(outcome)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -369,5 +421,9 @@ mod tests {
         assert_eq!(agent.agent_version, "0.2.0");
         assert!(!agent.enabled && agent.last_seen.is_some());
         assert_eq!(catalog.agents().unwrap(), vec![agent]);
+        assert_eq!(catalog.detach_agent(server.id).unwrap(), Detached::Removed);
+        assert_eq!(catalog.detach_agent(server.id).unwrap(), Detached::NoAgent);
+        assert!(catalog.agent(server.id).unwrap().is_none());
+        assert!(catalog.production_servers().unwrap().is_empty());
     }
 }

@@ -63,7 +63,7 @@ mod schedule;
 mod sqlite;
 mod users;
 
-pub use agents::{AgentRecord, AttachKeyUse, AttachOutcome};
+pub use agents::{AgentRecord, AttachKeyUse, AttachOutcome, Detached};
 pub use roles::{GroupRecord, MembershipChange, RoleRecord, RoleSave};
 pub use users::{LoginFailure, UserRecord};
 mod writer;
@@ -433,6 +433,9 @@ pub trait Catalog: Send + Sync {
         version: Option<&str>,
         at: DateTime<Utc>,
     ) -> Result<(), CatalogError>;
+
+    /// Detaches the agent of a production server (see [`Detached`]).
+    fn detach_agent(&self, id: ProductionServerId) -> Result<Detached, CatalogError>;
 
     /// Enables or disables an agent's jobs; whether an agent is attached.
     fn set_agent_enabled(

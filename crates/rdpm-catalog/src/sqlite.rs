@@ -516,6 +516,10 @@ impl Catalog for SqliteCatalog {
         crate::agents::seen(&self.conn(), id, version, at)
     }
 
+    fn detach_agent(&self, id: ProductionServerId) -> Result<crate::Detached, CatalogError> {
+        crate::agents::detach(&mut self.conn(), id)
+    }
+
     fn set_agent_enabled(
         &self,
         id: ProductionServerId,

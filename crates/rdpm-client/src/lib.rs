@@ -497,6 +497,12 @@ impl Session {
             .await
     }
 
+    /// Detaches a production server's agent.
+    pub async fn detach_production_server(&self, id: ProductionServerId) -> Result<()> {
+        self.endpoint::<r::DetachProductionServer>(&(id,), &(), &())
+            .await
+    }
+
     /// Disables a production server's agent: its jobs stop running.
     pub async fn disable_production_server(
         &self,

@@ -261,6 +261,19 @@ impl Fleet {
         }
     }
 
+    /// Closes the channel of `id`'s agent, which was detached: what waits
+    /// on it fails at once, and its credential no longer opens another.
+    pub fn forget(&self, id: ProductionServerId) {
+        let removed = self
+            .connected
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&id);
+        if let Some(connection) = removed {
+            connection.agent.link.close();
+        }
+    }
+
     /// The connection of `id`'s agent, if it is connected.
     pub fn connection(&self, id: ProductionServerId) -> Option<Connected> {
         self.connected

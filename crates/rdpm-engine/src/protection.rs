@@ -328,6 +328,63 @@ impl Protection {
         self.production_server(id)
     }
 
+    /// `Remove-DPMProductionServer`: detaches a remote production server's
+    /// agent. Its credential stops working and its channel closes; the
+    /// production server stays (as `Detached`) while recovery points or
+    /// jobs name it, and goes otherwise. Refused for the server's own host
+    /// and while a protection group protects its datasources. Whether the
+    /// production server stayed.
+    pub fn detach(&self, id: ProductionServerId) -> Result<bool, EngineError> {
+        let record = self.server_record(id)?;
+        let name = record.names.server_name.clone();
+        if record.agent == AgentKind::Local {
+            return Err(EngineError::new(
+                ErrorId::NotSupported,
+                format!("'{name}' is the DPM server's own host, which has no agent to detach."),
+            )
+            .with_target(name));
+        }
+        let groups: Vec<String> = self
+            .groups()?
+            .into_iter()
+            .filter(|g| g.members.iter().any(|m| m.production_server_id == id))
+            .map(|g| g.name)
+            .collect();
+        if !groups.is_empty() {
+            return Err(EngineError::new(
+                ErrorId::InvalidRequest,
+                format!(
+                    "'{name}' still has datasources protected by {}: remove them from their \
+                     protection groups first (Remove-DPMChildDatasource, then \
+                     Set-DPMProtectionGroup).",
+                    groups
+                        .iter()
+                        .map(|g| format!("'{g}'"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            )
+            .with_target(name));
+        }
+        let outcome = self.catalog.detach_agent(id).map_err(catalog_error)?;
+        self.fleet.forget(id);
+        match outcome {
+            rdpm_catalog::Detached::NoAgent => Err(EngineError::new(
+                ErrorId::InvalidRequest,
+                format!("'{name}' has no agent attached; it was detached before."),
+            )
+            .with_target(name)),
+            rdpm_catalog::Detached::Kept => {
+                tracing::info!(server = %name, "agent detached; the production server stays for its recovery points and jobs");
+                Ok(true)
+            }
+            rdpm_catalog::Detached::Removed => {
+                tracing::info!(server = %name, "agent detached and production server removed");
+                Ok(false)
+            }
+        }
+    }
+
     /// `Update-DPMProductionServer`: asks the production server's agent
     /// for its volumes again, which listings then show.
     pub fn refresh(&self, id: ProductionServerId) -> Result<ProductionServer, EngineError> {

@@ -319,6 +319,9 @@ routes! {
     PRODUCTION_SERVER_BY_ID_TEMPLATE = "/api/v1/production-servers/{id}" with (ProductionServerId,) {
         /// `GET`: one production server.
         Get GetProductionServer(query: (), body: (), response: ProductionServer) needs ReadProtection;
+        /// `DELETE`: detach its agent (`Remove-DPMProductionServer`); it
+        /// stays, detached, while recovery points or jobs name it.
+        Delete DetachProductionServer(query: (), body: (), response: ()) needs Configure;
     }
     /// Disabling a production server's agent.
     PRODUCTION_SERVER_DISABLE_TEMPLATE = "/api/v1/production-servers/{id}/disable" with (ProductionServerId,) {

@@ -123,6 +123,7 @@ const NEED_A_USER: &[&str] = &[
 const NEED_AN_AGENT: &[&str] = &[
     "enable-dpmproductionserver-example-1",
     "disable-dpmproductionserver-example-1",
+    "remove-dpmproductionserver-example-1",
 ];
 
 /// Examples that read a setting the fixture has not made otherwise: the
@@ -160,6 +161,11 @@ const EXTRA_SETUP: &[(&str, &str)] = &[
 /// Examples whose effect their output does not show: a script run after
 /// the example, and what it must print.
 const AFTERWARDS: &[(&str, &str, &str)] = &[
+    (
+        "remove-dpmproductionserver-example-1",
+        "@(Get-DPMProductionServer DPMServer07 | Where-Object Name -eq web01.contoso.com).Count",
+        "0",
+    ),
     (
         "disable-dpmproductionserver-example-1",
         "(Get-DPMProductionServer DPMServer07 | Where-Object Name -eq web01.contoso.com).Connectivity.Status",

@@ -297,4 +297,20 @@ fn an_agent_attaches_connects_out_and_its_host_is_browsed_through_it() {
         .unwrap_or_else(|last| panic!("no reconnect after a restart: {last}\n{}", agent.log()));
     let log = agent.log();
     assert!(log.matches("connected server=").count() >= 3, "{log}");
+
+    // Detached (asked first: -Confirm:$false answers), the agent's
+    // credential opens nothing any more: the server closes its channel
+    // and refuses it when it comes back. Nothing names the production
+    // server, so it is gone.
+    let (code, out, err) = s.run_in_netns(
+        &link.a,
+        "Connect-DPMServer backup01 | Out-Null\n$ps = Get-DPMProductionServer backup01 | Where-Object ServerName -eq web01\nRemove-DPMProductionServer $ps -Confirm:$false\n@(Get-DPMProductionServer backup01 | Where-Object ServerName -eq web01).Count",
+    );
+    assert_eq!((code, out.as_str()), (0, "0\n"), "{err}");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !agent.log().contains("401") {
+        assert!(Instant::now() < deadline, "{}", agent.log());
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert_contains(&agent.log(), "the server refused the channel");
 }

@@ -6,6 +6,7 @@ mod get_dpm_child_datasource;
 mod get_dpm_datasource;
 mod get_dpm_production_server;
 pub mod objects;
+mod remove_dpm_production_server;
 mod update_dpm_production_server;
 
 use std::rc::Rc;
@@ -13,7 +14,7 @@ use std::rc::Rc;
 use rdpm_shell::Registry;
 
 /// Adds `Get-DPMProductionServer`, `Enable-`, `Disable-` and
-/// `Update-DPMProductionServer`, `Get-DPMDatasource` and
+/// `Update-`, `Remove-DPMProductionServer`, `Get-DPMDatasource` and
 /// `Get-DPMChildDatasource`, and the views of their objects.
 pub fn register_datasources(registry: &mut Registry) {
     objects::register_views(registry);
@@ -23,4 +24,5 @@ pub fn register_datasources(registry: &mut Registry) {
     registry.add(Rc::new(enable_dpm_production_server::command()));
     registry.add(Rc::new(disable_dpm_production_server::command()));
     registry.add(Rc::new(update_dpm_production_server::command()));
+    registry.add(Rc::new(remove_dpm_production_server::command()));
 }

@@ -146,6 +146,7 @@ handlers! {
     DeleteScope => scopes::delete_scope,
     ListProductionServers => protection::list_production_servers,
     GetProductionServer => protection::get_production_server,
+    DetachProductionServer => protection::detach_production_server,
     DisableProductionServer => protection::disable_production_server,
     EnableProductionServer => protection::enable_production_server,
     RefreshProductionServer => protection::refresh_production_server,

@@ -5,6 +5,7 @@
 use std::sync::Arc;
 
 use axum::extract::State;
+use axum::http::StatusCode;
 use axum::Json;
 use base64::Engine as _;
 use rdpm_engine::protection::{DEFAULT_CHILD_PAGE, MAX_CHILD_PAGE};
@@ -117,6 +118,29 @@ fn outside_targets(
     )
     .with_right(Right::ReadProtection)
     .with_target(format!("{}:{folder}", server.name))
+}
+
+#[utoipa::path(
+    delete,
+    path = rdpm_types::paths::PRODUCTION_SERVER_BY_ID_TEMPLATE,
+    tag = "protection",
+    params(("id" = String, Path, description = "Production server id")),
+    responses(
+        (status = 204, description = "Detached: its agent credential no longer works and its channel is closed. The production server stays, detached, while recovery points or jobs name it"),
+        (status = 400, description = "The DPM server's own host, a production server already detached, or one whose datasources a protection group still protects", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such production server", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub(crate) async fn detach_production_server(
+    State(state): State<AppState>,
+    caller: Caller,
+    IdParam(id): IdParam,
+) -> Result<StatusCode, ApiError> {
+    caller.into_session()?;
+    let id = parse_id::<ProductionServerId>(&id)?;
+    let engine = Arc::clone(&state.engine);
+    blocking(move || engine.protection.detach(id)).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 #[utoipa::path(
