@@ -384,7 +384,8 @@ impl<BE: DecryptWriteBackend> Packer<BE> {
     }
 }
 
-// TODO: add documentation!
+/// What a [`Packer`] added: blobs, and their bytes before and after
+/// compression and encryption. Blobs it found already added count nowhere.
 #[derive(Default, Debug, Clone, Copy)]
 pub struct PackerStats {
     /// The number of blobs added
@@ -396,6 +397,29 @@ pub struct PackerStats {
 }
 
 impl PackerStats {
+    /// The number of blobs added.
+    ///
+    /// rdpm: the counters are read by a server that adds blobs through a
+    /// `BlobSaver` and writes the snapshot summary itself.
+    #[must_use]
+    pub const fn blobs(&self) -> u64 {
+        self.blobs
+    }
+
+    /// The bytes of the blobs added, uncompressed (`data_added` of a
+    /// snapshot summary).
+    #[must_use]
+    pub const fn data_added(&self) -> u64 {
+        self.data
+    }
+
+    /// The bytes of the blobs added as stored in their packs: compressed
+    /// and encrypted (`data_added_packed` of a snapshot summary).
+    #[must_use]
+    pub const fn data_added_packed(&self) -> u64 {
+        self.data_packed
+    }
+
     /// Adds the stats to the summary
     ///
     /// # Arguments
