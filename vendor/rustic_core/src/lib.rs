@@ -150,6 +150,7 @@ pub use crate::{
     blob::{
         BlobId, DataId, PackedId,
         packer::PackerStats,
+        saver::BlobSaver,
         tree::{
             FindMatches, FindNode, TreeId, TreeStreamerOptions as LsOptions, excludes::Excludes,
             rewrite::RewriteTreesOptions,

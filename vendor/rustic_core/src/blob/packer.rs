@@ -351,7 +351,8 @@ impl<BE: DecryptWriteBackend> Packer<BE> {
     ///
     /// * If the blob is already present in the index
     /// * If sending the message to the raw packer fails.
-    fn add_raw(
+    // rdpm: `pub(crate)` for `BlobSaver::add_data_zstd`.
+    pub(crate) fn add_raw(
         &self,
         data: Bytes,
         id: &BlobId,
