@@ -12,10 +12,11 @@ use crate::{
     repofile::{ConfigFile, configfile::Chunker},
 };
 
-/// `ChunkIter` cuts the bytes of a reader into the chunks a repository
-/// stores as data blobs: content-defined (Rabin, with the repository's
-/// polynomial and sizes) or fixed-size, as its config says. The id of a
-/// chunk is the SHA-256 of its bytes.
+/// `ChunkIter` cuts a reader's bytes into the chunks a repository stores.
+///
+/// Content-defined (Rabin, with the repository's polynomial and sizes) or
+/// fixed-size, as its config says; the id of a chunk (a data blob) is the
+/// SHA-256 of its bytes.
 ///
 /// rdpm: public so that a remote agent cuts a file exactly where the
 /// archiver would, for a server that adds the chunks with a `BlobSaver`.

@@ -26,9 +26,11 @@ use crate::{
     repofile::configfile::ConfigFile,
 };
 
-/// Adds data blobs and tree blobs to a repository: a data packer and a tree
-/// packer sharing one indexer, built as the archiver builds its own.
-/// Made by [`Repository::blob_saver`](crate::Repository::blob_saver).
+/// Adds data blobs and tree blobs chunked and hashed elsewhere.
+///
+/// A data packer and a tree packer sharing one indexer, built as the
+/// archiver builds its own. Made by
+/// [`Repository::blob_saver`](crate::Repository::blob_saver).
 ///
 /// # The caller vouches for the ids
 ///
@@ -139,6 +141,8 @@ impl BlobSaver {
     /// * If `plain_len` is zero: an empty blob is added with `add_data`.
     /// * If the frame could not be encrypted, or failed the extra check.
     /// * If a pack could not be handed to the pack writers.
+    // `Bytes` as in `add_data`: the caller hands the frame over.
+    #[allow(clippy::needless_pass_by_value)]
     pub fn add_data_zstd(&self, zstd: Bytes, plain_len: u32, id: DataId) -> RusticResult<()> {
         if !self.compressed_blobs {
             return Err(RusticError::new(
@@ -192,6 +196,10 @@ impl BlobSaver {
     /// # Errors
     ///
     /// * If a pack or the index could not be written.
+    ///
+    /// # Panics
+    ///
+    /// * If a pack writer panicked while it held the indexer.
     pub fn finalize(self) -> RusticResult<(PackerStats, PackerStats)> {
         let data = self.data.finalize()?;
         let tree = self.tree.finalize()?;
