@@ -429,6 +429,14 @@ mod tests {
     }
 
     #[test]
+    fn a_saver_moves_to_and_is_shared_between_threads() {
+        // A server's session runs on a worker thread, and may add from
+        // several.
+        fn send_and_sync<T: Send + Sync>() {}
+        send_and_sync::<BlobSaver>();
+    }
+
+    #[test]
     fn finalize_with_nothing_added_writes_nothing() {
         let (memory, repo) = repository(2);
         let (data, trees) = repo.blob_saver().unwrap().finalize().unwrap();
