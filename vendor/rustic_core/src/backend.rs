@@ -5,6 +5,8 @@ pub(crate) mod decrypt;
 pub(crate) mod dry_run;
 pub(crate) mod hotcold;
 pub(crate) mod ignore;
+#[cfg(test)]
+pub(crate) mod in_memory;
 pub(crate) mod local_destination;
 pub(crate) mod node;
 pub(crate) mod stdin;

@@ -1,4 +1,5 @@
 pub(crate) mod packer;
+pub(crate) mod saver;
 pub(crate) mod tree;
 
 use std::{cmp::Ordering, num::NonZeroU32};

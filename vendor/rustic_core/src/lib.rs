@@ -129,6 +129,9 @@ pub use jiff;
 
 // rustic_core Public API
 pub use crate::{
+    // rdpm: the archiver's folder walk and chunker (below), for remote
+    // agents whose trees and chunks a server adds (see vendor/README.md).
+    archiver::tree::{TreeIterator, TreeType},
     backend::{
         ALL_FILE_TYPES, BytesList, FileType, ReadBackend, ReadSource, ReadSourceEntry,
         ReadSourceOpen, RepositoryBackends, WriteBackend,
@@ -146,11 +149,14 @@ pub use crate::{
     },
     blob::{
         BlobId, DataId, PackedId,
+        packer::PackerStats,
+        saver::BlobSaver,
         tree::{
             FindMatches, FindNode, TreeId, TreeStreamerOptions as LsOptions, excludes::Excludes,
             rewrite::RewriteTreesOptions,
         },
     },
+    chunker::{ChunkIter, rabin::random_poly},
     commands::{
         backup::{BackupOptions, ParentOptions},
         check::{CheckOptions, CheckResults, ReadSubsetOption},

@@ -31,6 +31,7 @@ use crate::{
     },
     blob::{
         BlobId, BlobType, PackedId,
+        saver::BlobSaver,
         tree::{
             FindMatches, FindNode, NodeStreamer, TreeId, TreeStreamerOptions as LsOptions,
             rewrite::RewriteTreesOptions,
@@ -1662,6 +1663,29 @@ impl<S: IndexedTree> Repository<S> {
 }
 
 impl<S: IndexedIds> Repository<S> {
+    /// Whether the repository's index lists a blob of type `tpe` with `id`,
+    /// as loaded when the repository was indexed.
+    ///
+    /// rdpm: for a server that adds blobs remote agents chunked, and skips
+    /// those the repository holds, as the archiver does.
+    #[must_use]
+    pub fn has_blob(&self, tpe: BlobType, id: &BlobId) -> bool {
+        self.index().has(tpe, id)
+    }
+
+    /// A [`BlobSaver`] to add data blobs and tree blobs chunked and hashed
+    /// elsewhere, packed and indexed as the archiver packs and indexes its
+    /// own. Read its documentation first: the caller must verify each id.
+    ///
+    /// rdpm: for a server that adds the blobs of remote agents.
+    ///
+    /// # Errors
+    ///
+    /// * If a packer could not be created.
+    pub fn blob_saver(&self) -> RusticResult<BlobSaver> {
+        BlobSaver::new(self.dbe().clone(), self.index(), self.config())
+    }
+
     /// Run a backup of `source` using the given options.
     ///
     /// You have to give a preflled [`SnapshotFile`] which is modified and saved.

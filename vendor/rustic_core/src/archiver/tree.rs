@@ -10,6 +10,7 @@ use crate::{
 
 /// `TreeIterator` turns an Iterator yielding items with paths and Nodes into an
 /// Iterator which ensures that all subdirectories are visited and closed.
+///
 /// The resulting Iterator yields a `TreeType` which either contains the original
 /// item, a new tree to be inserted or a pseudo item which indicates that a tree is finished.
 ///
@@ -17,7 +18,12 @@ use crate::{
 ///
 /// * `T` - The type of the current item.
 /// * `I` - The type of the original Iterator.
-pub(crate) struct TreeIterator<T, I> {
+///
+/// rdpm: public so that a remote agent builds the folders of its trees with
+/// the archiver's own code. It expects the items in the order the
+/// archiver's sources yield them: sorted by path.
+#[derive(Debug)]
+pub struct TreeIterator<T, I> {
     /// The original Iterator.
     iter: I,
     /// The current path.
@@ -30,7 +36,9 @@ impl<T, I> TreeIterator<T, I>
 where
     I: Iterator<Item = T>,
 {
-    pub(crate) fn new(mut iter: I) -> Self {
+    /// Wraps `iter`, whose items are `(path, node, payload)`: the path of a
+    /// folder's own node is the folder, that of any other node its parent.
+    pub fn new(mut iter: I) -> Self {
         let item = iter.next();
         Self {
             iter,
@@ -65,8 +73,10 @@ where
 ///
 /// * `T` - The type of the original item.
 /// * `U` - The type of the new tree.
+///
+/// rdpm: public with [`TreeIterator`].
 #[derive(Debug, PartialEq, Eq)]
-pub(crate) enum TreeType<T, U> {
+pub enum TreeType<T, U> {
     /// New tree to be inserted.
     NewTree((PathBuf, Node, U)),
     /// A pseudo item which indicates that a tree is finished.

@@ -351,7 +351,8 @@ impl<BE: DecryptWriteBackend> Packer<BE> {
     ///
     /// * If the blob is already present in the index
     /// * If sending the message to the raw packer fails.
-    fn add_raw(
+    // rdpm: `pub(crate)` for `BlobSaver::add_data_zstd`.
+    pub(crate) fn add_raw(
         &self,
         data: Bytes,
         id: &BlobId,
@@ -384,7 +385,8 @@ impl<BE: DecryptWriteBackend> Packer<BE> {
     }
 }
 
-// TODO: add documentation!
+/// What a [`Packer`] added: blobs, and their bytes before and after
+/// compression and encryption. Blobs it found already added count nowhere.
 #[derive(Default, Debug, Clone, Copy)]
 pub struct PackerStats {
     /// The number of blobs added
@@ -396,6 +398,29 @@ pub struct PackerStats {
 }
 
 impl PackerStats {
+    /// The number of blobs added.
+    ///
+    /// rdpm: the counters are read by a server that adds blobs through a
+    /// `BlobSaver` and writes the snapshot summary itself.
+    #[must_use]
+    pub const fn blobs(&self) -> u64 {
+        self.blobs
+    }
+
+    /// The bytes of the blobs added, uncompressed (`data_added` of a
+    /// snapshot summary).
+    #[must_use]
+    pub const fn data_added(&self) -> u64 {
+        self.data
+    }
+
+    /// The bytes of the blobs added as stored in their packs: compressed
+    /// and encrypted (`data_added_packed` of a snapshot summary).
+    #[must_use]
+    pub const fn data_added_packed(&self) -> u64 {
+        self.data_packed
+    }
+
     /// Adds the stats to the summary
     ///
     /// # Arguments
@@ -1169,101 +1194,13 @@ mod tests {
 #[cfg(test)]
 mod pool_tests {
     use std::collections::BTreeMap;
-    use std::sync::Mutex;
-    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::atomic::Ordering;
 
     use super::*;
-    use crate::backend::{ReadBackend, WriteBackend, decrypt::DecryptBackend, decrypt::DecryptReadBackend};
+    use crate::backend::{decrypt::DecryptBackend, decrypt::DecryptReadBackend, in_memory::Memory};
     use crate::crypto::{aespoly1305::Key, hasher::hash};
-    use crate::id::Id;
     use crate::index::indexer::Indexer;
     use crate::repofile::indexfile::IndexFile;
-
-    /// Files in memory; with `fail` set, every write fails.
-    #[derive(Debug, Default)]
-    struct Memory {
-        files: Mutex<BTreeMap<(String, Id), Bytes>>,
-        fail: AtomicBool,
-    }
-
-    impl Memory {
-        fn ids(&self, tpe: FileType) -> Vec<Id> {
-            self.files
-                .lock()
-                .unwrap()
-                .keys()
-                .filter(|(t, _)| *t == tpe.to_string())
-                .map(|(_, id)| *id)
-                .collect()
-        }
-    }
-
-    impl ReadBackend for Memory {
-        fn location(&self) -> String {
-            "memory".to_string()
-        }
-
-        fn list_with_size(&self, tpe: FileType) -> RusticResult<Vec<(Id, u32)>> {
-            let files = self.files.lock().unwrap();
-            Ok(files
-                .iter()
-                .filter(|((t, _), _)| *t == tpe.to_string())
-                .map(|((_, id), b)| (*id, u32::try_from(b.len()).unwrap()))
-                .collect())
-        }
-
-        fn read_full(&self, tpe: FileType, id: &Id) -> RusticResult<Bytes> {
-            Ok(self.files.lock().unwrap()[&(tpe.to_string(), *id)].clone())
-        }
-
-        fn warmup_path(&self, tpe: FileType, id: &Id) -> String {
-            format!("{tpe}/{id}")
-        }
-
-        fn read_partial(
-            &self,
-            tpe: FileType,
-            id: &Id,
-            _cacheable: bool,
-            offset: u32,
-            length: u32,
-        ) -> RusticResult<Bytes> {
-            let all = self.read_full(tpe, id)?;
-            Ok(all.slice(offset as usize..(offset + length) as usize))
-        }
-    }
-
-    impl WriteBackend for Memory {
-        fn write_bytes(
-            &self,
-            tpe: FileType,
-            id: &Id,
-            _cacheable: bool,
-            content: BytesList,
-        ) -> RusticResult<()> {
-            if self.fail.load(Ordering::SeqCst) {
-                return Err(RusticError::new(
-                    ErrorKind::Backend,
-                    "no space left on the memory device",
-                ));
-            }
-            let mut all = Vec::new();
-            for part in content.into_vec() {
-                all.extend_from_slice(&part);
-            }
-            _ = self
-                .files
-                .lock()
-                .unwrap()
-                .insert((tpe.to_string(), *id), Bytes::from(all));
-            Ok(())
-        }
-
-        fn remove(&self, tpe: FileType, id: &Id, _cacheable: bool) -> RusticResult<()> {
-            _ = self.files.lock().unwrap().remove(&(tpe.to_string(), *id));
-            Ok(())
-        }
-    }
 
     /// Deterministic, incompressible bytes (xorshift).
     fn noise(seed: u64, len: usize) -> Vec<u8> {

@@ -206,8 +206,10 @@ impl<R: Read + Send> Iterator for ChunkIter<R> {
 }
 
 /// [`random_poly`] returns an random irreducible polynomial of degree 53
-/// (largest prime number below 64-8)
-/// There are (2^53-2/53) irreducible polynomials of degree 53 in
+/// (largest prime number below 64-8).
+///
+/// rdpm: public, so that each production server's agent cuts with a
+/// polynomial of its own. There are (2^53-2/53) irreducible polynomials of degree 53 in
 /// `F_2[X]`, c.f. Michael O. Rabin (1981): "Fingerprinting by Random
 /// Polynomials", page 4.
 ///
