@@ -81,6 +81,8 @@ fn count_failed_attach(state: &AppState, address: IpAddr) {
     post,
     path = rdpm_types::paths::AGENTS_ATTACH,
     tag = "agents",
+    // The attach key in the body is the credential.
+    security(()),
     request_body = AgentAttachRequest,
     responses(
         (status = 201, description = "Attached: the production server's id and its agent credential, shown in this answer only. A host attached before keeps its id and recovery points, and its old credential stops working", body = AgentAttached),

@@ -35,6 +35,7 @@ use utoipa::{Modify, OpenApi};
         (name = "recovery", description = "Browse and search recovery points (cursors are session objects) and restore from them: Get-DPMRecoverableItem, Restore-DPMRecoverableItem, Get-DPMRecoveryPointLocation"),
         (name = "alerts", description = "Alerts raised by jobs that failed or ran late, resolved when a later job succeeds (Get-DPMAlert)"),
         (name = "global properties", description = "Server-wide settings (Get-DPMGlobalProperty, Set-DPMGlobalProperty) and the outbox of alert notifications they configure"),
+        (name = "agents", description = "Production servers' agents: attaching one with a one-time key, and the channel it keeps open to answer the server"),
         (name = "protection groups", description = "Protection group drafts, objects of a session: create, open for modification (edit lock), edit, commit"),
         (name = "roles", description = "Recovery roles (New-/Get-/Set-/Remove-DPMRole): groups of users who browse, search and restore only the role's items, only into its targets"),
     )
@@ -90,7 +91,8 @@ impl Modify for CommonResponses {
         ];
         use rdpm_types::routes::Method;
         for (path, item) in &mut openapi.paths.paths {
-            let open = path == rdpm_types::paths::HEALTH;
+            let open =
+                path == rdpm_types::paths::HEALTH || path == rdpm_types::paths::AGENTS_ATTACH;
             for (method, op) in [
                 (Method::Get, item.get.as_mut()),
                 (Method::Put, item.put.as_mut()),

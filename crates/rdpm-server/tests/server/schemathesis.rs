@@ -55,6 +55,17 @@ include-name = [
     # A user who exists and holds a built-in role, one of two expiries,
     # and an expiry time in the future.
     "POST /api/v1/api-tokens",
+    # Host names without spaces or control characters, other than the
+    # server's own.
+    "POST /api/v1/agents/attach",
+    # Protection types the schema names and rdpm does not offer (tape,
+    # online, none).
+    "PUT /api/v1/modifiable-protection-groups/{id}/protection-type",
+    # The server's own host, which has no agent to disable, enable or
+    # detach.
+    "DELETE /api/v1/production-servers/{id}",
+    "POST /api/v1/production-servers/{id}/disable",
+    "POST /api/v1/production-servers/{id}/enable",
 ]
 checks.positive_data_acceptance.expected-statuses = ["2xx", "400", "401", "403", "404", "409"]
 "#;
