@@ -91,8 +91,7 @@ impl Modify for CommonResponses {
         ];
         use rdpm_types::routes::Method;
         for (path, item) in &mut openapi.paths.paths {
-            let open =
-                path == rdpm_types::paths::HEALTH || path == rdpm_types::paths::AGENTS_ATTACH;
+            let open = path == rdpm_types::paths::HEALTH;
             for (method, op) in [
                 (Method::Get, item.get.as_mut()),
                 (Method::Put, item.put.as_mut()),

@@ -14,6 +14,7 @@ pub fn median(mut v: Vec<f64>) -> f64 {
 
 /// A server named `name` on an ephemeral loopback port with the data
 /// directory `data_dir`, everything else at its default.
+#[allow(dead_code)] // The benchmarks that start their server in a process of its own.
 pub fn loopback_server(data_dir: PathBuf, name: &str, tls: rdpm_server::TlsConfig) -> ServerConfig {
     ServerConfig {
         data_dir,
