@@ -415,8 +415,28 @@ fn a_remote_backup_stores_the_tree_a_local_backup_of_the_same_folder_stores() {
     );
     assert_check_clean(&t);
 
+    assert_eq!(
+        agent.answers[0],
+        ToAgent::Started {
+            parent: None,
+            parent_content: None,
+            parent_missing: Vec::new()
+        }
+    );
+
     // A second backup of the same server asks for nothing it already sent.
     let (again, agent) = remote(&t, &src, "web1", 2);
+    let CommitContent::Subtree(content) = agent.walked.content else {
+        panic!("a folder");
+    };
+    assert_eq!(
+        agent.answers[0],
+        ToAgent::Started {
+            parent: Some(outcome.snapshot_id.clone()),
+            parent_content: Some(content),
+            parent_missing: Vec::new()
+        }
+    );
     assert!(agent.sent_data.is_empty(), "{:?}", agent.sent_data);
     assert!(agent.sent_trees.is_empty(), "{:?}", agent.sent_trees);
     assert_eq!(
@@ -942,6 +962,46 @@ fn an_unchanged_datasource_repeats_its_parent_tree() {
         .expect("listed");
     assert_eq!(info.parent, Some(first.snapshot_id));
     assert_eq!(info.hostname, "web1");
+}
+
+#[test]
+fn blobs_the_pool_lost_are_named_at_the_start_and_asked_for_again() {
+    if !restic_present() {
+        return;
+    }
+    let t = TestRepo::new();
+    let src = t.dir.path().join("src");
+    bulk_tree(&src, 6, 3 << 20);
+    let (first, agent) = remote(&t, &src, "web1", 9);
+    let data: HashSet<BlobHash> = agent.walked.data.iter().map(|(id, _)| *id).collect();
+    // The data pack is lost, and the index rebuilt without it.
+    let largest = pack_files(&t.path())
+        .into_iter()
+        .max_by_key(|p| fs::metadata(p).expect("pack").len())
+        .expect("packs");
+    fs::remove_file(&largest).expect("remove pack");
+    let repaired = restic(&t, &["repair", "index"]);
+    if !repaired.status.success() {
+        // restic before 0.16
+        ok(&restic(&t, &["rebuild-index"]));
+    }
+
+    let (second, agent) = remote(&t, &src, "web1", 9);
+    let ToAgent::Started {
+        parent,
+        parent_missing,
+        ..
+    } = &agent.answers[0]
+    else {
+        panic!("no start: {:?}", agent.answers);
+    };
+    assert_eq!(parent.as_ref(), Some(&first.snapshot_id));
+    assert!(!parent_missing.is_empty());
+    assert!(parent_missing.iter().all(|id| data.contains(id)));
+    // Asked for again and stored: both recovery points are whole again.
+    assert!(parent_missing.iter().all(|id| agent.sent_data.contains(id)));
+    assert!(second.bytes_added > 0);
+    ok(&restic(&t, &["check", "--read-data"]));
 }
 
 #[test]

@@ -222,6 +222,17 @@ impl fmt::Debug for Bitmap {
 /// What the session answers.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ToAgent {
+    /// The session's first message: what the agent compares its walk
+    /// with.
+    Started {
+        /// The datasource's newest recovery point, if any.
+        parent: Option<SnapshotId>,
+        /// The tree of the datasource's content in it, when it is a folder.
+        parent_content: Option<BlobHash>,
+        /// Data blobs the parent names that the pool no longer holds: the
+        /// agent reads the files holding them again, changed or not.
+        parent_missing: Vec<BlobHash>,
+    },
     /// The answer to a [`FromAgent::Need`]: the positions of the ids the
     /// agent must send.
     Needed {

@@ -104,7 +104,12 @@ impl Repository {
             .to_indexed_ids()
             .map_err(|e| Error::rustic(&e))?;
         let snap = labelled_snapshot(Some(&request.hostname), &request.tags)?;
-        let known = Known::of_server(&repo, request, &path)?;
+        let known = Known::of_server(&repo, request, &path, &components)?;
+        feed.send(ToAgent::Started {
+            parent: known.parent.as_ref().map(|p| SnapshotId(full_id(&p.id))),
+            parent_content: known.parent_content,
+            parent_missing: known.parent_missing.clone(),
+        })?;
         let saver = repo.blob_saver().map_err(|e| Error::rustic(&e))?;
         let mut session = Session {
             repo: &repo,
@@ -238,13 +243,22 @@ struct Known {
     trees: HashSet<BlobHash>,
     /// The datasource's newest recovery point.
     parent: Option<SnapshotFile>,
+    /// The tree of the datasource's content in it.
+    parent_content: Option<BlobHash>,
+    /// Data blobs it names that the index lacks.
+    parent_missing: Vec<BlobHash>,
 }
 
 impl Known {
     /// The blobs reachable from the newest snapshot of each datasource of
     /// `request.hostname` (the datasources told apart by their `rdpm:ds=`
     /// tags, or their paths without one), as far as the index has them.
-    fn of_server(repo: &IndexedRepo, request: &RemoteBackupRequest, path: &str) -> Result<Self> {
+    fn of_server(
+        repo: &IndexedRepo,
+        request: &RemoteBackupRequest,
+        path: &str,
+        components: &[OsString],
+    ) -> Result<Self> {
         let ours = |tags: &StringList| -> Vec<String> {
             let mut ds: Vec<String> = tags
                 .iter()
@@ -299,31 +313,82 @@ impl Known {
             data: HashSet::new(),
             trees: HashSet::new(),
             parent,
+            parent_content: None,
+            parent_missing: Vec::new(),
         };
-        let mut stack: Vec<TreeId> = newest.values().map(|s| s.tree).collect();
+        // The parent first, on its own, to learn what of it the pool lost.
         if let Some(p) = &known.parent {
-            stack.push(p.tree);
+            let (tree, content) = (p.tree, content_tree(repo, p.tree, components)?);
+            known.parent_content = content;
+            known.parent_missing = known.walk(repo, vec![tree], true)?;
         }
+        _ = known.walk(repo, newest.values().map(|s| s.tree).collect(), false)?;
+        Ok(known)
+    }
+
+    /// Adds what the trees `stack` reach to the known set; with
+    /// `missing`, returns the data blobs they name that the index lacks.
+    fn walk(
+        &mut self,
+        repo: &IndexedRepo,
+        mut stack: Vec<TreeId>,
+        missing: bool,
+    ) -> Result<Vec<BlobHash>> {
+        let mut lost = Vec::new();
+        let mut lost_seen = HashSet::new();
         while let Some(tree_id) = stack.pop() {
             let hash = hash_of(*tree_id);
-            if known.trees.contains(&hash) || !repo.has_blob(BlobType::Tree, &tree_id.into()) {
+            if self.trees.contains(&hash) || !repo.has_blob(BlobType::Tree, &tree_id.into()) {
                 continue;
             }
             let tree = repo.get_tree(&tree_id).map_err(|e| Error::rustic(&e))?;
-            _ = known.trees.insert(hash);
+            _ = self.trees.insert(hash);
             for node in tree.nodes {
                 if let Some(sub) = node.subtree {
                     stack.push(sub);
                 }
                 for id in node.content.into_iter().flatten() {
+                    let hash = hash_of(*id);
                     if repo.has_blob(BlobType::Data, &id.into()) {
-                        _ = known.data.insert(hash_of(*id));
+                        _ = self.data.insert(hash);
+                    } else if missing && lost_seen.insert(hash) {
+                        lost.push(hash);
                     }
                 }
             }
         }
-        Ok(known)
+        Ok(lost)
     }
+}
+
+/// The tree of the datasource's content in a snapshot whose root is
+/// `root`: below the folders of its path, or the root itself when that is
+/// empty (an empty folder datasource). `None` when it has no folder there.
+fn content_tree(
+    repo: &IndexedRepo,
+    root: TreeId,
+    components: &[OsString],
+) -> Result<Option<BlobHash>> {
+    let mut id = root;
+    for (depth, name) in components.iter().enumerate() {
+        if !repo.has_blob(BlobType::Tree, &id.into()) {
+            return Ok(None);
+        }
+        let tree = repo.get_tree(&id).map_err(|e| Error::rustic(&e))?;
+        if depth == 0 && tree.nodes.is_empty() {
+            return Ok(Some(hash_of(*id)));
+        }
+        let sub = tree
+            .nodes
+            .iter()
+            .find(|n| n.node_type == NodeType::Dir && *n.name() == **name)
+            .and_then(|n| n.subtree);
+        match sub {
+            Some(sub) => id = sub,
+            None => return Ok(None),
+        }
+    }
+    Ok(Some(hash_of(*id)))
 }
 
 fn hash_of(id: Id) -> BlobHash {
