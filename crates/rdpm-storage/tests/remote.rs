@@ -962,6 +962,25 @@ fn an_unchanged_datasource_repeats_its_parent_tree() {
         .expect("listed");
     assert_eq!(info.parent, Some(first.snapshot_id));
     assert_eq!(info.hostname, "web1");
+
+    // The datasource moved: its recovery points at the old path are no
+    // parent, so "unchanged" is refused.
+    let mut feed = Script::new([FromAgent::Commit {
+        content: CommitContent::Unchanged,
+        counters: AgentCounters::default(),
+        skipped: Vec::new(),
+        skipped_count: 0,
+    }]);
+    let moved = RemoteBackupRequest::new("/srv/moved", "web1").tag(tag("ds", 3));
+    let err = t.repo.remote_backup(&moved, &mut feed).expect_err("moved");
+    assert!(
+        err.to_string().contains("no earlier recovery point"),
+        "{err}"
+    );
+    assert!(matches!(
+        feed.answers[0],
+        ToAgent::Started { parent: None, .. }
+    ));
 }
 
 #[test]

@@ -288,8 +288,9 @@ pub struct RemoteBackupRequest {
     /// The production server's name, recorded as the snapshot's host; its
     /// recovery points are those of this host.
     pub hostname: String,
-    /// Snapshot tags, e.g. `rdpm:ds=<id>` (which names the datasource's
-    /// earlier recovery points, the parent), `rdpm:pg=`, `rdpm:job=`.
+    /// Snapshot tags, e.g. `rdpm:ds=<id>`, `rdpm:pg=`, `rdpm:job=`. The
+    /// parent is the newest snapshot of the same host and path with the
+    /// same `rdpm:ds=` tags (with none, of the same host and path).
     pub tags: Vec<String>,
     /// The blob bytes the agent may send before it is given credit; an
     /// agent that sends more fails the session.

@@ -172,9 +172,12 @@ impl Repository {
             other => other?,
         };
         let snapshot_id = SnapshotId(full_id(&id));
-        feed.send(ToAgent::Committed {
+        // The recovery point exists whether or not the agent hears of it.
+        if let Err(err) = feed.send(ToAgent::Committed {
             snapshot: snapshot_id.clone(),
-        })?;
+        }) {
+            tracing::warn!(error = %err, snapshot = %snapshot_id, "cannot tell the agent its backup was committed");
+        }
         Ok(BackupOutcome {
             snapshot_id,
             files: summary.total_files_processed,
@@ -284,11 +287,14 @@ impl Known {
         for snap in snaps.into_iter().filter(|s| s.hostname == request.hostname) {
             let ds = ours(&snap.tags);
             let paths = snap.paths.to_string();
-            let is_ours = if wanted.is_empty() {
-                ds.is_empty() && paths == path
-            } else {
-                ds == wanted
-            };
+            // A recovery point of the datasource at another path (it was
+            // moved) is no parent: its tree is not this path's.
+            let is_ours = paths == path
+                && (if wanted.is_empty() {
+                    ds.is_empty()
+                } else {
+                    ds == wanted
+                });
             if is_ours
                 && parent
                     .as_ref()
