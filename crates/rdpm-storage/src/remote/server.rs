@@ -228,14 +228,11 @@ fn validate(request: &RemoteBackupRequest) -> Result<(String, Vec<OsString>)> {
         ));
     }
     // Stored as the local backup stores a canonical path: no trailing slash.
-    let stored = if components.is_empty() {
-        "/".to_string()
-    } else {
-        path.components()
-            .collect::<std::path::PathBuf>()
-            .to_string_lossy()
-            .into_owned()
-    };
+    let stored = path
+        .components()
+        .collect::<std::path::PathBuf>()
+        .to_string_lossy()
+        .into_owned();
     Ok((stored, components))
 }
 
@@ -262,39 +259,16 @@ impl Known {
         path: &str,
         components: &[OsString],
     ) -> Result<Self> {
-        let ours = |tags: &StringList| -> Vec<String> {
-            let mut ds: Vec<String> = tags
-                .iter()
-                .filter(|t| t.starts_with(DATASOURCE_TAG))
-                .cloned()
-                .collect();
-            ds.sort();
-            ds
-        };
-        let wanted: Vec<String> = {
-            let mut ds: Vec<String> = request
-                .tags
-                .iter()
-                .filter(|t| t.starts_with(DATASOURCE_TAG))
-                .cloned()
-                .collect();
-            ds.sort();
-            ds
-        };
+        let wanted = datasource_tags(&request.tags);
         let snaps = repo.get_all_snapshots().map_err(|e| Error::rustic(&e))?;
         let mut newest: HashMap<(Vec<String>, String), SnapshotFile> = HashMap::new();
         let mut parent: Option<SnapshotFile> = None;
         for snap in snaps.into_iter().filter(|s| s.hostname == request.hostname) {
-            let ds = ours(&snap.tags);
+            let ds = datasource_tags(&snap.tags);
             let paths = snap.paths.to_string();
             // A recovery point of the datasource at another path (it was
             // moved) is no parent: its tree is not this path's.
-            let is_ours = paths == path
-                && (if wanted.is_empty() {
-                    ds.is_empty()
-                } else {
-                    ds == wanted
-                });
+            let is_ours = paths == path && ds == wanted;
             if is_ours
                 && parent
                     .as_ref()
@@ -395,6 +369,17 @@ fn content_tree(
         }
     }
     Ok(Some(hash_of(*id)))
+}
+
+/// The `rdpm:ds=` tags among `tags`, sorted: they name a datasource.
+fn datasource_tags<'a>(tags: impl IntoIterator<Item = &'a String>) -> Vec<String> {
+    let mut ds: Vec<String> = tags
+        .into_iter()
+        .filter(|t| t.starts_with(DATASOURCE_TAG))
+        .cloned()
+        .collect();
+    ds.sort();
+    ds
 }
 
 fn hash_of(id: Id) -> BlobHash {
