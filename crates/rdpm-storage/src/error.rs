@@ -72,6 +72,16 @@ pub enum Error {
     /// rustic_core reported an error.
     #[error("repository error: {0}")]
     Repository(String),
+    /// A remote agent sent something a backup cannot accept: a blob that
+    /// does not hash to its id, a folder listing naming blobs it never
+    /// sent or an entry such as `..`. Nothing of the backup was committed;
+    /// the production server's agent is faulty or not to be trusted.
+    #[error("the production server's agent sent invalid backup data ({0}); nothing was committed: check the agent's version and the host's integrity")]
+    AgentProtocol(String),
+    /// A remote agent stopped a backup, or its channel ended, before it
+    /// committed; nothing was committed.
+    #[error("{0}; nothing was committed: run the backup again once the agent is connected")]
+    AgentStopped(String),
     /// A path that must be followed without symbolic links has one: a
     /// restore to the original location, or the source of a backup, whose
     /// folder (or a folder above it) was replaced by a link.

@@ -12,7 +12,12 @@
 //! - Recovery: [`Repository::list_dir`] and [`Repository::snapshot_entry`]
 //!   browse a snapshot, [`Repository::search`] finds names in it, and
 //!   [`Repository::restore`] takes a [`RestoreRequest`] and returns a
-//!   [`RestoreOutcome`]. A restore writes only through directory handles
+//!   [`RestoreOutcome`].
+//! - Remote backups: [`Repository::remote_backup`] runs the server's side
+//!   of a session with an agent that reads the files on a production
+//!   server, through a [`RemoteFeed`] of [`FromAgent`] and [`ToAgent`]
+//!   messages; it verifies every blob and tree and builds the folders above
+//!   the datasource itself. A restore writes only through directory handles
 //!   below its target root and never follows a symlink there; it reads
 //!   packs in few large ranges, holds a bounded amount of data, and moves
 //!   each file into place only once it is complete.
@@ -66,6 +71,7 @@ mod guard;
 mod key;
 mod keyfile;
 mod lockfile;
+mod remote;
 mod repository;
 mod restore;
 mod source;
@@ -76,6 +82,11 @@ pub use backup::{
 };
 pub use error::{Error, Result};
 pub use key::KeyMaterial;
+pub use remote::{
+    AgentCounters, Bitmap, BlobHash, BlobKind, ChunkerParams, Codec, CommitContent, FromAgent,
+    RemoteBackupRequest, RemoteFeed, ToAgent, WireBlob, CREDIT_STEP, DEFAULT_WINDOW, MAX_NEED_IDS,
+    MAX_SKIPPED, MAX_TREE_BYTES,
+};
 pub use repository::{
     CheckReport, PruneOutcome, PruneRequest, Repository, RepositoryOptions, RepositoryStats,
     SnapshotFilter, SnapshotInfo, SnapshotSizes, SnapshotsCheck,

@@ -84,6 +84,9 @@ pub struct SnapshotInfo {
     pub parent: Option<SnapshotId>,
     /// Sizes, when the writer recorded them (rdpm and recent restic do).
     pub summary: Option<SnapshotSizes>,
+    /// The id of its root tree (64 hex digits): equal for snapshots of
+    /// identical content and metadata.
+    pub tree: String,
 }
 
 /// What [`Repository::check_snapshots`] found.
@@ -388,6 +391,11 @@ impl Repository {
             .map_err(|e| Error::rustic(&e))
     }
 
+    /// The key that seals snapshot and lock files.
+    pub(crate) fn crypto(&self) -> &CryptoKey {
+        &self.inner.crypto
+    }
+
     pub(crate) fn lock_file(&self, exclusive: bool) -> Result<HeldLock> {
         HeldLock::acquire(
             &self.inner.path,
@@ -568,33 +576,20 @@ impl Repository {
             return Ok(None);
         }
 
-        let mut snap = new_snapshot(request)?;
-        snap.paths = last.snapshot_paths.clone();
-        let parent = rustic_core::repofile::SnapshotId::from(last.snapshot);
-        snap.parent = Some(parent);
-        snap.parents = vec![parent];
-        snap.tree = last.tree;
-        let mut summary = last.summary.clone();
-        summary.files_new = 0;
-        summary.files_changed = 0;
-        summary.files_unmodified = summary.total_files_processed;
-        summary.dirs_new = 0;
-        summary.dirs_changed = 0;
-        summary.dirs_unmodified = summary.total_dirs_processed;
-        summary.data_blobs = 0;
-        summary.tree_blobs = 0;
-        summary.data_added = 0;
-        summary.data_added_packed = 0;
-        summary.data_added_files = 0;
-        summary.data_added_files_packed = 0;
-        summary.data_added_trees = 0;
-        summary.data_added_trees_packed = 0;
-        summary.backup_start = snap.time.clone();
-        summary.backup_end = rustic_core::jiff::Zoned::now();
-        summary.backup_duration = started.elapsed().as_secs_f64();
-        summary.total_duration = summary.backup_duration;
-        snap.summary = Some(summary.clone());
-        let id = match save_snapshot(backend.as_ref(), &self.inner.crypto, &snap) {
+        let snap = new_snapshot(request)?;
+        let same = SameTree {
+            parent: last.snapshot,
+            paths: last.snapshot_paths.clone(),
+            tree: last.tree,
+            summary: last.summary.clone(),
+        };
+        let (id, summary) = match snapshot_of_same_tree(
+            backend.as_ref(),
+            &self.inner.crypto,
+            snap,
+            same,
+            started,
+        ) {
             Err(_) if request.cancel.is_cancelled() => return Err(Error::Cancelled),
             other => other?,
         };
@@ -1000,12 +995,70 @@ fn check_report(results: rustic_core::CheckResults, read_data: bool) -> CheckRep
 
 /// A snapshot labelled as `request` asks, not yet filled.
 fn new_snapshot(request: &BackupRequest) -> Result<SnapshotFile> {
+    labelled_snapshot(request.hostname.as_deref(), &request.tags)
+}
+
+/// A snapshot of host `hostname` (this machine when `None`) with `tags`,
+/// not yet filled.
+pub(crate) fn labelled_snapshot(hostname: Option<&str>, tags: &[String]) -> Result<SnapshotFile> {
     let mut snap_opts = SnapshotOptions::default();
-    snap_opts.host.clone_from(&request.hostname);
-    for tag in &request.tags {
+    snap_opts.host = hostname.map(str::to_string);
+    for tag in tags {
+        if tag.is_empty() || tag.contains(',') {
+            return Err(Error::InvalidRequest(format!(
+                "tag `{tag}` is empty or holds a comma"
+            )));
+        }
         snap_opts = snap_opts.add_tags(tag).map_err(|e| Error::rustic(&e))?;
     }
     snap_opts.to_snapshot().map_err(|e| Error::rustic(&e))
+}
+
+/// The snapshot a new one repeats: its tree, paths and sizes.
+pub(crate) struct SameTree {
+    pub parent: rustic_core::Id,
+    pub paths: rustic_core::StringList,
+    pub tree: rustic_core::TreeId,
+    pub summary: rustic_core::repofile::SnapshotSummary,
+}
+
+/// Writes `snap` (labelled, not yet filled) as a snapshot of `same`'s tree
+/// with `same` as its parent: the recovery point of a source that did not
+/// change. Its summary keeps the sizes and says nothing was added.
+pub(crate) fn snapshot_of_same_tree(
+    backend: &dyn rustic_core::WriteBackend,
+    key: &CryptoKey,
+    mut snap: SnapshotFile,
+    same: SameTree,
+    started: Instant,
+) -> Result<(rustic_core::Id, rustic_core::repofile::SnapshotSummary)> {
+    snap.paths = same.paths;
+    let parent = rustic_core::repofile::SnapshotId::from(same.parent);
+    snap.parent = Some(parent);
+    snap.parents = vec![parent];
+    snap.tree = same.tree;
+    let mut summary = same.summary;
+    summary.files_new = 0;
+    summary.files_changed = 0;
+    summary.files_unmodified = summary.total_files_processed;
+    summary.dirs_new = 0;
+    summary.dirs_changed = 0;
+    summary.dirs_unmodified = summary.total_dirs_processed;
+    summary.data_blobs = 0;
+    summary.tree_blobs = 0;
+    summary.data_added = 0;
+    summary.data_added_packed = 0;
+    summary.data_added_files = 0;
+    summary.data_added_files_packed = 0;
+    summary.data_added_trees = 0;
+    summary.data_added_trees_packed = 0;
+    summary.backup_start = snap.time.clone();
+    summary.backup_end = rustic_core::jiff::Zoned::now();
+    summary.backup_duration = started.elapsed().as_secs_f64();
+    summary.total_duration = summary.backup_duration;
+    snap.summary = Some(summary.clone());
+    let id = save_snapshot(backend, key, &snap)?;
+    Ok((id, summary))
 }
 
 fn validate(request: &BackupRequest) -> Result<Vec<PathBuf>> {
@@ -1041,6 +1094,7 @@ fn snapshot_info(s: SnapshotFile) -> SnapshotInfo {
         paths: s.paths.iter().cloned().collect(),
         tags: s.tags.iter().cloned().collect(),
         hostname: s.hostname,
+        tree: full_id(&s.tree),
         parent: s.parent.map(|p| SnapshotId(full_id(&p))),
         summary: s.summary.map(|sum| SnapshotSizes {
             files: sum.total_files_processed,
@@ -1102,6 +1156,6 @@ mod derived_keys {
 /// An id in full: rustic's `Display` of ids prints only the first eight
 /// digits, which neither names a file in the repository nor satisfies
 /// [`SnapshotId::parse`].
-fn full_id(id: &rustic_core::Id) -> String {
+pub(crate) fn full_id(id: &rustic_core::Id) -> String {
     id.to_hex().to_string()
 }

@@ -8,6 +8,7 @@ mod browse;
 mod crash;
 mod locks;
 mod maintenance;
+mod remote;
 mod repository;
 mod restic;
 mod restore;

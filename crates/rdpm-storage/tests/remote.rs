@@ -1,0 +1,1050 @@
+//! Remote backups: the server's session driven by an agent played in
+//! process, which walks, chunks and builds trees with rustic_core's own
+//! code (the mapper of the local backup's walk, `ChunkIter`,
+//! `TreeIterator`), and by hostile scripts.
+
+use std::collections::{HashSet, VecDeque};
+use std::ffi::OsStr;
+use std::fs;
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+
+use bytes::Bytes;
+use rdpm_storage::{
+    tag, AgentCounters, BackupOutcome, BackupRequest, BlobHash, BlobKind, ChunkerParams, Codec,
+    CommitContent, Error, FromAgent, RemoteBackupRequest, RemoteFeed, SnapshotFilter, ToAgent,
+    WireBlob,
+};
+use rustic_core::repofile::{ConfigFile, Metadata, Node, NodeType, Tree};
+use rustic_core::{ChunkIter, LocalSourceSaveOptions, TreeIterator, TreeType};
+
+use crate::restic::{ok, restic, restic_present};
+use crate::support::{assert_same_tree, awkward_tree, bulk_tree, noise, pack_files, TestRepo};
+
+/// What an agent's walk of a datasource produced.
+struct Walked {
+    /// Unique data blobs, in walk order.
+    data: Vec<(BlobHash, Vec<u8>)>,
+    /// Tree blobs, each after the trees it names.
+    trees: Vec<(BlobHash, Vec<u8>)>,
+    content: CommitContent,
+    counters: AgentCounters,
+}
+
+fn config_of(params: ChunkerParams) -> ConfigFile {
+    ConfigFile {
+        version: 2,
+        chunker_polynomial: format!("{:x}", params.polynomial),
+        chunk_size: Some(params.avg_size),
+        chunk_min_size: Some(params.min_size),
+        chunk_max_size: Some(params.max_size),
+        ..ConfigFile::default()
+    }
+}
+
+fn serialized(tree: &Tree) -> (BlobHash, Vec<u8>) {
+    let (json, _) = tree.serialize().expect("serialise tree");
+    (BlobHash::of(&json), json)
+}
+
+/// Walks `root` as the local backup's walk does (same walker options,
+/// sorted, the root folder itself skipped, nodes from rustic's mapper),
+/// chunks files with the repository's chunker and builds the trees as
+/// rustic's archiver does; stops at the datasource, as an agent does.
+fn agent_walk(root: &Path, params: ChunkerParams) -> Walked {
+    let config = config_of(params);
+    let walk = ignore::WalkBuilder::new(root)
+        .follow_links(false)
+        .hidden(false)
+        .ignore(false)
+        .parents(false)
+        .git_ignore(false)
+        .git_global(false)
+        .git_exclude(false)
+        .sort_by_file_path(Path::cmp)
+        .build();
+    let mut file_datasource = false;
+    let items = walk.filter_map(|entry| {
+        let entry = entry.expect("walk");
+        if entry.depth() == 0 {
+            if entry.file_type().is_some_and(|t| t.is_dir()) {
+                return None;
+            }
+            file_datasource = true;
+        }
+        let mapped = LocalSourceSaveOptions::default()
+            .map_entry(entry)
+            .expect("map entry");
+        let rel = mapped
+            .path
+            .strip_prefix(root)
+            .expect("below the root")
+            .to_path_buf();
+        let at = if mapped.node.is_dir() {
+            rel
+        } else {
+            rel.parent().map(Path::to_path_buf).unwrap_or_default()
+        };
+        Some((at, mapped.node, mapped.path))
+    });
+    let items: Vec<_> = items.collect();
+
+    let mut walked = Walked {
+        data: Vec::new(),
+        trees: Vec::new(),
+        content: CommitContent::Unchanged,
+        counters: AgentCounters::default(),
+    };
+    let mut seen = HashSet::new();
+    let mut add_file = |node: &mut Node, path: &Path, walked: &mut Walked| {
+        if node.node_type != NodeType::File {
+            return;
+        }
+        let file = fs::File::open(path).expect("open file");
+        let mut content = Vec::new();
+        for chunk in
+            ChunkIter::from_config(&config, file, node.meta.size as usize).expect("chunker")
+        {
+            let chunk = chunk.expect("chunk");
+            let id = BlobHash::of(&chunk);
+            content.push(rustic_core::DataId::from(rustic_core::Id::new(id.0)));
+            if seen.insert(id) {
+                walked.data.push((id, chunk));
+            }
+        }
+        node.content = Some(content);
+        walked.counters.files += 1;
+        walked.counters.bytes += node.meta.size;
+    };
+
+    if file_datasource {
+        let (_, mut node, path) = items.into_iter().next().expect("the file");
+        add_file(&mut node, &path, &mut walked);
+        walked.content = CommitContent::FileNode(serde_json::to_vec(&node).expect("node json"));
+        walked.counters.files_new = walked.counters.files;
+        return walked;
+    }
+
+    let mut tree = Tree::default();
+    let mut stack: Vec<(Node, Tree)> = Vec::new();
+    for item in TreeIterator::new(items.into_iter()) {
+        match item {
+            TreeType::NewTree((_, node, _)) => {
+                stack.push((node, std::mem::take(&mut tree)));
+            }
+            TreeType::EndTree => {
+                let (mut node, parent) = stack.pop().expect("an open folder");
+                let (id, json) = serialized(&tree);
+                walked.trees.push((id, json));
+                node.subtree = Some(rustic_core::TreeId::from(rustic_core::Id::new(id.0)));
+                tree = parent;
+                tree.nodes.push(node);
+                walked.counters.dirs += 1;
+            }
+            TreeType::Other((_, mut node, path)) => {
+                add_file(&mut node, &path, &mut walked);
+                tree.nodes.push(node);
+            }
+        }
+    }
+    let (id, json) = serialized(&tree);
+    walked.trees.push((id, json));
+    walked.content = CommitContent::Subtree(id);
+    walked.counters.files_new = walked.counters.files;
+    walked
+}
+
+/// A blob as an agent sends it: zstd when that is smaller.
+fn wire(id: BlobHash, plain: &[u8]) -> WireBlob {
+    let zstd = zstd::bulk::compress(plain, 3).expect("compress");
+    let plain_len = u32::try_from(plain.len()).expect("chunk size");
+    if zstd.len() < plain.len() {
+        WireBlob {
+            id,
+            plain_len,
+            codec: Codec::Zstd,
+            bytes: Bytes::from(zstd),
+        }
+    } else {
+        WireBlob {
+            id,
+            plain_len,
+            codec: Codec::Raw,
+            bytes: Bytes::copy_from_slice(plain),
+        }
+    }
+}
+
+/// Batches of about 1 MiB, as an agent frames them.
+fn batches(kind: BlobKind, blobs: Vec<WireBlob>) -> Vec<FromAgent> {
+    let mut out = Vec::new();
+    let mut batch = Vec::new();
+    let mut size = 0;
+    for blob in blobs {
+        size += blob.bytes.len();
+        batch.push(blob);
+        if size >= 1 << 20 {
+            out.push(FromAgent::Blobs {
+                kind,
+                blobs: std::mem::take(&mut batch),
+            });
+            size = 0;
+        }
+    }
+    if !batch.is_empty() {
+        out.push(FromAgent::Blobs { kind, blobs: batch });
+    }
+    out
+}
+
+/// An agent that follows the protocol: asks about its data, sends what is
+/// missing, asks about its trees, sends those missing, commits. Optionally
+/// cancels the session's token (as the job layer does when the channel
+/// drops) when handing out its `n`th message.
+struct Agent {
+    walked: Walked,
+    queue: VecDeque<FromAgent>,
+    answers: Vec<ToAgent>,
+    /// Data blob ids it had to send.
+    sent_data: Vec<BlobHash>,
+    sent_trees: Vec<BlobHash>,
+    handed: usize,
+    cancel_at: Option<(usize, rdpm_storage::CancelToken)>,
+    /// Ends the channel instead of handing out the `n`th message.
+    cut_at: Option<usize>,
+}
+
+impl Agent {
+    fn new(walked: Walked) -> Self {
+        let data = walked.data.iter().map(|(id, _)| *id).collect();
+        let queue = VecDeque::from([FromAgent::Need {
+            seq: 1,
+            data,
+            trees: Vec::new(),
+        }]);
+        Self {
+            walked,
+            queue,
+            answers: Vec::new(),
+            sent_data: Vec::new(),
+            sent_trees: Vec::new(),
+            handed: 0,
+            cancel_at: None,
+            cut_at: None,
+        }
+    }
+
+    fn committed(&self) -> bool {
+        self.answers
+            .iter()
+            .any(|a| matches!(a, ToAgent::Committed { .. }))
+    }
+
+    fn failed(&self) -> Option<&str> {
+        self.answers.iter().find_map(|a| match a {
+            ToAgent::Failed { message } => Some(message.as_str()),
+            _ => None,
+        })
+    }
+}
+
+impl RemoteFeed for Agent {
+    fn recv(&mut self) -> rdpm_storage::Result<Option<FromAgent>> {
+        self.handed += 1;
+        if self.cut_at == Some(self.handed) {
+            return Ok(None);
+        }
+        if let Some((n, token)) = &self.cancel_at {
+            if *n == self.handed {
+                token.cancel();
+            }
+        }
+        Ok(self.queue.pop_front())
+    }
+
+    fn send(&mut self, msg: ToAgent) -> rdpm_storage::Result<()> {
+        if let ToAgent::Needed {
+            seq,
+            data_missing,
+            trees_missing,
+        } = &msg
+        {
+            match seq {
+                1 => {
+                    let mut blobs = Vec::new();
+                    for (i, (id, plain)) in self.walked.data.iter().enumerate() {
+                        if data_missing.contains(i) {
+                            self.sent_data.push(*id);
+                            blobs.push(wire(*id, plain));
+                        }
+                    }
+                    self.queue.extend(batches(BlobKind::Data, blobs));
+                    let trees = self.walked.trees.iter().map(|(id, _)| *id).collect();
+                    self.queue.push_back(FromAgent::Need {
+                        seq: 2,
+                        data: Vec::new(),
+                        trees,
+                    });
+                }
+                2 => {
+                    let mut blobs = Vec::new();
+                    for (i, (id, json)) in self.walked.trees.iter().enumerate() {
+                        if trees_missing.contains(i) {
+                            self.sent_trees.push(*id);
+                            blobs.push(wire(*id, json));
+                        }
+                    }
+                    self.queue.extend(batches(BlobKind::Tree, blobs));
+                    self.queue.push_back(FromAgent::Commit {
+                        content: self.walked.content.clone(),
+                        counters: self.walked.counters.clone(),
+                        skipped: Vec::new(),
+                        skipped_count: 0,
+                    });
+                }
+                _ => panic!("answer to a question never asked: {msg:?}"),
+            }
+        }
+        self.answers.push(msg);
+        Ok(())
+    }
+}
+
+/// A hostile or broken agent: sends its script whatever the answers.
+struct Script {
+    queue: VecDeque<FromAgent>,
+    answers: Vec<ToAgent>,
+}
+
+impl Script {
+    fn new(messages: impl IntoIterator<Item = FromAgent>) -> Self {
+        Self {
+            queue: messages.into_iter().collect(),
+            answers: Vec::new(),
+        }
+    }
+
+    fn failed(&self) -> Option<&str> {
+        self.answers.iter().find_map(|a| match a {
+            ToAgent::Failed { message } => Some(message.as_str()),
+            _ => None,
+        })
+    }
+}
+
+impl RemoteFeed for Script {
+    fn recv(&mut self) -> rdpm_storage::Result<Option<FromAgent>> {
+        Ok(self.queue.pop_front())
+    }
+
+    fn send(&mut self, msg: ToAgent) -> rdpm_storage::Result<()> {
+        self.answers.push(msg);
+        Ok(())
+    }
+}
+
+fn canonical(path: &Path) -> PathBuf {
+    fs::canonicalize(path).expect("canonical")
+}
+
+fn snapshot_count(t: &TestRepo) -> usize {
+    t.repo
+        .snapshots(&SnapshotFilter::default())
+        .expect("snapshots")
+        .len()
+}
+
+fn tree_of(t: &TestRepo, id: &rdpm_storage::SnapshotId) -> String {
+    t.repo
+        .snapshots(&SnapshotFilter::default())
+        .expect("snapshots")
+        .into_iter()
+        .find(|s| s.id == *id)
+        .expect("the snapshot is listed")
+        .tree
+}
+
+fn remote(t: &TestRepo, src: &Path, host: &str, ds: u32) -> (BackupOutcome, Agent) {
+    let params = t.repo.chunker_params().expect("chunker");
+    let mut agent = Agent::new(agent_walk(src, params));
+    let request = RemoteBackupRequest::new(canonical(src), host).tag(tag("ds", ds));
+    let outcome = t
+        .repo
+        .remote_backup(&request, &mut agent)
+        .expect("remote backup");
+    assert!(agent.committed(), "{:?}", agent.answers);
+    (outcome, agent)
+}
+
+fn assert_check_clean(t: &TestRepo) {
+    let report = t.repo.check(true).expect("check");
+    assert!(report.is_ok(), "{:?}", report.errors);
+}
+
+#[test]
+fn a_remote_backup_stores_the_tree_a_local_backup_of_the_same_folder_stores() {
+    let t = TestRepo::new();
+    let src = t.dir.path().join("src");
+    awkward_tree(&src);
+    bulk_tree(&src.join("bulk"), 30, 6 << 20);
+
+    let local = t
+        .repo
+        .backup(&BackupRequest::new([&src]).tag(tag("ds", 1)))
+        .expect("local backup");
+    let (outcome, agent) = remote(&t, &src, "web1", 2);
+    assert_eq!(
+        tree_of(&t, &outcome.snapshot_id),
+        tree_of(&t, &local.snapshot_id)
+    );
+    assert!(outcome.files > 30, "{outcome:?}");
+    assert!(!agent.sent_data.is_empty());
+    // Credit came back as the data was verified, in steps of 4 MiB.
+    let credit: Vec<u64> = agent
+        .answers
+        .iter()
+        .filter_map(|a| match a {
+            ToAgent::Credit { bytes } => Some(*bytes),
+            _ => None,
+        })
+        .collect();
+    assert!(!credit.is_empty(), "{:?}", agent.answers);
+    assert!(
+        credit.iter().all(|b| *b >= rdpm_storage::CREDIT_STEP),
+        "{credit:?}"
+    );
+    assert_check_clean(&t);
+
+    assert_eq!(
+        agent.answers[0],
+        ToAgent::Started {
+            parent: None,
+            parent_content: None,
+            parent_missing: Vec::new()
+        }
+    );
+
+    // A second backup of the same server asks for nothing it already sent.
+    let (again, agent) = remote(&t, &src, "web1", 2);
+    let CommitContent::Subtree(content) = agent.walked.content else {
+        panic!("a folder");
+    };
+    assert_eq!(
+        agent.answers[0],
+        ToAgent::Started {
+            parent: Some(outcome.snapshot_id.clone()),
+            parent_content: Some(content),
+            parent_missing: Vec::new()
+        }
+    );
+    assert!(agent.sent_data.is_empty(), "{:?}", agent.sent_data);
+    assert!(agent.sent_trees.is_empty(), "{:?}", agent.sent_trees);
+    assert_eq!(
+        tree_of(&t, &again.snapshot_id),
+        tree_of(&t, &local.snapshot_id)
+    );
+    let snaps = t.repo.snapshots(&SnapshotFilter::default()).expect("list");
+    let second = snaps
+        .iter()
+        .find(|s| s.id == again.snapshot_id)
+        .expect("listed");
+    assert_eq!(second.parent.as_ref(), Some(&outcome.snapshot_id));
+    assert_eq!(second.hostname, "web1");
+    assert!(second.tags.contains(&tag("ds", 2)), "{:?}", second.tags);
+}
+
+#[test]
+fn a_file_datasource_is_stored_as_a_local_backup_stores_it() {
+    let t = TestRepo::new();
+    let file = t.dir.path().join("one.bin");
+    fs::write(&file, noise(7, 3 << 20)).expect("write");
+    let local = t
+        .repo
+        .backup(&BackupRequest::new([&file]))
+        .expect("local backup");
+    let (outcome, _) = remote(&t, &file, "db1", 5);
+    assert_eq!(
+        tree_of(&t, &outcome.snapshot_id),
+        tree_of(&t, &local.snapshot_id)
+    );
+}
+
+#[test]
+fn a_blob_that_does_not_hash_to_its_id_fails_the_session_and_commits_nothing() {
+    let t = TestRepo::new();
+    let src = t.dir.path().join("src");
+    bulk_tree(&src, 5, 2 << 20);
+    let params = t.repo.chunker_params().expect("chunker");
+    let mut walked = agent_walk(&src, params);
+    // One chunk's bytes changed in flight.
+    walked.data[2].1[100] ^= 1;
+    let mut agent = Agent::new(walked);
+    let request = RemoteBackupRequest::new(canonical(&src), "web1");
+    let err = t
+        .repo
+        .remote_backup(&request, &mut agent)
+        .expect_err("corrupt blob");
+    assert!(matches!(err, Error::AgentProtocol(_)), "{err}");
+    assert!(err.to_string().contains("does not hash to its id"), "{err}");
+    assert!(agent.failed().is_some(), "{:?}", agent.answers);
+    assert!(!agent.committed());
+    assert_eq!(snapshot_count(&t), 0);
+    assert_check_clean(&t);
+
+    // A zstd frame that claims less than it holds is refused too.
+    let plain = noise(9, 10_000);
+    let mut frame = wire(BlobHash::of(&plain), &plain);
+    frame.plain_len = 5000;
+    let mut script = Script::new([FromAgent::Blobs {
+        kind: BlobKind::Data,
+        blobs: vec![frame],
+    }]);
+    let err = t
+        .repo
+        .remote_backup(&request, &mut script)
+        .expect_err("bad length");
+    assert!(matches!(err, Error::AgentProtocol(_)), "{err}");
+    assert_eq!(snapshot_count(&t), 0);
+}
+
+fn file_node(name: &OsStr, content: Vec<BlobHash>) -> Node {
+    let mut node = Node::new_node(name, NodeType::File, Metadata::default());
+    node.content = Some(
+        content
+            .into_iter()
+            .map(|id| rustic_core::DataId::from(rustic_core::Id::new(id.0)))
+            .collect(),
+    );
+    node
+}
+
+fn tree_blob(json: &[u8]) -> FromAgent {
+    FromAgent::Blobs {
+        kind: BlobKind::Tree,
+        blobs: vec![WireBlob {
+            id: BlobHash::of(json),
+            plain_len: u32::try_from(json.len()).expect("small"),
+            codec: Codec::Raw,
+            bytes: Bytes::copy_from_slice(json),
+        }],
+    }
+}
+
+fn data_blob(plain: &[u8]) -> FromAgent {
+    FromAgent::Blobs {
+        kind: BlobKind::Data,
+        blobs: vec![wire(BlobHash::of(plain), plain)],
+    }
+}
+
+fn commit(id: BlobHash) -> FromAgent {
+    FromAgent::Commit {
+        content: CommitContent::Subtree(id),
+        counters: AgentCounters::new(1, 0, 5),
+        skipped: Vec::new(),
+        skipped_count: 0,
+    }
+}
+
+#[test]
+fn folder_listings_that_could_escape_or_lie_are_refused() {
+    let t = TestRepo::new();
+    let chunk = b"hello".to_vec();
+    let chunk_id = BlobHash::of(&chunk);
+    let good = Tree {
+        nodes: vec![file_node(OsStr::new("ok"), vec![chunk_id])],
+    };
+    let (good_id, good_json) = serialized(&good);
+
+    let named = |name: &str| {
+        let mut node = file_node(OsStr::new("x"), vec![chunk_id]);
+        node.name = name.to_string();
+        serialized(&Tree { nodes: vec![node] }).1
+    };
+    let mut unknown_subtree = Node::new_node(OsStr::new("d"), NodeType::Dir, Metadata::default());
+    unknown_subtree.subtree = Some(rustic_core::TreeId::from(rustic_core::Id::new([7; 32])));
+    let dir_without_listing = Node::new_node(OsStr::new("d"), NodeType::Dir, Metadata::default());
+    let non_canonical = {
+        let mut text = String::from_utf8(good_json.clone()).expect("utf-8");
+        text = text.replacen("{", "{ ", 1);
+        text.into_bytes()
+    };
+    let duplicate_key = {
+        // Two names: restic and rustic could each read another one.
+        let text = String::from_utf8(good_json.clone()).expect("utf-8");
+        text.replacen("\"name\":\"ok\"", "\"name\":\"ok\",\"name\":\"../ok\"", 1)
+            .into_bytes()
+    };
+    let twice = serialized(&Tree {
+        nodes: vec![
+            file_node(OsStr::new("a"), vec![chunk_id]),
+            file_node(OsStr::new("a"), vec![chunk_id]),
+        ],
+    })
+    .1;
+
+    let cases: Vec<(&str, Vec<FromAgent>, &str)> = vec![
+        ("dot dot", vec![tree_blob(&named(".."))], "not a file name"),
+        ("dot", vec![tree_blob(&named("."))], "not a file name"),
+        ("slash", vec![tree_blob(&named("a/b"))], "not a file name"),
+        ("empty", vec![tree_blob(&named(""))], "not a file name"),
+        ("nul", vec![tree_blob(&named("a\0b"))], "not a file name"),
+        (
+            "non-canonical",
+            vec![tree_blob(&non_canonical)],
+            "not written as rustic",
+        ),
+        (
+            "duplicate key",
+            vec![tree_blob(&duplicate_key)],
+            "folder listing",
+        ),
+        ("same name twice", vec![tree_blob(&twice)], "twice"),
+        ("unknown content", vec![tree_blob(&good_json)], "never sent"),
+        (
+            "unknown subtree",
+            vec![tree_blob(
+                &serialized(&Tree {
+                    nodes: vec![unknown_subtree],
+                })
+                .1,
+            )],
+            "never sent",
+        ),
+        (
+            "folder without listing",
+            vec![tree_blob(
+                &serialized(&Tree {
+                    nodes: vec![dir_without_listing],
+                })
+                .1,
+            )],
+            "has no listing",
+        ),
+        (
+            "wrong tree id",
+            vec![FromAgent::Blobs {
+                kind: BlobKind::Tree,
+                blobs: vec![WireBlob {
+                    id: BlobHash([1; 32]),
+                    plain_len: u32::try_from(good_json.len()).expect("small"),
+                    codec: Codec::Raw,
+                    bytes: Bytes::copy_from_slice(&good_json),
+                }],
+            }],
+            "does not hash",
+        ),
+        (
+            "commit of a listing never sent",
+            vec![data_blob(&chunk), commit(BlobHash([3; 32]))],
+            "never sent",
+        ),
+        (
+            "unchanged without a parent",
+            vec![FromAgent::Commit {
+                content: CommitContent::Unchanged,
+                counters: AgentCounters::default(),
+                skipped: Vec::new(),
+                skipped_count: 0,
+            }],
+            "no earlier recovery point",
+        ),
+    ];
+    for (name, mut script, expected) in cases {
+        if !matches!(script.last(), Some(FromAgent::Commit { .. })) {
+            // A data blob first where the listing needs one, so that only
+            // the listing's own fault is refused.
+            if name != "unknown content" {
+                script.insert(0, data_blob(&chunk));
+            }
+            script.push(commit(good_id));
+        }
+        let mut feed = Script::new(script);
+        let request = RemoteBackupRequest::new("/srv/www", "web1");
+        let err = t.repo.remote_backup(&request, &mut feed).expect_err(name);
+        assert!(matches!(err, Error::AgentProtocol(_)), "{name}: {err}");
+        assert!(err.to_string().contains(expected), "{name}: {err}");
+        assert!(feed.failed().is_some(), "{name}: {:?}", feed.answers);
+        assert_eq!(snapshot_count(&t), 0, "{name}");
+    }
+
+    // The same listing, valid, is taken.
+    let mut feed = Script::new([data_blob(&chunk), tree_blob(&good_json), commit(good_id)]);
+    let request = RemoteBackupRequest::new("/srv/www", "web1");
+    t.repo
+        .remote_backup(&request, &mut feed)
+        .expect("a valid listing");
+    assert_eq!(snapshot_count(&t), 1);
+    assert_check_clean(&t);
+}
+
+#[test]
+fn a_data_blob_with_the_bytes_of_a_listing_of_the_session_is_refused_either_way() {
+    // One indexer knows the session's blobs by id alone: the second of the
+    // two would be skipped as stored and the snapshot would lack it.
+    let t = TestRepo::new();
+    let link = {
+        let mut node = Node::new_node(
+            OsStr::new("link"),
+            NodeType::from_link(Path::new("target")),
+            Metadata::default(),
+        );
+        node.meta.size = 0;
+        node
+    };
+    let (id, json) = serialized(&Tree { nodes: vec![link] });
+    for script in [
+        vec![tree_blob(&json), data_blob(&json), commit(id)],
+        vec![data_blob(&json), tree_blob(&json), commit(id)],
+    ] {
+        let mut feed = Script::new(script);
+        let request = RemoteBackupRequest::new("/srv/www", "web1");
+        let err = t
+            .repo
+            .remote_backup(&request, &mut feed)
+            .expect_err("clash");
+        assert!(err.to_string().contains("same bytes"), "{err}");
+        assert_eq!(snapshot_count(&t), 0);
+    }
+    assert_check_clean(&t);
+}
+
+#[test]
+fn blobs_of_another_server_are_asked_for_and_then_dropped() {
+    let t = TestRepo::new();
+    let src = t.dir.path().join("src");
+    bulk_tree(&src, 12, 5 << 20);
+    let (first, _) = remote(&t, &src, "alpha", 1);
+    let packs = pack_files(&t.path());
+
+    // Server beta has the very same files: the pool holds every blob, but
+    // beta's agent is told it has none and sends them all.
+    let (second, agent) = remote(&t, &src, "beta", 2);
+    let walked_data: Vec<BlobHash> = agent.walked.data.iter().map(|(id, _)| *id).collect();
+    assert_eq!(agent.sent_data, walked_data);
+    let walked_trees: Vec<BlobHash> = agent.walked.trees.iter().map(|(id, _)| *id).collect();
+    assert_eq!(agent.sent_trees, walked_trees);
+    // ... and none of it is stored again.
+    assert_eq!(pack_files(&t.path()), packs);
+    assert_eq!(second.bytes_added, 0, "{second:?}");
+    assert_eq!(
+        tree_of(&t, &second.snapshot_id),
+        tree_of(&t, &first.snapshot_id)
+    );
+    let beta = t
+        .repo
+        .snapshots(&SnapshotFilter::default())
+        .expect("list")
+        .into_iter()
+        .find(|s| s.id == second.snapshot_id)
+        .expect("listed");
+    assert_eq!(beta.hostname, "beta");
+    assert_eq!(
+        beta.parent, None,
+        "alpha's recovery point is not beta's parent"
+    );
+
+    // A file beta adds is asked for; what beta sent before is not.
+    fs::write(src.join("d0/new"), noise(99, 100_000)).expect("write");
+    let (_, agent) = remote(&t, &src, "beta", 2);
+    assert_eq!(agent.sent_data.len(), 1, "{:?}", agent.sent_data);
+    assert_check_clean(&t);
+}
+
+#[test]
+fn a_cancelled_cut_or_aborted_session_leaves_no_snapshot() {
+    let t = TestRepo::new();
+    let src = t.dir.path().join("src");
+    bulk_tree(&src, 10, 8 << 20);
+    let params = t.repo.chunker_params().expect("chunker");
+
+    // Cancelled (the job layer's token) after some data was sent.
+    let token = rdpm_storage::CancelToken::new();
+    let mut agent = Agent::new(agent_walk(&src, params));
+    agent.cancel_at = Some((4, token.clone()));
+    let request = RemoteBackupRequest::new(canonical(&src), "web1").cancel_token(token);
+    let err = t
+        .repo
+        .remote_backup(&request, &mut agent)
+        .expect_err("cancelled");
+    assert!(matches!(err, Error::Cancelled), "{err}");
+    assert!(!agent.committed());
+
+    // Cancelled just as the commit arrives.
+    // Count the messages a full session takes (in a copy of the empty
+    // repository), then cancel at the last one.
+    let mut probe = Agent::new(agent_walk(&src, params));
+    let probe_repo = TestRepo::new();
+    let probe_request = RemoteBackupRequest::new(canonical(&src), "web1");
+    probe_repo
+        .repo
+        .remote_backup(&probe_request, &mut probe)
+        .expect("probe");
+    assert!(matches!(probe.queue.len(), 0) && probe.committed());
+    let token = rdpm_storage::CancelToken::new();
+    let mut agent = Agent::new(agent_walk(&src, params));
+    agent.cancel_at = Some((probe.handed, token.clone()));
+    let request = RemoteBackupRequest::new(canonical(&src), "web1").cancel_token(token);
+    let err = t
+        .repo
+        .remote_backup(&request, &mut agent)
+        .expect_err("cancelled at commit");
+    assert!(matches!(err, Error::Cancelled), "{err}");
+
+    // The channel ends mid-way.
+    let mut agent = Agent::new(agent_walk(&src, params));
+    agent.cut_at = Some(5);
+    let request = RemoteBackupRequest::new(canonical(&src), "web1");
+    let err = t.repo.remote_backup(&request, &mut agent).expect_err("cut");
+    assert!(matches!(err, Error::AgentStopped(_)), "{err}");
+
+    // The agent gives up.
+    let mut script = Script::new([
+        data_blob(b"some data"),
+        FromAgent::Abort {
+            reason: "disk vanished".into(),
+        },
+    ]);
+    let err = t
+        .repo
+        .remote_backup(&request, &mut script)
+        .expect_err("aborted");
+    assert!(err.to_string().contains("disk vanished"), "{err}");
+
+    assert_eq!(snapshot_count(&t), 0);
+    assert_check_clean(&t);
+    // What was verified and stored is reused by the next session: the
+    // pool has all the data, so only the folders above are packed.
+    let (outcome, _) = remote(&t, &src, "web1", 1);
+    assert!(outcome.bytes_added < 16 << 10, "{outcome:?}");
+    assert_eq!(snapshot_count(&t), 1);
+    assert_check_clean(&t);
+}
+
+#[test]
+fn the_folders_above_the_datasource_are_built_by_the_server() {
+    let t = TestRepo::new();
+    let src = t.dir.path().join("www");
+    bulk_tree(&src, 3, 300_000);
+    let params = t.repo.chunker_params().expect("chunker");
+    let walked = agent_walk(&src, params);
+    let CommitContent::Subtree(content) = walked.content else {
+        panic!("a folder");
+    };
+    let mut agent = Agent::new(walked);
+    let request = RemoteBackupRequest::new("/srv/www", "web1").tag(tag("ds", 4));
+    let outcome = t
+        .repo
+        .remote_backup(&request, &mut agent)
+        .expect("remote backup");
+
+    // As rustic's archiver builds the folders of a path it did not walk.
+    let meta = Metadata {
+        mode: Some(0o755),
+        ..Metadata::default()
+    };
+    let mut www = Node::new_node(OsStr::new("www"), NodeType::Dir, meta.clone());
+    www.subtree = Some(rustic_core::TreeId::from(rustic_core::Id::new(content.0)));
+    let (srv_id, _) = serialized(&Tree { nodes: vec![www] });
+    let mut srv = Node::new_node(OsStr::new("srv"), NodeType::Dir, meta);
+    srv.subtree = Some(rustic_core::TreeId::from(rustic_core::Id::new(srv_id.0)));
+    let (root_id, _) = serialized(&Tree { nodes: vec![srv] });
+    assert_eq!(tree_of(&t, &outcome.snapshot_id), root_id.to_string());
+    let info = t
+        .repo
+        .snapshots(&SnapshotFilter::default())
+        .expect("list")
+        .pop()
+        .expect("one");
+    assert_eq!(info.paths, vec!["/srv/www".to_string()]);
+    let entry = t
+        .repo
+        .snapshot_entry(&outcome.snapshot_id, b"/srv/www/d1/f1")
+        .expect("the file is below the datasource path");
+    assert_eq!(entry.size, 100_000);
+
+    // An empty folder: an empty root, no folders above, as locally.
+    let empty = t.dir.path().join("empty");
+    fs::create_dir(&empty).expect("mkdir");
+    let local = t
+        .repo
+        .backup(&BackupRequest::new([&empty]))
+        .expect("local backup");
+    let (remote_empty, agent) = remote(&t, &empty, "web1", 6);
+    assert_eq!(
+        tree_of(&t, &remote_empty.snapshot_id),
+        tree_of(&t, &local.snapshot_id)
+    );
+    assert_eq!(
+        tree_of(&t, &remote_empty.snapshot_id),
+        serialized(&Tree::default()).0.to_string()
+    );
+    assert!(agent.sent_data.is_empty());
+    assert_check_clean(&t);
+}
+
+#[test]
+fn an_agent_that_sends_beyond_its_credit_is_refused() {
+    let t = TestRepo::new();
+    let mut request = RemoteBackupRequest::new("/srv/www", "web1");
+    request.window = 15_000;
+    let mut script = Script::new([data_blob(&noise(1, 10_000)), data_blob(&noise(2, 10_000))]);
+    let err = t
+        .repo
+        .remote_backup(&request, &mut script)
+        .expect_err("beyond the window");
+    assert!(err.to_string().contains("beyond the credit"), "{err}");
+
+    let too_many = (0..=rdpm_storage::MAX_NEED_IDS)
+        .map(|i| BlobHash::of(&i.to_le_bytes()))
+        .collect();
+    let mut script = Script::new([FromAgent::Need {
+        seq: 1,
+        data: too_many,
+        trees: Vec::new(),
+    }]);
+    let err = t
+        .repo
+        .remote_backup(&request, &mut script)
+        .expect_err("too many ids");
+    assert!(err.to_string().contains("at once"), "{err}");
+    assert_eq!(snapshot_count(&t), 0);
+}
+
+#[test]
+fn a_datasource_path_that_is_relative_or_climbs_is_refused() {
+    let t = TestRepo::new();
+    for path in ["srv/www", "/srv/../etc", "./srv"] {
+        let mut feed = Script::new([]);
+        let request = RemoteBackupRequest::new(path, "web1");
+        let err = t.repo.remote_backup(&request, &mut feed).expect_err(path);
+        assert!(matches!(err, Error::InvalidRequest(_)), "{path}: {err}");
+    }
+    let mut feed = Script::new([]);
+    let request = RemoteBackupRequest::new(PathBuf::from(OsStr::from_bytes(b"/srv/\xff")), "web1");
+    let err = t
+        .repo
+        .remote_backup(&request, &mut feed)
+        .expect_err("non-UTF-8");
+    assert!(matches!(err, Error::InvalidRequest(_)), "{err}");
+}
+
+#[test]
+fn an_unchanged_datasource_repeats_its_parent_tree() {
+    let t = TestRepo::new();
+    let src = t.dir.path().join("src");
+    bulk_tree(&src, 4, 400_000);
+    let (first, _) = remote(&t, &src, "web1", 3);
+    let mut feed = Script::new([FromAgent::Commit {
+        content: CommitContent::Unchanged,
+        counters: AgentCounters::default(),
+        skipped: Vec::new(),
+        skipped_count: 0,
+    }]);
+    let request = RemoteBackupRequest::new(canonical(&src), "web1").tag(tag("ds", 3));
+    let second = t
+        .repo
+        .remote_backup(&request, &mut feed)
+        .expect("unchanged");
+    assert!(second.reused_tree);
+    assert_eq!(second.bytes_added, 0);
+    assert_eq!(second.files, first.files);
+    assert_eq!(
+        tree_of(&t, &second.snapshot_id),
+        tree_of(&t, &first.snapshot_id)
+    );
+    let info = t
+        .repo
+        .snapshots(&SnapshotFilter::default())
+        .expect("list")
+        .into_iter()
+        .find(|s| s.id == second.snapshot_id)
+        .expect("listed");
+    assert_eq!(info.parent, Some(first.snapshot_id));
+    assert_eq!(info.hostname, "web1");
+
+    // The datasource moved: its recovery points at the old path are no
+    // parent, so "unchanged" is refused.
+    let mut feed = Script::new([FromAgent::Commit {
+        content: CommitContent::Unchanged,
+        counters: AgentCounters::default(),
+        skipped: Vec::new(),
+        skipped_count: 0,
+    }]);
+    let moved = RemoteBackupRequest::new("/srv/moved", "web1").tag(tag("ds", 3));
+    let err = t.repo.remote_backup(&moved, &mut feed).expect_err("moved");
+    assert!(
+        err.to_string().contains("no earlier recovery point"),
+        "{err}"
+    );
+    assert!(matches!(
+        feed.answers[0],
+        ToAgent::Started { parent: None, .. }
+    ));
+}
+
+#[test]
+fn blobs_the_pool_lost_are_named_at_the_start_and_asked_for_again() {
+    if !restic_present() {
+        return;
+    }
+    let t = TestRepo::new();
+    let src = t.dir.path().join("src");
+    bulk_tree(&src, 6, 3 << 20);
+    let (first, agent) = remote(&t, &src, "web1", 9);
+    let data: HashSet<BlobHash> = agent.walked.data.iter().map(|(id, _)| *id).collect();
+    // The data pack is lost, and the index rebuilt without it.
+    let largest = pack_files(&t.path())
+        .into_iter()
+        .max_by_key(|p| fs::metadata(p).expect("pack").len())
+        .expect("packs");
+    fs::remove_file(&largest).expect("remove pack");
+    let repaired = restic(&t, &["repair", "index"]);
+    if !repaired.status.success() {
+        // restic before 0.16
+        ok(&restic(&t, &["rebuild-index"]));
+    }
+
+    let (second, agent) = remote(&t, &src, "web1", 9);
+    let ToAgent::Started {
+        parent,
+        parent_missing,
+        ..
+    } = &agent.answers[0]
+    else {
+        panic!("no start: {:?}", agent.answers);
+    };
+    assert_eq!(parent.as_ref(), Some(&first.snapshot_id));
+    assert!(!parent_missing.is_empty());
+    assert!(parent_missing.iter().all(|id| data.contains(id)));
+    // Asked for again and stored: both recovery points are whole again.
+    assert!(parent_missing.iter().all(|id| agent.sent_data.contains(id)));
+    assert!(second.bytes_added > 0);
+    ok(&restic(&t, &["check", "--read-data"]));
+}
+
+#[test]
+fn stock_restic_checks_and_restores_a_remote_backup() {
+    if !restic_present() {
+        return;
+    }
+    let t = TestRepo::new();
+    let src = t.dir.path().join("src");
+    awkward_tree(&src);
+    bulk_tree(&src.join("bulk"), 20, 4 << 20);
+    let (outcome, _) = remote(&t, &src, "web1", 8);
+    ok(&restic(&t, &["check", "--read-data"]));
+    let target = t.dir.path().join("restored");
+    ok(&restic(
+        &t,
+        &[
+            "restore",
+            outcome.snapshot_id.as_str(),
+            "--target",
+            target.to_str().expect("utf-8"),
+        ],
+    ));
+    let stored = canonical(&src);
+    let restored = target.join(stored.strip_prefix("/").expect("absolute"));
+    assert_same_tree(&src, &restored);
+}
