@@ -82,6 +82,15 @@ pub enum Error {
     /// committed; nothing was committed.
     #[error("{0}; nothing was committed: run the backup again once the agent is connected")]
     AgentStopped(String),
+    /// The DPM server failed a remote backup this agent was sending, or
+    /// the channel to it ended before the commit; nothing was committed.
+    #[error("the DPM server ended the backup of {}: {reason}", path.display())]
+    ServerEnded {
+        /// The datasource being backed up.
+        path: PathBuf,
+        /// The server's message, or what happened to the channel.
+        reason: String,
+    },
     /// A path that must be followed without symbolic links has one: a
     /// restore to the original location, or the source of a backup, whose
     /// folder (or a folder above it) was replaced by a link.

@@ -83,9 +83,9 @@ pub use backup::{
 pub use error::{Error, Result};
 pub use key::KeyMaterial;
 pub use remote::{
-    AgentCounters, Bitmap, BlobHash, BlobKind, ChunkerParams, Codec, CommitContent, FromAgent,
-    RemoteBackupRequest, RemoteFeed, ToAgent, WireBlob, CREDIT_STEP, DEFAULT_WINDOW, MAX_NEED_IDS,
-    MAX_SKIPPED, MAX_TREE_BYTES,
+    agent_backup, AgentBackupOutcome, AgentCounters, AgentFeed, Bitmap, BlobHash, BlobKind,
+    ChunkerParams, Codec, CommitContent, FromAgent, RemoteBackupRequest, RemoteFeed, ToAgent,
+    WireBlob, CREDIT_STEP, DEFAULT_WINDOW, MAX_NEED_IDS, MAX_SKIPPED, MAX_TREE_BYTES,
 };
 pub use repository::{
     CheckReport, PruneOutcome, PruneRequest, Repository, RepositoryOptions, RepositoryStats,

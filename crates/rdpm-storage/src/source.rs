@@ -173,6 +173,12 @@ pub(crate) struct GuardedWalk {
     before_open: Option<OpenHook>,
 }
 
+/// The entry a walk error is about, if it names one, and why it failed:
+/// what a skip record holds.
+pub(crate) fn walk_error(err: &ignore::Error) -> (Option<PathBuf>, String) {
+    (walk_error_path(err), walk_error_reason(err))
+}
+
 fn walk_error_path(err: &ignore::Error) -> Option<PathBuf> {
     match err {
         ignore::Error::WithPath { path, .. } => Some(path.clone()),
@@ -206,8 +212,8 @@ impl Iterator for GuardedWalk {
             let entry = match self.walker.next()? {
                 Ok(entry) => entry,
                 Err(err) => {
-                    let path = walk_error_path(&err).unwrap_or_default();
-                    self.state.skip(path, walk_error_reason(&err));
+                    let (path, reason) = walk_error(&err);
+                    self.state.skip(path.unwrap_or_default(), reason);
                     continue;
                 }
             };

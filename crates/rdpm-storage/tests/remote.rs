@@ -8,12 +8,13 @@ use std::ffi::OsStr;
 use std::fs;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
+use std::sync::{mpsc, Arc, Mutex};
 
 use bytes::Bytes;
 use rdpm_storage::{
-    tag, AgentCounters, BackupOutcome, BackupRequest, BlobHash, BlobKind, ChunkerParams, Codec,
-    CommitContent, Error, FromAgent, RemoteBackupRequest, RemoteFeed, SnapshotFilter, ToAgent,
-    WireBlob,
+    agent_backup, tag, AgentBackupOutcome, AgentCounters, AgentFeed, BackupOutcome, BackupRequest,
+    BlobHash, BlobKind, CancelToken, ChunkerParams, Codec, CommitContent, Error, FromAgent,
+    RemoteBackupRequest, RemoteFeed, SnapshotFilter, ToAgent, WireBlob, DEFAULT_WINDOW,
 };
 use rustic_core::repofile::{ConfigFile, Metadata, Node, NodeType, Tree};
 use rustic_core::{ChunkIter, LocalSourceSaveOptions, TreeIterator, TreeType};
@@ -1047,4 +1048,373 @@ fn stock_restic_checks_and_restores_a_remote_backup() {
     let stored = canonical(&src);
     let restored = target.join(stored.strip_prefix("/").expect("absolute"));
     assert_same_tree(&src, &restored);
+}
+
+/// The agent's end of an in-process channel pair: what it sends goes to
+/// the session's [`ServerEnd`]. It may cancel the agent's token when the
+/// agent sends its first blobs, as a user stopping the backup mid-way.
+struct AgentEnd {
+    tx: mpsc::Sender<FromAgent>,
+    rx: mpsc::Receiver<ToAgent>,
+    cancel_on_blobs: Option<CancelToken>,
+}
+
+impl AgentFeed for AgentEnd {
+    fn send(&mut self, msg: FromAgent) -> rdpm_storage::Result<()> {
+        if matches!(msg, FromAgent::Blobs { .. }) {
+            if let Some(token) = &self.cancel_on_blobs {
+                token.cancel();
+            }
+        }
+        self.tx.send(msg).map_err(|_| channel_closed())
+    }
+
+    fn recv(&mut self) -> rdpm_storage::Result<Option<ToAgent>> {
+        Ok(self.rx.recv().ok())
+    }
+}
+
+/// The session's end; keeps every message the agent sent.
+struct ServerEnd {
+    tx: mpsc::Sender<ToAgent>,
+    rx: mpsc::Receiver<FromAgent>,
+    got: Arc<Mutex<Vec<FromAgent>>>,
+}
+
+impl RemoteFeed for ServerEnd {
+    fn recv(&mut self) -> rdpm_storage::Result<Option<FromAgent>> {
+        let msg = self.rx.recv().ok();
+        if let Some(msg) = &msg {
+            self.got.lock().expect("log").push(msg.clone());
+        }
+        Ok(msg)
+    }
+
+    fn send(&mut self, msg: ToAgent) -> rdpm_storage::Result<()> {
+        self.tx.send(msg).map_err(|_| channel_closed())
+    }
+}
+
+fn channel_closed() -> Error {
+    Error::Io {
+        path: PathBuf::from("channel"),
+        source: std::io::Error::other("the other end is gone"),
+    }
+}
+
+/// One remote backup with the real agent walk on this thread and the
+/// session on another.
+struct Paired {
+    agent: rdpm_storage::Result<AgentBackupOutcome>,
+    server: rdpm_storage::Result<BackupOutcome>,
+    /// What the session received.
+    got: Vec<FromAgent>,
+}
+
+fn paired(
+    t: &TestRepo,
+    path: &Path,
+    request: &RemoteBackupRequest,
+    window: u64,
+    cancel: &CancelToken,
+    cancel_on_blobs: bool,
+) -> Paired {
+    let params = t.repo.chunker_params().expect("chunker");
+    let (to_server, from_agent) = mpsc::channel();
+    let (to_agent, from_server) = mpsc::channel();
+    let got = Arc::new(Mutex::new(Vec::new()));
+    let mut server_end = ServerEnd {
+        tx: to_agent,
+        rx: from_agent,
+        got: Arc::clone(&got),
+    };
+    let mut agent_end = AgentEnd {
+        tx: to_server,
+        rx: from_server,
+        cancel_on_blobs: cancel_on_blobs.then(|| cancel.clone()),
+    };
+    let (agent, server) = std::thread::scope(|s| {
+        let server = s.spawn(|| t.repo.remote_backup(request, &mut server_end));
+        let agent = agent_backup(path, &params, window, &mut agent_end, cancel);
+        drop(agent_end);
+        (agent, server.join().expect("the session thread"))
+    });
+    let got = std::mem::take(&mut *got.lock().expect("log"));
+    Paired { agent, server, got }
+}
+
+fn walked_remote(t: &TestRepo, src: &Path, ds: u32) -> (AgentBackupOutcome, BackupOutcome) {
+    let request = RemoteBackupRequest::new(canonical(src), "web1").tag(tag("ds", ds));
+    let run = paired(
+        t,
+        &canonical(src),
+        &request,
+        request.window,
+        &CancelToken::new(),
+        false,
+    );
+    let agent = run.agent.expect("agent backup");
+    let server = run.server.expect("remote backup");
+    assert_eq!(agent.snapshot, server.snapshot_id);
+    (agent, server)
+}
+
+/// How many chunks the repository's chunker cuts `bytes` into.
+fn chunks_of(t: &TestRepo, bytes: &[u8]) -> usize {
+    let config = config_of(t.repo.chunker_params().expect("chunker"));
+    ChunkIter::from_config(&config, bytes, bytes.len())
+        .expect("chunker")
+        .count()
+}
+
+#[test]
+fn the_agent_walk_stores_the_tree_a_local_backup_stores_and_then_sends_only_changes() {
+    let t = TestRepo::new();
+    let src = t.dir.path().join("src");
+    awkward_tree(&src);
+    bulk_tree(&src.join("bulk"), 30, 6 << 20);
+    let local = t
+        .repo
+        .backup(&BackupRequest::new([&src]).tag(tag("ds", 1)))
+        .expect("local backup");
+
+    let (first, stored) = walked_remote(&t, &src, 2);
+    assert_eq!(
+        tree_of(&t, &first.snapshot),
+        tree_of(&t, &local.snapshot_id)
+    );
+    assert_eq!(first.counters.files, stored.files);
+    assert_eq!(first.counters.files, local.files, "{first:?}");
+    assert!(first.skipped.is_empty(), "{:?}", first.skipped);
+    // The random data does not compress; the 16 MiB sparse file's zeros do.
+    assert!(first.data_blobs_sent > 30, "{first:?}");
+    assert!(
+        first.data_bytes_sent > 9 << 20 && first.data_bytes_sent < 12 << 20,
+        "{first:?}"
+    );
+    assert!(first.blobs_sent > first.data_blobs_sent, "{first:?}");
+    assert_check_clean(&t);
+
+    // Nothing changed: everything is read again, nothing is sent.
+    let (again, _) = walked_remote(&t, &src, 2);
+    assert_eq!(again.bytes_sent, 0, "{again:?}");
+    assert_eq!(again.blobs_sent, 0, "{again:?}");
+    assert_eq!(
+        tree_of(&t, &again.snapshot),
+        tree_of(&t, &local.snapshot_id)
+    );
+    let info = t
+        .repo
+        .snapshots(&SnapshotFilter::default())
+        .expect("list")
+        .into_iter()
+        .find(|s| s.id == again.snapshot)
+        .expect("listed");
+    assert_eq!(info.parent, Some(first.snapshot.clone()));
+
+    // One file rewritten: its chunks and the folders above it travel.
+    let new = noise(4242, 3 << 20);
+    fs::write(src.join("bulk/d3/f13"), &new).expect("write");
+    let (changed, _) = walked_remote(&t, &src, 2);
+    assert_eq!(
+        changed.data_blobs_sent,
+        chunks_of(&t, &new) as u64,
+        "{changed:?}"
+    );
+    assert!(changed.data_bytes_sent <= (3 << 20) + 4096, "{changed:?}");
+    // d3, bulk and the datasource's own folder.
+    assert_eq!(
+        changed.blobs_sent - changed.data_blobs_sent,
+        3,
+        "{changed:?}"
+    );
+    let local = t
+        .repo
+        .backup(&BackupRequest::new([&src]).tag(tag("ds", 1)))
+        .expect("local backup");
+    assert_eq!(
+        tree_of(&t, &changed.snapshot),
+        tree_of(&t, &local.snapshot_id)
+    );
+    assert_check_clean(&t);
+}
+
+#[test]
+fn the_agent_walk_backs_up_a_file_datasource_as_a_local_backup_does() {
+    let t = TestRepo::new();
+    let file = t.dir.path().join("one.bin");
+    fs::write(&file, noise(7, 3 << 20)).expect("write");
+    let local = t
+        .repo
+        .backup(&BackupRequest::new([&file]))
+        .expect("local backup");
+    let (first, stored) = walked_remote(&t, &file, 5);
+    assert_eq!(
+        tree_of(&t, &first.snapshot),
+        tree_of(&t, &local.snapshot_id)
+    );
+    assert_eq!(stored.files, 1);
+    assert_eq!(
+        first.data_blobs_sent,
+        chunks_of(&t, &noise(7, 3 << 20)) as u64
+    );
+    assert_eq!(first.blobs_sent, first.data_blobs_sent, "no folder travels");
+
+    let (again, _) = walked_remote(&t, &file, 5);
+    assert_eq!(again.bytes_sent, 0, "{again:?}");
+    assert_eq!(
+        tree_of(&t, &again.snapshot),
+        tree_of(&t, &local.snapshot_id)
+    );
+}
+
+#[test]
+fn a_cancelled_agent_walk_aborts_and_leaves_no_snapshot() {
+    let t = TestRepo::new();
+    let src = t.dir.path().join("src");
+    bulk_tree(&src, 10, 8 << 20);
+    let cancel = CancelToken::new();
+    let request = RemoteBackupRequest::new(canonical(&src), "web1");
+    let run = paired(
+        &t,
+        &canonical(&src),
+        &request,
+        DEFAULT_WINDOW,
+        &cancel,
+        true,
+    );
+    let err = run.agent.expect_err("cancelled");
+    assert!(matches!(err, Error::Cancelled), "{err}");
+    let err = run.server.expect_err("aborted");
+    assert!(matches!(err, Error::AgentStopped(_)), "{err}");
+    assert!(err.to_string().contains("cancelled"), "{err}");
+    assert!(
+        matches!(run.got.last(), Some(FromAgent::Abort { .. })),
+        "{:?}",
+        run.got.last()
+    );
+    assert!(
+        !run.got
+            .iter()
+            .any(|m| matches!(m, FromAgent::Commit { .. })),
+        "no commit"
+    );
+    assert_eq!(snapshot_count(&t), 0);
+    assert_check_clean(&t);
+
+    // What was stored before the abort is reused.
+    let (outcome, _) = walked_remote(&t, &src, 1);
+    assert!(outcome.data_bytes_sent < 8 << 20, "{outcome:?}");
+    assert_eq!(snapshot_count(&t), 1);
+    assert_check_clean(&t);
+}
+
+#[test]
+fn the_agent_walk_reports_why_the_server_failed_the_session() {
+    let t = TestRepo::new();
+    let src = t.dir.path().join("src");
+    bulk_tree(&src, 10, 8 << 20);
+    // The server allows far less than the agent was told.
+    let mut request = RemoteBackupRequest::new(canonical(&src), "web1");
+    request.window = 1 << 20;
+    let run = paired(
+        &t,
+        &canonical(&src),
+        &request,
+        DEFAULT_WINDOW,
+        &CancelToken::new(),
+        false,
+    );
+    let err = run.agent.expect_err("refused");
+    assert!(matches!(err, Error::ServerEnded { .. }), "{err}");
+    assert!(err.to_string().contains("beyond the credit"), "{err}");
+    assert!(
+        err.to_string()
+            .contains(&canonical(&src).display().to_string()),
+        "{err}"
+    );
+    assert!(run.server.is_err());
+    assert_eq!(snapshot_count(&t), 0);
+    assert_check_clean(&t);
+}
+
+#[test]
+fn the_agent_walk_refuses_a_path_through_a_symlink_before_sending_anything() {
+    let t = TestRepo::new();
+    let real = t.dir.path().join("real");
+    bulk_tree(&real.join("www"), 3, 300_000);
+    let link = canonical(t.dir.path()).join("link");
+    std::os::unix::fs::symlink(&real, &link).expect("symlink");
+    for path in [link.join("www"), link.clone()] {
+        let request = RemoteBackupRequest::new(&path, "web1");
+        let run = paired(
+            &t,
+            &path,
+            &request,
+            DEFAULT_WINDOW,
+            &CancelToken::new(),
+            false,
+        );
+        let err = run.agent.expect_err("a link");
+        let Error::LinkInPath { link: named, .. } = &err else {
+            panic!("{path:?}: {err}");
+        };
+        assert_eq!(named, &link);
+        // The session is told why, and gets nothing else.
+        assert!(
+            matches!(run.got.as_slice(), [FromAgent::Abort { .. }]),
+            "{:?} {:?}",
+            run.got,
+            run.server
+        );
+        let err = run.server.expect_err("aborted");
+        assert!(err.to_string().contains("symbolic link"), "{err}");
+    }
+    assert_eq!(snapshot_count(&t), 0);
+}
+
+#[test]
+fn the_agent_walk_waits_for_credit_within_a_small_window() {
+    let t = TestRepo::new();
+    let src = t.dir.path().join("src");
+    bulk_tree(&src, 24, 24 << 20);
+    let mut request = RemoteBackupRequest::new(canonical(&src), "web1");
+    // Room for one credit step and a message of blobs, no more.
+    request.window = rdpm_storage::CREDIT_STEP + (2 << 20);
+    let run = paired(
+        &t,
+        &canonical(&src),
+        &request,
+        request.window,
+        &CancelToken::new(),
+        false,
+    );
+    let outcome = run.agent.expect("agent backup");
+    run.server.expect("remote backup");
+    assert!(outcome.data_bytes_sent >= 24 << 20, "{outcome:?}");
+    let local = t
+        .repo
+        .backup(&BackupRequest::new([&src]))
+        .expect("local backup");
+    assert_eq!(
+        tree_of(&t, &outcome.snapshot),
+        tree_of(&t, &local.snapshot_id)
+    );
+    assert_check_clean(&t);
+
+    // A window no credit step fits in cannot work: the agent says so
+    // rather than wait for credit that never comes.
+    let mut request = RemoteBackupRequest::new(canonical(&src), "web2");
+    request.window = 3 << 20;
+    let run = paired(
+        &t,
+        &canonical(&src),
+        &request,
+        request.window,
+        &CancelToken::new(),
+        false,
+    );
+    let err = run.agent.expect_err("too small");
+    assert!(err.to_string().contains("window"), "{err}");
+    assert!(run.server.is_err());
 }

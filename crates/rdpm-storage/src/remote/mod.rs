@@ -4,7 +4,10 @@
 //! The agent speaks in [`FromAgent`] messages and gets [`ToAgent`] answers
 //! through a [`RemoteFeed`], which the job layer implements over the
 //! agent's channel (the wire encoding is not this crate's business);
-//! [`crate::Repository::remote_backup`] runs one session over it.
+//! [`crate::Repository::remote_backup`] runs one session over it. The
+//! agent's side is [`agent_backup`], over an [`AgentFeed`]: it walks,
+//! chunks and builds trees exactly as a local backup does, so both store
+//! the same trees.
 //!
 //! What the session guarantees, whatever the agent sends:
 //! - Nothing is stored under an id it does not hash to: every data blob's
@@ -25,6 +28,9 @@
 //!   needs; a cancelled, aborted, cut or refused session leaves none.
 
 mod server;
+mod walk;
+
+pub use walk::{agent_backup, AgentBackupOutcome, AgentFeed};
 
 use std::fmt;
 use std::path::PathBuf;
