@@ -17,7 +17,9 @@
 //!   of a session with an agent that reads the files on a production
 //!   server, through a [`RemoteFeed`] of [`FromAgent`] and [`ToAgent`]
 //!   messages; it verifies every blob and tree and builds the folders above
-//!   the datasource itself. A restore writes only through directory handles
+//!   the datasource itself. [`agent_backup`] is the agent's side, over an
+//!   [`AgentFeed`]: the local backup's walk and trees, sending only what
+//!   the server asks for. A restore writes only through directory handles
 //!   below its target root and never follows a symlink there; it reads
 //!   packs in few large ranges, holds a bounded amount of data, and moves
 //!   each file into place only once it is complete.

@@ -1,7 +1,8 @@
 //! Remote backups: the server's session driven by an agent played in
 //! process, which walks, chunks and builds trees with rustic_core's own
 //! code (the mapper of the local backup's walk, `ChunkIter`,
-//! `TreeIterator`), and by hostile scripts.
+//! `TreeIterator`), by hostile scripts, and by the agent's own
+//! [`agent_backup`] on another thread over a channel pair.
 
 use std::collections::{HashSet, VecDeque};
 use std::ffi::OsStr;

@@ -143,6 +143,7 @@ fn run(
         outstanding: 0,
         seq: 0,
         sent: Sent::default(),
+        committing: false,
     };
     match session.recv()? {
         ToAgent::Started { .. } => {}
@@ -172,7 +173,7 @@ fn run(
         let (_, mut node, _) = items
             .into_iter()
             .next()
-            .ok_or_else(|| Error::InvalidRequest(format!("{} vanished", path.display())))?;
+            .ok_or_else(|| Error::io(path, io::ErrorKind::NotFound.into()))?;
         if node.node_type == NodeType::File {
             let Some(Ok(ids)) = contents.pop() else {
                 let reason = skipped
@@ -201,22 +202,20 @@ fn run(
         skipped: skipped.iter().take(MAX_SKIPPED).cloned().collect(),
         skipped_count: skipped.len() as u64,
     })?;
-    loop {
-        match session.recv()? {
-            ToAgent::Credit { .. } => {}
-            ToAgent::Committed { snapshot } => {
-                return Ok(AgentBackupOutcome {
-                    snapshot,
-                    counters,
-                    skipped,
-                    bytes_sent: session.sent.bytes,
-                    blobs_sent: session.sent.blobs,
-                    data_bytes_sent: session.sent.data_bytes,
-                    data_blobs_sent: session.sent.data_blobs,
-                })
-            }
-            other => return Err(session.unexpected(&other)),
-        }
+    // The server may be writing the recovery point: its answer, not a
+    // late cancel, says whether it exists.
+    session.committing = true;
+    match session.recv()? {
+        ToAgent::Committed { snapshot } => Ok(AgentBackupOutcome {
+            snapshot,
+            counters,
+            skipped,
+            bytes_sent: session.sent.bytes,
+            blobs_sent: session.sent.blobs,
+            data_bytes_sent: session.sent.data_bytes,
+            data_blobs_sent: session.sent.data_blobs,
+        }),
+        other => Err(session.unexpected(&other)),
     }
 }
 
@@ -571,6 +570,9 @@ struct Channel<'a> {
     outstanding: u64,
     seq: u64,
     sent: Sent,
+    /// The commit is sent: cancelling no longer stops the wait for its
+    /// answer.
+    committing: bool,
 }
 
 impl Channel<'_> {
@@ -624,7 +626,9 @@ impl Channel<'_> {
     /// The server's next message; its failure and the channel's end as
     /// errors.
     fn recv_any(&mut self) -> Result<ToAgent> {
-        self.check_cancel()?;
+        if !self.committing {
+            self.check_cancel()?;
+        }
         match self.feed.recv()? {
             None => {
                 Err(self
