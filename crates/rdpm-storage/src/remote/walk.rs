@@ -76,6 +76,10 @@ pub struct AgentBackupOutcome {
 /// let it go: with one chunk per reader over it, at most about 64 MiB.
 const IN_FLIGHT_LIMIT: u64 = 48 << 20;
 
+/// Chunk plaintext asked about at once: a third of the budget, so that
+/// the readers go on while the server answers and blobs travel.
+const NEED_BYTES: u64 = IN_FLIGHT_LIMIT / 3;
+
 /// File readers: the two cores of a small production server (the
 /// connection and compression run beside them).
 const READERS: usize = 2;
@@ -713,8 +717,9 @@ impl Channel<'_> {
     }
 
     /// Takes the readers' chunks as they come, asks about them in
-    /// batches (whenever the readers have nothing new, or
-    /// [`MAX_NEED_IDS`] are waiting) and sends those the server lacks.
+    /// batches ([`MAX_NEED_IDS`] ids or [`NEED_BYTES`] of plaintext, and
+    /// the rest once the readers are done) and sends those the server
+    /// lacks. The readers go on while the server answers.
     fn send_data(
         &mut self,
         rx: &mpsc::Receiver<FromReader>,
@@ -722,35 +727,28 @@ impl Channel<'_> {
         contents: &mut [Option<std::result::Result<Vec<DataId>, SkippedFile>>],
     ) -> Result<()> {
         let mut waiting: Vec<(BlobHash, Vec<u8>)> = Vec::new();
-        loop {
+        let mut waiting_bytes = 0;
+        // Blocking is safe: readers stop only when the budget is spent,
+        // and most of it is then waiting here, over NEED_BYTES.
+        while let Ok(msg) = rx.recv() {
             self.check_cancel()?;
-            let msg = if waiting.is_empty() {
-                rx.recv().ok()
-            } else {
-                match rx.try_recv() {
-                    Ok(msg) => Some(msg),
-                    Err(mpsc::TryRecvError::Empty) => {
-                        self.flush_data(std::mem::take(&mut waiting), budget)?;
-                        continue;
-                    }
-                    Err(mpsc::TryRecvError::Disconnected) => None,
-                }
-            };
             match msg {
-                None => break,
-                Some(FromReader::Chunk { id, plain }) => {
+                FromReader::Chunk { id, plain } => {
                     if self.sent.asked_data.insert(id) {
+                        waiting_bytes += plain.len() as u64;
                         waiting.push((id, plain));
-                        if waiting.len() >= MAX_NEED_IDS {
+                        if waiting.len() >= MAX_NEED_IDS || waiting_bytes >= NEED_BYTES {
                             self.flush_data(std::mem::take(&mut waiting), budget)?;
+                            waiting_bytes = 0;
                         }
                     } else {
                         budget.give(plain.len() as u64);
                     }
                 }
-                Some(FromReader::Done { file, result }) => contents[file] = Some(result),
+                FromReader::Done { file, result } => contents[file] = Some(result),
             }
         }
+        self.check_cancel()?;
         self.flush_data(waiting, budget)
     }
 
