@@ -1364,13 +1364,31 @@ fn the_agent_walk_refuses_a_path_through_a_symlink_before_sending_anything() {
         // The session is told why, and gets nothing else.
         assert!(
             matches!(run.got.as_slice(), [FromAgent::Abort { .. }]),
-            "{:?} {:?}",
-            run.got,
-            run.server
+            "{:?}",
+            run.got
         );
         let err = run.server.expect_err("aborted");
         assert!(err.to_string().contains("symbolic link"), "{err}");
     }
+
+    // A relative path is refused the same way.
+    let path = Path::new("real/www");
+    let request = RemoteBackupRequest::new("/srv/www", "web1");
+    let run = paired(
+        &t,
+        path,
+        &request,
+        DEFAULT_WINDOW,
+        &CancelToken::new(),
+        false,
+    );
+    let err = run.agent.expect_err("relative");
+    assert!(matches!(err, Error::InvalidRequest(_)), "{err}");
+    assert!(
+        matches!(run.got.as_slice(), [FromAgent::Abort { .. }]),
+        "{:?}",
+        run.got
+    );
     assert_eq!(snapshot_count(&t), 0);
 }
 
