@@ -12,6 +12,7 @@
 
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
+mod session;
 pub mod state;
 
 use std::sync::Arc;
@@ -384,7 +385,7 @@ async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
             Ok(ServerMessage::Refused { message, retry }) => {
                 return Ok(Ended::Refused { message, retry })
             }
-            Ok(ServerMessage::Request { .. }) | Err(_) => {
+            Ok(_) | Err(_) => {
                 return Err("the server answered the hello with something else".into())
             }
         },
@@ -396,6 +397,9 @@ async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
     let (mut sink, mut stream) = socket.split();
     let (answers, mut outgoing) = tokio::sync::mpsc::channel::<Message>(CONCURRENT_REQUESTS * 4);
     let permits = Arc::new(tokio::sync::Semaphore::new(CONCURRENT_REQUESTS));
+    // The backup sessions running: where their messages from the server
+    // go. Dropped with the channel, which ends each session's walk.
+    let mut sessions = session::Sessions::default();
     loop {
         tokio::select! {
             received = tokio::time::timeout(idle_limit, stream.next()) => {
@@ -420,6 +424,12 @@ async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
                                 }));
                                 let _ = answers.send(text(&AgentMessage::Response { id, result })).await;
                             });
+                        }
+                        Ok(ServerMessage::BackupStart { session, path, chunker, window }) => {
+                            sessions.start(session, path, chunker, window, answers.clone());
+                        }
+                        Ok(ServerMessage::Session { session, message }) => {
+                            sessions.deliver(session, message);
                         }
                         Ok(other) => tracing::info!(?other, "unexpected message from the server; ignored"),
                         Err(e) => {

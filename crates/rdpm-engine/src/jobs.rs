@@ -28,6 +28,7 @@ pub mod failure;
 mod points;
 pub mod pruning;
 mod queue;
+mod remote;
 mod restart;
 mod restore;
 

@@ -392,11 +392,9 @@ impl Protection {
         self.production_server(id)
     }
 
-    /// Refuses to protect, back up, check or restore the datasources of a
-    /// remote production server: its agent answers inventory requests, and
-    /// its backups come in a later version. Until then a job of one would
-    /// read the server's own host under the remote host's name.
-    pub fn refuse_remote_jobs(&self, server: ProductionServerId) -> Result<(), EngineError> {
+    /// Refuses the jobs of a production server whose agent is disabled
+    /// (`Disable-DPMProductionServer`) or detached.
+    pub fn refuse_disabled(&self, server: ProductionServerId) -> Result<(), EngineError> {
         if server == self.local.id {
             return Ok(());
         }
@@ -404,17 +402,25 @@ impl Protection {
             .server_record(server)
             .map(|r| r.names.server_name)
             .unwrap_or_else(|_| server.to_string());
-        Err(EngineError::new(
-            ErrorId::NotSupported,
-            format!(
-                "The production server '{name}' is reached through its agent, which answers \
-                 inventory requests (Get-DPMDatasource -Inquire, Get-DPMChildDatasource \
-                 -Inquire) in this version of rdpm; protecting, backing up and restoring its \
-                 datasources come in a later version. Protect the DPM server's own host \
-                 meanwhile."
-            ),
-        )
-        .with_target(name))
+        match self.catalog.agent(server).map_err(catalog_error)? {
+            Some(agent) if agent.enabled => Ok(()),
+            Some(_) => Err(EngineError::new(
+                ErrorId::InvalidRequest,
+                format!(
+                    "The agent of the production server '{name}' is disabled, so its jobs do not \
+                     run; Enable-DPMProductionServer lets them run again."
+                ),
+            )
+            .with_target(name)),
+            None => Err(EngineError::new(
+                ErrorId::InvalidRequest,
+                format!(
+                    "The production server '{name}' has no agent attached any more; attach it \
+                     again with 'rdpm agent attach' on that host."
+                ),
+            )
+            .with_target(name)),
+        }
     }
 
     /// The catalog's record of production server `id`.
@@ -822,7 +828,6 @@ impl Protection {
         own: ProtectionGroupId,
     ) -> Result<ProtectionGroupMember, EngineError> {
         let agent = self.agent_for(server)?;
-        self.refuse_remote_jobs(server)?;
         let bytes = path.to_bytes().ok_or_else(|| {
             EngineError::new(
                 ErrorId::InvalidRequest,

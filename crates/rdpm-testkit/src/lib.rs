@@ -338,12 +338,18 @@ impl TestServer {
         self.configure_shell(Command::new(&self.bin))
     }
 
+    /// A `Command` for the rdpm shell configured for this server, to run
+    /// inside the network namespace `ns` (another host).
+    pub fn shell_command_in_netns(&self, ns: &netns::NetNs) -> Command {
+        self.configure_shell(ns.command(&self.bin))
+    }
+
     /// The rdpm shell configured for this server, run inside the network
     /// namespace `ns` (another host): `-NonInteractive -Command script`;
     /// (exit code, stdout, stderr).
     pub fn run_in_netns(&self, ns: &netns::NetNs, script: &str) -> (i32, String, String) {
         let out = self
-            .configure_shell(ns.command(&self.bin))
+            .shell_command_in_netns(ns)
             .args(["-NonInteractive", "-Command", script])
             .stdin(Stdio::null())
             .output()

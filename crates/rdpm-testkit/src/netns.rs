@@ -129,9 +129,59 @@ impl Link {
         ip(&["-n", &self.b.name, "link", "set", &self.dev_b, "down"]).expect("unplug the link");
     }
 
+    /// Limits what `b` sends on the link to `rate` (as `tc` spells it:
+    /// `20mbit`), as a slow uplink does; `None` lifts the limit.
+    pub fn limit_b(&self, rate: Option<&str>) {
+        let _ = ip_tc(&[
+            "-n",
+            &self.b.name,
+            "qdisc",
+            "del",
+            "dev",
+            &self.dev_b,
+            "root",
+        ]);
+        if let Some(rate) = rate {
+            ip_tc(&[
+                "-n",
+                &self.b.name,
+                "qdisc",
+                "add",
+                "dev",
+                &self.dev_b,
+                "root",
+                "tbf",
+                "rate",
+                rate,
+                "burst",
+                "64kb",
+                "latency",
+                "400ms",
+            ])
+            .expect("limit the link");
+        }
+    }
+
     /// Plugs the cable back in.
     pub fn plug(&self) {
         ip(&["-n", &self.b.name, "link", "set", &self.dev_b, "up"]).expect("plug the link in");
+    }
+}
+
+/// Runs `tc` (iproute2's traffic control).
+fn ip_tc(args: &[&str]) -> Result<(), String> {
+    let out = Command::new("tc")
+        .args(args)
+        .output()
+        .map_err(|e| format!("cannot run tc (iproute2): {e}"))?;
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "tc {} failed: {}",
+            args.join(" "),
+            String::from_utf8_lossy(&out.stderr).trim()
+        ))
     }
 }
 

@@ -29,8 +29,9 @@ pub const AGENT_CREDENTIAL_PREFIX: &str = "rdpma_";
 /// Hex digits of an agent credential's secret (256 bits).
 pub const AGENT_SECRET_HEX: usize = 64;
 
-/// The longest message either side sends or accepts, in bytes.
-pub const MAX_AGENT_MESSAGE: usize = 4 << 20;
+/// The longest message either side sends or accepts, in bytes: a frame
+/// of blobs holds one chunk of at most 8 MiB and its header.
+pub const MAX_AGENT_MESSAGE: usize = 16 << 20;
 
 /// Whether `text` is shaped like an agent credential (not whether it is
 /// valid).
@@ -166,6 +167,13 @@ pub enum AgentMessage {
         /// What came of it.
         result: AgentResult,
     },
+    /// A message of a backup session.
+    Session {
+        /// The session's number.
+        session: u32,
+        /// The message.
+        message: SessionFromAgent,
+    },
 }
 
 /// What the server sends.
@@ -199,6 +207,280 @@ pub enum ServerMessage {
         /// What is asked.
         request: AgentRequest,
     },
+    /// Back up a datasource: the agent walks, chunks and hashes it and
+    /// speaks with the server's session of this number.
+    BackupStart {
+        /// The session's number, unique on the channel.
+        session: u32,
+        /// The datasource's path on the agent's host.
+        path: WirePath,
+        /// How to cut files into chunks: the server's repository's
+        /// chunker.
+        chunker: WireChunker,
+        /// Blob bytes the agent may send before it is given credit.
+        window: u64,
+    },
+    /// A message of a backup session.
+    Session {
+        /// The session's number.
+        session: u32,
+        /// The message.
+        message: SessionToAgent,
+    },
+}
+
+/// The chunker parameters of a backup session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WireChunker {
+    /// The rabin polynomial.
+    pub polynomial: u64,
+    /// Smallest chunk, in bytes.
+    pub min_size: u64,
+    /// Average chunk.
+    pub avg_size: u64,
+    /// Largest chunk.
+    pub max_size: u64,
+}
+
+/// A blob id on the wire: 64 hex digits.
+pub type WireId = String;
+
+/// What a backup session of the server says to the agent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type")]
+pub enum SessionToAgent {
+    /// The first message: the datasource's parent recovery point.
+    Started {
+        /// Its snapshot id.
+        parent: Option<String>,
+        /// The tree of the datasource's content in it.
+        parent_content: Option<WireId>,
+        /// Data blobs the parent names that the pool lost.
+        parent_missing: Vec<WireId>,
+    },
+    /// Which of the asked blobs to send: bitmaps (base64) of positions.
+    Needed {
+        /// The question's number.
+        seq: u64,
+        /// Data blobs to send.
+        data_missing: WirePath,
+        /// Tree blobs to send.
+        trees_missing: WirePath,
+    },
+    /// More blob bytes may be sent.
+    Credit {
+        /// How many.
+        bytes: u64,
+    },
+    /// The recovery point is written.
+    Committed {
+        /// Its snapshot id.
+        snapshot: String,
+    },
+    /// The session failed; nothing was committed.
+    Failed {
+        /// Why.
+        message: String,
+    },
+}
+
+/// What the agent says in a backup session (blobs travel as binary
+/// frames, [`encode_blob_frame`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type")]
+pub enum SessionFromAgent {
+    /// Which of these blobs must be sent?
+    Need {
+        /// The question's number.
+        seq: u64,
+        /// Data blob ids.
+        data: Vec<WireId>,
+        /// Tree blob ids.
+        trees: Vec<WireId>,
+    },
+    /// The walk is complete.
+    Commit {
+        /// The datasource's content.
+        content: WireCommitContent,
+        /// What the agent walked.
+        counters: WireCounters,
+        /// Files it could not read: path and reason.
+        skipped: Vec<(WirePath, String)>,
+        /// How many in all.
+        skipped_count: u64,
+    },
+    /// The agent stops the backup.
+    Abort {
+        /// Why.
+        reason: String,
+    },
+}
+
+/// The content of a commit.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind")]
+pub enum WireCommitContent {
+    /// A folder's content tree.
+    Subtree {
+        /// Its id.
+        id: WireId,
+    },
+    /// A file datasource's node, as JSON (base64).
+    FileNode {
+        /// The node's JSON.
+        json: WirePath,
+    },
+    /// Nothing changed since the parent.
+    Unchanged,
+}
+
+/// The counts of a commit.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WireCounters {
+    /// Files.
+    pub files: u64,
+    /// Folders.
+    pub dirs: u64,
+    /// Bytes of file content.
+    pub bytes: u64,
+    /// New files.
+    pub files_new: u64,
+    /// Changed files.
+    pub files_changed: u64,
+    /// Unchanged files.
+    pub files_unmodified: u64,
+}
+
+/// One blob of a binary frame.
+#[derive(Clone, PartialEq, Eq)]
+pub struct FrameBlob {
+    /// Its id: the SHA-256 of its plaintext.
+    pub id: [u8; 32],
+    /// The plaintext's length.
+    pub plain_len: u32,
+    /// Whether `bytes` is a zstd frame of the plaintext.
+    pub zstd: bool,
+    /// The bytes.
+    pub bytes: Vec<u8>,
+}
+
+impl std::fmt::Debug for FrameBlob {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FrameBlob")
+            .field("plain_len", &self.plain_len)
+            .field("zstd", &self.zstd)
+            .field("bytes", &self.bytes.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// A binary frame of blobs of one session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BlobFrame {
+    /// The session.
+    pub session: u32,
+    /// Data (`false`) or trees (`true`).
+    pub trees: bool,
+    /// The blobs.
+    pub blobs: Vec<FrameBlob>,
+}
+
+const FRAME_VERSION: u8 = 1;
+const FRAME_HEADER: usize = 12;
+const BLOB_HEADER: usize = 32 + 4 + 1 + 4;
+
+/// Encodes a frame: version, kind (1 data, 2 trees), two zero bytes, the
+/// session and the count (little-endian), then each blob's id, plaintext
+/// length, codec (0 raw, 1 zstd), length and bytes.
+pub fn encode_blob_frame(frame: &BlobFrame) -> Vec<u8> {
+    let size = FRAME_HEADER
+        + frame
+            .blobs
+            .iter()
+            .map(|b| BLOB_HEADER + b.bytes.len())
+            .sum::<usize>();
+    let mut out = Vec::with_capacity(size);
+    out.push(FRAME_VERSION);
+    out.push(if frame.trees { 2 } else { 1 });
+    out.extend_from_slice(&[0, 0]);
+    out.extend_from_slice(&frame.session.to_le_bytes());
+    out.extend_from_slice(
+        &u32::try_from(frame.blobs.len())
+            .unwrap_or(u32::MAX)
+            .to_le_bytes(),
+    );
+    for blob in &frame.blobs {
+        out.extend_from_slice(&blob.id);
+        out.extend_from_slice(&blob.plain_len.to_le_bytes());
+        out.push(u8::from(blob.zstd));
+        out.extend_from_slice(
+            &u32::try_from(blob.bytes.len())
+                .unwrap_or(u32::MAX)
+                .to_le_bytes(),
+        );
+        out.extend_from_slice(&blob.bytes);
+    }
+    out
+}
+
+/// Decodes a frame; what is wrong with it otherwise.
+pub fn decode_blob_frame(bytes: &[u8]) -> Result<BlobFrame, String> {
+    let take = |at: usize, n: usize| -> Result<&[u8], String> {
+        bytes
+            .get(at..at + n)
+            .ok_or_else(|| format!("the frame ends at byte {} inside a field", bytes.len()))
+    };
+    let u32_at = |at: usize| -> Result<u32, String> {
+        let b = take(at, 4)?;
+        Ok(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+    };
+    let head = take(0, FRAME_HEADER)?;
+    if head[0] != FRAME_VERSION {
+        return Err(format!("frame version {} is not {FRAME_VERSION}", head[0]));
+    }
+    let trees = match head[1] {
+        1 => false,
+        2 => true,
+        k => return Err(format!("frame kind {k} is not data (1) or trees (2)")),
+    };
+    let session = u32_at(4)?;
+    let count = u32_at(8)? as usize;
+    // Each blob takes at least its header: a count larger than the frame
+    // can hold is refused before anything is allocated for it.
+    if count > (bytes.len() - FRAME_HEADER) / BLOB_HEADER {
+        return Err(format!(
+            "the frame claims {count} blobs, more than it can hold"
+        ));
+    }
+    let mut blobs = Vec::with_capacity(count);
+    let mut at = FRAME_HEADER;
+    for _ in 0..count {
+        let mut id = [0u8; 32];
+        id.copy_from_slice(take(at, 32)?);
+        let plain_len = u32_at(at + 32)?;
+        let zstd = match take(at + 36, 1)?[0] {
+            0 => false,
+            1 => true,
+            c => return Err(format!("codec {c} is not raw (0) or zstd (1)")),
+        };
+        let len = u32_at(at + 37)? as usize;
+        at += BLOB_HEADER;
+        blobs.push(FrameBlob {
+            id,
+            plain_len,
+            zstd,
+            bytes: take(at, len)?.to_vec(),
+        });
+        at += len;
+    }
+    if at != bytes.len() {
+        return Err(format!("{} bytes follow the last blob", bytes.len() - at));
+    }
+    Ok(BlobFrame {
+        session,
+        trees,
+        blobs,
+    })
 }
 
 /// What the server asks of an agent.
@@ -355,6 +637,41 @@ mod tests {
         assert_eq!(split_agent_credential(&text.replace("ab", "zz")), None);
         assert_eq!(split_agent_credential("rdpma_x_y"), None);
         assert!(!is_agent_credential("rdpmt_x_y"));
+    }
+
+    #[test]
+    fn blob_frames_round_trip_and_refuse_what_does_not_add_up() {
+        let frame = BlobFrame {
+            session: 7,
+            trees: false,
+            blobs: vec![
+                FrameBlob {
+                    id: [1; 32],
+                    plain_len: 3,
+                    zstd: false,
+                    bytes: b"abc".to_vec(),
+                },
+                FrameBlob {
+                    id: [2; 32],
+                    plain_len: 100,
+                    zstd: true,
+                    bytes: vec![9; 10],
+                },
+            ],
+        };
+        let bytes = encode_blob_frame(&frame);
+        assert_eq!(decode_blob_frame(&bytes).unwrap(), frame);
+        assert!(decode_blob_frame(&bytes[..bytes.len() - 1]).is_err());
+        let mut extra = bytes.clone();
+        extra.push(0);
+        assert!(decode_blob_frame(&extra).unwrap_err().contains("follow"));
+        let mut huge = bytes.clone();
+        huge[8..12].copy_from_slice(&u32::MAX.to_le_bytes());
+        assert!(decode_blob_frame(&huge).unwrap_err().contains("more than"));
+        let mut codec = bytes;
+        codec[12 + 36] = 7;
+        assert!(decode_blob_frame(&codec).unwrap_err().contains("codec"));
+        assert!(decode_blob_frame(&[1, 1]).is_err());
     }
 
     #[test]

@@ -43,6 +43,10 @@ pub use agent::{
     ServerMessage, WireChild, WireMount, WirePath, AGENT_CREDENTIAL_PREFIX, AGENT_PROTOCOL,
     AGENT_SECRET_HEX, MAX_AGENT_MESSAGE,
 };
+pub use agent::{
+    decode_blob_frame, encode_blob_frame, BlobFrame, FrameBlob, SessionFromAgent, SessionToAgent,
+    WireChunker, WireCommitContent, WireCounters, WireId,
+};
 pub use alert::{Alert, AlertId, AlertQuery, AlertSeverity, AlertState, AlertType};
 pub use api_token::{
     api_token_text, is_api_token, split_api_token, ApiTokenId, ApiTokenInfo, ApiTokenQuery,

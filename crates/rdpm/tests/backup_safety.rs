@@ -175,6 +175,10 @@ fn whole_point_into(id: &str, server: &str, target: &Path) -> rdpm_types::Restor
 
 /// The temporary files a restore could have left below `dir`.
 fn restore_temporaries(dir: &Path) -> Vec<std::path::PathBuf> {
+    // Not there yet: the restore has not begun to write.
+    if !dir.exists() {
+        return Vec::new();
+    }
     tree_below(dir)
         .into_iter()
         .filter(|rel| {

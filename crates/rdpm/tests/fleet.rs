@@ -30,6 +30,19 @@ fn printed_fingerprint(s: &TestServer) -> String {
     }
 }
 
+/// `len` bytes that do not compress.
+fn pseudo_random(len: usize) -> Vec<u8> {
+    let mut state = 0x9E37_79B9_7F4A_7C15_u64;
+    (0..len)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state >> 24) as u8
+        })
+        .collect()
+}
+
 /// A one-time attach key, as the administrator makes it on the server's
 /// host.
 fn attach_key(s: &TestServer) -> String {
@@ -227,18 +240,100 @@ fn an_agent_attaches_connects_out_and_its_host_is_browsed_through_it() {
         "{err}"
     );
 
-    // Its datasources cannot be protected yet: a job would read the
-    // server's own host. Refused when added, with the reason.
-    let (_, out, err) = s.run_in_netns(
+    // Protected and backed up through the agent: the recovery point is
+    // an ordinary restic snapshot with the production server as its host,
+    // which stock restic restores byte for byte.
+    std::fs::write(tree.join("site/big.bin"), pseudo_random(3 << 20)).expect("big file");
+    let (code, out, err) = s.run_in_netns(
         &link.a,
         &format!(
-            "Connect-DPMServer backup01 | Out-Null\n$ps = Get-DPMProductionServer backup01 | Where-Object ServerName -eq web01\n{}$pg = New-DPMProtectionGroup -DPMServerName backup01 -Name Web\nAdd-DPMChildDatasource -ProtectionGroup $pg -ChildDatasource $d\n'added:' + @($pg.GetDatasources()).Count",
+            "Connect-DPMServer backup01 | Out-Null\n$ps = Get-DPMProductionServer backup01 | Where-Object ServerName -eq web01\n{}$pg = New-DPMProtectionGroup -DPMServerName backup01 -Name Web\nAdd-DPMChildDatasource -ProtectionGroup $pg -ChildDatasource $d\nSet-DPMProtectionGroup -ProtectionGroup $pg | Out-Null\n$ds = Get-DPMDatasource backup01 | Where-Object {{ $_.ProtectionGroupName -eq 'Web' }}\n$ds.Computer\nforeach ($i in 1..2) {{ $j = New-DPMRecoveryPoint $ds -Disk -DiskRecoveryPointOption WithSynchronize | Wait-DPMJob; $j.Status; $j.ErrorInfo }}\n@(Get-DPMRecoveryPoint $ds).Count",
             walk_to_on("$ps", &tree)
         ),
     );
+    assert_eq!(code, 0, "{out}{err}\n{}", agent.log());
+    assert_eq!(
+        out,
+        "web01\nSucceeded\nSucceeded\n2\n",
+        "{err}\n{}",
+        agent.log()
+    );
+    let restored = scratch.path().join("restored");
+    let restic = |args: &[&str]| {
+        std::process::Command::new("restic")
+            .arg("--no-cache")
+            .arg("-r")
+            .arg(s.data_dir.join("pool/default"))
+            .args(args)
+            .env("RESTIC_PASSWORD_FILE", s.data_dir.join("pool.key"))
+            .output()
+    };
+    if rdpm_testkit::require(rdpm_testkit::restic_installed(), "restic is installed") {
+        let out = restic(&["snapshots", "--json", "--host", "web01"]).expect("restic runs");
+        let snapshots: serde_json::Value =
+            serde_json::from_slice(&out.stdout).expect("restic's JSON");
+        assert_eq!(snapshots.as_array().map(Vec::len), Some(2), "{snapshots}");
+        let target = restored.to_string_lossy().into_owned();
+        let out = restic(&["restore", "latest", "--host", "web01", "--target", &target])
+            .expect("restic restore");
+        assert!(out.status.success(), "{out:?}");
+        let back = restored.join(tree.strip_prefix("/").expect("absolute"));
+        for file in ["index.html", "site/big.bin"] {
+            assert_eq!(
+                std::fs::read(back.join(file)).expect("restored"),
+                std::fs::read(tree.join(file)).expect("original"),
+                "{file}"
+            );
+        }
+    }
+
+    // Its recovery points are not restored to an agent yet: refused, with
+    // what to do instead.
+    let (_, _, err) = s.run_in_netns(
+        &link.a,
+        "Connect-DPMServer backup01 | Out-Null\n$ds = Get-DPMDatasource backup01 | Where-Object { $_.ProtectionGroupName -eq 'Web' }\n$rp = @(Get-DPMRecoveryPoint $ds)[0]\n$o = New-DPMRecoveryOption -TargetServer web01 -RecoveryLocation OriginalServer -FileSystem -OverwriteType Overwrite -RecoveryType Recover\nRestore-DPMRecoverableItem -RecoverableItem $rp -RecoveryOption $o",
+    );
     assert!(
-        err.contains("NotSupported") && err.contains("later version") && err.contains("web01"),
-        "{out}{err}"
+        err.contains("NotSupported") && err.contains("restic"),
+        "{err}"
+    );
+
+    // Killed mid-backup (on a slow link, so that the backup takes seconds),
+    // the agent leaves no recovery point: the job fails saying the agent
+    // went away, stock restic finds the repository sound, and once the
+    // agent is back the next backup succeeds.
+    std::fs::write(tree.join("site/big.bin"), pseudo_random(24 << 20)).expect("big file");
+    link.limit_b(Some("20mbit"));
+    let backup = "Connect-DPMServer backup01 | Out-Null\n$ds = Get-DPMDatasource backup01 | Where-Object { $_.ProtectionGroupName -eq 'Web' }\n$j = New-DPMRecoveryPoint $ds -Disk -DiskRecoveryPointOption WithSynchronize | Wait-DPMJob\n$j.Status; $j.ErrorKind\n@(Get-DPMRecoveryPoint $ds).Count";
+    let shell = s
+        .shell_command_in_netns(&link.a)
+        .args(["-NonInteractive", "-Command", backup])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the backup's shell");
+    std::thread::sleep(Duration::from_secs(3));
+    drop(agent);
+    let out = shell.wait_with_output().expect("the backup's shell ends");
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert_eq!(stdout, "Failed\nAgentUnreachable\n2\n", "{stderr}");
+    link.limit_b(None);
+    if rdpm_testkit::restic_installed() {
+        let out = restic(&["check"]).expect("restic check");
+        assert!(out.status.success(), "{out:?}");
+    }
+    let agent = Agent::start(&link.b, &state_dir);
+    wait_for_state(&s, &link.a, "web01", "Connected", Duration::from_secs(20))
+        .unwrap_or_else(|last| panic!("the agent did not come back: {last}\n{}", agent.log()));
+    let (code, out, err) = s.run_in_netns(&link.a, backup);
+    assert_eq!(
+        (code, out.as_str()),
+        (0, "Succeeded\n3\n"),
+        "{err}\n{}",
+        agent.log()
     );
 
     // Disabled, its agent stays connected and its Connectivity reads
@@ -298,19 +393,14 @@ fn an_agent_attaches_connects_out_and_its_host_is_browsed_through_it() {
     let log = agent.log();
     assert!(log.matches("connected server=").count() >= 3, "{log}");
 
-    // Detached (asked first: -Confirm:$false answers), the agent's
-    // credential opens nothing any more: the server closes its channel
-    // and refuses it when it comes back. Nothing names the production
-    // server, so it is gone.
-    let (code, out, err) = s.run_in_netns(
+    // A production server whose datasources a group protects is not
+    // detached: the refusal names the group.
+    let (_, _, err) = s.run_in_netns(
         &link.a,
-        "Connect-DPMServer backup01 | Out-Null\n$ps = Get-DPMProductionServer backup01 | Where-Object ServerName -eq web01\nRemove-DPMProductionServer $ps -Confirm:$false\n@(Get-DPMProductionServer backup01 | Where-Object ServerName -eq web01).Count",
+        "Connect-DPMServer backup01 | Out-Null\n$ps = Get-DPMProductionServer backup01 | Where-Object ServerName -eq web01\nRemove-DPMProductionServer $ps -Confirm:$false",
     );
-    assert_eq!((code, out.as_str()), (0, "0\n"), "{err}");
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while !agent.log().contains("401") {
-        assert!(Instant::now() < deadline, "{}", agent.log());
-        std::thread::sleep(Duration::from_millis(200));
-    }
-    assert_contains(&agent.log(), "the server refused the channel");
+    assert!(
+        err.contains("'Web'") && err.contains("Remove-DPMChildDatasource"),
+        "{err}"
+    );
 }

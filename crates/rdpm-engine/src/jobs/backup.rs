@@ -81,7 +81,7 @@ impl Jobs {
                 continue;
             };
             self.protection
-                .refuse_remote_jobs(datasource.production_server_id)?;
+                .refuse_disabled(datasource.production_server_id)?;
             out.push(Target {
                 group: group.clone(),
                 datasource,
@@ -155,7 +155,7 @@ impl Jobs {
             };
             if let Err(e) = self
                 .protection
-                .refuse_remote_jobs(datasource.production_server_id)
+                .refuse_disabled(datasource.production_server_id)
             {
                 tracing::warn!(datasource = %datasource.name, "{}", e.detail());
                 continue;
@@ -273,7 +273,9 @@ impl Jobs {
         let path = PathBuf::from(std::ffi::OsStr::from_bytes(
             &job.datasource_path.to_bytes().unwrap_or_default(),
         ));
-        if kind != BackupKind::FromLatestSynchronization {
+        // A remote production server's agent checks its own paths.
+        let remote = job.production_server_id != self.protection.local_id();
+        if kind != BackupKind::FromLatestSynchronization && !remote {
             refuse_links_to_source(&path, &job.datasource_name)?;
         }
         let request = BackupRequest::new([path.clone()])
@@ -292,6 +294,27 @@ impl Jobs {
         } else {
             request
         };
+        if remote {
+            let mut tags = vec![
+                tag("ds", job.datasource_id),
+                tag("pg", group),
+                tag("job", job.id),
+            ];
+            if kind == BackupKind::Synchronization {
+                tags.push(SYNC_TAG.to_string());
+            }
+            let outcome = self.remote_backup(live, &repo, &job, tags)?;
+            return self.finish_backup(
+                live,
+                &repo,
+                &job,
+                kind,
+                member_id,
+                member_path,
+                check_integrity,
+                outcome,
+            );
+        }
         let request = {
             let catalog = Arc::clone(&self.catalog);
             let live = Arc::clone(live);
@@ -317,6 +340,33 @@ impl Jobs {
                 ),
             },
         })?;
+        self.finish_backup(
+            live,
+            &repo,
+            &job,
+            kind,
+            member_id,
+            member_path,
+            check_integrity,
+            outcome,
+        )
+    }
+
+    /// What follows a backup, local or remote: the job's counts, the
+    /// synchronization kept or the recovery point recorded, and the
+    /// optional integrity check.
+    #[allow(clippy::too_many_arguments)]
+    fn finish_backup(
+        &self,
+        live: &Arc<Live>,
+        repo: &rdpm_storage::Repository,
+        job: &Job,
+        kind: BackupKind,
+        member_id: uuid::Uuid,
+        member_path: String,
+        check_integrity: bool,
+        outcome: rdpm_storage::BackupOutcome,
+    ) -> Result<Option<RecoveryPoint>, JobError> {
         {
             let mut j = lock(&live.job);
             j.files_skipped = outcome.skipped.len() as u64;

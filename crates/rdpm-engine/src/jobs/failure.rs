@@ -37,6 +37,11 @@ pub enum Failure {
     RestoreFailed,
     /// A restore wrote part of what it was asked for.
     RestoreIncomplete,
+    /// The production server's agent was not connected, or its channel
+    /// ended before the job finished.
+    AgentUnreachable,
+    /// The production server's agent sent what a backup cannot accept.
+    AgentFailed,
 }
 
 impl Failure {
@@ -60,6 +65,8 @@ impl Failure {
             ItemNotFound => "ItemNotFound",
             RestoreFailed => "RestoreFailed",
             RestoreIncomplete => "RestoreIncomplete",
+            AgentUnreachable => "AgentUnreachable",
+            AgentFailed => "AgentFailed",
         }
     }
 

@@ -237,6 +237,19 @@ impl Jobs {
         let mut plans = Vec::with_capacity(by_point.len());
         for (_, (id, paths)) in by_point {
             let point = recovery_point(self.catalog.as_ref(), &id)?;
+            if point.production_server_id != self.protection.local_id() {
+                return Err(EngineError::new(
+                    ErrorId::NotSupported,
+                    format!(
+                        "The recovery point {} was made on the production server {}, through its \
+                         agent; restoring to an agent comes in a later version of rdpm. Stock \
+                         restic restores it meanwhile (README: Recovering a backup without \
+                         rdpm).",
+                        point.id, point.production_server_name
+                    ),
+                )
+                .with_target(point.id.clone()));
+            }
             if !option
                 .target_server
                 .eq_ignore_ascii_case(&point.production_server_name)

@@ -24,10 +24,11 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use rdpm_catalog::ProductionServerNames;
-use rdpm_engine::fleet::{AgentLink, LinkError};
+use rdpm_engine::fleet::{AgentLink, LinkError, SessionInbound, SessionLink};
 use rdpm_types::{
     AgentAttachRequest, AgentAttached, AgentMessage, AgentRequest, AgentResult, ErrorId, Problem,
-    ProductionServerId, ServerMessage, AGENT_PROTOCOL, MAX_AGENT_MESSAGE,
+    ProductionServerId, ServerMessage, SessionToAgent, WireChunker, AGENT_PROTOCOL,
+    MAX_AGENT_MESSAGE,
 };
 use tokio::sync::mpsc;
 
@@ -198,6 +199,9 @@ struct ChannelLink {
     outgoing: mpsc::Sender<Message>,
     pending: Mutex<HashMap<u64, std::sync::mpsc::SyncSender<AgentResult>>>,
     next_id: AtomicU64,
+    /// The backup sessions open on the channel: where their messages go.
+    sessions: Arc<Mutex<HashMap<u32, SessionRoute>>>,
+    next_session: std::sync::atomic::AtomicU32,
     closed: AtomicBool,
     /// Woken when the link is closed from the engine's side (a newer
     /// channel of the same agent replaced it).
@@ -219,10 +223,98 @@ impl ChannelLink {
         }
     }
 
-    /// Fails every waiting request and refuses new ones.
+    /// Fails every waiting request and refuses new ones; ends every
+    /// session.
     fn shut(&self) {
         self.closed.store(true, Ordering::SeqCst);
         self.pending().clear();
+        self.sessions
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
+    }
+
+    /// Hands a session's message to it; false when the agent broke the
+    /// session's bounds (and the channel must go).
+    fn deliver(&self, session: u32, inbound: SessionInbound, bytes: u64) -> bool {
+        let mut sessions = self.sessions.lock().unwrap_or_else(|e| e.into_inner());
+        let Some(route) = sessions.get(&session) else {
+            // A session that ended: its last messages crossed its end.
+            return true;
+        };
+        let queued = route.queued.fetch_add(bytes, Ordering::SeqCst) + bytes;
+        if queued > route.limit {
+            tracing::warn!(
+                session,
+                queued,
+                "agent sent more than its session's credit; dropping its channel"
+            );
+            return false;
+        }
+        if route.tx.send(inbound).is_err() {
+            sessions.remove(&session);
+        }
+        true
+    }
+}
+
+/// Where a session's messages from the agent go, and how many blob bytes
+/// wait there.
+#[derive(Debug)]
+struct SessionRoute {
+    tx: std::sync::mpsc::Sender<SessionInbound>,
+    queued: Arc<AtomicU64>,
+    /// Most blob bytes that may wait: twice the session's window (its
+    /// credit, and the credit the session gave while they waited).
+    limit: u64,
+}
+
+/// One backup session of the channel, as the engine's job uses it.
+struct ChannelSession {
+    id: u32,
+    rx: std::sync::mpsc::Receiver<SessionInbound>,
+    queued: Arc<AtomicU64>,
+    outgoing: mpsc::Sender<Message>,
+    sessions: Arc<Mutex<HashMap<u32, SessionRoute>>>,
+}
+
+impl SessionLink for ChannelSession {
+    fn recv(&mut self, timeout: Duration) -> Result<Option<SessionInbound>, LinkError> {
+        match self.rx.recv_timeout(timeout) {
+            Ok(inbound) => {
+                if let SessionInbound::Blobs(frame) = &inbound {
+                    let bytes: u64 = frame.blobs.iter().map(|b| b.bytes.len() as u64).sum();
+                    self.queued.fetch_sub(
+                        bytes.min(self.queued.load(Ordering::SeqCst)),
+                        Ordering::SeqCst,
+                    );
+                }
+                Ok(Some(inbound))
+            }
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => Err(LinkError::TimedOut(timeout)),
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => Ok(None),
+        }
+    }
+
+    fn send(&mut self, message: SessionToAgent) -> Result<(), LinkError> {
+        let message = server_message(&ServerMessage::Session {
+            session: self.id,
+            message,
+        });
+        // A job's blocking thread: waiting for room in the queue is the
+        // back pressure of a slow link.
+        self.outgoing
+            .blocking_send(message)
+            .map_err(|_| LinkError::Closed)
+    }
+}
+
+impl Drop for ChannelSession {
+    fn drop(&mut self) {
+        self.sessions
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&self.id);
     }
 }
 
@@ -268,6 +360,48 @@ impl AgentLink for ChannelLink {
     fn close(&self) {
         self.shut();
         self.close_now.notify_one();
+    }
+
+    fn open_session(
+        &self,
+        path: &[u8],
+        chunker: WireChunker,
+        window: u64,
+    ) -> Result<Box<dyn SessionLink>, LinkError> {
+        if self.closed.load(Ordering::SeqCst) {
+            return Err(LinkError::Closed);
+        }
+        let id = self.next_session.fetch_add(1, Ordering::Relaxed);
+        let (tx, rx) = std::sync::mpsc::channel();
+        let queued = Arc::new(AtomicU64::new(0));
+        self.sessions
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(
+                id,
+                SessionRoute {
+                    tx,
+                    queued: Arc::clone(&queued),
+                    limit: window.saturating_mul(2).max(32 << 20),
+                },
+            );
+        let session = ChannelSession {
+            id,
+            rx,
+            queued,
+            outgoing: self.outgoing.clone(),
+            sessions: Arc::clone(&self.sessions),
+        };
+        let start = server_message(&ServerMessage::BackupStart {
+            session: id,
+            path: rdpm_types::WirePath(path.to_vec()),
+            chunker,
+            window,
+        });
+        self.outgoing
+            .blocking_send(start)
+            .map_err(|_| LinkError::Closed)?;
+        Ok(Box::new(session))
     }
 }
 
@@ -350,6 +484,8 @@ async fn run_channel(
         outgoing,
         pending: Mutex::new(HashMap::new()),
         next_id: AtomicU64::new(1),
+        sessions: Arc::new(Mutex::new(HashMap::new())),
+        next_session: std::sync::atomic::AtomicU32::new(1),
         closed: AtomicBool::new(false),
         close_now: tokio::sync::Notify::new(),
     });
@@ -407,6 +543,11 @@ async fn serve_channel(
                 match received {
                     Some(Ok(Message::Text(text))) => match serde_json::from_str::<AgentMessage>(&text) {
                         Ok(AgentMessage::Response { id: request, result }) => link.answer(request, result),
+                        Ok(AgentMessage::Session { session, message }) => {
+                            if !link.deliver(session, SessionInbound::Message(message), 0) {
+                                return "a backup session broke its bounds";
+                            }
+                        }
                         Ok(AgentMessage::Hello { .. }) => {
                             tracing::info!(server = %id, "agent said hello twice; ignored");
                         }
@@ -415,10 +556,18 @@ async fn serve_channel(
                             return "a message that does not parse";
                         }
                     },
-                    Some(Ok(Message::Binary(_))) => {
-                        tracing::warn!(server = %id, "agent sent data nobody asked for; dropping its channel");
-                        return "unexpected data";
-                    }
+                    Some(Ok(Message::Binary(bytes))) => match rdpm_types::decode_blob_frame(&bytes) {
+                        Ok(frame) => {
+                            let size: u64 = frame.blobs.iter().map(|b| b.bytes.len() as u64).sum();
+                            if !link.deliver(frame.session, SessionInbound::Blobs(frame), size) {
+                                return "a backup session broke its bounds";
+                            }
+                        }
+                        Err(e) => {
+                            tracing::warn!(server = %id, error = %e, "agent sent a frame that does not decode; dropping its channel");
+                            return "a frame that does not decode";
+                        }
+                    },
                     Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
                     Some(Ok(Message::Close(_))) | None => return "the agent closed the channel",
                     Some(Err(_)) => return "the connection failed",

@@ -337,7 +337,6 @@ impl RemoteBackupRequest {
 /// The content-defined chunker an agent must use for its chunks to be the
 /// ones a local backup of the same files stores.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
 pub struct ChunkerParams {
     /// The rabin polynomial: secret-ish (see the design of remote backups).
     pub polynomial: u64,

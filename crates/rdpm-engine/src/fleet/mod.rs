@@ -19,6 +19,28 @@ use rdpm_types::{AgentReply, AgentRequest, AgentResult, DatasourceKind, Producti
 use crate::agent::{AgentError, ChildEntry, ChildPage, Mount, ProductionAgent};
 use crate::clock::Clock;
 
+pub mod wire;
+
+/// What arrives from the agent in a backup session.
+#[derive(Debug)]
+pub enum SessionInbound {
+    /// A JSON message.
+    Message(rdpm_types::SessionFromAgent),
+    /// A binary frame of blobs.
+    Blobs(rdpm_types::BlobFrame),
+}
+
+/// One backup session on an agent's channel, as the engine uses it.
+pub trait SessionLink: Send {
+    /// The agent's next message, waiting at most `timeout`; `Ok(None)`
+    /// once the session or the channel ended.
+    fn recv(&mut self, timeout: Duration) -> Result<Option<SessionInbound>, LinkError>;
+
+    /// Sends the session's answer to the agent (blocking while the
+    /// channel's queue is full).
+    fn send(&mut self, message: rdpm_types::SessionToAgent) -> Result<(), LinkError>;
+}
+
 /// How long the server waits for an agent to answer one request.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -45,6 +67,16 @@ pub trait AgentLink: Send + Sync + std::fmt::Debug {
     /// Closes the channel: what waits fails at once, and so does
     /// everything after.
     fn close(&self);
+
+    /// Asks the agent to back up `path` in a new session, cutting chunks
+    /// as `chunker` says and sending at most `window` blob bytes before
+    /// it is given credit.
+    fn open_session(
+        &self,
+        path: &[u8],
+        chunker: rdpm_types::WireChunker,
+        window: u64,
+    ) -> Result<Box<dyn SessionLink>, LinkError>;
 }
 
 /// A remote production server, reached through its agent's channel.
@@ -98,6 +130,22 @@ impl RemoteAgent {
                 last_seen: Some(Utc::now()),
             }),
         }
+    }
+
+    /// Opens a backup session of `path` on the agent.
+    pub fn open_session(
+        &self,
+        path: &[u8],
+        chunker: rdpm_types::WireChunker,
+        window: u64,
+    ) -> Result<Box<dyn SessionLink>, AgentError> {
+        self.link
+            .open_session(path, chunker, window)
+            .map_err(|e| AgentError::Unreachable {
+                server: self.names.server_name.clone(),
+                reason: e.to_string(),
+                last_seen: Some(Utc::now()),
+            })
     }
 
     fn unexpected(&self, reply: &AgentReply) -> AgentError {
