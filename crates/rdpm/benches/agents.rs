@@ -43,16 +43,25 @@ impl Drop for Processes {
     }
 }
 
-/// Nanoseconds every live thread of process `pid` has run.
+/// Nanoseconds process `pid` has run, its ended threads included: user
+/// and system time from `/proc/PID/stat`, in clock ticks.
 fn cpu_ns(pid: u32) -> u64 {
-    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
-        return 0;
-    };
-    tasks
-        .map_while(Result::ok)
-        .filter_map(|t| std::fs::read_to_string(t.path().join("schedstat")).ok())
-        .filter_map(|s| s.split_whitespace().next()?.parse::<u64>().ok())
-        .sum()
+    let ticks_per_second: u64 = Command::new("getconf")
+        .arg("CLK_TCK")
+        .output()
+        .ok()
+        .and_then(|o| String::from_utf8_lossy(&o.stdout).trim().parse().ok())
+        .unwrap_or(100);
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // The fields after the command name, which is in parentheses and may
+    // hold spaces: utime and stime are the 12th and 13th of them.
+    let rest = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+    let fields: Vec<u64> = rest
+        .split_whitespace()
+        .map(|f| f.parse().unwrap_or(0))
+        .collect();
+    let ticks = fields.get(11).copied().unwrap_or(0) + fields.get(12).copied().unwrap_or(0);
+    ticks * 1_000_000_000 / ticks_per_second
 }
 
 /// Resident memory of process `pid`, in KiB.
@@ -189,7 +198,7 @@ fn round(agents: usize) -> (f64, f64) {
     std::thread::sleep(IDLE);
     let (cpu1, t1) = (cpu_ns(pid), Instant::now());
     let per_agent = after.saturating_sub(before) as f64 / agents as f64;
-    let percent = (cpu1 - cpu0) as f64 / (t1 - t0).as_nanos() as f64 * 100.0;
+    let percent = cpu1.saturating_sub(cpu0) as f64 / (t1 - t0).as_nanos() as f64 * 100.0;
     eprintln!(
         "  round: server {before} KiB alone, {after} KiB with {agents} agents; {percent:.3}% CPU idle"
     );

@@ -37,6 +37,9 @@ use super::state::AppState;
 use crate::agents::AttachError;
 use crate::error::ApiError;
 
+/// The read and write buffers of an agent's channel, in bytes.
+const CHANNEL_BUFFER: usize = 8 << 10;
+
 /// How long an agent has to say hello.
 const HELLO_LIMIT: Duration = Duration::from_secs(10);
 
@@ -189,6 +192,10 @@ pub(crate) async fn agent_channel(
     Ok(upgrade
         .max_message_size(MAX_AGENT_MESSAGE)
         .max_frame_size(MAX_AGENT_MESSAGE)
+        // An idle agent costs its buffers: small ones, which a backup's
+        // frames grow past as they come.
+        .read_buffer_size(CHANNEL_BUFFER)
+        .write_buffer_size(CHANNEL_BUFFER)
         .on_upgrade(move |socket| run_channel(state, id, peer, socket)))
 }
 
