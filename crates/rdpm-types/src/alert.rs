@@ -79,13 +79,16 @@ pub enum AlertType {
     /// A user's account was locked after repeated failed logins; it
     /// resolves when the lock ends or the user logs in.
     AccountLocked,
+    /// A job of a production server failed because its agent was not
+    /// connected or went away; it resolves when the agent connects again.
+    AgentUnreachable,
     /// A kind this build does not know (sent by a newer server).
     Other(String),
 }
 
 impl AlertType {
     /// Every kind this build raises.
-    pub const KNOWN: [AlertType; 11] = [
+    pub const KNOWN: [AlertType; 12] = [
         AlertType::BackupFailed,
         AlertType::BackupCompletedWithSkippedFiles,
         AlertType::RecoveryFailed,
@@ -97,6 +100,7 @@ impl AlertType {
         AlertType::ModifiableProtectionGroupDiscarded,
         AlertType::CatalogDiskFull,
         AlertType::AccountLocked,
+        AlertType::AgentUnreachable,
     ];
 
     /// The name as DPM prints it.
@@ -113,6 +117,7 @@ impl AlertType {
             AlertType::ModifiableProtectionGroupDiscarded => "ModifiableProtectionGroupDiscarded",
             AlertType::CatalogDiskFull => "CatalogDiskFull",
             AlertType::AccountLocked => "AccountLocked",
+            AlertType::AgentUnreachable => "AgentUnreachable",
             AlertType::Other(name) => name,
         }
     }
@@ -144,6 +149,7 @@ impl AlertType {
             }
             AlertType::CatalogDiskFull => "The server's data directory ran out of space",
             AlertType::AccountLocked => "A user account was locked after failed logins",
+            AlertType::AgentUnreachable => "A production server's agent could not be reached",
             AlertType::Other(name) => name,
         }
     }

@@ -321,6 +321,9 @@ fn an_agent_attaches_connects_out_and_its_host_is_browsed_through_it() {
     );
     assert_eq!(stdout, "Failed\nAgentUnreachable\n2\n", "{stderr}");
     link.limit_b(None);
+    let alert = "Connect-DPMServer backup01 | Out-Null\n$a = @(Get-DPMAlert backup01 | Where-Object Type -eq AgentUnreachable)\n$a.Count; $a.Severity; $a.AffectedArea";
+    let (_, out, err) = s.run_in_netns(&link.a, alert);
+    assert_eq!(out, "1\nError\nweb01\n", "{err}");
     if rdpm_testkit::restic_installed() {
         let out = restic(&["check"]).expect("restic check");
         assert!(out.status.success(), "{out:?}");
@@ -335,6 +338,9 @@ fn an_agent_attaches_connects_out_and_its_host_is_browsed_through_it() {
         "{err}\n{}",
         agent.log()
     );
+    // The agent's return resolved the alert.
+    let (_, out, err) = s.run_in_netns(&link.a, alert);
+    assert_eq!(out, "0\n", "{err}");
 
     // Disabled, its agent stays connected and its Connectivity reads
     // Disabled; -WhatIf changes nothing; enabled, it reads OK again. The

@@ -220,6 +220,41 @@ impl ProductionAgent for RemoteAgent {
     }
 }
 
+/// The object type of alerts about a production server.
+pub const PRODUCTION_SERVER_OBJECT_TYPE: &str = "ProductionServer";
+
+/// The `AgentUnreachable` alert of the production server `server`.
+pub fn unreachable_alert(server: &str, problem: String, now: DateTime<Utc>) -> rdpm_types::Alert {
+    rdpm_types::Alert::new(
+        rdpm_types::AlertType::AgentUnreachable,
+        rdpm_types::AlertSeverity::Error,
+        PRODUCTION_SERVER_OBJECT_TYPE.into(),
+        server.to_string(),
+        problem,
+        format!(
+            "Check that 'rdpm agent' runs on {server} (systemctl status rdpm-agent) and can reach \
+             this server; its log says why it cannot. The alert resolves when the agent connects \
+             again; run the failed jobs again then."
+        ),
+        now,
+    )
+}
+
+/// Resolves the `AgentUnreachable` alert of `server`, if one is active.
+fn resolve_unreachable(catalog: &dyn Catalog, server: &str, now: DateTime<Utc>) {
+    let key = unreachable_alert(server, String::new(), now).object_key();
+    if let Err(e) = catalog.resolve_alerts(&rdpm_catalog::AlertResolution {
+        object_key: key,
+        alert_types: vec![rdpm_types::AlertType::AgentUnreachable],
+        state: rdpm_types::AlertState::Resolved,
+        at: now,
+        reason: "The agent connected again.".into(),
+        job_id: None,
+    }) {
+        tracing::error!(error = %e, server, "cannot resolve the AgentUnreachable alert");
+    }
+}
+
 /// A connected agent.
 #[derive(Debug, Clone)]
 pub struct Connected {
@@ -275,6 +310,7 @@ impl Fleet {
         if let Err(e) = self.catalog.agent_seen(id, Some(&version), now) {
             tracing::warn!(server = %id, error = %e, "cannot record that an agent connected");
         }
+        resolve_unreachable(self.catalog.as_ref(), &names.server_name, now);
         let connection = Connected {
             agent: Arc::new(RemoteAgent::new(names, link)),
             version,

@@ -87,9 +87,15 @@ impl Jobs {
         tags: Vec<String>,
     ) -> Result<BackupOutcome, JobError> {
         let server = job.production_server_name.clone();
-        let unreachable = |message: String| JobError {
-            kind: Failure::AgentUnreachable.into(),
-            message,
+        let unreachable = |message: String| {
+            let alert = crate::fleet::unreachable_alert(&server, message.clone(), self.now());
+            if let Err(e) = self.catalog.raise_alert(&alert) {
+                tracing::error!(error = %e, server = %server, "cannot raise the AgentUnreachable alert");
+            }
+            JobError {
+                kind: Failure::AgentUnreachable.into(),
+                message,
+            }
         };
         let agent = match self.protection.fleet().connection(job.production_server_id) {
             Some(connection) => connection.agent,
