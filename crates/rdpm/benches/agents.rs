@@ -5,7 +5,8 @@
 //! RDPM_BENCH_AGENTS=20 cargo bench -p rdpm --bench agents
 //! ```
 //!
-//! Each round starts `rdpm server` on loopback (a process of its own, with
+//! Each round starts `rdpm server` on loopback, over plain HTTP and then
+//! over HTTPS with its self-signed certificate pinned (a process of its own, with
 //! the default keepalive of 15 s), measures its resident memory with no
 //! agent, attaches N agents with one-time keys and starts an `rdpm agent`
 //! process for each, waits until the server lists all of them connected,
@@ -85,14 +86,16 @@ fn load() -> String {
         .join(" ")
 }
 
-/// Starts the server; its process and base URL.
-fn server(data_dir: &Path) -> (Child, String) {
+/// Starts the server (with HTTPS when `tls`); its process, base URL and
+/// the fingerprint of its certificate (a placeholder without TLS).
+fn server(data_dir: &Path, tls: bool) -> (Child, String, String) {
     use std::io::BufRead as _;
     let mut child = Command::new(bin())
         .args(["server", "--name", "bench", "--listen", "127.0.0.1:0"])
         .arg("--data-dir")
         .arg(data_dir)
         .arg("--no-schedules")
+        .args(if tls { &["--tls"][..] } else { &[][..] })
         .env("RUST_LOG", "warn")
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -100,21 +103,26 @@ fn server(data_dir: &Path) -> (Child, String) {
         .expect("spawn rdpm server");
     let stdout = child.stdout.take().expect("piped stdout");
     let mut lines = std::io::BufReader::new(stdout).lines();
-    let url = loop {
+    let (url, fingerprint) = loop {
         let line = lines
             .next()
             .expect("the server prints its address")
             .expect("a line");
         if let Some(rest) = line.split("listening on ").nth(1) {
-            break rest.split_whitespace().next().unwrap_or("").to_string();
+            let url = rest.split_whitespace().next().unwrap_or("").to_string();
+            let fingerprint = line.split("(certificate ").nth(1).map_or_else(
+                || format!("sha256:{}", "0".repeat(64)),
+                |f| f.trim_end_matches(')').to_string(),
+            );
+            break (url, fingerprint);
         }
     };
     // Keep reading, so that the server never blocks on a full pipe.
     std::thread::spawn(move || for _ in lines {});
-    (child, url)
+    (child, url, fingerprint)
 }
 
-fn attach(data_dir: &Path, url: &str, name: &str, state_dir: &Path) {
+fn attach(data_dir: &Path, url: &str, fingerprint: &str, name: &str, state_dir: &Path) {
     let key = Command::new(bin())
         .args(["server", "attach-key", "--data-dir"])
         .arg(data_dir)
@@ -122,8 +130,7 @@ fn attach(data_dir: &Path, url: &str, name: &str, state_dir: &Path) {
         .expect("rdpm server attach-key");
     assert!(key.status.success(), "{key:?}");
     let mut child = Command::new(bin())
-        .args(["agent", "attach", url, "--fingerprint"])
-        .arg(format!("sha256:{}", "0".repeat(64)))
+        .args(["agent", "attach", url, "--fingerprint", fingerprint])
         .args(["--name", name, "--state-dir"])
         .arg(state_dir)
         .stdin(Stdio::piped())
@@ -136,13 +143,14 @@ fn attach(data_dir: &Path, url: &str, name: &str, state_dir: &Path) {
     assert!(out.status.success(), "{out:?}");
 }
 
-fn connected(url: &str, token: &str) -> usize {
+fn connected(url: &str, fingerprint: &str, token: &str) -> usize {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .expect("a runtime");
     rt.block_on(async {
-        let client = rdpm_client::Client::new(url).expect("a client");
+        let trust = rdpm_client::Trust::Fingerprint(fingerprint.to_string());
+        let client = rdpm_client::Client::with_trust(url, &trust).expect("a client");
         let session = client
             .open_session(token, &rdpm_types::CreateSessionRequest::default())
             .await
@@ -157,10 +165,10 @@ fn connected(url: &str, token: &str) -> usize {
 }
 
 /// One round: (KiB per agent, CPU percent of one core).
-fn round(agents: usize) -> (f64, f64) {
+fn round(agents: usize, tls: bool) -> (f64, f64) {
     let dir = tempfile::tempdir().expect("a temporary directory");
     let data_dir = dir.path().join("data");
-    let (server, url) = server(&data_dir);
+    let (server, url, fingerprint) = server(&data_dir, tls);
     let pid = server.id();
     let mut processes = Processes(vec![server]);
     let token = std::fs::read_to_string(data_dir.join("admin.token"))
@@ -173,7 +181,13 @@ fn round(agents: usize) -> (f64, f64) {
         .map(|i| dir.path().join(format!("agent{i:03}")))
         .collect();
     for (i, state) in states.iter().enumerate() {
-        attach(&data_dir, &url, &format!("agent{i:03}"), state);
+        attach(
+            &data_dir,
+            &url,
+            &fingerprint,
+            &format!("agent{i:03}"),
+            state,
+        );
     }
     for state in &states {
         let child = Command::new(bin())
@@ -188,7 +202,7 @@ fn round(agents: usize) -> (f64, f64) {
         processes.0.push(child);
     }
     let deadline = Instant::now() + Duration::from_secs(120);
-    while connected(&url, &token) < agents {
+    while connected(&url, &fingerprint, &token) < agents {
         assert!(Instant::now() < deadline, "not every agent connected");
         std::thread::sleep(Duration::from_millis(500));
     }
@@ -211,21 +225,26 @@ fn main() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(100);
-    println!("idle agents: {agents} attached and connected, {ROUNDS} rounds");
+    println!(
+        "idle agents: {agents} attached and connected, {ROUNDS} rounds each over HTTP and HTTPS"
+    );
     println!("load average at start: {}", load());
-    let (mut memory, mut cpu) = (Vec::new(), Vec::new());
-    for _ in 0..ROUNDS {
-        let (m, c) = round(agents);
-        memory.push(m);
-        cpu.push(c);
+    for tls in [false, true] {
+        let (mut memory, mut cpu) = (Vec::new(), Vec::new());
+        for _ in 0..ROUNDS {
+            let (m, c) = round(agents, tls);
+            memory.push(m);
+            cpu.push(c);
+        }
+        let over = if tls { "HTTPS" } else { "HTTP" };
+        println!(
+            "{over}: server memory per idle agent: {:.1} KiB (median of {ROUNDS})",
+            median(memory)
+        );
+        println!(
+            "{over}: server CPU with {agents} idle agents: {:.3}% of one core (median of {ROUNDS})",
+            median(cpu)
+        );
     }
-    println!(
-        "server memory per idle agent: {:.1} KiB (median of {ROUNDS})",
-        median(memory)
-    );
-    println!(
-        "server CPU with {agents} idle agents: {:.3}% of one core (median of {ROUNDS})",
-        median(cpu)
-    );
     println!("load average at end: {}", load());
 }
