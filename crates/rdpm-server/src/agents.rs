@@ -27,10 +27,7 @@ pub const MAX_ATTACH_KEY_LIFETIME: Duration = Duration::from_secs(7 * 24 * 3600)
 
 /// The catalog's name of a key: the hex SHA-256 of its text.
 fn key_hash(key: &str) -> String {
-    sha2::Sha256::digest(key.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    rdpm_engine::hex::encode(&sha2::Sha256::digest(key.as_bytes()))
 }
 
 /// Makes a new attach key that expires `lifetime` after `now` (at most
@@ -158,7 +155,7 @@ pub fn attach_agent(
         )));
     }
     let secret: [u8; 32] = rand::random();
-    let secret_hex: String = secret.iter().map(|b| format!("{b:02x}")).collect();
+    let secret_hex = rdpm_engine::hex::encode(&secret);
     let names = ProductionServerNames {
         server_name: request.names.server_name.clone(),
         name: request.names.name.clone(),

@@ -12,24 +12,6 @@ use rdpm_testkit::netns::{Link, NetNs};
 
 use crate::support::*;
 
-/// The fingerprint on the server's `listening on https://...` line.
-fn printed_fingerprint(s: &TestServer) -> String {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let log = s.log_text();
-        if let Some(line) = log.lines().find(|l| l.contains("listening on https://")) {
-            let start = line
-                .find("(certificate sha256:")
-                .unwrap_or_else(|| panic!("no fingerprint on the line: {line}"));
-            return line[start + "(certificate ".len()..]
-                .trim_end_matches(')')
-                .to_string();
-        }
-        assert!(Instant::now() < deadline, "no 'listening on' line: {log}");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
 /// `len` bytes that do not compress.
 fn pseudo_random(len: usize) -> Vec<u8> {
     let mut state = 0x9E37_79B9_7F4A_7C15_u64;
@@ -259,23 +241,16 @@ fn an_agent_attaches_connects_out_and_its_host_is_browsed_through_it() {
         agent.log()
     );
     let restored = scratch.path().join("restored");
-    let restic = |args: &[&str]| {
-        std::process::Command::new("restic")
-            .arg("--no-cache")
-            .arg("-r")
-            .arg(s.data_dir.join("pool/default"))
-            .args(args)
-            .env("RESTIC_PASSWORD_FILE", s.data_dir.join("pool.key"))
-            .output()
-    };
     if rdpm_testkit::require(rdpm_testkit::restic_installed(), "restic is installed") {
-        let out = restic(&["snapshots", "--json", "--host", "web01"]).expect("restic runs");
+        let out = restic(&s, &["snapshots", "--json", "--host", "web01"]);
         let snapshots: serde_json::Value =
             serde_json::from_slice(&out.stdout).expect("restic's JSON");
         assert_eq!(snapshots.as_array().map(Vec::len), Some(2), "{snapshots}");
         let target = restored.to_string_lossy().into_owned();
-        let out = restic(&["restore", "latest", "--host", "web01", "--target", &target])
-            .expect("restic restore");
+        let out = restic(
+            &s,
+            &["restore", "latest", "--host", "web01", "--target", &target],
+        );
         assert!(out.status.success(), "{out:?}");
         let back = restored.join(tree.strip_prefix("/").expect("absolute"));
         for file in ["index.html", "site/big.bin"] {
@@ -325,7 +300,7 @@ fn an_agent_attaches_connects_out_and_its_host_is_browsed_through_it() {
     let (_, out, err) = s.run_in_netns(&link.a, alert);
     assert_eq!(out, "1\nError\nweb01\n", "{err}");
     if rdpm_testkit::restic_installed() {
-        let out = restic(&["check"]).expect("restic check");
+        let out = restic(&s, &["check"]);
         assert!(out.status.success(), "{out:?}");
     }
     let agent = Agent::start(&link.b, &state_dir);

@@ -2,31 +2,11 @@
 //! administrator's shell each in a network namespace of the test's own,
 //! joined by a veth pair whose addresses exist only inside them.
 
-use std::time::{Duration, Instant};
-
 use rdpm_testkit::netns::Link;
 
 use crate::support::*;
 
 const PASSWORD: &str = "Op-Network-63";
-
-/// The fingerprint on the server's `listening on https://...` line.
-fn printed_fingerprint(s: &TestServer) -> String {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let log = s.log_text();
-        if let Some(line) = log.lines().find(|l| l.contains("listening on https://")) {
-            let start = line
-                .find("(certificate sha256:")
-                .unwrap_or_else(|| panic!("no fingerprint on the line: {line}"));
-            return line[start + "(certificate ".len()..]
-                .trim_end_matches(')')
-                .to_string();
-        }
-        assert!(Instant::now() < deadline, "no 'listening on' line: {log}");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
 
 #[test]
 fn an_operator_on_another_host_connects_over_https_and_plain_http_is_refused() {

@@ -305,3 +305,24 @@ pub fn walk_to_on(server: &str, dir: &std::path::Path) -> String {
     }
     script
 }
+
+/// The fingerprint on the server's `listening on https://...` line.
+pub fn printed_fingerprint(s: &TestServer) -> String {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let log = s.log_text();
+        if let Some(line) = log.lines().find(|l| l.contains("listening on https://")) {
+            let start = line
+                .find("(certificate sha256:")
+                .unwrap_or_else(|| panic!("no fingerprint on the line: {line}"));
+            return line[start + "(certificate ".len()..]
+                .trim_end_matches(')')
+                .to_string();
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no 'listening on' line: {log}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}

@@ -22,15 +22,9 @@ pub fn id_text(id: &BlobHash) -> WireId {
 
 /// A blob id from the wire.
 pub fn parse_id(text: &str) -> Result<BlobHash, String> {
-    if text.len() != 64 {
-        return Err(format!("'{text}' is not a blob id (64 hex digits)"));
-    }
-    let mut id = [0u8; 32];
-    for (i, pair) in text.as_bytes().chunks(2).enumerate() {
-        let digits = std::str::from_utf8(pair).map_err(|_| format!("'{text}' is not hex"))?;
-        id[i] = u8::from_str_radix(digits, 16).map_err(|_| format!("'{text}' is not hex"))?;
-    }
-    Ok(BlobHash(id))
+    crate::hex::decode::<32>(text)
+        .map(BlobHash)
+        .ok_or_else(|| format!("'{text}' is not a blob id (64 hex digits)"))
 }
 
 fn parse_ids(texts: &[WireId]) -> Result<Vec<BlobHash>, String> {
