@@ -356,14 +356,18 @@ fn snapshot_count(t: &TestRepo) -> usize {
         .len()
 }
 
-fn tree_of(t: &TestRepo, id: &rdpm_storage::SnapshotId) -> String {
+/// The repository's listing of snapshot `id`.
+fn snapshot_info(t: &TestRepo, id: &rdpm_storage::SnapshotId) -> rdpm_storage::SnapshotInfo {
     t.repo
         .snapshots(&SnapshotFilter::default())
         .expect("snapshots")
         .into_iter()
         .find(|s| s.id == *id)
         .expect("the snapshot is listed")
-        .tree
+}
+
+fn tree_of(t: &TestRepo, id: &rdpm_storage::SnapshotId) -> String {
+    snapshot_info(t, id).tree
 }
 
 fn remote(t: &TestRepo, src: &Path, host: &str, ds: u32) -> (BackupOutcome, Agent) {
@@ -445,11 +449,7 @@ fn a_remote_backup_stores_the_tree_a_local_backup_of_the_same_folder_stores() {
         tree_of(&t, &again.snapshot_id),
         tree_of(&t, &local.snapshot_id)
     );
-    let snaps = t.repo.snapshots(&SnapshotFilter::default()).expect("list");
-    let second = snaps
-        .iter()
-        .find(|s| s.id == again.snapshot_id)
-        .expect("listed");
+    let second = snapshot_info(&t, &again.snapshot_id);
     assert_eq!(second.parent.as_ref(), Some(&outcome.snapshot_id));
     assert_eq!(second.hostname, "web1");
     assert!(second.tags.contains(&tag("ds", 2)), "{:?}", second.tags);
@@ -733,13 +733,7 @@ fn blobs_of_another_server_are_asked_for_and_then_dropped() {
         tree_of(&t, &second.snapshot_id),
         tree_of(&t, &first.snapshot_id)
     );
-    let beta = t
-        .repo
-        .snapshots(&SnapshotFilter::default())
-        .expect("list")
-        .into_iter()
-        .find(|s| s.id == second.snapshot_id)
-        .expect("listed");
+    let beta = snapshot_info(&t, &second.snapshot_id);
     assert_eq!(beta.hostname, "beta");
     assert_eq!(
         beta.parent, None,
@@ -955,13 +949,7 @@ fn an_unchanged_datasource_repeats_its_parent_tree() {
         tree_of(&t, &second.snapshot_id),
         tree_of(&t, &first.snapshot_id)
     );
-    let info = t
-        .repo
-        .snapshots(&SnapshotFilter::default())
-        .expect("list")
-        .into_iter()
-        .find(|s| s.id == second.snapshot_id)
-        .expect("listed");
+    let info = snapshot_info(&t, &second.snapshot_id);
     assert_eq!(info.parent, Some(first.snapshot_id));
     assert_eq!(info.hostname, "web1");
 
@@ -1204,13 +1192,7 @@ fn the_agent_walk_stores_the_tree_a_local_backup_stores_and_then_sends_only_chan
         tree_of(&t, &again.snapshot),
         tree_of(&t, &local.snapshot_id)
     );
-    let info = t
-        .repo
-        .snapshots(&SnapshotFilter::default())
-        .expect("list")
-        .into_iter()
-        .find(|s| s.id == again.snapshot)
-        .expect("listed");
+    let info = snapshot_info(&t, &again.snapshot);
     assert_eq!(info.parent, Some(first.snapshot.clone()));
 
     // One file rewritten: its chunks and the folders above it travel.
